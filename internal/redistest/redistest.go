@@ -1,0 +1,114 @@
+// Package redistest starts real redis-server processes for tests.
+package redistest
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// RequireTool skips the test when the command name is not installed, naming
+// it; under CI (CI=true) a missing tool fails the test instead, so a missing
+// install step cannot hide behind a skip.
+func RequireTool(t testing.TB, name string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	if err == nil {
+		return path
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s is required in CI but not installed: %v", name, err)
+	}
+	t.Skipf("%s is not installed; skipping", name)
+	return ""
+}
+
+// Server is a redis-server started for one test.
+type Server struct {
+	Addr string
+	Dir  string
+	cmd  *exec.Cmd
+	args []string
+}
+
+// Start runs a fresh redis-server on a free loopback port, with its data in
+// a temporary folder, and stops it when the test ends. extra are more
+// redis-server arguments, e.g. "--appendonly", "yes".
+func Start(t testing.TB, extra ...string) *Server {
+	t.Helper()
+	bin := RequireTool(t, "redis-server")
+	port := FreePort(t)
+	dir := t.TempDir()
+	args := append([]string{
+		"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir,
+		"--save", "", "--appendonly", "no", "--protected-mode", "no",
+	}, extra...)
+	s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), Dir: dir, args: args}
+	s.start(t, bin)
+	t.Cleanup(s.Stop)
+	return s
+}
+
+func (s *Server) start(t testing.TB, bin string) {
+	t.Helper()
+	s.cmd = exec.Command(bin, s.args...)
+	s.cmd.Stdout = nil
+	logf, err := os.Create(filepath.Join(s.Dir, "redis.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.cmd.Stdout, s.cmd.Stderr = logf, logf
+	if err := s.cmd.Start(); err != nil {
+		t.Fatalf("start redis-server: %v", err)
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: s.Addr})
+	defer rdb.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if err := rdb.Ping(context.Background()).Err(); err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			b, _ := os.ReadFile(filepath.Join(s.Dir, "redis.log"))
+			t.Fatalf("redis-server on %s did not answer: %s", s.Addr, b)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Stop kills the server.
+func (s *Server) Stop() {
+	if s.cmd != nil && s.cmd.Process != nil {
+		_ = s.cmd.Process.Kill()
+		_ = s.cmd.Wait()
+	}
+}
+
+// URL returns the server's redis:// URL.
+func (s *Server) URL() string { return fmt.Sprintf("redis://%s/0", s.Addr) }
+
+// Client returns a client for the server, closed when the test ends.
+func (s *Server) Client(t testing.TB) *redis.Client {
+	c := redis.NewClient(&redis.Options{Addr: s.Addr})
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// FreePort returns a TCP port that was free on 127.0.0.1 a moment ago.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}

@@ -1,0 +1,101 @@
+package invoice
+
+import (
+	"fmt"
+	"math/big"
+	"sort"
+
+	"github.com/invoiced/invoiced/money"
+)
+
+// Precision limits for line inputs.
+const (
+	QuantityScale  = 4 // quantities have up to 4 decimals
+	UnitPriceExtra = 4 // unit prices have up to the currency's digits + 4
+	RateScale      = 4 // tax and discount rates (percent) have up to 4 decimals
+)
+
+// Compute fills the computed fields of inv: every line's discount and net
+// amount, the VAT breakdown and the totals. A line's net is quantity × unit
+// price less its discount, rounded half-up to the minor unit. VAT is computed
+// per rate on the sum of that rate's line nets and rounded half-up
+// (EN 16931 BR-CO-17), so the invoice's VAT never drifts from the sum of
+// per-line roundings. Inputs are expected to have passed Validate; a parse
+// error is still returned rather than ignored.
+func Compute(inv *Invoice) error {
+	cur, err := money.ParseCurrency(inv.Currency)
+	if err != nil {
+		return err
+	}
+	hundred := big.NewRat(100, 1)
+	var subtotal, discounts int64
+	baseByRate := map[string]int64{}
+	rates := map[string]*big.Rat{}
+	for i := range inv.Lines {
+		l := &inv.Lines[i]
+		qty, err := money.ParseDecimal(l.Quantity, QuantityScale)
+		if err != nil {
+			return fmt.Errorf("lines[%d].quantity: %w", i, err)
+		}
+		price, err := money.ParseDecimal(l.UnitPrice, cur.Digits+UnitPriceExtra)
+		if err != nil {
+			return fmt.Errorf("lines[%d].unitPrice: %w", i, err)
+		}
+		disc := new(big.Rat)
+		if l.DiscountRate != "" {
+			if disc, err = money.ParseDecimal(l.DiscountRate, RateScale); err != nil {
+				return fmt.Errorf("lines[%d].discountRate: %w", i, err)
+			}
+		}
+		rate, err := money.ParseDecimal(l.TaxRate, RateScale)
+		if err != nil {
+			return fmt.Errorf("lines[%d].taxRate: %w", i, err)
+		}
+		gross := new(big.Rat).Mul(qty, price)
+		keep := new(big.Rat).Sub(hundred, disc)
+		net := money.RoundHalfUp(new(big.Rat).Quo(new(big.Rat).Mul(gross, keep), hundred), cur.Digits)
+		discount := money.RoundHalfUp(gross, cur.Digits) - net
+		l.Amount = money.Format(net, cur.Digits)
+		l.Discount = money.Format(discount, cur.Digits)
+		subtotal += net
+		discounts += discount
+		key := money.FormatRat(rate, RateScale)
+		baseByRate[key] += net
+		rates[key] = rate
+	}
+
+	keys := make([]string, 0, len(rates))
+	for k := range rates {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return rates[keys[i]].Cmp(rates[keys[j]]) > 0 })
+
+	var taxTotal int64
+	inv.Taxes = inv.Taxes[:0]
+	for _, k := range keys {
+		base := baseByRate[k]
+		baseRat := new(big.Rat).SetFrac(big.NewInt(base), new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(cur.Digits)), nil))
+		tax := money.RoundHalfUp(new(big.Rat).Quo(new(big.Rat).Mul(baseRat, rates[k]), hundred), cur.Digits)
+		taxTotal += tax
+		inv.Taxes = append(inv.Taxes, TaxSummary{
+			Rate:   k,
+			Base:   money.Format(base, cur.Digits),
+			Amount: money.Format(tax, cur.Digits),
+		})
+	}
+
+	paid := int64(0)
+	if inv.AmountPaid != "" {
+		if paid, err = money.ParseAmount(inv.AmountPaid, cur); err != nil {
+			return fmt.Errorf("amountPaid: %w", err)
+		}
+	}
+	total := subtotal + taxTotal
+	inv.Subtotal = money.Format(subtotal, cur.Digits)
+	inv.DiscountTotal = money.Format(discounts, cur.Digits)
+	inv.TaxTotal = money.Format(taxTotal, cur.Digits)
+	inv.Total = money.Format(total, cur.Digits)
+	inv.AmountPaid = money.Format(paid, cur.Digits)
+	inv.AmountDue = money.Format(total-paid, cur.Digits)
+	return nil
+}

@@ -1,0 +1,137 @@
+// Package money parses, rounds and prints exact decimal amounts. Amounts
+// travel as decimal strings in major units ("12.50") and are held as integer
+// counts of the currency's minor unit; arithmetic that needs more precision
+// (quantity × unit price × rate) is done with big.Rat and rounded once.
+package money
+
+import (
+	"errors"
+	"fmt"
+	"math/big"
+	"strings"
+
+	"golang.org/x/text/currency"
+)
+
+// Currency is an ISO 4217 currency with the number of digits of its minor
+// unit: 2 for EUR, 0 for JPY, 3 for BHD.
+type Currency struct {
+	Code   string
+	Digits int
+}
+
+// ErrUnknownCurrency is returned by ParseCurrency for a code that is not an
+// active ISO 4217 currency.
+var ErrUnknownCurrency = errors.New("unknown currency")
+
+// ParseCurrency looks up an upper-case ISO 4217 code. The codes for "no
+// currency" (XXX) and testing (XTS) are refused.
+func ParseCurrency(code string) (Currency, error) {
+	if len(code) != 3 || strings.ToUpper(code) != code {
+		return Currency{}, fmt.Errorf("%w %q: want a 3-letter upper-case ISO 4217 code", ErrUnknownCurrency, code)
+	}
+	unit, err := currency.ParseISO(code)
+	if err != nil || code == "XXX" || code == "XTS" {
+		return Currency{}, fmt.Errorf("%w %q", ErrUnknownCurrency, code)
+	}
+	scale, _ := currency.Standard.Rounding(unit)
+	return Currency{Code: code, Digits: scale}, nil
+}
+
+// maxDigits bounds the digits of a parsed number so every amount fits in an
+// int64 after scaling.
+const maxDigits = 15
+
+// ParseDecimal parses a plain decimal string such as "10", "-3.5" or
+// "0.0125" with at most maxScale fraction digits. Exponents, thousands
+// separators, a leading "+" and surrounding spaces are refused.
+func ParseDecimal(s string, maxScale int) (*big.Rat, error) {
+	if s == "" {
+		return nil, errors.New("is empty")
+	}
+	body := strings.TrimPrefix(s, "-")
+	intPart, frac, hasDot := strings.Cut(body, ".")
+	if intPart == "" || (hasDot && frac == "") || !allDigits(intPart) || !allDigits(frac) {
+		return nil, fmt.Errorf("%q is not a decimal number like 12.50", s)
+	}
+	if len(frac) > maxScale {
+		return nil, fmt.Errorf("%q has more than %d decimal places", s, maxScale)
+	}
+	if len(strings.TrimLeft(intPart, "0"))+len(frac) > maxDigits {
+		return nil, fmt.Errorf("%q is too large", s)
+	}
+	r, ok := new(big.Rat).SetString(s)
+	if !ok {
+		return nil, fmt.Errorf("%q is not a decimal number", s)
+	}
+	return r, nil
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// ParseAmount parses a major-unit decimal string into minor units of c. It
+// refuses more fraction digits than the currency has.
+func ParseAmount(s string, c Currency) (int64, error) {
+	r, err := ParseDecimal(s, c.Digits)
+	if err != nil {
+		return 0, err
+	}
+	return RoundHalfUp(r, c.Digits), nil
+}
+
+// RoundHalfUp rounds r to digits fraction digits, halves away from zero,
+// and returns the result as an integer count of 10^-digits units. The
+// caller keeps r within int64 range (ParseDecimal bounds its inputs).
+func RoundHalfUp(r *big.Rat, digits int) int64 {
+	scaled := new(big.Rat).Mul(r, new(big.Rat).SetInt(pow10(digits)))
+	num := new(big.Int).Abs(scaled.Num())
+	q, rem := new(big.Int).QuoRem(num, scaled.Denom(), new(big.Int))
+	if rem.Lsh(rem, 1).Cmp(scaled.Denom()) >= 0 {
+		q.Add(q, big.NewInt(1))
+	}
+	if scaled.Sign() < 0 {
+		q.Neg(q)
+	}
+	return q.Int64()
+}
+
+// Format prints minor units as a major-unit decimal string: 113050 with 2
+// digits is "1130.50", with 0 digits "113050", with 3 digits "113.050".
+func Format(minor int64, digits int) string {
+	neg := minor < 0
+	s := new(big.Int).Abs(big.NewInt(minor)).String()
+	if digits > 0 {
+		if len(s) <= digits {
+			s = strings.Repeat("0", digits-len(s)+1) + s
+		}
+		s = s[:len(s)-digits] + "." + s[len(s)-digits:]
+	}
+	if neg {
+		s = "-" + s
+	}
+	return s
+}
+
+// FormatRat prints r with the fewest fraction digits that show it exactly,
+// up to maxScale (then rounded half-up): "19", "5.5", "0.0125".
+func FormatRat(r *big.Rat, maxScale int) string {
+	s := Format(RoundHalfUp(r, maxScale), maxScale)
+	if strings.Contains(s, ".") {
+		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	}
+	if s == "-0" {
+		s = "0"
+	}
+	return s
+}
+
+func pow10(n int) *big.Int {
+	return new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(n)), nil)
+}

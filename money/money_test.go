@@ -1,0 +1,138 @@
+package money
+
+import (
+	"math/big"
+	"testing"
+)
+
+func TestParseCurrency(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		code   string
+		digits int
+		ok     bool
+	}{
+		{"EUR", 2, true},
+		{"RON", 2, true},
+		{"JPY", 0, true},
+		{"BHD", 3, true},
+		{"KWD", 3, true},
+		{"eur", 0, false},
+		{"ABC", 0, false},
+		{"XXX", 0, false},
+		{"EURO", 0, false},
+		{"", 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.code, func(t *testing.T) {
+			c, err := ParseCurrency(tt.code)
+			if (err == nil) != tt.ok {
+				t.Fatalf("ParseCurrency(%q) err = %v, want ok=%v", tt.code, err, tt.ok)
+			}
+			if tt.ok && c.Digits != tt.digits {
+				t.Fatalf("ParseCurrency(%q).Digits = %d, want %d", tt.code, c.Digits, tt.digits)
+			}
+		})
+	}
+}
+
+func TestParseDecimal(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in    string
+		scale int
+		want  string // FormatRat at scale 8, or "" for an error
+	}{
+		{"10", 4, "10"},
+		{"0.0125", 4, "0.0125"},
+		{"-3.5", 4, "-3.5"},
+		{"007.10", 4, "7.1"},
+		{"1.23456", 4, ""},
+		{"1e3", 4, ""},
+		{"1,5", 4, ""},
+		{" 1", 4, ""},
+		{"+1", 4, ""},
+		{"1.", 4, ""},
+		{".5", 4, ""},
+		{"", 4, ""},
+		{"-", 4, ""},
+		{"1234567890123456", 0, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			r, err := ParseDecimal(tt.in, tt.scale)
+			if tt.want == "" {
+				if err == nil {
+					t.Fatalf("ParseDecimal(%q) = %v, want an error", tt.in, r)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("ParseDecimal(%q): %v", tt.in, err)
+			}
+			if got := FormatRat(r, 8); got != tt.want {
+				t.Fatalf("ParseDecimal(%q) = %s, want %s", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestRoundHalfUp(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		num, den int64
+		digits   int
+		want     int64
+	}{
+		{1805, 10, 0, 181},   // 180.5 → 181
+		{18049, 100, 0, 180}, // 180.49 → 180
+		{-1805, 10, 0, -181}, // halves away from zero
+		{5, 1000, 2, 1},      // 0.005 → 0.01
+		{4999, 1000000, 2, 0},
+		{1, 3, 3, 333},
+		{2, 3, 3, 667},
+	}
+	for _, tt := range tests {
+		got := RoundHalfUp(big.NewRat(tt.num, tt.den), tt.digits)
+		if got != tt.want {
+			t.Errorf("RoundHalfUp(%d/%d, %d) = %d, want %d", tt.num, tt.den, tt.digits, got, tt.want)
+		}
+	}
+}
+
+func TestFormat(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		minor  int64
+		digits int
+		want   string
+	}{
+		{113050, 2, "1130.50"},
+		{5, 2, "0.05"},
+		{-5, 2, "-0.05"},
+		{113050, 0, "113050"},
+		{1130500, 3, "1130.500"},
+		{7, 3, "0.007"},
+		{0, 2, "0.00"},
+	}
+	for _, tt := range tests {
+		if got := Format(tt.minor, tt.digits); got != tt.want {
+			t.Errorf("Format(%d, %d) = %q, want %q", tt.minor, tt.digits, got, tt.want)
+		}
+	}
+}
+
+func TestParseAmount(t *testing.T) {
+	t.Parallel()
+	jpy, _ := ParseCurrency("JPY")
+	bhd, _ := ParseCurrency("BHD")
+	if got, err := ParseAmount("1500", jpy); err != nil || got != 1500 {
+		t.Fatalf("ParseAmount(1500 JPY) = %d, %v", got, err)
+	}
+	if _, err := ParseAmount("1500.5", jpy); err == nil {
+		t.Fatal("ParseAmount(1500.5 JPY) accepted a fraction JPY does not have")
+	}
+	if got, err := ParseAmount("1.234", bhd); err != nil || got != 1234 {
+		t.Fatalf("ParseAmount(1.234 BHD) = %d, %v", got, err)
+	}
+}

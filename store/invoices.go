@@ -1,0 +1,132 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/invoiced/invoiced/invoice"
+)
+
+func invoiceKey(tenantID, id string) string { return tenantKey(tenantID, "inv", id) }
+
+// draftsKey is a tenant's sorted set of drafts waiting for finalization,
+// scored by the unix time their grace period ends.
+func draftsKey(tenantID string) string { return tenantKey(tenantID, "drafts") }
+
+// SaveDraft creates inv as a draft, or replaces an existing invoice with the
+// same id if that one is still a draft (an idempotent upsert by the client's
+// id). It fills CreatedAt, UpdatedAt and, for autoAdvance drafts, FinalizeAt
+// = creation + grace; a replaced draft keeps its creation time and its
+// FinalizeAt. It returns whether the invoice was created. Replacing an
+// invoice that is no longer a draft is ErrConflict.
+func (s *Store) SaveDraft(ctx context.Context, inv *invoice.Invoice, grace time.Duration) (created bool, err error) {
+	key := invoiceKey(inv.TenantID, inv.ID)
+	now := s.Now()
+	txf := func(tx *redis.Tx) error {
+		var old invoice.Invoice
+		err := getJSON(ctx, tx, key, &old)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			created = true
+			inv.CreatedAt = now
+			if inv.AutoAdvance {
+				at := now.Add(grace)
+				inv.FinalizeAt = &at
+			}
+		case err != nil:
+			return err
+		case old.Status != invoice.StatusDraft:
+			return fmt.Errorf("%w: invoice %s is %s; only drafts can be changed", ErrConflict, inv.ID, old.Status)
+		default:
+			created = false
+			inv.CreatedAt = old.CreatedAt
+			inv.FinalizeAt = old.FinalizeAt
+			if inv.AutoAdvance && inv.FinalizeAt == nil {
+				at := now.Add(grace)
+				inv.FinalizeAt = &at
+			}
+		}
+		inv.Status = invoice.StatusDraft
+		inv.UpdatedAt = now
+		if !inv.AutoAdvance {
+			inv.FinalizeAt = nil
+		}
+		b, err := json.Marshal(inv)
+		if err != nil {
+			return err
+		}
+		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			p.Set(ctx, key, b, 0)
+			if inv.FinalizeAt != nil {
+				p.ZAdd(ctx, draftsKey(inv.TenantID), redis.Z{Score: float64(inv.FinalizeAt.Unix()), Member: inv.ID})
+			} else {
+				p.ZRem(ctx, draftsKey(inv.TenantID), inv.ID)
+			}
+			return nil
+		})
+		return err
+	}
+	for range maxTxRetries {
+		err = s.rdb.Watch(ctx, txf, key)
+		if !errors.Is(err, redis.TxFailedErr) {
+			return created, err
+		}
+	}
+	return false, fmt.Errorf("save invoice %s: too much contention", inv.ID)
+}
+
+// Invoice returns tenant's invoice id, or ErrNotFound.
+func (s *Store) Invoice(ctx context.Context, tenantID, id string) (*invoice.Invoice, error) {
+	var inv invoice.Invoice
+	if err := getJSON(ctx, s.rdb, invoiceKey(tenantID, id), &inv); err != nil {
+		return nil, err
+	}
+	inv.TenantID = tenantID
+	return &inv, nil
+}
+
+// Finalize moves a draft to open, recording what finalized it ("api",
+// "grace", "send"). It reports whether this call made the change: an
+// invoice that is already open or paid is returned unchanged, so concurrent
+// finalizations agree on one winner. A void invoice is ErrConflict.
+func (s *Store) Finalize(ctx context.Context, tenantID, id, by string) (*invoice.Invoice, bool, error) {
+	changed := false
+	inv, err := update(ctx, s, invoiceKey(tenantID, id), func(inv *invoice.Invoice) error {
+		changed = false
+		switch inv.Status {
+		case invoice.StatusDraft:
+			now := s.Now()
+			inv.Status = invoice.StatusOpen
+			inv.FinalizedAt = &now
+			inv.FinalizedBy = by
+			inv.FinalizeAt = nil
+			inv.UpdatedAt = now
+			changed = true
+			return nil
+		case invoice.StatusVoid:
+			return fmt.Errorf("%w: invoice %s is void", ErrConflict, id)
+		}
+		return nil
+	}, func(p redis.Pipeliner, inv *invoice.Invoice) {
+		p.ZRem(ctx, draftsKey(tenantID), id)
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	inv.TenantID = tenantID
+	return inv, changed, nil
+}
+
+// DraftsDue returns up to limit ids of tenant's autoAdvance drafts whose
+// grace period ended at or before now.
+func (s *Store) DraftsDue(ctx context.Context, tenantID string, now time.Time, limit int64) ([]string, error) {
+	return s.rdb.ZRangeByScore(ctx, draftsKey(tenantID), &redis.ZRangeBy{
+		Min: "-inf", Max: strconv.FormatInt(now.Unix(), 10), Count: limit,
+	}).Result()
+}

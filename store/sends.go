@@ -1,0 +1,201 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// SendStatus is where a send stands: scheduled or queued until a worker
+// starts it, then started; canceled only before it starts.
+type SendStatus string
+
+// The send statuses.
+const (
+	SendScheduled SendStatus = "scheduled"
+	SendQueued    SendStatus = "queued"
+	SendStarted   SendStatus = "started"
+	SendCanceled  SendStatus = "canceled"
+)
+
+// Send kinds.
+const (
+	SendKindSend   = "send"
+	SendKindResend = "resend"
+	SendKindAuto   = "auto" // emailed when the grace period finalized the draft
+)
+
+// Send is one request to send an invoice: its recipients and message
+// overrides, resolved by the API, and the deliveries it fans out to.
+type Send struct {
+	ID          string            `json:"id"`
+	TenantID    string            `json:"-"`
+	InvoiceID   string            `json:"invoiceId"`
+	Kind        string            `json:"kind"`
+	Status      SendStatus        `json:"status"`
+	Channels    []Channel         `json:"channels"`
+	Email       string            `json:"email,omitempty"`
+	Cc          []string          `json:"cc,omitempty"`
+	Bcc         []string          `json:"bcc,omitempty"`
+	ReplyTo     string            `json:"replyTo,omitempty"`
+	Phone       string            `json:"phone,omitempty"`
+	Subject     string            `json:"subject,omitempty"`
+	Message     string            `json:"message,omitempty"`
+	Variables   map[string]string `json:"variables,omitempty"`
+	AttachPDF   bool              `json:"attachPdf"`
+	AttachXML   bool              `json:"attachXml"`
+	Language    string            `json:"language,omitempty"`
+	TestMode    bool              `json:"testMode,omitempty"`
+	ScheduledAt *time.Time        `json:"scheduledAt,omitempty"`
+	DeliveryIDs []string          `json:"deliveryIds"`
+	CreatedAt   time.Time         `json:"createdAt"`
+	StartedAt   *time.Time        `json:"startedAt,omitempty"`
+	CanceledAt  *time.Time        `json:"canceledAt,omitempty"`
+}
+
+func sendKey(tenantID, id string) string { return tenantKey(tenantID, "send", id) }
+
+// CreateSend stores send and one delivery per channel and recipient, in one
+// transaction, with deliveries scheduled or queued as the send is. If a
+// send with the same id exists, nothing is written and the existing send is
+// returned with created false, so a deterministic id makes creation
+// idempotent.
+func (s *Store) CreateSend(ctx context.Context, send *Send) (out *Send, created bool, err error) {
+	key := sendKey(send.TenantID, send.ID)
+	txf := func(tx *redis.Tx) error {
+		var old Send
+		err := getJSON(ctx, tx, key, &old)
+		if err == nil {
+			old.TenantID = send.TenantID
+			out, created = &old, false
+			return nil
+		}
+		if !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		now := s.Now()
+		send.CreatedAt = now
+		status := DeliveryQueued
+		send.Status = SendQueued
+		if send.ScheduledAt != nil {
+			status = DeliveryScheduled
+			send.Status = SendScheduled
+		}
+		ds := newDeliveries(send, status, now)
+		send.DeliveryIDs = send.DeliveryIDs[:0]
+		for _, d := range ds {
+			send.DeliveryIDs = append(send.DeliveryIDs, d.ID)
+		}
+		b, err := json.Marshal(send)
+		if err != nil {
+			return err
+		}
+		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			p.Set(ctx, key, b, 0)
+			return putDeliveries(ctx, p, ds)
+		})
+		out, created = send, true
+		return err
+	}
+	for range maxTxRetries {
+		err = s.rdb.Watch(ctx, txf, key)
+		if !errors.Is(err, redis.TxFailedErr) {
+			return out, created, err
+		}
+	}
+	return nil, false, fmt.Errorf("create send %s: too much contention", send.ID)
+}
+
+// newDeliveries fans a send out: one email delivery (to the send's address,
+// with its cc and bcc on the same message) and one SMS delivery.
+func newDeliveries(send *Send, status DeliveryStatus, now time.Time) []*Delivery {
+	var ds []*Delivery
+	for _, ch := range send.Channels {
+		d := &Delivery{
+			ID:        NewID("dlv"),
+			TenantID:  send.TenantID,
+			InvoiceID: send.InvoiceID,
+			SendID:    send.ID,
+			Channel:   ch,
+			Status:    status,
+			TestMode:  send.TestMode,
+			CreatedAt: now,
+			UpdatedAt: now,
+			History:   []Transition{{Status: status, At: now, Source: "api"}},
+		}
+		switch ch {
+		case ChannelEmail:
+			d.To, d.Cc, d.Bcc = send.Email, send.Cc, send.Bcc
+		case ChannelSMS:
+			d.To = send.Phone
+		}
+		ds = append(ds, d)
+	}
+	return ds
+}
+
+// Send returns tenant's send id, or ErrNotFound.
+func (s *Store) Send(ctx context.Context, tenantID, id string) (*Send, error) {
+	var send Send
+	if err := getJSON(ctx, s.rdb, sendKey(tenantID, id), &send); err != nil {
+		return nil, err
+	}
+	send.TenantID = tenantID
+	return &send, nil
+}
+
+// StartSend marks a scheduled or queued send started and returns it. A send
+// that is already started is returned as is, so a retried task resumes it.
+// A canceled send is ErrConflict: it must not go out.
+func (s *Store) StartSend(ctx context.Context, tenantID, id string) (*Send, error) {
+	send, err := update(ctx, s, sendKey(tenantID, id), func(send *Send) error {
+		switch send.Status {
+		case SendCanceled:
+			return fmt.Errorf("%w: send %s was canceled", ErrConflict, id)
+		case SendScheduled, SendQueued:
+			now := s.Now()
+			send.Status = SendStarted
+			send.StartedAt = &now
+		}
+		return nil
+	}, nil)
+	if err != nil {
+		return nil, err
+	}
+	send.TenantID = tenantID
+	return send, nil
+}
+
+// CancelSend cancels a scheduled send that has not started, and its
+// deliveries. Any other status is ErrConflict.
+func (s *Store) CancelSend(ctx context.Context, tenantID, invoiceID, id string) (*Send, error) {
+	send, err := update(ctx, s, sendKey(tenantID, id), func(send *Send) error {
+		if send.InvoiceID != invoiceID {
+			return ErrNotFound
+		}
+		if send.Status == SendCanceled {
+			return nil
+		}
+		if send.Status != SendScheduled {
+			return fmt.Errorf("%w: send %s is %s; only a scheduled send can be canceled", ErrConflict, id, send.Status)
+		}
+		now := s.Now()
+		send.Status = SendCanceled
+		send.CanceledAt = &now
+		return nil
+	}, nil)
+	if err != nil {
+		return nil, err
+	}
+	send.TenantID = tenantID
+	for _, did := range send.DeliveryIDs {
+		if _, _, err := s.Transition(ctx, tenantID, did, DeliveryCanceled, "api", "send canceled", nil); err != nil {
+			return nil, err
+		}
+	}
+	return send, nil
+}

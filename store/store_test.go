@@ -1,0 +1,273 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/invoiced/invoiced/internal/redistest"
+	"github.com/invoiced/invoiced/invoice"
+)
+
+func setup(t *testing.T) (*Store, context.Context) {
+	t.Helper()
+	srv := redistest.Start(t)
+	s, err := New(srv.Client(t), Config{SecretKey: make([]byte, 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, context.Background()
+}
+
+func TestCanTransition(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		from, to DeliveryStatus
+		want     bool
+	}{
+		{DeliveryScheduled, DeliveryQueued, true},
+		{DeliveryQueued, DeliverySent, true},
+		{DeliverySent, DeliveryDelivered, true},
+		{DeliveryQueued, DeliveryDelivered, true}, // a late "sent" is skipped
+		{DeliveryDelivered, DeliveryOpened, true},
+		{DeliveryOpened, DeliveryClicked, true},
+		{DeliveryClicked, DeliveryOpened, false},
+		{DeliveryDelivered, DeliverySent, false},
+		{DeliverySent, DeliverySent, false},
+		{DeliverySent, DeliveryBounced, true},
+		{DeliveryQueued, DeliveryFailed, true},
+		{DeliveryBounced, DeliveryDelivered, false},
+		{DeliveryFailed, DeliverySent, false},
+		{DeliveryScheduled, DeliveryCanceled, true},
+		{DeliveryQueued, DeliveryCanceled, false},
+		{DeliveryCanceled, DeliveryQueued, false},
+		{DeliveryQueued, "bogus", false},
+	}
+	for _, tt := range tests {
+		if got := CanTransition(tt.from, tt.to); got != tt.want {
+			t.Errorf("CanTransition(%s, %s) = %v, want %v", tt.from, tt.to, got, tt.want)
+		}
+	}
+}
+
+func TestTenantToken(t *testing.T) {
+	t.Parallel()
+	s, ctx := setup(t)
+	ten, token, err := s.CreateTenant(ctx, "ACME")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.TenantByToken(ctx, token)
+	if err != nil || got.ID != ten.ID {
+		t.Fatalf("TenantByToken = %+v, %v; want %s", got, err, ten.ID)
+	}
+	if _, err := s.TenantByToken(ctx, token+"x"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("TenantByToken(wrong) err = %v, want ErrNotFound", err)
+	}
+	keys, _ := s.rdb.Keys(ctx, "*").Result()
+	for _, k := range keys {
+		v, _ := s.rdb.Get(ctx, k).Result()
+		if v == token || k == token {
+			t.Fatalf("token stored in plain text at %s", k)
+		}
+	}
+}
+
+func TestSettingsSecretEncrypted(t *testing.T) {
+	t.Parallel()
+	s, ctx := setup(t)
+	st := Settings{Email: EmailSettings{Provider: ProviderSMTP, SMTP: &SMTPSettings{Host: "h", Password: "hunter2"}}}
+	if err := s.SaveSettings(ctx, "ten_a", st); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := s.rdb.Get(ctx, tenantKey("ten_a", "settings")).Result()
+	if raw == "" || strings.Contains(raw, "hunter2") {
+		t.Fatalf("stored settings hold the password in plain text: %s", raw)
+	}
+	got, err := s.Settings(ctx, "ten_a")
+	if err != nil || got.Email.SMTP.Password != "hunter2" {
+		t.Fatalf("Settings = %+v, %v", got.Email.SMTP, err)
+	}
+	if st.Email.SMTP.Password != "hunter2" {
+		t.Fatal("SaveSettings changed the caller's settings")
+	}
+}
+
+func draft(id string) *invoice.Invoice {
+	return &invoice.Invoice{ID: id, TenantID: "ten_a", Number: "N-" + id, Currency: "EUR", AutoAdvance: true}
+}
+
+func TestSaveDraftAndFinalize(t *testing.T) {
+	t.Parallel()
+	s, ctx := setup(t)
+	inv := draft("inv_1")
+	created, err := s.SaveDraft(ctx, inv, time.Second)
+	if err != nil || !created {
+		t.Fatalf("SaveDraft = %v, %v", created, err)
+	}
+	firstFinalizeAt := *inv.FinalizeAt
+	inv2 := draft("inv_1")
+	inv2.Notes = "changed"
+	created, err = s.SaveDraft(ctx, inv2, time.Hour)
+	if err != nil || created {
+		t.Fatalf("SaveDraft(again) = %v, %v; want an update", created, err)
+	}
+	if !inv2.FinalizeAt.Equal(firstFinalizeAt) {
+		t.Fatalf("upsert moved FinalizeAt from %v to %v", firstFinalizeAt, inv2.FinalizeAt)
+	}
+	due, _ := s.DraftsDue(ctx, "ten_a", time.Now().Add(2*time.Second), 10)
+	if len(due) != 1 || due[0] != "inv_1" {
+		t.Fatalf("DraftsDue = %v", due)
+	}
+
+	// Many finalizers race; exactly one wins.
+	var wins atomic.Int32
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, changed, err := s.Finalize(ctx, "ten_a", "inv_1", "grace")
+			if err != nil {
+				t.Error(err)
+			}
+			if changed {
+				wins.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if wins.Load() != 1 {
+		t.Fatalf("%d finalizations won, want 1", wins.Load())
+	}
+	got, _ := s.Invoice(ctx, "ten_a", "inv_1")
+	if got.Status != invoice.StatusOpen || got.FinalizedBy != "grace" || got.Notes != "changed" {
+		t.Fatalf("invoice after finalize = %s by %q notes %q", got.Status, got.FinalizedBy, got.Notes)
+	}
+	if due, _ := s.DraftsDue(ctx, "ten_a", time.Now().Add(time.Hour), 10); len(due) != 0 {
+		t.Fatalf("finalized invoice still due: %v", due)
+	}
+	if _, err := s.SaveDraft(ctx, draft("inv_1"), time.Hour); !errors.Is(err, ErrConflict) {
+		t.Fatalf("SaveDraft over an open invoice err = %v, want ErrConflict", err)
+	}
+	if _, err := s.Invoice(ctx, "ten_b", "inv_1"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("another tenant read the invoice: %v", err)
+	}
+}
+
+func TestSendLifecycle(t *testing.T) {
+	t.Parallel()
+	s, ctx := setup(t)
+	at := time.Now().Add(time.Hour)
+	send := &Send{ID: "snd_1", TenantID: "ten_a", InvoiceID: "inv_1", Channels: []Channel{ChannelEmail}, Email: "a@b.co", ScheduledAt: &at}
+	got, created, err := s.CreateSend(ctx, send)
+	if err != nil || !created || got.Status != SendScheduled || len(got.DeliveryIDs) != 1 {
+		t.Fatalf("CreateSend = %+v, %v, %v", got, created, err)
+	}
+	again, created, err := s.CreateSend(ctx, &Send{ID: "snd_1", TenantID: "ten_a", InvoiceID: "inv_1", Channels: []Channel{ChannelEmail}})
+	if err != nil || created || again.DeliveryIDs[0] != got.DeliveryIDs[0] {
+		t.Fatalf("CreateSend(same id) = %+v, %v, %v; want the first send", again, created, err)
+	}
+	if _, err := s.CancelSend(ctx, "ten_a", "inv_other", "snd_1"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("CancelSend(wrong invoice) err = %v", err)
+	}
+	if _, err := s.CancelSend(ctx, "ten_a", "inv_1", "snd_1"); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := s.Delivery(ctx, "ten_a", got.DeliveryIDs[0])
+	if d.Status != DeliveryCanceled || len(d.History) != 2 {
+		t.Fatalf("delivery after cancel = %s %+v", d.Status, d.History)
+	}
+	if _, err := s.StartSend(ctx, "ten_a", "snd_1"); !errors.Is(err, ErrConflict) {
+		t.Fatalf("StartSend(canceled) err = %v, want ErrConflict", err)
+	}
+
+	now := &Send{ID: "snd_2", TenantID: "ten_a", InvoiceID: "inv_1", Channels: []Channel{ChannelEmail}, Email: "a@b.co"}
+	if _, _, err := s.CreateSend(ctx, now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.StartSend(ctx, "ten_a", "snd_2"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CancelSend(ctx, "ten_a", "inv_1", "snd_2"); !errors.Is(err, ErrConflict) {
+		t.Fatalf("CancelSend(started) err = %v, want ErrConflict", err)
+	}
+	dl, _ := s.InvoiceDeliveries(ctx, "ten_a", "inv_1")
+	if len(dl) != 2 {
+		t.Fatalf("InvoiceDeliveries = %d, want 2", len(dl))
+	}
+}
+
+func TestTransitionOnlyForward(t *testing.T) {
+	t.Parallel()
+	s, ctx := setup(t)
+	send := &Send{ID: "snd_1", TenantID: "ten_a", InvoiceID: "inv_1", Channels: []Channel{ChannelEmail}, Email: "a@b.co"}
+	if _, _, err := s.CreateSend(ctx, send); err != nil {
+		t.Fatal(err)
+	}
+	id := send.DeliveryIDs[0]
+	steps := []struct {
+		to      DeliveryStatus
+		changed bool
+	}{
+		{DeliverySent, true},
+		{DeliverySent, false},   // duplicate
+		{DeliveryOpened, true},  // delivered skipped
+		{DeliveryDelivered, false}, // late, out of order
+		{DeliveryBounced, true},
+		{DeliveryClicked, false}, // after terminal
+	}
+	for _, st := range steps {
+		_, changed, err := s.Transition(ctx, "ten_a", id, st.to, "worker", "", nil)
+		if err != nil || changed != st.changed {
+			t.Fatalf("Transition(%s) = %v, %v; want %v", st.to, changed, err, st.changed)
+		}
+	}
+	d, _ := s.Delivery(ctx, "ten_a", id)
+	var seq []DeliveryStatus
+	for _, h := range d.History {
+		seq = append(seq, h.Status)
+	}
+	want := []DeliveryStatus{DeliveryQueued, DeliverySent, DeliveryOpened, DeliveryBounced}
+	if len(seq) != len(want) {
+		t.Fatalf("history = %v, want %v", seq, want)
+	}
+	for i := range want {
+		if seq[i] != want[i] {
+			t.Fatalf("history = %v, want %v", seq, want)
+		}
+	}
+}
+
+func TestIdempotency(t *testing.T) {
+	t.Parallel()
+	s, ctx := setup(t)
+	prev, err := s.BeginIdempotent(ctx, "ten_a", "k1", "h1")
+	if err != nil || prev != nil {
+		t.Fatalf("first Begin = %v, %v", prev, err)
+	}
+	if _, err := s.BeginIdempotent(ctx, "ten_a", "k1", "h1"); !errors.Is(err, ErrIdempotencyInProgress) {
+		t.Fatalf("Begin while running err = %v", err)
+	}
+	if err := s.FinishIdempotent(ctx, "ten_a", "k1", "h1", 202, []byte(`{"ok":1}`)); err != nil {
+		t.Fatal(err)
+	}
+	prev, err = s.BeginIdempotent(ctx, "ten_a", "k1", "h1")
+	if err != nil || prev == nil || prev.StatusCode != 202 || string(prev.Body) != `{"ok":1}` {
+		t.Fatalf("replay = %+v, %v", prev, err)
+	}
+	if _, err := s.BeginIdempotent(ctx, "ten_a", "k1", "h2"); !errors.Is(err, ErrIdempotencyMismatch) {
+		t.Fatalf("other body err = %v, want mismatch", err)
+	}
+	if prev, err := s.BeginIdempotent(ctx, "ten_b", "k1", "h2"); err != nil || prev != nil {
+		t.Fatalf("keys are per tenant: %v, %v", prev, err)
+	}
+	ttl, _ := s.rdb.TTL(ctx, idempotencyKey("ten_a", "k1")).Result()
+	if ttl < 23*time.Hour {
+		t.Fatalf("TTL = %v, want about 24h", ttl)
+	}
+}

@@ -1,0 +1,141 @@
+// Package tasks is the contract between the API and the workers: the task
+// type names, their payloads, and how each is enqueued. Type strings are
+// stored in Redis with every queued task: renaming one orphans the tasks
+// already queued under the old name, so an old name stays registered until
+// its queues drain.
+package tasks
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/hibiken/asynq"
+)
+
+// Task type names.
+const (
+	TypeFinalize      = "invoice:finalize"
+	TypeSend          = "invoice:send"
+	TypeDeliveryEmail = "delivery:email"
+	TypeSweepFinalize = "sweep:finalize"
+)
+
+// Queue names. Deliveries have their own queue so a burst of finalizations
+// never starves emails already promised; asynq weighs them by priority.
+const (
+	QueueCritical = "critical"
+	QueueDefault  = "default"
+)
+
+// Queues is the priority weighting workers use for the queues above.
+var Queues = map[string]int{QueueCritical: 6, QueueDefault: 3}
+
+// Default retry counts. A delivery retries transient provider failures with
+// backoff; throttling does not use up a retry.
+const (
+	MaxRetryDelivery = 12
+	MaxRetryInvoice  = 10
+)
+
+// Finalize reasons.
+const (
+	ReasonGrace = "grace" // the draft's grace period passed
+	ReasonSweep = "sweep" // the sweep found a draft past its grace period
+)
+
+// FinalizePayload finalizes a draft invoice.
+type FinalizePayload struct {
+	TenantID  string `json:"tenantId"`
+	InvoiceID string `json:"invoiceId"`
+	Reason    string `json:"reason"`
+}
+
+// FinalizeTaskID is the one task id of an invoice's finalization, so it is
+// enqueued at most once while it waits.
+func FinalizeTaskID(tenantID, invoiceID string) string {
+	return "finalize:" + tenantID + ":" + invoiceID
+}
+
+// NewFinalizeTask returns the finalize task for p, to run at processAt (the
+// draft's creation time plus its grace period).
+func NewFinalizeTask(p FinalizePayload, processAt time.Time, opts ...asynq.Option) (*asynq.Task, error) {
+	base := []asynq.Option{
+		asynq.TaskID(FinalizeTaskID(p.TenantID, p.InvoiceID)),
+		asynq.ProcessAt(processAt),
+		asynq.Queue(QueueDefault),
+		asynq.MaxRetry(MaxRetryInvoice),
+	}
+	return newTask(TypeFinalize, p, append(base, opts...))
+}
+
+// SendPayload starts one send of an invoice: it finalizes a draft, then
+// queues the send's deliveries.
+type SendPayload struct {
+	TenantID  string `json:"tenantId"`
+	InvoiceID string `json:"invoiceId"`
+	SendID    string `json:"sendId"`
+}
+
+// SendTaskID is the task id of a send; DELETE …/sends/{sendId} uses it to
+// remove a scheduled send from the queue.
+func SendTaskID(tenantID, sendID string) string {
+	return "send:" + tenantID + ":" + sendID
+}
+
+// NewSendTask returns the task for p. A zero processAt runs it now.
+func NewSendTask(p SendPayload, processAt time.Time, opts ...asynq.Option) (*asynq.Task, error) {
+	base := []asynq.Option{
+		asynq.TaskID(SendTaskID(p.TenantID, p.SendID)),
+		asynq.Queue(QueueCritical),
+		asynq.MaxRetry(MaxRetryInvoice),
+	}
+	if !processAt.IsZero() {
+		base = append(base, asynq.ProcessAt(processAt))
+	}
+	return newTask(TypeSend, p, append(base, opts...))
+}
+
+// DeliveryPayload delivers one delivery: one channel to one recipient.
+type DeliveryPayload struct {
+	TenantID   string `json:"tenantId"`
+	DeliveryID string `json:"deliveryId"`
+}
+
+// DeliveryTaskID is the task id of a delivery, so it is queued once.
+func DeliveryTaskID(tenantID, deliveryID string) string {
+	return "delivery:" + tenantID + ":" + deliveryID
+}
+
+// NewDeliveryEmailTask returns the email delivery task for p.
+func NewDeliveryEmailTask(p DeliveryPayload, opts ...asynq.Option) (*asynq.Task, error) {
+	base := []asynq.Option{
+		asynq.TaskID(DeliveryTaskID(p.TenantID, p.DeliveryID)),
+		asynq.Queue(QueueCritical),
+		asynq.MaxRetry(MaxRetryDelivery),
+		asynq.Timeout(2 * time.Minute),
+	}
+	return newTask(TypeDeliveryEmail, p, append(base, opts...))
+}
+
+// NewSweepFinalizeTask returns the periodic sweep task. It has no payload.
+func NewSweepFinalizeTask(opts ...asynq.Option) *asynq.Task {
+	base := []asynq.Option{asynq.Queue(QueueDefault), asynq.MaxRetry(0), asynq.Timeout(5 * time.Minute)}
+	return asynq.NewTask(TypeSweepFinalize, nil, append(base, opts...)...)
+}
+
+func newTask(typ string, payload any, opts []asynq.Option) (*asynq.Task, error) {
+	b, err := json.Marshal(payload)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s payload: %w", typ, err)
+	}
+	return asynq.NewTask(typ, b, opts...), nil
+}
+
+// Decode unmarshals t's payload into p, naming the task type on failure.
+func Decode(t *asynq.Task, p any) error {
+	if err := json.Unmarshal(t.Payload(), p); err != nil {
+		return fmt.Errorf("decode %s payload: %w: %w", t.Type(), err, asynq.SkipRetry)
+	}
+	return nil
+}
