@@ -215,8 +215,8 @@ func TestTransitionOnlyForward(t *testing.T) {
 		changed bool
 	}{
 		{DeliverySent, true},
-		{DeliverySent, false},   // duplicate
-		{DeliveryOpened, true},  // delivered skipped
+		{DeliverySent, false},      // duplicate
+		{DeliveryOpened, true},     // delivered skipped
 		{DeliveryDelivered, false}, // late, out of order
 		{DeliveryBounced, true},
 		{DeliveryClicked, false}, // after terminal
