@@ -3,6 +3,8 @@
 package invoice
 
 import (
+	"regexp"
+	"strings"
 	"time"
 )
 
@@ -126,4 +128,16 @@ type Invoice struct {
 	// FinalizedBy says what finalized the invoice: "api", "grace", "send".
 	FinalizedBy string `json:"finalizedBy,omitempty"`
 	PaymentLink string `json:"paymentLink,omitempty"`
+}
+
+var unsafeFileChars = regexp.MustCompile(`[^\p{L}\p{N}._-]+`)
+
+// FileStem turns an invoice number into a safe file name stem for its
+// attachments: "INV/2026 01" → "INV-2026-01".
+func FileStem(number string) string {
+	s := strings.Trim(unsafeFileChars.ReplaceAllString(number, "-"), "-.")
+	if s == "" {
+		return "invoice"
+	}
+	return s
 }

@@ -58,13 +58,15 @@ func FinalizeTaskID(tenantID, invoiceID string) string {
 }
 
 // NewFinalizeTask returns the finalize task for p, to run at processAt (the
-// draft's creation time plus its grace period).
+// draft's creation time plus its grace period). A zero processAt runs it now.
 func NewFinalizeTask(p FinalizePayload, processAt time.Time, opts ...asynq.Option) (*asynq.Task, error) {
 	base := []asynq.Option{
 		asynq.TaskID(FinalizeTaskID(p.TenantID, p.InvoiceID)),
-		asynq.ProcessAt(processAt),
 		asynq.Queue(QueueDefault),
 		asynq.MaxRetry(MaxRetryInvoice),
+	}
+	if !processAt.IsZero() {
+		base = append(base, asynq.ProcessAt(processAt))
 	}
 	return newTask(TypeFinalize, p, append(base, opts...))
 }

@@ -1,0 +1,184 @@
+// Package api is invoiced's thin HTTP enqueue API: it authenticates,
+// validates, stores and enqueues. It never delivers anything itself; the
+// only rendering it does is for the read-only PDF endpoints.
+package api
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"go.uber.org/zap"
+
+	"github.com/invoiced/invoiced/render/pdf"
+	"github.com/invoiced/invoiced/store"
+)
+
+// Enqueuer puts tasks on the queue; *asynq.Client is one.
+type Enqueuer interface {
+	EnqueueContext(ctx context.Context, t *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error)
+}
+
+// TaskDeleter removes a waiting task; *asynq.Inspector is one.
+type TaskDeleter interface {
+	DeleteTask(queue, id string) error
+}
+
+// PDFRenderer renders invoice PDFs; *pdf.Cache is one.
+type PDFRenderer interface {
+	Render(doc pdf.Document) ([]byte, error)
+}
+
+// Config configures the API.
+type Config struct {
+	Store    *store.Store
+	Enqueuer Enqueuer
+	Tasks    TaskDeleter
+	PDF      PDFRenderer
+	Logger   *zap.Logger
+	// AdminToken protects /admin/v1. Empty disables the admin API.
+	AdminToken string
+	// DefaultEmailProvider is what tenants without an email provider use;
+	// empty means none, and their sends answer email_not_configured.
+	DefaultEmailProvider string
+	// PublicBaseURL is the externally visible base URL, used in links such
+	// as publicPdfUrl. Defaults to http://localhost:8080.
+	PublicBaseURL string
+	// LinkKey signs public links. It must be at least 32 bytes.
+	LinkKey []byte
+	// MaxBodyBytes limits request bodies. Defaults to 2 MiB.
+	MaxBodyBytes int64
+	// Ready reports whether the service can take requests; /readyz calls
+	// it. Defaults to pinging Redis through the store.
+	Ready func(context.Context) error
+}
+
+// API serves invoiced's HTTP routes.
+type API struct {
+	cfg Config
+	log *zap.Logger
+	st  *store.Store
+}
+
+// New returns the API for cfg.
+func New(cfg Config) (*API, error) {
+	switch {
+	case cfg.Store == nil:
+		return nil, errors.New("api: Store is required")
+	case cfg.Enqueuer == nil:
+		return nil, errors.New("api: Enqueuer is required")
+	case cfg.Tasks == nil:
+		return nil, errors.New("api: Tasks (an asynq inspector) is required")
+	case cfg.PDF == nil:
+		return nil, errors.New("api: PDF renderer is required")
+	case len(cfg.LinkKey) < 32:
+		return nil, errors.New("api: LinkKey must be at least 32 bytes")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = zap.NewNop()
+	}
+	if cfg.PublicBaseURL == "" {
+		cfg.PublicBaseURL = "http://localhost:8080"
+	}
+	cfg.PublicBaseURL = strings.TrimRight(cfg.PublicBaseURL, "/")
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 2 << 20
+	}
+	if cfg.Ready == nil {
+		cfg.Ready = cfg.Store.Ping
+	}
+	return &API{cfg: cfg, log: cfg.Logger, st: cfg.Store}, nil
+}
+
+// handlerFunc is a route handler that returns its error instead of writing
+// it, so every error goes out in the same shape.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) *Error
+
+// Handler returns the routes.
+func (a *API) Handler() http.Handler {
+	mux := http.NewServeMux()
+	tenant := func(pattern string, h handlerFunc) {
+		mux.Handle(pattern, a.authenticate(a.idempotent(h)))
+	}
+
+	mux.Handle("POST /admin/v1/tenants", a.adminOnly(a.idempotent(a.createTenant)))
+
+	tenant("GET /api/v1/settings", a.getSettings)
+	tenant("PUT /api/v1/settings", a.putSettings)
+	tenant("POST /api/v1/invoices", a.createInvoice)
+	tenant("GET /api/v1/invoices/{id}", a.getInvoice)
+	tenant("POST /api/v1/invoices/{id}/finalize", a.finalizeInvoice)
+	tenant("POST /api/v1/invoices/{id}/send", a.sendInvoice)
+	tenant("POST /api/v1/invoices/{id}/resend", a.resendInvoice)
+	tenant("DELETE /api/v1/invoices/{id}/sends/{sendId}", a.cancelSend)
+	tenant("GET /api/v1/invoices/{id}/delivery-status", a.deliveryStatus)
+	tenant("GET /api/v1/invoices/{id}/pdf", a.invoicePDF)
+
+	tenant("POST /api/v1/invoices/{id}/send-email", a.fluxrateSendEmail)
+	tenant("POST /api/v1/invoices/{id}/email", a.stornoEmail)
+	tenant("POST /v1/invoices/{id}/send", a.infinitySend)
+
+	mux.Handle("GET /i/{token}/pdf", a.wrap(a.publicPDF))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.Handle("GET /readyz", a.wrap(a.readyz))
+	mux.Handle("/", a.wrap(func(w http.ResponseWriter, r *http.Request) *Error {
+		return &Error{Status: http.StatusNotFound, Code: CodeNotFound, Message: "no route for " + r.Method + " " + r.URL.Path}
+	}))
+	return a.recoverPanics(mux)
+}
+
+// wrap turns a handlerFunc into an http.Handler that writes its error.
+func (a *API) wrap(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			a.writeError(w, r, err)
+		}
+	})
+}
+
+// recoverPanics turns a panic into a 500 with no stack trace in the body.
+func (a *API) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				a.log.Error("panic in handler", zap.Any("panic", v), zap.String("path", r.URL.Path), zap.ByteString("stack", debug.Stack()))
+				a.writeError(w, r, errInternal(nil))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (a *API) readyz(w http.ResponseWriter, r *http.Request) *Error {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := a.cfg.Ready(ctx); err != nil {
+		return &Error{Status: http.StatusServiceUnavailable, Code: CodeUnavailable, Message: "redis is not reachable", cause: err}
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	return nil
+}
+
+func (a *API) adminOnly(next handlerFunc) http.Handler {
+	return a.wrap(func(w http.ResponseWriter, r *http.Request) *Error {
+		token := requestToken(r)
+		if a.cfg.AdminToken == "" {
+			return &Error{Status: http.StatusForbidden, Code: CodeForbidden, Message: "the admin API is disabled: set INVOICED_ADMIN_TOKEN"}
+		}
+		if token == "" || subtle.ConstantTimeCompare([]byte(token), []byte(a.cfg.AdminToken)) != 1 {
+			return &Error{Status: http.StatusUnauthorized, Code: CodeUnauthorized, Message: "a valid admin token is required"}
+		}
+		r = r.WithContext(withTenant(r.Context(), store.Tenant{ID: "admin"}))
+		return next(w, r)
+	})
+}

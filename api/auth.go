@@ -1,0 +1,65 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/invoiced/invoiced/store"
+)
+
+type tenantKey struct{}
+
+func withTenant(ctx context.Context, t store.Tenant) context.Context {
+	return context.WithValue(ctx, tenantKey{}, t)
+}
+
+// tenantFrom returns the authenticated tenant.
+func tenantFrom(ctx context.Context) store.Tenant {
+	t, _ := ctx.Value(tenantKey{}).(store.Tenant)
+	return t
+}
+
+// requestToken finds the API token in the Authorization bearer header, the
+// x-api-token header or the access_token cookie, in that order.
+func requestToken(r *http.Request) string {
+	if h := r.Header.Get("Authorization"); h != "" {
+		if scheme, tok, ok := strings.Cut(h, " "); ok && strings.EqualFold(scheme, "Bearer") {
+			return strings.TrimSpace(tok)
+		}
+	}
+	if tok := r.Header.Get("X-Api-Token"); tok != "" {
+		return strings.TrimSpace(tok)
+	}
+	if c, err := r.Cookie("access_token"); err == nil {
+		return c.Value
+	}
+	return ""
+}
+
+// authenticate resolves the token's tenant. X-Tenant-ID or X-Company, when
+// sent, must name that tenant (by id, or by name for X-Company).
+func (a *API) authenticate(next handlerFunc) http.Handler {
+	return a.wrap(func(w http.ResponseWriter, r *http.Request) *Error {
+		token := requestToken(r)
+		if token == "" {
+			return &Error{Status: http.StatusUnauthorized, Code: CodeUnauthorized,
+				Message: "missing API token: send Authorization: Bearer <token>, x-api-token, or the access_token cookie"}
+		}
+		t, err := a.st.TenantByToken(r.Context(), token)
+		if errors.Is(err, store.ErrNotFound) {
+			return &Error{Status: http.StatusUnauthorized, Code: CodeUnauthorized, Message: "the API token is not valid"}
+		}
+		if err != nil {
+			return &Error{Status: http.StatusServiceUnavailable, Code: CodeUnavailable, Message: "authentication is unavailable; retry shortly", cause: err}
+		}
+		if id := r.Header.Get("X-Tenant-ID"); id != "" && id != t.ID {
+			return &Error{Status: http.StatusForbidden, Code: CodeForbidden, Message: "X-Tenant-ID does not match the token's tenant"}
+		}
+		if c := r.Header.Get("X-Company"); c != "" && c != t.ID && c != t.Name {
+			return &Error{Status: http.StatusForbidden, Code: CodeForbidden, Message: "X-Company does not match the token's tenant"}
+		}
+		return next(w, r.WithContext(withTenant(r.Context(), t)))
+	})
+}

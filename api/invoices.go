@@ -1,0 +1,215 @@
+package api
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/invoiced/invoiced/invoice"
+	"github.com/invoiced/invoiced/render/pdf"
+	"github.com/invoiced/invoiced/store"
+	"github.com/invoiced/invoiced/tasks"
+)
+
+// bodyOf returns the request body that idempotent already read and bounded.
+func bodyOf(r *http.Request) []byte {
+	b, _ := io.ReadAll(r.Body)
+	return b
+}
+
+type lineRequest struct {
+	Description  string `json:"description"`
+	Quantity     string `json:"quantity"`
+	Unit         string `json:"unit"`
+	UnitPrice    string `json:"unitPrice"`
+	TaxRate      string `json:"taxRate"`
+	DiscountRate string `json:"discountRate"`
+}
+
+// invoiceRequest is what a client may send for an invoice; computed fields
+// (totals, status) are refused as unknown.
+type invoiceRequest struct {
+	ID          string           `json:"id"`
+	Number      string           `json:"number"`
+	Currency    string           `json:"currency"`
+	IssueDate   string           `json:"issueDate"`
+	DueDate     string           `json:"dueDate"`
+	Language    string           `json:"language"`
+	Reference   string           `json:"reference"`
+	AutoAdvance *bool            `json:"autoAdvance"`
+	Customer    invoice.Customer `json:"customer"`
+	Lines       []lineRequest    `json:"lines"`
+	Notes       string           `json:"notes"`
+	Terms       string           `json:"terms"`
+	AmountPaid  string           `json:"amountPaid"`
+}
+
+// invoiceView is an invoice as the API returns it.
+type invoiceView struct {
+	*invoice.Invoice
+	PublicPDFURL string          `json:"publicPdfUrl"`
+	Deliveries   []*deliveryView `json:"deliveries"`
+}
+
+func (a *API) createInvoice(w http.ResponseWriter, r *http.Request) *Error {
+	ctx := r.Context()
+	tenant := tenantFrom(ctx)
+	var req invoiceRequest
+	if err := decodeJSON(bodyOf(r), &req, false); err != nil {
+		return err
+	}
+	inv := &invoice.Invoice{
+		ID: req.ID, TenantID: tenant.ID, Number: req.Number, Currency: req.Currency,
+		IssueDate: req.IssueDate, DueDate: req.DueDate, Language: req.Language,
+		Reference: req.Reference, AutoAdvance: req.AutoAdvance == nil || *req.AutoAdvance,
+		Customer: req.Customer, Notes: req.Notes, Terms: req.Terms, AmountPaid: req.AmountPaid,
+	}
+	if inv.ID == "" {
+		inv.ID = store.NewID("inv")
+	} else if !invoice.ValidID(inv.ID) {
+		return errField("id", "must be 1-64 letters, digits, '_', '.' or '-'")
+	}
+	if inv.IssueDate == "" {
+		inv.IssueDate = time.Now().UTC().Format(time.DateOnly)
+	}
+	for _, l := range req.Lines {
+		inv.Lines = append(inv.Lines, invoice.Line{
+			Description: l.Description, Quantity: l.Quantity, Unit: l.Unit,
+			UnitPrice: l.UnitPrice, TaxRate: l.TaxRate, DiscountRate: l.DiscountRate,
+		})
+	}
+	if fe := invoice.Validate(inv); fe != nil {
+		return errValidation("the invoice has invalid fields", fe)
+	}
+	if err := invoice.Compute(inv); err != nil {
+		return errValidation(err.Error(), nil)
+	}
+	settings, err := a.st.Settings(ctx, tenant.ID)
+	if err != nil {
+		return errInternal(err)
+	}
+	created, err := a.st.SaveDraft(ctx, inv, settings.Defaults.Grace())
+	if err != nil {
+		return asError(err, "invoice")
+	}
+	if inv.FinalizeAt != nil {
+		a.enqueueFinalize(r, inv)
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	writeData(w, status, a.view(r, inv, nil))
+	return nil
+}
+
+// enqueueFinalize schedules the draft's finalization. A failure is logged,
+// not returned: the invoice is stored, and the finalize sweep picks up any
+// draft past its grace period that has no task.
+func (a *API) enqueueFinalize(r *http.Request, inv *invoice.Invoice) {
+	p := tasks.FinalizePayload{TenantID: inv.TenantID, InvoiceID: inv.ID, Reason: tasks.ReasonGrace}
+	task, err := tasks.NewFinalizeTask(p, *inv.FinalizeAt)
+	if err == nil {
+		_, err = a.cfg.Enqueuer.EnqueueContext(r.Context(), task)
+	}
+	if err != nil && !isTaskConflict(err) {
+		a.log.Warn("finalize task not enqueued; the sweep will finalize the draft",
+			zap.String("tenant_id", inv.TenantID), zap.String("invoice_id", inv.ID), zap.Error(err))
+	}
+}
+
+func (a *API) view(r *http.Request, inv *invoice.Invoice, ds []*store.Delivery) invoiceView {
+	v := invoiceView{Invoice: inv, PublicPDFURL: a.publicPDFURL(inv.TenantID, inv.ID), Deliveries: []*deliveryView{}}
+	for _, d := range ds {
+		v.Deliveries = append(v.Deliveries, newDeliveryView(d))
+	}
+	return v
+}
+
+// loadInvoice returns the tenant's invoice named in the path; another
+// tenant's invoice is simply not found.
+func (a *API) loadInvoice(r *http.Request) (*invoice.Invoice, *Error) {
+	id := r.PathValue("id")
+	if !invoice.ValidID(id) {
+		return nil, errNotFound("invoice")
+	}
+	inv, err := a.st.Invoice(r.Context(), tenantFrom(r.Context()).ID, id)
+	if err != nil {
+		return nil, asError(err, "invoice")
+	}
+	return inv, nil
+}
+
+func (a *API) getInvoice(w http.ResponseWriter, r *http.Request) *Error {
+	inv, apiErr := a.loadInvoice(r)
+	if apiErr != nil {
+		return apiErr
+	}
+	ds, err := a.st.InvoiceDeliveries(r.Context(), inv.TenantID, inv.ID)
+	if err != nil {
+		return errInternal(err)
+	}
+	writeData(w, http.StatusOK, a.view(r, inv, ds))
+	return nil
+}
+
+// finalizeInvoice moves a draft to open without emailing it. Finalizing an
+// open invoice again returns it unchanged.
+func (a *API) finalizeInvoice(w http.ResponseWriter, r *http.Request) *Error {
+	inv, apiErr := a.loadInvoice(r)
+	if apiErr != nil {
+		return apiErr
+	}
+	if err := decodeJSON(bodyOf(r), &struct{}{}, true); err != nil {
+		return err
+	}
+	inv, _, err := a.st.Finalize(r.Context(), inv.TenantID, inv.ID, "api")
+	if err != nil {
+		return asError(err, "invoice")
+	}
+	// The waiting grace-period task would find the invoice open and do
+	// nothing; deleting it just keeps the queue tidy.
+	_ = a.cfg.Tasks.DeleteTask(tasks.QueueDefault, tasks.FinalizeTaskID(inv.TenantID, inv.ID))
+	writeData(w, http.StatusOK, a.view(r, inv, nil))
+	return nil
+}
+
+func (a *API) invoicePDF(w http.ResponseWriter, r *http.Request) *Error {
+	inv, apiErr := a.loadInvoice(r)
+	if apiErr != nil {
+		return apiErr
+	}
+	return a.writePDF(w, r, inv, r.URL.Query().Get("language"))
+}
+
+func (a *API) writePDF(w http.ResponseWriter, r *http.Request, inv *invoice.Invoice, lang string) *Error {
+	if lang != "" && !invoice.ValidLanguage(lang) {
+		return errField("language", "must be a language code like en or ro")
+	}
+	settings, err := a.st.Settings(r.Context(), inv.TenantID)
+	if err != nil {
+		return errInternal(err)
+	}
+	if lang == "" {
+		lang = inv.Language
+	}
+	if lang == "" {
+		lang = settings.Defaults.Lang()
+	}
+	b, err := a.cfg.PDF.Render(pdf.Document{Invoice: inv, Seller: settings.Branding, Bank: settings.Bank, Language: lang})
+	if err != nil {
+		return errInternal(err)
+	}
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Content-Disposition", `inline; filename="`+invoice.FileStem(inv.Number)+`.pdf"`)
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(b)
+	return nil
+}
+
+func isTaskConflict(err error) bool {
+	return errors.Is(err, errTaskIDConflict)
+}

@@ -1,0 +1,370 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/invoiced/invoiced/invoice"
+	"github.com/invoiced/invoiced/store"
+	"github.com/invoiced/invoiced/tasks"
+)
+
+var errTaskIDConflict = asynq.ErrTaskIDConflict
+
+// Limits on a send request.
+const (
+	maxRecipients = 50
+	maxSubjectLen = 998 // RFC 5322 line limit
+	maxMessageLen = 20000
+	maxScheduleIn = 366 * 24 * time.Hour
+	// scheduleSlack lets a scheduledAt a little in the past (clock skew)
+	// mean "now".
+	scheduleSlack = 5 * time.Minute
+)
+
+// addressList accepts a JSON array of addresses or one comma-separated
+// string.
+type addressList []string
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (l *addressList) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if bytes.Equal(b, []byte("null")) {
+		*l = nil
+		return nil
+	}
+	var list []string
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		for _, part := range strings.Split(s, ",") {
+			if part = strings.TrimSpace(part); part != "" {
+				list = append(list, part)
+			}
+		}
+	} else if err := json.Unmarshal(b, &list); err != nil {
+		return errors.New("must be an array of addresses or a comma-separated string")
+	}
+	*l = list
+	return nil
+}
+
+// sendRequest is the canonical send body, a superset of the seed APIs'.
+type sendRequest struct {
+	SendVia     []string          `json:"sendVia"`
+	Email       string            `json:"email"`
+	To          string            `json:"to"`
+	Cc          addressList       `json:"cc"`
+	Bcc         addressList       `json:"bcc"`
+	ReplyTo     string            `json:"replyTo"`
+	Phone       string            `json:"phone"`
+	Subject     string            `json:"subject"`
+	Message     string            `json:"message"`
+	Body        string            `json:"body"`
+	Variables   map[string]string `json:"variables"`
+	AttachPDF   *bool             `json:"attachPdf"`
+	AttachXML   *bool             `json:"attachXml"`
+	Language    string            `json:"language"`
+	ScheduledAt string            `json:"scheduledAt"`
+	TestMode    bool              `json:"testMode"`
+}
+
+// sendView is the canonical send response.
+type sendView struct {
+	InvoiceID   string     `json:"invoiceId"`
+	SendID      string     `json:"sendId"`
+	SentVia     []string   `json:"sentVia"`
+	SentTo      []string   `json:"sentTo"`
+	Status      string     `json:"status"`
+	ScheduledAt *time.Time `json:"scheduledAt"`
+	DeliveryIDs []string   `json:"deliveryIds"`
+	TestMode    bool       `json:"testMode,omitempty"`
+}
+
+func newSendView(s *store.Send) sendView {
+	v := sendView{InvoiceID: s.InvoiceID, SendID: s.ID, Status: string(s.Status), ScheduledAt: s.ScheduledAt, DeliveryIDs: s.DeliveryIDs, TestMode: s.TestMode}
+	for _, ch := range s.Channels {
+		v.SentVia = append(v.SentVia, string(ch))
+		switch ch {
+		case store.ChannelEmail:
+			v.SentTo = append(v.SentTo, s.Email)
+		case store.ChannelSMS:
+			v.SentTo = append(v.SentTo, s.Phone)
+		}
+	}
+	return v
+}
+
+// buildSend validates req against the invoice and returns the send to
+// create. Recipients fall back to the customer's email and phone.
+func buildSend(req *sendRequest, inv *invoice.Invoice, kind string, now time.Time) (*store.Send, *Error) {
+	fe := invoice.FieldErrors{}
+	send := &store.Send{
+		ID: store.NewID("snd"), TenantID: inv.TenantID, InvoiceID: inv.ID, Kind: kind,
+		Cc: req.Cc, Bcc: req.Bcc, ReplyTo: req.ReplyTo, Subject: req.Subject,
+		Message: firstNonEmpty(req.Message, req.Body), Variables: req.Variables,
+		AttachPDF: req.AttachPDF == nil || *req.AttachPDF, AttachXML: req.AttachXML != nil && *req.AttachXML,
+		Language: req.Language, TestMode: req.TestMode,
+	}
+	via := req.SendVia
+	if len(via) == 0 {
+		via = []string{string(store.ChannelEmail)}
+	}
+	seen := map[store.Channel]bool{}
+	for i, ch := range via {
+		c := store.Channel(ch)
+		if c != store.ChannelEmail && c != store.ChannelSMS {
+			fe[fmt.Sprintf("sendVia[%d]", i)] = fmt.Sprintf("%q is not one of email, sms", ch)
+			continue
+		}
+		if !seen[c] {
+			seen[c] = true
+			send.Channels = append(send.Channels, c)
+		}
+	}
+	if req.Email != "" && req.To != "" && req.Email != req.To {
+		fe["to"] = "is an alias of email; send one of them"
+	}
+	if seen[store.ChannelEmail] {
+		send.Email = firstNonEmpty(req.Email, req.To, inv.Customer.Email)
+		field := "email"
+		if req.Email == "" && req.To != "" {
+			field = "to"
+		}
+		if send.Email == "" {
+			fe["email"] = "no recipient: set email, or the customer's email on the invoice"
+		} else if err := invoice.CheckEmail(send.Email); err != nil {
+			fe[field] = err.Error()
+		}
+	}
+	if seen[store.ChannelSMS] {
+		send.Phone = firstNonEmpty(req.Phone, inv.Customer.Phone)
+		if send.Phone == "" {
+			fe["phone"] = "no recipient: set phone, or the customer's phone on the invoice"
+		}
+	}
+	checkList := func(field string, list []string) {
+		if len(list) > maxRecipients {
+			fe[field] = fmt.Sprintf("has %d addresses, the limit is %d", len(list), maxRecipients)
+		}
+		for i, addr := range list {
+			if err := invoice.CheckEmail(addr); err != nil {
+				fe[fmt.Sprintf("%s[%d]", field, i)] = err.Error()
+			}
+		}
+	}
+	checkList("cc", req.Cc)
+	checkList("bcc", req.Bcc)
+	if req.ReplyTo != "" {
+		if err := invoice.CheckEmail(req.ReplyTo); err != nil {
+			fe["replyTo"] = err.Error()
+		}
+	}
+	if err := invoice.CheckText(req.Subject, maxSubjectLen, false); err != nil {
+		fe["subject"] = err.Error()
+	}
+	if req.Message != "" && req.Body != "" && req.Message != req.Body {
+		fe["body"] = "is an alias of message; send one of them"
+	}
+	if err := invoice.CheckText(send.Message, maxMessageLen, true); err != nil {
+		field := "message"
+		if req.Message == "" {
+			field = "body"
+		}
+		fe[field] = err.Error()
+	}
+	for k, v := range req.Variables {
+		if err := invoice.CheckText(v, 1000, true); err != nil {
+			fe["variables."+k] = err.Error()
+		}
+	}
+	if req.Language != "" && !invoice.ValidLanguage(req.Language) {
+		fe["language"] = "must be a language code like en or ro"
+	}
+	if req.ScheduledAt != "" {
+		at, err := time.Parse(time.RFC3339, req.ScheduledAt)
+		switch {
+		case err != nil:
+			fe["scheduledAt"] = "must be an RFC 3339 time like 2026-12-01T09:00:00Z"
+		case at.Before(now.Add(-scheduleSlack)):
+			fe["scheduledAt"] = "is in the past"
+		case at.After(now.Add(maxScheduleIn)):
+			fe["scheduledAt"] = "is more than a year ahead"
+		case at.After(now):
+			at = at.UTC()
+			send.ScheduledAt = &at
+		}
+	}
+	if len(fe) > 0 {
+		return nil, errValidation("the send request has invalid fields", fe)
+	}
+	return send, nil
+}
+
+// startSend checks that the invoice can be sent, stores the send with its
+// deliveries and enqueues it. A tenant with no email provider gets
+// email_not_configured, and its draft is still finalized.
+func (a *API) startSend(r *http.Request, inv *invoice.Invoice, send *store.Send) *Error {
+	ctx := r.Context()
+	if !inv.Status.Sendable() {
+		return &Error{Status: http.StatusUnprocessableEntity, Code: CodeNotSendable,
+			Message: fmt.Sprintf("invoice %s is %s and cannot be sent", inv.ID, inv.Status)}
+	}
+	if containsChannel(send.Channels, store.ChannelEmail) && !send.TestMode {
+		settings, err := a.st.Settings(ctx, inv.TenantID)
+		if err != nil {
+			return errInternal(err)
+		}
+		if settings.Email.Provider == "" && a.cfg.DefaultEmailProvider == "" {
+			if _, _, err := a.st.Finalize(ctx, inv.TenantID, inv.ID, "send"); err != nil {
+				return asError(err, "invoice")
+			}
+			return &Error{Status: http.StatusUnprocessableEntity, Code: CodeEmailNotConfigured,
+				Message: "the invoice was finalized but not emailed: no email provider is configured; set settings.email.provider"}
+		}
+	}
+	if _, _, err := a.st.CreateSend(ctx, send); err != nil {
+		return errInternal(err)
+	}
+	var at time.Time
+	if send.ScheduledAt != nil {
+		at = *send.ScheduledAt
+	}
+	task, err := tasks.NewSendTask(tasks.SendPayload{TenantID: send.TenantID, InvoiceID: send.InvoiceID, SendID: send.ID}, at)
+	if err == nil {
+		_, err = a.cfg.Enqueuer.EnqueueContext(ctx, task)
+	}
+	if err != nil && !isTaskConflict(err) {
+		return &Error{Status: http.StatusServiceUnavailable, Code: CodeUnavailable, Message: "the send could not be queued; retry with the same Idempotency-Key", cause: err}
+	}
+	return nil
+}
+
+func containsChannel(list []store.Channel, c store.Channel) bool {
+	for _, x := range list {
+		if x == c {
+			return true
+		}
+	}
+	return false
+}
+
+// sendInvoice handles POST …/send, and resendInvoice POST …/resend: the same
+// body; a draft is finalized first by the worker.
+func (a *API) sendInvoice(w http.ResponseWriter, r *http.Request) *Error {
+	return a.canonicalSend(w, r, store.SendKindSend)
+}
+
+func (a *API) resendInvoice(w http.ResponseWriter, r *http.Request) *Error {
+	return a.canonicalSend(w, r, store.SendKindResend)
+}
+
+func (a *API) canonicalSend(w http.ResponseWriter, r *http.Request, kind string) *Error {
+	inv, apiErr := a.loadInvoice(r)
+	if apiErr != nil {
+		return apiErr
+	}
+	var req sendRequest
+	if err := decodeJSON(bodyOf(r), &req, true); err != nil {
+		return err
+	}
+	send, apiErr := buildSend(&req, inv, kind, a.st.Now())
+	if apiErr != nil {
+		return apiErr
+	}
+	if apiErr := a.startSend(r, inv, send); apiErr != nil {
+		return apiErr
+	}
+	writeData(w, http.StatusAccepted, newSendView(send))
+	return nil
+}
+
+// cancelSend handles DELETE …/sends/{sendId}: a scheduled send that has not
+// started is canceled with its deliveries; anything later is a 409.
+func (a *API) cancelSend(w http.ResponseWriter, r *http.Request) *Error {
+	inv, apiErr := a.loadInvoice(r)
+	if apiErr != nil {
+		return apiErr
+	}
+	sendID := r.PathValue("sendId")
+	if !invoice.ValidID(sendID) {
+		return errNotFound("send")
+	}
+	send, err := a.st.CancelSend(r.Context(), inv.TenantID, inv.ID, sendID)
+	if err != nil {
+		return asError(err, "send")
+	}
+	// The send task would see the cancellation and do nothing; deleting it
+	// frees the queue.
+	_ = a.cfg.Tasks.DeleteTask(tasks.QueueCritical, tasks.SendTaskID(inv.TenantID, sendID))
+	writeData(w, http.StatusOK, newSendView(send))
+	return nil
+}
+
+// deliveryView is one delivery with its history, in Auxvault's shape.
+type deliveryView struct {
+	ID          string             `json:"id"`
+	SendID      string             `json:"sendId"`
+	Method      string             `json:"method"`
+	SentTo      string             `json:"sentTo"`
+	Cc          []string           `json:"cc,omitempty"`
+	Status      string             `json:"status"`
+	SentAt      *time.Time         `json:"sentAt"`
+	DeliveredAt *time.Time         `json:"deliveredAt"`
+	OpenedAt    *time.Time         `json:"openedAt"`
+	ClickedAt   *time.Time         `json:"clickedAt"`
+	Error       string             `json:"error,omitempty"`
+	Provider    string             `json:"provider,omitempty"`
+	TestMode    bool               `json:"testMode,omitempty"`
+	CreatedAt   time.Time          `json:"createdAt"`
+	History     []store.Transition `json:"history"`
+	Attempts    []store.Attempt    `json:"attempts"`
+}
+
+func newDeliveryView(d *store.Delivery) *deliveryView {
+	v := &deliveryView{
+		ID: d.ID, SendID: d.SendID, Method: string(d.Channel), SentTo: d.To, Cc: d.Cc,
+		Status: string(d.Status), SentAt: d.SentAt, DeliveredAt: d.DeliveredAt,
+		OpenedAt: d.OpenedAt, ClickedAt: d.ClickedAt, Error: d.Error, Provider: d.Provider,
+		TestMode: d.TestMode, CreatedAt: d.CreatedAt, History: d.History, Attempts: d.Attempts,
+	}
+	if v.Attempts == nil {
+		v.Attempts = []store.Attempt{}
+	}
+	return v
+}
+
+func (a *API) deliveryStatus(w http.ResponseWriter, r *http.Request) *Error {
+	inv, apiErr := a.loadInvoice(r)
+	if apiErr != nil {
+		return apiErr
+	}
+	ds, err := a.st.InvoiceDeliveries(r.Context(), inv.TenantID, inv.ID)
+	if err != nil {
+		return errInternal(err)
+	}
+	views := make([]*deliveryView, 0, len(ds))
+	for _, d := range ds {
+		views = append(views, newDeliveryView(d))
+	}
+	writeData(w, http.StatusOK, map[string]any{"invoiceId": inv.ID, "invoiceStatus": inv.Status, "deliveries": views})
+	return nil
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}

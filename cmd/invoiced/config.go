@@ -1,0 +1,194 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/invoiced/invoiced/store"
+)
+
+// config is everything read from the environment. Every variable is listed
+// in the README.
+type config struct {
+	Addr                 string
+	RedisURL             string
+	AdminToken           string
+	SecretKey            []byte
+	OutboxDir            string
+	DefaultEmailProvider string
+	DefaultSMTP          *store.SMTPSettings
+	DefaultFromEmail     string
+	PublicURL            string
+	Concurrency          int
+	SweepInterval        time.Duration
+	ShutdownTimeout      time.Duration
+	MaxBodyBytes         int64
+	PDFCacheSize         int
+	LogLevel             string
+	LogFormat            string
+}
+
+// devSecretKey is used by `invoiced dev` when INVOICED_SECRET_KEY is unset.
+// It is public, so dev mode says so when it starts.
+var devSecretKey = sha256.Sum256([]byte("invoiced development key: not for production"))
+
+// loadConfig reads INVOICED_* variables. dev selects the development
+// defaults: outbox email, a built-in secret key, console logs.
+func loadConfig(dev bool) (config, error) {
+	c := config{
+		Addr:                 env("INVOICED_ADDR", ":8080"),
+		RedisURL:             os.Getenv("INVOICED_REDIS_URL"),
+		AdminToken:           os.Getenv("INVOICED_ADMIN_TOKEN"),
+		OutboxDir:            env("INVOICED_OUTBOX_DIR", "./var/outbox"),
+		DefaultEmailProvider: os.Getenv("INVOICED_DEFAULT_EMAIL_PROVIDER"),
+		DefaultFromEmail:     os.Getenv("INVOICED_DEFAULT_FROM_EMAIL"),
+		PublicURL:            os.Getenv("INVOICED_PUBLIC_URL"),
+		LogLevel:             env("INVOICED_LOG_LEVEL", "info"),
+		LogFormat:            os.Getenv("INVOICED_LOG_FORMAT"),
+	}
+	var err error
+	if c.Concurrency, err = envInt("INVOICED_WORKER_CONCURRENCY", 20); err != nil {
+		return c, err
+	}
+	if c.PDFCacheSize, err = envInt("INVOICED_PDF_CACHE_SIZE", 256); err != nil {
+		return c, err
+	}
+	maxBody, err := envInt("INVOICED_MAX_BODY_BYTES", 2<<20)
+	if err != nil {
+		return c, err
+	}
+	c.MaxBodyBytes = int64(maxBody)
+	if c.SweepInterval, err = envDuration("INVOICED_SWEEP_INTERVAL", time.Minute); err != nil {
+		return c, err
+	}
+	if c.ShutdownTimeout, err = envDuration("INVOICED_SHUTDOWN_TIMEOUT", 30*time.Second); err != nil {
+		return c, err
+	}
+	if c.SecretKey, err = parseKey(os.Getenv("INVOICED_SECRET_KEY")); err != nil {
+		return c, err
+	}
+	if c.SecretKey == nil && dev {
+		c.SecretKey = devSecretKey[:]
+	}
+	if dev {
+		if c.DefaultEmailProvider == "" {
+			c.DefaultEmailProvider = store.ProviderOutbox
+		}
+		if c.LogFormat == "" {
+			c.LogFormat = "console"
+		}
+	}
+	if c.LogFormat == "" {
+		c.LogFormat = "json"
+	}
+	if c.PublicURL == "" {
+		c.PublicURL = "http://" + displayAddr(c.Addr)
+	}
+	if raw := os.Getenv("INVOICED_DEFAULT_SMTP_URL"); raw != "" {
+		if c.DefaultSMTP, err = parseSMTPURL(raw); err != nil {
+			return c, err
+		}
+	}
+	switch c.DefaultEmailProvider {
+	case "", store.ProviderOutbox:
+	case store.ProviderSMTP:
+		if c.DefaultSMTP == nil {
+			return c, fmt.Errorf("INVOICED_DEFAULT_EMAIL_PROVIDER=smtp needs INVOICED_DEFAULT_SMTP_URL")
+		}
+	default:
+		return c, fmt.Errorf("INVOICED_DEFAULT_EMAIL_PROVIDER=%q: want outbox, smtp or empty", c.DefaultEmailProvider)
+	}
+	return c, nil
+}
+
+// requireProduction checks what the production roles cannot do without.
+func (c config) requireProduction() error {
+	if c.RedisURL == "" {
+		return fmt.Errorf("INVOICED_REDIS_URL is required (redis://, rediss:// or redis-sentinel://); `invoiced dev` runs without one")
+	}
+	if c.SecretKey == nil {
+		return fmt.Errorf("INVOICED_SECRET_KEY is required: 32 random bytes, hex or base64 (openssl rand -hex 32)")
+	}
+	return nil
+}
+
+func env(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func envInt(name string, def int) (int, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%s=%q: want a positive whole number", name, v)
+	}
+	return n, nil
+}
+
+func envDuration(name string, def time.Duration) (time.Duration, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s=%q: want a duration like 30s or 5m", name, v)
+	}
+	return d, nil
+}
+
+// parseKey accepts 32 bytes as 64 hex digits or base64.
+func parseKey(s string) ([]byte, error) {
+	if s == "" {
+		return nil, nil
+	}
+	if b, err := hex.DecodeString(s); err == nil && len(b) == 32 {
+		return b, nil
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(s); err == nil && len(b) == 32 {
+			return b, nil
+		}
+	}
+	return nil, fmt.Errorf("INVOICED_SECRET_KEY must be 32 bytes as 64 hex digits or base64")
+}
+
+// parseSMTPURL reads smtp://user:pass@host:port?tls=starttls.
+func parseSMTPURL(raw string) (*store.SMTPSettings, error) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "smtp" || u.Hostname() == "" {
+		return nil, fmt.Errorf("INVOICED_DEFAULT_SMTP_URL must look like smtp://user:pass@host:587?tls=starttls")
+	}
+	s := &store.SMTPSettings{Host: u.Hostname(), TLS: u.Query().Get("tls")}
+	if p := u.Port(); p != "" {
+		if s.Port, err = strconv.Atoi(p); err != nil {
+			return nil, fmt.Errorf("INVOICED_DEFAULT_SMTP_URL: bad port %q", p)
+		}
+	}
+	if u.User != nil {
+		s.Username = u.User.Username()
+		s.Password, _ = u.User.Password()
+	}
+	return s, nil
+}
+
+// displayAddr turns a listen address into one a person can curl.
+func displayAddr(addr string) string {
+	if strings.HasPrefix(addr, ":") {
+		return "localhost" + addr
+	}
+	return strings.Replace(addr, "0.0.0.0", "localhost", 1)
+}

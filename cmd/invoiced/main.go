@@ -1,0 +1,95 @@
+// Command invoiced delivers invoices: one binary with the roles api,
+// worker and scheduler for production, dev for all of them in one process
+// on an embedded Redis, and admin commands.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `invoiced delivers invoices for billing systems.
+
+Usage:
+  invoiced dev                  API + worker + scheduler in one process; embedded
+                                Redis unless INVOICED_REDIS_URL is set; email to
+                                the outbox folder
+  invoiced api                  the HTTP enqueue API
+  invoiced worker               a delivery worker (run as many as you like)
+  invoiced scheduler            periodic jobs (the finalize sweep)
+  invoiced tenant create --name NAME
+                                create a tenant and print its API token once
+
+Configuration is read from INVOICED_* environment variables; see the README.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "invoiced:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stdout, usage)
+		return errors.New("no command given")
+	}
+	switch args[0] {
+	case "dev":
+		return runDev(ctx, stdout)
+	case "api", "worker", "scheduler":
+		return runRole(ctx, args[0])
+	case "tenant":
+		return runTenant(ctx, args[1:], stdout)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stdout, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+func runTenant(ctx context.Context, args []string, stdout io.Writer) error {
+	if len(args) == 0 || args[0] != "create" {
+		return errors.New("usage: invoiced tenant create --name NAME")
+	}
+	fs := flag.NewFlagSet("tenant create", flag.ContinueOnError)
+	name := fs.String("name", "", "the tenant's name")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if *name == "" {
+		return errors.New("--name is required")
+	}
+	cfg, err := loadConfig(false)
+	if err != nil {
+		return err
+	}
+	if err := cfg.requireProduction(); err != nil {
+		return err
+	}
+	log, err := newLogger(cfg)
+	if err != nil {
+		return err
+	}
+	d, err := connect(cfg, log, nil)
+	if err != nil {
+		return err
+	}
+	defer d.close()
+	t, token, err := d.store.CreateTenant(ctx, *name)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "{\"id\":%q,\"name\":%q,\"token\":%q}\n", t.ID, t.Name, token)
+	return nil
+}

@@ -1,0 +1,199 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/invoiced/invoiced/api"
+	"github.com/invoiced/invoiced/providers/outbox"
+	"github.com/invoiced/invoiced/providers/smtp"
+	"github.com/invoiced/invoiced/render/pdf"
+	"github.com/invoiced/invoiced/store"
+	"github.com/invoiced/invoiced/tasks"
+	"github.com/invoiced/invoiced/worker"
+)
+
+// deps are the connections every role shares.
+type deps struct {
+	log      *zap.Logger
+	redisOpt asynq.RedisConnOpt
+	rdb      redis.UniversalClient
+	store    *store.Store
+	client   *asynq.Client
+	pdf      *pdf.Cache
+}
+
+// connect opens Redis (from INVOICED_REDIS_URL, or opt when given) and the
+// shared clients.
+func connect(cfg config, log *zap.Logger, opt asynq.RedisConnOpt) (*deps, error) {
+	if opt == nil {
+		var err error
+		if opt, err = asynq.ParseRedisURI(cfg.RedisURL); err != nil {
+			return nil, fmt.Errorf("INVOICED_REDIS_URL: %w", err)
+		}
+	}
+	rdb, ok := opt.MakeRedisClient().(redis.UniversalClient)
+	if !ok {
+		return nil, errors.New("unsupported redis connection option")
+	}
+	st, err := store.New(rdb, store.Config{SecretKey: cfg.SecretKey})
+	if err != nil {
+		return nil, err
+	}
+	renderer, err := pdf.New()
+	if err != nil {
+		return nil, err
+	}
+	return &deps{
+		log: log, redisOpt: opt, rdb: rdb, store: st,
+		client: asynq.NewClient(opt),
+		pdf:    pdf.NewCache(renderer, cfg.PDFCacheSize),
+	}, nil
+}
+
+func (d *deps) close() {
+	_ = d.client.Close()
+	_ = d.rdb.Close()
+}
+
+func newLogger(cfg config) (*zap.Logger, error) {
+	level, err := zapcore.ParseLevel(cfg.LogLevel)
+	if err != nil {
+		return nil, fmt.Errorf("INVOICED_LOG_LEVEL=%q: want debug, info, warn or error", cfg.LogLevel)
+	}
+	var zc zap.Config
+	switch cfg.LogFormat {
+	case "json":
+		zc = zap.NewProductionConfig()
+	case "console":
+		zc = zap.NewDevelopmentConfig()
+		zc.EncoderConfig.EncodeLevel = zapcore.CapitalColorLevelEncoder
+		zc.DisableStacktrace = true
+	default:
+		return nil, fmt.Errorf("INVOICED_LOG_FORMAT=%q: want json or console", cfg.LogFormat)
+	}
+	zc.Level = zap.NewAtomicLevelAt(level)
+	return zc.Build()
+}
+
+// runRole runs one production role until ctx is canceled.
+func runRole(ctx context.Context, role string) error {
+	cfg, err := loadConfig(false)
+	if err != nil {
+		return err
+	}
+	if err := cfg.requireProduction(); err != nil {
+		return err
+	}
+	log, err := newLogger(cfg)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = log.Sync() }()
+	log = log.With(zap.String("role", role))
+	d, err := connect(cfg, log, nil)
+	if err != nil {
+		return err
+	}
+	defer d.close()
+	switch role {
+	case "api":
+		return serveAPI(ctx, cfg, d)
+	case "worker":
+		return serveWorker(ctx, cfg, d)
+	default:
+		return serveScheduler(ctx, cfg, d)
+	}
+}
+
+func serveAPI(ctx context.Context, cfg config, d *deps) error {
+	inspector := asynq.NewInspector(d.redisOpt)
+	defer inspector.Close()
+	a, err := api.New(api.Config{
+		Store: d.store, Enqueuer: d.client, Tasks: inspector, PDF: d.pdf, Logger: d.log,
+		AdminToken: cfg.AdminToken, DefaultEmailProvider: cfg.DefaultEmailProvider,
+		PublicBaseURL: cfg.PublicURL, LinkKey: cfg.SecretKey, MaxBodyBytes: cfg.MaxBodyBytes,
+	})
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Addr:              cfg.Addr,
+		Handler:           a.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          zap.NewStdLog(d.log),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	d.log.Info("api listening", zap.String("addr", cfg.Addr))
+	select {
+	case err := <-errc:
+		return fmt.Errorf("api: %w", err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	d.log.Info("api shutting down")
+	return srv.Shutdown(shutdownCtx)
+}
+
+func serveWorker(ctx context.Context, cfg config, d *deps) error {
+	box, err := outbox.New(cfg.OutboxDir)
+	if err != nil {
+		return err
+	}
+	w, err := worker.New(worker.Config{
+		Store: d.store, Enqueuer: d.client, PDF: d.pdf, Logger: d.log,
+		Outbox: box, SMTPFunc: newSMTPSender,
+		DefaultEmailProvider: cfg.DefaultEmailProvider, DefaultSMTP: cfg.DefaultSMTP,
+		DefaultFromEmail: cfg.DefaultFromEmail,
+	})
+	if err != nil {
+		return err
+	}
+	sc := worker.ServerConfig(cfg.Concurrency, d.log)
+	sc.ShutdownTimeout = cfg.ShutdownTimeout
+	srv := asynq.NewServer(d.redisOpt, sc)
+	if err := srv.Start(w.Mux()); err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	d.log.Info("worker started", zap.Int("concurrency", cfg.Concurrency), zap.String("outbox", cfg.OutboxDir))
+	<-ctx.Done()
+	d.log.Info("worker shutting down: finishing in-flight tasks", zap.Duration("timeout", cfg.ShutdownTimeout))
+	srv.Shutdown()
+	return nil
+}
+
+// newSMTPSender wires a tenant's SMTP settings to the smtp provider.
+func newSMTPSender(s store.SMTPSettings) (worker.EmailSender, error) {
+	return smtp.New(smtp.Config{
+		Host: s.Host, Port: s.Port, Username: s.Username, Password: s.Password,
+		TLS: smtp.TLSMode(s.TLS),
+	})
+}
+
+func serveScheduler(ctx context.Context, cfg config, d *deps) error {
+	sch := asynq.NewScheduler(d.redisOpt, &asynq.SchedulerOpts{Logger: d.log.Sugar(), LogLevel: asynq.WarnLevel})
+	spec := "@every " + cfg.SweepInterval.String()
+	if _, err := sch.Register(spec, tasks.NewSweepFinalizeTask()); err != nil {
+		return fmt.Errorf("scheduler: %w", err)
+	}
+	if err := sch.Start(); err != nil {
+		return fmt.Errorf("scheduler: %w", err)
+	}
+	d.log.Info("scheduler started", zap.String("sweep", spec))
+	<-ctx.Done()
+	sch.Shutdown()
+	return nil
+}

@@ -1,0 +1,112 @@
+package message
+
+// The built-in texts. Each optional fact (due date, payment link) sits on a
+// line of its own so that it disappears cleanly when the invoice lacks it.
+//
+// The SMS texts stay within the GSM 03.38 alphabet, so an SMS costs 160
+// characters per segment rather than 70: the German umlauts and French é/É
+// are part of it, Romanian ă/ș/ț are not, so the Romanian SMS uses words that
+// need no diacritics.
+
+// builtin returns the built-in template for the normalized language l.
+func builtin(l string) (Template, bool) {
+	switch l {
+	case "en":
+		return Template{
+			Subject: "Invoice {{invoiceNumber}} from {{merchantName}}",
+			Body: `Hello {{customerName}},
+
+Your invoice {{invoiceNumber}} for {{invoiceTotal}} {{currency}} is attached as a PDF.
+Payment is due by {{dueDate}}.
+
+Pay online: {{paymentLink}}
+
+Thank you for your business.
+
+Kind regards,
+{{merchantName}}`,
+			SMS: `{{merchantName}}: invoice {{invoiceNumber}} for {{invoiceTotal}} {{currency}}.
+Due {{dueDate}}.
+View and pay: {{publicUrl}}`,
+		}, true
+	case "ro":
+		return Template{
+			Subject: "Factura {{invoiceNumber}} de la {{merchantName}}",
+			Body: `Bună ziua, {{customerName}},
+
+Vă transmitem atașat, în format PDF, factura {{invoiceNumber}} în valoare de {{invoiceTotal}} {{currency}}.
+Vă rugăm să efectuați plata până la {{dueDate}}.
+
+Puteți plăti online: {{paymentLink}}
+
+Vă mulțumim pentru colaborare.
+
+Cu stimă,
+{{merchantName}}`,
+			SMS: `{{merchantName}}: factura {{invoiceNumber}}, total {{invoiceTotal}} {{currency}}.
+Termen: {{dueDate}}.
+Detalii: {{publicUrl}}`,
+		}, true
+	case "de":
+		return Template{
+			Subject: "Rechnung {{invoiceNumber}} von {{merchantName}}",
+			Body: `Guten Tag {{customerName}},
+
+anbei erhalten Sie die Rechnung {{invoiceNumber}} über {{invoiceTotal}} {{currency}} als PDF.
+Der Betrag ist bis zum {{dueDate}} fällig.
+
+Online bezahlen: {{paymentLink}}
+
+Vielen Dank für Ihren Auftrag.
+
+Mit freundlichen Grüßen
+{{merchantName}}`,
+			SMS: `{{merchantName}}: Rechnung {{invoiceNumber}} über {{invoiceTotal}} {{currency}}.
+Fällig am {{dueDate}}.
+Ansehen und bezahlen: {{publicUrl}}`,
+		}, true
+	case "fr":
+		// "Facture X – Y" rather than "Facture X de Y": "de" would need
+		// eliding before a merchant name that starts with a vowel. The body
+		// uses a no-break space before ":" as French typography wants; the
+		// SMS uses a plain one, which GSM 03.38 has.
+		return Template{
+			Subject: "Facture {{invoiceNumber}} – {{merchantName}}",
+			Body: `Bonjour {{customerName}},
+
+Veuillez trouver ci-joint, au format PDF, la facture {{invoiceNumber}} d’un montant de {{invoiceTotal}} {{currency}}.
+Le règlement est à effectuer au plus tard le {{dueDate}}.
+
+Payer en ligne` + "\u00a0" + `: {{paymentLink}}
+
+Nous vous remercions de votre confiance.
+
+Cordialement,
+{{merchantName}}`,
+			SMS: `{{merchantName}} : facture {{invoiceNumber}} de {{invoiceTotal}} {{currency}}.
+Échéance : {{dueDate}}.
+Détails et paiement : {{publicUrl}}`,
+		}, true
+	}
+	return Template{}, false
+}
+
+// labels are the words of the HTML layout around the body.
+type labels struct {
+	Pay  string // the payment button
+	View string // the link to the hosted invoice page
+}
+
+// labelsFor returns the layout's words for the normalized language l, in
+// English for a language without a built-in template.
+func labelsFor(l string) labels {
+	switch l {
+	case "ro":
+		return labels{Pay: "Plătiți acum", View: "Vizualizați factura"}
+	case "de":
+		return labels{Pay: "Jetzt bezahlen", View: "Rechnung ansehen"}
+	case "fr":
+		return labels{Pay: "Payer maintenant", View: "Voir la facture"}
+	}
+	return labels{Pay: "Pay now", View: "View invoice"}
+}

@@ -1,0 +1,175 @@
+package message
+
+import (
+	"maps"
+	"slices"
+	"strings"
+)
+
+// Expand substitutes variables in s. Both spellings work for every variable:
+// {{invoiceNumber}}, {{ invoiceNumber }} and {invoice_number} (and, for that
+// matter, {{invoice_number}} and {invoiceNumber}): names are matched
+// ignoring case, "_" and "-".
+//
+// The names are invoiceNumber, invoiceTotal, amount (the total again),
+// currency, customerName and clientName (the same value), merchantName and
+// companyName (the same value), dueDate, issueDate, paymentLink and
+// publicUrl, plus the keys of v.Extra. A variable name is made of ASCII
+// letters, digits, "_", "-" and ".", and starts with a letter or "_".
+//
+// Unknown variables are left as written, so a literal "{x}" or a JSON
+// snippet in a message survives. Values are inserted verbatim and never
+// expanded again.
+func Expand(s string, v Vars) string {
+	out, _, _ := newVarSet(v).expand(s)
+	return out
+}
+
+// varSet resolves variable names for one rendering.
+type varSet struct {
+	known map[string]string // by normalized name
+	extra map[string]string // Extra, by the key as given
+	norm  map[string]string // Extra, by normalized key
+}
+
+func newVarSet(v Vars) varSet {
+	vs := varSet{
+		known: map[string]string{
+			"invoicenumber": v.InvoiceNumber,
+			"invoicetotal":  v.InvoiceTotal,
+			"amount":        v.InvoiceTotal,
+			"currency":      v.Currency,
+			"customername":  v.CustomerName,
+			"clientname":    v.CustomerName,
+			"merchantname":  v.MerchantName,
+			"companyname":   v.MerchantName,
+			"duedate":       v.DueDate,
+			"issuedate":     v.IssueDate,
+			"paymentlink":   v.PaymentLink,
+			"publicurl":     v.PublicURL,
+		},
+		extra: v.Extra,
+		norm:  make(map[string]string, len(v.Extra)),
+	}
+	// Two keys that normalize alike ("orderRef" and "order_ref") are both
+	// reachable by their exact spelling; any other spelling gets the key
+	// that sorts first, so the choice does not depend on map order.
+	for _, k := range slices.Sorted(maps.Keys(v.Extra)) {
+		n := normName(k)
+		if _, ok := vs.norm[n]; !ok {
+			vs.norm[n] = v.Extra[k]
+		}
+	}
+	return vs
+}
+
+func (vs varSet) lookup(name string) (string, bool) {
+	n := normName(name)
+	if val, ok := vs.known[n]; ok {
+		return val, true
+	}
+	if val, ok := vs.extra[name]; ok {
+		return val, true
+	}
+	val, ok := vs.norm[n]
+	return val, ok
+}
+
+// expand substitutes the known variables in s. used counts the variables
+// substituted and filled those whose value is not blank, which lets the
+// renderer leave out lines that only make sense with a value.
+func (vs varSet) expand(s string) (out string, used, filled int) {
+	if !strings.Contains(s, "{") {
+		return s, 0, 0
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for {
+		i := strings.IndexByte(s, '{')
+		if i < 0 {
+			b.WriteString(s)
+			break
+		}
+		b.WriteString(s[:i])
+		s = s[i:]
+		name, n, ok := parseVar(s)
+		if ok {
+			if val, found := vs.lookup(name); found {
+				b.WriteString(val)
+				used++
+				if strings.TrimSpace(val) != "" {
+					filled++
+				}
+				s = s[n:]
+				continue
+			}
+		}
+		b.WriteByte('{')
+		s = s[1:]
+	}
+	return b.String(), used, filled
+}
+
+// parseVar reads a variable reference at the start of s, which begins with
+// "{": "{{ name }}" or "{ name }". It returns the name and the length of the
+// reference.
+func parseVar(s string) (name string, n int, ok bool) {
+	if strings.HasPrefix(s, "{{") {
+		if name, n, ok := parseDelimited(s, 2, "}}"); ok {
+			return name, n, true
+		}
+	}
+	return parseDelimited(s, 1, "}")
+}
+
+func parseDelimited(s string, open int, closing string) (string, int, bool) {
+	p := skipBlanks(s, open)
+	start := p
+	for p < len(s) && isNameByte(s[p], p == start) {
+		p++
+	}
+	if p == start {
+		return "", 0, false
+	}
+	name := s[start:p]
+	p = skipBlanks(s, p)
+	if !strings.HasPrefix(s[p:], closing) {
+		return "", 0, false
+	}
+	return name, p + len(closing), true
+}
+
+func skipBlanks(s string, p int) int {
+	for p < len(s) && (s[p] == ' ' || s[p] == '\t') {
+		p++
+	}
+	return p
+}
+
+func isNameByte(c byte, first bool) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', c == '_':
+		return true
+	case '0' <= c && c <= '9', c == '-', c == '.':
+		return !first
+	}
+	return false
+}
+
+// normName folds the spellings of a name together: "invoice_number",
+// "invoiceNumber" and "Invoice-Number" all become "invoicenumber".
+func normName(name string) string {
+	var b strings.Builder
+	b.Grow(len(name))
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c == '_' || c == '-':
+			continue
+		case 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}

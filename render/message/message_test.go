@@ -1,0 +1,751 @@
+package message
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+var languages = []string{"en", "ro", "de", "fr"}
+
+// testVars returns the values of a typical invoice, with every field set.
+func testVars() Vars {
+	return Vars{
+		InvoiceNumber: "INV-1001",
+		InvoiceTotal:  "1,130.50",
+		Currency:      "EUR",
+		CustomerName:  "Ana Popescu",
+		MerchantName:  "ACME SRL",
+		DueDate:       "2026-12-21",
+		IssueDate:     "2026-11-21",
+		PaymentLink:   "https://pay.example.test/p/inv_1001?ref=mail&lang=en",
+		PublicURL:     "https://invoiced.example.test/i/Zx81kQ",
+		Extra:         map[string]string{"orderRef": "PO-77", "account_manager": "Dan", "po-number": "4711"},
+	}
+}
+
+func TestExpand(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		in   string
+		want string
+	}{
+		{"invoiceNumber", "{{invoiceNumber}}|{{ invoiceNumber }}|{invoice_number}|{ invoice_number }", "INV-1001|INV-1001|INV-1001|INV-1001"},
+		{"invoiceTotal", "{{invoiceTotal}}|{{  invoiceTotal\t}}|{invoice_total}", "1,130.50|1,130.50|1,130.50"},
+		{"amount", "{{amount}}|{{ amount }}|{amount}", "1,130.50|1,130.50|1,130.50"},
+		{"currency", "{{currency}}|{{ currency }}|{currency}", "EUR|EUR|EUR"},
+		{"customerName", "{{customerName}}|{{ customerName }}|{customer_name}", "Ana Popescu|Ana Popescu|Ana Popescu"},
+		{"clientName", "{{clientName}}|{{ clientName }}|{client_name}", "Ana Popescu|Ana Popescu|Ana Popescu"},
+		{"merchantName", "{{merchantName}}|{{ merchantName }}|{merchant_name}", "ACME SRL|ACME SRL|ACME SRL"},
+		{"companyName", "{{companyName}}|{{ companyName }}|{company_name}", "ACME SRL|ACME SRL|ACME SRL"},
+		{"dueDate", "{{dueDate}}|{{ dueDate }}|{due_date}", "2026-12-21|2026-12-21|2026-12-21"},
+		{"issueDate", "{{issueDate}}|{{ issueDate }}|{issue_date}", "2026-11-21|2026-11-21|2026-11-21"},
+		{"paymentLink", "{{paymentLink}}|{{ paymentLink }}|{payment_link}", "https://pay.example.test/p/inv_1001?ref=mail&lang=en|https://pay.example.test/p/inv_1001?ref=mail&lang=en|https://pay.example.test/p/inv_1001?ref=mail&lang=en"},
+		{"publicUrl", "{{publicUrl}}|{{ publicUrl }}|{public_url}|{{publicURL}}", "https://invoiced.example.test/i/Zx81kQ|https://invoiced.example.test/i/Zx81kQ|https://invoiced.example.test/i/Zx81kQ|https://invoiced.example.test/i/Zx81kQ"},
+		{"crossed spellings", "{{invoice_number}} {invoiceNumber} {{INVOICE_NUMBER}}", "INV-1001 INV-1001 INV-1001"},
+		{"in a sentence", "Invoice #{{invoiceNumber}} for {amount} {currency}.", "Invoice #INV-1001 for 1,130.50 EUR."},
+		{"extra as given", "{{orderRef}} {account_manager} {{po-number}}", "PO-77 Dan 4711"},
+		{"extra snake and camel", "{order_ref} {{accountManager}} {{ po_number }} {poNumber}", "PO-77 Dan 4711 4711"},
+		{"unknown double", "Hi {{nickname}}!", "Hi {{nickname}}!"},
+		{"unknown single", "Use code {x} at checkout", "Use code {x} at checkout"},
+		{"unknown with spaces", "{{ nick_name }} { x }", "{{ nick_name }} { x }"},
+		{"json is not a variable", `{"invoice_number": 1}`, `{"invoice_number": 1}`},
+		{"digits do not start a name", "{0} {{1}}", "{0} {{1}}"},
+		{"unclosed", "{{invoiceNumber} {invoice_number", "{INV-1001 {invoice_number"},
+		{"mismatched close", "{invoiceNumber}}", "INV-1001}"},
+		{"triple braces", "{{{invoiceNumber}}}", "{INV-1001}"},
+		{"no newline inside", "{{invoice\nNumber}}", "{{invoice\nNumber}}"},
+		{"no braces", "plain text", "plain text"},
+		{"empty", "", ""},
+	}
+	v := testVars()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := Expand(tt.in, v); got != tt.want {
+				t.Errorf("Expand(%q)\n got %q\nwant %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestExpandValues(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		in   string
+		v    Vars
+		want string
+	}{
+		{
+			name: "values are not expanded again",
+			in:   "{{customerName}}",
+			v:    Vars{CustomerName: "{{invoiceNumber}} {merchant_name}", InvoiceNumber: "X"},
+			want: "{{invoiceNumber}} {merchant_name}",
+		},
+		{
+			name: "values are inserted verbatim",
+			in:   "{{customerName}}",
+			v:    Vars{CustomerName: "<b>Ana</b> & \"Co\"\n"},
+			want: "<b>Ana</b> & \"Co\"\n",
+		},
+		{
+			name: "empty value is still known",
+			in:   "[{{dueDate}}]",
+			v:    Vars{},
+			want: "[]",
+		},
+		{
+			name: "invoice values win over extra",
+			in:   "{{invoiceNumber}} {amount}",
+			v:    Vars{InvoiceNumber: "INV-1", InvoiceTotal: "5.00", Extra: map[string]string{"invoiceNumber": "FAKE", "amount": "0.00"}},
+			want: "INV-1 5.00",
+		},
+		{
+			name: "exact extra key wins over a look-alike",
+			in:   "{{orderRef}} {order_ref} {ORDERREF}",
+			v:    Vars{Extra: map[string]string{"orderRef": "camel", "order_ref": "snake"}},
+			want: "camel snake camel", // other spellings get the key that sorts first
+		},
+		{
+			name: "nil extra",
+			in:   "{{orderRef}}",
+			v:    Vars{},
+			want: "{{orderRef}}",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := Expand(tt.in, tt.v); got != tt.want {
+				t.Errorf("Expand(%q)\n got %q\nwant %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestBuiltin(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		lang string
+		want string
+	}{
+		{"en", "en"},
+		{"ro", "ro"},
+		{"de", "de"},
+		{"fr", "fr"},
+		{"RO", "ro"},
+		{"de-AT", "de"},
+		{"fr_CA", "fr"},
+		{" en-GB ", "en"},
+		{"pt-BR", "en"},
+		{"pt", "en"},
+		{"xx", "en"},
+		{"", "en"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.lang, func(t *testing.T) {
+			t.Parallel()
+			tmpl, got := Builtin(tt.lang)
+			if got != tt.want {
+				t.Fatalf("Builtin(%q) language = %q, want %q", tt.lang, got, tt.want)
+			}
+			want, _ := builtin(tt.want)
+			if tmpl != want {
+				t.Errorf("Builtin(%q) template = %+v, want the %q one", tt.lang, tmpl, tt.want)
+			}
+			if tmpl.Subject == "" || tmpl.Body == "" || tmpl.SMS == "" {
+				t.Errorf("Builtin(%q) has a blank field: %+v", tt.lang, tmpl)
+			}
+		})
+	}
+}
+
+func TestBuiltinRenders(t *testing.T) {
+	t.Parallel()
+	for _, lang := range languages {
+		t.Run(lang, func(t *testing.T) {
+			t.Parallel()
+			v := testVars()
+			m := Render(Template{}, lang, v)
+			sms := RenderSMS(Template{}, lang, v)
+			for part, s := range map[string]string{"subject": m.Subject, "text": m.Text, "html": m.HTML, "sms": sms} {
+				if strings.Contains(s, "{") || strings.Contains(s, "}") {
+					t.Errorf("%s has a leftover brace:\n%s", part, s)
+				}
+				if !strings.Contains(s, v.InvoiceNumber) {
+					t.Errorf("%s lacks the invoice number %q:\n%s", part, v.InvoiceNumber, s)
+				}
+				if part != "subject" && !strings.Contains(s, v.InvoiceTotal+" "+v.Currency) {
+					t.Errorf("%s lacks the total %q:\n%s", part, v.InvoiceTotal+" "+v.Currency, s)
+				}
+				if !utf8.ValidString(s) {
+					t.Errorf("%s is not valid UTF-8", part)
+				}
+			}
+			for _, want := range []string{v.CustomerName, v.DueDate, v.PaymentLink, "PDF"} {
+				if !strings.Contains(m.Text, want) {
+					t.Errorf("text lacks %q:\n%s", want, m.Text)
+				}
+			}
+			if !strings.Contains(m.Subject, v.MerchantName) {
+				t.Errorf("subject %q lacks the merchant name", m.Subject)
+			}
+		})
+	}
+}
+
+func TestBuiltinDiacritics(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		lang      string
+		must      string // letters the texts have to show
+		mustNotBe string // look-alikes that would be wrong
+	}{
+		{"ro", "ăâîșț", "şţãŞŢ"}, // comma below, not cedilla; ă, not ã
+		{"de", "äüß", ""},
+		{"fr", "éèàÉ", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.lang, func(t *testing.T) {
+			t.Parallel()
+			tmpl, _ := Builtin(tt.lang)
+			all := tmpl.Subject + tmpl.Body + tmpl.SMS
+			for _, r := range tt.must {
+				if !strings.ContainsRune(all, r) {
+					t.Errorf("texts lack %q", r)
+				}
+			}
+			if i := strings.IndexAny(all, tt.mustNotBe); i >= 0 {
+				t.Errorf("template uses the wrong letter %q", []rune(all[i:])[0])
+			}
+		})
+	}
+}
+
+func TestResolve(t *testing.T) {
+	t.Parallel()
+	en, _ := Builtin("en")
+	ro, _ := Builtin("ro")
+	tenant := map[string]Template{
+		"ro":    {Subject: "tenant ro subject"},
+		"en":    {Subject: "tenant en subject", Body: "tenant en body"},
+		"pt":    {Body: "tenant pt body"},
+		"de-CH": {SMS: "tenant de-CH sms"},
+		"fr":    {Subject: "  \n", Body: "tenant fr body"},
+	}
+	tests := []struct {
+		name     string
+		lang     string
+		tenant   map[string]Template
+		override Template
+		want     Template
+	}{
+		{
+			name: "built-in only",
+			lang: "ro",
+			want: ro,
+		},
+		{
+			name:   "tenant field beats built-in, field by field",
+			lang:   "ro",
+			tenant: tenant,
+			want:   Template{Subject: "tenant ro subject", Body: ro.Body, SMS: ro.SMS},
+		},
+		{
+			name:     "override beats tenant",
+			lang:     "ro",
+			tenant:   tenant,
+			override: Template{Subject: "send subject", SMS: "send sms"},
+			want:     Template{Subject: "send subject", Body: ro.Body, SMS: "send sms"},
+		},
+		{
+			name:     "override beats built-in",
+			lang:     "en",
+			override: Template{Body: "send body"},
+			want:     Template{Subject: en.Subject, Body: "send body", SMS: en.SMS},
+		},
+		{
+			name:   "region finds the base language",
+			lang:   "pt-BR",
+			tenant: tenant,
+			want:   Template{Subject: "tenant en subject", Body: "tenant pt body", SMS: en.SMS},
+		},
+		{
+			name:   "tenant key matched without case",
+			lang:   "de_ch",
+			tenant: tenant,
+			want:   func() Template { de, _ := Builtin("de"); de.SMS = "tenant de-CH sms"; return de }(),
+		},
+		{
+			name:   "blank tenant field falls through",
+			lang:   "fr",
+			tenant: tenant,
+			want:   func() Template { fr, _ := Builtin("fr"); fr.Body = "tenant fr body"; return fr }(),
+		},
+		{
+			name:   "unknown language uses the tenant's English before ours",
+			lang:   "es",
+			tenant: tenant,
+			want:   Template{Subject: "tenant en subject", Body: "tenant en body", SMS: en.SMS},
+		},
+		{
+			name:   "tenant's English is not used for a built-in language",
+			lang:   "de",
+			tenant: map[string]Template{"en": {Subject: "tenant en subject"}},
+			want:   func() Template { de, _ := Builtin("de"); return de }(),
+		},
+		{
+			name:     "blank override falls through",
+			lang:     "en",
+			override: Template{Subject: " ", Body: "\n\n"},
+			want:     en,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := Resolve(tt.lang, tt.tenant, tt.override); got != tt.want {
+				t.Errorf("Resolve(%q)\n got %+v\nwant %+v", tt.lang, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestRenderEscapesHTML(t *testing.T) {
+	t.Parallel()
+	const script = "<script>alert(1)</script>"
+	tests := []struct {
+		name string
+		t    Template
+		v    func(*Vars)
+	}{
+		{"customer name", Template{}, func(v *Vars) { v.CustomerName = script }},
+		{"merchant name in header", Template{}, func(v *Vars) { v.MerchantName = script }},
+		{"extra variable", Template{Body: "Ref {{orderRef}}"}, func(v *Vars) { v.Extra = map[string]string{"orderRef": script} }},
+		{"body text", Template{Body: "Hello " + script + " {{customerName}}"}, func(*Vars) {}},
+		{"subject", Template{Subject: script + " {{invoiceNumber}}"}, func(*Vars) {}},
+		{"url with quote", Template{Body: `See https://x.test/"><script>alert(1)</script>`}, func(*Vars) {}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			v := testVars()
+			tt.v(&v)
+			m := Render(tt.t, "en", v)
+			if strings.Contains(strings.ToLower(m.HTML), "<script") {
+				t.Fatalf("HTML holds an unescaped script tag:\n%s", m.HTML)
+			}
+			if !strings.Contains(m.HTML, "&lt;script&gt;") {
+				t.Errorf("HTML lacks the escaped text &lt;script&gt;:\n%s", m.HTML)
+			}
+		})
+	}
+}
+
+func TestRenderUnsafeLinks(t *testing.T) {
+	t.Parallel()
+	v := testVars()
+	v.PaymentLink = "javascript:alert(1)"
+	v.PublicURL = "javascript:alert(2)"
+	m := Render(Template{}, "en", v)
+	for _, bad := range []string{`href="javascript`, "#ZgotmplZ", "Pay now", "View invoice"} {
+		if strings.Contains(m.HTML, bad) {
+			t.Errorf("HTML holds %q:\n%s", bad, m.HTML)
+		}
+	}
+}
+
+func TestRenderSubjectHeaderInjection(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		subject string
+		v       func(*Vars)
+		want    string
+	}{
+		{"CRLF in a variable", "", func(v *Vars) { v.MerchantName = "ACME\r\nBcc: victim@example.com" }, "Invoice INV-1001 from ACME Bcc: victim@example.com"},
+		{"bare LF", "", func(v *Vars) { v.InvoiceNumber = "1\nBcc: x" }, "Invoice 1 Bcc: x from ACME SRL"},
+		{"bare CR", "", func(v *Vars) { v.InvoiceNumber = "1\rBcc: x" }, "Invoice 1 Bcc: x from ACME SRL"},
+		{"in the template", "Hi\r\nBcc: x {{invoiceNumber}}", func(*Vars) {}, "Hi Bcc: x INV-1001"},
+		{"other controls", "a\x00b\tc\u0085d\u2028e", func(*Vars) {}, "a b c d e"},
+		{"extra variable", "{{note}}", func(v *Vars) { v.Extra = map[string]string{"note": "\r\n\r\nbody"} }, "body"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			v := testVars()
+			tt.v(&v)
+			m := Render(Template{Subject: tt.subject}, "en", v)
+			if strings.ContainsAny(m.Subject, "\r\n") {
+				t.Fatalf("Subject holds a line break: %q", m.Subject)
+			}
+			if m.Subject != tt.want {
+				t.Errorf("Subject = %q, want %q", m.Subject, tt.want)
+			}
+		})
+	}
+}
+
+func TestRenderLeavesOutEmptyLines(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		body    string
+		v       func(*Vars)
+		want    string
+		wantPay int // "Pay now" buttons in the HTML
+	}{
+		{
+			name:    "no payment link",
+			v:       func(v *Vars) { v.PaymentLink = "" },
+			want:    "Hello Ana Popescu,\n\nYour invoice INV-1001 for 1,130.50 EUR is attached as a PDF.\nPayment is due by 2026-12-21.\n\nThank you for your business.\n\nKind regards,\nACME SRL\n",
+			wantPay: 0,
+		},
+		{
+			name:    "no due date",
+			v:       func(v *Vars) { v.DueDate = " " },
+			want:    "Hello Ana Popescu,\n\nYour invoice INV-1001 for 1,130.50 EUR is attached as a PDF.\n\nPay online: https://pay.example.test/p/inv_1001?ref=mail&lang=en\n\nThank you for your business.\n\nKind regards,\nACME SRL\n",
+			wantPay: 1,
+		},
+		{
+			name:    "line with a filled variable stays",
+			body:    "Due {{dueDate}}, pay at {{paymentLink}}",
+			v:       func(v *Vars) { v.PaymentLink = "" },
+			want:    "Due 2026-12-21, pay at\n",
+			wantPay: 0,
+		},
+		{
+			name:    "line with only unknown variables stays",
+			body:    "Code: {promo}\n{{paymentLink}}",
+			v:       func(v *Vars) { v.PaymentLink = "" },
+			want:    "Code: {promo}\n",
+			wantPay: 0,
+		},
+		{
+			name:    "empty extra variable",
+			body:    "Hi\n\nPO: {{poNumber}}\n\nBye",
+			v:       func(v *Vars) { v.Extra = map[string]string{"poNumber": ""} },
+			want:    "Hi\n\nBye\n",
+			wantPay: 1,
+		},
+		{
+			name:    "button ends a body that does not show the link",
+			body:    "Hi {{customerName}}\r\n\r\n\r\nBye",
+			v:       func(*Vars) {},
+			want:    "Hi Ana Popescu\n\nBye\n",
+			wantPay: 1,
+		},
+		{
+			name:    "multi-line value",
+			body:    "Ship to:\n{{address}}",
+			v:       func(v *Vars) { v.Extra = map[string]string{"address": "Str. Lalelelor 5\r\nCluj-Napoca"} },
+			want:    "Ship to:\nStr. Lalelelor 5\nCluj-Napoca\n",
+			wantPay: 1,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			v := testVars()
+			tt.v(&v)
+			m := Render(Template{Body: tt.body}, "en", v)
+			if m.Text != tt.want {
+				t.Errorf("Text\n got %q\nwant %q", m.Text, tt.want)
+			}
+			if got := strings.Count(m.HTML, ">Pay now</a>"); got != tt.wantPay {
+				t.Errorf("HTML has %d Pay now buttons, want %d", got, tt.wantPay)
+			}
+			if strings.Contains(m.HTML, "\r") {
+				t.Errorf("HTML holds a CR")
+			}
+		})
+	}
+}
+
+func TestRenderHTMLLayout(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		lang      string
+		v         func(*Vars)
+		want      []string
+		wantNotIn []string
+	}{
+		{
+			name: "paragraphs, breaks and links",
+			lang: "en",
+			v:    func(*Vars) {},
+			want: []string{
+				`<p style="margin:0 0 16px;">Hello Ana Popescu,</p>`,
+				`is attached as a PDF.<br>Payment is due by 2026-12-21.</p>`,
+				`Pay online: <a href="https://pay.example.test/p/inv_1001?ref=mail&amp;lang=en"`,
+				`>Pay now</a>`,
+				`<a href="https://invoiced.example.test/i/Zx81kQ" style="color:#1d4ed8;">View invoice</a>`,
+				`font-weight:bold;color:#111827;">ACME SRL</td>`,
+				`<html lang="en">`,
+				`<meta name="viewport"`,
+			},
+		},
+		{
+			name:      "no links, no merchant",
+			lang:      "en",
+			v:         func(v *Vars) { v.PaymentLink, v.PublicURL, v.MerchantName = "", "", "" },
+			wantNotIn: []string{"Pay now", "View invoice", "<a ", "border-bottom"},
+		},
+		{
+			name: "labels in Romanian",
+			lang: "ro-RO",
+			v:    func(*Vars) {},
+			want: []string{">Plătiți acum</a>", ">Vizualizați factura</a>", `<html lang="ro-ro">`},
+		},
+		{
+			name: "labels in German",
+			lang: "de",
+			v:    func(*Vars) {},
+			want: []string{">Jetzt bezahlen</a>", ">Rechnung ansehen</a>"},
+		},
+		{
+			name: "labels in French",
+			lang: "fr",
+			v:    func(*Vars) {},
+			want: []string{">Payer maintenant</a>", ">Voir la facture</a>"},
+		},
+		{
+			name: "English labels for other languages",
+			lang: "es",
+			v:    func(*Vars) {},
+			want: []string{">Pay now</a>", ">View invoice</a>", `<html lang="es">`},
+		},
+		{
+			name: "odd language tag",
+			lang: `"><x`,
+			v:    func(*Vars) {},
+			want: []string{`<html lang="en">`},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			v := testVars()
+			tt.v(&v)
+			html := Render(Template{}, tt.lang, v).HTML
+			for _, w := range tt.want {
+				if !strings.Contains(html, w) {
+					t.Errorf("HTML lacks %q", w)
+				}
+			}
+			for _, w := range tt.wantNotIn {
+				if strings.Contains(html, w) {
+					t.Errorf("HTML holds %q", w)
+				}
+			}
+			if t.Failed() {
+				t.Logf("HTML:\n%s", html)
+			}
+		})
+	}
+}
+
+func TestLinkify(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in   string
+		want []segment
+	}{
+		{"no link", []segment{{Text: "no link"}}},
+		{"Pay: https://p.test/a?b=1.", []segment{{Text: "Pay: "}, {Text: "https://p.test/a?b=1", URL: "https://p.test/a?b=1"}, {Text: "."}}},
+		{"(see http://p.test/x)", []segment{{Text: "(see "}, {Text: "http://p.test/x", URL: "http://p.test/x"}, {Text: ")"}}},
+		{"https://", []segment{{Text: "https://"}}},
+		{"xhttps://p.test", []segment{{Text: "xhttps://p.test"}}},
+		{"HTTPS://P.TEST/", []segment{{Text: "HTTPS://P.TEST/", URL: "HTTPS://P.TEST/"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			t.Parallel()
+			got := linkify(tt.in)
+			if strings.Join(segTexts(got), "") != tt.in {
+				t.Fatalf("linkify(%q) lost text: %q", tt.in, got)
+			}
+			if segString(got) != segString(tt.want) {
+				t.Errorf("linkify(%q)\n got %s\nwant %s", tt.in, segString(got), segString(tt.want))
+			}
+		})
+	}
+}
+
+func segTexts(segs []segment) []string {
+	out := make([]string, len(segs))
+	for i, s := range segs {
+		out[i] = s.Text
+	}
+	return out
+}
+
+func segString(segs []segment) string {
+	var b strings.Builder
+	for _, s := range segs {
+		if s.URL != "" {
+			b.WriteString("[" + s.Text + "](" + s.URL + ")")
+		} else {
+			b.WriteString("«" + s.Text + "»")
+		}
+	}
+	return b.String()
+}
+
+func TestRenderSMS(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		sms  string
+		lang string
+		v    func(*Vars)
+		want string
+	}{
+		{
+			name: "built-in en",
+			lang: "en",
+			v:    func(*Vars) {},
+			want: "ACME SRL: invoice INV-1001 for 1,130.50 EUR. Due 2026-12-21. View and pay: https://invoiced.example.test/i/Zx81kQ",
+		},
+		{
+			name: "built-in en without due date",
+			lang: "en",
+			v:    func(v *Vars) { v.DueDate = "" },
+			want: "ACME SRL: invoice INV-1001 for 1,130.50 EUR. View and pay: https://invoiced.example.test/i/Zx81kQ",
+		},
+		{
+			name: "built-in ro without link",
+			lang: "ro",
+			v:    func(v *Vars) { v.PublicURL = "" },
+			want: "ACME SRL: factura INV-1001, total 1,130.50 EUR. Termen: 2026-12-21.",
+		},
+		{
+			name: "paragraphs keep a newline",
+			sms:  "Invoice {{invoiceNumber}}\n{{ missing_value }}\n\nThanks,\n{{merchantName}}",
+			lang: "en",
+			v:    func(v *Vars) { v.Extra = map[string]string{"missing_value": ""} },
+			want: "Invoice INV-1001\nThanks, ACME SRL",
+		},
+		{
+			name: "control characters in values",
+			sms:  "{{customerName}}: {{invoiceNumber}}",
+			lang: "en",
+			v:    func(v *Vars) { v.CustomerName = "Ana\r\n\tPopescu" },
+			want: "Ana Popescu: INV-1001",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			v := testVars()
+			tt.v(&v)
+			if got := RenderSMS(Template{SMS: tt.sms}, tt.lang, v); got != tt.want {
+				t.Errorf("RenderSMS\n got %q\nwant %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// gsm7 is the GSM 03.38 default alphabet; gsm7Ext are the characters of its
+// extension table, which take two septets each.
+const (
+	gsm7 = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?" +
+		"¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+	gsm7Ext = "^{}\\[~]|€\f"
+)
+
+// gsm7Septets returns how many septets s takes in the GSM 7-bit alphabet, or
+// false when s needs UCS-2.
+func gsm7Septets(s string) (int, bool) {
+	n := 0
+	for _, r := range s {
+		switch {
+		case strings.ContainsRune(gsm7, r):
+			n++
+		case strings.ContainsRune(gsm7Ext, r):
+			n += 2
+		default:
+			return 0, false
+		}
+	}
+	return n, true
+}
+
+func TestBuiltinSMSFitsOneSegment(t *testing.T) {
+	t.Parallel()
+	for _, lang := range languages {
+		t.Run(lang, func(t *testing.T) {
+			t.Parallel()
+			v := testVars()
+			v.MerchantName = "ACME Consulting SRL"
+			v.PublicURL = "https://inv.example/i/8fK2xQ9mZ1"
+			sms := RenderSMS(Template{}, lang, v)
+			n, ok := gsm7Septets(sms)
+			if !ok {
+				t.Fatalf("SMS needs UCS-2 (70 characters a segment): %q", sms)
+			}
+			if n > 160 {
+				t.Errorf("SMS takes %d septets, over one 160-septet segment: %q", n, sms)
+			}
+		})
+	}
+}
+
+func TestGolden(t *testing.T) {
+	t.Parallel()
+	for _, lang := range languages {
+		t.Run(lang, func(t *testing.T) {
+			t.Parallel()
+			v := testVars()
+			m := Render(Template{}, lang, v)
+			golden(t, lang+".txt", "Subject: "+m.Subject+"\n\n"+m.Text)
+			golden(t, lang+".html", m.HTML)
+			golden(t, lang+".sms.txt", RenderSMS(Template{}, lang, v)+"\n")
+		})
+	}
+}
+
+// golden compares got with testdata/name, or rewrites the file with -update.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from the rendered message (run go test -update if the change is intended)\n got:\n%s\nwant:\n%s", path, got, want)
+	}
+}
+
+func BenchmarkRender(b *testing.B) {
+	v := testVars()
+	for b.Loop() {
+		Render(Template{}, "en", v)
+	}
+}
+
+func BenchmarkExpand(b *testing.B) {
+	v := testVars()
+	tmpl, _ := Builtin("en")
+	for b.Loop() {
+		Expand(tmpl.Body, v)
+	}
+}

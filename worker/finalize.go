@@ -1,0 +1,94 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/hibiken/asynq"
+	"go.uber.org/zap"
+
+	"github.com/invoiced/invoiced/invoice"
+	"github.com/invoiced/invoiced/store"
+	"github.com/invoiced/invoiced/tasks"
+)
+
+// FinalizeHandler finalizes a draft whose grace period has passed and, when
+// the tenant's auto-email is on, emails it to the customer exactly once.
+type FinalizeHandler struct{ w *Worker }
+
+// ProcessTask handles tasks.TypeFinalize.
+func (h *FinalizeHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
+	var p tasks.FinalizePayload
+	if err := tasks.Decode(t, &p); err != nil {
+		return err
+	}
+	log := h.w.logFrom(ctx)
+	inv, changed, err := h.w.cfg.Store.Finalize(ctx, p.TenantID, p.InvoiceID, "grace")
+	switch {
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrConflict):
+		log.Info("invoice not finalized", zap.Error(err))
+		return nil
+	case err != nil:
+		return fmt.Errorf("finalize: %w", err)
+	}
+	if changed {
+		log.Info("invoice finalized", zap.String("reason", p.Reason))
+	}
+	// A rerun after a crash between the transition and the auto-send still
+	// sends: the send's id is derived from the invoice, so it is created once.
+	if inv.FinalizedBy != "grace" {
+		return nil
+	}
+	return h.autoSend(ctx, log, inv)
+}
+
+// autoSendID is the id of the one automatic send of an invoice.
+func autoSendID(invoiceID string) string { return "snd_auto_" + invoiceID }
+
+func (h *FinalizeHandler) autoSend(ctx context.Context, log *zap.Logger, inv *invoice.Invoice) error {
+	settings, err := h.w.cfg.Store.Settings(ctx, inv.TenantID)
+	if err != nil {
+		return err
+	}
+	if !settings.Defaults.AutoEmail() {
+		return nil
+	}
+	if inv.Customer.Email == "" {
+		log.Info("auto-email skipped: the customer has no email address")
+		return nil
+	}
+	send, _, err := h.w.cfg.Store.CreateSend(ctx, &store.Send{
+		ID:        autoSendID(inv.ID),
+		TenantID:  inv.TenantID,
+		InvoiceID: inv.ID,
+		Kind:      store.SendKindAuto,
+		Channels:  []store.Channel{store.ChannelEmail},
+		Email:     inv.Customer.Email,
+		AttachPDF: true,
+		Language:  inv.Language,
+	})
+	if err != nil {
+		return fmt.Errorf("create auto send: %w", err)
+	}
+	if send.Status != store.SendQueued {
+		return nil
+	}
+	return enqueue(ctx, h.w.cfg.Enqueuer, func() (*asynq.Task, error) {
+		return tasks.NewSendTask(tasks.SendPayload{TenantID: inv.TenantID, InvoiceID: inv.ID, SendID: send.ID}, zeroTime)
+	})
+}
+
+// enqueue builds and enqueues a task, treating a task id conflict as
+// "already accepted".
+func enqueue(ctx context.Context, q Enqueuer, build func() (*asynq.Task, error)) error {
+	task, err := build()
+	if err != nil {
+		return err
+	}
+	_, err = q.EnqueueContext(ctx, task)
+	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		return fmt.Errorf("enqueue %s: %w", task.Type(), err)
+	}
+	return nil
+}

@@ -1,0 +1,59 @@
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"go.uber.org/zap"
+)
+
+type loggerKey struct{}
+
+// logFrom returns the task-scoped logger the middleware put in ctx.
+func (w *Worker) logFrom(ctx context.Context) *zap.Logger {
+	if l, ok := ctx.Value(loggerKey{}).(*zap.Logger); ok {
+		return l
+	}
+	return w.log
+}
+
+// logMiddleware gives every task a logger carrying its ids and logs how each
+// attempt ended. Payloads are read only for their ids: message bodies and
+// addresses are never logged.
+func (w *Worker) logMiddleware(next asynq.Handler) asynq.Handler {
+	return asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
+		var ids struct {
+			TenantID   string `json:"tenantId"`
+			InvoiceID  string `json:"invoiceId"`
+			SendID     string `json:"sendId"`
+			DeliveryID string `json:"deliveryId"`
+		}
+		_ = json.Unmarshal(t.Payload(), &ids)
+		taskID, _ := asynq.GetTaskID(ctx)
+		attempt, _ := asynq.GetRetryCount(ctx)
+		fields := []zap.Field{
+			zap.String("task_id", taskID),
+			zap.String("task_type", t.Type()),
+			zap.Int("attempt", attempt+1),
+		}
+		for k, v := range map[string]string{
+			"tenant_id": ids.TenantID, "invoice_id": ids.InvoiceID,
+			"send_id": ids.SendID, "delivery_id": ids.DeliveryID,
+		} {
+			if v != "" {
+				fields = append(fields, zap.String(k, v))
+			}
+		}
+		log := w.log.With(fields...)
+		start := time.Now()
+		err := next.ProcessTask(context.WithValue(ctx, loggerKey{}, log), t)
+		if err != nil {
+			log.Warn("task failed", zap.Duration("took", time.Since(start)), zap.Error(err))
+			return err
+		}
+		log.Debug("task done", zap.Duration("took", time.Since(start)))
+		return nil
+	})
+}

@@ -1,0 +1,88 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"go.uber.org/zap"
+
+	"github.com/invoiced/invoiced/invoice"
+	"github.com/invoiced/invoiced/store"
+	"github.com/invoiced/invoiced/tasks"
+)
+
+var zeroTime time.Time
+
+// SendHandler starts a send: it finalizes a draft first, then queues the
+// send's deliveries. A canceled send does nothing; a retried one resumes
+// where it stopped, since each delivery is queued under its own task id.
+type SendHandler struct{ w *Worker }
+
+// ProcessTask handles tasks.TypeSend.
+func (h *SendHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
+	var p tasks.SendPayload
+	if err := tasks.Decode(t, &p); err != nil {
+		return err
+	}
+	log := h.w.logFrom(ctx)
+	st := h.w.cfg.Store
+	send, err := st.StartSend(ctx, p.TenantID, p.SendID)
+	switch {
+	case errors.Is(err, store.ErrConflict):
+		log.Info("send canceled before it started")
+		return nil
+	case errors.Is(err, store.ErrNotFound):
+		return fmt.Errorf("send %s: %w: %w", p.SendID, err, asynq.SkipRetry)
+	case err != nil:
+		return err
+	}
+
+	inv, err := st.Invoice(ctx, p.TenantID, send.InvoiceID)
+	if err != nil {
+		return fmt.Errorf("load invoice: %w", err)
+	}
+	if inv.Status == invoice.StatusDraft {
+		if inv, _, err = st.Finalize(ctx, p.TenantID, inv.ID, "send"); err != nil && !errors.Is(err, store.ErrConflict) {
+			return fmt.Errorf("finalize before send: %w", err)
+		}
+	}
+	if inv == nil || !inv.Status.Sendable() {
+		return h.failAll(ctx, send, "the invoice is void and cannot be sent")
+	}
+
+	for _, id := range send.DeliveryIDs {
+		d, _, err := st.Transition(ctx, p.TenantID, id, store.DeliveryQueued, "worker", "", nil)
+		if err != nil {
+			return err
+		}
+		if d.Status != store.DeliveryQueued {
+			continue // canceled, or already delivered by an earlier run
+		}
+		if d.Channel != store.ChannelEmail {
+			if _, _, err := st.Transition(ctx, p.TenantID, id, store.DeliveryFailed, "worker", "channel "+string(d.Channel)+" is not available", nil); err != nil {
+				return err
+			}
+			continue
+		}
+		err = enqueue(ctx, h.w.cfg.Enqueuer, func() (*asynq.Task, error) {
+			return tasks.NewDeliveryEmailTask(tasks.DeliveryPayload{TenantID: p.TenantID, DeliveryID: id})
+		})
+		if err != nil {
+			return err
+		}
+	}
+	log.Debug("send started", zap.Int("deliveries", len(send.DeliveryIDs)))
+	return nil
+}
+
+func (h *SendHandler) failAll(ctx context.Context, send *store.Send, reason string) error {
+	for _, id := range send.DeliveryIDs {
+		if _, _, err := h.w.cfg.Store.Transition(ctx, send.TenantID, id, store.DeliveryFailed, "worker", reason, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,148 @@
+// Package worker holds the asynq handlers that do invoiced's work: finalize
+// drafts, fan sends out into deliveries, deliver email, and sweep for drafts
+// whose finalize task was lost.
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"go.uber.org/zap"
+
+	"github.com/invoiced/invoiced/providers"
+	"github.com/invoiced/invoiced/render/pdf"
+	"github.com/invoiced/invoiced/store"
+	"github.com/invoiced/invoiced/tasks"
+)
+
+// EmailSender delivers one email and returns the provider's id for it.
+// Errors are classified with providers.Permanent and providers.RetryAfter;
+// anything else is transient.
+type EmailSender interface {
+	SendEmail(ctx context.Context, e *providers.Email) (providerID string, err error)
+}
+
+// Enqueuer puts tasks on the queue; *asynq.Client is one.
+type Enqueuer interface {
+	EnqueueContext(ctx context.Context, t *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error)
+}
+
+// PDFRenderer renders an invoice PDF; *pdf.Cache is one.
+type PDFRenderer interface {
+	Render(doc pdf.Document) ([]byte, error)
+}
+
+// Config wires the worker's dependencies.
+type Config struct {
+	Store    *store.Store
+	Enqueuer Enqueuer
+	PDF      PDFRenderer
+	Logger   *zap.Logger
+	// Outbox receives test-mode email and email of tenants whose provider
+	// is "outbox".
+	Outbox EmailSender
+	// SMTPFunc builds a sender for a tenant's SMTP settings. Nil disables
+	// the smtp provider.
+	SMTPFunc func(store.SMTPSettings) (EmailSender, error)
+	// DefaultEmailProvider is used by tenants that chose none: "outbox",
+	// "smtp" (with DefaultSMTP) or empty for none.
+	DefaultEmailProvider string
+	// DefaultSMTP is the deployment's SMTP server for DefaultEmailProvider
+	// "smtp".
+	DefaultSMTP *store.SMTPSettings
+	// DefaultFromEmail is the sender address of a tenant that set neither
+	// email.fromEmail nor branding.email. Defaults to
+	// "invoices@invoiced.localhost".
+	DefaultFromEmail string
+	// SweepBatch bounds how many due drafts one sweep enqueues per tenant.
+	// Defaults to 1000.
+	SweepBatch int64
+}
+
+// Worker holds the task handlers.
+type Worker struct {
+	cfg Config
+	log *zap.Logger
+}
+
+// New returns a Worker, checking that the required dependencies are set.
+func New(cfg Config) (*Worker, error) {
+	switch {
+	case cfg.Store == nil:
+		return nil, errors.New("worker: Store is required")
+	case cfg.Enqueuer == nil:
+		return nil, errors.New("worker: Enqueuer is required")
+	case cfg.PDF == nil:
+		return nil, errors.New("worker: PDF renderer is required")
+	case cfg.Outbox == nil:
+		return nil, errors.New("worker: Outbox is required")
+	}
+	switch cfg.DefaultEmailProvider {
+	case "", store.ProviderOutbox:
+	case store.ProviderSMTP:
+		if cfg.DefaultSMTP == nil || cfg.SMTPFunc == nil {
+			return nil, errors.New("worker: default email provider smtp needs DefaultSMTP")
+		}
+	default:
+		return nil, fmt.Errorf("worker: unknown default email provider %q", cfg.DefaultEmailProvider)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = zap.NewNop()
+	}
+	if cfg.DefaultFromEmail == "" {
+		cfg.DefaultFromEmail = "invoices@invoiced.localhost"
+	}
+	if cfg.SweepBatch <= 0 {
+		cfg.SweepBatch = 1000
+	}
+	return &Worker{cfg: cfg, log: cfg.Logger}, nil
+}
+
+// Mux returns the task routes with logging middleware.
+func (w *Worker) Mux() *asynq.ServeMux {
+	mux := asynq.NewServeMux()
+	mux.Use(w.logMiddleware)
+	mux.Handle(tasks.TypeFinalize, &FinalizeHandler{w: w})
+	mux.Handle(tasks.TypeSend, &SendHandler{w: w})
+	mux.Handle(tasks.TypeDeliveryEmail, &EmailHandler{w: w})
+	mux.Handle(tasks.TypeSweepFinalize, &SweepHandler{w: w})
+	return mux
+}
+
+// ServerConfig returns the asynq server configuration the handlers expect:
+// queue priorities, a retry delay that honours providers' RetryAfter, and
+// throttling that does not count as a failure.
+func ServerConfig(concurrency int, logger *zap.Logger) asynq.Config {
+	return asynq.Config{
+		Concurrency:              concurrency,
+		Queues:                   tasks.Queues,
+		RetryDelayFunc:           RetryDelay,
+		IsFailure:                IsFailure,
+		Logger:                   logger.Sugar(),
+		LogLevel:                 asynq.WarnLevel,
+		DelayedTaskCheckInterval: time.Second,
+		ShutdownTimeout:          30 * time.Second,
+		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
+			logger.Debug("task attempt failed", zap.String("task_type", t.Type()), zap.Error(err))
+		}),
+	}
+}
+
+// RetryDelay waits as long as a throttling provider asked, and otherwise
+// backs off exponentially with jitter (asynq's default).
+func RetryDelay(n int, err error, t *asynq.Task) time.Duration {
+	if d, ok := providers.RetryDelay(err); ok && d > 0 {
+		return d
+	}
+	return asynq.DefaultRetryDelayFunc(n, err, t)
+}
+
+// IsFailure reports whether err uses up one of the task's retries.
+// Throttling does not: the task waits and tries again.
+func IsFailure(err error) bool {
+	_, throttled := providers.RetryDelay(err)
+	return !throttled
+}
