@@ -14,7 +14,7 @@ const (
 	leftColW   = 285.0
 	rightColW  = 215.0
 	rightColX  = right - rightColW
-	sectionGap = 20.0
+	sectionGap = 18.0
 )
 
 // Table cell padding.
@@ -39,7 +39,7 @@ func (w *writer) document() {
 // number and dates on the right.
 func (w *writer) header() {
 	h := max(w.sellerBlock(left, w.y, leftColW), w.titleBlock(w.y))
-	w.y += h + 26
+	w.y += h + 22
 }
 
 // sellerBlock draws the seller's name, address and identifiers and
@@ -111,7 +111,7 @@ func (w *writer) badge(word string, x, mid float64) {
 // parties draws the customer on the left and the amount due on the right.
 func (w *writer) parties() {
 	h := max(w.customerBlock(left, w.y, leftColW), w.dueBox(rightColX, w.y, rightColW))
-	w.y += h + 24
+	w.y += h + 22
 }
 
 // customerBlock draws who the invoice is billed to and returns its height.
@@ -250,8 +250,8 @@ func tableColumns() []column {
 // repeated header; a row taller than a whole page is split between pages.
 func (w *writer) lineTable() {
 	cols := tableColumns()
-	cur := " (" + w.inv.Currency + ")"
-	head := w.headRow(cols, w.lb.description, w.lb.quantity, w.lb.unitPrice+cur, w.lb.vat, w.lb.amount+cur)
+	inCurrency := " (" + w.inv.Currency + ")"
+	head := w.headRow(cols, w.lb.description, w.lb.quantity, w.lb.unitPrice+inCurrency, w.lb.vat, w.lb.amount+inCurrency)
 	var first tableRow
 	if len(w.inv.Lines) > 0 {
 		first = w.lineRow(w.inv.Lines[0], cols)
@@ -301,7 +301,7 @@ func (w *writer) lineRow(l invoice.Line, cols []column) tableRow {
 	return tableRow{
 		desc,
 		w.cell(joinNonEmpty(" ", l.Quantity, l.Unit), styleBody, cols[1].width),
-		w.cell(l.UnitPrice, styleBody, cols[2].width),
+		w.cell(w.price(l.UnitPrice), styleBody, cols[2].width),
 		w.cell(l.TaxRate+"%", styleBody, cols[3].width),
 		w.cell(l.Amount, styleBody, cols[4].width),
 	}
@@ -448,22 +448,17 @@ func (w *writer) drawTotals(lines []totalLine, rows []tableRow, cols []column) {
 
 // grossTotal is the sum of the lines before their discounts.
 func (w *writer) grossTotal() string {
-	cur, err := money.ParseCurrency(w.inv.Currency)
-	if err != nil {
-		w.fail(fmt.Errorf("pdf: currency: %w", err))
-		return ""
-	}
-	sub, err := money.ParseAmount(w.inv.Subtotal, cur)
+	sub, err := money.ParseAmount(w.inv.Subtotal, w.cur)
 	if err != nil {
 		w.fail(fmt.Errorf("pdf: subtotal: %w", err))
 		return ""
 	}
-	disc, err := money.ParseAmount(w.inv.DiscountTotal, cur)
+	disc, err := money.ParseAmount(w.inv.DiscountTotal, w.cur)
 	if err != nil {
 		w.fail(fmt.Errorf("pdf: discountTotal: %w", err))
 		return ""
 	}
-	return money.Format(sub+disc, cur.Digits)
+	return money.Format(sub+disc, w.cur.Digits)
 }
 
 // textSection draws a titled block of free text, such as the notes. Long
@@ -597,14 +592,24 @@ func (w *writer) amount(s string) string {
 	return s + " " + w.inv.Currency
 }
 
-// addressLines prints an address as its street lines, "postal code city"
-// and "region, country".
+// price pads a unit price to the currency's minor unit, "1200" to
+// "1200.00", so the column lines up; longer fractions such as "0.3333"
+// stay as they are.
+func (w *writer) price(s string) string {
+	whole, frac, _ := strings.Cut(s, ".")
+	if s == "" || len(frac) >= w.cur.Digits {
+		return s
+	}
+	return whole + "." + frac + strings.Repeat("0", w.cur.Digits-len(frac))
+}
+
+// addressLines prints an address as its street lines and one line
+// "postal code city, region, country".
 func addressLines(a invoice.Address) []string {
 	return appendNonEmpty(nil,
 		a.Line1,
 		a.Line2,
-		joinNonEmpty(" ", a.PostalCode, a.City),
-		joinNonEmpty(", ", a.Region, a.Country),
+		joinNonEmpty(", ", joinNonEmpty(" ", a.PostalCode, a.City), a.Region, a.Country),
 	)
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/signintech/gopdf"
 
 	"github.com/invoiced/invoiced/invoice"
+	"github.com/invoiced/invoiced/money"
 )
 
 // The embedded fonts; fonts/LICENSE holds their license.
@@ -97,8 +98,9 @@ func New() (*Renderer, error) {
 
 // Render lays out doc on as many A4 pages as it needs and returns the PDF.
 // The output depends only on doc, so the same document always gives the
-// same bytes. It returns ErrNoInvoice without an invoice and a *GlyphError
-// when the text holds characters the fonts cannot draw.
+// same bytes. It returns ErrNoInvoice without an invoice, an error for an
+// unknown currency, and a *GlyphError when the text holds characters the
+// fonts cannot draw.
 func (r *Renderer) Render(doc Document) ([]byte, error) {
 	if doc.Invoice == nil {
 		return nil, ErrNoInvoice
@@ -121,6 +123,10 @@ func (r *Renderer) newWriter(doc Document) (*writer, error) {
 		}
 	}
 	inv := doc.Invoice
+	cur, err := money.ParseCurrency(inv.Currency)
+	if err != nil {
+		return nil, fmt.Errorf("pdf: invoice currency: %w", err)
+	}
 	lb := labelsFor(language(doc))
 	gp.SetInfo(gopdf.PdfInfo{
 		Title:   strings.TrimSpace(lb.title + " " + inv.Number),
@@ -132,6 +138,7 @@ func (r *Renderer) newWriter(doc Document) (*writer, error) {
 		pdf:     gp,
 		doc:     doc,
 		inv:     inv,
+		cur:     cur,
 		lb:      lb,
 		known:   map[glyphKey]bool{},
 		missing: map[rune]bool{},

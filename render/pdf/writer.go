@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/signintech/gopdf"
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/invoiced/invoiced/invoice"
+	"github.com/invoiced/invoiced/money"
 )
 
 // Page geometry, in points: A4 with 15 mm margins. Content stays between
@@ -137,13 +139,15 @@ type writer struct {
 	pdf *gopdf.GoPdf
 	doc Document
 	inv *invoice.Invoice
+	cur money.Currency
 	lb  labels
 
 	// y is the top of the free space on the current page.
 	y float64
-	// cur is the style the PDF is set to; curSet is false before the first.
-	cur    style
-	curSet bool
+	// active is the style the PDF is set to; activeSet is false before the
+	// first.
+	active    style
+	activeSet bool
 
 	// known caches whether a font has a glyph for a character; missing
 	// collects the characters that have none, in order of appearance.
@@ -179,7 +183,7 @@ func (w *writer) finish() ([]byte, error) {
 
 // use switches the PDF to style s.
 func (w *writer) use(s style) {
-	if w.err != nil || (w.curSet && w.cur == s) {
+	if w.err != nil || (w.activeSet && w.active == s) {
 		return
 	}
 	sp := s.spec()
@@ -192,7 +196,7 @@ func (w *writer) use(s style) {
 		return
 	}
 	w.pdf.SetTextColor(sp.color.split())
-	w.cur, w.curSet = s, true
+	w.active, w.activeSet = s, true
 }
 
 // measure returns the width of s in the current style. s must be clean.
@@ -211,7 +215,7 @@ func (w *writer) measure(s string) float64 {
 // are dropped too and reported by finish.
 func (w *writer) clean(s string) string {
 	s = norm.NFC.String(s)
-	bold := w.cur.spec().bold
+	bold := w.active.spec().bold
 	return strings.Map(func(r rune) rune {
 		switch {
 		case r == '\n':
@@ -278,18 +282,30 @@ func (w *writer) wrap(s string, st style, width float64) []string {
 	return lines
 }
 
-// breakWord cuts word into pieces no wider than width, except a piece of
-// a single character wider than width on its own.
+// breakWord cuts word into pieces no wider than width, after a hyphen,
+// slash or other separator where one is close enough to the edge, else
+// between any two characters. A single character wider than width is a
+// piece of its own.
 func (w *writer) breakWord(word string, width float64) []string {
 	var pieces []string
 	start, used := 0, 0.0
+	// soft is where the current piece may break after a separator, and
+	// softUsed its width up to there; soft <= start means nowhere.
+	soft, softUsed := 0, 0.0
 	for i, r := range word {
 		rw := w.measure(string(r))
 		if used+rw > width && i > start {
-			pieces = append(pieces, word[start:i])
-			start, used = i, 0
+			cut, rest := i, 0.0
+			if soft > start && used-softUsed+rw <= width {
+				cut, rest = soft, used-softUsed
+			}
+			pieces = append(pieces, word[start:cut])
+			start, used = cut, rest
 		}
 		used += rw
+		if strings.ContainsRune("-/_.,;:?&=", r) {
+			soft, softUsed = i+utf8.RuneLen(r), used
+		}
 	}
 	return append(pieces, word[start:])
 }

@@ -1,0 +1,342 @@
+package e2e
+
+import (
+	"bytes"
+	"encoding/base64"
+	"context"
+	"encoding/json"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"net/mail"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/invoiced/invoiced/api"
+	"github.com/invoiced/invoiced/internal/redistest"
+	"github.com/invoiced/invoiced/providers/outbox"
+	"github.com/invoiced/invoiced/providers/smtp"
+	"github.com/invoiced/invoiced/providers/smtp/smtptest"
+	"github.com/invoiced/invoiced/render/pdf"
+	"github.com/invoiced/invoiced/store"
+	"github.com/invoiced/invoiced/tasks"
+	"github.com/invoiced/invoiced/worker"
+)
+
+const adminToken = "admin-secret-for-tests"
+
+// harness is a whole invoiced (API, worker, and the sweep on demand) on a
+// real redis-server, with the outbox in a temporary folder.
+type harness struct {
+	t         *testing.T
+	URL       string
+	Outbox    string
+	Store     *store.Store
+	Client    *asynq.Client
+	Inspector *asynq.Inspector
+	SMTP      *smtptest.Server
+}
+
+type options struct {
+	noWorker   bool
+	maxBody    int64
+	defaultNil bool // no default email provider
+}
+
+func setup(t *testing.T, opts ...func(*options)) *harness {
+	t.Helper()
+	var o options
+	for _, f := range opts {
+		f(&o)
+	}
+	srv := redistest.Start(t)
+	redisOpt := asynq.RedisClientOpt{Addr: srv.Addr}
+	log := zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))
+	st, err := store.New(srv.Client(t), store.Config{SecretKey: bytes.Repeat([]byte{7}, 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := asynq.NewClient(redisOpt)
+	t.Cleanup(func() { _ = client.Close() })
+	inspector := asynq.NewInspector(redisOpt)
+	t.Cleanup(func() { _ = inspector.Close() })
+	renderer, err := pdf.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache := pdf.NewCache(renderer, 64)
+	h := &harness{t: t, Outbox: t.TempDir(), Store: st, Client: client, Inspector: inspector}
+	h.SMTP = smtptest.Start(t, smtptest.Options{Username: "mailer", Password: "s3cret"})
+
+	defaultProvider := store.ProviderOutbox
+	if o.defaultNil {
+		defaultProvider = ""
+	}
+	a, err := api.New(api.Config{
+		Store: st, Enqueuer: client, Tasks: inspector, PDF: cache, Logger: log,
+		AdminToken: adminToken, DefaultEmailProvider: defaultProvider,
+		LinkKey: bytes.Repeat([]byte{9}, 32), MaxBodyBytes: o.maxBody,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(a.Handler())
+	t.Cleanup(hs.Close)
+	h.URL = hs.URL
+
+	if o.noWorker {
+		return h
+	}
+	box, err := outbox.New(h.Outbox)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := worker.New(worker.Config{
+		Store: st, Enqueuer: client, PDF: cache, Logger: log, Outbox: box,
+		DefaultEmailProvider: defaultProvider,
+		SMTPFunc: func(s store.SMTPSettings) (worker.EmailSender, error) {
+			return smtp.New(smtp.Config{Host: s.Host, Port: s.Port, Username: s.Username, Password: s.Password,
+				TLS: smtp.TLSMode(s.TLS), TLSConfig: h.SMTP.ClientTLSConfig()})
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	aq := asynq.NewServer(redisOpt, worker.ServerConfig(10, log))
+	if err := aq.Start(w.Mux()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(aq.Shutdown)
+	return h
+}
+
+// sweep runs one finalize sweep, as the scheduler would.
+func (h *harness) sweep() {
+	h.t.Helper()
+	if _, err := h.Client.Enqueue(tasks.NewSweepFinalizeTask()); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// response is a decoded JSON answer.
+type response struct {
+	Status int
+	Header http.Header
+	Body   map[string]any
+	Raw    []byte
+}
+
+// data returns body.data as a map.
+func (r response) data() map[string]any {
+	d, _ := r.Body["data"].(map[string]any)
+	return d
+}
+
+func (r response) errorCode() string {
+	e, _ := r.Body["error"].(map[string]any)
+	s, _ := e["code"].(string)
+	return s
+}
+
+func (r response) errorFields() map[string]any {
+	e, _ := r.Body["error"].(map[string]any)
+	f, _ := e["fields"].(map[string]any)
+	return f
+}
+
+// do sends a request; body may be a string, []byte or any JSON value.
+func (h *harness) do(method, path, token string, body any, headers ...string) response {
+	h.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		rd = bytes.NewReader(j)
+	}
+	req, err := http.NewRequest(method, h.URL+path, rd)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	r := response{Status: resp.StatusCode, Header: resp.Header, Raw: raw}
+	if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		if err := json.Unmarshal(raw, &r.Body); err != nil {
+			h.t.Fatalf("%s %s: bad JSON %q: %v", method, path, raw, err)
+		}
+	}
+	return r
+}
+
+// must fails the test unless the response has the wanted status.
+func (h *harness) must(want int, r response) response {
+	h.t.Helper()
+	if r.Status != want {
+		h.t.Fatalf("status %d, want %d: %s", r.Status, want, r.Raw)
+	}
+	return r
+}
+
+// tenant creates a tenant through the admin API with settings and returns
+// its token.
+func (h *harness) tenant(name string, settings map[string]any) string {
+	h.t.Helper()
+	r := h.must(http.StatusCreated, h.do("POST", "/admin/v1/tenants", adminToken, map[string]any{"name": name}))
+	token, _ := r.data()["token"].(string)
+	if token == "" {
+		h.t.Fatalf("no token in %s", r.Raw)
+	}
+	if settings != nil {
+		h.must(http.StatusOK, h.do("PUT", "/api/v1/settings", token, settings))
+	}
+	return token
+}
+
+func acmeSettings() map[string]any {
+	return map[string]any{
+		"branding": map[string]any{"name": "ACME SRL", "vatId": "RO18547290", "email": "billing@acme.test",
+			"address": map[string]any{"line1": "Str. Memorandumului 28", "city": "Cluj-Napoca", "postalCode": "400114", "country": "RO"}},
+		"bank":     map[string]any{"iban": "RO49AAAA1B31007593840000", "bic": "AAAARO22", "bankName": "Banca Demo", "holder": "ACME SRL"},
+		"email":    map[string]any{"provider": "outbox", "fromEmail": "billing@acme.test", "fromName": "ACME Billing"},
+		"defaults": map[string]any{"language": "en", "gracePeriod": "1h", "autoEmailOnFinalize": true},
+	}
+}
+
+func sampleInvoice(id string) map[string]any {
+	return map[string]any{
+		"id": id, "number": "INV-" + strings.TrimPrefix(id, "inv_"), "currency": "EUR",
+		"issueDate": "2026-11-21", "dueDate": "2026-12-21", "language": "en",
+		"customer": map[string]any{"name": "Ana Popescu", "email": "ana@example.com", "phone": "+40712345678",
+			"address": map[string]any{"line1": "Str. Lalelelor 5", "city": "Cluj-Napoca", "postalCode": "400000", "country": "RO"}},
+		"lines": []any{map[string]any{"description": "Consulting", "quantity": "10", "unit": "h", "unitPrice": "95.00", "taxRate": "19"}},
+		"notes": "Thank you!",
+	}
+}
+
+// eventually polls cond until it holds or timeout passes.
+func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// emails returns the outbox's .eml files.
+func (h *harness) emails() []string {
+	files, _ := filepath.Glob(filepath.Join(h.Outbox, "email", "*.eml"))
+	return files
+}
+
+// parsedEmail is an email read back from the outbox or an SMTP server.
+type parsedEmail struct {
+	Header      mail.Header
+	Text        string
+	Attachments map[string][]byte
+}
+
+func parseEmail(t *testing.T, raw []byte) parsedEmail {
+	t.Helper()
+	m, err := mail.ReadMessage(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := parsedEmail{Header: m.Header, Attachments: map[string][]byte{}}
+	walkParts(t, m.Header.Get("Content-Type"), m.Header.Get("Content-Transfer-Encoding"), m.Body, &p)
+	return p
+}
+
+func walkParts(t *testing.T, contentType, encoding string, body io.Reader, p *parsedEmail) {
+	mediaType, params, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		t.Fatalf("content type %q: %v", contentType, err)
+	}
+	if strings.HasPrefix(mediaType, "multipart/") {
+		mr := multipart.NewReader(body, params["boundary"])
+		for {
+			part, err := mr.NextPart()
+			if err == io.EOF {
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			walkParts(t, part.Header.Get("Content-Type"), part.Header.Get("Content-Transfer-Encoding"), part, p)
+		}
+	}
+	// multipart.Part undoes quoted-printable itself; base64 is ours to undo.
+	b, _ := io.ReadAll(body)
+	if strings.EqualFold(encoding, "base64") {
+		dec, err := io.ReadAll(base64Reader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b = dec
+	}
+	switch {
+	case mediaType == "text/plain":
+		p.Text = string(b)
+	case mediaType == "application/pdf", mediaType == "application/xml":
+		p.Attachments[params["name"]] = b
+	}
+}
+
+// pdfText runs pdftotext on b.
+func pdfText(t *testing.T, b []byte) string {
+	t.Helper()
+	redistest.RequireTool(t, "pdftotext")
+	f := filepath.Join(t.TempDir(), "x.pdf")
+	if err := os.WriteFile(f, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.CommandContext(context.Background(), "pdftotext", "-layout", f, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v", err)
+	}
+	return string(out)
+}
+
+func base64Reader(b []byte) io.Reader {
+	return base64.NewDecoder(base64.StdEncoding, bytes.NewReader(b))
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

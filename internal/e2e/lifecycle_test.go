@@ -1,0 +1,224 @@
+package e2e
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestGracePeriodFinalizesAndEmailsOnce(t *testing.T) {
+	t.Parallel()
+	h := setup(t)
+	settings := acmeSettings()
+	settings["defaults"] = map[string]any{"gracePeriod": "1s", "autoEmailOnFinalize": true}
+	token := h.tenant("ACME SRL", settings)
+
+	inv := sampleInvoice("inv_grace")
+	inv["autoAdvance"] = true
+	r := h.must(http.StatusCreated, h.do("POST", "/api/v1/invoices", token, inv))
+	if r.data()["status"] != "draft" || r.data()["finalizeAt"] == nil {
+		t.Fatalf("created = %s", r.Raw)
+	}
+	eventually(t, 15*time.Second, "the draft finalized", func() bool {
+		return h.must(http.StatusOK, h.do("GET", "/api/v1/invoices/inv_grace", token, nil)).data()["status"] == "open"
+	})
+	eventually(t, 10*time.Second, "the auto email", func() bool { return len(h.emails()) == 1 })
+
+	// A sweep after the fact, and a duplicate finalize, send nothing more.
+	h.sweep()
+	time.Sleep(1500 * time.Millisecond)
+	if n := len(h.emails()); n != 1 {
+		t.Fatalf("outbox holds %d emails, want exactly 1", n)
+	}
+	ds := h.deliveries(token, "inv_grace")
+	if len(ds) != 1 || ds[0]["status"] != "sent" {
+		t.Fatalf("deliveries = %v", ds)
+	}
+	got := h.must(http.StatusOK, h.do("GET", "/api/v1/invoices/inv_grace", token, nil)).data()
+	if got["finalizedBy"] != "grace" {
+		t.Errorf("finalizedBy = %v, want grace", got["finalizedBy"])
+	}
+}
+
+func TestSweepFinalizesDraftWhoseTaskWasLost(t *testing.T) {
+	t.Parallel()
+	h := setup(t)
+	settings := acmeSettings()
+	settings["defaults"] = map[string]any{"gracePeriod": "1s", "autoEmailOnFinalize": false}
+	token := h.tenant("ACME SRL", settings)
+	h.must(http.StatusCreated, h.do("POST", "/api/v1/invoices", token, sampleInvoice("inv_lost")))
+	// Lose the finalize task, as a Redis restored from an old snapshot would.
+	tenantID := h.tenantID(token)
+	if err := h.Inspector.DeleteTask("default", "finalize:"+tenantID+":inv_lost"); err != nil {
+		t.Fatalf("delete finalize task: %v", err)
+	}
+	time.Sleep(1100 * time.Millisecond)
+	h.sweep()
+	eventually(t, 10*time.Second, "the sweep to finalize the draft", func() bool {
+		return h.must(http.StatusOK, h.do("GET", "/api/v1/invoices/inv_lost", token, nil)).data()["status"] == "open"
+	})
+	time.Sleep(500 * time.Millisecond)
+	if n := len(h.emails()); n != 0 {
+		t.Fatalf("auto-email is off but %d emails went out", n)
+	}
+}
+
+// tenantID resolves a token's tenant.
+func (h *harness) tenantID(token string) string {
+	h.t.Helper()
+	ten, err := h.Store.TenantByToken(h.t.Context(), token)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return ten.ID
+}
+
+func TestScheduledSendAndCancel(t *testing.T) {
+	t.Parallel()
+	h := setup(t)
+	token := h.tenant("ACME SRL", acmeSettings())
+	h.must(http.StatusCreated, h.do("POST", "/api/v1/invoices", token, sampleInvoice("inv_s")))
+
+	at := time.Now().Add(2 * time.Second).UTC().Format(time.RFC3339Nano)
+	r := h.must(http.StatusAccepted, h.do("POST", "/api/v1/invoices/inv_s/send", token, map[string]any{"scheduledAt": at}))
+	if r.data()["status"] != "scheduled" || r.data()["scheduledAt"] == nil {
+		t.Fatalf("scheduled send = %s", r.Raw)
+	}
+	kept := r.data()["sendId"].(string)
+
+	later := time.Now().Add(3 * time.Second).UTC().Format(time.RFC3339)
+	r = h.must(http.StatusAccepted, h.do("POST", "/api/v1/invoices/inv_s/send", token, map[string]any{"scheduledAt": later, "email": "other@example.com"}))
+	canceled := r.data()["sendId"].(string)
+
+	ds := h.deliveries(token, "inv_s")
+	if len(ds) != 2 || ds[0]["status"] != "scheduled" || ds[1]["status"] != "scheduled" {
+		t.Fatalf("deliveries before the time = %v", ds)
+	}
+	if inv := h.must(http.StatusOK, h.do("GET", "/api/v1/invoices/inv_s", token, nil)).data(); inv["status"] != "draft" {
+		t.Fatalf("a scheduled send finalized the draft early: %v", inv["status"])
+	}
+
+	r = h.must(http.StatusOK, h.do("DELETE", "/api/v1/invoices/inv_s/sends/"+canceled, token, nil))
+	if r.data()["status"] != "canceled" {
+		t.Fatalf("cancel = %s", r.Raw)
+	}
+
+	eventually(t, 10*time.Second, "the scheduled send", func() bool { return len(h.emails()) == 1 })
+	time.Sleep(2500 * time.Millisecond) // past the canceled send's time
+	if n := len(h.emails()); n != 1 {
+		t.Fatalf("outbox holds %d emails, want 1 (the canceled send must not go)", n)
+	}
+	for _, d := range h.deliveries(token, "inv_s") {
+		switch d["sendId"] {
+		case kept:
+			if got := strings.Join(historyOf(d), ","); got != "scheduled,queued,sent" {
+				t.Errorf("kept send history = %s", got)
+			}
+		case canceled:
+			if got := strings.Join(historyOf(d), ","); got != "scheduled,canceled" {
+				t.Errorf("canceled send history = %s", got)
+			}
+		}
+	}
+	// The sent one can no longer be canceled; an unknown one is not found.
+	h.must(http.StatusConflict, h.do("DELETE", "/api/v1/invoices/inv_s/sends/"+kept, token, nil))
+	h.must(http.StatusNotFound, h.do("DELETE", "/api/v1/invoices/inv_s/sends/snd_nope", token, nil))
+}
+
+func TestIdempotencyKey(t *testing.T) {
+	t.Parallel()
+	h := setup(t)
+	token := h.tenant("ACME SRL", acmeSettings())
+	h.must(http.StatusCreated, h.do("POST", "/api/v1/invoices", token, sampleInvoice("inv_i")))
+
+	body := map[string]any{"subject": "Your invoice {{invoiceNumber}}"}
+	first := h.must(http.StatusAccepted, h.do("POST", "/api/v1/invoices/inv_i/send", token, body, "Idempotency-Key", "key-1"))
+	second := h.must(http.StatusAccepted, h.do("POST", "/api/v1/invoices/inv_i/send", token, body, "Idempotency-Key", "key-1"))
+	if string(first.Raw) != string(second.Raw) || second.Header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("replay differs:\n%s\n%s", first.Raw, second.Raw)
+	}
+	other := h.must(http.StatusConflict, h.do("POST", "/api/v1/invoices/inv_i/send", token, map[string]any{"subject": "other"}, "Idempotency-Key", "key-1"))
+	if other.errorCode() != "idempotency_key_reused" {
+		t.Fatalf("reused key = %s", other.Raw)
+	}
+	eventually(t, 10*time.Second, "the email", func() bool { return len(h.emails()) == 1 })
+	time.Sleep(500 * time.Millisecond)
+	if n := len(h.emails()); n != 1 {
+		t.Fatalf("outbox holds %d emails, want 1", n)
+	}
+	if n := len(h.deliveries(token, "inv_i")); n != 1 {
+		t.Fatalf("%d deliveries, want 1", n)
+	}
+	// Another tenant's identical key is its own.
+	tokenB := h.tenant("Other SRL", acmeSettings())
+	h.must(http.StatusCreated, h.do("POST", "/api/v1/invoices", tokenB, sampleInvoice("inv_i"), "Idempotency-Key", "key-1"))
+}
+
+func TestTenantIsolation(t *testing.T) {
+	t.Parallel()
+	h := setup(t, func(o *options) { o.noWorker = true })
+	a := h.tenant("A SRL", acmeSettings())
+	b := h.tenant("B SRL", acmeSettings())
+	h.must(http.StatusCreated, h.do("POST", "/api/v1/invoices", a, sampleInvoice("inv_a")))
+	sendID := h.must(http.StatusAccepted, h.do("POST", "/api/v1/invoices/inv_a/send", a,
+		map[string]any{"scheduledAt": time.Now().Add(time.Hour).UTC().Format(time.RFC3339)})).data()["sendId"].(string)
+
+	routes := []struct{ method, path string }{
+		{"GET", "/api/v1/invoices/inv_a"},
+		{"POST", "/api/v1/invoices/inv_a/finalize"},
+		{"POST", "/api/v1/invoices/inv_a/send"},
+		{"POST", "/api/v1/invoices/inv_a/resend"},
+		{"DELETE", "/api/v1/invoices/inv_a/sends/" + sendID},
+		{"GET", "/api/v1/invoices/inv_a/delivery-status"},
+		{"GET", "/api/v1/invoices/inv_a/pdf"},
+		{"POST", "/api/v1/invoices/inv_a/send-email"},
+		{"POST", "/api/v1/invoices/inv_a/email"},
+		{"POST", "/v1/invoices/inv_a/send"},
+	}
+	for _, rt := range routes {
+		t.Run(rt.method+" "+rt.path, func(t *testing.T) {
+			r := h.do(rt.method, rt.path, b, nil)
+			if r.Status != http.StatusNotFound {
+				t.Fatalf("tenant B got %d, want 404: %s", r.Status, r.Raw)
+			}
+		})
+	}
+	// B's upsert with A's id creates B's own invoice and leaves A's alone.
+	mine := sampleInvoice("inv_a")
+	mine["number"] = "B-1"
+	h.must(http.StatusCreated, h.do("POST", "/api/v1/invoices", b, mine))
+	if got := h.must(http.StatusOK, h.do("GET", "/api/v1/invoices/inv_a", a, nil)).data()["number"]; got != "INV-a" {
+		t.Fatalf("A's invoice number = %v", got)
+	}
+	// The tenant headers must name the token's tenant.
+	h.must(http.StatusForbidden, h.do("GET", "/api/v1/invoices/inv_a", a, nil, "X-Tenant-ID", h.tenantID(b)))
+	h.must(http.StatusOK, h.do("GET", "/api/v1/invoices/inv_a", a, nil, "X-Tenant-ID", h.tenantID(a)))
+	h.must(http.StatusForbidden, h.do("GET", "/api/v1/invoices/inv_a", a, nil, "X-Company", "B SRL"))
+}
+
+func TestAuthForms(t *testing.T) {
+	t.Parallel()
+	h := setup(t, func(o *options) { o.noWorker = true })
+	token := h.tenant("A SRL", nil)
+	tests := []struct {
+		name    string
+		headers []string
+		want    int
+	}{
+		{"bearer", []string{"Authorization", "Bearer " + token}, http.StatusOK},
+		{"x-api-token", []string{"x-api-token", token}, http.StatusOK},
+		{"cookie", []string{"Cookie", "access_token=" + token}, http.StatusOK},
+		{"none", nil, http.StatusUnauthorized},
+		{"wrong", []string{"Authorization", "Bearer nope"}, http.StatusUnauthorized},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := h.do("GET", "/api/v1/settings", "", nil, tt.headers...)
+			if r.Status != tt.want {
+				t.Fatalf("status %d, want %d: %s", r.Status, tt.want, r.Raw)
+			}
+		})
+	}
+	h.must(http.StatusUnauthorized, h.do("POST", "/admin/v1/tenants", "wrong", map[string]any{"name": "x"}))
+}
