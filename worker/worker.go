@@ -112,12 +112,19 @@ func (w *Worker) Mux() *asynq.ServeMux {
 	return mux
 }
 
+// DefaultTaskCheckInterval is how often an idle worker looks for new tasks.
+// asynq's own default (1s) adds up to a second to every hop of a send
+// (send task, then delivery task); a cheap Redis poll every 100ms keeps
+// POST …/send to "sent" well under a second.
+const DefaultTaskCheckInterval = 100 * time.Millisecond
+
 // ServerConfig returns the asynq server configuration the handlers expect:
 // queue priorities, a retry delay that honours providers' RetryAfter, and
 // throttling that does not count as a failure.
 func ServerConfig(concurrency int, logger *zap.Logger) asynq.Config {
 	return asynq.Config{
 		Concurrency:              concurrency,
+		TaskCheckInterval:        DefaultTaskCheckInterval,
 		Queues:                   tasks.Queues,
 		RetryDelayFunc:           RetryDelay,
 		IsFailure:                IsFailure,

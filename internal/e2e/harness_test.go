@@ -2,8 +2,8 @@ package e2e
 
 import (
 	"bytes"
-	"encoding/base64"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"mime"
@@ -38,7 +38,7 @@ const adminToken = "admin-secret-for-tests"
 // harness is a whole invoiced (API, worker, and the sweep on demand) on a
 // real redis-server, with the outbox in a temporary folder.
 type harness struct {
-	t         *testing.T
+	t         testing.TB
 	URL       string
 	Outbox    string
 	Store     *store.Store
@@ -53,7 +53,7 @@ type options struct {
 	defaultNil bool // no default email provider
 }
 
-func setup(t *testing.T, opts ...func(*options)) *harness {
+func setup(t testing.TB, opts ...func(*options)) *harness {
 	t.Helper()
 	var o options
 	for _, f := range opts {
@@ -267,7 +267,7 @@ type parsedEmail struct {
 	Attachments map[string][]byte
 }
 
-func parseEmail(t *testing.T, raw []byte) parsedEmail {
+func parseEmail(t testing.TB, raw []byte) parsedEmail {
 	t.Helper()
 	m, err := mail.ReadMessage(bytes.NewReader(raw))
 	if err != nil {
@@ -278,7 +278,7 @@ func parseEmail(t *testing.T, raw []byte) parsedEmail {
 	return p
 }
 
-func walkParts(t *testing.T, contentType, encoding string, body io.Reader, p *parsedEmail) {
+func walkParts(t testing.TB, contentType, encoding string, body io.Reader, p *parsedEmail) {
 	mediaType, params, err := mime.ParseMediaType(contentType)
 	if err != nil {
 		t.Fatalf("content type %q: %v", contentType, err)
@@ -314,7 +314,7 @@ func walkParts(t *testing.T, contentType, encoding string, body io.Reader, p *pa
 }
 
 // pdfText runs pdftotext on b.
-func pdfText(t *testing.T, b []byte) string {
+func pdfText(t testing.TB, b []byte) string {
 	t.Helper()
 	redistest.RequireTool(t, "pdftotext")
 	f := filepath.Join(t.TempDir(), "x.pdf")
@@ -332,7 +332,7 @@ func base64Reader(b []byte) io.Reader {
 	return base64.NewDecoder(base64.StdEncoding, bytes.NewReader(b))
 }
 
-func mustRead(t *testing.T, path string) []byte {
+func mustRead(t testing.TB, path string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {

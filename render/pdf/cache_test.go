@@ -16,13 +16,13 @@ func countingCache(t *testing.T, maxEntries int, fake bool) (*Cache, *atomic.Int
 	t.Helper()
 	c := NewCache(newRenderer(t), maxEntries)
 	var renders atomic.Int64
-	real := c.renderFunc
+	renderPDF := c.renderFunc
 	c.renderFunc = func(doc Document) ([]byte, error) {
 		renders.Add(1)
 		if fake {
 			return []byte("%PDF " + doc.Invoice.Number), nil
 		}
-		return real(doc)
+		return renderPDF(doc)
 	}
 	return c, &renders
 }

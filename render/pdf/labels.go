@@ -9,10 +9,10 @@ type labels struct {
 
 	description, quantity, unitPrice, vat, amount, discount string
 
-	vatRate, taxBase, vatAmount                                      string
+	vatRate, taxBase, vatAmount                                       string
 	grossTotal, discounts, subtotal, vatTotal, total, paid, amountDue string
 
-	notes, terms                                  string
+	notes, terms                                       string
 	paymentDetails, iban, bic, bank, holder, payOnline string
 
 	// page is a format with the page number and the page count.
@@ -47,7 +47,7 @@ func labelsFor(lang string) labels {
 			vatRate: "Cotă TVA", taxBase: "Bază impozabilă", vatAmount: "Valoare TVA",
 			grossTotal: "Total înainte de reduceri", discounts: "Reduceri",
 			subtotal: "Subtotal", vatTotal: "Total TVA", total: "Total",
-			paid: "Achitat", amountDue: "Total de plată",
+			paid: "Sumă achitată", amountDue: "Total de plată",
 			notes: "Note", terms: "Condiții",
 			paymentDetails: "Date pentru plată", iban: "IBAN", bic: "BIC",
 			bank: "Banca", holder: "Titular cont", payOnline: "Plătiți online",

@@ -9,11 +9,14 @@ import (
 	"github.com/invoiced/invoiced/money"
 )
 
-// The two header columns and the space between sections.
+// The two header columns, where the totals and the payment link start
+// (a little left of the right column, for the longer labels), and the
+// space between sections.
 const (
 	leftColW   = 285.0
 	rightColW  = 215.0
 	rightColX  = right - rightColW
+	totalsX    = rightColX - 20
 	sectionGap = 18.0
 )
 
@@ -192,6 +195,23 @@ func (r tableRow) maxLines() int {
 	return n
 }
 
+// heightOf is the height of the row's first n lines, padding included.
+func (r tableRow) heightOf(n int) float64 {
+	first, _ := r.split(n)
+	return first.height(cellPadY)
+}
+
+// linesFitting is how many of the row's lines fit in height, padding
+// included.
+func (r tableRow) linesFitting(height float64) int {
+	n := 0
+	for n < r.maxLines() && r.heightOf(n+1) <= height {
+		n++
+	}
+	return n
+}
+
+// spansHeight is the height of a cell's lines.
 func spansHeight(spans []span) float64 {
 	h := 0.0
 	for _, s := range spans {
@@ -200,6 +220,7 @@ func spansHeight(spans []span) float64 {
 	return h
 }
 
+// linesHeight is the height of lines in style st.
 func linesHeight(lines []string, st style) float64 {
 	return float64(len(lines)) * st.lineHeight()
 }
@@ -256,8 +277,13 @@ func (w *writer) lineTable() {
 	if len(w.inv.Lines) > 0 {
 		first = w.lineRow(w.inv.Lines[0], cols)
 	}
-	// Keep the header with the first row, or at least its first line.
-	w.ensure(head.height(cellPadY) + min(first.height(cellPadY), styleBody.lineHeight()+2*cellPadY))
+	// Keep the header with the first row, or with the first line of a row
+	// that is split between pages anyway.
+	need := first.height(cellPadY)
+	if need > pageRoom(head) {
+		need = first.heightOf(1)
+	}
+	w.ensure(head.height(cellPadY) + need)
 	w.drawHead(head, cols)
 	for i, l := range w.inv.Lines {
 		row := first
@@ -307,27 +333,37 @@ func (w *writer) lineRow(l invoice.Line, cols []column) tableRow {
 	}
 }
 
-// placeRow draws row at w.y, continuing on new pages as needed.
+// placeRow draws row at w.y. A row that does not fit moves to the next
+// page, under a repeated header; a row taller than a page fills this one
+// and continues on the next.
 func (w *writer) placeRow(row, head tableRow, cols []column) {
+	fresh := false // whether w.y is just below the header of a new page
 	for w.err == nil {
-		if w.room(row.height(cellPadY)) {
+		h := row.height(cellPadY)
+		if w.room(h) {
 			w.drawBodyRow(row, cols)
 			return
 		}
-		if row.height(cellPadY) <= bottom-continuationTop()-head.height(cellPadY) {
-			w.newPage()
-			w.drawHead(head, cols)
-			continue
-		}
-		n := int((bottom - w.y - 2*cellPadY) / styleBody.lineHeight())
-		if n > 0 && n < row.maxLines() {
-			var part tableRow
-			part, row = row.split(n)
-			w.drawBodyRow(part, cols)
+		if fresh || h > pageRoom(head) {
+			n := row.linesFitting(bottom - w.y)
+			if fresh {
+				n = max(n, 1) // always progress, whatever the styles
+			}
+			if n > 0 {
+				var part tableRow
+				part, row = row.split(n)
+				w.drawBodyRow(part, cols)
+			}
 		}
 		w.newPage()
 		w.drawHead(head, cols)
+		fresh = true
 	}
+}
+
+// pageRoom is the height a continuation page has for rows below head.
+func pageRoom(head tableRow) float64 {
+	return bottom - continuationTop() - head.height(cellPadY)
 }
 
 // drawBodyRow draws a table row with a hairline under it.
@@ -370,8 +406,8 @@ func (w *writer) summary() {
 		})
 	}
 	totalCols := []column{
-		{x: rightColX - 20, width: 125, a: alignLeft},
-		{x: rightColX + 105, width: rightColW - 105, a: alignRight},
+		{x: totalsX, width: 125, a: alignLeft},
+		{x: totalsX + 125, width: right - totalsX - 125, a: alignRight},
 	}
 	var totalRows []tableRow
 	lines := w.totalLines()
@@ -496,7 +532,7 @@ func (w *writer) payment() {
 	}
 	linkW := leftColW
 	if len(blocks) > 0 {
-		linkW = right - (rightColX - 20)
+		linkW = right - totalsX
 	}
 	if b, ok := w.linkBlock(linkW); ok {
 		blocks = append(blocks, b)
@@ -512,7 +548,7 @@ func (w *writer) payment() {
 	for i, b := range blocks {
 		x := left
 		if i > 0 {
-			x = rightColX - 20
+			x = totalsX
 		}
 		b.draw(x, w.y)
 	}

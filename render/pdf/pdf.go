@@ -135,12 +135,11 @@ func (r *Renderer) newWriter(doc Document) (*writer, error) {
 		Creator: "invoiced",
 	})
 	return &writer{
-		pdf:     gp,
-		doc:     doc,
-		inv:     inv,
-		cur:     cur,
-		lb:      lb,
-		known:   map[glyphKey]bool{},
-		missing: map[rune]bool{},
+		pdf:   gp,
+		doc:   doc,
+		inv:   inv,
+		cur:   cur,
+		lb:    lb,
+		known: map[glyphKey]bool{},
 	}, nil
 }

@@ -27,7 +27,7 @@ func requireTool(t testing.TB, name string) string {
 	if os.Getenv("CI") == "true" {
 		t.Fatalf("%s is required in CI: %v", name, err)
 	}
-	t.Skipf("%s is not installed (poppler-utils provides pdftotext and pdfinfo; qpdf provides qpdf); skipping", name)
+	t.Skipf("%s is not installed (pdftotext and pdfinfo come with poppler-utils, qpdf with qpdf); skipping", name)
 	return ""
 }
 
@@ -323,6 +323,35 @@ func TestRenderManyLines(t *testing.T) {
 		if strings.Contains(p, "Subtotal") {
 			requireInOrder(t, p, "Subtotal", "VAT total", "Total", doc.Invoice.Total+" EUR", "Amount due", doc.Invoice.AmountDue+" EUR")
 		}
+	}
+}
+
+func TestRenderTotalsKeptTogether(t *testing.T) {
+	t.Parallel()
+	r := newRenderer(t)
+	moved := false
+	// Somewhere in this range the table ends too low for the totals.
+	for extra := 20; extra <= 40; extra++ {
+		doc := sampleDoc(t, extra)
+		inv := doc.Invoice
+		pages := pdfPages(t, render(t, r, doc))
+		lastLine := fmt.Sprintf("Line item %04d", extra)
+		for i, p := range pages {
+			if !strings.Contains(p, "Subtotal") {
+				continue
+			}
+			requireInOrder(t, p, "VAT rate", inv.Taxes[len(inv.Taxes)-1].Amount+" EUR",
+				"Subtotal", "VAT total", "Total", inv.Total+" EUR", "Amount paid", "Amount due", inv.AmountDue+" EUR")
+			if !strings.Contains(p, lastLine) {
+				moved = true
+				if !strings.Contains(pages[i-1], lastLine) {
+					t.Errorf("%d lines: the totals are not on the page after the table", extra+4)
+				}
+			}
+		}
+	}
+	if !moved {
+		t.Error("no line count moved the totals to a page of their own; widen the range")
 	}
 }
 

@@ -2,6 +2,7 @@ package pdf
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -33,16 +34,17 @@ type rgb uint32
 // The palette: near-black text, grey for secondary text, hairline rules,
 // a pale fill for table headers and boxes, and one accent.
 const (
-	ink     rgb = 0x1F2933
-	muted   rgb = 0x616E7C
-	rule    rgb = 0xD9DEE4
+	ink      rgb = 0x1F2933
+	muted    rgb = 0x616E7C
+	rule     rgb = 0xD9DEE4
 	hairline rgb = 0xE8EBEF
-	panel   rgb = 0xF3F5F7
-	accent  rgb = 0x1D4E89
-	faint   rgb = 0xEEF0F3
-	warning rgb = 0xB54708
+	panel    rgb = 0xF3F5F7
+	accent   rgb = 0x1D4E89
+	faint    rgb = 0xEEF0F3
+	warning  rgb = 0xB54708
 )
 
+// split returns the red, green and blue parts of c.
 func (c rgb) split() (r, g, b uint8) { return uint8(c >> 16), uint8(c >> 8), uint8(c) }
 
 // style is a named text style: font, size and colour.
@@ -73,6 +75,7 @@ type spec struct {
 	color rgb
 }
 
+// spec returns the font, size and colour of s; styleBody is the default.
 func (s style) spec() spec {
 	switch s {
 	case styleMuted:
@@ -151,9 +154,8 @@ type writer struct {
 
 	// known caches whether a font has a glyph for a character; missing
 	// collects the characters that have none, in order of appearance.
-	known      map[glyphKey]bool
-	missing    map[rune]bool
-	missingSeq []rune
+	known   map[glyphKey]bool
+	missing []rune
 
 	err error
 }
@@ -171,8 +173,8 @@ func (w *writer) finish() ([]byte, error) {
 	if w.err != nil {
 		return nil, w.err
 	}
-	if len(w.missingSeq) > 0 {
-		return nil, &GlyphError{Runes: w.missingSeq}
+	if len(w.missing) > 0 {
+		return nil, &GlyphError{Runes: w.missing}
 	}
 	b, err := w.pdf.GetBytesPdfReturnErr()
 	if err != nil {
@@ -231,8 +233,9 @@ func (w *writer) clean(s string) string {
 	}, s)
 }
 
-// hasGlyph reports whether the regular or bold font can draw r, and
-// records r as missing when it cannot.
+// hasGlyph reports whether the bold or the regular font, as asked, can
+// draw r, and records r as missing when it cannot. The font must be the
+// current one.
 func (w *writer) hasGlyph(bold bool, r rune) bool {
 	key := glyphKey{bold, r}
 	ok, seen := w.known[key]
@@ -240,9 +243,8 @@ func (w *writer) hasGlyph(bold bool, r rune) bool {
 		ok, _ = w.pdf.IsCurrFontContainGlyph(r)
 		w.known[key] = ok
 	}
-	if !ok && !w.missing[r] {
-		w.missing[r] = true
-		w.missingSeq = append(w.missingSeq, r)
+	if !ok && !slices.Contains(w.missing, r) {
+		w.missing = append(w.missing, r)
 	}
 	return ok
 }
@@ -310,9 +312,9 @@ func (w *writer) breakWord(word string, width float64) []string {
 	return append(pieces, word[start:])
 }
 
-// text draws one clean line in style st inside the box that starts at x,
-// is width wide and whose line starts at top.
-func (w *writer) text(s string, st style, x, top, width float64, a align) {
+// text draws one clean line in style st, aligned in the box that starts
+// at x and is width wide, with the top of the line at y.
+func (w *writer) text(s string, st style, x, y, width float64, a align) {
 	if s == "" {
 		return
 	}
@@ -326,14 +328,14 @@ func (w *writer) text(s string, st style, x, top, width float64, a align) {
 	if w.err != nil {
 		return
 	}
-	w.pdf.SetXY(x, top+st.baseline())
+	w.pdf.SetXY(x, y+st.baseline())
 	w.fail(w.pdf.Text(s))
 }
 
-// lines draws lines in style st from top down and returns their height.
-func (w *writer) lines(lines []string, st style, x, top, width float64, a align) float64 {
+// lines draws lines in style st from y down and returns their height.
+func (w *writer) lines(lines []string, st style, x, y, width float64, a align) float64 {
 	for i, l := range lines {
-		w.text(l, st, x, top+float64(i)*st.lineHeight(), width, a)
+		w.text(l, st, x, y+float64(i)*st.lineHeight(), width, a)
 	}
 	return float64(len(lines)) * st.lineHeight()
 }
@@ -408,14 +410,11 @@ func (w *writer) oneLine(s string, st style, width float64) string {
 // room reports whether height fits between w.y and the bottom of the page.
 func (w *writer) room(height float64) bool { return w.y+height <= bottom }
 
-// ensure starts a new page unless height fits on the current one, and
-// reports whether it did.
-func (w *writer) ensure(height float64) bool {
-	if w.room(height) {
-		return false
+// ensure starts a new page unless height fits on the current one.
+func (w *writer) ensure(height float64) {
+	if !w.room(height) {
+		w.newPage()
 	}
-	w.newPage()
-	return true
 }
 
 // footers writes "Page x of y" and the invoice number at the foot of
