@@ -36,13 +36,22 @@ func settingsView(st store.Settings) map[string]any {
 		"email":    email,
 		"defaults": map[string]any{
 			"language":            d.Lang(),
-			"gracePeriod":         d.Grace().String(),
+			"gracePeriod":         gracePeriod(d),
 			"autoEmailOnFinalize": d.AutoEmail(),
 			"emailsPerHour":       emailsPerHour(d),
 		},
 		"templates": st.Templates,
 		"updatedAt": st.UpdatedAt,
 	}
+}
+
+// gracePeriod shows the grace period as the tenant wrote it ("1h"), or the
+// default.
+func gracePeriod(d store.Defaults) string {
+	if d.GracePeriod != "" {
+		return d.GracePeriod
+	}
+	return "1h"
 }
 
 func emailsPerHour(d store.Defaults) int {

@@ -112,7 +112,11 @@ func setup(t testing.TB, opts ...func(*options)) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	aq := asynq.NewServer(redisOpt, worker.ServerConfig(10, log))
+	sc := worker.ServerConfig(10, log)
+	// Retry quickly so transient failures resolve within a test; the
+	// classification and attempt records are what is under test.
+	sc.RetryDelayFunc = func(int, error, *asynq.Task) time.Duration { return 200 * time.Millisecond }
+	aq := asynq.NewServer(redisOpt, sc)
 	if err := aq.Start(w.Mux()); err != nil {
 		t.Fatal(err)
 	}

@@ -179,6 +179,30 @@ func TestSMTPFailures(t *testing.T) {
 	if len(h.SMTP.Messages()) != 0 {
 		t.Fatal("a rejected message was recorded as received")
 	}
+
+	// A 451 is transient: retried, every attempt kept, then sent.
+	h.SMTP.FailNext(2, 451, "try again later")
+	h.must(http.StatusAccepted, h.do("POST", "/api/v1/invoices/inv_1/resend", token, nil))
+	eventually(t, 15*time.Second, "the resend to be sent after retries", func() bool {
+		ds := h.deliveries(token, "inv_1")
+		return len(ds) == 2 && ds[1]["status"] == "sent"
+	})
+	d = h.deliveries(token, "inv_1")[1]
+	attempts := d["attempts"].([]any)
+	if len(attempts) != 3 {
+		t.Fatalf("attempts = %v, want two 451 failures and a success", attempts)
+	}
+	for i, a := range attempts[:2] {
+		if e, _ := a.(map[string]any)["error"].(string); !strings.Contains(e, "451") {
+			t.Errorf("attempt %d error = %q, want the 451", i, e)
+		}
+	}
+	if got := strings.Join(historyOf(d), ","); got != "queued,sent" {
+		t.Errorf("history = %s", got)
+	}
+	if n := len(h.SMTP.Messages()); n != 1 {
+		t.Fatalf("SMTP received %d messages, want 1", n)
+	}
 }
 
 func TestNoEmailProvider(t *testing.T) {

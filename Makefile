@@ -1,0 +1,33 @@
+GO          ?= go
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+.PHONY: run build test test-race bench lint clean
+
+## run: start API + worker + scheduler on an embedded Redis, email to ./var/outbox
+run:
+	$(GO) run ./cmd/invoiced dev
+
+## build: the invoiced binary in ./bin
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/invoiced ./cmd/invoiced
+
+## test: every test, against a real redis-server, SMTP server, pdftotext and qpdf
+test:
+	$(GO) test -count=1 -timeout 20m ./...
+
+## test-race: the tests under the race detector
+test-race:
+	$(GO) test -race -count=1 -timeout 30m ./...
+
+## bench: the benchmarks quoted in BENCHMARKS.md
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./money/ ./invoice/ ./render/...
+	$(GO) test -run '^$$' -bench SendToSent -benchtime 1x ./internal/e2e/
+
+## lint: go vet and staticcheck
+lint:
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+
+clean:
+	rm -rf bin var

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLoadConfig(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		dev     bool
+		wantErr string
+		check   func(t *testing.T, c config)
+	}{
+		{name: "dev defaults", dev: true, check: func(t *testing.T, c config) {
+			if c.DefaultEmailProvider != "outbox" || c.SecretKey == nil || c.LogFormat != "console" || c.Addr != ":8080" {
+				t.Fatalf("dev config = %+v", c)
+			}
+			if c.PublicURL != "http://localhost:8080" || c.OutboxDir != "./var/outbox" {
+				t.Fatalf("dev urls = %s %s", c.PublicURL, c.OutboxDir)
+			}
+		}},
+		{name: "production defaults", check: func(t *testing.T, c config) {
+			if c.DefaultEmailProvider != "" || c.SecretKey != nil || c.LogFormat != "json" {
+				t.Fatalf("production config = %+v", c)
+			}
+			if err := c.requireProduction(); err == nil || !strings.Contains(err.Error(), "INVOICED_REDIS_URL") {
+				t.Fatalf("requireProduction = %v", err)
+			}
+		}},
+		{name: "hex key", env: map[string]string{"INVOICED_SECRET_KEY": strings.Repeat("ab", 32)}, check: func(t *testing.T, c config) {
+			if len(c.SecretKey) != 32 || c.SecretKey[0] != 0xab {
+				t.Fatalf("key = %x", c.SecretKey)
+			}
+		}},
+		{name: "short key", env: map[string]string{"INVOICED_SECRET_KEY": "abcd"}, wantErr: "INVOICED_SECRET_KEY"},
+		{name: "bad concurrency", env: map[string]string{"INVOICED_WORKER_CONCURRENCY": "-1"}, wantErr: "INVOICED_WORKER_CONCURRENCY"},
+		{name: "bad interval", env: map[string]string{"INVOICED_SWEEP_INTERVAL": "often"}, wantErr: "INVOICED_SWEEP_INTERVAL"},
+		{name: "bad provider", env: map[string]string{"INVOICED_DEFAULT_EMAIL_PROVIDER": "fax"}, wantErr: "INVOICED_DEFAULT_EMAIL_PROVIDER"},
+		{name: "smtp without url", env: map[string]string{"INVOICED_DEFAULT_EMAIL_PROVIDER": "smtp"}, wantErr: "INVOICED_DEFAULT_SMTP_URL"},
+		{name: "smtp url", env: map[string]string{
+			"INVOICED_DEFAULT_EMAIL_PROVIDER": "smtp",
+			"INVOICED_DEFAULT_SMTP_URL":       "smtp://user:p%40ss@mail.example.com:465?tls=tls",
+			"INVOICED_SWEEP_INTERVAL":         "30s",
+		}, check: func(t *testing.T, c config) {
+			s := c.DefaultSMTP
+			if s.Host != "mail.example.com" || s.Port != 465 || s.Username != "user" || s.Password != "p@ss" || s.TLS != "tls" {
+				t.Fatalf("smtp = %+v", s)
+			}
+			if c.SweepInterval != 30*time.Second {
+				t.Fatalf("sweep = %s", c.SweepInterval)
+			}
+		}},
+		{name: "bad smtp url", env: map[string]string{"INVOICED_DEFAULT_SMTP_URL": "mail.example.com"}, wantErr: "smtp://"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, k := range []string{"INVOICED_SECRET_KEY", "INVOICED_REDIS_URL", "INVOICED_DEFAULT_EMAIL_PROVIDER", "INVOICED_ADDR",
+				"INVOICED_PUBLIC_URL", "INVOICED_OUTBOX_DIR", "INVOICED_LOG_FORMAT", "INVOICED_DEFAULT_SMTP_URL"} {
+				t.Setenv(k, "")
+			}
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			c, err := loadConfig(tt.dev)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want one naming %s", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, c)
+		})
+	}
+}
