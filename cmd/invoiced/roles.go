@@ -81,7 +81,12 @@ func newLogger(cfg config) (*zap.Logger, error) {
 		return nil, fmt.Errorf("INVOICED_LOG_FORMAT=%q: want json or console", cfg.LogFormat)
 	}
 	zc.Level = zap.NewAtomicLevelAt(level)
-	return zc.Build()
+	log, err := zc.Build()
+	if err != nil {
+		return nil, err
+	}
+	redis.SetLogger(redisLogger{log.Named("redis").Sugar()})
+	return log, nil
 }
 
 // runRole runs one production role until ctx is canceled.
@@ -196,4 +201,12 @@ func serveScheduler(ctx context.Context, cfg config, d *deps) error {
 	<-ctx.Done()
 	sch.Shutdown()
 	return nil
+}
+
+// redisLogger sends go-redis's own messages (Sentinel failovers, pool
+// problems) to zap instead of stderr.
+type redisLogger struct{ log *zap.SugaredLogger }
+
+func (l redisLogger) Printf(_ context.Context, format string, v ...any) {
+	l.log.Infof(format, v...)
 }

@@ -20,7 +20,9 @@ import (
 
 	"github.com/hibiken/asynq"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/invoiced/invoiced/api"
 	"github.com/invoiced/invoiced/internal/redistest"
@@ -45,6 +47,8 @@ type harness struct {
 	Client    *asynq.Client
 	Inspector *asynq.Inspector
 	SMTP      *smtptest.Server
+	// Logs holds every log entry at debug level and above.
+	Logs *observer.ObservedLogs
 }
 
 type options struct {
@@ -61,7 +65,8 @@ func setup(t testing.TB, opts ...func(*options)) *harness {
 	}
 	srv := redistest.Start(t)
 	redisOpt := asynq.RedisClientOpt{Addr: srv.Addr}
-	log := zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))
+	observed, logs := observer.New(zap.DebugLevel)
+	log := zap.New(zapcore.NewTee(zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)).Core(), observed))
 	st, err := store.New(srv.Client(t), store.Config{SecretKey: bytes.Repeat([]byte{7}, 32)})
 	if err != nil {
 		t.Fatal(err)
@@ -75,7 +80,7 @@ func setup(t testing.TB, opts ...func(*options)) *harness {
 		t.Fatal(err)
 	}
 	cache := pdf.NewCache(renderer, 64)
-	h := &harness{t: t, Outbox: t.TempDir(), Store: st, Client: client, Inspector: inspector}
+	h := &harness{t: t, Outbox: t.TempDir(), Store: st, Client: client, Inspector: inspector, Logs: logs}
 	h.SMTP = smtptest.Start(t, smtptest.Options{Username: "mailer", Password: "s3cret"})
 
 	defaultProvider := store.ProviderOutbox

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"net/http"
 	"os"
 	"strings"
@@ -151,6 +152,25 @@ func TestWalkthroughSMTP(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	if n := len(h.SMTP.Messages()); n != 1 {
 		t.Fatalf("SMTP received %d messages, want exactly 1", n)
+	}
+	assertNotLogged(t, h, "s3cret", token)
+}
+
+// assertNotLogged fails if any log entry, message or field, holds one of
+// the secrets.
+func assertNotLogged(t *testing.T, h *harness, secrets ...string) {
+	t.Helper()
+	entries := h.Logs.All()
+	if len(entries) == 0 {
+		t.Fatal("no log entries were captured; the check would prove nothing")
+	}
+	for _, e := range entries {
+		line := e.Message + " " + fmt.Sprint(e.ContextMap())
+		for _, s := range secrets {
+			if strings.Contains(line, s) {
+				t.Fatalf("a secret was logged: %s", line)
+			}
+		}
 	}
 }
 

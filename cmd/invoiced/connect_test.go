@@ -1,0 +1,64 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"go.uber.org/zap"
+
+	"github.com/invoiced/invoiced/internal/redistest"
+)
+
+// TestConnectURLForms checks that the production roles reach Redis through
+// each INVOICED_REDIS_URL form: the store answers and a task enqueued
+// through the connection is processed.
+func TestConnectURLForms(t *testing.T) {
+	t.Parallel()
+	master := redistest.Start(t)
+	sentinel := redistest.StartSentinel(t, master, "mymaster")
+	tests := []struct{ name, url string }{
+		{"redis", master.URL()},
+		{"sentinel", "redis-sentinel://" + sentinel + "?master=mymaster"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := config{RedisURL: tt.url, SecretKey: bytes.Repeat([]byte{1}, 32), PDFCacheSize: 4}
+			d, err := connect(cfg, zap.NewNop(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d.close()
+			ctx := context.Background()
+			if err := d.store.Ping(ctx); err != nil {
+				t.Fatalf("store ping through %s: %v", tt.url, err)
+			}
+			ten, _, err := d.store.CreateTenant(ctx, "via "+tt.name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The same data is visible on the master itself.
+			if n, err := master.Client(t).Exists(ctx, "ivd:{"+ten.ID+"}:tenant").Result(); err != nil || n != 1 {
+				t.Fatalf("tenant not on the master: %d, %v", n, err)
+			}
+			done := make(chan struct{})
+			srv := asynq.NewServer(d.redisOpt, asynq.Config{Concurrency: 1, Queues: map[string]int{tt.name: 1}, LogLevel: asynq.FatalLevel, TaskCheckInterval: 50 * time.Millisecond})
+			mux := asynq.NewServeMux()
+			mux.HandleFunc("probe", func(context.Context, *asynq.Task) error { close(done); return nil })
+			if err := srv.Start(mux); err != nil {
+				t.Fatal(err)
+			}
+			defer srv.Shutdown()
+			if _, err := d.client.Enqueue(asynq.NewTask("probe", nil), asynq.Queue(tt.name)); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				t.Fatal("the task enqueued through this URL was not processed")
+			}
+		})
+	}
+}
