@@ -22,7 +22,7 @@ test-race:
 ## bench: the benchmarks quoted in BENCHMARKS.md
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./money/ ./invoice/ ./render/...
-	$(GO) test -run '^$$' -bench SendToSent -benchtime 1x ./internal/e2e/
+	$(GO) test -run '^$$' -bench 'AsynqHop|SendToSent' -benchtime 1x ./internal/e2e/
 
 ## lint: go vet and staticcheck
 lint:
