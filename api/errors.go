@@ -26,6 +26,7 @@ const (
 	CodeTooLarge            = "request_too_large"
 	CodeNotSendable         = "invoice_not_sendable"
 	CodeEmailNotConfigured  = "email_not_configured"
+	CodeNotRenderable       = "invoice_not_renderable"
 	CodeInternal            = "internal_error"
 	CodeUnavailable         = "unavailable"
 )

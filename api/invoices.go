@@ -200,6 +200,10 @@ func (a *API) writePDF(w http.ResponseWriter, r *http.Request, inv *invoice.Invo
 		lang = settings.Defaults.Lang()
 	}
 	b, err := a.cfg.PDF.Render(pdf.Document{Invoice: inv, Seller: settings.Branding, Bank: settings.Bank, Language: lang})
+	var glyphs *pdf.GlyphError
+	if errors.As(err, &glyphs) {
+		return &Error{Status: http.StatusUnprocessableEntity, Code: CodeNotRenderable, Message: glyphs.Error()}
+	}
 	if err != nil {
 		return errInternal(err)
 	}

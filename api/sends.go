@@ -147,10 +147,9 @@ func buildSend(req *sendRequest, inv *invoice.Invoice, kind string, now time.Tim
 		}
 	}
 	if seen[store.ChannelSMS] {
-		send.Phone = firstNonEmpty(req.Phone, inv.Customer.Phone)
-		if send.Phone == "" {
-			fe["phone"] = "no recipient: set phone, or the customer's phone on the invoice"
-		}
+		// Refused up front rather than accepted and failed later: a 202
+		// would read as "the SMS is on its way".
+		fe["sendVia"] = "sms is not available on this deployment yet; send via email"
 	}
 	checkList := func(field string, list []string) {
 		if len(list) > maxRecipients {

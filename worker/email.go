@@ -185,7 +185,9 @@ func (h *EmailHandler) compose(d *store.Delivery, send *store.Send, inv *invoice
 	if send.AttachPDF {
 		b, err := h.w.cfg.PDF.Render(pdf.Document{Invoice: inv, Seller: settings.Branding, Bank: settings.Bank, Language: lang})
 		if err != nil {
-			return nil, fmt.Errorf("render pdf: %w", err)
+			// Rendering is deterministic: the same content fails the same
+			// way on every retry.
+			return nil, providers.Permanent("render_failed", fmt.Errorf("render pdf: %w", err))
 		}
 		email.Attachments = append(email.Attachments, providers.Attachment{
 			Filename: invoice.FileStem(inv.Number) + ".pdf", ContentType: "application/pdf", Data: b,
