@@ -38,12 +38,9 @@ func (a *API) fluxrateSendEmail(w http.ResponseWriter, r *http.Request) *Error {
 	if err := decodeJSON(bodyOf(r), &req, true); err != nil {
 		return fail(withFieldsInMessage(err))
 	}
-	send, apiErr := buildSend(&req, inv, store.SendKindSend, a.st.Now())
+	send, apiErr := a.queueSend(r, inv, &req, store.SendKindSend)
 	if apiErr != nil {
 		return fail(withFieldsInMessage(apiErr))
-	}
-	if apiErr := a.startSend(r, inv, send); apiErr != nil {
-		return fail(apiErr)
 	}
 	var link *string
 	if inv.PaymentLink != "" {
@@ -109,11 +106,8 @@ func (a *API) stornoEmail(w http.ResponseWriter, r *http.Request) *Error {
 	}
 	canonical := sendRequest{To: req.To, Cc: req.Cc, Bcc: req.Bcc, Subject: req.Subject, Body: req.Body,
 		AttachPDF: req.AttachPDF, AttachXML: req.AttachXML, Language: req.Language}
-	send, apiErr := buildSend(&canonical, inv, store.SendKindSend, a.st.Now())
+	send, apiErr := a.queueSend(r, inv, &canonical, store.SendKindSend)
 	if apiErr != nil {
-		return apiErr
-	}
-	if apiErr := a.startSend(r, inv, send); apiErr != nil {
 		return apiErr
 	}
 	settings, err := a.st.Settings(r.Context(), inv.TenantID)
@@ -172,11 +166,8 @@ func (a *API) infinitySend(w http.ResponseWriter, r *http.Request) *Error {
 	if n := len([]rune(req.Description)); n > MaxInfinityDescription {
 		return errField("description", fmt.Sprintf("is %d characters long, the limit is %d", n, MaxInfinityDescription))
 	}
-	send, apiErr := buildSend(&sendRequest{Email: req.Email, Message: req.Description}, inv, store.SendKindSend, a.st.Now())
+	_, apiErr = a.queueSend(r, inv, &sendRequest{Email: req.Email, Message: req.Description}, store.SendKindSend)
 	if apiErr != nil {
-		return apiErr
-	}
-	if apiErr := a.startSend(r, inv, send); apiErr != nil {
 		return apiErr
 	}
 	ds, err := a.st.InvoiceDeliveries(r.Context(), inv.TenantID, inv.ID)

@@ -209,6 +209,18 @@ func buildSend(req *sendRequest, inv *invoice.Invoice, kind string, now time.Tim
 	return send, nil
 }
 
+// queueSend builds the send that req asks for and starts it.
+func (a *API) queueSend(r *http.Request, inv *invoice.Invoice, req *sendRequest, kind string) (*store.Send, *Error) {
+	send, apiErr := buildSend(req, inv, kind, a.st.Now())
+	if apiErr != nil {
+		return nil, apiErr
+	}
+	if apiErr := a.startSend(r, inv, send); apiErr != nil {
+		return nil, apiErr
+	}
+	return send, nil
+}
+
 // startSend checks that the invoice can be sent, stores the send with its
 // deliveries and enqueues it. A tenant with no email provider gets
 // email_not_configured, and its draft is still finalized.
@@ -276,11 +288,8 @@ func (a *API) canonicalSend(w http.ResponseWriter, r *http.Request, kind string)
 	if err := decodeJSON(bodyOf(r), &req, true); err != nil {
 		return err
 	}
-	send, apiErr := buildSend(&req, inv, kind, a.st.Now())
+	send, apiErr := a.queueSend(r, inv, &req, kind)
 	if apiErr != nil {
-		return apiErr
-	}
-	if apiErr := a.startSend(r, inv, send); apiErr != nil {
 		return apiErr
 	}
 	writeData(w, http.StatusAccepted, newSendView(send))

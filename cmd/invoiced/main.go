@@ -70,18 +70,7 @@ func runTenant(ctx context.Context, args []string, stdout io.Writer) error {
 	if *name == "" {
 		return errors.New("--name is required")
 	}
-	cfg, err := loadConfig(false)
-	if err != nil {
-		return err
-	}
-	if err := cfg.requireProduction(); err != nil {
-		return err
-	}
-	log, err := newLogger(cfg)
-	if err != nil {
-		return err
-	}
-	d, err := connect(cfg, log, nil)
+	_, d, err := connectProduction("tenant")
 	if err != nil {
 		return err
 	}

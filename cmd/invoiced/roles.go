@@ -89,25 +89,31 @@ func newLogger(cfg config) (*zap.Logger, error) {
 	return log, nil
 }
 
-// runRole runs one production role until ctx is canceled.
-func runRole(ctx context.Context, role string) error {
+// connectProduction loads the production configuration, checks it, and
+// connects to the configured Redis with a logger named for role.
+func connectProduction(role string) (config, *deps, error) {
 	cfg, err := loadConfig(false)
 	if err != nil {
-		return err
+		return cfg, nil, err
 	}
 	if err := cfg.requireProduction(); err != nil {
-		return err
+		return cfg, nil, err
 	}
 	log, err := newLogger(cfg)
 	if err != nil {
-		return err
+		return cfg, nil, err
 	}
-	defer func() { _ = log.Sync() }()
-	log = log.With(zap.String("role", role))
-	d, err := connect(cfg, log, nil)
+	d, err := connect(cfg, log.With(zap.String("role", role)), nil)
+	return cfg, d, err
+}
+
+// runRole runs one production role until ctx is canceled.
+func runRole(ctx context.Context, role string) error {
+	cfg, d, err := connectProduction(role)
 	if err != nil {
 		return err
 	}
+	defer func() { _ = d.log.Sync() }()
 	defer d.close()
 	switch role {
 	case "api":
