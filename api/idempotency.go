@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -78,10 +79,17 @@ func (a *API) idempotent(next handlerFunc) handlerFunc {
 		}
 
 		rec := &recorder{ResponseWriter: w}
+		defer func() {
+			if v := recover(); v != nil {
+				_ = a.st.AbandonIdempotent(context.WithoutCancel(r.Context()), tenant.ID, key)
+				panic(v)
+			}
+		}()
 		if apiErr := next(rec, r); apiErr != nil {
 			a.writeError(rec, r, apiErr)
 		}
-		ctx := r.Context()
+		// Record the outcome even if the client hung up meanwhile.
+		ctx := context.WithoutCancel(r.Context())
 		if rec.status >= 500 || rec.status == 0 {
 			err = a.st.AbandonIdempotent(ctx, tenant.ID, key)
 		} else {

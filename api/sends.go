@@ -255,6 +255,11 @@ func (a *API) startSend(r *http.Request, inv *invoice.Invoice, send *store.Send)
 		_, err = a.cfg.Enqueuer.EnqueueContext(ctx, task)
 	}
 	if err != nil && !isTaskConflict(err) {
+		// Close the stored send honestly rather than leave it queued with
+		// no task behind it; the client retries and gets a new one.
+		for _, id := range send.DeliveryIDs {
+			_, _, _ = a.st.Transition(ctx, send.TenantID, id, store.DeliveryFailed, "api", "could not be queued", nil)
+		}
 		return &Error{Status: http.StatusServiceUnavailable, Code: CodeUnavailable, Message: "the send could not be queued; retry with the same Idempotency-Key", cause: err}
 	}
 	return nil

@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 )
 
 // IdempotencyTTL is how long an Idempotency-Key is remembered.
 const IdempotencyTTL = 24 * time.Hour
+
+// idempotencyClaimTTL bounds how long a claim without a response blocks
+// the key, so a request whose process died mid-way can be retried.
+const idempotencyClaimTTL = time.Minute
 
 // Idempotency errors.
 var (
@@ -40,7 +42,7 @@ func idempotencyKey(tenantID, key string) string { return tenantKey(tenantID, "i
 func (s *Store) BeginIdempotent(ctx context.Context, tenantID, key, hash string) (*IdempotentResponse, error) {
 	k := idempotencyKey(tenantID, key)
 	pending, _ := json.Marshal(IdempotentResponse{RequestHash: hash})
-	ok, err := s.rdb.SetNX(ctx, k, pending, IdempotencyTTL).Result()
+	ok, err := s.rdb.SetNX(ctx, k, pending, idempotencyClaimTTL).Result()
 	if err != nil {
 		return nil, fmt.Errorf("claim idempotency key: %w", err)
 	}
@@ -63,10 +65,11 @@ func (s *Store) BeginIdempotent(ctx context.Context, tenantID, key, hash string)
 	return &prev, nil
 }
 
-// FinishIdempotent stores the response to the request that claimed key.
+// FinishIdempotent stores the response to the request that claimed key,
+// for IdempotencyTTL.
 func (s *Store) FinishIdempotent(ctx context.Context, tenantID, key, hash string, status int, body []byte) error {
 	b, _ := json.Marshal(IdempotentResponse{RequestHash: hash, Done: true, StatusCode: status, Body: body})
-	return s.rdb.Set(ctx, idempotencyKey(tenantID, key), b, redis.KeepTTL).Err()
+	return s.rdb.Set(ctx, idempotencyKey(tenantID, key), b, IdempotencyTTL).Err()
 }
 
 // AbandonIdempotent forgets key, so a request that failed on our side can be

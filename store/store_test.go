@@ -253,6 +253,9 @@ func TestIdempotency(t *testing.T) {
 	if _, err := s.BeginIdempotent(ctx, "ten_a", "k1", "h1"); !errors.Is(err, ErrIdempotencyInProgress) {
 		t.Fatalf("Begin while running err = %v", err)
 	}
+	if ttl, _ := s.rdb.TTL(ctx, idempotencyKey("ten_a", "k1")).Result(); ttl > time.Minute {
+		t.Fatalf("an unanswered claim blocks the key for %v", ttl)
+	}
 	if err := s.FinishIdempotent(ctx, "ten_a", "k1", "h1", 202, []byte(`{"ok":1}`)); err != nil {
 		t.Fatal(err)
 	}
