@@ -43,7 +43,6 @@ var (
 	idPattern       = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
 	languagePattern = regexp.MustCompile(`^[a-z]{2}(-[A-Z]{2})?$`)
 	countryPattern  = regexp.MustCompile(`^[A-Z]{2}$`)
-	phonePattern    = regexp.MustCompile(`^\+?[0-9 ()./-]{6,20}$`)
 )
 
 // ValidID reports whether id may name an invoice, send or delivery: 1 to 64
@@ -142,8 +141,10 @@ func Validate(inv *Invoice) FieldErrors {
 			fe["customer.email"] = err.Error()
 		}
 	}
-	if c.Phone != "" && !phonePattern.MatchString(c.Phone) {
-		fe["customer.phone"] = "not a valid phone number"
+	if c.Phone != "" {
+		if _, err := NormalizePhone(c.Phone, c.Address.Country); err != nil {
+			fe["customer.phone"] = err.Error()
+		}
 	}
 	text("customer.vatId", c.VATID, 64, false, false)
 	checkAddress(fe, "customer.address", c.Address)

@@ -8,6 +8,7 @@ package store
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base32"
 	"encoding/json"
 	"errors"
@@ -41,6 +42,9 @@ type Config struct {
 type Store struct {
 	rdb    redis.UniversalClient
 	sealer *sealer
+	// macKey keys hashes of short secrets (verification codes), derived
+	// from the secret key.
+	macKey []byte
 	now    func() time.Time
 }
 
@@ -57,7 +61,8 @@ func New(rdb redis.UniversalClient, cfg Config) (*Store, error) {
 	if now == nil {
 		now = time.Now
 	}
-	return &Store{rdb: rdb, sealer: sl, now: now}, nil
+	mac := sha256.Sum256(append([]byte("invoiced store mac key\x00"), cfg.SecretKey...))
+	return &Store{rdb: rdb, sealer: sl, macKey: mac[:], now: now}, nil
 }
 
 // Ping checks that Redis answers.

@@ -183,7 +183,7 @@ func (h *EmailHandler) compose(d *store.Delivery, send *store.Send, inv *invoice
 		},
 	}
 	if send.AttachPDF {
-		b, err := h.w.cfg.PDF.Render(pdf.Document{Invoice: inv, Seller: settings.Branding, Bank: settings.Bank, Language: lang})
+		b, err := h.w.cfg.PDF.Render(pdf.Document{Invoice: inv, Seller: settings.Branding.Seller, Bank: settings.Bank, Language: lang})
 		if err != nil {
 			// Rendering is deterministic: the same content fails the same
 			// way on every retry.

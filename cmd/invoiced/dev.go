@@ -96,10 +96,10 @@ func createDemoTenant(ctx context.Context, st *store.Store) (string, error) {
 		return "", fmt.Errorf("create demo tenant: %w", err)
 	}
 	err = st.SaveSettings(ctx, t.ID, store.Settings{
-		Branding: invoice.Seller{
+		Branding: store.Branding{Seller: invoice.Seller{
 			Name: "Demo Company SRL", VATID: "RO18547290", Email: "billing@demo.invoiced.test",
 			Address: invoice.Address{Line1: "Str. Memorandumului 28", City: "Cluj-Napoca", PostalCode: "400114", Country: "RO"},
-		},
+		}},
 		Bank:     invoice.BankAccount{IBAN: "RO49AAAA1B31007593840000", BIC: "AAAARO22", BankName: "Banca Demo", Holder: "Demo Company SRL"},
 		Email:    store.EmailSettings{Provider: store.ProviderOutbox, FromEmail: "billing@demo.invoiced.test", FromName: "Demo Company Billing"},
 		Defaults: store.Defaults{Language: "en", GracePeriod: "1h"},

@@ -1,0 +1,249 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/invoiced/invoiced/invoice"
+)
+
+// Email provider names.
+const (
+	ProviderOutbox = "outbox"
+	ProviderSMTP   = "smtp"
+	ProviderSES    = "ses"
+)
+
+// SMS provider names.
+const (
+	SMSProviderOutbox = "outbox"
+	SMSProviderTwilio = "twilio"
+)
+
+// SMTPSettings is a tenant's SMTP server. Password is write-only through the
+// API and encrypted at rest.
+type SMTPSettings struct {
+	Host     string `json:"host"`
+	Port     int    `json:"port,omitempty"`
+	Username string `json:"username,omitempty"`
+	Password string `json:"password,omitempty"`
+	// TLS is "starttls" (default), "opportunistic", "tls" or "none".
+	TLS string `json:"tls,omitempty"`
+}
+
+// SESSettings is a tenant's Amazon SES account. Empty credentials use the
+// deployment's default AWS credential chain. SecretAccessKey is write-only
+// and encrypted at rest.
+type SESSettings struct {
+	Region           string `json:"region"`
+	AccessKeyID      string `json:"accessKeyId,omitempty"`
+	SecretAccessKey  string `json:"secretAccessKey,omitempty"`
+	ConfigurationSet string `json:"configurationSet,omitempty"`
+}
+
+// EmailSettings is how a tenant's email is sent. An empty Provider uses the
+// deployment's default provider.
+type EmailSettings struct {
+	Provider  string        `json:"provider,omitempty"`
+	FromEmail string        `json:"fromEmail,omitempty"`
+	FromName  string        `json:"fromName,omitempty"`
+	ReplyTo   string        `json:"replyTo,omitempty"`
+	SMTP      *SMTPSettings `json:"smtp,omitempty"`
+	SES       *SESSettings  `json:"ses,omitempty"`
+	// MaxPerSecond caps this tenant's sends through its provider across
+	// all workers together (SES's maximum send rate, say). Zero uses the
+	// deployment's default.
+	MaxPerSecond int `json:"maxPerSecond,omitempty"`
+}
+
+// TwilioSettings is a tenant's Twilio account. AuthToken is write-only and
+// encrypted at rest. One of From and MessagingServiceSID is required.
+type TwilioSettings struct {
+	AccountSID          string `json:"accountSid"`
+	AuthToken           string `json:"authToken,omitempty"`
+	From                string `json:"from,omitempty"`
+	MessagingServiceSID string `json:"messagingServiceSid,omitempty"`
+}
+
+// SMSSettings is how a tenant's SMS are sent.
+type SMSSettings struct {
+	Provider string          `json:"provider,omitempty"`
+	Twilio   *TwilioSettings `json:"twilio,omitempty"`
+	// MaxSegments refuses an SMS longer than this many segments. Defaults
+	// to DefaultMaxSMSSegments.
+	MaxSegments int `json:"maxSegments,omitempty"`
+	// MaxPerSecond caps this tenant's SMS across all workers. Zero uses
+	// the deployment's default.
+	MaxPerSecond int `json:"maxPerSecond,omitempty"`
+}
+
+// DefaultMaxSMSSegments is the SMS length limit of a tenant that set none.
+const DefaultMaxSMSSegments = 3
+
+// Segments returns the SMS length limit in segments.
+func (s SMSSettings) Segments() int {
+	if s.MaxSegments <= 0 {
+		return DefaultMaxSMSSegments
+	}
+	return s.MaxSegments
+}
+
+// Defaults are a tenant's defaults for invoices and sends.
+type Defaults struct {
+	Language string `json:"language,omitempty"`
+	// GracePeriod is how long a draft with autoAdvance waits before it is
+	// finalized, as a Go duration ("1h", "30m", "1s").
+	GracePeriod string `json:"gracePeriod,omitempty"`
+	// AutoEmailOnFinalize emails the customer when the grace period
+	// finalizes a draft. A nil value means true.
+	AutoEmailOnFinalize *bool `json:"autoEmailOnFinalize,omitempty"`
+	// EmailsPerHour caps the email sends the API accepts per hour.
+	// Defaults to DefaultEmailsPerHour.
+	EmailsPerHour int `json:"emailsPerHour,omitempty"`
+}
+
+// Default values of a tenant's settings.
+const (
+	DefaultGracePeriod   = time.Hour
+	DefaultLanguage      = "en"
+	DefaultEmailsPerHour = 100
+)
+
+// Grace returns the grace period, DefaultGracePeriod when unset.
+func (d Defaults) Grace() time.Duration {
+	if g, err := time.ParseDuration(d.GracePeriod); err == nil && d.GracePeriod != "" {
+		return g
+	}
+	return DefaultGracePeriod
+}
+
+// AutoEmail reports whether a grace-period finalization emails the invoice.
+func (d Defaults) AutoEmail() bool { return d.AutoEmailOnFinalize == nil || *d.AutoEmailOnFinalize }
+
+// Lang returns the default language, DefaultLanguage when unset.
+func (d Defaults) Lang() string {
+	if d.Language == "" {
+		return DefaultLanguage
+	}
+	return d.Language
+}
+
+// HourlyEmails returns the emails-per-hour limit.
+func (d Defaults) HourlyEmails() int {
+	if d.EmailsPerHour <= 0 {
+		return DefaultEmailsPerHour
+	}
+	return d.EmailsPerHour
+}
+
+// TemplateText overrides the built-in message texts for one language.
+type TemplateText struct {
+	Subject string `json:"subject,omitempty"`
+	Body    string `json:"body,omitempty"`
+	SMS     string `json:"sms,omitempty"`
+}
+
+// Branding is the seller as printed on invoices, and how the PDF looks.
+type Branding struct {
+	invoice.Seller
+	// Logo is a PNG or JPEG image.
+	Logo []byte `json:"logo,omitempty"`
+	// AccentColor is "#RRGGBB".
+	AccentColor string `json:"accentColor,omitempty"`
+	// PaperSize is "A4" (default) or "Letter".
+	PaperSize string `json:"paperSize,omitempty"`
+}
+
+// Settings is a tenant's configuration.
+type Settings struct {
+	Branding  Branding                `json:"branding"`
+	Bank      invoice.BankAccount     `json:"bank"`
+	Email     EmailSettings           `json:"email"`
+	SMS       SMSSettings             `json:"sms"`
+	Defaults  Defaults                `json:"defaults"`
+	Templates map[string]TemplateText `json:"templates,omitempty"`
+	UpdatedAt *time.Time              `json:"updatedAt,omitempty"`
+}
+
+// secrets returns pointers to every secret in st, so they can be sealed,
+// opened or carried over as one list.
+func (st *Settings) secrets() map[string]*string {
+	out := map[string]*string{}
+	if st.Email.SMTP != nil {
+		out["email.smtp.password"] = &st.Email.SMTP.Password
+	}
+	if st.Email.SES != nil {
+		out["email.ses.secretAccessKey"] = &st.Email.SES.SecretAccessKey
+	}
+	if st.SMS.Twilio != nil {
+		out["sms.twilio.authToken"] = &st.SMS.Twilio.AuthToken
+	}
+	return out
+}
+
+// KeepSecrets copies each secret of old into st where st leaves it empty,
+// so a client can send back what GET returned (secrets omitted) without
+// erasing them.
+func (st *Settings) KeepSecrets(old Settings) {
+	prev := old.secrets()
+	for name, p := range st.secrets() {
+		if *p == "" && prev[name] != nil {
+			*p = *prev[name]
+		}
+	}
+}
+
+// clone deep-copies the parts of st that sealing changes.
+func (st Settings) clone() Settings {
+	if st.Email.SMTP != nil {
+		c := *st.Email.SMTP
+		st.Email.SMTP = &c
+	}
+	if st.Email.SES != nil {
+		c := *st.Email.SES
+		st.Email.SES = &c
+	}
+	if st.SMS.Twilio != nil {
+		c := *st.SMS.Twilio
+		st.SMS.Twilio = &c
+	}
+	return st
+}
+
+// Settings returns tenant's settings with secrets decrypted; a tenant that
+// never saved any gets the zero Settings.
+func (s *Store) Settings(ctx context.Context, tenantID string) (Settings, error) {
+	var st Settings
+	err := getJSON(ctx, s.rdb, tenantKey(tenantID, "settings"), &st)
+	if errors.Is(err, ErrNotFound) {
+		return Settings{}, nil
+	}
+	if err != nil {
+		return Settings{}, err
+	}
+	for name, p := range st.secrets() {
+		if *p, err = s.sealer.open(*p); err != nil {
+			return Settings{}, fmt.Errorf("settings of %s: %s: %w", tenantID, name, err)
+		}
+	}
+	return st, nil
+}
+
+// SaveSettings replaces tenant's settings, encrypting secrets. The
+// caller's value is not changed.
+func (s *Store) SaveSettings(ctx context.Context, tenantID string, st Settings) error {
+	now := s.Now()
+	st = st.clone()
+	st.UpdatedAt = &now
+	for _, p := range st.secrets() {
+		*p = s.sealer.seal(*p)
+	}
+	b, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	return s.rdb.Set(ctx, tenantKey(tenantID, "settings"), b, 0).Err()
+}

@@ -1,0 +1,53 @@
+package store
+
+import (
+	"context"
+	"strings"
+	"time"
+)
+
+// Suppression is an address that bounced hard or complained: sends to it
+// fail fast instead of hurting the tenant's sender reputation.
+type Suppression struct {
+	Address   string    `json:"address"`
+	Reason    string    `json:"reason"`
+	CreatedAt time.Time `json:"createdAt"`
+}
+
+func suppressionKey(tenantID string) string { return tenantKey(tenantID, "suppressed") }
+
+// normalizeAddress makes suppression lookups case-insensitive.
+func normalizeAddress(a string) string { return strings.ToLower(strings.TrimSpace(a)) }
+
+// Suppress puts address on tenant's suppression list with a reason.
+func (s *Store) Suppress(ctx context.Context, tenantID, address, reason string) error {
+	return s.rdb.HSet(ctx, suppressionKey(tenantID), normalizeAddress(address), reason+"|"+s.Now().Format(time.RFC3339)).Err()
+}
+
+// Unsuppress removes address from tenant's suppression list.
+func (s *Store) Unsuppress(ctx context.Context, tenantID, address string) error {
+	return s.rdb.HDel(ctx, suppressionKey(tenantID), normalizeAddress(address)).Err()
+}
+
+// Suppressed returns the first of addresses on tenant's suppression list
+// with the reason it is there, or "" if none is.
+func (s *Store) Suppressed(ctx context.Context, tenantID string, addresses ...string) (address, reason string, err error) {
+	if len(addresses) == 0 {
+		return "", "", nil
+	}
+	keys := make([]string, len(addresses))
+	for i, a := range addresses {
+		keys[i] = normalizeAddress(a)
+	}
+	vals, err := s.rdb.HMGet(ctx, suppressionKey(tenantID), keys...).Result()
+	if err != nil {
+		return "", "", err
+	}
+	for i, v := range vals {
+		if str, ok := v.(string); ok {
+			r, _, _ := strings.Cut(str, "|")
+			return addresses[i], r, nil
+		}
+	}
+	return "", "", nil
+}
