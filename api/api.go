@@ -46,11 +46,15 @@ type Config struct {
 	// DefaultEmailProvider is what tenants without an email provider use;
 	// empty means none, and their sends answer email_not_configured.
 	DefaultEmailProvider string
+	// DefaultSMSProvider is what tenants without an SMS provider use;
+	// empty means none.
+	DefaultSMSProvider string
+	// SESVerified reports whether SES has verified identity (an address,
+	// or its domain) for the account in settings. Nil skips the check.
+	SESVerified func(ctx context.Context, settings store.SESSettings, identity string) (bool, error)
 	// PublicBaseURL is the externally visible base URL, used in links such
 	// as publicPdfUrl. Defaults to http://localhost:8080.
 	PublicBaseURL string
-	// LinkKey signs public links. It must be at least 32 bytes.
-	LinkKey []byte
 	// MaxBodyBytes limits request bodies. Defaults to 2 MiB.
 	MaxBodyBytes int64
 	// Ready reports whether the service can take requests; /readyz calls
@@ -76,8 +80,6 @@ func New(cfg Config) (*API, error) {
 		return nil, errors.New("api: Tasks (an asynq inspector) is required")
 	case cfg.PDF == nil:
 		return nil, errors.New("api: PDF renderer is required")
-	case len(cfg.LinkKey) < 32:
-		return nil, errors.New("api: LinkKey must be at least 32 bytes")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = zap.NewNop()
@@ -110,6 +112,8 @@ func (a *API) Handler() http.Handler {
 
 	tenant("GET /api/v1/settings", a.getSettings)
 	tenant("PUT /api/v1/settings", a.putSettings)
+	tenant("POST /api/v1/settings/email/verify", a.verifySender)
+	tenant("GET /api/v1/invoices/{id}/email-defaults", a.emailDefaults)
 	tenant("POST /api/v1/invoices", a.createInvoice)
 	tenant("GET /api/v1/invoices/{id}", a.getInvoice)
 	tenant("POST /api/v1/invoices/{id}/finalize", a.finalizeInvoice)

@@ -27,6 +27,9 @@ const (
 	CodeNotSendable         = "invoice_not_sendable"
 	CodeEmailNotConfigured  = "email_not_configured"
 	CodeNotRenderable       = "invoice_not_renderable"
+	CodeSMSNotConfigured    = "sms_not_configured"
+	CodeSenderNotVerified   = "sender_not_verified"
+	CodeRateLimited         = "rate_limited"
 	CodeInternal            = "internal_error"
 	CodeUnavailable         = "unavailable"
 )

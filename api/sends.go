@@ -147,9 +147,14 @@ func buildSend(req *sendRequest, inv *invoice.Invoice, kind string, now time.Tim
 		}
 	}
 	if seen[store.ChannelSMS] {
-		// Refused up front rather than accepted and failed later: a 202
-		// would read as "the SMS is on its way".
-		fe["sendVia"] = "sms is not available on this deployment yet; send via email"
+		phone := firstNonEmpty(req.Phone, inv.Customer.Phone)
+		if phone == "" {
+			fe["phone"] = "no recipient: set phone, or the customer's phone on the invoice"
+		} else if e164, err := invoice.NormalizePhone(phone, inv.Customer.Address.Country); err != nil {
+			fe["phone"] = err.Error()
+		} else {
+			send.Phone = e164
+		}
 	}
 	checkList := func(field string, list []string) {
 		if len(list) > maxRecipients {
@@ -221,26 +226,30 @@ func (a *API) queueSend(r *http.Request, inv *invoice.Invoice, req *sendRequest,
 	return send, nil
 }
 
-// startSend checks that the invoice can be sent, stores the send with its
-// deliveries and enqueues it. A tenant with no email provider gets
-// email_not_configured, and its draft is still finalized.
+// startSend checks that the invoice can be sent the way asked, stores the
+// send with its deliveries and enqueues it. A tenant with no email provider
+// gets email_not_configured, and its draft is still finalized.
 func (a *API) startSend(r *http.Request, inv *invoice.Invoice, send *store.Send) *Error {
 	ctx := r.Context()
 	if !inv.Status.Sendable() {
 		return &Error{Status: http.StatusUnprocessableEntity, Code: CodeNotSendable,
 			Message: fmt.Sprintf("invoice %s is %s and cannot be sent", inv.ID, inv.Status)}
 	}
+	settings, err := a.st.Settings(ctx, inv.TenantID)
+	if err != nil {
+		return errInternal(err)
+	}
+	if apiErr := a.checkChannels(r, inv, send, settings); apiErr != nil {
+		return apiErr
+	}
 	if containsChannel(send.Channels, store.ChannelEmail) && !send.TestMode {
-		settings, err := a.st.Settings(ctx, inv.TenantID)
+		ok, retry, err := a.st.AllowEmail(ctx, inv.TenantID, settings.Defaults.HourlyEmails())
 		if err != nil {
-			return errInternal(err)
+			return &Error{Status: http.StatusServiceUnavailable, Code: CodeUnavailable, Message: "rate limiter unavailable; retry shortly", cause: err}
 		}
-		if settings.Email.Provider == "" && a.cfg.DefaultEmailProvider == "" {
-			if _, _, err := a.st.Finalize(ctx, inv.TenantID, inv.ID, "send"); err != nil {
-				return asError(err, "invoice")
-			}
-			return &Error{Status: http.StatusUnprocessableEntity, Code: CodeEmailNotConfigured,
-				Message: "the invoice was finalized but not emailed: no email provider is configured; set settings.email.provider"}
+		if !ok {
+			return &Error{Status: http.StatusTooManyRequests, Code: CodeRateLimited, RetryAfter: retry,
+				Message: fmt.Sprintf("this tenant may send %d emails per hour; retry in %s", settings.Defaults.HourlyEmails(), retry.Round(time.Second))}
 		}
 	}
 	if _, _, err := a.st.CreateSend(ctx, send); err != nil {
@@ -263,6 +272,61 @@ func (a *API) startSend(r *http.Request, inv *invoice.Invoice, send *store.Send)
 		return &Error{Status: http.StatusServiceUnavailable, Code: CodeUnavailable, Message: "the send could not be queued; retry with the same Idempotency-Key", cause: err}
 	}
 	return nil
+}
+
+// checkChannels refuses a send that could not be delivered: no provider
+// for a channel, or a sender address the provider has not verified.
+// testMode needs neither, since it only writes to the outbox.
+func (a *API) checkChannels(r *http.Request, inv *invoice.Invoice, send *store.Send, settings store.Settings) *Error {
+	if send.TestMode {
+		return nil
+	}
+	ctx := r.Context()
+	if containsChannel(send.Channels, store.ChannelEmail) {
+		provider := firstNonEmpty(settings.Email.Provider, a.cfg.DefaultEmailProvider)
+		if provider == "" {
+			if _, _, err := a.st.Finalize(ctx, inv.TenantID, inv.ID, "send"); err != nil {
+				return asError(err, "invoice")
+			}
+			return &Error{Status: http.StatusUnprocessableEntity, Code: CodeEmailNotConfigured,
+				Message: "the invoice was finalized but not emailed: no email provider is configured; set settings.email.provider"}
+		}
+		if apiErr := a.checkSender(r, inv.TenantID, settings.Email); apiErr != nil {
+			return apiErr
+		}
+	}
+	if containsChannel(send.Channels, store.ChannelSMS) && firstNonEmpty(settings.SMS.Provider, a.cfg.DefaultSMSProvider) == "" {
+		return &Error{Status: http.StatusUnprocessableEntity, Code: CodeSMSNotConfigured,
+			Message: "no SMS provider is configured; set settings.sms.provider"}
+	}
+	return nil
+}
+
+// checkSender answers 403 when the tenant's own provider has not verified
+// its from address.
+func (a *API) checkSender(r *http.Request, tenantID string, e store.EmailSettings) *Error {
+	ctx := r.Context()
+	var verified bool
+	var err error
+	switch {
+	case e.Provider == store.ProviderSMTP:
+		verified, err = a.st.SenderVerified(ctx, tenantID, store.SenderIdentity(e))
+	case e.Provider == store.ProviderSES && a.cfg.SESVerified != nil && e.SES != nil:
+		verified, err = a.cfg.SESVerified(ctx, *e.SES, e.FromEmail)
+	default:
+		return nil
+	}
+	if err != nil {
+		return &Error{Status: http.StatusServiceUnavailable, Code: CodeUnavailable, Message: "could not check the sender's verification; retry shortly", cause: err}
+	}
+	if verified {
+		return nil
+	}
+	msg := fmt.Sprintf("%s is not verified for sending: POST /api/v1/settings/email/verify to mail it a code", e.FromEmail)
+	if e.Provider == store.ProviderSES {
+		msg = fmt.Sprintf("%s (or its domain) is not a verified identity in Amazon SES %s", e.FromEmail, e.SES.Region)
+	}
+	return &Error{Status: http.StatusForbidden, Code: CodeSenderNotVerified, Message: msg}
 }
 
 func containsChannel(list []store.Channel, c store.Channel) bool {

@@ -1,44 +1,54 @@
 package api
 
 import (
+	"bytes"
+	"image"
+	_ "image/jpeg" // logo formats
+	_ "image/png"
+	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
 	"time"
 
 	"github.com/invoiced/invoiced/invoice"
 	"github.com/invoiced/invoiced/store"
+	"github.com/invoiced/invoiced/tasks"
 )
 
-// smtpView is the SMTP settings as the API shows them: the password is
-// write-only, so only whether one is set comes back.
-type smtpView struct {
-	Host        string `json:"host"`
-	Port        int    `json:"port,omitempty"`
-	Username    string `json:"username,omitempty"`
-	TLS         string `json:"tls,omitempty"`
-	PasswordSet bool   `json:"passwordSet"`
-}
+// secretSet shows whether a write-only secret is stored, never its value.
+func secretSet(s string) bool { return s != "" }
 
-func settingsView(st store.Settings) map[string]any {
+// settingsView is the settings as the API shows them: secrets are
+// write-only, so only whether each is set comes back.
+func settingsView(st store.Settings, verified bool) map[string]any {
 	email := map[string]any{
-		"provider":  st.Email.Provider,
-		"fromEmail": st.Email.FromEmail,
-		"fromName":  st.Email.FromName,
-		"replyTo":   st.Email.ReplyTo,
+		"provider": st.Email.Provider, "fromEmail": st.Email.FromEmail, "fromName": st.Email.FromName,
+		"replyTo": st.Email.ReplyTo, "maxPerSecond": st.Email.MaxPerSecond, "senderVerified": verified,
 	}
 	if s := st.Email.SMTP; s != nil {
-		email["smtp"] = smtpView{Host: s.Host, Port: s.Port, Username: s.Username, TLS: s.TLS, PasswordSet: s.Password != ""}
+		email["smtp"] = map[string]any{"host": s.Host, "port": s.Port, "username": s.Username, "tls": s.TLS, "passwordSet": secretSet(s.Password)}
+	}
+	if s := st.Email.SES; s != nil {
+		email["ses"] = map[string]any{"region": s.Region, "accessKeyId": s.AccessKeyID, "configurationSet": s.ConfigurationSet,
+			"secretAccessKeySet": secretSet(s.SecretAccessKey)}
+	}
+	sms := map[string]any{"provider": st.SMS.Provider, "maxSegments": st.SMS.Segments(), "maxPerSecond": st.SMS.MaxPerSecond}
+	if t := st.SMS.Twilio; t != nil {
+		sms["twilio"] = map[string]any{"accountSid": t.AccountSID, "from": t.From, "messagingServiceSid": t.MessagingServiceSID,
+			"authTokenSet": secretSet(t.AuthToken)}
 	}
 	d := st.Defaults
 	return map[string]any{
 		"branding": st.Branding,
 		"bank":     st.Bank,
 		"email":    email,
+		"sms":      sms,
 		"defaults": map[string]any{
 			"language":            d.Lang(),
 			"gracePeriod":         gracePeriod(d),
 			"autoEmailOnFinalize": d.AutoEmail(),
-			"emailsPerHour":       emailsPerHour(d),
+			"emailsPerHour":       d.HourlyEmails(),
 		},
 		"templates": st.Templates,
 		"updatedAt": st.UpdatedAt,
@@ -54,25 +64,26 @@ func gracePeriod(d store.Defaults) string {
 	return "1h"
 }
 
-func emailsPerHour(d store.Defaults) int {
-	if d.EmailsPerHour == 0 {
-		return store.DefaultEmailsPerHour
-	}
-	return d.EmailsPerHour
-}
-
-func (a *API) getSettings(w http.ResponseWriter, r *http.Request) *Error {
-	st, err := a.st.Settings(r.Context(), tenantFrom(r.Context()).ID)
+func (a *API) writeSettings(w http.ResponseWriter, r *http.Request, tenantID string) *Error {
+	st, err := a.st.Settings(r.Context(), tenantID)
 	if err != nil {
 		return errInternal(err)
 	}
-	writeData(w, http.StatusOK, settingsView(st))
+	verified, err := a.st.SenderVerified(r.Context(), tenantID, store.SenderIdentity(st.Email))
+	if err != nil {
+		return errInternal(err)
+	}
+	writeData(w, http.StatusOK, settingsView(st, verified))
 	return nil
 }
 
+func (a *API) getSettings(w http.ResponseWriter, r *http.Request) *Error {
+	return a.writeSettings(w, r, tenantFrom(r.Context()).ID)
+}
+
 // putSettings replaces the tenant's settings. A secret left out of the
-// request (the SMTP password) keeps its stored value, so a client can
-// round-trip what GET returned without knowing the secret.
+// request keeps its stored value, so a client can send back what GET
+// returned without knowing the secrets.
 func (a *API) putSettings(w http.ResponseWriter, r *http.Request) *Error {
 	ctx := r.Context()
 	tenant := tenantFrom(ctx)
@@ -81,26 +92,28 @@ func (a *API) putSettings(w http.ResponseWriter, r *http.Request) *Error {
 		return err
 	}
 	req.UpdatedAt = nil
-	if fe := validateSettings(&req); len(fe) > 0 {
-		return errValidation("the settings have invalid fields", fe)
-	}
 	old, err := a.st.Settings(ctx, tenant.ID)
 	if err != nil {
 		return errInternal(err)
 	}
-	if req.Email.SMTP != nil && req.Email.SMTP.Password == "" && old.Email.SMTP != nil {
-		req.Email.SMTP.Password = old.Email.SMTP.Password
+	req.KeepSecrets(old)
+	if fe := validateSettings(&req); len(fe) > 0 {
+		return errValidation("the settings have invalid fields", fe)
 	}
 	if err := a.st.SaveSettings(ctx, tenant.ID, req); err != nil {
 		return errInternal(err)
 	}
-	saved, err := a.st.Settings(ctx, tenant.ID)
-	if err != nil {
-		return errInternal(err)
-	}
-	writeData(w, http.StatusOK, settingsView(saved))
-	return nil
+	return a.writeSettings(w, r, tenant.ID)
 }
+
+var (
+	accentPattern = regexp.MustCompile(`^#[0-9A-Fa-f]{6}$`)
+	e164Pattern   = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
+	sidPattern    = regexp.MustCompile(`^[A-Z]{2}[0-9a-f]{32}$`)
+)
+
+// maxLogoBytes bounds the logo image.
+const maxLogoBytes = 1 << 20
 
 func validateSettings(s *store.Settings) invoice.FieldErrors {
 	fe := invoice.FieldErrors{}
@@ -121,36 +134,26 @@ func validateSettings(s *store.Settings) invoice.FieldErrors {
 	text("branding.vatId", b.VATID, 64)
 	text("branding.registrationNumber", b.RegistrationNumber, 64)
 	optEmail("branding.email", b.Email)
+	if len(b.Logo) > maxLogoBytes {
+		fe["branding.logo"] = fmt.Sprintf("is %d bytes, the limit is %d", len(b.Logo), maxLogoBytes)
+	} else if len(b.Logo) > 0 {
+		if err := checkLogo(b.Logo); err != nil {
+			fe["branding.logo"] = err.Error()
+		}
+	}
+	if b.AccentColor != "" && !accentPattern.MatchString(b.AccentColor) {
+		fe["branding.accentColor"] = "must be a colour like #1F4E79"
+	}
+	switch b.PaperSize {
+	case "", "A4", "Letter":
+	default:
+		fe["branding.paperSize"] = "must be A4 or Letter"
+	}
 	text("bank.iban", s.Bank.IBAN, 64)
 	text("bank.bic", s.Bank.BIC, 16)
 
-	e := &s.Email
-	switch e.Provider {
-	case "", store.ProviderOutbox:
-	case store.ProviderSMTP:
-		if e.SMTP == nil || e.SMTP.Host == "" {
-			fe["email.smtp.host"] = "is required when provider is smtp"
-		}
-		if e.FromEmail == "" {
-			fe["email.fromEmail"] = "is required when provider is smtp"
-		}
-	default:
-		fe["email.provider"] = fmt.Sprintf("%q is not one of outbox, smtp", e.Provider)
-	}
-	optEmail("email.fromEmail", e.FromEmail)
-	optEmail("email.replyTo", e.ReplyTo)
-	text("email.fromName", e.FromName, 200)
-	if sm := e.SMTP; sm != nil {
-		text("email.smtp.host", sm.Host, 253)
-		if sm.Port < 0 || sm.Port > 65535 {
-			fe["email.smtp.port"] = "must be between 1 and 65535"
-		}
-		switch sm.TLS {
-		case "", "starttls", "opportunistic", "tls", "none":
-		default:
-			fe["email.smtp.tls"] = fmt.Sprintf("%q is not one of starttls, opportunistic, tls, none", sm.TLS)
-		}
-	}
+	validateEmailSettings(fe, &s.Email, optEmail, text)
+	validateSMSSettings(fe, &s.SMS)
 
 	d := s.Defaults
 	if d.Language != "" && !invoice.ValidLanguage(d.Language) {
@@ -172,7 +175,147 @@ func validateSettings(s *store.Settings) invoice.FieldErrors {
 		if !invoice.ValidLanguage(lang) {
 			fe["templates."+lang] = "must be keyed by a language code like en"
 		}
-		text("templates."+lang+".subject", t.Subject, 998)
+		text("templates."+lang+".subject", t.Subject, maxSubjectLen)
 	}
 	return fe
+}
+
+func validateEmailSettings(fe invoice.FieldErrors, e *store.EmailSettings, optEmail func(string, string), text func(string, string, int)) {
+	switch e.Provider {
+	case "", store.ProviderOutbox:
+	case store.ProviderSMTP:
+		if e.SMTP == nil || e.SMTP.Host == "" {
+			fe["email.smtp.host"] = "is required when provider is smtp"
+		}
+	case store.ProviderSES:
+		if e.SES == nil || e.SES.Region == "" {
+			fe["email.ses.region"] = "is required when provider is ses"
+		}
+	default:
+		fe["email.provider"] = fmt.Sprintf("%q is not one of outbox, smtp, ses", e.Provider)
+	}
+	if (e.Provider == store.ProviderSMTP || e.Provider == store.ProviderSES) && e.FromEmail == "" {
+		fe["email.fromEmail"] = "is required when provider is " + e.Provider
+	}
+	optEmail("email.fromEmail", e.FromEmail)
+	optEmail("email.replyTo", e.ReplyTo)
+	text("email.fromName", e.FromName, 200)
+	if e.MaxPerSecond < 0 {
+		fe["email.maxPerSecond"] = "must not be negative"
+	}
+	if sm := e.SMTP; sm != nil {
+		text("email.smtp.host", sm.Host, 253)
+		if sm.Port < 0 || sm.Port > 65535 {
+			fe["email.smtp.port"] = "must be between 1 and 65535"
+		}
+		switch sm.TLS {
+		case "", "starttls", "opportunistic", "tls", "none":
+		default:
+			fe["email.smtp.tls"] = fmt.Sprintf("%q is not one of starttls, opportunistic, tls, none", sm.TLS)
+		}
+	}
+	if ses := e.SES; ses != nil {
+		text("email.ses.region", ses.Region, 32)
+		if (ses.AccessKeyID == "") != (ses.SecretAccessKey == "") {
+			fe["email.ses.secretAccessKey"] = "accessKeyId and secretAccessKey go together (or leave both empty for the default AWS credentials)"
+		}
+	}
+}
+
+func validateSMSSettings(fe invoice.FieldErrors, s *store.SMSSettings) {
+	switch s.Provider {
+	case "", store.SMSProviderOutbox:
+	case store.SMSProviderTwilio:
+		t := s.Twilio
+		if t == nil {
+			fe["sms.twilio"] = "is required when provider is twilio"
+			break
+		}
+		if !sidPattern.MatchString(t.AccountSID) || t.AccountSID[:2] != "AC" {
+			fe["sms.twilio.accountSid"] = "must be a Twilio account SID like AC followed by 32 hex digits"
+		}
+		if t.AuthToken == "" {
+			fe["sms.twilio.authToken"] = "is required"
+		}
+		switch {
+		case (t.From == "") == (t.MessagingServiceSID == ""):
+			fe["sms.twilio.from"] = "set exactly one of from and messagingServiceSid"
+		case t.From != "" && !e164Pattern.MatchString(t.From):
+			fe["sms.twilio.from"] = "must be an E.164 number like +40712345678"
+		case t.MessagingServiceSID != "" && (!sidPattern.MatchString(t.MessagingServiceSID) || t.MessagingServiceSID[:2] != "MG"):
+			fe["sms.twilio.messagingServiceSid"] = "must be a messaging service SID like MG followed by 32 hex digits"
+		}
+	default:
+		fe["sms.provider"] = fmt.Sprintf("%q is not one of outbox, twilio", s.Provider)
+	}
+	if s.MaxSegments < 0 || s.MaxSegments > 10 {
+		fe["sms.maxSegments"] = "must be between 1 and 10"
+	}
+	if s.MaxPerSecond < 0 {
+		fe["sms.maxPerSecond"] = "must not be negative"
+	}
+}
+
+type verifyRequest struct {
+	Code string `json:"code"`
+}
+
+// verifySender handles POST /api/v1/settings/email/verify. Without a code
+// it mails a fresh code to the from address through the tenant's SMTP
+// server (202); with one it confirms the address (200). Only the smtp
+// provider needs this: SES verifies identities itself and the outbox
+// delivers nowhere.
+func (a *API) verifySender(w http.ResponseWriter, r *http.Request) *Error {
+	ctx := r.Context()
+	tenant := tenantFrom(ctx)
+	var req verifyRequest
+	if err := decodeJSON(bodyOf(r), &req, true); err != nil {
+		return err
+	}
+	st, err := a.st.Settings(ctx, tenant.ID)
+	if err != nil {
+		return errInternal(err)
+	}
+	if st.Email.Provider != store.ProviderSMTP {
+		return &Error{Status: http.StatusConflict, Code: CodeConflict,
+			Message: "sender verification by code is for the smtp provider; SES identities are verified in SES, and the outbox needs none"}
+	}
+	identity := store.SenderIdentity(st.Email)
+	if req.Code != "" {
+		err := a.st.ConfirmVerification(ctx, tenant.ID, identity, req.Code)
+		if errors.Is(err, store.ErrVerificationFailed) {
+			return errField("code", "is wrong or has expired; request a new one")
+		}
+		if err != nil {
+			return errInternal(err)
+		}
+		return a.writeSettings(w, r, tenant.ID)
+	}
+	task, err := tasks.NewVerifySenderTask(tasks.VerifySenderPayload{TenantID: tenant.ID, Identity: identity})
+	if err == nil {
+		_, err = a.cfg.Enqueuer.EnqueueContext(ctx, task)
+	}
+	if err != nil {
+		return &Error{Status: http.StatusServiceUnavailable, Code: CodeUnavailable, Message: "the verification email could not be queued; retry", cause: err}
+	}
+	writeData(w, http.StatusAccepted, map[string]any{
+		"fromEmail": st.Email.FromEmail,
+		"status":    "code_sent",
+		"message":   fmt.Sprintf("a code was mailed to %s; POST it back as {\"code\":\"…\"} within %s", st.Email.FromEmail, store.VerificationTTL),
+	})
+	return nil
+}
+
+// checkLogo accepts a PNG or JPEG image of sensible dimensions.
+func checkLogo(b []byte) error {
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(b))
+	switch {
+	case err != nil:
+		return errors.New("must be a PNG or JPEG image (base64 in JSON)")
+	case format != "png" && format != "jpeg":
+		return fmt.Errorf("is a %s image; use PNG or JPEG", format)
+	case cfg.Width > 4000 || cfg.Height > 4000:
+		return fmt.Errorf("is %d×%d pixels; the limit is 4000×4000", cfg.Width, cfg.Height)
+	}
+	return nil
 }

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-redis/redis_rate/v10"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -44,8 +45,9 @@ type Store struct {
 	sealer *sealer
 	// macKey keys hashes of short secrets (verification codes), derived
 	// from the secret key.
-	macKey []byte
-	now    func() time.Time
+	macKey  []byte
+	limiter *redis_rate.Limiter
+	now     func() time.Time
 }
 
 // New returns a Store on rdb.
@@ -62,7 +64,7 @@ func New(rdb redis.UniversalClient, cfg Config) (*Store, error) {
 		now = time.Now
 	}
 	mac := sha256.Sum256(append([]byte("invoiced store mac key\x00"), cfg.SecretKey...))
-	return &Store{rdb: rdb, sealer: sl, macKey: mac[:], now: now}, nil
+	return &Store{rdb: rdb, sealer: sl, macKey: mac[:], limiter: redis_rate.NewLimiter(rdb), now: now}, nil
 }
 
 // Ping checks that Redis answers.

@@ -274,3 +274,79 @@ func TestIdempotency(t *testing.T) {
 		t.Fatalf("TTL = %v, want about 24h", ttl)
 	}
 }
+
+func TestRateLimits(t *testing.T) {
+	t.Parallel()
+	s, ctx := setup(t)
+	for i := range 3 {
+		ok, _, err := s.AllowEmail(ctx, "ten_a", 3)
+		if err != nil || !ok {
+			t.Fatalf("email %d refused: %v", i, err)
+		}
+	}
+	ok, retry, err := s.AllowEmail(ctx, "ten_a", 3)
+	if err != nil || ok || retry < 10*time.Minute {
+		t.Fatalf("4th email of 3/hour: ok=%v retry=%v err=%v", ok, retry, err)
+	}
+	if ok, _, _ := s.AllowEmail(ctx, "ten_b", 3); !ok {
+		t.Fatal("another tenant shares the budget")
+	}
+	allowed := 0
+	for range 20 {
+		if ok, _, _ := s.AllowSend(ctx, "ten_a", "ses", 5); ok {
+			allowed++
+		}
+	}
+	if allowed != 5 {
+		t.Fatalf("%d of 20 immediate sends allowed at 5/s, want 5", allowed)
+	}
+}
+
+func TestVerificationAndSuppression(t *testing.T) {
+	t.Parallel()
+	s, ctx := setup(t)
+	id := SenderIdentity(EmailSettings{Provider: ProviderSMTP, FromEmail: "Billing@Acme.test", SMTP: &SMTPSettings{Host: "smtp.acme.test"}})
+	if err := s.StartVerification(ctx, "ten_a", id, "123456"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ConfirmVerification(ctx, "ten_a", id, "000000"); !errors.Is(err, ErrVerificationFailed) {
+		t.Fatalf("wrong code: %v", err)
+	}
+	if err := s.ConfirmVerification(ctx, "ten_a", "smtp:other@acme.test@smtp.acme.test", "123456"); !errors.Is(err, ErrVerificationFailed) {
+		t.Fatalf("code for another identity: %v", err)
+	}
+	if err := s.ConfirmVerification(ctx, "ten_a", id, "123456"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := s.SenderVerified(ctx, "ten_a", id); !ok {
+		t.Fatal("not verified after the right code")
+	}
+	if err := s.ConfirmVerification(ctx, "ten_a", id, "123456"); !errors.Is(err, ErrVerificationFailed) {
+		t.Fatalf("a code works twice: %v", err)
+	}
+
+	if err := s.Suppress(ctx, "ten_a", "Ana@Example.com", "bounced"); err != nil {
+		t.Fatal(err)
+	}
+	addr, reason, err := s.Suppressed(ctx, "ten_a", "boss@example.com", "ana@example.com")
+	if err != nil || addr != "ana@example.com" || reason != "bounced" {
+		t.Fatalf("Suppressed = %q, %q, %v", addr, reason, err)
+	}
+	if addr, _, _ := s.Suppressed(ctx, "ten_b", "ana@example.com"); addr != "" {
+		t.Fatal("suppression leaked to another tenant")
+	}
+}
+
+func TestVerificationGuessLimit(t *testing.T) {
+	t.Parallel()
+	s, ctx := setup(t)
+	if err := s.StartVerification(ctx, "ten_a", "id", "123456"); err != nil {
+		t.Fatal(err)
+	}
+	for range maxVerificationTries {
+		_ = s.ConfirmVerification(ctx, "ten_a", "id", "999999")
+	}
+	if err := s.ConfirmVerification(ctx, "ten_a", "id", "123456"); !errors.Is(err, ErrVerificationFailed) {
+		t.Fatalf("the right code after %d wrong guesses: %v", maxVerificationTries, err)
+	}
+}

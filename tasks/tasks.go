@@ -18,7 +18,9 @@ const (
 	TypeFinalize      = "invoice:finalize"
 	TypeSend          = "invoice:send"
 	TypeDeliveryEmail = "delivery:email"
+	TypeDeliverySMS   = "delivery:sms"
 	TypeSweepFinalize = "sweep:finalize"
+	TypeVerifySender  = "sender:verify"
 )
 
 // Queue names. Deliveries have their own queue so a burst of finalizations
@@ -118,6 +120,33 @@ func NewDeliveryEmailTask(p DeliveryPayload, opts ...asynq.Option) (*asynq.Task,
 		asynq.Timeout(2 * time.Minute),
 	}
 	return newTask(TypeDeliveryEmail, p, append(base, opts...))
+}
+
+// NewDeliverySMSTask returns the SMS delivery task for p.
+func NewDeliverySMSTask(p DeliveryPayload, opts ...asynq.Option) (*asynq.Task, error) {
+	base := []asynq.Option{
+		asynq.TaskID(DeliveryTaskID(p.TenantID, p.DeliveryID)),
+		asynq.Queue(QueueCritical),
+		asynq.MaxRetry(MaxRetryDelivery),
+		asynq.Timeout(time.Minute),
+	}
+	return newTask(TypeDeliverySMS, p, append(base, opts...))
+}
+
+// VerifySenderPayload mails a verification code to a tenant's from
+// address through its own provider. The worker makes the code, so it never
+// sits in the queue.
+type VerifySenderPayload struct {
+	TenantID string `json:"tenantId"`
+	// Identity is store.SenderIdentity of the settings being verified; a
+	// task whose settings changed meanwhile does nothing.
+	Identity string `json:"identity"`
+}
+
+// NewVerifySenderTask returns the task for p.
+func NewVerifySenderTask(p VerifySenderPayload, opts ...asynq.Option) (*asynq.Task, error) {
+	base := []asynq.Option{asynq.Queue(QueueCritical), asynq.MaxRetry(3), asynq.Timeout(time.Minute)}
+	return newTask(TypeVerifySender, p, append(base, opts...))
 }
 
 // NewSweepFinalizeTask returns the periodic sweep task. It has no payload.

@@ -25,7 +25,8 @@ func TestTaskContract(t *testing.T) {
 	// Type names are stored data: they must never change.
 	for typ, want := range map[string]string{
 		TypeFinalize: "invoice:finalize", TypeSend: "invoice:send",
-		TypeDeliveryEmail: "delivery:email", TypeSweepFinalize: "sweep:finalize",
+		TypeDeliveryEmail: "delivery:email", TypeDeliverySMS: "delivery:sms",
+		TypeSweepFinalize: "sweep:finalize", TypeVerifySender: "sender:verify",
 	} {
 		if typ != want {
 			t.Errorf("task type %q renamed from %q", typ, want)

@@ -61,14 +61,12 @@ func (h *SendHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		if d.Status != store.DeliveryQueued {
 			continue // canceled, or already delivered by an earlier run
 		}
-		if d.Channel != store.ChannelEmail {
-			if _, _, err := st.Transition(ctx, p.TenantID, id, store.DeliveryFailed, "worker", "channel "+string(d.Channel)+" is not available", nil); err != nil {
-				return err
-			}
-			continue
-		}
+		payload := tasks.DeliveryPayload{TenantID: p.TenantID, DeliveryID: id}
 		err = enqueue(ctx, h.w.cfg.Enqueuer, func() (*asynq.Task, error) {
-			return tasks.NewDeliveryEmailTask(tasks.DeliveryPayload{TenantID: p.TenantID, DeliveryID: id})
+			if d.Channel == store.ChannelSMS {
+				return tasks.NewDeliverySMSTask(payload)
+			}
+			return tasks.NewDeliveryEmailTask(payload)
 		})
 		if err != nil {
 			return err

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -23,6 +24,12 @@ import (
 // anything else is transient.
 type EmailSender interface {
 	SendEmail(ctx context.Context, e *providers.Email) (providerID string, err error)
+}
+
+// SMSSender delivers one SMS and returns the provider's id for it, with
+// errors classified like EmailSender's.
+type SMSSender interface {
+	SendSMS(ctx context.Context, m *providers.SMS) (providerID string, err error)
 }
 
 // Enqueuer puts tasks on the queue; *asynq.Client is one.
@@ -44,9 +51,29 @@ type Config struct {
 	// Outbox receives test-mode email and email of tenants whose provider
 	// is "outbox".
 	Outbox EmailSender
+	// SMSOutbox receives test-mode SMS and SMS of tenants whose provider
+	// is "outbox".
+	SMSOutbox SMSSender
 	// SMTPFunc builds a sender for a tenant's SMTP settings. Nil disables
 	// the smtp provider.
 	SMTPFunc func(store.SMTPSettings) (EmailSender, error)
+	// SESFunc builds a sender for a tenant's SES settings. Nil disables
+	// the ses provider.
+	SESFunc func(store.SESSettings) (EmailSender, error)
+	// TwilioFunc builds a sender for a tenant's Twilio settings. Nil
+	// disables the twilio provider.
+	TwilioFunc func(store.TwilioSettings) (SMSSender, error)
+	// DefaultSMSProvider is used by tenants that chose none: "outbox" or
+	// empty for none.
+	DefaultSMSProvider string
+	// EmailMaxPerSecond and SMSMaxPerSecond cap each tenant's sends per
+	// provider across all workers, unless the tenant set its own. Zero
+	// means no cap.
+	EmailMaxPerSecond int
+	SMSMaxPerSecond   int
+	// PublicBaseURL is the externally visible base URL, for links in
+	// messages. Defaults to http://localhost:8080.
+	PublicBaseURL string
 	// DefaultEmailProvider is used by tenants that chose none: "outbox",
 	// "smtp" (with DefaultSMTP) or empty for none.
 	DefaultEmailProvider string
@@ -79,6 +106,8 @@ func New(cfg Config) (*Worker, error) {
 		return nil, errors.New("worker: PDF renderer is required")
 	case cfg.Outbox == nil:
 		return nil, errors.New("worker: Outbox is required")
+	case cfg.SMSOutbox == nil:
+		return nil, errors.New("worker: SMSOutbox is required")
 	}
 	switch cfg.DefaultEmailProvider {
 	case "", store.ProviderOutbox:
@@ -95,6 +124,10 @@ func New(cfg Config) (*Worker, error) {
 	if cfg.DefaultFromEmail == "" {
 		cfg.DefaultFromEmail = "invoices@invoiced.localhost"
 	}
+	if cfg.PublicBaseURL == "" {
+		cfg.PublicBaseURL = "http://localhost:8080"
+	}
+	cfg.PublicBaseURL = strings.TrimRight(cfg.PublicBaseURL, "/")
 	if cfg.SweepBatch <= 0 {
 		cfg.SweepBatch = 1000
 	}
@@ -108,6 +141,8 @@ func (w *Worker) Mux() *asynq.ServeMux {
 	mux.Handle(tasks.TypeFinalize, &FinalizeHandler{w: w})
 	mux.Handle(tasks.TypeSend, &SendHandler{w: w})
 	mux.Handle(tasks.TypeDeliveryEmail, &EmailHandler{w: w})
+	mux.Handle(tasks.TypeDeliverySMS, &SMSHandler{w: w})
+	mux.Handle(tasks.TypeVerifySender, &VerifySenderHandler{w: w})
 	mux.Handle(tasks.TypeSweepFinalize, &SweepHandler{w: w})
 	return mux
 }

@@ -25,6 +25,11 @@ type config struct {
 	DefaultEmailProvider string
 	DefaultSMTP          *store.SMTPSettings
 	DefaultFromEmail     string
+	DefaultSMSProvider   string
+	EmailMaxPerSecond    int
+	SMSMaxPerSecond      int
+	SESEndpoint          string
+	TwilioAPIURL         string
 	PublicURL            string
 	Concurrency          int
 	SweepInterval        time.Duration
@@ -49,6 +54,9 @@ func loadConfig(dev bool) (config, error) {
 		OutboxDir:            env("INVOICED_OUTBOX_DIR", "./var/outbox"),
 		DefaultEmailProvider: os.Getenv("INVOICED_DEFAULT_EMAIL_PROVIDER"),
 		DefaultFromEmail:     os.Getenv("INVOICED_DEFAULT_FROM_EMAIL"),
+		DefaultSMSProvider:   os.Getenv("INVOICED_DEFAULT_SMS_PROVIDER"),
+		SESEndpoint:          os.Getenv("INVOICED_SES_ENDPOINT"),
+		TwilioAPIURL:         os.Getenv("INVOICED_TWILIO_API_URL"),
 		PublicURL:            os.Getenv("INVOICED_PUBLIC_URL"),
 		LogLevel:             env("INVOICED_LOG_LEVEL", "info"),
 		LogFormat:            os.Getenv("INVOICED_LOG_FORMAT"),
@@ -58,6 +66,12 @@ func loadConfig(dev bool) (config, error) {
 		return c, err
 	}
 	if c.PDFCacheSize, err = envInt("INVOICED_PDF_CACHE_SIZE", 256); err != nil {
+		return c, err
+	}
+	if c.EmailMaxPerSecond, err = envInt("INVOICED_EMAIL_MAX_PER_SECOND", 0); err != nil {
+		return c, err
+	}
+	if c.SMSMaxPerSecond, err = envInt("INVOICED_SMS_MAX_PER_SECOND", 0); err != nil {
 		return c, err
 	}
 	maxBody, err := envInt("INVOICED_MAX_BODY_BYTES", 2<<20)
@@ -80,6 +94,9 @@ func loadConfig(dev bool) (config, error) {
 	if dev {
 		if c.DefaultEmailProvider == "" {
 			c.DefaultEmailProvider = store.ProviderOutbox
+		}
+		if c.DefaultSMSProvider == "" {
+			c.DefaultSMSProvider = store.SMSProviderOutbox
 		}
 		if c.LogFormat == "" {
 			c.LogFormat = "console"
@@ -105,6 +122,11 @@ func loadConfig(dev bool) (config, error) {
 	default:
 		return c, fmt.Errorf("INVOICED_DEFAULT_EMAIL_PROVIDER=%q: want outbox, smtp or empty", c.DefaultEmailProvider)
 	}
+	switch c.DefaultSMSProvider {
+	case "", store.SMSProviderOutbox:
+	default:
+		return c, fmt.Errorf("INVOICED_DEFAULT_SMS_PROVIDER=%q: want outbox or empty", c.DefaultSMSProvider)
+	}
 	return c, nil
 }
 
@@ -126,13 +148,15 @@ func env(name, def string) string {
 	return def
 }
 
+// envInt reads a whole number; a default of 0 allows 0 ("no limit"),
+// otherwise the value must be positive.
 func envInt(name string, def int) (int, error) {
 	v := os.Getenv(name)
 	if v == "" {
 		return def, nil
 	}
 	n, err := strconv.Atoi(v)
-	if err != nil || n <= 0 {
+	if err != nil || n < 0 || (n == 0 && def != 0) {
 		return 0, fmt.Errorf("%s=%q: want a positive whole number", name, v)
 	}
 	return n, nil

@@ -14,7 +14,6 @@ import (
 
 	"github.com/invoiced/invoiced/api"
 	"github.com/invoiced/invoiced/providers/outbox"
-	"github.com/invoiced/invoiced/providers/smtp"
 	"github.com/invoiced/invoiced/render/pdf"
 	"github.com/invoiced/invoiced/store"
 	"github.com/invoiced/invoiced/tasks"
@@ -29,6 +28,7 @@ type deps struct {
 	store    *store.Store
 	client   *asynq.Client
 	pdf      *pdf.Cache
+	ses      *sesSenders
 }
 
 // connect opens Redis (from INVOICED_REDIS_URL, or opt when given) and the
@@ -56,6 +56,7 @@ func connect(cfg config, log *zap.Logger, opt asynq.RedisConnOpt) (*deps, error)
 		log: log, redisOpt: opt, rdb: rdb, store: st,
 		client: asynq.NewClient(opt),
 		pdf:    pdf.NewCache(renderer, cfg.PDFCacheSize),
+		ses:    newSESSenders(cfg.SESEndpoint),
 	}, nil
 }
 
@@ -131,7 +132,8 @@ func serveAPI(ctx context.Context, cfg config, d *deps) error {
 	a, err := api.New(api.Config{
 		Store: d.store, Enqueuer: d.client, Tasks: inspector, PDF: d.pdf, Logger: d.log,
 		AdminToken: cfg.AdminToken, DefaultEmailProvider: cfg.DefaultEmailProvider,
-		PublicBaseURL: cfg.PublicURL, LinkKey: cfg.SecretKey, MaxBodyBytes: cfg.MaxBodyBytes,
+		DefaultSMSProvider: cfg.DefaultSMSProvider, SESVerified: d.ses.verified,
+		PublicBaseURL: cfg.PublicURL, MaxBodyBytes: cfg.MaxBodyBytes,
 	})
 	if err != nil {
 		return err
@@ -166,9 +168,12 @@ func serveWorker(ctx context.Context, cfg config, d *deps) error {
 	}
 	w, err := worker.New(worker.Config{
 		Store: d.store, Enqueuer: d.client, PDF: d.pdf, Logger: d.log,
-		Outbox: box, SMTPFunc: newSMTPSender,
+		Outbox: box, SMSOutbox: box, SMTPFunc: newSMTPSender, SESFunc: d.ses.emailSender,
+		TwilioFunc: twilioSenders{apiURL: cfg.TwilioAPIURL, callbackURL: cfg.PublicURL + "/callbacks/twilio"}.smsSender,
 		DefaultEmailProvider: cfg.DefaultEmailProvider, DefaultSMTP: cfg.DefaultSMTP,
-		DefaultFromEmail: cfg.DefaultFromEmail,
+		DefaultSMSProvider: cfg.DefaultSMSProvider, DefaultFromEmail: cfg.DefaultFromEmail,
+		EmailMaxPerSecond: cfg.EmailMaxPerSecond, SMSMaxPerSecond: cfg.SMSMaxPerSecond,
+		PublicBaseURL: cfg.PublicURL,
 	})
 	if err != nil {
 		return err
@@ -184,14 +189,6 @@ func serveWorker(ctx context.Context, cfg config, d *deps) error {
 	d.log.Info("worker shutting down: finishing in-flight tasks", zap.Duration("timeout", cfg.ShutdownTimeout))
 	srv.Shutdown()
 	return nil
-}
-
-// newSMTPSender wires a tenant's SMTP settings to the smtp provider.
-func newSMTPSender(s store.SMTPSettings) (worker.EmailSender, error) {
-	return smtp.New(smtp.Config{
-		Host: s.Host, Port: s.Port, Username: s.Username, Password: s.Password,
-		TLS: smtp.TLSMode(s.TLS),
-	})
 }
 
 func serveScheduler(ctx context.Context, cfg config, d *deps) error {

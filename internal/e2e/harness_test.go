@@ -89,8 +89,8 @@ func setup(t testing.TB, opts ...func(*options)) *harness {
 	}
 	a, err := api.New(api.Config{
 		Store: st, Enqueuer: client, Tasks: inspector, PDF: cache, Logger: log,
-		AdminToken: adminToken, DefaultEmailProvider: defaultProvider,
-		LinkKey: bytes.Repeat([]byte{9}, 32), MaxBodyBytes: o.maxBody,
+		AdminToken: adminToken, DefaultEmailProvider: defaultProvider, DefaultSMSProvider: store.SMSProviderOutbox,
+		MaxBodyBytes: o.maxBody,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -107,8 +107,8 @@ func setup(t testing.TB, opts ...func(*options)) *harness {
 		t.Fatal(err)
 	}
 	w, err := worker.New(worker.Config{
-		Store: st, Enqueuer: client, PDF: cache, Logger: log, Outbox: box,
-		DefaultEmailProvider: defaultProvider,
+		Store: st, Enqueuer: client, PDF: cache, Logger: log, Outbox: box, SMSOutbox: box,
+		DefaultEmailProvider: defaultProvider, DefaultSMSProvider: store.SMSProviderOutbox,
 		SMTPFunc: func(s store.SMTPSettings) (worker.EmailSender, error) {
 			return smtp.New(smtp.Config{Host: s.Host, Port: s.Port, Username: s.Username, Password: s.Password,
 				TLS: smtp.TLSMode(s.TLS), TLSConfig: h.SMTP.ClientTLSConfig()})
@@ -348,4 +348,19 @@ func mustRead(t testing.TB, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// verifySMTPSender runs the sender verification of a tenant whose provider
+// is smtp: ask for a code, read it from the SMTP server, confirm it.
+func (h *harness) verifySMTPSender(token string) {
+	h.t.Helper()
+	before := len(h.SMTP.Messages())
+	h.must(http.StatusAccepted, h.do("POST", "/api/v1/settings/email/verify", token, nil))
+	msgs := h.SMTP.WaitForMessages(h.t, before+1, 10*time.Second)
+	subject := parseEmail(h.t, msgs[before].Data).Header.Get("Subject")
+	code := subject[strings.LastIndex(subject, " ")+1:]
+	r := h.must(http.StatusOK, h.do("POST", "/api/v1/settings/email/verify", token, map[string]any{"code": code}))
+	if r.data()["email"].(map[string]any)["senderVerified"] != true {
+		h.t.Fatalf("not verified after confirming the code: %s", r.Raw)
+	}
 }

@@ -47,7 +47,7 @@ func TestBadInput(t *testing.T) {
 		{"too many decimals", "POST", "/api/v1/invoices", withLine(func(l map[string]any) { l["unitPrice"] = "1.123456789" }), 400, "lines[0].unitPrice", ""},
 		{"bad id", "POST", "/api/v1/invoices", map[string]any{"id": "../etc"}, 400, "id", ""},
 		{"sendVia email with no address", "POST", "/api/v1/invoices/inv_noemail/send", `{"sendVia":["email"]}`, 400, "email", ""},
-		{"sms not available", "POST", "/api/v1/invoices/inv_1/send", `{"sendVia":["email","sms"]}`, 400, "sendVia", ""},
+		{"sms to an invalid phone", "POST", "/api/v1/invoices/inv_1/send", `{"sendVia":["sms"],"phone":"12"}`, 400, "phone", ""},
 		{"unknown channel", "POST", "/api/v1/invoices/inv_1/send", `{"sendVia":["fax"]}`, 400, "sendVia[0]", ""},
 		{"invalid address", "POST", "/api/v1/invoices/inv_1/send", `{"email":"not-an-address"}`, 400, "email", ""},
 		{"invalid cc", "POST", "/api/v1/invoices/inv_1/send", `{"cc":"a@b.co, nope"}`, 400, "cc[1]", ""},

@@ -133,8 +133,14 @@ func TestWalkthroughSMTP(t *testing.T) {
 	}
 
 	h.must(http.StatusCreated, h.do("POST", "/api/v1/invoices", token, sampleInvoice("inv_2001")))
+	// An unverified sender address is refused at the API.
+	r := h.must(http.StatusForbidden, h.do("POST", "/api/v1/invoices/inv_2001/send", token, nil))
+	if r.errorCode() != "sender_not_verified" {
+		t.Fatalf("unverified send = %s", r.Raw)
+	}
+	h.verifySMTPSender(token)
 	h.must(http.StatusAccepted, h.do("POST", "/api/v1/invoices/inv_2001/send", token, map[string]any{"cc": "boss@example.com"}))
-	msgs := h.SMTP.WaitForMessages(t, 1, 10*time.Second)
+	msgs := h.SMTP.WaitForMessages(t, 2, 10*time.Second)[1:]
 	if len(msgs) != 1 || !msgs[0].TLS || msgs[0].Username != "mailer" {
 		t.Fatalf("SMTP got %d messages (TLS %v, user %q), want 1 over STARTTLS with auth", len(msgs), len(msgs) > 0 && msgs[0].TLS, msgs[0].Username)
 	}
@@ -150,8 +156,8 @@ func TestWalkthroughSMTP(t *testing.T) {
 		return len(ds) == 1 && ds[0]["status"] == "sent" && ds[0]["provider"] == "smtp"
 	})
 	time.Sleep(300 * time.Millisecond)
-	if n := len(h.SMTP.Messages()); n != 1 {
-		t.Fatalf("SMTP received %d messages, want exactly 1", n)
+	if n := len(h.SMTP.Messages()); n != 2 {
+		t.Fatalf("SMTP received %d messages, want the verification and exactly 1 invoice", n)
 	}
 	assertNotLogged(t, h, "s3cret", token)
 }
@@ -183,6 +189,8 @@ func TestSMTPFailures(t *testing.T) {
 		"smtp": map[string]any{"host": h.SMTP.Host(), "port": h.SMTP.Port(), "username": "mailer", "password": "s3cret"},
 	}
 	token := h.tenant("ACME SRL", settings)
+	h.verifySMTPSender(token)
+	verification := len(h.SMTP.Messages())
 	h.must(http.StatusCreated, h.do("POST", "/api/v1/invoices", token, sampleInvoice("inv_1")))
 
 	// A 550 is permanent: failed at once with the reason, no retry.
@@ -196,7 +204,7 @@ func TestSMTPFailures(t *testing.T) {
 	if !strings.Contains(d["error"].(string), "550") || len(d["attempts"].([]any)) != 1 {
 		t.Fatalf("failed delivery = %v", d)
 	}
-	if len(h.SMTP.Messages()) != 0 {
+	if len(h.SMTP.Messages()) != verification {
 		t.Fatal("a rejected message was recorded as received")
 	}
 
@@ -220,8 +228,8 @@ func TestSMTPFailures(t *testing.T) {
 	if got := strings.Join(historyOf(d), ","); got != "queued,sent" {
 		t.Errorf("history = %s", got)
 	}
-	if n := len(h.SMTP.Messages()); n != 1 {
-		t.Fatalf("SMTP received %d messages, want 1", n)
+	if n := len(h.SMTP.Messages()) - verification; n != 1 {
+		t.Fatalf("SMTP received %d invoice messages, want 1", n)
 	}
 }
 

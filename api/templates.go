@@ -1,0 +1,62 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/invoiced/invoiced/invoice"
+	"github.com/invoiced/invoiced/render/message"
+	"github.com/invoiced/invoiced/store"
+)
+
+// composeMessage renders the message a send of inv would carry in lang,
+// with the send's overrides, the tenant's templates and the built-ins.
+func composeMessage(inv *invoice.Invoice, settings store.Settings, lang string, override message.Template, extra map[string]string) (message.Message, string) {
+	tenant := make(map[string]message.Template, len(settings.Templates))
+	for l, t := range settings.Templates {
+		tenant[l] = message.Template{Subject: t.Subject, Body: t.Body, SMS: t.SMS}
+	}
+	t := message.Resolve(lang, tenant, override)
+	_, used := message.Builtin(lang)
+	return message.Render(t, lang, message.Vars{
+		InvoiceNumber: inv.Number, InvoiceTotal: inv.Total, Currency: inv.Currency,
+		CustomerName: inv.Customer.Name, MerchantName: firstNonEmpty(settings.Email.FromName, settings.Branding.Name),
+		DueDate: inv.DueDate, IssueDate: inv.IssueDate, PaymentLink: inv.PaymentLink, Extra: extra,
+	}), used
+}
+
+// sendLanguage picks the language of a send: the send's, the invoice's, the
+// tenant's default.
+func sendLanguage(send *store.Send, inv *invoice.Invoice, settings store.Settings) string {
+	return firstNonEmpty(send.Language, inv.Language, settings.Defaults.Lang())
+}
+
+// subjectFor renders the subject a send's email will carry.
+func subjectFor(inv *invoice.Invoice, send *store.Send, settings store.Settings) string {
+	msg, _ := composeMessage(inv, settings, sendLanguage(send, inv, settings),
+		message.Template{Subject: send.Subject, Body: send.Message}, send.Variables)
+	return msg.Subject
+}
+
+// emailDefaults handles GET …/email-defaults?language=: the subject and
+// body a send would use, for a client to pre-fill its compose form.
+func (a *API) emailDefaults(w http.ResponseWriter, r *http.Request) *Error {
+	inv, apiErr := a.loadInvoice(r)
+	if apiErr != nil {
+		return apiErr
+	}
+	lang := r.URL.Query().Get("language")
+	if lang != "" && !invoice.ValidLanguage(lang) {
+		return errField("language", "must be a language code like en or ro")
+	}
+	settings, err := a.st.Settings(r.Context(), inv.TenantID)
+	if err != nil {
+		return errInternal(err)
+	}
+	lang = firstNonEmpty(lang, inv.Language, settings.Defaults.Lang())
+	msg, used := composeMessage(inv, settings, lang, message.Template{}, nil)
+	writeData(w, http.StatusOK, map[string]any{
+		"invoiceId": inv.ID, "language": used, "subject": msg.Subject, "body": msg.Text,
+		"to": inv.Customer.Email, "attachments": []string{invoice.FileStem(inv.Number) + ".pdf"},
+	})
+	return nil
+}
