@@ -2,11 +2,11 @@ package api
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"image"
 	_ "image/jpeg" // logo formats
 	_ "image/png"
-	"errors"
-	"fmt"
 	"net/http"
 	"regexp"
 	"time"

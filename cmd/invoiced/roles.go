@@ -169,7 +169,7 @@ func serveWorker(ctx context.Context, cfg config, d *deps) error {
 	w, err := worker.New(worker.Config{
 		Store: d.store, Enqueuer: d.client, PDF: d.pdf, Logger: d.log,
 		Outbox: box, SMSOutbox: box, SMTPFunc: newSMTPSender, SESFunc: d.ses.emailSender,
-		TwilioFunc: twilioSenders{apiURL: cfg.TwilioAPIURL, callbackURL: cfg.PublicURL + "/callbacks/twilio"}.smsSender,
+		TwilioFunc:           twilioSenders{apiURL: cfg.TwilioAPIURL, callbackURL: cfg.PublicURL + "/callbacks/twilio"}.smsSender,
 		DefaultEmailProvider: cfg.DefaultEmailProvider, DefaultSMTP: cfg.DefaultSMTP,
 		DefaultSMSProvider: cfg.DefaultSMSProvider, DefaultFromEmail: cfg.DefaultFromEmail,
 		EmailMaxPerSecond: cfg.EmailMaxPerSecond, SMSMaxPerSecond: cfg.SMSMaxPerSecond,
