@@ -17,11 +17,17 @@ func (s *Store) AllowEmail(ctx context.Context, tenantID string, perHour int) (b
 	return s.allow(ctx, tenantKey(tenantID, "emails-per-hour"), redis_rate.Limit{Rate: perHour, Burst: perHour, Period: time.Hour})
 }
 
+// sendRateSlack stretches the per-second window by 2%, so the jitter
+// between the limiter's decision and the provider call (a goroutine
+// scheduled late) cannot bring one second more than its share.
+const sendRateSlack = time.Second / 50
+
 // AllowSend takes one send from the fleet-wide per-second budget of tenant
-// at provider. Burst is one second's worth, so N workers together never
-// exceed perSecond.
+// at provider. Sends are spaced evenly (no burst), so N workers together
+// never put more than perSecond into any one-second window.
 func (s *Store) AllowSend(ctx context.Context, tenantID, provider string, perSecond int) (bool, time.Duration, error) {
-	return s.allow(ctx, tenantKey(tenantID, "send-rate", provider), redis_rate.PerSecond(perSecond))
+	return s.allow(ctx, tenantKey(tenantID, "send-rate", provider),
+		redis_rate.Limit{Rate: perSecond, Burst: 1, Period: time.Second + sendRateSlack})
 }
 
 func (s *Store) allow(ctx context.Context, key string, limit redis_rate.Limit) (bool, time.Duration, error) {

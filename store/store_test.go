@@ -297,8 +297,12 @@ func TestRateLimits(t *testing.T) {
 			allowed++
 		}
 	}
-	if allowed != 5 {
-		t.Fatalf("%d of 20 immediate sends allowed at 5/s, want 5", allowed)
+	if allowed != 1 {
+		t.Fatalf("%d of 20 immediate sends allowed at 5/s, want 1 (evenly spaced)", allowed)
+	}
+	_, wait, _ := s.AllowSend(ctx, "ten_a", "ses", 5)
+	if wait <= 0 || wait > 200*time.Millisecond {
+		t.Fatalf("wait for the next send at 5/s = %v, want at most 200ms", wait)
 	}
 }
 

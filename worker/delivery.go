@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/hibiken/asynq"
 	"go.uber.org/zap"
@@ -72,16 +73,18 @@ func (w *Worker) deliver(ctx context.Context, t *asynq.Task, prepare prepareFunc
 			return err // not an attempt: nothing was sent
 		}
 	}
+	// An attempt is stamped when it is handed to the provider.
+	started := st.Now()
 	var providerID string
 	if err == nil {
 		providerID, err = disp.send(ctx)
 	}
 	if err != nil {
-		return w.fail(ctx, log, d, disp.provider, err)
+		return w.fail(ctx, log, d, disp.provider, started, err)
 	}
 	_, _, err = st.Transition(ctx, d.TenantID, d.ID, store.DeliverySent, "worker", "accepted by "+disp.provider, func(d *store.Delivery) {
 		d.Provider, d.ProviderID = disp.provider, providerID
-		d.Attempts = append(d.Attempts, store.Attempt{At: st.Now(), Provider: disp.provider})
+		d.Attempts = append(d.Attempts, store.Attempt{At: started, Provider: disp.provider})
 	})
 	if err != nil {
 		return fmt.Errorf("record sent: %w", err)
@@ -107,24 +110,37 @@ func (w *Worker) loadJob(ctx context.Context, d *store.Delivery) (deliveryJob, e
 	return deliveryJob{delivery: d, send: send, invoice: inv, settings: settings}, nil
 }
 
+// maxInlineWait is how long a delivery waits in place for its turn under
+// the fleet-wide rate before it gives its worker slot back and is retried
+// later: short waits keep the rate smooth, long ones keep slots free.
+const maxInlineWait = 2 * time.Second
+
 // throttle takes one send from the tenant's fleet-wide budget at the
-// provider, or returns a RetryAfter for when one frees up.
+// provider, waiting briefly for a turn, or returns a RetryAfter for when
+// one frees up.
 func (w *Worker) throttle(ctx context.Context, tenantID string, disp dispatch) error {
 	if disp.perSecond <= 0 {
 		return nil
 	}
-	ok, wait, err := w.cfg.Store.AllowSend(ctx, tenantID, disp.provider, disp.perSecond)
-	if err != nil {
-		return err
+	deadline := time.Now().Add(maxInlineWait)
+	for {
+		ok, wait, err := w.cfg.Store.AllowSend(ctx, tenantID, disp.provider, disp.perSecond)
+		if err != nil || ok {
+			return err
+		}
+		if time.Now().Add(wait).After(deadline) {
+			return providers.RetryAfter(wait, errThrottled)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
 	}
-	if !ok {
-		return providers.RetryAfter(wait, errThrottled)
-	}
-	return nil
 }
 
 // fail records a failed attempt and decides what happens next.
-func (w *Worker) fail(ctx context.Context, log *zap.Logger, d *store.Delivery, provider string, sendErr error) error {
+func (w *Worker) fail(ctx context.Context, log *zap.Logger, d *store.Delivery, provider string, started time.Time, sendErr error) error {
 	st := w.cfg.Store
 	permanent := providers.IsPermanent(sendErr)
 	var pe *providers.PermanentError
@@ -132,7 +148,7 @@ func (w *Worker) fail(ctx context.Context, log *zap.Logger, d *store.Delivery, p
 	if errors.As(sendErr, &pe) {
 		code = pe.Code
 	}
-	attempt := store.Attempt{At: st.Now(), Provider: provider, Error: sendErr.Error(), Code: code, Permanent: permanent}
+	attempt := store.Attempt{At: started, Provider: provider, Error: sendErr.Error(), Code: code, Permanent: permanent}
 	if err := st.RecordAttempt(ctx, d.TenantID, d.ID, attempt); err != nil {
 		return err
 	}

@@ -7,6 +7,8 @@ import (
 
 	"github.com/hibiken/asynq"
 	"go.uber.org/zap"
+
+	"github.com/invoiced/invoiced/providers"
 )
 
 type loggerKey struct{}
@@ -49,6 +51,10 @@ func (w *Worker) logMiddleware(next asynq.Handler) asynq.Handler {
 		log := w.log.With(fields...)
 		start := time.Now()
 		err := next.ProcessTask(context.WithValue(ctx, loggerKey{}, log), t)
+		if _, throttled := providers.RetryDelay(err); throttled {
+			log.Debug("task throttled", zap.Duration("took", time.Since(start)), zap.Error(err))
+			return err
+		}
 		if err != nil {
 			log.Warn("task failed", zap.Duration("took", time.Since(start)), zap.Error(err))
 			return err
