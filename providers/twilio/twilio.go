@@ -9,6 +9,7 @@
 package twilio
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -191,9 +192,11 @@ func (s *Sender) sdk(hc *http.Client) messageAPI {
 // Config.StatusCallback, when set, goes with every message.
 //
 // twilio-go takes no context, so each send gets its own HTTP client whose
-// transport binds the request to ctx, bounded by Config.Timeout: canceling
-// ctx or reaching the timeout aborts the request in flight, and the error
-// is transient and wraps ctx's error. A canceled ctx sends nothing.
+// transport binds the request to ctx, and whose Timeout and context
+// deadline are Config.Timeout. Canceling ctx aborts the request in flight
+// with a transient error that wraps ctx.Err(); reaching the timeout does
+// the same with an error that wraps context.DeadlineExceeded and says
+// "timed out". A ctx that is already done sends nothing.
 //
 // A message Twilio answered without a SID is a transient error: whether it
 // was accepted is unknown, and the worker's retry policy decides.
@@ -201,13 +204,13 @@ func (s *Sender) SendSMS(ctx context.Context, m *providers.SMS) (string, error) 
 	if err := ctx.Err(); err != nil {
 		return "", fmt.Errorf("twilio: send not started: %w", err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
+	sendCtx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
 
 	params := &openapi.CreateMessageParams{}
 	params.SetTo(m.To)
 	params.SetBody(m.Body)
-	if from := cmpOr(m.From, s.cfg.From); from != "" {
+	if from := cmp.Or(m.From, s.cfg.From); from != "" {
 		params.SetFrom(from)
 	}
 	if s.cfg.MessagingServiceSID != "" {
@@ -217,7 +220,7 @@ func (s *Sender) SendSMS(ctx context.Context, m *providers.SMS) (string, error) 
 		params.SetStatusCallback(s.cfg.StatusCallback)
 	}
 
-	rt := &sendTransport{ctx: ctx, base: s.base, next: s.transport}
+	rt := &sendTransport{ctx: sendCtx, base: s.base, next: s.transport}
 	hc := &http.Client{
 		Transport: rt,
 		Timeout:   s.cfg.Timeout,
@@ -233,13 +236,6 @@ func (s *Sender) SendSMS(ctx context.Context, m *providers.SMS) (string, error) 
 		return "", fmt.Errorf("twilio: create message: HTTP %d answer has no message SID", rt.status)
 	}
 	return *msg.Sid, nil
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // sendTransport carries the one request of a send. It points the request
@@ -273,9 +269,10 @@ func (t *sendTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
-// classify turns a failed CreateMessage into a providers error. The status
-// is the HTTP answer's when there was one; errors twilio-go makes itself
-// (such as refusing credentials) carry their own.
+// classify turns a failed CreateMessage into a providers error. ctx is
+// the caller's, without the Sender's timeout. The status is the HTTP
+// answer's when there was one; errors twilio-go makes itself (such as
+// refusing credentials) carry their own.
 func (s *Sender) classify(ctx context.Context, rt *sendTransport, err error) error {
 	status, code := rt.status, 0
 	var restErr *client.TwilioRestError
@@ -296,14 +293,17 @@ func (s *Sender) classify(ctx context.Context, rt *sendTransport, err error) err
 	if status == 0 {
 		// No answer from Twilio: a canceled ctx, a timeout or a network
 		// error. All are transient.
-		if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
-			err = fmt.Errorf("%w (%w)", ctxErr, err)
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			if !errors.Is(err, ctxErr) {
+				err = fmt.Errorf("%w (%w)", ctxErr, err)
+			}
+			return fmt.Errorf("twilio: create message: %w", err)
 		}
 		var netErr net.Error
 		if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &netErr) && netErr.Timeout() {
-			return fmt.Errorf("twilio: create message: timed out after %s: %w", s.cfg.Timeout, err)
+			return fmt.Errorf("twilio: create message%s: timed out after %s: %w", s.via(), s.cfg.Timeout, err)
 		}
-		return fmt.Errorf("twilio: create message: %w", err)
+		return fmt.Errorf("twilio: create message%s: %w", s.via(), err)
 	}
 
 	wrapped := fmt.Errorf("twilio: create message: %w", err)
@@ -323,6 +323,15 @@ func (s *Sender) classify(ctx context.Context, rt *sendTransport, err error) err
 	}
 	// A 2xx or 3xx answer twilio-go could not read: unknown, so transient.
 	return wrapped
+}
+
+// via names the BaseURL in errors about reaching it, since twilio-go's
+// errors name api.twilio.com whatever host was dialed.
+func (s *Sender) via() string {
+	if s.base == nil {
+		return ""
+	}
+	return " via " + s.base.String()
 }
 
 // retryDelay reads a Retry-After header, in seconds or as an HTTP date,

@@ -3,6 +3,7 @@ package twilio
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -359,13 +360,20 @@ func TestSendSMSConnectionRefused(t *testing.T) {
 }
 
 // hangingServer accepts requests and never answers until the client goes
-// away.
+// away or the test ends.
 func hangingServer(t *testing.T) *httptest.Server {
 	t.Helper()
+	release := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		<-r.Context().Done()
+		// The server notices a closed connection only once the body is read.
+		_, _ = io.Copy(io.Discard, r.Body)
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
 	}))
 	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(release) }) // runs before srv.Close
 	return srv
 }
 
@@ -380,8 +388,8 @@ func TestSendSMSTimeout(t *testing.T) {
 		t.Errorf("SendSMS took %s with a 100ms timeout", took)
 	}
 	assertClass(t, err, wantClass{})
-	if !strings.Contains(err.Error(), "timed out after 100ms") {
-		t.Errorf("error %q, want it to say it timed out", err)
+	if !strings.Contains(err.Error(), "timed out after 100ms") || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("error %q, want it to say it timed out and wrap context.DeadlineExceeded", err)
 	}
 }
 
