@@ -29,6 +29,8 @@ import (
 	"github.com/invoiced/invoiced/providers/outbox"
 	"github.com/invoiced/invoiced/providers/smtp"
 	"github.com/invoiced/invoiced/providers/smtp/smtptest"
+	"github.com/invoiced/invoiced/providers/twilio"
+	"github.com/invoiced/invoiced/providers/twilio/twiliotest"
 	"github.com/invoiced/invoiced/render/pdf"
 	"github.com/invoiced/invoiced/store"
 	"github.com/invoiced/invoiced/tasks"
@@ -47,6 +49,7 @@ type harness struct {
 	Client    *asynq.Client
 	Inspector *asynq.Inspector
 	SMTP      *smtptest.Server
+	Twilio    *twiliotest.Server
 	// Logs holds every log entry at debug level and above.
 	Logs *observer.ObservedLogs
 }
@@ -82,6 +85,7 @@ func setup(t testing.TB, opts ...func(*options)) *harness {
 	cache := pdf.NewCache(renderer, 64)
 	h := &harness{t: t, Outbox: t.TempDir(), Store: st, Client: client, Inspector: inspector, Logs: logs}
 	h.SMTP = smtptest.Start(t, smtptest.Options{Username: "mailer", Password: "s3cret"})
+	h.Twilio = twiliotest.Start(t)
 
 	defaultProvider := store.ProviderOutbox
 	if o.defaultNil {
@@ -112,6 +116,10 @@ func setup(t testing.TB, opts ...func(*options)) *harness {
 		SMTPFunc: func(s store.SMTPSettings) (worker.EmailSender, error) {
 			return smtp.New(smtp.Config{Host: s.Host, Port: s.Port, Username: s.Username, Password: s.Password,
 				TLS: smtp.TLSMode(s.TLS), TLSConfig: h.SMTP.ClientTLSConfig()})
+		},
+		TwilioFunc: func(s store.TwilioSettings) (worker.SMSSender, error) {
+			return twilio.New(twilio.Config{AccountSID: s.AccountSID, AuthToken: s.AuthToken, From: s.From,
+				MessagingServiceSID: s.MessagingServiceSID, BaseURL: h.Twilio.URL(), StatusCallback: h.URL + "/callbacks/twilio"})
 		},
 	})
 	if err != nil {

@@ -59,15 +59,25 @@ func formatOf(lang string) format {
 // Lang returns the supported language for a language tag: "de-AT" and
 // "de_at" give "de"; an empty or unsupported tag gives Default.
 func Lang(tag string) string {
+	if l, ok := Match(tag); ok {
+		return l
+	}
+	return Default
+}
+
+// Match returns the supported language for a language tag, matched by its
+// primary subtag in any case ("de-AT", "DE_at" → "de"), and false when the
+// tag names none of en, ro, de and fr.
+func Match(tag string) (string, bool) {
 	l := strings.ToLower(strings.TrimSpace(tag))
 	if i := strings.IndexAny(l, "-_"); i >= 0 {
 		l = l[:i]
 	}
 	switch l {
 	case "en", "ro", "de", "fr":
-		return l
+		return l, true
 	}
-	return Default
+	return "", false
 }
 
 // symbol returns the sign printed for a currency, and false for a

@@ -119,13 +119,14 @@ func (c *Cache) add(key string, pdf []byte) {
 	}
 }
 
-// Key returns the hex SHA-256 of doc's content in JSON, which is canonical
-// here: struct fields encode in a fixed order and a Document holds no maps.
-// The invoice's bookkeeping fields that the PDF does not print (ID,
-// AutoAdvance, the timestamps, FinalizedBy) are left out, so touching them
-// does not cost a render; a field that starts being printed must come off
-// this list. Key returns "" for a document that cannot be encoded, and
-// Cache renders such a document without caching it.
+// Key returns the hex SHA-256 of doc's content: its JSON, which is
+// canonical here (struct fields encode in a fixed order and a Document
+// holds no maps), followed by the logo's bytes. The invoice's bookkeeping
+// fields that the PDF does not print (ID, AutoAdvance, the timestamps,
+// FinalizedBy) are left out, so touching them does not cost a render; a
+// field that starts being printed must come off this list. Key returns ""
+// for a document that cannot be encoded, and Cache renders such a
+// document without caching it.
 func Key(doc Document) string {
 	if doc.Invoice != nil {
 		inv := *doc.Invoice
@@ -138,5 +139,7 @@ func Key(doc Document) string {
 	if err := json.NewEncoder(h).Encode(doc); err != nil {
 		return ""
 	}
+	// The JSON ends with a newline, so the logo cannot run into it.
+	h.Write(doc.Logo)
 	return hex.EncodeToString(h.Sum(nil))
 }

@@ -1,37 +1,37 @@
 package pdf
 
-import "strings"
+import "github.com/invoiced/invoiced/render/locale"
 
 // labels are the fixed words printed on an invoice, in one language.
 type labels struct {
 	title, number, issueDate, dueDate, reference string
 	billTo, vatID, regNo                         string
 
-	description, quantity, unitPrice, vat, amount, discount string
+	description, quantity, unit, unitPrice, discount, vat, amount string
 
 	vatRate, taxBase, vatAmount                                       string
 	grossTotal, discounts, subtotal, vatTotal, total, paid, amountDue string
 
 	notes, terms                                       string
 	paymentDetails, iban, bic, bank, holder, payOnline string
+	scanToPay                                          string
 
-	// page is a format with the page number and the page count.
-	page  string
-	draft string
+	// dueOn is a format with the due date; page one with the page number
+	// and the page count.
+	dueOn, page string
+	// The words stamped across drafts, paid and void invoices.
+	draft, paidStamp, void string
 }
 
-// language returns the label language for doc: doc.Language when there
-// are labels for it, else the invoice's language, else "en".
+// language returns the language of doc: doc.Language when there are
+// labels for it, else the invoice's language, else "en".
 func language(doc Document) string {
-	for _, lang := range []string{doc.Language, doc.Invoice.Language} {
-		l := strings.ReplaceAll(strings.ToLower(strings.TrimSpace(lang)), "_", "-")
-		l, _, _ = strings.Cut(l, "-")
-		switch l {
-		case "en", "ro", "de", "fr":
+	for _, tag := range []string{doc.Language, doc.Invoice.Language} {
+		if l, ok := locale.Match(tag); ok {
 			return l
 		}
 	}
-	return "en"
+	return locale.Default
 }
 
 // labelsFor returns the labels for lang, one of those language returns.
@@ -39,67 +39,75 @@ func labelsFor(lang string) labels {
 	switch lang {
 	case "ro":
 		return labels{
-			title: "FACTURĂ", number: "Număr factură", issueDate: "Dată emitere",
-			dueDate: "Scadență", reference: "Referință",
+			title: "FACTURĂ", number: "Număr factură", issueDate: "Data emiterii",
+			dueDate: "Scadența", reference: "Referință / comandă",
 			billTo: "Client", vatID: "Cod TVA", regNo: "Nr. Reg. Com.",
-			description: "Descriere", quantity: "Cantitate", unitPrice: "Preț unitar",
-			vat: "TVA", amount: "Valoare", discount: "Reducere",
+			description: "Descriere", quantity: "Cant.", unit: "U.M.", unitPrice: "Preț unitar",
+			discount: "Reducere", vat: "TVA", amount: "Valoare",
 			vatRate: "Cotă TVA", taxBase: "Bază impozabilă", vatAmount: "Valoare TVA",
 			grossTotal: "Total înainte de reduceri", discounts: "Reduceri",
-			subtotal: "Subtotal", vatTotal: "Total TVA", total: "Total",
+			subtotal: "Total fără TVA", vatTotal: "Total TVA", total: "Total",
 			paid: "Sumă achitată", amountDue: "Total de plată",
-			notes: "Note", terms: "Condiții",
+			notes: "Note", terms: "Condiții de plată",
 			paymentDetails: "Date pentru plată", iban: "IBAN", bic: "BIC",
 			bank: "Banca", holder: "Titular cont", payOnline: "Plătiți online",
-			page: "Pagina %d din %d", draft: "CIORNĂ",
+			scanToPay: "Scanați codul sau deschideți linkul:",
+			dueOn: "Scadentă la %s", page: "Pagina %d din %d",
+			draft: "CIORNĂ", paidStamp: "ACHITATĂ", void: "ANULATĂ",
 		}
 	case "de":
 		return labels{
 			title: "RECHNUNG", number: "Rechnungsnummer", issueDate: "Rechnungsdatum",
-			dueDate: "Fällig am", reference: "Referenz",
+			dueDate: "Fällig am", reference: "Referenz / Bestellung",
 			billTo: "Rechnung an", vatID: "USt-IdNr.", regNo: "Registernr.",
-			description: "Beschreibung", quantity: "Menge", unitPrice: "Einzelpreis",
-			vat: "USt.", amount: "Betrag", discount: "Rabatt",
+			description: "Beschreibung", quantity: "Menge", unit: "Einheit", unitPrice: "Einzelpreis",
+			discount: "Rabatt", vat: "USt.", amount: "Betrag",
 			vatRate: "USt.-Satz", taxBase: "Nettobetrag", vatAmount: "USt.-Betrag",
 			grossTotal: "Summe vor Rabatt", discounts: "Rabatte",
-			subtotal: "Zwischensumme", vatTotal: "USt. gesamt", total: "Gesamtbetrag",
+			subtotal: "Zwischensumme netto", vatTotal: "USt. gesamt", total: "Gesamtbetrag",
 			paid: "Bereits bezahlt", amountDue: "Zu zahlen",
-			notes: "Anmerkungen", terms: "Bedingungen",
+			notes: "Anmerkungen", terms: "Zahlungsbedingungen",
 			paymentDetails: "Bankverbindung", iban: "IBAN", bic: "BIC",
 			bank: "Bank", holder: "Kontoinhaber", payOnline: "Online bezahlen",
-			page: "Seite %d von %d", draft: "ENTWURF",
+			scanToPay: "Code scannen oder Link öffnen:",
+			dueOn: "Fällig am %s", page: "Seite %d von %d",
+			draft: "ENTWURF", paidStamp: "BEZAHLT", void: "STORNIERT",
 		}
 	case "fr":
 		return labels{
 			title: "FACTURE", number: "Numéro de facture", issueDate: "Date d'émission",
-			dueDate: "Date d'échéance", reference: "Référence",
+			dueDate: "Date d'échéance", reference: "Référence / commande",
 			billTo: "Facturé à", vatID: "N° TVA", regNo: "N° d'immatriculation",
-			description: "Description", quantity: "Quantité", unitPrice: "Prix unitaire",
-			vat: "TVA", amount: "Montant", discount: "Remise",
+			description: "Description", quantity: "Qté", unit: "Unité", unitPrice: "Prix unitaire",
+			discount: "Remise", vat: "TVA", amount: "Montant",
 			vatRate: "Taux de TVA", taxBase: "Base HT", vatAmount: "Montant TVA",
 			grossTotal: "Total avant remises", discounts: "Remises",
 			subtotal: "Total HT", vatTotal: "Total TVA", total: "Total TTC",
 			paid: "Déjà payé", amountDue: "Net à payer",
-			notes: "Notes", terms: "Conditions",
+			notes: "Notes", terms: "Conditions de paiement",
 			paymentDetails: "Coordonnées bancaires", iban: "IBAN", bic: "BIC",
 			bank: "Banque", holder: "Titulaire du compte", payOnline: "Payer en ligne",
-			page: "Page %d sur %d", draft: "BROUILLON",
+			scanToPay: "Scannez le code ou ouvrez le lien :",
+			dueOn: "À payer avant le %s", page: "Page %d sur %d",
+			draft: "BROUILLON", paidStamp: "PAYÉE", void: "ANNULÉE",
 		}
 	default:
 		return labels{
 			title: "INVOICE", number: "Invoice number", issueDate: "Issue date",
-			dueDate: "Due date", reference: "Reference",
+			dueDate: "Due date", reference: "Reference / PO",
 			billTo: "Bill to", vatID: "VAT ID", regNo: "Reg. no.",
-			description: "Description", quantity: "Quantity", unitPrice: "Unit price",
-			vat: "VAT", amount: "Amount", discount: "Discount",
+			description: "Description", quantity: "Qty", unit: "Unit", unitPrice: "Unit price",
+			discount: "Discount", vat: "VAT", amount: "Amount",
 			vatRate: "VAT rate", taxBase: "Taxable amount", vatAmount: "VAT",
 			grossTotal: "Total before discounts", discounts: "Discounts",
 			subtotal: "Subtotal", vatTotal: "VAT total", total: "Total",
 			paid: "Amount paid", amountDue: "Amount due",
-			notes: "Notes", terms: "Terms",
+			notes: "Notes", terms: "Payment terms",
 			paymentDetails: "Payment details", iban: "IBAN", bic: "BIC",
 			bank: "Bank", holder: "Account holder", payOnline: "Pay online",
-			page: "Page %d of %d", draft: "DRAFT",
+			scanToPay: "Scan the code or open the link:",
+			dueOn: "Due %s", page: "Page %d of %d",
+			draft: "DRAFT", paidStamp: "PAID", void: "VOID",
 		}
 	}
 }

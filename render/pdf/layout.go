@@ -1,24 +1,39 @@
 package pdf
 
 import (
+	"bytes"
 	"fmt"
 	"net/url"
 	"strings"
 
+	"github.com/signintech/gopdf"
+	"go.uber.org/zap"
+
 	"github.com/invoiced/invoiced/invoice"
 	"github.com/invoiced/invoiced/money"
+	"github.com/invoiced/invoiced/render/locale"
+	"github.com/invoiced/invoiced/render/qr"
 )
 
-// The two header columns, where the totals and the payment link start
-// (a little left of the right column, for the longer labels), and the
-// space between sections.
+// The header's columns, where the totals and the payment link start (a
+// little left of the right column, for the longer labels), and the space
+// between sections.
 const (
-	leftColW   = 285.0
+	leftColW   = 270.0
 	rightColW  = 215.0
-	rightColX  = right - rightColW
-	totalsX    = rightColX - 20
+	totalsW    = 235.0
 	sectionGap = 18.0
 )
+
+// The logo's box, top left on the first page.
+const (
+	logoMaxW = 180.0
+	logoMaxH = 60.0
+)
+
+// qrSide is the printed size of the payment QR code, quiet zone included:
+// about 2.8 cm, which phones read from arm's length.
+const qrSide = 84.0
 
 // Table cell padding.
 const (
@@ -38,15 +53,57 @@ func (w *writer) document() {
 	w.payment()
 }
 
-// header draws the seller on the left and the title with the invoice's
-// number and dates on the right.
+// rightColX is where the header's right column starts.
+func (w *writer) rightColX() float64 { return w.right - rightColW }
+
+// totalsX is where the totals and the payment link start.
+func (w *writer) totalsX() float64 { return w.right - totalsW }
+
+// money prints an amount with its currency, for the reader's language.
+func (w *writer) money(amount string) string { return locale.Money(amount, w.cur.Code, w.lang) }
+
+// amount prints an amount without its currency, for table columns.
+func (w *writer) amount(amount string) string { return locale.Amount(amount, w.cur.Code, w.lang) }
+
+// date prints an ISO date for the reader's language.
+func (w *writer) date(iso string) string { return locale.Date(iso, w.lang) }
+
+// header draws the logo and the seller on the left and the title with the
+// invoice's number, dates and reference on the right.
 func (w *writer) header() {
-	h := max(w.sellerBlock(left, w.y, leftColW), w.titleBlock(w.y))
-	w.y += h + 22
+	h := w.logo(w.left, w.y)
+	if h > 0 {
+		h += 12
+	}
+	h += w.sellerBlock(w.left, w.y+h, leftColW)
+	w.y += max(h, w.titleBlock(w.y)) + 22
 }
 
-// sellerBlock draws the seller's name, address and identifiers and
-// returns their height.
+// logo draws the document's logo scaled into its box and returns its
+// height. A logo that cannot be read is left out with a warning.
+func (w *writer) logo(x, y float64) float64 {
+	if len(w.doc.Logo) == 0 || w.err != nil {
+		return 0
+	}
+	l, err := w.r.logos.get(w.doc.Logo)
+	if err != nil {
+		w.r.logger.Warn("pdf: logo left out", zap.String("invoice_id", w.inv.ID), zap.Error(err))
+		return 0
+	}
+	scale := min(logoMaxW/float64(l.w), logoMaxH/float64(l.h))
+	width, height := float64(l.w)*scale, float64(l.h)*scale
+	holder := imageHolder{id: l.id, Reader: bytes.NewReader(l.data)}
+	if err := w.pdf.ImageByHolderWithOptions(holder, gopdf.ImageOptions{
+		X: x, Y: y, Rect: &gopdf.Rect{W: width, H: height},
+	}); err != nil {
+		w.r.logger.Warn("pdf: logo left out", zap.String("invoice_id", w.inv.ID), zap.Error(err))
+		return 0
+	}
+	return height
+}
+
+// sellerBlock draws the seller's name, address, identifiers and contact
+// and returns their height.
 func (w *writer) sellerBlock(x, y, width float64) float64 {
 	s := w.doc.Seller
 	h := w.para(s.Name, styleSeller, x, y, width, alignLeft)
@@ -63,31 +120,31 @@ func (w *writer) sellerBlock(x, y, width float64) float64 {
 	return h
 }
 
-// titleBlock draws the title, a badge on drafts, and the number, dates and
-// reference in the right column, and returns their height.
+// titleBlock draws the title with the status badge, and the number,
+// dates and reference in the right column, and returns their height.
 func (w *writer) titleBlock(y float64) float64 {
+	x := w.rightColX()
 	title := w.oneLine(w.lb.title, styleTitle, rightColW)
-	w.text(title, styleTitle, rightColX, y, rightColW, alignRight)
-	if w.inv.Status == invoice.StatusDraft {
-		w.use(styleTitle)
-		w.badge(w.lb.draft, right-w.measure(title)-8, y+styleTitle.baseline()-0.36*styleTitle.spec().size)
+	w.text(title, styleTitle, x, y, rightColW, alignRight)
+	if word, _, strong := w.status(); word != "" {
+		sp := w.spec(styleTitle)
+		w.badge(word, strong, w.right-w.measure(title, sp)-8, y+sp.baseline()-0.36*sp.size)
 	}
-	h := styleTitle.lineHeight() + 8
+	h := w.lineHeight(styleTitle) + 8
 	rows := [][2]string{
 		{w.lb.number, w.inv.Number},
-		{w.lb.issueDate, w.inv.IssueDate},
-		{w.lb.dueDate, w.inv.DueDate},
+		{w.lb.issueDate, w.date(w.inv.IssueDate)},
+		{w.lb.dueDate, w.date(w.inv.DueDate)},
 		{w.lb.reference, w.inv.Reference},
 	}
 	labelW := 0.0
-	w.use(styleMuted)
 	for _, r := range rows {
-		labelW = max(labelW, w.measure(r[0]))
+		labelW = max(labelW, w.measure(w.clean(r[0]), w.spec(styleMuted)))
 	}
 	labelW = min(labelW, rightColW/2)
 	cols := []column{
-		{x: rightColX - cellPadX, width: labelW + 2*cellPadX, a: alignLeft},
-		{x: rightColX + labelW + cellPadX, width: rightColW - labelW, a: alignRight},
+		{x: x - cellPadX, width: labelW + 2*cellPadX, a: alignLeft},
+		{x: x + labelW + cellPadX, width: rightColW - labelW, a: alignRight},
 	}
 	for _, r := range rows {
 		if strings.TrimSpace(r[1]) == "" {
@@ -100,20 +157,27 @@ func (w *writer) titleBlock(y float64) float64 {
 	return h
 }
 
-// badge draws word in a small pale box whose right edge is at x and whose
-// vertical middle is at mid.
-func (w *writer) badge(word string, x, mid float64) {
-	st := styleBadge
-	word = w.oneLine(word, st, rightColW)
-	width := w.measure(word) + 10
-	height := st.lineHeight() + 2
-	w.fill(x-width, mid-height/2, width, height, 0xFEF0C7)
-	w.text(word, st, x-width, mid-st.lineHeight()/2, width, alignCenter)
+// badge draws word in a small box tinted with c, its right edge at x and
+// its vertical middle at mid.
+func (w *writer) badge(word string, c rgb, x, mid float64) {
+	sp := spec{bold: true, size: 8, color: c}
+	word = w.clean(word)
+	width := w.measure(word, sp) + 10
+	height := sp.lineHeight() + 2
+	w.fill(x-width, mid-height/2, width, height, tint(c))
+	w.textSpec(word, sp, x-width, mid-sp.lineHeight()/2, width, alignCenter)
+}
+
+// tint mixes c with seven parts of white, for a badge's background.
+func tint(c rgb) rgb {
+	r, g, b := c.split()
+	mix := func(v uint8) rgb { return rgb((int(v) + 7*255) / 8) }
+	return mix(r)<<16 | mix(g)<<8 | mix(b)
 }
 
 // parties draws the customer on the left and the amount due on the right.
 func (w *writer) parties() {
-	h := max(w.customerBlock(left, w.y, leftColW), w.dueBox(rightColX, w.y, rightColW))
+	h := max(w.customerBlock(w.left, w.y, leftColW), w.dueBox(w.rightColX(), w.y, rightColW))
 	w.y += h + 22
 }
 
@@ -131,253 +195,26 @@ func (w *writer) customerBlock(x, y, width float64) float64 {
 	return h
 }
 
-// dueBox draws the amount due and the due date on a pale panel and
-// returns its height.
+// dueBox draws the amount due and the due date on a pale panel with an
+// accent edge, and returns its height.
 func (w *writer) dueBox(x, y, width float64) float64 {
 	const pad = 10.0
 	inner := width - 2*pad
 	label := w.wrap(w.lb.amountDue, styleMuted, inner)
-	amount := w.wrap(w.amount(w.inv.AmountDue), styleBigAmount, inner)
+	amount := w.wrap(w.money(w.inv.AmountDue), styleBigAmount, inner)
 	var due []string
 	if w.inv.DueDate != "" {
-		due = w.wrap(w.lb.dueDate+": "+w.inv.DueDate, styleSmall, inner)
+		due = w.wrap(fmt.Sprintf(w.lb.dueOn, w.date(w.inv.DueDate)), styleSmall, inner)
 	}
-	height := 2*pad + linesHeight(label, styleMuted) + 2 + linesHeight(amount, styleBigAmount) + linesHeight(due, styleSmall)
+	height := 2*pad + w.linesHeight(label, styleMuted) + 2 + w.linesHeight(amount, styleBigAmount) + w.linesHeight(due, styleSmall)
 	w.fill(x, y, width, height, panel)
+	w.fill(x, y, 2.5, height, w.accent)
 	h := pad
 	h += w.lines(label, styleMuted, x+pad, y+h, inner, alignRight) + 2
 	h += w.lines(amount, styleBigAmount, x+pad, y+h, inner, alignRight)
 	w.lines(due, styleSmall, x+pad, y+h, inner, alignRight)
 	return height
 }
-
-// column is one column of a table: where it starts, how wide it is and
-// how its text is aligned. The padding is inside the width.
-type column struct {
-	x, width float64
-	a        align
-}
-
-// span is one printed line of a cell.
-type span struct {
-	text string
-	st   style
-}
-
-// tableRow holds the lines of each of its cells.
-type tableRow [][]span
-
-// height is the height of the row's tallest cell plus padY above and below.
-func (r tableRow) height(padY float64) float64 {
-	h := 0.0
-	for _, c := range r {
-		h = max(h, spansHeight(c))
-	}
-	return h + 2*padY
-}
-
-// split returns the first n lines of every cell, and the rest.
-func (r tableRow) split(n int) (first, rest tableRow) {
-	for _, c := range r {
-		k := min(n, len(c))
-		first = append(first, c[:k])
-		rest = append(rest, c[k:])
-	}
-	return first, rest
-}
-
-// maxLines is the number of lines of the row's longest cell.
-func (r tableRow) maxLines() int {
-	n := 0
-	for _, c := range r {
-		n = max(n, len(c))
-	}
-	return n
-}
-
-// heightOf is the height of the row's first n lines, padding included.
-func (r tableRow) heightOf(n int) float64 {
-	first, _ := r.split(n)
-	return first.height(cellPadY)
-}
-
-// linesFitting is how many of the row's lines fit in height, padding
-// included.
-func (r tableRow) linesFitting(height float64) int {
-	n := 0
-	for n < r.maxLines() && r.heightOf(n+1) <= height {
-		n++
-	}
-	return n
-}
-
-// spansHeight is the height of a cell's lines.
-func spansHeight(spans []span) float64 {
-	h := 0.0
-	for _, s := range spans {
-		h += s.st.lineHeight()
-	}
-	return h
-}
-
-// linesHeight is the height of lines in style st.
-func linesHeight(lines []string, st style) float64 {
-	return float64(len(lines)) * st.lineHeight()
-}
-
-// cell wraps s to fit a column of the given width, padding included.
-func (w *writer) cell(s string, st style, width float64) []span {
-	lines := w.wrap(s, st, width-2*cellPadX)
-	spans := make([]span, len(lines))
-	for i, l := range lines {
-		spans[i] = span{l, st}
-	}
-	return spans
-}
-
-// drawCells draws the row's text with its top at y.
-func (w *writer) drawCells(r tableRow, cols []column, y, padY float64) {
-	for i, c := range r {
-		col := cols[i]
-		top := y + padY
-		for _, s := range c {
-			w.text(s.text, s.st, col.x+cellPadX, top, col.width-2*cellPadX, col.a)
-			top += s.st.lineHeight()
-		}
-	}
-}
-
-// tableColumns are the columns of the line table: description, quantity,
-// unit price, VAT rate and amount.
-func tableColumns() []column {
-	const desc, qty, price, vat = 230.0, 66.0, 80.0, 46.0
-	x := left
-	cols := make([]column, 0, 5)
-	for _, c := range []column{
-		{width: desc, a: alignLeft},
-		{width: qty, a: alignRight},
-		{width: price, a: alignRight},
-		{width: vat, a: alignRight},
-		{width: contentW - desc - qty - price - vat, a: alignRight},
-	} {
-		c.x = x
-		x += c.width
-		cols = append(cols, c)
-	}
-	return cols
-}
-
-// lineTable draws the invoice lines. Rows continue on new pages under a
-// repeated header; a row taller than a whole page is split between pages.
-func (w *writer) lineTable() {
-	cols := tableColumns()
-	inCurrency := " (" + w.inv.Currency + ")"
-	head := w.headRow(cols, w.lb.description, w.lb.quantity, w.lb.unitPrice+inCurrency, w.lb.vat, w.lb.amount+inCurrency)
-	var first tableRow
-	if len(w.inv.Lines) > 0 {
-		first = w.lineRow(w.inv.Lines[0], cols)
-	}
-	// Keep the header with the first row, or with the first line of a row
-	// that is split between pages anyway.
-	need := first.height(cellPadY)
-	if need > pageRoom(head) {
-		need = first.heightOf(1)
-	}
-	w.ensure(head.height(cellPadY) + need)
-	w.drawHead(head, cols)
-	for i, l := range w.inv.Lines {
-		row := first
-		if i > 0 {
-			row = w.lineRow(l, cols)
-		}
-		w.placeRow(row, head, cols)
-		if w.err != nil {
-			return
-		}
-	}
-	w.y += 14
-}
-
-// headRow builds a table header row from the column titles.
-func (w *writer) headRow(cols []column, titles ...string) tableRow {
-	row := make(tableRow, len(titles))
-	for i, t := range titles {
-		row[i] = w.cell(t, styleTableHead, cols[i].width)
-	}
-	return row
-}
-
-// drawHead draws a table header row on a pale band.
-func (w *writer) drawHead(head tableRow, cols []column) {
-	h := head.height(cellPadY)
-	last := cols[len(cols)-1]
-	w.fill(cols[0].x, w.y, last.x+last.width-cols[0].x, h, panel)
-	w.drawCells(head, cols, w.y, cellPadY)
-	w.y += h
-}
-
-// lineRow builds the row for one invoice line. A discounted line shows
-// its discount under the description, since the amount is net of it.
-func (w *writer) lineRow(l invoice.Line, cols []column) tableRow {
-	desc := w.cell(l.Description, styleBody, cols[0].width)
-	if !isZero(l.Discount) {
-		text := fmt.Sprintf("%s %s%%: -%s", w.lb.discount, l.DiscountRate, l.Discount)
-		desc = append(desc, w.cell(text, styleMuted, cols[0].width)...)
-	}
-	return tableRow{
-		desc,
-		w.cell(joinNonEmpty(" ", l.Quantity, l.Unit), styleBody, cols[1].width),
-		w.cell(w.price(l.UnitPrice), styleBody, cols[2].width),
-		w.cell(l.TaxRate+"%", styleBody, cols[3].width),
-		w.cell(l.Amount, styleBody, cols[4].width),
-	}
-}
-
-// placeRow draws row at w.y. A row that does not fit moves to the next
-// page, under a repeated header; a row taller than a page fills this one
-// and continues on the next.
-func (w *writer) placeRow(row, head tableRow, cols []column) {
-	fresh := false // whether w.y is just below the header of a new page
-	for w.err == nil {
-		h := row.height(cellPadY)
-		if w.room(h) {
-			w.drawBodyRow(row, cols)
-			return
-		}
-		if fresh || h > pageRoom(head) {
-			n := row.linesFitting(bottom - w.y)
-			if fresh {
-				n = max(n, 1) // always progress, whatever the styles
-			}
-			if n > 0 {
-				var part tableRow
-				part, row = row.split(n)
-				w.drawBodyRow(part, cols)
-			}
-		}
-		w.newPage()
-		w.drawHead(head, cols)
-		fresh = true
-	}
-}
-
-// pageRoom is the height a continuation page has for rows below head.
-func pageRoom(head tableRow) float64 {
-	return bottom - continuationTop() - head.height(cellPadY)
-}
-
-// drawBodyRow draws a table row with a hairline under it.
-func (w *writer) drawBodyRow(row tableRow, cols []column) {
-	h := row.height(cellPadY)
-	w.drawCells(row, cols, w.y, cellPadY)
-	w.y += h
-	last := cols[len(cols)-1]
-	w.hline(cols[0].x, last.x+last.width, w.y, 0.5, hairline)
-}
-
-// continuationTop is where content starts on pages after the first,
-// below the running header that newPage draws.
-func continuationTop() float64 { return top + styleSmall.lineHeight() + 14 }
 
 // totalLine is one line of the totals block.
 type totalLine struct {
@@ -392,30 +229,31 @@ type totalLine struct {
 // not fit.
 func (w *writer) summary() {
 	vatCols := []column{
-		{x: left, width: 70, a: alignLeft},
-		{x: left + 70, width: 95, a: alignRight},
-		{x: left + 165, width: 95, a: alignRight},
+		{x: w.left, width: 70, a: alignLeft},
+		{x: w.left + 70, width: 95, a: alignRight},
+		{x: w.left + 165, width: 95, a: alignRight},
 	}
 	vatHead := w.headRow(vatCols, w.lb.vatRate, w.lb.taxBase, w.lb.vatAmount)
 	var vatRows []tableRow
 	for _, t := range w.inv.Taxes {
 		vatRows = append(vatRows, tableRow{
-			w.cell(t.Rate+"%", styleBody, vatCols[0].width),
-			w.cell(w.amount(t.Base), styleBody, vatCols[1].width),
-			w.cell(w.amount(t.Amount), styleBody, vatCols[2].width),
+			w.cell(locale.Percent(t.Rate, w.lang), styleBody, vatCols[0].width),
+			w.cell(w.money(t.Base), styleBody, vatCols[1].width),
+			w.cell(w.money(t.Amount), styleBody, vatCols[2].width),
 		})
 	}
+	x := w.totalsX()
 	totalCols := []column{
-		{x: totalsX, width: 125, a: alignLeft},
-		{x: totalsX + 125, width: right - totalsX - 125, a: alignRight},
+		{x: x, width: 130, a: alignLeft},
+		{x: x + 130, width: w.right - x - 130, a: alignRight},
 	}
-	var totalRows []tableRow
 	lines := w.totalLines()
-	for _, t := range lines {
-		totalRows = append(totalRows, tableRow{
+	totalRows := make([]tableRow, len(lines))
+	for i, t := range lines {
+		totalRows[i] = tableRow{
 			w.cell(t.label, t.st, totalCols[0].width),
 			w.cell(t.value, t.st, totalCols[1].width),
-		})
+		}
 	}
 
 	vatH := 0.0
@@ -451,19 +289,19 @@ func (w *writer) totalLines() []totalLine {
 	var out []totalLine
 	if !isZero(inv.DiscountTotal) {
 		out = append(out,
-			totalLine{label: w.lb.grossTotal, value: w.amount(w.grossTotal()), st: styleBody},
-			totalLine{label: w.lb.discounts, value: "-" + w.amount(inv.DiscountTotal), st: styleBody},
+			totalLine{label: w.lb.grossTotal, value: w.money(w.grossTotal()), st: styleBody},
+			totalLine{label: w.lb.discounts, value: w.money(negate(inv.DiscountTotal)), st: styleBody},
 		)
 	}
 	out = append(out,
-		totalLine{label: w.lb.subtotal, value: w.amount(inv.Subtotal), st: styleBody},
-		totalLine{label: w.lb.vatTotal, value: w.amount(inv.TaxTotal), st: styleBody},
-		totalLine{label: w.lb.total, value: w.amount(inv.Total), st: styleTotal, ruleAbove: true},
+		totalLine{label: w.lb.subtotal, value: w.money(inv.Subtotal), st: styleBody},
+		totalLine{label: w.lb.vatTotal, value: w.money(inv.TaxTotal), st: styleBody},
+		totalLine{label: w.lb.total, value: w.money(inv.Total), st: styleTotal, ruleAbove: true},
 	)
 	if !isZero(inv.AmountPaid) {
-		out = append(out, totalLine{label: w.lb.paid, value: "-" + w.amount(inv.AmountPaid), st: styleBody})
+		out = append(out, totalLine{label: w.lb.paid, value: w.money(negate(inv.AmountPaid)), st: styleBody})
 	}
-	return append(out, totalLine{label: w.lb.amountDue, value: w.amount(inv.AmountDue), st: styleDue, band: true})
+	return append(out, totalLine{label: w.lb.amountDue, value: w.money(inv.AmountDue), st: styleDue, band: true})
 }
 
 // drawTotals draws the totals block from w.y down.
@@ -500,17 +338,17 @@ func (w *writer) grossTotal() string {
 // textSection draws a titled block of free text, such as the notes. Long
 // text continues on the next page.
 func (w *writer) textSection(title, body string) {
-	lines := w.wrap(body, styleBody, contentW)
+	lines := w.wrap(body, styleBody, w.contentW)
 	if len(lines) == 0 {
 		return
 	}
-	headH := styleStrong.lineHeight() + 2
-	w.ensure(headH + styleBody.lineHeight())
-	w.y += w.para(title, styleStrong, left, w.y, contentW, alignLeft) + 2
+	lh := w.lineHeight(styleBody)
+	w.ensure(w.lineHeight(styleStrong) + 2 + lh)
+	w.y += w.para(title, styleStrong, w.left, w.y, w.contentW, alignLeft) + 2
 	for _, l := range lines {
-		w.ensure(styleBody.lineHeight())
-		w.text(l, styleBody, left, w.y, contentW, alignLeft)
-		w.y += styleBody.lineHeight()
+		w.ensure(lh)
+		w.text(l, styleBody, w.left, w.y, w.contentW, alignLeft)
+		w.y += lh
 	}
 	w.y += sectionGap
 }
@@ -523,8 +361,8 @@ type block struct {
 }
 
 // payment draws how to pay: the bank details on the left and the payment
-// link on the right, or whichever of them the invoice has on the left.
-// The block is kept on one page.
+// link with its QR code on the right, or whichever of them the invoice
+// has on the left. The block is kept on one page.
 func (w *writer) payment() {
 	var blocks []block
 	if b, ok := w.bankBlock(leftColW); ok {
@@ -532,7 +370,7 @@ func (w *writer) payment() {
 	}
 	linkW := leftColW
 	if len(blocks) > 0 {
-		linkW = right - totalsX
+		linkW = totalsW
 	}
 	if b, ok := w.linkBlock(linkW); ok {
 		blocks = append(blocks, b)
@@ -546,9 +384,9 @@ func (w *writer) payment() {
 	}
 	w.ensure(h)
 	for i, b := range blocks {
-		x := left
+		x := w.left
 		if i > 0 {
-			x = totalsX
+			x = w.totalsX()
 		}
 		b.draw(x, w.y)
 	}
@@ -577,12 +415,14 @@ func (w *writer) bankBlock(width float64) (block, bool) {
 		}
 	}
 	title := w.wrap(w.lb.paymentDetails, styleStrong, width)
-	h := linesHeight(title, styleStrong) + 2
+	h := w.linesHeight(title, styleStrong) + 4
 	for _, r := range rows {
 		h += r.height(1)
 	}
 	return block{height: h, draw: func(x, y float64) {
-		y += w.lines(title, styleStrong, x, y, width, alignLeft) + 2
+		y += w.lines(title, styleStrong, x, y, width, alignLeft)
+		w.hline(x, x+width, y+1, 0.5, rule)
+		y += 4
 		cols := []column{
 			{x: x - cellPadX, width: labelW + 2*cellPadX, a: alignLeft},
 			{x: x + labelW, width: width - labelW + cellPadX, a: alignLeft},
@@ -594,49 +434,63 @@ func (w *writer) bankBlock(width float64) (block, bool) {
 	}}, true
 }
 
-// linkBlock lays out the invoice's payment link; an http(s) link is
-// clickable.
+// linkBlock lays out the invoice's payment link: a QR code of it, and
+// beside it the link itself. Both are clickable when the link is a web
+// address. A link too long for a QR code is printed without one.
 func (w *writer) linkBlock(width float64) (block, bool) {
 	link := strings.TrimSpace(w.inv.PaymentLink)
 	if link == "" {
 		return block{}, false
 	}
+	code, err := qr.Encode(link)
+	if err != nil {
+		w.r.logger.Warn("pdf: payment link printed without a QR code", zap.String("invoice_id", w.inv.ID), zap.Error(err))
+	}
+	textX := 0.0
+	if code != nil {
+		textX = qrSide + 8
+	}
 	title := w.wrap(w.lb.payOnline, styleStrong, width)
-	lines := w.wrap(link, styleLink, width)
-	h := linesHeight(title, styleStrong) + 2 + linesHeight(lines, styleLink)
+	hint := w.wrap(w.lb.scanToPay, styleSmall, width-textX)
+	lines := w.wrap(link, styleLink, width-textX)
+	textH := w.linesHeight(hint, styleSmall) + 2 + w.linesHeight(lines, styleLink)
+	bodyH := textH
+	if code != nil {
+		bodyH = max(textH, qrSide)
+	}
+	h := w.linesHeight(title, styleStrong) + 4 + bodyH
 	return block{height: h, draw: func(x, y float64) {
-		y += w.lines(title, styleStrong, x, y, width, alignLeft) + 2
-		clickable := isWebURL(link)
+		y += w.lines(title, styleStrong, x, y, width, alignLeft)
+		w.hline(x, x+width, y+1, 0.5, rule)
+		y += 4
+		if code != nil {
+			w.qrCode(code, x, y, qrSide)
+			w.link(link, x, y, qrSide, qrSide)
+		}
+		ty := y + w.lines(hint, styleSmall, x+textX, y+4, width-textX, alignLeft) + 6
+		lh := w.lineHeight(styleLink)
 		for _, l := range lines {
-			w.text(l, styleLink, x, y, width, alignLeft)
-			if clickable && w.err == nil {
-				w.pdf.AddExternalLink(link, x, y, w.measure(l), styleLink.lineHeight())
-			}
-			y += styleLink.lineHeight()
+			w.text(l, styleLink, x+textX, ty, width-textX, alignLeft)
+			w.link(link, x+textX, ty, w.measure(l, w.spec(styleLink)), lh)
+			ty += lh
 		}
 	}}, true
 }
 
-// para wraps s to width, draws it and returns its height.
-func (w *writer) para(s string, st style, x, y, width float64, a align) float64 {
-	return w.lines(w.wrap(s, st, width), st, x, y, width, a)
-}
-
-// amount prints a decimal amount with its currency code. Locale-specific
-// number formats are not applied yet.
-func (w *writer) amount(s string) string {
-	return s + " " + w.inv.Currency
-}
-
-// price pads a unit price to the currency's minor unit, "1200" to
-// "1200.00", so the column lines up; longer fractions such as "0.3333"
-// stay as they are.
-func (w *writer) price(s string) string {
-	whole, frac, _ := strings.Cut(s, ".")
-	if s == "" || len(frac) >= w.cur.Digits {
-		return s
+// qrCode draws code as black rectangles in a side × side square whose top
+// left corner is at x, y, with the quiet zone inside the square.
+func (w *writer) qrCode(code *qr.Code, x, y, side float64) {
+	if w.err != nil {
+		return
 	}
-	return whole + "." + frac + strings.Repeat("0", w.cur.Digits-len(frac))
+	module := side / float64(code.Size()+2*qr.QuietZone)
+	x += qr.QuietZone * module
+	y += qr.QuietZone * module
+	w.pdf.SetFillColor(black.split())
+	for _, r := range code.Rects() {
+		w.pdf.RectFromUpperLeftWithStyle(x+float64(r.X)*module, y+float64(r.Y)*module,
+			float64(r.W)*module, float64(r.H)*module, "F")
+	}
 }
 
 // addressLines prints an address as its street lines and one line
@@ -675,6 +529,14 @@ func joinNonEmpty(sep string, values ...string) string {
 // isZero reports whether a decimal string is empty or zero ("0.00").
 func isZero(s string) bool {
 	return strings.Trim(s, "0.-") == ""
+}
+
+// negate returns the negative of a positive decimal string.
+func negate(s string) string {
+	if isZero(s) || strings.HasPrefix(s, "-") {
+		return strings.TrimPrefix(s, "-")
+	}
+	return "-" + s
 }
 
 // groupIBAN prints an IBAN in groups of four characters, its usual paper

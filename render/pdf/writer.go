@@ -1,53 +1,48 @@
 package pdf
 
 import (
+	"compress/zlib"
 	"fmt"
-	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/signintech/gopdf"
+	"go.uber.org/zap"
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/invoiced/invoiced/invoice"
 	"github.com/invoiced/invoiced/money"
 )
 
-// Page geometry, in points: A4 with 15 mm margins. Content stays between
-// top and bottom; the footer sits in the bottom margin.
-const (
-	pageW    = 595.28
-	pageH    = 841.89
-	margin   = 42.52
-	left     = margin
-	right    = pageW - margin
-	contentW = right - left
-	top      = margin
-	bottom   = pageH - margin - 8
-	footerY  = pageH - margin + 6 // top of the footer text
-)
+// contentCompression is the zlib level of the page content streams. Level
+// 1 compresses an invoice page about as well as the default level (the
+// text is glyph numbers in hex) in a fraction of the time.
+const contentCompression = zlib.BestSpeed
+
+// margin is the page margin on every side, 15 mm.
+const margin = 42.52
 
 // rgb is a colour as 0xRRGGBB.
 type rgb uint32
 
 // The palette: near-black text, grey for secondary text, hairline rules,
-// a pale fill for table headers and boxes, and one accent.
+// a pale fill for table headers and boxes, the default accent, and the
+// colours of the status stamps and badges.
 const (
-	ink      rgb = 0x1F2933
-	muted    rgb = 0x616E7C
-	rule     rgb = 0xD9DEE4
-	hairline rgb = 0xE8EBEF
-	panel    rgb = 0xF3F5F7
-	accent   rgb = 0x1D4E89
-	faint    rgb = 0xEEF0F3
-	warning  rgb = 0xB54708
+	ink           rgb = 0x1F2933
+	muted         rgb = 0x616E7C
+	rule          rgb = 0xD9DEE4
+	hairline      rgb = 0xE8EBEF
+	panel         rgb = 0xF3F5F7
+	defaultAccent rgb = 0x1D4E89
+	black         rgb = 0x000000
 )
 
 // split returns the red, green and blue parts of c.
 func (c rgb) split() (r, g, b uint8) { return uint8(c >> 16), uint8(c >> 8), uint8(c) }
 
-// style is a named text style: font, size and colour.
+// style is a named text style.
 type style int
 
 const (
@@ -63,20 +58,19 @@ const (
 	styleTotal
 	styleDue
 	styleBigAmount
-	styleBadge
 	styleLink
-	styleWatermark
 )
 
-// spec is what a style stands for.
+// spec is what a style stands for: font, size and colour.
 type spec struct {
 	bold  bool
 	size  float64
 	color rgb
 }
 
-// spec returns the font, size and colour of s; styleBody is the default.
-func (s style) spec() spec {
+// spec returns the font, size and colour of s, in the document's accent
+// where s is accented.
+func (w *writer) spec(s style) spec {
 	switch s {
 	case styleMuted:
 		return spec{size: 8.5, color: muted}
@@ -91,35 +85,33 @@ func (s style) spec() spec {
 	case styleCustomer:
 		return spec{bold: true, size: 10, color: ink}
 	case styleTitle:
-		return spec{bold: true, size: 20, color: accent}
+		return spec{bold: true, size: 20, color: w.accent}
 	case styleTableHead:
-		return spec{bold: true, size: 7.5, color: muted}
+		return spec{bold: true, size: 7.5, color: w.accent}
 	case styleTotal:
 		return spec{bold: true, size: 10, color: ink}
 	case styleDue:
-		return spec{bold: true, size: 10, color: accent}
+		return spec{bold: true, size: 10, color: w.accent}
 	case styleBigAmount:
-		return spec{bold: true, size: 16, color: accent}
-	case styleBadge:
-		return spec{bold: true, size: 8, color: warning}
+		return spec{bold: true, size: 16, color: w.accent}
 	case styleLink:
-		return spec{size: 8.5, color: accent}
-	case styleWatermark:
-		return spec{bold: true, size: 110, color: faint}
+		return spec{size: 8.5, color: w.accent}
 	default:
 		return spec{size: 8.5, color: ink}
 	}
 }
 
-// lineHeight is the distance between the tops of two lines in style s.
-func (s style) lineHeight() float64 { return s.spec().size * 1.4 }
+// lineHeight is the distance between the tops of two lines of sp.
+func (sp spec) lineHeight() float64 { return sp.size * 1.4 }
 
 // baseline is how far below the top of its line a line's baseline sits:
 // DejaVu's ascender (0.93 em) plus half of the leading above 1.16 em.
-func (s style) baseline() float64 {
-	size := s.spec().size
-	return (s.lineHeight()-1.164*size)/2 + 0.928*size
+func (sp spec) baseline() float64 {
+	return (sp.lineHeight()-1.164*sp.size)/2 + 0.928*sp.size
 }
+
+// lineHeight is the line height of style s.
+func (w *writer) lineHeight(s style) float64 { return w.spec(s).lineHeight() }
 
 // align places a line within its box.
 type align int
@@ -130,34 +122,74 @@ const (
 	alignCenter
 )
 
-// glyphKey is a character in one of the two fonts.
-type glyphKey struct {
-	bold bool
-	r    rune
-}
-
 // writer draws one document. Drawing methods do nothing once an error is
 // recorded; finish reports the first one.
 type writer struct {
-	pdf *gopdf.GoPdf
-	doc Document
-	inv *invoice.Invoice
-	cur money.Currency
-	lb  labels
+	r     *Renderer
+	pdf   *gopdf.GoPdf
+	doc   Document
+	inv   *invoice.Invoice
+	cur   money.Currency
+	lang  string
+	lb    labels
+	fonts *fontSet
+
+	accent rgb
+	paper  paper
+	// The page's content box; the footer sits in the bottom margin.
+	left, right, top, bottom, contentW float64
 
 	// y is the top of the free space on the current page.
 	y float64
-	// active is the style the PDF is set to; activeSet is false before the
-	// first.
-	active    style
+	// active is the text style the PDF is set to; activeSet is false
+	// before the first.
+	active    spec
 	activeSet bool
 
-	// known caches whether a font has a glyph for a character; missing
-	// collects the characters that have none, in order of appearance.
-	known   map[glyphKey]bool
+	// missing collects the characters the fonts cannot draw, in order of
+	// appearance.
 	missing []rune
 
 	err error
+}
+
+// newWriter starts an empty PDF for doc: its paper, colours, fonts and
+// document information.
+func newWriter(r *Renderer, doc Document) (*writer, error) {
+	inv := doc.Invoice
+	cur, err := money.ParseCurrency(inv.Currency)
+	if err != nil {
+		return nil, fmt.Errorf("pdf: invoice currency: %w", err)
+	}
+	p, ok := parsePaper(doc.Paper)
+	if !ok {
+		r.logger.Warn("pdf: unknown paper size; printing on A4", zap.String("invoice_id", inv.ID), zap.String("paper", doc.Paper))
+		p, _ = parsePaper("")
+	}
+	accent, ok := parseAccent(doc.Accent)
+	if !ok {
+		if doc.Accent != "" {
+			r.logger.Warn("pdf: accent is not #RRGGBB; using the default", zap.String("invoice_id", inv.ID), zap.String("accent", doc.Accent))
+		}
+		accent = defaultAccent
+	}
+	lang := language(doc)
+	w := &writer{
+		r: r, doc: doc, inv: inv, cur: cur, lang: lang, lb: labelsFor(lang),
+		fonts: r.fontsFor(doc), accent: accent, paper: p,
+		left: margin, right: p.w - margin, top: margin, bottom: p.h - margin - 8,
+		contentW: p.w - 2*margin,
+		pdf:      &gopdf.GoPdf{},
+	}
+	w.pdf.Start(gopdf.Config{PageSize: *p.size, Unit: gopdf.UnitPT})
+	w.pdf.SetCompressLevel(contentCompression)
+	w.pdf.SetInfo(gopdf.PdfInfo{
+		Title:   strings.TrimSpace(w.lb.title + " " + inv.Number),
+		Author:  doc.Seller.Name,
+		Subject: inv.Customer.Name,
+		Creator: "invoiced",
+	})
+	return w, nil
 }
 
 // fail records err unless an earlier error is already recorded.
@@ -173,9 +205,6 @@ func (w *writer) finish() ([]byte, error) {
 	if w.err != nil {
 		return nil, w.err
 	}
-	if len(w.missing) > 0 {
-		return nil, &GlyphError{Runes: w.missing}
-	}
 	b, err := w.pdf.GetBytesPdfReturnErr()
 	if err != nil {
 		return nil, fmt.Errorf("pdf: write: %w", err)
@@ -183,87 +212,98 @@ func (w *writer) finish() ([]byte, error) {
 	return b, nil
 }
 
-// use switches the PDF to style s.
-func (w *writer) use(s style) {
-	if w.err != nil || (w.activeSet && w.active == s) {
+// use switches the PDF to the text style sp.
+func (w *writer) use(sp spec) {
+	if w.err != nil || (w.activeSet && w.active == sp) {
 		return
 	}
-	sp := s.spec()
-	family := familyRegular
-	if sp.bold {
-		family = familyBold
-	}
-	if err := w.pdf.SetFontWithStyle(family, gopdf.Regular, sp.size); err != nil {
-		w.fail(fmt.Errorf("pdf: set font %s: %w", family, err))
+	if err := w.pdf.SetFontWithStyle(w.fonts.face(sp.bold).family, gopdf.Regular, sp.size); err != nil {
+		w.fail(fmt.Errorf("pdf: set font: %w", err))
 		return
 	}
 	w.pdf.SetTextColor(sp.color.split())
-	w.active, w.activeSet = s, true
+	w.active, w.activeSet = sp, true
 }
 
-// measure returns the width of s in the current style. s must be clean.
-func (w *writer) measure(s string) float64 {
-	if w.err != nil || s == "" {
-		return 0
+// measure returns the width of the clean text s in style sp.
+func (w *writer) measure(s string, sp spec) float64 {
+	f := w.fonts.face(sp.bold)
+	units := 0
+	for _, c := range s {
+		width, _ := f.width(c)
+		units += width
 	}
-	width, err := w.pdf.MeasureTextWidth(s)
-	w.fail(err)
-	return width
+	return float64(units) * sp.size / 1000
 }
 
-// clean prepares text for the current style: it composes decomposed
-// diacritics (NFC), turns tabs into spaces, keeps line breaks, and drops
-// other control and formatting characters. Characters the font cannot draw
-// are dropped too and reported by finish.
+// printable reports whether c is text rather than a control or formatting
+// character.
+func printable(c rune) bool {
+	return !unicode.IsControl(c) && !unicode.Is(unicode.Cf, c)
+}
+
+// clean prepares text for printing: it composes decomposed diacritics
+// (NFC), turns tabs into spaces, keeps line breaks, drops other control
+// and formatting characters, and replaces characters the fonts cannot
+// draw with U+FFFD, noting them in w.missing.
 func (w *writer) clean(s string) string {
-	s = norm.NFC.String(s)
-	bold := w.active.spec().bold
-	return strings.Map(func(r rune) rune {
+	if isPlainASCII(s) {
+		return s
+	}
+	if !norm.NFC.IsNormalString(s) {
+		s = norm.NFC.String(s)
+	}
+	return strings.Map(func(c rune) rune {
 		switch {
-		case r == '\n':
-			return r
-		case r == '\t':
+		case c == '\n':
+			return c
+		case c == '\t':
 			return ' '
-		case unicode.IsControl(r) || unicode.Is(unicode.Cf, r):
+		case !printable(c):
 			return -1
-		case !w.hasGlyph(bold, r):
-			return -1
+		case !w.fonts.has(c):
+			if !containsRune(w.missing, c) {
+				w.missing = append(w.missing, c)
+			}
+			return replacement
 		}
-		return r
+		return c
 	}, s)
 }
 
-// hasGlyph reports whether the bold or the regular font, as asked, can
-// draw r, and records r as missing when it cannot. The font must be the
-// current one.
-func (w *writer) hasGlyph(bold bool, r rune) bool {
-	key := glyphKey{bold, r}
-	ok, seen := w.known[key]
-	if !seen {
-		ok, _ = w.pdf.IsCurrFontContainGlyph(r)
-		w.known[key] = ok
+// isPlainASCII reports whether s is printable ASCII and line breaks only,
+// which every font draws and clean leaves as it is.
+func isPlainASCII(s string) bool {
+	for i := range len(s) {
+		if c := s[i]; (c < ' ' && c != '\n') || c > '~' {
+			return false
+		}
 	}
-	if !ok && !slices.Contains(w.missing, r) {
-		w.missing = append(w.missing, r)
-	}
-	return ok
+	return true
 }
 
 // wrap breaks s into lines no wider than width in style st: at spaces
 // where it can, inside a word where one word is wider than a line. Line
 // breaks in s are kept; runs of spaces collapse. Empty text has no lines.
 func (w *writer) wrap(s string, st style, width float64) []string {
-	w.use(st)
+	return w.wrapSpec(s, w.spec(st), width)
+}
+
+// wrapSpec is wrap for a spec.
+func (w *writer) wrapSpec(s string, sp spec, width float64) []string {
 	s = strings.TrimSpace(w.clean(s))
-	if s == "" || w.err != nil {
+	if s == "" {
 		return nil
 	}
-	space := w.measure(" ")
+	if !strings.ContainsAny(s, "\n") && w.measure(s, sp) <= width && !strings.Contains(s, "  ") {
+		return []string{s}
+	}
+	space := w.measure(" ", sp)
 	var lines []string
-	for _, para := range strings.Split(s, "\n") {
+	for para := range strings.SplitSeq(s, "\n") {
 		line, lineW := "", 0.0
 		for _, word := range strings.Fields(para) {
-			wordW := w.measure(word)
+			wordW := w.measure(word, sp)
 			if line != "" && lineW+space+wordW <= width {
 				line, lineW = line+" "+word, lineW+space+wordW
 				continue
@@ -273,10 +313,10 @@ func (w *writer) wrap(s string, st style, width float64) []string {
 			}
 			line, lineW = word, wordW
 			if wordW > width {
-				pieces := w.breakWord(word, width)
+				pieces := w.breakWord(word, sp, width)
 				lines = append(lines, pieces[:len(pieces)-1]...)
 				line = pieces[len(pieces)-1]
-				lineW = w.measure(line)
+				lineW = w.measure(line, sp)
 			}
 		}
 		lines = append(lines, line)
@@ -288,14 +328,14 @@ func (w *writer) wrap(s string, st style, width float64) []string {
 // slash or other separator where one is close enough to the edge, else
 // between any two characters. A single character wider than width is a
 // piece of its own.
-func (w *writer) breakWord(word string, width float64) []string {
+func (w *writer) breakWord(word string, sp spec, width float64) []string {
 	var pieces []string
 	start, used := 0, 0.0
 	// soft is where the current piece may break after a separator, and
 	// softUsed its width up to there; soft <= start means nowhere.
 	soft, softUsed := 0, 0.0
 	for i, r := range word {
-		rw := w.measure(string(r))
+		rw := w.measure(string(r), sp)
 		if used+rw > width && i > start {
 			cut, rest := i, 0.0
 			if soft > start && used-softUsed+rw <= width {
@@ -312,32 +352,54 @@ func (w *writer) breakWord(word string, width float64) []string {
 	return append(pieces, word[start:])
 }
 
+// oneLine returns the first line of s wrapped to width, for places with
+// room for one line only.
+func (w *writer) oneLine(s string, st style, width float64) string {
+	if l := w.wrap(s, st, width); len(l) > 0 {
+		return l[0]
+	}
+	return ""
+}
+
 // text draws one clean line in style st, aligned in the box that starts
 // at x and is width wide, with the top of the line at y.
 func (w *writer) text(s string, st style, x, y, width float64, a align) {
-	if s == "" {
+	w.textSpec(s, w.spec(st), x, y, width, a)
+}
+
+// textSpec is text for a spec.
+func (w *writer) textSpec(s string, sp spec, x, y, width float64, a align) {
+	if s == "" || w.err != nil {
 		return
 	}
-	w.use(st)
 	switch a {
 	case alignRight:
-		x += width - w.measure(s)
+		x += width - w.measure(s, sp)
 	case alignCenter:
-		x += (width - w.measure(s)) / 2
+		x += (width - w.measure(s, sp)) / 2
 	}
-	if w.err != nil {
-		return
-	}
-	w.pdf.SetXY(x, y+st.baseline())
+	w.use(sp)
+	w.pdf.SetXY(x, y+sp.baseline())
 	w.fail(w.pdf.Text(s))
 }
 
 // lines draws lines in style st from y down and returns their height.
 func (w *writer) lines(lines []string, st style, x, y, width float64, a align) float64 {
+	lh := w.lineHeight(st)
 	for i, l := range lines {
-		w.text(l, st, x, y+float64(i)*st.lineHeight(), width, a)
+		w.text(l, st, x, y+float64(i)*lh, width, a)
 	}
-	return float64(len(lines)) * st.lineHeight()
+	return float64(len(lines)) * lh
+}
+
+// para wraps s to width, draws it and returns its height.
+func (w *writer) para(s string, st style, x, y, width float64, a align) float64 {
+	return w.lines(w.wrap(s, st, width), st, x, y, width, a)
+}
+
+// linesHeight is the height of n lines in style st.
+func (w *writer) linesHeight(lines []string, st style) float64 {
+	return float64(len(lines)) * w.lineHeight(st)
 }
 
 // fill paints a rectangle.
@@ -359,56 +421,76 @@ func (w *writer) hline(x1, x2, y, thickness float64, c rgb) {
 	w.pdf.Line(x1, y, x2, y)
 }
 
-// newPage starts a page: the draft watermark, and on every page after the
+// link makes the box at x, y (its top left) clickable when target is a
+// web address.
+func (w *writer) link(target string, x, y, width, height float64) {
+	if w.err == nil && isWebURL(target) {
+		w.pdf.AddExternalLink(target, x, y, width, height)
+	}
+}
+
+// newPage starts a page: the status stamp, and on every page after the
 // first a running header naming the seller and the invoice.
 func (w *writer) newPage() {
 	if w.err != nil {
 		return
 	}
 	w.pdf.AddPage()
-	w.y = top
-	if w.inv.Status == invoice.StatusDraft {
-		w.watermark()
-	}
+	w.activeSet = false
+	w.y = w.top
+	w.stamp()
 	if w.pdf.GetNumberOfPages() == 1 {
 		return
 	}
-	st := styleSmall
-	w.text(w.oneLine(w.doc.Seller.Name, st, contentW/2), st, left, w.y, contentW/2, alignLeft)
+	st, half := styleSmall, w.contentW/2
+	w.text(w.oneLine(w.doc.Seller.Name, st, half), st, w.left, w.y, half, alignLeft)
 	ref := strings.TrimSpace(w.lb.title + " " + w.inv.Number)
-	w.text(w.oneLine(ref, st, contentW/2), st, left+contentW/2, w.y, contentW/2, alignRight)
-	w.y += st.lineHeight() + 2
-	w.hline(left, right, w.y, 0.5, rule)
+	w.text(w.oneLine(ref, st, half), st, w.left+half, w.y, half, alignRight)
+	w.y += w.lineHeight(st) + 2
+	w.hline(w.left, w.right, w.y, 0.5, rule)
 	w.y += 12
 }
 
-// watermark writes the draft word diagonally across the page, under
-// everything else.
-func (w *writer) watermark() {
-	st := styleWatermark
-	word := w.oneLine(w.lb.draft, st, pageH)
-	w.use(st)
-	width := w.measure(word)
-	if w.err != nil {
+// continuationTop is where content starts on pages after the first,
+// below the running header that newPage draws.
+func (w *writer) continuationTop() float64 { return w.top + w.lineHeight(styleSmall) + 14 }
+
+// status returns the word stamped on the invoice and its colours (the
+// stamp's pale one and the badge's strong one), or "" for an open
+// invoice.
+func (w *writer) status() (word string, pale, strong rgb) {
+	switch w.inv.Status {
+	case invoice.StatusDraft:
+		return w.lb.draft, 0xEEF0F3, 0xB54708
+	case invoice.StatusPaid:
+		return w.lb.paidStamp, 0xDCF2E3, 0x1E7B45
+	case invoice.StatusVoid:
+		return w.lb.void, 0xF9E0E0, 0xB42318
+	}
+	return "", 0, 0
+}
+
+// stamp writes the status word diagonally across the page, under
+// everything else, as large as fits.
+func (w *writer) stamp() {
+	word, pale, _ := w.status()
+	if word == "" {
 		return
 	}
-	w.pdf.Rotate(45, pageW/2, pageH/2)
-	w.pdf.SetXY(pageW/2-width/2, pageH/2+st.spec().size*0.35)
-	w.fail(w.pdf.Text(word))
+	sp := spec{bold: true, size: 100, color: pale}
+	word = w.clean(word)
+	if width := w.measure(word, sp); width > 0.7*w.paper.h {
+		sp.size *= 0.7 * w.paper.h / width
+	}
+	width := w.measure(word, sp)
+	cx, cy := w.paper.w/2, w.paper.h/2
+	w.pdf.Rotate(45, cx, cy)
+	w.textSpec(word, sp, cx-width/2, cy-sp.lineHeight()/2, width, alignLeft)
 	w.pdf.RotateReset()
 }
 
-// oneLine returns the first line of s wrapped to width, for places with
-// room for one line only.
-func (w *writer) oneLine(s string, st style, width float64) string {
-	if l := w.wrap(s, st, width); len(l) > 0 {
-		return l[0]
-	}
-	return ""
-}
-
 // room reports whether height fits between w.y and the bottom of the page.
-func (w *writer) room(height float64) bool { return w.y+height <= bottom }
+func (w *writer) room(height float64) bool { return w.y+height <= w.bottom }
 
 // ensure starts a new page unless height fits on the current one.
 func (w *writer) ensure(height float64) {
@@ -417,22 +499,24 @@ func (w *writer) ensure(height float64) {
 	}
 }
 
-// footers writes "Page x of y" and the invoice number at the foot of
+// footers writes the invoice number and "Page x of y" at the foot of
 // every page, once the page count is known.
 func (w *writer) footers() {
 	if w.err != nil {
 		return
 	}
 	n := w.pdf.GetNumberOfPages()
-	st := styleSmall
-	number := w.oneLine(w.inv.Number, st, contentW/2)
+	st, half := styleSmall, w.contentW/2
+	footerY := w.paper.h - margin + 6
+	left := w.oneLine(joinNonEmpty(" · ", strings.TrimSpace(w.lb.title+" "+w.inv.Number), w.doc.Seller.Name), st, half)
 	for i := 1; i <= n; i++ {
 		if err := w.pdf.SetPage(i); err != nil {
 			w.fail(fmt.Errorf("pdf: footer on page %d: %w", i, err))
 			return
 		}
-		w.hline(left, right, footerY-4, 0.5, rule)
-		w.text(number, st, left, footerY, contentW/2, alignLeft)
-		w.text(fmt.Sprintf(w.lb.page, i, n), st, left+contentW/2, footerY, contentW/2, alignRight)
+		w.activeSet = false
+		w.hline(w.left, w.right, footerY-4, 0.5, rule)
+		w.text(left, st, w.left, footerY, half, alignLeft)
+		w.text(fmt.Sprintf(w.lb.page, i, n), st, w.left+half, footerY, half, alignRight)
 	}
 }

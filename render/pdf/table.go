@@ -1,0 +1,259 @@
+package pdf
+
+import (
+	"github.com/invoiced/invoiced/invoice"
+	"github.com/invoiced/invoiced/render/locale"
+)
+
+// column is one column of a table: where it starts, how wide it is and
+// how its text is aligned. The padding is inside the width.
+type column struct {
+	x, width float64
+	a        align
+}
+
+// span is one printed line of a cell and its line height.
+type span struct {
+	text string
+	st   style
+	h    float64
+}
+
+// tableRow holds the lines of each of its cells.
+type tableRow [][]span
+
+// height is the height of the row's tallest cell plus padY above and below.
+func (r tableRow) height(padY float64) float64 {
+	h := 0.0
+	for _, c := range r {
+		ch := 0.0
+		for _, s := range c {
+			ch += s.h
+		}
+		h = max(h, ch)
+	}
+	return h + 2*padY
+}
+
+// split returns the first n lines of every cell, and the rest.
+func (r tableRow) split(n int) (first, rest tableRow) {
+	for _, c := range r {
+		k := min(n, len(c))
+		first = append(first, c[:k])
+		rest = append(rest, c[k:])
+	}
+	return first, rest
+}
+
+// maxLines is the number of lines of the row's longest cell.
+func (r tableRow) maxLines() int {
+	n := 0
+	for _, c := range r {
+		n = max(n, len(c))
+	}
+	return n
+}
+
+// heightOf is the height of the row's first n lines, padding included.
+func (r tableRow) heightOf(n int) float64 {
+	first, _ := r.split(n)
+	return first.height(cellPadY)
+}
+
+// linesFitting is how many of the row's lines fit in height, padding
+// included.
+func (r tableRow) linesFitting(height float64) int {
+	n := 0
+	for n < r.maxLines() && r.heightOf(n+1) <= height {
+		n++
+	}
+	return n
+}
+
+// cell wraps s to fit a column of the given width, padding included.
+func (w *writer) cell(s string, st style, width float64) []span {
+	lines := w.wrap(s, st, width-2*cellPadX)
+	spans := make([]span, len(lines))
+	h := w.lineHeight(st)
+	for i, l := range lines {
+		spans[i] = span{l, st, h}
+	}
+	return spans
+}
+
+// drawCells draws the row's text with its top at y.
+func (w *writer) drawCells(r tableRow, cols []column, y, padY float64) {
+	for i, c := range r {
+		col := cols[i]
+		top := y + padY
+		for _, s := range c {
+			w.text(s.text, s.st, col.x+cellPadX, top, col.width-2*cellPadX, col.a)
+			top += s.h
+		}
+	}
+}
+
+// lineColumns are the columns of the line table: description, quantity,
+// unit, unit price, the discount when some line has one, VAT rate and
+// amount. The description takes what the others leave.
+type lineColumns struct {
+	cols     []column
+	discount bool
+}
+
+// lineTableColumns lays out the line table's columns across the page.
+func (w *writer) lineTableColumns() lineColumns {
+	discount := false
+	for _, l := range w.inv.Lines {
+		if !isZero(l.Discount) || !isZero(l.DiscountRate) {
+			discount = true
+			break
+		}
+	}
+	const qty, unit, price, disc, vat, amount = 44.0, 40.0, 72.0, 56.0, 44.0, 78.0
+	widths := []float64{0, qty, unit, price, vat, amount}
+	aligns := []align{alignLeft, alignRight, alignLeft, alignRight, alignRight, alignRight}
+	if discount {
+		widths = []float64{0, qty, unit, price, disc, vat, amount}
+		aligns = []align{alignLeft, alignRight, alignLeft, alignRight, alignRight, alignRight, alignRight}
+	}
+	widths[0] = w.contentW
+	for _, cw := range widths[1:] {
+		widths[0] -= cw
+	}
+	lc := lineColumns{discount: discount}
+	x := w.left
+	for i, cw := range widths {
+		lc.cols = append(lc.cols, column{x: x, width: cw, a: aligns[i]})
+		x += cw
+	}
+	return lc
+}
+
+// lineTable draws the invoice lines. Rows continue on new pages under a
+// repeated header; a row taller than a whole page is split between pages.
+func (w *writer) lineTable() {
+	lc := w.lineTableColumns()
+	inCurrency := " (" + w.cur.Code + ")"
+	titles := []string{w.lb.description, w.lb.quantity, w.lb.unit, w.lb.unitPrice + inCurrency}
+	if lc.discount {
+		titles = append(titles, w.lb.discount)
+	}
+	titles = append(titles, w.lb.vat, w.lb.amount+inCurrency)
+	head := w.headRow(lc.cols, titles...)
+	var first tableRow
+	if len(w.inv.Lines) > 0 {
+		first = w.lineRow(w.inv.Lines[0], lc)
+	}
+	// Keep the header with the first row, or with the first line of a row
+	// that is split between pages anyway.
+	need := first.height(cellPadY)
+	if need > w.pageRoom(head) {
+		need = first.heightOf(1)
+	}
+	w.ensure(head.height(cellPadY) + need)
+	w.drawHead(head, lc.cols)
+	for i, l := range w.inv.Lines {
+		row := first
+		if i > 0 {
+			row = w.lineRow(l, lc)
+		}
+		w.placeRow(row, head, lc.cols)
+		if w.err != nil {
+			return
+		}
+	}
+	w.y += 14
+}
+
+// headRow builds a table header row from the column titles.
+func (w *writer) headRow(cols []column, titles ...string) tableRow {
+	row := make(tableRow, len(titles))
+	for i, t := range titles {
+		row[i] = w.cell(t, styleTableHead, cols[i].width)
+	}
+	return row
+}
+
+// drawHead draws a table header row on a pale band with an accent rule
+// under it.
+func (w *writer) drawHead(head tableRow, cols []column) {
+	h := head.height(cellPadY)
+	last := cols[len(cols)-1]
+	x1, x2 := cols[0].x, last.x+last.width
+	w.fill(x1, w.y, x2-x1, h, panel)
+	w.hline(x1, x2, w.y+h, 0.8, w.accent)
+	w.drawCells(head, cols, w.y, cellPadY)
+	w.y += h
+}
+
+// lineRow builds the row for one invoice line. The discount column shows
+// the rate and, under it, the amount taken off, since the line's amount
+// is net of it.
+func (w *writer) lineRow(l invoice.Line, lc lineColumns) tableRow {
+	cols := lc.cols
+	row := tableRow{
+		w.cell(l.Description, styleBody, cols[0].width),
+		w.cell(locale.Number(l.Quantity, w.lang), styleBody, cols[1].width),
+		w.cell(l.Unit, styleBody, cols[2].width),
+		w.cell(w.amount(l.UnitPrice), styleBody, cols[3].width),
+	}
+	next := 4
+	if lc.discount {
+		var disc []span
+		if !isZero(l.DiscountRate) {
+			disc = w.cell(locale.Percent(l.DiscountRate, w.lang), styleBody, cols[4].width)
+		}
+		if !isZero(l.Discount) {
+			disc = append(disc, w.cell(w.amount(negate(l.Discount)), styleMuted, cols[4].width)...)
+		}
+		row = append(row, disc)
+		next++
+	}
+	return append(row,
+		w.cell(locale.Percent(l.TaxRate, w.lang), styleBody, cols[next].width),
+		w.cell(w.amount(l.Amount), styleBody, cols[next+1].width),
+	)
+}
+
+// placeRow draws row at w.y. A row that does not fit moves to the next
+// page, under a repeated header; a row taller than a page fills this one
+// and continues on the next.
+func (w *writer) placeRow(row, head tableRow, cols []column) {
+	fresh := false // whether w.y is just below the header of a new page
+	for w.err == nil {
+		h := row.height(cellPadY)
+		if w.room(h) {
+			w.drawBodyRow(row, cols)
+			return
+		}
+		if fresh || h > w.pageRoom(head) {
+			n := row.linesFitting(w.bottom - w.y)
+			if fresh {
+				n = max(n, 1) // always progress, whatever the styles
+			}
+			if n > 0 {
+				var part tableRow
+				part, row = row.split(n)
+				w.drawBodyRow(part, cols)
+			}
+		}
+		w.newPage()
+		w.drawHead(head, cols)
+		fresh = true
+	}
+}
+
+// pageRoom is the height a continuation page has for rows below head.
+func (w *writer) pageRoom(head tableRow) float64 {
+	return w.bottom - w.continuationTop() - head.height(cellPadY)
+}
+
+// drawBodyRow draws a table row with a hairline under it.
+func (w *writer) drawBodyRow(row tableRow, cols []column) {
+	h := row.height(cellPadY)
+	w.drawCells(row, cols, w.y, cellPadY)
+	w.y += h
+	last := cols[len(cols)-1]
+	w.hline(cols[0].x, last.x+last.width, w.y, 0.5, hairline)
+}
