@@ -91,7 +91,7 @@ type Config struct {
 	Timeout time.Duration
 	// MaxMessageBytes refuses, without calling SES, a message whose raw MIME
 	// form (attachments base64-encoded) is larger. Defaults to 40 MiB, SES
-	// v2's own limit; set it lower to fail earlier, never higher.
+	// v2's own limit; a higher value only leaves the refusal to SES.
 	MaxMessageBytes int64
 	// IdentityCacheTTL is how long IdentityVerified keeps an answer, a
 	// verified identity and an unverified or missing one alike. Defaults to
@@ -205,8 +205,14 @@ func (cfg Config) withDefaults() (Config, error) {
 // Errors from building the message are returned as they are (they are
 // already permanent). A message larger than MaxMessageBytes is permanent
 // "message_too_large" and one with more than 50 recipients is permanent
-// "too_many_recipients"; neither reaches SES. SES's own answers are
-// classified by classify.
+// "too_many_recipients"; neither reaches SES. SES's answers keep their
+// code: MessageRejected, MailFromDomainNotVerifiedException,
+// AccountSuspendedException, SendingPausedException, NotFoundException,
+// BadRequestException and rejected credentials are permanent; throttling
+// (TooManyRequestsException, Throttling, ThrottlingException,
+// LimitExceededException) is providers.RetryAfter, for 1s, 1m for
+// LimitExceededException, 1h when SES names the daily quota; anything
+// else, network errors and timeouts included, is transient.
 //
 // The Destination names every recipient, Bcc included; the message's
 // headers name only To and Cc. SES has no idempotency key: a call that

@@ -48,7 +48,8 @@ const (
 	startTries = 3
 )
 
-// installMu keeps two tests in one binary from running npm ci at once.
+// installMu keeps two tests in one binary from running npm ci at once;
+// lockFile does the same across test binaries.
 var installMu sync.Mutex
 
 // Start runs the emulator on a free 127.0.0.1 port and returns its base
@@ -121,9 +122,18 @@ func executable(t testing.TB) string {
 	}
 	bin := filepath.Join(dir, "node_modules", ".bin", Package)
 
+	// Test binaries of several packages may start the emulator at once;
+	// one npm ci at a time, and nobody starts a half-installed emulator.
 	installMu.Lock()
 	defer installMu.Unlock()
-	if _, err := os.Stat(bin); err == nil {
+	unlock, err := lockFile(filepath.Join(dir, ".install.lock"))
+	if err != nil {
+		t.Fatalf("sestest: %v", err)
+	}
+	defer unlock()
+	// npm writes node_modules/.package-lock.json last, so an install that
+	// was cut short is not taken for a complete one.
+	if installed(dir, bin) {
 		return bin
 	}
 	if !inCI() {
@@ -137,10 +147,19 @@ func executable(t testing.TB) string {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("sestest: npm ci in %s: %v\n%s", dir, err, out)
 	}
-	if _, err := os.Stat(bin); err != nil {
-		t.Fatalf("sestest: npm ci in %s did not install %s: %v", dir, Package, err)
+	if !installed(dir, bin) {
+		t.Fatalf("sestest: npm ci in %s did not install %s", dir, Package)
 	}
 	return bin
+}
+
+func installed(dir, bin string) bool {
+	for _, path := range []string{bin, filepath.Join(dir, "node_modules", ".package-lock.json")} {
+		if _, err := os.Stat(path); err != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // start runs one emulator process and waits for it to answer. An error
