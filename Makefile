@@ -22,6 +22,7 @@ test-race:
 ## bench: the benchmarks quoted in BENCHMARKS.md
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./money/ ./invoice/ ./render/...
+	$(GO) test -run '^$$' -bench Send -benchtime 2s ./providers/...
 	$(GO) test -run '^$$' -bench 'AsynqHop|SendToSent' -benchtime 1x ./internal/e2e/
 
 ## lint: go vet and staticcheck
