@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/invoiced/invoiced/render/locale"
 )
 
 // checkEmailedInvoice asserts one email to the customer with the invoice PDF
@@ -25,7 +27,7 @@ func checkEmailedInvoice(t *testing.T, raw []byte, number, total string) parsedE
 		t.Fatalf("no %s.pdf attachment; attachments: %v", number, keys(e.Attachments))
 	}
 	text := pdfText(t, pdf)
-	for _, want := range []string{number, "Ana Popescu", total, "ACME SRL"} {
+	for _, want := range []string{number, "Ana Popescu", locale.Money(total, "EUR", "en"), "ACME SRL"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("PDF text lacks %q:\n%s", want, text)
 		}
