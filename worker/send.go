@@ -63,10 +63,11 @@ func (h *SendHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		}
 		payload := tasks.DeliveryPayload{TenantID: p.TenantID, DeliveryID: id}
 		err = enqueue(ctx, h.w.cfg.Enqueuer, func() (*asynq.Task, error) {
+			retries := asynq.MaxRetry(h.w.cfg.MaxDeliveryRetries)
 			if d.Channel == store.ChannelSMS {
-				return tasks.NewDeliverySMSTask(payload)
+				return tasks.NewDeliverySMSTask(payload, retries)
 			}
-			return tasks.NewDeliveryEmailTask(payload)
+			return tasks.NewDeliveryEmailTask(payload, retries)
 		})
 		if err != nil {
 			return err

@@ -84,6 +84,10 @@ type Config struct {
 	// email.fromEmail nor branding.email. Defaults to
 	// "invoices@invoiced.localhost".
 	DefaultFromEmail string
+	// MaxDeliveryRetries is how many times a delivery is retried after a
+	// transient failure before it is failed; throttling does not count.
+	// Defaults to tasks.MaxRetryDelivery (12, about 4 days of backoff).
+	MaxDeliveryRetries int
 	// SweepBatch bounds how many due drafts one sweep enqueues per tenant.
 	// Defaults to 1000.
 	SweepBatch int64
@@ -128,6 +132,9 @@ func New(cfg Config) (*Worker, error) {
 		cfg.PublicBaseURL = "http://localhost:8080"
 	}
 	cfg.PublicBaseURL = strings.TrimRight(cfg.PublicBaseURL, "/")
+	if cfg.MaxDeliveryRetries <= 0 {
+		cfg.MaxDeliveryRetries = tasks.MaxRetryDelivery
+	}
 	if cfg.SweepBatch <= 0 {
 		cfg.SweepBatch = 1000
 	}

@@ -28,6 +28,7 @@ type config struct {
 	DefaultSMSProvider   string
 	EmailMaxPerSecond    int
 	SMSMaxPerSecond      int
+	DeliveryMaxRetries   int
 	SESEndpoint          string
 	TwilioAPIURL         string
 	PublicURL            string
@@ -72,6 +73,9 @@ func loadConfig(dev bool) (config, error) {
 		return c, err
 	}
 	if c.SMSMaxPerSecond, err = envInt("INVOICED_SMS_MAX_PER_SECOND", 0); err != nil {
+		return c, err
+	}
+	if c.DeliveryMaxRetries, err = envInt("INVOICED_DELIVERY_MAX_RETRIES", 12); err != nil {
 		return c, err
 	}
 	maxBody, err := envInt("INVOICED_MAX_BODY_BYTES", 2<<20)

@@ -173,7 +173,8 @@ func serveWorker(ctx context.Context, cfg config, d *deps) error {
 		DefaultEmailProvider: cfg.DefaultEmailProvider, DefaultSMTP: cfg.DefaultSMTP,
 		DefaultSMSProvider: cfg.DefaultSMSProvider, DefaultFromEmail: cfg.DefaultFromEmail,
 		EmailMaxPerSecond: cfg.EmailMaxPerSecond, SMSMaxPerSecond: cfg.SMSMaxPerSecond,
-		PublicBaseURL: cfg.PublicURL,
+		MaxDeliveryRetries: cfg.DeliveryMaxRetries,
+		PublicBaseURL:      cfg.PublicURL,
 	})
 	if err != nil {
 		return err

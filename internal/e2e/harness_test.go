@@ -64,6 +64,7 @@ type harness struct {
 type options struct {
 	noWorker   bool
 	ses        bool // start the SES v2 emulator
+	maxRetries int  // worker.Config.MaxDeliveryRetries
 	maxBody    int64
 	defaultNil bool // no default email provider
 }
@@ -127,7 +128,7 @@ func setup(t testing.TB, opts ...func(*options)) *harness {
 		t.Fatal(err)
 	}
 	w, err := worker.New(worker.Config{
-		Store: st, Enqueuer: client, PDF: cache, Logger: log, Outbox: box, SMSOutbox: box,
+		Store: st, Enqueuer: client, PDF: cache, Logger: log, Outbox: box, SMSOutbox: box, MaxDeliveryRetries: o.maxRetries,
 		DefaultEmailProvider: defaultProvider, DefaultSMSProvider: store.SMSProviderOutbox,
 		SMTPFunc: func(s store.SMTPSettings) (worker.EmailSender, error) {
 			return smtp.New(smtp.Config{Host: s.Host, Port: s.Port, Username: s.Username, Password: s.Password,

@@ -95,3 +95,23 @@ func TestTwilioFailureClasses(t *testing.T) {
 		})
 	}
 }
+
+func TestTransientFailuresGiveUpAfterTheConfiguredRetries(t *testing.T) {
+	t.Parallel()
+	h := setup(t, func(o *options) { o.maxRetries = 2 })
+	token := h.tenant("ACME SRL", twilioSettings())
+	h.must(http.StatusCreated, h.do("POST", "/api/v1/invoices", token, sampleInvoice("inv_g")))
+	h.Twilio.FailNext(10, 503, 20503, "service unavailable")
+	h.must(http.StatusAccepted, h.do("POST", "/api/v1/invoices/inv_g/send", token, map[string]any{"sendVia": []string{"sms"}}))
+	eventually(t, 20*time.Second, "the delivery to fail", func() bool {
+		ds := h.deliveries(token, "inv_g")
+		return len(ds) == 1 && ds[0]["status"] == "failed"
+	})
+	d := h.deliveries(token, "inv_g")[0]
+	if n := len(d["attempts"].([]any)); n != 3 {
+		t.Fatalf("%d attempts, want 3 (the first and 2 retries)", n)
+	}
+	if e := d["error"].(string); !strings.Contains(e, "gave up after 3 attempts") || !strings.Contains(e, "503") {
+		t.Fatalf("error = %q", e)
+	}
+}
