@@ -199,7 +199,9 @@ func (a *API) writePDF(w http.ResponseWriter, r *http.Request, inv *invoice.Invo
 	if lang == "" {
 		lang = settings.Defaults.Lang()
 	}
-	b, err := a.cfg.PDF.Render(pdf.Document{Invoice: inv, Seller: settings.Branding.Seller, Bank: settings.Bank, Language: lang})
+	br := settings.Branding
+	b, err := a.cfg.PDF.Render(pdf.Document{Invoice: inv, Seller: br.Seller, Bank: settings.Bank, Language: lang,
+		Logo: br.Logo, Paper: br.PaperSize, Accent: br.AccentColor})
 	var glyphs *pdf.GlyphError
 	if errors.As(err, &glyphs) {
 		return &Error{Status: http.StatusUnprocessableEntity, Code: CodeNotRenderable, Message: glyphs.Error()}

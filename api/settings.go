@@ -1,17 +1,14 @@
 package api
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"image"
-	_ "image/jpeg" // logo formats
-	_ "image/png"
 	"net/http"
 	"regexp"
 	"time"
 
 	"github.com/invoiced/invoiced/invoice"
+	"github.com/invoiced/invoiced/render/pdf"
 	"github.com/invoiced/invoiced/store"
 	"github.com/invoiced/invoiced/tasks"
 )
@@ -107,13 +104,9 @@ func (a *API) putSettings(w http.ResponseWriter, r *http.Request) *Error {
 }
 
 var (
-	accentPattern = regexp.MustCompile(`^#[0-9A-Fa-f]{6}$`)
-	e164Pattern   = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
-	sidPattern    = regexp.MustCompile(`^[A-Z]{2}[0-9a-f]{32}$`)
+	e164Pattern = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
+	sidPattern  = regexp.MustCompile(`^[A-Z]{2}[0-9a-f]{32}$`)
 )
-
-// maxLogoBytes bounds the logo image.
-const maxLogoBytes = 1 << 20
 
 func validateSettings(s *store.Settings) invoice.FieldErrors {
 	fe := invoice.FieldErrors{}
@@ -134,20 +127,14 @@ func validateSettings(s *store.Settings) invoice.FieldErrors {
 	text("branding.vatId", b.VATID, 64)
 	text("branding.registrationNumber", b.RegistrationNumber, 64)
 	optEmail("branding.email", b.Email)
-	if len(b.Logo) > maxLogoBytes {
-		fe["branding.logo"] = fmt.Sprintf("is %d bytes, the limit is %d", len(b.Logo), maxLogoBytes)
-	} else if len(b.Logo) > 0 {
-		if err := checkLogo(b.Logo); err != nil {
-			fe["branding.logo"] = err.Error()
+	for field, err := range map[string]error{
+		"branding.logo":        pdf.CheckLogo(b.Logo),
+		"branding.accentColor": pdf.CheckAccent(b.AccentColor),
+		"branding.paperSize":   pdf.CheckPaper(b.PaperSize),
+	} {
+		if err != nil {
+			fe[field] = err.Error()
 		}
-	}
-	if b.AccentColor != "" && !accentPattern.MatchString(b.AccentColor) {
-		fe["branding.accentColor"] = "must be a colour like #1F4E79"
-	}
-	switch b.PaperSize {
-	case "", "A4", "Letter":
-	default:
-		fe["branding.paperSize"] = "must be A4 or Letter"
 	}
 	text("bank.iban", s.Bank.IBAN, 64)
 	text("bank.bic", s.Bank.BIC, 16)
@@ -303,19 +290,5 @@ func (a *API) verifySender(w http.ResponseWriter, r *http.Request) *Error {
 		"status":    "code_sent",
 		"message":   fmt.Sprintf("a code was mailed to %s; POST it back as {\"code\":\"…\"} within %s", st.Email.FromEmail, store.VerificationTTL),
 	})
-	return nil
-}
-
-// checkLogo accepts a PNG or JPEG image of sensible dimensions.
-func checkLogo(b []byte) error {
-	cfg, format, err := image.DecodeConfig(bytes.NewReader(b))
-	switch {
-	case err != nil:
-		return errors.New("must be a PNG or JPEG image (base64 in JSON)")
-	case format != "png" && format != "jpeg":
-		return fmt.Errorf("is a %s image; use PNG or JPEG", format)
-	case cfg.Width > 4000 || cfg.Height > 4000:
-		return fmt.Errorf("is %d×%d pixels; the limit is 4000×4000", cfg.Width, cfg.Height)
-	}
 	return nil
 }

@@ -120,7 +120,9 @@ func (h *EmailHandler) compose(job deliveryJob) (*providers.Email, error) {
 
 // pdfDocument is the PDF of inv as the tenant's branding prints it.
 func pdfDocument(inv *invoice.Invoice, settings store.Settings, lang string) pdf.Document {
-	return pdf.Document{Invoice: inv, Seller: settings.Branding.Seller, Bank: settings.Bank, Language: lang}
+	b := settings.Branding
+	return pdf.Document{Invoice: inv, Seller: b.Seller, Bank: settings.Bank, Language: lang,
+		Logo: b.Logo, Paper: b.PaperSize, Accent: b.AccentColor}
 }
 
 func tenantTemplates(settings store.Settings) map[string]message.Template {

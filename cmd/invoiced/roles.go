@@ -48,7 +48,7 @@ func connect(cfg config, log *zap.Logger, opt asynq.RedisConnOpt) (*deps, error)
 	if err != nil {
 		return nil, err
 	}
-	renderer, err := pdf.New()
+	renderer, err := pdf.New(pdf.WithLogger(log.Named("pdf")))
 	if err != nil {
 		return nil, err
 	}

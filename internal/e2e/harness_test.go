@@ -87,7 +87,7 @@ func setup(t testing.TB, opts ...func(*options)) *harness {
 	t.Cleanup(func() { _ = client.Close() })
 	inspector := asynq.NewInspector(redisOpt)
 	t.Cleanup(func() { _ = inspector.Close() })
-	renderer, err := pdf.New()
+	renderer, err := pdf.New(pdf.WithLogger(log))
 	if err != nil {
 		t.Fatal(err)
 	}
