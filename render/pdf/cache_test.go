@@ -78,6 +78,10 @@ func TestKey(t *testing.T) {
 		"bank":          func(d *Document) { d.Bank.IBAN = "" },
 		"language":      func(d *Document) { d.Language = "ro" },
 		"payment link":  func(d *Document) { d.Invoice.PaymentLink = "https://pay.invoiced.test/other" },
+		"logo":          func(d *Document) { d.Logo = []byte("\x89PNG other") },
+		"paper":         func(d *Document) { d.Paper = "Letter" },
+		"accent":        func(d *Document) { d.Accent = "#000000" },
+		"reference":     func(d *Document) { d.Invoice.Reference = "PO-1" },
 	}
 	for name, change := range changes {
 		doc := sampleDoc(t, 0)

@@ -51,8 +51,7 @@ func labelsFor(lang string) labels {
 			notes: "Note", terms: "Condiții de plată",
 			paymentDetails: "Date pentru plată", iban: "IBAN", bic: "BIC",
 			bank: "Banca", holder: "Titular cont", payOnline: "Plătiți online",
-			scanToPay: "Scanați codul sau deschideți linkul:",
-			dueOn: "Scadentă la %s", page: "Pagina %d din %d",
+			scanToPay: "Scanați codul sau deschideți linkul:", dueOn: "Scadentă la %s", page: "Pagina %d din %d",
 			draft: "CIORNĂ", paidStamp: "ACHITATĂ", void: "ANULATĂ",
 		}
 	case "de":
@@ -60,7 +59,7 @@ func labelsFor(lang string) labels {
 			title: "RECHNUNG", number: "Rechnungsnummer", issueDate: "Rechnungsdatum",
 			dueDate: "Fällig am", reference: "Referenz / Bestellung",
 			billTo: "Rechnung an", vatID: "USt-IdNr.", regNo: "Registernr.",
-			description: "Beschreibung", quantity: "Menge", unit: "Einheit", unitPrice: "Einzelpreis",
+			description: "Beschreibung", quantity: "Menge", unit: "Einh.", unitPrice: "Einzelpreis",
 			discount: "Rabatt", vat: "USt.", amount: "Betrag",
 			vatRate: "USt.-Satz", taxBase: "Nettobetrag", vatAmount: "USt.-Betrag",
 			grossTotal: "Summe vor Rabatt", discounts: "Rabatte",
@@ -69,8 +68,7 @@ func labelsFor(lang string) labels {
 			notes: "Anmerkungen", terms: "Zahlungsbedingungen",
 			paymentDetails: "Bankverbindung", iban: "IBAN", bic: "BIC",
 			bank: "Bank", holder: "Kontoinhaber", payOnline: "Online bezahlen",
-			scanToPay: "Code scannen oder Link öffnen:",
-			dueOn: "Fällig am %s", page: "Seite %d von %d",
+			scanToPay: "Code scannen oder Link öffnen:", dueOn: "Fällig am %s", page: "Seite %d von %d",
 			draft: "ENTWURF", paidStamp: "BEZAHLT", void: "STORNIERT",
 		}
 	case "fr":
@@ -87,8 +85,7 @@ func labelsFor(lang string) labels {
 			notes: "Notes", terms: "Conditions de paiement",
 			paymentDetails: "Coordonnées bancaires", iban: "IBAN", bic: "BIC",
 			bank: "Banque", holder: "Titulaire du compte", payOnline: "Payer en ligne",
-			scanToPay: "Scannez le code ou ouvrez le lien :",
-			dueOn: "À payer avant le %s", page: "Page %d sur %d",
+			scanToPay: "Scannez le code ou ouvrez le lien\u00a0:", dueOn: "À payer avant le %s", page: "Page %d sur %d",
 			draft: "BROUILLON", paidStamp: "PAYÉE", void: "ANNULÉE",
 		}
 	default:
@@ -105,8 +102,7 @@ func labelsFor(lang string) labels {
 			notes: "Notes", terms: "Payment terms",
 			paymentDetails: "Payment details", iban: "IBAN", bic: "BIC",
 			bank: "Bank", holder: "Account holder", payOnline: "Pay online",
-			scanToPay: "Scan the code or open the link:",
-			dueOn: "Due %s", page: "Page %d of %d",
+			scanToPay: "Scan the code or open the link:", dueOn: "Due %s", page: "Page %d of %d",
 			draft: "DRAFT", paidStamp: "PAID", void: "VOID",
 		}
 	}

@@ -22,13 +22,13 @@ const (
 	leftColW   = 270.0
 	rightColW  = 215.0
 	totalsW    = 235.0
-	sectionGap = 18.0
+	sectionGap = 16.0
 )
 
 // The logo's box, top left on the first page.
 const (
 	logoMaxW = 180.0
-	logoMaxH = 60.0
+	logoMaxH = 52.0
 )
 
 // qrSide is the printed size of the payment QR code, quiet zone included:
@@ -48,9 +48,8 @@ func (w *writer) document() {
 	w.parties()
 	w.lineTable()
 	w.summary()
-	w.textSection(w.lb.notes, w.inv.Notes)
-	w.textSection(w.lb.terms, w.inv.Terms)
 	w.payment()
+	w.remarks()
 }
 
 // rightColX is where the header's right column starts.
@@ -73,10 +72,10 @@ func (w *writer) date(iso string) string { return locale.Date(iso, w.lang) }
 func (w *writer) header() {
 	h := w.logo(w.left, w.y)
 	if h > 0 {
-		h += 12
+		h += 10
 	}
 	h += w.sellerBlock(w.left, w.y+h, leftColW)
-	w.y += max(h, w.titleBlock(w.y)) + 22
+	w.y += max(h, w.titleBlock(w.y)) + 18
 }
 
 // logo draws the document's logo scaled into its box and returns its
@@ -178,7 +177,7 @@ func tint(c rgb) rgb {
 // parties draws the customer on the left and the amount due on the right.
 func (w *writer) parties() {
 	h := max(w.customerBlock(w.left, w.y, leftColW), w.dueBox(w.rightColX(), w.y, rightColW))
-	w.y += h + 22
+	w.y += h + 20
 }
 
 // customerBlock draws who the invoice is billed to and returns its height.
@@ -335,7 +334,40 @@ func (w *writer) grossTotal() string {
 	return money.Format(sub+disc, w.cur.Digits)
 }
 
-// textSection draws a titled block of free text, such as the notes. Long
+// remarks draws the notes and the payment terms: side by side, in the
+// columns of the payment block above, when both are short enough for one
+// page, and otherwise one after the other across the full width, where
+// long text continues on the next page.
+func (w *writer) remarks() {
+	notes, okNotes := w.textBlock(w.lb.notes, w.inv.Notes, leftColW)
+	terms, okTerms := w.textBlock(w.lb.terms, w.inv.Terms, totalsW)
+	if okNotes && okTerms && max(notes.height, terms.height) <= w.bottom-w.continuationTop() {
+		w.ensure(max(notes.height, terms.height))
+		notes.draw(w.left, w.y)
+		terms.draw(w.totalsX(), w.y)
+		w.y += max(notes.height, terms.height) + sectionGap
+		return
+	}
+	w.textSection(w.lb.notes, w.inv.Notes)
+	w.textSection(w.lb.terms, w.inv.Terms)
+}
+
+// textBlock lays out a titled block of free text width wide, and false
+// when body is empty.
+func (w *writer) textBlock(title, body string, width float64) (block, bool) {
+	lines := w.wrap(body, styleBody, width)
+	if len(lines) == 0 {
+		return block{}, false
+	}
+	head := w.wrap(title, styleStrong, width)
+	h := w.linesHeight(head, styleStrong) + 2 + w.linesHeight(lines, styleBody)
+	return block{height: h, draw: func(x, y float64) {
+		y += w.lines(head, styleStrong, x, y, width, alignLeft) + 2
+		w.lines(lines, styleBody, x, y, width, alignLeft)
+	}}, true
+}
+
+// textSection draws a titled block of free text across the page. Long
 // text continues on the next page.
 func (w *writer) textSection(title, body string) {
 	lines := w.wrap(body, styleBody, w.contentW)
@@ -421,7 +453,7 @@ func (w *writer) bankBlock(width float64) (block, bool) {
 	}
 	return block{height: h, draw: func(x, y float64) {
 		y += w.lines(title, styleStrong, x, y, width, alignLeft)
-		w.hline(x, x+width, y+1, 0.5, rule)
+		w.hline(x, x+width, y+1, 0.5, ruleColor)
 		y += 4
 		cols := []column{
 			{x: x - cellPadX, width: labelW + 2*cellPadX, a: alignLeft},
@@ -461,7 +493,7 @@ func (w *writer) linkBlock(width float64) (block, bool) {
 	h := w.linesHeight(title, styleStrong) + 4 + bodyH
 	return block{height: h, draw: func(x, y float64) {
 		y += w.lines(title, styleStrong, x, y, width, alignLeft)
-		w.hline(x, x+width, y+1, 0.5, rule)
+		w.hline(x, x+width, y+1, 0.5, ruleColor)
 		y += 4
 		if code != nil {
 			w.qrCode(code, x, y, qrSide)

@@ -137,7 +137,7 @@ func (r *Renderer) Render(doc Document) ([]byte, error) {
 	if doc.Invoice == nil {
 		return nil, ErrNoInvoice
 	}
-	w, err := r.newWriter(doc)
+	w, err := newWriter(r, doc)
 	if err != nil {
 		return nil, err
 	}
@@ -172,20 +172,6 @@ func (r *Renderer) CheckGlyphs(doc Document) error {
 		return &GlyphError{Runes: missing}
 	}
 	return nil
-}
-
-// newWriter starts an empty PDF with the fonts that doc needs registered.
-func (r *Renderer) newWriter(doc Document) (*writer, error) {
-	w, err := newWriter(r, doc)
-	if err != nil {
-		return nil, err
-	}
-	for _, f := range []*face{&w.fonts.regular, &w.fonts.bold} {
-		if err := w.pdf.AddTTFFontFromFontContainer(f.family, r.fonts); err != nil {
-			return nil, fmt.Errorf("pdf: add font %s: %w", f.family, err)
-		}
-	}
-	return w, nil
 }
 
 // fontsFor returns the core fonts when they can draw every character of

@@ -1,6 +1,8 @@
 package pdf
 
 import (
+	"strings"
+
 	"github.com/invoiced/invoiced/invoice"
 	"github.com/invoiced/invoiced/render/locale"
 )
@@ -93,35 +95,49 @@ func (w *writer) drawCells(r tableRow, cols []column, y, padY float64) {
 	}
 }
 
-// lineColumns are the columns of the line table: description, quantity,
-// unit, unit price, the discount when some line has one, VAT rate and
-// amount. The description takes what the others leave.
+// lineColumns are the columns of the line table and their titles:
+// description, quantity, unit, unit price, the discount when some line
+// has one, VAT rate and amount.
 type lineColumns struct {
 	cols     []column
+	titles   []string
 	discount bool
 }
 
 // lineTableColumns lays out the line table's columns across the page.
+// The numeric columns widen where their title's longest word would not
+// fit, so that no title breaks inside a word; the description takes what
+// the others leave.
 func (w *writer) lineTableColumns() lineColumns {
-	discount := false
+	lc := lineColumns{}
 	for _, l := range w.inv.Lines {
 		if !isZero(l.Discount) || !isZero(l.DiscountRate) {
-			discount = true
+			lc.discount = true
 			break
 		}
 	}
-	const qty, unit, price, disc, vat, amount = 44.0, 40.0, 72.0, 56.0, 44.0, 78.0
-	widths := []float64{0, qty, unit, price, vat, amount}
-	aligns := []align{alignLeft, alignRight, alignLeft, alignRight, alignRight, alignRight}
-	if discount {
-		widths = []float64{0, qty, unit, price, disc, vat, amount}
-		aligns = []align{alignLeft, alignRight, alignLeft, alignRight, alignRight, alignRight, alignRight}
+	const qty, unit, price, disc, vat, amount = 38.0, 38.0, 64.0, 50.0, 38.0, 72.0
+	inCurrency := " (" + w.cur.Code + ")"
+	lc.titles = []string{w.lb.description, w.lb.quantity, w.lb.unit, w.lb.unitPrice + inCurrency}
+	widths := []float64{0, qty, unit, price}
+	aligns := []align{alignLeft, alignRight, alignLeft, alignRight}
+	if lc.discount {
+		lc.titles = append(lc.titles, w.lb.discount)
+		widths = append(widths, disc)
+		aligns = append(aligns, alignRight)
 	}
+	lc.titles = append(lc.titles, w.lb.vat, w.lb.amount+inCurrency)
+	widths = append(widths, vat, amount)
+	aligns = append(aligns, alignRight, alignRight)
+
+	head := w.spec(styleTableHead)
 	widths[0] = w.contentW
-	for _, cw := range widths[1:] {
-		widths[0] -= cw
+	for i := 1; i < len(widths); i++ {
+		for _, word := range strings.Fields(w.clean(lc.titles[i])) {
+			widths[i] = max(widths[i], w.measure(word, head)+2*cellPadX)
+		}
+		widths[0] -= widths[i]
 	}
-	lc := lineColumns{discount: discount}
 	x := w.left
 	for i, cw := range widths {
 		lc.cols = append(lc.cols, column{x: x, width: cw, a: aligns[i]})
@@ -134,13 +150,7 @@ func (w *writer) lineTableColumns() lineColumns {
 // repeated header; a row taller than a whole page is split between pages.
 func (w *writer) lineTable() {
 	lc := w.lineTableColumns()
-	inCurrency := " (" + w.cur.Code + ")"
-	titles := []string{w.lb.description, w.lb.quantity, w.lb.unit, w.lb.unitPrice + inCurrency}
-	if lc.discount {
-		titles = append(titles, w.lb.discount)
-	}
-	titles = append(titles, w.lb.vat, w.lb.amount+inCurrency)
-	head := w.headRow(lc.cols, titles...)
+	head := w.headRow(lc.cols, lc.titles...)
 	var first tableRow
 	if len(w.inv.Lines) > 0 {
 		first = w.lineRow(w.inv.Lines[0], lc)
@@ -163,7 +173,7 @@ func (w *writer) lineTable() {
 			return
 		}
 	}
-	w.y += 14
+	w.y += 12
 }
 
 // headRow builds a table header row from the column titles.
