@@ -8,6 +8,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -52,6 +53,15 @@ type Config struct {
 	// SESVerified reports whether SES has verified identity (an address,
 	// or its domain) for the account in settings. Nil skips the check.
 	SESVerified func(ctx context.Context, settings store.SESSettings, identity string) (bool, error)
+	// SES verifies SES event notifications from SNS. Nil disables
+	// /callbacks/ses.
+	SES SESCallbacks
+	// TwilioValidator checks Twilio's callback signatures. Nil disables
+	// /callbacks/twilio.
+	TwilioValidator TwilioValidator
+	// WebhookAllowNets are internal networks webhook endpoints may point
+	// at (on-premises installs).
+	WebhookAllowNets []netip.Prefix
 	// PublicBaseURL is the externally visible base URL, used in links such
 	// as publicPdfUrl. Defaults to http://localhost:8080.
 	PublicBaseURL string
@@ -122,12 +132,26 @@ func (a *API) Handler() http.Handler {
 	tenant("DELETE /api/v1/invoices/{id}/sends/{sendId}", a.cancelSend)
 	tenant("GET /api/v1/invoices/{id}/delivery-status", a.deliveryStatus)
 	tenant("GET /api/v1/invoices/{id}/pdf", a.invoicePDF)
+	tenant("GET /api/v1/invoices/{id}/emails", a.invoiceEmails)
+
+	tenant("GET /api/v1/webhooks", a.listWebhooks)
+	tenant("POST /api/v1/webhooks", a.createWebhook)
+	tenant("GET /api/v1/webhooks/{id}", a.getWebhook)
+	tenant("DELETE /api/v1/webhooks/{id}", a.deleteWebhook)
+	tenant("GET /api/v1/webhooks/{id}/attempts", a.webhookAttempts)
+	tenant("POST /api/v1/webhooks/{id}/replay", a.replayWebhook)
+	tenant("GET /api/v1/suppressions", a.listSuppressions)
+	tenant("DELETE /api/v1/suppressions/{address}", a.deleteSuppression)
 
 	tenant("POST /api/v1/invoices/{id}/send-email", a.fluxrateSendEmail)
 	tenant("POST /api/v1/invoices/{id}/email", a.stornoEmail)
 	tenant("POST /v1/invoices/{id}/send", a.infinitySend)
 
 	mux.Handle("GET /i/{token}/pdf", a.wrap(a.publicPDF))
+	mux.HandleFunc("GET /t/o/{token}", a.trackOpen)
+	mux.Handle("POST /callbacks/ses", a.wrap(a.sesCallback))
+	mux.Handle("POST /callbacks/twilio", a.wrap(a.twilioCallback))
+	mux.Handle("GET /t/c/{token}", a.wrap(a.trackClick))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

@@ -166,9 +166,12 @@ func (a *API) finalizeInvoice(w http.ResponseWriter, r *http.Request) *Error {
 	if err := decodeJSON(bodyOf(r), &struct{}{}, true); err != nil {
 		return err
 	}
-	inv, _, err := a.st.Finalize(r.Context(), inv.TenantID, inv.ID, "api")
+	inv, changed, err := a.st.Finalize(r.Context(), inv.TenantID, inv.ID, "api")
 	if err != nil {
 		return asError(err, "invoice")
+	}
+	if changed {
+		a.emitFinalized(r.Context(), inv)
 	}
 	// The waiting grace-period task would find the invoice open and do
 	// nothing; deleting it just keeps the queue tidy.

@@ -267,7 +267,9 @@ func (a *API) startSend(r *http.Request, inv *invoice.Invoice, send *store.Send)
 		// Close the stored send honestly rather than leave it queued with
 		// no task behind it; the client retries and gets a new one.
 		for _, id := range send.DeliveryIDs {
-			_, _, _ = a.st.Transition(ctx, send.TenantID, id, store.DeliveryFailed, "api", "could not be queued", nil)
+			if d, changed, err := a.st.Transition(ctx, send.TenantID, id, store.DeliveryFailed, "api", "could not be queued", nil); err == nil && changed {
+				a.emitDelivery(ctx, d)
+			}
 		}
 		return &Error{Status: http.StatusServiceUnavailable, Code: CodeUnavailable, Message: "the send could not be queued; retry with the same Idempotency-Key", cause: err}
 	}
@@ -285,8 +287,12 @@ func (a *API) checkChannels(r *http.Request, inv *invoice.Invoice, send *store.S
 	if containsChannel(send.Channels, store.ChannelEmail) {
 		provider := firstNonEmpty(settings.Email.Provider, a.cfg.DefaultEmailProvider)
 		if provider == "" {
-			if _, _, err := a.st.Finalize(ctx, inv.TenantID, inv.ID, "send"); err != nil {
+			finalized, changed, err := a.st.Finalize(ctx, inv.TenantID, inv.ID, "send")
+			if err != nil {
 				return asError(err, "invoice")
+			}
+			if changed {
+				a.emitFinalized(ctx, finalized)
 			}
 			return &Error{Status: http.StatusUnprocessableEntity, Code: CodeEmailNotConfigured,
 				Message: "the invoice was finalized but not emailed: no email provider is configured; set settings.email.provider"}

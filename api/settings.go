@@ -22,13 +22,14 @@ func settingsView(st store.Settings, verified bool) map[string]any {
 	email := map[string]any{
 		"provider": st.Email.Provider, "fromEmail": st.Email.FromEmail, "fromName": st.Email.FromName,
 		"replyTo": st.Email.ReplyTo, "maxPerSecond": st.Email.MaxPerSecond, "senderVerified": verified,
+		"tracking": st.Email.Tracking,
 	}
 	if s := st.Email.SMTP; s != nil {
 		email["smtp"] = map[string]any{"host": s.Host, "port": s.Port, "username": s.Username, "tls": s.TLS, "passwordSet": secretSet(s.Password)}
 	}
 	if s := st.Email.SES; s != nil {
 		email["ses"] = map[string]any{"region": s.Region, "accessKeyId": s.AccessKeyID, "configurationSet": s.ConfigurationSet,
-			"secretAccessKeySet": secretSet(s.SecretAccessKey)}
+			"eventTopicArns": s.EventTopicARNs, "secretAccessKeySet": secretSet(s.SecretAccessKey)}
 	}
 	sms := map[string]any{"provider": st.SMS.Provider, "maxSegments": st.SMS.Segments(), "maxPerSecond": st.SMS.MaxPerSecond}
 	if t := st.SMS.Twilio; t != nil {
@@ -104,8 +105,9 @@ func (a *API) putSettings(w http.ResponseWriter, r *http.Request) *Error {
 }
 
 var (
-	e164Pattern = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
-	sidPattern  = regexp.MustCompile(`^[A-Z]{2}[0-9a-f]{32}$`)
+	e164Pattern     = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
+	sidPattern      = regexp.MustCompile(`^[A-Z]{2}[0-9a-f]{32}$`)
+	topicARNPattern = regexp.MustCompile(`^arn:aws(-cn|-us-gov)?:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$`)
 )
 
 func validateSettings(s *store.Settings) invoice.FieldErrors {
@@ -203,6 +205,11 @@ func validateEmailSettings(fe invoice.FieldErrors, e *store.EmailSettings, optEm
 	}
 	if ses := e.SES; ses != nil {
 		text("email.ses.region", ses.Region, 32)
+		for i, arn := range ses.EventTopicARNs {
+			if !topicARNPattern.MatchString(arn) {
+				fe[fmt.Sprintf("email.ses.eventTopicArns[%d]", i)] = "must be an SNS topic ARN like arn:aws:sns:eu-west-1:123456789012:ses-events"
+			}
+		}
 		if (ses.AccessKeyID == "") != (ses.SecretAccessKey == "") {
 			fe["email.ses.secretAccessKey"] = "accessKeyId and secretAccessKey go together (or leave both empty for the default AWS credentials)"
 		}

@@ -143,6 +143,23 @@ func (s *Store) Transition(ctx context.Context, tenantID, id string, to Delivery
 	return d, changed, nil
 }
 
+// Note appends an event that changes no status to a delivery's history: a
+// second open, a soft bounce, a delivery delay. Only a delivery that already
+// reached status (or went past it) takes a repeat of it.
+func (s *Store) Note(ctx context.Context, tenantID, id string, status DeliveryStatus, source, detail string) (*Delivery, error) {
+	d, err := update(ctx, s, deliveryKey(tenantID, id), func(d *Delivery) error {
+		now := s.Now()
+		d.History = append(d.History, Transition{Status: status, At: now, Source: source, Detail: detail})
+		d.UpdatedAt = now
+		return nil
+	}, nil)
+	if err != nil {
+		return nil, err
+	}
+	d.TenantID = tenantID
+	return d, nil
+}
+
 // RecordAttempt appends an attempt to a delivery's history without changing
 // its status.
 func (s *Store) RecordAttempt(ctx context.Context, tenantID, id string, a Attempt) error {

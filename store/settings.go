@@ -42,6 +42,9 @@ type SESSettings struct {
 	AccessKeyID      string `json:"accessKeyId,omitempty"`
 	SecretAccessKey  string `json:"secretAccessKey,omitempty"`
 	ConfigurationSet string `json:"configurationSet,omitempty"`
+	// EventTopicARNs are the SNS topics whose SES event notifications
+	// this tenant accepts at /callbacks/ses.
+	EventTopicARNs []string `json:"eventTopicArns,omitempty"`
 }
 
 // EmailSettings is how a tenant's email is sent. An empty Provider uses the
@@ -57,6 +60,21 @@ type EmailSettings struct {
 	// all workers together (SES's maximum send rate, say). Zero uses the
 	// deployment's default.
 	MaxPerSecond int `json:"maxPerSecond,omitempty"`
+	// Tracking adds an open pixel and click redirects to HTML emails.
+	Tracking bool `json:"tracking,omitempty"`
+}
+
+// AllowsTopic reports whether SES events from SNS topic arn are accepted.
+func (e EmailSettings) AllowsTopic(arn string) bool {
+	if e.SES == nil {
+		return false
+	}
+	for _, a := range e.SES.EventTopicARNs {
+		if a == arn {
+			return true
+		}
+	}
+	return false
 }
 
 // TwilioSettings is a tenant's Twilio account. AuthToken is write-only and
@@ -204,6 +222,7 @@ func (st Settings) clone() Settings {
 	}
 	if st.Email.SES != nil {
 		c := *st.Email.SES
+		c.EventTopicARNs = append([]string(nil), c.EventTopicARNs...)
 		st.Email.SES = &c
 	}
 	if st.SMS.Twilio != nil {
@@ -244,6 +263,11 @@ func (s *Store) SaveSettings(ctx context.Context, tenantID string, st Settings) 
 	b, err := json.Marshal(st)
 	if err != nil {
 		return err
+	}
+	if st.Email.SES != nil {
+		if err := s.indexTopics(ctx, tenantID, st.Email.SES.EventTopicARNs); err != nil {
+			return err
+		}
 	}
 	return s.rdb.Set(ctx, tenantKey(tenantID, "settings"), b, 0).Err()
 }

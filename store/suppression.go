@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"sort"
 	"strings"
 	"time"
 )
@@ -50,4 +51,20 @@ func (s *Store) Suppressed(ctx context.Context, tenantID string, addresses ...st
 		}
 	}
 	return "", "", nil
+}
+
+// Suppressions lists tenant's suppressed addresses, sorted.
+func (s *Store) Suppressions(ctx context.Context, tenantID string) ([]Suppression, error) {
+	all, err := s.rdb.HGetAll(ctx, suppressionKey(tenantID)).Result()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Suppression, 0, len(all))
+	for addr, v := range all {
+		reason, at, _ := strings.Cut(v, "|")
+		t, _ := time.Parse(time.RFC3339, at)
+		out = append(out, Suppression{Address: addr, Reason: reason, CreatedAt: t})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Address < out[j].Address })
+	return out, nil
 }

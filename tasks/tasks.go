@@ -21,6 +21,8 @@ const (
 	TypeDeliverySMS   = "delivery:sms"
 	TypeSweepFinalize = "sweep:finalize"
 	TypeVerifySender  = "sender:verify"
+	TypeWebhookFanout = "webhook:dispatch"
+	TypeWebhook       = "webhook:deliver"
 )
 
 // Queue names. Deliveries have their own queue so a burst of finalizations
@@ -147,6 +149,47 @@ type VerifySenderPayload struct {
 func NewVerifySenderTask(p VerifySenderPayload, opts ...asynq.Option) (*asynq.Task, error) {
 	base := []asynq.Option{asynq.Queue(QueueCritical), asynq.MaxRetry(3), asynq.Timeout(time.Minute)}
 	return newTask(TypeVerifySender, p, append(base, opts...))
+}
+
+// WebhookFanoutPayload sends one event to every endpoint of its tenant that
+// wants it.
+type WebhookFanoutPayload struct {
+	TenantID string `json:"tenantId"`
+	EventID  string `json:"eventId"`
+}
+
+// NewWebhookFanoutTask returns the task for p; an event fans out once.
+func NewWebhookFanoutTask(p WebhookFanoutPayload, opts ...asynq.Option) (*asynq.Task, error) {
+	base := []asynq.Option{
+		asynq.TaskID("webhook-fanout:" + p.TenantID + ":" + p.EventID),
+		asynq.Queue(QueueDefault), asynq.MaxRetry(MaxRetryInvoice),
+	}
+	return newTask(TypeWebhookFanout, p, append(base, opts...))
+}
+
+// WebhookPayload is one attempt at delivering an event to an endpoint.
+// Attempts follow the webhook schedule, each its own task.
+type WebhookPayload struct {
+	TenantID   string `json:"tenantId"`
+	EndpointID string `json:"endpointId"`
+	EventID    string `json:"eventId"`
+	// Attempt counts from 1.
+	Attempt int `json:"attempt"`
+	// Replay distinguishes a replay's attempts from the first series.
+	Replay string `json:"replay,omitempty"`
+}
+
+// NewWebhookTask returns the attempt p, to run at processAt (zero: now).
+func NewWebhookTask(p WebhookPayload, processAt time.Time, opts ...asynq.Option) (*asynq.Task, error) {
+	id := fmt.Sprintf("webhook:%s:%s:%s:%s:%d", p.TenantID, p.EndpointID, p.EventID, p.Replay, p.Attempt)
+	base := []asynq.Option{
+		asynq.TaskID(id), asynq.Queue(QueueDefault), asynq.MaxRetry(0),
+		asynq.Timeout(time.Minute),
+	}
+	if !processAt.IsZero() {
+		base = append(base, asynq.ProcessAt(processAt))
+	}
+	return newTask(TypeWebhook, p, append(base, opts...))
 }
 
 // NewSweepFinalizeTask returns the periodic sweep task. It has no payload.

@@ -27,6 +27,7 @@ func TestTaskContract(t *testing.T) {
 		TypeFinalize: "invoice:finalize", TypeSend: "invoice:send",
 		TypeDeliveryEmail: "delivery:email", TypeDeliverySMS: "delivery:sms",
 		TypeSweepFinalize: "sweep:finalize", TypeVerifySender: "sender:verify",
+		TypeWebhookFanout: "webhook:dispatch", TypeWebhook: "webhook:deliver",
 	} {
 		if typ != want {
 			t.Errorf("task type %q renamed from %q", typ, want)

@@ -82,12 +82,20 @@ func (w *Worker) deliver(ctx context.Context, t *asynq.Task, prepare prepareFunc
 	if err != nil {
 		return w.fail(ctx, log, d, disp.provider, started, err)
 	}
-	_, _, err = st.Transition(ctx, d.TenantID, d.ID, store.DeliverySent, "worker", "accepted by "+disp.provider, func(d *store.Delivery) {
+	sent, changed, err := st.Transition(ctx, d.TenantID, d.ID, store.DeliverySent, "worker", "accepted by "+disp.provider, func(d *store.Delivery) {
 		d.Provider, d.ProviderID = disp.provider, providerID
 		d.Attempts = append(d.Attempts, store.Attempt{At: started, Provider: disp.provider})
 	})
 	if err != nil {
 		return fmt.Errorf("record sent: %w", err)
+	}
+	if providerID != "" {
+		if err := st.IndexProviderMessage(ctx, disp.provider, providerID, d.TenantID, d.ID); err != nil {
+			log.Warn("provider message id not indexed; its status callbacks will be ignored", zap.Error(err))
+		}
+	}
+	if changed {
+		w.emitDelivery(ctx, sent)
 	}
 	log.Info("delivery sent", zap.String("channel", string(d.Channel)), zap.String("provider", disp.provider))
 	return nil
@@ -163,8 +171,12 @@ func (w *Worker) fail(ctx context.Context, log *zap.Logger, d *store.Delivery, p
 	if !permanent {
 		reason = fmt.Sprintf("gave up after %d attempts: %s", retried+1, reason)
 	}
-	if _, _, err := st.Transition(ctx, d.TenantID, d.ID, store.DeliveryFailed, "worker", reason, nil); err != nil {
+	failed, changed, err := st.Transition(ctx, d.TenantID, d.ID, store.DeliveryFailed, "worker", reason, nil)
+	if err != nil {
 		return err
+	}
+	if changed {
+		w.emitDelivery(ctx, failed)
 	}
 	log.Warn("delivery failed", zap.String("channel", string(d.Channel)), zap.String("provider", provider),
 		zap.Bool("permanent", permanent), zap.String("code", code))

@@ -3,6 +3,7 @@ package worker
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/hibiken/asynq"
 
@@ -87,7 +88,19 @@ func (h *EmailHandler) compose(job deliveryJob) (*providers.Email, error) {
 	d, send, inv, settings := job.delivery, job.send, job.invoice, job.settings
 	lang := firstNonEmpty(send.Language, inv.Language, settings.Defaults.Lang())
 	tmpl := message.Resolve(lang, tenantTemplates(settings), message.Template{Subject: send.Subject, Body: send.Message})
-	msg := message.Render(tmpl, lang, messageVars(inv, settings, send.Variables))
+	vars := messageVars(inv, settings, send.Variables)
+	vars.PublicURL = h.w.publicURL(inv)
+	tracking := settings.Email.Tracking
+	if tracking {
+		if vars.PaymentLink != "" {
+			vars.PaymentLink = h.w.clickURL(d, store.ClickPay)
+		}
+		vars.PublicURL = h.w.clickURL(d, store.ClickView)
+	}
+	msg := message.Render(tmpl, lang, vars)
+	if tracking {
+		msg.HTML = withOpenPixel(msg.HTML, h.w.cfg.PublicBaseURL+"/t/o/"+h.w.cfg.Store.SignToken(store.TokenOpen, d.TenantID, d.ID))
+	}
 	email := &providers.Email{
 		MessageID: d.ID + "." + d.TenantID + "@invoiced",
 		FromEmail: firstNonEmpty(settings.Email.FromEmail, settings.Branding.Email, h.w.cfg.DefaultFromEmail),
@@ -149,6 +162,20 @@ func messageVars(inv *invoice.Invoice, settings store.Settings, extra map[string
 		PaymentLink:   inv.PaymentLink,
 		Extra:         extra,
 	}
+}
+
+// clickURL is a tracked redirect to one of the delivery's links.
+func (w *Worker) clickURL(d *store.Delivery, target string) string {
+	return w.cfg.PublicBaseURL + "/t/c/" + w.cfg.Store.SignToken(store.TokenClick, d.TenantID, d.ID, target)
+}
+
+// withOpenPixel adds the open-tracking image at the end of an HTML body.
+func withOpenPixel(html, src string) string {
+	img := `<img src="` + src + `" width="1" height="1" alt="" style="display:block;border:0;width:1px;height:1px">`
+	if i := strings.LastIndex(html, "</body>"); i >= 0 {
+		return html[:i] + img + html[i:]
+	}
+	return html + img
 }
 
 // publicURL is the invoice's public link, signed so only its holder can

@@ -34,6 +34,7 @@ func (h *FinalizeHandler) ProcessTask(ctx context.Context, t *asynq.Task) error 
 	}
 	if changed {
 		log.Info("invoice finalized", zap.String("reason", p.Reason))
+		h.w.emitFinalized(ctx, inv)
 	}
 	// A rerun after a crash between the transition and the auto-send still
 	// sends: the send's id is derived from the invoice, so it is created once.

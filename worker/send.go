@@ -45,8 +45,13 @@ func (h *SendHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		return fmt.Errorf("load invoice: %w", err)
 	}
 	if inv.Status == invoice.StatusDraft {
-		if inv, _, err = st.Finalize(ctx, p.TenantID, inv.ID, "send"); err != nil && !errors.Is(err, store.ErrConflict) {
+		var finalized bool
+		inv, finalized, err = st.Finalize(ctx, p.TenantID, inv.ID, "send")
+		if err != nil && !errors.Is(err, store.ErrConflict) {
 			return fmt.Errorf("finalize before send: %w", err)
+		}
+		if finalized {
+			h.w.emitFinalized(ctx, inv)
 		}
 	}
 	if inv == nil || !inv.Status.Sendable() {
@@ -79,8 +84,12 @@ func (h *SendHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 
 func (h *SendHandler) failAll(ctx context.Context, send *store.Send, reason string) error {
 	for _, id := range send.DeliveryIDs {
-		if _, _, err := h.w.cfg.Store.Transition(ctx, send.TenantID, id, store.DeliveryFailed, "worker", reason, nil); err != nil {
+		d, changed, err := h.w.cfg.Store.Transition(ctx, send.TenantID, id, store.DeliveryFailed, "worker", reason, nil)
+		if err != nil {
 			return err
+		}
+		if changed {
+			h.w.emitDelivery(ctx, d)
 		}
 	}
 	return nil

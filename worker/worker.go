@@ -84,6 +84,8 @@ type Config struct {
 	// email.fromEmail nor branding.email. Defaults to
 	// "invoices@invoiced.localhost".
 	DefaultFromEmail string
+	// Webhooks delivers events to tenants' endpoints. Required.
+	Webhooks WebhookSender
 	// MaxDeliveryRetries is how many times a delivery is retried after a
 	// transient failure before it is failed; throttling does not count.
 	// Defaults to tasks.MaxRetryDelivery (12, about 4 days of backoff).
@@ -112,6 +114,8 @@ func New(cfg Config) (*Worker, error) {
 		return nil, errors.New("worker: Outbox is required")
 	case cfg.SMSOutbox == nil:
 		return nil, errors.New("worker: SMSOutbox is required")
+	case cfg.Webhooks == nil:
+		return nil, errors.New("worker: Webhooks is required")
 	}
 	switch cfg.DefaultEmailProvider {
 	case "", store.ProviderOutbox:
@@ -150,6 +154,8 @@ func (w *Worker) Mux() *asynq.ServeMux {
 	mux.Handle(tasks.TypeDeliveryEmail, &EmailHandler{w: w})
 	mux.Handle(tasks.TypeDeliverySMS, &SMSHandler{w: w})
 	mux.Handle(tasks.TypeVerifySender, &VerifySenderHandler{w: w})
+	mux.Handle(tasks.TypeWebhookFanout, &WebhookFanoutHandler{w: w})
+	mux.Handle(tasks.TypeWebhook, &WebhookHandler{w: w})
 	mux.Handle(tasks.TypeSweepFinalize, &SweepHandler{w: w})
 	return mux
 }

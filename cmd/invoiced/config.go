@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"os"
 	"strconv"
@@ -31,6 +32,7 @@ type config struct {
 	DeliveryMaxRetries   int
 	SESEndpoint          string
 	TwilioAPIURL         string
+	WebhookAllowNets     []netip.Prefix
 	PublicURL            string
 	Concurrency          int
 	SweepInterval        time.Duration
@@ -87,6 +89,9 @@ func loadConfig(dev bool) (config, error) {
 		return c, err
 	}
 	if c.ShutdownTimeout, err = envDuration("INVOICED_SHUTDOWN_TIMEOUT", 30*time.Second); err != nil {
+		return c, err
+	}
+	if c.WebhookAllowNets, err = parsePrefixes("INVOICED_WEBHOOK_ALLOW_NETS"); err != nil {
 		return c, err
 	}
 	if c.SecretKey, err = parseKey(os.Getenv("INVOICED_SECRET_KEY")); err != nil {
@@ -176,6 +181,22 @@ func envDuration(name string, def time.Duration) (time.Duration, error) {
 		return 0, fmt.Errorf("%s=%q: want a duration like 30s or 5m", name, v)
 	}
 	return d, nil
+}
+
+// parsePrefixes reads a comma-separated list of CIDR prefixes.
+func parsePrefixes(name string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, part := range strings.Split(os.Getenv(name), ",") {
+		if part = strings.TrimSpace(part); part == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(part)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %q is not a prefix like 10.0.0.0/8", name, part)
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 // parseKey accepts 32 bytes as 64 hex digits or base64.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 
+	twilioclient "github.com/twilio/twilio-go/client"
+
 	"github.com/invoiced/invoiced/providers/ses"
 	"github.com/invoiced/invoiced/providers/smtp"
 	"github.com/invoiced/invoiced/providers/twilio"
@@ -30,17 +32,21 @@ const maxCachedSES = 1000
 type sesSenders struct {
 	endpoint string
 	mu       sync.Mutex
-	senders  map[store.SESSettings]*ses.Sender
+	senders  map[sesAccount]*ses.Sender
 }
 
+// sesAccount is what makes two tenants' SES clients the same.
+type sesAccount struct{ region, keyID, secret, configSet string }
+
 func newSESSenders(endpoint string) *sesSenders {
-	return &sesSenders{endpoint: endpoint, senders: map[store.SESSettings]*ses.Sender{}}
+	return &sesSenders{endpoint: endpoint, senders: map[sesAccount]*ses.Sender{}}
 }
 
 func (c *sesSenders) get(s store.SESSettings) (*ses.Sender, error) {
+	key := sesAccount{s.Region, s.AccessKeyID, s.SecretAccessKey, s.ConfigurationSet}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if sender, ok := c.senders[s]; ok {
+	if sender, ok := c.senders[key]; ok {
 		return sender, nil
 	}
 	sender, err := ses.New(context.Background(), ses.Config{
@@ -51,9 +57,9 @@ func (c *sesSenders) get(s store.SESSettings) (*ses.Sender, error) {
 		return nil, err
 	}
 	if len(c.senders) >= maxCachedSES {
-		c.senders = map[store.SESSettings]*ses.Sender{}
+		c.senders = map[sesAccount]*ses.Sender{}
 	}
-	c.senders[s] = sender
+	c.senders[key] = sender
 	return sender, nil
 }
 
@@ -83,4 +89,11 @@ func (c twilioSenders) smsSender(s store.TwilioSettings) (worker.SMSSender, erro
 		AccountSID: s.AccountSID, AuthToken: s.AuthToken, From: s.From,
 		MessagingServiceSID: s.MessagingServiceSID, StatusCallback: c.callbackURL, BaseURL: c.apiURL,
 	})
+}
+
+// validTwilioSignature is api.Config.TwilioValidator: twilio-go's own
+// check of X-Twilio-Signature.
+func validTwilioSignature(authToken, fullURL string, params map[string]string, signature string) bool {
+	v := twilioclient.NewRequestValidator(authToken)
+	return v.Validate(fullURL, params, signature)
 }

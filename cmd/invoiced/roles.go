@@ -14,6 +14,7 @@ import (
 
 	"github.com/invoiced/invoiced/api"
 	"github.com/invoiced/invoiced/providers/outbox"
+	"github.com/invoiced/invoiced/providers/webhook"
 	"github.com/invoiced/invoiced/render/pdf"
 	"github.com/invoiced/invoiced/store"
 	"github.com/invoiced/invoiced/tasks"
@@ -133,6 +134,7 @@ func serveAPI(ctx context.Context, cfg config, d *deps) error {
 		Store: d.store, Enqueuer: d.client, Tasks: inspector, PDF: d.pdf, Logger: d.log,
 		AdminToken: cfg.AdminToken, DefaultEmailProvider: cfg.DefaultEmailProvider,
 		DefaultSMSProvider: cfg.DefaultSMSProvider, SESVerified: d.ses.verified,
+		TwilioValidator: validTwilioSignature, WebhookAllowNets: cfg.WebhookAllowNets,
 		PublicBaseURL: cfg.PublicURL, MaxBodyBytes: cfg.MaxBodyBytes,
 	})
 	if err != nil {
@@ -174,6 +176,7 @@ func serveWorker(ctx context.Context, cfg config, d *deps) error {
 		DefaultSMSProvider: cfg.DefaultSMSProvider, DefaultFromEmail: cfg.DefaultFromEmail,
 		EmailMaxPerSecond: cfg.EmailMaxPerSecond, SMSMaxPerSecond: cfg.SMSMaxPerSecond,
 		MaxDeliveryRetries: cfg.DeliveryMaxRetries,
+		Webhooks:           webhook.NewSender(webhook.NewClient(webhook.ClientConfig{AllowNets: cfg.WebhookAllowNets}), "invoiced-webhooks/1"),
 		PublicBaseURL:      cfg.PublicURL,
 	})
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/mail"
 	"os"
 	"os/exec"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	twilioclient "github.com/twilio/twilio-go/client"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest"
@@ -32,6 +34,7 @@ import (
 	"github.com/invoiced/invoiced/providers/smtp"
 	"github.com/invoiced/invoiced/providers/smtp/smtptest"
 	"github.com/invoiced/invoiced/providers/twilio"
+	"github.com/invoiced/invoiced/providers/webhook"
 	"github.com/invoiced/invoiced/providers/twilio/twiliotest"
 	"github.com/invoiced/invoiced/render/pdf"
 	"github.com/invoiced/invoiced/store"
@@ -40,6 +43,16 @@ import (
 )
 
 const adminToken = "admin-secret-for-tests"
+
+// loopback lets webhooks reach the tests' receivers on 127.0.0.1, as an
+// on-premises allow-list would.
+var loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
+
+// validTwilio is twilio-go's signature check, as cmd/invoiced wires it.
+func validTwilio(authToken, fullURL string, params map[string]string, signature string) bool {
+	v := twilioclient.NewRequestValidator(authToken)
+	return v.Validate(fullURL, params, signature)
+}
 
 // unverifiedSender is the one address SES does not accept in these tests.
 const unverifiedSender = "unverified@acme.test"
@@ -99,6 +112,11 @@ func setup(t testing.TB, opts ...func(*options)) *harness {
 		h.SESEndpoint = sestest.Start(t)
 	}
 
+	// The API's URL goes into links the worker writes, so it listens
+	// before the API exists.
+	var handler http.Handler
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
+	t.Cleanup(hs.Close)
 	defaultProvider := store.ProviderOutbox
 	if o.defaultNil {
 		defaultProvider = ""
@@ -111,13 +129,12 @@ func setup(t testing.TB, opts ...func(*options)) *harness {
 		SESVerified: func(_ context.Context, _ store.SESSettings, identity string) (bool, error) {
 			return identity != unverifiedSender, nil
 		},
-		MaxBodyBytes: o.maxBody,
+		MaxBodyBytes: o.maxBody, TwilioValidator: validTwilio, WebhookAllowNets: loopback, PublicBaseURL: hs.URL,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := httptest.NewServer(a.Handler())
-	t.Cleanup(hs.Close)
+	handler = a.Handler()
 	h.URL = hs.URL
 
 	if o.noWorker {
@@ -129,6 +146,8 @@ func setup(t testing.TB, opts ...func(*options)) *harness {
 	}
 	w, err := worker.New(worker.Config{
 		Store: st, Enqueuer: client, PDF: cache, Logger: log, Outbox: box, SMSOutbox: box, MaxDeliveryRetries: o.maxRetries,
+		Webhooks:      webhook.NewSender(webhook.NewClient(webhook.ClientConfig{AllowNets: loopback, Timeout: 2 * time.Second}), "invoiced-test"),
+		PublicBaseURL: h.URL,
 		DefaultEmailProvider: defaultProvider, DefaultSMSProvider: store.SMSProviderOutbox,
 		SMTPFunc: func(s store.SMTPSettings) (worker.EmailSender, error) {
 			return smtp.New(smtp.Config{Host: s.Host, Port: s.Port, Username: s.Username, Password: s.Password,

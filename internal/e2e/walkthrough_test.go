@@ -113,7 +113,7 @@ func TestWalkthroughOutbox(t *testing.T) {
 	if text := pdfText(t, pdf.Raw); !strings.Contains(text, "INV-1001") {
 		t.Errorf("GET pdf text lacks the number:\n%s", text)
 	}
-	public := h.do("GET", strings.TrimPrefix(inv["publicPdfUrl"].(string), "http://localhost:8080"), "", nil)
+	public := h.do("GET", strings.TrimPrefix(inv["publicPdfUrl"].(string), h.URL), "", nil)
 	if public.Status != http.StatusOK {
 		t.Errorf("public PDF link = %d", public.Status)
 	}

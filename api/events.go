@@ -1,0 +1,48 @@
+package api
+
+import (
+	"context"
+
+	"go.uber.org/zap"
+
+	"github.com/invoiced/invoiced/invoice"
+	"github.com/invoiced/invoiced/store"
+	"github.com/invoiced/invoiced/tasks"
+)
+
+// emit records events about subject and queues their fan-out to the
+// tenant's webhook endpoints; the worker delivers them. Event ids derive
+// from subject and type, so emitting twice sends once. A failure is
+// logged: the change it reports has already happened.
+func (a *API) emit(ctx context.Context, tenantID, subject string, types []string, data map[string]any) {
+	if len(types) == 0 {
+		return
+	}
+	ids, err := a.st.RecordEvents(ctx, tenantID, subject, types, data)
+	if err != nil {
+		a.log.Error("events not recorded", zap.String("tenant_id", tenantID), zap.Strings("types", types), zap.Error(err))
+		return
+	}
+	for _, id := range ids {
+		task, err := tasks.NewWebhookFanoutTask(tasks.WebhookFanoutPayload{TenantID: tenantID, EventID: id})
+		if err == nil {
+			_, err = a.cfg.Enqueuer.EnqueueContext(ctx, task)
+		}
+		if err != nil && !isTaskConflict(err) {
+			a.log.Error("event fan-out not queued", zap.String("tenant_id", tenantID), zap.String("event_id", id), zap.Error(err))
+		}
+	}
+}
+
+// emitDelivery emits the events of a delivery's move to its current status.
+func (a *API) emitDelivery(ctx context.Context, d *store.Delivery) {
+	a.emit(ctx, d.TenantID, d.ID, store.DeliveryEventTypes(d.Channel, d.Status), store.DeliveryEventData(d))
+}
+
+// emitFinalized emits invoice.finalized.
+func (a *API) emitFinalized(ctx context.Context, inv *invoice.Invoice) {
+	a.emit(ctx, inv.TenantID, inv.ID, []string{store.EventInvoiceFinalized}, map[string]any{
+		"invoiceId": inv.ID, "number": inv.Number, "total": inv.Total, "currency": inv.Currency,
+		"finalizedBy": inv.FinalizedBy,
+	})
+}

@@ -1,0 +1,294 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Webhook event types.
+const (
+	EventInvoiceFinalized      = "invoice.finalized"
+	EventInvoiceSent           = "invoice.sent"
+	EventInvoiceDelivered      = "invoice.delivered"
+	EventInvoiceOpened         = "invoice.opened"
+	EventInvoiceLinkClicked    = "invoice.payment_link_clicked"
+	EventInvoiceDeliveryFailed = "invoice.delivery_failed"
+	EventEmailDelivered        = "email.delivered"
+	EventEmailBounced          = "email.bounced"
+	EventSMSDelivered          = "sms.delivered"
+	EventSMSFailed             = "sms.failed"
+)
+
+// EventTypes lists every event type, for validating endpoint filters.
+var EventTypes = []string{
+	EventInvoiceFinalized, EventInvoiceSent, EventInvoiceDelivered, EventInvoiceOpened,
+	EventInvoiceLinkClicked, EventInvoiceDeliveryFailed, EventEmailDelivered, EventEmailBounced,
+	EventSMSDelivered, EventSMSFailed,
+}
+
+// EventTTL is how long events are kept for replay.
+const EventTTL = 30 * 24 * time.Hour
+
+// Event is something that happened to an invoice, as webhooks carry it.
+// Its id is derived from what happened, so recording it twice is a no-op
+// and receivers see one webhook-id however often it is delivered.
+type Event struct {
+	ID        string         `json:"id"`
+	Type      string         `json:"type"`
+	Timestamp time.Time      `json:"timestamp"`
+	Data      map[string]any `json:"data"`
+}
+
+func eventKey(tenantID, id string) string { return tenantKey(tenantID, "evt", id) }
+
+// DeliveryEventTypes returns the webhook events a delivery's move to status
+// fires: a sent email fires invoice.sent, a bounce email.bounced and
+// invoice.delivery_failed, and so on.
+func DeliveryEventTypes(ch Channel, to DeliveryStatus) []string {
+	switch to {
+	case DeliverySent:
+		return []string{EventInvoiceSent}
+	case DeliveryDelivered:
+		if ch == ChannelSMS {
+			return []string{EventInvoiceDelivered, EventSMSDelivered}
+		}
+		return []string{EventInvoiceDelivered, EventEmailDelivered}
+	case DeliveryOpened:
+		return []string{EventInvoiceOpened}
+	case DeliveryClicked:
+		return []string{EventInvoiceLinkClicked}
+	case DeliveryBounced:
+		return []string{EventEmailBounced, EventInvoiceDeliveryFailed}
+	case DeliveryFailed:
+		if ch == ChannelSMS {
+			return []string{EventSMSFailed, EventInvoiceDeliveryFailed}
+		}
+		return []string{EventInvoiceDeliveryFailed}
+	}
+	return nil
+}
+
+// DeliveryEventData is the data of a delivery's events.
+func DeliveryEventData(d *Delivery) map[string]any {
+	data := map[string]any{
+		"invoiceId": d.InvoiceID, "sendId": d.SendID, "deliveryId": d.ID,
+		"channel": d.Channel, "to": d.To, "status": d.Status,
+	}
+	if d.Provider != "" {
+		data["provider"], data["providerId"] = d.Provider, d.ProviderID
+	}
+	if d.Error != "" {
+		data["error"] = d.Error
+	}
+	if n := len(d.History); n > 0 {
+		data["source"] = d.History[n-1].Source
+	}
+	return data
+}
+
+// RecordEvents stores one event per type with data, under ids derived from
+// subject (a delivery or invoice id) and the type, and returns the ids of
+// those not recorded before.
+func (s *Store) RecordEvents(ctx context.Context, tenantID, subject string, types []string, data map[string]any) ([]string, error) {
+	var fresh []string
+	now := s.Now()
+	for _, typ := range types {
+		ev := Event{ID: "evt_" + subject + "_" + typ, Type: typ, Timestamp: now, Data: data}
+		b, err := json.Marshal(ev)
+		if err != nil {
+			return nil, err
+		}
+		ok, err := s.rdb.SetNX(ctx, eventKey(tenantID, ev.ID), b, EventTTL).Result()
+		if err != nil {
+			return nil, fmt.Errorf("record event: %w", err)
+		}
+		if ok {
+			fresh = append(fresh, ev.ID)
+		}
+	}
+	return fresh, nil
+}
+
+// Event returns one of tenant's events.
+func (s *Store) Event(ctx context.Context, tenantID, id string) (*Event, error) {
+	var ev Event
+	if err := getJSON(ctx, s.rdb, eventKey(tenantID, id), &ev); err != nil {
+		return nil, err
+	}
+	return &ev, nil
+}
+
+// WebhookEndpoint is where a tenant receives events.
+type WebhookEndpoint struct {
+	ID  string `json:"id"`
+	URL string `json:"url"`
+	// Events filters the event types sent; empty means all.
+	Events []string `json:"events"`
+	// Secret signs deliveries (Standard Webhooks, "whsec_…").
+	Secret      string     `json:"-"`
+	Disabled    bool       `json:"disabled"`
+	DisabledWhy string     `json:"disabledReason,omitempty"`
+	CreatedAt   time.Time  `json:"createdAt"`
+	DisabledAt  *time.Time `json:"disabledAt,omitempty"`
+}
+
+// Wants reports whether the endpoint takes events of type typ.
+func (e *WebhookEndpoint) Wants(typ string) bool {
+	if e.Disabled {
+		return false
+	}
+	if len(e.Events) == 0 {
+		return true
+	}
+	for _, t := range e.Events {
+		if t == typ {
+			return true
+		}
+	}
+	return false
+}
+
+// storedEndpoint keeps the secret, sealed, beside the public fields.
+type storedEndpoint struct {
+	WebhookEndpoint
+	SealedSecret string `json:"secret"`
+}
+
+func endpointsKey(tenantID string) string { return tenantKey(tenantID, "webhooks") }
+
+// SaveEndpoint creates or replaces a webhook endpoint.
+func (s *Store) SaveEndpoint(ctx context.Context, tenantID string, e *WebhookEndpoint) error {
+	b, err := json.Marshal(storedEndpoint{WebhookEndpoint: *e, SealedSecret: s.sealer.seal(e.Secret)})
+	if err != nil {
+		return err
+	}
+	return s.rdb.HSet(ctx, endpointsKey(tenantID), e.ID, b).Err()
+}
+
+// Endpoints returns tenant's webhook endpoints with their secrets.
+func (s *Store) Endpoints(ctx context.Context, tenantID string) ([]*WebhookEndpoint, error) {
+	all, err := s.rdb.HGetAll(ctx, endpointsKey(tenantID)).Result()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*WebhookEndpoint, 0, len(all))
+	for _, raw := range all {
+		e, err := s.decodeEndpoint(raw)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// Endpoint returns one webhook endpoint with its secret.
+func (s *Store) Endpoint(ctx context.Context, tenantID, id string) (*WebhookEndpoint, error) {
+	raw, err := s.rdb.HGet(ctx, endpointsKey(tenantID), id).Result()
+	if errors.Is(err, redis.Nil) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.decodeEndpoint(raw)
+}
+
+func (s *Store) decodeEndpoint(raw string) (*WebhookEndpoint, error) {
+	var se storedEndpoint
+	if err := json.Unmarshal([]byte(raw), &se); err != nil {
+		return nil, err
+	}
+	secret, err := s.sealer.open(se.SealedSecret)
+	if err != nil {
+		return nil, fmt.Errorf("webhook %s: %w", se.ID, err)
+	}
+	se.WebhookEndpoint.Secret = secret
+	return &se.WebhookEndpoint, nil
+}
+
+// DeleteEndpoint removes a webhook endpoint.
+func (s *Store) DeleteEndpoint(ctx context.Context, tenantID, id string) error {
+	n, err := s.rdb.HDel(ctx, endpointsKey(tenantID), id).Result()
+	if err == nil && n == 0 {
+		return ErrNotFound
+	}
+	return err
+}
+
+// DisableEndpoint stops deliveries to an endpoint, with the reason.
+func (s *Store) DisableEndpoint(ctx context.Context, tenantID, id, why string) error {
+	e, err := s.Endpoint(ctx, tenantID, id)
+	if err != nil {
+		return err
+	}
+	now := s.Now()
+	e.Disabled, e.DisabledWhy, e.DisabledAt = true, why, &now
+	return s.SaveEndpoint(ctx, tenantID, e)
+}
+
+// WebhookAttempt is one try at delivering an event to an endpoint.
+type WebhookAttempt struct {
+	EventID    string        `json:"eventId"`
+	EventType  string        `json:"eventType"`
+	Attempt    int           `json:"attempt"`
+	At         time.Time     `json:"at"`
+	StatusCode int           `json:"statusCode,omitempty"`
+	Duration   time.Duration `json:"durationMs"`
+	Error      string        `json:"error,omitempty"`
+	Response   string        `json:"response,omitempty"`
+	// NextAt is when the next attempt is due; nil when none will follow.
+	NextAt *time.Time `json:"nextAt,omitempty"`
+}
+
+// maxAttemptsKept bounds an endpoint's attempt log.
+const maxAttemptsKept = 1000
+
+func attemptsKey(tenantID, endpointID string) string {
+	return tenantKey(tenantID, "webhooks", endpointID, "attempts")
+}
+
+// RecordWebhookAttempt appends to an endpoint's attempt log, newest first.
+func (s *Store) RecordWebhookAttempt(ctx context.Context, tenantID, endpointID string, a WebhookAttempt) error {
+	b, err := json.Marshal(a)
+	if err != nil {
+		return err
+	}
+	key := attemptsKey(tenantID, endpointID)
+	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.LPush(ctx, key, b)
+		p.LTrim(ctx, key, 0, maxAttemptsKept-1)
+		p.Expire(ctx, key, EventTTL)
+		return nil
+	})
+	return err
+}
+
+// WebhookAttempts returns up to limit of an endpoint's attempts, newest
+// first, optionally only those of one event.
+func (s *Store) WebhookAttempts(ctx context.Context, tenantID, endpointID, eventID string, limit int) ([]WebhookAttempt, error) {
+	raw, err := s.rdb.LRange(ctx, attemptsKey(tenantID, endpointID), 0, maxAttemptsKept-1).Result()
+	if err != nil {
+		return nil, err
+	}
+	out := []WebhookAttempt{}
+	for _, r := range raw {
+		var a WebhookAttempt
+		if err := json.Unmarshal([]byte(r), &a); err != nil {
+			return nil, err
+		}
+		if eventID != "" && a.EventID != eventID {
+			continue
+		}
+		out = append(out, a)
+		if len(out) == limit {
+			break
+		}
+	}
+	return out, nil
+}

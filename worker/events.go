@@ -1,0 +1,170 @@
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"go.uber.org/zap"
+
+	"github.com/invoiced/invoiced/invoice"
+	"github.com/invoiced/invoiced/providers"
+	"github.com/invoiced/invoiced/providers/webhook"
+	"github.com/invoiced/invoiced/store"
+	"github.com/invoiced/invoiced/tasks"
+)
+
+// WebhookSender posts one signed event to one endpoint;
+// *webhook.Sender is one.
+type WebhookSender interface {
+	Deliver(ctx context.Context, url, secret, eventID string, ts time.Time, body []byte) (webhook.Result, error)
+}
+
+// emit records events about subject and queues their fan-out to the
+// tenant's webhook endpoints. Event ids derive from subject and type, so
+// emitting twice sends once. A failure is logged, not returned: the state
+// change it reports has already happened.
+func (w *Worker) emit(ctx context.Context, tenantID, subject string, types []string, data map[string]any) {
+	if len(types) == 0 {
+		return
+	}
+	log := w.logFrom(ctx)
+	ids, err := w.cfg.Store.RecordEvents(ctx, tenantID, subject, types, data)
+	if err != nil {
+		log.Error("events not recorded", zap.Strings("types", types), zap.Error(err))
+		return
+	}
+	for _, id := range ids {
+		err := enqueue(ctx, w.cfg.Enqueuer, func() (*asynq.Task, error) {
+			return tasks.NewWebhookFanoutTask(tasks.WebhookFanoutPayload{TenantID: tenantID, EventID: id})
+		})
+		if err != nil {
+			log.Error("event fan-out not queued", zap.String("event_id", id), zap.Error(err))
+		}
+	}
+}
+
+// emitDelivery emits the events of a delivery's move to its current status.
+func (w *Worker) emitDelivery(ctx context.Context, d *store.Delivery) {
+	w.emit(ctx, d.TenantID, d.ID, store.DeliveryEventTypes(d.Channel, d.Status), store.DeliveryEventData(d))
+}
+
+// emitFinalized emits invoice.finalized.
+func (w *Worker) emitFinalized(ctx context.Context, inv *invoice.Invoice) {
+	w.emit(ctx, inv.TenantID, inv.ID, []string{store.EventInvoiceFinalized}, map[string]any{
+		"invoiceId": inv.ID, "number": inv.Number, "total": inv.Total, "currency": inv.Currency,
+		"finalizedBy": inv.FinalizedBy,
+	})
+}
+
+// WebhookFanoutHandler queues an event's first delivery attempt to every
+// endpoint of its tenant that wants it.
+type WebhookFanoutHandler struct{ w *Worker }
+
+// ProcessTask handles tasks.TypeWebhookFanout.
+func (h *WebhookFanoutHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
+	var p tasks.WebhookFanoutPayload
+	if err := tasks.Decode(t, &p); err != nil {
+		return err
+	}
+	ev, err := h.w.cfg.Store.Event(ctx, p.TenantID, p.EventID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil // expired
+	}
+	if err != nil {
+		return err
+	}
+	endpoints, err := h.w.cfg.Store.Endpoints(ctx, p.TenantID)
+	if err != nil {
+		return err
+	}
+	for _, e := range endpoints {
+		if !e.Wants(ev.Type) {
+			continue
+		}
+		wp := tasks.WebhookPayload{TenantID: p.TenantID, EndpointID: e.ID, EventID: ev.ID, Attempt: 1}
+		if err := enqueue(ctx, h.w.cfg.Enqueuer, func() (*asynq.Task, error) { return tasks.NewWebhookTask(wp, time.Time{}) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// WebhookHandler makes one attempt at delivering an event to an endpoint
+// and schedules the next one on failure: immediately, 5 s, 5 min, 30 min,
+// 2 h, 5 h, 10 h, 10 h (or later if the endpoint asked with Retry-After).
+// A 410 Gone disables the endpoint.
+type WebhookHandler struct{ w *Worker }
+
+// ProcessTask handles tasks.TypeWebhook.
+func (h *WebhookHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
+	var p tasks.WebhookPayload
+	if err := tasks.Decode(t, &p); err != nil {
+		return err
+	}
+	st := h.w.cfg.Store
+	log := h.w.logFrom(ctx).With(zap.String("endpoint_id", p.EndpointID), zap.String("event_id", p.EventID))
+	e, err := st.Endpoint(ctx, p.TenantID, p.EndpointID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil // deleted
+	}
+	if err != nil {
+		return err
+	}
+	if e.Disabled {
+		log.Info("webhook endpoint disabled; attempt dropped")
+		return nil
+	}
+	ev, err := st.Event(ctx, p.TenantID, p.EventID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	body, err := json.Marshal(ev)
+	if err != nil {
+		return fmt.Errorf("encode event: %w: %w", err, asynq.SkipRetry)
+	}
+	now := st.Now()
+	res, sendErr := h.w.cfg.Webhooks.Deliver(ctx, e.URL, e.Secret, ev.ID, ev.Timestamp, body)
+	attempt := store.WebhookAttempt{
+		EventID: ev.ID, EventType: ev.Type, Attempt: p.Attempt, At: now,
+		StatusCode: res.StatusCode, Duration: res.Duration / time.Millisecond, Response: res.ResponseSnippet,
+	}
+	var next time.Time
+	more := false
+	switch {
+	case sendErr == nil:
+	case errors.Is(sendErr, webhook.ErrGone):
+		attempt.Error = sendErr.Error()
+		if err := st.DisableEndpoint(ctx, p.TenantID, e.ID, "the endpoint answered 410 Gone"); err != nil {
+			return err
+		}
+		log.Warn("webhook endpoint answered 410 Gone; disabled")
+	default:
+		attempt.Error = sendErr.Error()
+		retryAfter, _ := providers.RetryDelay(sendErr)
+		if !providers.IsPermanent(sendErr) {
+			next, more = webhook.NextAttempt(p.Attempt, now, retryAfter)
+		}
+		if more {
+			attempt.NextAt = &next
+		}
+	}
+	if err := st.RecordWebhookAttempt(ctx, p.TenantID, e.ID, attempt); err != nil {
+		return err
+	}
+	if !more {
+		if sendErr != nil && !errors.Is(sendErr, webhook.ErrGone) {
+			log.Warn("webhook delivery gave up", zap.Int("attempts", p.Attempt), zap.Error(sendErr))
+		}
+		return nil
+	}
+	np := p
+	np.Attempt++
+	return enqueue(ctx, h.w.cfg.Enqueuer, func() (*asynq.Task, error) { return tasks.NewWebhookTask(np, next) })
+}
