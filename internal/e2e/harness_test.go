@@ -10,8 +10,8 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
-	"net/netip"
 	"net/mail"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -34,8 +34,8 @@ import (
 	"github.com/invoiced/invoiced/providers/smtp"
 	"github.com/invoiced/invoiced/providers/smtp/smtptest"
 	"github.com/invoiced/invoiced/providers/twilio"
-	"github.com/invoiced/invoiced/providers/webhook"
 	"github.com/invoiced/invoiced/providers/twilio/twiliotest"
+	"github.com/invoiced/invoiced/providers/webhook"
 	"github.com/invoiced/invoiced/render/pdf"
 	"github.com/invoiced/invoiced/store"
 	"github.com/invoiced/invoiced/tasks"
@@ -146,8 +146,8 @@ func setup(t testing.TB, opts ...func(*options)) *harness {
 	}
 	w, err := worker.New(worker.Config{
 		Store: st, Enqueuer: client, PDF: cache, Logger: log, Outbox: box, SMSOutbox: box, MaxDeliveryRetries: o.maxRetries,
-		Webhooks:      webhook.NewSender(webhook.NewClient(webhook.ClientConfig{AllowNets: loopback, Timeout: 2 * time.Second}), "invoiced-test"),
-		PublicBaseURL: h.URL,
+		Webhooks:             webhook.NewSender(webhook.NewClient(webhook.ClientConfig{AllowNets: loopback, Timeout: 2 * time.Second}), "invoiced-test"),
+		PublicBaseURL:        h.URL,
 		DefaultEmailProvider: defaultProvider, DefaultSMSProvider: store.SMSProviderOutbox,
 		SMTPFunc: func(s store.SMTPSettings) (worker.EmailSender, error) {
 			return smtp.New(smtp.Config{Host: s.Host, Port: s.Port, Username: s.Username, Password: s.Password,
