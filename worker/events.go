@@ -129,8 +129,10 @@ func (h *WebhookHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return fmt.Errorf("encode event: %w: %w", err, asynq.SkipRetry)
 	}
+	// Signed with the attempt's own time: receivers refuse stale
+	// timestamps. The id stays the event's, so they can drop repeats.
 	now := st.Now()
-	res, sendErr := h.w.cfg.Webhooks.Deliver(ctx, e.URL, e.Secret, ev.ID, ev.Timestamp, body)
+	res, sendErr := h.w.cfg.Webhooks.Deliver(ctx, e.URL, e.Secret, ev.ID, now, body)
 	attempt := store.WebhookAttempt{
 		EventID: ev.ID, EventType: ev.Type, Attempt: p.Attempt, At: now,
 		StatusCode: res.StatusCode, Duration: res.Duration / time.Millisecond, Response: res.ResponseSnippet,
