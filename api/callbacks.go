@@ -65,6 +65,11 @@ func (a *API) sesCallback(w http.ResponseWriter, r *http.Request) *Error {
 		return apiErr
 	}
 	m, err := a.cfg.SES.Verify(ctx, body)
+	var temp interface{ Temporary() bool }
+	if errors.As(err, &temp) && temp.Temporary() {
+		// SNS retries on 5xx: the certificate may be fetchable later.
+		return &Error{Status: http.StatusServiceUnavailable, Code: CodeUnavailable, Message: "the SNS message could not be verified yet", cause: err}
+	}
 	if err != nil {
 		a.log.Warn("SNS message refused", zap.Error(err))
 		return &Error{Status: http.StatusForbidden, Code: CodeForbidden, Message: "the SNS message did not verify: " + err.Error()}
@@ -90,7 +95,7 @@ func (a *API) sesCallback(w http.ResponseWriter, r *http.Request) *Error {
 func (a *API) applySESEvent(ctx context.Context, m *SNSMessage) *Error {
 	ev := m.Event
 	if ev == nil || ev.MessageID == "" {
-		return errValidation("the notification carries no SES event", nil)
+		return nil // an event type that concerns no delivery: acknowledged
 	}
 	d, err := a.st.DeliveryByProviderMessage(ctx, store.ProviderSES, ev.MessageID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -134,8 +139,24 @@ func (a *API) applyProviderStatus(ctx context.Context, d *store.Delivery, status
 	}
 	if changed {
 		a.emitDelivery(ctx, moved)
+		return nil
+	}
+	if err := a.noteRepeat(ctx, moved, status, source, detail); err != nil {
+		return errInternal(err)
 	}
 	return nil
+}
+
+// noteRepeat records a repeated open or click in the history of a delivery
+// that already got that far; other repeats and late events leave no trace.
+func (a *API) noteRepeat(ctx context.Context, d *store.Delivery, status store.DeliveryStatus, source, detail string) error {
+	repeat := (status == store.DeliveryOpened || status == store.DeliveryClicked) &&
+		(d.Status == status || (status == store.DeliveryOpened && d.Status == store.DeliveryClicked))
+	if !repeat {
+		return nil
+	}
+	_, err := a.st.Note(ctx, d.TenantID, d.ID, status, source, detail)
+	return err
 }
 
 // TwilioValidator checks an X-Twilio-Signature for the full public URL of

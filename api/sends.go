@@ -407,6 +407,7 @@ type deliveryView struct {
 	ClickedAt   *time.Time         `json:"clickedAt"`
 	Error       string             `json:"error,omitempty"`
 	Provider    string             `json:"provider,omitempty"`
+	ProviderID  string             `json:"providerId,omitempty"`
 	TestMode    bool               `json:"testMode,omitempty"`
 	CreatedAt   time.Time          `json:"createdAt"`
 	History     []store.Transition `json:"history"`
@@ -417,7 +418,7 @@ func newDeliveryView(d *store.Delivery) *deliveryView {
 	v := &deliveryView{
 		ID: d.ID, SendID: d.SendID, Method: string(d.Channel), SentTo: d.To, Cc: d.Cc,
 		Status: string(d.Status), SentAt: d.SentAt, DeliveredAt: d.DeliveredAt,
-		OpenedAt: d.OpenedAt, ClickedAt: d.ClickedAt, Error: d.Error, Provider: d.Provider,
+		OpenedAt: d.OpenedAt, ClickedAt: d.ClickedAt, Error: d.Error, Provider: d.Provider, ProviderID: d.ProviderID,
 		TestMode: d.TestMode, CreatedAt: d.CreatedAt, History: d.History, Attempts: d.Attempts,
 	}
 	if v.Attempts == nil {

@@ -75,10 +75,8 @@ func (a *API) recordTracking(r *http.Request, tenantID, deliveryID string, statu
 		a.emitDelivery(ctx, d)
 		return
 	}
-	// A later open or click joins the history of a delivery that already
-	// got that far.
-	if d.Status == status || (status == store.DeliveryOpened && d.Status == store.DeliveryClicked) {
-		_, _ = a.st.Note(ctx, tenantID, deliveryID, status, "tracking", detail)
+	if err := a.noteRepeat(ctx, d, status, "tracking", detail); err != nil {
+		a.log.Sugar().Warnw("tracking not recorded", "tenant_id", tenantID, "delivery_id", deliveryID, "error", err)
 	}
 }
 

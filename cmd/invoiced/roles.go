@@ -13,7 +13,9 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/invoiced/invoiced/api"
+	"github.com/invoiced/invoiced/internal/wiring"
 	"github.com/invoiced/invoiced/providers/outbox"
+	"github.com/invoiced/invoiced/providers/ses/sns"
 	"github.com/invoiced/invoiced/providers/webhook"
 	"github.com/invoiced/invoiced/render/pdf"
 	"github.com/invoiced/invoiced/store"
@@ -29,7 +31,7 @@ type deps struct {
 	store    *store.Store
 	client   *asynq.Client
 	pdf      *pdf.Cache
-	ses      *sesSenders
+	ses      *wiring.SESSenders
 }
 
 // connect opens Redis (from INVOICED_REDIS_URL, or opt when given) and the
@@ -57,7 +59,7 @@ func connect(cfg config, log *zap.Logger, opt asynq.RedisConnOpt) (*deps, error)
 		log: log, redisOpt: opt, rdb: rdb, store: st,
 		client: asynq.NewClient(opt),
 		pdf:    pdf.NewCache(renderer, cfg.PDFCacheSize),
-		ses:    newSESSenders(cfg.SESEndpoint),
+		ses:    wiring.NewSESSenders(cfg.SESEndpoint),
 	}, nil
 }
 
@@ -130,11 +132,16 @@ func runRole(ctx context.Context, role string) error {
 func serveAPI(ctx context.Context, cfg config, d *deps) error {
 	inspector := asynq.NewInspector(d.redisOpt)
 	defer inspector.Close()
+	verifier, err := sns.NewVerifier(sns.Config{})
+	if err != nil {
+		return err
+	}
 	a, err := api.New(api.Config{
 		Store: d.store, Enqueuer: d.client, Tasks: inspector, PDF: d.pdf, Logger: d.log,
 		AdminToken: cfg.AdminToken, DefaultEmailProvider: cfg.DefaultEmailProvider,
-		DefaultSMSProvider: cfg.DefaultSMSProvider, SESVerified: d.ses.verified,
-		TwilioValidator: validTwilioSignature, WebhookAllowNets: cfg.WebhookAllowNets,
+		DefaultSMSProvider: cfg.DefaultSMSProvider, SESVerified: d.ses.Verified,
+		TwilioValidator: wiring.ValidTwilioSignature, WebhookAllowNets: cfg.WebhookAllowNets,
+		SES:           wiring.SESCallbacks{Verifier: verifier},
 		PublicBaseURL: cfg.PublicURL, MaxBodyBytes: cfg.MaxBodyBytes,
 	})
 	if err != nil {
@@ -170,8 +177,8 @@ func serveWorker(ctx context.Context, cfg config, d *deps) error {
 	}
 	w, err := worker.New(worker.Config{
 		Store: d.store, Enqueuer: d.client, PDF: d.pdf, Logger: d.log,
-		Outbox: box, SMSOutbox: box, SMTPFunc: newSMTPSender, SESFunc: d.ses.emailSender,
-		TwilioFunc:           twilioSenders{apiURL: cfg.TwilioAPIURL, callbackURL: cfg.PublicURL + "/callbacks/twilio"}.smsSender,
+		Outbox: box, SMSOutbox: box, SMTPFunc: wiring.SMTPSender(nil), SESFunc: d.ses.EmailSender,
+		TwilioFunc:           wiring.TwilioSenders{APIURL: cfg.TwilioAPIURL, CallbackURL: cfg.PublicURL + "/callbacks/twilio"}.SMSSender,
 		DefaultEmailProvider: cfg.DefaultEmailProvider, DefaultSMTP: cfg.DefaultSMTP,
 		DefaultSMSProvider: cfg.DefaultSMSProvider, DefaultFromEmail: cfg.DefaultFromEmail,
 		EmailMaxPerSecond: cfg.EmailMaxPerSecond, SMSMaxPerSecond: cfg.SMSMaxPerSecond,

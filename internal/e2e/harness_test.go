@@ -20,7 +20,6 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
-	twilioclient "github.com/twilio/twilio-go/client"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest"
@@ -28,12 +27,12 @@ import (
 
 	"github.com/invoiced/invoiced/api"
 	"github.com/invoiced/invoiced/internal/redistest"
+	"github.com/invoiced/invoiced/internal/wiring"
 	"github.com/invoiced/invoiced/providers/outbox"
-	"github.com/invoiced/invoiced/providers/ses"
 	"github.com/invoiced/invoiced/providers/ses/sestest"
-	"github.com/invoiced/invoiced/providers/smtp"
+	"github.com/invoiced/invoiced/providers/ses/sns"
+	"github.com/invoiced/invoiced/providers/ses/sns/snstest"
 	"github.com/invoiced/invoiced/providers/smtp/smtptest"
-	"github.com/invoiced/invoiced/providers/twilio"
 	"github.com/invoiced/invoiced/providers/twilio/twiliotest"
 	"github.com/invoiced/invoiced/providers/webhook"
 	"github.com/invoiced/invoiced/render/pdf"
@@ -47,12 +46,6 @@ const adminToken = "admin-secret-for-tests"
 // loopback lets webhooks reach the tests' receivers on 127.0.0.1, as an
 // on-premises allow-list would.
 var loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
-
-// validTwilio is twilio-go's signature check, as cmd/invoiced wires it.
-func validTwilio(authToken, fullURL string, params map[string]string, signature string) bool {
-	v := twilioclient.NewRequestValidator(authToken)
-	return v.Validate(fullURL, params, signature)
-}
 
 // unverifiedSender is the one address SES does not accept in these tests.
 const unverifiedSender = "unverified@acme.test"
@@ -68,6 +61,8 @@ type harness struct {
 	Inspector *asynq.Inspector
 	SMTP      *smtptest.Server
 	Twilio    *twiliotest.Server
+	// SNS signs SES event notifications as Amazon SNS would.
+	SNS *snstest.Server
 	// SESEndpoint is the SES v2 emulator's URL, with options.ses.
 	SESEndpoint string
 	// Logs holds every log entry at debug level and above.
@@ -108,6 +103,11 @@ func setup(t testing.TB, opts ...func(*options)) *harness {
 	h := &harness{t: t, Outbox: t.TempDir(), Store: st, Client: client, Inspector: inspector, Logs: logs}
 	h.SMTP = smtptest.Start(t, smtptest.Options{Username: "mailer", Password: "s3cret"})
 	h.Twilio = twiliotest.Start(t)
+	h.SNS = snstest.NewServer(t)
+	verifier, err := sns.NewVerifier(sns.Config{HTTPClient: h.SNS.Client(), Roots: h.SNS.Roots()})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if o.ses {
 		h.SESEndpoint = sestest.Start(t)
 	}
@@ -129,7 +129,8 @@ func setup(t testing.TB, opts ...func(*options)) *harness {
 		SESVerified: func(_ context.Context, _ store.SESSettings, identity string) (bool, error) {
 			return identity != unverifiedSender, nil
 		},
-		MaxBodyBytes: o.maxBody, TwilioValidator: validTwilio, WebhookAllowNets: loopback, PublicBaseURL: hs.URL,
+		MaxBodyBytes: o.maxBody, TwilioValidator: wiring.ValidTwilioSignature, WebhookAllowNets: loopback, PublicBaseURL: hs.URL,
+		SES: wiring.SESCallbacks{Verifier: verifier},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -149,18 +150,9 @@ func setup(t testing.TB, opts ...func(*options)) *harness {
 		Webhooks:             webhook.NewSender(webhook.NewClient(webhook.ClientConfig{AllowNets: loopback, Timeout: 2 * time.Second}), "invoiced-test"),
 		PublicBaseURL:        h.URL,
 		DefaultEmailProvider: defaultProvider, DefaultSMSProvider: store.SMSProviderOutbox,
-		SMTPFunc: func(s store.SMTPSettings) (worker.EmailSender, error) {
-			return smtp.New(smtp.Config{Host: s.Host, Port: s.Port, Username: s.Username, Password: s.Password,
-				TLS: smtp.TLSMode(s.TLS), TLSConfig: h.SMTP.ClientTLSConfig()})
-		},
-		SESFunc: func(s store.SESSettings) (worker.EmailSender, error) {
-			return ses.New(context.Background(), ses.Config{Region: s.Region, AccessKeyID: s.AccessKeyID,
-				SecretAccessKey: s.SecretAccessKey, ConfigurationSet: s.ConfigurationSet, Endpoint: h.SESEndpoint})
-		},
-		TwilioFunc: func(s store.TwilioSettings) (worker.SMSSender, error) {
-			return twilio.New(twilio.Config{AccountSID: s.AccountSID, AuthToken: s.AuthToken, From: s.From,
-				MessagingServiceSID: s.MessagingServiceSID, BaseURL: h.Twilio.URL(), StatusCallback: h.URL + "/callbacks/twilio"})
-		},
+		SMTPFunc:   wiring.SMTPSender(h.SMTP.ClientTLSConfig()),
+		SESFunc:    wiring.NewSESSenders(h.SESEndpoint).EmailSender,
+		TwilioFunc: wiring.TwilioSenders{APIURL: h.Twilio.URL(), CallbackURL: h.URL + "/callbacks/twilio"}.SMSSender,
 	})
 	if err != nil {
 		t.Fatal(err)

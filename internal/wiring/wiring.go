@@ -1,0 +1,164 @@
+// Package wiring connects the concrete providers to what the API and the
+// worker declare they need, from tenants' settings. cmd/invoiced uses it
+// to build the production roles and the end-to-end tests to build the same
+// thing in one process.
+package wiring
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"sync"
+
+	twilioclient "github.com/twilio/twilio-go/client"
+
+	"github.com/invoiced/invoiced/api"
+	"github.com/invoiced/invoiced/providers/ses"
+	"github.com/invoiced/invoiced/providers/ses/sns"
+	"github.com/invoiced/invoiced/providers/smtp"
+	"github.com/invoiced/invoiced/providers/twilio"
+	"github.com/invoiced/invoiced/store"
+	"github.com/invoiced/invoiced/worker"
+)
+
+// SMTPSender builds the smtp provider for a tenant's settings; it is
+// worker.Config.SMTPFunc. tlsConfig, when set, replaces the system trust
+// (tests trust their own server's certificate).
+func SMTPSender(tlsConfig *tls.Config) func(store.SMTPSettings) (worker.EmailSender, error) {
+	return func(s store.SMTPSettings) (worker.EmailSender, error) {
+		return smtp.New(smtp.Config{
+			Host: s.Host, Port: s.Port, Username: s.Username, Password: s.Password,
+			TLS: smtp.TLSMode(s.TLS), TLSConfig: tlsConfig,
+		})
+	}
+}
+
+// maxCachedSES bounds the SES clients kept; past it the cache starts over.
+const maxCachedSES = 1000
+
+// SESSenders keeps one SES client per distinct tenant account, so the AWS
+// configuration is loaded once and SES identity checks stay cached.
+type SESSenders struct {
+	endpoint string
+	mu       sync.Mutex
+	senders  map[sesAccount]*ses.Sender
+}
+
+// sesAccount is what makes two tenants' SES clients the same.
+type sesAccount struct{ region, keyID, secret, configSet string }
+
+// NewSESSenders returns an empty cache; endpoint, when set, overrides the
+// SES API endpoint for every tenant.
+func NewSESSenders(endpoint string) *SESSenders {
+	return &SESSenders{endpoint: endpoint, senders: map[sesAccount]*ses.Sender{}}
+}
+
+func (c *SESSenders) get(s store.SESSettings) (*ses.Sender, error) {
+	key := sesAccount{s.Region, s.AccessKeyID, s.SecretAccessKey, s.ConfigurationSet}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if sender, ok := c.senders[key]; ok {
+		return sender, nil
+	}
+	sender, err := ses.New(context.Background(), ses.Config{
+		Region: s.Region, AccessKeyID: s.AccessKeyID, SecretAccessKey: s.SecretAccessKey,
+		ConfigurationSet: s.ConfigurationSet, Endpoint: c.endpoint,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(c.senders) >= maxCachedSES {
+		c.senders = map[sesAccount]*ses.Sender{}
+	}
+	c.senders[key] = sender
+	return sender, nil
+}
+
+// EmailSender is worker.Config.SESFunc.
+func (c *SESSenders) EmailSender(s store.SESSettings) (worker.EmailSender, error) {
+	return c.get(s)
+}
+
+// Verified is api.Config.SESVerified.
+func (c *SESSenders) Verified(ctx context.Context, s store.SESSettings, identity string) (bool, error) {
+	sender, err := c.get(s)
+	if err != nil {
+		return false, err
+	}
+	return sender.IdentityVerified(ctx, identity)
+}
+
+// TwilioSenders builds the twilio provider for a tenant's settings, with
+// status callbacks to this deployment.
+type TwilioSenders struct {
+	// APIURL overrides Twilio's API base URL (tests, stand-ins).
+	APIURL string
+	// CallbackURL is where Twilio posts status updates.
+	CallbackURL string
+}
+
+// SMSSender is worker.Config.TwilioFunc.
+func (c TwilioSenders) SMSSender(s store.TwilioSettings) (worker.SMSSender, error) {
+	return twilio.New(twilio.Config{
+		AccountSID: s.AccountSID, AuthToken: s.AuthToken, From: s.From,
+		MessagingServiceSID: s.MessagingServiceSID, StatusCallback: c.CallbackURL, BaseURL: c.APIURL,
+	})
+}
+
+// ValidTwilioSignature is api.Config.TwilioValidator: twilio-go's own
+// check of X-Twilio-Signature.
+func ValidTwilioSignature(authToken, fullURL string, params map[string]string, signature string) bool {
+	v := twilioclient.NewRequestValidator(authToken)
+	return v.Validate(fullURL, params, signature)
+}
+
+// SESCallbacks is api.Config.SES: SNS verification and SES event parsing.
+type SESCallbacks struct{ Verifier *sns.Verifier }
+
+// errRetryable marks a failure SNS should retry (a certificate fetch that
+// failed), as opposed to a forgery.
+type errRetryable struct{ error }
+
+func (e errRetryable) Unwrap() error   { return e.error }
+func (e errRetryable) Temporary() bool { return true }
+
+// Verify parses body, verifies its signature and, for a notification,
+// parses the SES event it carries. An event type we do not know comes back
+// without an Event, to be acknowledged.
+func (c SESCallbacks) Verify(ctx context.Context, body []byte) (*api.SNSMessage, error) {
+	m, err := sns.Parse(body)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Verifier.Verify(ctx, m); err != nil {
+		if errors.Is(err, sns.ErrCertFetch) {
+			return nil, errRetryable{err}
+		}
+		return nil, err
+	}
+	out := &api.SNSMessage{Type: m.Type, TopicARN: m.TopicArn, Raw: m}
+	if m.Type != sns.TypeNotification {
+		return out, nil
+	}
+	ev, err := ses.ParseEvent(m.Message)
+	switch {
+	case errors.Is(err, ses.ErrUnknownEvent):
+		return out, nil
+	case err != nil:
+		return nil, err
+	}
+	out.Event = &api.SESEvent{
+		Kind: ev.Kind, MessageID: ev.MessageID, Status: ev.Status, Recipients: ev.Recipients,
+		Suppress: ev.Suppress, Detail: ev.Detail,
+	}
+	return out, nil
+}
+
+// Confirm confirms a verified subscription.
+func (c SESCallbacks) Confirm(ctx context.Context, m *api.SNSMessage) error {
+	raw, ok := m.Raw.(*sns.Message)
+	if !ok {
+		return errors.New("not an SNS message")
+	}
+	return c.Verifier.Confirm(ctx, raw)
+}
