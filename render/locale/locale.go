@@ -52,7 +52,7 @@ func formatOf(lang string) format {
 	case "fr":
 		return format{group: NNBSP, decimal: ",", percentSpace: true}
 	default:
-		return format{group: ",", decimal: "."}
+		return format{group: ",", decimal: ".", symbolFirst: true}
 	}
 }
 
@@ -136,8 +136,8 @@ func digits(currency string) int {
 // a symbol in the table, or an unknown code, is printed as its code. Text
 // that is not a decimal number is returned unchanged.
 func Money(amount, currency, lang string) string {
-	lang = Lang(lang)
-	num, neg, ok := number(amount, digits(currency), formatOf(lang))
+	f := formatOf(Lang(lang))
+	num, neg, ok := number(amount, digits(currency), f)
 	if !ok {
 		return amount
 	}
@@ -152,9 +152,9 @@ func Money(amount, currency, lang string) string {
 	switch {
 	case sym == "":
 		return sign + num
-	case lang == "en" && hasSymbol:
+	case f.symbolFirst && hasSymbol:
 		return sign + sym + num
-	case lang == "en":
+	case f.symbolFirst:
 		return sign + sym + NBSP + num
 	default:
 		return sign + num + NBSP + sym
