@@ -128,6 +128,15 @@ type Invoice struct {
 	// FinalizedBy says what finalized the invoice: "api", "grace", "send".
 	FinalizedBy string `json:"finalizedBy,omitempty"`
 	PaymentLink string `json:"paymentLink,omitempty"`
+	// PaymentLinkID is the gateway's id for the link.
+	PaymentLinkID        string     `json:"paymentLinkId,omitempty"`
+	PaymentLinkExpiresAt *time.Time `json:"paymentLinkExpiresAt,omitempty"`
+	// PaymentLinkError says why the gateway has not given a link yet; it
+	// is retried.
+	PaymentLinkError string     `json:"paymentLinkError,omitempty"`
+	PaidAt           *time.Time `json:"paidAt,omitempty"`
+	// PaidBy says what marked it paid: "api", "stripe".
+	PaidBy string `json:"paidBy,omitempty"`
 }
 
 var unsafeFileChars = regexp.MustCompile(`[^\p{L}\p{N}._-]+`)

@@ -13,6 +13,7 @@ import (
 // Webhook event types.
 const (
 	EventInvoiceFinalized      = "invoice.finalized"
+	EventInvoicePaid           = "invoice.paid"
 	EventInvoiceSent           = "invoice.sent"
 	EventInvoiceDelivered      = "invoice.delivered"
 	EventInvoiceOpened         = "invoice.opened"
@@ -26,7 +27,7 @@ const (
 
 // EventTypes lists every event type, for validating endpoint filters.
 var EventTypes = []string{
-	EventInvoiceFinalized, EventInvoiceSent, EventInvoiceDelivered, EventInvoiceOpened,
+	EventInvoiceFinalized, EventInvoicePaid, EventInvoiceSent, EventInvoiceDelivered, EventInvoiceOpened,
 	EventInvoiceLinkClicked, EventInvoiceDeliveryFailed, EventEmailDelivered, EventEmailBounced,
 	EventSMSDelivered, EventSMSFailed,
 }

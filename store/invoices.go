@@ -130,3 +130,48 @@ func (s *Store) DraftsDue(ctx context.Context, tenantID string, now time.Time, l
 		Min: "-inf", Max: strconv.FormatInt(now.Unix(), 10), Count: limit,
 	}).Result()
 }
+
+// SetPaymentLink records the gateway's link for an invoice, or, with an
+// empty url, why there is none yet.
+func (s *Store) SetPaymentLink(ctx context.Context, tenantID, id, url, linkID string, expires *time.Time, problem string) (*invoice.Invoice, error) {
+	inv, err := update(ctx, s, invoiceKey(tenantID, id), func(inv *invoice.Invoice) error {
+		if url != "" {
+			inv.PaymentLink, inv.PaymentLinkID, inv.PaymentLinkExpiresAt = url, linkID, expires
+		}
+		inv.PaymentLinkError = problem
+		inv.UpdatedAt = s.Now()
+		return nil
+	}, nil)
+	if err != nil {
+		return nil, err
+	}
+	inv.TenantID = tenantID
+	return inv, nil
+}
+
+// MarkPaid moves an open invoice to paid, recording what paid it. It
+// reports whether this call made the change; a paid invoice is returned
+// unchanged, a draft or void one is ErrConflict.
+func (s *Store) MarkPaid(ctx context.Context, tenantID, id, by string) (*invoice.Invoice, bool, error) {
+	changed := false
+	inv, err := update(ctx, s, invoiceKey(tenantID, id), func(inv *invoice.Invoice) error {
+		changed = false
+		switch inv.Status {
+		case invoice.StatusPaid:
+			return nil
+		case invoice.StatusOpen:
+		default:
+			return fmt.Errorf("%w: invoice %s is %s; only an open invoice can be paid", ErrConflict, id, inv.Status)
+		}
+		now := s.Now()
+		inv.Status, inv.PaidAt, inv.PaidBy, inv.UpdatedAt = invoice.StatusPaid, &now, by, now
+		inv.AmountPaid = inv.Total
+		changed = true
+		return invoice.Compute(inv)
+	}, nil)
+	if err != nil {
+		return nil, false, err
+	}
+	inv.TenantID = tenantID
+	return inv, changed, nil
+}

@@ -175,12 +175,51 @@ type Branding struct {
 	PaperSize string `json:"paperSize,omitempty"`
 }
 
+// Payment gateways.
+const (
+	GatewayStripe   = "stripe"
+	GatewayRazorpay = "razorpay"
+	GatewayStatic   = "static"
+)
+
+// PaymentSettings is how a tenant's invoices get payment links.
+type PaymentSettings struct {
+	// Gateway is "stripe", "razorpay", "static" or empty for none.
+	Gateway  string            `json:"gateway,omitempty"`
+	Stripe   *StripeSettings   `json:"stripe,omitempty"`
+	Razorpay *RazorpaySettings `json:"razorpay,omitempty"`
+	Static   *StaticSettings   `json:"static,omitempty"`
+}
+
+// StripeSettings is a tenant's Stripe account. Both keys are write-only
+// and encrypted at rest.
+type StripeSettings struct {
+	SecretKey string `json:"secretKey,omitempty"`
+	// WebhookSecret ("whsec_…") verifies Stripe's events at
+	// /callbacks/stripe/{tenant}.
+	WebhookSecret string `json:"webhookSecret,omitempty"`
+}
+
+// RazorpaySettings is a tenant's Razorpay account; KeySecret is
+// write-only and encrypted at rest.
+type RazorpaySettings struct {
+	KeyID     string `json:"keyId"`
+	KeySecret string `json:"keySecret,omitempty"`
+}
+
+// StaticSettings builds the payment link from a template with
+// {invoiceId}, {number}, {amount}, {currency} and {tenantId}.
+type StaticSettings struct {
+	URLTemplate string `json:"urlTemplate"`
+}
+
 // Settings is a tenant's configuration.
 type Settings struct {
 	Branding  Branding                `json:"branding"`
 	Bank      invoice.BankAccount     `json:"bank"`
 	Email     EmailSettings           `json:"email"`
 	SMS       SMSSettings             `json:"sms"`
+	Payments  PaymentSettings         `json:"payments"`
 	Defaults  Defaults                `json:"defaults"`
 	Templates map[string]TemplateText `json:"templates,omitempty"`
 	UpdatedAt *time.Time              `json:"updatedAt,omitempty"`
@@ -198,6 +237,13 @@ func (st *Settings) secrets() map[string]*string {
 	}
 	if st.SMS.Twilio != nil {
 		out["sms.twilio.authToken"] = &st.SMS.Twilio.AuthToken
+	}
+	if p := st.Payments.Stripe; p != nil {
+		out["payments.stripe.secretKey"] = &p.SecretKey
+		out["payments.stripe.webhookSecret"] = &p.WebhookSecret
+	}
+	if p := st.Payments.Razorpay; p != nil {
+		out["payments.razorpay.keySecret"] = &p.KeySecret
 	}
 	return out
 }
@@ -228,6 +274,14 @@ func (st Settings) clone() Settings {
 	if st.SMS.Twilio != nil {
 		c := *st.SMS.Twilio
 		st.SMS.Twilio = &c
+	}
+	if st.Payments.Stripe != nil {
+		c := *st.Payments.Stripe
+		st.Payments.Stripe = &c
+	}
+	if st.Payments.Razorpay != nil {
+		c := *st.Payments.Razorpay
+		st.Payments.Razorpay = &c
 	}
 	return st
 }

@@ -23,6 +23,7 @@ const (
 	TypeVerifySender  = "sender:verify"
 	TypeWebhookFanout = "webhook:dispatch"
 	TypeWebhook       = "webhook:deliver"
+	TypePaymentLink   = "invoice:payment-link"
 )
 
 // Queue names. Deliveries have their own queue so a burst of finalizations
@@ -190,6 +191,23 @@ func NewWebhookTask(p WebhookPayload, processAt time.Time, opts ...asynq.Option)
 		base = append(base, asynq.ProcessAt(processAt))
 	}
 	return newTask(TypeWebhook, p, append(base, opts...))
+}
+
+// PaymentLinkPayload asks the tenant's gateway for an invoice's payment
+// link.
+type PaymentLinkPayload struct {
+	TenantID  string `json:"tenantId"`
+	InvoiceID string `json:"invoiceId"`
+}
+
+// NewPaymentLinkTask returns the task for p, queued once per invoice while
+// it waits; a gateway error is retried with backoff.
+func NewPaymentLinkTask(p PaymentLinkPayload, opts ...asynq.Option) (*asynq.Task, error) {
+	base := []asynq.Option{
+		asynq.TaskID("payment-link:" + p.TenantID + ":" + p.InvoiceID),
+		asynq.Queue(QueueCritical), asynq.MaxRetry(MaxRetryInvoice), asynq.Timeout(time.Minute),
+	}
+	return newTask(TypePaymentLink, p, append(base, opts...))
 }
 
 // NewSweepFinalizeTask returns the periodic sweep task. It has no payload.
