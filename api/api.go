@@ -59,6 +59,9 @@ type Config struct {
 	// TwilioValidator checks Twilio's callback signatures. Nil disables
 	// /callbacks/twilio.
 	TwilioValidator TwilioValidator
+	// StripeEvents verifies Stripe webhooks. Nil disables
+	// /callbacks/stripe/{tenant}.
+	StripeEvents StripeEvents
 	// WebhookAllowNets are internal networks webhook endpoints may point
 	// at (on-premises installs).
 	WebhookAllowNets []netip.Prefix
@@ -133,6 +136,9 @@ func (a *API) Handler() http.Handler {
 	tenant("GET /api/v1/invoices/{id}/delivery-status", a.deliveryStatus)
 	tenant("GET /api/v1/invoices/{id}/pdf", a.invoicePDF)
 	tenant("GET /api/v1/invoices/{id}/emails", a.invoiceEmails)
+	tenant("GET /api/v1/invoices/{id}/payment-link", a.paymentLink)
+	tenant("GET /api/v1/invoices/{id}/qr-code", a.qrCode)
+	tenant("POST /api/v1/invoices/{id}/mark-paid", a.markPaid)
 
 	tenant("GET /api/v1/webhooks", a.listWebhooks)
 	tenant("POST /api/v1/webhooks", a.createWebhook)
@@ -147,10 +153,12 @@ func (a *API) Handler() http.Handler {
 	tenant("POST /api/v1/invoices/{id}/email", a.stornoEmail)
 	tenant("POST /v1/invoices/{id}/send", a.infinitySend)
 
+	mux.Handle("GET /i/{token}", a.wrap(a.hosted))
 	mux.Handle("GET /i/{token}/pdf", a.wrap(a.publicPDF))
 	mux.HandleFunc("GET /t/o/{token}", a.trackOpen)
 	mux.Handle("POST /callbacks/ses", a.wrap(a.sesCallback))
 	mux.Handle("POST /callbacks/twilio", a.wrap(a.twilioCallback))
+	mux.Handle("POST /callbacks/stripe/{tenant}", a.wrap(a.stripeCallback))
 	mux.Handle("GET /t/c/{token}", a.wrap(a.trackClick))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})

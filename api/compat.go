@@ -184,6 +184,6 @@ func (a *API) infinitySend(w http.ResponseWriter, r *http.Request) *Error {
 		*invoice.Invoice
 		EmailDeliveries []infinityEmailDelivery `json:"emailDeliveries"`
 		PublicPDFURL    string                  `json:"publicPdfUrl"`
-	}{inv, emails, a.publicPDFURL(inv.TenantID, inv.ID)}})
+	}{inv, emails, a.publicPDFURL(inv)}})
 	return nil
 }

@@ -50,6 +50,7 @@ type invoiceRequest struct {
 // invoiceView is an invoice as the API returns it.
 type invoiceView struct {
 	*invoice.Invoice
+	PublicURL    string          `json:"publicUrl"`
 	PublicPDFURL string          `json:"publicPdfUrl"`
 	Deliveries   []*deliveryView `json:"deliveries"`
 }
@@ -122,7 +123,7 @@ func (a *API) enqueueFinalize(r *http.Request, inv *invoice.Invoice) {
 }
 
 func (a *API) view(r *http.Request, inv *invoice.Invoice, ds []*store.Delivery) invoiceView {
-	v := invoiceView{Invoice: inv, PublicPDFURL: a.publicPDFURL(inv.TenantID, inv.ID), Deliveries: []*deliveryView{}}
+	v := invoiceView{Invoice: inv, PublicURL: a.publicURL(inv), PublicPDFURL: a.publicPDFURL(inv), Deliveries: []*deliveryView{}}
 	for _, d := range ds {
 		v.Deliveries = append(v.Deliveries, newDeliveryView(d))
 	}
@@ -172,6 +173,9 @@ func (a *API) finalizeInvoice(w http.ResponseWriter, r *http.Request) *Error {
 	}
 	if changed {
 		a.emitFinalized(r.Context(), inv)
+		if err := a.queuePaymentLink(r.Context(), inv); err != nil {
+			a.log.Warn("payment link not requested", zap.String("invoice_id", inv.ID), zap.Error(err))
+		}
 	}
 	// The waiting grace-period task would find the invoice open and do
 	// nothing; deleting it just keeps the queue tidy.

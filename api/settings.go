@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/invoiced/invoiced/invoice"
@@ -36,12 +38,23 @@ func settingsView(st store.Settings, verified bool) map[string]any {
 		sms["twilio"] = map[string]any{"accountSid": t.AccountSID, "from": t.From, "messagingServiceSid": t.MessagingServiceSID,
 			"authTokenSet": secretSet(t.AuthToken)}
 	}
+	payments := map[string]any{"gateway": st.Payments.Gateway}
+	if p := st.Payments.Stripe; p != nil {
+		payments["stripe"] = map[string]any{"secretKeySet": secretSet(p.SecretKey), "webhookSecretSet": secretSet(p.WebhookSecret)}
+	}
+	if p := st.Payments.Razorpay; p != nil {
+		payments["razorpay"] = map[string]any{"keyId": p.KeyID, "keySecretSet": secretSet(p.KeySecret)}
+	}
+	if p := st.Payments.Static; p != nil {
+		payments["static"] = p
+	}
 	d := st.Defaults
 	return map[string]any{
 		"branding": st.Branding,
 		"bank":     st.Bank,
 		"email":    email,
 		"sms":      sms,
+		"payments": payments,
 		"defaults": map[string]any{
 			"language":            d.Lang(),
 			"gracePeriod":         gracePeriod(d),
@@ -143,6 +156,7 @@ func validateSettings(s *store.Settings) invoice.FieldErrors {
 
 	validateEmailSettings(fe, &s.Email, optEmail, text)
 	validateSMSSettings(fe, &s.SMS)
+	validatePaymentSettings(fe, &s.Payments)
 
 	d := s.Defaults
 	if d.Language != "" && !invoice.ValidLanguage(d.Language) {
@@ -298,4 +312,29 @@ func (a *API) verifySender(w http.ResponseWriter, r *http.Request) *Error {
 		"message":   fmt.Sprintf("a code was mailed to %s; POST it back as {\"code\":\"…\"} within %s", st.Email.FromEmail, store.VerificationTTL),
 	})
 	return nil
+}
+
+func validatePaymentSettings(fe invoice.FieldErrors, p *store.PaymentSettings) {
+	switch p.Gateway {
+	case "":
+	case store.GatewayStripe:
+		if p.Stripe == nil || p.Stripe.SecretKey == "" {
+			fe["payments.stripe.secretKey"] = "is required when gateway is stripe"
+		} else if !strings.HasPrefix(p.Stripe.SecretKey, "sk_") && !strings.HasPrefix(p.Stripe.SecretKey, "rk_") {
+			fe["payments.stripe.secretKey"] = "must be a Stripe secret or restricted key (sk_… or rk_…)"
+		}
+	case store.GatewayRazorpay:
+		if p.Razorpay == nil || p.Razorpay.KeyID == "" || p.Razorpay.KeySecret == "" {
+			fe["payments.razorpay"] = "keyId and keySecret are required when gateway is razorpay"
+		}
+	case store.GatewayStatic:
+		if p.Static == nil || p.Static.URLTemplate == "" {
+			fe["payments.static.urlTemplate"] = "is required when gateway is static"
+		} else if u, err := url.Parse(strings.NewReplacer("{", "", "}", "").Replace(p.Static.URLTemplate)); err != nil ||
+			(u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			fe["payments.static.urlTemplate"] = "must be an absolute https:// URL with {invoiceId}, {number}, {amount}, {currency} or {tenantId}"
+		}
+	default:
+		fe["payments.gateway"] = fmt.Sprintf("%q is not one of stripe, razorpay, static", p.Gateway)
+	}
 }

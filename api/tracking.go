@@ -45,7 +45,7 @@ func (a *API) trackClick(w http.ResponseWriter, r *http.Request) *Error {
 	case store.ClickPay:
 		target = inv.PaymentLink
 	case store.ClickView:
-		target = a.publicPDFURL(tenantID, inv.ID)
+		target = a.publicURL(inv)
 	}
 	if target == "" {
 		return errNotFound("link")

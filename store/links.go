@@ -4,7 +4,11 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"strconv"
 	"strings"
+	"time"
+
+	"github.com/invoiced/invoiced/invoice"
 )
 
 // Signed tokens put ids into public URLs (the invoice link, tracking
@@ -58,17 +62,36 @@ func (s *Store) tokenMAC(purpose, payload string) string {
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:16])
 }
 
-// PublicInvoiceToken signs tenant and invoice ids for the public invoice
-// routes (/i/{token}/…).
-func (s *Store) PublicInvoiceToken(tenantID, invoiceID string) string {
-	return s.SignToken(TokenInvoice, tenantID, invoiceID)
+// PublicLinkTTL is how long after its due date (or issue date, without
+// one) an invoice's public link keeps working, as Stripe's hosted invoice
+// links do.
+const PublicLinkTTL = 30 * 24 * time.Hour
+
+// PublicInvoiceToken signs an invoice's ids and the link's expiry for the
+// public invoice routes (/i/{token}…).
+func (s *Store) PublicInvoiceToken(inv *invoice.Invoice) string {
+	return s.SignToken(TokenInvoice, inv.TenantID, inv.ID, strconv.FormatInt(publicLinkExpiry(inv).Unix(), 10))
+}
+
+func publicLinkExpiry(inv *invoice.Invoice) time.Time {
+	day, err := time.Parse(time.DateOnly, inv.DueDate)
+	if err != nil {
+		if day, err = time.Parse(time.DateOnly, inv.IssueDate); err != nil {
+			day = inv.CreatedAt
+		}
+	}
+	return day.Add(24*time.Hour + PublicLinkTTL)
 }
 
 // ParsePublicInvoiceToken returns the ids in a token made by
-// PublicInvoiceToken.
+// PublicInvoiceToken; ok is false for a forged token or an expired link.
 func (s *Store) ParsePublicInvoiceToken(token string) (tenantID, invoiceID string, ok bool) {
-	parts, ok := s.ParseToken(TokenInvoice, token, 2)
+	parts, ok := s.ParseToken(TokenInvoice, token, 3)
 	if !ok {
+		return "", "", false
+	}
+	exp, err := strconv.ParseInt(parts[2], 10, 64)
+	if err != nil || s.Now().Unix() > exp {
 		return "", "", false
 	}
 	return parts[0], parts[1], true

@@ -181,7 +181,7 @@ func withOpenPixel(html, src string) string {
 // publicURL is the invoice's public link, signed so only its holder can
 // open it.
 func (w *Worker) publicURL(inv *invoice.Invoice) string {
-	return w.cfg.PublicBaseURL + "/i/" + w.cfg.Store.PublicInvoiceToken(inv.TenantID, inv.ID) + "/pdf"
+	return w.cfg.PublicBaseURL + "/i/" + w.cfg.Store.PublicInvoiceToken(inv)
 }
 
 func firstPositive(ns ...int) int {

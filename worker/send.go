@@ -57,6 +57,7 @@ func (h *SendHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if inv == nil || !inv.Status.Sendable() {
 		return h.failAll(ctx, send, "the invoice is void and cannot be sent")
 	}
+	h.w.linkBeforeSending(ctx, inv)
 
 	for _, id := range send.DeliveryIDs {
 		d, _, err := st.Transition(ctx, p.TenantID, id, store.DeliveryQueued, "worker", "", nil)

@@ -84,6 +84,9 @@ type Config struct {
 	// email.fromEmail nor branding.email. Defaults to
 	// "invoices@invoiced.localhost".
 	DefaultFromEmail string
+	// PaymentFunc builds the payment gateway of a tenant's settings. Nil
+	// disables payment links.
+	PaymentFunc func(store.PaymentSettings) (PaymentLinker, error)
 	// Webhooks delivers events to tenants' endpoints. Required.
 	Webhooks WebhookSender
 	// MaxDeliveryRetries is how many times a delivery is retried after a
@@ -156,6 +159,7 @@ func (w *Worker) Mux() *asynq.ServeMux {
 	mux.Handle(tasks.TypeVerifySender, &VerifySenderHandler{w: w})
 	mux.Handle(tasks.TypeWebhookFanout, &WebhookFanoutHandler{w: w})
 	mux.Handle(tasks.TypeWebhook, &WebhookHandler{w: w})
+	mux.Handle(tasks.TypePaymentLink, &PaymentLinkHandler{w: w})
 	mux.Handle(tasks.TypeSweepFinalize, &SweepHandler{w: w})
 	return mux
 }

@@ -1,0 +1,140 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"go.uber.org/zap"
+
+	"github.com/invoiced/invoiced/invoice"
+	"github.com/invoiced/invoiced/money"
+	"github.com/invoiced/invoiced/providers"
+	"github.com/invoiced/invoiced/store"
+	"github.com/invoiced/invoiced/tasks"
+)
+
+// PaymentLinker asks a gateway for an invoice's payment link.
+type PaymentLinker interface {
+	CreatePaymentLink(ctx context.Context, r *providers.PaymentRequest) (*providers.PaymentLink, error)
+}
+
+// linkWaitBeforeSend bounds how long a send waits for a payment link
+// before it goes out without one.
+const linkWaitBeforeSend = 15 * time.Second
+
+// PaymentLinkHandler gets an open invoice its payment link from the
+// tenant's gateway. A gateway error never blocks the invoice: it is
+// recorded on the invoice and retried with backoff.
+type PaymentLinkHandler struct{ w *Worker }
+
+// ProcessTask handles tasks.TypePaymentLink.
+func (h *PaymentLinkHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
+	var p tasks.PaymentLinkPayload
+	if err := tasks.Decode(t, &p); err != nil {
+		return err
+	}
+	inv, err := h.w.cfg.Store.Invoice(ctx, p.TenantID, p.InvoiceID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	err = h.w.ensurePaymentLink(ctx, inv)
+	if providers.IsPermanent(err) {
+		return fmt.Errorf("payment link: %w: %w", err, asynq.SkipRetry)
+	}
+	return err
+}
+
+// ensurePaymentLink creates the invoice's payment link unless it has a
+// live one, the invoice is not open, or the tenant has no gateway. The
+// outcome, link or error, is stored on the invoice.
+func (w *Worker) ensurePaymentLink(ctx context.Context, inv *invoice.Invoice) error {
+	st := w.cfg.Store
+	if inv.Status != invoice.StatusOpen {
+		return nil
+	}
+	if inv.PaymentLink != "" && (inv.PaymentLinkExpiresAt == nil || inv.PaymentLinkExpiresAt.After(st.Now().Add(time.Hour))) {
+		return nil
+	}
+	settings, err := st.Settings(ctx, inv.TenantID)
+	if err != nil {
+		return err
+	}
+	if settings.Payments.Gateway == "" || w.cfg.PaymentFunc == nil {
+		return nil
+	}
+	req, err := paymentRequest(inv, w.publicURL(inv))
+	if err != nil {
+		return err
+	}
+	linker, err := w.cfg.PaymentFunc(settings.Payments)
+	if err == nil {
+		var link *providers.PaymentLink
+		if link, err = linker.CreatePaymentLink(ctx, req); err == nil {
+			_, err = st.SetPaymentLink(ctx, inv.TenantID, inv.ID, link.URL, link.ID, link.ExpiresAt, "")
+			if err == nil {
+				w.logFrom(ctx).Info("payment link created", zap.String("gateway", settings.Payments.Gateway))
+			}
+			return err
+		}
+	}
+	problem := fmt.Sprintf("%s: %v", settings.Payments.Gateway, err)
+	if _, serr := st.SetPaymentLink(ctx, inv.TenantID, inv.ID, "", "", nil, problem); serr != nil {
+		return serr
+	}
+	return err
+}
+
+// paymentRequest asks for the invoice's amount due, with an idempotency
+// key per invoice and amount so a retry returns the first link.
+func paymentRequest(inv *invoice.Invoice, returnURL string) (*providers.PaymentRequest, error) {
+	cur, err := money.ParseCurrency(inv.Currency)
+	if err != nil {
+		return nil, providers.Permanent("invalid_invoice", err)
+	}
+	due, err := money.ParseAmount(inv.AmountDue, cur)
+	if err != nil {
+		return nil, providers.Permanent("invalid_invoice", err)
+	}
+	if due <= 0 {
+		return nil, providers.Permanent("nothing_due", fmt.Errorf("invoice %s has nothing due", inv.ID))
+	}
+	return &providers.PaymentRequest{
+		TenantID: inv.TenantID, InvoiceID: inv.ID, Number: inv.Number, Amount: due, Currency: inv.Currency,
+		CustomerName: inv.Customer.Name, CustomerEmail: inv.Customer.Email,
+		Description:    "Invoice " + inv.Number,
+		IdempotencyKey: "invoiced-" + inv.TenantID + "-" + inv.ID + "-" + inv.AmountDue,
+		SuccessURL:     returnURL, CancelURL: returnURL,
+	}, nil
+}
+
+// linkBeforeSending gives a just-finalized invoice its payment link before
+// the email that carries it goes out; if the gateway is slow or failing,
+// the email goes without it and the link is retried by its own task.
+func (w *Worker) linkBeforeSending(ctx context.Context, inv *invoice.Invoice) *invoice.Invoice {
+	linkCtx, cancel := context.WithTimeout(ctx, linkWaitBeforeSend)
+	defer cancel()
+	if err := w.ensurePaymentLink(linkCtx, inv); err != nil {
+		w.logFrom(ctx).Warn("payment link not created before sending", zap.Error(err))
+		w.queuePaymentLink(ctx, inv)
+	}
+	if fresh, err := w.cfg.Store.Invoice(ctx, inv.TenantID, inv.ID); err == nil {
+		return fresh
+	}
+	return inv
+}
+
+// queuePaymentLink enqueues the invoice's payment-link task.
+func (w *Worker) queuePaymentLink(ctx context.Context, inv *invoice.Invoice) {
+	err := enqueue(ctx, w.cfg.Enqueuer, func() (*asynq.Task, error) {
+		return tasks.NewPaymentLinkTask(tasks.PaymentLinkPayload{TenantID: inv.TenantID, InvoiceID: inv.ID})
+	})
+	if err != nil {
+		w.logFrom(ctx).Error("payment link task not queued", zap.Error(err))
+	}
+}
