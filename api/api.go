@@ -136,6 +136,7 @@ func (a *API) Handler() http.Handler {
 	tenant("GET /api/v1/invoices/{id}/delivery-status", a.deliveryStatus)
 	tenant("GET /api/v1/invoices/{id}/pdf", a.invoicePDF)
 	tenant("GET /api/v1/invoices/{id}/emails", a.invoiceEmails)
+	tenant("GET /api/v1/invoices/{id}/xml", a.invoiceXML)
 	tenant("GET /api/v1/invoices/{id}/payment-link", a.paymentLink)
 	tenant("GET /api/v1/invoices/{id}/qr-code", a.qrCode)
 	tenant("POST /api/v1/invoices/{id}/mark-paid", a.markPaid)

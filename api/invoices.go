@@ -10,6 +10,7 @@ import (
 
 	"github.com/invoiced/invoiced/invoice"
 	"github.com/invoiced/invoiced/render/pdf"
+	"github.com/invoiced/invoiced/render/ubl"
 	"github.com/invoiced/invoiced/store"
 	"github.com/invoiced/invoiced/tasks"
 )
@@ -225,4 +226,25 @@ func (a *API) writePDF(w http.ResponseWriter, r *http.Request, inv *invoice.Invo
 
 func isTaskConflict(err error) bool {
 	return errors.Is(err, errTaskIDConflict)
+}
+
+// invoiceXML handles GET …/xml: the invoice as a UBL 2.1 e-invoice that
+// conforms to EN 16931.
+func (a *API) invoiceXML(w http.ResponseWriter, r *http.Request) *Error {
+	inv, apiErr := a.loadInvoice(r)
+	if apiErr != nil {
+		return apiErr
+	}
+	settings, err := a.st.Settings(r.Context(), inv.TenantID)
+	if err != nil {
+		return errInternal(err)
+	}
+	b, err := ubl.Render(ubl.Document{Invoice: inv, Seller: settings.Branding.Seller, Bank: settings.Bank})
+	if err != nil {
+		return errInternal(err)
+	}
+	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
+	w.Header().Set("Content-Disposition", `inline; filename="`+invoice.FileStem(inv.Number)+`.xml"`)
+	_, _ = w.Write(b)
+	return nil
 }

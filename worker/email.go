@@ -11,6 +11,7 @@ import (
 	"github.com/invoiced/invoiced/providers"
 	"github.com/invoiced/invoiced/render/message"
 	"github.com/invoiced/invoiced/render/pdf"
+	"github.com/invoiced/invoiced/render/ubl"
 	"github.com/invoiced/invoiced/store"
 )
 
@@ -126,6 +127,15 @@ func (h *EmailHandler) compose(job deliveryJob) (*providers.Email, error) {
 		}
 		email.Attachments = append(email.Attachments, providers.Attachment{
 			Filename: invoice.FileStem(inv.Number) + ".pdf", ContentType: "application/pdf", Data: b,
+		})
+	}
+	if send.AttachXML {
+		b, err := ubl.Render(ubl.Document{Invoice: inv, Seller: settings.Branding.Seller, Bank: settings.Bank})
+		if err != nil {
+			return nil, providers.Permanent("render_failed", fmt.Errorf("render xml: %w", err))
+		}
+		email.Attachments = append(email.Attachments, providers.Attachment{
+			Filename: invoice.FileStem(inv.Number) + ".xml", ContentType: "application/xml", Data: b,
 		})
 	}
 	return email, nil

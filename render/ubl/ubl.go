@@ -1,0 +1,606 @@
+package ubl
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"math/big"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/invoiced/invoiced/invoice"
+	"github.com/invoiced/invoiced/money"
+	"github.com/invoiced/invoiced/render/locale"
+)
+
+// CustomizationID is the specification identifier (BT-24) of every
+// document Render writes: the EN 16931 core, with no CIUS or extension.
+const CustomizationID = "urn:cen.eu:en16931:2017"
+
+// The namespaces of the UBL 2.1 documents and components Render writes.
+const (
+	nsInvoice    = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
+	nsCreditNote = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"
+	nsCAC        = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
+	nsCBC        = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
+)
+
+// Codes from the UNTDID code lists that Render writes.
+const (
+	typeInvoice    = "380" // UNTDID 1001: commercial invoice
+	typeCreditNote = "381" // UNTDID 1001: credit note
+
+	meansCreditTransfer = "30" // UNTDID 4461: credit transfer
+	meansSEPATransfer   = "58" // UNTDID 4461: SEPA credit transfer
+
+	reasonDiscount = "95" // UNTDID 5189: discount
+
+	categoryStandard = "S" // UNTDID 5305: standard rate
+	categoryZero     = "Z" // UNTDID 5305: zero rated goods
+
+	schemeVAT   = "VAT"
+	schemeTax   = "TAX" // any tax scheme but VAT marks a tax registration (BT-32)
+	schemeEmail = "EM"  // EAS: electronic mail
+)
+
+// maxItemName bounds an item name (BT-153), taken from the first line of a
+// line's description; the whole description goes to BT-154.
+const maxItemName = 100
+
+// ErrNoInvoice is returned by Render for a Document without an Invoice.
+var ErrNoInvoice = errors.New("ubl: document has no invoice")
+
+// Document is everything an EN 16931 invoice says.
+type Document struct {
+	// Invoice is the invoice with its totals already computed by
+	// invoice.Compute; Render writes the amounts as they are and Check
+	// tells whether they add up. Its PaymentLink, when set, is written
+	// into the payment terms (BT-20): EN 16931 has no field for a URL.
+	Invoice *invoice.Invoice
+	// Seller is the tenant's branding: the seller party (BG-4).
+	Seller invoice.Seller
+	// Bank, when its IBAN is set, becomes the payment instructions
+	// (BG-16): a credit transfer to that account quoting the invoice
+	// number. Credit notes leave it out, since there the seller pays.
+	Bank invoice.BankAccount
+}
+
+// Render writes doc as a UBL 2.1 document that follows the EN 16931 UBL
+// syntax binding, in UTF-8 with an XML declaration. An invoice whose Total
+// is negative is written as a CreditNote (type 381) with every amount and
+// quantity negated, as EN 16931 expects a credit note's amounts to be
+// positive; otherwise it is an Invoice (type 380).
+//
+// Render fails only when the invoice is missing or a computed amount,
+// quantity, price or rate cannot be read (for example when Compute was not
+// run). Missing content that EN 16931 requires, such as the seller's
+// country, is written as it is and reported by Check.
+func Render(doc Document) ([]byte, error) {
+	inv := doc.Invoice
+	if inv == nil {
+		return nil, ErrNoInvoice
+	}
+	cur, err := money.ParseCurrency(inv.Currency)
+	if err != nil {
+		return nil, fmt.Errorf("ubl: currency: %w", err)
+	}
+	total, err := parseAmount("total", inv.Total, cur, false)
+	if err != nil {
+		return nil, err
+	}
+	c := &converter{cur: cur, sign: 1}
+	credit := total < 0
+	if credit {
+		c.sign = -1
+	}
+
+	d := document{
+		XMLName:         xml.Name{Space: nsInvoice, Local: "Invoice"},
+		NSCAC:           nsCAC,
+		NSCBC:           nsCBC,
+		CustomizationID: CustomizationID,
+		ID:              inv.Number,
+		IssueDate:       inv.IssueDate,
+		Note:            nonEmpty(inv.Notes),
+		Currency:        cur.Code,
+		BuyerReference:  strings.TrimSpace(inv.Reference),
+		Supplier:        partyWrap{Party: sellerParty(doc.Seller)},
+		Customer:        partyWrap{Party: buyerParty(inv.Customer)},
+	}
+	if credit {
+		d.XMLName = xml.Name{Space: nsCreditNote, Local: "CreditNote"}
+		d.CreditNoteTypeCode = typeCreditNote
+	} else {
+		d.DueDate = inv.DueDate
+		d.InvoiceTypeCode = typeInvoice
+		d.PaymentMeans = paymentMeansFor(doc.Bank, inv.Number, cur.Code)
+	}
+	if note := paymentTermsNote(inv, credit); note != "" {
+		d.PaymentTerms = &paymentTerms{Note: note}
+	}
+
+	d.TaxTotal.TaxAmount = c.amount("taxTotal", inv.TaxTotal, false)
+	for i, t := range inv.Taxes {
+		field := fmt.Sprintf("taxes[%d]", i)
+		rate := c.rate(field+".rate", t.Rate)
+		d.TaxTotal.Subtotals = append(d.TaxTotal.Subtotals, taxSubtotal{
+			TaxableAmount: c.amount(field+".base", t.Base, false),
+			TaxAmount:     c.amount(field+".amount", t.Amount, false),
+			Category:      taxCategory(rate),
+		})
+	}
+
+	d.Totals = monetaryTotal{
+		LineExtension: c.amount("subtotal", inv.Subtotal, false),
+		TaxExclusive:  c.amount("subtotal", inv.Subtotal, false),
+		TaxInclusive:  c.amount("total", inv.Total, false),
+		Payable:       c.amount("amountDue", inv.AmountDue, false),
+	}
+	if paid := c.amount("amountPaid", inv.AmountPaid, true); paid.minor != 0 {
+		d.Totals.Prepaid = &paid
+	}
+
+	for i, l := range inv.Lines {
+		ln := c.line(i, l)
+		if credit {
+			ln.CreditedQuantity, ln.InvoicedQuantity = ln.InvoicedQuantity, nil
+			d.CreditNoteLines = append(d.CreditNoteLines, ln)
+		} else {
+			d.InvoiceLines = append(d.InvoiceLines, ln)
+		}
+	}
+	if c.err != nil {
+		return nil, c.err
+	}
+
+	var buf bytes.Buffer
+	buf.Grow(2048 + 1024*len(inv.Lines))
+	buf.WriteString(xml.Header)
+	enc := xml.NewEncoder(&buf)
+	enc.Indent("", "  ")
+	if err := enc.Encode(d); err != nil {
+		return nil, fmt.Errorf("ubl: %w", err)
+	}
+	buf.WriteByte('\n')
+	return buf.Bytes(), nil
+}
+
+// converter reads the invoice's decimal strings and writes them with the
+// currency's digits and the document's sign, keeping the first error.
+type converter struct {
+	cur  money.Currency
+	sign int64 // -1 for a credit note
+	err  error
+}
+
+func (c *converter) fail(err error) {
+	if c.err == nil {
+		c.err = err
+	}
+}
+
+// amount converts a computed amount in major units. An empty string is an
+// error unless optional, when it reads as zero.
+func (c *converter) amount(field, s string, optional bool) amount {
+	v, err := parseAmount(field, s, c.cur, optional)
+	if err != nil {
+		c.fail(err)
+	}
+	return c.minor(c.sign * v)
+}
+
+// minor formats minor units, already signed, as an amount element.
+func (c *converter) minor(v int64) amount {
+	return amount{Currency: c.cur.Code, Value: money.Format(v, c.cur.Digits), minor: v}
+}
+
+func (c *converter) rate(field, s string) *big.Rat {
+	r, err := money.ParseDecimal(s, invoice.RateScale)
+	if err != nil {
+		c.fail(fmt.Errorf("ubl: %s: %w", field, err))
+		return new(big.Rat)
+	}
+	return r
+}
+
+// line converts one invoice line. A negative unit price is written as its
+// absolute value with the quantity negated instead, since EN 16931 forbids
+// a negative item price (BR-27); a credit note negates the quantity again.
+func (c *converter) line(i int, l invoice.Line) invoiceLine {
+	field := fmt.Sprintf("lines[%d]", i)
+	qty, err := money.ParseDecimal(l.Quantity, invoice.QuantityScale)
+	if err != nil {
+		c.fail(fmt.Errorf("ubl: %s.quantity: %w", field, err))
+		qty = new(big.Rat)
+	}
+	priceScale := max(c.cur.Digits, fractionDigits(l.UnitPrice))
+	price, err := money.ParseDecimal(l.UnitPrice, c.cur.Digits+invoice.UnitPriceExtra)
+	if err != nil {
+		c.fail(fmt.Errorf("ubl: %s.unitPrice: %w", field, err))
+		price = new(big.Rat)
+	}
+	sign := c.sign
+	if price.Sign() < 0 {
+		price.Neg(price)
+		sign = -sign
+	}
+	qty.Mul(qty, big.NewRat(sign, 1))
+	rate := c.rate(field+".taxRate", l.TaxRate)
+
+	ln := invoiceLine{
+		ID:               fmt.Sprint(i + 1),
+		InvoicedQuantity: &quantity{Unit: UnitCode(l.Unit), Value: money.FormatRat(qty, invoice.QuantityScale)},
+		LineExtension:    c.amount(field+".amount", l.Amount, false),
+		Item:             item(l.Description, rate),
+		Price:            priceXML{Amount: amount{Currency: c.cur.Code, Value: money.Format(money.RoundHalfUp(price, priceScale), priceScale)}},
+	}
+	if l.DiscountRate != "" {
+		if d := c.rate(field+".discountRate", l.DiscountRate); d.Sign() != 0 {
+			ln.Allowance = &allowanceCharge{
+				ChargeIndicator: false,
+				ReasonCode:      reasonDiscount,
+				Reason:          "Discount",
+				Amount:          c.amount(field+".discount", l.Discount, true),
+			}
+		}
+	}
+	return ln
+}
+
+// parseAmount reads a major-unit amount of cur into minor units.
+func parseAmount(field, s string, cur money.Currency, optional bool) (int64, error) {
+	if s == "" && optional {
+		return 0, nil
+	}
+	if s == "" {
+		return 0, fmt.Errorf("ubl: %s is empty: the invoice's totals are not computed", field)
+	}
+	v, err := money.ParseAmount(s, cur)
+	if err != nil {
+		return 0, fmt.Errorf("ubl: %s: %w", field, err)
+	}
+	return v, nil
+}
+
+// fractionDigits counts the digits after the decimal point of s.
+func fractionDigits(s string) int {
+	if _, frac, ok := strings.Cut(s, "."); ok {
+		return len(frac)
+	}
+	return 0
+}
+
+// taxCategory returns the VAT category of a rate: S (standard) above zero
+// and Z (zero rated) at zero. invoiced does not know whether a 0% line is
+// exempt (E), reverse charge (AE), an intra-community supply (K), an export
+// (G) or out of scope (O); Z is the one of those that needs no exemption
+// reason, and the seller's VAT id that it requires (BR-Z-02) shows up in
+// Check when it is missing.
+func taxCategory(rate *big.Rat) *taxCategoryXML {
+	id := categoryStandard
+	if rate.Sign() == 0 {
+		id = categoryZero
+	}
+	return &taxCategoryXML{ID: id, Percent: money.FormatRat(rate, invoice.RateScale), Scheme: taxScheme{ID: schemeVAT}}
+}
+
+// item names an item by the first line of its description, cut to
+// maxItemName characters; the description itself follows when it says
+// more than the name.
+func item(description string, rate *big.Rat) itemXML {
+	desc := strings.TrimSpace(description)
+	name, _, _ := strings.Cut(desc, "\n")
+	name = strings.TrimSpace(name)
+	if utf8.RuneCountInString(name) > maxItemName {
+		name = strings.TrimSpace(string([]rune(name)[:maxItemName-1])) + "…"
+	}
+	it := itemXML{Name: name, Category: taxCategory(rate)}
+	if desc != name {
+		it.Description = desc
+	}
+	return it
+}
+
+// sepaCountries are the IBAN country codes of the SEPA scheme. A EUR
+// transfer to one of them is a SEPA credit transfer; anything else is a
+// plain credit transfer, which is always a correct if less specific code.
+var sepaCountries = map[string]bool{
+	"AD": true, "AT": true, "BE": true, "BG": true, "CH": true, "CY": true, "CZ": true, "DE": true,
+	"DK": true, "EE": true, "ES": true, "FI": true, "FR": true, "GB": true, "GI": true, "GR": true,
+	"HR": true, "HU": true, "IE": true, "IS": true, "IT": true, "LI": true, "LT": true, "LU": true,
+	"LV": true, "MC": true, "MT": true, "NL": true, "NO": true, "PL": true, "PT": true, "RO": true,
+	"SE": true, "SI": true, "SK": true, "SM": true, "VA": true,
+}
+
+// paymentMeansFor returns the payment instructions for a transfer to bank,
+// or nil without an IBAN. The remittance information (BT-83) is the
+// invoice number, so that the payment can be matched.
+func paymentMeansFor(bank invoice.BankAccount, number, currency string) *paymentMeans {
+	iban := strings.ToUpper(strings.Join(strings.Fields(bank.IBAN), ""))
+	if iban == "" {
+		return nil
+	}
+	code := meansCreditTransfer
+	if currency == "EUR" && len(iban) >= 2 && sepaCountries[iban[:2]] {
+		code = meansSEPATransfer
+	}
+	pm := &paymentMeans{
+		Code:      code,
+		PaymentID: number,
+		Account:   financialAccount{ID: iban, Name: strings.TrimSpace(bank.Holder)},
+	}
+	if bic := strings.ToUpper(strings.TrimSpace(bank.BIC)); bic != "" {
+		pm.Account.Branch = &branch{ID: bic}
+	}
+	return pm
+}
+
+// termsText holds the sentences of the payment terms note per language.
+var termsText = map[string]struct{ due, link string }{
+	"en": {"Due date: %s.", "Pay online: %s"},
+	"ro": {"Data scadentă: %s.", "Plătiți online: %s"},
+	"de": {"Fällig am %s.", "Online bezahlen: %s"},
+	"fr": {"Échéance : %s.", "Payer en ligne : %s"},
+}
+
+// paymentTermsNote is the payment terms (BT-20): the invoice's own terms,
+// or else its due date in words, followed by its payment link. UBL 2.1 has
+// no due date element in a credit note, so there the words carry it
+// (BR-CO-25 asks for one or the other when an amount is due); a credit
+// note leaves the payment link out, since the buyer has nothing to pay.
+func paymentTermsNote(inv *invoice.Invoice, credit bool) string {
+	lang := locale.Lang(inv.Language)
+	text := termsText[lang]
+	var parts []string
+	switch {
+	case strings.TrimSpace(inv.Terms) != "":
+		parts = append(parts, strings.TrimSpace(inv.Terms))
+	case inv.DueDate != "":
+		parts = append(parts, fmt.Sprintf(text.due, locale.Date(inv.DueDate, lang)))
+	}
+	if link := strings.TrimSpace(inv.PaymentLink); link != "" && !credit {
+		parts = append(parts, fmt.Sprintf(text.link, link))
+	}
+	return strings.Join(parts, "\n")
+}
+
+// normalizeVAT removes spaces from a VAT id and upper-cases it.
+func normalizeVAT(id string) string {
+	return strings.ToUpper(strings.Join(strings.Fields(id), ""))
+}
+
+// hasVATPrefix reports whether id starts with a country prefix that
+// BR-CO-09 accepts.
+func hasVATPrefix(id string) bool {
+	return len(id) > 2 && vatPrefixes[id[:2]]
+}
+
+// sellerParty is the seller (BG-4). A VAT id without a country prefix is not
+// a VAT identifier in the EN 16931 sense; it is written as the seller's tax
+// registration identifier (BT-32) instead.
+func sellerParty(s invoice.Seller) party {
+	p := newParty(strings.TrimSpace(s.Name), s.Email, s.Phone, s.Address)
+	if vat := normalizeVAT(s.VATID); vat != "" {
+		scheme := schemeVAT
+		if !hasVATPrefix(vat) {
+			scheme = schemeTax
+		}
+		p.TaxSchemes = append(p.TaxSchemes, partyTaxScheme{CompanyID: vat, Scheme: taxScheme{ID: scheme}})
+	}
+	p.LegalEntity.CompanyID = strings.TrimSpace(s.RegistrationNumber)
+	return p
+}
+
+// buyerParty is the buyer (BG-7). A VAT id without a country prefix, such as
+// a Romanian CUI of a company not registered for VAT, is written as the
+// buyer's legal registration identifier (BT-47).
+func buyerParty(c invoice.Customer) party {
+	p := newParty(strings.TrimSpace(c.Name), c.Email, c.Phone, c.Address)
+	if vat := normalizeVAT(c.VATID); vat != "" {
+		if hasVATPrefix(vat) {
+			p.TaxSchemes = append(p.TaxSchemes, partyTaxScheme{CompanyID: vat, Scheme: taxScheme{ID: schemeVAT}})
+		} else {
+			p.LegalEntity.CompanyID = vat
+		}
+	}
+	return p
+}
+
+func newParty(name, email, phone string, a invoice.Address) party {
+	email, phone = strings.TrimSpace(email), strings.TrimSpace(phone)
+	p := party{
+		PostalAddress: address{
+			StreetName:           strings.TrimSpace(a.Line1),
+			AdditionalStreetName: strings.TrimSpace(a.Line2),
+			CityName:             strings.TrimSpace(a.City),
+			PostalZone:           strings.TrimSpace(a.PostalCode),
+			CountrySubentity:     strings.TrimSpace(a.Region),
+		},
+		LegalEntity: legalEntity{RegistrationName: name},
+	}
+	if name != "" {
+		p.PartyName = &partyName{Name: name}
+	}
+	if code := strings.ToUpper(strings.TrimSpace(a.Country)); code != "" {
+		p.PostalAddress.Country = &countryXML{Code: code}
+	}
+	if email != "" {
+		p.EndpointID = &identifier{Scheme: schemeEmail, Value: email}
+	}
+	if email != "" || phone != "" {
+		p.Contact = &contact{Telephone: phone, Email: email}
+	}
+	return p
+}
+
+func nonEmpty(s string) []string {
+	if s = strings.TrimSpace(s); s == "" {
+		return nil
+	}
+	return []string{s}
+}
+
+// The structs below follow the element order of the UBL 2.1 schemas, which
+// is significant: a schema-valid document has its elements in this order.
+
+type document struct {
+	XMLName xml.Name
+	NSCAC   string `xml:"xmlns:cac,attr"`
+	NSCBC   string `xml:"xmlns:cbc,attr"`
+
+	CustomizationID    string        `xml:"cbc:CustomizationID"`
+	ID                 string        `xml:"cbc:ID"`
+	IssueDate          string        `xml:"cbc:IssueDate"`
+	DueDate            string        `xml:"cbc:DueDate,omitempty"`
+	InvoiceTypeCode    string        `xml:"cbc:InvoiceTypeCode,omitempty"`
+	CreditNoteTypeCode string        `xml:"cbc:CreditNoteTypeCode,omitempty"`
+	Note               []string      `xml:"cbc:Note"`
+	Currency           string        `xml:"cbc:DocumentCurrencyCode"`
+	BuyerReference     string        `xml:"cbc:BuyerReference,omitempty"`
+	Supplier           partyWrap     `xml:"cac:AccountingSupplierParty"`
+	Customer           partyWrap     `xml:"cac:AccountingCustomerParty"`
+	PaymentMeans       *paymentMeans `xml:"cac:PaymentMeans,omitempty"`
+	PaymentTerms       *paymentTerms `xml:"cac:PaymentTerms,omitempty"`
+	TaxTotal           taxTotal      `xml:"cac:TaxTotal"`
+	Totals             monetaryTotal `xml:"cac:LegalMonetaryTotal"`
+	InvoiceLines       []invoiceLine `xml:"cac:InvoiceLine"`
+	CreditNoteLines    []invoiceLine `xml:"cac:CreditNoteLine"`
+}
+
+type amount struct {
+	Currency string `xml:"currencyID,attr"`
+	Value    string `xml:",chardata"`
+	minor    int64
+}
+
+type quantity struct {
+	Unit  string `xml:"unitCode,attr"`
+	Value string `xml:",chardata"`
+}
+
+type identifier struct {
+	Scheme string `xml:"schemeID,attr,omitempty"`
+	Value  string `xml:",chardata"`
+}
+
+type partyWrap struct {
+	Party party `xml:"cac:Party"`
+}
+
+type party struct {
+	EndpointID    *identifier      `xml:"cbc:EndpointID,omitempty"`
+	PartyName     *partyName       `xml:"cac:PartyName,omitempty"`
+	PostalAddress address          `xml:"cac:PostalAddress"`
+	TaxSchemes    []partyTaxScheme `xml:"cac:PartyTaxScheme"`
+	LegalEntity   legalEntity      `xml:"cac:PartyLegalEntity"`
+	Contact       *contact         `xml:"cac:Contact,omitempty"`
+}
+
+type partyName struct {
+	Name string `xml:"cbc:Name"`
+}
+
+type address struct {
+	StreetName           string      `xml:"cbc:StreetName,omitempty"`
+	AdditionalStreetName string      `xml:"cbc:AdditionalStreetName,omitempty"`
+	CityName             string      `xml:"cbc:CityName,omitempty"`
+	PostalZone           string      `xml:"cbc:PostalZone,omitempty"`
+	CountrySubentity     string      `xml:"cbc:CountrySubentity,omitempty"`
+	Country              *countryXML `xml:"cac:Country,omitempty"`
+}
+
+type countryXML struct {
+	Code string `xml:"cbc:IdentificationCode"`
+}
+
+type partyTaxScheme struct {
+	CompanyID string    `xml:"cbc:CompanyID"`
+	Scheme    taxScheme `xml:"cac:TaxScheme"`
+}
+
+type taxScheme struct {
+	ID string `xml:"cbc:ID"`
+}
+
+type legalEntity struct {
+	RegistrationName string `xml:"cbc:RegistrationName"`
+	CompanyID        string `xml:"cbc:CompanyID,omitempty"`
+}
+
+type contact struct {
+	Telephone string `xml:"cbc:Telephone,omitempty"`
+	Email     string `xml:"cbc:ElectronicMail,omitempty"`
+}
+
+type paymentMeans struct {
+	Code      string           `xml:"cbc:PaymentMeansCode"`
+	PaymentID string           `xml:"cbc:PaymentID,omitempty"`
+	Account   financialAccount `xml:"cac:PayeeFinancialAccount"`
+}
+
+type financialAccount struct {
+	ID     string  `xml:"cbc:ID"`
+	Name   string  `xml:"cbc:Name,omitempty"`
+	Branch *branch `xml:"cac:FinancialInstitutionBranch,omitempty"`
+}
+
+type branch struct {
+	ID string `xml:"cbc:ID"`
+}
+
+type paymentTerms struct {
+	Note string `xml:"cbc:Note"`
+}
+
+type taxTotal struct {
+	TaxAmount amount        `xml:"cbc:TaxAmount"`
+	Subtotals []taxSubtotal `xml:"cac:TaxSubtotal"`
+}
+
+type taxSubtotal struct {
+	TaxableAmount amount          `xml:"cbc:TaxableAmount"`
+	TaxAmount     amount          `xml:"cbc:TaxAmount"`
+	Category      *taxCategoryXML `xml:"cac:TaxCategory"`
+}
+
+type taxCategoryXML struct {
+	ID      string    `xml:"cbc:ID"`
+	Percent string    `xml:"cbc:Percent"`
+	Scheme  taxScheme `xml:"cac:TaxScheme"`
+}
+
+type monetaryTotal struct {
+	LineExtension amount  `xml:"cbc:LineExtensionAmount"`
+	TaxExclusive  amount  `xml:"cbc:TaxExclusiveAmount"`
+	TaxInclusive  amount  `xml:"cbc:TaxInclusiveAmount"`
+	Prepaid       *amount `xml:"cbc:PrepaidAmount,omitempty"`
+	Payable       amount  `xml:"cbc:PayableAmount"`
+}
+
+type invoiceLine struct {
+	ID               string           `xml:"cbc:ID"`
+	InvoicedQuantity *quantity        `xml:"cbc:InvoicedQuantity,omitempty"`
+	CreditedQuantity *quantity        `xml:"cbc:CreditedQuantity,omitempty"`
+	LineExtension    amount           `xml:"cbc:LineExtensionAmount"`
+	Allowance        *allowanceCharge `xml:"cac:AllowanceCharge,omitempty"`
+	Item             itemXML          `xml:"cac:Item"`
+	Price            priceXML         `xml:"cac:Price"`
+}
+
+type allowanceCharge struct {
+	ChargeIndicator bool   `xml:"cbc:ChargeIndicator"`
+	ReasonCode      string `xml:"cbc:AllowanceChargeReasonCode,omitempty"`
+	Reason          string `xml:"cbc:AllowanceChargeReason,omitempty"`
+	Amount          amount `xml:"cbc:Amount"`
+}
+
+type itemXML struct {
+	Description string          `xml:"cbc:Description,omitempty"`
+	Name        string          `xml:"cbc:Name"`
+	Category    *taxCategoryXML `xml:"cac:ClassifiedTaxCategory"`
+}
+
+type priceXML struct {
+	Amount amount `xml:"cbc:PriceAmount"`
+}
