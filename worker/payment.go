@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -108,9 +109,19 @@ func paymentRequest(inv *invoice.Invoice, returnURL string) (*providers.PaymentR
 		TenantID: inv.TenantID, InvoiceID: inv.ID, Number: inv.Number, Amount: due, Currency: inv.Currency,
 		CustomerName: inv.Customer.Name, CustomerEmail: inv.Customer.Email,
 		Description:    "Invoice " + inv.Number,
-		IdempotencyKey: "invoiced-" + inv.TenantID + "-" + inv.ID + "-" + inv.AmountDue,
+		IdempotencyKey: linkKey(inv),
 		SuccessURL:     returnURL, CancelURL: returnURL,
 	}, nil
+}
+
+// linkKey makes a repeated request return the first link, while a changed
+// amount, or the replacement of a link about to expire, gets a new one.
+func linkKey(inv *invoice.Invoice) string {
+	key := "invoiced-" + inv.TenantID + "-" + inv.ID + "-" + inv.AmountDue
+	if inv.PaymentLinkExpiresAt != nil {
+		key += "-after-" + strconv.FormatInt(inv.PaymentLinkExpiresAt.Unix(), 10)
+	}
+	return key
 }
 
 // linkBeforeSending gives a just-finalized invoice its payment link before

@@ -32,6 +32,8 @@ type config struct {
 	DeliveryMaxRetries   int
 	SESEndpoint          string
 	TwilioAPIURL         string
+	StripeAPIBase        string
+	RazorpayAPIURL       string
 	WebhookAllowNets     []netip.Prefix
 	PublicURL            string
 	Concurrency          int
@@ -60,6 +62,8 @@ func loadConfig(dev bool) (config, error) {
 		DefaultSMSProvider:   os.Getenv("INVOICED_DEFAULT_SMS_PROVIDER"),
 		SESEndpoint:          os.Getenv("INVOICED_SES_ENDPOINT"),
 		TwilioAPIURL:         os.Getenv("INVOICED_TWILIO_API_URL"),
+		StripeAPIBase:        os.Getenv("INVOICED_STRIPE_API_BASE"),
+		RazorpayAPIURL:       os.Getenv("INVOICED_RAZORPAY_API_URL"),
 		PublicURL:            os.Getenv("INVOICED_PUBLIC_URL"),
 		LogLevel:             env("INVOICED_LOG_LEVEL", "info"),
 		LogFormat:            os.Getenv("INVOICED_LOG_FORMAT"),

@@ -183,6 +183,7 @@ func serveWorker(ctx context.Context, cfg config, d *deps) error {
 		DefaultSMSProvider: cfg.DefaultSMSProvider, DefaultFromEmail: cfg.DefaultFromEmail,
 		EmailMaxPerSecond: cfg.EmailMaxPerSecond, SMSMaxPerSecond: cfg.SMSMaxPerSecond,
 		MaxDeliveryRetries: cfg.DeliveryMaxRetries,
+		PaymentFunc:        wiring.PaymentLinkers{StripeAPIBase: cfg.StripeAPIBase, RazorpayURL: cfg.RazorpayAPIURL, ReturnURL: cfg.PublicURL}.Linker,
 		Webhooks:           webhook.NewSender(webhook.NewClient(webhook.ClientConfig{AllowNets: cfg.WebhookAllowNets}), "invoiced-webhooks/1"),
 		PublicBaseURL:      cfg.PublicURL,
 	})

@@ -29,10 +29,12 @@ import (
 	"github.com/invoiced/invoiced/internal/redistest"
 	"github.com/invoiced/invoiced/internal/wiring"
 	"github.com/invoiced/invoiced/providers/outbox"
+	"github.com/invoiced/invoiced/providers/razorpay/razorpaytest"
 	"github.com/invoiced/invoiced/providers/ses/sestest"
 	"github.com/invoiced/invoiced/providers/ses/sns"
 	"github.com/invoiced/invoiced/providers/ses/sns/snstest"
 	"github.com/invoiced/invoiced/providers/smtp/smtptest"
+	"github.com/invoiced/invoiced/providers/stripe/stripetest"
 	"github.com/invoiced/invoiced/providers/twilio/twiliotest"
 	"github.com/invoiced/invoiced/providers/webhook"
 	"github.com/invoiced/invoiced/render/pdf"
@@ -65,6 +67,9 @@ type harness struct {
 	SNS *snstest.Server
 	// SESEndpoint is the SES v2 emulator's URL, with options.ses.
 	SESEndpoint string
+	// StripeBase is stripe-mock's URL, with options.stripe.
+	StripeBase string
+	Razorpay   *razorpaytest.Server
 	// Logs holds every log entry at debug level and above.
 	Logs *observer.ObservedLogs
 }
@@ -73,6 +78,7 @@ type options struct {
 	noWorker   bool
 	ses        bool // start the SES v2 emulator
 	maxRetries int  // worker.Config.MaxDeliveryRetries
+	stripe     bool // start stripe-mock
 	maxBody    int64
 	defaultNil bool // no default email provider
 }
@@ -111,6 +117,10 @@ func setup(t testing.TB, opts ...func(*options)) *harness {
 	if o.ses {
 		h.SESEndpoint = sestest.Start(t)
 	}
+	if o.stripe {
+		h.StripeBase = stripetest.Start(t)
+	}
+	h.Razorpay = razorpaytest.Start(t)
 
 	// The API's URL goes into links the worker writes, so it listens
 	// before the API exists.
@@ -130,7 +140,7 @@ func setup(t testing.TB, opts ...func(*options)) *harness {
 			return identity != unverifiedSender, nil
 		},
 		MaxBodyBytes: o.maxBody, TwilioValidator: wiring.ValidTwilioSignature, WebhookAllowNets: loopback, PublicBaseURL: hs.URL,
-		SES: wiring.SESCallbacks{Verifier: verifier},
+		SES: wiring.SESCallbacks{Verifier: verifier}, StripeEvents: wiring.StripeEvents,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -150,9 +160,10 @@ func setup(t testing.TB, opts ...func(*options)) *harness {
 		Webhooks:             webhook.NewSender(webhook.NewClient(webhook.ClientConfig{AllowNets: loopback, Timeout: 2 * time.Second}), "invoiced-test"),
 		PublicBaseURL:        h.URL,
 		DefaultEmailProvider: defaultProvider, DefaultSMSProvider: store.SMSProviderOutbox,
-		SMTPFunc:   wiring.SMTPSender(h.SMTP.ClientTLSConfig()),
-		SESFunc:    wiring.NewSESSenders(h.SESEndpoint).EmailSender,
-		TwilioFunc: wiring.TwilioSenders{APIURL: h.Twilio.URL(), CallbackURL: h.URL + "/callbacks/twilio"}.SMSSender,
+		SMTPFunc:    wiring.SMTPSender(h.SMTP.ClientTLSConfig()),
+		SESFunc:     wiring.NewSESSenders(h.SESEndpoint).EmailSender,
+		PaymentFunc: wiring.PaymentLinkers{StripeAPIBase: h.StripeBase, RazorpayURL: h.Razorpay.URL(), ReturnURL: h.URL}.Linker,
+		TwilioFunc:  wiring.TwilioSenders{APIURL: h.Twilio.URL(), CallbackURL: h.URL + "/callbacks/twilio"}.SMSSender,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -8,14 +8,20 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"sync"
+	"time"
 
 	twilioclient "github.com/twilio/twilio-go/client"
 
 	"github.com/invoiced/invoiced/api"
+	"github.com/invoiced/invoiced/providers"
+	"github.com/invoiced/invoiced/providers/razorpay"
 	"github.com/invoiced/invoiced/providers/ses"
 	"github.com/invoiced/invoiced/providers/ses/sns"
 	"github.com/invoiced/invoiced/providers/smtp"
+	"github.com/invoiced/invoiced/providers/static"
+	"github.com/invoiced/invoiced/providers/stripe"
 	"github.com/invoiced/invoiced/providers/twilio"
 	"github.com/invoiced/invoiced/store"
 	"github.com/invoiced/invoiced/worker"
@@ -161,4 +167,52 @@ func (c SESCallbacks) Confirm(ctx context.Context, m *api.SNSMessage) error {
 		return errors.New("not an SNS message")
 	}
 	return c.Verifier.Confirm(ctx, raw)
+}
+
+// PaymentLinkers builds a tenant's payment gateway from its settings; its
+// Linker method is worker.Config.PaymentFunc.
+type PaymentLinkers struct {
+	// StripeAPIBase and RazorpayURL override the gateways' API base URLs
+	// (tests, stand-ins such as stripe-mock).
+	StripeAPIBase string
+	RazorpayURL   string
+	// ReturnURL is where a payer lands after paying when the request names
+	// no page.
+	ReturnURL string
+}
+
+// Linker returns the gateway of p; configuration errors are permanent.
+func (c PaymentLinkers) Linker(p store.PaymentSettings) (worker.PaymentLinker, error) {
+	switch p.Gateway {
+	case store.GatewayStripe:
+		if p.Stripe == nil {
+			return nil, providers.Permanent("not_configured", errors.New("payments.stripe is not set"))
+		}
+		return stripe.New(stripe.Config{SecretKey: p.Stripe.SecretKey, APIBase: c.StripeAPIBase, ReturnURL: c.ReturnURL})
+	case store.GatewayRazorpay:
+		if p.Razorpay == nil {
+			return nil, providers.Permanent("not_configured", errors.New("payments.razorpay is not set"))
+		}
+		return razorpay.New(razorpay.Config{KeyID: p.Razorpay.KeyID, KeySecret: p.Razorpay.KeySecret, BaseURL: c.RazorpayURL})
+	case store.GatewayStatic:
+		if p.Static == nil {
+			return nil, providers.Permanent("not_configured", errors.New("payments.static is not set"))
+		}
+		return static.New(static.Config{Template: p.Static.URLTemplate})
+	}
+	return nil, providers.Permanent("not_configured", fmt.Errorf("payment gateway %q is not available", p.Gateway))
+}
+
+// StripeEvents is api.Config.StripeEvents: Stripe's signature check and
+// the checkout events that mark an invoice paid.
+func StripeEvents(payload []byte, signature, secret string, now time.Time) (*api.StripeCheckout, error) {
+	ev, err := stripe.ParseWebhook(payload, signature, secret, now)
+	if errors.Is(err, stripe.ErrIgnoredEvent) {
+		return nil, api.ErrIgnoredStripeEvent
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &api.StripeCheckout{EventID: ev.EventID, SessionID: ev.SessionID, TenantID: ev.TenantID,
+		InvoiceID: ev.InvoiceID, PaymentStatus: ev.PaymentStatus}, nil
 }

@@ -1,0 +1,199 @@
+// Package static builds payment links from a URL template, for tenants
+// whose payment page lives elsewhere: a bank's pay-by-link page, a shop,
+// a form. Nothing is called; a link is the template with the invoice's
+// values in it, and it does not expire.
+package static
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/invoiced/invoiced/money"
+	"github.com/invoiced/invoiced/providers"
+)
+
+// The placeholders a template may use.
+const (
+	// PlaceholderInvoiceID is the invoice's id, e.g. "inv_1001".
+	PlaceholderInvoiceID = "{invoiceId}"
+	// PlaceholderNumber is the invoice number, e.g. "INV-1001".
+	PlaceholderNumber = "{number}"
+	// PlaceholderAmount is the amount due in major units with the
+	// currency's ISO 4217 digits, e.g. "1130.50" (EUR), "5000" (JPY),
+	// "1.250" (BHD).
+	PlaceholderAmount = "{amount}"
+	// PlaceholderCurrency is the ISO 4217 code, e.g. "EUR".
+	PlaceholderCurrency = "{currency}"
+	// PlaceholderTenantID is the tenant's id.
+	PlaceholderTenantID = "{tenantId}"
+)
+
+var placeholders = []string{
+	PlaceholderInvoiceID, PlaceholderNumber, PlaceholderAmount, PlaceholderCurrency, PlaceholderTenantID,
+}
+
+// sample is what New substitutes to check that a template makes a URL.
+var sample = map[string]string{
+	PlaceholderInvoiceID: "inv_sample",
+	PlaceholderNumber:    "INV-0001",
+	PlaceholderAmount:    "1130.50",
+	PlaceholderCurrency:  "EUR",
+	PlaceholderTenantID:  "ten_sample",
+}
+
+// Config configures a Linker.
+type Config struct {
+	// Template is the payment link with placeholders, e.g.
+	// "https://pay.acme.test/invoices/{invoiceId}?amount={amount}&currency={currency}".
+	// Required. It must use at least one placeholder, and only those
+	// listed above, spelled exactly; with sample values put in, it must
+	// be an absolute http or https URL without credentials.
+	Template string
+}
+
+// Linker builds payment links from one template. It is safe for
+// concurrent use.
+type Linker struct {
+	// parts is the template split into literal text and placeholders.
+	parts []string
+}
+
+// New returns a Linker for cfg. It rejects an empty Template, one without
+// placeholders, one with a brace that does not open or close a known
+// placeholder (so "{invoiceID}" or "{number" are caught), and one that is
+// not an absolute http(s) URL without credentials once sample values are
+// put in.
+func New(cfg Config) (*Linker, error) {
+	if cfg.Template == "" {
+		return nil, errors.New("static: Template is required")
+	}
+	parts, err := split(cfg.Template)
+	if err != nil {
+		return nil, fmt.Errorf("static: Template %q: %w", cfg.Template, err)
+	}
+	l := &Linker{parts: parts}
+	if !slices.ContainsFunc(parts, isPlaceholder) {
+		return nil, fmt.Errorf("static: Template %q uses none of %s, so every invoice would get the same link",
+			cfg.Template, strings.Join(placeholders, ", "))
+	}
+	if _, err := checkURL(l.expand(sample)); err != nil {
+		return nil, fmt.Errorf("static: Template %q: %w", cfg.Template, err)
+	}
+	return l, nil
+}
+
+// split cuts a template into literal text and placeholders.
+func split(tmpl string) ([]string, error) {
+	var parts []string
+	for rest := tmpl; rest != ""; {
+		open := strings.IndexAny(rest, "{}")
+		if open < 0 {
+			parts = append(parts, rest)
+			break
+		}
+		if open > 0 {
+			parts = append(parts, rest[:open])
+			rest = rest[open:]
+		}
+		if rest[0] == '}' {
+			return nil, errors.New(`"}" closes no placeholder`)
+		}
+		end := strings.IndexByte(rest, '}')
+		if end < 0 {
+			return nil, fmt.Errorf("%q is not closed", rest)
+		}
+		name := rest[:end+1]
+		if !isPlaceholder(name) {
+			return nil, fmt.Errorf("%s is not one of %s", name, strings.Join(placeholders, ", "))
+		}
+		parts = append(parts, name)
+		rest = rest[end+1:]
+	}
+	return parts, nil
+}
+
+func isPlaceholder(s string) bool { return slices.Contains(placeholders, s) }
+
+// checkURL parses a built link and checks it is one a payer can open.
+func checkURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("makes %q, which is not a URL: %w", raw, err)
+	case (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		return nil, fmt.Errorf("makes %q, which is not an absolute http or https URL", raw)
+	case u.User != nil:
+		return nil, fmt.Errorf("makes %q, which carries credentials", raw)
+	}
+	return u, nil
+}
+
+// expand puts values into the template, each escaped.
+func (l *Linker) expand(values map[string]string) string {
+	var b strings.Builder
+	for _, p := range l.parts {
+		if v, ok := values[p]; ok {
+			b.WriteString(escape(v))
+		} else {
+			b.WriteString(p)
+		}
+	}
+	return b.String()
+}
+
+// escape percent-encodes every byte but letters, digits and "-._~", so a
+// value reads back the same in a path segment or a query parameter: a
+// space is %20, never "+"; "/", "&", "=", "?" and "#" are escaped.
+func escape(s string) string {
+	return strings.ReplaceAll(url.QueryEscape(s), "+", "%20")
+}
+
+// CreatePaymentLink returns the template with r's values in it. The link
+// has no ID and no expiry. A request without a TenantID, InvoiceID or
+// Number, with an amount that is not positive or a currency that is not
+// an upper-case ISO 4217 code, or whose values make a link that is not an
+// http(s) URL (a template that puts a value in the host) is refused as
+// permanent with the code "invalid_request". A ctx that is already done
+// gives a transient error.
+func (l *Linker) CreatePaymentLink(ctx context.Context, r *providers.PaymentRequest) (*providers.PaymentLink, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("static: %w", err)
+	}
+	values, err := values(r)
+	if err != nil {
+		return nil, providers.Permanent("invalid_request", fmt.Errorf("static: %w", err))
+	}
+	link := l.expand(values)
+	if _, err := checkURL(link); err != nil {
+		return nil, providers.Permanent("invalid_request", fmt.Errorf("static: invoice %s: the template %w", r.InvoiceID, err))
+	}
+	return &providers.PaymentLink{URL: link}, nil
+}
+
+func values(r *providers.PaymentRequest) (map[string]string, error) {
+	switch {
+	case r == nil:
+		return nil, errors.New("no payment request")
+	case r.TenantID == "" || r.InvoiceID == "":
+		return nil, errors.New("the payment request needs a TenantID and an InvoiceID")
+	case r.Number == "":
+		return nil, fmt.Errorf("invoice %s has no number", r.InvoiceID)
+	case r.Amount <= 0:
+		return nil, fmt.Errorf("amount %d must be positive", r.Amount)
+	}
+	cur, err := money.ParseCurrency(r.Currency)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]string{
+		PlaceholderInvoiceID: r.InvoiceID,
+		PlaceholderNumber:    r.Number,
+		PlaceholderAmount:    money.Format(r.Amount, cur.Digits),
+		PlaceholderCurrency:  cur.Code,
+		PlaceholderTenantID:  r.TenantID,
+	}, nil
+}
