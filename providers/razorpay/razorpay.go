@@ -505,17 +505,7 @@ func (l *Linker) scrub(s string) string {
 // capped at MaxRetryAfter. A missing, malformed, zero or past value gives
 // DefaultRetryAfter.
 func (l *Linker) retryDelay(header string) time.Duration {
-	header = strings.TrimSpace(header)
-	var d time.Duration
-	if secs, err := strconv.ParseInt(header, 10, 64); err == nil {
-		d = time.Duration(min(secs, int64(MaxRetryAfter/time.Second))) * time.Second
-	} else if at, err := http.ParseTime(header); err == nil {
-		d = at.Sub(l.nowFunc())
-	}
-	if d <= 0 {
-		return DefaultRetryAfter
-	}
-	return min(d, MaxRetryAfter)
+	return providers.ParseRetryAfter(header, l.nowFunc(), DefaultRetryAfter, MaxRetryAfter)
 }
 
 func firstNonEmpty(values ...string) string {

@@ -338,15 +338,5 @@ func (s *Sender) via() string {
 // capped at MaxRetryAfter. A missing, malformed, zero or past value gives
 // DefaultRetryAfter.
 func (s *Sender) retryDelay(header string) time.Duration {
-	header = strings.TrimSpace(header)
-	var d time.Duration
-	if secs, err := strconv.ParseInt(header, 10, 64); err == nil {
-		d = time.Duration(min(secs, int64(MaxRetryAfter/time.Second))) * time.Second
-	} else if at, err := http.ParseTime(header); err == nil {
-		d = at.Sub(s.nowFunc())
-	}
-	if d <= 0 {
-		return DefaultRetryAfter
-	}
-	return min(d, MaxRetryAfter)
+	return providers.ParseRetryAfter(header, s.nowFunc(), DefaultRetryAfter, MaxRetryAfter)
 }

@@ -155,19 +155,10 @@ func (s *Sender) Deliver(ctx context.Context, endpointURL, secret, eventID strin
 }
 
 // retryDelay reads a Retry-After header, in seconds or as an HTTP date,
-// capped at MaxRetryAfter. A missing, malformed, zero or past value gives 0.
+// capped at MaxRetryAfter. A missing, malformed, zero or past value gives 0:
+// then the schedule decides.
 func retryDelay(header string, now time.Time) time.Duration {
-	header = strings.TrimSpace(header)
-	if header == "" {
-		return 0
-	}
-	var d time.Duration
-	if secs, err := strconv.ParseInt(header, 10, 64); err == nil {
-		d = time.Duration(min(secs, int64(MaxRetryAfter/time.Second))) * time.Second
-	} else if at, err := http.ParseTime(header); err == nil {
-		d = at.Sub(now)
-	}
-	return max(0, min(d, MaxRetryAfter))
+	return providers.ParseRetryAfter(header, now, 0, MaxRetryAfter)
 }
 
 // redact is the endpoint for messages: scheme, host and path, without the
