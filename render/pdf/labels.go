@@ -15,12 +15,52 @@ type labels struct {
 	notes, terms                                       string
 	paymentDetails, iban, bic, bank, holder, payOnline string
 	scanToPay                                          string
+	// scanToTransfer is printed beside the EPC QR code.
+	scanToTransfer string
+	// swiss are the Swiss QR-bill's headings.
+	swiss swissLabels
 
 	// dueOn is a format with the due date; page one with the page number
 	// and the page count.
 	dueOn, page string
 	// The words stamped across drafts, paid and void invoices.
 	draft, paidStamp, void string
+}
+
+// swissLabels are the headings of a Swiss QR-bill, in the wording of the
+// SIX guidelines. They exist in German, French and English (and Italian,
+// which invoiced does not print); other languages use the English ones.
+type swissLabels struct {
+	receipt, paymentPart, account, reference, additionalInfo string
+	payableBy, payableByBlank, currency, amount, acceptance  string
+	separate                                                 string
+}
+
+// swissLabelsFor returns the Swiss QR-bill headings for lang.
+func swissLabelsFor(lang string) swissLabels {
+	switch lang {
+	case "de":
+		return swissLabels{
+			receipt: "Empfangsschein", paymentPart: "Zahlteil", account: "Konto / Zahlbar an",
+			reference: "Referenz", additionalInfo: "Zusätzliche Informationen", payableBy: "Zahlbar durch",
+			payableByBlank: "Zahlbar durch (Name/Adresse)", currency: "Währung", amount: "Betrag",
+			acceptance: "Annahmestelle", separate: "Vor der Einzahlung abzutrennen",
+		}
+	case "fr":
+		return swissLabels{
+			receipt: "Récépissé", paymentPart: "Section paiement", account: "Compte / Payable à",
+			reference: "Référence", additionalInfo: "Informations supplémentaires", payableBy: "Payable par",
+			payableByBlank: "Payable par (nom/adresse)", currency: "Monnaie", amount: "Montant",
+			acceptance: "Point de dépôt", separate: "A détacher avant le versement",
+		}
+	default:
+		return swissLabels{
+			receipt: "Receipt", paymentPart: "Payment part", account: "Account / Payable to",
+			reference: "Reference", additionalInfo: "Additional information", payableBy: "Payable by",
+			payableByBlank: "Payable by (name/address)", currency: "Currency", amount: "Amount",
+			acceptance: "Acceptance point", separate: "Separate before paying in",
+		}
+	}
 }
 
 // language returns the language of doc: doc.Language when there are
@@ -36,6 +76,13 @@ func language(doc Document) string {
 
 // labelsFor returns the labels for lang, one of those language returns.
 func labelsFor(lang string) labels {
+	lb := baseLabelsFor(lang)
+	lb.swiss = swissLabelsFor(lang)
+	return lb
+}
+
+// baseLabelsFor returns the labels for lang without the Swiss QR-bill's.
+func baseLabelsFor(lang string) labels {
 	switch lang {
 	case "ro":
 		return labels{
@@ -51,7 +98,7 @@ func labelsFor(lang string) labels {
 			notes: "Note", terms: "Condiții de plată",
 			paymentDetails: "Date pentru plată", iban: "IBAN", bic: "BIC",
 			bank: "Banca", holder: "Titular cont", payOnline: "Plătiți online",
-			scanToPay: "Scanați codul sau deschideți linkul:", dueOn: "Scadentă la %s", page: "Pagina %d din %d",
+			scanToPay: "Scanați codul sau deschideți linkul:", scanToTransfer: "Scanați pentru plata prin transfer bancar", dueOn: "Scadentă la %s", page: "Pagina %d din %d",
 			draft: "CIORNĂ", paidStamp: "ACHITATĂ", void: "ANULATĂ",
 		}
 	case "de":
@@ -68,7 +115,7 @@ func labelsFor(lang string) labels {
 			notes: "Anmerkungen", terms: "Zahlungsbedingungen",
 			paymentDetails: "Bankverbindung", iban: "IBAN", bic: "BIC",
 			bank: "Bank", holder: "Kontoinhaber", payOnline: "Online bezahlen",
-			scanToPay: "Code scannen oder Link öffnen:", dueOn: "Fällig am %s", page: "Seite %d von %d",
+			scanToPay: "Code scannen oder Link öffnen:", scanToTransfer: "Scannen und per Überweisung bezahlen", dueOn: "Fällig am %s", page: "Seite %d von %d",
 			draft: "ENTWURF", paidStamp: "BEZAHLT", void: "STORNIERT",
 		}
 	case "fr":
@@ -85,7 +132,7 @@ func labelsFor(lang string) labels {
 			notes: "Notes", terms: "Conditions de paiement",
 			paymentDetails: "Coordonnées bancaires", iban: "IBAN", bic: "BIC",
 			bank: "Banque", holder: "Titulaire du compte", payOnline: "Payer en ligne",
-			scanToPay: "Scannez le code ou ouvrez le lien\u00a0:", dueOn: "À payer avant le %s", page: "Page %d sur %d",
+			scanToPay: "Scannez le code ou ouvrez le lien\u00a0:", scanToTransfer: "Scannez pour payer par virement", dueOn: "À payer avant le %s", page: "Page %d sur %d",
 			draft: "BROUILLON", paidStamp: "PAYÉE", void: "ANNULÉE",
 		}
 	default:
@@ -102,7 +149,7 @@ func labelsFor(lang string) labels {
 			notes: "Notes", terms: "Payment terms",
 			paymentDetails: "Payment details", iban: "IBAN", bic: "BIC",
 			bank: "Bank", holder: "Account holder", payOnline: "Pay online",
-			scanToPay: "Scan the code or open the link:", dueOn: "Due %s", page: "Page %d of %d",
+			scanToPay: "Scan the code or open the link:", scanToTransfer: "Scan to pay by bank transfer", dueOn: "Due %s", page: "Page %d of %d",
 			draft: "DRAFT", paidStamp: "PAID", void: "VOID",
 		}
 	}

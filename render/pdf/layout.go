@@ -35,6 +35,13 @@ const (
 // about 2.8 cm, which phones read from arm's length.
 const qrSide = 84.0
 
+// epcSide is the printed size of the EPC QR code, quiet zone included:
+// 30 mm.
+const epcSide = 30 * mm
+
+// mm is a millimetre in points.
+const mm = 72 / 25.4
+
 // Table cell padding.
 const (
 	cellPadX = 5.0
@@ -50,6 +57,7 @@ func (w *writer) document() {
 	w.summary()
 	w.payment()
 	w.remarks()
+	w.swissPaymentPart()
 }
 
 // rightColX is where the header's right column starts.
@@ -426,42 +434,84 @@ func (w *writer) payment() {
 }
 
 // bankBlock lays out where to pay by transfer, when the seller has an IBAN.
+// When the invoice takes an EPC QR code, the code goes under the IBAN and
+// the other details beside it, so that the block grows by little more
+// than the code's height over theirs.
 func (w *writer) bankBlock(width float64) (block, bool) {
 	bank := w.doc.Bank
 	if strings.TrimSpace(bank.IBAN) == "" {
 		return block{}, false
 	}
-	const labelW = 90.0
-	var rows []tableRow
+	const ibanLabelW = 90.0
+	var details [][2]string
 	for _, r := range [][2]string{
-		{w.lb.iban, groupIBAN(bank.IBAN)},
 		{w.lb.bic, bank.BIC},
 		{w.lb.bank, bank.BankName},
 		{w.lb.holder, bank.Holder},
 	} {
 		if strings.TrimSpace(r[1]) != "" {
-			rows = append(rows, tableRow{
-				w.cell(r[0], styleMuted, labelW+2*cellPadX),
-				w.cell(r[1], styleStrong, width-labelW+cellPadX),
-			})
+			details = append(details, r)
 		}
 	}
-	title := w.wrap(w.lb.paymentDetails, styleStrong, width)
-	h := w.linesHeight(title, styleStrong) + 4
-	for _, r := range rows {
-		h += r.height(1)
+	code, _ := w.epcCode()
+	// The details start rowsX to the right, beside the code, with labels
+	// as wide as the widest of them. The code's quiet zone reaches into
+	// the page margin, so that its modules line up with the text.
+	rowsX, labelW, quiet := 0.0, ibanLabelW, 0.0
+	if code != nil {
+		quiet = qr.QuietZone * epcSide / float64(code.Size()+2*qr.QuietZone)
+		rowsX = epcSide - quiet + 8
+		labelW = 0
+		for _, d := range details {
+			labelW = max(labelW, w.measure(w.clean(d[0]), w.spec(styleMuted))+8)
+		}
+		labelW = min(labelW, ibanLabelW)
 	}
+	row := func(r [2]string, labelW, width float64) tableRow {
+		return tableRow{
+			w.cell(r[0], styleMuted, labelW+2*cellPadX),
+			w.cell(r[1], styleStrong, width-labelW+cellPadX),
+		}
+	}
+	cols := func(x, labelW, width float64) []column {
+		return []column{
+			{x: x - cellPadX, width: labelW + 2*cellPadX, a: alignLeft},
+			{x: x + labelW, width: width - labelW + cellPadX, a: alignLeft},
+		}
+	}
+	ibanRow := row([2]string{w.lb.iban, groupIBAN(bank.IBAN)}, ibanLabelW, width)
+	rows := make([]tableRow, len(details))
+	rowsH := 0.0
+	for i, d := range details {
+		rows[i] = row(d, labelW, width-rowsX)
+		rowsH += rows[i].height(1)
+	}
+	var hint, due []string
+	if code != nil {
+		hint = w.wrap(w.lb.scanToTransfer, styleSmall, width-rowsX)
+		due = w.wrap(w.money(w.inv.AmountDue), styleStrong, width-rowsX)
+		rowsH = max(epcSide, rowsH+6+w.linesHeight(hint, styleSmall)+w.linesHeight(due, styleStrong))
+	}
+	title := w.wrap(w.lb.paymentDetails, styleStrong, width)
+	h := w.linesHeight(title, styleStrong) + 4 + ibanRow.height(1) + rowsH
 	return block{height: h, draw: func(x, y float64) {
 		y += w.lines(title, styleStrong, x, y, width, alignLeft)
 		w.hline(x, x+width, y+1, 0.5, ruleColor)
 		y += 4
-		cols := []column{
-			{x: x - cellPadX, width: labelW + 2*cellPadX, a: alignLeft},
-			{x: x + labelW, width: width - labelW + cellPadX, a: alignLeft},
+		w.drawCells(ibanRow, cols(x, ibanLabelW, width), y, 1)
+		y += ibanRow.height(1)
+		if code != nil {
+			w.qrCode(code, x-quiet, y, epcSide)
 		}
+		rowCols := cols(x+rowsX, labelW, width-rowsX)
 		for _, r := range rows {
-			w.drawCells(r, cols, y, 1)
+			w.drawCells(r, rowCols, y, 1)
 			y += r.height(1)
+		}
+		if code != nil {
+			y += 6
+			y += w.lines(hint, styleSmall, x+rowsX, y, width-rowsX, alignLeft)
+			w.lines(due, styleStrong, x+rowsX, y, width-rowsX, alignLeft)
 		}
 	}}, true
 }

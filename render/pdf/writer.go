@@ -151,6 +151,11 @@ type writer struct {
 	stroke    rule
 	strokeSet bool
 
+	// billPage is the page with the Swiss QR-bill, whose footer sits
+	// above the bill's top, billTop; zero without a bill.
+	billPage int
+	billTop  float64
+
 	// missing collects the characters the fonts cannot draw, in order of
 	// appearance.
 	missing []rune
@@ -541,8 +546,12 @@ func (w *writer) footers() {
 			return
 		}
 		w.pageChanged()
-		w.hline(w.left, w.right, footerY-4, 0.5, ruleColor)
-		w.text(left, st, w.left, footerY, half, alignLeft)
-		w.text(fmt.Sprintf(w.lb.page, i, n), st, w.left+half, footerY, half, alignRight)
+		y := footerY
+		if i == w.billPage {
+			y = w.billTop - billFooterGap
+		}
+		w.hline(w.left, w.right, y-4, 0.5, ruleColor)
+		w.text(left, st, w.left, y, half, alignLeft)
+		w.text(fmt.Sprintf(w.lb.page, i, n), st, w.left+half, y, half, alignRight)
 	}
 }
