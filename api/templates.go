@@ -17,11 +17,8 @@ func composeMessage(inv *invoice.Invoice, settings store.Settings, lang string, 
 	}
 	t := message.Resolve(lang, tenant, override)
 	_, used := message.Builtin(lang)
-	return message.Render(t, lang, message.Vars{
-		InvoiceNumber: inv.Number, InvoiceTotal: inv.Total, Currency: inv.Currency,
-		CustomerName: inv.Customer.Name, MerchantName: firstNonEmpty(settings.Email.FromName, settings.Branding.Name),
-		DueDate: inv.DueDate, IssueDate: inv.IssueDate, PaymentLink: inv.PaymentLink, Extra: extra,
-	}), used
+	merchant := firstNonEmpty(settings.Email.FromName, settings.Branding.Name)
+	return message.Render(t, lang, message.InvoiceVars(inv, merchant, extra)), used
 }
 
 // sendLanguage picks the language of a send: the send's, the invoice's, the

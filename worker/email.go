@@ -161,17 +161,7 @@ func merchantName(settings store.Settings) string {
 }
 
 func messageVars(inv *invoice.Invoice, settings store.Settings, extra map[string]string) message.Vars {
-	return message.Vars{
-		InvoiceNumber: inv.Number,
-		InvoiceTotal:  inv.Total,
-		Currency:      inv.Currency,
-		CustomerName:  inv.Customer.Name,
-		MerchantName:  merchantName(settings),
-		DueDate:       inv.DueDate,
-		IssueDate:     inv.IssueDate,
-		PaymentLink:   inv.PaymentLink,
-		Extra:         extra,
-	}
+	return message.InvoiceVars(inv, merchantName(settings), extra)
 }
 
 // clickURL is a tracked redirect to one of the delivery's links.

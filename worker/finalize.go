@@ -41,7 +41,7 @@ func (h *FinalizeHandler) ProcessTask(ctx context.Context, t *asynq.Task) error 
 	if inv.FinalizedBy != "grace" {
 		return nil
 	}
-	inv = h.w.linkBeforeSending(ctx, inv)
+	h.w.linkBeforeSending(ctx, inv)
 	return h.autoSend(ctx, log, inv)
 }
 

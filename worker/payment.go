@@ -126,18 +126,15 @@ func linkKey(inv *invoice.Invoice) string {
 
 // linkBeforeSending gives a just-finalized invoice its payment link before
 // the email that carries it goes out; if the gateway is slow or failing,
-// the email goes without it and the link is retried by its own task.
-func (w *Worker) linkBeforeSending(ctx context.Context, inv *invoice.Invoice) *invoice.Invoice {
+// the email goes without it and the link is retried by its own task. The
+// deliveries read the invoice afresh, so the link reaches them.
+func (w *Worker) linkBeforeSending(ctx context.Context, inv *invoice.Invoice) {
 	linkCtx, cancel := context.WithTimeout(ctx, linkWaitBeforeSend)
 	defer cancel()
 	if err := w.ensurePaymentLink(linkCtx, inv); err != nil {
 		w.logFrom(ctx).Warn("payment link not created before sending", zap.Error(err))
 		w.queuePaymentLink(ctx, inv)
 	}
-	if fresh, err := w.cfg.Store.Invoice(ctx, inv.TenantID, inv.ID); err == nil {
-		return fresh
-	}
-	return inv
 }
 
 // queuePaymentLink enqueues the invoice's payment-link task.

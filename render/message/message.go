@@ -12,6 +12,8 @@
 package message
 
 import (
+	"github.com/invoiced/invoiced/invoice"
+
 	"maps"
 	"slices"
 	"strings"
@@ -147,4 +149,20 @@ func tenantTemplate(tenant map[string]Template, l string) (Template, bool) {
 		}
 	}
 	return Template{}, false
+}
+
+// InvoiceVars are the variables of a message about inv from merchant, with
+// a send's own variables in extra.
+func InvoiceVars(inv *invoice.Invoice, merchant string, extra map[string]string) Vars {
+	return Vars{
+		InvoiceNumber: inv.Number,
+		InvoiceTotal:  inv.Total,
+		Currency:      inv.Currency,
+		CustomerName:  inv.Customer.Name,
+		MerchantName:  merchant,
+		DueDate:       inv.DueDate,
+		IssueDate:     inv.IssueDate,
+		PaymentLink:   inv.PaymentLink,
+		Extra:         extra,
+	}
 }
