@@ -58,3 +58,5 @@ require (
 	golang.org/x/xerrors v0.0.0-20200804184101-5ec99f83aff1 // indirect
 	google.golang.org/protobuf v1.36.11 // indirect
 )
+
+replace github.com/signintech/gopdf => ./third_party/gopdf
