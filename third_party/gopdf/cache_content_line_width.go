@@ -1,7 +1,6 @@
 package gopdf
 
 import (
-	"fmt"
 	"io"
 )
 
@@ -10,6 +9,7 @@ type cacheContentLineWidth struct {
 }
 
 func (c *cacheContentLineWidth) write(w io.Writer, protection *PDFProtection) error {
-	fmt.Fprintf(w, "%.2f w\n", c.width)
-	return nil
+	var buf [32]byte
+	b := appendFixed(buf[:0], c.width, 2)
+	return writeBytes(w, append(b, " w\n"...))
 }

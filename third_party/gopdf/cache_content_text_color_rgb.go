@@ -1,7 +1,6 @@
 package gopdf
 
 import (
-	"fmt"
 	"io"
 )
 
@@ -10,8 +9,8 @@ type cacheContentTextColorRGB struct {
 }
 
 func (c cacheContentTextColorRGB) write(w io.Writer, protection *PDFProtection) error {
-	fmt.Fprintf(w, "%.3f %.3f %.3f %s\n", float64(c.r)/255, float64(c.g)/255, float64(c.b)/255, colorTypeFillRGB)
-	return nil
+	var buf [48]byte
+	return writeBytes(w, appendRGB(buf[:0], c.r, c.g, c.b, colorTypeFillRGB))
 }
 
 func (c cacheContentTextColorRGB) equal(obj ICacheColorText) bool {

@@ -52,12 +52,17 @@ func (p *PdfDictionaryObj) write(w io.Writer, objID int) error {
 	zbuff := GetBuffer()
 	defer PutBuffer(zbuff)
 
-	gzipwriter := zlib.NewWriter(zbuff)
-	_, err = gzipwriter.Write(b)
+	gzipwriter, err := getZlibWriter(zbuff, zlib.DefaultCompression)
 	if err != nil {
 		return err
 	}
-	gzipwriter.Close()
+	if _, err = gzipwriter.Write(b); err != nil {
+		return err
+	}
+	if err := gzipwriter.Close(); err != nil {
+		return err
+	}
+	putZlibWriter(gzipwriter, zlib.DefaultCompression)
 
 	fmt.Fprintf(w, "<</Length %d\n", zbuff.Len())
 	io.WriteString(w, "/Filter /FlateDecode\n")

@@ -1,0 +1,65 @@
+package gopdf
+
+import (
+	"io"
+	"strconv"
+	"strings"
+)
+
+// The content stream writers below format numbers with strconv into a
+// small buffer and hand it over in one write, where fmt formatted each
+// number through reflection and wrote each glyph separately. The output
+// is byte for byte what the fmt verbs made.
+
+// appendFixed appends f with prec decimals, as fmt's "%.<prec>f".
+func appendFixed(b []byte, f float64, prec int) []byte {
+	return strconv.AppendFloat(b, f, 'f', prec, 64)
+}
+
+// appendFixed2s appends each of fs as "%0.2f", separated by spaces and
+// followed by one.
+func appendFixed2s(b []byte, fs ...float64) []byte {
+	for _, f := range fs {
+		b = appendFixed(b, f, 2)
+		b = append(b, ' ')
+	}
+	return b
+}
+
+// appendGlyphHex appends glyph as "%04X".
+func appendGlyphHex(b []byte, glyph uint) []byte {
+	const digits = "0123456789ABCDEF"
+	if glyph > 0xFFFF {
+		// TrueType glyph ids are 16 bits; as fmt would, print more unpadded.
+		return append(b, strings.ToUpper(strconv.FormatUint(uint64(glyph), 16))...)
+	}
+	return append(b, digits[glyph>>12&0xF], digits[glyph>>8&0xF], digits[glyph>>4&0xF], digits[glyph&0xF])
+}
+
+// appendGS appends the graphics state operators of extGStateIndexes.
+func appendGS(b []byte, extGStateIndexes []int) []byte {
+	for _, i := range extGStateIndexes {
+		b = append(b, "/GS"...)
+		b = strconv.AppendInt(b, int64(i), 10)
+		b = append(b, " gs\n"...)
+	}
+	return b
+}
+
+// appendRGB appends an RGB colour operator, as "%.3f %.3f %.3f %s\n".
+func appendRGB(b []byte, r, g, bl uint8, op string) []byte {
+	b = appendFixed(b, float64(r)/255, 3)
+	b = append(b, ' ')
+	b = appendFixed(b, float64(g)/255, 3)
+	b = append(b, ' ')
+	b = appendFixed(b, float64(bl)/255, 3)
+	b = append(b, ' ')
+	b = append(b, op...)
+	return append(b, '\n')
+}
+
+// writeBytes writes b to w.
+func writeBytes(w io.Writer, b []byte) error {
+	_, err := w.Write(b)
+	return err
+}
