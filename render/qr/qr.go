@@ -7,7 +7,10 @@ import (
 	"errors"
 	"fmt"
 
-	qrcode "github.com/skip2/go-qrcode"
+	"math/bits"
+	"sync"
+
+	"rsc.io/qr/coding"
 )
 
 // QuietZone is the width, in modules, of the light margin that readers
@@ -25,24 +28,258 @@ type Code struct {
 }
 
 // Encode returns the QR code for content at error-correction level M
-// (15 % of the code may be damaged), the usual level for printed links.
-// It fails for empty content and for content too long for a QR code
-// (about 2,300 bytes).
+// (15 % of the code may be damaged), the usual level for printed links:
+// the smallest version that holds it, in numeric, alphanumeric or byte
+// mode, whichever is smallest, with the mask that scores the lowest
+// penalty (ISO/IEC 18004 §7.8.3). It fails for empty content and for
+// content too long for a QR code (about 2,300 bytes).
 func Encode(content string) (*Code, error) {
 	if content == "" {
 		return nil, ErrEmpty
 	}
-	q, err := qrcode.New(content, qrcode.Medium)
+	enc := encodingOf(content)
+	v := coding.MinVersion
+	for ; enc.Bits(coding.Version(v)) > coding.Version(v).DataBytes(coding.M)*8; v++ {
+		if v == coding.MaxVersion {
+			return nil, fmt.Errorf("qr: %d bytes are too many for a QR code", len(content))
+		}
+	}
+	version := coding.Version(v)
+	// The data and error-correction codewords are the same under every
+	// mask: compute them once, lay them out under each mask, keep the
+	// best.
+	var bits coding.Bits
+	enc.Encode(&bits, version)
+	bits.AddCheckBytes(version, coding.M)
+	codewords := bits.Bytes()
+	var best *Code
+	bestScore := 0
+	for mask := range coding.Mask(8) {
+		plan, err := planFor(version, mask)
+		if err != nil {
+			return nil, fmt.Errorf("qr: %w", err)
+		}
+		c := layOut(plan, codewords)
+		if score := c.penalty(); best == nil || score < bestScore {
+			best, bestScore = c, score
+		}
+	}
+	return best, nil
+}
+
+// encodingOf returns the smallest of the numeric, alphanumeric and byte
+// mode that can hold content.
+func encodingOf(content string) coding.Encoding {
+	switch {
+	case coding.Num(content).Check() == nil:
+		return coding.Num(content)
+	case coding.Alpha(content).Check() == nil:
+		return coding.Alpha(content)
+	default:
+		return coding.String(content)
+	}
+}
+
+// plans caches a *coding.Plan per version and mask at level M: a plan
+// is the same for every code of its version and takes longer to make
+// than a code.
+var plans sync.Map
+
+type planKey struct {
+	version coding.Version
+	mask    coding.Mask
+}
+
+func planFor(v coding.Version, m coding.Mask) (*coding.Plan, error) {
+	if p, ok := plans.Load(planKey{v, m}); ok {
+		return p.(*coding.Plan), nil
+	}
+	p, err := coding.NewPlan(v, coding.M, m)
 	if err != nil {
-		return nil, fmt.Errorf("qr: %w", err)
+		return nil, err
 	}
-	q.DisableBorder = true
-	bitmap := q.Bitmap()
-	c := &Code{size: len(bitmap), dark: make([]bool, 0, len(bitmap)*len(bitmap))}
-	for _, row := range bitmap {
-		c.dark = append(c.dark, row...)
+	plans.Store(planKey{v, m}, p)
+	return p, nil
+}
+
+// layOut places codewords on plan's modules.
+func layOut(plan *coding.Plan, codewords []byte) *Code {
+	size := len(plan.Pixel)
+	c := &Code{size: size, dark: make([]bool, 0, size*size)}
+	for _, row := range plan.Pixel {
+		for _, pix := range row {
+			switch pix.Role() {
+			case coding.Data, coding.Check:
+				if o := pix.Offset(); codewords[o/8]&(1<<(7-o&7)) != 0 {
+					pix ^= coding.Black
+				}
+			}
+			c.dark = append(c.dark, pix&coding.Black != 0)
+		}
 	}
-	return c, nil
+	return c
+}
+
+// penalty scores c by the four rules of ISO/IEC 18004 §7.8.3.1: runs of
+// five or more modules of one colour in a row or column (N1 = 3, plus one
+// per module beyond five), 2×2 blocks of one colour (N2 = 3 each),
+// finder-like 1:1:3:1:1 patterns with four light modules on one side
+// (N3 = 40 each), and the dark share's distance from half (N4 = 10 per
+// 5 %).
+func (c *Code) penalty() int {
+	if c.size <= maxWordSize {
+		return c.wordPenalty()
+	}
+	return c.bytePenalty()
+}
+
+// bytePenalty is penalty for codes of any size, a module at a time.
+func (c *Code) bytePenalty() int {
+	n := c.size
+	// The modules as 0 and 1, row by row and column by column.
+	rows := make([]byte, n*n)
+	cols := make([]byte, n*n)
+	score, dark := 0, 0
+	for y := range n {
+		for x := range n {
+			d := byte(b2i(c.dark[y*n+x]))
+			rows[y*n+x], cols[x*n+y] = d, d
+			dark += int(d)
+		}
+	}
+	for i := range n {
+		score += linePenalty(rows[i*n:(i+1)*n]) + linePenalty(cols[i*n:(i+1)*n])
+	}
+	for y := range n - 1 {
+		top, bottom := rows[y*n:(y+1)*n], rows[(y+1)*n:(y+2)*n]
+		for x := range n - 1 {
+			if d := top[x]; d == top[x+1] && d == bottom[x] && d == bottom[x+1] {
+				score += 3
+			}
+		}
+	}
+	deviation := dark*100/(n*n) - 50
+	if deviation < 0 {
+		deviation = -deviation
+	}
+	return score + deviation/5*10
+}
+
+// finderLike is the 1:1:3:1:1 pattern, dark first, and the four light
+// modules beside it, as 11 bits, most significant first.
+const (
+	finderThenLight = 0b10111010000
+	lightThenFinder = 0b00001011101
+)
+
+// linePenalty scores one row or column, its modules as 0 and 1, by rules
+// N1 and N3. Modules beyond the code are light, as the quiet zone is.
+func linePenalty(line []byte) int {
+	score, run := 0, 1
+	// window holds the last 11 modules, the newest in the lowest bit;
+	// it starts light, as the quiet zone before the line is.
+	window := int(line[0])
+	for j := 1; j < len(line); j++ {
+		if line[j] == line[j-1] {
+			run++
+		} else {
+			if run >= 5 {
+				score += run - 2
+			}
+			run = 1
+		}
+		window = (window<<1 | int(line[j])) & 0x7FF
+		if window == finderThenLight || window == lightThenFinder {
+			score += 40
+		}
+	}
+	if run >= 5 {
+		score += run - 2
+	}
+	// The quiet zone after the line.
+	for range 4 {
+		window = window << 1 & 0x7FF
+		if window == finderThenLight {
+			score += 40
+		}
+	}
+	return score
+}
+
+// maxWordSize is the largest code wordPenalty scores: a line, with the
+// four light modules of the quiet zone on either side, in 64 bits.
+const maxWordSize = 64 - 8
+
+// wordPenalty is penalty for codes up to maxWordSize modules wide (up to
+// version 10, which holds every payment link and bank transfer code), a
+// line at a time: each row and column is a word with the quiet zone's
+// four light bits on either side, module x at bit x+4, and the rules are
+// counted over all positions at once.
+func (c *Code) wordPenalty() int {
+	n := c.size
+	rows := make([]uint64, n)
+	cols := make([]uint64, n)
+	for y := range n {
+		var row uint64
+		for x, d := range c.dark[y*n : (y+1)*n] {
+			bit := uint64(b2i(d))
+			row |= bit << (x + 4)
+			cols[x] |= bit << (y + 4)
+		}
+		rows[y] = row
+	}
+	inside := uint64(1)<<(n+4) - 1<<4 // the bits of modules
+	score, dark := 0, 0
+	for i := range n {
+		score += wordLinePenalty(rows[i], n, inside) + wordLinePenalty(cols[i], n, inside)
+		dark += bits.OnesCount64(rows[i])
+	}
+	// N2: bit x of same is set where modules x and x+1 match.
+	pairs := inside & (inside >> 1)
+	for y := range n - 1 {
+		top, bottom := rows[y], rows[y+1]
+		same := ^(top ^ top>>1) & ^(bottom ^ bottom>>1) & ^(top ^ bottom) & pairs
+		score += 3 * bits.OnesCount64(same)
+	}
+	deviation := dark*100/(n*n) - 50
+	if deviation < 0 {
+		deviation = -deviation
+	}
+	return score + deviation/5*10
+}
+
+// wordLinePenalty scores a line of n modules, as wordPenalty lays it
+// out, by rules N1 and N3.
+func wordLinePenalty(line uint64, n int, inside uint64) int {
+	// N1: a run of L ≥ 5 scores L − 2, that is one for each of its L − 4
+	// windows of five matching modules, and two more at its start.
+	eq := ^(line ^ line>>1)                        // bit x: modules x and x+1 match
+	five := eq & (eq >> 1) & (eq >> 2) & (eq >> 3) // bit x: modules x to x+4 match
+	five &= inside & (inside >> 4)                 // … and all five are in the code
+	starts := five &^ ((eq << 1) & (inside << 1))
+	score := bits.OnesCount64(five) + 2*bits.OnesCount64(starts)
+	// N3: the 11 bits from x up read one of the patterns, least
+	// significant first, anywhere from the quiet zone before the line to
+	// the one after it.
+	for _, pattern := range [2]uint64{finderThenLight, lightThenFinder} {
+		match := uint64(1)<<(n+8-10) - 1 // every start that fits in the line and its quiet zones
+		for k := range 11 {
+			if pattern>>(10-k)&1 == 1 {
+				match &= line >> k
+			} else {
+				match &= ^(line >> k)
+			}
+		}
+		score += 40 * bits.OnesCount64(match)
+	}
+	return score
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // Size is the number of modules along each side, quiet zone excluded.
@@ -69,11 +306,13 @@ type Rect struct {
 // thousand modules to a few hundred rectangles.
 func (c *Code) Rects() []Rect {
 	var rects []Rect
-	// open maps a run's start column to its rectangle in rects while the
-	// rectangle still reaches the row above.
-	open := make(map[int]int)
+	// open[x] is 1 + the index in rects of the rectangle whose run starts
+	// at column x in the row above, 0 for none; next is the same for the
+	// row being read.
+	open := make([]int, c.size)
+	next := make([]int, c.size)
 	for y := range c.size {
-		next := make(map[int]int, len(open))
+		clear(next)
 		for x := 0; x < c.size; {
 			if !c.Dark(x, y) {
 				x++
@@ -83,15 +322,15 @@ func (c *Code) Rects() []Rect {
 			for x < c.size && c.Dark(x, y) {
 				x++
 			}
-			if i, ok := open[start]; ok && rects[i].W == x-start {
+			if i := open[start] - 1; i >= 0 && rects[i].W == x-start {
 				rects[i].H++
-				next[start] = i
+				next[start] = i + 1
 				continue
 			}
 			rects = append(rects, Rect{X: start, Y: y, W: x - start, H: 1})
-			next[start] = len(rects) - 1
+			next[start] = len(rects)
 		}
-		open = next
+		open, next = next, open
 	}
 	return rects
 }

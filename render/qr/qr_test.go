@@ -4,11 +4,13 @@ import (
 	"errors"
 	"image"
 	"image/color"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
 	"github.com/makiuchi-d/gozxing"
 	zxqr "github.com/makiuchi-d/gozxing/qrcode"
+	"rsc.io/qr/coding"
 )
 
 // picture draws the code from its rectangles, with scale pixels a module
@@ -119,5 +121,108 @@ func BenchmarkEncode(b *testing.B) {
 			b.Fatal(err)
 		}
 		c.Rects()
+	}
+}
+
+func TestPenalty(t *testing.T) {
+	square := func(n int, dark func(x, y int) bool) *Code {
+		c := &Code{size: n}
+		for y := range n {
+			for x := range n {
+				c.dark = append(c.dark, dark(x, y))
+			}
+		}
+		return c
+	}
+	cases := []struct {
+		name string
+		code *Code
+		want int
+	}{
+		// 42 lines of 21 (N1 3+16 each), 400 2×2 blocks, all dark (N4 100).
+		{"all dark", square(21, func(x, y int) bool { return true }), 42*19 + 400*3 + 100},
+		{"checkerboard", square(21, func(x, y int) bool { return (x+y)%2 == 0 }), 0},
+		// Row 0 reads 1011101, then 14 light modules; all else is light.
+		// N1: row 0's light run of 14 (12), rows 1–20 (19 each), the
+		// columns under the five dark modules (a light run of 20: 18
+		// each) and the 16 light columns (19 each). N2: the light 2×2
+		// blocks of rows 1–20 (19×20) and of rows 0–1 in columns 7–20
+		// (13). N3: the pattern has light on both sides, the quiet zone
+		// before it and the light run after: counted once per side, as
+		// reference encoders do. N4: 5 of 441 dark, 1 %, 9 steps of 5 %.
+		{"finder-like row", square(21, func(x, y int) bool { return y == 0 && x < 7 && x != 1 && x != 5 }),
+			12 + 20*19 + 5*18 + 16*19 + (19*20+13)*3 + 2*40 + 9*10},
+	}
+	for _, c := range cases {
+		if got := c.code.penalty(); got != c.want {
+			t.Errorf("%s: penalty %d, want %d", c.name, got, c.want)
+		}
+	}
+}
+
+// TestEncodePicksLowestPenalty checks that of the eight masks the one
+// with the lowest penalty is chosen.
+func TestEncodePicksLowestPenalty(t *testing.T) {
+	for _, content := range []string{"https://pay.invoiced.test/i/tok_8f3a9c2e71b44d0c", "HELLO WORLD 42", "0123456789"} {
+		c, err := Encode(content)
+		if err != nil {
+			t.Fatal(err)
+		}
+		chosen := c.penalty()
+		for v := 1; v <= 40; v++ {
+			if len(mustPlan(t, v, 0).Pixel) == c.size {
+				var bits coding.Bits
+				enc := encodingOf(content)
+				enc.Encode(&bits, coding.Version(v))
+				bits.AddCheckBytes(coding.Version(v), coding.M)
+				for m := range coding.Mask(8) {
+					if p := layOut(mustPlan(t, v, m), bits.Bytes()).penalty(); p < chosen {
+						t.Errorf("%q: mask %d scores %d, below the chosen code's %d", content, m, p, chosen)
+					}
+				}
+				break
+			}
+		}
+	}
+}
+
+func mustPlan(t *testing.T, v int, m coding.Mask) *coding.Plan {
+	t.Helper()
+	p, err := planFor(coding.Version(v), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestWordPenaltyMatchesBytePenalty checks the word-at-a-time scoring
+// against the module-at-a-time one on random codes and real ones.
+func TestWordPenaltyMatchesBytePenalty(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	var codes []*Code
+	for _, n := range []int{21, 25, 33, 45, 56} {
+		for range 50 {
+			c := &Code{size: n}
+			density := rng.Float64()
+			for range n * n {
+				c.dark = append(c.dark, rng.Float64() < density)
+			}
+			codes = append(codes, c)
+		}
+	}
+	for _, content := range []string{"x", "https://pay.invoiced.test/i/tok_8f3a9c2e71b44d0c", strings.Repeat("EPC payload ", 20)} {
+		c, err := Encode(content)
+		if err != nil {
+			t.Fatal(err)
+		}
+		codes = append(codes, c)
+	}
+	for i, c := range codes {
+		if c.size > maxWordSize {
+			continue
+		}
+		if w, b := c.wordPenalty(), c.bytePenalty(); w != b {
+			t.Fatalf("code %d (%d modules): word penalty %d, byte penalty %d", i, c.size, w, b)
+		}
 	}
 }

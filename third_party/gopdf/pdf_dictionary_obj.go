@@ -1,13 +1,10 @@
 package gopdf
 
 import (
-	"compress/zlib"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
-	"sort"
-
-	"github.com/signintech/gopdf/fontmaker/core"
 )
 
 // EntrySelectors entry selectors
@@ -42,31 +39,15 @@ func (p *PdfDictionaryObj) protection() *PDFProtection {
 }
 
 func (p *PdfDictionaryObj) write(w io.Writer, objID int) error {
-	b, err := p.makeFont()
-	if err != nil {
-		//log.Panicf("%s", err.Error())
-		return err
-	}
-
-	//zipvar buff bytes.Buffer
-	zbuff := GetBuffer()
-	defer PutBuffer(zbuff)
-
-	gzipwriter, err := getZlibWriter(zbuff, zlib.DefaultCompression)
+	stream, size, err := p.fontStream()
 	if err != nil {
 		return err
 	}
-	if _, err = gzipwriter.Write(b); err != nil {
-		return err
-	}
-	if err := gzipwriter.Close(); err != nil {
-		return err
-	}
-	putZlibWriter(gzipwriter, zlib.DefaultCompression)
+	zbuff := bytes.NewBuffer(stream)
 
 	fmt.Fprintf(w, "<</Length %d\n", zbuff.Len())
 	io.WriteString(w, "/Filter /FlateDecode\n")
-	fmt.Fprintf(w, "/Length1 %d\n", len(b))
+	fmt.Fprintf(w, "/Length1 %d\n", size)
 	io.WriteString(w, ">>\n")
 	io.WriteString(w, "stream\n")
 	if p.protection() != nil {
@@ -105,182 +86,6 @@ func (p *PdfDictionaryObj) distinctInts(nn []int) []int {
 		prev = g
 	}
 	return buff
-}
-
-func (p *PdfDictionaryObj) makeGlyfAndLocaTable() ([]byte, []int, error) {
-	ttfp := p.PtrToSubsetFontObj.GetTTFParser()
-	var glyf core.TableDirectoryEntry
-
-	numGlyphs := int(ttfp.NumGlyphs())
-
-	glyphArray := p.completeGlyphClosure(p.PtrToSubsetFontObj.CharacterToGlyphIndex)
-	sort.Ints(glyphArray)
-	glyphArray = p.distinctInts(glyphArray)
-	glyphCount := len(glyphArray)
-
-	size := 0
-	for idx := 0; idx < glyphCount; idx++ {
-		size += p.getGlyphSize(glyphArray[idx])
-	}
-	glyf.Length = uint(size)
-
-	glyphTable := make([]byte, glyf.PaddedLength())
-	locaTable := make([]int, numGlyphs+1)
-
-	glyphOffset := 0
-	glyphIndex := 0
-	oldglyph := -1
-	for idx := 0; idx < numGlyphs; idx++ {
-		locaTable[idx] = glyphOffset
-
-		if glyphIndex < glyphCount {
-			if glyphArray[glyphIndex] == idx {
-				oldglyph = glyphArray[glyphIndex]
-				glyphIndex++
-				bytes := p.getGlyphData(idx)
-				length := len(bytes)
-				if length > 0 {
-					for i := 0; i < length; i++ {
-						glyphTable[glyphOffset+i] = bytes[i]
-					}
-					glyphOffset += length
-				}
-			} else if oldglyph == glyphArray[glyphIndex] {
-				glyphIndex++
-				bytes := p.getGlyphData(idx)
-				length := len(bytes)
-				if length > 0 {
-					for i := 0; i < length; i++ {
-						glyphTable[glyphOffset+i] = bytes[i]
-					}
-					glyphOffset += length
-				}
-			}
-		}
-	} //end for
-	locaTable[numGlyphs] = glyphOffset
-	return glyphTable, locaTable, nil
-}
-
-func (p *PdfDictionaryObj) getGlyphSize(glyph int) int {
-
-	ttfp := p.PtrToSubsetFontObj.GetTTFParser()
-	glyf := ttfp.GetTables()["glyf"]
-	start := int(glyf.Offset + ttfp.LocaTable[glyph])
-	next := int(glyf.Offset + ttfp.LocaTable[glyph+1])
-	return next - start
-}
-
-func (p *PdfDictionaryObj) getGlyphData(glyph int) []byte {
-	ttfp := p.PtrToSubsetFontObj.GetTTFParser()
-	glyf := ttfp.GetTables()["glyf"]
-	start := int(glyf.Offset + ttfp.LocaTable[glyph])
-	next := int(glyf.Offset + ttfp.LocaTable[glyph+1])
-	count := next - start
-	var data []byte
-	i := 0
-	for i < count {
-		data = append(data, ttfp.FontData()[start+i])
-		i++
-	}
-	return data
-}
-
-func (p *PdfDictionaryObj) makeFont() ([]byte, error) {
-	var buff Buff
-	ttfp := p.PtrToSubsetFontObj.GetTTFParser()
-	tables := make(map[string]core.TableDirectoryEntry)
-	tables["cvt "] = ttfp.GetTables()["cvt "] //มีช่องว่างด้วยนะ
-	tables["fpgm"] = ttfp.GetTables()["fpgm"]
-	tables["glyf"] = ttfp.GetTables()["glyf"]
-	tables["head"] = ttfp.GetTables()["head"]
-	tables["hhea"] = ttfp.GetTables()["hhea"]
-	tables["hmtx"] = ttfp.GetTables()["hmtx"]
-	tables["loca"] = ttfp.GetTables()["loca"]
-	tables["maxp"] = ttfp.GetTables()["maxp"]
-	tables["prep"] = ttfp.GetTables()["prep"]
-	tableCount := len(tables)
-	selector := EntrySelectors[tableCount]
-
-	glyphTable, locaTable, err := p.makeGlyfAndLocaTable()
-	if err != nil {
-		return nil, err
-	}
-
-	WriteUInt32(&buff, 0x00010000)
-	WriteUInt16(&buff, uint(tableCount))
-	WriteUInt16(&buff, ((1 << uint(selector)) * 16))
-	WriteUInt16(&buff, uint(selector))
-	WriteUInt16(&buff, (uint(tableCount)-(1<<uint(selector)))*16)
-
-	var tags []string
-	for tag := range tables {
-		tags = append(tags, tag) //copy all tag
-	}
-	sort.Strings(tags) //order
-	idx := 0
-	tablePosition := int(12 + 16*tableCount)
-	for idx < tableCount {
-		entry := tables[tags[idx]]
-		//write data
-		offset := uint64(tablePosition)
-		buff.SetPosition(tablePosition)
-		if tags[idx] == "glyf" {
-			entry.Length = uint(len(glyphTable))
-			entry.CheckSum = CheckSum(glyphTable)
-			WriteBytes(&buff, glyphTable, 0, entry.PaddedLength())
-		} else if tags[idx] == "loca" {
-			if ttfp.IsShortIndex {
-				entry.Length = uint(len(locaTable) * 2)
-			} else {
-				entry.Length = uint(len(locaTable) * 4)
-			}
-
-			data := make([]byte, entry.PaddedLength())
-			length := len(locaTable)
-			byteIdx := 0
-			if ttfp.IsShortIndex {
-				for idx := 0; idx < length; idx++ {
-					val := locaTable[idx] / 2
-					data[byteIdx] = byte(val >> 8)
-					byteIdx++
-					data[byteIdx] = byte(val)
-					byteIdx++
-				}
-			} else {
-				for idx := 0; idx < length; idx++ {
-					val := locaTable[idx]
-					data[byteIdx] = byte(val >> 24)
-					byteIdx++
-					data[byteIdx] = byte(val >> 16)
-					byteIdx++
-					data[byteIdx] = byte(val >> 8)
-					byteIdx++
-					data[byteIdx] = byte(val)
-					byteIdx++
-				}
-			}
-			entry.CheckSum = CheckSum(data)
-			WriteBytes(&buff, data, 0, len(data))
-		} else {
-			WriteBytes(&buff, ttfp.FontData(), int(entry.Offset), entry.PaddedLength())
-		}
-		endPosition := buff.Position()
-		tablePosition = endPosition
-
-		//write table
-		buff.SetPosition(idx*16 + 12)
-		WriteTag(&buff, tags[idx])
-		WriteUInt32(&buff, uint(entry.CheckSum))
-		WriteUInt32(&buff, uint(offset)) //offset
-		WriteUInt32(&buff, uint(entry.Length))
-
-		tablePosition = endPosition
-		idx++
-	}
-	//DebugSubType(buff.Bytes())
-	//me.buffer.Write(buff.Bytes())
-	return buff.Bytes(), nil
 }
 
 func (p *PdfDictionaryObj) completeGlyphClosure(mapOfglyphs *MapOfCharacterToGlyphIndex) []int {

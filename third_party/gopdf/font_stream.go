@@ -1,0 +1,261 @@
+package gopdf
+
+import (
+	"compress/flate"
+	"encoding/binary"
+	"fmt"
+	"hash/adler32"
+	"sort"
+	"sync"
+	"unsafe"
+
+	"github.com/signintech/gopdf/fontmaker/core"
+)
+
+// The embedded subset of a TrueType font is a font file with every glyph
+// of the original at its original index, the unused ones empty. Of its
+// nine tables only loca and glyf depend on the glyphs a document uses;
+// cvt, fpgm, head, hhea, hmtx, maxp and prep are the original's. So the
+// stream is put together from three pieces of one zlib stream:
+//
+//   - the table directory, made for each document, as a stored block;
+//   - the seven fixed tables, compressed once per font and process at
+//     the best level and ended with a sync flush, so that more blocks may
+//     follow;
+//   - loca and glyf, made and compressed for each document.
+//
+// A deflate stream may be cut into blocks at any byte boundary, and the
+// zlib checksum (Adler-32) of the whole is combined from the pieces'.
+
+// subsetTags are the tables of a subset, in the directory's order.
+var subsetTags = [...]string{"cvt ", "fpgm", "glyf", "head", "hhea", "hmtx", "loca", "maxp", "prep"}
+
+// subsetHeaderSize is the size of the offset table and the directory.
+const subsetHeaderSize = 12 + 16*len(subsetTags)
+
+// glyphCompression is the level loca and glyf are compressed at for each
+// document: glyph outlines gain little from the slower levels.
+const glyphCompression = flate.BestSpeed
+
+// fixedTables is what the subsets of one font share.
+type fixedTables struct {
+	data     []byte                              // the fixed tables back to back, each padded to four bytes
+	deflated []byte                              // data as deflate blocks, the last a sync flush
+	adler    uint32                              // the Adler-32 of data
+	entries  map[string]core.TableDirectoryEntry // each fixed table, its offset from the start of the file
+}
+
+// fixedTablesCache holds a *fixedTables, or the error making it, per font,
+// keyed by the font's data: every document's copy of a font from a
+// FontContainer shares it.
+var fixedTablesCache sync.Map
+
+type fixedTablesKey struct {
+	data *byte
+	size int
+}
+
+type fixedTablesEntry struct {
+	once   sync.Once
+	tables *fixedTables
+	err    error
+}
+
+// fixedTablesOf returns the fixed tables of the font ttfp parsed.
+func fixedTablesOf(ttfp *core.TTFParser) (*fixedTables, error) {
+	font := ttfp.FontData()
+	key := fixedTablesKey{unsafe.SliceData(font), len(font)}
+	v, _ := fixedTablesCache.LoadOrStore(key, &fixedTablesEntry{})
+	e := v.(*fixedTablesEntry)
+	e.once.Do(func() { e.tables, e.err = makeFixedTables(ttfp) })
+	return e.tables, e.err
+}
+
+func makeFixedTables(ttfp *core.TTFParser) (*fixedTables, error) {
+	font := ttfp.FontData()
+	all := ttfp.GetTables()
+	t := &fixedTables{entries: map[string]core.TableDirectoryEntry{}}
+	for _, tag := range subsetTags {
+		if tag == "glyf" || tag == "loca" {
+			continue
+		}
+		src := all[tag]
+		end := int(src.Offset) + int(src.Length)
+		if end > len(font) {
+			return nil, fmt.Errorf("font table %q lies beyond the end of the font", tag)
+		}
+		entry := core.TableDirectoryEntry{
+			CheckSum: src.CheckSum,
+			Offset:   uint(subsetHeaderSize + len(t.data)),
+			Length:   src.Length,
+		}
+		t.data = append(t.data, font[src.Offset:end]...)
+		t.data = append(t.data, make([]byte, entry.PaddedLength()-int(entry.Length))...)
+		t.entries[tag] = entry
+	}
+	t.adler = adler32.Checksum(t.data)
+	var out Buff
+	fw, err := flate.NewWriter(&out, flate.BestCompression)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := fw.Write(t.data); err != nil {
+		return nil, err
+	}
+	if err := fw.Flush(); err != nil {
+		return nil, err
+	}
+	t.deflated = out.Bytes()
+	return t, nil
+}
+
+// flatePool keeps deflate writers at glyphCompression for reuse.
+var flatePool sync.Pool
+
+// fontStream returns the subset font of p as a zlib stream, and the size
+// of the font file it holds.
+func (p *PdfDictionaryObj) fontStream() ([]byte, int, error) {
+	ttfp := p.PtrToSubsetFontObj.GetTTFParser()
+	fixed, err := fixedTablesOf(ttfp)
+	if err != nil {
+		return nil, 0, err
+	}
+	glyphs := p.completeGlyphClosure(p.PtrToSubsetFontObj.CharacterToGlyphIndex)
+	sort.Ints(glyphs)
+	glyphs = p.distinctInts(glyphs)
+	loca, glyf := p.locaAndGlyf(ttfp, glyphs)
+
+	// loca and glyf follow the fixed tables, in that order, each padded.
+	glyphData := make([]byte, 0, len(loca)+len(glyf)+6)
+	glyphData = padded(append(glyphData, loca...))
+	locaPadded := len(glyphData)
+	glyphData = padded(append(glyphData, glyf...))
+	locaEntry := core.TableDirectoryEntry{
+		CheckSum: CheckSum(glyphData[:locaPadded]),
+		Offset:   uint(subsetHeaderSize + len(fixed.data)),
+		Length:   uint(len(loca)),
+	}
+	glyfEntry := core.TableDirectoryEntry{
+		CheckSum: CheckSum(glyphData[locaPadded:]),
+		Offset:   locaEntry.Offset + uint(locaPadded),
+		Length:   uint(len(glyf)),
+	}
+
+	header := make([]byte, 0, subsetHeaderSize)
+	selector := EntrySelectors[len(subsetTags)]
+	header = binary.BigEndian.AppendUint32(header, 0x00010000)
+	header = binary.BigEndian.AppendUint16(header, uint16(len(subsetTags)))
+	header = binary.BigEndian.AppendUint16(header, uint16((1<<selector)*16))
+	header = binary.BigEndian.AppendUint16(header, uint16(selector))
+	header = binary.BigEndian.AppendUint16(header, uint16((len(subsetTags)-(1<<selector))*16))
+	for _, tag := range subsetTags {
+		entry := fixed.entries[tag]
+		switch tag {
+		case "loca":
+			entry = locaEntry
+		case "glyf":
+			entry = glyfEntry
+		}
+		header = append(header, tag...)
+		header = binary.BigEndian.AppendUint32(header, uint32(entry.CheckSum))
+		header = binary.BigEndian.AppendUint32(header, uint32(entry.Offset))
+		header = binary.BigEndian.AppendUint32(header, uint32(entry.Length))
+	}
+
+	size := len(header) + len(fixed.data) + len(glyphData)
+	var out Buff
+	// The zlib header: deflate with a 32 KB window, no dictionary.
+	out.Write([]byte{0x78, 0xDA})
+	// The header and directory as a stored, non-final block.
+	n := uint16(len(header))
+	out.Write([]byte{0x00, byte(n), byte(n >> 8), byte(^n), byte(^n >> 8)})
+	out.Write(header)
+	out.Write(fixed.deflated)
+	fw, _ := flatePool.Get().(*flate.Writer)
+	if fw == nil {
+		if fw, err = flate.NewWriter(&out, glyphCompression); err != nil {
+			return nil, 0, err
+		}
+	} else {
+		fw.Reset(&out)
+	}
+	if _, err := fw.Write(glyphData); err != nil {
+		return nil, 0, err
+	}
+	if err := fw.Close(); err != nil {
+		return nil, 0, err
+	}
+	flatePool.Put(fw)
+	sum := adler32Combine(adler32.Checksum(header), fixed.adler, len(fixed.data))
+	sum = adler32Combine(sum, adler32.Checksum(glyphData), len(glyphData))
+	out.Write(binary.BigEndian.AppendUint32(nil, sum))
+	return out.Bytes(), size, nil
+}
+
+// locaAndGlyf returns the loca and glyf tables of a subset with glyphs,
+// sorted and distinct: every glyph of the font keeps its index, those
+// not in glyphs empty.
+func (p *PdfDictionaryObj) locaAndGlyf(ttfp *core.TTFParser, glyphs []int) (loca, glyf []byte) {
+	font := ttfp.FontData()
+	base := int(ttfp.GetTables()["glyf"].Offset)
+	numGlyphs := int(ttfp.NumGlyphs())
+	size := 0
+	for _, g := range glyphs {
+		size += int(ttfp.LocaTable[g+1] - ttfp.LocaTable[g])
+	}
+	glyf = make([]byte, 0, size)
+	offsets := make([]int, numGlyphs+1)
+	next := 0
+	for g := 0; g < numGlyphs; g++ {
+		offsets[g] = len(glyf)
+		if next < len(glyphs) && glyphs[next] == g {
+			next++
+			glyf = append(glyf, font[base+int(ttfp.LocaTable[g]):base+int(ttfp.LocaTable[g+1])]...)
+		}
+	}
+	offsets[numGlyphs] = len(glyf)
+	if ttfp.IsShortIndex {
+		loca = make([]byte, 0, 2*len(offsets))
+		for _, o := range offsets {
+			loca = binary.BigEndian.AppendUint16(loca, uint16(o/2))
+		}
+	} else {
+		loca = make([]byte, 0, 4*len(offsets))
+		for _, o := range offsets {
+			loca = binary.BigEndian.AppendUint32(loca, uint32(o))
+		}
+	}
+	return loca, glyf
+}
+
+// padded returns b with zeros appended to a multiple of four bytes.
+func padded(b []byte) []byte {
+	for len(b)%4 != 0 {
+		b = append(b, 0)
+	}
+	return b
+}
+
+// adler32Combine returns the Adler-32 of A followed by B from the
+// checksum of A, that of B and B's length, as zlib's adler32_combine.
+func adler32Combine(adlerA, adlerB uint32, lenB int) uint32 {
+	const mod = 65521
+	rem := uint32(lenB % mod)
+	sum1 := adlerA & 0xffff
+	sum2 := (rem * sum1) % mod
+	sum1 += (adlerB & 0xffff) + mod - 1
+	sum2 += (adlerA >> 16) + (adlerB >> 16) + mod - rem
+	if sum1 >= mod {
+		sum1 -= mod
+	}
+	if sum1 >= mod {
+		sum1 -= mod
+	}
+	if sum2 >= mod<<1 {
+		sum2 -= mod << 1
+	}
+	if sum2 >= mod {
+		sum2 -= mod
+	}
+	return sum1 | sum2<<16
+}
