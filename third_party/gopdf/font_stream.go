@@ -22,7 +22,9 @@ import (
 //   - the seven fixed tables, compressed once per font and process at
 //     the best level and ended with a sync flush, so that more blocks may
 //     follow;
-//   - loca and glyf, made and compressed for each document.
+//   - loca, made for each document and compressed, and glyf, made for
+//     each document and stored: glyph outlines shrink by a sixth at
+//     best, not worth the time it takes.
 //
 // A deflate stream may be cut into blocks at any byte boundary, and the
 // zlib checksum (Adler-32) of the whole is combined from the pieces'.
@@ -33,9 +35,9 @@ var subsetTags = [...]string{"cvt ", "fpgm", "glyf", "head", "hhea", "hmtx", "lo
 // subsetHeaderSize is the size of the offset table and the directory.
 const subsetHeaderSize = 12 + 16*len(subsetTags)
 
-// glyphCompression is the level loca and glyf are compressed at for each
-// document: glyph outlines gain little from the slower levels.
-const glyphCompression = flate.BestSpeed
+// locaCompression is the level loca is compressed at for each document:
+// runs of one offset, which the fastest level shrinks as well as any.
+const locaCompression = flate.BestSpeed
 
 // fixedTables is what the subsets of one font share.
 type fixedTables struct {
@@ -109,7 +111,7 @@ func makeFixedTables(ttfp *core.TTFParser) (*fixedTables, error) {
 	return t, nil
 }
 
-// flatePool keeps deflate writers at glyphCompression for reuse.
+// flatePool keeps deflate writers at locaCompression for reuse.
 var flatePool sync.Pool
 
 // fontStream returns the subset font of p as a zlib stream, and the size
@@ -166,26 +168,24 @@ func (p *PdfDictionaryObj) fontStream() ([]byte, int, error) {
 	var out Buff
 	// The zlib header: deflate with a 32 KB window, no dictionary.
 	out.Write([]byte{0x78, 0xDA})
-	// The header and directory as a stored, non-final block.
-	n := uint16(len(header))
-	out.Write([]byte{0x00, byte(n), byte(n >> 8), byte(^n), byte(^n >> 8)})
-	out.Write(header)
+	writeStored(&out, header, false)
 	out.Write(fixed.deflated)
 	fw, _ := flatePool.Get().(*flate.Writer)
 	if fw == nil {
-		if fw, err = flate.NewWriter(&out, glyphCompression); err != nil {
+		if fw, err = flate.NewWriter(&out, locaCompression); err != nil {
 			return nil, 0, err
 		}
 	} else {
 		fw.Reset(&out)
 	}
-	if _, err := fw.Write(glyphData); err != nil {
+	if _, err := fw.Write(glyphData[:locaPadded]); err != nil {
 		return nil, 0, err
 	}
-	if err := fw.Close(); err != nil {
+	if err := fw.Flush(); err != nil {
 		return nil, 0, err
 	}
 	flatePool.Put(fw)
+	writeStored(&out, glyphData[locaPadded:], true)
 	sum := adler32Combine(adler32.Checksum(header), fixed.adler, len(fixed.data))
 	sum = adler32Combine(sum, adler32.Checksum(glyphData), len(glyphData))
 	out.Write(binary.BigEndian.AppendUint32(nil, sum))
@@ -226,6 +226,25 @@ func (p *PdfDictionaryObj) locaAndGlyf(ttfp *core.TTFParser, glyphs []int) (loca
 		}
 	}
 	return loca, glyf
+}
+
+// writeStored writes b to a deflate stream as stored blocks, the last of
+// them final where final is set. The stream must be at a byte boundary.
+func writeStored(out *Buff, b []byte, final bool) {
+	for {
+		n := min(len(b), 0xFFFF)
+		last := byte(0)
+		if final && n == len(b) {
+			last = 1
+		}
+		l := uint16(n)
+		out.Write([]byte{last, byte(l), byte(l >> 8), byte(^l), byte(^l >> 8)})
+		out.Write(b[:n])
+		b = b[n:]
+		if len(b) == 0 {
+			return
+		}
+	}
 }
 
 // padded returns b with zeros appended to a multiple of four bytes.
