@@ -569,10 +569,13 @@ func (w *writer) qrCode(code *qr.Code, x, y, side float64) {
 	x += qr.QuietZone * module
 	y += qr.QuietZone * module
 	w.pdf.SetFillColor(black.split())
-	for _, r := range code.Rects() {
-		w.pdf.RectFromUpperLeftWithStyle(x+float64(r.X)*module, y+float64(r.Y)*module,
-			float64(r.W)*module, float64(r.H)*module, "F")
+	rects := code.Rects()
+	boxes := make([]gopdf.Box, len(rects))
+	for i, r := range rects {
+		left, top := x+float64(r.X)*module, y+float64(r.Y)*module
+		boxes[i] = gopdf.Box{Left: left, Top: top, Right: left + float64(r.W)*module, Bottom: top + float64(r.H)*module}
 	}
+	w.pdf.FillBoxes(boxes)
 }
 
 // addressLines prints an address as its street lines and one line

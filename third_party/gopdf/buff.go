@@ -8,17 +8,12 @@ type Buff struct {
 
 // Write : write []byte to buffer
 func (b *Buff) Write(p []byte) (int, error) {
-	for len(b.datas) < b.position+len(p) {
-		b.datas = append(b.datas, 0)
+	if need := b.position + len(p); need > len(b.datas) {
+		b.datas = append(b.datas, make([]byte, need-len(b.datas))...)
 	}
-	i := 0
-	max := len(p)
-	for i < max {
-		b.datas[i+b.position] = p[i]
-		i++
-	}
-	b.position += i
-	return 0, nil
+	copy(b.datas[b.position:], p)
+	b.position += len(p)
+	return len(p), nil
 }
 
 // Len : len of buffer

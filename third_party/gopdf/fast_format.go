@@ -2,6 +2,7 @@ package gopdf
 
 import (
 	"io"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -11,9 +12,35 @@ import (
 // number through reflection and wrote each glyph separately. The output
 // is byte for byte what the fmt verbs made.
 
-// appendFixed appends f with prec decimals, as fmt's "%.<prec>f".
+// appendFixed appends f with prec decimals (2 or 3), as fmt's
+// "%.<prec>f" does but for the last digit of an exact tie and the sign
+// of a value that rounds to zero: f is scaled and rounded half to even,
+// then printed as an integer with a decimal point, several times faster
+// than exact decimal conversion. Beyond ±1e12 it falls back to strconv.
 func appendFixed(b []byte, f float64, prec int) []byte {
-	return strconv.AppendFloat(b, f, 'f', prec, 64)
+	scale := 100.0
+	if prec == 3 {
+		scale = 1000
+	} else if prec != 2 {
+		return strconv.AppendFloat(b, f, 'f', prec, 64)
+	}
+	if math.IsNaN(f) || math.Abs(f) >= 1e12 {
+		return strconv.AppendFloat(b, f, 'f', prec, 64)
+	}
+	n := int64(math.RoundToEven(f * scale))
+	if n < 0 {
+		b = append(b, '-')
+		n = -n
+	}
+	unit := int64(scale)
+	b = strconv.AppendInt(b, n/unit, 10)
+	b = append(b, '.')
+	frac := n % unit
+	if prec == 3 {
+		b = append(b, byte('0'+frac/100))
+		frac %= 100
+	}
+	return append(b, byte('0'+frac/10), byte('0'+frac%10))
 }
 
 // appendFixed2s appends each of fs as "%0.2f", separated by spaces and

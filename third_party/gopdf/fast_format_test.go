@@ -1,0 +1,56 @@
+package gopdf
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"testing"
+)
+
+// TestAppendFixed compares appendFixed with exact conversion over a
+// million values: they may differ only where a value rounds to zero
+// from below ("-0.00") and on exact ties.
+func TestAppendFixed(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range 1_000_000 {
+		f := (rng.Float64() - 0.3) * 2000
+		if i%3 == 0 {
+			f = float64(rng.IntN(200000)) / 100
+		}
+		for _, prec := range []int{2, 3} {
+			got := string(appendFixed(nil, f, prec))
+			want := strconv.FormatFloat(f, 'f', prec, 64)
+			if got != want && !(want[0] == '-' && got == want[1:]) {
+				t.Fatalf("appendFixed(%v, %d) = %s, want %s", f, prec, got, want)
+			}
+		}
+	}
+	for _, c := range []struct {
+		f    float64
+		prec int
+		want string
+	}{
+		{0, 2, "0.00"}, {841.89, 2, "841.89"}, {-12.345678, 2, "-12.35"}, {0.125, 2, "0.12"}, {0.375, 2, "0.38"},
+		{31.0 / 255, 3, "0.122"}, {1, 3, "1.000"}, {1e13, 2, "10000000000000.00"}, {3.14159, 1, "3.1"},
+	} {
+		if got := string(appendFixed(nil, c.f, c.prec)); got != c.want {
+			t.Errorf("appendFixed(%v, %d) = %s, want %s", c.f, c.prec, got, c.want)
+		}
+	}
+}
+
+func TestAppendGlyphHex(t *testing.T) {
+	for _, g := range []uint{0, 9, 0xAB, 0x1F2C, 0xFFFF, 0x1ABCD} {
+		if got, want := string(appendGlyphHex(nil, g)), fmt.Sprintf("%04X", g); got != want {
+			t.Errorf("appendGlyphHex(%d) = %s, want %s", g, got, want)
+		}
+	}
+}
+
+func TestAppendRGB(t *testing.T) {
+	got := string(appendRGB(nil, 0x1F, 0x29, 0x33, "rg"))
+	want := fmt.Sprintf("%.3f %.3f %.3f %s\n", 31.0/255, 41.0/255, 51.0/255, "rg")
+	if got != want {
+		t.Errorf("appendRGB = %q, want %q", got, want)
+	}
+}
