@@ -1,9 +1,9 @@
 package gopdf
 
 import (
-	"compress/flate"
 	"encoding/binary"
 	"fmt"
+	"github.com/klauspost/compress/flate"
 	"hash/adler32"
 	"sort"
 	"sync"

@@ -1,7 +1,7 @@
 package gopdf
 
 import (
-	"compress/zlib"
+	"github.com/klauspost/compress/zlib"
 	"io"
 	"sync"
 )
