@@ -71,9 +71,17 @@ func (u *UnicodeMap) write(w io.Writer, objID int) error {
 	buff.WriteString("endcodespacerange\n")
 	fmt.Fprintf(buff, "%d beginbfrange\n", glyphIndexToCharacter.size())
 	indexs := glyphIndexToCharacter.allIndexs()
+	line := make([]byte, 0, 32)
 	for _, k := range indexs {
 		v, _ := glyphIndexToCharacter.runeByIndex(k)
-		fmt.Fprintf(buff, "<%04X><%04X><%04X>\n", k, k, v)
+		line = append(line[:0], '<')
+		line = appendGlyphHex(line, uint(k))
+		line = append(line, "><"...)
+		line = appendGlyphHex(line, uint(k))
+		line = append(line, "><"...)
+		line = appendGlyphHex(line, uint(v))
+		line = append(line, ">\n"...)
+		buff.Write(line)
 	}
 	buff.WriteString("endbfrange\n")
 	buff.WriteString(suffix)
