@@ -1,9 +1,11 @@
 package pdf
 
 import (
+	"bytes"
 	"compress/zlib"
 	"fmt"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -220,12 +222,19 @@ func (w *writer) finish() ([]byte, error) {
 	if w.err != nil {
 		return nil, w.err
 	}
-	b, err := w.pdf.GetBytesPdfReturnErr()
-	if err != nil {
+	buf := outputBuffers.Get().(*bytes.Buffer)
+	defer outputBuffers.Put(buf)
+	buf.Reset()
+	if _, err := w.pdf.WriteTo(buf); err != nil {
 		return nil, fmt.Errorf("pdf: write: %w", err)
 	}
-	return b, nil
+	return bytes.Clone(buf.Bytes()), nil
 }
+
+// outputBuffers keeps the buffers finish writes PDFs into, so that each
+// render allocates its PDF once, at its size, rather than a buffer grown
+// by doubling.
+var outputBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // use switches the PDF to the text style sp.
 func (w *writer) use(sp spec) {

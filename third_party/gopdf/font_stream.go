@@ -125,22 +125,17 @@ func (p *PdfDictionaryObj) fontStream() ([]byte, int, error) {
 	glyphs := p.completeGlyphClosure(p.PtrToSubsetFontObj.CharacterToGlyphIndex)
 	sort.Ints(glyphs)
 	glyphs = p.distinctInts(glyphs)
-	loca, glyf := p.locaAndGlyf(ttfp, glyphs)
-
 	// loca and glyf follow the fixed tables, in that order, each padded.
-	glyphData := make([]byte, 0, len(loca)+len(glyf)+6)
-	glyphData = padded(append(glyphData, loca...))
-	locaPadded := len(glyphData)
-	glyphData = padded(append(glyphData, glyf...))
+	glyphData, locaPadded, glyfLength := p.locaAndGlyf(ttfp, glyphs)
 	locaEntry := core.TableDirectoryEntry{
 		CheckSum: CheckSum(glyphData[:locaPadded]),
 		Offset:   uint(subsetHeaderSize + len(fixed.data)),
-		Length:   uint(len(loca)),
+		Length:   uint(p.locaLength(ttfp)),
 	}
 	glyfEntry := core.TableDirectoryEntry{
 		CheckSum: CheckSum(glyphData[locaPadded:]),
 		Offset:   locaEntry.Offset + uint(locaPadded),
-		Length:   uint(len(glyf)),
+		Length:   uint(glyfLength),
 	}
 
 	header := make([]byte, 0, subsetHeaderSize)
@@ -165,7 +160,8 @@ func (p *PdfDictionaryObj) fontStream() ([]byte, int, error) {
 	}
 
 	size := len(header) + len(fixed.data) + len(glyphData)
-	var out Buff
+	// Room for the pieces, the block headers, and loca at its worst.
+	out := Buff{datas: make([]byte, 0, 64+len(header)+len(fixed.deflated)+len(glyphData)+len(glyphData)/100)}
 	// The zlib header: deflate with a 32 KB window, no dictionary.
 	out.Write([]byte{0x78, 0xDA})
 	writeStored(&out, header, false)
@@ -192,40 +188,42 @@ func (p *PdfDictionaryObj) fontStream() ([]byte, int, error) {
 	return out.Bytes(), size, nil
 }
 
-// locaAndGlyf returns the loca and glyf tables of a subset with glyphs,
-// sorted and distinct: every glyph of the font keeps its index, those
-// not in glyphs empty.
-func (p *PdfDictionaryObj) locaAndGlyf(ttfp *core.TTFParser, glyphs []int) (loca, glyf []byte) {
+// locaLength is the size of the loca table of a subset of ttfp's font.
+func (p *PdfDictionaryObj) locaLength(ttfp *core.TTFParser) int {
+	if ttfp.IsShortIndex {
+		return 2 * (int(ttfp.NumGlyphs()) + 1)
+	}
+	return 4 * (int(ttfp.NumGlyphs()) + 1)
+}
+
+// locaAndGlyf returns the loca and the glyf table of a subset with
+// glyphs, sorted and distinct, each padded to four bytes, one after the
+// other: every glyph of the font keeps its index, those not in glyphs
+// empty. It also returns where glyf starts and its unpadded length.
+func (p *PdfDictionaryObj) locaAndGlyf(ttfp *core.TTFParser, glyphs []int) (data []byte, glyfStart, glyfLength int) {
 	font := ttfp.FontData()
 	base := int(ttfp.GetTables()["glyf"].Offset)
 	numGlyphs := int(ttfp.NumGlyphs())
-	size := 0
 	for _, g := range glyphs {
-		size += int(ttfp.LocaTable[g+1] - ttfp.LocaTable[g])
+		glyfLength += int(ttfp.LocaTable[g+1] - ttfp.LocaTable[g])
 	}
-	glyf = make([]byte, 0, size)
-	offsets := make([]int, numGlyphs+1)
-	next := 0
-	for g := 0; g < numGlyphs; g++ {
-		offsets[g] = len(glyf)
-		if next < len(glyphs) && glyphs[next] == g {
+	glyfStart = (p.locaLength(ttfp) + 3) &^ 3
+	data = make([]byte, glyfStart, glyfStart+(glyfLength+3)&^3)
+	loca := data[:0]
+	offset, next := 0, 0
+	for g := 0; g <= numGlyphs; g++ {
+		if ttfp.IsShortIndex {
+			loca = binary.BigEndian.AppendUint16(loca, uint16(offset/2))
+		} else {
+			loca = binary.BigEndian.AppendUint32(loca, uint32(offset))
+		}
+		if g < numGlyphs && next < len(glyphs) && glyphs[next] == g {
 			next++
-			glyf = append(glyf, font[base+int(ttfp.LocaTable[g]):base+int(ttfp.LocaTable[g+1])]...)
+			data = append(data, font[base+int(ttfp.LocaTable[g]):base+int(ttfp.LocaTable[g+1])]...)
+			offset = len(data) - glyfStart
 		}
 	}
-	offsets[numGlyphs] = len(glyf)
-	if ttfp.IsShortIndex {
-		loca = make([]byte, 0, 2*len(offsets))
-		for _, o := range offsets {
-			loca = binary.BigEndian.AppendUint16(loca, uint16(o/2))
-		}
-	} else {
-		loca = make([]byte, 0, 4*len(offsets))
-		for _, o := range offsets {
-			loca = binary.BigEndian.AppendUint32(loca, uint32(o))
-		}
-	}
-	return loca, glyf
+	return padded(data), glyfStart, glyfLength
 }
 
 // writeStored writes b to a deflate stream as stored blocks, the last of
