@@ -227,8 +227,18 @@ func (w *writer) cornerBox(x, y, width, height float64) {
 }
 
 // groupReference prints a QR reference in blocks of five digits from the
-// right: "21 00000 00003 13947 14300 09017".
+// right, "21 00000 00003 13947 14300 09017", and a creditor reference in
+// blocks of four from the left, "RF18 5390 0754 7034", as the guidelines
+// ask.
 func groupReference(ref string) string {
+	if strings.HasPrefix(ref, "RF") {
+		var groups []string
+		for len(ref) > 4 {
+			groups = append(groups, ref[:4])
+			ref = ref[4:]
+		}
+		return strings.Join(append(groups, ref), " ")
+	}
 	var groups []string
 	for len(ref) > 5 {
 		groups = append([]string{ref[len(ref)-5:]}, groups...)

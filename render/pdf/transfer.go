@@ -111,6 +111,11 @@ func (w *writer) swissBill() (qr.SwissBill, bool) {
 			return warn(err)
 		}
 		b.Reference = ref
+	} else if ref, err := qr.CreditorReference(w.inv.Number); err == nil {
+		// An ordinary IBAN takes a creditor reference, which the payer's
+		// bank passes on so that the payment is matched to the invoice;
+		// an invoice number that cannot be one travels as the message.
+		b.Reference = ref
 	}
 	if _, err := qr.SwissQRPayload(b); err != nil {
 		b.Debtor = nil

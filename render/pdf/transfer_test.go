@@ -190,6 +190,31 @@ func TestRenderSwissQRBill(t *testing.T) {
 	}
 }
 
+// TestRenderSwissQRBillCreditorReference: with an ordinary IBAN the bill
+// carries the invoice number as an ISO 11649 creditor reference, printed
+// in blocks of four.
+func TestRenderSwissQRBillCreditorReference(t *testing.T) {
+	t.Parallel()
+	doc := swissDoc(t, "en")
+	doc.Bank.IBAN = "CH58 0079 1123 0008 8901 2"
+	ref, err := qr.CreditorReference(doc.Invoice.Number)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ref != "RF06INV1001" {
+		t.Fatalf("creditor reference of %q is %q", doc.Invoice.Number, ref)
+	}
+	pdf := render(t, newRenderer(t), doc)
+	pages := pdfPages(t, pdf)
+	if !strings.Contains(pages[len(pages)-1], "RF06 INV1 001") {
+		t.Errorf("the bill does not print the reference as RF06 INV1 001:\n%s", pages[len(pages)-1])
+	}
+	got := decodeQR(t, crop(pageImageN(t, pdf, 150, len(pages)), 62.0/210, 1-105.0/297, 1, 1))
+	if !strings.Contains(got, "\nSCOR\nRF06INV1001\nINV-1001\nEPD") {
+		t.Errorf("Swiss QR code reads %q, want a SCOR reference", got)
+	}
+}
+
 func TestRenderSwissQRBillFitsUnderShortInvoice(t *testing.T) {
 	t.Parallel()
 	doc := swissDoc(t, "en")
@@ -260,13 +285,13 @@ func TestWriteTransferSamples(t *testing.T) {
 		t.Skip("INVOICED_PDF_SAMPLES is not set")
 	}
 	r := newRenderer(t)
-	noDebtor := swissDoc(t, "fr")
+	noDebtor := swissDoc(t, "fr") // no debtor, an ordinary IBAN: a creditor reference
 	noDebtor.Invoice.Customer.Address = invoice.Address{}
 	noDebtor.Bank.IBAN = "CH9300762011623852957"
 	for name, doc := range map[string]Document{
-		"epc-en":         sampleDoc(t, 0),
-		"swiss-de":       swissDoc(t, "de"),
-		"swiss-fr-plain": noDebtor,
+		"epc-en":        sampleDoc(t, 0),
+		"swiss-de":      swissDoc(t, "de"),
+		"swiss-fr-scor": noDebtor,
 	} {
 		if err := os.WriteFile(filepath.Join(dir, name+".pdf"), render(t, r, doc), 0o644); err != nil {
 			t.Fatal(err)

@@ -138,6 +138,19 @@ func TestSwissQRPayload(t *testing.T) {
 				"50.00\nCHF\n" +
 				"S\nPia-Maria Rutschmann-Schnyder\nGrosse Marktgasse\n28\n9400\nRorschach\nCH\n" +
 				"QRR\n210000000003139471430009017\nOrder of 15 June 2020\nEPD"},
+		{name: "creditor reference with an ordinary IBAN", change: func(b *SwissBill) {
+			b.IBAN, b.Reference = "CH5800791123000889012", "RF18 5390 0754 7034"
+		},
+			want: "SPC\n0200\n1\nCH5800791123000889012\n" +
+				"S\nRobert Schneider AG\nRue du Lac\n1268\n2501\nBiel\nCH\n" +
+				"\n\n\n\n\n\n\n" +
+				"1949.75\nCHF\n" +
+				"S\nPia-Maria Rutschmann-Schnyder\nGrosse Marktgasse\n28\n9400\nRorschach\nCH\n" +
+				"SCOR\nRF18539007547034\nOrder of 15 June 2020\nEPD"},
+		{name: "creditor reference with wrong check digits", change: func(b *SwissBill) {
+			b.IBAN, b.Reference = "CH5800791123000889012", "RF19539007547034"
+		}, wantErr: true},
+		{name: "creditor reference with a QR-IBAN", change: func(b *SwissBill) { b.Reference = "RF18539007547034" }, wantErr: true},
 		{name: "wrong check digit", change: func(b *SwissBill) { b.Reference = "210000000003139471430009016" }, wantErr: true},
 		{name: "QR-IBAN without reference", change: func(b *SwissBill) { b.Reference = "" }, wantErr: true},
 		{name: "reference without QR-IBAN", change: func(b *SwissBill) { b.IBAN = "CH9300762011623852957" }, wantErr: true},
@@ -173,6 +186,38 @@ func TestSwissQRPayload(t *testing.T) {
 				t.Errorf("SwissQRPayload =\n%q\nwant\n%q", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestCreditorReference(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ in, want string }{
+		{"539007547034", "RF18539007547034"}, // ISO 11649's example
+		{"INV-2026/0042", "RF73INV20260042"},
+		{"inv 7", ""},
+		{"--", ""},
+		{strings.Repeat("9", 22), ""},
+	} {
+		got, err := CreditorReference(tt.in)
+		if tt.want == "" && tt.in == "inv 7" {
+			// Any valid reference will do; it must check.
+			if err != nil || checkCreditorReference(got) != nil || !strings.HasSuffix(got, "INV7") {
+				t.Errorf("CreditorReference(%q) = %q, %v", tt.in, got, err)
+			}
+			continue
+		}
+		if tt.want == "" {
+			if err == nil {
+				t.Errorf("CreditorReference(%q) = %q, want an error", tt.in, got)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("CreditorReference(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+		}
+		if err := checkCreditorReference(got); err != nil {
+			t.Errorf("check(%q): %v", got, err)
+		}
 	}
 }
 

@@ -96,7 +96,10 @@ func SwissQRPayload(b SwissBill) (string, error) {
 		}
 		refType = "QRR"
 	case ref != "":
-		return "", errors.New("qr: only a QR-IBAN takes a QR reference")
+		if err := checkCreditorReference(ref); err != nil {
+			return "", fmt.Errorf("%w (an ordinary IBAN takes a creditor reference, RF…, or none)", err)
+		}
+		refType = "SCOR"
 	}
 	message := strings.TrimSpace(b.Message)
 	if err := checkSwissField("message", message, 140, false); err != nil {
@@ -193,6 +196,56 @@ func checkQRReference(ref string) error {
 		return fmt.Errorf("%w: check digit of %q does not match", ErrInvalidQRReference, ref)
 	}
 	return nil
+}
+
+// ErrInvalidCreditorReference is returned for a creditor reference that
+// is not "RF", two check digits and 1–21 letters and digits, or whose
+// check digits do not match.
+var ErrInvalidCreditorReference = errors.New("qr: invalid creditor reference")
+
+// CreditorReference returns the ISO 11649 creditor reference ("RF" and
+// two check digits before the reference) for the letters and digits of
+// s, such as an invoice number: "INV-2026/0042" is "RF73INV20260042". It
+// fails when s has none or more than 21 of them.
+func CreditorReference(s string) (string, error) {
+	var body strings.Builder
+	for _, r := range strings.ToUpper(s) {
+		if r >= '0' && r <= '9' || r >= 'A' && r <= 'Z' {
+			body.WriteRune(r)
+		}
+	}
+	if body.Len() == 0 || body.Len() > 21 {
+		return "", fmt.Errorf("%w: %q has %d letters and digits, not 1–21", ErrInvalidCreditorReference, s, body.Len())
+	}
+	check := 98 - mod97(body.String()+"RF00")
+	return fmt.Sprintf("RF%02d%s", check, body.String()), nil
+}
+
+// checkCreditorReference refuses a creditor reference that is malformed
+// or whose check digits do not match.
+func checkCreditorReference(ref string) error {
+	if len(ref) < 5 || len(ref) > 25 || !strings.HasPrefix(ref, "RF") ||
+		strings.Trim(ref[2:4], "0123456789") != "" || strings.Trim(ref[4:], "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
+		return fmt.Errorf("%w: %q is not RF, two digits and 1–21 letters and digits", ErrInvalidCreditorReference, ref)
+	}
+	if mod97(ref[4:]+ref[:4]) != 1 {
+		return fmt.Errorf("%w: check digits of %q do not match", ErrInvalidCreditorReference, ref)
+	}
+	return nil
+}
+
+// mod97 is s modulo 97 with each letter read as two digits, A as 10 to
+// Z as 35, as ISO 7064 MOD 97-10 does for IBANs and creditor references.
+func mod97(s string) int {
+	m := 0
+	for _, r := range s {
+		if r >= 'A' && r <= 'Z' {
+			m = (m*100 + int(r-'A'+10)) % 97
+		} else {
+			m = (m*10 + int(r-'0')) % 97
+		}
+	}
+	return m
 }
 
 // mod10Recursive is the check digit of the digits s, modulo 10 recursive
