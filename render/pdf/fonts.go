@@ -8,8 +8,11 @@ import (
 	"github.com/signintech/gopdf/fontmaker/core"
 )
 
-// The embedded fonts; fonts/LICENSE holds their license and fonts/core.sh
-// makes the core subsets from the full fonts.
+// The embedded fonts: DejaVu Sans for invoices, whose license is
+// fonts/LICENSE and whose core subsets fonts/core.sh makes from the full
+// fonts, and Liberation Sans, unmodified, for the Swiss QR-bill, whose
+// guidelines allow only Arial, Frutiger, Helvetica and Liberation Sans
+// (SIL Open Font License 1.1, fonts/LICENSE-Liberation).
 var (
 	//go:embed fonts/DejaVuSans-Core.ttf
 	coreRegularTTF []byte
@@ -19,6 +22,10 @@ var (
 	fullRegularTTF []byte
 	//go:embed fonts/DejaVuSans-Bold.ttf
 	fullBoldTTF []byte
+	//go:embed fonts/LiberationSans-Regular.ttf
+	billRegularTTF []byte
+	//go:embed fonts/LiberationSans-Bold.ttf
+	billBoldTTF []byte
 )
 
 // replacement is printed for a character that the fonts cannot draw.
@@ -55,6 +62,14 @@ func fullFaces() [2]face {
 	return [2]face{
 		{family: "DejaVuSans-Full", ttf: fullRegularTTF},
 		{family: "DejaVuSans-Bold-Full", ttf: fullBoldTTF},
+	}
+}
+
+// billFaces returns Liberation Sans, unparsed.
+func billFaces() [2]face {
+	return [2]face{
+		{family: "LiberationSans", ttf: billRegularTTF},
+		{family: "LiberationSans-Bold", ttf: billBoldTTF},
 	}
 }
 
@@ -125,8 +140,10 @@ func (s *fontSet) face(bold bool) *face {
 }
 
 // loadFontSet parses faces for their metrics and registers them with
-// fonts, where every document finds them.
-func loadFontSet(fonts *gopdf.FontContainer, opt gopdf.TtfOption, faces [2]face) (*fontSet, error) {
+// fonts, where every document finds them. Faces that set whole documents
+// must have the replacement character; the bill's typeface need not, as
+// text it cannot draw is set in the document's.
+func loadFontSet(fonts *gopdf.FontContainer, opt gopdf.TtfOption, faces [2]face, needReplacement bool) (*fontSet, error) {
 	s := &fontSet{regular: faces[0], bold: faces[1]}
 	for _, f := range []*face{&s.regular, &s.bold} {
 		if err := f.parse(); err != nil {
@@ -135,7 +152,7 @@ func loadFontSet(fonts *gopdf.FontContainer, opt gopdf.TtfOption, faces [2]face)
 		if err := fonts.AddTTFFontDataWithOption(f.family, f.ttf, opt); err != nil {
 			return nil, fmt.Errorf("pdf: parse %s: %w", f.family, err)
 		}
-		if !f.has(replacement) {
+		if needReplacement && !f.has(replacement) {
 			return nil, fmt.Errorf("pdf: %s has no replacement character", f.family)
 		}
 	}

@@ -81,6 +81,7 @@ type Renderer struct {
 	fonts  *gopdf.FontContainer
 	core   *fontSet
 	full   *fontSet
+	bill   *fontSet
 	logos  *logoCache
 
 	// glyphMisses counts characters that reached gopdf without a glyph.
@@ -119,10 +120,13 @@ func New(opts ...Option) (*Renderer, error) {
 		OnGlyphNotFoundSubstitute: func(rune) rune { return replacement },
 	}
 	var err error
-	if r.core, err = loadFontSet(r.fonts, onMiss, coreFaces()); err != nil {
+	if r.core, err = loadFontSet(r.fonts, onMiss, coreFaces(), true); err != nil {
 		return nil, err
 	}
-	if r.full, err = loadFontSet(r.fonts, onMiss, fullFaces()); err != nil {
+	if r.full, err = loadFontSet(r.fonts, onMiss, fullFaces(), true); err != nil {
+		return nil, err
+	}
+	if r.bill, err = loadFontSet(r.fonts, onMiss, billFaces(), false); err != nil {
 		return nil, err
 	}
 	return r, nil

@@ -1,6 +1,7 @@
 package pdf
 
 import (
+	"fmt"
 	"strings"
 
 	"go.uber.org/zap"
@@ -29,12 +30,12 @@ const white rgb = 0xFFFFFF
 // payment part, and those of the receipt, in sans-serif at the sizes the
 // guidelines give.
 var (
-	billTitle        = spec{bold: true, size: 11, color: black}
-	billHeading      = spec{bold: true, size: 8, color: black}
-	billValue        = spec{size: 10, color: black}
-	receiptHeading   = spec{bold: true, size: 6, color: black}
-	receiptValue     = spec{size: 8, color: black}
-	billSeparateNote = spec{size: 7, color: muted}
+	billTitle        = spec{bold: true, size: 11, color: black, bill: true}
+	billHeading      = spec{bold: true, size: 8, color: black, bill: true}
+	billValue        = spec{size: 10, color: black, bill: true}
+	receiptHeading   = spec{bold: true, size: 6, color: black, bill: true}
+	receiptValue     = spec{size: 8, color: black, bill: true}
+	billSeparateNote = spec{size: 7, color: muted, bill: true}
 )
 
 // swissPaymentPart draws the Swiss QR-bill, the receipt and the payment
@@ -54,6 +55,12 @@ func (w *writer) swissPaymentPart() {
 	if err != nil {
 		w.r.logger.Warn("pdf: Swiss QR-bill left out", zap.String("invoice_id", w.inv.ID), zap.Error(err))
 		return
+	}
+	for _, f := range []*face{&w.r.bill.regular, &w.r.bill.bold} {
+		if err := w.pdf.AddTTFFontFromFontContainer(f.family, w.r.fonts); err != nil {
+			w.fail(fmt.Errorf("pdf: add font %s: %w", f.family, err))
+			return
+		}
 	}
 	top := w.paper.h - billH
 	if w.y-sectionGap > top-billFooterGap-14 {
@@ -150,17 +157,31 @@ func (w *writer) paymentPart(b qr.SwissBill, code *qr.Code, x, y float64) {
 // leading between lines, and returns their height.
 func (w *writer) billField(heading string, values []string, hs, vs spec, x, y, width, leading float64) float64 {
 	h := 0.0
-	for _, l := range w.wrapSpec(heading, hs, width) {
-		w.textSpec(l, hs, x, y+h, width, alignLeft)
+	for _, l := range w.wrapSpec(heading, w.billSpec(heading, hs), width) {
+		w.textSpec(l, w.billSpec(heading, hs), x, y+h, width, alignLeft)
 		h += leading
 	}
 	for _, v := range values {
-		for _, l := range w.wrapSpec(v, vs, width) {
-			w.textSpec(l, vs, x, y+h, width, alignLeft)
+		for _, l := range w.wrapSpec(v, w.billSpec(v, vs), width) {
+			w.textSpec(l, w.billSpec(v, vs), x, y+h, width, alignLeft)
 			h += leading
 		}
 	}
 	return h
+}
+
+// billSpec returns sp for text s on the bill, set in the document's own
+// typeface where Liberation Sans lacks one of its characters: the
+// guidelines' character set is all Latin, which Liberation Sans covers,
+// but names and labels may come from elsewhere.
+func (w *writer) billSpec(s string, sp spec) spec {
+	for _, c := range s {
+		if printable(c) && !w.r.bill.has(c) {
+			sp.bill = false
+			return sp
+		}
+	}
+	return sp
 }
 
 // billAmount draws the currency and the amount side by side, the amount
@@ -175,6 +196,7 @@ func (w *writer) billAmount(b qr.SwissBill, hs, vs spec, x, y, amountX, leading 
 
 // billText draws one line of bill text, cut to width.
 func (w *writer) billText(s string, sp spec, x, y, width float64, a align) {
+	sp = w.billSpec(s, sp)
 	if l := w.wrapSpec(s, sp, width); len(l) > 0 {
 		w.textSpec(l[0], sp, x, y, width, a)
 	}

@@ -1,6 +1,7 @@
 package pdf
 
 import (
+	"bytes"
 	"image"
 	"image/png"
 	"os"
@@ -168,6 +169,13 @@ func TestRenderSwissQRBill(t *testing.T) {
 			if len(pages) != 2 {
 				t.Fatalf("pages = %d, want 2", len(pages))
 			}
+			// The bill is set in Liberation Sans, as the guidelines
+			// allow; the invoice in DejaVu Sans.
+			for _, font := range []string{"/BaseFont /LiberationSans\n", "/BaseFont /LiberationSans-Bold\n", "/BaseFont /DejaVuSans\n"} {
+				if !bytes.Contains(pdf, []byte(font)) {
+					t.Errorf("no %s font", strings.TrimSpace(font))
+				}
+			}
 			text := pages[1]
 			for _, w := range tt.want {
 				if !strings.Contains(text, w) {
@@ -263,6 +271,9 @@ func TestRenderWithoutTransferCode(t *testing.T) {
 			tt.change(&doc)
 			doc.Invoice.PaymentLink = ""
 			pdf := render(t, r, doc)
+			if bytes.Contains(pdf, []byte("LiberationSans")) {
+				t.Error("the bill's font is embedded without a bill")
+			}
 			text := pdfText(t, pdf)
 			for _, w := range []string{"Scan to pay", "Zahlteil", "Empfangsschein", "Payment part", "Receipt"} {
 				if strings.Contains(text, w) {

@@ -69,6 +69,8 @@ type spec struct {
 	bold  bool
 	size  float64
 	color rgb
+	// bill sets the text in the Swiss QR-bill's typeface.
+	bill bool
 }
 
 // spec returns the font, size and colour of s, in the document's accent
@@ -241,7 +243,7 @@ func (w *writer) use(sp spec) {
 	if w.err != nil || (w.activeSet && w.active == sp) {
 		return
 	}
-	if err := w.pdf.SetFontWithStyle(w.fonts.face(sp.bold).family, gopdf.Regular, sp.size); err != nil {
+	if err := w.pdf.SetFontWithStyle(w.face(sp).family, gopdf.Regular, sp.size); err != nil {
 		w.fail(fmt.Errorf("pdf: set font: %w", err))
 		return
 	}
@@ -249,9 +251,17 @@ func (w *writer) use(sp spec) {
 	w.active, w.activeSet = sp, true
 }
 
+// face returns the font of sp.
+func (w *writer) face(sp spec) *face {
+	if sp.bill {
+		return w.r.bill.face(sp.bold)
+	}
+	return w.fonts.face(sp.bold)
+}
+
 // measure returns the width of the clean text s in style sp.
 func (w *writer) measure(s string, sp spec) float64 {
-	f := w.fonts.face(sp.bold)
+	f := w.face(sp)
 	units := 0
 	for _, c := range s {
 		width, _ := f.width(c)
