@@ -52,10 +52,19 @@ func Encode(content string) (*Code, error) {
 	enc.Encode(&bits, version)
 	bits.AddCheckBytes(version, coding.M)
 	codewords := bits.Bytes()
+	if size := 17 + 4*v; size <= maxWordSize {
+		return encodeWords(version, codewords)
+	}
+	return encodeModules(version, codewords)
+}
+
+// encodeModules lays codewords out as a code of version v under each
+// mask, a module at a time, and keeps the one with the lowest penalty.
+func encodeModules(v coding.Version, codewords []byte) (*Code, error) {
 	var best *Code
 	bestScore := 0
 	for mask := range coding.Mask(8) {
-		plan, err := planFor(version, mask)
+		plan, err := planFor(v, mask)
 		if err != nil {
 			return nil, fmt.Errorf("qr: %w", err)
 		}
@@ -78,6 +87,92 @@ func encodingOf(content string) coding.Encoding {
 	default:
 		return coding.String(content)
 	}
+}
+
+// wordLayout is what every code of one version up to maxWordSize
+// modules shares, as words with module i at bit i+4: where the data and
+// check bits go, and under each mask the modules that do not depend on
+// the data (finder and timing patterns, format and version information)
+// with the mask applied to the data modules. A code under a mask is then
+// that mask's modules XOR its data, a word per row or column.
+type wordLayout struct {
+	data       []dataModule
+	rows, cols [8][]uint64
+}
+
+// dataModule is a module that carries bit offset of the codewords.
+type dataModule struct {
+	x, y   int
+	offset uint
+}
+
+// wordLayouts caches a *wordLayout per version.
+var wordLayouts sync.Map
+
+func wordLayoutFor(v coding.Version) (*wordLayout, error) {
+	if l, ok := wordLayouts.Load(v); ok {
+		return l.(*wordLayout), nil
+	}
+	l := &wordLayout{}
+	for mask := range coding.Mask(8) {
+		plan, err := planFor(v, mask)
+		if err != nil {
+			return nil, err
+		}
+		n := len(plan.Pixel)
+		l.rows[mask], l.cols[mask] = make([]uint64, n), make([]uint64, n)
+		for y, row := range plan.Pixel {
+			for x, pix := range row {
+				if mask == 0 {
+					if r := pix.Role(); r == coding.Data || r == coding.Check {
+						l.data = append(l.data, dataModule{x, y, pix.Offset()})
+					}
+				}
+				if pix&coding.Black != 0 {
+					l.rows[mask][y] |= 1 << (x + 4)
+					l.cols[mask][x] |= 1 << (y + 4)
+				}
+			}
+		}
+	}
+	wordLayouts.Store(v, l)
+	return l, nil
+}
+
+// encodeWords lays codewords out as a code of version v, which must fit
+// in words, under the mask with the lowest penalty.
+func encodeWords(v coding.Version, codewords []byte) (*Code, error) {
+	l, err := wordLayoutFor(v)
+	if err != nil {
+		return nil, fmt.Errorf("qr: %w", err)
+	}
+	n := len(l.rows[0])
+	dataRows, dataCols := make([]uint64, n), make([]uint64, n)
+	for _, d := range l.data {
+		if codewords[d.offset/8]&(1<<(7-d.offset&7)) != 0 {
+			dataRows[d.y] |= 1 << (d.x + 4)
+			dataCols[d.x] |= 1 << (d.y + 4)
+		}
+	}
+	rows, cols := make([]uint64, n), make([]uint64, n)
+	best, bestScore := 0, 0
+	for mask := range 8 {
+		for i := range n {
+			rows[i] = l.rows[mask][i] ^ dataRows[i]
+			cols[i] = l.cols[mask][i] ^ dataCols[i]
+		}
+		if score := wordsPenalty(rows, cols); mask == 0 || score < bestScore {
+			best, bestScore = mask, score
+		}
+	}
+	c := &Code{size: n, dark: make([]bool, n*n)}
+	for y := range n {
+		row := l.rows[best][y] ^ dataRows[y]
+		for x := range n {
+			c.dark[y*n+x] = row>>(x+4)&1 == 1
+		}
+	}
+	return c, nil
 }
 
 // plans caches a *coding.Plan per version and mask at level M: a plan
@@ -228,6 +323,13 @@ func (c *Code) wordPenalty() int {
 		}
 		rows[y] = row
 	}
+	return wordsPenalty(rows, cols)
+}
+
+// wordsPenalty is penalty for a code given as its rows and its columns,
+// each a word with module i at bit i+4.
+func wordsPenalty(rows, cols []uint64) int {
+	n := len(rows)
 	inside := uint64(1)<<(n+4) - 1<<4 // the bits of modules
 	score, dark := 0, 0
 	for i := range n {

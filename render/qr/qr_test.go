@@ -5,6 +5,7 @@ import (
 	"image"
 	"image/color"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -223,6 +224,28 @@ func TestWordPenaltyMatchesBytePenalty(t *testing.T) {
 		}
 		if w, b := c.wordPenalty(), c.bytePenalty(); w != b {
 			t.Fatalf("code %d (%d modules): word penalty %d, byte penalty %d", i, c.size, w, b)
+		}
+	}
+}
+
+// TestEncodeWordsMatchesModules checks that the word-at-a-time layout
+// makes the same codes as the module-at-a-time one.
+func TestEncodeWordsMatchesModules(t *testing.T) {
+	for v := 1; 17+4*v <= maxWordSize; v++ {
+		var bits coding.Bits
+		enc := coding.String(strings.Repeat("é", v*3))
+		enc.Encode(&bits, coding.Version(v))
+		bits.AddCheckBytes(coding.Version(v), coding.M)
+		words, err := encodeWords(coding.Version(v), bits.Bytes())
+		if err != nil {
+			t.Fatal(err)
+		}
+		modules, err := encodeModules(coding.Version(v), bits.Bytes())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if words.size != modules.size || !slices.Equal(words.dark, modules.dark) {
+			t.Errorf("version %d: the two layouts differ", v)
 		}
 	}
 }

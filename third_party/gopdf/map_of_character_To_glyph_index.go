@@ -3,8 +3,12 @@ package gopdf
 // MapOfCharacterToGlyphIndex map of CharacterToGlyphIndex
 type MapOfCharacterToGlyphIndex struct {
 	keyIndexs map[rune]int //for search index in keys
-	Keys      []rune
-	Vals      []uint
+	// ascii holds 1 + the index in Keys of each ASCII character set,
+	// zero for none: most text is ASCII, and a map lookup per character
+	// of every text was a tenth of a render.
+	ascii [128]int32
+	Keys  []rune
+	Vals  []uint
 }
 
 // NewMapOfCharacterToGlyphIndex new CharacterToGlyphIndex
@@ -21,6 +25,9 @@ func (m *MapOfCharacterToGlyphIndex) KeyExists(k rune) bool {
 			return true
 		}
 	}*/
+	if k >= 0 && k < 128 {
+		return m.ascii[k] != 0
+	}
 	if _, ok := m.keyIndexs[k]; ok {
 		return true
 	}
@@ -29,6 +36,9 @@ func (m *MapOfCharacterToGlyphIndex) KeyExists(k rune) bool {
 
 // Set set key and value to map
 func (m *MapOfCharacterToGlyphIndex) Set(k rune, v uint) {
+	if k >= 0 && k < 128 {
+		m.ascii[k] = int32(len(m.Keys)) + 1
+	}
 	m.keyIndexs[k] = len(m.Keys)
 	m.Keys = append(m.Keys, k)
 	m.Vals = append(m.Vals, v)
@@ -41,6 +51,12 @@ func (m *MapOfCharacterToGlyphIndex) Index(k rune) (int, bool) {
 			return i, true
 		}
 	}*/
+	if k >= 0 && k < 128 {
+		if i := m.ascii[k]; i != 0 {
+			return int(i) - 1, true
+		}
+		return -1, false
+	}
 	if index, ok := m.keyIndexs[k]; ok {
 		return index, true
 	}
