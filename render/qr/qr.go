@@ -407,7 +407,7 @@ type Rect struct {
 // both span the same columns. That takes a typical code from about a
 // thousand modules to a few hundred rectangles.
 func (c *Code) Rects() []Rect {
-	var rects []Rect
+	rects := make([]Rect, 0, c.size*c.size/4)
 	// open[x] is 1 + the index in rects of the rectangle whose run starts
 	// at column x in the row above, 0 for none; next is the same for the
 	// row being read.

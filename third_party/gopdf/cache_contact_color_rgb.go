@@ -14,6 +14,5 @@ type cacheContentColorRGB struct {
 }
 
 func (c *cacheContentColorRGB) write(w io.Writer, protection *PDFProtection) error {
-	var buf [48]byte
-	return writeBytes(w, appendRGB(buf[:0], c.r, c.g, c.b, c.colorType))
+	return writeScratch(w, appendRGB(scratchFor(w), c.r, c.g, c.b, c.colorType))
 }

@@ -14,12 +14,11 @@ type cacheContentLine struct {
 }
 
 func (c *cacheContentLine) write(w io.Writer, protection *PDFProtection) error {
-	var buf [96]byte
-	b := append(buf[:0], "q\n"...)
+	b := append(scratchFor(w), "q\n"...)
 	b = appendGS(b, c.opts.extGStateIndexes)
 	b = appendFixed2s(b, c.x1, c.pageHeight-c.y1)
 	b = append(b, "m "...)
 	b = appendFixed2s(b, c.x2, c.pageHeight-c.y2)
 	b = append(b, "l S\nQ\n"...)
-	return writeBytes(w, b)
+	return writeScratch(w, b)
 }

@@ -9,7 +9,6 @@ type cacheContentLineWidth struct {
 }
 
 func (c *cacheContentLineWidth) write(w io.Writer, protection *PDFProtection) error {
-	var buf [32]byte
-	b := appendFixed(buf[:0], c.width, 2)
-	return writeBytes(w, append(b, " w\n"...))
+	b := appendFixed(scratchFor(w), c.width, 2)
+	return writeScratch(w, append(b, " w\n"...))
 }

@@ -31,12 +31,11 @@ func NewCacheContentRectangle(pageHeight float64, rectOpts DrawableRectOptions) 
 }
 
 func (c cacheContentRectangle) write(w io.Writer, protection *PDFProtection) error {
-	var buf [96]byte
-	b := append(buf[:0], "q\n"...)
+	b := append(scratchFor(w), "q\n"...)
 	b = appendGS(b, c.extGStateIndexes)
 	b = appendFixed2s(b, c.x, c.pageHeight-c.y, c.width, c.height)
 	b = append(b, "re "...)
 	b = append(b, c.style...)
 	b = append(b, "\nQ\n"...)
-	return writeBytes(w, b)
+	return writeScratch(w, b)
 }

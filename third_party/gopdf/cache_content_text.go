@@ -143,8 +143,7 @@ func (c *cacheContentText) write(w io.Writer, protection *PDFProtection) error {
 		return err
 	}
 
-	var buf [256]byte
-	b := appendGS(buf[:0], c.cellOpt.extGStateIndexes)
+	b := appendGS(scratchFor(w), c.cellOpt.extGStateIndexes)
 	b = append(b, "BT\n"...)
 	b = appendFixed2s(b, x, y)
 	b = append(b, "TD\n/F"...)
@@ -154,14 +153,14 @@ func (c *cacheContentText) write(w io.Writer, protection *PDFProtection) error {
 	b = append(b, " Tf "...)
 	b = append(b, FormatFloatTrim(c.charSpacing)...)
 	b = append(b, " Tc\n"...)
-	if err := writeBytes(w, b); err != nil {
+	if err := writeScratch(w, b); err != nil {
 		return err
 	}
 
 	if c.txtColorMode == "color" {
 		c.textColor.write(w, protection)
 	}
-	b = append(buf[:0], "[<"...)
+	b = append(scratchFor(w), "[<"...)
 
 	unitsPerEm := int(c.fontSubset.ttfp.UnitsPerEm())
 	var leftRune rune
@@ -192,7 +191,7 @@ func (c *cacheContentText) write(w io.Writer, protection *PDFProtection) error {
 	}
 
 	b = append(b, ">] TJ\nET\n"...)
-	if err := writeBytes(w, b); err != nil {
+	if err := writeScratch(w, b); err != nil {
 		return err
 	}
 

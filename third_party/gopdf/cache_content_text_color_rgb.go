@@ -9,8 +9,7 @@ type cacheContentTextColorRGB struct {
 }
 
 func (c cacheContentTextColorRGB) write(w io.Writer, protection *PDFProtection) error {
-	var buf [48]byte
-	return writeBytes(w, appendRGB(buf[:0], c.r, c.g, c.b, colorTypeFillRGB))
+	return writeScratch(w, appendRGB(scratchFor(w), c.r, c.g, c.b, colorTypeFillRGB))
 }
 
 func (c cacheContentTextColorRGB) equal(obj ICacheColorText) bool {

@@ -85,8 +85,29 @@ func appendRGB(b []byte, r, g, bl uint8, op string) []byte {
 	return append(b, '\n')
 }
 
-// writeBytes writes b to w.
-func writeBytes(w io.Writer, b []byte) error {
+// scratchWriter is the writer content items write to: it lends them one
+// buffer to format into, in turn, so that formatting an item allocates
+// nothing. An item's bytes are written before the next item formats.
+type scratchWriter struct {
+	io.Writer
+	scratch []byte
+}
+
+// scratchFor returns an empty buffer to format into before writing to w:
+// w's own when it lends one.
+func scratchFor(w io.Writer) []byte {
+	if sw, ok := w.(*scratchWriter); ok {
+		return sw.scratch[:0]
+	}
+	return make([]byte, 0, 128)
+}
+
+// writeScratch writes b, formatted into scratchFor(w)'s buffer, to w and
+// keeps the buffer, grown as it may be, for the next item.
+func writeScratch(w io.Writer, b []byte) error {
+	if sw, ok := w.(*scratchWriter); ok {
+		sw.scratch = b[:0]
+	}
 	_, err := w.Write(b)
 	return err
 }

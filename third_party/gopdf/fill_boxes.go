@@ -7,16 +7,17 @@ import "io"
 // operator for each and one fill, where RectFromUpperLeftWithStyle
 // writes a saved and restored graphics state and a fill per rectangle.
 // A QR code's few hundred rectangles become a tenth of the bytes.
+// FillBoxes keeps boxes, converted to points in place: the caller must
+// not change them afterwards.
 func (gp *GoPdf) FillBoxes(boxes []Box) {
 	if len(boxes) == 0 {
 		return
 	}
-	cache := cacheContentBoxes{pageHeight: gp.curr.pageSize.H, boxes: make([]Box, len(boxes))}
-	for i, b := range boxes {
+	for i := range boxes {
+		b := &boxes[i]
 		gp.UnitsToPointsVar(&b.Left, &b.Top, &b.Right, &b.Bottom)
-		cache.boxes[i] = b
 	}
-	gp.getContent().listCache.append(&cache)
+	gp.getContent().listCache.append(&cacheContentBoxes{pageHeight: gp.curr.pageSize.H, boxes: boxes})
 }
 
 type cacheContentBoxes struct {
@@ -25,12 +26,11 @@ type cacheContentBoxes struct {
 }
 
 func (c *cacheContentBoxes) write(w io.Writer, protection *PDFProtection) error {
-	b := make([]byte, 0, 8+32*len(c.boxes))
-	b = append(b, "q\n"...)
+	b := append(scratchFor(w), "q\n"...)
 	for _, box := range c.boxes {
 		b = appendFixed2s(b, box.Left, c.pageHeight-box.Bottom, box.Right-box.Left, box.Bottom-box.Top)
 		b = append(b, "re\n"...)
 	}
 	b = append(b, "f\nQ\n"...)
-	return writeBytes(w, b)
+	return writeScratch(w, b)
 }

@@ -60,8 +60,9 @@ func (l *listCacheContent) appendContentText(cache cacheContentText, text string
 }
 
 func (l *listCacheContent) write(w io.Writer, protection *PDFProtection) error {
+	sw := &scratchWriter{Writer: w, scratch: make([]byte, 0, 1024)}
 	for _, cache := range l.caches {
-		if err := cache.write(w, protection); err != nil {
+		if err := cache.write(sw, protection); err != nil {
 			return err
 		}
 	}
