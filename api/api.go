@@ -35,6 +35,18 @@ type PDFRenderer interface {
 	Render(doc pdf.Document) ([]byte, error)
 }
 
+// Metrics counts the delivery statuses the API records (provider
+// callbacks, tracking, sends that could not be queued);
+// *metrics.Metrics is one.
+type Metrics interface {
+	DeliveryStatus(d *store.Delivery)
+}
+
+// noMetrics is the Metrics of an API configured without any.
+type noMetrics struct{}
+
+func (noMetrics) DeliveryStatus(*store.Delivery) {}
+
 // Config configures the API.
 type Config struct {
 	Store    *store.Store
@@ -73,6 +85,15 @@ type Config struct {
 	// Ready reports whether the service can take requests; /readyz calls
 	// it. Defaults to pinging Redis through the store.
 	Ready func(context.Context) error
+	// Metrics counts delivery status changes. Nil counts nothing.
+	Metrics Metrics
+	// MetricsHandler serves GET /metrics to holders of the admin token.
+	// Nil, or an empty AdminToken, leaves /metrics out (404).
+	MetricsHandler http.Handler
+	// Monitoring serves the queue dashboard under /monitoring/ to holders
+	// of the admin token; it must expect that path prefix. Nil, or an
+	// empty AdminToken, leaves /monitoring/ out (404).
+	Monitoring http.Handler
 }
 
 // API serves invoiced's HTTP routes.
@@ -106,6 +127,9 @@ func New(cfg Config) (*API, error) {
 	}
 	if cfg.Ready == nil {
 		cfg.Ready = cfg.Store.Ping
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = noMetrics{}
 	}
 	return &API{cfg: cfg, log: cfg.Logger, st: cfg.Store}, nil
 }
@@ -165,6 +189,12 @@ func (a *API) Handler() http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.Handle("GET /readyz", a.wrap(a.readyz))
+	if a.cfg.AdminToken != "" && a.cfg.MetricsHandler != nil {
+		mux.Handle("GET /metrics", a.operatorOnly(a.cfg.MetricsHandler))
+	}
+	if a.cfg.AdminToken != "" && a.cfg.Monitoring != nil {
+		mux.Handle("/monitoring/", a.operatorOnly(a.cfg.Monitoring))
+	}
 	mux.Handle("/", a.wrap(func(w http.ResponseWriter, r *http.Request) *Error {
 		return &Error{Status: http.StatusNotFound, Code: CodeNotFound, Message: "no route for " + r.Method + " " + r.URL.Path}
 	}))
@@ -204,6 +234,26 @@ func (a *API) readyz(w http.ResponseWriter, r *http.Request) *Error {
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	return nil
+}
+
+// operatorOnly guards the operators' pages (/metrics, /monitoring/) with
+// the admin token, as a bearer token or, since a browser cannot send one,
+// as the password of HTTP Basic auth with any user name. A refusal asks
+// the browser for that password.
+func (a *API) operatorOnly(next http.Handler) http.Handler {
+	return a.wrap(func(w http.ResponseWriter, r *http.Request) *Error {
+		token := requestToken(r)
+		if _, password, ok := r.BasicAuth(); ok {
+			token = password
+		}
+		if a.cfg.AdminToken == "" || token == "" || subtle.ConstantTimeCompare([]byte(token), []byte(a.cfg.AdminToken)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Basic realm="invoiced operators", charset="UTF-8"`)
+			return &Error{Status: http.StatusUnauthorized, Code: CodeUnauthorized,
+				Message: "the admin token is required: send it as a bearer token, or as the password of HTTP Basic auth"}
+		}
+		next.ServeHTTP(w, r)
+		return nil
+	})
 }
 
 func (a *API) adminOnly(next handlerFunc) http.Handler {

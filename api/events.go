@@ -34,8 +34,10 @@ func (a *API) emit(ctx context.Context, tenantID, subject string, types []string
 	}
 }
 
-// emitDelivery emits the events of a delivery's move to its current status.
+// emitDelivery counts a delivery's move to its current status and emits
+// its events.
 func (a *API) emitDelivery(ctx context.Context, d *store.Delivery) {
+	a.cfg.Metrics.DeliveryStatus(d)
 	a.emit(ctx, d.TenantID, d.ID, store.DeliveryEventTypes(d.Channel, d.Status), store.DeliveryEventData(d))
 }
 

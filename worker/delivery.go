@@ -77,7 +77,9 @@ func (w *Worker) deliver(ctx context.Context, t *asynq.Task, prepare prepareFunc
 	started := st.Now()
 	var providerID string
 	if err == nil {
+		callStart := time.Now()
 		providerID, err = disp.send(ctx)
+		w.cfg.Metrics.ProviderCall(d.Channel, disp.provider, outcome(err), time.Since(callStart))
 	}
 	if err != nil {
 		return w.fail(ctx, log, d, disp.provider, started, err)

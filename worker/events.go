@@ -47,8 +47,10 @@ func (w *Worker) emit(ctx context.Context, tenantID, subject string, types []str
 	}
 }
 
-// emitDelivery emits the events of a delivery's move to its current status.
+// emitDelivery counts a delivery's move to its current status and emits
+// its events.
 func (w *Worker) emitDelivery(ctx context.Context, d *store.Delivery) {
+	w.cfg.Metrics.DeliveryStatus(d)
 	w.emit(ctx, d.TenantID, d.ID, store.DeliveryEventTypes(d.Channel, d.Status), store.DeliveryEventData(d))
 }
 
@@ -157,6 +159,7 @@ func (h *WebhookHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 			attempt.NextAt = &next
 		}
 	}
+	h.w.cfg.Metrics.WebhookAttempt(webhookOutcome(sendErr, more))
 	if err := st.RecordWebhookAttempt(ctx, p.TenantID, e.ID, attempt); err != nil {
 		return err
 	}
@@ -169,4 +172,19 @@ func (h *WebhookHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	np := p
 	np.Attempt++
 	return enqueue(ctx, h.w.cfg.Enqueuer, func() (*asynq.Task, error) { return tasks.NewWebhookTask(np, next) })
+}
+
+// webhookOutcome names how a webhook attempt ended, for metrics:
+// delivered, retry (another attempt is scheduled), gone (410, the
+// endpoint is disabled) or gave_up.
+func webhookOutcome(err error, more bool) string {
+	switch {
+	case err == nil:
+		return "delivered"
+	case errors.Is(err, webhook.ErrGone):
+		return "gone"
+	case more:
+		return "retry"
+	}
+	return "gave_up"
 }

@@ -3,6 +3,7 @@ package worker
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -62,4 +63,31 @@ func (w *Worker) logMiddleware(next asynq.Handler) asynq.Handler {
 		log.Debug("task done", zap.Duration("took", time.Since(start)))
 		return nil
 	})
+}
+
+// metricsMiddleware records how long each task attempt took and how it
+// ended.
+func (w *Worker) metricsMiddleware(next asynq.Handler) asynq.Handler {
+	return asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
+		start := time.Now()
+		err := next.ProcessTask(ctx, t)
+		w.cfg.Metrics.TaskProcessed(t.Type(), outcome(err), time.Since(start))
+		return err
+	})
+}
+
+// outcome names how a task attempt or a provider call ended, for metrics:
+// "ok"; "throttled" (tried again later without using up an attempt);
+// "permanent" (not tried again); else "transient".
+func outcome(err error) string {
+	switch {
+	case err == nil:
+		return "ok"
+	case providers.IsPermanent(err) || errors.Is(err, asynq.SkipRetry):
+		return "permanent"
+	}
+	if _, throttled := providers.RetryDelay(err); throttled {
+		return "throttled"
+	}
+	return "transient"
 }

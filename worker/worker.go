@@ -42,6 +42,27 @@ type PDFRenderer interface {
 	Render(doc pdf.Document) ([]byte, error)
 }
 
+// Metrics records what the worker does; *metrics.Metrics is one. Outcomes
+// are short fixed words (see outcome), never error text.
+type Metrics interface {
+	// DeliveryStatus counts d's move to its current status.
+	DeliveryStatus(d *store.Delivery)
+	// ProviderCall records one hand-over of a message to a provider.
+	ProviderCall(channel store.Channel, provider, outcome string, took time.Duration)
+	// WebhookAttempt counts one attempt at delivering a webhook event.
+	WebhookAttempt(outcome string)
+	// TaskProcessed records one task attempt.
+	TaskProcessed(taskType, outcome string, took time.Duration)
+}
+
+// noMetrics is the Metrics of a worker configured without any.
+type noMetrics struct{}
+
+func (noMetrics) DeliveryStatus(*store.Delivery)                            {}
+func (noMetrics) ProviderCall(store.Channel, string, string, time.Duration) {}
+func (noMetrics) WebhookAttempt(string)                                     {}
+func (noMetrics) TaskProcessed(string, string, time.Duration)               {}
+
 // Config wires the worker's dependencies.
 type Config struct {
 	Store    *store.Store
@@ -96,6 +117,9 @@ type Config struct {
 	// SweepBatch bounds how many due drafts one sweep enqueues per tenant.
 	// Defaults to 1000.
 	SweepBatch int64
+	// Metrics records deliveries, provider calls, webhook attempts and
+	// tasks. Nil records nothing.
+	Metrics Metrics
 }
 
 // Worker holds the task handlers.
@@ -145,13 +169,16 @@ func New(cfg Config) (*Worker, error) {
 	if cfg.SweepBatch <= 0 {
 		cfg.SweepBatch = 1000
 	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = noMetrics{}
+	}
 	return &Worker{cfg: cfg, log: cfg.Logger}, nil
 }
 
-// Mux returns the task routes with logging middleware.
+// Mux returns the task routes with logging and metrics middleware.
 func (w *Worker) Mux() *asynq.ServeMux {
 	mux := asynq.NewServeMux()
-	mux.Use(w.logMiddleware)
+	mux.Use(w.metricsMiddleware, w.logMiddleware)
 	mux.Handle(tasks.TypeFinalize, &FinalizeHandler{w: w})
 	mux.Handle(tasks.TypeSend, &SendHandler{w: w})
 	mux.Handle(tasks.TypeDeliveryEmail, &EmailHandler{w: w})

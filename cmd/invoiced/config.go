@@ -19,6 +19,7 @@ import (
 // in the README.
 type config struct {
 	Addr                 string
+	MetricsAddr          string
 	RedisURL             string
 	AdminToken           string
 	SecretKey            []byte
@@ -50,10 +51,12 @@ type config struct {
 var devSecretKey = sha256.Sum256([]byte("invoiced development key: not for production"))
 
 // loadConfig reads INVOICED_* variables. dev selects the development
-// defaults: outbox email, a built-in secret key, console logs.
+// defaults: outbox email, a built-in secret key, console logs, and no
+// separate metrics listener (dev serves /metrics on its API address).
 func loadConfig(dev bool) (config, error) {
 	c := config{
 		Addr:                 env("INVOICED_ADDR", ":8080"),
+		MetricsAddr:          os.Getenv("INVOICED_METRICS_ADDR"),
 		RedisURL:             os.Getenv("INVOICED_REDIS_URL"),
 		AdminToken:           os.Getenv("INVOICED_ADMIN_TOKEN"),
 		OutboxDir:            env("INVOICED_OUTBOX_DIR", "./var/outbox"),
@@ -117,6 +120,12 @@ func loadConfig(dev bool) (config, error) {
 	}
 	if c.LogFormat == "" {
 		c.LogFormat = "json"
+	}
+	switch {
+	case c.MetricsAddr == "off":
+		c.MetricsAddr = ""
+	case c.MetricsAddr == "" && !dev:
+		c.MetricsAddr = ":9090"
 	}
 	if c.PublicURL == "" {
 		c.PublicURL = "http://" + displayAddr(c.Addr)

@@ -21,9 +21,22 @@ func TestLoadConfig(t *testing.T) {
 			if c.PublicURL != "http://localhost:8080" || c.OutboxDir != "./var/outbox" {
 				t.Fatalf("dev urls = %s %s", c.PublicURL, c.OutboxDir)
 			}
+			if c.MetricsAddr != "" {
+				t.Fatalf("dev metrics listener = %q, want none (dev serves /metrics on its API address)", c.MetricsAddr)
+			}
+		}},
+		{name: "dev metrics listener", dev: true, env: map[string]string{"INVOICED_METRICS_ADDR": "127.0.0.1:9191"}, check: func(t *testing.T, c config) {
+			if c.MetricsAddr != "127.0.0.1:9191" {
+				t.Fatalf("metrics addr = %q", c.MetricsAddr)
+			}
+		}},
+		{name: "metrics listener off", env: map[string]string{"INVOICED_METRICS_ADDR": "off"}, check: func(t *testing.T, c config) {
+			if c.MetricsAddr != "" {
+				t.Fatalf("metrics addr = %q, want none", c.MetricsAddr)
+			}
 		}},
 		{name: "production defaults", check: func(t *testing.T, c config) {
-			if c.DefaultEmailProvider != "" || c.SecretKey != nil || c.LogFormat != "json" {
+			if c.DefaultEmailProvider != "" || c.SecretKey != nil || c.LogFormat != "json" || c.MetricsAddr != ":9090" {
 				t.Fatalf("production config = %+v", c)
 			}
 			if err := c.requireProduction(); err == nil || !strings.Contains(err.Error(), "INVOICED_REDIS_URL") {
@@ -58,7 +71,7 @@ func TestLoadConfig(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			for _, k := range []string{"INVOICED_SECRET_KEY", "INVOICED_REDIS_URL", "INVOICED_DEFAULT_EMAIL_PROVIDER", "INVOICED_ADDR",
-				"INVOICED_PUBLIC_URL", "INVOICED_OUTBOX_DIR", "INVOICED_LOG_FORMAT", "INVOICED_DEFAULT_SMTP_URL"} {
+				"INVOICED_PUBLIC_URL", "INVOICED_OUTBOX_DIR", "INVOICED_LOG_FORMAT", "INVOICED_DEFAULT_SMTP_URL", "INVOICED_METRICS_ADDR"} {
 				t.Setenv(k, "")
 			}
 			for k, v := range tt.env {

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -57,15 +59,29 @@ func runDev(ctx context.Context, stdout io.Writer) error {
 		return err
 	}
 	tokenFile := filepath.Join("var", "dev-token")
+	adminFile := filepath.Join("var", "dev-admin-token")
 	if err := os.MkdirAll("var", 0o755); err == nil {
 		_ = os.WriteFile(tokenFile, []byte(token+"\n"), 0o600)
 	}
+	// The queue dashboard and /metrics need the admin token; dev makes one
+	// up rather than leave them off.
+	adminToken := "from INVOICED_ADMIN_TOKEN"
+	if cfg.AdminToken == "" {
+		b := make([]byte, 16)
+		_, _ = rand.Read(b)
+		cfg.AdminToken = hex.EncodeToString(b)
+		adminToken = cfg.AdminToken + "   (also in " + adminFile + ")"
+		_ = os.WriteFile(adminFile, []byte(cfg.AdminToken+"\n"), 0o600)
+	}
 
 	g, ctx := errgroup.WithContext(ctx)
+	if err := startOps(ctx, g, cfg, d); err != nil {
+		return err
+	}
 	g.Go(func() error { return serveAPI(ctx, cfg, d) })
 	g.Go(func() error { return serveWorker(ctx, cfg, d.with(log.With(zap.String("role", "worker")))) })
 	g.Go(func() error { return serveScheduler(ctx, cfg, d) })
-	printWelcome(stdout, cfg, token, tokenFile)
+	printWelcome(stdout, cfg, token, tokenFile, adminToken)
 	return g.Wait()
 }
 
@@ -107,12 +123,15 @@ func createDemoTenant(ctx context.Context, st *store.Store) (string, error) {
 	return token, err
 }
 
-func printWelcome(w io.Writer, cfg config, token, tokenFile string) {
+func printWelcome(w io.Writer, cfg config, token, tokenFile, adminToken string) {
 	base := cfg.PublicURL
 	fmt.Fprintf(w, `
 invoiced dev is running on %[1]s
   demo tenant token: %[2]s   (also in %[3]s)
   outbox:            %[4]s/email/*.eml
+  admin token:       %[5]s
+  queue dashboard:   %[1]s/monitoring/   (any user name, the admin token as password)
+  metrics:           %[1]s/metrics
 
 Send a first invoice:
 
@@ -127,5 +146,5 @@ Send a first invoice:
 
 then open the .eml in %[4]s/email/. Stop with Ctrl-C.
 
-`, base, token, tokenFile, cfg.OutboxDir)
+`, base, token, tokenFile, cfg.OutboxDir, adminToken)
 }

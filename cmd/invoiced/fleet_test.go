@@ -52,19 +52,22 @@ func newFleet(t *testing.T, redis *redistest.Server) *fleet {
 		"INVOICED_OUTBOX_DIR="+f.outbox,
 		"INVOICED_DEFAULT_EMAIL_PROVIDER=outbox",
 		"INVOICED_LOG_LEVEL=warn",
+		// Each process's metrics listener on a port of its own.
+		"INVOICED_METRICS_ADDR=127.0.0.1:0",
 	)
 	return f
 }
 
-// start runs one role until the test ends; SIGTERM then stops it.
-func (f *fleet) start(role, name string) {
+// start runs one role until the test ends; SIGTERM then stops it. env
+// adds to or overrides the fleet's variables for this process.
+func (f *fleet) start(role, name string, env ...string) {
 	f.t.Helper()
 	logf, err := os.Create(filepath.Join(f.logs, name+".log"))
 	if err != nil {
 		f.t.Fatal(err)
 	}
 	cmd := exec.Command(f.bin, role)
-	cmd.Env = f.env
+	cmd.Env = append(slices.Clip(f.env), env...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		f.t.Fatal(err)

@@ -2,17 +2,22 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/hibiken/asynqmon"
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/invoiced/invoiced/api"
+	"github.com/invoiced/invoiced/internal/metrics"
 	"github.com/invoiced/invoiced/internal/wiring"
 	"github.com/invoiced/invoiced/providers/outbox"
 	"github.com/invoiced/invoiced/providers/ses/sns"
@@ -23,9 +28,10 @@ import (
 	"github.com/invoiced/invoiced/worker"
 )
 
-// deps are the connections every role shares.
+// deps are the connections every role shares, and the process's metrics.
 type deps struct {
 	log      *zap.Logger
+	metrics  *metrics.Metrics
 	redisOpt asynq.RedisConnOpt
 	rdb      redis.UniversalClient
 	store    *store.Store
@@ -55,10 +61,11 @@ func connect(cfg config, log *zap.Logger, opt asynq.RedisConnOpt) (*deps, error)
 	if err != nil {
 		return nil, err
 	}
+	m := metrics.New()
 	return &deps{
-		log: log, redisOpt: opt, rdb: rdb, store: st,
+		log: log, metrics: m, redisOpt: opt, rdb: rdb, store: st,
 		client: asynq.NewClient(opt),
-		pdf:    pdf.NewCache(renderer, cfg.PDFCacheSize),
+		pdf:    pdf.NewCache(m.TimePDF(renderer), cfg.PDFCacheSize),
 		ses:    wiring.NewSESSenders(cfg.SESEndpoint),
 	}, nil
 }
@@ -111,7 +118,8 @@ func connectProduction(role string) (config, *deps, error) {
 	return cfg, d, err
 }
 
-// runRole runs one production role until ctx is canceled.
+// runRole runs one production role, and its metrics listener unless
+// INVOICED_METRICS_ADDR is off, until ctx is canceled or either fails.
 func runRole(ctx context.Context, role string) error {
 	cfg, d, err := connectProduction(role)
 	if err != nil {
@@ -119,14 +127,71 @@ func runRole(ctx context.Context, role string) error {
 	}
 	defer func() { _ = d.log.Sync() }()
 	defer d.close()
-	switch role {
-	case "api":
-		return serveAPI(ctx, cfg, d)
-	case "worker":
-		return serveWorker(ctx, cfg, d)
-	default:
-		return serveScheduler(ctx, cfg, d)
+	g, ctx := errgroup.WithContext(ctx)
+	if err := startOps(ctx, g, cfg, d); err != nil {
+		return err
 	}
+	g.Go(func() error {
+		switch role {
+		case "api":
+			return serveAPI(ctx, cfg, d)
+		case "worker":
+			return serveWorker(ctx, cfg, d)
+		default:
+			return serveScheduler(ctx, cfg, d)
+		}
+	})
+	return g.Wait()
+}
+
+// startOps serves the process's /metrics and the probes /healthz and
+// /readyz (Redis reachable) on cfg.MetricsAddr, unless it is empty, in g
+// until ctx is canceled. They need no authentication: the address is
+// meant for Prometheus and Kubernetes inside the cluster, not for the
+// internet. An address already in use is an error before anything starts.
+func startOps(ctx context.Context, g *errgroup.Group, cfg config, d *deps) error {
+	if cfg.MetricsAddr == "" {
+		return nil
+	}
+	ln, err := net.Listen("tcp", cfg.MetricsAddr)
+	if err != nil {
+		return fmt.Errorf("INVOICED_METRICS_ADDR=%s: %w (set another address, or off)", cfg.MetricsAddr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", d.metrics.Handler())
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeStatus(w, http.StatusOK, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		pingCtx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := d.store.Ping(pingCtx); err != nil {
+			writeStatus(w, http.StatusServiceUnavailable, "redis is not reachable")
+			return
+		}
+		writeStatus(w, http.StatusOK, "ready")
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: zap.NewStdLog(d.log)}
+	d.log.Info("metrics listening", zap.String("addr", ln.Addr().String()))
+	g.Go(func() error {
+		errc := make(chan error, 1)
+		go func() { errc <- srv.Serve(ln) }()
+		select {
+		case err := <-errc:
+			return fmt.Errorf("metrics listener: %w", err)
+		case <-ctx.Done():
+		}
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return srv.Shutdown(shutdownCtx)
+	})
+	return nil
+}
+
+func writeStatus(w http.ResponseWriter, code int, status string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(map[string]string{"status": status})
 }
 
 func serveAPI(ctx context.Context, cfg config, d *deps) error {
@@ -136,6 +201,12 @@ func serveAPI(ctx context.Context, cfg config, d *deps) error {
 	if err != nil {
 		return err
 	}
+	var monitoring http.Handler
+	if cfg.AdminToken != "" {
+		mon := asynqmon.New(asynqmon.Options{RootPath: "/monitoring", RedisConnOpt: d.redisOpt, ReadOnly: true})
+		defer mon.Close()
+		monitoring = mon
+	}
 	a, err := api.New(api.Config{
 		Store: d.store, Enqueuer: d.client, Tasks: inspector, PDF: d.pdf, Logger: d.log,
 		AdminToken: cfg.AdminToken, DefaultEmailProvider: cfg.DefaultEmailProvider,
@@ -143,6 +214,7 @@ func serveAPI(ctx context.Context, cfg config, d *deps) error {
 		TwilioValidator: wiring.ValidTwilioSignature, WebhookAllowNets: cfg.WebhookAllowNets,
 		SES:           wiring.SESCallbacks{Verifier: verifier},
 		PublicBaseURL: cfg.PublicURL, MaxBodyBytes: cfg.MaxBodyBytes,
+		Metrics: d.metrics, MetricsHandler: d.metrics.Handler(), Monitoring: monitoring,
 	})
 	if err != nil {
 		return err
@@ -186,6 +258,7 @@ func serveWorker(ctx context.Context, cfg config, d *deps) error {
 		PaymentFunc:        wiring.PaymentLinkers{StripeAPIBase: cfg.StripeAPIBase, RazorpayURL: cfg.RazorpayAPIURL, ReturnURL: cfg.PublicURL}.Linker,
 		Webhooks:           webhook.NewSender(webhook.NewClient(webhook.ClientConfig{AllowNets: cfg.WebhookAllowNets}), "invoiced-webhooks/1"),
 		PublicBaseURL:      cfg.PublicURL,
+		Metrics:            d.metrics,
 	})
 	if err != nil {
 		return err
@@ -203,7 +276,13 @@ func serveWorker(ctx context.Context, cfg config, d *deps) error {
 	return nil
 }
 
+// serveScheduler runs the periodic tasks. The scheduler is also the one
+// process that reports the queues' sizes, so they are not repeated by
+// every api and worker.
 func serveScheduler(ctx context.Context, cfg config, d *deps) error {
+	inspector := asynq.NewInspector(d.redisOpt)
+	defer inspector.Close()
+	d.metrics.WatchQueues(inspector)
 	sch := asynq.NewScheduler(d.redisOpt, &asynq.SchedulerOpts{Logger: d.log.Sugar(), LogLevel: asynq.WarnLevel})
 	spec := "@every " + cfg.SweepInterval.String()
 	if _, err := sch.Register(spec, tasks.NewSweepFinalizeTask()); err != nil {

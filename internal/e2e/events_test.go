@@ -103,6 +103,13 @@ func TestTwilioCallbacks(t *testing.T) {
 	if !strings.Contains(d["error"].(string), "30003") {
 		t.Errorf("error = %v, want Twilio's error code", d["error"])
 	}
+	// Each change counted once, by whoever recorded it; late and repeated
+	// callbacks not at all.
+	wantSamples(t, h.scrape(), map[string]float64{
+		`invoiced_deliveries_total{channel="sms",provider="twilio",status="sent"}`:      1,
+		`invoiced_deliveries_total{channel="sms",provider="twilio",status="delivered"}`: 1,
+		`invoiced_deliveries_total{channel="sms",provider="twilio",status="failed"}`:    1,
+	})
 }
 
 var hrefPattern = regexp.MustCompile(`(?:src|href)="([^"]+/t/[oc]/[^"]+)"`)
@@ -161,6 +168,12 @@ func TestOpenAndClickTracking(t *testing.T) {
 	if last["source"] != "tracking" || !strings.Contains(last["detail"].(string), "user agent") {
 		t.Errorf("click entry = %v", last)
 	}
+	// The second open joined the history without moving the status, so
+	// it is not counted.
+	wantSamples(t, h.scrape(), map[string]float64{
+		`invoiced_deliveries_total{channel="email",provider="outbox",status="opened"}`:  1,
+		`invoiced_deliveries_total{channel="email",provider="outbox",status="clicked"}`: 1,
+	})
 }
 
 func TestSuppressionsAndEmailHistory(t *testing.T) {

@@ -20,12 +20,14 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/hibiken/asynqmon"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest"
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/invoiced/invoiced/api"
+	"github.com/invoiced/invoiced/internal/metrics"
 	"github.com/invoiced/invoiced/internal/redistest"
 	"github.com/invoiced/invoiced/internal/wiring"
 	"github.com/invoiced/invoiced/providers/outbox"
@@ -72,6 +74,8 @@ type harness struct {
 	Razorpay   *razorpaytest.Server
 	// Logs holds every log entry at debug level and above.
 	Logs *observer.ObservedLogs
+	// Metrics is the API's and the worker's, served at /metrics.
+	Metrics *metrics.Metrics
 }
 
 type options struct {
@@ -81,6 +85,7 @@ type options struct {
 	stripe     bool // start stripe-mock
 	maxBody    int64
 	defaultNil bool // no default email provider
+	noAdmin    bool // no admin token: no admin API, /metrics or /monitoring/
 }
 
 func setup(t testing.TB, opts ...func(*options)) *harness {
@@ -105,8 +110,16 @@ func setup(t testing.TB, opts ...func(*options)) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cache := pdf.NewCache(renderer, 64)
-	h := &harness{t: t, Outbox: t.TempDir(), Store: st, Client: client, Inspector: inspector, Logs: logs}
+	m := metrics.New()
+	m.WatchQueues(inspector)
+	cache := pdf.NewCache(m.TimePDF(renderer), 64)
+	monitoring := asynqmon.New(asynqmon.Options{RootPath: "/monitoring", RedisConnOpt: redisOpt, ReadOnly: true})
+	t.Cleanup(func() { _ = monitoring.Close() })
+	admin := adminToken
+	if o.noAdmin {
+		admin = ""
+	}
+	h := &harness{t: t, Outbox: t.TempDir(), Store: st, Client: client, Inspector: inspector, Logs: logs, Metrics: m}
 	h.SMTP = smtptest.Start(t, smtptest.Options{Username: "mailer", Password: "s3cret"})
 	h.Twilio = twiliotest.Start(t)
 	h.SNS = snstest.NewServer(t)
@@ -133,7 +146,7 @@ func setup(t testing.TB, opts ...func(*options)) *harness {
 	}
 	a, err := api.New(api.Config{
 		Store: st, Enqueuer: client, Tasks: inspector, PDF: cache, Logger: log,
-		AdminToken: adminToken, DefaultEmailProvider: defaultProvider, DefaultSMSProvider: store.SMSProviderOutbox,
+		AdminToken: admin, DefaultEmailProvider: defaultProvider, DefaultSMSProvider: store.SMSProviderOutbox,
 		// The emulator has no GetEmailIdentity; the SES package tests the
 		// real check against a wire-level stand-in.
 		SESVerified: func(_ context.Context, _ store.SESSettings, identity string) (bool, error) {
@@ -141,6 +154,7 @@ func setup(t testing.TB, opts ...func(*options)) *harness {
 		},
 		MaxBodyBytes: o.maxBody, TwilioValidator: wiring.ValidTwilioSignature, WebhookAllowNets: loopback, PublicBaseURL: hs.URL,
 		SES: wiring.SESCallbacks{Verifier: verifier}, StripeEvents: wiring.StripeEvents,
+		Metrics: m, MetricsHandler: m.Handler(), Monitoring: monitoring,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -164,6 +178,7 @@ func setup(t testing.TB, opts ...func(*options)) *harness {
 		SESFunc:     wiring.NewSESSenders(h.SESEndpoint).EmailSender,
 		PaymentFunc: wiring.PaymentLinkers{StripeAPIBase: h.StripeBase, RazorpayURL: h.Razorpay.URL(), ReturnURL: h.URL}.Linker,
 		TwilioFunc:  wiring.TwilioSenders{APIURL: h.Twilio.URL(), CallbackURL: h.URL + "/callbacks/twilio"}.SMSSender,
+		Metrics:     m,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -150,6 +150,16 @@ func TestWebhookRetryAndGone(t *testing.T) {
 	if n := len(gone.received()); n != 1 {
 		t.Fatalf("the disabled endpoint got %d deliveries", n)
 	}
+	var m string
+	eventually(t, 5*time.Second, "the third delivery counted", func() bool {
+		m = h.scrape()
+		n, _ := sample(m, `invoiced_webhook_attempts_total{outcome="delivered"}`)
+		return n == 2
+	})
+	wantSamples(t, m, map[string]float64{
+		`invoiced_webhook_attempts_total{outcome="retry"}`: 1,
+		`invoiced_webhook_attempts_total{outcome="gone"}`:  1,
+	})
 }
 
 func TestWebhookURLChecks(t *testing.T) {

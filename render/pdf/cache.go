@@ -48,9 +48,16 @@ type renderCall struct {
 	waiters int
 }
 
+// DocumentRenderer renders one document; *Renderer is one. A caller may
+// wrap it (to time renders, say) before handing it to NewCache, which
+// calls it only for documents it has not cached.
+type DocumentRenderer interface {
+	Render(doc Document) ([]byte, error)
+}
+
 // NewCache returns a Cache that renders with r and keeps up to maxEntries
 // PDFs. maxEntries <= 0 defaults to 256.
-func NewCache(r *Renderer, maxEntries int) *Cache {
+func NewCache(r DocumentRenderer, maxEntries int) *Cache {
 	if maxEntries <= 0 {
 		maxEntries = defaultCacheEntries
 	}
