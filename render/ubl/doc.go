@@ -169,7 +169,22 @@
 //	invoiced-unit-code   unit codes are among those listed above
 //	invoiced-xml         the bytes are a UBL 2.1 Invoice or CreditNote
 //
-// Check does not validate against the UBL schemas, nor the code lists
-// beyond those named. A full validation uses the CEN schematron, for
-// example with the KoSIT validator.
+// # Document structure
+//
+// Check reads documents as Render writes them and does not validate
+// against the UBL schemas. The package's tests hold the structure of
+// every document Render writes, invoices and credit notes with and without
+// each optional part, to the content models of the OASIS UBL 2.1 schemas
+// (os-UBL-2.1) for each aggregate used, from Invoice and CreditNote down
+// to TaxScheme: every child is one the aggregate's xsd:sequence allows, in
+// the sequence's order, no more often than its maxOccurs and at least its
+// minOccurs, and every cbc and cac element is in its namespace. An
+// aggregate whose type the tests do not list fails them until it is added.
+//
+// Not covered: the rest of an XSD validation, that is the value types of
+// the basic components (dates, codes, identifiers, decimal amounts and
+// their attributes; Check covers those EN 16931 names), and the CEN
+// schematron beyond the rules above, nor the code lists beyond those
+// named. A full validation runs both, for example with the KoSIT
+// validator.
 package ubl

@@ -443,6 +443,7 @@ func nonEmpty(s string) []string {
 
 // The structs below follow the element order of the UBL 2.1 schemas, which
 // is significant: a schema-valid document has its elements in this order.
+// TestRenderSchemaStructure holds them to it.
 
 type document struct {
 	XMLName xml.Name
