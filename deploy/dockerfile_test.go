@@ -137,7 +137,8 @@ func TestDockerfile(t *testing.T) {
 	build, final := stages[0], stages[len(stages)-1]
 
 	want := goVersion(t)
-	repo, tag, _ := strings.Cut(build.from, ":")
+	ref, _, _ := strings.Cut(build.from, "@") // a digest may pin the tag
+	repo, tag, _ := strings.Cut(ref, ":")
 	if repo != "golang" || (tag != want && !strings.HasPrefix(tag, want+"-")) {
 		t.Errorf("build stage FROM %s, want golang:%s (go.mod's version)", build.from, want)
 	}
