@@ -25,6 +25,8 @@ Usage:
   invoiced scheduler            periodic jobs (the finalize sweep)
   invoiced tenant create --name NAME
                                 create a tenant and print its API token once
+  invoiced healthcheck URL      exit 0 if URL (e.g. http://127.0.0.1:8080/readyz)
+                                answers 2xx: a health check for images without curl
 
 Configuration is read from INVOICED_* environment variables; see the README.
 `
@@ -50,6 +52,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return runRole(ctx, args[0])
 	case "tenant":
 		return runTenant(ctx, args[1:], stdout)
+	case "healthcheck":
+		return runHealthcheck(ctx, args[1:], stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
