@@ -354,3 +354,68 @@ func TestVerificationGuessLimit(t *testing.T) {
 		t.Fatalf("the right code after %d wrong guesses: %v", maxVerificationTries, err)
 	}
 }
+
+func TestClaimSend(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	var clock atomic.Int64
+	clock.Store(time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC).UnixMilli())
+	s, err := New(srv.Client(t), Config{SecretKey: make([]byte, 32), Now: func() time.Time { return time.UnixMilli(clock.Load()) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	send := &Send{ID: "snd_1", TenantID: "ten_a", InvoiceID: "inv_1", Channels: []Channel{ChannelEmail}, Email: "a@b.co"}
+	if _, _, err := s.CreateSend(ctx, send); err != nil {
+		t.Fatal(err)
+	}
+	id := send.DeliveryIDs[0]
+	if _, _, err := s.Transition(ctx, "ten_a", id, DeliveryQueued, "worker", "", nil); err != nil {
+		t.Fatal(err)
+	}
+
+	d, stale, err := s.ClaimSend(ctx, "ten_a", id, "clm_a", "smtp", time.Minute)
+	if err != nil || stale != nil || d.Claim == nil || d.Claim.Token != "clm_a" {
+		t.Fatalf("first claim = %+v, %+v, %v", d, stale, err)
+	}
+	// Another attempt while the claim is fresh is turned away.
+	clock.Add((59 * time.Second).Milliseconds())
+	var claimed *ClaimedError
+	if _, _, err := s.ClaimSend(ctx, "ten_a", id, "clm_b", "smtp", time.Minute); !errors.As(err, &claimed) || !claimed.Until.Equal(d.Claim.Until) {
+		t.Fatalf("claim while fresh: err = %v, want a ClaimedError until %s", err, d.Claim.Until)
+	}
+	// A failed attempt releases only its own claim.
+	if err := s.RecordAttempt(ctx, "ten_a", id, "clm_other", Attempt{Provider: "smtp", Error: "451"}); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := s.Delivery(ctx, "ten_a", id); d.Claim == nil {
+		t.Fatal("RecordAttempt with another token released the claim")
+	}
+	// Once it has expired, its attempt is presumed dead: the next one
+	// takes over and the lost attempt is kept with an unknown outcome.
+	clock.Add((time.Second).Milliseconds())
+	d, stale, err = s.ClaimSend(ctx, "ten_a", id, "clm_b", "smtp", time.Minute)
+	if err != nil || stale == nil || stale.Token != "clm_a" || d.Claim.Token != "clm_b" {
+		t.Fatalf("claim after expiry = %+v, stale %+v, %v", d, stale, err)
+	}
+	last := d.Attempts[len(d.Attempts)-1]
+	if last.Code != CodeOutcomeUnknown || last.Error == "" || !last.At.Equal(stale.At) {
+		t.Fatalf("the stale attempt was recorded as %+v", last)
+	}
+	if err := s.RecordAttempt(ctx, "ten_a", id, "clm_b", Attempt{Provider: "smtp", Error: "451"}); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := s.Delivery(ctx, "ten_a", id); d.Claim != nil || len(d.Attempts) != 3 {
+		t.Fatalf("after its own failed attempt: claim %+v, %d attempts", d.Claim, len(d.Attempts))
+	}
+	// Sent ends the claim, and a sent delivery cannot be claimed.
+	if _, _, err := s.ClaimSend(ctx, "ten_a", id, "clm_c", "smtp", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if d, _, err := s.Transition(ctx, "ten_a", id, DeliverySent, "worker", "", nil); err != nil || d.Claim != nil {
+		t.Fatalf("sent: claim %+v, %v", d.Claim, err)
+	}
+	if _, _, err := s.ClaimSend(ctx, "ten_a", id, "clm_d", "smtp", time.Minute); !errors.Is(err, ErrNotQueued) {
+		t.Fatalf("claim of a sent delivery: err = %v, want ErrNotQueued", err)
+	}
+}

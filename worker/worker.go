@@ -96,12 +96,19 @@ type Config struct {
 	// SweepBatch bounds how many due drafts one sweep enqueues per tenant.
 	// Defaults to 1000.
 	SweepBatch int64
+	// SendTimeout bounds one provider call. The call is not canceled with
+	// its task (a worker shutting down lets it finish and records it), and
+	// a delivery claimed longer ago than SendTimeout plus 35s (recording
+	// and clock margin) is presumed abandoned by a dead worker and sent
+	// again. Defaults to 1 minute.
+	SendTimeout time.Duration
 }
 
 // Worker holds the task handlers.
 type Worker struct {
-	cfg Config
-	log *zap.Logger
+	cfg     Config
+	log     *zap.Logger
+	sending sendGate
 }
 
 // New returns a Worker, checking that the required dependencies are set.
@@ -144,6 +151,12 @@ func New(cfg Config) (*Worker, error) {
 	}
 	if cfg.SweepBatch <= 0 {
 		cfg.SweepBatch = 1000
+	}
+	if cfg.SendTimeout < 0 {
+		return nil, fmt.Errorf("worker: SendTimeout %s is negative", cfg.SendTimeout)
+	}
+	if cfg.SendTimeout == 0 {
+		cfg.SendTimeout = DefaultSendTimeout
 	}
 	return &Worker{cfg: cfg, log: cfg.Logger}, nil
 }
@@ -190,11 +203,24 @@ func ServerConfig(concurrency int, logger *zap.Logger) asynq.Config {
 	}
 }
 
-// RetryDelay waits as long as a throttling provider asked, and otherwise
-// backs off exponentially with jitter (asynq's default).
+// DefaultSendTimeout is Config.SendTimeout's default.
+const DefaultSendTimeout = time.Minute
+
+// leaseRecoveryDelay is how soon a task is run again after asynq recovered
+// it from a worker that stopped renewing its lease (killed, or cut off from
+// Redis). It did not fail, and a delivery's claim decides whether it is sent
+// again.
+const leaseRecoveryDelay = time.Second
+
+// RetryDelay waits as long as a throttling provider asked, runs a task
+// recovered from a dead worker again at once, and otherwise backs off
+// exponentially with jitter (asynq's default).
 func RetryDelay(n int, err error, t *asynq.Task) time.Duration {
 	if d, ok := providers.RetryDelay(err); ok && d > 0 {
 		return d
+	}
+	if errors.Is(err, asynq.ErrLeaseExpired) {
+		return leaseRecoveryDelay
 	}
 	return asynq.DefaultRetryDelayFunc(n, err, t)
 }

@@ -186,12 +186,18 @@ func serveWorker(ctx context.Context, cfg config, d *deps) error {
 		PaymentFunc:        wiring.PaymentLinkers{StripeAPIBase: cfg.StripeAPIBase, RazorpayURL: cfg.RazorpayAPIURL, ReturnURL: cfg.PublicURL}.Linker,
 		Webhooks:           webhook.NewSender(webhook.NewClient(webhook.ClientConfig{AllowNets: cfg.WebhookAllowNets}), "invoiced-webhooks/1"),
 		PublicBaseURL:      cfg.PublicURL,
+		SendTimeout:        cfg.SendTimeout,
 	})
 	if err != nil {
 		return err
 	}
+	// Handlers run on base, not on ctx: SIGTERM stops fetching and lets
+	// them finish for up to the shutdown timeout.
+	base, abandon := context.WithCancel(context.Background())
+	defer abandon()
 	sc := worker.ServerConfig(cfg.Concurrency, d.log)
 	sc.ShutdownTimeout = cfg.ShutdownTimeout
+	sc.BaseContext = func() context.Context { return base }
 	srv := asynq.NewServer(d.redisOpt, sc)
 	if err := srv.Start(w.Mux()); err != nil {
 		return fmt.Errorf("worker: %w", err)
@@ -200,6 +206,14 @@ func serveWorker(ctx context.Context, cfg config, d *deps) error {
 	<-ctx.Done()
 	d.log.Info("worker shutting down: finishing in-flight tasks", zap.Duration("timeout", cfg.ShutdownTimeout))
 	srv.Shutdown()
+	// asynq has put the tasks that did not finish in time back on the
+	// queue, without canceling their handlers. Stop those now; provider
+	// calls under way run on and are recorded, so the requeued tasks find
+	// their deliveries sent.
+	abandon()
+	if err := w.Stop(context.Background()); err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
 	return nil
 }
 
