@@ -419,3 +419,43 @@ func TestClaimSend(t *testing.T) {
 		t.Fatalf("claim of a sent delivery: err = %v, want ErrNotQueued", err)
 	}
 }
+
+func TestPendingFanouts(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	var clock atomic.Int64
+	t0 := time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)
+	clock.Store(t0.UnixMilli())
+	s, err := New(srv.Client(t), Config{SecretKey: make([]byte, 32), Now: func() time.Time { return time.UnixMilli(clock.Load()) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	ids, err := s.RecordEvents(ctx, "ten_a", "dlv_1", []string{EventInvoiceSent}, nil)
+	if err != nil || len(ids) != 1 {
+		t.Fatalf("RecordEvents = %v, %v", ids, err)
+	}
+	if again, err := s.RecordEvents(ctx, "ten_a", "dlv_1", []string{EventInvoiceSent}, nil); err != nil || len(again) != 0 {
+		t.Fatalf("RecordEvents again = %v, %v; want nothing new", again, err)
+	}
+	if got, _ := s.PendingFanouts(ctx, "ten_a", t0, 10); len(got) != 0 {
+		t.Fatalf("PendingFanouts(before the event) = %v", got)
+	}
+	if got, err := s.PendingFanouts(ctx, "ten_a", t0.Add(time.Minute), 10); err != nil || len(got) != 1 || got[0] != ids[0] {
+		t.Fatalf("PendingFanouts = %v, %v; want %v", got, err, ids)
+	}
+	if err := s.FanoutDone(ctx, "ten_a", ids[0]); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.PendingFanouts(ctx, "ten_a", t0.Add(time.Minute), 10); len(got) != 0 {
+		t.Fatalf("PendingFanouts after FanoutDone = %v", got)
+	}
+	// An event that expired before its fan-out ran leaves the list.
+	if _, err := s.RecordEvents(ctx, "ten_a", "dlv_2", []string{EventInvoiceSent}, nil); err != nil {
+		t.Fatal(err)
+	}
+	clock.Add((EventTTL + time.Minute).Milliseconds())
+	if got, _ := s.PendingFanouts(ctx, "ten_a", time.UnixMilli(clock.Load()), 10); len(got) != 0 {
+		t.Fatalf("PendingFanouts after the events expired = %v", got)
+	}
+}

@@ -26,19 +26,22 @@ import (
 type deliveryEnv struct {
 	w     *Worker
 	st    *store.Store
+	redis asynq.RedisClientOpt
 	calls atomic.Int32
 	// sendFunc, when set, is the provider call; it defaults to accepting.
 	sendFunc func(ctx context.Context) (string, error)
 }
 
-func setupDelivery(t *testing.T) *deliveryEnv {
+// setupDelivery starts the worker; now, when set, is the store's clock.
+func setupDelivery(t *testing.T, now func() time.Time) *deliveryEnv {
 	t.Helper()
 	srv := redistest.Start(t)
-	st, err := store.New(srv.Client(t), store.Config{SecretKey: bytes.Repeat([]byte{5}, 32)})
+	st, err := store.New(srv.Client(t), store.Config{SecretKey: bytes.Repeat([]byte{5}, 32), Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	client := asynq.NewClient(asynq.RedisClientOpt{Addr: srv.Addr})
+	opt := asynq.RedisClientOpt{Addr: srv.Addr}
+	client := asynq.NewClient(opt)
 	t.Cleanup(func() { _ = client.Close() })
 	box, err := outbox.New(t.TempDir())
 	if err != nil {
@@ -53,7 +56,7 @@ func setupDelivery(t *testing.T) *deliveryEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &deliveryEnv{w: w, st: st}
+	return &deliveryEnv{w: w, st: st, redis: opt}
 }
 
 var deliveryCount atomic.Int32
@@ -116,7 +119,7 @@ func successes(d *store.Delivery) int {
 
 func TestDeliverClaims(t *testing.T) {
 	t.Parallel()
-	e := setupDelivery(t)
+	e := setupDelivery(t, nil)
 	ctx := context.Background()
 
 	t.Run("sends once", func(t *testing.T) {
@@ -174,7 +177,7 @@ func TestDeliverClaims(t *testing.T) {
 // recorded, Stop waits for it, and after Stop no provider call starts.
 func TestDeliverShutdown(t *testing.T) {
 	t.Parallel()
-	e := setupDelivery(t)
+	e := setupDelivery(t, nil)
 	id, task := e.newDelivery(t)
 	inCall, release := make(chan struct{}), make(chan struct{})
 	e.sendFunc = func(ctx context.Context) (string, error) {

@@ -1,6 +1,7 @@
 // Package worker holds the asynq handlers that do invoiced's work: finalize
-// drafts, fan sends out into deliveries, deliver email, and sweep for drafts
-// whose finalize task was lost.
+// drafts, fan sends out into deliveries, deliver email, SMS and webhooks,
+// and sweep for drafts whose finalize task was lost and events whose
+// webhook fan-out was never queued.
 package worker
 
 import (
@@ -93,8 +94,8 @@ type Config struct {
 	// transient failure before it is failed; throttling does not count.
 	// Defaults to tasks.MaxRetryDelivery (12, about 4 days of backoff).
 	MaxDeliveryRetries int
-	// SweepBatch bounds how many due drafts one sweep enqueues per tenant.
-	// Defaults to 1000.
+	// SweepBatch bounds how many due drafts, or events waiting for their
+	// fan-out, one sweep enqueues per tenant. Defaults to 1000.
 	SweepBatch int64
 	// SendTimeout bounds one provider call. The call is not canceled with
 	// its task (a worker shutting down lets it finish and records it), and
@@ -174,6 +175,7 @@ func (w *Worker) Mux() *asynq.ServeMux {
 	mux.Handle(tasks.TypeWebhook, &WebhookHandler{w: w})
 	mux.Handle(tasks.TypePaymentLink, &PaymentLinkHandler{w: w})
 	mux.Handle(tasks.TypeSweepFinalize, &SweepHandler{w: w})
+	mux.Handle(tasks.TypeSweepEvents, &EventSweepHandler{w: w})
 	return mux
 }
 

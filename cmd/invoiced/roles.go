@@ -220,8 +220,10 @@ func serveWorker(ctx context.Context, cfg config, d *deps) error {
 func serveScheduler(ctx context.Context, cfg config, d *deps) error {
 	sch := asynq.NewScheduler(d.redisOpt, &asynq.SchedulerOpts{Logger: d.log.Sugar(), LogLevel: asynq.WarnLevel})
 	spec := "@every " + cfg.SweepInterval.String()
-	if _, err := sch.Register(spec, tasks.NewSweepFinalizeTask()); err != nil {
-		return fmt.Errorf("scheduler: %w", err)
+	for _, task := range []*asynq.Task{tasks.NewSweepFinalizeTask(), tasks.NewSweepEventsTask()} {
+		if _, err := sch.Register(spec, task); err != nil {
+			return fmt.Errorf("scheduler: %w", err)
+		}
 	}
 	if err := sch.Start(); err != nil {
 		return fmt.Errorf("scheduler: %w", err)
