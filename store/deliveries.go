@@ -63,6 +63,42 @@ type Delivery struct {
 	ClickedAt   *time.Time   `json:"clickedAt,omitempty"`
 	History     []Transition `json:"history"`
 	Attempts    []Attempt    `json:"attempts,omitempty"`
+	// Claim, while set, is the attempt handing the queued delivery to its
+	// provider. It is internal: the API shows the delivery as queued.
+	Claim *Claim `json:"claim,omitempty"`
+}
+
+// Claim is one attempt's hold on handing a queued delivery to its provider.
+// While it is fresh no other attempt sends the delivery. Once Until has
+// passed, the attempt that took it is presumed dead (its worker was killed,
+// or lost Redis for longer than a send and its recording may take): the
+// provider may or may not have taken the message, and another attempt may
+// send it again.
+type Claim struct {
+	Token    string    `json:"token"`
+	Provider string    `json:"provider"`
+	At       time.Time `json:"at"`
+	Until    time.Time `json:"until"`
+}
+
+// CodeOutcomeUnknown is the code of an attempt whose worker stopped between
+// taking its claim and recording the provider's answer.
+const CodeOutcomeUnknown = "outcome_unknown"
+
+// ErrNotQueued is returned by ClaimSend for a delivery that has left
+// queued: it was sent, failed or canceled, and there is nothing to send.
+var ErrNotQueued = errors.New("delivery is not queued")
+
+// ClaimedError is returned by ClaimSend while another attempt's claim on the
+// delivery is fresh.
+type ClaimedError struct {
+	// Until is when the claim expires if its attempt never records an
+	// outcome.
+	Until time.Time
+}
+
+func (e *ClaimedError) Error() string {
+	return "delivery is being sent by another attempt (claimed until " + e.Until.Format(time.RFC3339) + ")"
 }
 
 func deliveryKey(tenantID, id string) string { return tenantKey(tenantID, "dlv", id) }
@@ -118,6 +154,7 @@ func (s *Store) Transition(ctx context.Context, tenantID, id string, to Delivery
 		now := s.Now()
 		d.Status = to
 		d.UpdatedAt = now
+		d.Claim = nil // only a queued delivery is claimed
 		d.History = append(d.History, Transition{Status: to, At: now, Source: source, Detail: detail})
 		switch to {
 		case DeliverySent:
@@ -161,14 +198,54 @@ func (s *Store) Note(ctx context.Context, tenantID, id string, status DeliverySt
 }
 
 // RecordAttempt appends an attempt to a delivery's history without changing
-// its status.
-func (s *Store) RecordAttempt(ctx context.Context, tenantID, id string, a Attempt) error {
+// its status, and releases the claim of token if the delivery is still
+// claimed by it (an empty token releases nothing).
+func (s *Store) RecordAttempt(ctx context.Context, tenantID, id, token string, a Attempt) error {
 	_, err := update(ctx, s, deliveryKey(tenantID, id), func(d *Delivery) error {
 		d.Attempts = append(d.Attempts, a)
 		d.UpdatedAt = s.Now()
+		if token != "" && d.Claim != nil && d.Claim.Token == token {
+			d.Claim = nil
+		}
 		return nil
 	}, nil)
 	return err
+}
+
+// ClaimSend claims queued delivery id for ttl on behalf of the attempt
+// holding token, which is about to hand it to provider. It returns the
+// claimed delivery and, when an earlier claim had expired, that stale claim:
+// its attempt stopped without recording whether the provider took the
+// message, so ClaimSend adds it to the delivery's attempts with code
+// outcome_unknown, and the caller sends again (at least once, so the
+// message may arrive twice; it keeps its Message-ID). A delivery that has
+// left queued returns ErrNotQueued; another attempt's fresh claim returns a
+// *ClaimedError.
+func (s *Store) ClaimSend(ctx context.Context, tenantID, id, token, provider string, ttl time.Duration) (*Delivery, *Claim, error) {
+	var stale *Claim
+	d, err := update(ctx, s, deliveryKey(tenantID, id), func(d *Delivery) error {
+		stale = nil
+		if d.Status != DeliveryQueued {
+			return ErrNotQueued
+		}
+		now := s.Now()
+		if c := d.Claim; c != nil && c.Token != token {
+			if now.Before(c.Until) {
+				return &ClaimedError{Until: c.Until}
+			}
+			stale = c
+			d.Attempts = append(d.Attempts, Attempt{At: c.At, Provider: c.Provider, Code: CodeOutcomeUnknown,
+				Error: "outcome unknown: the worker sending it stopped before recording the provider's answer; sent again"})
+		}
+		d.Claim = &Claim{Token: token, Provider: provider, At: now, Until: now.Add(ttl)}
+		d.UpdatedAt = now
+		return nil
+	}, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	d.TenantID = tenantID
+	return d, stale, nil
 }
 
 // putDeliveries queues the commands that create deliveries in p.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -92,9 +93,23 @@ func DeliveryEventData(d *Delivery) map[string]any {
 	return data
 }
 
+// fanoutPendingKey holds the ids of tenant's events whose fan-out to
+// webhook endpoints has not run, scored by when they were recorded (ms).
+func fanoutPendingKey(tenantID string) string { return tenantKey(tenantID, "evt-pending") }
+
+// recordEventScript stores an event that does not exist yet and marks its
+// fan-out pending, in one step: an event is never recorded without a trace
+// of the fan-out it still needs.
+var recordEventScript = redis.NewScript(`
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+	redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
+	return 1
+end
+return 0`)
+
 // RecordEvents stores one event per type with data, under ids derived from
 // subject (a delivery or invoice id) and the type, and returns the ids of
-// those not recorded before.
+// those not recorded before. Their fan-out is pending until FanoutDone.
 func (s *Store) RecordEvents(ctx context.Context, tenantID, subject string, types []string, data map[string]any) ([]string, error) {
 	var fresh []string
 	now := s.Now()
@@ -104,15 +119,44 @@ func (s *Store) RecordEvents(ctx context.Context, tenantID, subject string, type
 		if err != nil {
 			return nil, err
 		}
-		ok, err := s.rdb.SetNX(ctx, eventKey(tenantID, ev.ID), b, EventTTL).Result()
+		keys := []string{eventKey(tenantID, ev.ID), fanoutPendingKey(tenantID)}
+		created, err := recordEventScript.Run(ctx, s.rdb, keys, b, EventTTL.Milliseconds(), now.UnixMilli(), ev.ID).Int()
 		if err != nil {
 			return nil, fmt.Errorf("record event: %w", err)
 		}
-		if ok {
+		if created == 1 {
 			fresh = append(fresh, ev.ID)
 		}
 	}
 	return fresh, nil
+}
+
+// FanoutDone records that event id has been fanned out to the tenant's
+// endpoints (or has expired), so no sweep queues it again.
+func (s *Store) FanoutDone(ctx context.Context, tenantID, id string) error {
+	if err := s.rdb.ZRem(ctx, fanoutPendingKey(tenantID), id).Err(); err != nil {
+		return fmt.Errorf("fan-out done: %w", err)
+	}
+	return nil
+}
+
+// PendingFanouts returns up to limit of tenant's events recorded before
+// before whose fan-out has not run, oldest first: their task is still
+// waiting, or was never queued because Redis went away in between. Events
+// older than EventTTL have expired and are dropped from the list.
+func (s *Store) PendingFanouts(ctx context.Context, tenantID string, before time.Time, limit int64) ([]string, error) {
+	key := fanoutPendingKey(tenantID)
+	expired := "(" + strconv.FormatInt(s.Now().Add(-EventTTL).UnixMilli(), 10)
+	if err := s.rdb.ZRemRangeByScore(ctx, key, "-inf", expired).Err(); err != nil {
+		return nil, fmt.Errorf("pending fan-outs: %w", err)
+	}
+	ids, err := s.rdb.ZRangeByScore(ctx, key, &redis.ZRangeBy{
+		Min: "-inf", Max: "(" + strconv.FormatInt(before.UnixMilli(), 10), Count: limit,
+	}).Result()
+	if err != nil {
+		return nil, fmt.Errorf("pending fan-outs: %w", err)
+	}
+	return ids, nil
 }
 
 // Event returns one of tenant's events.

@@ -354,3 +354,108 @@ func TestVerificationGuessLimit(t *testing.T) {
 		t.Fatalf("the right code after %d wrong guesses: %v", maxVerificationTries, err)
 	}
 }
+
+func TestClaimSend(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	var clock atomic.Int64
+	clock.Store(time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC).UnixMilli())
+	s, err := New(srv.Client(t), Config{SecretKey: make([]byte, 32), Now: func() time.Time { return time.UnixMilli(clock.Load()) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	send := &Send{ID: "snd_1", TenantID: "ten_a", InvoiceID: "inv_1", Channels: []Channel{ChannelEmail}, Email: "a@b.co"}
+	if _, _, err := s.CreateSend(ctx, send); err != nil {
+		t.Fatal(err)
+	}
+	id := send.DeliveryIDs[0]
+	if _, _, err := s.Transition(ctx, "ten_a", id, DeliveryQueued, "worker", "", nil); err != nil {
+		t.Fatal(err)
+	}
+
+	d, stale, err := s.ClaimSend(ctx, "ten_a", id, "clm_a", "smtp", time.Minute)
+	if err != nil || stale != nil || d.Claim == nil || d.Claim.Token != "clm_a" {
+		t.Fatalf("first claim = %+v, %+v, %v", d, stale, err)
+	}
+	// Another attempt while the claim is fresh is turned away.
+	clock.Add((59 * time.Second).Milliseconds())
+	var claimed *ClaimedError
+	if _, _, err := s.ClaimSend(ctx, "ten_a", id, "clm_b", "smtp", time.Minute); !errors.As(err, &claimed) || !claimed.Until.Equal(d.Claim.Until) {
+		t.Fatalf("claim while fresh: err = %v, want a ClaimedError until %s", err, d.Claim.Until)
+	}
+	// A failed attempt releases only its own claim.
+	if err := s.RecordAttempt(ctx, "ten_a", id, "clm_other", Attempt{Provider: "smtp", Error: "451"}); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := s.Delivery(ctx, "ten_a", id); d.Claim == nil {
+		t.Fatal("RecordAttempt with another token released the claim")
+	}
+	// Once it has expired, its attempt is presumed dead: the next one
+	// takes over and the lost attempt is kept with an unknown outcome.
+	clock.Add((time.Second).Milliseconds())
+	d, stale, err = s.ClaimSend(ctx, "ten_a", id, "clm_b", "smtp", time.Minute)
+	if err != nil || stale == nil || stale.Token != "clm_a" || d.Claim.Token != "clm_b" {
+		t.Fatalf("claim after expiry = %+v, stale %+v, %v", d, stale, err)
+	}
+	last := d.Attempts[len(d.Attempts)-1]
+	if last.Code != CodeOutcomeUnknown || last.Error == "" || !last.At.Equal(stale.At) {
+		t.Fatalf("the stale attempt was recorded as %+v", last)
+	}
+	if err := s.RecordAttempt(ctx, "ten_a", id, "clm_b", Attempt{Provider: "smtp", Error: "451"}); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := s.Delivery(ctx, "ten_a", id); d.Claim != nil || len(d.Attempts) != 3 {
+		t.Fatalf("after its own failed attempt: claim %+v, %d attempts", d.Claim, len(d.Attempts))
+	}
+	// Sent ends the claim, and a sent delivery cannot be claimed.
+	if _, _, err := s.ClaimSend(ctx, "ten_a", id, "clm_c", "smtp", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if d, _, err := s.Transition(ctx, "ten_a", id, DeliverySent, "worker", "", nil); err != nil || d.Claim != nil {
+		t.Fatalf("sent: claim %+v, %v", d.Claim, err)
+	}
+	if _, _, err := s.ClaimSend(ctx, "ten_a", id, "clm_d", "smtp", time.Minute); !errors.Is(err, ErrNotQueued) {
+		t.Fatalf("claim of a sent delivery: err = %v, want ErrNotQueued", err)
+	}
+}
+
+func TestPendingFanouts(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	var clock atomic.Int64
+	t0 := time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)
+	clock.Store(t0.UnixMilli())
+	s, err := New(srv.Client(t), Config{SecretKey: make([]byte, 32), Now: func() time.Time { return time.UnixMilli(clock.Load()) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	ids, err := s.RecordEvents(ctx, "ten_a", "dlv_1", []string{EventInvoiceSent}, nil)
+	if err != nil || len(ids) != 1 {
+		t.Fatalf("RecordEvents = %v, %v", ids, err)
+	}
+	if again, err := s.RecordEvents(ctx, "ten_a", "dlv_1", []string{EventInvoiceSent}, nil); err != nil || len(again) != 0 {
+		t.Fatalf("RecordEvents again = %v, %v; want nothing new", again, err)
+	}
+	if got, _ := s.PendingFanouts(ctx, "ten_a", t0, 10); len(got) != 0 {
+		t.Fatalf("PendingFanouts(before the event) = %v", got)
+	}
+	if got, err := s.PendingFanouts(ctx, "ten_a", t0.Add(time.Minute), 10); err != nil || len(got) != 1 || got[0] != ids[0] {
+		t.Fatalf("PendingFanouts = %v, %v; want %v", got, err, ids)
+	}
+	if err := s.FanoutDone(ctx, "ten_a", ids[0]); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.PendingFanouts(ctx, "ten_a", t0.Add(time.Minute), 10); len(got) != 0 {
+		t.Fatalf("PendingFanouts after FanoutDone = %v", got)
+	}
+	// An event that expired before its fan-out ran leaves the list.
+	if _, err := s.RecordEvents(ctx, "ten_a", "dlv_2", []string{EventInvoiceSent}, nil); err != nil {
+		t.Fatal(err)
+	}
+	clock.Add((EventTTL + time.Minute).Milliseconds())
+	if got, _ := s.PendingFanouts(ctx, "ten_a", time.UnixMilli(clock.Load()), 10); len(got) != 0 {
+		t.Fatalf("PendingFanouts after the events expired = %v", got)
+	}
+}

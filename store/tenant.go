@@ -22,7 +22,7 @@ type Tenant struct {
 	CreatedAt time.Time `json:"createdAt"`
 }
 
-// tenantsKey is the set of all tenant ids; the finalize sweep walks it.
+// tenantsKey is the set of all tenant ids; the sweeps walk it.
 const tenantsKey = keyPrefix + "tenants"
 
 func tokenKey(token string) string {

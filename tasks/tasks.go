@@ -20,6 +20,7 @@ const (
 	TypeDeliveryEmail = "delivery:email"
 	TypeDeliverySMS   = "delivery:sms"
 	TypeSweepFinalize = "sweep:finalize"
+	TypeSweepEvents   = "sweep:events"
 	TypeVerifySender  = "sender:verify"
 	TypeWebhookFanout = "webhook:dispatch"
 	TypeWebhook       = "webhook:deliver"
@@ -214,6 +215,13 @@ func NewPaymentLinkTask(p PaymentLinkPayload, opts ...asynq.Option) (*asynq.Task
 func NewSweepFinalizeTask(opts ...asynq.Option) *asynq.Task {
 	base := []asynq.Option{asynq.Queue(QueueDefault), asynq.MaxRetry(0), asynq.Timeout(5 * time.Minute)}
 	return asynq.NewTask(TypeSweepFinalize, nil, append(base, opts...)...)
+}
+
+// NewSweepEventsTask returns the periodic sweep of events whose webhook
+// fan-out was never queued. It has no payload.
+func NewSweepEventsTask(opts ...asynq.Option) *asynq.Task {
+	base := []asynq.Option{asynq.Queue(QueueDefault), asynq.MaxRetry(0), asynq.Timeout(5 * time.Minute)}
+	return asynq.NewTask(TypeSweepEvents, nil, append(base, opts...)...)
 }
 
 func newTask(typ string, payload any, opts []asynq.Option) (*asynq.Task, error) {

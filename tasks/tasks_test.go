@@ -28,7 +28,7 @@ func TestTaskContract(t *testing.T) {
 		TypeDeliveryEmail: "delivery:email", TypeDeliverySMS: "delivery:sms",
 		TypeSweepFinalize: "sweep:finalize", TypeVerifySender: "sender:verify",
 		TypeWebhookFanout: "webhook:dispatch", TypeWebhook: "webhook:deliver",
-		TypePaymentLink: "invoice:payment-link",
+		TypePaymentLink: "invoice:payment-link", TypeSweepEvents: "sweep:events",
 	} {
 		if typ != want {
 			t.Errorf("task type %q renamed from %q", typ, want)

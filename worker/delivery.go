@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -41,9 +43,9 @@ type prepareFunc func(ctx context.Context, job deliveryJob) (dispatch, error)
 
 // deliver runs one delivery task: it skips a delivery that is no longer
 // queued (a duplicate task), prepares the message, waits for the fleet-wide
-// rate, hands it to the provider and records the outcome: sent with the
-// provider's id, an attempt kept for a transient failure (the task is
-// retried), failed at once for a permanent one.
+// rate, and hands it over (see handOver): sent with the provider's id, an
+// attempt kept for a transient failure (the task is retried), failed at
+// once for a permanent one.
 func (w *Worker) deliver(ctx context.Context, t *asynq.Task, prepare prepareFunc) error {
 	var p tasks.DeliveryPayload
 	if err := tasks.Decode(t, &p); err != nil {
@@ -73,34 +75,189 @@ func (w *Worker) deliver(ctx context.Context, t *asynq.Task, prepare prepareFunc
 			return err // not an attempt: nothing was sent
 		}
 	}
+	if err != nil {
+		return w.fail(ctx, log, d, disp.provider, "", st.Now(), err)
+	}
+	return w.handOver(ctx, log, d, disp)
+}
+
+// Timeouts of the part of a delivery that runs to its end once started.
+const (
+	// recordTimeout bounds taking a claim, and recording a provider's
+	// answer, each retried through a short Redis outage (a restart, a
+	// Sentinel failover).
+	recordTimeout = 30 * time.Second
+	// claimMargin lengthens every claim for clock differences between
+	// workers.
+	claimMargin = 5 * time.Second
+	// claimRecheck is how soon a delivery claimed by another attempt is
+	// looked at again.
+	claimRecheck = 5 * time.Second
+)
+
+// errStopping is returned by a delivery that reaches its provider call
+// after the worker began to stop; the task runs again elsewhere.
+var errStopping = errors.New("worker is stopping")
+
+// handOver claims the delivery for this attempt, hands it to the provider
+// and records the answer. Once the claim is taken the work is not canceled
+// with ctx (a worker shutting down): the provider call has its own
+// SendTimeout and the recording its own timeout, so a message the provider
+// took is recorded as sent, and the task asynq puts back on the queue finds
+// it sent and does nothing. Another attempt's fresh claim makes this one
+// look again shortly; a stale one means its worker died mid-send, and the
+// delivery is sent again (at least once; same Message-ID).
+func (w *Worker) handOver(ctx context.Context, log *zap.Logger, d *store.Delivery, disp dispatch) error {
+	if !w.sending.enter() {
+		return fmt.Errorf("deliver: %w", errStopping)
+	}
+	defer w.sending.leave()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	st := w.cfg.Store
+	detached := context.WithoutCancel(ctx)
+	token := store.NewID("clm")
+	var stale *store.Claim
+	err := w.untilRecorded(detached, func(ctx context.Context) (err error) {
+		_, stale, err = st.ClaimSend(ctx, d.TenantID, d.ID, token, disp.provider, w.claimTTL())
+		return err
+	})
+	var claimed *store.ClaimedError
+	switch {
+	case errors.Is(err, store.ErrNotQueued):
+		log.Debug("delivery is no longer queued")
+		return nil
+	case errors.As(err, &claimed):
+		return providers.RetryAfter(min(claimed.Until.Sub(st.Now()), claimRecheck), err)
+	case err != nil:
+		return fmt.Errorf("claim delivery: %w", err)
+	}
+	if stale != nil {
+		log.Warn("sending again: the attempt that claimed this delivery stopped before recording the provider's answer",
+			zap.String("provider", stale.Provider), zap.Time("claimed_at", stale.At))
+	}
+
 	// An attempt is stamped when it is handed to the provider.
 	started := st.Now()
-	var providerID string
-	if err == nil {
-		callStart := time.Now()
-		providerID, err = disp.send(ctx)
-		w.cfg.Metrics.ProviderCall(d.Channel, disp.provider, outcome(err), time.Since(callStart))
-	}
+	sendCtx, cancel := context.WithTimeout(detached, w.cfg.SendTimeout)
+	callStart := time.Now()
+	providerID, err := disp.send(sendCtx)
+	w.cfg.Metrics.ProviderCall(d.Channel, disp.provider, outcome(err), time.Since(callStart))
+	cancel()
 	if err != nil {
-		return w.fail(ctx, log, d, disp.provider, started, err)
+		return w.fail(detached, log, d, disp.provider, token, started, err)
 	}
-	sent, changed, err := st.Transition(ctx, d.TenantID, d.ID, store.DeliverySent, "worker", "accepted by "+disp.provider, func(d *store.Delivery) {
-		d.Provider, d.ProviderID = disp.provider, providerID
-		d.Attempts = append(d.Attempts, store.Attempt{At: started, Provider: disp.provider})
+	return w.recordSent(detached, log, d, disp.provider, providerID, started)
+}
+
+// recordSent records that provider took the delivery under providerID.
+func (w *Worker) recordSent(ctx context.Context, log *zap.Logger, d *store.Delivery, provider, providerID string, started time.Time) error {
+	st := w.cfg.Store
+	var sent *store.Delivery
+	var changed bool
+	err := w.untilRecorded(ctx, func(ctx context.Context) (err error) {
+		sent, changed, err = st.Transition(ctx, d.TenantID, d.ID, store.DeliverySent, "worker", "accepted by "+provider, func(d *store.Delivery) {
+			d.Provider, d.ProviderID = provider, providerID
+			d.Attempts = append(d.Attempts, store.Attempt{At: started, Provider: provider})
+		})
+		return err
 	})
 	if err != nil {
+		log.Error("the provider took the message but it could not be recorded as sent; it is sent again once its claim expires",
+			zap.String("provider", provider), zap.Error(err))
 		return fmt.Errorf("record sent: %w", err)
 	}
+	ctx, cancel := context.WithTimeout(ctx, recordTimeout)
+	defer cancel()
 	if providerID != "" {
-		if err := st.IndexProviderMessage(ctx, disp.provider, providerID, d.TenantID, d.ID); err != nil {
+		if err := st.IndexProviderMessage(ctx, provider, providerID, d.TenantID, d.ID); err != nil {
 			log.Warn("provider message id not indexed; its status callbacks will be ignored", zap.Error(err))
 		}
 	}
 	if changed {
 		w.emitDelivery(ctx, sent)
 	}
-	log.Info("delivery sent", zap.String("channel", string(d.Channel)), zap.String("provider", disp.provider))
+	log.Info("delivery sent", zap.String("channel", string(d.Channel)), zap.String("provider", provider))
 	return nil
+}
+
+// claimTTL is how long a claim holds: one provider call and its recording.
+// Past it, the attempt that took the claim is presumed dead.
+func (w *Worker) claimTTL() time.Duration {
+	return w.cfg.SendTimeout + recordTimeout + claimMargin
+}
+
+// untilRecorded runs one store change, trying again for up to recordTimeout
+// while Redis is unreachable, so what a provider did outlives a Redis
+// restart or failover. Answers from the store (not found, a conflict, a
+// claim held by another attempt) are returned at once.
+func (w *Worker) untilRecorded(ctx context.Context, fn func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(ctx, recordTimeout)
+	defer cancel()
+	wait := 100 * time.Millisecond
+	for {
+		err := fn(ctx)
+		var claimed *store.ClaimedError
+		if err == nil || errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrNotQueued) || errors.As(err, &claimed) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 2*time.Second)
+	}
+}
+
+// sendGate counts the deliveries between their claim and the recording of
+// the provider's answer, so a stopping worker can wait for them, and turns
+// new ones away once it stops.
+type sendGate struct {
+	mu      sync.RWMutex
+	stopped bool
+	n       atomic.Int64
+	wg      sync.WaitGroup
+}
+
+func (g *sendGate) enter() bool {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	if g.stopped {
+		return false
+	}
+	g.wg.Add(1)
+	g.n.Add(1)
+	return true
+}
+
+func (g *sendGate) leave() {
+	g.n.Add(-1)
+	g.wg.Done()
+}
+
+// Stop turns away deliveries that have not reached their provider call yet
+// (their tasks run again, here or on another worker) and waits until the
+// ones under way have recorded the provider's answer, or ctx ends. Each is
+// bounded by SendTimeout and the recording's own timeout. Call it when the
+// asynq server has shut down.
+func (w *Worker) Stop(ctx context.Context) error {
+	g := &w.sending
+	g.mu.Lock()
+	g.stopped = true
+	g.mu.Unlock()
+	if n := g.n.Load(); n > 0 {
+		w.log.Info("waiting for sends under way to be recorded", zap.Int64("sends", n))
+	}
+	done := make(chan struct{})
+	go func() { g.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("%d sends under way were not recorded: %w", g.n.Load(), ctx.Err())
+	}
 }
 
 func (w *Worker) loadJob(ctx context.Context, d *store.Delivery) (deliveryJob, error) {
@@ -149,8 +306,9 @@ func (w *Worker) throttle(ctx context.Context, tenantID string, disp dispatch) e
 	}
 }
 
-// fail records a failed attempt and decides what happens next.
-func (w *Worker) fail(ctx context.Context, log *zap.Logger, d *store.Delivery, provider string, started time.Time, sendErr error) error {
+// fail records a failed attempt, releasing the claim of token, and decides
+// what happens next.
+func (w *Worker) fail(ctx context.Context, log *zap.Logger, d *store.Delivery, provider, token string, started time.Time, sendErr error) error {
 	st := w.cfg.Store
 	permanent := providers.IsPermanent(sendErr)
 	var pe *providers.PermanentError
@@ -159,7 +317,10 @@ func (w *Worker) fail(ctx context.Context, log *zap.Logger, d *store.Delivery, p
 		code = pe.Code
 	}
 	attempt := store.Attempt{At: started, Provider: provider, Error: sendErr.Error(), Code: code, Permanent: permanent}
-	if err := st.RecordAttempt(ctx, d.TenantID, d.ID, attempt); err != nil {
+	err := w.untilRecorded(ctx, func(ctx context.Context) error {
+		return st.RecordAttempt(ctx, d.TenantID, d.ID, token, attempt)
+	})
+	if err != nil {
 		return err
 	}
 	retried, _ := asynq.GetRetryCount(ctx)
@@ -173,7 +334,12 @@ func (w *Worker) fail(ctx context.Context, log *zap.Logger, d *store.Delivery, p
 	if !permanent {
 		reason = fmt.Sprintf("gave up after %d attempts: %s", retried+1, reason)
 	}
-	failed, changed, err := st.Transition(ctx, d.TenantID, d.ID, store.DeliveryFailed, "worker", reason, nil)
+	var failed *store.Delivery
+	var changed bool
+	err = w.untilRecorded(ctx, func(ctx context.Context) (err error) {
+		failed, changed, err = st.Transition(ctx, d.TenantID, d.ID, store.DeliveryFailed, "worker", reason, nil)
+		return err
+	})
 	if err != nil {
 		return err
 	}

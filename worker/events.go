@@ -72,14 +72,15 @@ func (h *WebhookFanoutHandler) ProcessTask(ctx context.Context, t *asynq.Task) e
 	if err := tasks.Decode(t, &p); err != nil {
 		return err
 	}
-	ev, err := h.w.cfg.Store.Event(ctx, p.TenantID, p.EventID)
+	st := h.w.cfg.Store
+	ev, err := st.Event(ctx, p.TenantID, p.EventID)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil // expired
+		return h.done(ctx, p) // expired
 	}
 	if err != nil {
 		return err
 	}
-	endpoints, err := h.w.cfg.Store.Endpoints(ctx, p.TenantID)
+	endpoints, err := st.Endpoints(ctx, p.TenantID)
 	if err != nil {
 		return err
 	}
@@ -91,6 +92,17 @@ func (h *WebhookFanoutHandler) ProcessTask(ctx context.Context, t *asynq.Task) e
 		if err := enqueue(ctx, h.w.cfg.Enqueuer, func() (*asynq.Task, error) { return tasks.NewWebhookTask(wp, time.Time{}) }); err != nil {
 			return err
 		}
+	}
+	return h.done(ctx, p)
+}
+
+// done takes the event off the sweep's list. Failing that is logged, not
+// retried: a retry would queue the first attempts again once they are
+// gone, and so would the sweep; receivers drop the repeat by its
+// webhook-id.
+func (h *WebhookFanoutHandler) done(ctx context.Context, p tasks.WebhookFanoutPayload) error {
+	if err := h.w.cfg.Store.FanoutDone(ctx, p.TenantID, p.EventID); err != nil {
+		h.w.logFrom(ctx).Warn("event fanned out but still listed as pending; a sweep may send it again", zap.Error(err))
 	}
 	return nil
 }

@@ -48,3 +48,41 @@ func (h *SweepHandler) ProcessTask(ctx context.Context, _ *asynq.Task) error {
 	}
 	return nil
 }
+
+// fanoutGrace is how long an event waits for its fan-out before the sweep
+// queues it again; a fan-out normally runs within a second of its event.
+const fanoutGrace = time.Minute
+
+// EventSweepHandler queues the webhook fan-out of events recorded more than
+// a minute ago whose fan-out has not run: the change they report was
+// recorded, but Redis went away before their task was queued. A fan-out
+// still waiting keeps its task id, so the sweep never doubles one.
+type EventSweepHandler struct{ w *Worker }
+
+// ProcessTask handles tasks.TypeSweepEvents.
+func (h *EventSweepHandler) ProcessTask(ctx context.Context, _ *asynq.Task) error {
+	st := h.w.cfg.Store
+	tenants, err := st.TenantIDs(ctx)
+	if err != nil {
+		return err
+	}
+	before := st.Now().Add(-fanoutGrace)
+	enqueued := 0
+	for _, tenantID := range tenants {
+		ids, err := st.PendingFanouts(ctx, tenantID, before, h.w.cfg.SweepBatch)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			p := tasks.WebhookFanoutPayload{TenantID: tenantID, EventID: id}
+			if err := enqueue(ctx, h.w.cfg.Enqueuer, func() (*asynq.Task, error) { return tasks.NewWebhookFanoutTask(p) }); err != nil {
+				return err
+			}
+			enqueued++
+		}
+	}
+	if enqueued > 0 {
+		h.w.logFrom(ctx).Info("sweep queued the webhook fan-out of events", zap.Int("events", enqueued))
+	}
+	return nil
+}

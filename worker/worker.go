@@ -1,6 +1,7 @@
 // Package worker holds the asynq handlers that do invoiced's work: finalize
-// drafts, fan sends out into deliveries, deliver email, and sweep for drafts
-// whose finalize task was lost.
+// drafts, fan sends out into deliveries, deliver email, SMS and webhooks,
+// and sweep for drafts whose finalize task was lost and events whose
+// webhook fan-out was never queued.
 package worker
 
 import (
@@ -114,18 +115,25 @@ type Config struct {
 	// transient failure before it is failed; throttling does not count.
 	// Defaults to tasks.MaxRetryDelivery (12, about 4 days of backoff).
 	MaxDeliveryRetries int
-	// SweepBatch bounds how many due drafts one sweep enqueues per tenant.
-	// Defaults to 1000.
+	// SweepBatch bounds how many due drafts, or events waiting for their
+	// fan-out, one sweep enqueues per tenant. Defaults to 1000.
 	SweepBatch int64
 	// Metrics records deliveries, provider calls, webhook attempts and
 	// tasks. Nil records nothing.
 	Metrics Metrics
+	// SendTimeout bounds one provider call. The call is not canceled with
+	// its task (a worker shutting down lets it finish and records it), and
+	// a delivery claimed longer ago than SendTimeout plus 35s (recording
+	// and clock margin) is presumed abandoned by a dead worker and sent
+	// again. Defaults to 1 minute.
+	SendTimeout time.Duration
 }
 
 // Worker holds the task handlers.
 type Worker struct {
-	cfg Config
-	log *zap.Logger
+	cfg     Config
+	log     *zap.Logger
+	sending sendGate
 }
 
 // New returns a Worker, checking that the required dependencies are set.
@@ -172,6 +180,12 @@ func New(cfg Config) (*Worker, error) {
 	if cfg.Metrics == nil {
 		cfg.Metrics = noMetrics{}
 	}
+	if cfg.SendTimeout < 0 {
+		return nil, fmt.Errorf("worker: SendTimeout %s is negative", cfg.SendTimeout)
+	}
+	if cfg.SendTimeout == 0 {
+		cfg.SendTimeout = DefaultSendTimeout
+	}
 	return &Worker{cfg: cfg, log: cfg.Logger}, nil
 }
 
@@ -188,6 +202,7 @@ func (w *Worker) Mux() *asynq.ServeMux {
 	mux.Handle(tasks.TypeWebhook, &WebhookHandler{w: w})
 	mux.Handle(tasks.TypePaymentLink, &PaymentLinkHandler{w: w})
 	mux.Handle(tasks.TypeSweepFinalize, &SweepHandler{w: w})
+	mux.Handle(tasks.TypeSweepEvents, &EventSweepHandler{w: w})
 	return mux
 }
 
@@ -217,11 +232,24 @@ func ServerConfig(concurrency int, logger *zap.Logger) asynq.Config {
 	}
 }
 
-// RetryDelay waits as long as a throttling provider asked, and otherwise
-// backs off exponentially with jitter (asynq's default).
+// DefaultSendTimeout is Config.SendTimeout's default.
+const DefaultSendTimeout = time.Minute
+
+// leaseRecoveryDelay is how soon a task is run again after asynq recovered
+// it from a worker that stopped renewing its lease (killed, or cut off from
+// Redis). It did not fail, and a delivery's claim decides whether it is sent
+// again.
+const leaseRecoveryDelay = time.Second
+
+// RetryDelay waits as long as a throttling provider asked, runs a task
+// recovered from a dead worker again at once, and otherwise backs off
+// exponentially with jitter (asynq's default).
 func RetryDelay(n int, err error, t *asynq.Task) time.Duration {
 	if d, ok := providers.RetryDelay(err); ok && d > 0 {
 		return d
+	}
+	if errors.Is(err, asynq.ErrLeaseExpired) {
+		return leaseRecoveryDelay
 	}
 	return asynq.DefaultRetryDelayFunc(n, err, t)
 }

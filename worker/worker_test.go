@@ -25,6 +25,7 @@ func TestRetryPolicy(t *testing.T) {
 		{"transient", transient, true, 0},
 		{"permanent", providers.Permanent("smtp_550", transient), true, 0},
 		{"throttled", throttled, false, 42 * time.Second},
+		{"recovered from a dead worker", asynq.ErrLeaseExpired, true, leaseRecoveryDelay},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

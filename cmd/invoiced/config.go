@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/invoiced/invoiced/store"
+	"github.com/invoiced/invoiced/worker"
 )
 
 // config is everything read from the environment. Every variable is listed
@@ -40,6 +41,7 @@ type config struct {
 	Concurrency          int
 	SweepInterval        time.Duration
 	ShutdownTimeout      time.Duration
+	SendTimeout          time.Duration
 	MaxBodyBytes         int64
 	PDFCacheSize         int
 	LogLevel             string
@@ -96,6 +98,9 @@ func loadConfig(dev bool) (config, error) {
 		return c, err
 	}
 	if c.ShutdownTimeout, err = envDuration("INVOICED_SHUTDOWN_TIMEOUT", 30*time.Second); err != nil {
+		return c, err
+	}
+	if c.SendTimeout, err = envDuration("INVOICED_SEND_TIMEOUT", worker.DefaultSendTimeout); err != nil {
 		return c, err
 	}
 	if c.WebhookAllowNets, err = parsePrefixes("INVOICED_WEBHOOK_ALLOW_NETS"); err != nil {

@@ -58,16 +58,17 @@ func newFleet(t *testing.T, redis *redistest.Server) *fleet {
 	return f
 }
 
-// start runs one role until the test ends; SIGTERM then stops it. env
-// adds to or overrides the fleet's variables for this process.
-func (f *fleet) start(role, name string, env ...string) {
+// start runs one role, with env added to the fleet's, until the test ends;
+// SIGINT then stops it. A process started again under the same name adds
+// to the same log.
+func (f *fleet) start(role, name string, env ...string) *exec.Cmd {
 	f.t.Helper()
-	logf, err := os.Create(filepath.Join(f.logs, name+".log"))
+	logf, err := os.OpenFile(filepath.Join(f.logs, name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		f.t.Fatal(err)
 	}
 	cmd := exec.Command(f.bin, role)
-	cmd.Env = append(slices.Clip(f.env), env...)
+	cmd.Env = append(slices.Clone(f.env), env...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		f.t.Fatal(err)
@@ -86,6 +87,7 @@ func (f *fleet) start(role, name string, env ...string) {
 			f.t.Logf("%s log:\n%s", name, b)
 		}
 	})
+	return cmd
 }
 
 func (f *fleet) post(path, token string, body any) (int, map[string]any) {

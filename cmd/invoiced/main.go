@@ -22,7 +22,7 @@ Usage:
                                 the outbox folder
   invoiced api                  the HTTP enqueue API
   invoiced worker               a delivery worker (run as many as you like)
-  invoiced scheduler            periodic jobs (the finalize sweep)
+  invoiced scheduler            periodic jobs (the finalize and event sweeps)
   invoiced tenant create --name NAME
                                 create a tenant and print its API token once
   invoiced healthcheck URL      exit 0 if URL (e.g. http://127.0.0.1:8080/readyz)

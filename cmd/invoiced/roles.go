@@ -259,12 +259,18 @@ func serveWorker(ctx context.Context, cfg config, d *deps) error {
 		Webhooks:           webhook.NewSender(webhook.NewClient(webhook.ClientConfig{AllowNets: cfg.WebhookAllowNets}), "invoiced-webhooks/1"),
 		PublicBaseURL:      cfg.PublicURL,
 		Metrics:            d.metrics,
+		SendTimeout:        cfg.SendTimeout,
 	})
 	if err != nil {
 		return err
 	}
+	// Handlers run on base, not on ctx: SIGTERM stops fetching and lets
+	// them finish for up to the shutdown timeout.
+	base, abandon := context.WithCancel(context.Background())
+	defer abandon()
 	sc := worker.ServerConfig(cfg.Concurrency, d.log)
 	sc.ShutdownTimeout = cfg.ShutdownTimeout
+	sc.BaseContext = func() context.Context { return base }
 	srv := asynq.NewServer(d.redisOpt, sc)
 	if err := srv.Start(w.Mux()); err != nil {
 		return fmt.Errorf("worker: %w", err)
@@ -273,6 +279,14 @@ func serveWorker(ctx context.Context, cfg config, d *deps) error {
 	<-ctx.Done()
 	d.log.Info("worker shutting down: finishing in-flight tasks", zap.Duration("timeout", cfg.ShutdownTimeout))
 	srv.Shutdown()
+	// asynq has put the tasks that did not finish in time back on the
+	// queue, without canceling their handlers. Stop those now; provider
+	// calls under way run on and are recorded, so the requeued tasks find
+	// their deliveries sent.
+	abandon()
+	if err := w.Stop(context.Background()); err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
 	return nil
 }
 
@@ -285,8 +299,10 @@ func serveScheduler(ctx context.Context, cfg config, d *deps) error {
 	d.metrics.WatchQueues(inspector)
 	sch := asynq.NewScheduler(d.redisOpt, &asynq.SchedulerOpts{Logger: d.log.Sugar(), LogLevel: asynq.WarnLevel})
 	spec := "@every " + cfg.SweepInterval.String()
-	if _, err := sch.Register(spec, tasks.NewSweepFinalizeTask()); err != nil {
-		return fmt.Errorf("scheduler: %w", err)
+	for _, task := range []*asynq.Task{tasks.NewSweepFinalizeTask(), tasks.NewSweepEventsTask()} {
+		if _, err := sch.Register(spec, task); err != nil {
+			return fmt.Errorf("scheduler: %w", err)
+		}
 	}
 	if err := sch.Start(); err != nil {
 		return fmt.Errorf("scheduler: %w", err)

@@ -36,6 +36,7 @@ type Server struct {
 	Addr string
 	Dir  string
 	cmd  *exec.Cmd
+	bin  string
 	args []string
 }
 
@@ -51,7 +52,7 @@ func Start(t testing.TB, extra ...string) *Server {
 		"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir,
 		"--save", "", "--appendonly", "no", "--protected-mode", "no",
 	}, extra...)
-	s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), Dir: dir, args: args}
+	s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), Dir: dir, bin: bin, args: args}
 	s.start(t, bin)
 	t.Cleanup(s.Stop)
 	return s
@@ -60,8 +61,7 @@ func Start(t testing.TB, extra ...string) *Server {
 func (s *Server) start(t testing.TB, bin string) {
 	t.Helper()
 	s.cmd = exec.Command(bin, s.args...)
-	s.cmd.Stdout = nil
-	logf, err := os.Create(filepath.Join(s.Dir, "redis.log"))
+	logf, err := os.OpenFile(filepath.Join(s.Dir, "redis.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,12 +84,19 @@ func (s *Server) start(t testing.TB, bin string) {
 	}
 }
 
-// Stop kills the server.
+// Stop kills the server (SIGKILL, as a crash would).
 func (s *Server) Stop() {
 	if s.cmd != nil && s.cmd.Process != nil {
 		_ = s.cmd.Process.Kill()
 		_ = s.cmd.Wait()
 	}
+}
+
+// Restart starts the server again, on the same port with the same data
+// folder, after Stop; with "--appendonly", "yes" it loads what it had.
+func (s *Server) Restart(t testing.TB) {
+	t.Helper()
+	s.start(t, s.bin)
 }
 
 // URL returns the server's redis:// URL.

@@ -35,6 +35,10 @@ type Options struct {
 	NoSTARTTLS bool
 	// AllowInsecureAuth offers AUTH on the plain listener before STARTTLS.
 	AllowInsecureAuth bool
+	// ReplyDelay holds the answer to each message's data this long after
+	// the message is accepted (and counted), as a slow server does: a
+	// client that goes away meanwhile never learns it was accepted.
+	ReplyDelay time.Duration
 }
 
 // Message is one message the server accepted.
@@ -267,6 +271,7 @@ func (ss *session) Data(r io.Reader) error {
 		TLS:      isTLS,
 		Username: ss.username,
 	})
+	time.Sleep(ss.server.opts.ReplyDelay)
 	return nil
 }
 

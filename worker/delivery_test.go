@@ -1,0 +1,220 @@
+package worker
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/invoiced/invoiced/internal/redistest"
+	"github.com/invoiced/invoiced/invoice"
+	"github.com/invoiced/invoiced/providers"
+	"github.com/invoiced/invoiced/providers/outbox"
+	"github.com/invoiced/invoiced/providers/webhook"
+	"github.com/invoiced/invoiced/render/pdf"
+	"github.com/invoiced/invoiced/store"
+	"github.com/invoiced/invoiced/tasks"
+)
+
+// deliveryEnv is a worker on a real Redis whose provider is a function the
+// test controls.
+type deliveryEnv struct {
+	w     *Worker
+	st    *store.Store
+	redis asynq.RedisClientOpt
+	calls atomic.Int32
+	// sendFunc, when set, is the provider call; it defaults to accepting.
+	sendFunc func(ctx context.Context) (string, error)
+}
+
+// setupDelivery starts the worker; now, when set, is the store's clock.
+func setupDelivery(t *testing.T, now func() time.Time) *deliveryEnv {
+	t.Helper()
+	srv := redistest.Start(t)
+	st, err := store.New(srv.Client(t), store.Config{SecretKey: bytes.Repeat([]byte{5}, 32), Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := asynq.RedisClientOpt{Addr: srv.Addr}
+	client := asynq.NewClient(opt)
+	t.Cleanup(func() { _ = client.Close() })
+	box, err := outbox.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	renderer, err := pdf.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := New(Config{Store: st, Enqueuer: client, PDF: pdf.NewCache(renderer, 1), Outbox: box, SMSOutbox: box,
+		Webhooks: webhook.NewSender(webhook.NewClient(webhook.ClientConfig{}), "test"), SendTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &deliveryEnv{w: w, st: st, redis: opt}
+}
+
+var deliveryCount atomic.Int32
+
+// newDelivery stores an invoice with one queued email delivery and returns
+// the delivery's task.
+func (e *deliveryEnv) newDelivery(t *testing.T) (string, *asynq.Task) {
+	t.Helper()
+	ctx := context.Background()
+	n := deliveryCount.Add(1)
+	inv := &invoice.Invoice{ID: fmt.Sprintf("inv_%d", n), TenantID: "ten_a", Number: fmt.Sprint(n), Currency: "EUR"}
+	if _, err := e.st.SaveDraft(ctx, inv, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	send := &store.Send{ID: fmt.Sprintf("snd_%d", n), TenantID: "ten_a", InvoiceID: inv.ID, Channels: []store.Channel{store.ChannelEmail}, Email: "a@b.co"}
+	if _, _, err := e.st.CreateSend(ctx, send); err != nil {
+		t.Fatal(err)
+	}
+	id := send.DeliveryIDs[0]
+	if _, _, err := e.st.Transition(ctx, "ten_a", id, store.DeliveryQueued, "worker", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	task, err := tasks.NewDeliveryEmailTask(tasks.DeliveryPayload{TenantID: "ten_a", DeliveryID: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id, task
+}
+
+func (e *deliveryEnv) deliver(ctx context.Context, task *asynq.Task) error {
+	return e.w.deliver(ctx, task, func(context.Context, deliveryJob) (dispatch, error) {
+		return dispatch{provider: "test", send: func(ctx context.Context) (string, error) {
+			e.calls.Add(1)
+			if e.sendFunc != nil {
+				return e.sendFunc(ctx)
+			}
+			return "msg-1", nil
+		}}, nil
+	})
+}
+
+func (e *deliveryEnv) delivery(t *testing.T, id string) *store.Delivery {
+	t.Helper()
+	d, err := e.st.Delivery(context.Background(), "ten_a", id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func successes(d *store.Delivery) int {
+	n := 0
+	for _, a := range d.Attempts {
+		if a.Error == "" {
+			n++
+		}
+	}
+	return n
+}
+
+func TestDeliverClaims(t *testing.T) {
+	t.Parallel()
+	e := setupDelivery(t, nil)
+	ctx := context.Background()
+
+	t.Run("sends once", func(t *testing.T) {
+		id, task := e.newDelivery(t)
+		before := e.calls.Load()
+		for range 2 { // the second run is a duplicate task
+			if err := e.deliver(ctx, task); err != nil {
+				t.Fatal(err)
+			}
+		}
+		d := e.delivery(t, id)
+		if got := e.calls.Load() - before; got != 1 || d.Status != store.DeliverySent || d.Claim != nil || successes(d) != 1 {
+			t.Fatalf("%d provider calls; delivery %s, claim %+v, %d successful attempts", got, d.Status, d.Claim, successes(d))
+		}
+	})
+
+	t.Run("another attempt's fresh claim", func(t *testing.T) {
+		id, task := e.newDelivery(t)
+		if _, _, err := e.st.ClaimSend(ctx, "ten_a", id, "clm_other", "test", time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		before := e.calls.Load()
+		err := e.deliver(ctx, task)
+		wait, throttled := providers.RetryDelay(err)
+		if !throttled || wait <= 0 || wait > claimRecheck || IsFailure(err) {
+			t.Fatalf("deliver = %v (retry after %s); want a retry within %s that uses up no attempt", err, wait, claimRecheck)
+		}
+		if got := e.calls.Load() - before; got != 0 {
+			t.Fatalf("%d provider calls while another attempt held the claim", got)
+		}
+		if d := e.delivery(t, id); d.Status != store.DeliveryQueued || d.Claim.Token != "clm_other" {
+			t.Fatalf("delivery %s, claim %+v", d.Status, d.Claim)
+		}
+	})
+
+	t.Run("a stale claim is sent again", func(t *testing.T) {
+		id, task := e.newDelivery(t)
+		if _, _, err := e.st.ClaimSend(ctx, "ten_a", id, "clm_dead", "test", time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(5 * time.Millisecond)
+		if err := e.deliver(ctx, task); err != nil {
+			t.Fatal(err)
+		}
+		d := e.delivery(t, id)
+		if d.Status != store.DeliverySent || len(d.Attempts) != 2 || d.Attempts[0].Code != store.CodeOutcomeUnknown || successes(d) != 1 {
+			t.Fatalf("delivery %s with attempts %+v; want the lost attempt, then a successful one", d.Status, d.Attempts)
+		}
+	})
+
+}
+
+// TestDeliverShutdown cancels a delivery's context while its provider call
+// is under way, as a stopping worker does: the call completes and is
+// recorded, Stop waits for it, and after Stop no provider call starts.
+func TestDeliverShutdown(t *testing.T) {
+	t.Parallel()
+	e := setupDelivery(t, nil)
+	id, task := e.newDelivery(t)
+	inCall, release := make(chan struct{}), make(chan struct{})
+	e.sendFunc = func(ctx context.Context) (string, error) {
+		close(inCall)
+		<-release
+		return "msg-1", ctx.Err()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	delivered := make(chan error, 1)
+	go func() { delivered <- e.deliver(ctx, task) }()
+	<-inCall
+	cancel()
+	stopped := make(chan error, 1)
+	go func() { stopped <- e.w.Stop(context.Background()) }()
+	select {
+	case err := <-stopped:
+		t.Fatalf("Stop returned (%v) while a provider call was under way", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(release)
+	if err := <-delivered; err != nil {
+		t.Fatalf("deliver = %v, want the send recorded despite the canceled context", err)
+	}
+	if err := <-stopped; err != nil {
+		t.Fatal(err)
+	}
+	if d := e.delivery(t, id); d.Status != store.DeliverySent || successes(d) != 1 {
+		t.Fatalf("delivery %s with attempts %+v", d.Status, d.Attempts)
+	}
+
+	e.sendFunc = nil
+	id, task = e.newDelivery(t)
+	before := e.calls.Load()
+	if err := e.deliver(context.Background(), task); !errors.Is(err, errStopping) {
+		t.Fatalf("deliver after Stop = %v, want errStopping", err)
+	}
+	if d := e.delivery(t, id); e.calls.Load() != before || d.Status != store.DeliveryQueued || d.Claim != nil {
+		t.Fatalf("after Stop: %d provider calls, delivery %s, claim %+v", e.calls.Load()-before, d.Status, d.Claim)
+	}
+}
