@@ -67,8 +67,14 @@ func New(rdb redis.UniversalClient, cfg Config) (*Store, error) {
 	return &Store{rdb: rdb, sealer: sl, macKey: mac[:], limiter: redis_rate.NewLimiter(rdb), now: now}, nil
 }
 
-// Ping checks that Redis answers.
-func (s *Store) Ping(ctx context.Context) error { return s.rdb.Ping(ctx).Err() }
+// Ping checks that Redis answers; on a Redis Cluster, that the cluster
+// serves all its slots (see pingCluster).
+func (s *Store) Ping(ctx context.Context) error {
+	if c, ok := s.rdb.(*redis.ClusterClient); ok {
+		return pingCluster(ctx, c)
+	}
+	return s.rdb.Ping(ctx).Err()
+}
 
 // Now returns the store's clock reading, truncated to milliseconds.
 func (s *Store) Now() time.Time { return s.now().UTC().Truncate(time.Millisecond) }

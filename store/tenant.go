@@ -40,12 +40,15 @@ func (s *Store) CreateTenant(ctx context.Context, name string) (Tenant, string, 
 		return Tenant{}, "", err
 	}
 	b, _ := json.Marshal(t)
-	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.Set(ctx, tenantKey(t.ID, "tenant"), b, 0)
-		p.SAdd(ctx, tenantsKey, t.ID)
-		return nil
-	})
-	if err != nil {
+	// The tenant set is a global key, in another hash slot than the
+	// tenant's own keys, so on a Redis Cluster the two writes cannot share
+	// a transaction. The set comes first: an id left there by a failure
+	// has no drafts, which the sweep passes over, while a tenant missing
+	// from it would never be swept.
+	if err := s.rdb.SAdd(ctx, tenantsKey, t.ID).Err(); err != nil {
+		return Tenant{}, "", fmt.Errorf("create tenant: %w", err)
+	}
+	if err := s.rdb.Set(ctx, tenantKey(t.ID, "tenant"), b, 0).Err(); err != nil {
 		return Tenant{}, "", fmt.Errorf("create tenant: %w", err)
 	}
 	if err := s.rdb.Set(ctx, tokenKey(token), t.ID, 0).Err(); err != nil {

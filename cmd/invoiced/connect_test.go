@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 
 	"github.com/invoiced/invoiced/internal/redistest"
@@ -19,9 +20,15 @@ func TestConnectURLForms(t *testing.T) {
 	t.Parallel()
 	master := redistest.Start(t)
 	sentinel := redistest.StartSentinel(t, master, "mymaster")
-	tests := []struct{ name, url string }{
-		{"redis", master.URL()},
-		{"sentinel", "redis-sentinel://" + sentinel + "?master=mymaster"},
+	cluster := redistest.StartCluster(t, 3, 0)
+	tests := []struct {
+		name, url string
+		// rdb reads what was written, bypassing invoiced.
+		rdb redis.UniversalClient
+	}{
+		{"redis", master.URL(), master.Client(t)},
+		{"sentinel", "redis-sentinel://" + sentinel + "?master=mymaster", master.Client(t)},
+		{"cluster", cluster.URL(), cluster.Client(t)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -39,9 +46,9 @@ func TestConnectURLForms(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			// The same data is visible on the master itself.
-			if n, err := master.Client(t).Exists(ctx, "ivd:{"+ten.ID+"}:tenant").Result(); err != nil || n != 1 {
-				t.Fatalf("tenant not on the master: %d, %v", n, err)
+			// The same data is visible on the server itself.
+			if n, err := tt.rdb.Exists(ctx, "ivd:{"+ten.ID+"}:tenant").Result(); err != nil || n != 1 {
+				t.Fatalf("tenant not in redis: %d, %v", n, err)
 			}
 			done := make(chan struct{})
 			srv := asynq.NewServer(d.redisOpt, asynq.Config{Concurrency: 1, Queues: map[string]int{tt.name: 1}, LogLevel: asynq.FatalLevel, TaskCheckInterval: 50 * time.Millisecond})

@@ -45,7 +45,7 @@ type deps struct {
 func connect(cfg config, log *zap.Logger, opt asynq.RedisConnOpt) (*deps, error) {
 	if opt == nil {
 		var err error
-		if opt, err = asynq.ParseRedisURI(cfg.RedisURL); err != nil {
+		if opt, err = parseRedisURL(cfg.RedisURL); err != nil {
 			return nil, fmt.Errorf("INVOICED_REDIS_URL: %w", err)
 		}
 	}

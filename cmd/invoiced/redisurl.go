@@ -1,0 +1,93 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+)
+
+// parseRedisURL reads INVOICED_REDIS_URL. asynq's ParseRedisURI handles
+// redis://, rediss://, redis-socket:// and redis-sentinel://; a Redis
+// Cluster is
+//
+//	redis-cluster://[user:password@]host1:port1,host2:port2,…[?option=value&…]
+//
+// or rediss-cluster:// for TLS. The hosts are seed nodes: any reachable one
+// tells the client the rest. The options are go-redis's ClusterOptions in
+// snake case (dial_timeout=5s, read_timeout, pool_size, max_redirects,
+// route_by_latency, …; see redis.ParseClusterURL); an unknown one is an
+// error. A cluster has only database 0, so a path other than / or /0 is
+// refused.
+//
+// Errors never repeat the URL, which may hold a password.
+func parseRedisURL(raw string) (asynq.RedisConnOpt, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, fmt.Errorf("not a valid URL: %w", err)
+	}
+	switch u.Scheme {
+	case "redis-cluster", "rediss-cluster":
+		return parseClusterURL(u)
+	case "redis", "rediss", "redis-socket", "redis-sentinel":
+		opt, err := asynq.ParseRedisURI(raw)
+		if err != nil {
+			return nil, errors.New(strings.TrimPrefix(err.Error(), "asynq: "))
+		}
+		return opt, nil
+	default:
+		return nil, fmt.Errorf("scheme %q: want redis://, rediss://, redis-sentinel://, redis-cluster:// or rediss-cluster://", u.Scheme)
+	}
+}
+
+// parseClusterURL turns the redis-cluster:// form into the one go-redis
+// parses (redis://first?addr=second&addr=third), so the options and their
+// checks are go-redis's own.
+func parseClusterURL(u *url.URL) (asynq.RedisConnOpt, error) {
+	if p := strings.Trim(u.Path, "/"); p != "" && p != "0" {
+		return nil, fmt.Errorf("redis-cluster: database %q: a Redis Cluster has only database 0", p)
+	}
+	var hosts []string
+	for h := range strings.SplitSeq(u.Host, ",") {
+		if h == "" {
+			continue
+		}
+		if _, port, err := net.SplitHostPort(h); err != nil || port == "" {
+			return nil, fmt.Errorf("redis-cluster: %q: want host:port", h)
+		}
+		hosts = append(hosts, h)
+	}
+	if len(hosts) == 0 {
+		return nil, errors.New("redis-cluster: no host: want redis-cluster://host1:port1,host2:port2,…")
+	}
+	q := u.Query()
+	for _, h := range hosts[1:] {
+		q.Add("addr", h)
+	}
+	g := url.URL{Scheme: strings.TrimSuffix(u.Scheme, "-cluster"), User: u.User, Host: hosts[0], RawQuery: q.Encode()}
+	opts, err := redis.ParseClusterURL(g.String())
+	if err != nil {
+		return nil, fmt.Errorf("redis-cluster: %s", strings.TrimPrefix(err.Error(), "redis: "))
+	}
+	return clusterOpt{opts}, nil
+}
+
+// clusterOpt connects asynq and the store to a Redis Cluster with every
+// option go-redis parsed; asynq's own RedisClusterClientOpt carries only
+// some of them.
+type clusterOpt struct{ opts *redis.ClusterOptions }
+
+// MakeRedisClient returns a *redis.ClusterClient. Each call gets its own
+// copy of the options, which go-redis fills with defaults in place.
+func (o clusterOpt) MakeRedisClient() any {
+	c := *o.opts
+	return redis.NewClusterClient(&c)
+}
