@@ -125,7 +125,10 @@ func clusterTenantFlow(t *testing.T, s *Store, tenantID string) {
 		t.Fatal(err)
 	}
 	dlv := now.DeliveryIDs[0]
-	if err := s.RecordAttempt(ctx, tenantID, dlv, Attempt{At: s.Now(), Provider: "ses"}); err != nil {
+	if _, _, err := s.ClaimSend(ctx, tenantID, dlv, "clm_1", "ses", time.Minute); err != nil {
+		t.Fatalf("ClaimSend: %v", err)
+	}
+	if err := s.RecordAttempt(ctx, tenantID, dlv, "clm_1", Attempt{At: s.Now(), Provider: "ses"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, changed, err := s.Transition(ctx, tenantID, dlv, DeliverySent, "worker", "", nil); err != nil || !changed {
