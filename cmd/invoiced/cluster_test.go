@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -375,13 +376,19 @@ func TestWalkthroughOnCluster(t *testing.T) {
 		}
 		t.Logf("queue %s: %d processed, %d failed today, %d scheduled", q, info.Processed, info.Failed, info.Scheduled)
 	}
-	// The scheduler writes its entries with its first heartbeat, 10 s in.
-	waitFor(t, 15*time.Second, "the scheduler's entry", func() bool {
+	// The scheduler writes its entries with its first heartbeat, 10 s in:
+	// the two sweeps.
+	waitFor(t, 15*time.Second, "the scheduler's entries", func() bool {
 		entries, err := inspector.SchedulerEntries()
 		if err != nil {
 			t.Fatalf("scheduler entries: %v", err)
 		}
-		return len(entries) == 1 && entries[0].Task.Type() == tasks.TypeSweepFinalize
+		var types []string
+		for _, e := range entries {
+			types = append(types, e.Task.Type())
+		}
+		slices.Sort(types)
+		return slices.Equal(types, []string{tasks.TypeSweepEvents, tasks.TypeSweepFinalize})
 	})
 	if servers, err := inspector.Servers(); err != nil || len(servers) != 2 {
 		t.Errorf("inspector servers = %d, %v; want the 2 workers", len(servers), err)
