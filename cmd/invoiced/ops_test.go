@@ -96,7 +96,7 @@ func TestOpsListeners(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	for name, want := range map[string]float64{
-		`invoiced_deliveries_total{channel="email",provider="outbox",status="sent"}`:                     1,
+		`invoiced_deliveries_total{channel="email",provider="outbox",status="sent"}`:                    1,
 		`invoiced_provider_call_duration_seconds_count{channel="email",outcome="ok",provider="outbox"}`: 1,
 		`invoiced_pdf_render_duration_seconds_count`:                                                    1,
 	} {
