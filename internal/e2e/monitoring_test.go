@@ -70,15 +70,15 @@ func TestMetricsAfterSend(t *testing.T) {
 		return ok
 	})
 	wantSamples(t, m, map[string]float64{
-		`invoiced_deliveries_total{channel="email",provider="outbox",status="sent"}`:                     1,
+		`invoiced_deliveries_total{channel="email",provider="outbox",status="sent"}`:                    1,
 		`invoiced_provider_call_duration_seconds_count{channel="email",outcome="ok",provider="outbox"}`: 1,
 		`invoiced_pdf_render_duration_seconds_count`:                                                    1,
 		`invoiced_task_duration_seconds_count{outcome="ok",type="delivery:email"}`:                      1,
 		`invoiced_task_duration_seconds_count{outcome="ok",type="invoice:send"}`:                        1,
 		`asynq_queue_size{queue="default"}`:                                                             -1,
 		`asynq_tasks_enqueued_total{queue="default",state="pending"}`:                                   -1,
-		`go_goroutines`:                                                                                 -1,
-		`process_resident_memory_bytes`:                                                                 -1,
+		`go_goroutines`:                 -1,
+		`process_resident_memory_bytes`: -1,
 	})
 	if sum, _ := sample(m, `invoiced_provider_call_duration_seconds_sum{channel="email",outcome="ok",provider="outbox"}`); sum <= 0 {
 		t.Errorf("provider call duration sum = %v, want the time the call took", sum)
