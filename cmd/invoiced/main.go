@@ -25,6 +25,9 @@ Usage:
   invoiced scheduler            periodic jobs (the finalize sweep)
   invoiced tenant create --name NAME
                                 create a tenant and print its API token once
+  invoiced loadtest [flags]     run api, workers, Redis and an SMTP sink on this
+                                machine, push invoices through them, and report
+                                latency, throughput and memory (-h for more)
 
 Configuration is read from INVOICED_* environment variables; see the README.
 `
@@ -50,6 +53,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return runRole(ctx, args[0])
 	case "tenant":
 		return runTenant(ctx, args[1:], stdout)
+	case "loadtest":
+		return runLoadtest(ctx, args[1:], stdout, os.Stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
