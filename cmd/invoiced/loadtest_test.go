@@ -65,8 +65,8 @@ func TestLoadtest(t *testing.T) {
 		if !near(p.OfCeiling, p.ThroughputPerSec/c.SendsPerSec) {
 			t.Errorf("pass %d: of ceiling %v, want %v / %v", i+1, p.OfCeiling, p.ThroughputPerSec, c.SendsPerSec)
 		}
-		if p.WorkerRSSMaxMB <= 0 || p.APIRSSMaxMB <= 0 || p.CPUSec["workers"] <= 0 {
-			t.Errorf("pass %d: worker RSS %v MB, api RSS %v MB, CPU %v", i+1, p.WorkerRSSMaxMB, p.APIRSSMaxMB, p.CPUSec)
+		if p.WorkerRSSMaxMiB <= 0 || p.APIRSSMaxMiB <= 0 || p.CPUSec["workers"] <= 0 {
+			t.Errorf("pass %d: worker RSS %v MiB, api RSS %v MiB, CPU %v", i+1, p.WorkerRSSMaxMiB, p.APIRSSMaxMiB, p.CPUSec)
 		}
 	}
 	if p1, p2 := rep.Passes[0], rep.Passes[1]; p1.TargetPerSec != 0 || !near(p2.TargetPerSec, p1.ThroughputPerSec/2) {

@@ -43,7 +43,8 @@ func ServeNoop(ctx context.Context, opt asynq.RedisConnOpt, concurrency int, log
 
 // asynqCeiling queues NoopTasks no-op tasks on a paused queue, starts as
 // many noop worker processes as the run has workers, and times them
-// emptying the queue once it is resumed: tasks per second.
+// emptying the queue once it is resumed, from the first task taken:
+// tasks per second.
 func (r *runner) asynqCeiling(ctx context.Context) (float64, error) {
 	n := r.cfg.NoopTasks
 	if err := r.insp.PauseQueue(noopQueue); err != nil {
@@ -96,21 +97,26 @@ func (r *runner) asynqCeiling(ctx context.Context) (float64, error) {
 		return 0, fmt.Errorf("resume queue %s: %w", noopQueue, err)
 	}
 	paused = false
-	start := time.Now()
-	deadline := start.Add(r.cfg.Timeout)
+	// The clock starts when the first task leaves the pending list, so
+	// that the workers' idle poll interval is not counted.
+	var start time.Time
+	deadline := time.Now().Add(r.cfg.Timeout)
 	for {
-		left, err := r.queued(ctx, noopQueue)
+		pending, active, err := r.queued(ctx, noopQueue)
 		if err != nil {
 			return 0, err
 		}
-		if left == 0 {
+		if start.IsZero() && pending < int64(n) {
+			start = time.Now()
+		}
+		if pending+active == 0 {
 			break
 		}
 		if err := r.fl.check(); err != nil {
 			return 0, err
 		}
 		if time.Now().After(deadline) {
-			return 0, fmt.Errorf("%d of %d no-op tasks still queued after %s", left, n, r.cfg.Timeout)
+			return 0, fmt.Errorf("%d of %d no-op tasks still queued after %s", pending+active, n, r.cfg.Timeout)
 		}
 		if err := ctx.Err(); err != nil {
 			return 0, err

@@ -424,24 +424,25 @@ func (r *runner) statusf(format string, args ...any) {
 	fmt.Fprintf(r.cfg.Status, format+"\n", args...)
 }
 
-// queued is the number of tasks pending or running in the workers'
-// queues. It reads asynq's lists directly ("asynq:{queue}:pending" and
-// ":active"), which costs Redis two LLENs per queue instead of the
-// inspector's statistics script, so it can be polled often.
-func (r *runner) queued(ctx context.Context, queues ...string) (int64, error) {
+// queued returns the tasks pending and running in queues. It reads
+// asynq's lists directly ("asynq:{queue}:pending" and ":active"), which
+// costs Redis two LLENs per queue instead of the inspector's statistics
+// script, so it can be polled often.
+func (r *runner) queued(ctx context.Context, queues ...string) (pending, active int64, err error) {
 	pipe := r.rdb.Pipeline()
-	var cmds []*redis.IntCmd
+	var p, a []*redis.IntCmd
 	for _, q := range queues {
-		cmds = append(cmds, pipe.LLen(ctx, "asynq:{"+q+"}:pending"), pipe.LLen(ctx, "asynq:{"+q+"}:active"))
+		p = append(p, pipe.LLen(ctx, "asynq:{"+q+"}:pending"))
+		a = append(a, pipe.LLen(ctx, "asynq:{"+q+"}:active"))
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	var n int64
-	for _, c := range cmds {
-		n += c.Val()
+	for i := range p {
+		pending += p[i].Val()
+		active += a[i].Val()
 	}
-	return n, nil
+	return pending, active, nil
 }
 
 // processed is the number of tasks the workers' queues have processed

@@ -225,11 +225,11 @@ func (r *runner) pass(ctx context.Context, label string, rate float64, ids []str
 		}
 	}
 	for idle := 0; idle < 2; {
-		n, err := r.queued(pctx, workerQueues()...)
+		pending, active, err := r.queued(pctx, workerQueues()...)
 		if err != nil || r.waitTick(pctx) != nil {
 			break
 		}
-		if n == 0 {
+		if pending+active == 0 {
 			idle++
 		} else {
 			idle = 0
@@ -257,8 +257,8 @@ func (r *runner) pass(ctx context.Context, label string, rate float64, ids []str
 		p.TasksPerSend = float64(after-before) / float64(p.Accepted)
 	}
 	peaks := r.rss.take()
-	p.WorkerRSSMaxMB = float64(peaks["worker"]) / (1 << 20)
-	p.APIRSSMaxMB = float64(peaks["api"]) / (1 << 20)
+	p.WorkerRSSMaxMiB = float64(peaks["worker"]) / (1 << 20)
+	p.APIRSSMaxMiB = float64(peaks["api"]) / (1 << 20)
 
 	// Enqueue latency and rate, as the clients saw them.
 	var enq []time.Duration

@@ -150,12 +150,12 @@ type Pass struct {
 	OfCeiling float64 `json:"ofCeiling"`
 	// TasksPerSend is the tasks processed during the pass per send.
 	TasksPerSend float64 `json:"tasksPerSend"`
-	// WorkerRSSMaxMB is the largest resident set of any one worker
-	// process during the pass, sampled every 100 ms; APIRSSMaxMB the
+	// WorkerRSSMaxMiB is the largest resident set of any one worker
+	// process during the pass, sampled every 100 ms; APIRSSMaxMiB the
 	// api's.
-	WorkerRSSMaxMB float64 `json:"workerRssMaxMB"`
-	APIRSSMaxMB    float64 `json:"apiRssMaxMB"`
-	ElapsedSec     float64 `json:"elapsedSec"`
+	WorkerRSSMaxMiB float64 `json:"workerRssMaxMiB"`
+	APIRSSMaxMiB    float64 `json:"apiRssMaxMiB"`
+	ElapsedSec      float64 `json:"elapsedSec"`
 	// CPUSec is the CPU time each role used during the pass: "api",
 	// "workers", "redis" (when the run started it) and "loadtest" (the
 	// clients and the SMTP server); where /proc is missing, none.
@@ -211,10 +211,10 @@ func (r *Report) WriteText(w io.Writer) error {
 			}
 		}
 		errs := p.EnqueueErrors + p.Missing + p.Duplicates + p.Failed
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s/s\t%.2f\t%.0f MB\t%.0f MB\t%d\t\n",
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s/s\t%.2f\t%.0f MiB\t%.0f MiB\t%d\t\n",
 			i+1, rate, count(p.Sends), count(int(p.EnqueuePerSec)), ms(p.EnqueueP50Ms), ms(p.EnqueueP99Ms),
 			ms(p.SentP50Ms), ms(p.SentP99Ms), count(int(math.Round(p.ThroughputPerSec))), p.OfCeiling,
-			p.WorkerRSSMaxMB, p.APIRSSMaxMB, errs)
+			p.WorkerRSSMaxMiB, p.APIRSSMaxMiB, errs)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
