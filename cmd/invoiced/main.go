@@ -27,6 +27,9 @@ Usage:
                                 create a tenant and print its API token once
   invoiced healthcheck URL      exit 0 if URL (e.g. http://127.0.0.1:8080/readyz)
                                 answers 2xx: a health check for images without curl
+  invoiced loadtest [flags]     run api, workers, Redis and an SMTP sink on this
+                                machine, push invoices through them, and report
+                                latency, throughput and memory (-h for more)
 
 Configuration is read from INVOICED_* environment variables; see the README.
 `
@@ -54,6 +57,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return runTenant(ctx, args[1:], stdout)
 	case "healthcheck":
 		return runHealthcheck(ctx, args[1:], stdout)
+	case "loadtest":
+		return runLoadtest(ctx, args[1:], stdout, os.Stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
