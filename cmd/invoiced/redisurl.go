@@ -100,18 +100,18 @@ func (o clusterOpt) MakeRedisClient() any {
 		opts.ClusterStateReloadInterval = clusterStateReloadInterval
 	}
 	c := redis.NewClusterClient(&opts)
-	c.AddHook(reloadOnNodeError{c})
+	c.OnNewNode(func(node *redis.Client) { node.AddHook(reloadOnNodeError{c}) })
 	return c
 }
 
-// reloadOnNodeError makes a cluster client reload the slot map when a
-// command fails at the node it was routed to: the connection was refused,
-// reset or timed out, or the node answered CLUSTERDOWN. go-redis reloads
-// it on MOVED and ASK answers, which a dead master never gives, and
-// otherwise only every ClusterStateReloadInterval; until then every
-// command for the dead master's slots fails, although its replica has
-// taken over (redis/go-redis#3979). Reloads run in the background, one
-// at a time.
+// reloadOnNodeError, hooked into each node's client, makes the cluster
+// client reload the slot map as soon as a node fails a command: the
+// connection was refused, reset or timed out, or the node answered
+// CLUSTERDOWN. go-redis reloads it on MOVED and ASK answers, which a dead
+// master never gives, and otherwise only every ClusterStateReloadInterval;
+// until then every command for the dead master's slots fails, although
+// its replica has taken over (redis/go-redis#3979). Reloads run in the
+// background, one at a time.
 type reloadOnNodeError struct{ c *redis.ClusterClient }
 
 func (h reloadOnNodeError) DialHook(next redis.DialHook) redis.DialHook { return next }
@@ -137,11 +137,13 @@ func (h reloadOnNodeError) ProcessPipelineHook(next redis.ProcessPipelineHook) r
 }
 
 // nodeFailed tells a failure of the node or the link to it from an answer
-// (a missing key, a failed WATCH, a script's error) and from the caller's
-// own deadline.
+// (a missing key, a failed WATCH, a script's error, MOVED) and from the
+// caller giving up. A deadline counts as a failure: a node that does not
+// answer in time may be gone, and a needless reload costs one CLUSTER
+// SLOTS.
 func nodeFailed(err error) bool {
 	if err == nil || errors.Is(err, redis.Nil) || errors.Is(err, redis.TxFailedErr) ||
-		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		errors.Is(err, context.Canceled) {
 		return false
 	}
 	var answer redis.Error
