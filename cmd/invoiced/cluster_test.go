@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -224,17 +225,11 @@ func TestWalkthroughOnCluster(t *testing.T) {
 	f.start("worker", "worker-2")
 	f.start("scheduler", "scheduler")
 	f.waitReady()
-	ctx := context.Background()
-	rdb := cluster.Client(t)
-	inspector := asynq.NewInspectorFromRedisClient(rdb)
+	inspector := asynq.NewInspectorFromRedisClient(cluster.Client(t))
 
 	c := f.must(http.StatusCreated, f.do("POST", "/admin/v1/tenants", "fleet-admin", map[string]any{"name": "ACME SRL"}))
 	token, tenantID := c.data()["token"].(string), c.data()["id"].(string)
-	for _, key := range []string{"ivd:{" + tenantID + "}:tenant", "asynq:{" + tasks.QueueCritical + "}:pending", "asynq:{" + tasks.QueueDefault + "}:pending"} {
-		if m, err := rdb.MasterForKey(ctx, key); err == nil {
-			t.Logf("%s lives on master %s", key, m.Options().Addr)
-		}
-	}
+	logPlacement(t, cluster, "ivd:{"+tenantID+"}:tenant", "asynq:{"+tasks.QueueCritical+"}:pending", "asynq:{"+tasks.QueueDefault+"}:pending")
 
 	// The README, as a reader would paste it.
 	work := t.TempDir()
@@ -397,4 +392,353 @@ func TestWalkthroughOnCluster(t *testing.T) {
 	if n := len(f.emails()); n != 4 {
 		t.Errorf("outbox holds %d emails, want 4 (inv_1001, inv_1002 and its reminder, inv_1003)", n)
 	}
+}
+
+// TestFleetOnCluster is TestFleet on a 3-master Redis Cluster: one api
+// and two worker processes, 1,000 invoices created and sent by 16 clients;
+// exactly 1,000 emails arrive, each delivery handed to the provider once.
+// It logs how the commands spread over the masters: asynq keeps a queue
+// in one hash slot, so the queues' master does most of the work.
+func TestFleetOnCluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary against a Redis Cluster; skipped with -short")
+	}
+	cluster := redistest.StartCluster(t, 3, 0)
+	f := newClusterFleet(t, cluster.URL())
+	f.start("api", "api")
+	f.start("worker", "worker-1")
+	f.start("worker", "worker-2")
+	f.waitReady()
+	c := f.must(http.StatusCreated, f.do("POST", "/admin/v1/tenants", "fleet-admin", map[string]any{"name": "Fleet SRL"}))
+	token, tenantID := c.data()["token"].(string), c.data()["id"].(string)
+	f.put("/api/v1/settings", token, map[string]any{"defaults": map[string]any{"emailsPerHour": 1_000_000}})
+	logPlacement(t, cluster, "ivd:{"+tenantID+"}:tenant", "asynq:{"+tasks.QueueCritical+"}:pending", "asynq:{"+tasks.QueueDefault+"}:pending")
+	before := commandsProcessed(t, cluster)
+
+	const n = 1000
+	start := time.Now()
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var failures []string
+	for range 16 {
+		wg.Go(func() {
+			for i := range jobs {
+				id := "inv_" + strconv.Itoa(i)
+				inv := map[string]any{"id": id, "number": "F-" + strconv.Itoa(i), "currency": "EUR", "autoAdvance": false,
+					"customer": map[string]any{"name": "Customer " + strconv.Itoa(i), "email": "c" + strconv.Itoa(i) + "@example.com"},
+					"lines":    []any{map[string]any{"description": "Plan", "quantity": "1", "unitPrice": "10.00", "taxRate": "19"}}}
+				s1, _ := f.post("/api/v1/invoices", token, inv)
+				s2, b := f.post("/api/v1/invoices/"+id+"/send", token, nil)
+				if s1 != http.StatusCreated || s2 != http.StatusAccepted {
+					mu.Lock()
+					failures = append(failures, fmt.Sprintf("%s: %d, %d %v", id, s1, s2, b))
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	for i := range n {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	accepted := time.Since(start)
+	if len(failures) > 0 {
+		t.Fatalf("%d requests failed, first: %s", len(failures), failures[0])
+	}
+	waitFor(t, 3*time.Minute, "1,000 emails", func() bool { return len(f.emails()) >= n })
+	drained := time.Since(start)
+	time.Sleep(time.Second)
+	if got := len(f.emails()); got != n {
+		t.Fatalf("outbox holds %d emails, want exactly %d", got, n)
+	}
+
+	var latencies []time.Duration
+	for i := range n {
+		var v struct {
+			Data struct {
+				Deliveries []struct {
+					Status            string
+					SentAt, CreatedAt time.Time
+					Attempts          []struct{ Error string }
+				}
+			}
+		}
+		raw := f.must(http.StatusOK, f.do("GET", "/api/v1/invoices/inv_"+strconv.Itoa(i)+"/delivery-status", token, nil)).Raw
+		if err := json.Unmarshal(raw, &v); err != nil || len(v.Data.Deliveries) != 1 {
+			t.Fatalf("inv_%d: %s", i, raw)
+		}
+		d := v.Data.Deliveries[0]
+		ok := 0
+		for _, a := range d.Attempts {
+			if a.Error == "" {
+				ok++
+			}
+		}
+		if d.Status != "sent" || ok != 1 {
+			t.Fatalf("inv_%d: status %s with %d successful attempts", i, d.Status, ok)
+		}
+		latencies = append(latencies, d.SentAt.Sub(d.CreatedAt))
+	}
+	after := commandsProcessed(t, cluster)
+	t.Logf("%d sends on a 3-master cluster: accepted in %v, all sent after %v; median queued→sent under load %s",
+		n, accepted.Round(time.Millisecond), drained.Round(time.Millisecond), median(latencies))
+	var total int64
+	for addr := range after {
+		total += after[addr] - before[addr]
+	}
+	for _, addr := range cluster.Addrs {
+		d := after[addr] - before[addr]
+		t.Logf("master %s: %d commands (%d%%)", addr, d, 100*d/max(total, 1))
+	}
+}
+
+// commandsProcessed reads total_commands_processed from every node.
+func commandsProcessed(t *testing.T, c *redistest.Cluster) map[string]int64 {
+	t.Helper()
+	out := map[string]int64{}
+	for _, s := range c.Nodes {
+		info, err := s.Client(t).Info(context.Background(), "stats").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for line := range strings.SplitSeq(info, "\r\n") {
+			if v, ok := strings.CutPrefix(line, "total_commands_processed:"); ok {
+				out[s.Addr], _ = strconv.ParseInt(v, 10, 64)
+			}
+		}
+	}
+	return out
+}
+
+// logPlacement logs which master holds each key's slot.
+func logPlacement(t *testing.T, c *redistest.Cluster, keys ...string) {
+	t.Helper()
+	rdb := c.Client(t)
+	for _, key := range keys {
+		if m, err := rdb.MasterForKey(context.Background(), key); err == nil {
+			t.Logf("%s lives on master %s", key, m.Options().Addr)
+		}
+	}
+}
+
+// TestFailoverOnCluster kills the master that holds asynq's queues, in a
+// cluster of 3 masters with a replica each, while clients keep sending.
+// The replica takes over; sends accepted after that are delivered exactly
+// once. It logs how long the failover took, how many requests failed
+// meanwhile, and what became of the sends accepted around it.
+func TestFailoverOnCluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary against a Redis Cluster; skipped with -short")
+	}
+	cluster := redistest.StartCluster(t, 3, 1)
+	f := newClusterFleet(t, cluster.URL())
+	f.start("api", "api")
+	f.start("worker", "worker-1")
+	f.start("worker", "worker-2")
+	f.waitReady()
+	c := f.must(http.StatusCreated, f.do("POST", "/admin/v1/tenants", "fleet-admin", map[string]any{"name": "Failover SRL"}))
+	token, tenantID := c.data()["token"].(string), c.data()["id"].(string)
+	f.put("/api/v1/settings", token, map[string]any{"defaults": map[string]any{"emailsPerHour": 1_000_000}})
+
+	ctx := context.Background()
+	queueKey := "asynq:{" + tasks.QueueCritical + "}:pending"
+	rdb := cluster.Client(t)
+	inspector := asynq.NewInspectorFromRedisClient(rdb)
+	m, err := rdb.MasterForKey(ctx, queueKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	queueMaster := m.Options().Addr
+	tm, _ := rdb.MasterForKey(ctx, "ivd:{"+tenantID+"}:tenant")
+	t.Logf("queues on %s, the tenant on %s", queueMaster, tm.Options().Addr)
+
+	// send creates and sends invoice i; it reports whether both were
+	// accepted.
+	var next int
+	var mu sync.Mutex
+	var lastRefusal string
+	send := func(i int) bool {
+		id := "inv_" + strconv.Itoa(i)
+		inv := map[string]any{"id": id, "number": "F-" + strconv.Itoa(i), "currency": "EUR", "autoAdvance": false,
+			"customer": map[string]any{"name": "Customer", "email": "c" + strconv.Itoa(i) + "@example.com"},
+			"lines":    []any{map[string]any{"description": "Plan", "quantity": "1", "unitPrice": "10.00", "taxRate": "19"}}}
+		s1, b1 := f.post("/api/v1/invoices", token, inv)
+		s2, b2 := 0, map[string]any(nil)
+		if s1 == http.StatusCreated {
+			s2, b2 = f.post("/api/v1/invoices/"+id+"/send", token, nil)
+		}
+		if s2 != http.StatusAccepted {
+			mu.Lock()
+			lastRefusal = fmt.Sprintf("%s: create %d %v, send %d %v", id, s1, b1, s2, b2)
+			mu.Unlock()
+			return false
+		}
+		return true
+	}
+	// stream sends invoices from next on with 4 clients until stop is
+	// closed, and returns the ids accepted and the number refused.
+	stream := func(stop <-chan struct{}, limit int) (accepted []int, refused int) {
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Go(func() {
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					mu.Lock()
+					if limit == 0 {
+						mu.Unlock()
+						return
+					}
+					limit--
+					i := next
+					next++
+					mu.Unlock()
+					ok := send(i)
+					mu.Lock()
+					if ok {
+						accepted = append(accepted, i)
+					} else {
+						refused++
+					}
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		return accepted, refused
+	}
+
+	before, _ := stream(nil, 100)
+	waitFor(t, 30*time.Second, "the first 100 emails", func() bool { return len(f.emails()) == len(before) })
+
+	// Kill the queues' master while clients keep sending, until the
+	// cluster has promoted its replica and a few seconds more.
+	stop := make(chan struct{})
+	type result struct {
+		accepted []int
+		refused  int
+	}
+	during := make(chan result)
+	go func() { a, r := stream(stop, -1); during <- result{a, r} }()
+	time.Sleep(300 * time.Millisecond)
+	for _, s := range cluster.Nodes {
+		if s.Addr == queueMaster {
+			s.Stop()
+		}
+	}
+	killed := time.Now()
+	var failover time.Duration
+	for failover == 0 {
+		if time.Since(killed) > 30*time.Second {
+			close(stop)
+			t.Fatal("no replica took over the queues' slots within 30s")
+		}
+		fresh := cluster.Client(t)
+		if m, err := fresh.MasterForKey(ctx, queueKey); err == nil && m.Options().Addr != queueMaster {
+			if info, err := m.ClusterInfo(ctx).Result(); err == nil && strings.Contains(info, "cluster_state:ok") {
+				failover = time.Since(killed)
+			}
+		}
+		_ = fresh.Close()
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(3 * time.Second)
+	close(stop)
+	r := <-during
+
+	after, refused := stream(nil, 100)
+	if refused > 0 {
+		t.Errorf("%d of 100 sends refused after the failover; the last: %s", refused, lastRefusal)
+	}
+
+	// Count each invoice's emails once those accepted after the failover
+	// are all out, and a few seconds more for the stragglers.
+	perInvoice := map[string]int{}
+	countEmails := func() {
+		clear(perInvoice)
+		for _, path := range f.emails() {
+			b, _ := os.ReadFile(path)
+			for line := range strings.SplitSeq(string(b), "\r\n") {
+				if subj, ok := strings.CutPrefix(line, "Subject: Invoice "); ok {
+					num, _, _ := strings.Cut(subj, " ")
+					perInvoice[num]++
+				}
+			}
+		}
+	}
+	waitFor(t, 30*time.Second, "the sends accepted after the failover", func() bool {
+		countEmails()
+		for _, i := range after {
+			if perInvoice["F-"+strconv.Itoa(i)] == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	time.Sleep(5 * time.Second)
+	countEmails()
+
+	// A fresh client: the test's own ones may still route by the old map.
+	inspector = asynq.NewInspectorFromRedisClient(cluster.Client(t))
+	count := func(ids []int) map[string]int {
+		n := map[string]int{}
+		for _, i := range ids {
+			switch e := perInvoice["F-"+strconv.Itoa(i)]; {
+			case e == 1:
+				n["emailed once"]++
+			case e > 1:
+				n["emailed more than once"]++
+			default:
+				what, detail := whereIsSend(t, f, inspector, token, tenantID, "inv_"+strconv.Itoa(i))
+				n[what]++
+				if n[what] <= 3 {
+					t.Logf("inv_%d %s: %s", i, what, detail)
+				}
+			}
+		}
+		return n
+	}
+	t.Logf("failover of the queues' master: the replica served its slots %v after the kill; meanwhile %d sends accepted, %d refused; 5 s after the sends accepted later were all out, those accepted around the failover were: %v",
+		failover.Round(time.Millisecond), len(r.accepted), r.refused, count(r.accepted))
+	if n := count(after); n["emailed once"] != len(after) {
+		t.Errorf("of the %d sends accepted after the failover: %v", len(after), n)
+	}
+	if n := count(before); n["emailed once"] != len(before) {
+		t.Errorf("of the %d sends delivered before the failover: %v", len(before), n)
+	}
+}
+
+// whereIsSend tells why an invoice's one delivery has no email yet:
+// "waiting for a retry" when its send or delivery task waits in asynq,
+// "lost" when the delivery is queued and no task for it exists; and
+// describes the delivery and its tasks.
+func whereIsSend(t *testing.T, f *fleet, inspector *asynq.Inspector, token, tenantID, invoiceID string) (what, detail string) {
+	t.Helper()
+	var v struct {
+		Data struct {
+			Deliveries []struct{ ID, SendID, Status string }
+		}
+	}
+	_ = json.Unmarshal(f.do("GET", "/api/v1/invoices/"+invoiceID+"/delivery-status", token, nil).Raw, &v)
+	if len(v.Data.Deliveries) != 1 {
+		return "without a delivery", ""
+	}
+	d := v.Data.Deliveries[0]
+	what = "lost"
+	state := func(id string) string {
+		info, err := inspector.GetTaskInfo(tasks.QueueCritical, id)
+		if err != nil {
+			return err.Error()
+		}
+		what = "waiting for a retry"
+		return fmt.Sprintf("%s, retried %d, next at %s, last error %q", info.State, info.Retried, info.NextProcessAt.Format(time.TimeOnly), info.LastErr)
+	}
+	detail = fmt.Sprintf("delivery %s; send task: %s; delivery task: %s", d.Status,
+		state(tasks.SendTaskID(tenantID, d.SendID)), state(tasks.DeliveryTaskID(tenantID, d.ID)))
+	return what, detail
 }

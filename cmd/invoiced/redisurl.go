@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
@@ -85,9 +87,68 @@ func parseClusterURL(u *url.URL) (asynq.RedisConnOpt, error) {
 // some of them.
 type clusterOpt struct{ opts *redis.ClusterOptions }
 
-// MakeRedisClient returns a *redis.ClusterClient. Each call gets its own
-// copy of the options, which go-redis fills with defaults in place.
+// clusterStateReloadInterval bounds how long a client may route by a stale
+// slot map when no command fails to tell it (go-redis's default is 60 s).
+const clusterStateReloadInterval = 10 * time.Second
+
+// MakeRedisClient returns a *redis.ClusterClient that reloads the slot map
+// when a node fails (see reloadOnNodeError). Each call gets its own copy
+// of the options, which go-redis fills with defaults in place.
 func (o clusterOpt) MakeRedisClient() any {
-	c := *o.opts
-	return redis.NewClusterClient(&c)
+	opts := *o.opts
+	if opts.ClusterStateReloadInterval == 0 {
+		opts.ClusterStateReloadInterval = clusterStateReloadInterval
+	}
+	c := redis.NewClusterClient(&opts)
+	c.OnNewNode(func(node *redis.Client) { node.AddHook(reloadOnNodeError{c}) })
+	return c
+}
+
+// reloadOnNodeError, hooked into each node's client, makes the cluster
+// client reload the slot map as soon as a node fails a command: the
+// connection was refused, reset or timed out, or the node answered
+// CLUSTERDOWN. go-redis reloads it on MOVED and ASK answers, which a dead
+// master never gives, and otherwise only every ClusterStateReloadInterval;
+// until then every command for the dead master's slots fails, although
+// its replica has taken over (redis/go-redis#3979). Reloads run in the
+// background, one at a time.
+type reloadOnNodeError struct{ c *redis.ClusterClient }
+
+func (h reloadOnNodeError) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h reloadOnNodeError) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		err := next(ctx, cmd)
+		if nodeFailed(err) {
+			h.c.ReloadState(ctx)
+		}
+		return err
+	}
+}
+
+func (h reloadOnNodeError) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		err := next(ctx, cmds)
+		if nodeFailed(err) {
+			h.c.ReloadState(ctx)
+		}
+		return err
+	}
+}
+
+// nodeFailed tells a failure of the node or the link to it from an answer
+// (a missing key, a failed WATCH, a script's error, MOVED) and from the
+// caller giving up. A deadline counts as a failure: a node that does not
+// answer in time may be gone, and a needless reload costs one CLUSTER
+// SLOTS.
+func nodeFailed(err error) bool {
+	if err == nil || errors.Is(err, redis.Nil) || errors.Is(err, redis.TxFailedErr) ||
+		errors.Is(err, context.Canceled) {
+		return false
+	}
+	var answer redis.Error
+	if errors.As(err, &answer) {
+		return strings.HasPrefix(answer.Error(), "CLUSTERDOWN")
+	}
+	return true
 }

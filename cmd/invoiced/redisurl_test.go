@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/invoiced/invoiced/internal/redistest"
 )
 
 func TestParseRedisURL(t *testing.T) {
@@ -79,5 +82,67 @@ func TestParseRedisURL(t *testing.T) {
 			}
 			tt.check(t, opt)
 		})
+	}
+}
+
+// TestClusterClientFollowsFailover kills a master of a cluster with
+// replicas: once its replica has taken over, a client made from a
+// redis-cluster:// URL reaches the key's slot again within a few seconds
+// (a second or less here), well before the periodic reload of the slot
+// map (clusterStateReloadInterval).
+func TestClusterClientFollowsFailover(t *testing.T) {
+	t.Parallel()
+	cluster := redistest.StartCluster(t, 3, 1)
+	opt, err := parseRedisURL(cluster.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := opt.MakeRedisClient().(*redis.ClusterClient)
+	defer rdb.Close()
+	ctx := context.Background()
+	const key = "asynq:{critical}:probe"
+	if err := rdb.Incr(ctx, key).Err(); err != nil {
+		t.Fatal(err)
+	}
+	m, err := rdb.MasterForKey(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range cluster.Nodes {
+		if s.Addr == m.Options().Addr {
+			s.Stop()
+		}
+	}
+	// When did a replica take over, as a fresh client sees it?
+	killed := time.Now()
+	var promoted time.Time
+	for promoted.IsZero() {
+		if time.Since(killed) > 30*time.Second {
+			t.Fatal("no replica took over within 30s")
+		}
+		fresh := cluster.Client(t)
+		if err := fresh.Incr(ctx, key).Err(); err == nil {
+			promoted = time.Now()
+		}
+		_ = fresh.Close()
+		time.Sleep(20 * time.Millisecond)
+	}
+	// The long-lived client follows within a second.
+	for {
+		cctx, cancel := context.WithTimeout(ctx, time.Second)
+		err := rdb.Incr(cctx, key).Err()
+		cancel()
+		if err == nil {
+			break
+		}
+		if time.Since(promoted) > 3*time.Second {
+			t.Fatalf("the client still fails %v after the replica took over: %v", time.Since(promoted), err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Logf("replica took over %v after the kill; the client followed %v later",
+		promoted.Sub(killed).Round(time.Millisecond), time.Since(promoted).Round(time.Millisecond))
+	if n, err := rdb.Get(ctx, key).Int(); err != nil || n < 2 {
+		t.Fatalf("counter after the failover = %d, %v", n, err)
 	}
 }
