@@ -319,6 +319,9 @@ func (r *runner) connect(ctx context.Context, redisURL string, rep *Report) erro
 		"INVOICED_OUTBOX_DIR="+filepath.Join(r.dir, "outbox"),
 		"INVOICED_LOG_LEVEL=warn",
 		"INVOICED_SHUTDOWN_TIMEOUT=20s",
+		// The processes share this machine: no probe listeners, whose
+		// default port only one of them could have.
+		"INVOICED_METRICS_ADDR=off",
 	)
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConns = r.cfg.Clients * 2
