@@ -394,6 +394,22 @@ func TestWalkthroughOnCluster(t *testing.T) {
 	}
 }
 
+// startClusterSenders starts an api and two workers on cluster and a
+// tenant named name that may send as many emails an hour as a load test
+// needs; it returns the fleet, the tenant's token and its id.
+func startClusterSenders(t *testing.T, cluster *redistest.Cluster, name string) (*fleet, string, string) {
+	t.Helper()
+	f := newClusterFleet(t, cluster.URL())
+	f.start("api", "api")
+	f.start("worker", "worker-1")
+	f.start("worker", "worker-2")
+	f.waitReady()
+	c := f.must(http.StatusCreated, f.do("POST", "/admin/v1/tenants", "fleet-admin", map[string]any{"name": name}))
+	token, tenantID := c.data()["token"].(string), c.data()["id"].(string)
+	f.put("/api/v1/settings", token, map[string]any{"defaults": map[string]any{"emailsPerHour": 1_000_000}})
+	return f, token, tenantID
+}
+
 // TestFleetOnCluster is TestFleet on a 3-master Redis Cluster: one api
 // and two worker processes, 1,000 invoices created and sent by 16 clients;
 // exactly 1,000 emails arrive, each delivery handed to the provider once.
@@ -404,14 +420,7 @@ func TestFleetOnCluster(t *testing.T) {
 		t.Skip("builds and runs the binary against a Redis Cluster; skipped with -short")
 	}
 	cluster := redistest.StartCluster(t, 3, 0)
-	f := newClusterFleet(t, cluster.URL())
-	f.start("api", "api")
-	f.start("worker", "worker-1")
-	f.start("worker", "worker-2")
-	f.waitReady()
-	c := f.must(http.StatusCreated, f.do("POST", "/admin/v1/tenants", "fleet-admin", map[string]any{"name": "Fleet SRL"}))
-	token, tenantID := c.data()["token"].(string), c.data()["id"].(string)
-	f.put("/api/v1/settings", token, map[string]any{"defaults": map[string]any{"emailsPerHour": 1_000_000}})
+	f, token, tenantID := startClusterSenders(t, cluster, "Fleet SRL")
 	logPlacement(t, cluster, "ivd:{"+tenantID+"}:tenant", "asynq:{"+tasks.QueueCritical+"}:pending", "asynq:{"+tasks.QueueDefault+"}:pending")
 	before := commandsProcessed(t, cluster)
 
@@ -533,14 +542,7 @@ func TestFailoverOnCluster(t *testing.T) {
 		t.Skip("builds and runs the binary against a Redis Cluster; skipped with -short")
 	}
 	cluster := redistest.StartCluster(t, 3, 1)
-	f := newClusterFleet(t, cluster.URL())
-	f.start("api", "api")
-	f.start("worker", "worker-1")
-	f.start("worker", "worker-2")
-	f.waitReady()
-	c := f.must(http.StatusCreated, f.do("POST", "/admin/v1/tenants", "fleet-admin", map[string]any{"name": "Failover SRL"}))
-	token, tenantID := c.data()["token"].(string), c.data()["id"].(string)
-	f.put("/api/v1/settings", token, map[string]any{"defaults": map[string]any{"emailsPerHour": 1_000_000}})
+	f, token, tenantID := startClusterSenders(t, cluster, "Failover SRL")
 
 	ctx := context.Background()
 	queueKey := "asynq:{" + tasks.QueueCritical + "}:pending"
