@@ -38,6 +38,23 @@ func get(t *testing.T, url string, auth func(*http.Request)) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
+// waitListening waits until role's probe listener on addr answers
+// /healthz.
+func waitListening(t *testing.T, role, addr string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get("http://" + addr + "/healthz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("the %s's listener on %s never answered /healthz", role, addr)
+}
+
 // series returns the value of one series in a Prometheus text exposition,
 // named with its labels in alphabetical order.
 func series(exposition, name string) (float64, bool) {
@@ -67,6 +84,11 @@ func TestOpsListeners(t *testing.T) {
 		f.start(role, role, "INVOICED_METRICS_ADDR="+ops[role], "INVOICED_LOG_LEVEL=info")
 	}
 	f.waitReady()
+	// The api being ready says nothing of the other processes: wait for
+	// each one's own listener.
+	for role, addr := range ops {
+		waitListening(t, role, addr)
+	}
 
 	status, body := f.post("/admin/v1/tenants", "fleet-admin", map[string]any{"name": "Ops SRL"})
 	if status != http.StatusCreated {
