@@ -157,13 +157,14 @@ func (w *writer) paymentPart(b qr.SwissBill, code *qr.Code, x, y float64) {
 // leading between lines, and returns their height.
 func (w *writer) billField(heading string, values []string, hs, vs spec, x, y, width, leading float64) float64 {
 	h := 0.0
-	for _, l := range w.wrapSpec(heading, w.billSpec(heading, hs), width) {
-		w.textSpec(l, w.billSpec(heading, hs), x, y+h, width, alignLeft)
-		h += leading
-	}
-	for _, v := range values {
-		for _, l := range w.wrapSpec(v, w.billSpec(v, vs), width) {
-			w.textSpec(l, w.billSpec(v, vs), x, y+h, width, alignLeft)
+	for i, s := range append([]string{heading}, values...) {
+		sp := vs
+		if i == 0 {
+			sp = hs
+		}
+		sp = w.billSpec(s, sp)
+		for _, l := range w.wrapSpec(s, sp, width) {
+			w.textSpec(l, sp, x, y+h, width, alignLeft)
 			h += leading
 		}
 	}
