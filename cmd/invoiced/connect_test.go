@@ -21,6 +21,13 @@ func TestConnectURLForms(t *testing.T) {
 	master := redistest.Start(t)
 	sentinel := redistest.StartSentinel(t, master, "mymaster")
 	cluster := redistest.StartCluster(t, 3, 0)
+	// A master with a password, watched by Sentinels with the same
+	// password and with their own.
+	locked := redistest.Start(t, "--requirepass", "m4ster:pw")
+	sameAuth := redistest.StartSentinelWithPassword(t, locked, "locked", "m4ster:pw")
+	ownAuth := redistest.StartSentinelWithPassword(t, locked, "locked", "sent1nel")
+	lockedDB2 := redis.NewClient(&redis.Options{Addr: locked.Addr, Password: locked.Password, DB: 2})
+	t.Cleanup(func() { _ = lockedDB2.Close() })
 	tests := []struct {
 		name, url string
 		// rdb reads what was written, bypassing invoiced.
@@ -29,6 +36,8 @@ func TestConnectURLForms(t *testing.T) {
 		{"redis", master.URL(), master.Client(t)},
 		{"sentinel", "redis-sentinel://" + sentinel + "?master=mymaster", master.Client(t)},
 		{"cluster", cluster.URL(), cluster.Client(t)},
+		{"sentinel password", "redis-sentinel://:m4ster%3Apw@" + sameAuth + "?master=locked", locked.Client(t)},
+		{"sentinel own password", "redis-sentinel://:m4ster%3Apw@" + ownAuth + "/2?master=locked&sentinel_password=sent1nel", lockedDB2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -40,7 +49,7 @@ func TestConnectURLForms(t *testing.T) {
 			defer d.close()
 			ctx := context.Background()
 			if err := d.store.Ping(ctx); err != nil {
-				t.Fatalf("store ping through %s: %v", tt.url, err)
+				t.Fatalf("store ping through the %s URL: %v", tt.name, err)
 			}
 			ten, _, err := d.store.CreateTenant(ctx, "via "+tt.name)
 			if err != nil {

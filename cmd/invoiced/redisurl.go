@@ -14,8 +14,8 @@ import (
 )
 
 // parseRedisURL reads INVOICED_REDIS_URL. asynq's ParseRedisURI handles
-// redis://, rediss://, redis-socket:// and redis-sentinel://; a Redis
-// Cluster is
+// redis://, rediss:// and redis-socket://; Sentinel is parsed by
+// parseSentinelURL. A Redis Cluster is
 //
 //	redis-cluster://[user:password@]host1:port1,host2:port2,…[?option=value&…]
 //
@@ -39,14 +39,16 @@ func parseRedisURL(raw string) (asynq.RedisConnOpt, error) {
 	switch u.Scheme {
 	case "redis-cluster", "rediss-cluster":
 		return parseClusterURL(u)
-	case "redis", "rediss", "redis-socket", "redis-sentinel":
+	case "redis-sentinel", "rediss-sentinel":
+		return parseSentinelURL(u)
+	case "redis", "rediss", "redis-socket":
 		opt, err := asynq.ParseRedisURI(raw)
 		if err != nil {
 			return nil, errors.New(strings.TrimPrefix(err.Error(), "asynq: "))
 		}
 		return opt, nil
 	default:
-		return nil, fmt.Errorf("scheme %q: want redis://, rediss://, redis-sentinel://, redis-cluster:// or rediss-cluster://", u.Scheme)
+		return nil, fmt.Errorf("scheme %q: want redis://, rediss://, redis-sentinel://, rediss-sentinel://, redis-cluster:// or rediss-cluster://", u.Scheme)
 	}
 }
 
@@ -80,6 +82,103 @@ func parseClusterURL(u *url.URL) (asynq.RedisConnOpt, error) {
 		return nil, fmt.Errorf("redis-cluster: %s", strings.TrimPrefix(err.Error(), "redis: "))
 	}
 	return clusterOpt{opts}, nil
+}
+
+// parseSentinelURL reads the Sentinel form
+//
+//	redis-sentinel://[user:password@]host1:port1,host2:port2,…[/db]?master=NAME[&option=value…]
+//
+// or rediss-sentinel:// for TLS to the Sentinels and the master. The
+// hosts are Sentinels; the user and password log in to the master and,
+// unless sentinel_username or sentinel_password say otherwise (an empty
+// sentinel_password= for Sentinels without one), to the Sentinels too.
+// asynq's own parser gave the password to the Sentinels only, so a
+// master with requirepass refused every command. The other options are
+// go-redis's FailoverOptions in snake case (dial_timeout, pool_size,
+// replica_only, …; see redis.ParseFailoverURL); an unknown one is an
+// error. The form is turned into the one go-redis parses
+// (redis://first?addr=second&master_name=…), so the options and their
+// checks are go-redis's own.
+func parseSentinelURL(u *url.URL) (asynq.RedisConnOpt, error) {
+	scheme := strings.TrimSuffix(u.Scheme, "-sentinel")
+	var hosts []string
+	for h := range strings.SplitSeq(u.Host, ",") {
+		if h == "" {
+			continue
+		}
+		if _, port, err := net.SplitHostPort(h); err != nil || port == "" {
+			return nil, fmt.Errorf("%s: %q: want host:port", u.Scheme, h)
+		}
+		hosts = append(hosts, h)
+	}
+	if len(hosts) == 0 {
+		return nil, fmt.Errorf("%s: no Sentinel: want %s://host1:26379,host2:26379,…?master=NAME", u.Scheme, u.Scheme)
+	}
+	q := u.Query()
+	master := q.Get("master")
+	if master == "" {
+		master = q.Get("master_name")
+	}
+	if master == "" {
+		return nil, fmt.Errorf("%s: no master name: add ?master=NAME, the name the Sentinels monitor", u.Scheme)
+	}
+	q.Del("master")
+	q.Set("master_name", master)
+	user := u.User.Username()
+	password, _ := u.User.Password()
+	if user != "" {
+		q.Set("username", user)
+	}
+	if password != "" {
+		q.Set("password", password)
+	}
+	sentinelUser, sentinelPassword := user, password
+	if q.Has("sentinel_username") {
+		sentinelUser = q.Get("sentinel_username")
+		q.Del("sentinel_username")
+	}
+	if q.Has("sentinel_password") {
+		sentinelPassword = q.Get("sentinel_password")
+		q.Del("sentinel_password")
+	}
+	for _, h := range hosts[1:] {
+		q.Add("addr", h)
+	}
+	g := url.URL{Scheme: scheme, Host: hosts[0], Path: u.Path, RawQuery: q.Encode()}
+	if sentinelUser != "" || sentinelPassword != "" {
+		g.User = url.UserPassword(sentinelUser, sentinelPassword)
+	}
+	opts, err := redis.ParseFailoverURL(g.String())
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, fmt.Errorf("%s: %s", u.Scheme, strings.TrimPrefix(err.Error(), "redis: "))
+	}
+	if opts.TLSConfig != nil {
+		// go-redis names every server after the first Sentinel; each
+		// Sentinel and the master it points to is checked against its
+		// own host name instead (tls.Dialer fills an empty ServerName).
+		opts.TLSConfig.ServerName = ""
+	}
+	return failoverOpt{opts}, nil
+}
+
+// failoverOpt connects asynq and the store through Redis Sentinel with
+// every option go-redis parsed; asynq's RedisFailoverClientOpt carries
+// only some of them.
+type failoverOpt struct{ opts *redis.FailoverOptions }
+
+// MakeRedisClient returns a *redis.Client that asks the Sentinels for the
+// master and follows a failover. Each call gets its own copy of the
+// options, which go-redis fills with defaults in place.
+func (o failoverOpt) MakeRedisClient() any {
+	opts := *o.opts
+	if o.opts.TLSConfig != nil {
+		opts.TLSConfig = o.opts.TLSConfig.Clone()
+	}
+	return redis.NewFailoverClient(&opts)
 }
 
 // clusterOpt connects asynq and the store to a Redis Cluster with every

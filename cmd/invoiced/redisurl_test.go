@@ -26,11 +26,55 @@ func TestParseRedisURL(t *testing.T) {
 			}
 		}},
 		{name: "sentinel", url: "redis-sentinel://s1:26379,s2:26379?master=mymaster", check: func(t *testing.T, opt asynq.RedisConnOpt) {
-			o, ok := opt.(asynq.RedisFailoverClientOpt)
-			if !ok || o.MasterName != "mymaster" || len(o.SentinelAddrs) != 2 {
-				t.Fatalf("opt = %#v", opt)
+			o := opt.(failoverOpt).opts
+			if o.MasterName != "mymaster" || strings.Join(o.SentinelAddrs, " ") != "s1:26379 s2:26379" || o.DB != 0 {
+				t.Fatalf("opts = %+v", o)
+			}
+			if o.Password != "" || o.SentinelPassword != "" || o.TLSConfig != nil {
+				t.Fatalf("credentials or TLS nobody asked for: %+v", o)
+			}
+			c, ok := opt.MakeRedisClient().(*redis.Client)
+			if !ok {
+				t.Fatalf("client = %T, want *redis.Client", c)
+			}
+			_ = c.Close()
+		}},
+		{name: "sentinel password reaches the master too", url: "redis-sentinel://:s%3Acret@s1:26379,s2:26379,s3:26379/3?master=mymaster&dial_timeout=2s",
+			check: func(t *testing.T, opt asynq.RedisConnOpt) {
+				o := opt.(failoverOpt).opts
+				if o.Password != "s:cret" || o.SentinelPassword != "s:cret" || o.Username != "" || o.SentinelUsername != "" {
+					t.Fatalf("credentials = user %q pass %q, sentinel %q %q", o.Username, o.Password, o.SentinelUsername, o.SentinelPassword)
+				}
+				if o.DB != 3 || len(o.SentinelAddrs) != 3 || o.DialTimeout != 2*time.Second {
+					t.Fatalf("opts = %+v", o)
+				}
+			}},
+		{name: "sentinel with its own credentials", url: "redis-sentinel://app:pw@s1:26379?master=m&sentinel_username=watch&sentinel_password=spw",
+			check: func(t *testing.T, opt asynq.RedisConnOpt) {
+				o := opt.(failoverOpt).opts
+				if o.Username != "app" || o.Password != "pw" || o.SentinelUsername != "watch" || o.SentinelPassword != "spw" {
+					t.Fatalf("credentials = user %q pass %q, sentinel %q %q", o.Username, o.Password, o.SentinelUsername, o.SentinelPassword)
+				}
+			}},
+		{name: "sentinel without a password", url: "redis-sentinel://:pw@s1:26379?master_name=m&sentinel_password=",
+			check: func(t *testing.T, opt asynq.RedisConnOpt) {
+				o := opt.(failoverOpt).opts
+				if o.MasterName != "m" || o.Password != "pw" || o.SentinelPassword != "" {
+					t.Fatalf("master %q, password %q, sentinel password %q", o.MasterName, o.Password, o.SentinelPassword)
+				}
+			}},
+		{name: "sentinel tls", url: "rediss-sentinel://s1.example.com:26379,s2.example.com:26379?master=m", check: func(t *testing.T, opt asynq.RedisConnOpt) {
+			o := opt.(failoverOpt).opts
+			// Each server is checked against its own name, not the first Sentinel's.
+			if o.TLSConfig == nil || o.TLSConfig.ServerName != "" || o.TLSConfig.InsecureSkipVerify {
+				t.Fatalf("tls = %+v", o.TLSConfig)
 			}
 		}},
+		{name: "sentinel no master", url: "redis-sentinel://s1:26379,s2:26379", wantErr: "no master name"},
+		{name: "sentinel no port", url: "redis-sentinel://s1?master=m", wantErr: `"s1": want host:port`},
+		{name: "sentinel no host", url: "redis-sentinel://?master=m", wantErr: "no Sentinel"},
+		{name: "sentinel database", url: "redis-sentinel://:hunter2@s1:26379/x?master=m", wantErr: "invalid database number"},
+		{name: "sentinel unknown option", url: "redis-sentinel://:hunter2@s1:26379?master=m&cluster=yes", wantErr: "unexpected option: cluster"},
 		{name: "cluster", url: "redis-cluster://app:p%40ss@n1:7000,n2:7001,n3:7002?dial_timeout=2s&pool_size=50&route_by_latency=true",
 			check: func(t *testing.T, opt asynq.RedisConnOpt) {
 				o := opt.(clusterOpt).opts

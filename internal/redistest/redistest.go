@@ -35,14 +35,17 @@ func RequireTool(t testing.TB, name string) string {
 type Server struct {
 	Addr string
 	Dir  string
-	cmd  *exec.Cmd
-	bin  string
-	args []string
+	// Password is the server's requirepass, if extra set one.
+	Password string
+	cmd      *exec.Cmd
+	bin      string
+	args     []string
 }
 
 // Start runs a fresh redis-server on a free loopback port, with its data in
 // a temporary folder, and stops it when the test ends. extra are more
-// redis-server arguments, e.g. "--appendonly", "yes".
+// redis-server arguments, e.g. "--appendonly", "yes"; with "--requirepass",
+// PW the server's own clients log in with PW.
 func Start(t testing.TB, extra ...string) *Server {
 	t.Helper()
 	bin := RequireTool(t, "redis-server")
@@ -53,6 +56,11 @@ func Start(t testing.TB, extra ...string) *Server {
 		"--save", "", "--appendonly", "no", "--protected-mode", "no",
 	}, extra...)
 	s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), Dir: dir, bin: bin, args: args}
+	for i, a := range extra[:max(len(extra)-1, 0)] {
+		if a == "--requirepass" {
+			s.Password = extra[i+1]
+		}
+	}
 	s.start(t, bin)
 	t.Cleanup(s.Stop)
 	return s
@@ -69,7 +77,7 @@ func (s *Server) start(t testing.TB, bin string) {
 	if err := s.cmd.Start(); err != nil {
 		t.Fatalf("start redis-server: %v", err)
 	}
-	rdb := redis.NewClient(&redis.Options{Addr: s.Addr})
+	rdb := redis.NewClient(&redis.Options{Addr: s.Addr, Password: s.Password})
 	defer rdb.Close()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -104,7 +112,7 @@ func (s *Server) URL() string { return fmt.Sprintf("redis://%s/0", s.Addr) }
 
 // Client returns a client for the server, closed when the test ends.
 func (s *Server) Client(t testing.TB) *redis.Client {
-	c := redis.NewClient(&redis.Options{Addr: s.Addr})
+	c := redis.NewClient(&redis.Options{Addr: s.Addr, Password: s.Password})
 	t.Cleanup(func() { _ = c.Close() })
 	return c
 }

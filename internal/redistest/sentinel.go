@@ -15,8 +15,16 @@ import (
 )
 
 // StartSentinel runs a Redis Sentinel (redis-server --sentinel) that
-// monitors master under the name masterName, and returns its address.
+// monitors master under the name masterName, and returns its address. It
+// logs in to a master with a password (Server.Password).
 func StartSentinel(t testing.TB, master *Server, masterName string) string {
+	t.Helper()
+	return StartSentinelWithPassword(t, master, masterName, "")
+}
+
+// StartSentinelWithPassword is StartSentinel for a Sentinel that asks its
+// own clients for password (none if empty).
+func StartSentinelWithPassword(t testing.TB, master *Server, masterName, password string) string {
 	t.Helper()
 	bin := RequireTool(t, "redis-server")
 	port := FreePort(t)
@@ -25,6 +33,12 @@ func StartSentinel(t testing.TB, master *Server, masterName string) string {
 	conf := filepath.Join(dir, "sentinel.conf")
 	body := fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\nsentinel monitor %s %s %s 1\nsentinel down-after-milliseconds %s 5000\n",
 		port, dir, masterName, host, masterPort, masterName)
+	if master.Password != "" {
+		body += fmt.Sprintf("sentinel auth-pass %s %s\n", masterName, master.Password)
+	}
+	if password != "" {
+		body += fmt.Sprintf("requirepass %s\n", password)
+	}
 	if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +54,7 @@ func StartSentinel(t testing.TB, master *Server, masterName string) string {
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	sc := redis.NewSentinelClient(&redis.Options{Addr: addr})
+	sc := redis.NewSentinelClient(&redis.Options{Addr: addr, Password: password})
 	defer sc.Close()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
