@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -108,6 +109,44 @@ func invoiceDeliveriesKey(tenantID, invoiceID string) string {
 	return tenantKey(tenantID, "inv", invoiceID, "dlv")
 }
 
+// openDeliveriesKey indexes a tenant's deliveries that are scheduled or
+// queued, scored by when they became due (Unix milliseconds): the time a
+// scheduled one is to go out, or when one was queued. It is what the
+// delivery sweep reads to find deliveries whose task Redis lost.
+func openDeliveriesKey(tenantID string) string { return tenantKey(tenantID, "dlv-open") }
+
+// open reports whether status still waits for a task to move it on.
+func (s DeliveryStatus) open() bool { return s == DeliveryScheduled || s == DeliveryQueued }
+
+// OverdueDeliveries returns up to limit of tenant's deliveries that have
+// been due (scheduled for, or queued at) since before at least, oldest
+// first.
+func (s *Store) OverdueDeliveries(ctx context.Context, tenantID string, before time.Time, limit int64) ([]string, error) {
+	ids, err := s.rdb.ZRangeByScore(ctx, openDeliveriesKey(tenantID), &redis.ZRangeBy{
+		Min: "-inf", Max: "(" + strconv.FormatInt(before.UnixMilli(), 10), Count: limit,
+	}).Result()
+	if err != nil {
+		return nil, fmt.Errorf("overdue deliveries: %w", err)
+	}
+	return ids, nil
+}
+
+// RecheckDeliveryAt moves an open delivery's place in the overdue index to
+// at, so the sweep looks at it again only once it is overdue from there. A
+// delivery that is no longer open (or gone) is dropped from the index.
+func (s *Store) RecheckDeliveryAt(ctx context.Context, tenantID, id string, at time.Time) error {
+	d, err := s.Delivery(ctx, tenantID, id)
+	if errors.Is(err, ErrNotFound) || (err == nil && !d.Status.open()) {
+		err = s.rdb.ZRem(ctx, openDeliveriesKey(tenantID), id).Err()
+	} else if err == nil {
+		err = s.rdb.ZAddXX(ctx, openDeliveriesKey(tenantID), redis.Z{Score: float64(at.UnixMilli()), Member: id}).Err()
+	}
+	if err != nil {
+		return fmt.Errorf("recheck delivery %s: %w", id, err)
+	}
+	return nil
+}
+
 // Delivery returns tenant's delivery id, or ErrNotFound.
 func (s *Store) Delivery(ctx context.Context, tenantID, id string) (*Delivery, error) {
 	var d Delivery
@@ -172,7 +211,16 @@ func (s *Store) Transition(ctx context.Context, tenantID, id string, to Delivery
 			mutate(d)
 		}
 		return nil
-	}, nil)
+	}, func(p redis.Pipeliner, d *Delivery) {
+		if !changed {
+			return
+		}
+		if to.open() {
+			p.ZAdd(ctx, openDeliveriesKey(tenantID), redis.Z{Score: float64(d.UpdatedAt.UnixMilli()), Member: id})
+		} else {
+			p.ZRem(ctx, openDeliveriesKey(tenantID), id)
+		}
+	})
 	if err != nil {
 		return nil, false, err
 	}
@@ -248,8 +296,9 @@ func (s *Store) ClaimSend(ctx context.Context, tenantID, id, token, provider str
 	return d, stale, nil
 }
 
-// putDeliveries queues the commands that create deliveries in p.
-func putDeliveries(ctx context.Context, p redis.Pipeliner, ds []*Delivery) error {
+// putDeliveries queues the commands that create deliveries in p, indexed
+// as open from due (see openDeliveriesKey).
+func putDeliveries(ctx context.Context, p redis.Pipeliner, ds []*Delivery, due time.Time) error {
 	for _, d := range ds {
 		b, err := json.Marshal(d)
 		if err != nil {
@@ -257,6 +306,9 @@ func putDeliveries(ctx context.Context, p redis.Pipeliner, ds []*Delivery) error
 		}
 		p.Set(ctx, deliveryKey(d.TenantID, d.ID), b, 0)
 		p.RPush(ctx, invoiceDeliveriesKey(d.TenantID, d.InvoiceID), d.ID)
+		if d.Status.open() {
+			p.ZAdd(ctx, openDeliveriesKey(d.TenantID), redis.Z{Score: float64(due.UnixMilli()), Member: d.ID})
+		}
 	}
 	return nil
 }

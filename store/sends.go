@@ -85,6 +85,10 @@ func (s *Store) CreateSend(ctx context.Context, send *Send) (out *Send, created 
 			status = DeliveryScheduled
 			send.Status = SendScheduled
 		}
+		due := now
+		if send.ScheduledAt != nil {
+			due = *send.ScheduledAt
+		}
 		ds := newDeliveries(send, status, now)
 		send.DeliveryIDs = send.DeliveryIDs[:0]
 		for _, d := range ds {
@@ -96,7 +100,7 @@ func (s *Store) CreateSend(ctx context.Context, send *Send) (out *Send, created 
 		}
 		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
 			p.Set(ctx, key, b, 0)
-			return putDeliveries(ctx, p, ds)
+			return putDeliveries(ctx, p, ds, due)
 		})
 		out, created = send, true
 		return err

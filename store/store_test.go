@@ -202,6 +202,64 @@ func TestSendLifecycle(t *testing.T) {
 	}
 }
 
+// TestOverdueDeliveries follows deliveries through the index the delivery
+// sweep reads: in it from creation, scored by when they are due, out of it
+// as soon as they leave scheduled and queued.
+func TestOverdueDeliveries(t *testing.T) {
+	t.Parallel()
+	s, ctx := setup(t)
+	overdue := func(at time.Time) []string {
+		t.Helper()
+		ids, err := s.OverdueDeliveries(ctx, "ten_a", at, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ids
+	}
+	now := time.Now()
+	later := now.Add(time.Hour)
+	scheduled := &Send{ID: "snd_later", TenantID: "ten_a", InvoiceID: "inv_1", Channels: []Channel{ChannelEmail}, Email: "a@b.co", ScheduledAt: &later}
+	queued := &Send{ID: "snd_now", TenantID: "ten_a", InvoiceID: "inv_1", Channels: []Channel{ChannelEmail, ChannelSMS}, Email: "a@b.co", Phone: "+40712345678"}
+	for _, send := range []*Send{scheduled, queued} {
+		if _, _, err := s.CreateSend(ctx, send); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := overdue(now.Add(-time.Minute)); len(got) != 0 {
+		t.Fatalf("overdue before anything was created: %v", got)
+	}
+	if got := overdue(now.Add(time.Minute)); len(got) != 2 {
+		t.Fatalf("overdue a minute on = %v, want the two queued deliveries", got)
+	}
+	if got := overdue(later.Add(time.Minute)); len(got) != 3 {
+		t.Fatalf("overdue after the scheduled time = %v, want all three", got)
+	}
+	// Sent and failed deliveries leave the index at once.
+	if _, _, err := s.Transition(ctx, "ten_a", queued.DeliveryIDs[0], DeliverySent, "worker", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Transition(ctx, "ten_a", queued.DeliveryIDs[1], DeliveryFailed, "worker", "no", nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := overdue(later.Add(time.Minute)); len(got) != 1 || got[0] != scheduled.DeliveryIDs[0] {
+		t.Fatalf("overdue after two left queued = %v, want the scheduled one", got)
+	}
+	// Queued at its time, it is due from then.
+	at := time.Now()
+	if _, _, err := s.Transition(ctx, "ten_a", scheduled.DeliveryIDs[0], DeliveryQueued, "worker", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := overdue(at.Add(-time.Second)); len(got) != 0 {
+		t.Fatalf("a delivery queued just now is overdue from before: %v", got)
+	}
+	if err := s.RecheckDeliveryAt(ctx, "ten_a", scheduled.DeliveryIDs[0], later.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if got := overdue(later.Add(time.Minute)); len(got) != 0 {
+		t.Fatalf("a delivery to be looked at again later is overdue now: %v", got)
+	}
+}
+
 func TestTransitionOnlyForward(t *testing.T) {
 	t.Parallel()
 	s, ctx := setup(t)

@@ -15,16 +15,17 @@ import (
 
 // Task type names.
 const (
-	TypeFinalize      = "invoice:finalize"
-	TypeSend          = "invoice:send"
-	TypeDeliveryEmail = "delivery:email"
-	TypeDeliverySMS   = "delivery:sms"
-	TypeSweepFinalize = "sweep:finalize"
-	TypeSweepEvents   = "sweep:events"
-	TypeVerifySender  = "sender:verify"
-	TypeWebhookFanout = "webhook:dispatch"
-	TypeWebhook       = "webhook:deliver"
-	TypePaymentLink   = "invoice:payment-link"
+	TypeFinalize        = "invoice:finalize"
+	TypeSend            = "invoice:send"
+	TypeDeliveryEmail   = "delivery:email"
+	TypeDeliverySMS     = "delivery:sms"
+	TypeSweepFinalize   = "sweep:finalize"
+	TypeSweepEvents     = "sweep:events"
+	TypeSweepDeliveries = "sweep:deliveries"
+	TypeVerifySender    = "sender:verify"
+	TypeWebhookFanout   = "webhook:dispatch"
+	TypeWebhook         = "webhook:deliver"
+	TypePaymentLink     = "invoice:payment-link"
 )
 
 // Queue names. Deliveries have their own queue so a burst of finalizations
@@ -222,6 +223,13 @@ func NewSweepFinalizeTask(opts ...asynq.Option) *asynq.Task {
 func NewSweepEventsTask(opts ...asynq.Option) *asynq.Task {
 	base := []asynq.Option{asynq.Queue(QueueDefault), asynq.MaxRetry(0), asynq.Timeout(5 * time.Minute)}
 	return asynq.NewTask(TypeSweepEvents, nil, append(base, opts...)...)
+}
+
+// NewSweepDeliveriesTask returns the periodic sweep of deliveries left
+// scheduled or queued with no task to move them on. It has no payload.
+func NewSweepDeliveriesTask(opts ...asynq.Option) *asynq.Task {
+	base := []asynq.Option{asynq.Queue(QueueDefault), asynq.MaxRetry(0), asynq.Timeout(5 * time.Minute)}
+	return asynq.NewTask(TypeSweepDeliveries, nil, append(base, opts...)...)
 }
 
 func newTask(typ string, payload any, opts []asynq.Option) (*asynq.Task, error) {

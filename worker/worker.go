@@ -115,8 +115,9 @@ type Config struct {
 	// transient failure before it is failed; throttling does not count.
 	// Defaults to tasks.MaxRetryDelivery (12, about 4 days of backoff).
 	MaxDeliveryRetries int
-	// SweepBatch bounds how many due drafts, or events waiting for their
-	// fan-out, one sweep enqueues per tenant. Defaults to 1000.
+	// SweepBatch bounds how many due drafts, events waiting for their
+	// fan-out, or overdue deliveries one sweep looks at per tenant.
+	// Defaults to 1000.
 	SweepBatch int64
 	// Metrics records deliveries, provider calls, webhook attempts and
 	// tasks. Nil records nothing.
@@ -203,6 +204,7 @@ func (w *Worker) Mux() *asynq.ServeMux {
 	mux.Handle(tasks.TypePaymentLink, &PaymentLinkHandler{w: w})
 	mux.Handle(tasks.TypeSweepFinalize, &SweepHandler{w: w})
 	mux.Handle(tasks.TypeSweepEvents, &EventSweepHandler{w: w})
+	mux.Handle(tasks.TypeSweepDeliveries, &DeliverySweepHandler{w: w})
 	return mux
 }
 

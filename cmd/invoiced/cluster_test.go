@@ -372,7 +372,7 @@ func TestWalkthroughOnCluster(t *testing.T) {
 		t.Logf("queue %s: %d processed, %d failed today, %d scheduled", q, info.Processed, info.Failed, info.Scheduled)
 	}
 	// The scheduler writes its entries with its first heartbeat, 10 s in:
-	// the two sweeps.
+	// the three sweeps.
 	waitFor(t, 15*time.Second, "the scheduler's entries", func() bool {
 		entries, err := inspector.SchedulerEntries()
 		if err != nil {
@@ -383,7 +383,7 @@ func TestWalkthroughOnCluster(t *testing.T) {
 			types = append(types, e.Task.Type())
 		}
 		slices.Sort(types)
-		return slices.Equal(types, []string{tasks.TypeSweepEvents, tasks.TypeSweepFinalize})
+		return slices.Equal(types, []string{tasks.TypeSweepDeliveries, tasks.TypeSweepEvents, tasks.TypeSweepFinalize})
 	})
 	if servers, err := inspector.Servers(); err != nil || len(servers) != 2 {
 		t.Errorf("inspector servers = %d, %v; want the 2 workers", len(servers), err)

@@ -299,7 +299,7 @@ func serveScheduler(ctx context.Context, cfg config, d *deps) error {
 	d.metrics.WatchQueues(inspector)
 	sch := asynq.NewScheduler(d.redisOpt, &asynq.SchedulerOpts{Logger: d.log.Sugar(), LogLevel: asynq.WarnLevel})
 	spec := "@every " + cfg.SweepInterval.String()
-	for _, task := range []*asynq.Task{tasks.NewSweepFinalizeTask(), tasks.NewSweepEventsTask()} {
+	for _, task := range []*asynq.Task{tasks.NewSweepFinalizeTask(), tasks.NewSweepEventsTask(), tasks.NewSweepDeliveriesTask()} {
 		if _, err := sch.Register(spec, task); err != nil {
 			return fmt.Errorf("scheduler: %w", err)
 		}
