@@ -164,6 +164,7 @@ func (a *API) Handler() http.Handler {
 	tenant("GET /api/v1/invoices/{id}/payment-link", a.paymentLink)
 	tenant("GET /api/v1/invoices/{id}/qr-code", a.qrCode)
 	tenant("POST /api/v1/invoices/{id}/mark-paid", a.markPaid)
+	tenant("POST /api/v1/invoices/{id}/void", a.voidInvoice)
 
 	tenant("GET /api/v1/webhooks", a.listWebhooks)
 	tenant("POST /api/v1/webhooks", a.createWebhook)

@@ -185,6 +185,59 @@ func (a *API) finalizeInvoice(w http.ResponseWriter, r *http.Request) *Error {
 	return nil
 }
 
+// voidInvoice handles POST …/void: a draft or open invoice becomes void.
+// Its scheduled sends are canceled, a send or delivery already queued
+// fails instead of going out, a draft is never finalized, and its payment
+// link is switched off at the gateway. Voiding a void invoice returns it
+// unchanged; a paid one is 409.
+func (a *API) voidInvoice(w http.ResponseWriter, r *http.Request) *Error {
+	ctx := r.Context()
+	inv, apiErr := a.loadInvoice(r)
+	if apiErr != nil {
+		return apiErr
+	}
+	if err := decodeJSON(bodyOf(r), &struct{}{}, true); err != nil {
+		return err
+	}
+	inv, changed, err := a.st.Void(ctx, inv.TenantID, inv.ID)
+	if err != nil {
+		return asError(err, "invoice")
+	}
+	ds, err := a.st.InvoiceDeliveries(ctx, inv.TenantID, inv.ID)
+	if err != nil {
+		return errInternal(err)
+	}
+	if changed {
+		a.emit(ctx, inv.TenantID, inv.ID, []string{store.EventInvoiceVoided}, map[string]any{
+			"invoiceId": inv.ID, "number": inv.Number, "total": inv.Total, "currency": inv.Currency,
+		})
+		a.queueDeactivateLink(ctx, inv)
+		_ = a.cfg.Tasks.DeleteTask(tasks.QueueDefault, tasks.FinalizeTaskID(inv.TenantID, inv.ID))
+	}
+	// Also on a repeated void, so a cancellation cut short by an error
+	// is finished. A send left uncanceled still cannot go out: its task
+	// finds the invoice void and fails its deliveries.
+	canceled := map[string]bool{}
+	for _, d := range ds {
+		if d.Status != store.DeliveryScheduled || canceled[d.SendID] {
+			continue
+		}
+		canceled[d.SendID] = true
+		_, err := a.st.CancelSend(ctx, inv.TenantID, inv.ID, d.SendID)
+		if err != nil && !errors.Is(err, store.ErrConflict) {
+			return errInternal(err)
+		}
+		_ = a.cfg.Tasks.DeleteTask(tasks.QueueCritical, tasks.SendTaskID(inv.TenantID, d.SendID))
+	}
+	if len(canceled) > 0 {
+		if ds, err = a.st.InvoiceDeliveries(ctx, inv.TenantID, inv.ID); err != nil {
+			return errInternal(err)
+		}
+	}
+	writeData(w, http.StatusOK, a.view(r, inv, ds))
+	return nil
+}
+
 func (a *API) invoicePDF(w http.ResponseWriter, r *http.Request) *Error {
 	inv, apiErr := a.loadInvoice(r)
 	if apiErr != nil {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"go.uber.org/zap"
+
 	"github.com/invoiced/invoiced/invoice"
 	"github.com/invoiced/invoiced/render/qr"
 	"github.com/invoiced/invoiced/store"
@@ -29,6 +31,24 @@ func (a *API) queuePaymentLink(ctx context.Context, inv *invoice.Invoice) error 
 		return err
 	}
 	return nil
+}
+
+// queueDeactivateLink enqueues the task that switches off the payment
+// link of an invoice just paid another way or voided; an invoice without
+// a link has nothing to switch off. A failure is logged, not returned:
+// the invoice's change is stored already.
+func (a *API) queueDeactivateLink(ctx context.Context, inv *invoice.Invoice) {
+	if inv.PaymentLinkID == "" {
+		return
+	}
+	task, err := tasks.NewDeactivateLinkTask(tasks.PaymentLinkPayload{TenantID: inv.TenantID, InvoiceID: inv.ID})
+	if err == nil {
+		_, err = a.cfg.Enqueuer.EnqueueContext(ctx, task)
+	}
+	if err != nil && !isTaskConflict(err) {
+		a.log.Error("payment link deactivation not queued", zap.String("tenant_id", inv.TenantID),
+			zap.String("invoice_id", inv.ID), zap.Error(err))
+	}
 }
 
 func (a *API) paymentLinkView(inv *invoice.Invoice) map[string]any {
@@ -163,6 +183,7 @@ func (a *API) markPaid(w http.ResponseWriter, r *http.Request) *Error {
 	}
 	if changed {
 		a.emitPaid(r.Context(), paid)
+		a.queueDeactivateLink(r.Context(), paid)
 	}
 	writeData(w, http.StatusOK, a.view(r, paid, nil))
 	return nil

@@ -133,10 +133,15 @@ type Invoice struct {
 	PaymentLinkExpiresAt *time.Time `json:"paymentLinkExpiresAt,omitempty"`
 	// PaymentLinkError says why the gateway has not given a link yet; it
 	// is retried.
-	PaymentLinkError string     `json:"paymentLinkError,omitempty"`
-	PaidAt           *time.Time `json:"paidAt,omitempty"`
+	PaymentLinkError string `json:"paymentLinkError,omitempty"`
+	// PaymentLinkDeactivatedAt is when the gateway switched the link off
+	// after the invoice was paid another way or voided; until then a paid
+	// or void invoice's link may still take a payment.
+	PaymentLinkDeactivatedAt *time.Time `json:"paymentLinkDeactivatedAt,omitempty"`
+	PaidAt                   *time.Time `json:"paidAt,omitempty"`
 	// PaidBy says what marked it paid: "api", "stripe".
-	PaidBy string `json:"paidBy,omitempty"`
+	PaidBy   string     `json:"paidBy,omitempty"`
+	VoidedAt *time.Time `json:"voidedAt,omitempty"`
 }
 
 var unsafeFileChars = regexp.MustCompile(`[^\p{L}\p{N}._-]+`)

@@ -15,6 +15,7 @@ import (
 const (
 	EventInvoiceFinalized      = "invoice.finalized"
 	EventInvoicePaid           = "invoice.paid"
+	EventInvoiceVoided         = "invoice.voided"
 	EventInvoiceSent           = "invoice.sent"
 	EventInvoiceDelivered      = "invoice.delivered"
 	EventInvoiceOpened         = "invoice.opened"
@@ -28,7 +29,7 @@ const (
 
 // EventTypes lists every event type, for validating endpoint filters.
 var EventTypes = []string{
-	EventInvoiceFinalized, EventInvoicePaid, EventInvoiceSent, EventInvoiceDelivered, EventInvoiceOpened,
+	EventInvoiceFinalized, EventInvoicePaid, EventInvoiceVoided, EventInvoiceSent, EventInvoiceDelivered, EventInvoiceOpened,
 	EventInvoiceLinkClicked, EventInvoiceDeliveryFailed, EventEmailDelivered, EventEmailBounced,
 	EventSMSDelivered, EventSMSFailed,
 }

@@ -149,6 +149,57 @@ func (s *Store) SetPaymentLink(ctx context.Context, tenantID, id, url, linkID st
 	return inv, nil
 }
 
+// Void moves a draft or open invoice to void: it is never finalized,
+// sent or paid after that. It reports whether this call made the change;
+// a void invoice is returned unchanged, a paid one is ErrConflict. A
+// voided draft leaves the index of drafts waiting to be finalized.
+func (s *Store) Void(ctx context.Context, tenantID, id string) (*invoice.Invoice, bool, error) {
+	changed := false
+	inv, err := update(ctx, s, invoiceKey(tenantID, id), func(inv *invoice.Invoice) error {
+		changed = false
+		switch inv.Status {
+		case invoice.StatusVoid:
+			return nil
+		case invoice.StatusDraft, invoice.StatusOpen:
+		default:
+			return fmt.Errorf("%w: invoice %s is %s; only a draft or open invoice can be voided", ErrConflict, id, inv.Status)
+		}
+		now := s.Now()
+		inv.Status, inv.VoidedAt, inv.UpdatedAt = invoice.StatusVoid, &now, now
+		inv.FinalizeAt = nil
+		changed = true
+		return nil
+	}, func(p redis.Pipeliner, _ *invoice.Invoice) {
+		p.ZRem(ctx, draftsKey(tenantID), id)
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	inv.TenantID = tenantID
+	return inv, changed, nil
+}
+
+// PaymentLinkDeactivated records that the gateway switched off the link
+// with linkID. It changes nothing if the invoice has another link now.
+func (s *Store) PaymentLinkDeactivated(ctx context.Context, tenantID, id, linkID string) (*invoice.Invoice, error) {
+	inv, err := update(ctx, s, invoiceKey(tenantID, id), func(inv *invoice.Invoice) error {
+		if inv.PaymentLinkID != linkID || inv.PaymentLinkDeactivatedAt != nil {
+			return errUnchanged
+		}
+		now := s.Now()
+		inv.PaymentLinkDeactivatedAt, inv.PaymentLinkError, inv.UpdatedAt = &now, "", now
+		return nil
+	}, nil)
+	if errors.Is(err, errUnchanged) {
+		return s.Invoice(ctx, tenantID, id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	inv.TenantID = tenantID
+	return inv, nil
+}
+
 // MarkPaid moves an open invoice to paid, recording what paid it. It
 // reports whether this call made the change; a paid invoice is returned
 // unchanged, a draft or void one is ErrConflict.

@@ -113,6 +113,9 @@ func getJSON(ctx context.Context, c redis.Cmdable, key string, v any) error {
 // maxTxRetries bounds optimistic-locking retries under contention.
 const maxTxRetries = 50
 
+// errUnchanged, returned by an update's fn, leaves the object as it is.
+var errUnchanged = errors.New("nothing to change")
+
 // update loads the JSON object at key into v, calls fn, and writes v back,
 // atomically: if key changes between the read and the write (WATCH), the
 // whole read-modify-write runs again. fn returning an error aborts without

@@ -26,6 +26,7 @@ const (
 	TypeWebhookFanout   = "webhook:dispatch"
 	TypeWebhook         = "webhook:deliver"
 	TypePaymentLink     = "invoice:payment-link"
+	TypeDeactivateLink  = "invoice:payment-link-deactivate"
 )
 
 // Queue names. Deliveries have their own queue so a burst of finalizations
@@ -210,6 +211,24 @@ func NewPaymentLinkTask(p PaymentLinkPayload, opts ...asynq.Option) (*asynq.Task
 		asynq.Queue(QueueCritical), asynq.MaxRetry(MaxRetryInvoice), asynq.Timeout(time.Minute),
 	}
 	return newTask(TypePaymentLink, p, append(base, opts...))
+}
+
+// DeactivateLinkTaskID is the one task id of switching off an invoice's
+// payment link, so it is queued at most once while it waits.
+func DeactivateLinkTaskID(tenantID, invoiceID string) string {
+	return "payment-link-deactivate:" + tenantID + ":" + invoiceID
+}
+
+// NewDeactivateLinkTask returns the task that switches off the payment
+// link of an invoice that was paid another way or voided, so the link
+// cannot take a second payment. p is PaymentLinkPayload; a gateway error
+// is retried with backoff.
+func NewDeactivateLinkTask(p PaymentLinkPayload, opts ...asynq.Option) (*asynq.Task, error) {
+	base := []asynq.Option{
+		asynq.TaskID(DeactivateLinkTaskID(p.TenantID, p.InvoiceID)),
+		asynq.Queue(QueueCritical), asynq.MaxRetry(MaxRetryInvoice), asynq.Timeout(time.Minute),
+	}
+	return newTask(TypeDeactivateLink, p, append(base, opts...))
 }
 
 // NewSweepFinalizeTask returns the periodic sweep task. It has no payload.

@@ -29,7 +29,7 @@ func TestTaskContract(t *testing.T) {
 		TypeSweepFinalize: "sweep:finalize", TypeVerifySender: "sender:verify",
 		TypeWebhookFanout: "webhook:dispatch", TypeWebhook: "webhook:deliver",
 		TypePaymentLink: "invoice:payment-link", TypeSweepEvents: "sweep:events",
-		TypeSweepDeliveries: "sweep:deliveries",
+		TypeSweepDeliveries: "sweep:deliveries", TypeDeactivateLink: "invoice:payment-link-deactivate",
 	} {
 		if typ != want {
 			t.Errorf("task type %q renamed from %q", typ, want)

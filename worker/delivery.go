@@ -68,6 +68,10 @@ func (w *Worker) deliver(ctx context.Context, t *asynq.Task, prepare prepareFunc
 	if err != nil {
 		return err
 	}
+	if !job.invoice.Status.Sendable() {
+		return w.fail(ctx, log, d, "", "", st.Now(), providers.Permanent("invoice_void",
+			fmt.Errorf("invoice %s was voided before this delivery went out", job.invoice.ID)))
+	}
 	disp, err := prepare(ctx, job)
 	if err == nil {
 		err = w.throttle(ctx, d.TenantID, disp)

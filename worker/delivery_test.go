@@ -170,6 +170,24 @@ func TestDeliverClaims(t *testing.T) {
 		}
 	})
 
+	t.Run("the invoice was voided", func(t *testing.T) {
+		id, task := e.newDelivery(t)
+		d := e.delivery(t, id)
+		if _, _, err := e.st.Void(ctx, "ten_a", d.InvoiceID); err != nil {
+			t.Fatal(err)
+		}
+		before := e.calls.Load()
+		if err := e.deliver(ctx, task); !errors.Is(err, asynq.SkipRetry) {
+			t.Fatalf("deliver = %v, want a failure that is not retried", err)
+		}
+		if got := e.calls.Load() - before; got != 0 {
+			t.Fatalf("%d provider calls for a void invoice", got)
+		}
+		d = e.delivery(t, id)
+		if d.Status != store.DeliveryFailed || len(d.Attempts) != 1 || d.Attempts[0].Code != "invoice_void" {
+			t.Fatalf("delivery %s with attempts %+v; want failed with code invoice_void", d.Status, d.Attempts)
+		}
+	})
 }
 
 // TestDeliverShutdown cancels a delivery's context while its provider call

@@ -77,9 +77,14 @@ func (w *Worker) ensurePaymentLink(ctx context.Context, inv *invoice.Invoice) er
 	if err == nil {
 		var link *providers.PaymentLink
 		if link, err = linker.CreatePaymentLink(ctx, req); err == nil {
-			_, err = st.SetPaymentLink(ctx, inv.TenantID, inv.ID, link.URL, link.ID, link.ExpiresAt, "")
+			var stored *invoice.Invoice
+			stored, err = st.SetPaymentLink(ctx, inv.TenantID, inv.ID, link.URL, link.ID, link.ExpiresAt, "")
 			if err == nil {
 				w.logFrom(ctx).Info("payment link created", zap.String("gateway", settings.Payments.Gateway))
+				if stored.Status != invoice.StatusOpen {
+					// Paid or voided while the gateway made the link.
+					w.queueDeactivateLink(ctx, stored)
+				}
 			}
 			return err
 		}
@@ -144,5 +149,82 @@ func (w *Worker) queuePaymentLink(ctx context.Context, inv *invoice.Invoice) {
 	})
 	if err != nil {
 		w.logFrom(ctx).Error("payment link task not queued", zap.Error(err))
+	}
+}
+
+// PaymentLinkDeactivator is a PaymentLinker that can switch a link off.
+// A gateway without one (a static link template) has nothing to switch
+// off.
+type PaymentLinkDeactivator interface {
+	DeactivatePaymentLink(ctx context.Context, linkID string) error
+}
+
+// DeactivateLinkHandler switches off the payment link of an invoice that
+// was paid another way or voided, so it cannot take a second payment.
+// An invoice that is open again, has no link, or whose link is already
+// off, is left alone. A permanent gateway error is shown on the invoice
+// (paymentLinkError) and not retried; a transient one is.
+type DeactivateLinkHandler struct{ w *Worker }
+
+// ProcessTask handles tasks.TypeDeactivateLink.
+func (h *DeactivateLinkHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
+	var p tasks.PaymentLinkPayload
+	if err := tasks.Decode(t, &p); err != nil {
+		return err
+	}
+	st := h.w.cfg.Store
+	inv, err := st.Invoice(ctx, p.TenantID, p.InvoiceID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if inv.Status == invoice.StatusOpen || inv.PaymentLinkID == "" || inv.PaymentLinkDeactivatedAt != nil || h.w.cfg.PaymentFunc == nil {
+		return nil
+	}
+	settings, err := st.Settings(ctx, inv.TenantID)
+	if err != nil {
+		return err
+	}
+	if settings.Payments.Gateway == "" {
+		return nil
+	}
+	linker, err := h.w.cfg.PaymentFunc(settings.Payments)
+	if err == nil {
+		d, ok := linker.(PaymentLinkDeactivator)
+		if !ok {
+			return nil
+		}
+		if err = d.DeactivatePaymentLink(ctx, inv.PaymentLinkID); err == nil {
+			_, err = st.PaymentLinkDeactivated(ctx, inv.TenantID, inv.ID, inv.PaymentLinkID)
+			if err == nil {
+				h.w.logFrom(ctx).Info("payment link deactivated", zap.String("gateway", settings.Payments.Gateway),
+					zap.String("invoice_status", string(inv.Status)))
+			}
+			return err
+		}
+	}
+	problem := fmt.Sprintf("%s: the link could not be deactivated: %v", settings.Payments.Gateway, err)
+	if _, serr := st.SetPaymentLink(ctx, inv.TenantID, inv.ID, "", "", nil, problem); serr != nil {
+		return serr
+	}
+	if providers.IsPermanent(err) {
+		return fmt.Errorf("deactivate payment link: %w: %w", err, asynq.SkipRetry)
+	}
+	return fmt.Errorf("deactivate payment link: %w", err)
+}
+
+// queueDeactivateLink enqueues the task that switches off inv's payment
+// link; an invoice without one has nothing to switch off.
+func (w *Worker) queueDeactivateLink(ctx context.Context, inv *invoice.Invoice) {
+	if inv.PaymentLinkID == "" {
+		return
+	}
+	err := enqueue(ctx, w.cfg.Enqueuer, func() (*asynq.Task, error) {
+		return tasks.NewDeactivateLinkTask(tasks.PaymentLinkPayload{TenantID: inv.TenantID, InvoiceID: inv.ID})
+	})
+	if err != nil {
+		w.logFrom(ctx).Error("payment link deactivation not queued", zap.Error(err))
 	}
 }

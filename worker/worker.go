@@ -202,6 +202,7 @@ func (w *Worker) Mux() *asynq.ServeMux {
 	mux.Handle(tasks.TypeWebhookFanout, &WebhookFanoutHandler{w: w})
 	mux.Handle(tasks.TypeWebhook, &WebhookHandler{w: w})
 	mux.Handle(tasks.TypePaymentLink, &PaymentLinkHandler{w: w})
+	mux.Handle(tasks.TypeDeactivateLink, &DeactivateLinkHandler{w: w})
 	mux.Handle(tasks.TypeSweepFinalize, &SweepHandler{w: w})
 	mux.Handle(tasks.TypeSweepEvents, &EventSweepHandler{w: w})
 	mux.Handle(tasks.TypeSweepDeliveries, &DeliverySweepHandler{w: w})

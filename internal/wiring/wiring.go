@@ -181,6 +181,13 @@ type PaymentLinkers struct {
 	ReturnURL string
 }
 
+// The gateways whose links can be switched off once an invoice is paid
+// another way or voided; a static link template has nothing to switch off.
+var (
+	_ worker.PaymentLinkDeactivator = (*stripe.Linker)(nil)
+	_ worker.PaymentLinkDeactivator = (*razorpay.Linker)(nil)
+)
+
 // Linker returns the gateway of p; configuration errors are permanent.
 func (c PaymentLinkers) Linker(p store.PaymentSettings) (worker.PaymentLinker, error) {
 	switch p.Gateway {

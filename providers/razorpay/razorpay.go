@@ -1,5 +1,7 @@
 // Package razorpay creates invoice payment links with Razorpay's Payment
-// Links API (POST /v1/payment_links), over plain HTTPS with basic auth.
+// Links API (POST /v1/payment_links), over plain HTTPS with basic auth,
+// and cancels them (POST /v1/payment_links/{id}/cancel) once their invoice
+// is paid another way or voided.
 //
 // # Idempotency
 //
@@ -282,6 +284,45 @@ func (l *Linker) CreatePaymentLink(ctx context.Context, r *providers.PaymentRequ
 		return nil, err
 	}
 	return l.paymentLink(created, expireBy, "create payment link")
+}
+
+// DeactivatePaymentLink cancels the link with id (POST
+// /v1/payment_links/{id}/cancel), for an invoice paid another way, or
+// voided, whose link could otherwise still take a payment. A link that
+// is already cancelled or expired is left as it is and is no error. A
+// link that was paid meanwhile is a permanent error with the code
+// "razorpay_link_paid": the invoice has been paid twice and one payment
+// needs a refund. Other errors are classified as CreatePaymentLink's are.
+func (l *Linker) DeactivatePaymentLink(ctx context.Context, id string) error {
+	if id == "" || strings.ContainsAny(id, "/?#") {
+		return providers.Permanent("invalid_request", fmt.Errorf("razorpay: %q is not a payment link id", id))
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("razorpay: request not started: %w", err)
+	}
+	callCtx, cancel := context.WithTimeout(ctx, l.cfg.Timeout)
+	defer cancel()
+	path := "/v1/payment_links/" + id
+	var canceled link
+	err := l.call(ctx, callCtx, "cancel payment link", http.MethodPost, path+"/cancel", nil, []byte("{}"), &canceled)
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) || apiErr.Status != http.StatusBadRequest {
+		return err
+	}
+	// Razorpay refuses to cancel a link that is no longer open; its
+	// status says whether that is done already or a payment came in.
+	var found link
+	if ferr := l.call(ctx, callCtx, "fetch payment link", http.MethodGet, path, nil, nil, &found); ferr != nil {
+		return err
+	}
+	switch found.Status {
+	case "cancelled", "expired":
+		return nil
+	case "paid":
+		return providers.Permanent("razorpay_link_paid", fmt.Errorf(
+			"razorpay: payment link %s was paid before it could be cancelled: the invoice is paid twice, refund one payment", id))
+	}
+	return err
 }
 
 func validRequest(r *providers.PaymentRequest) error {

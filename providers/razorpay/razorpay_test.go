@@ -562,3 +562,64 @@ func TestCreatePaymentLinkCanceledBeforeSending(t *testing.T) {
 		t.Errorf("error %q, %d requests; want context.Canceled and none", err, srv.Requests())
 	}
 }
+
+func TestDeactivatePaymentLink(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		// before is the link's status when it is deactivated.
+		before    string
+		wantCode  string // the permanent error's code, or none
+		wantAfter string
+	}{
+		{"open link is cancelled", "created", "", "cancelled"},
+		{"partly paid link is cancelled", "partially_paid", "", "cancelled"},
+		{"already cancelled", "cancelled", "", "cancelled"},
+		{"expired", "expired", "", "expired"},
+		{"paid meanwhile", "paid", "razorpay_link_paid", "paid"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv, cfg := setup(t)
+			l := newLinker(t, cfg)
+			link, err := l.CreatePaymentLink(context.Background(), newRequest())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !srv.SetStatus(link.ID, tt.before) {
+				t.Fatalf("link %s not on the server", link.ID)
+			}
+			err = l.DeactivatePaymentLink(context.Background(), link.ID)
+			var perm *providers.PermanentError
+			switch {
+			case tt.wantCode == "" && err != nil:
+				t.Fatalf("DeactivatePaymentLink: %v", err)
+			case tt.wantCode != "" && (!errors.As(err, &perm) || perm.Code != tt.wantCode):
+				t.Fatalf("DeactivatePaymentLink = %v, want permanent %s", err, tt.wantCode)
+			}
+			if got := srv.Links()[0].Status; got != tt.wantAfter {
+				t.Fatalf("link is %s afterwards, want %s", got, tt.wantAfter)
+			}
+		})
+	}
+
+	t.Run("errors", func(t *testing.T) {
+		t.Parallel()
+		srv, cfg := setup(t)
+		l := newLinker(t, cfg)
+		err := l.DeactivatePaymentLink(context.Background(), "plink_missing")
+		var perm *providers.PermanentError
+		if !errors.As(err, &perm) || perm.Code != "razorpay_http_400" {
+			t.Fatalf("unknown link: %v, want permanent razorpay_http_400", err)
+		}
+		if err := l.DeactivatePaymentLink(context.Background(), "../v1/payments"); !errors.As(err, &perm) || perm.Code != "invalid_request" {
+			t.Fatalf("path in the id: %v, want permanent invalid_request", err)
+		}
+		srv.FailNext(1, http.StatusServiceUnavailable, "SERVER_ERROR", "try later")
+		err = l.DeactivatePaymentLink(context.Background(), "plink_any")
+		if err == nil || providers.IsPermanent(err) {
+			t.Fatalf("a 503: %v, want a transient error", err)
+		}
+	})
+}

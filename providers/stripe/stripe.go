@@ -22,6 +22,10 @@
 // lets Stripe choose, which is 24 hours. The answer's ExpiresAt is the
 // expiry Stripe reports.
 //
+// DeactivatePaymentLink switches a link off again (a Payment Link is set
+// inactive, a Checkout Session expired) once its invoice is paid another
+// way or voided.
+//
 // # Errors
 //
 // Errors are classified here and nowhere else, from the HTTP status and
@@ -365,6 +369,39 @@ func (l *Linker) createPaymentLink(ctx, reqCtx context.Context, ans *answer, r *
 		return nil, fmt.Errorf("stripe: create payment link: answer's url: %w", err)
 	}
 	return &providers.PaymentLink{URL: u, ID: link.ID}, nil
+}
+
+// DeactivatePaymentLink switches off the link with id, which this package
+// created: a Payment Link ("plink_…") is updated to active=false, a
+// Checkout Session ("cs_…") is expired. It is for an invoice paid another
+// way, or voided, whose link could otherwise still take a payment.
+// Deactivating a Payment Link twice succeeds; expiring a Checkout Session
+// that is complete or already expired is a permanent error from Stripe
+// (stripe_http_400). Another id is refused as permanent with the code
+// "invalid_request". Errors are classified as CreatePaymentLink's are.
+func (l *Linker) DeactivatePaymentLink(ctx context.Context, id string) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("stripe: request not started: %w", err)
+	}
+	reqCtx, cancel := context.WithTimeout(ctx, l.cfg.Timeout)
+	defer cancel()
+	ans := &answer{}
+	reqCtx = context.WithValue(reqCtx, answerKey{}, ans)
+	switch {
+	case strings.HasPrefix(id, "plink_"):
+		_, err := l.client.V1PaymentLinks.Update(reqCtx, id, &stripego.PaymentLinkUpdateParams{Active: stripego.Bool(false)})
+		if err != nil {
+			return l.classify(ctx, "deactivate payment link", ans, err)
+		}
+	case strings.HasPrefix(id, "cs_"):
+		_, err := l.client.V1CheckoutSessions.Expire(reqCtx, id, &stripego.CheckoutSessionExpireParams{})
+		if err != nil {
+			return l.classify(ctx, "expire checkout session", ans, err)
+		}
+	default:
+		return providers.Permanent("invalid_request", fmt.Errorf("stripe: %q is not a Payment Link or Checkout Session id", id))
+	}
+	return nil
 }
 
 // withPrefilledEmail adds Stripe's prefilled_email parameter to a Payment

@@ -639,8 +639,9 @@ func TestCreatePaymentLinkClassifiesStripeErrors(t *testing.T) {
 	}
 }
 
+// TestCreatePaymentLinkConnectionRefused runs before the parallel tests,
+// whose servers could otherwise be given the port it frees.
 func TestCreatePaymentLinkConnectionRefused(t *testing.T) {
-	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -710,5 +711,65 @@ func TestCreatePaymentLinkCanceledBeforeSending(t *testing.T) {
 	}
 	if len(seen) != 0 {
 		t.Error("a request went to Stripe")
+	}
+}
+
+func TestDeactivatePaymentLink(t *testing.T) {
+	t.Parallel()
+	rec, cfg := setup(t, stripetest.Start(t))
+	l := newLinker(t, cfg)
+	ctx := context.Background()
+	if err := l.DeactivatePaymentLink(ctx, "plink_1SomeLink"); err != nil {
+		t.Fatalf("deactivate a Payment Link: %v", err)
+	}
+	if err := l.DeactivatePaymentLink(ctx, "cs_test_a1Session"); err != nil {
+		t.Fatalf("expire a Checkout Session: %v", err)
+	}
+	err := l.DeactivatePaymentLink(ctx, "pi_123")
+	assertClass(t, err, wantClass{permanent: "invalid_request"})
+
+	reqs := rec.requests()
+	if len(reqs) != 2 {
+		t.Fatalf("stripe-mock got %d requests, want 2 (none for the unknown id)", len(reqs))
+	}
+	if r := reqs[0]; r.Method != http.MethodPost || r.Path != "/v1/payment_links/plink_1SomeLink" {
+		t.Errorf("first request %s %s, want POST /v1/payment_links/plink_1SomeLink", r.Method, r.Path)
+	}
+	assertForm(t, reqs[0].Form, map[string]string{"active": "false"})
+	if r := reqs[1]; r.Method != http.MethodPost || r.Path != "/v1/checkout/sessions/cs_test_a1Session/expire" {
+		t.Errorf("second request %s %s, want POST /v1/checkout/sessions/cs_test_a1Session/expire", r.Method, r.Path)
+	}
+}
+
+func TestDeactivatePaymentLinkClassifiesStripeErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		id     string
+		status int
+		body   string
+		want   wantClass
+	}{
+		{"session already complete", "cs_test_done", 400,
+			`{"error":{"type":"invalid_request_error","message":"Only Checkout Sessions with a status in [\"open\"] can be expired."}}`,
+			wantClass{permanent: "stripe_http_400"}},
+		{"no such link", "plink_gone", 404,
+			`{"error":{"type":"invalid_request_error","code":"resource_missing","message":"No such payment_link: 'plink_gone'"}}`,
+			wantClass{permanent: "stripe_resource_missing"}},
+		{"rate limited", "plink_busy", 429, `{"error":{"type":"rate_limit_error","message":"Too many requests"}}`,
+			wantClass{retryAfter: DefaultRetryAfter}},
+		{"stripe down", "plink_later", 503, `{"error":{"type":"api_error","message":"try again"}}`, wantClass{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv, seen := rawServer(t, tt.status, nil, tt.body)
+			l := newLinker(t, Config{SecretKey: stripetest.TestKey, APIBase: srv.URL, Timeout: 5 * time.Second})
+			err := l.DeactivatePaymentLink(context.Background(), tt.id)
+			assertClass(t, err, tt.want)
+			if r := <-seen; !strings.Contains(r.URL.Path, tt.id) {
+				t.Errorf("request path %s does not name %s", r.URL.Path, tt.id)
+			}
+		})
 	}
 }

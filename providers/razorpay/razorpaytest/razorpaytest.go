@@ -4,6 +4,7 @@
 //	POST /v1/payment_links              create; 200 and the Payment Link entity
 //	GET  /v1/payment_links?reference_id= {"payment_links":[…]}
 //	GET  /v1/payment_links/{id}          the entity
+//	POST /v1/payment_links/{id}/cancel   the entity, now "cancelled"; a 400 for a link that is paid, cancelled or expired
 //
 // Every request needs HTTP basic auth with a known key id and secret, or
 // is answered 401. Errors are Razorpay's error JSON,
@@ -86,6 +87,7 @@ func Start(t testing.TB) *Server {
 	mux.HandleFunc("POST /v1/payment_links", s.authed(s.create))
 	mux.HandleFunc("GET /v1/payment_links", s.authed(s.list))
 	mux.HandleFunc("GET /v1/payment_links/{id}", s.authed(s.fetch))
+	mux.HandleFunc("POST /v1/payment_links/{id}/cancel", s.authed(s.cancel))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "BAD_REQUEST_ERROR", "The requested URL was not found on the server.", "")
 	})
@@ -317,6 +319,22 @@ func (s *Server) fetch(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusOK, entity(l))
 			return
 		}
+	}
+	writeError(w, http.StatusBadRequest, "BAD_REQUEST_ERROR", "The id provided does not exist", "")
+}
+
+func (s *Server) cancel(w http.ResponseWriter, r *http.Request) {
+	for _, l := range s.links {
+		if l.ID != r.PathValue("id") {
+			continue
+		}
+		if l.Status != "created" && l.Status != "partially_paid" {
+			writeError(w, http.StatusBadRequest, "BAD_REQUEST_ERROR", "The payment link cannot be cancelled, it is "+l.Status+".", "")
+			return
+		}
+		l.Status = "cancelled"
+		writeJSON(w, http.StatusOK, entity(l))
+		return
 	}
 	writeError(w, http.StatusBadRequest, "BAD_REQUEST_ERROR", "The id provided does not exist", "")
 }
