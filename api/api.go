@@ -138,9 +138,36 @@ func New(cfg Config) (*API, error) {
 // it, so every error goes out in the same shape.
 type handlerFunc func(w http.ResponseWriter, r *http.Request) *Error
 
+// routeMux is an http.ServeMux that keeps the patterns it was given.
+type routeMux struct {
+	*http.ServeMux
+	patterns []string
+}
+
+func (m *routeMux) Handle(pattern string, h http.Handler) {
+	m.patterns = append(m.patterns, pattern)
+	m.ServeMux.Handle(pattern, h)
+}
+
+func (m *routeMux) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
+	m.Handle(pattern, http.HandlerFunc(h))
+}
+
 // Handler returns the routes.
-func (a *API) Handler() http.Handler {
-	mux := http.NewServeMux()
+func (a *API) Handler() http.Handler { return a.recoverPanics(a.routes()) }
+
+// Routes returns the pattern of every route Handler serves, such as
+// "POST /api/v1/invoices" or "/monitoring/", in the order they were
+// added; the catch-all that answers 404 is left out. The routes that
+// depend on the configuration (/metrics, /monitoring/) are listed only
+// when they are served.
+func (a *API) Routes() []string {
+	m := a.routes()
+	return m.patterns[:len(m.patterns)-1]
+}
+
+func (a *API) routes() *routeMux {
+	mux := &routeMux{ServeMux: http.NewServeMux()}
 	tenant := func(pattern string, h handlerFunc) {
 		mux.Handle(pattern, a.authenticate(a.idempotent(h)))
 	}
@@ -151,6 +178,7 @@ func (a *API) Handler() http.Handler {
 	tenant("PUT /api/v1/settings", a.putSettings)
 	tenant("POST /api/v1/settings/email/verify", a.verifySender)
 	tenant("GET /api/v1/invoices/{id}/email-defaults", a.emailDefaults)
+	tenant("GET /api/v1/invoices", a.listInvoices)
 	tenant("POST /api/v1/invoices", a.createInvoice)
 	tenant("GET /api/v1/invoices/{id}", a.getInvoice)
 	tenant("POST /api/v1/invoices/{id}/finalize", a.finalizeInvoice)
@@ -196,10 +224,11 @@ func (a *API) Handler() http.Handler {
 	if a.cfg.AdminToken != "" && a.cfg.Monitoring != nil {
 		mux.Handle("/monitoring/", a.operatorOnly(a.cfg.Monitoring))
 	}
+	// The catch-all stays last: Routes leaves it out.
 	mux.Handle("/", a.wrap(func(w http.ResponseWriter, r *http.Request) *Error {
 		return &Error{Status: http.StatusNotFound, Code: CodeNotFound, Message: "no route for " + r.Method + " " + r.URL.Path}
 	}))
-	return a.recoverPanics(mux)
+	return mux
 }
 
 // wrap turns a handlerFunc into an http.Handler that writes its error.

@@ -2,8 +2,10 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"time"
 
 	"go.uber.org/zap"
@@ -129,6 +131,58 @@ func (a *API) view(r *http.Request, inv *invoice.Invoice, ds []*store.Delivery) 
 		v.Deliveries = append(v.Deliveries, newDeliveryView(d))
 	}
 	return v
+}
+
+// maxListLimit is the largest page GET /api/v1/invoices hands out.
+const maxListLimit = 100
+
+// invoiceListItem is an invoice as a listing shows it: without its
+// deliveries, which GET …/{id} and …/delivery-status show.
+type invoiceListItem struct {
+	*invoice.Invoice
+	PublicURL    string `json:"publicUrl"`
+	PublicPDFURL string `json:"publicPdfUrl"`
+}
+
+// listInvoices handles GET /api/v1/invoices?status=&limit=&startingAfter=:
+// the tenant's invoices, newest first, a page at a time. With a status
+// filter a page may hold fewer than limit invoices, even none, while
+// hasMore is true: it looks at a bounded number of invoices, and
+// nextCursor goes on from there.
+func (a *API) listInvoices(w http.ResponseWriter, r *http.Request) *Error {
+	q := r.URL.Query()
+	query := store.InvoiceQuery{Limit: 20, Status: invoice.Status(q.Get("status")), After: q.Get("startingAfter")}
+	if query.Status != "" && !query.Status.Valid() {
+		return errField("status", "must be draft, open, paid or void")
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxListLimit {
+			return errField("limit", fmt.Sprintf("must be a whole number from 1 to %d", maxListLimit))
+		}
+		query.Limit = n
+	}
+	if query.After != "" && !invoice.ValidID(query.After) {
+		return errField("startingAfter", "must be an invoice id from an earlier page's nextCursor")
+	}
+	tenant := tenantFrom(r.Context())
+	page, err := a.st.ListInvoices(r.Context(), tenant.ID, query)
+	if errors.Is(err, store.ErrBadCursor) {
+		return errField("startingAfter", "names no invoice of yours")
+	}
+	if err != nil {
+		return errInternal(err)
+	}
+	items := make([]invoiceListItem, 0, len(page.Invoices))
+	for _, inv := range page.Invoices {
+		items = append(items, invoiceListItem{Invoice: inv, PublicURL: a.publicURL(inv), PublicPDFURL: a.publicPDFURL(inv)})
+	}
+	var next *string
+	if page.NextCursor != "" {
+		next = &page.NextCursor
+	}
+	writeData(w, http.StatusOK, map[string]any{"invoices": items, "hasMore": next != nil, "nextCursor": next})
+	return nil
 }
 
 // loadInvoice returns the tenant's invoice named in the path; another

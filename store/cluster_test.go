@@ -87,6 +87,19 @@ func clusterTenantFlow(t *testing.T, s *Store, tenantID string) {
 	if due, err := s.DraftsDue(ctx, tenantID, time.Now().Add(time.Second), 10); err != nil || len(due) != 1 {
 		t.Fatalf("DraftsDue = %v, %v", due, err)
 	}
+	// Listing, and building the index of a tenant stored before it
+	// existed: a SCAN of the one master that holds the tenant's slot.
+	for _, rebuild := range []bool{false, true} {
+		if rebuild {
+			if err := s.rdb.Del(ctx, invoicesKey(tenantID), invoicesIndexedKey(tenantID)).Err(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		page, err := s.ListInvoices(ctx, tenantID, InvoiceQuery{})
+		if err != nil || len(page.Invoices) != 1 || page.Invoices[0].ID != "inv_1" {
+			t.Fatalf("ListInvoices (index rebuilt: %t) = %+v, %v", rebuild, page, err)
+		}
+	}
 	var wins atomic.Int32
 	var wg sync.WaitGroup
 	for range 4 {

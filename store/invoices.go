@@ -63,6 +63,7 @@ func (s *Store) SaveDraft(ctx context.Context, inv *invoice.Invoice, grace time.
 		}
 		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
 			p.Set(ctx, key, b, 0)
+			p.ZAddNX(ctx, invoicesKey(inv.TenantID), redis.Z{Score: float64(inv.CreatedAt.UnixMilli()), Member: inv.ID})
 			if inv.FinalizeAt != nil {
 				p.ZAdd(ctx, draftsKey(inv.TenantID), redis.Z{Score: float64(inv.FinalizeAt.Unix()), Member: inv.ID})
 			} else {

@@ -1,0 +1,180 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/invoiced/invoiced/internal/redistest"
+	"github.com/invoiced/invoiced/invoice"
+)
+
+// listAll follows the cursor through every page of q, checking that no
+// page is larger than asked, and returns the ids in order.
+func listAll(t *testing.T, s *Store, tenantID string, q InvoiceQuery) (ids []string, pages int) {
+	t.Helper()
+	for {
+		page, err := s.ListInvoices(context.Background(), tenantID, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Invoices) > q.Limit {
+			t.Fatalf("page of %d, limit %d", len(page.Invoices), q.Limit)
+		}
+		for _, inv := range page.Invoices {
+			ids = append(ids, inv.ID)
+		}
+		pages++
+		if page.NextCursor == "" {
+			return ids, pages
+		}
+		if pages > 100 {
+			t.Fatal("the cursor never ends")
+		}
+		q.After = page.NextCursor
+	}
+}
+
+func TestListInvoices(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	var clock atomic.Int64
+	clock.Store(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC).UnixMilli())
+	s, err := New(srv.Client(t), Config{SecretKey: make([]byte, 32), Now: func() time.Time { return time.UnixMilli(clock.Load()) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	ten, _, err := s.CreateTenant(ctx, "List SRL")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 25 invoices, newest last; every third one shares its millisecond
+	// with the one before, so the cursor must order ties.
+	var newestFirst []string
+	for i := range 25 {
+		if i%3 != 2 {
+			clock.Add(1)
+		}
+		inv := &invoice.Invoice{ID: fmt.Sprintf("inv_%02d", i), TenantID: ten.ID, Number: fmt.Sprint(i), Currency: "EUR"}
+		if _, err := s.SaveDraft(ctx, inv, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		if i%4 == 0 {
+			if _, _, err := s.Finalize(ctx, ten.ID, inv.ID, "api"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		newestFirst = append([]string{inv.ID}, newestFirst...)
+	}
+	// Saving a draft again keeps its place.
+	if _, err := s.SaveDraft(ctx, &invoice.Invoice{ID: "inv_01", TenantID: ten.ID, Number: "1b", Currency: "EUR"}, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, limit := range []int{1, 7, 10, 25, 100} {
+		ids, pages := listAll(t, s, ten.ID, InvoiceQuery{Limit: limit})
+		if !slices.Equal(ids, sortedNewestFirst(t, s, ten.ID, newestFirst)) {
+			t.Fatalf("limit %d: listed %v", limit, ids)
+		}
+		if want := (25 + limit - 1) / limit; pages != want {
+			t.Errorf("limit %d: %d pages, want %d", limit, pages, want)
+		}
+	}
+	var open []string
+	for _, id := range sortedNewestFirst(t, s, ten.ID, newestFirst) {
+		inv, _ := s.Invoice(ctx, ten.ID, id)
+		if inv.Status == invoice.StatusOpen {
+			open = append(open, id)
+		}
+	}
+	if ids, _ := listAll(t, s, ten.ID, InvoiceQuery{Limit: 2, Status: invoice.StatusOpen}); !slices.Equal(ids, open) || len(open) != 7 {
+		t.Fatalf("open invoices listed %v, want %v", ids, open)
+	}
+	// A filter nothing matches looks at a bounded number per page and
+	// hands out a cursor to go on with.
+	page, err := s.ListInvoices(ctx, ten.ID, InvoiceQuery{Limit: 1, Status: invoice.StatusPaid})
+	if err != nil || len(page.Invoices) != 0 || page.NextCursor == "" {
+		t.Fatalf("first page of paid = %d invoices, cursor %q, %v; want none and a cursor", len(page.Invoices), page.NextCursor, err)
+	}
+	if ids, pages := listAll(t, s, ten.ID, InvoiceQuery{Limit: 1, Status: invoice.StatusPaid}); len(ids) != 0 || pages != 3 {
+		t.Fatalf("paid: %v in %d pages, want none in 3 (10 invoices looked at per page)", ids, pages)
+	}
+	if _, err := s.ListInvoices(ctx, ten.ID, InvoiceQuery{After: "inv_nope"}); !errors.Is(err, ErrBadCursor) {
+		t.Fatalf("unknown cursor: %v, want ErrBadCursor", err)
+	}
+	// Another tenant sees none of them, and a cursor of this one's is
+	// unknown to it.
+	other, _, _ := s.CreateTenant(ctx, "Other")
+	if page, err := s.ListInvoices(ctx, other.ID, InvoiceQuery{}); err != nil || len(page.Invoices) != 0 || page.NextCursor != "" {
+		t.Fatalf("other tenant lists %d, %q, %v", len(page.Invoices), page.NextCursor, err)
+	}
+	if _, err := s.ListInvoices(ctx, other.ID, InvoiceQuery{After: "inv_03"}); !errors.Is(err, ErrBadCursor) {
+		t.Fatalf("another tenant's cursor: %v, want ErrBadCursor", err)
+	}
+}
+
+// sortedNewestFirst orders ids as the listing must: by creation time,
+// newest first, and among invoices of the same millisecond by descending
+// id.
+func sortedNewestFirst(t *testing.T, s *Store, tenantID string, ids []string) []string {
+	t.Helper()
+	out := slices.Clone(ids)
+	created := map[string]time.Time{}
+	for _, id := range ids {
+		inv, err := s.Invoice(context.Background(), tenantID, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		created[id] = inv.CreatedAt
+	}
+	slices.SortFunc(out, func(a, b string) int {
+		if c := created[b].Compare(created[a]); c != 0 {
+			return c
+		}
+		switch {
+		case a > b:
+			return -1
+		case a < b:
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+// TestListInvoicesIndexesOlderTenants lists the invoices of a tenant whose
+// invoices were stored before the index existed: the first listing builds
+// it from the tenant's keys, passing over its other keys.
+func TestListInvoicesIndexesOlderTenants(t *testing.T) {
+	t.Parallel()
+	s, ctx := setup(t)
+	const ten = "ten_old"
+	for i := range 12 {
+		inv := &invoice.Invoice{ID: fmt.Sprintf("inv_%d", i), TenantID: ten, Number: fmt.Sprint(i), Currency: "EUR"}
+		if _, err := s.SaveDraft(ctx, inv, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	send := &Send{ID: "snd_1", TenantID: ten, InvoiceID: "inv_3", Channels: []Channel{ChannelEmail}, Email: "a@b.co"}
+	if _, _, err := s.CreateSend(ctx, send); err != nil {
+		t.Fatal(err)
+	}
+	// As stored before the index: no index, no marker.
+	if err := s.rdb.Del(ctx, invoicesKey(ten), invoicesIndexedKey(ten)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	ids, _ := listAll(t, s, ten, InvoiceQuery{Limit: 5})
+	want := []string{"inv_11", "inv_10", "inv_9", "inv_8", "inv_7", "inv_6", "inv_5", "inv_4", "inv_3", "inv_2", "inv_1", "inv_0"}
+	if !slices.Equal(ids, want) {
+		t.Fatalf("listed %v, want %v", ids, want)
+	}
+	if n, _ := s.rdb.Exists(ctx, invoicesIndexedKey(ten)).Result(); n != 1 {
+		t.Fatal("the index was not marked built")
+	}
+}
