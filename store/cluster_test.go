@@ -158,13 +158,13 @@ func clusterTenantFlow(t *testing.T, s *Store, tenantID string) {
 		t.Fatalf("InvoiceDeliveries = %d, %v; want 3", len(ds), err)
 	}
 
-	fresh, err := s.RecordEvents(ctx, tenantID, dlv, []string{"invoice.sent"}, map[string]any{"deliveryId": dlv})
-	if err != nil || len(fresh) != 1 {
-		t.Fatalf("RecordEvents = %v, %v", fresh, err)
-	}
 	ep := &WebhookEndpoint{ID: "we_1", URL: "https://hooks.example.com/x", Secret: "whsec_x"}
 	if err := s.SaveEndpoint(ctx, tenantID, ep); err != nil {
 		t.Fatal(err)
+	}
+	fresh, err := s.RecordEvents(ctx, tenantID, dlv, []string{"invoice.sent"}, map[string]any{"deliveryId": dlv})
+	if err != nil || len(fresh) != 1 {
+		t.Fatalf("RecordEvents = %v, %v", fresh, err)
 	}
 	if err := s.RecordWebhookAttempt(ctx, tenantID, "we_1", WebhookAttempt{EventID: fresh[0], Attempt: 1, At: s.Now(), StatusCode: 200}); err != nil {
 		t.Fatalf("RecordWebhookAttempt: %v", err)

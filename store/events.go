@@ -98,38 +98,51 @@ func DeliveryEventData(d *Delivery) map[string]any {
 // webhook endpoints has not run, scored by when they were recorded (ms).
 func fanoutPendingKey(tenantID string) string { return tenantKey(tenantID, "evt-pending") }
 
-// recordEventScript stores an event that does not exist yet and marks its
-// fan-out pending, in one step: an event is never recorded without a trace
-// of the fan-out it still needs.
-var recordEventScript = redis.NewScript(`
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
-	redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
-	return 1
+// recordEventsScript stores the events that do not exist yet, and marks
+// their fan-out pending if the tenant has a webhook endpoint, in one
+// step: an event is never recorded without a trace of the fan-out it
+// still needs. KEYS: the pending set, the endpoints hash, then one key per
+// event; ARGV: the TTL and the time (ms), then each event's JSON and id.
+// It returns the ids whose fan-out is pending.
+var recordEventsScript = redis.NewScript(`
+local fanout = redis.call('EXISTS', KEYS[2]) == 1
+local pending = {}
+for i = 3, #KEYS do
+	local body, id = ARGV[2 * i - 3], ARGV[2 * i - 2]
+	if redis.call('SET', KEYS[i], body, 'NX', 'PX', ARGV[1]) and fanout then
+		redis.call('ZADD', KEYS[1], ARGV[2], id)
+		table.insert(pending, id)
+	end
 end
-return 0`)
+return pending`)
 
 // RecordEvents stores one event per type with data, under ids derived from
 // subject (a delivery or invoice id) and the type, and returns the ids of
-// those not recorded before. Their fan-out is pending until FanoutDone.
+// those recorded now whose fan-out to the tenant's webhook endpoints is
+// pending until FanoutDone: none when the tenant has no endpoint, so a
+// tenant without webhooks costs no fan-out task. Such events are kept all
+// the same, for a replay to an endpoint added later.
 func (s *Store) RecordEvents(ctx context.Context, tenantID, subject string, types []string, data map[string]any) ([]string, error) {
-	var fresh []string
+	if len(types) == 0 {
+		return nil, nil
+	}
 	now := s.Now()
+	keys := []string{fanoutPendingKey(tenantID), endpointsKey(tenantID)}
+	args := []any{EventTTL.Milliseconds(), now.UnixMilli()}
 	for _, typ := range types {
 		ev := Event{ID: "evt_" + subject + "_" + typ, Type: typ, Timestamp: now, Data: data}
 		b, err := json.Marshal(ev)
 		if err != nil {
 			return nil, err
 		}
-		keys := []string{eventKey(tenantID, ev.ID), fanoutPendingKey(tenantID)}
-		created, err := recordEventScript.Run(ctx, s.rdb, keys, b, EventTTL.Milliseconds(), now.UnixMilli(), ev.ID).Int()
-		if err != nil {
-			return nil, fmt.Errorf("record event: %w", err)
-		}
-		if created == 1 {
-			fresh = append(fresh, ev.ID)
-		}
+		keys = append(keys, eventKey(tenantID, ev.ID))
+		args = append(args, b, ev.ID)
 	}
-	return fresh, nil
+	pending, err := recordEventsScript.Run(ctx, s.rdb, keys, args...).StringSlice()
+	if err != nil {
+		return nil, fmt.Errorf("record events: %w", err)
+	}
+	return pending, nil
 }
 
 // FanoutDone records that event id has been fanned out to the tenant's

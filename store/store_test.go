@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -489,6 +490,29 @@ func TestPendingFanouts(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
+	// Without a webhook endpoint an event is kept, with no fan-out to run.
+	if ids, err := s.RecordEvents(ctx, "ten_a", "dlv_0", []string{EventInvoiceSent}, nil); err != nil || len(ids) != 0 {
+		t.Fatalf("RecordEvents without an endpoint = %v, %v; want no fan-out", ids, err)
+	}
+	if ev, err := s.Event(ctx, "ten_a", "evt_dlv_0_"+EventInvoiceSent); err != nil || ev.Type != EventInvoiceSent {
+		t.Fatalf("the event recorded without an endpoint: %+v, %v", ev, err)
+	}
+	if got, _ := s.PendingFanouts(ctx, "ten_a", t0.Add(time.Minute), 10); len(got) != 0 {
+		t.Fatalf("PendingFanouts without an endpoint = %v", got)
+	}
+	if err := s.SaveEndpoint(ctx, "ten_a", &WebhookEndpoint{ID: "we_1", URL: "https://hooks.example.com/x", Secret: "whsec_x"}); err != nil {
+		t.Fatal(err)
+	}
+	if both, err := s.RecordEvents(ctx, "ten_a", "dlv_9", []string{EventEmailBounced, EventInvoiceDeliveryFailed}, nil); err != nil ||
+		!slices.Equal(both, []string{"evt_dlv_9_" + EventEmailBounced, "evt_dlv_9_" + EventInvoiceDeliveryFailed}) {
+		t.Fatalf("RecordEvents of two types = %v, %v", both, err)
+	}
+	if err := s.FanoutDone(ctx, "ten_a", "evt_dlv_9_"+EventEmailBounced); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.FanoutDone(ctx, "ten_a", "evt_dlv_9_"+EventInvoiceDeliveryFailed); err != nil {
+		t.Fatal(err)
+	}
 	ids, err := s.RecordEvents(ctx, "ten_a", "dlv_1", []string{EventInvoiceSent}, nil)
 	if err != nil || len(ids) != 1 {
 		t.Fatalf("RecordEvents = %v, %v", ids, err)

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/invoiced/invoiced/tasks"
 )
 
 // scrape returns the API's /metrics, read with the admin token.
@@ -85,6 +87,16 @@ func TestMetricsAfterSend(t *testing.T) {
 	}
 	if strings.Contains(m, `status="queued"`) || strings.Contains(m, `status="failed"`) {
 		t.Errorf("statuses that were not reached are counted:\n%s", m)
+	}
+	// A tenant without webhook endpoints costs no fan-out task: a send is
+	// its send task and its delivery task. The events are recorded all
+	// the same.
+	time.Sleep(500 * time.Millisecond)
+	if m := h.scrape(); strings.Contains(m, `type="`+tasks.TypeWebhookFanout+`"`) {
+		t.Errorf("webhook fan-out tasks ran for a tenant without endpoints")
+	}
+	if _, err := h.Store.Event(t.Context(), h.tenantID(token), "evt_inv_m_invoice.finalized"); err != nil {
+		t.Errorf("invoice.finalized was not recorded: %v", err)
 	}
 }
 
