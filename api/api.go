@@ -218,6 +218,7 @@ func (a *API) routes() *routeMux {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.Handle("GET /readyz", a.wrap(a.readyz))
+	mux.HandleFunc("GET /openapi.yaml", openAPI)
 	if a.cfg.AdminToken != "" && a.cfg.MetricsHandler != nil {
 		mux.Handle("GET /metrics", a.operatorOnly(a.cfg.MetricsHandler))
 	}

@@ -72,6 +72,8 @@ type harness struct {
 	// StripeBase is stripe-mock's URL, with options.stripe.
 	StripeBase string
 	Razorpay   *razorpaytest.Server
+	// API is the API under test.
+	API *api.API
 	// Logs holds every log entry at debug level and above.
 	Logs *observer.ObservedLogs
 	// Metrics is the API's and the worker's, served at /metrics.
@@ -160,7 +162,7 @@ func setup(t testing.TB, opts ...func(*options)) *harness {
 		t.Fatal(err)
 	}
 	handler = a.Handler()
-	h.URL = hs.URL
+	h.URL, h.API = hs.URL, a
 
 	if o.noWorker {
 		return h
@@ -232,19 +234,23 @@ func (r response) errorFields() map[string]any {
 // do sends a request; body may be a string, []byte or any JSON value.
 func (h *harness) do(method, path, token string, body any, headers ...string) response {
 	h.t.Helper()
-	var rd io.Reader
+	var sent []byte
 	switch b := body.(type) {
 	case nil:
 	case string:
-		rd = strings.NewReader(b)
+		sent = []byte(b)
 	case []byte:
-		rd = bytes.NewReader(b)
+		sent = b
 	default:
 		j, err := json.Marshal(b)
 		if err != nil {
 			h.t.Fatal(err)
 		}
-		rd = bytes.NewReader(j)
+		sent = j
+	}
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(sent)
 	}
 	req, err := http.NewRequest(method, h.URL+path, rd)
 	if err != nil {
@@ -263,6 +269,7 @@ func (h *harness) do(method, path, token string, body any, headers ...string) re
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
+	checkOpenAPI(h.t, method, path, req.Header, sent, resp.StatusCode, resp.Header, raw)
 	r := response{Status: resp.StatusCode, Header: resp.Header, Raw: raw}
 	if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
 		if err := json.Unmarshal(raw, &r.Body); err != nil {
