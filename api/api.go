@@ -293,6 +293,9 @@ func (a *API) adminOnly(next handlerFunc) http.Handler {
 		if a.cfg.AdminToken == "" {
 			return &Error{Status: http.StatusForbidden, Code: CodeForbidden, Message: "the admin API is disabled: set INVOICED_ADMIN_TOKEN"}
 		}
+		if crossSiteCookie(r) {
+			return errCrossSite
+		}
 		if token == "" || subtle.ConstantTimeCompare([]byte(token), []byte(a.cfg.AdminToken)) != 1 {
 			return &Error{Status: http.StatusUnauthorized, Code: CodeUnauthorized, Message: "a valid admin token is required"}
 		}

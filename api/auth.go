@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/invoiced/invoiced/store"
@@ -38,6 +39,41 @@ func requestToken(r *http.Request) string {
 	return ""
 }
 
+// crossSiteCookie reports whether r is a state-changing request that a
+// browser sent from another site, carrying the access_token cookie: a
+// cross-site request forgery, since the page that sent it never saw the
+// token. Browsers say where a request came from in Sec-Fetch-Site, and in
+// Origin for every cross-origin POST; clients other than browsers send
+// neither and are not affected, nor is any request that carries its token
+// in a header.
+func crossSiteCookie(r *http.Request) bool {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return false
+	}
+	if r.Header.Get("Authorization") != "" || r.Header.Get("X-Api-Token") != "" {
+		return false
+	}
+	if _, err := r.Cookie("access_token"); err != nil {
+		return false
+	}
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "", "same-origin", "none":
+	default:
+		return true
+	}
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return false
+	}
+	u, err := url.Parse(origin)
+	return err != nil || u.Host == "" || !strings.EqualFold(u.Host, r.Host)
+}
+
+// errCrossSite refuses a cross-site request authenticated by the cookie.
+var errCrossSite = &Error{Status: http.StatusForbidden, Code: CodeForbidden,
+	Message: "a request from another site cannot use the access_token cookie: send the token in the Authorization header"}
+
 // authenticate resolves the token's tenant. X-Tenant-ID or X-Company, when
 // sent, must name that tenant (by id, or by name for X-Company).
 func (a *API) authenticate(next handlerFunc) http.Handler {
@@ -46,6 +82,9 @@ func (a *API) authenticate(next handlerFunc) http.Handler {
 		if token == "" {
 			return &Error{Status: http.StatusUnauthorized, Code: CodeUnauthorized,
 				Message: "missing API token: send Authorization: Bearer <token>, x-api-token, or the access_token cookie"}
+		}
+		if crossSiteCookie(r) {
+			return errCrossSite
 		}
 		t, err := a.st.TenantByToken(r.Context(), token)
 		if errors.Is(err, store.ErrNotFound) {

@@ -1,10 +1,14 @@
 package e2e
 
 import (
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/invoiced/invoiced/store"
 )
 
 func TestGracePeriodFinalizesAndEmailsOnce(t *testing.T) {
@@ -221,4 +225,52 @@ func TestAuthForms(t *testing.T) {
 		})
 	}
 	h.must(http.StatusUnauthorized, h.do("POST", "/admin/v1/tenants", "wrong", map[string]any{"name": "x"}))
+}
+
+// TestCookieRefusedCrossSite posts as a page on another site would, with
+// the browser adding the access_token cookie: a forged request that must
+// not create or send anything. The same request from the API's own
+// origin, from a client other than a browser, or with the token in a
+// header goes through.
+func TestCookieRefusedCrossSite(t *testing.T) {
+	t.Parallel()
+	h := setup(t, func(o *options) { o.noWorker = true })
+	token := h.tenant("A SRL", nil)
+	cookie := []string{"Cookie", "access_token=" + token}
+	own := strings.TrimPrefix(h.URL, "http://")
+	n := 0
+	create := func(headers ...string) response {
+		n++
+		return h.do("POST", "/api/v1/invoices", "", sampleInvoice(fmt.Sprintf("inv_c%d", n)), append(slices.Clone(cookie), headers...)...)
+	}
+	for _, tt := range []struct {
+		name    string
+		headers []string
+		want    int
+	}{
+		{"cross-site Origin", []string{"Origin", "https://evil.example"}, http.StatusForbidden},
+		{"opaque Origin", []string{"Origin", "null"}, http.StatusForbidden},
+		{"Sec-Fetch-Site cross-site", []string{"Sec-Fetch-Site", "cross-site"}, http.StatusForbidden},
+		{"Sec-Fetch-Site same-site", []string{"Sec-Fetch-Site", "same-site", "Origin", "http://other." + own}, http.StatusForbidden},
+		{"own origin", []string{"Origin", "http://" + own, "Sec-Fetch-Site", "same-origin"}, http.StatusCreated},
+		{"not a browser", nil, http.StatusCreated},
+		{"token in a header too", []string{"Origin", "https://evil.example", "Authorization", "Bearer " + token}, http.StatusCreated},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := create(tt.headers...)
+			if r.Status != tt.want {
+				t.Fatalf("status %d, want %d: %s", r.Status, tt.want, r.Raw)
+			}
+		})
+	}
+	// Reading is not refused: another site cannot read the answer.
+	h.must(http.StatusOK, h.do("GET", "/api/v1/settings", "", nil, "Cookie", "access_token="+token, "Origin", "https://evil.example", "Sec-Fetch-Site", "cross-site"))
+	r := h.do("POST", "/admin/v1/tenants", "", map[string]any{"name": "forged"}, "Cookie", "access_token="+adminToken, "Origin", "https://evil.example")
+	if r.Status != http.StatusForbidden {
+		t.Fatalf("cross-site admin request with the cookie: %d %s", r.Status, r.Raw)
+	}
+	ids, err := h.Store.ListInvoices(t.Context(), h.tenantID(token), store.InvoiceQuery{Limit: 100})
+	if err != nil || len(ids.Invoices) != 3 {
+		t.Fatalf("%d invoices were created, want the 3 allowed requests' (%v)", len(ids.Invoices), err)
+	}
 }
