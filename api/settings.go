@@ -1,6 +1,8 @@
 package api
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -92,14 +94,57 @@ func (a *API) getSettings(w http.ResponseWriter, r *http.Request) *Error {
 	return a.writeSettings(w, r, tenantFrom(r.Context()).ID)
 }
 
+// readOnlySettings are the fields GET adds to the settings, by path: PUT
+// accepts them, so GET's answer can be sent back, and ignores them.
+var readOnlySettings = [][]string{
+	{"email", "senderVerified"},
+	{"email", "smtp", "passwordSet"},
+	{"email", "ses", "secretAccessKeySet"},
+	{"sms", "twilio", "authTokenSet"},
+	{"payments", "stripe", "secretKeySet"},
+	{"payments", "stripe", "webhookSecretSet"},
+	{"payments", "razorpay", "keySecretSet"},
+}
+
+// dropReadOnly removes readOnlySettings from a settings body. A body that
+// is not a JSON object is returned as it is, for decodeJSON to refuse.
+func dropReadOnly(body []byte) []byte {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var v map[string]any
+	if dec.Decode(&v) != nil || dec.More() {
+		return body
+	}
+	dropped := false
+	for _, path := range readOnlySettings {
+		m := v
+		for _, k := range path[:len(path)-1] {
+			m, _ = m[k].(map[string]any)
+		}
+		if _, ok := m[path[len(path)-1]]; ok {
+			delete(m, path[len(path)-1])
+			dropped = true
+		}
+	}
+	if !dropped {
+		return body
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return body
+	}
+	return b
+}
+
 // putSettings replaces the tenant's settings. A secret left out of the
-// request keeps its stored value, so a client can send back what GET
-// returned without knowing the secrets.
+// request keeps its stored value, and the read-only fields GET adds
+// (senderVerified, the …Set flags, updatedAt) are ignored, so a client can
+// send back what GET returned without knowing the secrets.
 func (a *API) putSettings(w http.ResponseWriter, r *http.Request) *Error {
 	ctx := r.Context()
 	tenant := tenantFrom(ctx)
 	var req store.Settings
-	if err := decodeJSON(bodyOf(r), &req, false); err != nil {
+	if err := decodeJSON(dropReadOnly(bodyOf(r)), &req, false); err != nil {
 		return err
 	}
 	req.UpdatedAt = nil

@@ -4,9 +4,12 @@ import (
 	"encoding/json"
 	"net/http"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/invoiced/invoiced/providers/stripe/stripetest"
 )
 
 // smsFiles returns the outbox's SMS, decoded.
@@ -150,6 +153,7 @@ func TestSettingsSecretsAreWriteOnly(t *testing.T) {
 		"ses": map[string]any{"region": "eu-west-1", "accessKeyId": "AKIAEXAMPLE", "secretAccessKey": "ses-secret-value"}}
 	settings["sms"] = map[string]any{"provider": "twilio", "twilio": map[string]any{
 		"accountSid": "AC" + strings.Repeat("a", 32), "authToken": "twilio-secret-value", "from": "+40712345678"}}
+	settings["payments"] = map[string]any{"gateway": "stripe", "stripe": map[string]any{"secretKey": stripetest.TestKey}}
 	token := h.tenant("ACME SRL", settings)
 	got := h.must(http.StatusOK, h.do("GET", "/api/v1/settings", token, nil))
 	for _, secret := range []string{"ses-secret-value", "twilio-secret-value"} {
@@ -160,16 +164,19 @@ func TestSettingsSecretsAreWriteOnly(t *testing.T) {
 	if !strings.Contains(string(got.Raw), `"authTokenSet":true`) || !strings.Contains(string(got.Raw), `"secretAccessKeySet":true`) {
 		t.Fatalf("GET settings does not say the secrets are set: %s", got.Raw)
 	}
-	// Sending back what GET showed keeps the secrets.
-	var round map[string]any
-	_ = json.Unmarshal(got.Raw, &round)
-	back := round["data"].(map[string]any)
-	delete(back, "updatedAt")
-	stripView(back)
-	h.must(http.StatusOK, h.do("PUT", "/api/v1/settings", token, back))
+	// Sending back what GET showed, read-only fields and all, keeps the
+	// secrets and changes nothing.
+	back := got.data()
+	again := h.must(http.StatusOK, h.do("PUT", "/api/v1/settings", token, back)).data()
 	st, err := h.Store.Settings(t.Context(), h.tenantID(token))
-	if err != nil || st.SMS.Twilio.AuthToken != "twilio-secret-value" || st.Email.SES.SecretAccessKey != "ses-secret-value" {
-		t.Fatalf("secrets after a round trip: %+v %+v %v", st.SMS.Twilio, st.Email.SES, err)
+	if err != nil || st.SMS.Twilio.AuthToken != "twilio-secret-value" || st.Email.SES.SecretAccessKey != "ses-secret-value" ||
+		st.Payments.Stripe.SecretKey != stripetest.TestKey {
+		t.Fatalf("secrets after a round trip: %+v %+v %+v %v", st.SMS.Twilio, st.Email.SES, st.Payments.Stripe, err)
+	}
+	delete(back, "updatedAt")
+	delete(again, "updatedAt")
+	if !reflect.DeepEqual(back, again) {
+		t.Fatalf("a round trip changed the settings:\nbefore %v\nafter  %v", back, again)
 	}
 
 	bad := acmeSettings()
@@ -179,17 +186,5 @@ func TestSettingsSecretsAreWriteOnly(t *testing.T) {
 		if _, ok := r.errorFields()[f]; !ok {
 			t.Errorf("no message for %s: %s", f, r.Raw)
 		}
-	}
-}
-
-// stripView removes the read-only fields GET adds, so the rest can be PUT.
-func stripView(v map[string]any) {
-	email := v["email"].(map[string]any)
-	delete(email, "senderVerified")
-	if ses, ok := email["ses"].(map[string]any); ok {
-		delete(ses, "secretAccessKeySet")
-	}
-	if tw, ok := v["sms"].(map[string]any)["twilio"].(map[string]any); ok {
-		delete(tw, "authTokenSet")
 	}
 }
