@@ -24,6 +24,7 @@ type fluxrateResponse struct {
 // is optional and takes the canonical send fields.
 func (a *API) fluxrateSendEmail(w http.ResponseWriter, r *http.Request) *Error {
 	fail := func(e *Error) *Error {
+		setRetryAfter(w, e)
 		writeJSON(w, e.Status, fluxrateResponse{Success: false, Message: e.Message})
 		if e.Status >= 500 {
 			a.writeErrorLogOnly(r, e)

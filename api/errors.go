@@ -114,8 +114,13 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err *Error) {
 	if err.Status >= 500 {
 		a.log.Error("request failed", zap.String("method", r.Method), zap.String("path", r.URL.Path), zap.Error(err.cause))
 	}
+	setRetryAfter(w, err)
+	writeJSON(w, err.Status, errorBody{Error: err})
+}
+
+// setRetryAfter sends err.RetryAfter, when set, as the Retry-After header.
+func setRetryAfter(w http.ResponseWriter, err *Error) {
 	if err.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(err.RetryAfter.Seconds()+0.5)))
 	}
-	writeJSON(w, err.Status, errorBody{Error: err})
 }

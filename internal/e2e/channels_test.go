@@ -118,6 +118,14 @@ func TestEmailsPerHourLimit(t *testing.T) {
 	if r.errorCode() != "rate_limited" || r.Header.Get("Retry-After") == "" {
 		t.Fatalf("third send = %s (Retry-After %q)", r.Raw, r.Header.Get("Retry-After"))
 	}
+	// Each compatibility route answers the limit in its own shape, with
+	// the same Retry-After.
+	for _, path := range []string{"/api/v1/invoices/inv_r/send-email", "/api/v1/invoices/inv_r/email", "/v1/invoices/inv_r/send"} {
+		r := h.must(http.StatusTooManyRequests, h.do("POST", path, token, nil))
+		if r.Header.Get("Retry-After") == "" {
+			t.Errorf("POST %s over the limit: no Retry-After (%s)", path, r.Raw)
+		}
+	}
 	// testMode is not counted: it delivers only to the outbox.
 	h.must(http.StatusAccepted, h.do("POST", "/api/v1/invoices/inv_r/send", token, map[string]any{"testMode": true}))
 }
