@@ -185,6 +185,7 @@ func (a *API) routes() *routeMux {
 	tenant("POST /api/v1/invoices/{id}/send", a.sendInvoice)
 	tenant("POST /api/v1/invoices/{id}/resend", a.resendInvoice)
 	tenant("DELETE /api/v1/invoices/{id}/sends/{sendId}", a.cancelSend)
+	tenant("GET /api/v1/scheduled-sends", a.listScheduledSends)
 	tenant("GET /api/v1/invoices/{id}/delivery-status", a.deliveryStatus)
 	tenant("GET /api/v1/invoices/{id}/pdf", a.invoicePDF)
 	tenant("GET /api/v1/invoices/{id}/emails", a.invoiceEmails)

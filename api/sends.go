@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -390,6 +391,45 @@ func (a *API) cancelSend(w http.ResponseWriter, r *http.Request) *Error {
 	// frees the queue.
 	_ = a.cfg.Tasks.DeleteTask(tasks.QueueCritical, tasks.SendTaskID(inv.TenantID, sendID))
 	writeData(w, http.StatusOK, newSendView(send))
+	return nil
+}
+
+// listScheduledSends handles GET /api/v1/scheduled-sends?limit=&startingAfter=:
+// the tenant's sends waiting for their time, across all invoices, soonest
+// first, a page at a time. Each leaves the list when it starts or is
+// canceled (DELETE …/sends/{sendId}).
+func (a *API) listScheduledSends(w http.ResponseWriter, r *http.Request) *Error {
+	q := r.URL.Query()
+	limit := 20
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxListLimit {
+			return errField("limit", fmt.Sprintf("must be a whole number from 1 to %d", maxListLimit))
+		}
+		limit = n
+	}
+	var after *store.SendCursor
+	if v := q.Get("startingAfter"); v != "" {
+		c, err := store.ParseSendCursor(v)
+		if err != nil {
+			return errField("startingAfter", "must be the nextCursor of an earlier page")
+		}
+		after = &c
+	}
+	sends, next, err := a.st.ScheduledSends(r.Context(), tenantFrom(r.Context()).ID, after, limit)
+	if err != nil {
+		return errInternal(err)
+	}
+	views := make([]sendView, 0, len(sends))
+	for _, s := range sends {
+		views = append(views, newSendView(s))
+	}
+	var cursor *string
+	if next != nil {
+		c := next.String()
+		cursor = &c
+	}
+	writeData(w, http.StatusOK, map[string]any{"sends": views, "hasMore": cursor != nil, "nextCursor": cursor})
 	return nil
 }
 

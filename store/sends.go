@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -59,6 +61,11 @@ type Send struct {
 
 func sendKey(tenantID, id string) string { return tenantKey(tenantID, "send", id) }
 
+// scheduledSendsKey indexes a tenant's sends that wait for their time,
+// scored by it (Unix milliseconds): in it from creation until the send
+// starts or is canceled.
+func scheduledSendsKey(tenantID string) string { return tenantKey(tenantID, "sends-scheduled") }
+
 // CreateSend stores send and one delivery per channel and recipient, in one
 // transaction, with deliveries scheduled or queued as the send is. If a
 // send with the same id exists, nothing is written and the existing send is
@@ -100,6 +107,9 @@ func (s *Store) CreateSend(ctx context.Context, send *Send) (out *Send, created 
 		}
 		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
 			p.Set(ctx, key, b, 0)
+			if send.ScheduledAt != nil {
+				p.ZAdd(ctx, scheduledSendsKey(send.TenantID), redis.Z{Score: float64(send.ScheduledAt.UnixMilli()), Member: send.ID})
+			}
 			return putDeliveries(ctx, p, ds, due)
 		})
 		out, created = send, true
@@ -166,7 +176,9 @@ func (s *Store) StartSend(ctx context.Context, tenantID, id string) (*Send, erro
 			send.StartedAt = &now
 		}
 		return nil
-	}, nil)
+	}, func(p redis.Pipeliner, _ *Send) {
+		p.ZRem(ctx, scheduledSendsKey(tenantID), id)
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -191,7 +203,9 @@ func (s *Store) CancelSend(ctx context.Context, tenantID, invoiceID, id string) 
 		send.Status = SendCanceled
 		send.CanceledAt = &now
 		return nil
-	}, nil)
+	}, func(p redis.Pipeliner, _ *Send) {
+		p.ZRem(ctx, scheduledSendsKey(tenantID), id)
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -202,4 +216,69 @@ func (s *Store) CancelSend(ctx context.Context, tenantID, invoiceID, id string) 
 		}
 	}
 	return send, nil
+}
+
+// SendCursor is where a listing of scheduled sends goes on from: after the
+// send with ID, due at At. It stays valid when that send starts or is
+// canceled meanwhile.
+type SendCursor struct {
+	At time.Time
+	ID string
+}
+
+// String writes the cursor as "<Unix ms>.<send id>".
+func (c SendCursor) String() string { return strconv.FormatInt(c.At.UnixMilli(), 10) + "." + c.ID }
+
+// ParseSendCursor reads a SendCursor's String.
+func ParseSendCursor(s string) (SendCursor, error) {
+	ms, id, ok := strings.Cut(s, ".")
+	n, err := strconv.ParseInt(ms, 10, 64)
+	if !ok || err != nil || id == "" || n < 0 {
+		return SendCursor{}, errors.New("not a cursor from an earlier page")
+	}
+	return SendCursor{At: time.UnixMilli(n).UTC(), ID: id}, nil
+}
+
+// ScheduledSends returns up to limit of tenant's sends that wait for their
+// time, soonest first (sends due in the same millisecond by id), starting
+// after the cursor after if it is set, and the cursor of the page after
+// it (nil when there is none).
+func (s *Store) ScheduledSends(ctx context.Context, tenantID string, after *SendCursor, limit int) ([]*Send, *SendCursor, error) {
+	key := scheduledSendsKey(tenantID)
+	minScore := "-inf"
+	if after != nil {
+		minScore = strconv.FormatInt(after.At.UnixMilli(), 10)
+	}
+	var out []*Send
+	batch := int64(limit + 1)
+	for offset := int64(0); ; offset += batch {
+		zs, err := s.rdb.ZRangeByScoreWithScores(ctx, key, &redis.ZRangeBy{Min: minScore, Max: "+inf", Offset: offset, Count: batch}).Result()
+		if err != nil {
+			return nil, nil, fmt.Errorf("scheduled sends: %w", err)
+		}
+		for _, z := range zs {
+			id := z.Member.(string)
+			if after != nil && int64(z.Score) == after.At.UnixMilli() && id <= after.ID {
+				continue // on an earlier page
+			}
+			send, err := s.Send(ctx, tenantID, id)
+			if errors.Is(err, ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return nil, nil, err
+			}
+			if send.Status != SendScheduled || send.ScheduledAt == nil {
+				continue // started or canceled just now
+			}
+			if len(out) == limit {
+				last := out[limit-1]
+				return out, &SendCursor{At: *last.ScheduledAt, ID: last.ID}, nil
+			}
+			out = append(out, send)
+		}
+		if int64(len(zs)) < batch {
+			return out, nil, nil
+		}
+	}
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -539,5 +540,84 @@ func TestPendingFanouts(t *testing.T) {
 	clock.Add((EventTTL + time.Minute).Milliseconds())
 	if got, _ := s.PendingFanouts(ctx, "ten_a", time.UnixMilli(clock.Load()), 10); len(got) != 0 {
 		t.Fatalf("PendingFanouts after the events expired = %v", got)
+	}
+}
+
+// TestScheduledSends lists sends waiting for their time, soonest first, a
+// page at a time; a send leaves the listing when it starts or is canceled,
+// and a cursor stays good after its own send has left.
+func TestScheduledSends(t *testing.T) {
+	t.Parallel()
+	s, ctx := setup(t)
+	base := time.Now().Add(time.Hour).Truncate(time.Millisecond)
+	for i := range 9 {
+		at := base.Add(time.Duration(i/3) * time.Minute) // three sends per minute: ties
+		id := fmt.Sprintf("snd_%d", 8-i)                 // ids against time order
+		send := &Send{ID: id, TenantID: "ten_a", InvoiceID: "inv_1", Channels: []Channel{ChannelEmail}, Email: "a@b.co", ScheduledAt: &at}
+		if _, _, err := s.CreateSend(ctx, send); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Soonest first; within a minute by id.
+	want := []string{"snd_6", "snd_7", "snd_8", "snd_3", "snd_4", "snd_5", "snd_0", "snd_1", "snd_2"}
+	now := &Send{ID: "snd_now", TenantID: "ten_a", InvoiceID: "inv_1", Channels: []Channel{ChannelEmail}, Email: "a@b.co"}
+	if _, _, err := s.CreateSend(ctx, now); err != nil {
+		t.Fatal(err)
+	}
+	list := func(limit int) []string {
+		t.Helper()
+		var ids []string
+		var after *SendCursor
+		for range 20 {
+			page, next, err := s.ScheduledSends(ctx, "ten_a", after, limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(page) > limit {
+				t.Fatalf("page of %d, limit %d", len(page), limit)
+			}
+			for _, send := range page {
+				ids = append(ids, send.ID)
+			}
+			if next == nil {
+				return ids
+			}
+			// The cursor goes through its text form, as clients see it.
+			c, err := ParseSendCursor(next.String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			after = &c
+		}
+		t.Fatal("the listing never ends")
+		return nil
+	}
+	for _, limit := range []int{1, 2, 4, 9, 50} {
+		if got := list(limit); !slices.Equal(got, want) {
+			t.Fatalf("limit %d: %v, want %v", limit, got, want)
+		}
+	}
+	first, next, err := s.ScheduledSends(ctx, "ten_a", nil, 2)
+	if err != nil || len(first) != 2 || next == nil || next.ID != "snd_7" {
+		t.Fatalf("first page = %d sends, cursor %+v, %v", len(first), next, err)
+	}
+	// Both sends of the first page leave: one starts, one is canceled.
+	if _, err := s.StartSend(ctx, "ten_a", "snd_6"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CancelSend(ctx, "ten_a", "inv_1", "snd_7"); err != nil {
+		t.Fatal(err)
+	}
+	page, _, err := s.ScheduledSends(ctx, "ten_a", next, 2)
+	if err != nil || len(page) != 2 || page[0].ID != "snd_8" || page[1].ID != "snd_3" {
+		t.Fatalf("page after a cursor whose send left: %v, %v", page, err)
+	}
+	if got := list(50); !slices.Equal(got, want[2:]) {
+		t.Fatalf("after one started and one was canceled: %v", got)
+	}
+	for _, bad := range []string{"", "x", "12", ".snd_1", "-5.snd_1", "abc.snd_1"} {
+		if _, err := ParseSendCursor(bad); err == nil {
+			t.Errorf("ParseSendCursor(%q) succeeded", bad)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"slices"
 	"testing"
+	"time"
 )
 
 // listIDs follows nextCursor through every page of GET /api/v1/invoices
@@ -80,4 +81,63 @@ func TestListInvoices(t *testing.T) {
 		}
 	}
 	h.must(http.StatusUnauthorized, h.do("GET", "/api/v1/invoices", "", nil))
+}
+
+func TestListScheduledSends(t *testing.T) {
+	t.Parallel()
+	h := setup(t, func(o *options) { o.noWorker = true })
+	token := h.tenant("ACME SRL", acmeSettings())
+	other := h.tenant("Other SRL", acmeSettings())
+	for _, id := range []string{"inv_a", "inv_b"} {
+		h.must(http.StatusCreated, h.do("POST", "/api/v1/invoices", token, sampleInvoice(id)))
+	}
+	h.must(http.StatusCreated, h.do("POST", "/api/v1/invoices", other, sampleInvoice("inv_a")))
+	at := func(d time.Duration) string { return time.Now().Add(d).UTC().Format(time.RFC3339) }
+	schedule := func(token, inv string, in time.Duration) string {
+		t.Helper()
+		r := h.must(http.StatusAccepted, h.do("POST", "/api/v1/invoices/"+inv+"/send", token, map[string]any{"scheduledAt": at(in)}))
+		return r.data()["sendId"].(string)
+	}
+	later := schedule(token, "inv_a", 3*time.Hour)
+	soon := schedule(token, "inv_b", time.Hour)
+	middle := schedule(token, "inv_a", 2*time.Hour)
+	schedule(other, "inv_a", time.Hour)
+	h.must(http.StatusAccepted, h.do("POST", "/api/v1/invoices/inv_b/send", token, nil)) // now: not scheduled
+
+	list := func(q string) ([]string, map[string]any) {
+		t.Helper()
+		d := h.must(http.StatusOK, h.do("GET", "/api/v1/scheduled-sends"+q, token, nil)).data()
+		var ids []string
+		for _, s := range d["sends"].([]any) {
+			ids = append(ids, s.(map[string]any)["sendId"].(string))
+		}
+		return ids, d
+	}
+	ids, d := list("")
+	if !slices.Equal(ids, []string{soon, middle, later}) || d["hasMore"] != false {
+		t.Fatalf("scheduled sends = %v (hasMore %v), want soonest first %v", ids, d["hasMore"], []string{soon, middle, later})
+	}
+	first := d["sends"].([]any)[0].(map[string]any)
+	if first["invoiceId"] != "inv_b" || first["status"] != "scheduled" || first["scheduledAt"] == nil {
+		t.Fatalf("first scheduled send = %v", first)
+	}
+	ids, d = list("?limit=2")
+	next, _ := d["nextCursor"].(string)
+	if !slices.Equal(ids, []string{soon, middle}) || d["hasMore"] != true || next == "" {
+		t.Fatalf("first page of 2 = %v, %v", ids, d)
+	}
+	// Canceling a listed send takes it off the list; the cursor still works.
+	h.must(http.StatusOK, h.do("DELETE", "/api/v1/invoices/inv_a/sends/"+middle, token, nil))
+	if ids, _ := list("?limit=2&startingAfter=" + url.QueryEscape(next)); !slices.Equal(ids, []string{later}) {
+		t.Fatalf("second page = %v, want %v", ids, []string{later})
+	}
+	if ids, _ := list(""); !slices.Equal(ids, []string{soon, later}) {
+		t.Fatalf("after a cancel = %v", ids)
+	}
+	for _, q := range []string{"?limit=0", "?limit=101", "?startingAfter=snd_x", "?startingAfter=12"} {
+		r := h.do("GET", "/api/v1/scheduled-sends"+q, token, nil)
+		if r.Status != http.StatusBadRequest || len(r.errorFields()) != 1 {
+			t.Errorf("%s = %d %s, want 400 naming the field", q, r.Status, r.Raw)
+		}
+	}
 }
