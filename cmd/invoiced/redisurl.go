@@ -59,15 +59,9 @@ func parseClusterURL(u *url.URL) (asynq.RedisConnOpt, error) {
 	if p := strings.Trim(u.Path, "/"); p != "" && p != "0" {
 		return nil, fmt.Errorf("redis-cluster: database %q: a Redis Cluster has only database 0", p)
 	}
-	var hosts []string
-	for h := range strings.SplitSeq(u.Host, ",") {
-		if h == "" {
-			continue
-		}
-		if _, port, err := net.SplitHostPort(h); err != nil || port == "" {
-			return nil, fmt.Errorf("redis-cluster: %q: want host:port", h)
-		}
-		hosts = append(hosts, h)
+	hosts, err := hostList(u)
+	if err != nil {
+		return nil, err
 	}
 	if len(hosts) == 0 {
 		return nil, errors.New("redis-cluster: no host: want redis-cluster://host1:port1,host2:port2,…")
@@ -82,6 +76,22 @@ func parseClusterURL(u *url.URL) (asynq.RedisConnOpt, error) {
 		return nil, fmt.Errorf("redis-cluster: %s", strings.TrimPrefix(err.Error(), "redis: "))
 	}
 	return clusterOpt{opts}, nil
+}
+
+// hostList splits the comma-separated host:port list of a Cluster or
+// Sentinel URL, each with its port.
+func hostList(u *url.URL) ([]string, error) {
+	var hosts []string
+	for h := range strings.SplitSeq(u.Host, ",") {
+		if h == "" {
+			continue
+		}
+		if _, port, err := net.SplitHostPort(h); err != nil || port == "" {
+			return nil, fmt.Errorf("%s: %q: want host:port", u.Scheme, h)
+		}
+		hosts = append(hosts, h)
+	}
+	return hosts, nil
 }
 
 // parseSentinelURL reads the Sentinel form
@@ -101,15 +111,9 @@ func parseClusterURL(u *url.URL) (asynq.RedisConnOpt, error) {
 // checks are go-redis's own.
 func parseSentinelURL(u *url.URL) (asynq.RedisConnOpt, error) {
 	scheme := strings.TrimSuffix(u.Scheme, "-sentinel")
-	var hosts []string
-	for h := range strings.SplitSeq(u.Host, ",") {
-		if h == "" {
-			continue
-		}
-		if _, port, err := net.SplitHostPort(h); err != nil || port == "" {
-			return nil, fmt.Errorf("%s: %q: want host:port", u.Scheme, h)
-		}
-		hosts = append(hosts, h)
+	hosts, err := hostList(u)
+	if err != nil {
+		return nil, err
 	}
 	if len(hosts) == 0 {
 		return nil, fmt.Errorf("%s: no Sentinel: want %s://host1:26379,host2:26379,…?master=NAME", u.Scheme, u.Scheme)
