@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 
+	"github.com/invoiced/invoiced/invoice"
 	"github.com/invoiced/invoiced/store"
 )
 
@@ -44,6 +45,11 @@ func (a *API) trackClick(w http.ResponseWriter, r *http.Request) *Error {
 	switch kind {
 	case store.ClickPay:
 		target = inv.PaymentLink
+		if inv.Status != invoice.StatusOpen {
+			// Paid or voided since the email went out: the invoice page
+			// says so, where the gateway would show a dead link.
+			target = a.publicURL(inv)
+		}
 	case store.ClickView:
 		target = a.publicURL(inv)
 	}

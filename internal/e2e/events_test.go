@@ -217,3 +217,42 @@ func TestSuppressionsAndEmailHistory(t *testing.T) {
 		t.Fatalf("email entry = %v", e)
 	}
 }
+
+// TestPayClickAfterPayment follows an email's tracked Pay link: to the
+// payment link while the invoice is open, to the invoice page (which says
+// Paid) once it has been paid another way.
+func TestPayClickAfterPayment(t *testing.T) {
+	t.Parallel()
+	h := setup(t)
+	settings := paymentSettings(map[string]any{"gateway": "static",
+		"static": map[string]any{"urlTemplate": "https://pay.acme.test/{invoiceId}"}})
+	settings["email"].(map[string]any)["tracking"] = true
+	token := h.tenant("ACME SRL", settings)
+	h.must(http.StatusCreated, h.do("POST", "/api/v1/invoices", token, sampleInvoice("inv_pc")))
+	h.must(http.StatusAccepted, h.do("POST", "/api/v1/invoices/inv_pc/send", token, nil))
+	eventually(t, 10*time.Second, "the email", func() bool { return len(h.emails()) == 1 })
+	raw := strings.NewReplacer("=\r\n", "", "=\n", "", "=3D", "=").Replace(string(mustRead(t, h.emails()[0])))
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	follow := func(link string) string {
+		t.Helper()
+		resp, err := noRedirect.Get(link)
+		if err != nil || resp.StatusCode != http.StatusFound {
+			t.Fatalf("click %s: %v %v", link, err, resp)
+		}
+		resp.Body.Close()
+		return resp.Header.Get("Location")
+	}
+	var pay string
+	for _, m := range hrefPattern.FindAllStringSubmatch(raw, -1) {
+		if strings.Contains(m[1], "/t/c/") && strings.HasPrefix(follow(m[1]), "https://pay.acme.test/") {
+			pay = m[1]
+		}
+	}
+	if pay == "" {
+		t.Fatalf("no tracked link to the payment link in the email:\n%s", raw)
+	}
+	h.must(http.StatusOK, h.do("POST", "/api/v1/invoices/inv_pc/mark-paid", token, nil))
+	if got := follow(pay); !strings.Contains(got, "/i/") {
+		t.Fatalf("the Pay link of a paid invoice leads to %s, want the invoice page", got)
+	}
+}
