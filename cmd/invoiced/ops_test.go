@@ -290,6 +290,25 @@ func TestDevMonitoring(t *testing.T) {
 			t.Errorf("dev /metrics lacks %s", name)
 		}
 	}
+	// The listings and void, on the embedded Redis.
+	token := strings.TrimSpace(string(tenant))
+	bearer := func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+token) }
+	at := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+	if s, b := f.post("/api/v1/invoices/inv_1001/send", token, map[string]any{"scheduledAt": at}); s != http.StatusAccepted {
+		t.Fatalf("scheduled send: %d %v", s, b)
+	}
+	if code, b := get(t, base+"/api/v1/scheduled-sends", bearer); code != http.StatusOK || strings.Count(b, `"sendId"`) != 1 {
+		t.Errorf("scheduled sends: %d %s", code, b)
+	}
+	if s, b := f.post("/api/v1/invoices/inv_1001/void", token, nil); s != http.StatusOK || b["data"].(map[string]any)["status"] != "void" {
+		t.Errorf("void: %d %v", s, b)
+	}
+	if code, b := get(t, base+"/api/v1/scheduled-sends", bearer); code != http.StatusOK || strings.Contains(b, `"sendId"`) {
+		t.Errorf("scheduled sends after the void canceled them: %d %s", code, b)
+	}
+	if code, b := get(t, base+"/api/v1/invoices?status=void", bearer); code != http.StatusOK || !strings.Contains(b, `"id":"inv_1001"`) {
+		t.Errorf("invoice listing: %d %s", code, b)
+	}
 }
 
 // syncBuffer is a strings.Builder a process may write to while a test
