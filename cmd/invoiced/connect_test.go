@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -76,5 +79,75 @@ func TestConnectURLForms(t *testing.T) {
 				t.Fatal("the task enqueued through this URL was not processed")
 			}
 		})
+	}
+}
+
+// TestSentinelTLS reaches a master through a Sentinel over TLS, as
+// rediss-sentinel:// asks: the Sentinel's certificate names only
+// localhost, the master's only 127.0.0.1 (the address the Sentinel
+// reports), so each server must be checked against the name it is
+// reached at; go-redis's own parser checks every server against the
+// first Sentinel's name and fails on the master.
+func TestSentinelTLS(t *testing.T) {
+	t.Parallel()
+	ca := redistest.NewTLSCA(t)
+	master := redistest.StartTLS(t, ca, ca.Issue(t, "127.0.0.1"))
+	sentinel := redistest.StartTLSSentinel(t, ca, ca.Issue(t, "localhost"), master, "secure")
+	_, port, _ := net.SplitHostPort(sentinel)
+	url := "rediss-sentinel://localhost:" + port + "?master=secure"
+	ctx := context.Background()
+	ping := func(t *testing.T, opt asynq.RedisConnOpt, tweak func(*tls.Config)) error {
+		t.Helper()
+		o := opt.(failoverOpt)
+		if tweak != nil {
+			cp := *o.opts
+			cp.TLSConfig = o.opts.TLSConfig.Clone()
+			tweak(cp.TLSConfig)
+			o = failoverOpt{&cp}
+		}
+		rdb := o.MakeRedisClient().(*redis.Client)
+		defer rdb.Close()
+		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		return rdb.Set(cctx, "probe", "1", 0).Err()
+	}
+	opt, err := parseRedisURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trustCA := func(c *tls.Config) { c.RootCAs = ca.Pool }
+	if err := ping(t, opt, trustCA); err != nil {
+		t.Fatalf("through the Sentinel to the master, each checked against its own name: %v", err)
+	}
+	if n, err := master.Client(t).Exists(ctx, "probe").Result(); err != nil || n != 1 {
+		t.Fatalf("the write did not reach the master: %d, %v", n, err)
+	}
+	firstSentinelName := func(c *tls.Config) { c.RootCAs, c.ServerName = ca.Pool, "localhost" }
+	if err := ping(t, opt, firstSentinelName); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Fatalf("with every server checked against the first Sentinel's name: %v, want a certificate error", err)
+	}
+	if err := ping(t, opt, nil); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Fatalf("with a CA the system does not trust: %v, want a certificate error", err)
+	}
+
+	// skip_verify=true, through the whole stack: store and queue.
+	cfg := config{RedisURL: url + "&skip_verify=true", SecretKey: bytes.Repeat([]byte{1}, 32), PDFCacheSize: 4}
+	d, err := connect(cfg, zap.NewNop(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.close()
+	if err := d.store.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ten, _, err := d.store.CreateTenant(ctx, "TLS SRL")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := master.Client(t).Exists(ctx, "ivd:{"+ten.ID+"}:tenant").Result(); err != nil || n != 1 {
+		t.Fatalf("tenant not on the master: %d, %v", n, err)
+	}
+	if _, err := d.client.Enqueue(asynq.NewTask("probe", nil), asynq.Queue("tls")); err != nil {
+		t.Fatalf("enqueue over TLS: %v", err)
 	}
 }

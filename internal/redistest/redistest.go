@@ -3,6 +3,7 @@ package redistest
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"os"
@@ -38,6 +39,7 @@ type Server struct {
 	// Password is the server's requirepass, if extra set one.
 	Password string
 	cmd      *exec.Cmd
+	tls      *tls.Config // for a server started with StartTLS
 	bin      string
 	args     []string
 }
@@ -77,11 +79,9 @@ func (s *Server) start(t testing.TB, bin string) {
 	if err := s.cmd.Start(); err != nil {
 		t.Fatalf("start redis-server: %v", err)
 	}
-	rdb := redis.NewClient(&redis.Options{Addr: s.Addr, Password: s.Password})
-	defer rdb.Close()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		if err := rdb.Ping(context.Background()).Err(); err == nil {
+		if err := pingTLS(context.Background(), s.Addr, s.Password, s.tls); err == nil {
 			return
 		}
 		if time.Now().After(deadline) {
@@ -112,7 +112,7 @@ func (s *Server) URL() string { return fmt.Sprintf("redis://%s/0", s.Addr) }
 
 // Client returns a client for the server, closed when the test ends.
 func (s *Server) Client(t testing.TB) *redis.Client {
-	c := redis.NewClient(&redis.Options{Addr: s.Addr, Password: s.Password})
+	c := redis.NewClient(&redis.Options{Addr: s.Addr, Password: s.Password, TLSConfig: s.tls})
 	t.Cleanup(func() { _ = c.Close() })
 	return c
 }

@@ -2,6 +2,7 @@ package redistest
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"os"
@@ -42,6 +43,14 @@ func StartSentinelWithPassword(t testing.TB, master *Server, masterName, passwor
 	if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	return runSentinel(t, bin, conf, dir, port, masterName, password, nil)
+}
+
+// runSentinel starts a Sentinel with the configuration file conf, listening
+// on port (with TLS when tlsCfg is set), and waits until it knows the
+// master.
+func runSentinel(t testing.TB, bin, conf, dir string, port int, masterName, password string, tlsCfg *tls.Config) string {
+	t.Helper()
 	cmd := exec.Command(bin, conf, "--sentinel")
 	logf, err := os.Create(filepath.Join(dir, "sentinel.log"))
 	if err != nil {
@@ -54,7 +63,7 @@ func StartSentinelWithPassword(t testing.TB, master *Server, masterName, passwor
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	sc := redis.NewSentinelClient(&redis.Options{Addr: addr, Password: password})
+	sc := redis.NewSentinelClient(&redis.Options{Addr: addr, Password: password, TLSConfig: tlsCfg})
 	defer sc.Close()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
