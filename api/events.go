@@ -41,10 +41,18 @@ func (a *API) emitDelivery(ctx context.Context, d *store.Delivery) {
 	a.emit(ctx, d.TenantID, d.ID, store.DeliveryEventTypes(d.Channel, d.Status), store.DeliveryEventData(d))
 }
 
-// emitFinalized emits invoice.finalized.
+// emitFinalized emits invoice.finalized and asks the worker to schedule
+// the invoice's payment reminders.
 func (a *API) emitFinalized(ctx context.Context, inv *invoice.Invoice) {
 	a.emit(ctx, inv.TenantID, inv.ID, []string{store.EventInvoiceFinalized}, map[string]any{
 		"invoiceId": inv.ID, "number": inv.Number, "total": inv.Total, "currency": inv.Currency,
 		"finalizedBy": inv.FinalizedBy,
 	})
+	task, err := tasks.NewRemindersTask(tasks.PaymentLinkPayload{TenantID: inv.TenantID, InvoiceID: inv.ID})
+	if err == nil {
+		_, err = a.cfg.Enqueuer.EnqueueContext(ctx, task)
+	}
+	if err != nil && !isTaskConflict(err) {
+		a.log.Error("reminders not queued", zap.String("tenant_id", inv.TenantID), zap.String("invoice_id", inv.ID), zap.Error(err))
+	}
 }

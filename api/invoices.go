@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -271,25 +272,61 @@ func (a *API) voidInvoice(w http.ResponseWriter, r *http.Request) *Error {
 	// Also on a repeated void, so a cancellation cut short by an error
 	// is finished. A send left uncanceled still cannot go out: its task
 	// finds the invoice void and fails its deliveries.
-	canceled := map[string]bool{}
-	for _, d := range ds {
-		if d.Status != store.DeliveryScheduled || canceled[d.SendID] {
-			continue
-		}
-		canceled[d.SendID] = true
-		_, err := a.st.CancelSend(ctx, inv.TenantID, inv.ID, d.SendID)
-		if err != nil && !errors.Is(err, store.ErrConflict) {
-			return errInternal(err)
-		}
-		_ = a.cfg.Tasks.DeleteTask(tasks.QueueCritical, tasks.SendTaskID(inv.TenantID, d.SendID))
+	n, err := a.cancelScheduled(ctx, inv, ds, "")
+	if err != nil {
+		return errInternal(err)
 	}
-	if len(canceled) > 0 {
+	if n > 0 {
 		if ds, err = a.st.InvoiceDeliveries(ctx, inv.TenantID, inv.ID); err != nil {
 			return errInternal(err)
 		}
 	}
 	writeData(w, http.StatusOK, a.view(r, inv, ds))
 	return nil
+}
+
+// cancelScheduled cancels the invoice's scheduled sends (of kind only,
+// when it is set), given the invoice's deliveries ds, removes their tasks,
+// and returns how many it canceled.
+func (a *API) cancelScheduled(ctx context.Context, inv *invoice.Invoice, ds []*store.Delivery, kind string) (int, error) {
+	seen := map[string]bool{}
+	n := 0
+	for _, d := range ds {
+		if d.Status != store.DeliveryScheduled || seen[d.SendID] {
+			continue
+		}
+		seen[d.SendID] = true
+		if kind != "" {
+			send, err := a.st.Send(ctx, inv.TenantID, d.SendID)
+			if err != nil {
+				return n, err
+			}
+			if send.Kind != kind {
+				continue
+			}
+		}
+		_, err := a.st.CancelSend(ctx, inv.TenantID, inv.ID, d.SendID)
+		if err != nil && !errors.Is(err, store.ErrConflict) {
+			return n, err
+		}
+		_ = a.cfg.Tasks.DeleteTask(tasks.QueueCritical, tasks.SendTaskID(inv.TenantID, d.SendID))
+		n++
+	}
+	return n, nil
+}
+
+// cancelReminders cancels the scheduled reminders of an invoice that was
+// just paid. A failure is logged: the payment is recorded, and a reminder
+// left scheduled cancels itself when its time comes.
+func (a *API) cancelReminders(ctx context.Context, inv *invoice.Invoice) {
+	ds, err := a.st.InvoiceDeliveries(ctx, inv.TenantID, inv.ID)
+	if err == nil {
+		_, err = a.cancelScheduled(ctx, inv, ds, store.SendKindReminder)
+	}
+	if err != nil {
+		a.log.Warn("reminders of a paid invoice not canceled", zap.String("tenant_id", inv.TenantID),
+			zap.String("invoice_id", inv.ID), zap.Error(err))
+	}
 }
 
 func (a *API) invoicePDF(w http.ResponseWriter, r *http.Request) *Error {

@@ -184,6 +184,7 @@ func (a *API) markPaid(w http.ResponseWriter, r *http.Request) *Error {
 	if changed {
 		a.emitPaid(r.Context(), paid)
 		a.queueDeactivateLink(r.Context(), paid)
+		a.cancelReminders(r.Context(), paid)
 	}
 	writeData(w, http.StatusOK, a.view(r, paid, nil))
 	return nil
@@ -247,6 +248,7 @@ func (a *API) stripeCallback(w http.ResponseWriter, r *http.Request) *Error {
 	}
 	if changed {
 		a.emitPaid(ctx, paid)
+		a.cancelReminders(ctx, paid)
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil

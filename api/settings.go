@@ -63,9 +63,21 @@ func settingsView(st store.Settings, verified bool) map[string]any {
 			"autoEmailOnFinalize": d.AutoEmail(),
 			"emailsPerHour":       d.HourlyEmails(),
 		},
+		"reminders": map[string]any{
+			"days": nonNil(st.Reminders.Days), "time": firstNonEmpty(st.Reminders.Time, store.DefaultReminderTime),
+			"timeZone": firstNonEmpty(st.Reminders.TimeZone, "UTC"), "subject": st.Reminders.Subject, "body": st.Reminders.Body,
+		},
 		"templates": st.Templates,
 		"updatedAt": st.UpdatedAt,
 	}
+}
+
+// nonNil shows a missing list as [].
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }
 
 // gracePeriod shows the grace period as the tenant wrote it ("1h"), or the
@@ -219,6 +231,7 @@ func validateSettings(s *store.Settings) invoice.FieldErrors {
 	if d.EmailsPerHour < 0 {
 		fe["defaults.emailsPerHour"] = "must not be negative"
 	}
+	validateReminders(fe, &s.Reminders, text)
 	for lang, t := range s.Templates {
 		if !invoice.ValidLanguage(lang) {
 			fe["templates."+lang] = "must be keyed by a language code like en"
@@ -226,6 +239,36 @@ func validateSettings(s *store.Settings) invoice.FieldErrors {
 		text("templates."+lang+".subject", t.Subject, maxSubjectLen)
 	}
 	return fe
+}
+
+// maxReminders bounds the reminders of one invoice.
+const maxReminders = 6
+
+var clockPattern = regexp.MustCompile(`^([01][0-9]|2[0-3]):[0-5][0-9]$`)
+
+func validateReminders(fe invoice.FieldErrors, r *store.Reminders, text func(string, string, int)) {
+	if len(r.Days) > maxReminders {
+		fe["reminders.days"] = fmt.Sprintf("may hold at most %d reminders", maxReminders)
+	}
+	seen := map[int]bool{}
+	for _, d := range r.Days {
+		switch {
+		case d < -60 || d > 365:
+			fe["reminders.days"] = "each must be from -60 (days before the due date) to 365 (days after it)"
+		case seen[d]:
+			fe["reminders.days"] = fmt.Sprintf("holds %d twice", d)
+		}
+		seen[d] = true
+	}
+	if r.Time != "" && !clockPattern.MatchString(r.Time) {
+		fe["reminders.time"] = "must be a time of day like 09:00"
+	}
+	if r.TimeZone != "" {
+		if _, err := time.LoadLocation(r.TimeZone); err != nil || strings.EqualFold(r.TimeZone, "local") {
+			fe["reminders.timeZone"] = "must be an IANA time zone like Europe/Bucharest"
+		}
+	}
+	text("reminders.subject", r.Subject, maxSubjectLen)
 }
 
 func validateEmailSettings(fe invoice.FieldErrors, e *store.EmailSettings, optEmail func(string, string), text func(string, string, int)) {

@@ -26,9 +26,10 @@ const (
 
 // Send kinds.
 const (
-	SendKindSend   = "send"
-	SendKindResend = "resend"
-	SendKindAuto   = "auto" // emailed when the grace period finalized the draft
+	SendKindSend     = "send"
+	SendKindResend   = "resend"
+	SendKindAuto     = "auto"     // emailed when the grace period finalized the draft
+	SendKindReminder = "reminder" // a payment reminder (Settings.Reminders)
 )
 
 // Send is one request to send an invoice: its recipients and message

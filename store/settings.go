@@ -157,6 +157,48 @@ func (d Defaults) HourlyEmails() int {
 	return d.EmailsPerHour
 }
 
+// Reminders are the payment reminders emailed for every open invoice with
+// a due date: one per entry of Days, that many days after the due date
+// (negative: before it), at Time in TimeZone. They are scheduled sends,
+// made when the invoice is finalized, listed and cancelable like any
+// other; paying or voiding the invoice cancels those still waiting.
+type Reminders struct {
+	Days []int `json:"days,omitempty"`
+	// Time is the time of day, "HH:MM". Defaults to DefaultReminderTime.
+	Time string `json:"time,omitempty"`
+	// TimeZone is an IANA zone such as "Europe/Bucharest". Defaults to UTC.
+	TimeZone string `json:"timeZone,omitempty"`
+	// Subject and Body replace the built-in reminder texts, in every
+	// language; they take the same variables as templates.
+	Subject string `json:"subject,omitempty"`
+	Body    string `json:"body,omitempty"`
+}
+
+// DefaultReminderTime is when reminders go out when Reminders.Time is
+// empty.
+const DefaultReminderTime = "09:00"
+
+// At returns when the reminder days after due (a "2006-01-02" date) goes
+// out. It fails for a due date, time or zone that does not parse.
+func (r Reminders) At(due string, days int) (time.Time, error) {
+	loc := time.UTC
+	if r.TimeZone != "" {
+		var err error
+		if loc, err = time.LoadLocation(r.TimeZone); err != nil {
+			return time.Time{}, err
+		}
+	}
+	clock := r.Time
+	if clock == "" {
+		clock = DefaultReminderTime
+	}
+	at, err := time.ParseInLocation("2006-01-02 15:04", due+" "+clock, loc)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return at.AddDate(0, 0, days), nil
+}
+
 // TemplateText overrides the built-in message texts for one language.
 type TemplateText struct {
 	Subject string `json:"subject,omitempty"`
@@ -221,6 +263,7 @@ type Settings struct {
 	SMS       SMSSettings             `json:"sms"`
 	Payments  PaymentSettings         `json:"payments"`
 	Defaults  Defaults                `json:"defaults"`
+	Reminders Reminders               `json:"reminders"`
 	Templates map[string]TemplateText `json:"templates,omitempty"`
 	UpdatedAt *time.Time              `json:"updatedAt,omitempty"`
 }

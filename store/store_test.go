@@ -621,3 +621,38 @@ func TestScheduledSends(t *testing.T) {
 		}
 	}
 }
+
+func TestRemindersAt(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		r    Reminders
+		due  string
+		days int
+		want string // RFC 3339, or "" for an error
+	}{
+		{"default time, UTC", Reminders{}, "2026-12-21", 0, "2026-12-21T09:00:00Z"},
+		{"three days before", Reminders{Time: "08:30"}, "2026-12-21", -3, "2026-12-18T08:30:00Z"},
+		{"a week after, across the year", Reminders{}, "2026-12-28", 7, "2027-01-04T09:00:00Z"},
+		{"Bucharest in winter", Reminders{TimeZone: "Europe/Bucharest"}, "2026-12-21", 1, "2026-12-22T07:00:00Z"},
+		// 29 March 2026 moves Bucharest from UTC+2 to UTC+3: the reminder
+		// keeps its wall-clock time.
+		{"across the clock change", Reminders{TimeZone: "Europe/Bucharest"}, "2026-03-27", 3, "2026-03-30T06:00:00Z"},
+		{"no such zone", Reminders{TimeZone: "Mars/Olympus"}, "2026-12-21", 0, ""},
+		{"bad due date", Reminders{}, "21.12.2026", 0, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := tt.r.At(tt.due, tt.days)
+			if tt.want == "" {
+				if err == nil {
+					t.Fatalf("At = %v, want an error", got)
+				}
+				return
+			}
+			if err != nil || got.UTC().Format(time.RFC3339) != tt.want {
+				t.Fatalf("At = %v, %v; want %s", got.UTC(), err, tt.want)
+			}
+		})
+	}
+}

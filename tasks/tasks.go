@@ -27,6 +27,7 @@ const (
 	TypeWebhook         = "webhook:deliver"
 	TypePaymentLink     = "invoice:payment-link"
 	TypeDeactivateLink  = "invoice:payment-link-deactivate"
+	TypeReminders       = "invoice:reminders"
 )
 
 // Queue names. Deliveries have their own queue so a burst of finalizations
@@ -229,6 +230,17 @@ func NewDeactivateLinkTask(p PaymentLinkPayload, opts ...asynq.Option) (*asynq.T
 		asynq.Queue(QueueCritical), asynq.MaxRetry(MaxRetryInvoice), asynq.Timeout(time.Minute),
 	}
 	return newTask(TypeDeactivateLink, p, append(base, opts...))
+}
+
+// NewRemindersTask returns the task that schedules the payment reminders
+// of a just-finalized invoice (p is PaymentLinkPayload's shape: tenant and
+// invoice), once per invoice while it waits.
+func NewRemindersTask(p PaymentLinkPayload, opts ...asynq.Option) (*asynq.Task, error) {
+	base := []asynq.Option{
+		asynq.TaskID("reminders:" + p.TenantID + ":" + p.InvoiceID),
+		asynq.Queue(QueueDefault), asynq.MaxRetry(MaxRetryInvoice),
+	}
+	return newTask(TypeReminders, p, append(base, opts...))
 }
 
 // NewSweepFinalizeTask returns the periodic sweep task. It has no payload.

@@ -30,6 +30,7 @@ func TestTaskContract(t *testing.T) {
 		TypeWebhookFanout: "webhook:dispatch", TypeWebhook: "webhook:deliver",
 		TypePaymentLink: "invoice:payment-link", TypeSweepEvents: "sweep:events",
 		TypeSweepDeliveries: "sweep:deliveries", TypeDeactivateLink: "invoice:payment-link-deactivate",
+		TypeReminders: "invoice:reminders",
 	} {
 		if typ != want {
 			t.Errorf("task type %q renamed from %q", typ, want)

@@ -54,12 +54,14 @@ func (w *Worker) emitDelivery(ctx context.Context, d *store.Delivery) {
 	w.emit(ctx, d.TenantID, d.ID, store.DeliveryEventTypes(d.Channel, d.Status), store.DeliveryEventData(d))
 }
 
-// emitFinalized emits invoice.finalized.
+// emitFinalized emits invoice.finalized and queues the invoice's payment
+// reminders.
 func (w *Worker) emitFinalized(ctx context.Context, inv *invoice.Invoice) {
 	w.emit(ctx, inv.TenantID, inv.ID, []string{store.EventInvoiceFinalized}, map[string]any{
 		"invoiceId": inv.ID, "number": inv.Number, "total": inv.Total, "currency": inv.Currency,
 		"finalizedBy": inv.FinalizedBy,
 	})
+	w.queueReminders(ctx, inv)
 }
 
 // WebhookFanoutHandler queues an event's first delivery attempt to every

@@ -44,6 +44,9 @@ func (h *SendHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return fmt.Errorf("load invoice: %w", err)
 	}
+	if skipped, err := h.skipReminder(ctx, send, inv); skipped || err != nil {
+		return err
+	}
 	if inv.Status == invoice.StatusDraft {
 		var finalized bool
 		inv, finalized, err = st.Finalize(ctx, p.TenantID, inv.ID, "send")

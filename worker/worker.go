@@ -203,6 +203,7 @@ func (w *Worker) Mux() *asynq.ServeMux {
 	mux.Handle(tasks.TypeWebhook, &WebhookHandler{w: w})
 	mux.Handle(tasks.TypePaymentLink, &PaymentLinkHandler{w: w})
 	mux.Handle(tasks.TypeDeactivateLink, &DeactivateLinkHandler{w: w})
+	mux.Handle(tasks.TypeReminders, &RemindersHandler{w: w})
 	mux.Handle(tasks.TypeSweepFinalize, &SweepHandler{w: w})
 	mux.Handle(tasks.TypeSweepEvents, &EventSweepHandler{w: w})
 	mux.Handle(tasks.TypeSweepDeliveries, &DeliverySweepHandler{w: w})

@@ -12,6 +12,9 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	// Reminder time zones work in images without a zoneinfo database
+	// (distroless has none).
+	_ "time/tzdata"
 )
 
 const usage = `invoiced delivers invoices for billing systems.

@@ -110,3 +110,135 @@ func labelsFor(l string) labels {
 	}
 	return labels{Pay: "Pay now", View: "View invoice"}
 }
+
+// Reminder returns the built-in payment reminder for lang (matched as
+// Builtin matches it, English when there is none) and the language used:
+// before the due date when overdue is false, after it when true. Its SMS
+// is empty: reminders go by email.
+func Reminder(lang string, overdue bool) (Template, string) {
+	for _, l := range candidates(lang) {
+		if t, ok := reminder(l, overdue); ok {
+			return t, l
+		}
+	}
+	t, _ := reminder(defaultLanguage, overdue)
+	return t, defaultLanguage
+}
+
+func reminder(l string, overdue bool) (Template, bool) {
+	switch {
+	case l == "en" && !overdue:
+		return Template{
+			Subject: "Reminder: invoice {{invoiceNumber}} is due on {{dueDate}}",
+			Body: `Hello {{customerName}},
+
+This is a friendly reminder that invoice {{invoiceNumber}} for {{invoiceTotal}} {{currency}} is due on {{dueDate}}. The invoice is attached as a PDF.
+
+Pay online: {{paymentLink}}
+
+If you have already paid, please disregard this message.
+
+Kind regards,
+{{merchantName}}`,
+		}, true
+	case l == "en":
+		return Template{
+			Subject: "Overdue: invoice {{invoiceNumber}} was due on {{dueDate}}",
+			Body: `Hello {{customerName}},
+
+Our records show that invoice {{invoiceNumber}} for {{invoiceTotal}} {{currency}}, due on {{dueDate}}, has not been paid yet. The invoice is attached as a PDF.
+
+Pay online: {{paymentLink}}
+
+If you have already paid, please disregard this message.
+
+Kind regards,
+{{merchantName}}`,
+		}, true
+	case l == "ro" && !overdue:
+		return Template{
+			Subject: "Reamintire: factura {{invoiceNumber}} are scadența la {{dueDate}}",
+			Body: `Bună ziua, {{customerName}},
+
+Vă reamintim că factura {{invoiceNumber}} în valoare de {{invoiceTotal}} {{currency}} are scadența la {{dueDate}}. Factura este atașată în format PDF.
+
+Puteți plăti online: {{paymentLink}}
+
+Dacă ați efectuat deja plata, vă rugăm să ignorați acest mesaj.
+
+Cu stimă,
+{{merchantName}}`,
+		}, true
+	case l == "ro":
+		return Template{
+			Subject: "Factură restantă: {{invoiceNumber}}, scadentă la {{dueDate}}",
+			Body: `Bună ziua, {{customerName}},
+
+Factura {{invoiceNumber}} în valoare de {{invoiceTotal}} {{currency}}, scadentă la {{dueDate}}, nu a fost încă achitată. Factura este atașată în format PDF.
+
+Puteți plăti online: {{paymentLink}}
+
+Dacă ați efectuat deja plata, vă rugăm să ignorați acest mesaj.
+
+Cu stimă,
+{{merchantName}}`,
+		}, true
+	case l == "de" && !overdue:
+		return Template{
+			Subject: "Erinnerung: Rechnung {{invoiceNumber}} ist am {{dueDate}} fällig",
+			Body: `Guten Tag {{customerName}},
+
+wir möchten Sie freundlich daran erinnern, dass die Rechnung {{invoiceNumber}} über {{invoiceTotal}} {{currency}} am {{dueDate}} fällig ist. Die Rechnung finden Sie als PDF im Anhang.
+
+Online bezahlen: {{paymentLink}}
+
+Falls Sie bereits bezahlt haben, betrachten Sie diese Nachricht bitte als gegenstandslos.
+
+Mit freundlichen Grüßen
+{{merchantName}}`,
+		}, true
+	case l == "de":
+		return Template{
+			Subject: "Zahlungserinnerung: Rechnung {{invoiceNumber}}, fällig am {{dueDate}}",
+			Body: `Guten Tag {{customerName}},
+
+die Rechnung {{invoiceNumber}} über {{invoiceTotal}} {{currency}}, fällig am {{dueDate}}, ist noch offen. Die Rechnung finden Sie als PDF im Anhang.
+
+Online bezahlen: {{paymentLink}}
+
+Falls Sie bereits bezahlt haben, betrachten Sie diese Nachricht bitte als gegenstandslos.
+
+Mit freundlichen Grüßen
+{{merchantName}}`,
+		}, true
+	case l == "fr" && !overdue:
+		return Template{
+			Subject: "Rappel : facture {{invoiceNumber}} à régler au plus tard le {{dueDate}}",
+			Body: `Bonjour {{customerName}},
+
+Nous vous rappelons que la facture {{invoiceNumber}} d’un montant de {{invoiceTotal}} {{currency}} est à régler au plus tard le {{dueDate}}. Vous la trouverez ci-jointe au format PDF.
+
+Payer en ligne` + "\u00a0" + `: {{paymentLink}}
+
+Si vous avez déjà effectué le règlement, merci de ne pas tenir compte de ce message.
+
+Cordialement,
+{{merchantName}}`,
+		}, true
+	case l == "fr":
+		return Template{
+			Subject: "Relance : facture {{invoiceNumber}} échue le {{dueDate}}",
+			Body: `Bonjour {{customerName}},
+
+Sauf erreur de notre part, la facture {{invoiceNumber}} d’un montant de {{invoiceTotal}} {{currency}}, échue le {{dueDate}}, n’a pas encore été réglée. Vous la trouverez ci-jointe au format PDF.
+
+Payer en ligne` + "\u00a0" + `: {{paymentLink}}
+
+Si vous avez déjà effectué le règlement, merci de ne pas tenir compte de ce message.
+
+Cordialement,
+{{merchantName}}`,
+		}, true
+	}
+	return Template{}, false
+}

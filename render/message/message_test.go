@@ -749,3 +749,46 @@ func BenchmarkExpand(b *testing.B) {
 		Expand(tmpl.Body, v)
 	}
 }
+
+// TestReminderRenders renders each language's reminders: before the due
+// date and overdue, each with every fact a customer needs, different from
+// each other and from the invoice email.
+func TestReminderRenders(t *testing.T) {
+	t.Parallel()
+	for _, lang := range languages {
+		t.Run(lang, func(t *testing.T) {
+			t.Parallel()
+			v := testVars()
+			before, used := Reminder(lang, false)
+			overdue, _ := Reminder(lang, true)
+			if used != lang {
+				t.Fatalf("Reminder(%s) used %s", lang, used)
+			}
+			first, _ := Builtin(lang)
+			if before.Subject == overdue.Subject || before.Body == overdue.Body || before.Subject == first.Subject {
+				t.Fatalf("the reminders are not told apart:\n%q\n%q\n%q", before.Subject, overdue.Subject, first.Subject)
+			}
+			for name, tmpl := range map[string]Template{"before": before, "overdue": overdue} {
+				m := Render(tmpl, lang, v)
+				for _, s := range []string{m.Subject, m.Text} {
+					if strings.ContainsAny(s, "{}") {
+						t.Errorf("%s has a leftover brace:\n%s", name, s)
+					}
+				}
+				for _, want := range []string{v.InvoiceNumber, v.DueDate} {
+					if !strings.Contains(m.Subject, want) {
+						t.Errorf("%s subject %q lacks %q", name, m.Subject, want)
+					}
+				}
+				for _, want := range []string{v.CustomerName, v.InvoiceTotal + " " + v.Currency, v.PaymentLink, v.MerchantName, "PDF"} {
+					if !strings.Contains(m.Text, want) {
+						t.Errorf("%s text lacks %q:\n%s", name, want, m.Text)
+					}
+				}
+			}
+		})
+	}
+	if _, used := Reminder("pt-BR", true); used != "en" {
+		t.Errorf("Reminder(pt-BR) used %s, want en", used)
+	}
+}
