@@ -222,7 +222,7 @@ func (a *API) stripeCallback(w http.ResponseWriter, r *http.Request) *Error {
 		return apiErr
 	}
 	tenantID := r.PathValue("tenant")
-	forbidden := &Error{Status: http.StatusBadRequest, Code: CodeForbidden, Message: "the Stripe-Signature does not verify"}
+	forbidden := &Error{Status: http.StatusForbidden, Code: CodeForbidden, Message: "the Stripe-Signature does not verify"}
 	settings, err := a.st.Settings(ctx, tenantID)
 	if err != nil || settings.Payments.Stripe == nil || settings.Payments.Stripe.WebhookSecret == "" {
 		return forbidden

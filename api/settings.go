@@ -33,7 +33,7 @@ func settingsView(st store.Settings, verified bool) map[string]any {
 	}
 	if s := st.Email.SES; s != nil {
 		email["ses"] = map[string]any{"region": s.Region, "accessKeyId": s.AccessKeyID, "configurationSet": s.ConfigurationSet,
-			"eventTopicArns": s.EventTopicARNs, "secretAccessKeySet": secretSet(s.SecretAccessKey)}
+			"eventTopicArns": nonNil(s.EventTopicARNs), "secretAccessKeySet": secretSet(s.SecretAccessKey)}
 	}
 	sms := map[string]any{"provider": st.SMS.Provider, "maxSegments": st.SMS.Segments(), "maxPerSecond": st.SMS.MaxPerSecond}
 	if t := st.SMS.Twilio; t != nil {
@@ -67,9 +67,17 @@ func settingsView(st store.Settings, verified bool) map[string]any {
 			"days": nonNil(st.Reminders.Days), "time": firstNonEmpty(st.Reminders.Time, store.DefaultReminderTime),
 			"timeZone": firstNonEmpty(st.Reminders.TimeZone, "UTC"), "subject": st.Reminders.Subject, "body": st.Reminders.Body,
 		},
-		"templates": st.Templates,
+		"templates": templatesView(st.Templates),
 		"updatedAt": st.UpdatedAt,
 	}
+}
+
+// templatesView shows no templates as {}.
+func templatesView(t map[string]store.TemplateText) map[string]store.TemplateText {
+	if t == nil {
+		return map[string]store.TemplateText{}
+	}
+	return t
 }
 
 // nonNil shows a missing list as [].

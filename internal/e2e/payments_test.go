@@ -81,10 +81,10 @@ func TestStripePaymentLinkAndPaidEvent(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode
 	}
-	if got := post(stripeSignature("whsec_wrong", time.Now(), payload)); got != http.StatusBadRequest {
+	if got := post(stripeSignature("whsec_wrong", time.Now(), payload)); got != http.StatusForbidden {
 		t.Fatalf("a wrongly signed event got %d", got)
 	}
-	if got := post(stripeSignature(whsec, time.Now().Add(-time.Hour), payload)); got != http.StatusBadRequest {
+	if got := post(stripeSignature(whsec, time.Now().Add(-time.Hour), payload)); got != http.StatusForbidden {
 		t.Fatalf("an old event got %d", got)
 	}
 	if inv := h.must(http.StatusOK, h.do("GET", "/api/v1/invoices/inv_s", token, nil)).data(); inv["status"] != "open" {
