@@ -100,6 +100,13 @@ func clusterTenantFlow(t *testing.T, s *Store, tenantID string) {
 			t.Fatalf("ListInvoices (index rebuilt: %t) = %+v, %v", rebuild, page, err)
 		}
 	}
+	// The same for the send indexes (nothing to find yet: the scan runs).
+	if err := s.rdb.Del(ctx, sendsIndexedKey(tenantID)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if sends, _, err := s.ScheduledSends(ctx, tenantID, nil, 10); err != nil || len(sends) != 0 {
+		t.Fatalf("ScheduledSends = %v, %v", sends, err)
+	}
 	var wins atomic.Int32
 	var wg sync.WaitGroup
 	for range 4 {

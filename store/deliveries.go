@@ -122,6 +122,9 @@ func (s DeliveryStatus) open() bool { return s == DeliveryScheduled || s == Deli
 // been due (scheduled for, or queued at) since before at least, oldest
 // first.
 func (s *Store) OverdueDeliveries(ctx context.Context, tenantID string, before time.Time, limit int64) ([]string, error) {
+	if err := s.indexSends(ctx, tenantID); err != nil {
+		return nil, err
+	}
 	ids, err := s.rdb.ZRangeByScore(ctx, openDeliveriesKey(tenantID), &redis.ZRangeBy{
 		Min: "-inf", Max: "(" + strconv.FormatInt(before.UnixMilli(), 10), Count: limit,
 	}).Result()

@@ -149,53 +149,70 @@ func (s *Store) invoices(ctx context.Context, tenantID string, ids []string) ([]
 }
 
 // indexInvoices builds the invoice index of a tenant created before it
-// existed, once, from the tenant's invoice keys: a SCAN of the one node
-// that holds the tenant's slot. Invoices saved meanwhile index
-// themselves, so the two never disagree.
+// existed, once, from the tenant's invoice keys (see buildOnce). Invoices
+// saved meanwhile index themselves, so the two never disagree.
 func (s *Store) indexInvoices(ctx context.Context, tenantID string) error {
-	marker := invoicesIndexedKey(tenantID)
-	n, err := s.rdb.Exists(ctx, marker).Result()
-	if err != nil {
-		return fmt.Errorf("invoice index: %w", err)
-	}
-	if n == 1 {
-		return nil
-	}
-	var node redis.Cmdable = s.rdb
-	if c, ok := s.rdb.(*redis.ClusterClient); ok {
-		if node, err = c.MasterForKey(ctx, marker); err != nil {
-			return fmt.Errorf("invoice index: %w", err)
-		}
-	}
-	prefix := invoiceKey(tenantID, "")
-	iter := node.Scan(ctx, 0, prefix+"*", 1000).Iterator()
-	var ids []string
-	for iter.Next(ctx) {
-		if id := strings.TrimPrefix(iter.Val(), prefix); invoice.ValidID(id) {
-			ids = append(ids, id)
-		}
-	}
-	if err := iter.Err(); err != nil {
-		return fmt.Errorf("invoice index: %w", err)
-	}
-	for len(ids) > 0 {
-		chunk := ids[:min(len(ids), 500)]
-		ids = ids[len(chunk):]
-		invs, err := s.invoices(ctx, tenantID, chunk)
+	return s.buildOnce(ctx, tenantID, invoicesIndexedKey(tenantID), func() error {
+		ids, err := s.scanIDs(ctx, tenantID, invoiceKey(tenantID, ""))
 		if err != nil {
 			return err
 		}
-		var zs []redis.Z
-		for _, inv := range invs {
-			if inv != nil {
-				zs = append(zs, redis.Z{Score: float64(inv.CreatedAt.UnixMilli()), Member: inv.ID})
+		for len(ids) > 0 {
+			chunk := ids[:min(len(ids), 500)]
+			ids = ids[len(chunk):]
+			invs, err := s.invoices(ctx, tenantID, chunk)
+			if err != nil {
+				return err
+			}
+			var zs []redis.Z
+			for _, inv := range invs {
+				if inv != nil {
+					zs = append(zs, redis.Z{Score: float64(inv.CreatedAt.UnixMilli()), Member: inv.ID})
+				}
+			}
+			if len(zs) > 0 {
+				if err := s.rdb.ZAddNX(ctx, invoicesKey(tenantID), zs...).Err(); err != nil {
+					return err
+				}
 			}
 		}
-		if len(zs) > 0 {
-			if err := s.rdb.ZAddNX(ctx, invoicesKey(tenantID), zs...).Err(); err != nil {
-				return fmt.Errorf("invoice index: %w", err)
-			}
+		return nil
+	})
+}
+
+// buildOnce runs build unless marker is set, then sets it: the one-time
+// building of an index for a tenant whose data predates it. Tenants
+// created since have every marker from the start (CreateTenant).
+func (s *Store) buildOnce(ctx context.Context, tenantID, marker string, build func() error) error {
+	n, err := s.rdb.Exists(ctx, marker).Result()
+	if err == nil && n == 0 {
+		if err = build(); err == nil {
+			err = s.rdb.Set(ctx, marker, "1", 0).Err()
 		}
 	}
-	return s.rdb.Set(ctx, marker, "1", 0).Err()
+	if err != nil {
+		return fmt.Errorf("build index %s: %w", marker, err)
+	}
+	return nil
+}
+
+// scanIDs returns the ids of tenant's keys prefix+id, from a SCAN of the
+// one node that holds the tenant's slot; a key further below (an invoice's
+// delivery list, "…:inv:ID:dlv") is not taken.
+func (s *Store) scanIDs(ctx context.Context, tenantID, prefix string) ([]string, error) {
+	var node redis.Cmdable = s.rdb
+	if c, ok := s.rdb.(*redis.ClusterClient); ok {
+		var err error
+		if node, err = c.MasterForKey(ctx, prefix); err != nil {
+			return nil, err
+		}
+	}
+	iter := node.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+	var ids []string
+	for iter.Next(ctx) {
+		if id := strings.TrimPrefix(iter.Val(), prefix); id != "" && !strings.Contains(id, ":") {
+			ids = append(ids, id)
+		}
+	}
+	return ids, iter.Err()
 }

@@ -178,3 +178,43 @@ func TestListInvoicesIndexesOlderTenants(t *testing.T) {
 		t.Fatal("the index was not marked built")
 	}
 }
+
+// TestIndexSendsOfOlderTenants lists the scheduled sends and overdue
+// deliveries of a tenant whose sends were stored before those indexes
+// existed: the first look builds them from the tenant's keys.
+func TestIndexSendsOfOlderTenants(t *testing.T) {
+	t.Parallel()
+	s, ctx := setup(t)
+	const ten = "ten_older"
+	later := time.Now().Add(time.Hour).Truncate(time.Millisecond)
+	scheduled := &Send{ID: "snd_later", TenantID: ten, InvoiceID: "inv_1", Channels: []Channel{ChannelEmail}, Email: "a@b.co", ScheduledAt: &later}
+	queued := &Send{ID: "snd_now", TenantID: ten, InvoiceID: "inv_1", Channels: []Channel{ChannelEmail}, Email: "a@b.co"}
+	sent := &Send{ID: "snd_sent", TenantID: ten, InvoiceID: "inv_1", Channels: []Channel{ChannelEmail}, Email: "a@b.co"}
+	for _, send := range []*Send{scheduled, queued, sent} {
+		if _, _, err := s.CreateSend(ctx, send); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := s.Transition(ctx, ten, sent.DeliveryIDs[0], DeliverySent, "worker", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	// As stored before the indexes: none, and no marker.
+	if err := s.rdb.Del(ctx, scheduledSendsKey(ten), openDeliveriesKey(ten), sendsIndexedKey(ten)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	page, _, err := s.ScheduledSends(ctx, ten, nil, 10)
+	if err != nil || len(page) != 1 || page[0].ID != "snd_later" {
+		t.Fatalf("ScheduledSends = %v, %v; want snd_later", page, err)
+	}
+	now, err := s.OverdueDeliveries(ctx, ten, time.Now().Add(time.Minute), 10)
+	if err != nil || len(now) != 1 || now[0] != queued.DeliveryIDs[0] {
+		t.Fatalf("overdue now = %v, %v; want the queued delivery only", now, err)
+	}
+	all, err := s.OverdueDeliveries(ctx, ten, later.Add(time.Minute), 10)
+	if err != nil || len(all) != 2 {
+		t.Fatalf("overdue after the scheduled time = %v, %v; want the queued and the scheduled delivery", all, err)
+	}
+	if n, _ := s.rdb.Exists(ctx, sendsIndexedKey(ten)).Result(); n != 1 {
+		t.Fatal("the indexes were not marked built")
+	}
+}

@@ -245,6 +245,9 @@ func ParseSendCursor(s string) (SendCursor, error) {
 // after the cursor after if it is set, and the cursor of the page after
 // it (nil when there is none).
 func (s *Store) ScheduledSends(ctx context.Context, tenantID string, after *SendCursor, limit int) ([]*Send, *SendCursor, error) {
+	if err := s.indexSends(ctx, tenantID); err != nil {
+		return nil, nil, err
+	}
 	key := scheduledSendsKey(tenantID)
 	minScore := "-inf"
 	if after != nil {
