@@ -247,9 +247,11 @@ func serveWorker(ctx context.Context, cfg config, d *deps) error {
 	if err != nil {
 		return err
 	}
+	smtpSenders := wiring.NewSMTPSenders(nil)
+	defer smtpSenders.Close()
 	w, err := worker.New(worker.Config{
 		Store: d.store, Enqueuer: d.client, PDF: d.pdf, Logger: d.log,
-		Outbox: box, SMSOutbox: box, SMTPFunc: wiring.SMTPSender(nil), SESFunc: d.ses.EmailSender,
+		Outbox: box, SMSOutbox: box, SMTPFunc: smtpSenders.EmailSender, SESFunc: d.ses.EmailSender,
 		TwilioFunc:           wiring.TwilioSenders{APIURL: cfg.TwilioAPIURL, CallbackURL: cfg.PublicURL + "/callbacks/twilio"}.SMSSender,
 		DefaultEmailProvider: cfg.DefaultEmailProvider, DefaultSMTP: cfg.DefaultSMTP,
 		DefaultSMSProvider: cfg.DefaultSMSProvider, DefaultFromEmail: cfg.DefaultFromEmail,

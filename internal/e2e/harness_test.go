@@ -171,12 +171,14 @@ func setup(t testing.TB, opts ...func(*options)) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	smtpSenders := wiring.NewSMTPSenders(h.SMTP.ClientTLSConfig())
+	t.Cleanup(smtpSenders.Close)
 	w, err := worker.New(worker.Config{
 		Store: st, Enqueuer: client, PDF: cache, Logger: log, Outbox: box, SMSOutbox: box, MaxDeliveryRetries: o.maxRetries,
 		Webhooks:             webhook.NewSender(webhook.NewClient(webhook.ClientConfig{AllowNets: loopback, Timeout: 2 * time.Second}), "invoiced-test"),
 		PublicBaseURL:        h.URL,
 		DefaultEmailProvider: defaultProvider, DefaultSMSProvider: store.SMSProviderOutbox,
-		SMTPFunc:    wiring.SMTPSender(h.SMTP.ClientTLSConfig()),
+		SMTPFunc:    smtpSenders.EmailSender,
 		SESFunc:     wiring.NewSESSenders(h.SESEndpoint).EmailSender,
 		PaymentFunc: wiring.PaymentLinkers{StripeAPIBase: h.StripeBase, RazorpayURL: h.Razorpay.URL(), ReturnURL: h.URL}.Linker,
 		TwilioFunc:  wiring.TwilioSenders{APIURL: h.Twilio.URL(), CallbackURL: h.URL + "/callbacks/twilio"}.SMSSender,

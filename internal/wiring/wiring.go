@@ -27,16 +27,58 @@ import (
 	"github.com/invoiced/invoiced/worker"
 )
 
-// SMTPSender builds the smtp provider for a tenant's settings; it is
-// worker.Config.SMTPFunc. tlsConfig, when set, replaces the system trust
-// (tests trust their own server's certificate).
-func SMTPSender(tlsConfig *tls.Config) func(store.SMTPSettings) (worker.EmailSender, error) {
-	return func(s store.SMTPSettings) (worker.EmailSender, error) {
-		return smtp.New(smtp.Config{
-			Host: s.Host, Port: s.Port, Username: s.Username, Password: s.Password,
-			TLS: smtp.TLSMode(s.TLS), TLSConfig: tlsConfig,
-		})
+// maxCachedSMTP bounds the SMTP senders kept; past it the cache starts
+// over, closing the idle connections of the senders it drops.
+const maxCachedSMTP = 1000
+
+// SMTPSenders keeps one smtp.Sender per distinct server and login, so a
+// tenant's messages reuse the connections its earlier messages opened
+// (see package smtp). Its EmailSender method is worker.Config.SMTPFunc.
+type SMTPSenders struct {
+	tls     *tls.Config
+	mu      sync.Mutex
+	senders map[store.SMTPSettings]*smtp.Sender
+}
+
+// NewSMTPSenders returns an empty cache. tlsConfig, when set, replaces the
+// system trust (tests trust their own server's certificate).
+func NewSMTPSenders(tlsConfig *tls.Config) *SMTPSenders {
+	return &SMTPSenders{tls: tlsConfig, senders: map[store.SMTPSettings]*smtp.Sender{}}
+}
+
+// EmailSender returns the sender of s, made on first use.
+func (c *SMTPSenders) EmailSender(s store.SMTPSettings) (worker.EmailSender, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if sender, ok := c.senders[s]; ok {
+		return sender, nil
 	}
+	sender, err := smtp.New(smtp.Config{
+		Host: s.Host, Port: s.Port, Username: s.Username, Password: s.Password,
+		TLS: smtp.TLSMode(s.TLS), TLSConfig: c.tls,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(c.senders) >= maxCachedSMTP {
+		c.closeLocked()
+	}
+	c.senders[s] = sender
+	return sender, nil
+}
+
+// Close closes every sender's idle connections and empties the cache.
+func (c *SMTPSenders) Close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closeLocked()
+}
+
+func (c *SMTPSenders) closeLocked() {
+	for _, sender := range c.senders {
+		sender.Close()
+	}
+	c.senders = map[store.SMTPSettings]*smtp.Sender{}
 }
 
 // maxCachedSES bounds the SES clients kept; past it the cache starts over.

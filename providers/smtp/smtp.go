@@ -1,6 +1,13 @@
 // Package smtp delivers email through an SMTP server with go-mail.
 //
-// Each SendEmail opens one connection, sends one message and closes it.
+// A Sender keeps the connections it opened for the messages that follow:
+// after a message the connection (greeted, encrypted and logged in) waits
+// idle for the next one, up to Config.MaxIdle of them, each for at most
+// Config.IdleTimeout and Config.MaxMessagesPerConn messages. An idle
+// connection is checked with NOOP before it carries a message, and
+// replaced when the server has dropped it; a connection that failed in any
+// way, or whose send was canceled, is never used again.
+//
 // Errors are classified here and nowhere else: a 5xx reply (including a
 // failed login, 535) is permanent; a 4xx reply, a network error, a timeout
 // or a TLS problem is transient.
@@ -14,9 +21,11 @@ import (
 	"net"
 	"net/textproto"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/wneessen/go-mail"
+	mailsmtp "github.com/wneessen/go-mail/smtp"
 
 	"github.com/invoiced/invoiced/providers"
 )
@@ -70,19 +79,41 @@ type Config struct {
 	TLSConfig *tls.Config
 	// HELO is the name sent in EHLO. Defaults to the local host name.
 	HELO string
+	// MaxIdle is how many connections wait between messages for the next
+	// one. Defaults to 4; negative keeps none (a connection per message).
+	MaxIdle int
+	// IdleTimeout closes a connection that waited longer than this.
+	// Defaults to 30s, below the idle limits of common servers.
+	IdleTimeout time.Duration
+	// MaxMessagesPerConn closes a connection after this many messages.
+	// Defaults to 100.
+	MaxMessagesPerConn int
 }
 
 // Sender sends email through one SMTP server. It is safe for concurrent
 // use.
 type Sender struct {
-	cfg  Config
-	addr string
-	tls  *tls.Config
+	cfg     Config
+	addr    string
+	tls     *tls.Config
+	nowFunc func() time.Time
+
+	mu   sync.Mutex
+	idle []*conn // most recently used last
+}
+
+// conn is one connection to the server, ready for a message.
+type conn struct {
+	mc        *mail.Client
+	sc        *mailsmtp.Client
+	raw       *ctxConn
+	sent      int
+	idleSince time.Time
 }
 
 // New returns a Sender for cfg after filling in the documented defaults.
 // It rejects a missing host, a host with a port, a port outside 1-65535,
-// an unknown TLS mode and a negative timeout.
+// an unknown TLS mode and a negative timeout or pool limit.
 func New(cfg Config) (*Sender, error) {
 	if cfg.Host == "" {
 		return nil, errors.New("smtp: Host is required")
@@ -108,6 +139,18 @@ func New(cfg Config) (*Sender, error) {
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 30 * time.Second
 	}
+	if cfg.IdleTimeout < 0 || cfg.MaxMessagesPerConn < 0 {
+		return nil, errors.New("smtp: IdleTimeout and MaxMessagesPerConn must not be negative")
+	}
+	if cfg.MaxIdle == 0 {
+		cfg.MaxIdle = 4
+	}
+	if cfg.IdleTimeout == 0 {
+		cfg.IdleTimeout = 30 * time.Second
+	}
+	if cfg.MaxMessagesPerConn == 0 {
+		cfg.MaxMessagesPerConn = 100
+	}
 
 	tlsConfig := &tls.Config{}
 	if cfg.TLSConfig != nil {
@@ -120,9 +163,10 @@ func New(cfg Config) (*Sender, error) {
 		tlsConfig.MinVersion = tls.VersionTLS12
 	}
 	return &Sender{
-		cfg:  cfg,
-		addr: net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)),
-		tls:  tlsConfig,
+		cfg:     cfg,
+		addr:    net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)),
+		tls:     tlsConfig,
+		nowFunc: time.Now,
 	}, nil
 }
 
@@ -154,14 +198,20 @@ func (s *Sender) SendEmail(ctx context.Context, e *providers.Email) (string, err
 	if err != nil {
 		return "", err
 	}
-
-	conn := &ctxConn{ctx: ctx, tls: s.tlsForDial()}
-	defer conn.close()
-	client, err := mail.NewClient(s.cfg.Host, s.options(conn.dial)...)
+	c, err := s.take(ctx)
 	if err != nil {
-		return "", fmt.Errorf("smtp: %w", err)
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return "", fmt.Errorf("smtp: %s: %w (%v)", s.addr, ctxErr, err)
+		}
+		return "", classify(s.addr, err)
 	}
-	err = client.DialAndSendWithContext(ctx, m)
+	stop := c.raw.watch(ctx)
+	err = c.mc.SendWithSMTPClient(c.sc, m)
+	if stop() && err == nil && m.IsDelivered() {
+		s.put(c)
+	} else {
+		s.discard(c)
+	}
 	if m.IsDelivered() {
 		return e.MessageID, nil
 	}
@@ -176,12 +226,105 @@ func (s *Sender) SendEmail(ctx context.Context, e *providers.Email) (string, err
 	return "", classify(s.addr, err)
 }
 
+// take returns an idle connection that still answers NOOP, or a new one.
+// Connections idle too long, or dropped by the server, are closed on the
+// way.
+func (s *Sender) take(ctx context.Context) (*conn, error) {
+	for {
+		s.mu.Lock()
+		n := len(s.idle)
+		if n == 0 {
+			s.mu.Unlock()
+			return s.dial(ctx)
+		}
+		c := s.idle[n-1]
+		s.idle = s.idle[:n-1]
+		s.mu.Unlock()
+		if s.nowFunc().Sub(c.idleSince) > s.cfg.IdleTimeout {
+			s.discard(c)
+			continue
+		}
+		stop := c.raw.watch(ctx)
+		err := c.sc.UpdateDeadline(s.cfg.Timeout)
+		if err == nil {
+			err = c.sc.Noop()
+		}
+		if !stop() || err != nil {
+			s.discard(c)
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			continue
+		}
+		return c, nil
+	}
+}
+
+// dial opens, greets, encrypts and logs in a new connection.
+func (s *Sender) dial(ctx context.Context) (*conn, error) {
+	raw := &ctxConn{ctx: ctx, tls: s.tlsForDial()}
+	mc, err := mail.NewClient(s.cfg.Host, s.options(raw.dial)...)
+	if err != nil {
+		return nil, err
+	}
+	sc, err := mc.DialToSMTPClientWithContext(ctx)
+	if err == nil && raw.stopFunc != nil && !raw.stopFunc() {
+		err = ctx.Err() // canceled while greeting or logging in
+	}
+	if err != nil {
+		raw.close()
+		return nil, err
+	}
+	return &conn{mc: mc, sc: sc, raw: raw}, nil
+}
+
+// put keeps c for the next message, unless it has carried its share or
+// enough connections wait already.
+func (s *Sender) put(c *conn) {
+	c.sent++
+	if c.sent < s.cfg.MaxMessagesPerConn {
+		c.idleSince = s.nowFunc()
+		s.mu.Lock()
+		if len(s.idle) < s.cfg.MaxIdle {
+			s.idle = append(s.idle, c)
+			s.mu.Unlock()
+			return
+		}
+		s.mu.Unlock()
+	}
+	s.discard(c)
+}
+
+// discard ends c's session with QUIT, in the background so no send waits
+// for it, and closes the connection.
+func (s *Sender) discard(c *conn) {
+	go func() {
+		_ = c.sc.UpdateDeadline(5 * time.Second)
+		_ = c.mc.CloseWithSMTPClient(c.sc)
+		c.raw.close()
+	}()
+}
+
+// Close closes the idle connections. The Sender stays usable.
+func (s *Sender) Close() {
+	s.mu.Lock()
+	idle := s.idle
+	s.idle = nil
+	s.mu.Unlock()
+	for _, c := range idle {
+		s.discard(c)
+	}
+}
+
 func (s *Sender) options(dial mail.DialContextFunc) []mail.Option {
 	opts := []mail.Option{
 		mail.WithPort(s.cfg.Port),
 		mail.WithTimeout(s.cfg.Timeout),
 		mail.WithTLSConfig(s.tls),
 		mail.WithDialContextFunc(dial),
+		// take checks an idle connection with NOOP itself; a new one
+		// needs none.
+		mail.WithoutNoop(),
 	}
 	switch s.cfg.TLS {
 	case TLSStartTLS:
@@ -215,10 +358,11 @@ func (s *Sender) tlsForDial() *tls.Config {
 	return nil
 }
 
-// ctxConn dials the one connection a send uses and closes it when the
-// send's ctx is done. go-mail honors ctx only while dialing and leaves the
-// connection open when the greeting, STARTTLS or AUTH fails; close covers
-// both.
+// ctxConn dials a connection and closes it when the ctx of whoever is
+// using it is done: go-mail honors ctx only while dialing and would leave
+// the connection open (or blocked) through the greeting, STARTTLS, AUTH
+// and the message. The dialing send's ctx is watched until dial returns;
+// each later use watches its own with watch.
 type ctxConn struct {
 	ctx      context.Context
 	tls      *tls.Config // set for implicit TLS
@@ -247,11 +391,19 @@ func (c *ctxConn) dial(ctx context.Context, network, addr string) (net.Conn, err
 	return tc, nil
 }
 
+// watch closes the connection if ctx is done before the returned stop is
+// called; stop reports whether the connection is still open.
+func (c *ctxConn) watch(ctx context.Context) (stop func() bool) {
+	return context.AfterFunc(ctx, func() { _ = c.conn.Close() })
+}
+
 func (c *ctxConn) close() {
 	if c.conn == nil {
 		return
 	}
-	c.stopFunc()
+	if c.stopFunc != nil {
+		c.stopFunc()
+	}
 	_ = c.conn.Close()
 }
 

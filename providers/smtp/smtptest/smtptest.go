@@ -14,6 +14,7 @@ import (
 	"log"
 	"math/big"
 	"net"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -64,6 +65,7 @@ type Server struct {
 	clientTLS *tls.Config
 
 	mu       sync.Mutex
+	conns    []*smtp.Conn // every connection a client opened
 	messages []Message
 	added    chan struct{} // closed and replaced when a message is added
 	failLeft int
@@ -204,7 +206,31 @@ func (s *Server) takeFailure() *smtp.SMTPError {
 }
 
 func (s *Server) newSession(c *smtp.Conn) (smtp.Session, error) {
+	s.mu.Lock()
+	// STARTTLS starts a new session on the same connection.
+	if !slices.Contains(s.conns, c) {
+		s.conns = append(s.conns, c)
+	}
+	s.mu.Unlock()
 	return &session{server: s, conn: c}, nil
+}
+
+// Connections returns how many connections clients have opened so far.
+func (s *Server) Connections() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
+}
+
+// DropConnections closes every connection clients have open, as a server
+// that times idle clients out does.
+func (s *Server) DropConnections() {
+	s.mu.Lock()
+	conns := s.conns
+	s.mu.Unlock()
+	for _, c := range conns {
+		_ = c.Close()
+	}
 }
 
 // session is one client connection. One connection may carry several
