@@ -35,10 +35,16 @@ const maxCachedSMTP = 1000
 // tenant's messages reuse the connections its earlier messages opened
 // (see package smtp). Its EmailSender method is worker.Config.SMTPFunc.
 type SMTPSenders struct {
-	tls     *tls.Config
-	mu      sync.Mutex
-	senders map[store.SMTPSettings]*smtp.Sender
+	tls       *tls.Config
+	mu        sync.Mutex
+	senders   map[store.SMTPSettings]*smtp.Sender
+	lastSweep time.Time
 }
+
+// smtpSweepInterval is how often EmailSender closes the connections that
+// senders left idle too long, such as those of a tenant whose SMTP
+// settings changed.
+const smtpSweepInterval = 30 * time.Second
 
 // NewSMTPSenders returns an empty cache. tlsConfig, when set, replaces the
 // system trust (tests trust their own server's certificate).
@@ -50,6 +56,12 @@ func NewSMTPSenders(tlsConfig *tls.Config) *SMTPSenders {
 func (c *SMTPSenders) EmailSender(s store.SMTPSettings) (worker.EmailSender, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if now := time.Now(); now.Sub(c.lastSweep) > smtpSweepInterval {
+		c.lastSweep = now
+		for _, sender := range c.senders {
+			sender.CloseIdle()
+		}
+	}
 	if sender, ok := c.senders[s]; ok {
 		return sender, nil
 	}

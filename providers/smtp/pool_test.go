@@ -177,3 +177,30 @@ func TestSendEmailConcurrentReuse(t *testing.T) {
 	}
 	t.Logf("%d messages over %d connections", workers*each, srv.Connections())
 }
+
+// TestCloseIdle lets go of connections that waited too long, and only
+// those, without anything being sent.
+func TestCloseIdle(t *testing.T) {
+	t.Parallel()
+	srv := smtptest.Start(t, smtptest.Options{})
+	s := newSender(t, config(srv, TLSStartTLS))
+	if _, err := s.SendEmail(context.Background(), numbered(1)); err != nil {
+		t.Fatal(err)
+	}
+	s.CloseIdle()
+	if n := len(s.idle); n != 1 {
+		t.Fatalf("%d idle connections after CloseIdle of a fresh one, want 1", n)
+	}
+	later := time.Now().Add(31 * time.Second)
+	s.nowFunc = func() time.Time { return later }
+	s.CloseIdle()
+	if n := len(s.idle); n != 0 {
+		t.Fatalf("%d idle connections after CloseIdle of a stale one, want 0", n)
+	}
+	if _, err := s.SendEmail(context.Background(), numbered(2)); err != nil {
+		t.Fatal(err)
+	}
+	if srv.Connections() != 2 || len(srv.Messages()) != 2 {
+		t.Fatalf("%d connections, %d messages; want 2 and 2", srv.Connections(), len(srv.Messages()))
+	}
+}

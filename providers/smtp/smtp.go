@@ -316,6 +316,28 @@ func (s *Sender) Close() {
 	}
 }
 
+// CloseIdle closes the connections that have waited longer than
+// Config.IdleTimeout, which take would not reuse: a Sender nobody sends
+// through any more lets go of its connections this way.
+func (s *Sender) CloseIdle() {
+	now := s.nowFunc()
+	s.mu.Lock()
+	var stale []*conn
+	kept := s.idle[:0]
+	for _, c := range s.idle {
+		if now.Sub(c.idleSince) > s.cfg.IdleTimeout {
+			stale = append(stale, c)
+		} else {
+			kept = append(kept, c)
+		}
+	}
+	s.idle = kept
+	s.mu.Unlock()
+	for _, c := range stale {
+		s.discard(c)
+	}
+}
+
 func (s *Sender) options(dial mail.DialContextFunc) []mail.Option {
 	opts := []mail.Option{
 		mail.WithPort(s.cfg.Port),
