@@ -81,8 +81,11 @@ type sendRequest struct {
 
 // sendView is the canonical send response.
 type sendView struct {
-	InvoiceID   string     `json:"invoiceId"`
-	SendID      string     `json:"sendId"`
+	InvoiceID string `json:"invoiceId"`
+	SendID    string `json:"sendId"`
+	// Kind is send, resend, auto (emailed when the grace period finalized
+	// the invoice) or reminder.
+	Kind        string     `json:"kind"`
 	SentVia     []string   `json:"sentVia"`
 	SentTo      []string   `json:"sentTo"`
 	Status      string     `json:"status"`
@@ -92,7 +95,7 @@ type sendView struct {
 }
 
 func newSendView(s *store.Send) sendView {
-	v := sendView{InvoiceID: s.InvoiceID, SendID: s.ID, Status: string(s.Status), ScheduledAt: s.ScheduledAt, DeliveryIDs: s.DeliveryIDs, TestMode: s.TestMode}
+	v := sendView{InvoiceID: s.InvoiceID, SendID: s.ID, Kind: s.Kind, Status: string(s.Status), ScheduledAt: s.ScheduledAt, DeliveryIDs: s.DeliveryIDs, TestMode: s.TestMode}
 	for _, ch := range s.Channels {
 		v.SentVia = append(v.SentVia, string(ch))
 		switch ch {

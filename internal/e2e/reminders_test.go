@@ -38,6 +38,9 @@ func TestPaymentReminders(t *testing.T) {
 		d := h.must(http.StatusOK, h.do("GET", "/api/v1/scheduled-sends?limit=100", token, nil)).data()
 		for _, s := range d["sends"].([]any) {
 			s := s.(map[string]any)
+			if s["invoiceId"] == id && s["kind"] != "reminder" {
+				t.Errorf("scheduled send %v is not a reminder", s)
+			}
 			if s["invoiceId"] == id {
 				at, _ := time.Parse(time.RFC3339, s["scheduledAt"].(string))
 				out[s["sendId"].(string)] = at
