@@ -55,6 +55,7 @@ func (a *API) paymentLinkView(inv *invoice.Invoice) map[string]any {
 	return map[string]any{
 		"invoiceId":   inv.ID,
 		"paymentLink": inv.PaymentLink,
+		"active":      inv.Status == invoice.StatusOpen,
 		"qrCodeUrl":   a.cfg.PublicBaseURL + "/api/v1/invoices/" + inv.ID + "/qr-code",
 		"expiresAt":   inv.PaymentLinkExpiresAt,
 	}

@@ -52,6 +52,9 @@ func TestMarkPaidDeactivatesTheLink(t *testing.T) {
 			t.Fatalf("mark-paid = %v", paid)
 		}
 		eventually(t, 10*time.Second, "the link cancelled", func() bool { return h.linkStatus("inv_rp") == "cancelled" })
+		if pl := h.must(http.StatusOK, h.do("GET", "/api/v1/invoices/inv_rp/payment-link", token, nil)).data(); pl["active"] != false {
+			t.Fatalf("payment-link of a paid invoice = %v, want active false", pl)
+		}
 		eventually(t, 5*time.Second, "paymentLinkDeactivatedAt", func() bool {
 			inv := h.must(http.StatusOK, h.do("GET", "/api/v1/invoices/inv_rp", token, nil)).data()
 			return inv["paymentLinkDeactivatedAt"] != nil
