@@ -65,7 +65,7 @@ func settingsView(st store.Settings, verified bool) map[string]any {
 		},
 		"reminders": map[string]any{
 			"days": nonNil(st.Reminders.Days), "time": firstNonEmpty(st.Reminders.Time, store.DefaultReminderTime),
-			"timeZone": firstNonEmpty(st.Reminders.TimeZone, "UTC"), "subject": st.Reminders.Subject, "body": st.Reminders.Body,
+			"timeZone": firstNonEmpty(st.Reminders.TimeZone, "UTC"),
 		},
 		"templates": templatesView(st.Templates),
 		"updatedAt": st.UpdatedAt,
@@ -239,12 +239,14 @@ func validateSettings(s *store.Settings) invoice.FieldErrors {
 	if d.EmailsPerHour < 0 {
 		fe["defaults.emailsPerHour"] = "must not be negative"
 	}
-	validateReminders(fe, &s.Reminders, text)
+	validateReminders(fe, &s.Reminders)
 	for lang, t := range s.Templates {
 		if !invoice.ValidLanguage(lang) {
 			fe["templates."+lang] = "must be keyed by a language code like en"
 		}
 		text("templates."+lang+".subject", t.Subject, maxSubjectLen)
+		text("templates."+lang+".reminderSubject", t.ReminderSubject, maxSubjectLen)
+		text("templates."+lang+".overdueSubject", t.OverdueSubject, maxSubjectLen)
 	}
 	return fe
 }
@@ -254,7 +256,7 @@ const maxReminders = 6
 
 var clockPattern = regexp.MustCompile(`^([01][0-9]|2[0-3]):[0-5][0-9]$`)
 
-func validateReminders(fe invoice.FieldErrors, r *store.Reminders, text func(string, string, int)) {
+func validateReminders(fe invoice.FieldErrors, r *store.Reminders) {
 	if len(r.Days) > maxReminders {
 		fe["reminders.days"] = fmt.Sprintf("may hold at most %d reminders", maxReminders)
 	}
@@ -276,7 +278,6 @@ func validateReminders(fe invoice.FieldErrors, r *store.Reminders, text func(str
 			fe["reminders.timeZone"] = "must be an IANA time zone like Europe/Bucharest"
 		}
 	}
-	text("reminders.subject", r.Subject, maxSubjectLen)
 }
 
 func validateEmailSettings(fe invoice.FieldErrors, e *store.EmailSettings, optEmail func(string, string), text func(string, string, int)) {

@@ -161,17 +161,15 @@ func (d Defaults) HourlyEmails() int {
 // a due date: one per entry of Days, that many days after the due date
 // (negative: before it), at Time in TimeZone. They are scheduled sends,
 // made when the invoice is finalized, listed and cancelable like any
-// other; paying or voiding the invoice cancels those still waiting.
+// other; paying or voiding the invoice cancels those still waiting. Their
+// texts are the tenant's templates' reminder and overdue texts for the
+// invoice's language, else the built-in ones, chosen when each goes out.
 type Reminders struct {
 	Days []int `json:"days,omitempty"`
 	// Time is the time of day, "HH:MM". Defaults to DefaultReminderTime.
 	Time string `json:"time,omitempty"`
 	// TimeZone is an IANA zone such as "Europe/Bucharest". Defaults to UTC.
 	TimeZone string `json:"timeZone,omitempty"`
-	// Subject and Body replace the built-in reminder texts, in every
-	// language; they take the same variables as templates.
-	Subject string `json:"subject,omitempty"`
-	Body    string `json:"body,omitempty"`
 }
 
 // DefaultReminderTime is when reminders go out when Reminders.Time is
@@ -204,6 +202,13 @@ type TemplateText struct {
 	Subject string `json:"subject,omitempty"`
 	Body    string `json:"body,omitempty"`
 	SMS     string `json:"sms,omitempty"`
+	// ReminderSubject and ReminderBody are the payment reminder sent
+	// before the due date (or on it); OverdueSubject and OverdueBody the
+	// one sent after it.
+	ReminderSubject string `json:"reminderSubject,omitempty"`
+	ReminderBody    string `json:"reminderBody,omitempty"`
+	OverdueSubject  string `json:"overdueSubject,omitempty"`
+	OverdueBody     string `json:"overdueBody,omitempty"`
 }
 
 // Branding is the seller as printed on invoices, and how the PDF looks.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/hibiken/asynq"
 
@@ -88,7 +89,12 @@ func (w *Worker) emailSender(e store.EmailSettings, testMode bool) (string, Emai
 func (h *EmailHandler) compose(job deliveryJob) (*providers.Email, error) {
 	d, send, inv, settings := job.delivery, job.send, job.invoice, job.settings
 	lang := firstNonEmpty(send.Language, inv.Language, settings.Defaults.Lang())
-	tmpl := message.Resolve(lang, tenantTemplates(settings), message.Template{Subject: send.Subject, Body: send.Message})
+	override := message.Template{Subject: send.Subject, Body: send.Message}
+	tmpl := message.Resolve(lang, tenantTemplates(settings), override)
+	if send.Kind == store.SendKindReminder {
+		overdue := send.ScheduledAt != nil && inv.DueDate != "" && send.ScheduledAt.UTC().Format(time.DateOnly) > inv.DueDate
+		tmpl = message.ResolveReminder(lang, reminderTemplates(settings, overdue), override, overdue)
+	}
 	vars := messageVars(inv, settings, send.Variables)
 	vars.PublicURL = h.w.publicURL(inv)
 	tracking := settings.Email.Tracking
@@ -152,6 +158,20 @@ func tenantTemplates(settings store.Settings) map[string]message.Template {
 	out := make(map[string]message.Template, len(settings.Templates))
 	for l, t := range settings.Templates {
 		out[l] = message.Template{Subject: t.Subject, Body: t.Body, SMS: t.SMS}
+	}
+	return out
+}
+
+// reminderTemplates are the tenant's reminder texts by language: those
+// before the due date, or the overdue ones.
+func reminderTemplates(settings store.Settings, overdue bool) map[string]message.Template {
+	out := make(map[string]message.Template, len(settings.Templates))
+	for l, t := range settings.Templates {
+		if overdue {
+			out[l] = message.Template{Subject: t.OverdueSubject, Body: t.OverdueBody}
+		} else {
+			out[l] = message.Template{Subject: t.ReminderSubject, Body: t.ReminderBody}
+		}
 	}
 	return out
 }

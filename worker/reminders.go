@@ -12,15 +12,14 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/invoiced/invoiced/invoice"
-	"github.com/invoiced/invoiced/render/message"
 	"github.com/invoiced/invoiced/store"
 	"github.com/invoiced/invoiced/tasks"
 )
 
 // RemindersHandler schedules the payment reminders of a just-finalized
 // invoice (store.Reminders): one scheduled email send per reminder day
-// whose time is still ahead, to the customer's address, with the built-in
-// reminder texts in the invoice's language (or the tenant's own). An
+// whose time is still ahead, to the customer's address; its texts are
+// chosen when it goes out (see EmailHandler.compose). An
 // invoice that is not open, has no due date or no customer email gets
 // none. A rerun creates nothing twice: each send's id derives from the
 // invoice and the day.
@@ -54,10 +53,6 @@ func (h *RemindersHandler) ProcessTask(ctx context.Context, t *asynq.Task) error
 	if len(r.Days) == 0 || inv.Status != invoice.StatusOpen || inv.DueDate == "" || inv.Customer.Email == "" {
 		return nil
 	}
-	lang := inv.Language
-	if lang == "" {
-		lang = settings.Defaults.Lang()
-	}
 	now := st.Now()
 	scheduled := 0
 	for _, day := range r.Days {
@@ -68,19 +63,11 @@ func (h *RemindersHandler) ProcessTask(ctx context.Context, t *asynq.Task) error
 		if !at.After(now) {
 			continue // finalized after this reminder's time: no late flurry
 		}
-		text, _ := message.Reminder(lang, day > 0)
-		subject, body := text.Subject, text.Body
-		if r.Subject != "" {
-			subject = r.Subject
-		}
-		if r.Body != "" {
-			body = r.Body
-		}
 		at = at.UTC()
 		send, _, err := st.CreateSend(ctx, &store.Send{
 			ID: reminderSendID(inv.ID, day), TenantID: inv.TenantID, InvoiceID: inv.ID, Kind: store.SendKindReminder,
 			Channels: []store.Channel{store.ChannelEmail}, Email: inv.Customer.Email,
-			Subject: subject, Message: body, AttachPDF: true, Language: inv.Language, ScheduledAt: &at,
+			AttachPDF: true, Language: inv.Language, ScheduledAt: &at,
 		})
 		if err != nil {
 			return fmt.Errorf("create reminder: %w", err)

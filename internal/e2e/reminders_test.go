@@ -16,6 +16,10 @@ func TestPaymentReminders(t *testing.T) {
 	h := setup(t)
 	settings := acmeSettings()
 	settings["reminders"] = map[string]any{"days": []int{-2, 5, 40}, "time": "10:00", "timeZone": "Europe/Bucharest"}
+	// English invoices get the tenant's own overdue text, and the built-in
+	// reminder before the due date.
+	settings["templates"] = map[string]any{"en": map[string]any{"overdueSubject": "Still unpaid: {{invoiceNumber}}, due {{dueDate}}",
+		"overdueBody": "Dear {{customerName}}, {{invoiceTotal}} {{currency}} is still open."}}
 	token := h.tenant("ACME SRL", settings)
 	tenantID := h.tenantID(token)
 	bucharest, err := time.LoadLocation("Europe/Bucharest")
@@ -88,6 +92,37 @@ func TestPaymentReminders(t *testing.T) {
 	subject, _ := new(mime.WordDecoder).DecodeHeader(e.Header.Get("Subject"))
 	if !strings.HasPrefix(subject, "Reminder: invoice INV-due is due on") || !strings.Contains(e.Text, "friendly reminder") || e.Attachments["INV-due.pdf"] == nil {
 		t.Fatalf("reminder email: subject %q, %d attachments\n%s", subject, len(e.Attachments), e.Text)
+	}
+
+	// An overdue one, in the tenant's words.
+	open("inv_over", -3)
+	var overdue string
+	eventually(t, 10*time.Second, "the overdue reminders", func() bool {
+		for id, when := range scheduled("inv_over") {
+			if when.Equal(at(-3, 5)) {
+				overdue = id
+			}
+		}
+		return overdue != ""
+	})
+	before = len(h.emails())
+	if err := h.Inspector.RunTask(tasks.QueueCritical, tasks.SendTaskID(tenantID, overdue)); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "the overdue email", func() bool { return len(h.emails()) == before+1 })
+	var found bool
+	for _, f := range h.emails() {
+		e := parseEmail(t, mustRead(t, f))
+		subject, _ := new(mime.WordDecoder).DecodeHeader(e.Header.Get("Subject"))
+		if strings.Contains(subject, "INV-over") {
+			found = true
+			if !strings.HasPrefix(subject, "Still unpaid: INV-over, due ") || !strings.Contains(e.Text, "Dear Ana Popescu, 1130.50 EUR is still open.") {
+				t.Fatalf("overdue email: subject %q\n%s", subject, e.Text)
+			}
+		}
+	}
+	if !found {
+		t.Fatal("no email for inv_over")
 	}
 
 	// Paying cancels the reminders still waiting.

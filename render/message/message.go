@@ -73,6 +73,17 @@ func Builtin(lang string) (Template, string) {
 // the tenant's template for the fallback language ("en") comes before the
 // built-in one, so that a tenant's own English texts beat ours.
 func Resolve(lang string, tenant map[string]Template, override Template) Template {
+	return resolve(lang, tenant, override, Builtin)
+}
+
+// ResolveReminder is Resolve for a payment reminder: tenant holds the
+// tenant's reminder texts by language, and the built-in ones are
+// Reminder's, before the due date or overdue.
+func ResolveReminder(lang string, tenant map[string]Template, override Template, overdue bool) Template {
+	return resolve(lang, tenant, override, func(l string) (Template, string) { return Reminder(l, overdue) })
+}
+
+func resolve(lang string, tenant map[string]Template, override Template, builtinFor func(string) (Template, string)) Template {
 	chain := []Template{override}
 	cands := candidates(lang)
 	for _, l := range cands {
@@ -80,7 +91,7 @@ func Resolve(lang string, tenant map[string]Template, override Template) Templat
 			chain = append(chain, t)
 		}
 	}
-	b, used := Builtin(lang)
+	b, used := builtinFor(lang)
 	if !slices.Contains(cands, used) {
 		if t, ok := tenantTemplate(tenant, used); ok {
 			chain = append(chain, t)

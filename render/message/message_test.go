@@ -792,3 +792,20 @@ func TestReminderRenders(t *testing.T) {
 		t.Errorf("Reminder(pt-BR) used %s, want en", used)
 	}
 }
+
+func TestResolveReminder(t *testing.T) {
+	t.Parallel()
+	tenant := map[string]Template{"ro": {Subject: "Plătiți factura {{invoiceNumber}}"}}
+	ro := ResolveReminder("ro", tenant, Template{}, true)
+	builtinRo, _ := Reminder("ro", true)
+	if ro.Subject != "Plătiți factura {{invoiceNumber}}" || ro.Body != builtinRo.Body {
+		t.Fatalf("ro = %+v; want the tenant's subject and the built-in overdue body", ro)
+	}
+	de := ResolveReminder("de", tenant, Template{}, false)
+	if builtinDe, _ := Reminder("de", false); de != builtinDe {
+		t.Fatalf("de = %+v; want the built-in reminder, the tenant's Romanian text is not German", de)
+	}
+	if got := ResolveReminder("de", tenant, Template{Subject: "mine"}, false); got.Subject != "mine" {
+		t.Fatalf("an override subject lost to %q", got.Subject)
+	}
+}
