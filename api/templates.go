@@ -8,15 +8,43 @@ import (
 	"github.com/invoiced/invoiced/store"
 )
 
+// The kinds of message email-defaults composes.
+const (
+	messageSend     = "send"
+	messageReminder = "reminder" // a payment reminder before the due date
+	messageOverdue  = "overdue"  // a payment reminder after it
+)
+
 // composeMessage renders the message a send of inv would carry in lang,
 // with the send's overrides, the tenant's templates and the built-ins.
 func composeMessage(inv *invoice.Invoice, settings store.Settings, lang string, override message.Template, extra map[string]string) (message.Message, string) {
+	return composeKind(inv, settings, lang, messageSend, override, extra)
+}
+
+// composeKind is composeMessage for a kind of message: a send, or a
+// payment reminder before or after the due date.
+func composeKind(inv *invoice.Invoice, settings store.Settings, lang, kind string, override message.Template, extra map[string]string) (message.Message, string) {
 	tenant := make(map[string]message.Template, len(settings.Templates))
 	for l, t := range settings.Templates {
-		tenant[l] = message.Template{Subject: t.Subject, Body: t.Body, SMS: t.SMS}
+		switch kind {
+		case messageReminder:
+			tenant[l] = message.Template{Subject: t.ReminderSubject, Body: t.ReminderBody}
+		case messageOverdue:
+			tenant[l] = message.Template{Subject: t.OverdueSubject, Body: t.OverdueBody}
+		default:
+			tenant[l] = message.Template{Subject: t.Subject, Body: t.Body, SMS: t.SMS}
+		}
 	}
-	t := message.Resolve(lang, tenant, override)
-	_, used := message.Builtin(lang)
+	var t message.Template
+	var used string
+	switch kind {
+	case messageReminder, messageOverdue:
+		t = message.ResolveReminder(lang, tenant, override, kind == messageOverdue)
+		_, used = message.Reminder(lang, kind == messageOverdue)
+	default:
+		t = message.Resolve(lang, tenant, override)
+		_, used = message.Builtin(lang)
+	}
 	merchant := firstNonEmpty(settings.Email.FromName, settings.Branding.Name)
 	return message.Render(t, lang, message.InvoiceVars(inv, merchant, extra)), used
 }
@@ -34,8 +62,10 @@ func subjectFor(inv *invoice.Invoice, send *store.Send, settings store.Settings)
 	return msg.Subject
 }
 
-// emailDefaults handles GET …/email-defaults?language=: the subject and
-// body a send would use, for a client to pre-fill its compose form.
+// emailDefaults handles GET …/email-defaults?language=&kind=: the subject
+// and body a send (kind send, the default) or a payment reminder (kind
+// reminder, or overdue) would use, for a client to pre-fill its compose
+// form or preview its reminder templates.
 func (a *API) emailDefaults(w http.ResponseWriter, r *http.Request) *Error {
 	inv, apiErr := a.loadInvoice(r)
 	if apiErr != nil {
@@ -49,8 +79,14 @@ func (a *API) emailDefaults(w http.ResponseWriter, r *http.Request) *Error {
 	if err != nil {
 		return errInternal(err)
 	}
+	kind := firstNonEmpty(r.URL.Query().Get("kind"), messageSend)
+	switch kind {
+	case messageSend, messageReminder, messageOverdue:
+	default:
+		return errField("kind", "must be send, reminder or overdue")
+	}
 	lang = firstNonEmpty(lang, inv.Language, settings.Defaults.Lang())
-	msg, used := composeMessage(inv, settings, lang, message.Template{}, nil)
+	msg, used := composeKind(inv, settings, lang, kind, message.Template{}, nil)
 	writeData(w, http.StatusOK, map[string]any{
 		"invoiceId": inv.ID, "language": used, "subject": msg.Subject, "body": msg.Text,
 		"to": inv.Customer.Email, "attachments": []string{invoice.FileStem(inv.Number) + ".pdf"},

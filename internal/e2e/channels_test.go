@@ -134,7 +134,8 @@ func TestEmailDefaults(t *testing.T) {
 	t.Parallel()
 	h := setup(t, func(o *options) { o.noWorker = true })
 	settings := acmeSettings()
-	settings["templates"] = map[string]any{"de": map[string]any{"subject": "Rechnung {invoice_number} von {{companyName}}"}}
+	settings["templates"] = map[string]any{"de": map[string]any{"subject": "Rechnung {invoice_number} von {{companyName}}",
+		"overdueSubject": "Noch offen: {{invoiceNumber}}"}}
 	token := h.tenant("ACME SRL", settings)
 	h.must(http.StatusCreated, h.do("POST", "/api/v1/invoices", token, sampleInvoice("inv_d")))
 
@@ -151,6 +152,20 @@ func TestEmailDefaults(t *testing.T) {
 		t.Fatalf("ro defaults = %v", ro)
 	}
 	h.must(http.StatusBadRequest, h.do("GET", "/api/v1/invoices/inv_d/email-defaults?language=xx_1", token, nil))
+
+	// The payment reminders: the tenant's overdue text, the built-in
+	// reminder before the due date.
+	overdue := h.must(http.StatusOK, h.do("GET", "/api/v1/invoices/inv_d/email-defaults?language=de&kind=overdue", token, nil)).data()
+	if overdue["subject"] != "Noch offen: INV-d" || !strings.Contains(overdue["body"].(string), "INV-d") {
+		t.Fatalf("de overdue = %v", overdue)
+	}
+	reminder := h.must(http.StatusOK, h.do("GET", "/api/v1/invoices/inv_d/email-defaults?kind=reminder", token, nil)).data()
+	if !strings.HasPrefix(reminder["subject"].(string), "Reminder: invoice INV-d is due on") || reminder["language"] != "en" {
+		t.Fatalf("en reminder = %v", reminder)
+	}
+	if r := h.do("GET", "/api/v1/invoices/inv_d/email-defaults?kind=dunning", token, nil); r.Status != http.StatusBadRequest || r.errorFields()["kind"] == nil {
+		t.Fatalf("kind=dunning = %d %s", r.Status, r.Raw)
+	}
 }
 
 func TestSettingsSecretsAreWriteOnly(t *testing.T) {
