@@ -48,7 +48,7 @@ func (a *API) emitFinalized(ctx context.Context, inv *invoice.Invoice) {
 		"invoiceId": inv.ID, "number": inv.Number, "total": inv.Total, "currency": inv.Currency,
 		"finalizedBy": inv.FinalizedBy,
 	})
-	task, err := tasks.NewRemindersTask(tasks.PaymentLinkPayload{TenantID: inv.TenantID, InvoiceID: inv.ID})
+	task, err := tasks.NewRemindersTask(tasks.RemindersPayload{TenantID: inv.TenantID, InvoiceID: inv.ID})
 	if err == nil {
 		_, err = a.cfg.Enqueuer.EnqueueContext(ctx, task)
 	}

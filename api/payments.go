@@ -41,7 +41,7 @@ func (a *API) queueDeactivateLink(ctx context.Context, inv *invoice.Invoice) {
 	if inv.PaymentLinkID == "" {
 		return
 	}
-	task, err := tasks.NewDeactivateLinkTask(tasks.PaymentLinkPayload{TenantID: inv.TenantID, InvoiceID: inv.ID})
+	task, err := tasks.NewDeactivateLinkTask(tasks.DeactivateLinkPayload{TenantID: inv.TenantID, InvoiceID: inv.ID})
 	if err == nil {
 		_, err = a.cfg.Enqueuer.EnqueueContext(ctx, task)
 	}

@@ -214,6 +214,12 @@ func NewPaymentLinkTask(p PaymentLinkPayload, opts ...asynq.Option) (*asynq.Task
 	return newTask(TypePaymentLink, p, append(base, opts...))
 }
 
+// DeactivateLinkPayload switches off an invoice's payment link.
+type DeactivateLinkPayload struct {
+	TenantID  string `json:"tenantId"`
+	InvoiceID string `json:"invoiceId"`
+}
+
 // DeactivateLinkTaskID is the one task id of switching off an invoice's
 // payment link, so it is queued at most once while it waits.
 func DeactivateLinkTaskID(tenantID, invoiceID string) string {
@@ -222,9 +228,8 @@ func DeactivateLinkTaskID(tenantID, invoiceID string) string {
 
 // NewDeactivateLinkTask returns the task that switches off the payment
 // link of an invoice that was paid another way or voided, so the link
-// cannot take a second payment. p is PaymentLinkPayload; a gateway error
-// is retried with backoff.
-func NewDeactivateLinkTask(p PaymentLinkPayload, opts ...asynq.Option) (*asynq.Task, error) {
+// cannot take a second payment; a gateway error is retried with backoff.
+func NewDeactivateLinkTask(p DeactivateLinkPayload, opts ...asynq.Option) (*asynq.Task, error) {
 	base := []asynq.Option{
 		asynq.TaskID(DeactivateLinkTaskID(p.TenantID, p.InvoiceID)),
 		asynq.Queue(QueueCritical), asynq.MaxRetry(MaxRetryInvoice), asynq.Timeout(time.Minute),
@@ -232,10 +237,16 @@ func NewDeactivateLinkTask(p PaymentLinkPayload, opts ...asynq.Option) (*asynq.T
 	return newTask(TypeDeactivateLink, p, append(base, opts...))
 }
 
-// NewRemindersTask returns the task that schedules the payment reminders
-// of a just-finalized invoice (p is PaymentLinkPayload's shape: tenant and
-// invoice), once per invoice while it waits.
-func NewRemindersTask(p PaymentLinkPayload, opts ...asynq.Option) (*asynq.Task, error) {
+// RemindersPayload schedules the payment reminders of a just-finalized
+// invoice.
+type RemindersPayload struct {
+	TenantID  string `json:"tenantId"`
+	InvoiceID string `json:"invoiceId"`
+}
+
+// NewRemindersTask returns the task for p, once per invoice while it
+// waits.
+func NewRemindersTask(p RemindersPayload, opts ...asynq.Option) (*asynq.Task, error) {
 	base := []asynq.Option{
 		asynq.TaskID("reminders:" + p.TenantID + ":" + p.InvoiceID),
 		asynq.Queue(QueueDefault), asynq.MaxRetry(MaxRetryInvoice),

@@ -168,7 +168,7 @@ type DeactivateLinkHandler struct{ w *Worker }
 
 // ProcessTask handles tasks.TypeDeactivateLink.
 func (h *DeactivateLinkHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
-	var p tasks.PaymentLinkPayload
+	var p tasks.DeactivateLinkPayload
 	if err := tasks.Decode(t, &p); err != nil {
 		return err
 	}
@@ -222,7 +222,7 @@ func (w *Worker) queueDeactivateLink(ctx context.Context, inv *invoice.Invoice) 
 		return
 	}
 	err := enqueue(ctx, w.cfg.Enqueuer, func() (*asynq.Task, error) {
-		return tasks.NewDeactivateLinkTask(tasks.PaymentLinkPayload{TenantID: inv.TenantID, InvoiceID: inv.ID})
+		return tasks.NewDeactivateLinkTask(tasks.DeactivateLinkPayload{TenantID: inv.TenantID, InvoiceID: inv.ID})
 	})
 	if err != nil {
 		w.logFrom(ctx).Error("payment link deactivation not queued", zap.Error(err))

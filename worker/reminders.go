@@ -33,7 +33,7 @@ func reminderSendID(invoiceID string, day int) string {
 
 // ProcessTask handles tasks.TypeReminders.
 func (h *RemindersHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
-	var p tasks.PaymentLinkPayload
+	var p tasks.RemindersPayload
 	if err := tasks.Decode(t, &p); err != nil {
 		return err
 	}
@@ -92,7 +92,7 @@ func (h *RemindersHandler) ProcessTask(ctx context.Context, t *asynq.Task) error
 // queueReminders enqueues the task that schedules inv's reminders.
 func (w *Worker) queueReminders(ctx context.Context, inv *invoice.Invoice) {
 	err := enqueue(ctx, w.cfg.Enqueuer, func() (*asynq.Task, error) {
-		return tasks.NewRemindersTask(tasks.PaymentLinkPayload{TenantID: inv.TenantID, InvoiceID: inv.ID})
+		return tasks.NewRemindersTask(tasks.RemindersPayload{TenantID: inv.TenantID, InvoiceID: inv.ID})
 	})
 	if err != nil {
 		w.logFrom(ctx).Error("reminders not queued", zap.Error(err))
