@@ -48,6 +48,10 @@ func (a *API) emitFinalized(ctx context.Context, inv *invoice.Invoice) {
 		"invoiceId": inv.ID, "number": inv.Number, "total": inv.Total, "currency": inv.Currency,
 		"finalizedBy": inv.FinalizedBy,
 	})
+	// Only for invoices that may get reminders; the task decides for good.
+	if settings, err := a.st.Settings(ctx, inv.TenantID); err == nil && !settings.Reminders.Apply(inv) {
+		return
+	}
 	task, err := tasks.NewRemindersTask(tasks.RemindersPayload{TenantID: inv.TenantID, InvoiceID: inv.ID})
 	if err == nil {
 		_, err = a.cfg.Enqueuer.EnqueueContext(ctx, task)

@@ -172,6 +172,12 @@ type Reminders struct {
 	TimeZone string `json:"timeZone,omitempty"`
 }
 
+// Apply reports whether an invoice gets reminders: there are some, and it
+// has a due date and a customer email to send them to.
+func (r Reminders) Apply(inv *invoice.Invoice) bool {
+	return len(r.Days) > 0 && inv.DueDate != "" && inv.Customer.Email != ""
+}
+
 // DefaultReminderTime is when reminders go out when Reminders.Time is
 // empty.
 const DefaultReminderTime = "09:00"

@@ -50,7 +50,7 @@ func (h *RemindersHandler) ProcessTask(ctx context.Context, t *asynq.Task) error
 		return err
 	}
 	r := settings.Reminders
-	if len(r.Days) == 0 || inv.Status != invoice.StatusOpen || inv.DueDate == "" || inv.Customer.Email == "" {
+	if inv.Status != invoice.StatusOpen || !r.Apply(inv) {
 		return nil
 	}
 	now := st.Now()
@@ -91,12 +91,23 @@ func (h *RemindersHandler) ProcessTask(ctx context.Context, t *asynq.Task) error
 
 // queueReminders enqueues the task that schedules inv's reminders.
 func (w *Worker) queueReminders(ctx context.Context, inv *invoice.Invoice) {
+	if !mayRemind(ctx, w.cfg.Store, inv) {
+		return
+	}
 	err := enqueue(ctx, w.cfg.Enqueuer, func() (*asynq.Task, error) {
 		return tasks.NewRemindersTask(tasks.RemindersPayload{TenantID: inv.TenantID, InvoiceID: inv.ID})
 	})
 	if err != nil {
 		w.logFrom(ctx).Error("reminders not queued", zap.Error(err))
 	}
+}
+
+// mayRemind reports whether inv may get reminders, so that a finalization
+// queues the reminders task only then, not once per send of every tenant.
+// It errs towards yes: the task decides for good.
+func mayRemind(ctx context.Context, st *store.Store, inv *invoice.Invoice) bool {
+	settings, err := st.Settings(ctx, inv.TenantID)
+	return err != nil || settings.Reminders.Apply(inv)
 }
 
 // skipReminder cancels the deliveries of a reminder whose invoice was paid
