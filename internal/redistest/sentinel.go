@@ -27,30 +27,38 @@ func StartSentinel(t testing.TB, master *Server, masterName string) string {
 // own clients for password (none if empty).
 func StartSentinelWithPassword(t testing.TB, master *Server, masterName, password string) string {
 	t.Helper()
+	return runSentinel(t, master, masterName, password, nil, nil)
+}
+
+// runSentinel starts a Sentinel that monitors master as masterName, asks
+// its clients for password (none if empty) and, with files, speaks only
+// TLS, and waits until it knows the master.
+func runSentinel(t testing.TB, master *Server, masterName, password string, ca *TLSCA, files *TLSFiles) string {
+	t.Helper()
 	bin := RequireTool(t, "redis-server")
 	port := FreePort(t)
 	dir := t.TempDir()
 	host, masterPort, _ := net.SplitHostPort(master.Addr)
-	conf := filepath.Join(dir, "sentinel.conf")
-	body := fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\nsentinel monitor %s %s %s 1\nsentinel down-after-milliseconds %s 5000\n",
-		port, dir, masterName, host, masterPort, masterName)
+	body := fmt.Sprintf("bind 127.0.0.1\ndir %s\nsentinel monitor %s %s %s 1\nsentinel down-after-milliseconds %s 5000\n",
+		dir, masterName, host, masterPort, masterName)
+	var tlsCfg *tls.Config
+	if files != nil {
+		body += fmt.Sprintf("port 0\ntls-port %d\ntls-cert-file %s\ntls-key-file %s\ntls-ca-cert-file %s\ntls-auth-clients no\ntls-replication yes\n",
+			port, files.Cert, files.Key, files.CA)
+		tlsCfg = &tls.Config{RootCAs: ca.Pool, InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}
+	} else {
+		body += fmt.Sprintf("port %d\n", port)
+	}
 	if master.Password != "" {
 		body += fmt.Sprintf("sentinel auth-pass %s %s\n", masterName, master.Password)
 	}
 	if password != "" {
 		body += fmt.Sprintf("requirepass %s\n", password)
 	}
+	conf := filepath.Join(dir, "sentinel.conf")
 	if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return runSentinel(t, bin, conf, dir, port, masterName, password, nil)
-}
-
-// runSentinel starts a Sentinel with the configuration file conf, listening
-// on port (with TLS when tlsCfg is set), and waits until it knows the
-// master.
-func runSentinel(t testing.TB, bin, conf, dir string, port int, masterName, password string, tlsCfg *tls.Config) string {
-	t.Helper()
 	cmd := exec.Command(bin, conf, "--sentinel")
 	logf, err := os.Create(filepath.Join(dir, "sentinel.log"))
 	if err != nil {

@@ -136,18 +136,7 @@ func StartTLS(t testing.TB, ca *TLSCA, files TLSFiles, extra ...string) *Server 
 // it monitors under masterName, and returns its address (127.0.0.1:port).
 func StartTLSSentinel(t testing.TB, ca *TLSCA, files TLSFiles, master *Server, masterName string) string {
 	t.Helper()
-	bin := RequireTool(t, "redis-server")
-	port := FreePort(t)
-	dir := t.TempDir()
-	host, masterPort, _ := net.SplitHostPort(master.Addr)
-	conf := filepath.Join(dir, "sentinel.conf")
-	body := fmt.Sprintf("port 0\ntls-port %d\nbind 127.0.0.1\ndir %s\ntls-cert-file %s\ntls-key-file %s\ntls-ca-cert-file %s\n"+
-		"tls-auth-clients no\ntls-replication yes\nsentinel monitor %s %s %s 1\nsentinel down-after-milliseconds %s 5000\n",
-		port, dir, files.Cert, files.Key, files.CA, masterName, host, masterPort, masterName)
-	if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return runSentinel(t, bin, conf, dir, port, masterName, "", &tls.Config{RootCAs: ca.Pool, InsecureSkipVerify: true, MinVersion: tls.VersionTLS12})
+	return runSentinel(t, master, masterName, "", ca, &files)
 }
 
 // pingTLS pings a server, over TLS when cfg is set.
