@@ -26,13 +26,11 @@ func composeMessage(inv *invoice.Invoice, settings store.Settings, lang string, 
 func composeKind(inv *invoice.Invoice, settings store.Settings, lang, kind string, override message.Template, extra map[string]string) (message.Message, string) {
 	tenant := make(map[string]message.Template, len(settings.Templates))
 	for l, t := range settings.Templates {
-		switch kind {
-		case messageReminder:
-			tenant[l] = message.Template{Subject: t.ReminderSubject, Body: t.ReminderBody}
-		case messageOverdue:
-			tenant[l] = message.Template{Subject: t.OverdueSubject, Body: t.OverdueBody}
-		default:
+		if kind == messageSend {
 			tenant[l] = message.Template{Subject: t.Subject, Body: t.Body, SMS: t.SMS}
+		} else {
+			subject, body := t.Reminder(kind == messageOverdue)
+			tenant[l] = message.Template{Subject: subject, Body: body}
 		}
 	}
 	var t message.Template

@@ -217,6 +217,15 @@ type TemplateText struct {
 	OverdueBody     string `json:"overdueBody,omitempty"`
 }
 
+// Reminder returns the subject and body of the reminder before the due
+// date, or of the overdue one.
+func (t TemplateText) Reminder(overdue bool) (subject, body string) {
+	if overdue {
+		return t.OverdueSubject, t.OverdueBody
+	}
+	return t.ReminderSubject, t.ReminderBody
+}
+
 // Branding is the seller as printed on invoices, and how the PDF looks.
 type Branding struct {
 	invoice.Seller

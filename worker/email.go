@@ -167,11 +167,8 @@ func tenantTemplates(settings store.Settings) map[string]message.Template {
 func reminderTemplates(settings store.Settings, overdue bool) map[string]message.Template {
 	out := make(map[string]message.Template, len(settings.Templates))
 	for l, t := range settings.Templates {
-		if overdue {
-			out[l] = message.Template{Subject: t.OverdueSubject, Body: t.OverdueBody}
-		} else {
-			out[l] = message.Template{Subject: t.ReminderSubject, Body: t.ReminderBody}
-		}
+		subject, body := t.Reminder(overdue)
+		out[l] = message.Template{Subject: subject, Body: body}
 	}
 	return out
 }
