@@ -115,4 +115,3 @@ func sampleInvoice(id string) map[string]any {
 		"notes": "Thank you!",
 	}
 }
-
