@@ -223,21 +223,32 @@ func (a *API) finalizeInvoice(w http.ResponseWriter, r *http.Request) *Error {
 	if err := decodeJSON(bodyOf(r), &struct{}{}, true); err != nil {
 		return err
 	}
-	inv, changed, err := a.st.Finalize(r.Context(), inv.TenantID, inv.ID, "api")
-	if err != nil {
-		return asError(err, "invoice")
+	inv, apiErr = a.finalize(r.Context(), inv, "api")
+	if apiErr != nil {
+		return apiErr
 	}
-	if changed {
-		a.emitFinalized(r.Context(), inv)
-		if err := a.queuePaymentLink(r.Context(), inv); err != nil {
-			a.log.Warn("payment link not requested", zap.String("invoice_id", inv.ID), zap.Error(err))
-		}
-	}
-	// The waiting grace-period task would find the invoice open and do
-	// nothing; deleting it just keeps the queue tidy.
-	_ = a.cfg.Tasks.DeleteTask(tasks.QueueDefault, tasks.FinalizeTaskID(inv.TenantID, inv.ID))
 	writeData(w, http.StatusOK, a.view(r, inv, nil))
 	return nil
+}
+
+// finalize makes a draft open (by names who asked: api, send), emits
+// invoice.finalized and requests its payment link; an invoice already
+// finalized is returned as it is now.
+func (a *API) finalize(ctx context.Context, inv *invoice.Invoice, by string) (*invoice.Invoice, *Error) {
+	inv, changed, err := a.st.Finalize(ctx, inv.TenantID, inv.ID, by)
+	if err != nil {
+		return nil, asError(err, "invoice")
+	}
+	if changed {
+		a.emitFinalized(ctx, inv)
+		if err := a.queuePaymentLink(ctx, inv); err != nil {
+			a.log.Warn("payment link not requested", zap.String("invoice_id", inv.ID), zap.Error(err))
+		}
+		// The waiting grace-period task would find the invoice open and
+		// do nothing; deleting it just keeps the queue tidy.
+		_ = a.cfg.Tasks.DeleteTask(tasks.QueueDefault, tasks.FinalizeTaskID(inv.TenantID, inv.ID))
+	}
+	return inv, nil
 }
 
 // voidInvoice handles POST …/void: a draft or open invoice becomes void.

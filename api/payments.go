@@ -87,25 +87,40 @@ func (a *API) paymentLink(w http.ResponseWriter, r *http.Request) *Error {
 	if err := a.queuePaymentLink(ctx, inv); err != nil {
 		return &Error{Status: http.StatusServiceUnavailable, Code: CodeUnavailable, Message: "the payment link could not be requested; retry", cause: err}
 	}
-	deadline := time.Now().Add(paymentLinkWait)
-	for time.Now().Before(deadline) {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(100 * time.Millisecond):
-		}
-		if inv, err = a.st.Invoice(ctx, inv.TenantID, inv.ID); err != nil {
-			return errInternal(err)
-		}
-		if inv.PaymentLink != "" {
-			writeData(w, http.StatusOK, a.paymentLinkView(inv))
-			return nil
-		}
+	inv, err = a.awaitPaymentLink(ctx, inv)
+	if err != nil {
+		return errInternal(err)
+	}
+	if inv.PaymentLink != "" {
+		writeData(w, http.StatusOK, a.paymentLinkView(inv))
+		return nil
 	}
 	writeData(w, http.StatusAccepted, map[string]any{
 		"invoiceId": inv.ID, "status": "pending", "error": inv.PaymentLinkError,
 	})
 	return nil
+}
+
+// awaitPaymentLink polls the invoice for up to paymentLinkWait until the
+// worker has stored its payment link or a gateway error other than the
+// one it had (an earlier attempt's), and returns it as it then is. A
+// canceled request returns what was read last.
+func (a *API) awaitPaymentLink(ctx context.Context, inv *invoice.Invoice) (*invoice.Invoice, error) {
+	deadline := time.Now().Add(paymentLinkWait)
+	earlier := inv.PaymentLinkError
+	for inv.PaymentLink == "" && (inv.PaymentLinkError == "" || inv.PaymentLinkError == earlier) && time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return inv, nil
+		case <-time.After(100 * time.Millisecond):
+		}
+		next, err := a.st.Invoice(ctx, inv.TenantID, inv.ID)
+		if err != nil {
+			return nil, err
+		}
+		inv = next
+	}
+	return inv, nil
 }
 
 // qrCode handles GET …/qr-code?size=&format=&color=&backgroundColor=: the

@@ -291,12 +291,8 @@ func (a *API) checkChannels(r *http.Request, inv *invoice.Invoice, send *store.S
 	if containsChannel(send.Channels, store.ChannelEmail) {
 		provider := firstNonEmpty(settings.Email.Provider, a.cfg.DefaultEmailProvider)
 		if provider == "" {
-			finalized, changed, err := a.st.Finalize(ctx, inv.TenantID, inv.ID, "send")
-			if err != nil {
-				return asError(err, "invoice")
-			}
-			if changed {
-				a.emitFinalized(ctx, finalized)
+			if _, apiErr := a.finalize(ctx, inv, "send"); apiErr != nil {
+				return apiErr
 			}
 			return &Error{Status: http.StatusUnprocessableEntity, Code: CodeEmailNotConfigured,
 				Message: "the invoice was finalized but not emailed: no email provider is configured; set settings.email.provider"}

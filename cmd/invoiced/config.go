@@ -2,6 +2,7 @@ package main
 
 import (
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
@@ -12,41 +13,15 @@ import (
 	"strings"
 	"time"
 
+	"github.com/invoiced/invoiced/internal/wiring"
 	"github.com/invoiced/invoiced/store"
 	"github.com/invoiced/invoiced/worker"
 )
 
-// config is everything read from the environment. Every variable is listed
-// in the README.
-type config struct {
-	Addr                 string
-	MetricsAddr          string
-	RedisURL             string
-	AdminToken           string
-	SecretKey            []byte
-	OutboxDir            string
-	DefaultEmailProvider string
-	DefaultSMTP          *store.SMTPSettings
-	DefaultFromEmail     string
-	DefaultSMSProvider   string
-	EmailMaxPerSecond    int
-	SMSMaxPerSecond      int
-	DeliveryMaxRetries   int
-	SESEndpoint          string
-	TwilioAPIURL         string
-	StripeAPIBase        string
-	RazorpayAPIURL       string
-	WebhookAllowNets     []netip.Prefix
-	PublicURL            string
-	Concurrency          int
-	SweepInterval        time.Duration
-	ShutdownTimeout      time.Duration
-	SendTimeout          time.Duration
-	MaxBodyBytes         int64
-	PDFCacheSize         int
-	LogLevel             string
-	LogFormat            string
-}
+// config is everything read from the environment: the configuration
+// package wiring builds every role from. Every variable is listed in the
+// README.
+type config = wiring.Config
 
 // devSecretKey is used by `invoiced dev` when INVOICED_SECRET_KEY is unset.
 // It is public, so dev mode says so when it starts.
@@ -133,7 +108,12 @@ func loadConfig(dev bool) (config, error) {
 		c.MetricsAddr = ":9090"
 	}
 	if c.PublicURL == "" {
-		c.PublicURL = "http://" + displayAddr(c.Addr)
+		c.PublicURL = "http://" + wiring.DisplayAddr(c.Addr)
+	}
+	if path := os.Getenv("INVOICED_SMTP_CA_FILE"); path != "" {
+		if c.SMTPRootCAs, err = loadCAFile(path); err != nil {
+			return c, err
+		}
 	}
 	if raw := os.Getenv("INVOICED_DEFAULT_SMTP_URL"); raw != "" {
 		if c.DefaultSMTP, err = parseSMTPURL(raw); err != nil {
@@ -158,7 +138,7 @@ func loadConfig(dev bool) (config, error) {
 }
 
 // requireProduction checks what the production roles cannot do without.
-func (c config) requireProduction() error {
+func requireProduction(c config) error {
 	if c.RedisURL == "" {
 		return fmt.Errorf("INVOICED_REDIS_URL is required (redis://, rediss://, redis-sentinel:// or redis-cluster://); `invoiced dev` runs without one")
 	}
@@ -252,10 +232,20 @@ func parseSMTPURL(raw string) (*store.SMTPSettings, error) {
 	return s, nil
 }
 
-// displayAddr turns a listen address into one a person can curl.
-func displayAddr(addr string) string {
-	if strings.HasPrefix(addr, ":") {
-		return "localhost" + addr
+// loadCAFile returns the system's certificate authorities and those of
+// the PEM file at path, which SMTP servers' certificates may chain to: a
+// relay inside the company with a certificate of its own CA.
+func loadCAFile(path string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("INVOICED_SMTP_CA_FILE: %w", err)
 	}
-	return strings.Replace(addr, "0.0.0.0", "localhost", 1)
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("INVOICED_SMTP_CA_FILE=%s holds no PEM certificate", path)
+	}
+	return pool, nil
 }

@@ -39,7 +39,7 @@ func TestLoadConfig(t *testing.T) {
 			if c.DefaultEmailProvider != "" || c.SecretKey != nil || c.LogFormat != "json" || c.MetricsAddr != ":9090" {
 				t.Fatalf("production config = %+v", c)
 			}
-			if err := c.requireProduction(); err == nil || !strings.Contains(err.Error(), "INVOICED_REDIS_URL") {
+			if err := requireProduction(c); err == nil || !strings.Contains(err.Error(), "INVOICED_REDIS_URL") {
 				t.Fatalf("requireProduction = %v", err)
 			}
 		}},

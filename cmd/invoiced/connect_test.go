@@ -49,12 +49,12 @@ func TestConnectURLForms(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer d.close()
+			defer d.Close()
 			ctx := context.Background()
-			if err := d.store.Ping(ctx); err != nil {
+			if err := d.Store.Ping(ctx); err != nil {
 				t.Fatalf("store ping through the %s URL: %v", tt.name, err)
 			}
-			ten, _, err := d.store.CreateTenant(ctx, "via "+tt.name)
+			ten, _, err := d.Store.CreateTenant(ctx, "via "+tt.name)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -63,14 +63,14 @@ func TestConnectURLForms(t *testing.T) {
 				t.Fatalf("tenant not in redis: %d, %v", n, err)
 			}
 			done := make(chan struct{})
-			srv := asynq.NewServer(d.redisOpt, asynq.Config{Concurrency: 1, Queues: map[string]int{tt.name: 1}, LogLevel: asynq.FatalLevel, TaskCheckInterval: 50 * time.Millisecond})
+			srv := asynq.NewServer(d.RedisOpt, asynq.Config{Concurrency: 1, Queues: map[string]int{tt.name: 1}, LogLevel: asynq.FatalLevel, TaskCheckInterval: 50 * time.Millisecond})
 			mux := asynq.NewServeMux()
 			mux.HandleFunc("probe", func(context.Context, *asynq.Task) error { close(done); return nil })
 			if err := srv.Start(mux); err != nil {
 				t.Fatal(err)
 			}
 			defer srv.Shutdown()
-			if _, err := d.client.Enqueue(asynq.NewTask("probe", nil), asynq.Queue(tt.name)); err != nil {
+			if _, err := d.Client.Enqueue(asynq.NewTask("probe", nil), asynq.Queue(tt.name)); err != nil {
 				t.Fatal(err)
 			}
 			select {
@@ -136,18 +136,18 @@ func TestSentinelTLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer d.close()
-	if err := d.store.Ping(ctx); err != nil {
+	defer d.Close()
+	if err := d.Store.Ping(ctx); err != nil {
 		t.Fatal(err)
 	}
-	ten, _, err := d.store.CreateTenant(ctx, "TLS SRL")
+	ten, _, err := d.Store.CreateTenant(ctx, "TLS SRL")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if n, err := master.Client(t).Exists(ctx, "ivd:{"+ten.ID+"}:tenant").Result(); err != nil || n != 1 {
 		t.Fatalf("tenant not on the master: %d, %v", n, err)
 	}
-	if _, err := d.client.Enqueue(asynq.NewTask("probe", nil), asynq.Queue("tls")); err != nil {
+	if _, err := d.Client.Enqueue(asynq.NewTask("probe", nil), asynq.Queue("tls")); err != nil {
 		t.Fatalf("enqueue over TLS: %v", err)
 	}
 }

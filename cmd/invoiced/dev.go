@@ -12,9 +12,8 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/hibiken/asynq"
-	"go.uber.org/zap"
-	"golang.org/x/sync/errgroup"
 
+	"github.com/invoiced/invoiced/internal/wiring"
 	"github.com/invoiced/invoiced/invoice"
 	"github.com/invoiced/invoiced/store"
 )
@@ -52,9 +51,9 @@ func runDev(ctx context.Context, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer d.close()
+	defer d.Close()
 
-	token, err := createDemoTenant(ctx, d.store)
+	token, err := createDemoTenant(ctx, d.Store)
 	if err != nil {
 		return err
 	}
@@ -74,21 +73,10 @@ func runDev(ctx context.Context, stdout io.Writer) error {
 		_ = os.WriteFile(adminFile, []byte(cfg.AdminToken+"\n"), 0o600)
 	}
 
-	g, ctx := errgroup.WithContext(ctx)
-	if err := startOps(ctx, g, cfg, d); err != nil {
-		return err
-	}
-	g.Go(func() error { return serveAPI(ctx, cfg, d) })
-	g.Go(func() error { return serveWorker(ctx, cfg, d.with(log.With(zap.String("role", "worker")))) })
-	g.Go(func() error { return serveScheduler(ctx, cfg, d) })
+	errc := make(chan error, 1)
+	go func() { errc <- wiring.ServeDev(ctx, cfg, d) }()
 	printWelcome(stdout, cfg, token, tokenFile, adminToken)
-	return g.Wait()
-}
-
-func (d *deps) with(log *zap.Logger) *deps {
-	c := *d
-	c.log = log
-	return &c
+	return <-errc
 }
 
 // advanceClock makes the embedded Redis expire keys in real time;

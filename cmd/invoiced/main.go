@@ -86,8 +86,8 @@ func runTenant(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer d.close()
-	t, token, err := d.store.CreateTenant(ctx, *name)
+	defer d.Close()
+	t, token, err := d.Store.CreateTenant(ctx, *name)
 	if err != nil {
 		return err
 	}

@@ -20,7 +20,6 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
-	"github.com/hibiken/asynqmon"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest"
@@ -30,7 +29,6 @@ import (
 	"github.com/invoiced/invoiced/internal/metrics"
 	"github.com/invoiced/invoiced/internal/redistest"
 	"github.com/invoiced/invoiced/internal/wiring"
-	"github.com/invoiced/invoiced/providers/outbox"
 	"github.com/invoiced/invoiced/providers/razorpay/razorpaytest"
 	"github.com/invoiced/invoiced/providers/ses/sestest"
 	"github.com/invoiced/invoiced/providers/ses/sns"
@@ -38,11 +36,8 @@ import (
 	"github.com/invoiced/invoiced/providers/smtp/smtptest"
 	"github.com/invoiced/invoiced/providers/stripe/stripetest"
 	"github.com/invoiced/invoiced/providers/twilio/twiliotest"
-	"github.com/invoiced/invoiced/providers/webhook"
-	"github.com/invoiced/invoiced/render/pdf"
 	"github.com/invoiced/invoiced/store"
 	"github.com/invoiced/invoiced/tasks"
-	"github.com/invoiced/invoiced/worker"
 )
 
 const adminToken = "admin-secret-for-tests"
@@ -90,6 +85,8 @@ type options struct {
 	noAdmin    bool // no admin token: no admin API, /metrics or /monitoring/
 }
 
+// setup builds invoiced with the constructors cmd/invoiced uses
+// (package wiring), from a configuration pointing at the tests' peers.
 func setup(t testing.TB, opts ...func(*options)) *harness {
 	t.Helper()
 	var o options
@@ -100,37 +97,13 @@ func setup(t testing.TB, opts ...func(*options)) *harness {
 	redisOpt := asynq.RedisClientOpt{Addr: srv.Addr}
 	observed, logs := observer.New(zap.DebugLevel)
 	log := zap.New(zapcore.NewTee(zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)).Core(), observed))
-	st, err := store.New(srv.Client(t), store.Config{SecretKey: bytes.Repeat([]byte{7}, 32)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	client := asynq.NewClient(redisOpt)
-	t.Cleanup(func() { _ = client.Close() })
-	inspector := asynq.NewInspector(redisOpt)
-	t.Cleanup(func() { _ = inspector.Close() })
-	renderer, err := pdf.New(pdf.WithLogger(log))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := metrics.New()
-	m.WatchQueues(inspector)
-	cache := pdf.NewCache(m.TimePDF(renderer), 64)
-	monitoring := asynqmon.New(asynqmon.Options{RootPath: "/monitoring", RedisConnOpt: redisOpt, ReadOnly: true})
-	t.Cleanup(func() { _ = monitoring.Close() })
-	admin := adminToken
-	if o.noAdmin {
-		admin = ""
-	}
-	h := &harness{t: t, Outbox: t.TempDir(), Store: st, Client: client, Inspector: inspector, Logs: logs, Metrics: m}
+	h := &harness{t: t, Outbox: t.TempDir(), Logs: logs}
 	h.SMTP = smtptest.Start(t, smtptest.Options{Username: "mailer", Password: "s3cret"})
 	h.Twilio = twiliotest.Start(t)
 	h.SNS = snstest.NewServer(t)
-	verifier, err := sns.NewVerifier(sns.Config{HTTPClient: h.SNS.Client(), Roots: h.SNS.Roots()})
-	if err != nil {
-		t.Fatal(err)
-	}
 	if o.ses {
-		h.SESEndpoint = sestest.Start(t)
+		// SES knows every address as a verified identity but this one.
+		h.SESEndpoint = sestest.Start(t, unverifiedSender)
 	}
 	if o.stripe {
 		h.StripeBase = stripetest.Start(t)
@@ -142,60 +115,64 @@ func setup(t testing.TB, opts ...func(*options)) *harness {
 	var handler http.Handler
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
 	t.Cleanup(hs.Close)
-	defaultProvider := store.ProviderOutbox
-	if o.defaultNil {
-		defaultProvider = ""
+	h.URL = hs.URL
+	cfg := wiring.Config{
+		AdminToken:           adminToken,
+		SecretKey:            bytes.Repeat([]byte{7}, 32),
+		OutboxDir:            h.Outbox,
+		DefaultEmailProvider: store.ProviderOutbox,
+		DefaultSMSProvider:   store.SMSProviderOutbox,
+		DeliveryMaxRetries:   o.maxRetries,
+		SESEndpoint:          h.SESEndpoint,
+		TwilioAPIURL:         h.Twilio.URL(),
+		StripeAPIBase:        h.StripeBase,
+		RazorpayAPIURL:       h.Razorpay.URL(),
+		WebhookAllowNets:     loopback,
+		WebhookTimeout:       2 * time.Second,
+		SMTPRootCAs:          h.SMTP.ClientTLSConfig().RootCAs,
+		SNS:                  sns.Config{HTTPClient: h.SNS.Client(), Roots: h.SNS.Roots()},
+		PublicURL:            hs.URL,
+		Concurrency:          10,
+		// Retry quickly so transient failures resolve within a test; the
+		// classification and attempt records are what is under test.
+		RetryDelayFunc: func(int, error, *asynq.Task) time.Duration { return 200 * time.Millisecond },
+		MaxBodyBytes:   o.maxBody,
+		PDFCacheSize:   64,
 	}
-	a, err := api.New(api.Config{
-		Store: st, Enqueuer: client, Tasks: inspector, PDF: cache, Logger: log,
-		AdminToken: admin, DefaultEmailProvider: defaultProvider, DefaultSMSProvider: store.SMSProviderOutbox,
-		// The emulator has no GetEmailIdentity; the SES package tests the
-		// real check against a wire-level stand-in.
-		SESVerified: func(_ context.Context, _ store.SESSettings, identity string) (bool, error) {
-			return identity != unverifiedSender, nil
-		},
-		MaxBodyBytes: o.maxBody, TwilioValidator: wiring.ValidTwilioSignature, WebhookAllowNets: loopback, PublicBaseURL: hs.URL,
-		SES: wiring.SESCallbacks{Verifier: verifier}, StripeEvents: wiring.StripeEvents,
-		Metrics: m, MetricsHandler: m.Handler(), Monitoring: monitoring,
-	})
+	if o.defaultNil {
+		cfg.DefaultEmailProvider = ""
+	}
+	if o.noAdmin {
+		cfg.AdminToken = ""
+	}
+	d, err := wiring.Connect(cfg, log, redisOpt)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(d.Close)
+	h.Store, h.Client, h.Metrics = d.Store, d.Client, d.Metrics
+	h.Inspector = asynq.NewInspector(redisOpt)
+	t.Cleanup(func() { _ = h.Inspector.Close() })
+	h.Metrics.WatchQueues(h.Inspector)
+	a, err := wiring.NewAPI(cfg, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.Close)
 	handler = a.Handler()
-	h.URL, h.API = hs.URL, a
+	h.API = a.API
 
 	if o.noWorker {
 		return h
 	}
-	box, err := outbox.New(h.Outbox)
+	w, err := wiring.NewWorker(cfg, d)
 	if err != nil {
 		t.Fatal(err)
 	}
-	smtpSenders := wiring.NewSMTPSenders(h.SMTP.ClientTLSConfig())
-	t.Cleanup(smtpSenders.Close)
-	w, err := worker.New(worker.Config{
-		Store: st, Enqueuer: client, PDF: cache, Logger: log, Outbox: box, SMSOutbox: box, MaxDeliveryRetries: o.maxRetries,
-		Webhooks:             webhook.NewSender(webhook.NewClient(webhook.ClientConfig{AllowNets: loopback, Timeout: 2 * time.Second}), "invoiced-test"),
-		PublicBaseURL:        h.URL,
-		DefaultEmailProvider: defaultProvider, DefaultSMSProvider: store.SMSProviderOutbox,
-		SMTPFunc:    smtpSenders.EmailSender,
-		SESFunc:     wiring.NewSESSenders(h.SESEndpoint).EmailSender,
-		PaymentFunc: wiring.PaymentLinkers{StripeAPIBase: h.StripeBase, RazorpayURL: h.Razorpay.URL(), ReturnURL: h.URL}.Linker,
-		TwilioFunc:  wiring.TwilioSenders{APIURL: h.Twilio.URL(), CallbackURL: h.URL + "/callbacks/twilio"}.SMSSender,
-		Metrics:     m,
-	})
-	if err != nil {
+	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}
-	sc := worker.ServerConfig(10, log)
-	// Retry quickly so transient failures resolve within a test; the
-	// classification and attempt records are what is under test.
-	sc.RetryDelayFunc = func(int, error, *asynq.Task) time.Duration { return 200 * time.Millisecond }
-	aq := asynq.NewServer(redisOpt, sc)
-	if err := aq.Start(w.Mux()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(aq.Shutdown)
+	t.Cleanup(func() { _ = w.Shutdown() })
 	return h
 }
 

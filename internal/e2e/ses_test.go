@@ -54,7 +54,7 @@ func TestSESEndToEnd(t *testing.T) {
 
 func TestSESUnverifiedSenderIsRefused(t *testing.T) {
 	t.Parallel()
-	h := setup(t, func(o *options) { o.noWorker = true })
+	h := setup(t, func(o *options) { o.noWorker, o.ses = true, true })
 	token := h.tenant("ACME SRL", sesSettings(unverifiedSender))
 	h.must(http.StatusCreated, h.do("POST", "/api/v1/invoices", token, sampleInvoice("inv_u")))
 	r := h.must(http.StatusForbidden, h.do("POST", "/api/v1/invoices/inv_u/send", token, nil))

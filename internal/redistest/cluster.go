@@ -42,6 +42,9 @@ func StartCluster(t testing.TB, masters, replicas int) *Cluster {
 		s := Start(t,
 			"--cluster-enabled", "yes",
 			"--cluster-config-file", "nodes.conf",
+			// The bus port is its own free port: the default, the client
+			// port + 10000, may belong to someone else.
+			"--cluster-port", fmt.Sprint(FreePort(t)),
 			"--cluster-node-timeout", fmt.Sprint(NodeTimeout.Milliseconds()),
 			// Replicas sync at once instead of after Redis's default 5 s.
 			"--repl-diskless-sync-delay", "0",

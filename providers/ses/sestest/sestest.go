@@ -15,7 +15,8 @@
 // HTML bodies and the attachments as found in the message's headers and
 // parts. It ignores the request's Destination, FromEmailAddress and
 // ConfigurationSetName, and answers a MessageId of its own ("ses-…"). It
-// does not implement GetEmailIdentity.
+// does not implement GetEmailIdentity: Start answers that one itself, in
+// front of the emulator, as SES documents it.
 package sestest
 
 import (
@@ -25,10 +26,14 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -52,27 +57,63 @@ const (
 // lockFile does the same across test binaries.
 var installMu sync.Mutex
 
-// Start runs the emulator on a free 127.0.0.1 port and returns its base
+// Start runs the emulator on a free 127.0.0.1 port and returns the base
 // URL, e.g. "http://127.0.0.1:41237", for ses.Config.Endpoint. It waits
 // until the emulator answers its health check and stops it when t ends.
 // Each call starts its own emulator with an empty store.
 //
+// GetEmailIdentity, which the emulator lacks, is answered in front of it:
+// every email address is a verified identity except those in unverified,
+// which SES does not know (404 NotFoundException), as it knows no domain.
+//
 // Without the emulator installed, Start skips t, or with CI=true installs
 // it (npm ci) first. It also skips, or fails with CI=true, when node is
 // not on PATH.
-func Start(t testing.TB) string {
+func Start(t testing.TB, unverified ...string) string {
 	t.Helper()
 	bin := executable(t)
 	var lastErr error
 	for range startTries {
 		endpoint, err := start(t, bin)
 		if err == nil {
-			return endpoint
+			return withIdentities(t, endpoint, unverified)
 		}
 		lastErr = err
 	}
 	t.Fatalf("sestest: %s did not start: %v", Package, lastErr)
 	return ""
+}
+
+// identityPath is the path of SES v2's GetEmailIdentity.
+const identityPath = "/v2/email/identities/"
+
+// withIdentities serves GetEmailIdentity and passes everything else to
+// the emulator at endpoint, and returns its own URL.
+func withIdentities(t testing.TB, endpoint string, unverified []string) string {
+	target, err := url.Parse(endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rest, ok := strings.CutPrefix(r.URL.EscapedPath(), identityPath)
+		if !ok || r.Method != http.MethodGet {
+			proxy.ServeHTTP(w, r)
+			return
+		}
+		name, err := url.PathUnescape(rest)
+		w.Header().Set("Content-Type", "application/json")
+		if err != nil || !strings.Contains(name, "@") || slices.Contains(unverified, name) {
+			w.Header().Set("X-Amzn-ErrorType", "NotFoundException:http://internal.amazon.com/coral/com.amazonaws.sesv2/")
+			w.WriteHeader(http.StatusNotFound)
+			_ = json.NewEncoder(w).Encode(map[string]string{"message": "Email identity " + name + " does not exist."})
+			return
+		}
+		_ = json.NewEncoder(w).Encode(map[string]any{"IdentityType": "EMAIL_ADDRESS", "VerifiedForSendingStatus": true,
+			"VerificationStatus": "SUCCESS", "FeedbackForwardingStatus": true})
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
 }
 
 // Dir returns the folder holding package.json and node_modules.

@@ -10,6 +10,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/pem"
 	"io"
 	"log"
 	"math/big"
@@ -63,6 +64,7 @@ type Server struct {
 	addr      *net.TCPAddr
 	tlsAddr   *net.TCPAddr
 	clientTLS *tls.Config
+	certPEM   []byte
 
 	mu       sync.Mutex
 	conns    []*smtp.Conn // every connection a client opened
@@ -97,6 +99,7 @@ func Start(t testing.TB, opts Options) *Server {
 		addr:      plain.Addr().(*net.TCPAddr),
 		tlsAddr:   implicit.Addr().(*net.TCPAddr),
 		clientTLS: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
+		certPEM:   pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]}),
 		added:     make(chan struct{}),
 	}
 
@@ -145,6 +148,11 @@ func (s *Server) TLSPort() int { return s.tlsAddr.Port }
 // certificate, which is valid for 127.0.0.1 and localhost. ServerName is
 // left empty for the client to fill in.
 func (s *Server) ClientTLSConfig() *tls.Config { return s.clientTLS.Clone() }
+
+// CertPEM returns the server's self-signed certificate in PEM, for a
+// client that reads its trusted authorities from a file
+// (INVOICED_SMTP_CA_FILE).
+func (s *Server) CertPEM() []byte { return s.certPEM }
 
 // Messages returns the messages accepted so far, oldest first.
 func (s *Server) Messages() []Message {
