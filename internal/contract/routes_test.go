@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -116,4 +117,66 @@ func sampleInvoice(id string) map[string]any {
 		"lines": []any{map[string]any{"description": "Consulting", "quantity": "10", "unit": "h", "unitPrice": "95.00", "taxRate": "19"}},
 		"notes": "Thank you!",
 	}
+}
+
+// TestReadmeListsEveryRoute holds the README's route table to
+// api/openapi.yaml: every operation the document describes (and the
+// binary serves, as TestBinaryServesEveryRoute checks) has its row.
+func TestReadmeListsEveryRoute(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := readmeRoutes(string(readme))
+	if len(listed) == 0 {
+		t.Fatal("no route table found in README.md")
+	}
+	doc, err := openapi3.NewLoader().LoadFromData(api.OpenAPIDocument())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range doc.Paths.InMatchingOrder() {
+		for method := range doc.Paths.Value(path).Operations() {
+			if !listed[method+" "+path] {
+				t.Errorf("README.md's route table has no row for %s %s", method, path)
+			}
+		}
+	}
+}
+
+// readmeRoutes reads the README's route table (the one headed "| route |
+// does |"): the first cell of each row names routes in backticks,
+// "`GET /t/o/{token}`" or "`GET`, `PUT /api/v1/settings`", a query string
+// after the path.
+func readmeRoutes(readme string) map[string]bool {
+	out := map[string]bool{}
+	_, table, ok := strings.Cut(readme, "| route | does |\n")
+	if !ok {
+		return out
+	}
+	for _, line := range strings.Split(table, "\n")[1:] {
+		if !strings.HasPrefix(line, "| `") {
+			break
+		}
+		cell, _, _ := strings.Cut(line[1:], " | ")
+		var methods []string
+		for _, chunk := range strings.Split(cell, "`")[1:] {
+			chunk = strings.TrimSpace(chunk)
+			method, path, hasPath := strings.Cut(chunk, " ")
+			if method == "" || strings.ToUpper(method) != method || strings.ContainsAny(method, ",/") {
+				continue
+			}
+			methods = append(methods, method)
+			if !hasPath {
+				continue
+			}
+			path, _, _ = strings.Cut(path, "?")
+			for _, m := range methods {
+				out[m+" "+path] = true
+			}
+			methods = nil
+		}
+	}
+	return out
 }

@@ -78,7 +78,7 @@ type harness struct {
 type options struct {
 	noWorker   bool
 	ses        bool // start the SES v2 emulator
-	maxRetries int  // worker.Config.MaxDeliveryRetries
+	maxRetries int  // wiring.Config.DeliveryMaxRetries
 	stripe     bool // start stripe-mock
 	maxBody    int64
 	defaultNil bool // no default email provider
