@@ -75,7 +75,9 @@ var errCrossSite = &Error{Status: http.StatusForbidden, Code: CodeForbidden,
 	Message: "a request from another site cannot use the access_token cookie: send the token in the Authorization header"}
 
 // authenticate resolves the token's tenant. X-Tenant-ID or X-Company, when
-// sent, must name that tenant (by id, or by name for X-Company).
+// sent, must name that tenant: by its id, or by its company UUID
+// (Tenant.CompanyID). The headers only confirm the tenant the token
+// already chose, which is why a company UUID need not be unique.
 func (a *API) authenticate(next handlerFunc) http.Handler {
 	return a.wrap(func(w http.ResponseWriter, r *http.Request) *Error {
 		token := requestToken(r)
@@ -93,11 +95,11 @@ func (a *API) authenticate(next handlerFunc) http.Handler {
 		if err != nil {
 			return &Error{Status: http.StatusServiceUnavailable, Code: CodeUnavailable, Message: "authentication is unavailable; retry shortly", cause: err}
 		}
-		if id := r.Header.Get("X-Tenant-ID"); id != "" && id != t.ID {
-			return &Error{Status: http.StatusForbidden, Code: CodeForbidden, Message: "X-Tenant-ID does not match the token's tenant"}
-		}
-		if c := r.Header.Get("X-Company"); c != "" && c != t.ID && c != t.Name {
-			return &Error{Status: http.StatusForbidden, Code: CodeForbidden, Message: "X-Company does not match the token's tenant"}
+		for _, h := range []string{"X-Tenant-ID", "X-Company"} {
+			if ref := r.Header.Get(h); ref != "" && !t.NamedBy(ref) {
+				return &Error{Status: http.StatusForbidden, Code: CodeForbidden,
+					Message: h + " names neither the token's tenant id nor its companyId"}
+			}
 		}
 		return next(w, r.WithContext(withTenant(r.Context(), t)))
 	})

@@ -2,21 +2,26 @@ package api
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/invoiced/invoiced/invoice"
 	"github.com/invoiced/invoiced/store"
 )
 
-// stornoEmailEntry is one email of an invoice in Storno's history shape.
+// stornoEmailEntry is one email of an invoice in Storno's history shape:
+// emailId and cc as Storno's email route answers them, deliveryId the
+// delivery behind it. SentAt is when the provider took the email; until
+// then, when it was accepted for sending (or is scheduled to go).
 type stornoEmailEntry struct {
 	EmailID        string     `json:"emailId"`
+	DeliveryID     string     `json:"deliveryId"`
 	To             string     `json:"to"`
-	Cc             []string   `json:"cc"`
+	Cc             string     `json:"cc"`
 	Subject        string     `json:"subject"`
 	Attachments    []string   `json:"attachments"`
 	CreatedAt      time.Time  `json:"createdAt"`
-	SentAt         *time.Time `json:"sentAt"`
+	SentAt         time.Time  `json:"sentAt"`
 	DeliveredAt    *time.Time `json:"deliveredAt"`
 	OpenedAt       *time.Time `json:"openedAt"`
 	ClickedAt      *time.Time `json:"clickedAt"`
@@ -25,7 +30,9 @@ type stornoEmailEntry struct {
 }
 
 // invoiceEmails handles GET /api/v1/invoices/{id}/emails: the invoice's
-// email deliveries, oldest first.
+// email deliveries, oldest first. The subject and attachments are those
+// the worker recorded when it sent the email, whatever the templates say
+// now; an email not sent yet shows what it would carry now.
 func (a *API) invoiceEmails(w http.ResponseWriter, r *http.Request) *Error {
 	ctx := r.Context()
 	inv, apiErr := a.loadInvoice(r)
@@ -36,10 +43,7 @@ func (a *API) invoiceEmails(w http.ResponseWriter, r *http.Request) *Error {
 	if err != nil {
 		return errInternal(err)
 	}
-	settings, err := a.st.Settings(ctx, inv.TenantID)
-	if err != nil {
-		return errInternal(err)
-	}
+	var settings *store.Settings
 	sends := map[string]*store.Send{}
 	out := []stornoEmailEntry{}
 	for _, d := range ds {
@@ -54,18 +58,43 @@ func (a *API) invoiceEmails(w http.ResponseWriter, r *http.Request) *Error {
 			sends[d.SendID] = send
 		}
 		e := stornoEmailEntry{
-			EmailID: d.ID, To: d.To, Cc: d.Cc, Subject: subjectFor(inv, send, settings), Attachments: []string{},
-			CreatedAt: d.CreatedAt, SentAt: d.SentAt, DeliveredAt: d.DeliveredAt, OpenedAt: d.OpenedAt,
+			EmailID: store.EmailID(inv.TenantID, d.ID), DeliveryID: d.ID, To: d.To, Cc: strings.Join(d.Cc, ", "),
+			CreatedAt: d.CreatedAt, SentAt: d.CreatedAt, DeliveredAt: d.DeliveredAt, OpenedAt: d.OpenedAt,
 			ClickedAt: d.ClickedAt, DeliveryStatus: string(d.Status), Error: d.Error,
 		}
-		if e.Cc == nil {
-			e.Cc = []string{}
+		switch {
+		case d.SentAt != nil:
+			e.SentAt = *d.SentAt
+		case send.ScheduledAt != nil:
+			e.SentAt = *send.ScheduledAt
 		}
-		if send.AttachPDF {
-			e.Attachments = append(e.Attachments, invoice.FileStem(inv.Number)+".pdf")
+		if c := d.Content; c != nil {
+			e.Subject, e.Attachments = c.Subject, nonNil(c.Attachments)
+		} else {
+			if settings == nil {
+				s, err := a.st.Settings(ctx, inv.TenantID)
+				if err != nil {
+					return errInternal(err)
+				}
+				settings = &s
+			}
+			e.Subject, e.Attachments = subjectFor(inv, send, *settings), attachmentNames(inv, send)
 		}
 		out = append(out, e)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"success": true, "emails": out})
 	return nil
+}
+
+// attachmentNames are the files an email of send carries: the invoice's
+// PDF, its UBL XML, or both.
+func attachmentNames(inv *invoice.Invoice, send *store.Send) []string {
+	names := []string{}
+	if send.AttachPDF {
+		names = append(names, invoice.FileStem(inv.Number)+".pdf")
+	}
+	if send.AttachXML {
+		names = append(names, invoice.FileStem(inv.Number)+".xml")
+	}
+	return names
 }

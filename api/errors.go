@@ -25,6 +25,7 @@ const (
 	CodeIdempotencyBusy     = "idempotency_key_in_use"
 	CodeTooLarge            = "request_too_large"
 	CodeNotSendable         = "invoice_not_sendable"
+	CodeNotIssued           = "invoice_not_issued"
 	CodeEmailNotConfigured  = "email_not_configured"
 	CodeNotRenderable       = "invoice_not_renderable"
 	CodeSMSNotConfigured    = "sms_not_configured"

@@ -106,7 +106,9 @@ func (a *API) writeSettings(w http.ResponseWriter, r *http.Request, tenantID str
 	if err != nil {
 		return errInternal(err)
 	}
-	writeData(w, http.StatusOK, settingsView(st, verified))
+	view := settingsView(st, verified)
+	view["companyId"] = tenantFrom(r.Context()).CompanyID
+	writeData(w, http.StatusOK, view)
 	return nil
 }
 
@@ -159,12 +161,18 @@ func dropReadOnly(body []byte) []byte {
 // putSettings replaces the tenant's settings. A secret left out of the
 // request keeps its stored value, and the read-only fields GET adds
 // (senderVerified, the …Set flags, updatedAt) are ignored, so a client can
-// send back what GET returned without knowing the secrets.
+// send back what GET returned without knowing the secrets. A top-level
+// companyId changes the tenant's company UUID ("" removes it); left out or
+// null, it stays.
 func (a *API) putSettings(w http.ResponseWriter, r *http.Request) *Error {
 	ctx := r.Context()
 	tenant := tenantFrom(ctx)
+	body, companyID, apiErr := takeCompanyID(dropReadOnly(bodyOf(r)))
+	if apiErr != nil {
+		return apiErr
+	}
 	var req store.Settings
-	if err := decodeJSON(dropReadOnly(bodyOf(r)), &req, false); err != nil {
+	if err := decodeJSON(body, &req, false); err != nil {
 		return err
 	}
 	req.UpdatedAt = nil
@@ -173,11 +181,24 @@ func (a *API) putSettings(w http.ResponseWriter, r *http.Request) *Error {
 		return errInternal(err)
 	}
 	req.KeepSecrets(old)
-	if fe := validateSettings(&req); len(fe) > 0 {
+	fe := validateSettings(&req)
+	if companyID != nil {
+		if problem := checkCompanyID(*companyID); problem != "" {
+			fe["companyId"] = problem
+		}
+	}
+	if len(fe) > 0 {
 		return errValidation("the settings have invalid fields", fe)
 	}
 	if err := a.st.SaveSettings(ctx, tenant.ID, req); err != nil {
 		return errInternal(err)
+	}
+	if companyID != nil {
+		t, err := a.st.SetCompanyID(ctx, tenant.ID, *companyID)
+		if err != nil {
+			return errInternal(err)
+		}
+		r = r.WithContext(withTenant(ctx, t))
 	}
 	return a.writeSettings(w, r, tenant.ID)
 }

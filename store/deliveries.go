@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -67,6 +68,31 @@ type Delivery struct {
 	// Claim, while set, is the attempt handing the queued delivery to its
 	// provider. It is internal: the API shows the delivery as queued.
 	Claim *Claim `json:"claim,omitempty"`
+	// Content is what an email delivery carried, recorded by the worker
+	// when it handed the message to its provider (or last tried to); nil
+	// until then, and for SMS.
+	Content *EmailContent `json:"content,omitempty"`
+}
+
+// EmailContent is what one email carried, as the worker composed it: the
+// tenant's templates may change later, the record does not.
+type EmailContent struct {
+	Subject string `json:"subject"`
+	// Attachments are the attached files' names, such as
+	// "FAC-2024-001.pdf" and "FAC-2024-001.xml".
+	Attachments []string `json:"attachments"`
+}
+
+// emailNamespace is the namespace of EmailID's name-based UUIDs: a fixed
+// random UUID, so the same delivery always gets the same id and no other
+// name-based UUID is mistaken for one.
+var emailNamespace = uuid.MustParse("f58b6b77-f063-4627-b1c4-c94790a349e4")
+
+// EmailID is the UUID by which an email delivery is known on the Storno
+// routes (emailId). It is derived from the delivery, so it needs no
+// storage and is the same in every answer that shows the delivery.
+func EmailID(tenantID, deliveryID string) string {
+	return uuid.NewSHA1(emailNamespace, []byte(tenantID+"/"+deliveryID)).String()
 }
 
 // Claim is one attempt's hold on handing a queued delivery to its provider.

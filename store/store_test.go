@@ -79,6 +79,64 @@ func TestTenantToken(t *testing.T) {
 	}
 }
 
+func TestTenantCompanyID(t *testing.T) {
+	t.Parallel()
+	s, ctx := setup(t)
+	const company = "550e8400-e29b-41d4-a716-446655440000"
+	ten, token, err := s.CreateTenant(ctx, "Storno SRL", WithCompanyID(strings.ToUpper(company)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.TenantByToken(ctx, token)
+	if err != nil || got.CompanyID != company || ten.CompanyID != company {
+		t.Fatalf("tenant = %+v, %v; want company %s in lower case", got, err, company)
+	}
+	for ref, want := range map[string]bool{ten.ID: true, company: true, strings.ToUpper(company): true,
+		"Storno SRL": false, "550e8400-e29b-41d4-a716-446655440001": false, "": false} {
+		if got.NamedBy(ref) != want {
+			t.Errorf("NamedBy(%q) = %v, want %v", ref, !want, want)
+		}
+	}
+	// Two tenants may carry the same company id: it only confirms the
+	// tenant a token chose.
+	if _, _, err := s.CreateTenant(ctx, "Twin SRL", WithCompanyID(company)); err != nil {
+		t.Fatalf("a second tenant with the same company id: %v", err)
+	}
+	for _, bad := range []string{"ACME", "550e8400e29b41d4a716446655440000", "{550e8400-e29b-41d4-a716-446655440000}"} {
+		if _, _, err := s.CreateTenant(ctx, "Bad SRL", WithCompanyID(bad)); !errors.Is(err, ErrInvalidCompanyID) {
+			t.Errorf("CreateTenant with company id %q: err = %v, want ErrInvalidCompanyID", bad, err)
+		}
+	}
+
+	changed, err := s.SetCompanyID(ctx, ten.ID, "7C9E6679-7425-40DE-944B-E07FC1F90AE7")
+	if err != nil || changed.CompanyID != "7c9e6679-7425-40de-944b-e07fc1f90ae7" || changed.Name != "Storno SRL" {
+		t.Fatalf("SetCompanyID = %+v, %v", changed, err)
+	}
+	if got, _ := s.TenantByToken(ctx, token); got.CompanyID != changed.CompanyID || got.NamedBy(company) {
+		t.Fatalf("after SetCompanyID the token's tenant is %+v", got)
+	}
+	if _, err := s.SetCompanyID(ctx, ten.ID, "nope"); !errors.Is(err, ErrInvalidCompanyID) {
+		t.Fatalf("SetCompanyID(nope) err = %v", err)
+	}
+	if cleared, err := s.SetCompanyID(ctx, ten.ID, ""); err != nil || cleared.CompanyID != "" || cleared.NamedBy("") {
+		t.Fatalf("SetCompanyID(\"\") = %+v, %v", cleared, err)
+	}
+}
+
+func TestEmailID(t *testing.T) {
+	t.Parallel()
+	id := EmailID("ten_a", "dlv_1")
+	if len(id) != 36 || id[14] != '5' {
+		t.Fatalf("EmailID = %q, want a version 5 UUID", id)
+	}
+	if again := EmailID("ten_a", "dlv_1"); again != id {
+		t.Fatalf("EmailID changed: %s then %s", id, again)
+	}
+	if EmailID("ten_a", "dlv_2") == id || EmailID("ten_b", "dlv_1") == id {
+		t.Fatal("two deliveries share an EmailID")
+	}
+}
+
 func TestSettingsSecretEncrypted(t *testing.T) {
 	t.Parallel()
 	s, ctx := setup(t)

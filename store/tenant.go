@@ -9,17 +9,55 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/redis/go-redis/v9"
 )
 
 // Tenant is one customer of invoiced: a billing system with its own token,
 // settings and invoices.
 type Tenant struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	// CompanyID is the tenant's company UUID in its own billing system,
+	// which clients send as X-Company; empty when it has none. It is
+	// never used to find a tenant, only checked against the token's, so
+	// it need not be unique: two tenants may carry the same one.
+	CompanyID string    `json:"companyId,omitempty"`
 	CreatedAt time.Time `json:"createdAt"`
+}
+
+// NamedBy reports whether ref, the value of an X-Tenant-ID or X-Company
+// header, names t: its id, or its company UUID in any letter case.
+func (t Tenant) NamedBy(ref string) bool {
+	return ref == t.ID || (t.CompanyID != "" && strings.EqualFold(ref, t.CompanyID))
+}
+
+// ErrInvalidCompanyID is returned for a company id that is not a UUID.
+var ErrInvalidCompanyID = errors.New("must be a UUID like 550e8400-e29b-41d4-a716-446655440000")
+
+// NormalizeCompanyID returns id, a UUID in its 36-character hyphenated
+// form, in lower case; "" stays "". Anything else is ErrInvalidCompanyID.
+func NormalizeCompanyID(id string) (string, error) {
+	if id == "" {
+		return "", nil
+	}
+	u, err := uuid.Parse(id)
+	if err != nil || len(id) != 36 {
+		return "", ErrInvalidCompanyID
+	}
+	return u.String(), nil
+}
+
+// TenantOption sets up a tenant CreateTenant is creating.
+type TenantOption func(*Tenant)
+
+// WithCompanyID gives the new tenant its company UUID (see
+// Tenant.CompanyID); CreateTenant refuses one that is not a UUID.
+func WithCompanyID(id string) TenantOption {
+	return func(t *Tenant) { t.CompanyID = id }
 }
 
 // tenantsKey is the set of all tenant ids; the sweeps walk it.
@@ -33,8 +71,16 @@ func tokenKey(token string) string {
 // CreateTenant creates a tenant and its API token. The token is returned
 // once and only its SHA-256 is stored: tokens are 256 random bits, so a fast
 // hash is enough to make a leaked database useless for authentication.
-func (s *Store) CreateTenant(ctx context.Context, name string) (Tenant, string, error) {
+func (s *Store) CreateTenant(ctx context.Context, name string, opts ...TenantOption) (Tenant, string, error) {
 	t := Tenant{ID: NewID("ten"), Name: name, CreatedAt: s.Now()}
+	for _, o := range opts {
+		o(&t)
+	}
+	companyID, err := NormalizeCompanyID(t.CompanyID)
+	if err != nil {
+		return Tenant{}, "", fmt.Errorf("company id %q: %w", t.CompanyID, err)
+	}
+	t.CompanyID = companyID
 	token, err := newToken()
 	if err != nil {
 		return Tenant{}, "", err
@@ -85,6 +131,29 @@ func (s *Store) Tenant(ctx context.Context, id string) (Tenant, error) {
 	var t Tenant
 	err := getJSON(ctx, s.rdb, tenantKey(id, "tenant"), &t)
 	return t, err
+}
+
+// SetCompanyID changes a tenant's company UUID (see Tenant.CompanyID); ""
+// removes it. It returns the tenant as stored.
+func (s *Store) SetCompanyID(ctx context.Context, tenantID, companyID string) (Tenant, error) {
+	companyID, err := NormalizeCompanyID(companyID)
+	if err != nil {
+		return Tenant{}, err
+	}
+	t, err := update(ctx, s, tenantKey(tenantID, "tenant"), func(t *Tenant) error {
+		if t.CompanyID == companyID {
+			return errUnchanged
+		}
+		t.CompanyID = companyID
+		return nil
+	}, nil)
+	if errors.Is(err, errUnchanged) {
+		return s.Tenant(ctx, tenantID)
+	}
+	if err != nil {
+		return Tenant{}, fmt.Errorf("set company id: %w", err)
+	}
+	return *t, nil
 }
 
 // TenantIDs returns every tenant's id.

@@ -22,11 +22,13 @@ import (
 var errThrottled = errors.New("fleet-wide send rate reached")
 
 // dispatch is one prepared delivery: the provider's name, its fleet-wide
-// rate, and the call that hands the message over.
+// rate, the call that hands the message over, and what an email carries,
+// recorded on the delivery with the outcome (nil for SMS).
 type dispatch struct {
 	provider  string
 	perSecond int
 	send      func(ctx context.Context) (providerID string, err error)
+	content   *store.EmailContent
 }
 
 // deliveryJob is what a channel's handler is given to prepare a dispatch.
@@ -69,7 +71,7 @@ func (w *Worker) deliver(ctx context.Context, t *asynq.Task, prepare prepareFunc
 		return err
 	}
 	if !job.invoice.Status.Sendable() {
-		return w.fail(ctx, log, d, "", "", st.Now(), providers.Permanent("invoice_void",
+		return w.fail(ctx, log, d, dispatch{}, "", st.Now(), providers.Permanent("invoice_void",
 			fmt.Errorf("invoice %s was voided before this delivery went out", job.invoice.ID)))
 	}
 	disp, err := prepare(ctx, job)
@@ -80,7 +82,7 @@ func (w *Worker) deliver(ctx context.Context, t *asynq.Task, prepare prepareFunc
 		}
 	}
 	if err != nil {
-		return w.fail(ctx, log, d, disp.provider, "", st.Now(), err)
+		return w.fail(ctx, log, d, disp, "", st.Now(), err)
 	}
 	return w.handOver(ctx, log, d, disp)
 }
@@ -150,20 +152,23 @@ func (w *Worker) handOver(ctx context.Context, log *zap.Logger, d *store.Deliver
 	w.cfg.Metrics.ProviderCall(d.Channel, disp.provider, outcome(err), time.Since(callStart))
 	cancel()
 	if err != nil {
-		return w.fail(detached, log, d, disp.provider, token, started, err)
+		return w.fail(detached, log, d, disp, token, started, err)
 	}
-	return w.recordSent(detached, log, d, disp.provider, providerID, started)
+	return w.recordSent(detached, log, d, disp, providerID, started)
 }
 
-// recordSent records that provider took the delivery under providerID.
-func (w *Worker) recordSent(ctx context.Context, log *zap.Logger, d *store.Delivery, provider, providerID string, started time.Time) error {
+// recordSent records that the dispatch's provider took the delivery under
+// providerID, with what the message carried.
+func (w *Worker) recordSent(ctx context.Context, log *zap.Logger, d *store.Delivery, disp dispatch, providerID string, started time.Time) error {
 	st := w.cfg.Store
+	provider := disp.provider
 	var sent *store.Delivery
 	var changed bool
 	err := w.untilRecorded(ctx, func(ctx context.Context) (err error) {
 		sent, changed, err = st.Transition(ctx, d.TenantID, d.ID, store.DeliverySent, "worker", "accepted by "+provider, func(d *store.Delivery) {
 			d.Provider, d.ProviderID = provider, providerID
 			d.Attempts = append(d.Attempts, store.Attempt{At: started, Provider: provider})
+			d.Content = disp.content
 		})
 		return err
 	})
@@ -311,9 +316,11 @@ func (w *Worker) throttle(ctx context.Context, tenantID string, disp dispatch) e
 }
 
 // fail records a failed attempt, releasing the claim of token, and decides
-// what happens next.
-func (w *Worker) fail(ctx context.Context, log *zap.Logger, d *store.Delivery, provider, token string, started time.Time, sendErr error) error {
+// what happens next. A delivery that fails for good keeps what its message
+// carried, when it was composed.
+func (w *Worker) fail(ctx context.Context, log *zap.Logger, d *store.Delivery, disp dispatch, token string, started time.Time, sendErr error) error {
 	st := w.cfg.Store
+	provider := disp.provider
 	permanent := providers.IsPermanent(sendErr)
 	var pe *providers.PermanentError
 	code := ""
@@ -341,7 +348,11 @@ func (w *Worker) fail(ctx context.Context, log *zap.Logger, d *store.Delivery, p
 	var failed *store.Delivery
 	var changed bool
 	err = w.untilRecorded(ctx, func(ctx context.Context) (err error) {
-		failed, changed, err = st.Transition(ctx, d.TenantID, d.ID, store.DeliveryFailed, "worker", reason, nil)
+		failed, changed, err = st.Transition(ctx, d.TenantID, d.ID, store.DeliveryFailed, "worker", reason, func(d *store.Delivery) {
+			if disp.content != nil {
+				d.Content = disp.content
+			}
+		})
 		return err
 	})
 	if err != nil {

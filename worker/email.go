@@ -44,6 +44,10 @@ func (h *EmailHandler) prepare(ctx context.Context, job deliveryJob) (dispatch, 
 		return disp, err
 	}
 	disp.send = func(ctx context.Context) (string, error) { return sender.SendEmail(ctx, email) }
+	disp.content = &store.EmailContent{Subject: email.Subject, Attachments: make([]string, 0, len(email.Attachments))}
+	for _, att := range email.Attachments {
+		disp.content.Attachments = append(disp.content.Attachments, att.Filename)
+	}
 	return disp, nil
 }
 

@@ -15,6 +15,8 @@ import (
 	// Reminder time zones work in images without a zoneinfo database
 	// (distroless has none).
 	_ "time/tzdata"
+
+	"github.com/invoiced/invoiced/store"
 )
 
 const usage = `invoiced delivers invoices for billing systems.
@@ -26,8 +28,9 @@ Usage:
   invoiced api                  the HTTP enqueue API
   invoiced worker               a delivery worker (run as many as you like)
   invoiced scheduler            periodic jobs (the finalize and event sweeps)
-  invoiced tenant create --name NAME
-                                create a tenant and print its API token once
+  invoiced tenant create --name NAME [--company-id UUID]
+                                create a tenant and print its API token once;
+                                X-Company may send the company UUID
   invoiced healthcheck URL      exit 0 if URL (e.g. http://127.0.0.1:8080/readyz)
                                 answers 2xx: a health check for images without curl
   invoiced loadtest [flags]     run api, workers, Redis and an SMTP sink on this
@@ -72,25 +75,29 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 
 func runTenant(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(args) == 0 || args[0] != "create" {
-		return errors.New("usage: invoiced tenant create --name NAME")
+		return errors.New("usage: invoiced tenant create --name NAME [--company-id UUID]")
 	}
 	fs := flag.NewFlagSet("tenant create", flag.ContinueOnError)
 	name := fs.String("name", "", "the tenant's name")
+	companyID := fs.String("company-id", "", "the tenant's company UUID, which X-Company may send")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
 	if *name == "" {
 		return errors.New("--name is required")
 	}
+	if _, err := store.NormalizeCompanyID(*companyID); err != nil {
+		return fmt.Errorf("--company-id %s", err)
+	}
 	_, d, err := connectProduction("tenant")
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	t, token, err := d.Store.CreateTenant(ctx, *name)
+	t, token, err := d.Store.CreateTenant(ctx, *name, store.WithCompanyID(*companyID))
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "{\"id\":%q,\"name\":%q,\"token\":%q}\n", t.ID, t.Name, token)
+	fmt.Fprintf(stdout, "{\"id\":%q,\"name\":%q,\"companyId\":%q,\"token\":%q}\n", t.ID, t.Name, t.CompanyID, token)
 	return nil
 }

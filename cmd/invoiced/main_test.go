@@ -36,6 +36,24 @@ func TestTenantCreate(t *testing.T) {
 		t.Fatalf("the printed token resolves to %+v, %v; want %s", ten, err, got.ID)
 	}
 
+	// --company-id stores the company UUID X-Company may send, in its
+	// canonical lower-case form; anything but a UUID is refused.
+	out.Reset()
+	if err := run(context.Background(), []string{"tenant", "create", "--name", "Storno SRL", "--company-id", "550E8400-E29B-41D4-A716-446655440000"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	var withCompany struct{ ID, CompanyID, Token string }
+	if err := json.Unmarshal(out.Bytes(), &withCompany); err != nil {
+		t.Fatalf("output %q: %v", out.String(), err)
+	}
+	ten, err = st.TenantByToken(context.Background(), withCompany.Token)
+	if err != nil || ten.CompanyID != "550e8400-e29b-41d4-a716-446655440000" || withCompany.CompanyID != ten.CompanyID {
+		t.Fatalf("the tenant created with --company-id is %+v, %v (printed %q)", ten, err, withCompany.CompanyID)
+	}
+	if err := run(context.Background(), []string{"tenant", "create", "--name", "X", "--company-id", "ACME"}, &bytes.Buffer{}); err == nil {
+		t.Error("--company-id ACME was accepted")
+	}
+
 	for _, args := range [][]string{{"tenant", "create"}, {"tenant"}, {"bogus"}, {}} {
 		if err := run(context.Background(), args, &bytes.Buffer{}); err == nil {
 			t.Errorf("run(%v) succeeded", args)

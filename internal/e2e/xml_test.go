@@ -31,7 +31,8 @@ func TestUBLInvoice(t *testing.T) {
 	}
 
 	// Storno's attachXml puts the same document on the email.
-	h.must(http.StatusOK, h.do("POST", "/api/v1/invoices/inv_x/email", token, map[string]any{"attachXml": true}))
+	h.must(http.StatusOK, h.do("POST", "/api/v1/invoices/inv_x/finalize", token, nil))
+	h.must(http.StatusOK, h.do("POST", "/api/v1/invoices/inv_x/email", token, map[string]any{"to": "ana@example.com", "attachXml": true}))
 	eventually(t, 10*time.Second, "the email", func() bool { return len(h.emails()) == 1 })
 	e := parseEmail(t, mustRead(t, h.emails()[0]))
 	xml, ok := e.Attachments["INV-x.xml"]
