@@ -210,6 +210,7 @@ func (a *API) routes() *routeMux {
 
 	mux.Handle("GET /i/{token}", a.wrap(a.hosted))
 	mux.Handle("GET /i/{token}/pdf", a.wrap(a.publicPDF))
+	mux.Handle("GET /i/{token}/qr-code", a.wrap(a.publicQRCode))
 	mux.HandleFunc("GET /t/o/{token}", a.trackOpen)
 	mux.Handle("POST /callbacks/ses", a.wrap(a.sesCallback))
 	mux.Handle("POST /callbacks/twilio", a.wrap(a.twilioCallback))

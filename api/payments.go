@@ -56,7 +56,7 @@ func (a *API) paymentLinkView(inv *invoice.Invoice) map[string]any {
 		"invoiceId":   inv.ID,
 		"paymentLink": inv.PaymentLink,
 		"active":      inv.Status == invoice.StatusOpen,
-		"qrCodeUrl":   a.cfg.PublicBaseURL + "/api/v1/invoices/" + inv.ID + "/qr-code",
+		"qrCodeUrl":   a.publicQRCodeURL(inv),
 		"expiresAt":   inv.PaymentLinkExpiresAt,
 	}
 }
@@ -130,6 +130,13 @@ func (a *API) qrCode(w http.ResponseWriter, r *http.Request) *Error {
 	if apiErr != nil {
 		return apiErr
 	}
+	return writeQRCode(w, r, inv)
+}
+
+// writeQRCode answers with inv's payment link as a QR code, in the size,
+// format and colours the query asks for. Bad options are a 400, and an
+// invoice without a link a 404, checked in that order.
+func writeQRCode(w http.ResponseWriter, r *http.Request, inv *invoice.Invoice) *Error {
 	q := r.URL.Query()
 	fe := map[string]string{}
 	size := 300
@@ -179,6 +186,7 @@ func (a *API) qrCode(w http.ResponseWriter, r *http.Request) *Error {
 	}
 	w.Header().Set("Content-Type", map[string]string{"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}[format])
 	w.Header().Set("Cache-Control", "private, max-age=300")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 	_, _ = w.Write(body)
 	return nil
 }

@@ -20,6 +20,10 @@ func (a *API) publicURL(inv *invoice.Invoice) string {
 
 func (a *API) publicPDFURL(inv *invoice.Invoice) string { return a.publicURL(inv) + "/pdf" }
 
+// publicQRCodeURL is the invoice's payment link as a QR code, signed like
+// the hosted page so that an <img> can show it without a token.
+func (a *API) publicQRCodeURL(inv *invoice.Invoice) string { return a.publicURL(inv) + "/qr-code" }
+
 // publicInvoice resolves a public token to its invoice. Forged and expired
 // tokens, and drafts, are not found.
 func (a *API) publicInvoice(r *http.Request) (*invoice.Invoice, *Error) {
@@ -41,6 +45,16 @@ func (a *API) publicPDF(w http.ResponseWriter, r *http.Request) *Error {
 		return apiErr
 	}
 	return a.writePDF(w, r, inv, "")
+}
+
+// publicQRCode handles GET /i/{token}/qr-code, with the options of the
+// authenticated GET …/qr-code and the same image.
+func (a *API) publicQRCode(w http.ResponseWriter, r *http.Request) *Error {
+	inv, apiErr := a.publicInvoice(r)
+	if apiErr != nil {
+		return apiErr
+	}
+	return writeQRCode(w, r, inv)
 }
 
 //go:embed hosted.html

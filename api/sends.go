@@ -79,30 +79,59 @@ type sendRequest struct {
 	TestMode    bool              `json:"testMode"`
 }
 
-// sendView is the canonical send response.
+// sendView is the canonical send answer, in Auxvault's shape: sentTo is
+// one address, the email's when the send emails, else the phone's, and
+// recipients has every channel's.
 type sendView struct {
 	InvoiceID string `json:"invoiceId"`
 	SendID    string `json:"sendId"`
 	// Kind is send, resend, auto (emailed when the grace period finalized
 	// the invoice) or reminder.
-	Kind        string     `json:"kind"`
-	SentVia     []string   `json:"sentVia"`
-	SentTo      []string   `json:"sentTo"`
-	Status      string     `json:"status"`
-	ScheduledAt *time.Time `json:"scheduledAt"`
-	DeliveryIDs []string   `json:"deliveryIds"`
-	TestMode    bool       `json:"testMode,omitempty"`
+	Kind       string          `json:"kind"`
+	SentVia    []string        `json:"sentVia"`
+	SentTo     string          `json:"sentTo"`
+	Recipients []recipientView `json:"recipients"`
+	// SentAt is when the send was accepted, or its scheduledAt when it
+	// waits for that.
+	SentAt time.Time `json:"sentAt"`
+	// DeliveryStatus is the status its deliveries start with: scheduled
+	// or queued, and canceled once a scheduled send is canceled.
+	DeliveryStatus string     `json:"deliveryStatus"`
+	Status         string     `json:"status"`
+	ScheduledAt    *time.Time `json:"scheduledAt"`
+	DeliveryIDs    []string   `json:"deliveryIds"`
+	TestMode       bool       `json:"testMode,omitempty"`
+}
+
+// recipientView is where one channel of a send goes.
+type recipientView struct {
+	Method string `json:"method"`
+	SentTo string `json:"sentTo"`
 }
 
 func newSendView(s *store.Send) sendView {
-	v := sendView{InvoiceID: s.InvoiceID, SendID: s.ID, Kind: s.Kind, Status: string(s.Status), ScheduledAt: s.ScheduledAt, DeliveryIDs: s.DeliveryIDs, TestMode: s.TestMode}
+	v := sendView{InvoiceID: s.InvoiceID, SendID: s.ID, Kind: s.Kind, SentVia: []string{}, Recipients: []recipientView{},
+		SentAt: s.CreatedAt, Status: string(s.Status), ScheduledAt: s.ScheduledAt, DeliveryIDs: s.DeliveryIDs, TestMode: s.TestMode}
+	if s.ScheduledAt != nil {
+		v.SentAt = *s.ScheduledAt
+	}
+	switch s.Status {
+	case store.SendScheduled:
+		v.DeliveryStatus = string(store.DeliveryScheduled)
+	case store.SendCanceled:
+		v.DeliveryStatus = string(store.DeliveryCanceled)
+	default:
+		v.DeliveryStatus = string(store.DeliveryQueued)
+	}
 	for _, ch := range s.Channels {
+		to := s.Email
+		if ch == store.ChannelSMS {
+			to = s.Phone
+		}
 		v.SentVia = append(v.SentVia, string(ch))
-		switch ch {
-		case store.ChannelEmail:
-			v.SentTo = append(v.SentTo, s.Email)
-		case store.ChannelSMS:
-			v.SentTo = append(v.SentTo, s.Phone)
+		v.Recipients = append(v.Recipients, recipientView{Method: string(ch), SentTo: to})
+		if v.SentTo == "" || ch == store.ChannelEmail {
+			v.SentTo = to
 		}
 	}
 	return v
@@ -432,7 +461,9 @@ func (a *API) listScheduledSends(w http.ResponseWriter, r *http.Request) *Error 
 	return nil
 }
 
-// deliveryView is one delivery with its history, in Auxvault's shape.
+// deliveryView is one delivery with its history, in Auxvault's shape. A
+// time that has not come (not yet sent, delivered, opened or clicked; an
+// SMS is never opened) is left out, not null.
 type deliveryView struct {
 	ID          string             `json:"id"`
 	SendID      string             `json:"sendId"`
@@ -440,10 +471,10 @@ type deliveryView struct {
 	SentTo      string             `json:"sentTo"`
 	Cc          []string           `json:"cc,omitempty"`
 	Status      string             `json:"status"`
-	SentAt      *time.Time         `json:"sentAt"`
-	DeliveredAt *time.Time         `json:"deliveredAt"`
-	OpenedAt    *time.Time         `json:"openedAt"`
-	ClickedAt   *time.Time         `json:"clickedAt"`
+	SentAt      *time.Time         `json:"sentAt,omitempty"`
+	DeliveredAt *time.Time         `json:"deliveredAt,omitempty"`
+	OpenedAt    *time.Time         `json:"openedAt,omitempty"`
+	ClickedAt   *time.Time         `json:"clickedAt,omitempty"`
 	Error       string             `json:"error,omitempty"`
 	Provider    string             `json:"provider,omitempty"`
 	ProviderID  string             `json:"providerId,omitempty"`

@@ -35,8 +35,12 @@ func TestEmailAndSMSInOneSend(t *testing.T) {
 	h.must(http.StatusCreated, h.do("POST", "/api/v1/invoices", token, inv))
 
 	r := h.must(http.StatusAccepted, h.do("POST", "/api/v1/invoices/inv_sms/send", token, map[string]any{"sendVia": []string{"email", "sms"}}))
-	if got := r.data()["sentTo"].([]any); len(got) != 2 || got[1] != "+40712345678" {
-		t.Fatalf("sentTo = %v, want the email and the E.164 phone", got)
+	if got := r.data()["sentTo"]; got != "ana@example.com" {
+		t.Fatalf("sentTo = %v, want the email address", got)
+	}
+	recipients, _ := json.Marshal(r.data()["recipients"])
+	if want := `[{"method":"email","sentTo":"ana@example.com"},{"method":"sms","sentTo":"+40712345678"}]`; string(recipients) != want {
+		t.Fatalf("recipients = %s, want %s: the email and the E.164 phone", recipients, want)
 	}
 	eventually(t, 10*time.Second, "an email and an SMS", func() bool { return len(h.emails()) == 1 && len(h.smsFiles()) == 1 })
 	sms := h.smsFiles()[0]

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"net/http"
 	"os"
 	"os/exec"
@@ -18,13 +19,42 @@ func TestQRCode(t *testing.T) {
 	h.must(http.StatusCreated, h.do("POST", "/api/v1/invoices", token, sampleInvoice("inv_qr")))
 	h.must(http.StatusOK, h.do("POST", "/api/v1/invoices/inv_qr/finalize", token, nil))
 	h.must(http.StatusNotFound, h.do("GET", "/api/v1/invoices/inv_qr/qr-code", token, nil))
+	// The public URL of an invoice without a link, or of a draft, finds
+	// nothing either.
+	h.must(http.StatusCreated, h.do("POST", "/api/v1/invoices", token, sampleInvoice("inv_qr_draft")))
+	for _, id := range []string{"inv_qr", "inv_qr_draft"} {
+		inv, err := h.Store.Invoice(t.Context(), h.tenantID(token), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.must(http.StatusNotFound, h.do("GET", "/i/"+h.Store.PublicInvoiceToken(inv)+"/qr-code", "", nil))
+	}
 	const link = "https://pay.example.com/c/cs_test_a1b2c3"
 	if _, err := h.Store.SetPaymentLink(t.Context(), h.tenantID(token), "inv_qr", link, "cs_test", nil, ""); err != nil {
 		t.Fatal(err)
 	}
 	pl := h.must(http.StatusOK, h.do("GET", "/api/v1/invoices/inv_qr/payment-link", token, nil)).data()
-	if pl["paymentLink"] != link || !strings.HasSuffix(pl["qrCodeUrl"].(string), "/api/v1/invoices/inv_qr/qr-code") {
-		t.Fatalf("payment-link = %v", pl)
+	public, _ := pl["qrCodeUrl"].(string)
+	if pl["paymentLink"] != link || !strings.HasPrefix(public, h.URL+"/i/") || !strings.HasSuffix(public, "/qr-code") {
+		t.Fatalf("payment-link = %v, want qrCodeUrl a public /i/{token}/qr-code", pl)
+	}
+	public = strings.TrimPrefix(public, h.URL)
+	// Without a token, the public URL serves what the authenticated
+	// route serves, with the same options.
+	for _, q := range []string{"", "?format=svg&size=400", "?size=500&color=%231F4E79&backgroundColor=%23FFFDF0"} {
+		open := h.must(http.StatusOK, h.do("GET", public+q, "", nil))
+		authed := h.must(http.StatusOK, h.do("GET", "/api/v1/invoices/inv_qr/qr-code"+q, token, nil))
+		if !bytes.Equal(open.Raw, authed.Raw) || open.Header.Get("Content-Type") != authed.Header.Get("Content-Type") {
+			t.Errorf("%s: the public QR code (%s, %d bytes) is not the authenticated one (%s, %d bytes)", q,
+				open.Header.Get("Content-Type"), len(open.Raw), authed.Header.Get("Content-Type"), len(authed.Raw))
+		}
+		if open.Header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("%s: X-Content-Type-Options = %q, want nosniff", q, open.Header.Get("X-Content-Type-Options"))
+		}
+	}
+	h.must(http.StatusNotFound, h.do("GET", strings.Replace(public, "/qr-code", "x/qr-code", 1), "", nil))
+	if r := h.must(http.StatusBadRequest, h.do("GET", public+"?size=100", "", nil)); r.errorFields()["size"] == nil {
+		t.Errorf("public ?size=100: %s", r.Raw)
 	}
 
 	zbar := redistest.RequireTool(t, "zbarimg")
