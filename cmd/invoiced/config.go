@@ -37,6 +37,7 @@ type config struct {
 	StripeAPIBase        string
 	RazorpayAPIURL       string
 	WebhookAllowNets     []netip.Prefix
+	TrustedProxies       []netip.Prefix
 	PublicURL            string
 	Concurrency          int
 	SweepInterval        time.Duration
@@ -104,6 +105,9 @@ func loadConfig(dev bool) (config, error) {
 		return c, err
 	}
 	if c.WebhookAllowNets, err = parsePrefixes("INVOICED_WEBHOOK_ALLOW_NETS"); err != nil {
+		return c, err
+	}
+	if c.TrustedProxies, err = parsePrefixes("INVOICED_TRUSTED_PROXIES"); err != nil {
 		return c, err
 	}
 	if c.SecretKey, err = parseKey(os.Getenv("INVOICED_SECRET_KEY")); err != nil {

@@ -211,7 +211,7 @@ func serveAPI(ctx context.Context, cfg config, d *deps) error {
 		Store: d.store, Enqueuer: d.client, Tasks: inspector, PDF: d.pdf, Logger: d.log,
 		AdminToken: cfg.AdminToken, DefaultEmailProvider: cfg.DefaultEmailProvider,
 		DefaultSMSProvider: cfg.DefaultSMSProvider, SESVerified: d.ses.Verified,
-		TwilioValidator: wiring.ValidTwilioSignature, WebhookAllowNets: cfg.WebhookAllowNets,
+		TwilioValidator: wiring.ValidTwilioSignature, WebhookAllowNets: cfg.WebhookAllowNets, TrustedProxies: cfg.TrustedProxies,
 		SES:           wiring.SESCallbacks{Verifier: verifier},
 		PublicBaseURL: cfg.PublicURL, MaxBodyBytes: cfg.MaxBodyBytes,
 		Metrics: d.metrics, MetricsHandler: d.metrics.Handler(), Monitoring: monitoring,
