@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/netip"
 	"runtime/debug"
@@ -77,6 +78,12 @@ type Config struct {
 	// WebhookAllowNets are internal networks webhook endpoints may point
 	// at (on-premises installs).
 	WebhookAllowNets []netip.Prefix
+	// TrustedProxies are the reverse proxies and load balancers in front
+	// of the API. A request that comes through one of them is from the
+	// address its X-Forwarded-For names (see clientIP); that is the
+	// address kept with an open or a click. None by default:
+	// X-Forwarded-For is ignored and the connection's peer is the client.
+	TrustedProxies []netip.Prefix
 	// PublicBaseURL is the externally visible base URL, used in links such
 	// as publicPdfUrl. Defaults to http://localhost:8080.
 	PublicBaseURL string
@@ -118,6 +125,14 @@ func New(cfg Config) (*API, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = zap.NewNop()
 	}
+	trusted := make([]netip.Prefix, 0, len(cfg.TrustedProxies))
+	for _, p := range cfg.TrustedProxies {
+		if !p.IsValid() {
+			return nil, fmt.Errorf("api: TrustedProxies: %v is not a valid prefix", p)
+		}
+		trusted = append(trusted, p.Masked())
+	}
+	cfg.TrustedProxies = trusted
 	if cfg.PublicBaseURL == "" {
 		cfg.PublicBaseURL = "http://localhost:8080"
 	}

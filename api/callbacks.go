@@ -38,6 +38,8 @@ type SESEvent struct {
 	// complaint).
 	Suppress bool
 	Detail   string
+	// IP is the address an Open or a Click came from, when SES knows it.
+	IP string
 }
 
 // SESCallbacks verifies SNS messages and confirms subscriptions; the SES
@@ -120,20 +122,24 @@ func (a *API) applySESEvent(ctx context.Context, m *SNSMessage) *Error {
 			}
 		}
 	}
-	return a.applyProviderStatus(ctx, d, ev.Status, store.ProviderSES, ev.Kind+": "+ev.Detail)
+	return a.applyProviderStatus(ctx, d, store.Transition{
+		Status: ev.Status, Source: store.ProviderSES, Detail: ev.Kind + ": " + ev.Detail, IP: ev.IP,
+	})
 }
 
-// applyProviderStatus moves a delivery as a provider reported, emitting
-// its events, or notes an event that changes no status. Late and repeated
-// reports never move a delivery backwards.
-func (a *API) applyProviderStatus(ctx context.Context, d *store.Delivery, status store.DeliveryStatus, source, detail string) *Error {
-	if status == "" {
-		if _, err := a.st.Note(ctx, d.TenantID, d.ID, d.Status, source, detail); err != nil {
+// applyProviderStatus moves a delivery to step's status as a provider
+// reported, emitting its events, or notes step when its status is empty
+// (an event that changes none). Late and repeated reports never move a
+// delivery backwards.
+func (a *API) applyProviderStatus(ctx context.Context, d *store.Delivery, step store.Transition) *Error {
+	if step.Status == "" {
+		step.Status = d.Status
+		if _, err := a.st.Note(ctx, d.TenantID, d.ID, step); err != nil {
 			return errInternal(err)
 		}
 		return nil
 	}
-	moved, changed, err := a.st.Transition(ctx, d.TenantID, d.ID, status, source, detail, nil)
+	moved, changed, err := a.st.Transition(ctx, d.TenantID, d.ID, step.Status, step.Source, step.Detail, store.FromIP(step.IP))
 	if err != nil {
 		return errInternal(err)
 	}
@@ -141,7 +147,7 @@ func (a *API) applyProviderStatus(ctx context.Context, d *store.Delivery, status
 		a.emitDelivery(ctx, moved)
 		return nil
 	}
-	if err := a.noteRepeat(ctx, moved, status, source, detail); err != nil {
+	if err := a.noteRepeat(ctx, moved, step); err != nil {
 		return errInternal(err)
 	}
 	return nil
@@ -149,13 +155,13 @@ func (a *API) applyProviderStatus(ctx context.Context, d *store.Delivery, status
 
 // noteRepeat records a repeated open or click in the history of a delivery
 // that already got that far; other repeats and late events leave no trace.
-func (a *API) noteRepeat(ctx context.Context, d *store.Delivery, status store.DeliveryStatus, source, detail string) error {
-	repeat := (status == store.DeliveryOpened || status == store.DeliveryClicked) &&
-		(d.Status == status || (status == store.DeliveryOpened && d.Status == store.DeliveryClicked))
+func (a *API) noteRepeat(ctx context.Context, d *store.Delivery, step store.Transition) error {
+	repeat := (step.Status == store.DeliveryOpened || step.Status == store.DeliveryClicked) &&
+		(d.Status == step.Status || (step.Status == store.DeliveryOpened && d.Status == store.DeliveryClicked))
 	if !repeat {
 		return nil
 	}
-	_, err := a.st.Note(ctx, d.TenantID, d.ID, status, source, detail)
+	_, err := a.st.Note(ctx, d.TenantID, d.ID, step)
 	return err
 }
 
@@ -218,7 +224,7 @@ func (a *API) twilioCallback(w http.ResponseWriter, r *http.Request) *Error {
 	if !known {
 		status = ""
 	}
-	if apiErr := a.applyProviderStatus(ctx, d, status, "twilio", detail); apiErr != nil {
+	if apiErr := a.applyProviderStatus(ctx, d, store.Transition{Status: status, Source: "twilio", Detail: detail}); apiErr != nil {
 		return apiErr
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -35,10 +35,22 @@ func (a *API) emit(ctx context.Context, tenantID, subject string, types []string
 }
 
 // emitDelivery counts a delivery's move to its current status and emits
-// its events.
+// its events, and its send's invoice.sent when this move was the last of
+// the send's deliveries to leave queued.
 func (a *API) emitDelivery(ctx context.Context, d *store.Delivery) {
 	a.cfg.Metrics.DeliveryStatus(d)
 	a.emit(ctx, d.TenantID, d.ID, store.DeliveryEventTypes(d.Channel, d.Status), store.DeliveryEventData(d))
+	if !d.LeftQueued() {
+		return
+	}
+	data, complete, err := a.st.SentEventData(ctx, d.TenantID, d.SendID)
+	if err != nil {
+		a.log.Error("invoice.sent not recorded", zap.String("tenant_id", d.TenantID), zap.String("send_id", d.SendID), zap.Error(err))
+		return
+	}
+	if complete {
+		a.emit(ctx, d.TenantID, d.SendID, []string{store.EventInvoiceSent}, data)
+	}
 }
 
 // emitFinalized emits invoice.finalized and asks the worker to schedule

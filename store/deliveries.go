@@ -28,6 +28,18 @@ type Transition struct {
 	// Source is who reported it: worker, api, ses, twilio, tracking.
 	Source string `json:"source"`
 	Detail string `json:"detail,omitempty"`
+	// IP is the address an open or a click came from, when known.
+	IP string `json:"ip,omitempty"`
+}
+
+// FromIP returns a mutate function for Store.Transition that records ip
+// on the step it appends: the address an open or a click came from. An
+// empty ip records nothing.
+func FromIP(ip string) func(*Delivery) {
+	if ip == "" {
+		return nil
+	}
+	return func(d *Delivery) { d.History[len(d.History)-1].IP = ip }
 }
 
 // Attempt is one try at handing a delivery to its provider.
@@ -93,6 +105,31 @@ var emailNamespace = uuid.MustParse("f58b6b77-f063-4627-b1c4-c94790a349e4")
 // storage and is the same in every answer that shows the delivery.
 func EmailID(tenantID, deliveryID string) string {
 	return uuid.NewSHA1(emailNamespace, []byte(tenantID+"/"+deliveryID)).String()
+}
+
+// LeftQueued reports whether the last step of d's history took it out of
+// scheduled or queued (to sent, failed, canceled, or past sent when the
+// worker's record came late): the change that may complete its send. Call
+// it on the delivery Store.Transition returned.
+func (d *Delivery) LeftQueued() bool {
+	n := len(d.History)
+	return n >= 2 && !d.History[n-1].Status.open() && d.History[n-2].Status.open()
+}
+
+// acceptedAt returns when d's provider took it, and whether it did: its
+// SentAt, or, for a delivery that moved past sent before the worker
+// recorded sent (an open tracked first), the time it moved past queued. A
+// delivery that failed at its provider, or was canceled, was not taken.
+func (d *Delivery) acceptedAt() (time.Time, bool) {
+	if d.SentAt != nil {
+		return *d.SentAt, true
+	}
+	for _, step := range d.History {
+		if progress[step.Status] > progress[DeliveryQueued] {
+			return step.At, true
+		}
+	}
+	return time.Time{}, false
 }
 
 // Claim is one attempt's hold on handing a queued delivery to its provider.
@@ -257,13 +294,15 @@ func (s *Store) Transition(ctx context.Context, tenantID, id string, to Delivery
 	return d, changed, nil
 }
 
-// Note appends an event that changes no status to a delivery's history: a
-// second open, a soft bounce, a delivery delay. Only a delivery that already
-// reached status (or went past it) takes a repeat of it.
-func (s *Store) Note(ctx context.Context, tenantID, id string, status DeliveryStatus, source, detail string) (*Delivery, error) {
+// Note appends step, an event that changes no status, to a delivery's
+// history, stamped now: a second open, a soft bounce, a delivery delay.
+// Only a delivery that already reached step's status (or went past it)
+// takes a repeat of it.
+func (s *Store) Note(ctx context.Context, tenantID, id string, step Transition) (*Delivery, error) {
 	d, err := update(ctx, s, deliveryKey(tenantID, id), func(d *Delivery) error {
 		now := s.Now()
-		d.History = append(d.History, Transition{Status: status, At: now, Source: source, Detail: detail})
+		step.At = now
+		d.History = append(d.History, step)
 		d.UpdatedAt = now
 		return nil
 	}, nil)

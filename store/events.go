@@ -50,12 +50,12 @@ type Event struct {
 func eventKey(tenantID, id string) string { return tenantKey(tenantID, "evt", id) }
 
 // DeliveryEventTypes returns the webhook events a delivery's move to status
-// fires: a sent email fires invoice.sent, a bounce email.bounced and
-// invoice.delivery_failed, and so on.
+// fires: a delivered email fires invoice.delivered and email.delivered, a
+// bounce email.bounced and invoice.delivery_failed, and so on. A move to
+// sent fires none of its own: invoice.sent is the send's event, once all
+// of its deliveries have left queued (see Store.SentEventData).
 func DeliveryEventTypes(ch Channel, to DeliveryStatus) []string {
 	switch to {
-	case DeliverySent:
-		return []string{EventInvoiceSent}
 	case DeliveryDelivered:
 		if ch == ChannelSMS {
 			return []string{EventInvoiceDelivered, EventSMSDelivered}
@@ -76,11 +76,23 @@ func DeliveryEventTypes(ch Channel, to DeliveryStatus) []string {
 	return nil
 }
 
-// DeliveryEventData is the data of a delivery's events.
+// DeliveryEventData is the data of a delivery's events: invoiceId,
+// sendId, deliveryId, method (the channel; channel too), to, status, the
+// times it reached each status so far (sentAt, deliveredAt, openedAt,
+// clickedAt; absent until then), provider and providerId once a provider
+// took it, error when it failed, source (who reported the change) and
+// ipAddress when the change came with one (an open or a click).
 func DeliveryEventData(d *Delivery) map[string]any {
 	data := map[string]any{
 		"invoiceId": d.InvoiceID, "sendId": d.SendID, "deliveryId": d.ID,
-		"channel": d.Channel, "to": d.To, "status": d.Status,
+		"method": d.Channel, "channel": d.Channel, "to": d.To, "status": d.Status,
+	}
+	for name, at := range map[string]*time.Time{
+		"sentAt": d.SentAt, "deliveredAt": d.DeliveredAt, "openedAt": d.OpenedAt, "clickedAt": d.ClickedAt,
+	} {
+		if at != nil {
+			data[name] = at.UTC()
+		}
 	}
 	if d.Provider != "" {
 		data["provider"], data["providerId"] = d.Provider, d.ProviderID
@@ -89,9 +101,71 @@ func DeliveryEventData(d *Delivery) map[string]any {
 		data["error"] = d.Error
 	}
 	if n := len(d.History); n > 0 {
-		data["source"] = d.History[n-1].Source
+		last := d.History[n-1]
+		data["source"] = last.Source
+		if last.IP != "" {
+			data["ipAddress"] = last.IP
+		}
 	}
 	return data
+}
+
+// SentEventData returns the data of the invoice.sent event of tenant's
+// send, and true, once every delivery of the send has left scheduled and
+// queued and its provider took at least one of them: invoiceId, sendId,
+// kind, sentVia (the channels taken, in the send's channel order), sentTo
+// (their recipients, in the same order) and sentAt (when the last of them
+// was taken). It returns false while a delivery is still scheduled or
+// queued, and when none was taken: the failures fire their own events.
+//
+// The data depends only on deliveries that have left queued, whose sent
+// time no longer changes, so whoever computes it gets the same. Callers
+// record a delivery's change before they call this: of two deliveries
+// settling at once, at least one then sees the other settled, and the
+// event's id, derived from the send, keeps the two to one event.
+func (s *Store) SentEventData(ctx context.Context, tenantID, sendID string) (map[string]any, bool, error) {
+	send, err := s.Send(ctx, tenantID, sendID)
+	if err != nil {
+		return nil, false, fmt.Errorf("send %s: %w", sendID, err)
+	}
+	taken := map[Channel][]*Delivery{}
+	var sentAt time.Time
+	for _, id := range send.DeliveryIDs {
+		d, err := s.Delivery(ctx, tenantID, id)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		if d.Status.open() {
+			return nil, false, nil
+		}
+		if at, ok := d.acceptedAt(); ok {
+			taken[d.Channel] = append(taken[d.Channel], d)
+			if at.After(sentAt) {
+				sentAt = at
+			}
+		}
+	}
+	if len(taken) == 0 {
+		return nil, false, nil
+	}
+	sentVia, sentTo := []Channel{}, []string{}
+	for _, ch := range send.Channels {
+		if len(taken[ch]) == 0 {
+			continue
+		}
+		sentVia = append(sentVia, ch)
+		for _, d := range taken[ch] {
+			sentTo = append(sentTo, d.To)
+		}
+		delete(taken, ch) // a channel named twice is sent once
+	}
+	return map[string]any{
+		"invoiceId": send.InvoiceID, "sendId": send.ID, "kind": send.Kind,
+		"sentVia": sentVia, "sentTo": sentTo, "sentAt": sentAt.UTC(),
+	}, true, nil
 }
 
 // fanoutPendingKey holds the ids of tenant's events whose fan-out to

@@ -714,3 +714,133 @@ func TestRemindersAt(t *testing.T) {
 		})
 	}
 }
+
+// TestSentEventData follows sends to the moment their invoice.sent is
+// due: not while a delivery is queued, then with the channels the
+// provider took, in the send's order, and never for a send that sent
+// nothing.
+func TestSentEventData(t *testing.T) {
+	t.Parallel()
+	s, ctx := setup(t)
+	newSend := func(id string, channels ...Channel) []string {
+		t.Helper()
+		send := &Send{ID: id, TenantID: "ten_a", InvoiceID: "inv_1", Kind: SendKindSend, Channels: channels,
+			Email: "a@b.co", Phone: "+40712345678"}
+		if _, _, err := s.CreateSend(ctx, send); err != nil {
+			t.Fatal(err)
+		}
+		return send.DeliveryIDs
+	}
+	move := func(id string, to DeliveryStatus) *Delivery {
+		t.Helper()
+		d, changed, err := s.Transition(ctx, "ten_a", id, to, "worker", "", nil)
+		if err != nil || !changed {
+			t.Fatalf("Transition(%s, %s) = %v, %v", id, to, changed, err)
+		}
+		return d
+	}
+	sentData := func(sendID string) (map[string]any, bool) {
+		t.Helper()
+		data, ok, err := s.SentEventData(ctx, "ten_a", sendID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return data, ok
+	}
+
+	both := newSend("snd_both", ChannelEmail, ChannelSMS)
+	if _, ok := sentData("snd_both"); ok {
+		t.Fatal("invoice.sent is due before anything was sent")
+	}
+	// The SMS goes first: the email is still queued.
+	if d := move(both[1], DeliverySent); !d.LeftQueued() {
+		t.Fatal("a delivery that was just sent did not leave queued")
+	}
+	if _, ok := sentData("snd_both"); ok {
+		t.Fatal("invoice.sent is due while the email is still queued")
+	}
+	s.now = func() time.Time { return time.Now().Add(time.Minute) }
+	email := move(both[0], DeliverySent)
+	data, ok := sentData("snd_both")
+	if !ok {
+		t.Fatal("invoice.sent is not due once both deliveries were sent")
+	}
+	if got := fmt.Sprint(data["sentVia"]); got != "[email sms]" {
+		t.Errorf("sentVia = %s, want the send's channel order [email sms]", got)
+	}
+	if got := fmt.Sprint(data["sentTo"]); got != "[a@b.co +40712345678]" {
+		t.Errorf("sentTo = %s", got)
+	}
+	if got := data["sentAt"].(time.Time); !got.Equal(*email.SentAt) {
+		t.Errorf("sentAt = %v, want the last delivery's sentAt %v", got, *email.SentAt)
+	}
+	if data["invoiceId"] != "inv_1" || data["sendId"] != "snd_both" || data["kind"] != SendKindSend {
+		t.Errorf("data = %v", data)
+	}
+	// Later changes are not departures from queued, and leave the data as it was.
+	if d := move(both[0], DeliveryDelivered); d.LeftQueued() {
+		t.Error("delivered counts as leaving queued")
+	}
+	if again, _ := sentData("snd_both"); fmt.Sprint(again) != fmt.Sprint(data) {
+		t.Errorf("data changed after delivery: %v, was %v", again, data)
+	}
+
+	// One channel failed: the send was sent through the other.
+	half := newSend("snd_half", ChannelSMS, ChannelEmail)
+	move(half[0], DeliveryFailed)
+	if _, ok := sentData("snd_half"); ok {
+		t.Fatal("invoice.sent is due while the email is still queued")
+	}
+	move(half[1], DeliverySent)
+	if data, ok := sentData("snd_half"); !ok || fmt.Sprint(data["sentVia"]) != "[email]" {
+		t.Fatalf("half-failed send: %v, %v; want sentVia [email]", data, ok)
+	}
+
+	// Nothing sent: no invoice.sent.
+	none := newSend("snd_none", ChannelEmail, ChannelSMS)
+	move(none[0], DeliveryFailed)
+	move(none[1], DeliveryFailed)
+	if data, ok := sentData("snd_none"); ok {
+		t.Fatalf("invoice.sent is due for a send whose deliveries all failed: %v", data)
+	}
+}
+
+// TestDeliveryEventData checks the fields the documented payloads rely on:
+// method, the status times and the address of an open.
+func TestDeliveryEventData(t *testing.T) {
+	t.Parallel()
+	s, ctx := setup(t)
+	send := &Send{ID: "snd_1", TenantID: "ten_a", InvoiceID: "inv_1", Channels: []Channel{ChannelEmail}, Email: "a@b.co"}
+	if _, _, err := s.CreateSend(ctx, send); err != nil {
+		t.Fatal(err)
+	}
+	id := send.DeliveryIDs[0]
+	if _, _, err := s.Transition(ctx, "ten_a", id, DeliverySent, "worker", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	d, _, err := s.Transition(ctx, "ten_a", id, DeliveryOpened, "tracking", "user agent", FromIP("192.168.1.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := DeliveryEventData(d)
+	if data["method"] != ChannelEmail || data["ipAddress"] != "192.168.1.1" || data["invoiceId"] != "inv_1" {
+		t.Errorf("data = %v", data)
+	}
+	if got, ok := data["openedAt"].(time.Time); !ok || !got.Equal(*d.OpenedAt) {
+		t.Errorf("openedAt = %v, want %v", data["openedAt"], *d.OpenedAt)
+	}
+	if _, ok := data["deliveredAt"]; ok {
+		t.Error("deliveredAt is set for a delivery that was never reported delivered")
+	}
+	if last := d.History[len(d.History)-1]; last.IP != "192.168.1.1" {
+		t.Errorf("the open's step = %+v, want its IP", last)
+	}
+	// A repeat open keeps its own address.
+	d, err = s.Note(ctx, "ten_a", id, Transition{Status: DeliveryOpened, Source: "tracking", IP: "198.51.100.7"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := d.History[len(d.History)-1]; last.IP != "198.51.100.7" || last.At.IsZero() || d.Status != DeliveryOpened {
+		t.Errorf("the repeat's step = %+v (status %s)", last, d.Status)
+	}
+}

@@ -48,10 +48,22 @@ func (w *Worker) emit(ctx context.Context, tenantID, subject string, types []str
 }
 
 // emitDelivery counts a delivery's move to its current status and emits
-// its events.
+// its events, and its send's invoice.sent when this move was the last of
+// the send's deliveries to leave queued.
 func (w *Worker) emitDelivery(ctx context.Context, d *store.Delivery) {
 	w.cfg.Metrics.DeliveryStatus(d)
 	w.emit(ctx, d.TenantID, d.ID, store.DeliveryEventTypes(d.Channel, d.Status), store.DeliveryEventData(d))
+	if !d.LeftQueued() {
+		return
+	}
+	data, complete, err := w.cfg.Store.SentEventData(ctx, d.TenantID, d.SendID)
+	if err != nil {
+		w.logFrom(ctx).Error("invoice.sent not recorded", zap.String("send_id", d.SendID), zap.Error(err))
+		return
+	}
+	if complete {
+		w.emit(ctx, d.TenantID, d.SendID, []string{store.EventInvoiceSent}, data)
+	}
 }
 
 // emitFinalized emits invoice.finalized and queues the invoice's payment

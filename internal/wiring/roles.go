@@ -118,7 +118,7 @@ func NewAPI(cfg Config, d *Deps) (*APIRole, error) {
 		Store: d.Store, Enqueuer: d.Client, Tasks: inspector, PDF: d.PDF, Logger: d.Log,
 		AdminToken: cfg.AdminToken, DefaultEmailProvider: cfg.DefaultEmailProvider,
 		DefaultSMSProvider: cfg.DefaultSMSProvider, SESVerified: d.SES.Verified,
-		TwilioValidator: ValidTwilioSignature, WebhookAllowNets: cfg.WebhookAllowNets,
+		TwilioValidator: ValidTwilioSignature, WebhookAllowNets: cfg.WebhookAllowNets, TrustedProxies: cfg.TrustedProxies,
 		SES: SESCallbacks{Verifier: verifier}, StripeEvents: StripeEvents,
 		PublicBaseURL: cfg.PublicURL, MaxBodyBytes: cfg.MaxBodyBytes,
 		Metrics: d.Metrics, MetricsHandler: d.Metrics.Handler(), Monitoring: monitoring,

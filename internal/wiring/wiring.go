@@ -209,7 +209,7 @@ func (c SESCallbacks) Verify(ctx context.Context, body []byte) (*api.SNSMessage,
 	}
 	out.Event = &api.SESEvent{
 		Kind: ev.Kind, MessageID: ev.MessageID, Status: ev.Status, Recipients: ev.Recipients,
-		Suppress: ev.Suppress, Detail: ev.Detail,
+		Suppress: ev.Suppress, Detail: ev.Detail, IP: ev.IP,
 	}
 	return out, nil
 }
