@@ -35,22 +35,20 @@ const (
 // Send is one request to send an invoice: its recipients and message
 // overrides, resolved by the API, and the deliveries it fans out to.
 type Send struct {
-	ID        string     `json:"id"`
-	TenantID  string     `json:"-"`
-	InvoiceID string     `json:"invoiceId"`
-	Kind      string     `json:"kind"`
-	Status    SendStatus `json:"status"`
-	Channels  []Channel  `json:"channels"`
-	Email     string     `json:"email,omitempty"`
-	Cc        []string   `json:"cc,omitempty"`
-	Bcc       []string   `json:"bcc,omitempty"`
-	ReplyTo   string     `json:"replyTo,omitempty"`
-	Phone     string     `json:"phone,omitempty"`
-	Subject   string     `json:"subject,omitempty"`
-	Message   string     `json:"message,omitempty"`
-	// Note is a paragraph added to the template's email body after its
-	// greeting; Message replaces the body.
-	Note        string            `json:"note,omitempty"`
+	ID          string            `json:"id"`
+	TenantID    string            `json:"-"`
+	InvoiceID   string            `json:"invoiceId"`
+	Kind        string            `json:"kind"`
+	Status      SendStatus        `json:"status"`
+	Channels    []Channel         `json:"channels"`
+	Email       string            `json:"email,omitempty"`
+	Cc          []string          `json:"cc,omitempty"`
+	Bcc         []string          `json:"bcc,omitempty"`
+	ReplyTo     string            `json:"replyTo,omitempty"`
+	Phone       string            `json:"phone,omitempty"`
+	Subject     string            `json:"subject,omitempty"`
+	Message     string            `json:"message,omitempty"`
+	Note        string            `json:"note,omitempty"` // a paragraph after the body's greeting; Message replaces the body
 	Variables   map[string]string `json:"variables,omitempty"`
 	AttachPDF   bool              `json:"attachPdf"`
 	AttachXML   bool              `json:"attachXml"`
