@@ -66,6 +66,7 @@ func newVarSet(v Vars) varSet {
 			"issuedate":     v.IssueDate,
 			"paymentlink":   v.PaymentLink,
 			"publicurl":     v.PublicURL,
+			"payurl":        "", // set below, after the overrides
 		},
 		extra: v.Extra,
 		norm:  make(map[string]string, len(v.Extra)),
@@ -81,7 +82,7 @@ func newVarSet(v Vars) varSet {
 			vs.norm[n] = v.Extra[k]
 		}
 		c := canonical(n)
-		if _, builtin := vs.known[c]; (builtin || c == "payurl") && !overridden[c] {
+		if _, builtin := vs.known[c]; builtin && !overridden[c] {
 			vs.known[c] = v.Extra[k]
 			overridden[c] = true
 		}
