@@ -3,7 +3,6 @@ package api
 // Infinity's send route, in Infinity's request and response shape.
 
 import (
-	"fmt"
 	"net/http"
 	"time"
 
@@ -41,10 +40,12 @@ func (a *API) infinitySend(w http.ResponseWriter, r *http.Request) *Error {
 	if err := decodeJSON(bodyOf(r), &req, true); err != nil {
 		return err
 	}
-	if n := len([]rune(req.Description)); n > MaxInfinityDescription {
-		return errField("description", fmt.Sprintf("is %d characters long, the limit is %d", n, MaxInfinityDescription))
+	if err := invoice.CheckText(req.Description, MaxInfinityDescription, true); err != nil {
+		return errField("description", err.Error())
 	}
-	_, apiErr = a.queueSend(r, inv, &sendRequest{Email: req.Email, Message: req.Description}, store.SendKindSend)
+	// Infinity includes the description in the email body: it is a note
+	// in the template's body, which keeps the invoice's details.
+	_, apiErr = a.queueSend(r, inv, &sendRequest{Email: req.Email, Note: req.Description}, store.SendKindSend)
 	if apiErr != nil {
 		return apiErr
 	}

@@ -24,6 +24,7 @@ const (
 	maxRecipients = 50
 	maxSubjectLen = 998 // RFC 5322 line limit
 	maxMessageLen = 20000
+	maxNoteLen    = 2000
 	maxScheduleIn = 366 * 24 * time.Hour
 	// scheduleSlack lets a scheduledAt a little in the past (clock skew)
 	// mean "now".
@@ -71,6 +72,7 @@ type sendRequest struct {
 	Subject     string            `json:"subject"`
 	Message     string            `json:"message"`
 	Body        string            `json:"body"`
+	Note        string            `json:"note"`
 	Variables   map[string]string `json:"variables"`
 	AttachPDF   *bool             `json:"attachPdf"`
 	AttachXML   *bool             `json:"attachXml"`
@@ -144,7 +146,7 @@ func buildSend(req *sendRequest, inv *invoice.Invoice, kind string, now time.Tim
 	send := &store.Send{
 		ID: store.NewID("snd"), TenantID: inv.TenantID, InvoiceID: inv.ID, Kind: kind,
 		Cc: req.Cc, Bcc: req.Bcc, ReplyTo: req.ReplyTo, Subject: req.Subject,
-		Message: firstNonEmpty(req.Message, req.Body), Variables: req.Variables,
+		Message: firstNonEmpty(req.Message, req.Body), Note: req.Note, Variables: req.Variables,
 		AttachPDF: req.AttachPDF == nil || *req.AttachPDF, AttachXML: req.AttachXML != nil && *req.AttachXML,
 		Language: req.Language, TestMode: req.TestMode,
 	}
@@ -218,6 +220,9 @@ func buildSend(req *sendRequest, inv *invoice.Invoice, kind string, now time.Tim
 			field = "body"
 		}
 		fe[field] = err.Error()
+	}
+	if err := invoice.CheckText(req.Note, maxNoteLen, true); err != nil {
+		fe["note"] = err.Error()
 	}
 	for k, v := range req.Variables {
 		if err := invoice.CheckText(v, 1000, true); err != nil {

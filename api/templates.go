@@ -43,8 +43,7 @@ func composeKind(inv *invoice.Invoice, settings store.Settings, lang, kind strin
 		t = message.Resolve(lang, tenant, override)
 		_, used = message.Builtin(lang)
 	}
-	merchant := firstNonEmpty(settings.Email.FromName, settings.Branding.Name)
-	return message.Render(t, lang, message.InvoiceVars(inv, merchant, extra)), used
+	return message.Render(t, lang, message.InvoiceVars(inv, lang, settings.CompanyName(), extra)), used
 }
 
 // sendLanguage picks the language of a send: the send's, the invoice's, the
@@ -56,7 +55,7 @@ func sendLanguage(send *store.Send, inv *invoice.Invoice, settings store.Setting
 // subjectFor renders the subject a send's email will carry.
 func subjectFor(inv *invoice.Invoice, send *store.Send, settings store.Settings) string {
 	msg, _ := composeMessage(inv, settings, sendLanguage(send, inv, settings),
-		message.Template{Subject: send.Subject, Body: send.Message}, send.Variables)
+		message.Template{Subject: send.Subject, Body: send.Message, Note: send.Note}, send.Variables)
 	return msg.Subject
 }
 

@@ -48,6 +48,7 @@ type Send struct {
 	Phone       string            `json:"phone,omitempty"`
 	Subject     string            `json:"subject,omitempty"`
 	Message     string            `json:"message,omitempty"`
+	Note        string            `json:"note,omitempty"` // a paragraph after the body's greeting; Message replaces the body
 	Variables   map[string]string `json:"variables,omitempty"`
 	AttachPDF   bool              `json:"attachPdf"`
 	AttachXML   bool              `json:"attachXml"`

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/invoiced/invoiced/invoice"
@@ -286,6 +287,15 @@ type Settings struct {
 	Reminders Reminders               `json:"reminders"`
 	Templates map[string]TemplateText `json:"templates,omitempty"`
 	UpdatedAt *time.Time              `json:"updatedAt,omitempty"`
+}
+
+// CompanyName is the tenant's name as its messages sign them: the branding
+// name, else the email from-name when no branding name is set.
+func (st Settings) CompanyName() string {
+	if name := strings.TrimSpace(st.Branding.Name); name != "" {
+		return name
+	}
+	return strings.TrimSpace(st.Email.FromName)
 }
 
 // secrets returns pointers to every secret in st, so they can be sealed,

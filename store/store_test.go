@@ -161,6 +161,25 @@ func draft(id string) *invoice.Invoice {
 	return &invoice.Invoice{ID: id, TenantID: "ten_a", Number: "N-" + id, Currency: "EUR", AutoAdvance: true}
 }
 
+func TestSettingsCompanyName(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		branding, fromName, want string
+	}{
+		{"ACME SRL", "ACME Billing", "ACME SRL"},
+		{"", "ACME Billing", "ACME Billing"},
+		{"  ", " ACME Billing ", "ACME Billing"},
+		{"", "", ""},
+	}
+	for _, tt := range tests {
+		var st Settings
+		st.Branding.Name, st.Email.FromName = tt.branding, tt.fromName
+		if got := st.CompanyName(); got != tt.want {
+			t.Errorf("branding %q, fromName %q: CompanyName() = %q, want %q", tt.branding, tt.fromName, got, tt.want)
+		}
+	}
+}
+
 func TestSaveDraftAndFinalize(t *testing.T) {
 	t.Parallel()
 	s, ctx := setup(t)

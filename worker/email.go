@@ -93,13 +93,13 @@ func (w *Worker) emailSender(e store.EmailSettings, testMode bool) (string, Emai
 func (h *EmailHandler) compose(job deliveryJob) (*providers.Email, error) {
 	d, send, inv, settings := job.delivery, job.send, job.invoice, job.settings
 	lang := firstNonEmpty(send.Language, inv.Language, settings.Defaults.Lang())
-	override := message.Template{Subject: send.Subject, Body: send.Message}
+	override := message.Template{Subject: send.Subject, Body: send.Message, Note: send.Note}
 	tmpl := message.Resolve(lang, tenantTemplates(settings), override)
 	if send.Kind == store.SendKindReminder {
 		overdue := send.ScheduledAt != nil && inv.DueDate != "" && send.ScheduledAt.UTC().Format(time.DateOnly) > inv.DueDate
 		tmpl = message.ResolveReminder(lang, reminderTemplates(settings, overdue), override, overdue)
 	}
-	vars := messageVars(inv, settings, send.Variables)
+	vars := message.InvoiceVars(inv, lang, settings.CompanyName(), send.Variables)
 	vars.PublicURL = h.w.publicURL(inv)
 	tracking := settings.Email.Tracking
 	if tracking {
@@ -115,7 +115,7 @@ func (h *EmailHandler) compose(job deliveryJob) (*providers.Email, error) {
 	email := &providers.Email{
 		MessageID: d.ID + "." + d.TenantID + "@invoiced",
 		FromEmail: firstNonEmpty(settings.Email.FromEmail, settings.Branding.Email, h.w.cfg.DefaultFromEmail),
-		FromName:  merchantName(settings),
+		FromName:  fromName(settings),
 		ReplyTo:   firstNonEmpty(send.ReplyTo, settings.Email.ReplyTo),
 		To:        []string{d.To},
 		Cc:        d.Cc,
@@ -177,12 +177,10 @@ func reminderTemplates(settings store.Settings, overdue bool) map[string]message
 	return out
 }
 
-func merchantName(settings store.Settings) string {
+// fromName is the From display name: the email from-name, else the
+// branding name. The messages sign with Settings.CompanyName.
+func fromName(settings store.Settings) string {
 	return firstNonEmpty(settings.Email.FromName, settings.Branding.Name)
-}
-
-func messageVars(inv *invoice.Invoice, settings store.Settings, extra map[string]string) message.Vars {
-	return message.InvoiceVars(inv, merchantName(settings), extra)
 }
 
 // clickURL is a tracked redirect to one of the delivery's links.

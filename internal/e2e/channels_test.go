@@ -44,8 +44,8 @@ func TestEmailAndSMSInOneSend(t *testing.T) {
 	}
 	eventually(t, 10*time.Second, "an email and an SMS", func() bool { return len(h.emails()) == 1 && len(h.smsFiles()) == 1 })
 	sms := h.smsFiles()[0]
-	if sms["to"] != "+40712345678" || !strings.Contains(sms["body"].(string), "INV-sms") || !strings.Contains(sms["body"].(string), "/i/") {
-		t.Fatalf("SMS = %v, want the number, the invoice number and its link", sms)
+	if body, _ := sms["body"].(string); sms["to"] != "+40712345678" || !strings.HasPrefix(body, "ACME SRL: New invoice for €1,130.50 due 21 Dec 2026.\nPay now: ") || !strings.Contains(body, "/i/") {
+		t.Fatalf("SMS = %v, want the number, the total, the due date and the hosted invoice page (no payment link)", sms)
 	}
 	eventually(t, 5*time.Second, "both deliveries sent", func() bool {
 		ds := h.deliveries(token, "inv_sms")
@@ -154,8 +154,8 @@ func TestEmailDefaults(t *testing.T) {
 		t.Fatalf("en defaults = %v", en)
 	}
 	de := h.must(http.StatusOK, h.do("GET", "/api/v1/invoices/inv_d/email-defaults?language=de", token, nil)).data()
-	if de["subject"] != "Rechnung INV-d von ACME Billing" {
-		t.Fatalf("de subject = %v, want the tenant's template", de["subject"])
+	if de["subject"] != "Rechnung INV-d von ACME SRL" {
+		t.Fatalf("de subject = %v, want the tenant's template with the branding name", de["subject"])
 	}
 	ro := h.must(http.StatusOK, h.do("GET", "/api/v1/invoices/inv_d/email-defaults?language=ro", token, nil)).data()
 	if ro["language"] != "ro" || !strings.Contains(ro["body"].(string), "INV-d") {

@@ -69,8 +69,18 @@ func TestCompatRoutes(t *testing.T) {
 		raw := mustRead(t, f)
 		e := parseEmail(t, raw)
 		if strings.Contains(e.Header.Get("Subject"), "INV-s") {
-			if e.Header.Get("Subject") != "Factura INV-s" || !strings.Contains(e.Text, "Vă trimitem factura.") {
+			// Storno's body replaces the template's; the invoice's summary
+			// follows it.
+			text := strings.ReplaceAll(e.Text, "\r\n", "\n")
+			if e.Header.Get("Subject") != "Factura INV-s" || !strings.HasPrefix(text, "Vă trimitem factura.\n\nFactura: INV-s\nSuma de plata: 1,130.50 EUR\nScadenta: 21.12.2026\n") {
 				t.Errorf("storno email: subject %q text %q", e.Header.Get("Subject"), e.Text)
+			}
+		}
+		if strings.Contains(e.Header.Get("Subject"), "INV-n") {
+			// Infinity's description goes into the template's body.
+			text := strings.ReplaceAll(e.Text, "\r\n", "\n")
+			if !strings.HasPrefix(text, "Hello Ana Popescu,\n\nSee attached.\n\nYour invoice INV-n for €1,130.50 is attached as a PDF.") {
+				t.Errorf("infinity email: text %q", e.Text)
 			}
 		}
 	}

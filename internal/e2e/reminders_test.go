@@ -19,7 +19,7 @@ func TestPaymentReminders(t *testing.T) {
 	// English invoices get the tenant's own overdue text, and the built-in
 	// reminder before the due date.
 	settings["templates"] = map[string]any{"en": map[string]any{"overdueSubject": "Still unpaid: {{invoiceNumber}}, due {{dueDate}}",
-		"overdueBody": "Dear {{customerName}}, {{invoiceTotal}} {{currency}} is still open."}}
+		"overdueBody": "Dear {{customerName}}, {{invoiceTotal}} ({{amount}} {{currency}}) is still open."}}
 	token := h.tenant("ACME SRL", settings)
 	tenantID := h.tenantID(token)
 	bucharest, err := time.LoadLocation("Europe/Bucharest")
@@ -116,7 +116,7 @@ func TestPaymentReminders(t *testing.T) {
 		subject, _ := new(mime.WordDecoder).DecodeHeader(e.Header.Get("Subject"))
 		if strings.Contains(subject, "INV-over") {
 			found = true
-			if !strings.HasPrefix(subject, "Still unpaid: INV-over, due ") || !strings.Contains(e.Text, "Dear Ana Popescu, 1130.50 EUR is still open.") {
+			if !strings.HasPrefix(subject, "Still unpaid: INV-over, due ") || !strings.Contains(e.Text, "Dear Ana Popescu, €1,130.50 (1,130.50 EUR) is still open.") {
 				t.Fatalf("overdue email: subject %q\n%s", subject, e.Text)
 			}
 		}

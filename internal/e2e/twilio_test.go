@@ -24,7 +24,7 @@ func TestSMSThroughTwilio(t *testing.T) {
 	h.must(http.StatusAccepted, h.do("POST", "/api/v1/invoices/inv_tw/send", token, map[string]any{"sendVia": []string{"sms"}}))
 	eventually(t, 10*time.Second, "the SMS at Twilio", func() bool { return len(h.Twilio.Messages()) == 1 })
 	m := h.Twilio.Messages()[0]
-	if m.To != "+40712345678" || m.From != "+40700000001" || !strings.Contains(m.Body, "INV-tw") ||
+	if m.To != "+40712345678" || m.From != "+40700000001" || !strings.HasPrefix(m.Body, "ACME SRL: New invoice for €1,130.50 due 21 Dec 2026.\nPay now: ") ||
 		!strings.HasSuffix(m.StatusCallback, "/callbacks/twilio") {
 		t.Fatalf("Twilio got %+v", m)
 	}

@@ -2,6 +2,10 @@ package message
 
 // The built-in texts. Each optional fact (due date, payment link) sits on a
 // line of its own so that it disappears cleanly when the invoice lacks it.
+// {{invoiceTotal}} carries its currency ("€1,130.50", "1,130.50 RON").
+//
+// The Romanian email is, word for word, the default template of Romanian
+// invoicing software (Storno's), without diacritics as it writes it.
 //
 // The SMS texts stay within the GSM 03.38 alphabet, so an SMS costs 160
 // characters per segment rather than 70: the German umlauts and French é/É
@@ -16,7 +20,7 @@ func builtin(l string) (Template, bool) {
 			Subject: "Invoice {{invoiceNumber}} from {{merchantName}}",
 			Body: `Hello {{customerName}},
 
-Your invoice {{invoiceNumber}} for {{invoiceTotal}} {{currency}} is attached as a PDF.
+Your invoice {{invoiceNumber}} for {{invoiceTotal}} is attached as a PDF.
 Payment is due by {{dueDate}}.
 
 Pay online: {{paymentLink}}
@@ -25,25 +29,27 @@ Thank you for your business.
 
 Kind regards,
 {{merchantName}}`,
-			SMS: `{{merchantName}}: invoice {{invoiceNumber}} for {{invoiceTotal}} {{currency}}.
-Due {{dueDate}}.
-View and pay: {{publicUrl}}`,
+			SMS: `{{merchantName}}: New invoice for {{invoiceTotal}}
+due {{dueDate}}.
+
+Pay now: {{payUrl}}`,
 		}, true
 	case "ro":
 		return Template{
-			Subject: "Factura {{invoiceNumber}} de la {{merchantName}}",
-			Body: `Bună ziua, {{customerName}},
+			Subject: "Factura {invoice_number} de la {company_name}",
+			Body: `Buna ziua,
 
-Vă transmitem atașat, în format PDF, factura {{invoiceNumber}} în valoare de {{invoiceTotal}} {{currency}}.
-Vă rugăm să efectuați plata până la {{dueDate}}.
+Gasiti atasat factura {invoice_number} in valoare de {invoice_total}.
 
-Puteți plăti online: {{paymentLink}}
+Detalii factura:
+- Numar: {invoice_number}
+- Data emiterii: {issue_date}
+- Scadenta: {due_date}
+- Total: {invoice_total}
 
-Vă mulțumim pentru colaborare.
-
-Cu stimă,
-{{merchantName}}`,
-			SMS: `{{merchantName}}: factura {{invoiceNumber}}, total {{invoiceTotal}} {{currency}}.
+Multumim!
+{company_name}`,
+			SMS: `{{merchantName}}: factura {{invoiceNumber}}, total {{invoiceTotal}}.
 Termen: {{dueDate}}.
 Detalii: {{publicUrl}}`,
 		}, true
@@ -52,7 +58,7 @@ Detalii: {{publicUrl}}`,
 			Subject: "Rechnung {{invoiceNumber}} von {{merchantName}}",
 			Body: `Guten Tag {{customerName}},
 
-anbei erhalten Sie die Rechnung {{invoiceNumber}} über {{invoiceTotal}} {{currency}} als PDF.
+anbei erhalten Sie die Rechnung {{invoiceNumber}} über {{invoiceTotal}} als PDF.
 Der Betrag ist bis zum {{dueDate}} fällig.
 
 Online bezahlen: {{paymentLink}}
@@ -61,7 +67,7 @@ Vielen Dank für Ihren Auftrag.
 
 Mit freundlichen Grüßen
 {{merchantName}}`,
-			SMS: `{{merchantName}}: Rechnung {{invoiceNumber}} über {{invoiceTotal}} {{currency}}.
+			SMS: `{{merchantName}}: Rechnung {{invoiceNumber}} über {{invoiceTotal}}.
 Fällig am {{dueDate}}.
 Ansehen und bezahlen: {{publicUrl}}`,
 		}, true
@@ -74,7 +80,7 @@ Ansehen und bezahlen: {{publicUrl}}`,
 			Subject: "Facture {{invoiceNumber}} – {{merchantName}}",
 			Body: `Bonjour {{customerName}},
 
-Veuillez trouver ci-joint, au format PDF, la facture {{invoiceNumber}} d’un montant de {{invoiceTotal}} {{currency}}.
+Veuillez trouver ci-joint, au format PDF, la facture {{invoiceNumber}} d’un montant de {{invoiceTotal}}.
 Le règlement est à effectuer au plus tard le {{dueDate}}.
 
 Payer en ligne` + "\u00a0" + `: {{paymentLink}}
@@ -83,7 +89,7 @@ Nous vous remercions de votre confiance.
 
 Cordialement,
 {{merchantName}}`,
-			SMS: `{{merchantName}} : facture {{invoiceNumber}} de {{invoiceTotal}} {{currency}}.
+			SMS: `{{merchantName}} : facture {{invoiceNumber}} de {{invoiceTotal}}.
 Échéance : {{dueDate}}.
 Détails et paiement : {{publicUrl}}`,
 		}, true
@@ -111,6 +117,38 @@ func labelsFor(l string) labels {
 	return labels{Pay: "Pay now", View: "View invoice"}
 }
 
+// summary is the paragraph that ends an email whose body the send wrote
+// (Template.Summary), for the normalized language l, in English for a
+// language without a built-in template. Like the Romanian email it
+// follows, the Romanian one has no diacritics.
+func summary(l string) string {
+	switch l {
+	case "ro":
+		return `Factura: {{invoiceNumber}}
+Suma de plata: {{amountDue}}
+Scadenta: {{dueDate}}
+Plata online: {{paymentLink}}
+Vizualizare factura: {{publicUrl}}`
+	case "de":
+		return `Rechnung: {{invoiceNumber}}
+Offener Betrag: {{amountDue}}
+Fällig am: {{dueDate}}
+Online bezahlen: {{paymentLink}}
+Rechnung ansehen: {{publicUrl}}`
+	case "fr":
+		return `Facture` + "\u00a0" + `: {{invoiceNumber}}
+Montant dû` + "\u00a0" + `: {{amountDue}}
+Échéance` + "\u00a0" + `: {{dueDate}}
+Payer en ligne` + "\u00a0" + `: {{paymentLink}}
+Voir la facture` + "\u00a0" + `: {{publicUrl}}`
+	}
+	return `Invoice: {{invoiceNumber}}
+Amount due: {{amountDue}}
+Due date: {{dueDate}}
+Pay online: {{paymentLink}}
+View invoice: {{publicUrl}}`
+}
+
 // Reminder returns the built-in payment reminder for lang (matched as
 // Builtin matches it, English when there is none) and the language used:
 // before the due date when overdue is false, after it when true. Its SMS
@@ -132,7 +170,7 @@ func reminder(l string, overdue bool) (Template, bool) {
 			Subject: "Reminder: invoice {{invoiceNumber}} is due on {{dueDate}}",
 			Body: `Hello {{customerName}},
 
-This is a friendly reminder that invoice {{invoiceNumber}} for {{invoiceTotal}} {{currency}} is due on {{dueDate}}. The invoice is attached as a PDF.
+This is a friendly reminder that invoice {{invoiceNumber}} for {{invoiceTotal}} is due on {{dueDate}}. The invoice is attached as a PDF.
 
 Pay online: {{paymentLink}}
 
@@ -146,7 +184,7 @@ Kind regards,
 			Subject: "Overdue: invoice {{invoiceNumber}} was due on {{dueDate}}",
 			Body: `Hello {{customerName}},
 
-Our records show that invoice {{invoiceNumber}} for {{invoiceTotal}} {{currency}}, due on {{dueDate}}, has not been paid yet. The invoice is attached as a PDF.
+Our records show that invoice {{invoiceNumber}} for {{invoiceTotal}}, due on {{dueDate}}, has not been paid yet. The invoice is attached as a PDF.
 
 Pay online: {{paymentLink}}
 
@@ -160,7 +198,7 @@ Kind regards,
 			Subject: "Reamintire: factura {{invoiceNumber}} are scadența la {{dueDate}}",
 			Body: `Bună ziua, {{customerName}},
 
-Vă reamintim că factura {{invoiceNumber}} în valoare de {{invoiceTotal}} {{currency}} are scadența la {{dueDate}}. Factura este atașată în format PDF.
+Vă reamintim că factura {{invoiceNumber}} în valoare de {{invoiceTotal}} are scadența la {{dueDate}}. Factura este atașată în format PDF.
 
 Puteți plăti online: {{paymentLink}}
 
@@ -174,7 +212,7 @@ Cu stimă,
 			Subject: "Factură restantă: {{invoiceNumber}}, scadentă la {{dueDate}}",
 			Body: `Bună ziua, {{customerName}},
 
-Factura {{invoiceNumber}} în valoare de {{invoiceTotal}} {{currency}}, scadentă la {{dueDate}}, nu a fost încă achitată. Factura este atașată în format PDF.
+Factura {{invoiceNumber}} în valoare de {{invoiceTotal}}, scadentă la {{dueDate}}, nu a fost încă achitată. Factura este atașată în format PDF.
 
 Puteți plăti online: {{paymentLink}}
 
@@ -188,7 +226,7 @@ Cu stimă,
 			Subject: "Erinnerung: Rechnung {{invoiceNumber}} ist am {{dueDate}} fällig",
 			Body: `Guten Tag {{customerName}},
 
-wir möchten Sie freundlich daran erinnern, dass die Rechnung {{invoiceNumber}} über {{invoiceTotal}} {{currency}} am {{dueDate}} fällig ist. Die Rechnung finden Sie als PDF im Anhang.
+wir möchten Sie freundlich daran erinnern, dass die Rechnung {{invoiceNumber}} über {{invoiceTotal}} am {{dueDate}} fällig ist. Die Rechnung finden Sie als PDF im Anhang.
 
 Online bezahlen: {{paymentLink}}
 
@@ -202,7 +240,7 @@ Mit freundlichen Grüßen
 			Subject: "Zahlungserinnerung: Rechnung {{invoiceNumber}}, fällig am {{dueDate}}",
 			Body: `Guten Tag {{customerName}},
 
-die Rechnung {{invoiceNumber}} über {{invoiceTotal}} {{currency}}, fällig am {{dueDate}}, ist noch offen. Die Rechnung finden Sie als PDF im Anhang.
+die Rechnung {{invoiceNumber}} über {{invoiceTotal}}, fällig am {{dueDate}}, ist noch offen. Die Rechnung finden Sie als PDF im Anhang.
 
 Online bezahlen: {{paymentLink}}
 
@@ -216,7 +254,7 @@ Mit freundlichen Grüßen
 			Subject: "Rappel : facture {{invoiceNumber}} à régler au plus tard le {{dueDate}}",
 			Body: `Bonjour {{customerName}},
 
-Nous vous rappelons que la facture {{invoiceNumber}} d’un montant de {{invoiceTotal}} {{currency}} est à régler au plus tard le {{dueDate}}. Vous la trouverez ci-jointe au format PDF.
+Nous vous rappelons que la facture {{invoiceNumber}} d’un montant de {{invoiceTotal}} est à régler au plus tard le {{dueDate}}. Vous la trouverez ci-jointe au format PDF.
 
 Payer en ligne` + "\u00a0" + `: {{paymentLink}}
 
@@ -230,7 +268,7 @@ Cordialement,
 			Subject: "Relance : facture {{invoiceNumber}} échue le {{dueDate}}",
 			Body: `Bonjour {{customerName}},
 
-Sauf erreur de notre part, la facture {{invoiceNumber}} d’un montant de {{invoiceTotal}} {{currency}}, échue le {{dueDate}}, n’a pas encore été réglée. Vous la trouverez ci-jointe au format PDF.
+Sauf erreur de notre part, la facture {{invoiceNumber}} d’un montant de {{invoiceTotal}}, échue le {{dueDate}}, n’a pas encore été réglée. Vous la trouverez ci-jointe au format PDF.
 
 Payer en ligne` + "\u00a0" + `: {{paymentLink}}
 

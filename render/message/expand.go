@@ -11,11 +11,15 @@ import (
 // matter, {{invoice_number}} and {invoiceNumber}): names are matched
 // ignoring case, "_" and "-".
 //
-// The names are invoiceNumber, invoiceTotal, amount (the total again),
-// currency, customerName and clientName (the same value), merchantName and
-// companyName (the same value), dueDate, issueDate, paymentLink and
-// publicUrl, plus the keys of v.Extra. A variable name is made of ASCII
-// letters, digits, "_", "-" and ".", and starts with a letter or "_".
+// The names are invoiceNumber, invoiceTotal (the total with its currency),
+// amount (the total without it), amountDue, currency, customerName and
+// clientName (the same value), merchantName and companyName (the same
+// value), dueDate, issueDate, paymentLink, publicUrl (the hosted invoice
+// page) and payUrl (the payment link, else the hosted invoice page), plus
+// the keys of v.Extra. A key of v.Extra that names one of these variables
+// overrides it, under every spelling and alias: the send's values win over
+// the invoice's. A variable name is made of ASCII letters, digits, "_",
+// "-" and ".", and starts with a letter or "_".
 //
 // Unknown variables are left as written, so a literal "{x}" or a JSON
 // snippet in a message survives. Values are inserted verbatim and never
@@ -27,9 +31,25 @@ func Expand(s string, v Vars) string {
 
 // varSet resolves variable names for one rendering.
 type varSet struct {
-	known map[string]string // by normalized name
+	known map[string]string // by canonical name, with Extra's overrides
 	extra map[string]string // Extra, by the key as given
 	norm  map[string]string // Extra, by normalized key
+}
+
+// aliases maps the normalized names that share a value to the one that
+// holds it.
+var aliases = map[string]string{
+	"clientname":  "customername",
+	"companyname": "merchantname",
+}
+
+// canonical is the name under which varSet.known holds the normalized
+// name n.
+func canonical(n string) string {
+	if c, ok := aliases[n]; ok {
+		return c
+	}
+	return n
 }
 
 func newVarSet(v Vars) varSet {
@@ -37,38 +57,57 @@ func newVarSet(v Vars) varSet {
 		known: map[string]string{
 			"invoicenumber": v.InvoiceNumber,
 			"invoicetotal":  v.InvoiceTotal,
-			"amount":        v.InvoiceTotal,
+			"amount":        v.Amount,
+			"amountdue":     v.AmountDue,
 			"currency":      v.Currency,
 			"customername":  v.CustomerName,
-			"clientname":    v.CustomerName,
 			"merchantname":  v.MerchantName,
-			"companyname":   v.MerchantName,
 			"duedate":       v.DueDate,
 			"issuedate":     v.IssueDate,
 			"paymentlink":   v.PaymentLink,
 			"publicurl":     v.PublicURL,
+			"payurl":        "", // set below, after the overrides
 		},
 		extra: v.Extra,
 		norm:  make(map[string]string, len(v.Extra)),
 	}
 	// Two keys that normalize alike ("orderRef" and "order_ref") are both
 	// reachable by their exact spelling; any other spelling gets the key
-	// that sorts first, so the choice does not depend on map order.
+	// that sorts first, so the choice does not depend on map order. The
+	// same key overrides a built-in variable.
+	overridden := map[string]bool{}
 	for _, k := range slices.Sorted(maps.Keys(v.Extra)) {
 		n := normName(k)
 		if _, ok := vs.norm[n]; !ok {
 			vs.norm[n] = v.Extra[k]
 		}
+		c := canonical(n)
+		if _, builtin := vs.known[c]; builtin && !overridden[c] {
+			vs.known[c] = v.Extra[k]
+			overridden[c] = true
+		}
+	}
+	if !overridden["payurl"] {
+		vs.known["payurl"] = vs.known["paymentlink"]
+		if strings.TrimSpace(vs.known["payurl"]) == "" {
+			vs.known["payurl"] = vs.known["publicurl"]
+		}
 	}
 	return vs
 }
 
+// value is the value of the built-in variable with normalized name n,
+// after the overrides.
+func (vs varSet) value(n string) string {
+	return vs.known[canonical(n)]
+}
+
 func (vs varSet) lookup(name string) (string, bool) {
-	n := normName(name)
-	if val, ok := vs.known[n]; ok {
+	if val, ok := vs.extra[name]; ok {
 		return val, true
 	}
-	if val, ok := vs.extra[name]; ok {
+	n := normName(name)
+	if val, ok := vs.known[canonical(n)]; ok {
 		return val, true
 	}
 	val, ok := vs.norm[n]

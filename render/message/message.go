@@ -9,10 +9,15 @@
 // {invoice_number} (see Expand). A line of a body or SMS template whose
 // variables all expand to empty is left out, so "Pay online: {{paymentLink}}"
 // disappears from invoices that have no payment link.
+//
+// A send may also replace the body with its own text, which then ends with
+// a summary of the invoice (Template.Summary), or add a note to the
+// template's body (Template.Note).
 package message
 
 import (
 	"github.com/invoiced/invoiced/invoice"
+	"github.com/invoiced/invoiced/render/locale"
 
 	"maps"
 	"slices"
@@ -26,24 +31,44 @@ type Template struct {
 	Subject string `json:"subject,omitempty"`
 	Body    string `json:"body,omitempty"` // plain text, blank line separates paragraphs
 	SMS     string `json:"sms,omitempty"`
+
+	// Note is plain text that one send adds to the email body, after the
+	// body's first paragraph (its greeting), or at its end when the body
+	// has only one. It is inserted as written: variables in it are not
+	// expanded. Blank lines in it separate paragraphs.
+	Note string `json:"-"`
+	// Summary ends the email body with the invoice's essentials: its
+	// number, the amount due, the due date when set, the payment link and
+	// the hosted invoice page, each line left out when its value is blank.
+	// Resolve sets it when the send's own body is used: a message written
+	// for one send ("Thank you for your business!") may mention none of
+	// them.
+	Summary bool `json:"-"`
 }
 
-// Vars are the values templates may use. They are inserted verbatim: callers
-// format amounts and dates for the message's language before rendering.
+// Vars are the values templates may use. They are inserted verbatim:
+// InvoiceVars formats amounts and dates for the message's language.
 type Vars struct {
 	InvoiceNumber string
-	InvoiceTotal  string
-	Currency      string
-	CustomerName  string
-	MerchantName  string
-	DueDate       string
-	IssueDate     string
-	PaymentLink   string
-	PublicURL     string
+	// InvoiceTotal is the total with its currency, "€1,190.00" or
+	// "1,190.00 RON"; Amount the same number without the currency.
+	InvoiceTotal string
+	Amount       string
+	// AmountDue is what is left to pay, with its currency.
+	AmountDue    string
+	Currency     string // the ISO 4217 code
+	CustomerName string
+	MerchantName string
+	DueDate      string
+	IssueDate    string
+	PaymentLink  string
+	PublicURL    string
 
 	// Extra holds the send's "variables", usable by their own names. A key
-	// that names one of the fields above (in any spelling) is ignored: the
-	// invoice's own values always win.
+	// that names one of the fields above, in any spelling, overrides it:
+	// {"invoiceNumber": "INV-12345"} makes {{invoiceNumber}} and
+	// {invoice_number} print INV-12345, and {"merchantName": "ACME Corp"}
+	// changes companyName and the HTML header too.
 	Extra map[string]string
 }
 
@@ -99,7 +124,7 @@ func resolve(lang string, tenant map[string]Template, override Template, builtin
 	}
 	chain = append(chain, b)
 
-	var out Template
+	out := Template{Note: override.Note, Summary: strings.TrimSpace(override.Body) != ""}
 	for _, t := range chain {
 		out.Subject = firstNonBlank(out.Subject, t.Subject)
 		out.Body = firstNonBlank(out.Body, t.Body)
@@ -115,6 +140,8 @@ func withBuiltin(t Template, lang string) Template {
 		Subject: firstNonBlank(t.Subject, b.Subject),
 		Body:    firstNonBlank(t.Body, b.Body),
 		SMS:     firstNonBlank(t.SMS, b.SMS),
+		Note:    t.Note,
+		Summary: t.Summary,
 	}
 }
 
@@ -162,18 +189,55 @@ func tenantTemplate(tenant map[string]Template, l string) (Template, bool) {
 	return Template{}, false
 }
 
-// InvoiceVars are the variables of a message about inv from merchant, with
-// a send's own variables in extra.
-func InvoiceVars(inv *invoice.Invoice, merchant string, extra map[string]string) Vars {
+// InvoiceVars are the variables of a message about inv in lang from
+// company (the tenant's name as its invoices print it), with a send's own
+// variables in extra.
+//
+// Amounts and dates are formatted for lang as the customer reads them. In
+// Romanian they take the form Romanian invoicing software mails: "1,190.00
+// RON" (digits grouped with ",", a "." decimal point, a space and the ISO
+// code) and "15.03.2024". In English, German and French they are printed
+// as the invoice PDF prints them: "€1,190.00" and "21 Nov 2026",
+// "1.190,00 €" and "21.11.2026", "1 190,00 €" and "21/11/2026". Any other
+// language gets the English forms.
+func InvoiceVars(inv *invoice.Invoice, lang, company string, extra map[string]string) Vars {
+	due := inv.AmountDue
+	if strings.TrimSpace(due) == "" {
+		due = inv.Total
+	}
 	return Vars{
 		InvoiceNumber: inv.Number,
-		InvoiceTotal:  inv.Total,
+		InvoiceTotal:  formatMoney(inv.Total, inv.Currency, lang),
+		Amount:        formatAmount(inv.Total, inv.Currency, lang),
+		AmountDue:     formatMoney(due, inv.Currency, lang),
 		Currency:      inv.Currency,
 		CustomerName:  inv.Customer.Name,
-		MerchantName:  merchant,
-		DueDate:       inv.DueDate,
-		IssueDate:     inv.IssueDate,
+		MerchantName:  company,
+		DueDate:       locale.Date(inv.DueDate, lang),
+		IssueDate:     locale.Date(inv.IssueDate, lang),
 		PaymentLink:   inv.PaymentLink,
 		Extra:         extra,
 	}
+}
+
+// formatMoney prints an amount with its currency for a message in lang;
+// see InvoiceVars. A blank amount stays blank.
+func formatMoney(amount, currency, lang string) string {
+	if strings.TrimSpace(amount) == "" {
+		return ""
+	}
+	if locale.Lang(lang) == "ro" {
+		return formatAmount(amount, currency, lang) + " " + currency
+	}
+	return locale.Money(amount, currency, lang)
+}
+
+// formatAmount is formatMoney without the currency.
+func formatAmount(amount, currency, lang string) string {
+	if locale.Lang(lang) == "ro" {
+		// Grouped and pointed as in English, as Romanian invoicing mail
+		// prints it, rather than the PDF's "1.190,00".
+		return locale.Amount(amount, currency, "en")
+	}
+	return locale.Amount(amount, currency, lang)
 }

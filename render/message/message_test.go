@@ -7,27 +7,35 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/invoiced/invoiced/invoice"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 var languages = []string{"en", "ro", "de", "fr"}
 
-// testVars returns the values of a typical invoice, with every field set.
-func testVars() Vars {
-	return Vars{
-		InvoiceNumber: "INV-1001",
-		InvoiceTotal:  "1,130.50",
-		Currency:      "EUR",
-		CustomerName:  "Ana Popescu",
-		MerchantName:  "ACME SRL",
-		DueDate:       "2026-12-21",
-		IssueDate:     "2026-11-21",
-		PaymentLink:   "https://pay.example.test/p/inv_1001?ref=mail&lang=en",
-		PublicURL:     "https://invoiced.example.test/i/Zx81kQ",
-		Extra:         map[string]string{"orderRef": "PO-77", "account_manager": "Dan", "po-number": "4711"},
+// testInvoice is a typical invoice, with every field the messages use set.
+func testInvoice() *invoice.Invoice {
+	return &invoice.Invoice{
+		Number: "INV-1001", Currency: "EUR", IssueDate: "2026-11-21", DueDate: "2026-12-21",
+		Customer: invoice.Customer{Name: "Ana Popescu"},
+		Total:    "1130.50", AmountDue: "1130.50",
+		PaymentLink: "https://pay.example.test/p/inv_1001?ref=mail&lang=en",
 	}
 }
+
+// testVarsIn returns the variables of testInvoice in lang, with a public
+// URL and a send's variables.
+func testVarsIn(lang string) Vars {
+	v := InvoiceVars(testInvoice(), lang, "ACME SRL",
+		map[string]string{"orderRef": "PO-77", "account_manager": "Dan", "po-number": "4711"})
+	v.PublicURL = "https://invoiced.example.test/i/Zx81kQ"
+	return v
+}
+
+// testVars returns the English variables of testInvoice.
+func testVars() Vars { return testVarsIn("en") }
 
 func TestExpand(t *testing.T) {
 	t.Parallel()
@@ -37,19 +45,22 @@ func TestExpand(t *testing.T) {
 		want string
 	}{
 		{"invoiceNumber", "{{invoiceNumber}}|{{ invoiceNumber }}|{invoice_number}|{ invoice_number }", "INV-1001|INV-1001|INV-1001|INV-1001"},
-		{"invoiceTotal", "{{invoiceTotal}}|{{  invoiceTotal\t}}|{invoice_total}", "1,130.50|1,130.50|1,130.50"},
+		{"invoiceTotal", "{{invoiceTotal}}|{{  invoiceTotal\t}}|{invoice_total}", "€1,130.50|€1,130.50|€1,130.50"},
 		{"amount", "{{amount}}|{{ amount }}|{amount}", "1,130.50|1,130.50|1,130.50"},
+		{"amountDue", "{{amountDue}}|{amount_due}", "€1,130.50|€1,130.50"},
 		{"currency", "{{currency}}|{{ currency }}|{currency}", "EUR|EUR|EUR"},
 		{"customerName", "{{customerName}}|{{ customerName }}|{customer_name}", "Ana Popescu|Ana Popescu|Ana Popescu"},
 		{"clientName", "{{clientName}}|{{ clientName }}|{client_name}", "Ana Popescu|Ana Popescu|Ana Popescu"},
 		{"merchantName", "{{merchantName}}|{{ merchantName }}|{merchant_name}", "ACME SRL|ACME SRL|ACME SRL"},
 		{"companyName", "{{companyName}}|{{ companyName }}|{company_name}", "ACME SRL|ACME SRL|ACME SRL"},
-		{"dueDate", "{{dueDate}}|{{ dueDate }}|{due_date}", "2026-12-21|2026-12-21|2026-12-21"},
-		{"issueDate", "{{issueDate}}|{{ issueDate }}|{issue_date}", "2026-11-21|2026-11-21|2026-11-21"},
+		{"dueDate", "{{dueDate}}|{{ dueDate }}|{due_date}", "21 Dec 2026|21 Dec 2026|21 Dec 2026"},
+		{"issueDate", "{{issueDate}}|{{ issueDate }}|{issue_date}", "21 Nov 2026|21 Nov 2026|21 Nov 2026"},
 		{"paymentLink", "{{paymentLink}}|{{ paymentLink }}|{payment_link}", "https://pay.example.test/p/inv_1001?ref=mail&lang=en|https://pay.example.test/p/inv_1001?ref=mail&lang=en|https://pay.example.test/p/inv_1001?ref=mail&lang=en"},
 		{"publicUrl", "{{publicUrl}}|{{ publicUrl }}|{public_url}|{{publicURL}}", "https://invoiced.example.test/i/Zx81kQ|https://invoiced.example.test/i/Zx81kQ|https://invoiced.example.test/i/Zx81kQ|https://invoiced.example.test/i/Zx81kQ"},
+		{"payUrl", "{{payUrl}}|{pay_url}", "https://pay.example.test/p/inv_1001?ref=mail&lang=en|https://pay.example.test/p/inv_1001?ref=mail&lang=en"},
 		{"crossed spellings", "{{invoice_number}} {invoiceNumber} {{INVOICE_NUMBER}}", "INV-1001 INV-1001 INV-1001"},
 		{"in a sentence", "Invoice #{{invoiceNumber}} for {amount} {currency}.", "Invoice #INV-1001 for 1,130.50 EUR."},
+		{"dollar amount", "New invoice for ${{amount}}.", "New invoice for $1,130.50."},
 		{"extra as given", "{{orderRef}} {account_manager} {{po-number}}", "PO-77 Dan 4711"},
 		{"extra snake and camel", "{order_ref} {{accountManager}} {{ po_number }} {poNumber}", "PO-77 Dan 4711 4711"},
 		{"unknown double", "Hi {{nickname}}!", "Hi {{nickname}}!"},
@@ -102,10 +113,36 @@ func TestExpandValues(t *testing.T) {
 			want: "[]",
 		},
 		{
-			name: "invoice values win over extra",
-			in:   "{{invoiceNumber}} {amount}",
-			v:    Vars{InvoiceNumber: "INV-1", InvoiceTotal: "5.00", Extra: map[string]string{"invoiceNumber": "FAKE", "amount": "0.00"}},
-			want: "INV-1 5.00",
+			name: "extra overrides the invoice's values",
+			in:   "Invoice #{{invoiceNumber}} from {{merchantName}} for {amount}",
+			v: Vars{InvoiceNumber: "INV-1", MerchantName: "ACME SRL", Amount: "5.00",
+				Extra: map[string]string{"invoiceNumber": "INV-12345", "merchantName": "ACME Corp", "amount": "0.00"}},
+			want: "Invoice #INV-12345 from ACME Corp for 0.00",
+		},
+		{
+			name: "an override reaches every spelling and alias",
+			in:   "{invoice_number} {{ INVOICE_NUMBER }} {company_name} {{companyName}} {client_name}",
+			v: Vars{InvoiceNumber: "INV-1", MerchantName: "ACME SRL", CustomerName: "Ana",
+				Extra: map[string]string{"invoice_number": "INV-2", "merchantName": "ACME Corp", "clientName": "Dan"}},
+			want: "INV-2 INV-2 ACME Corp ACME Corp Dan",
+		},
+		{
+			name: "an override of one name leaves the others",
+			in:   "{{invoiceTotal}} / {{amount}}",
+			v:    Vars{InvoiceTotal: "€5.00", Amount: "5.00", Extra: map[string]string{"amount": "7.00"}},
+			want: "€5.00 / 7.00",
+		},
+		{
+			name: "payUrl falls back to the hosted page",
+			in:   "{{payUrl}}",
+			v:    Vars{PublicURL: "https://i.test/i/x"},
+			want: "https://i.test/i/x",
+		},
+		{
+			name: "payUrl follows an overridden payment link",
+			in:   "{{payUrl}}",
+			v:    Vars{PaymentLink: "https://pay.test/a", PublicURL: "https://i.test/i/x", Extra: map[string]string{"paymentLink": "https://pay.test/b"}},
+			want: "https://pay.test/b",
 		},
 		{
 			name: "exact extra key wins over a look-alike",
@@ -172,26 +209,46 @@ func TestBuiltinRenders(t *testing.T) {
 	for _, lang := range languages {
 		t.Run(lang, func(t *testing.T) {
 			t.Parallel()
-			v := testVars()
+			v := testVarsIn(lang)
 			m := Render(Template{}, lang, v)
 			sms := RenderSMS(Template{}, lang, v)
 			for part, s := range map[string]string{"subject": m.Subject, "text": m.Text, "html": m.HTML, "sms": sms} {
 				if strings.Contains(s, "{") || strings.Contains(s, "}") {
 					t.Errorf("%s has a leftover brace:\n%s", part, s)
 				}
-				if !strings.Contains(s, v.InvoiceNumber) {
+				if part != "sms" && !strings.Contains(s, v.InvoiceNumber) {
 					t.Errorf("%s lacks the invoice number %q:\n%s", part, v.InvoiceNumber, s)
 				}
-				if part != "subject" && !strings.Contains(s, v.InvoiceTotal+" "+v.Currency) {
-					t.Errorf("%s lacks the total %q:\n%s", part, v.InvoiceTotal+" "+v.Currency, s)
+				total := v.InvoiceTotal
+				if part == "sms" {
+					total = smsSpaces.Replace(total)
+				}
+				if part != "subject" && !strings.Contains(s, total) {
+					t.Errorf("%s lacks the total %q:\n%s", part, total, s)
+				}
+				// The total carries its currency: printing the code again
+				// would say "€1,130.50 EUR".
+				if strings.Contains(s, total+" "+v.Currency) {
+					t.Errorf("%s prints the currency twice, %q:\n%s", part, total+" "+v.Currency, s)
 				}
 				if !utf8.ValidString(s) {
 					t.Errorf("%s is not valid UTF-8", part)
 				}
 			}
-			for _, want := range []string{v.CustomerName, v.DueDate, v.PaymentLink, "PDF"} {
-				if !strings.Contains(m.Text, want) {
-					t.Errorf("text lacks %q:\n%s", want, m.Text)
+			if !strings.Contains(m.Text, v.DueDate) {
+				t.Errorf("text lacks the due date %q:\n%s", v.DueDate, m.Text)
+			}
+			if !strings.Contains(m.HTML, `<a href="https://pay.example.test/p/inv_1001?ref=mail&amp;lang=en"`) {
+				t.Errorf("HTML lacks the payment link:\n%s", m.HTML)
+			}
+			if !strings.Contains(sms, v.DueDate) {
+				t.Errorf("SMS lacks the due date %q: %s", v.DueDate, sms)
+			}
+			if lang != "ro" { // Storno's Romanian text has no name, link or PDF
+				for _, want := range []string{v.CustomerName, v.PaymentLink, "PDF"} {
+					if !strings.Contains(m.Text, want) {
+						t.Errorf("text lacks %q:\n%s", want, m.Text)
+					}
 				}
 			}
 			if !strings.Contains(m.Subject, v.MerchantName) {
@@ -208,7 +265,7 @@ func TestBuiltinDiacritics(t *testing.T) {
 		must      string // letters the texts have to show
 		mustNotBe string // look-alikes that would be wrong
 	}{
-		{"ro", "ăâîșț", "şţãŞŢ"}, // comma below, not cedilla; ă, not ã
+		{"ro", "ăîșț", "şţãŞŢ"}, // comma below, not cedilla; ă, not ã
 		{"de", "äüß", ""},
 		{"fr", "éèàÉ", ""},
 	}
@@ -216,7 +273,10 @@ func TestBuiltinDiacritics(t *testing.T) {
 		t.Run(tt.lang, func(t *testing.T) {
 			t.Parallel()
 			tmpl, _ := Builtin(tt.lang)
-			all := tmpl.Subject + tmpl.Body + tmpl.SMS
+			before, _ := Reminder(tt.lang, false)
+			overdue, _ := Reminder(tt.lang, true)
+			l := labelsFor(tt.lang)
+			all := tmpl.Subject + tmpl.Body + tmpl.SMS + before.Subject + before.Body + overdue.Subject + overdue.Body + l.Pay + l.View + summary(tt.lang)
 			for _, r := range tt.must {
 				if !strings.ContainsRune(all, r) {
 					t.Errorf("texts lack %q", r)
@@ -226,6 +286,43 @@ func TestBuiltinDiacritics(t *testing.T) {
 				t.Errorf("template uses the wrong letter %q", []rune(all[i:])[0])
 			}
 		})
+	}
+}
+
+// TestBuiltinRomanian holds the Romanian email to the default template of
+// Romanian invoicing software, word for word: Storno's subject and body,
+// without diacritics, with its variables.
+func TestBuiltinRomanian(t *testing.T) {
+	t.Parallel()
+	inv := testInvoice()
+	inv.Number, inv.Currency, inv.Total, inv.AmountDue = "FAC-2024-001", "RON", "1190.00", "1190.00"
+	inv.IssueDate, inv.DueDate = "2024-02-15", "2024-03-15"
+	v := InvoiceVars(inv, "ro", "Your Company SRL", nil)
+	m := Render(Template{}, "ro", v)
+	if want := "Factura FAC-2024-001 de la Your Company SRL"; m.Subject != want {
+		t.Errorf("Subject = %q, want %q", m.Subject, want)
+	}
+	const want = `Buna ziua,
+
+Gasiti atasat factura FAC-2024-001 in valoare de 1,190.00 RON.
+
+Detalii factura:
+- Numar: FAC-2024-001
+- Data emiterii: 15.02.2024
+- Scadenta: 15.03.2024
+- Total: 1,190.00 RON
+
+Multumim!
+Your Company SRL
+`
+	if m.Text != want {
+		t.Errorf("Text\n got %q\nwant %q", m.Text, want)
+	}
+	tmpl, _ := Builtin("ro")
+	for i, r := range tmpl.Subject + tmpl.Body {
+		if r > 0x7f {
+			t.Errorf("the Romanian email has %q at %d; Storno's text has no diacritics", r, i)
+		}
 	}
 }
 
@@ -266,10 +363,16 @@ func TestResolve(t *testing.T) {
 			want:     Template{Subject: "send subject", Body: ro.Body, SMS: "send sms"},
 		},
 		{
-			name:     "override beats built-in",
+			name:     "override beats built-in, and its body gets the summary",
 			lang:     "en",
 			override: Template{Body: "send body"},
-			want:     Template{Subject: en.Subject, Body: "send body", SMS: en.SMS},
+			want:     Template{Subject: en.Subject, Body: "send body", SMS: en.SMS, Summary: true},
+		},
+		{
+			name:     "a note keeps the template's body",
+			lang:     "en",
+			override: Template{Note: "Order 77"},
+			want:     Template{Subject: en.Subject, Body: en.Body, SMS: en.SMS, Note: "Order 77"},
 		},
 		{
 			name:   "region finds the base language",
@@ -405,20 +508,20 @@ func TestRenderLeavesOutEmptyLines(t *testing.T) {
 		{
 			name:    "no payment link",
 			v:       func(v *Vars) { v.PaymentLink = "" },
-			want:    "Hello Ana Popescu,\n\nYour invoice INV-1001 for 1,130.50 EUR is attached as a PDF.\nPayment is due by 2026-12-21.\n\nThank you for your business.\n\nKind regards,\nACME SRL\n",
+			want:    "Hello Ana Popescu,\n\nYour invoice INV-1001 for €1,130.50 is attached as a PDF.\nPayment is due by 21 Dec 2026.\n\nThank you for your business.\n\nKind regards,\nACME SRL\n",
 			wantPay: 0,
 		},
 		{
 			name:    "no due date",
 			v:       func(v *Vars) { v.DueDate = " " },
-			want:    "Hello Ana Popescu,\n\nYour invoice INV-1001 for 1,130.50 EUR is attached as a PDF.\n\nPay online: https://pay.example.test/p/inv_1001?ref=mail&lang=en\n\nThank you for your business.\n\nKind regards,\nACME SRL\n",
+			want:    "Hello Ana Popescu,\n\nYour invoice INV-1001 for €1,130.50 is attached as a PDF.\n\nPay online: https://pay.example.test/p/inv_1001?ref=mail&lang=en\n\nThank you for your business.\n\nKind regards,\nACME SRL\n",
 			wantPay: 1,
 		},
 		{
 			name:    "line with a filled variable stays",
 			body:    "Due {{dueDate}}, pay at {{paymentLink}}",
 			v:       func(v *Vars) { v.PaymentLink = "" },
-			want:    "Due 2026-12-21, pay at\n",
+			want:    "Due 21 Dec 2026, pay at\n",
 			wantPay: 0,
 		},
 		{
@@ -484,7 +587,7 @@ func TestRenderHTMLLayout(t *testing.T) {
 			v:    func(*Vars) {},
 			want: []string{
 				`<p style="margin:0 0 16px;">Hello Ana Popescu,</p>`,
-				`is attached as a PDF.<br>Payment is due by 2026-12-21.</p>`,
+				`is attached as a PDF.<br>Payment is due by 21 Dec 2026.</p>`,
 				`Pay online: <a href="https://pay.example.test/p/inv_1001?ref=mail&amp;lang=en"`,
 				`>Pay now</a>`,
 				`<a href="https://invoiced.example.test/i/Zx81kQ" style="color:#1d4ed8;">View invoice</a>`,
@@ -613,19 +716,47 @@ func TestRenderSMS(t *testing.T) {
 			name: "built-in en",
 			lang: "en",
 			v:    func(*Vars) {},
-			want: "ACME SRL: invoice INV-1001 for 1,130.50 EUR. Due 2026-12-21. View and pay: https://invoiced.example.test/i/Zx81kQ",
+			want: "ACME SRL: New invoice for €1,130.50 due 21 Dec 2026.\nPay now: https://pay.example.test/p/inv_1001?ref=mail&lang=en",
 		},
 		{
 			name: "built-in en without due date",
 			lang: "en",
 			v:    func(v *Vars) { v.DueDate = "" },
-			want: "ACME SRL: invoice INV-1001 for 1,130.50 EUR. View and pay: https://invoiced.example.test/i/Zx81kQ",
+			want: "ACME SRL: New invoice for €1,130.50\nPay now: https://pay.example.test/p/inv_1001?ref=mail&lang=en",
+		},
+		{
+			name: "built-in en without payment link: the hosted page",
+			lang: "en",
+			v:    func(v *Vars) { v.PaymentLink = "" },
+			want: "ACME SRL: New invoice for €1,130.50 due 21 Dec 2026.\nPay now: https://invoiced.example.test/i/Zx81kQ",
+		},
+		{
+			name: "built-in en without any link",
+			lang: "en",
+			v:    func(v *Vars) { v.PaymentLink, v.PublicURL = "", "" },
+			want: "ACME SRL: New invoice for €1,130.50 due 21 Dec 2026.",
+		},
+		{
+			name: "Auxvault's SMS",
+			lang: "en",
+			v: func(v *Vars) {
+				inv := testInvoice()
+				inv.Currency, inv.Total, inv.DueDate, inv.PaymentLink = "USD", "500.00", "2026-02-15", "https://pay.auxvault.com/inv_abc123"
+				*v = InvoiceVars(inv, "en", "ACME Corp", nil)
+			},
+			want: "ACME Corp: New invoice for $500.00 due 15 Feb 2026.\nPay now: https://pay.auxvault.com/inv_abc123",
 		},
 		{
 			name: "built-in ro without link",
 			lang: "ro",
-			v:    func(v *Vars) { v.PublicURL = "" },
-			want: "ACME SRL: factura INV-1001, total 1,130.50 EUR. Termen: 2026-12-21.",
+			v:    func(v *Vars) { *v = testVarsIn("ro"); v.PublicURL = "" },
+			want: "ACME SRL: factura INV-1001, total 1,130.50 EUR. Termen: 21.12.2026.",
+		},
+		{
+			name: "built-in de: the amount's no-break space becomes a plain one",
+			lang: "de",
+			v:    func(v *Vars) { *v = testVarsIn("de") },
+			want: "ACME SRL: Rechnung INV-1001 über 1.130,50 €. Fällig am 21.12.2026. Ansehen und bezahlen: https://invoiced.example.test/i/Zx81kQ",
 		},
 		{
 			name: "paragraphs keep a newline",
@@ -704,12 +835,195 @@ func TestGolden(t *testing.T) {
 	for _, lang := range languages {
 		t.Run(lang, func(t *testing.T) {
 			t.Parallel()
-			v := testVars()
+			v := testVarsIn(lang)
 			m := Render(Template{}, lang, v)
 			golden(t, lang+".txt", "Subject: "+m.Subject+"\n\n"+m.Text)
 			golden(t, lang+".html", m.HTML)
 			golden(t, lang+".sms.txt", RenderSMS(Template{}, lang, v)+"\n")
 		})
+	}
+}
+
+// TestGoldenSendTexts renders, in each language, a send's own message
+// (which gets the invoice's summary) and a send's note in the built-in
+// body.
+func TestGoldenSendTexts(t *testing.T) {
+	t.Parallel()
+	for _, lang := range languages {
+		t.Run(lang, func(t *testing.T) {
+			t.Parallel()
+			v := testVarsIn(lang)
+			custom := Render(Resolve(lang, nil, Template{Body: "Thank you for your business!"}), lang, v)
+			golden(t, lang+".custom.txt", "Subject: "+custom.Subject+"\n\n"+custom.Text)
+			golden(t, lang+".custom.html", custom.HTML)
+			note := Render(Resolve(lang, nil, Template{Note: "Order PO-77, delivered on site.\nQuestions? Call Dan."}), lang, v)
+			golden(t, lang+".note.txt", "Subject: "+note.Subject+"\n\n"+note.Text)
+		})
+	}
+}
+
+func TestRenderCustomMessageSummary(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		v    func(*Vars)
+		want string
+	}{
+		{
+			name: "every fact",
+			v:    func(*Vars) {},
+			want: "Hi Ana Popescu,\n\nPlease find your invoice attached.\n\nThank you!\nACME SRL\n\n" +
+				"Invoice: INV-1001\nAmount due: €1,130.50\nDue date: 21 Dec 2026\n" +
+				"Pay online: https://pay.example.test/p/inv_1001?ref=mail&lang=en\nView invoice: https://invoiced.example.test/i/Zx81kQ\n",
+		},
+		{
+			name: "no due date, no payment link",
+			v:    func(v *Vars) { v.DueDate, v.PaymentLink = "", "" },
+			want: "Hi Ana Popescu,\n\nPlease find your invoice attached.\n\nThank you!\nACME SRL\n\n" +
+				"Invoice: INV-1001\nAmount due: €1,130.50\nView invoice: https://invoiced.example.test/i/Zx81kQ\n",
+		},
+		{
+			name: "the send's variables reach the summary",
+			v:    func(v *Vars) { v.Extra = map[string]string{"invoiceNumber": "INV-12345"} },
+			want: "Hi Ana Popescu,\n\nPlease find your invoice attached.\n\nThank you!\nACME SRL\n\n" +
+				"Invoice: INV-12345\nAmount due: €1,130.50\nDue date: 21 Dec 2026\n" +
+				"Pay online: https://pay.example.test/p/inv_1001?ref=mail&lang=en\nView invoice: https://invoiced.example.test/i/Zx81kQ\n",
+		},
+	}
+	const custom = "Hi {{customerName}},\n\nPlease find your invoice attached.\n\nThank you!\n{{merchantName}}"
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			v := testVars()
+			tt.v(&v)
+			m := Render(Resolve("en", nil, Template{Body: custom}), "en", v)
+			if m.Text != tt.want {
+				t.Errorf("Text\n got %q\nwant %q", m.Text, tt.want)
+			}
+			if strings.Contains(m.Text, "Pay online") {
+				// The button follows the summary, which shows the link.
+				if !strings.Contains(m.HTML, "</a></p>\n<table role=\"presentation\" cellpadding=\"0\" cellspacing=\"0\" border=\"0\" style=\"margin:0 0 20px;\">") ||
+					strings.Count(m.HTML, ">Pay now</a>") != 1 {
+					t.Errorf("HTML lacks one Pay now button after the summary:\n%s", m.HTML)
+				}
+			}
+			if !strings.Contains(m.HTML, "Amount due: €1,130.50<br>") {
+				t.Errorf("HTML lacks the summary:\n%s", m.HTML)
+			}
+		})
+	}
+	// A tenant's template is not a send's message: no summary.
+	m := Render(Resolve("en", map[string]Template{"en": {Body: "Hi {{customerName}}"}}, Template{}), "en", testVars())
+	if m.Text != "Hi Ana Popescu\n" {
+		t.Errorf("tenant body got %q, want it alone", m.Text)
+	}
+}
+
+func TestRenderNote(t *testing.T) {
+	t.Parallel()
+	const script = "<script>alert(1)</script>"
+	tests := []struct {
+		name string
+		t    Template
+		want string
+	}{
+		{
+			name: "after the greeting",
+			t:    Template{Body: "Hello {{customerName}},\n\nYour invoice.\n\nBye", Note: "Order {{orderRef}}\r\nThanks"},
+			want: "Hello Ana Popescu,\n\nOrder {{orderRef}}\nThanks\n\nYour invoice.\n\nBye\n",
+		},
+		{
+			name: "paragraphs of the note stay paragraphs",
+			t:    Template{Body: "Hello,\n\nBye", Note: "\n\nOne  \n\n\nTwo\n"},
+			want: "Hello,\n\nOne\n\nTwo\n\nBye\n",
+		},
+		{
+			name: "a one-paragraph body ends with it",
+			t:    Template{Body: "Your invoice {{invoiceNumber}}.", Note: "See you"},
+			want: "Your invoice INV-1001.\n\nSee you\n",
+		},
+		{
+			name: "blank note",
+			t:    Template{Body: "Hello,\n\nBye", Note: " \n\t"},
+			want: "Hello,\n\nBye\n",
+		},
+		{
+			name: "with a send's message, before the summary",
+			t:    Template{Body: "Hi,\n\nThanks", Note: "PO 4711", Summary: true},
+			want: "Hi,\n\nPO 4711\n\nThanks\n\nInvoice: INV-1001\nAmount due: €1,130.50\nDue date: 21 Dec 2026\n" +
+				"Pay online: https://pay.example.test/p/inv_1001?ref=mail&lang=en\nView invoice: https://invoiced.example.test/i/Zx81kQ\n",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			m := Render(tt.t, "en", testVars())
+			if m.Text != tt.want {
+				t.Errorf("Text\n got %q\nwant %q", m.Text, tt.want)
+			}
+		})
+	}
+	m := Render(Template{Note: script + " https://x.test/a"}, "en", testVars())
+	if strings.Contains(m.HTML, "<script") || !strings.Contains(m.HTML, `&lt;script&gt;alert(1)&lt;/script&gt; <a href="https://x.test/a"`) {
+		t.Errorf("the note is not escaped and linked in the HTML:\n%s", m.HTML)
+	}
+	if !strings.HasPrefix(m.Text, "Hello Ana Popescu,\n\n"+script+" https://x.test/a\n\nYour invoice") {
+		t.Errorf("the note is not after the built-in greeting:\n%s", m.Text)
+	}
+}
+
+func TestRenderHeaderUsesOverrides(t *testing.T) {
+	t.Parallel()
+	v := testVars()
+	v.Extra = map[string]string{"merchantName": "ACME Corp", "paymentLink": "https://pay.example.test/other"}
+	m := Render(Template{Subject: "Invoice #{{invoiceNumber}} from {{merchantName}}"}, "en", v)
+	if m.Subject != "Invoice #INV-1001 from ACME Corp" {
+		t.Errorf("Subject = %q", m.Subject)
+	}
+	for _, want := range []string{`font-weight:bold;color:#111827;">ACME Corp</td>`, `<a href="https://pay.example.test/other" style="display:inline-block;`} {
+		if !strings.Contains(m.HTML, want) {
+			t.Errorf("HTML lacks %q:\n%s", want, m.HTML)
+		}
+	}
+}
+
+func TestInvoiceVars(t *testing.T) {
+	t.Parallel()
+	inv := testInvoice()
+	inv.Currency, inv.Total, inv.AmountDue, inv.IssueDate, inv.DueDate = "RON", "1190.00", "190.00", "2024-02-15", "2024-03-15"
+	tests := []struct {
+		lang                                   string
+		total, amount, due, dueDate, issueDate string
+	}{
+		{"ro", "1,190.00 RON", "1,190.00", "190.00 RON", "15.03.2024", "15.02.2024"},
+		{"ro-MD", "1,190.00 RON", "1,190.00", "190.00 RON", "15.03.2024", "15.02.2024"},
+		{"en", "RON\u00a01,190.00", "1,190.00", "RON\u00a0190.00", "15 Mar 2024", "15 Feb 2024"},
+		{"de", "1.190,00\u00a0RON", "1.190,00", "190,00\u00a0RON", "15.03.2024", "15.02.2024"},
+		{"fr", "1\u202f190,00\u00a0RON", "1\u202f190,00", "190,00\u00a0RON", "15/03/2024", "15/02/2024"},
+		{"pt", "RON\u00a01,190.00", "1,190.00", "RON\u00a0190.00", "15 Mar 2024", "15 Feb 2024"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.lang, func(t *testing.T) {
+			t.Parallel()
+			v := InvoiceVars(inv, tt.lang, "Your Company SRL", nil)
+			got := []string{v.InvoiceTotal, v.Amount, v.AmountDue, v.DueDate, v.IssueDate}
+			want := []string{tt.total, tt.amount, tt.due, tt.dueDate, tt.issueDate}
+			if strings.Join(got, "|") != strings.Join(want, "|") {
+				t.Errorf("total|amount|amountDue|dueDate|issueDate\n got %q\nwant %q", got, want)
+			}
+			if v.Currency != "RON" || v.MerchantName != "Your Company SRL" {
+				t.Errorf("currency %q, merchant %q", v.Currency, v.MerchantName)
+			}
+		})
+	}
+	usd := testInvoice()
+	usd.Currency, usd.Total = "USD", "500.00"
+	if got := Expand("${{amount}} or {invoice_total}", InvoiceVars(usd, "en", "ACME Corp", nil)); got != "$500.00 or $500.00" {
+		t.Errorf("USD in en = %q", got)
+	}
+	usd.DueDate = ""
+	if v := InvoiceVars(usd, "ro", "", nil); v.DueDate != "" {
+		t.Errorf("no due date gives %q", v.DueDate)
 	}
 }
 
@@ -758,7 +1072,7 @@ func TestReminderRenders(t *testing.T) {
 	for _, lang := range languages {
 		t.Run(lang, func(t *testing.T) {
 			t.Parallel()
-			v := testVars()
+			v := testVarsIn(lang)
 			before, used := Reminder(lang, false)
 			overdue, _ := Reminder(lang, true)
 			if used != lang {
@@ -780,7 +1094,7 @@ func TestReminderRenders(t *testing.T) {
 						t.Errorf("%s subject %q lacks %q", name, m.Subject, want)
 					}
 				}
-				for _, want := range []string{v.CustomerName, v.InvoiceTotal + " " + v.Currency, v.PaymentLink, v.MerchantName, "PDF"} {
+				for _, want := range []string{v.CustomerName, v.InvoiceTotal, v.PaymentLink, v.MerchantName, "PDF"} {
 					if !strings.Contains(m.Text, want) {
 						t.Errorf("%s text lacks %q:\n%s", name, want, m.Text)
 					}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/url"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -30,27 +31,38 @@ var layout = template.Must(template.New("layout.html").Parse(layoutHTML))
 // In the body, a line whose variables all expand to blank is left out, and a
 // paragraph left with no lines goes with it: "Pay online: {{paymentLink}}"
 // disappears when there is no payment link, "Payment is due by {{dueDate}}"
-// when there is no due date. Lines without variables always stay.
+// when there is no due date. Lines without variables always stay. t.Note
+// follows the body's first paragraph, and with t.Summary the invoice's
+// essentials, in lang, end the body (see Template).
 //
 // The HTML alternative is built from the same paragraphs, everything
 // escaped: paragraphs become <p>, line breaks <br>, and http(s) URLs links,
-// under a header with the merchant's name. When v.PaymentLink is an http(s)
-// URL, a button to it follows the first paragraph that shows the link (the built-in
-// "Pay online: …" line), or ends the body if none does, so the text
-// alternative stays complete and the HTML one has a clear call to action.
-// When v.PublicURL is one, a footer links to the hosted invoice page. Button
-// and link are labelled in lang, in English for a language without a
-// built-in template.
+// under a header with the merchant's name. When the payment link is an
+// http(s) URL, a button to it follows the first paragraph that shows the
+// link (the built-in "Pay online: …" line, or the summary), or ends the
+// body if none does, so the text alternative stays complete and the HTML
+// one has a clear call to action. When the hosted invoice page's URL is
+// one, a footer links to it. Button and link are labelled in lang, in
+// English for a language without a built-in template. Header, button and
+// footer use the values after v.Extra's overrides.
 //
 // The subject is folded onto one line: CR, LF and other control characters
 // become spaces, so no variable can add a header.
 func Render(t Template, lang string, v Vars) Message {
 	t = withBuiltin(t, lang)
 	vs := newVarSet(v)
+	_, used := Builtin(lang)
 
 	subject, _, _ := vs.expand(t.Subject)
 	subject = oneLine(subject)
 	paras := vs.paragraphs(t.Body)
+	if note := noteParagraphs(t.Note); len(note) > 0 {
+		at := min(1, len(paras))
+		paras = slices.Concat(paras[:at], note, paras[at:])
+	}
+	if t.Summary {
+		paras = append(paras, vs.paragraphs(summary(used))...)
+	}
 
 	var text strings.Builder
 	for i, p := range paras {
@@ -61,13 +73,12 @@ func Render(t Template, lang string, v Vars) Message {
 	}
 	text.WriteString("\n")
 
-	_, used := Builtin(lang)
 	data := layoutData{
 		Lang:     htmlLang(lang, used),
 		Subject:  subject,
-		Merchant: strings.TrimSpace(v.MerchantName),
-		PayURL:   webURL(v.PaymentLink),
-		ViewURL:  webURL(v.PublicURL),
+		Merchant: strings.TrimSpace(vs.value("merchantname")),
+		PayURL:   webURL(vs.value("paymentlink")),
+		ViewURL:  webURL(vs.value("publicurl")),
 		Labels:   labelsFor(used),
 	}
 	for _, p := range paras {
@@ -100,15 +111,43 @@ func Render(t Template, lang string, v Vars) Message {
 // remaining lines of a paragraph are joined with single spaces and
 // paragraphs with one newline, so a template can put each optional part on
 // its own line and still produce one flowing sentence. Control characters in
-// values become spaces.
+// values become spaces, and so do the no-break spaces of formatted amounts
+// ("1.190,00 €"), which the GSM 7-bit alphabet lacks: one of them would
+// make the SMS cost a segment per 70 characters instead of 160.
 func RenderSMS(t Template, lang string, v Vars) string {
 	t = withBuiltin(t, lang)
 	paras := newVarSet(v).paragraphs(t.SMS)
 	out := make([]string, 0, len(paras))
 	for _, p := range paras {
-		out = append(out, oneLine(strings.Join(p, " ")))
+		out = append(out, oneLine(smsSpaces.Replace(strings.Join(p, " "))))
 	}
 	return strings.Join(out, "\n")
+}
+
+// smsSpaces turns the no-break spaces locale puts in amounts into plain ones.
+var smsSpaces = strings.NewReplacer("\u00a0", " ", "\u202f", " ")
+
+// noteParagraphs splits a send's note into paragraphs of lines, as written.
+func noteParagraphs(s string) [][]string {
+	var (
+		paras [][]string
+		cur   []string
+	)
+	for _, line := range strings.Split(normalizeNewlines(s), "\n") {
+		line = strings.TrimRightFunc(line, unicode.IsSpace)
+		if strings.TrimSpace(line) == "" {
+			if len(cur) > 0 {
+				paras = append(paras, cur)
+				cur = nil
+			}
+			continue
+		}
+		cur = append(cur, line)
+	}
+	if len(cur) > 0 {
+		paras = append(paras, cur)
+	}
+	return paras
 }
 
 // paragraphs expands a plain-text template and splits it into paragraphs of
