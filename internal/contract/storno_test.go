@@ -186,7 +186,7 @@ func TestStornoEmailInvoice(t *testing.T) {
 	must(t, http.StatusOK, s.do(t, "PUT", "/api/v1/settings", bearer(token), stornoJSON(t, settings)))
 	second := must(t, http.StatusOK, s.do(t, "POST", "/api/v1/invoices/"+stornoInvoiceID+"/email", stornoHeaders(token),
 		`{"to": "client@example.com", "attachXml": true}`)).object(t)
-	const firstWording = "Factura FAC-2024-001 de la ACME Billing"
+	const firstWording = "Factura FAC-2024-001 de la ACME Corp" // {company_name}: the branding name, not the from-name
 	if second["subject"] != firstWording {
 		t.Errorf("subject from the template = %v, want %q", second["subject"], firstWording)
 	}
