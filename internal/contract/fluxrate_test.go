@@ -1,18 +1,16 @@
 package contract
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/invoiced/invoiced/internal/mailtest"
-	"github.com/invoiced/invoiced/internal/redistest"
+	"github.com/invoiced/invoiced/internal/pdftest"
 	"github.com/invoiced/invoiced/providers/smtp/smtptest"
 	"github.com/invoiced/invoiced/providers/stripe/stripetest"
 )
@@ -79,7 +77,7 @@ func TestFluxrate(t *testing.T) {
 		// What Fluxrate says its PDF holds: branding, the customer, the
 		// lines, the tax breakdown, the total due, the bank details and
 		// the payment link.
-		text := pdfText(t, pdf)
+		text := pdftest.Text(t, pdf)
 		for _, want := range []string{"ACME Corp", "Ana Popescu", "Consulting", "19%", "1,130.50", "RO49 AAAA 1B31 0075 9384 0000", "stripe"} {
 			if !strings.Contains(strings.ToLower(text), strings.ToLower(want)) {
 				t.Errorf("the PDF does not show %q:\n%s", want, text)
@@ -158,21 +156,6 @@ func invoiceData(t *testing.T, s *system, token, id string) map[string]any {
 	r := must(t, http.StatusOK, s.do(t, "GET", "/api/v1/invoices/"+id, bearer(token), ""))
 	data, _ := r.object(t)["data"].(map[string]any)
 	return data
-}
-
-// pdfText runs pdftotext on a PDF.
-func pdfText(t *testing.T, pdf []byte) string {
-	t.Helper()
-	redistest.RequireTool(t, "pdftotext")
-	f := filepath.Join(t.TempDir(), "x.pdf")
-	if err := os.WriteFile(f, pdf, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.CommandContext(context.Background(), "pdftotext", "-layout", f, "-").Output()
-	if err != nil {
-		t.Fatalf("pdftotext: %v", err)
-	}
-	return string(out)
 }
 
 func keys(m map[string][]byte) []string {

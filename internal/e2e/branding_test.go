@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/invoiced/invoiced/internal/pdftest"
 	"github.com/invoiced/invoiced/internal/redistest"
 )
 
@@ -63,7 +64,7 @@ func TestBrandingReachesThePDF(t *testing.T) {
 	if !strings.Contains(string(images), " 120 ") {
 		t.Errorf("the 120×40 logo is not in the PDF:\n%s", images)
 	}
-	if text := pdfText(t, pdf.Raw); !strings.Contains(text, "Rechnung") {
+	if text := pdftest.Text(t, pdf.Raw); !strings.Contains(text, "Rechnung") {
 		t.Errorf("?language=de did not print German labels:\n%s", text)
 	}
 

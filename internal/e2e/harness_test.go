@@ -2,18 +2,12 @@ package e2e
 
 import (
 	"bytes"
-	"context"
-	"encoding/base64"
 	"encoding/json"
 	"io"
-	"mime"
-	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
-	"net/mail"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -26,6 +20,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/invoiced/invoiced/api"
+	"github.com/invoiced/invoiced/internal/mailtest"
 	"github.com/invoiced/invoiced/internal/metrics"
 	"github.com/invoiced/invoiced/internal/redistest"
 	"github.com/invoiced/invoiced/internal/wiring"
@@ -322,75 +317,15 @@ func (h *harness) emails() []string {
 }
 
 // parsedEmail is an email read back from the outbox or an SMTP server.
-type parsedEmail struct {
-	Header      mail.Header
-	Text        string
-	Attachments map[string][]byte
-}
+type parsedEmail = mailtest.Email
 
 func parseEmail(t testing.TB, raw []byte) parsedEmail {
 	t.Helper()
-	m, err := mail.ReadMessage(bytes.NewReader(raw))
+	e, err := mailtest.Parse(raw)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := parsedEmail{Header: m.Header, Attachments: map[string][]byte{}}
-	walkParts(t, m.Header.Get("Content-Type"), m.Header.Get("Content-Transfer-Encoding"), m.Body, &p)
-	return p
-}
-
-func walkParts(t testing.TB, contentType, encoding string, body io.Reader, p *parsedEmail) {
-	mediaType, params, err := mime.ParseMediaType(contentType)
-	if err != nil {
-		t.Fatalf("content type %q: %v", contentType, err)
-	}
-	if strings.HasPrefix(mediaType, "multipart/") {
-		mr := multipart.NewReader(body, params["boundary"])
-		for {
-			part, err := mr.NextPart()
-			if err == io.EOF {
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			walkParts(t, part.Header.Get("Content-Type"), part.Header.Get("Content-Transfer-Encoding"), part, p)
-		}
-	}
-	// multipart.Part undoes quoted-printable itself; base64 is ours to undo.
-	b, _ := io.ReadAll(body)
-	if strings.EqualFold(encoding, "base64") {
-		dec, err := io.ReadAll(base64Reader(b))
-		if err != nil {
-			t.Fatal(err)
-		}
-		b = dec
-	}
-	switch {
-	case mediaType == "text/plain":
-		p.Text = string(b)
-	case mediaType == "application/pdf", mediaType == "application/xml":
-		p.Attachments[params["name"]] = b
-	}
-}
-
-// pdfText runs pdftotext on b.
-func pdfText(t testing.TB, b []byte) string {
-	t.Helper()
-	redistest.RequireTool(t, "pdftotext")
-	f := filepath.Join(t.TempDir(), "x.pdf")
-	if err := os.WriteFile(f, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.CommandContext(context.Background(), "pdftotext", "-layout", f, "-").Output()
-	if err != nil {
-		t.Fatalf("pdftotext: %v", err)
-	}
-	return string(out)
-}
-
-func base64Reader(b []byte) io.Reader {
-	return base64.NewDecoder(base64.StdEncoding, bytes.NewReader(b))
+	return e
 }
 
 func mustRead(t testing.TB, path string) []byte {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/invoiced/invoiced/internal/pdftest"
 	"github.com/invoiced/invoiced/providers/razorpay/razorpaytest"
 	"github.com/invoiced/invoiced/providers/stripe/stripetest"
 )
@@ -38,7 +39,7 @@ func TestStaticPaymentLinkInTheEmail(t *testing.T) {
 	if !strings.Contains(e.Text, want) {
 		t.Errorf("the email does not carry the payment link:\n%s", e.Text)
 	}
-	if text := pdfText(t, e.Attachments["INV-p.pdf"]); !strings.Contains(text, "pay.acme.test") {
+	if text := pdftest.Text(t, e.Attachments["INV-p.pdf"]); !strings.Contains(text, "pay.acme.test") {
 		t.Errorf("the PDF does not carry the payment link:\n%s", text)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/invoiced/invoiced/internal/pdftest"
 	"github.com/invoiced/invoiced/providers/ses/sestest"
 )
 
@@ -46,7 +47,7 @@ func TestSESEndToEnd(t *testing.T) {
 	if len(e.Attachments) != 1 || e.Attachments[0].Filename != "INV-ses.pdf" || e.Attachments[0].ContentType != "application/pdf" {
 		t.Fatalf("attachments = %+v", e.Attachments)
 	}
-	if text := pdfText(t, e.Attachments[0].Content); !strings.Contains(text, "INV-ses") || !strings.Contains(text, "Ana Popescu") {
+	if text := pdftest.Text(t, e.Attachments[0].Content); !strings.Contains(text, "INV-ses") || !strings.Contains(text, "Ana Popescu") {
 		t.Errorf("the attached PDF reads:\n%s", text)
 	}
 	assertNotLogged(t, h, "example-secret")

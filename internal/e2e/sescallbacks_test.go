@@ -119,6 +119,13 @@ func TestSESEventsThroughSNS(t *testing.T) {
 	if got := strings.Join(historyOf(d), ","); got != "queued,sent,sent,opened,opened,clicked" {
 		t.Errorf("history = %s", got)
 	}
+	// SES's open and click carry the reader's address, kept with them.
+	for _, step := range d["history"].([]any) {
+		step := step.(map[string]any)
+		if st := step["status"]; (st == "opened" || st == "clicked") && step["ip"] != "192.0.2.1" {
+			t.Errorf("the %s step from SES keeps ip %v, want SES's ipAddress 192.0.2.1", st, step["ip"])
+		}
+	}
 
 	// A hard bounce on the next send suppresses the address.
 	second := h.sesDelivery(token, "inv_ev", 2)

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/invoiced/invoiced/internal/pdftest"
 	"github.com/invoiced/invoiced/render/locale"
 )
 
@@ -26,7 +27,7 @@ func checkEmailedInvoice(t *testing.T, raw []byte, number, total string) parsedE
 	if !ok {
 		t.Fatalf("no %s.pdf attachment; attachments: %v", number, keys(e.Attachments))
 	}
-	text := pdfText(t, pdf)
+	text := pdftest.Text(t, pdf)
 	for _, want := range []string{number, "Ana Popescu", locale.Money(total, "EUR", "en"), "ACME SRL"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("PDF text lacks %q:\n%s", want, text)
@@ -110,7 +111,7 @@ func TestWalkthroughOutbox(t *testing.T) {
 	if pdf.Status != http.StatusOK || pdf.Header.Get("Content-Type") != "application/pdf" {
 		t.Fatalf("GET pdf = %d %s", pdf.Status, pdf.Header.Get("Content-Type"))
 	}
-	if text := pdfText(t, pdf.Raw); !strings.Contains(text, "INV-1001") {
+	if text := pdftest.Text(t, pdf.Raw); !strings.Contains(text, "INV-1001") {
 		t.Errorf("GET pdf text lacks the number:\n%s", text)
 	}
 	public := h.do("GET", strings.TrimPrefix(inv["publicPdfUrl"].(string), h.URL), "", nil)

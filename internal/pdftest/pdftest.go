@@ -1,0 +1,28 @@
+// Package pdftest reads back the PDFs invoiced renders, for tests.
+package pdftest
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/invoiced/invoiced/internal/redistest"
+)
+
+// Text returns the text of pdf laid out as on the page, from poppler's
+// pdftotext; without it the test is skipped (failed with CI=true).
+func Text(t testing.TB, pdf []byte) string {
+	t.Helper()
+	redistest.RequireTool(t, "pdftotext")
+	f := filepath.Join(t.TempDir(), "x.pdf")
+	if err := os.WriteFile(f, pdf, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.CommandContext(context.Background(), "pdftotext", "-enc", "UTF-8", "-layout", f, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v", err)
+	}
+	return string(out)
+}
