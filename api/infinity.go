@@ -219,8 +219,8 @@ func newInfinityInvoice(inv *invoice.Invoice, ds []*store.Delivery) (*infinityIn
 		ID: inv.ID, IsDraft: inv.Status == invoice.StatusDraft, Number: inv.Number,
 		Organisation: inv.TenantID, OpeningDate: inv.IssueDate, DueDate: firstNonEmpty(inv.DueDate, inv.IssueDate),
 		IsPaid: inv.Status == invoice.StatusPaid, IsAnnulled: inv.Status == invoice.StatusVoid,
-		Recipient: inv.Customer.Name, Title: inv.Number, PayableInDays: daysBetween(inv.IssueDate, inv.DueDate),
-		ClosingText:      strings.Join(nonEmpty(inv.Notes, inv.Terms), "\n\n"),
+		Recipient: inv.Customer.Name, Title: inv.Number, PayableInDays: payableInDays(inv.IssueDate, inv.DueDate),
+		ClosingText:      closingText(inv),
 		OriginalCurrency: inv.Currency, ExchangeRate: 1,
 		Positions: []infinityPosition{}, Columns: []string{}, EmailDeliveries: []infinityEmailDelivery{},
 	}
@@ -262,14 +262,14 @@ func newInfinityInvoice(inv *invoice.Invoice, ds []*store.Delivery) (*infinityIn
 		if p.TotalAmount, err = minor(fmt.Sprintf("lines[%d].amount", i), l.Amount); err != nil {
 			return nil, err
 		}
-		if p.Quantity, err = decimalNumber(l.Quantity, invoice.QuantityScale); err != nil {
+		if p.Quantity, err = decimalFloat(l.Quantity, invoice.QuantityScale); err != nil {
 			return nil, fmt.Errorf("invoice %s lines[%d].quantity: %w", inv.ID, i, err)
 		}
-		if p.TaxRate, err = decimalNumber(l.TaxRate, invoice.RateScale); err != nil {
+		if p.TaxRate, err = decimalFloat(l.TaxRate, invoice.RateScale); err != nil {
 			return nil, fmt.Errorf("invoice %s lines[%d].taxRate: %w", inv.ID, i, err)
 		}
 		if l.DiscountRate != "" {
-			if p.DiscountRate, err = decimalNumber(l.DiscountRate, invoice.RateScale); err != nil {
+			if p.DiscountRate, err = decimalFloat(l.DiscountRate, invoice.RateScale); err != nil {
 				return nil, fmt.Errorf("invoice %s lines[%d].discountRate: %w", inv.ID, i, err)
 			}
 		}
@@ -300,9 +300,9 @@ func statusSince(d *store.Delivery) time.Time {
 	return d.CreatedAt
 }
 
-// decimalNumber parses a decimal string with up to scale fraction digits
+// decimalFloat parses a decimal string with up to scale fraction digits
 // as a JSON number.
-func decimalNumber(s string, scale int) (float64, error) {
+func decimalFloat(s string, scale int) (float64, error) {
 	r, err := money.ParseDecimal(s, scale)
 	if err != nil {
 		return 0, err
@@ -311,24 +311,25 @@ func decimalNumber(s string, scale int) (float64, error) {
 	return f, nil
 }
 
-// daysBetween is how many days after the ISO date from the ISO date to
-// falls: 0 when either is missing or to is not later.
-func daysBetween(from, to string) int {
-	f, err1 := time.Parse(time.DateOnly, from)
-	t, err2 := time.Parse(time.DateOnly, to)
-	if err1 != nil || err2 != nil || !t.After(f) {
+// payableInDays is how many days after the ISO date issued the ISO date
+// due falls: 0 when either is missing or due is not later.
+func payableInDays(issued, due string) int {
+	from, err1 := time.Parse(time.DateOnly, issued)
+	to, err2 := time.Parse(time.DateOnly, due)
+	if err1 != nil || err2 != nil || !to.After(from) {
 		return 0
 	}
-	return int(t.Sub(f).Hours() / 24)
+	return int(to.Sub(from).Hours() / 24)
 }
 
-// nonEmpty returns the strings of ss that are not blank.
-func nonEmpty(ss ...string) []string {
-	var out []string
-	for _, s := range ss {
+// closingText is the text printed below the invoice's lines: its notes
+// and its terms, a blank line between them.
+func closingText(inv *invoice.Invoice) string {
+	var parts []string
+	for _, s := range []string{inv.Notes, inv.Terms} {
 		if strings.TrimSpace(s) != "" {
-			out = append(out, s)
+			parts = append(parts, s)
 		}
 	}
-	return out
+	return strings.Join(parts, "\n\n")
 }
