@@ -221,6 +221,7 @@ func (a *API) routes() *routeMux {
 
 	tenant("POST /api/v1/invoices/{id}/send-email", a.fluxrateSendEmail)
 	tenant("POST /api/v1/invoices/{id}/email", a.stornoEmail)
+	tenant("GET /v1/invoices/{id}", a.infinityGetInvoice)
 	tenant("POST /v1/invoices/{id}/send", a.infinitySend)
 
 	mux.Handle("GET /i/{token}", a.wrap(a.hosted))

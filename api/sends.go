@@ -268,6 +268,16 @@ func (a *API) queueSend(r *http.Request, inv *invoice.Invoice, req *sendRequest,
 // send with its deliveries and enqueues it. A tenant with no email provider
 // gets email_not_configured, and its draft is still finalized.
 func (a *API) startSend(r *http.Request, inv *invoice.Invoice, send *store.Send) *Error {
+	if apiErr := a.checkSend(r, inv, send); apiErr != nil {
+		return apiErr
+	}
+	return a.enqueueSend(r, send)
+}
+
+// checkSend refuses a send that cannot go out: a void invoice, a channel
+// with no provider or an unverified sender (checkChannels), or an email
+// over the tenant's hourly limit, which it counts.
+func (a *API) checkSend(r *http.Request, inv *invoice.Invoice, send *store.Send) *Error {
 	ctx := r.Context()
 	if !inv.Status.Sendable() {
 		return &Error{Status: http.StatusUnprocessableEntity, Code: CodeNotSendable,
@@ -290,6 +300,12 @@ func (a *API) startSend(r *http.Request, inv *invoice.Invoice, send *store.Send)
 				Message: fmt.Sprintf("this tenant may send %d emails per hour; retry in %s", settings.Defaults.HourlyEmails(), retry.Round(time.Second))}
 		}
 	}
+	return nil
+}
+
+// enqueueSend stores a checked send with its deliveries and enqueues it.
+func (a *API) enqueueSend(r *http.Request, send *store.Send) *Error {
+	ctx := r.Context()
 	if _, _, err := a.st.CreateSend(ctx, send); err != nil {
 		return errInternal(err)
 	}

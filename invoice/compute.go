@@ -99,3 +99,63 @@ func Compute(inv *Invoice) error {
 	inv.AmountDue = money.Format(total-paid, cur.Digits)
 	return nil
 }
+
+// LineTaxes returns each line's share of the invoice's VAT, in minor units
+// and in line order. Compute taxes the sum of a rate's lines, so the shares
+// of a rate's lines add up to exactly that rate's VAT, and all of them to
+// TaxTotal: each line gets its exact share (net × rate) rounded down, and
+// the minor units left over go one each to the lines with the largest
+// remainders, the earlier line first on a tie. A share is never a whole
+// minor unit away from the exact one. inv must have been through Compute.
+func LineTaxes(inv *Invoice) ([]int64, error) {
+	cur, err := money.ParseCurrency(inv.Currency)
+	if err != nil {
+		return nil, err
+	}
+	type share struct {
+		line  int
+		floor int64
+		rest  *big.Rat // exact share less floor, in [0, 1)
+	}
+	hundred := big.NewRat(100, 1)
+	byRate := map[string][]share{}
+	exactByRate := map[string]*big.Rat{}
+	var order []string
+	for i, l := range inv.Lines {
+		net, err := money.ParseAmount(l.Amount, cur)
+		if err != nil {
+			return nil, fmt.Errorf("lines[%d].amount: %w", i, err)
+		}
+		rate, err := money.ParseDecimal(l.TaxRate, RateScale)
+		if err != nil {
+			return nil, fmt.Errorf("lines[%d].taxRate: %w", i, err)
+		}
+		exact := new(big.Rat).Quo(new(big.Rat).Mul(big.NewRat(net, 1), rate), hundred)
+		// big.Int.Div is Euclidean: with a positive denominator it rounds
+		// down, negative shares included.
+		floor := new(big.Int).Div(exact.Num(), exact.Denom())
+		rest := new(big.Rat).Sub(exact, new(big.Rat).SetInt(floor))
+		key := money.FormatRat(rate, RateScale)
+		if _, ok := exactByRate[key]; !ok {
+			exactByRate[key] = new(big.Rat)
+			order = append(order, key)
+		}
+		exactByRate[key].Add(exactByRate[key], exact)
+		byRate[key] = append(byRate[key], share{line: i, floor: floor.Int64(), rest: rest})
+	}
+	out := make([]int64, len(inv.Lines))
+	for _, key := range order {
+		shares := byRate[key]
+		left := money.RoundHalfUp(exactByRate[key], 0)
+		for _, s := range shares {
+			out[s.line] = s.floor
+			left -= s.floor
+		}
+		sort.SliceStable(shares, func(i, j int) bool { return shares[i].rest.Cmp(shares[j].rest) > 0 })
+		for i := 0; i < len(shares) && left > 0; i++ {
+			out[shares[i].line]++
+			left--
+		}
+	}
+	return out, nil
+}

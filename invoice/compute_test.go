@@ -1,8 +1,13 @@
 package invoice
 
 import (
+	"math/big"
+	"math/rand/v2"
 	"reflect"
+	"strconv"
 	"testing"
+
+	"github.com/invoiced/invoiced/money"
 )
 
 func TestCompute(t *testing.T) {
@@ -143,5 +148,139 @@ func TestValidate(t *testing.T) {
 				t.Fatalf("Validate() = %v, want a message for %s", fe, tt.field)
 			}
 		})
+	}
+}
+
+// TestLineTaxes: a line's VAT share is its exact share rounded down, plus
+// one minor unit for the largest remainders until the rate's lines add up
+// to the rate's VAT.
+func TestLineTaxes(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		currency string
+		lines    []Line
+		want     []int64
+	}{
+		{
+			name: "one line", currency: "EUR",
+			lines: []Line{{Description: "Consulting", Quantity: "10", UnitPrice: "95.00", TaxRate: "19"}},
+			want:  []int64{18050},
+		},
+		{
+			// 3 × 6.27 cents is 18.81, the rate's VAT 19: the cent left
+			// over goes to the first of three equal remainders.
+			name: "equal remainders, earlier line first", currency: "EUR",
+			lines: []Line{
+				{Description: "a", Quantity: "1", UnitPrice: "0.3333", TaxRate: "19"},
+				{Description: "b", Quantity: "1", UnitPrice: "0.3333", TaxRate: "19"},
+				{Description: "c", Quantity: "1", UnitPrice: "0.3334", TaxRate: "19"},
+			},
+			want: []int64{7, 6, 6},
+		},
+		{
+			// 8.1 % of 0.15, 0.25 and 0.40 CHF: 1.215, 2.025 and 3.24
+			// Rappen, 6.48 in all, VAT 6: nothing left over to hand out.
+			// 2.6 % of 0.45: 1.17 Rappen, VAT 1.
+			name: "several rates, each rate adds up", currency: "CHF",
+			lines: []Line{
+				{Description: "a", Quantity: "1", UnitPrice: "0.15", TaxRate: "8.1"},
+				{Description: "b", Quantity: "1", UnitPrice: "0.45", TaxRate: "2.6"},
+				{Description: "c", Quantity: "1", UnitPrice: "0.25", TaxRate: "8.1"},
+				{Description: "d", Quantity: "1", UnitPrice: "0.40", TaxRate: "8.1"},
+			},
+			want: []int64{1, 1, 2, 3},
+		},
+		{
+			// 19 % of 0.08, 0.05 and 0.02: 1.52, 0.95 and 0.38 cents,
+			// 2.85 in all, VAT 3: two cents left over, for the remainders
+			// 0.95 and 0.52, none for 0.38.
+			name: "largest remainders win", currency: "EUR",
+			lines: []Line{
+				{Description: "a", Quantity: "1", UnitPrice: "0.08", TaxRate: "19"},
+				{Description: "b", Quantity: "1", UnitPrice: "0.05", TaxRate: "19"},
+				{Description: "c", Quantity: "1", UnitPrice: "0.02", TaxRate: "19"},
+			},
+			want: []int64{2, 1, 0},
+		},
+		{
+			name: "discount and a zero rate", currency: "RON",
+			lines: []Line{
+				{Description: "book", Quantity: "2", UnitPrice: "45.50", TaxRate: "5"},
+				{Description: "service", Quantity: "1.5", UnitPrice: "200", TaxRate: "19", DiscountRate: "10"},
+				{Description: "export", Quantity: "1", UnitPrice: "10", TaxRate: "0"},
+			},
+			want: []int64{455, 5130, 0},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			inv := &Invoice{Currency: tt.currency, Lines: tt.lines}
+			if err := Compute(inv); err != nil {
+				t.Fatal(err)
+			}
+			got, err := LineTaxes(inv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("LineTaxes = %v, want %v", got, tt.want)
+			}
+			checkLineTaxes(t, inv, got)
+		})
+	}
+}
+
+// TestLineTaxesAddUp holds the shares of many invoices to their VAT, per
+// rate and in all.
+func TestLineTaxesAddUp(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(1, 2))
+	rates := []string{"0", "2.6", "3.8", "8.1", "19", "5.5", "20"}
+	for n := 0; n < 500; n++ {
+		inv := &Invoice{Currency: []string{"EUR", "CHF", "JPY", "BHD"}[n%4]}
+		digits := map[string]int{"EUR": 2, "CHF": 2, "JPY": 0, "BHD": 3}[inv.Currency]
+		for i := 0; i < 1+rng.IntN(12); i++ {
+			price := money.Format(rng.Int64N(100000), digits+rng.IntN(3))
+			inv.Lines = append(inv.Lines, Line{Description: "x", Quantity: strconv.Itoa(1 + rng.IntN(7)),
+				UnitPrice: price, TaxRate: rates[rng.IntN(len(rates))], DiscountRate: []string{"", "10", "33.3333"}[rng.IntN(3)]})
+		}
+		if err := Compute(inv); err != nil {
+			t.Fatal(err)
+		}
+		got, err := LineTaxes(inv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkLineTaxes(t, inv, got)
+	}
+}
+
+// checkLineTaxes fails t unless shares add up to each rate's VAT and to
+// TaxTotal, and each is less than a minor unit from the line's exact share.
+func checkLineTaxes(t *testing.T, inv *Invoice, shares []int64) {
+	t.Helper()
+	cur, _ := money.ParseCurrency(inv.Currency)
+	byRate := map[string]int64{}
+	var sum int64
+	for i, l := range inv.Lines {
+		rate, _ := money.ParseDecimal(l.TaxRate, RateScale)
+		net, _ := money.ParseAmount(l.Amount, cur)
+		exact := new(big.Rat).Quo(new(big.Rat).Mul(big.NewRat(net, 1), rate), big.NewRat(100, 1))
+		diff := new(big.Rat).Sub(big.NewRat(shares[i], 1), exact)
+		if diff.Abs(diff).Cmp(big.NewRat(1, 1)) >= 0 {
+			t.Errorf("%v: line %d's share %d is a minor unit or more from %s", inv.Lines, i, shares[i], exact.FloatString(4))
+		}
+		byRate[money.FormatRat(rate, RateScale)] += shares[i]
+		sum += shares[i]
+	}
+	for _, tax := range inv.Taxes {
+		want, _ := money.ParseAmount(tax.Amount, cur)
+		if byRate[tax.Rate] != want {
+			t.Errorf("%v: the %s%% lines' shares add up to %d, the rate's VAT is %d", inv.Lines, tax.Rate, byRate[tax.Rate], want)
+		}
+	}
+	if total, _ := money.ParseAmount(inv.TaxTotal, cur); sum != total {
+		t.Errorf("%v: the shares add up to %d, taxTotal is %d", inv.Lines, sum, total)
 	}
 }

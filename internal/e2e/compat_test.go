@@ -52,11 +52,11 @@ func TestCompatRoutes(t *testing.T) {
 	t.Run("infinity send", func(t *testing.T) {
 		r := h.must(http.StatusOK, h.do("POST", "/v1/invoices/inv_n/send", token, map[string]any{"description": "See attached."}))
 		inv, ok := r.Body["invoice"].(map[string]any)
-		if !ok || inv["id"] != "inv_n" || inv["total"] != "1130.50" {
+		if !ok || inv["id"] != "inv_n" || inv["totalAmount"] != 113050.0 || inv["isDraft"] != false {
 			t.Fatalf("response = %s", r.Raw)
 		}
 		ed := inv["emailDeliveries"].([]any)
-		if len(ed) != 1 || ed[0].(map[string]any)["email"] != "ana@example.com" {
+		if len(ed) != 1 || ed[0].(map[string]any)["recipientEmail"] != "ana@example.com" {
 			t.Fatalf("emailDeliveries = %v", ed)
 		}
 		if u, _ := inv["publicPdfUrl"].(string); !strings.Contains(u, "/i/") {

@@ -42,18 +42,15 @@ var (
 // part, across the foot of the last page, or of a new page when the last
 // one has no room left for it.
 func (w *writer) swissPaymentPart() {
-	b, ok := w.swissBill()
-	if !ok || w.err != nil {
+	if w.err != nil {
 		return
 	}
-	payload, err := qr.SwissQRPayload(b)
+	b, code, err := swissBill(w.doc)
 	if err != nil {
 		w.r.logger.Warn("pdf: Swiss QR-bill left out", zap.String("invoice_id", w.inv.ID), zap.Error(err))
 		return
 	}
-	code, err := qr.Encode(payload)
-	if err != nil {
-		w.r.logger.Warn("pdf: Swiss QR-bill left out", zap.String("invoice_id", w.inv.ID), zap.Error(err))
+	if code == nil {
 		return
 	}
 	for _, f := range []*face{&w.r.bill.regular, &w.r.bill.bold} {

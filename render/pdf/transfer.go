@@ -49,10 +49,10 @@ func transferCodeFor(inv *invoice.Invoice, bank invoice.BankAccount) transferCod
 
 // beneficiary is who a transfer is paid to: the account holder, else the
 // seller, cut to the 70 characters that both QR codes allow.
-func (w *writer) beneficiary() string {
-	name := strings.TrimSpace(w.doc.Bank.Holder)
+func beneficiary(doc Document) string {
+	name := strings.TrimSpace(doc.Bank.Holder)
 	if name == "" {
-		name = strings.TrimSpace(w.doc.Seller.Name)
+		name = strings.TrimSpace(doc.Seller.Name)
 	}
 	return truncate(name, 70)
 }
@@ -65,7 +65,7 @@ func (w *writer) epcCode() (*qr.Code, string) {
 		return nil, ""
 	}
 	bank := w.doc.Bank
-	payload, err := qr.EPCPayload(w.beneficiary(), bank.IBAN, bank.BIC, w.inv.AmountDue, w.inv.Number)
+	payload, err := qr.EPCPayload(beneficiary(w.doc), bank.IBAN, bank.BIC, w.inv.AmountDue, w.inv.Number)
 	if err != nil {
 		w.r.logger.Warn("pdf: EPC QR code left out", zap.String("invoice_id", w.inv.ID), zap.Error(err))
 		return nil, ""
@@ -78,52 +78,65 @@ func (w *writer) epcCode() (*qr.Code, string) {
 	return code, payload
 }
 
-// swissBill returns what the Swiss QR-bill of the invoice carries, or
-// false when the invoice takes none. With a QR-IBAN the QR reference is
-// made of the invoice number's digits. A customer whose address does not
-// fit the bill is left for the payer to write in; a bill that cannot be
-// made at all is left out with a warning.
-func (w *writer) swissBill() (qr.SwissBill, bool) {
-	if transferCodeFor(w.inv, w.doc.Bank) != swissTransfer {
-		return qr.SwissBill{}, false
+// HasSwissQRBill reports whether Render prints a Swiss QR-bill at the
+// foot of doc's invoice: an invoice in CHF payable into a Swiss or
+// Liechtenstein account (or in EUR into a Swiss QR-IBAN) with an amount
+// due, unless the bill cannot be made from the seller's and the bank's
+// details (Render then leaves it out with a warning). Paid and void
+// invoices carry none.
+func HasSwissQRBill(doc Document) bool {
+	_, code, err := swissBill(doc)
+	return err == nil && code != nil
+}
+
+// swissBill returns what the Swiss QR-bill of doc's invoice carries and
+// its QR code, or a nil code when the invoice takes none. With a QR-IBAN
+// the QR reference is made of the invoice number's digits. A customer
+// whose address does not fit the bill is left for the payer to write in;
+// the error says why a bill that the invoice takes cannot be made at all.
+func swissBill(doc Document) (qr.SwissBill, *qr.Code, error) {
+	inv := doc.Invoice
+	if transferCodeFor(inv, doc.Bank) != swissTransfer {
+		return qr.SwissBill{}, nil, nil
 	}
-	warn := func(err error) (qr.SwissBill, bool) {
-		w.r.logger.Warn("pdf: Swiss QR-bill left out", zap.String("invoice_id", w.inv.ID), zap.Error(err))
-		return qr.SwissBill{}, false
-	}
-	s, c := w.doc.Seller.Address, w.inv.Customer
+	s, c := doc.Seller.Address, inv.Customer
 	b := qr.SwissBill{
-		IBAN: w.doc.Bank.IBAN,
+		IBAN: doc.Bank.IBAN,
 		Creditor: qr.SwissAddress{
-			Name: w.beneficiary(), Street: s.Line1, PostalCode: s.PostalCode, Town: s.City, Country: s.Country,
+			Name: beneficiary(doc), Street: s.Line1, PostalCode: s.PostalCode, Town: s.City, Country: s.Country,
 		},
-		Amount:   w.inv.AmountDue,
-		Currency: w.inv.Currency,
+		Amount:   inv.AmountDue,
+		Currency: inv.Currency,
 		Debtor: &qr.SwissAddress{
 			Name: truncate(c.Name, 70), Street: c.Address.Line1, PostalCode: c.Address.PostalCode,
 			Town: c.Address.City, Country: c.Address.Country,
 		},
-		Message: w.inv.Number,
+		Message: inv.Number,
 	}
 	if iban, _ := qr.NormalizeIBAN(b.IBAN); qr.IsQRIBAN(iban) {
-		ref, err := qr.QRReference(digits(w.inv.Number))
+		ref, err := qr.QRReference(digits(inv.Number))
 		if err != nil {
-			return warn(err)
+			return qr.SwissBill{}, nil, err
 		}
 		b.Reference = ref
-	} else if ref, err := qr.CreditorReference(w.inv.Number); err == nil {
+	} else if ref, err := qr.CreditorReference(inv.Number); err == nil {
 		// An ordinary IBAN takes a creditor reference, which the payer's
 		// bank passes on so that the payment is matched to the invoice;
 		// an invoice number that cannot be one travels as the message.
 		b.Reference = ref
 	}
-	if _, err := qr.SwissQRPayload(b); err != nil {
+	payload, err := qr.SwissQRPayload(b)
+	if err != nil {
 		b.Debtor = nil
-		if _, err2 := qr.SwissQRPayload(b); err2 != nil {
-			return warn(err2)
+		if payload, err = qr.SwissQRPayload(b); err != nil {
+			return qr.SwissBill{}, nil, err
 		}
 	}
-	return b, true
+	code, err := qr.Encode(payload)
+	if err != nil {
+		return qr.SwissBill{}, nil, err
+	}
+	return b, code, nil
 }
 
 // digits returns the decimal digits of s.

@@ -309,3 +309,38 @@ func TestWriteTransferSamples(t *testing.T) {
 		}
 	}
 }
+
+// TestHasSwissQRBill holds HasSwissQRBill to what Render prints: true
+// exactly when the PDF carries the bill's payment part.
+func TestHasSwissQRBill(t *testing.T) {
+	t.Parallel()
+	r := newRenderer(t)
+	tests := []struct {
+		name   string
+		change func(d *Document)
+		want   bool
+	}{
+		{"CHF into a QR-IBAN", func(*Document) {}, true},
+		{"CHF into an ordinary Swiss IBAN", func(d *Document) { d.Bank.IBAN = "CH9300762011623852957" }, true},
+		{"paid", func(d *Document) { d.Invoice.Status = invoice.StatusPaid }, false},
+		{"EUR into a Romanian IBAN", func(d *Document) {
+			d.Invoice.Currency, d.Bank.IBAN = "EUR", "RO49AAAA1B31007593840000"
+		}, false},
+		{"no digits for the QR reference", func(d *Document) { d.Invoice.Number = "ABC" }, false},
+		{"seller without a town", func(d *Document) { d.Seller.Address.City = "" }, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			doc := swissDoc(t, "en")
+			tt.change(&doc)
+			if got := HasSwissQRBill(doc); got != tt.want {
+				t.Errorf("HasSwissQRBill = %v, want %v", got, tt.want)
+			}
+			text := pdfText(t, render(t, r, doc))
+			if printed := strings.Contains(text, "Payment part") && strings.Contains(text, "Separate before paying in"); printed != tt.want {
+				t.Errorf("the PDF carries the bill: %v, want %v", printed, tt.want)
+			}
+		})
+	}
+}
