@@ -147,6 +147,29 @@ func TestAuxvaultSendingAndDelivery(t *testing.T) {
 		}
 	})
 
+	// "SMS format": the SMS a send without a message carries.
+	t.Run("SMS format", func(t *testing.T) {
+		newInvoice(t, "inv_sms_format")
+		data := send(t, "/api/v1/invoices/inv_sms_format/send", `{"sendVia": ["sms"], "phone": "`+auxvaultPhone+`"}`)
+		body := smsOf(t, s, data, 1)[0]["body"]
+		if !regexp.MustCompile(`^ACME Corp: New invoice for \$500\.00 due [^\n]+\.\nPay now: https?://\S+$`).MatchString(body) {
+			t.Errorf("SMS = %q, want the documented format \"ACME Corp: New invoice for $500.00 due …\" then \"Pay now: <link>\"", body)
+		}
+	})
+
+	// "SMS Customization": the custom message, on the SMS channel with the
+	// number of the SMS example.
+	t.Run("SMS Customization", func(t *testing.T) {
+		newInvoice(t, "inv_sms_custom")
+		data := send(t, "/api/v1/invoices/inv_sms_custom/send", `{"sendVia": ["sms"], "phone": "`+auxvaultPhone+`",
+  "message": "Hi {{customerName}}! New invoice for ${{amount}}. Pay here: {{paymentLink}}"
+}`)
+		body := smsOf(t, s, data, 1)[0]["body"]
+		if !strings.HasPrefix(body, "Hi Jane Customer! New invoice for $500.00. Pay here: http") {
+			t.Errorf("SMS = %q, want the message with the customer's name, $500.00 and the payment link", body)
+		}
+	})
+
 	t.Run("Send via Both Email + SMS", func(t *testing.T) {
 		newInvoice(t, "inv_both")
 		data := send(t, "/api/v1/invoices/inv_both/send", `{
