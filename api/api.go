@@ -288,12 +288,18 @@ func (a *API) readyz(w http.ResponseWriter, r *http.Request) *Error {
 // operatorOnly guards the operators' pages (/metrics, /monitoring/) with
 // the admin token, as a bearer token or, since a browser cannot send one,
 // as the password of HTTP Basic auth with any user name. A refusal asks
-// the browser for that password.
+// the browser for that password. Since a browser adds cached Basic
+// credentials by itself, a state-changing request from another site is
+// refused whatever it carries.
 func (a *API) operatorOnly(next http.Handler) http.Handler {
 	return a.wrap(func(w http.ResponseWriter, r *http.Request) *Error {
-		token := requestToken(r)
-		if _, password, ok := r.BasicAuth(); ok {
+		token, fromCookie := requestToken(r)
+		_, password, basic := r.BasicAuth()
+		if basic {
 			token = password
+		}
+		if (basic || fromCookie) && crossSite(r) {
+			return errCrossSite
 		}
 		if a.cfg.AdminToken == "" || token == "" || subtle.ConstantTimeCompare([]byte(token), []byte(a.cfg.AdminToken)) != 1 {
 			w.Header().Set("WWW-Authenticate", `Basic realm="invoiced operators", charset="UTF-8"`)
@@ -307,11 +313,11 @@ func (a *API) operatorOnly(next http.Handler) http.Handler {
 
 func (a *API) adminOnly(next handlerFunc) http.Handler {
 	return a.wrap(func(w http.ResponseWriter, r *http.Request) *Error {
-		token := requestToken(r)
+		token, fromCookie := requestToken(r)
 		if a.cfg.AdminToken == "" {
 			return &Error{Status: http.StatusForbidden, Code: CodeForbidden, Message: "the admin API is disabled: set INVOICED_ADMIN_TOKEN"}
 		}
-		if crossSiteCookie(r) {
+		if fromCookie && crossSite(r) {
 			return errCrossSite
 		}
 		if token == "" || subtle.ConstantTimeCompare([]byte(token), []byte(a.cfg.AdminToken)) != 1 {

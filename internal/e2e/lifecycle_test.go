@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"slices"
@@ -228,10 +229,10 @@ func TestAuthForms(t *testing.T) {
 }
 
 // TestCookieRefusedCrossSite posts as a page on another site would, with
-// the browser adding the access_token cookie: a forged request that must
-// not create or send anything. The same request from the API's own
-// origin, from a client other than a browser, or with the token in a
-// header goes through.
+// the browser adding the access_token cookie (and perhaps cached Basic
+// credentials): a forged request that must not create or send anything.
+// The same request from the API's own origin, from a client other than a
+// browser, or with the token in a header goes through.
 func TestCookieRefusedCrossSite(t *testing.T) {
 	t.Parallel()
 	h := setup(t, func(o *options) { o.noWorker = true })
@@ -255,6 +256,10 @@ func TestCookieRefusedCrossSite(t *testing.T) {
 		{"own origin", []string{"Origin", "http://" + own, "Sec-Fetch-Site", "same-origin"}, http.StatusCreated},
 		{"not a browser", nil, http.StatusCreated},
 		{"token in a header too", []string{"Origin", "https://evil.example", "Authorization", "Bearer " + token}, http.StatusCreated},
+		// A browser adds cached Basic credentials by itself: they carry no
+		// API token, so the cookie still authenticates and the guard holds.
+		{"cached Basic credentials", []string{"Origin", "https://evil.example", "Authorization", "Basic " + base64.StdEncoding.EncodeToString([]byte("ops:secret"))}, http.StatusForbidden},
+		{"empty x-api-token", []string{"Sec-Fetch-Site", "cross-site", "X-Api-Token", ""}, http.StatusForbidden},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			r := create(tt.headers...)
