@@ -224,14 +224,14 @@ func (a *API) routes() *routeMux {
 	tenant("GET /v1/invoices/{id}", a.infinityGetInvoice)
 	tenant("POST /v1/invoices/{id}/send", a.infinitySend)
 
-	mux.Handle("GET /i/{token}", a.wrap(a.hosted))
-	mux.Handle("GET /i/{token}/pdf", a.wrap(a.publicPDF))
-	mux.Handle("GET /i/{token}/qr-code", a.wrap(a.publicQRCode))
-	mux.HandleFunc("GET /t/o/{token}", a.trackOpen)
+	mux.Handle("GET /i/{token}", tokenGranted(a.wrap(a.hosted)))
+	mux.Handle("GET /i/{token}/pdf", tokenGranted(a.wrap(a.publicPDF)))
+	mux.Handle("GET /i/{token}/qr-code", tokenGranted(a.wrap(a.publicQRCode)))
+	mux.Handle("GET /t/o/{token}", tokenGranted(http.HandlerFunc(a.trackOpen)))
 	mux.Handle("POST /callbacks/ses", a.wrap(a.sesCallback))
 	mux.Handle("POST /callbacks/twilio", a.wrap(a.twilioCallback))
 	mux.Handle("POST /callbacks/stripe/{tenant}", a.wrap(a.stripeCallback))
-	mux.Handle("GET /t/c/{token}", a.wrap(a.trackClick))
+	mux.Handle("GET /t/c/{token}", tokenGranted(a.wrap(a.trackClick)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -248,6 +248,29 @@ func (a *API) routes() *routeMux {
 		return &Error{Status: http.StatusNotFound, Code: CodeNotFound, Message: "no route for " + r.Method + " " + r.URL.Path}
 	}))
 	return mux
+}
+
+// tokenGranted marks the answers of the pages a signed token in the path
+// opens (/i/…, /t/…): never stored by a browser or a shared cache, where
+// the next user of the machine or the proxy would find the invoice, and
+// never sniffed into another content type.
+func tokenGranted(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// logPath is r's path as logs may show it: the signed token of a
+// token-granted page (/i/{token}…, /t/o/{token}, /t/c/{token}) opens an
+// invoice to whoever holds it, so it is replaced by "[token]".
+func logPath(r *http.Request) string {
+	tok := r.PathValue("token")
+	if tok == "" {
+		return r.URL.Path
+	}
+	return strings.Replace(r.URL.Path, tok, "[token]", 1)
 }
 
 // wrap turns a handlerFunc into an http.Handler that writes its error.
@@ -267,7 +290,7 @@ func (a *API) recoverPanics(next http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				a.log.Error("panic in handler", zap.Any("panic", v), zap.String("path", r.URL.Path), zap.ByteString("stack", debug.Stack()))
+				a.log.Error("panic in handler", zap.Any("panic", v), zap.String("path", logPath(r)), zap.ByteString("stack", debug.Stack()))
 				a.writeError(w, r, errInternal(nil))
 			}
 		}()

@@ -113,7 +113,7 @@ func writeData(w http.ResponseWriter, status int, data any) {
 // writeError writes err in the canonical error envelope, logging 5xx causes.
 func (a *API) writeError(w http.ResponseWriter, r *http.Request, err *Error) {
 	if err.Status >= 500 {
-		a.log.Error("request failed", zap.String("method", r.Method), zap.String("path", r.URL.Path), zap.Error(err.cause))
+		a.log.Error("request failed", zap.String("method", r.Method), zap.String("path", logPath(r)), zap.Error(err.cause))
 	}
 	setRetryAfter(w, err)
 	writeJSON(w, err.Status, errorBody{Error: err})

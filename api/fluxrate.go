@@ -113,5 +113,5 @@ func withFieldsInMessage(e *Error) *Error {
 }
 
 func (a *API) writeErrorLogOnly(r *http.Request, e *Error) {
-	a.log.Sugar().Errorw("request failed", "path", r.URL.Path, "error", e.cause)
+	a.log.Sugar().Errorw("request failed", "path", logPath(r), "error", e.cause)
 }

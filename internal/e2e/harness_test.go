@@ -66,6 +66,9 @@ type harness struct {
 	API *api.API
 	// Logs holds every log entry at debug level and above.
 	Logs *observer.ObservedLogs
+	// RedisAddr is the redis-server's address, for tests that reach
+	// under the store.
+	RedisAddr string
 	// Metrics is the API's and the worker's, served at /metrics.
 	Metrics *metrics.Metrics
 }
@@ -92,7 +95,7 @@ func setup(t testing.TB, opts ...func(*options)) *harness {
 	redisOpt := asynq.RedisClientOpt{Addr: srv.Addr}
 	observed, logs := observer.New(zap.DebugLevel)
 	log := zap.New(zapcore.NewTee(zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)).Core(), observed))
-	h := &harness{t: t, Outbox: t.TempDir(), Logs: logs}
+	h := &harness{t: t, Outbox: t.TempDir(), Logs: logs, RedisAddr: srv.Addr}
 	h.SMTP = smtptest.Start(t, smtptest.Options{Username: "mailer", Password: "s3cret"})
 	h.Twilio = twiliotest.Start(t)
 	h.SNS = snstest.NewServer(t)
