@@ -141,7 +141,7 @@ func New(cfg Config) (*API, error) {
 		cfg.MaxBodyBytes = 2 << 20
 	}
 	if cfg.Ready == nil {
-		cfg.Ready = cfg.Store.Ping
+		cfg.Ready = cfg.Store.Ready
 	}
 	if cfg.Metrics == nil {
 		cfg.Metrics = noMetrics{}
@@ -302,7 +302,12 @@ func (a *API) readyz(w http.ResponseWriter, r *http.Request) *Error {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	if err := a.cfg.Ready(ctx); err != nil {
-		return &Error{Status: http.StatusServiceUnavailable, Code: CodeUnavailable, Message: "redis is not reachable", cause: err}
+		msg := "redis is not reachable"
+		switch {
+		case errors.Is(err, store.ErrWritesRefused), errors.Is(err, store.ErrEvicting):
+			msg = err.Error()
+		}
+		return &Error{Status: http.StatusServiceUnavailable, Code: CodeUnavailable, Message: msg, RetryAfter: 5 * time.Second, cause: err}
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	return nil

@@ -35,6 +35,7 @@ type fluxrateResponse struct {
 func (a *API) fluxrateSendEmail(w http.ResponseWriter, r *http.Request) *Error {
 	ctx := r.Context()
 	fail := func(e *Error) *Error {
+		e = answered(e)
 		setRetryAfter(w, e)
 		writeJSON(w, e.Status, fluxrateResponse{Success: false, Message: e.Message})
 		if e.Status >= 500 {

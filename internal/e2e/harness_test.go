@@ -81,6 +81,7 @@ type options struct {
 	maxBody    int64
 	defaultNil bool // no default email provider
 	noAdmin    bool // no admin token: no admin API, /metrics or /monitoring/
+	redisArgs  []string
 }
 
 // setup builds invoiced with the constructors cmd/invoiced uses
@@ -91,7 +92,7 @@ func setup(t testing.TB, opts ...func(*options)) *harness {
 	for _, f := range opts {
 		f(&o)
 	}
-	srv := redistest.Start(t)
+	srv := redistest.Start(t, o.redisArgs...)
 	redisOpt := asynq.RedisClientOpt{Addr: srv.Addr}
 	observed, logs := observer.New(zap.DebugLevel)
 	log := zap.New(zapcore.NewTee(zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)).Core(), observed))
