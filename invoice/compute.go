@@ -65,8 +65,8 @@ func compute(inv *Invoice) (*totals, error) {
 	t := &totals{cur: cur, nets: make([]int64, len(inv.Lines)), discounts: make([]int64, len(inv.Lines))}
 	hundred := big.NewRat(100, 1)
 	tooLarge := FieldErrors{}
-	// Every line's gross is at most MaxMinor, but thousands of them may
-	// add up to more than an int64 holds.
+	// Every line's gross is at most MaxMinor, but enough of them add up
+	// to more than an int64 holds.
 	gross := new(big.Int)
 	baseByRate := map[string]int64{}
 	rates := map[string]*big.Rat{}
