@@ -201,6 +201,8 @@ func (a *API) routes() *routeMux {
 	tenant("POST /api/v1/invoices/{id}/resend", a.resendInvoice)
 	tenant("DELETE /api/v1/invoices/{id}/sends/{sendId}", a.cancelSend)
 	tenant("GET /api/v1/scheduled-sends", a.listScheduledSends)
+	tenant("GET /api/v1/deliveries", a.listDeliveries)
+	tenant("GET /api/v1/deliveries/export", a.exportDeliveries)
 	tenant("GET /api/v1/invoices/{id}/delivery-status", a.deliveryStatus)
 	tenant("GET /api/v1/invoices/{id}/pdf", a.invoicePDF)
 	tenant("GET /api/v1/invoices/{id}/emails", a.invoiceEmails)

@@ -251,11 +251,13 @@ func (s *Store) InvoiceDeliveries(ctx context.Context, tenantID, invoiceID strin
 // in the same atomic update when the transition happens.
 func (s *Store) Transition(ctx context.Context, tenantID, id string, to DeliveryStatus, source, detail string, mutate func(*Delivery)) (*Delivery, bool, error) {
 	changed := false
+	var from DeliveryStatus
 	d, err := update(ctx, s, deliveryKey(tenantID, id), func(d *Delivery) error {
 		changed = CanTransition(d.Status, to)
 		if !changed {
 			return nil
 		}
+		from = d.Status
 		now := s.Now()
 		d.Status = to
 		d.UpdatedAt = now
@@ -281,6 +283,8 @@ func (s *Store) Transition(ctx context.Context, tenantID, id string, to Delivery
 		if !changed {
 			return
 		}
+		d.TenantID = tenantID
+		moveInDeliveryLog(ctx, p, d, from)
 		if to.open() {
 			p.ZAdd(ctx, openDeliveriesKey(tenantID), redis.Z{Score: float64(d.UpdatedAt.UnixMilli()), Member: id})
 		} else {
@@ -374,6 +378,7 @@ func putDeliveries(ctx context.Context, p redis.Pipeliner, ds []*Delivery, due t
 		}
 		p.Set(ctx, deliveryKey(d.TenantID, d.ID), b, 0)
 		p.RPush(ctx, invoiceDeliveriesKey(d.TenantID, d.InvoiceID), d.ID)
+		logDelivery(ctx, p, d, d.Status)
 		if d.Status.open() {
 			p.ZAdd(ctx, openDeliveriesKey(d.TenantID), redis.Z{Score: float64(due.UnixMilli()), Member: d.ID})
 		}
