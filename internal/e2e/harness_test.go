@@ -78,6 +78,10 @@ type options struct {
 	maxBody    int64
 	defaultNil bool // no default email provider
 	noAdmin    bool // no admin token: no admin API, /metrics or /monitoring/
+	// smtpAllowNets, when not nil, replaces the SMTP allow-list (loopback,
+	// for the test server) with its prefixes.
+	smtpAllowNets []netip.Prefix
+	defaultSMTP   bool // the deployment's SMTP server is h.SMTP
 }
 
 // setup builds invoiced with the constructors cmd/invoiced uses
@@ -123,6 +127,7 @@ func setup(t testing.TB, opts ...func(*options)) *harness {
 		StripeAPIBase:        h.StripeBase,
 		RazorpayAPIURL:       h.Razorpay.URL(),
 		WebhookAllowNets:     loopback,
+		SMTPAllowNets:        loopback,
 		WebhookTimeout:       2 * time.Second,
 		SMTPRootCAs:          h.SMTP.ClientTLSConfig().RootCAs,
 		SNS:                  sns.Config{HTTPClient: h.SNS.Client(), Roots: h.SNS.Roots()},
@@ -139,6 +144,13 @@ func setup(t testing.TB, opts ...func(*options)) *harness {
 	}
 	if o.noAdmin {
 		cfg.AdminToken = ""
+	}
+	if o.smtpAllowNets != nil {
+		cfg.SMTPAllowNets = o.smtpAllowNets
+	}
+	if o.defaultSMTP {
+		cfg.DefaultEmailProvider = store.ProviderSMTP
+		cfg.DefaultSMTP = &store.SMTPSettings{Host: h.SMTP.Host(), Port: h.SMTP.Port(), Username: "mailer", Password: "s3cret", TLS: "starttls"}
 	}
 	d, err := wiring.Connect(cfg, log, redisOpt)
 	if err != nil {
