@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strings"
@@ -215,6 +216,7 @@ func (a *API) putSettings(w http.ResponseWriter, r *http.Request) *Error {
 var (
 	e164Pattern     = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
 	sidPattern      = regexp.MustCompile(`^[A-Z]{2}[0-9a-f]{32}$`)
+	hostnamePattern = regexp.MustCompile(`^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?$`)
 	topicARNPattern = regexp.MustCompile(`^arn:aws(-cn|-us-gov)?:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$`)
 )
 
@@ -335,6 +337,9 @@ func validateEmailSettings(fe invoice.FieldErrors, e *store.EmailSettings, optEm
 	}
 	if sm := e.SMTP; sm != nil {
 		text("email.smtp.host", sm.Host, 253)
+		if _, err := netip.ParseAddr(sm.Host); sm.Host != "" && err != nil && !hostnamePattern.MatchString(sm.Host) {
+			fe["email.smtp.host"] = "must be a host name like smtp.example.com or an IP address, without a port (set port) or brackets"
+		}
 		if sm.Port < 0 || sm.Port > 65535 {
 			fe["email.smtp.port"] = "must be between 1 and 65535"
 		}

@@ -189,3 +189,21 @@ func TestDefaultSMTPOnLoopback(t *testing.T) {
 	h.must(http.StatusAccepted, h.do("POST", "/api/v1/invoices/inv_1/send", token, nil))
 	h.SMTP.WaitForMessages(t, 1, 10*time.Second)
 }
+
+// TestSMTPHostValidation refuses SMTP hosts that are not a host name or an
+// address when they are saved, rather than failing every delivery later.
+func TestSMTPHostValidation(t *testing.T) {
+	t.Parallel()
+	h := setup(t, func(o *options) { o.noWorker = true })
+	token := h.tenant("ACME SRL", nil)
+	for _, host := range []string{"smtp.acme.test:587", "[2001:4860::1]", "smtp acme.test", "smtp://smtp.acme.test", "-smtp.acme.test"} {
+		r := h.must(http.StatusBadRequest, h.do("PUT", "/api/v1/settings", token, smtpSettings(host, 587, nil)))
+		fields, _ := r.Body["error"].(map[string]any)["fields"].(map[string]any)
+		if msg, _ := fields["email.smtp.host"].(string); !strings.Contains(msg, "host name") {
+			t.Errorf("PUT smtp host %q: fields = %v, want email.smtp.host refused", host, fields)
+		}
+	}
+	for _, host := range []string{"smtp.acme.test", "SMTP.Acme.Test.", "mail-1.eu.acme.test", "8.8.8.8", "2001:4860::1"} {
+		h.must(http.StatusOK, h.do("PUT", "/api/v1/settings", token, smtpSettings(host, 587, nil)))
+	}
+}
