@@ -11,7 +11,8 @@
 // Errors are classified here and nowhere else (see classify). A
 // configuration that cannot work is permanent and says which setting to
 // fix: a certificate that is not trusted, STARTTLS the server does not
-// offer, TLS on a port that does not speak it, a failed login (535), an
+// offer, TLS on a port that does not speak it, a login the server refuses
+// (535) or does not offer, a password that would go unencrypted, an
 // address the DialFunc refuses. Any other 5xx reply is permanent too. A
 // 4xx reply is transient and keeps its code; a network error or a timeout
 // is transient.
@@ -477,6 +478,8 @@ func classify(addr string, err error) error {
 		return permanent("smtp_not_tls", "the SMTP server does not speak TLS on this port (%w); set email.smtp.tls to starttls for a port that starts unencrypted, such as 587", err)
 	case strings.Contains(err.Error(), "does not support STARTTLS"):
 		return permanent("smtp_no_starttls", "the SMTP server does not offer STARTTLS; set email.smtp.tls to tls for a port that speaks TLS from the start, such as 465")
+	case errors.Is(err, mailsmtp.ErrUnencrypted):
+		return permanent("smtp_unencrypted", "the password would cross an unencrypted connection, which is refused; set email.smtp.tls to starttls or tls")
 	case strings.Contains(err.Error(), "does not support SMTP AUTH"):
 		return permanent("smtp_no_auth", "the SMTP server offers no login (AUTH) on this connection; leave email.smtp.username empty, or check email.smtp.tls and port")
 	}

@@ -246,6 +246,22 @@ func TestSendEmailFailures(t *testing.T) {
 			wantText:  []string{"offers no login", "email.smtp.username"},
 		},
 		{
+			name: "login without encryption",
+			opts: smtptest.Options{Username: "mailer", Password: "s3cret", AllowInsecureAuth: true},
+			setup: func(c *Config, srv *smtptest.Server) {
+				// A name other than localhost, to which go-mail sends no
+				// password in plain text.
+				c.Host, c.TLS, c.Username, c.Password = "smtp.acme.test", TLSNone, "mailer", "s3cret"
+				c.DialFunc = func(ctx context.Context, network, _ string) (net.Conn, error) {
+					var d net.Dialer
+					return d.DialContext(ctx, network, srv.Addr())
+				}
+			},
+			permanent: true,
+			wantCode:  "smtp_unencrypted",
+			wantText:  []string{"unencrypted", "email.smtp.tls"},
+		},
+		{
 			name:     "unreachable port",
 			setup:    func(c *Config, _ *smtptest.Server) { c.Port = unreachable },
 			wantText: []string{"refused"},
