@@ -246,16 +246,22 @@ func TestSendEmailFailures(t *testing.T) {
 			wantText:  []string{"offers no login", "email.smtp.username"},
 		},
 		{
+			name: "certificate for another name",
+			setup: func(c *Config, srv *smtptest.Server) {
+				c.Host, c.DialFunc = "smtp.acme.test", dialTo(srv.Addr())
+			},
+			permanent: true,
+			wantCode:  "smtp_certificate",
+			wantText:  []string{"not valid for this host", "smtp.acme.test", "email.smtp.host"},
+		},
+		{
 			name: "login without encryption",
 			opts: smtptest.Options{Username: "mailer", Password: "s3cret", AllowInsecureAuth: true},
 			setup: func(c *Config, srv *smtptest.Server) {
 				// A name other than localhost, to which go-mail sends no
 				// password in plain text.
 				c.Host, c.TLS, c.Username, c.Password = "smtp.acme.test", TLSNone, "mailer", "s3cret"
-				c.DialFunc = func(ctx context.Context, network, _ string) (net.Conn, error) {
-					var d net.Dialer
-					return d.DialContext(ctx, network, srv.Addr())
-				}
+				c.DialFunc = dialTo(srv.Addr())
 			},
 			permanent: true,
 			wantCode:  "smtp_unencrypted",
@@ -507,6 +513,15 @@ func TestTLSModeValid(t *testing.T) {
 		if m.Valid() {
 			t.Errorf("%q.Valid() = true", m)
 		}
+	}
+}
+
+// dialTo returns a DialFunc that connects to addr whatever the host, so a
+// test can give the server a name other than its address.
+func dialTo(addr string) func(ctx context.Context, network, _ string) (net.Conn, error) {
+	return func(ctx context.Context, network, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, addr)
 	}
 }
 
