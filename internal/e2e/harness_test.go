@@ -37,8 +37,9 @@ import (
 
 const adminToken = "admin-secret-for-tests"
 
-// loopback lets webhooks reach the tests' receivers on 127.0.0.1, as an
-// on-premises allow-list would.
+// loopback lets webhooks and tenants' SMTP settings reach the tests'
+// receivers and SMTP servers on 127.0.0.1, as an on-premises allow-list
+// would.
 var loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
 
 // unverifiedSender is the one address SES does not accept in these tests.
