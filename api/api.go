@@ -78,6 +78,9 @@ type Config struct {
 	// WebhookAllowNets are internal networks webhook endpoints may point
 	// at (on-premises installs).
 	WebhookAllowNets []netip.Prefix
+	// SMTPAllowNets are internal networks tenants' SMTP hosts may be on
+	// (on-premises installs).
+	SMTPAllowNets []netip.Prefix
 	// TrustedProxies are the reverse proxies and load balancers in front
 	// of the API. A request that comes through one of them is from the
 	// address its X-Forwarded-For names (see clientIP); that is the

@@ -2,15 +2,19 @@ package api
 
 import (
 	"bytes"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strings"
 	"time"
 
+	"github.com/invoiced/invoiced/internal/netguard"
 	"github.com/invoiced/invoiced/invoice"
 	"github.com/invoiced/invoiced/render/pdf"
 	"github.com/invoiced/invoiced/store"
@@ -29,7 +33,8 @@ func settingsView(st store.Settings, verified bool) map[string]any {
 		"tracking": st.Email.Tracking,
 	}
 	if s := st.Email.SMTP; s != nil {
-		email["smtp"] = map[string]any{"host": s.Host, "port": s.Port, "username": s.Username, "tls": s.TLS, "passwordSet": secretSet(s.Password)}
+		email["smtp"] = map[string]any{"host": s.Host, "port": s.Port, "username": s.Username, "tls": s.TLS, "caCert": s.CACert,
+			"passwordSet": secretSet(s.Password)}
 	}
 	if s := st.Email.SES; s != nil {
 		email["ses"] = map[string]any{"region": s.Region, "accessKeyId": s.AccessKeyID, "configurationSet": s.ConfigurationSet,
@@ -182,6 +187,11 @@ func (a *API) putSettings(w http.ResponseWriter, r *http.Request) *Error {
 	}
 	req.KeepSecrets(old)
 	fe := validateSettings(&req)
+	if sm := req.Email.SMTP; sm != nil && fe["email.smtp.host"] == "" && sm.Host != "" {
+		if err := netguard.CheckHost(sm.Host, a.cfg.SMTPAllowNets); err != nil {
+			fe["email.smtp.host"] = err.Error()
+		}
+	}
 	if companyID != nil {
 		if problem := checkCompanyID(*companyID); problem != "" {
 			fe["companyId"] = problem
@@ -206,6 +216,7 @@ func (a *API) putSettings(w http.ResponseWriter, r *http.Request) *Error {
 var (
 	e164Pattern     = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
 	sidPattern      = regexp.MustCompile(`^[A-Z]{2}[0-9a-f]{32}$`)
+	hostnamePattern = regexp.MustCompile(`^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?$`)
 	topicARNPattern = regexp.MustCompile(`^arn:aws(-cn|-us-gov)?:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$`)
 )
 
@@ -326,6 +337,9 @@ func validateEmailSettings(fe invoice.FieldErrors, e *store.EmailSettings, optEm
 	}
 	if sm := e.SMTP; sm != nil {
 		text("email.smtp.host", sm.Host, 253)
+		if _, err := netip.ParseAddr(sm.Host); sm.Host != "" && err != nil && !hostnamePattern.MatchString(sm.Host) {
+			fe["email.smtp.host"] = "must be a host name like smtp.example.com or an IP address, without a port (set port) or brackets"
+		}
 		if sm.Port < 0 || sm.Port > 65535 {
 			fe["email.smtp.port"] = "must be between 1 and 65535"
 		}
@@ -333,6 +347,11 @@ func validateEmailSettings(fe invoice.FieldErrors, e *store.EmailSettings, optEm
 		case "", "starttls", "opportunistic", "tls", "none":
 		default:
 			fe["email.smtp.tls"] = fmt.Sprintf("%q is not one of starttls, opportunistic, tls, none", sm.TLS)
+		}
+		if sm.CACert != "" {
+			if problem := checkCACert(sm.CACert); problem != "" {
+				fe["email.smtp.caCert"] = problem
+			}
 		}
 	}
 	if ses := e.SES; ses != nil {
@@ -346,6 +365,37 @@ func validateEmailSettings(fe invoice.FieldErrors, e *store.EmailSettings, optEm
 			fe["email.ses.secretAccessKey"] = "accessKeyId and secretAccessKey go together (or leave both empty for the default AWS credentials)"
 		}
 	}
+}
+
+// maxCACert bounds email.smtp.caCert: a few certificates' worth.
+const maxCACert = 64 << 10
+
+// checkCACert accepts one or more PEM certificates and nothing else.
+func checkCACert(s string) string {
+	const want = "must be one or more PEM certificates (-----BEGIN CERTIFICATE-----)"
+	if len(s) > maxCACert {
+		return fmt.Sprintf("must be at most %d KiB", maxCACert>>10)
+	}
+	rest := []byte(s)
+	n := 0
+	for {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		if block.Type != "CERTIFICATE" {
+			return want + ", not " + block.Type
+		}
+		if _, err := x509.ParseCertificate(block.Bytes); err != nil {
+			return want + ": " + err.Error()
+		}
+		n++
+	}
+	if n == 0 || strings.TrimSpace(string(rest)) != "" {
+		return want
+	}
+	return ""
 }
 
 func validateSMSSettings(fe invoice.FieldErrors, s *store.SMSSettings) {

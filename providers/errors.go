@@ -46,6 +46,41 @@ func Permanent(code string, err error) error {
 // Unknown errors are transient.
 func IsPermanent(err error) bool { return errors.Is(err, ErrPermanent) }
 
+// TransientError is a failure a retry may fix that carries the provider's
+// code for it, such as an SMTP 451 reply, so each attempt keeps it.
+type TransientError struct {
+	// Code is the provider's own code, as in PermanentError.
+	Code string
+	Err  error
+}
+
+func (e *TransientError) Error() string { return e.Err.Error() }
+
+func (e *TransientError) Unwrap() error { return e.Err }
+
+// Transient marks err as transient with the provider's code. A nil err
+// stays nil.
+func Transient(code string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &TransientError{Code: code, Err: err}
+}
+
+// Code returns the provider's code of err: that of the PermanentError in
+// its chain, else of the TransientError, else "".
+func Code(err error) string {
+	var pe *PermanentError
+	if errors.As(err, &pe) {
+		return pe.Code
+	}
+	var te *TransientError
+	if errors.As(err, &te) {
+		return te.Code
+	}
+	return ""
+}
+
 // RetryAfterError is a throttling answer: the provider asked us to wait.
 // Waiting for it does not use up a retry.
 type RetryAfterError struct {

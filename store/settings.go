@@ -33,6 +33,11 @@ type SMTPSettings struct {
 	Password string `json:"password,omitempty"`
 	// TLS is "starttls" (default), "opportunistic", "tls" or "none".
 	TLS string `json:"tls,omitempty"`
+	// CACert is PEM: the certificates of the authorities the server's
+	// certificate may chain to, besides the system's (and the
+	// deployment's INVOICED_SMTP_CA_FILE), for a server with a
+	// certificate of the tenant's own CA.
+	CACert string `json:"caCert,omitempty"`
 }
 
 // SESSettings is a tenant's Amazon SES account. Empty credentials use the

@@ -322,11 +322,7 @@ func (w *Worker) fail(ctx context.Context, log *zap.Logger, d *store.Delivery, d
 	st := w.cfg.Store
 	provider := disp.provider
 	permanent := providers.IsPermanent(sendErr)
-	var pe *providers.PermanentError
-	code := ""
-	if errors.As(sendErr, &pe) {
-		code = pe.Code
-	}
+	code := providers.Code(sendErr)
 	attempt := store.Attempt{At: started, Provider: provider, Error: sendErr.Error(), Code: code, Permanent: permanent}
 	err := w.untilRecorded(ctx, func(ctx context.Context) error {
 		return st.RecordAttempt(ctx, d.TenantID, d.ID, token, attempt)

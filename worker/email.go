@@ -56,8 +56,9 @@ func (h *EmailHandler) prepare(ctx context.Context, job deliveryJob) (dispatch, 
 func (w *Worker) emailSender(e store.EmailSettings, testMode bool) (string, EmailSender, error) {
 	cfg := w.cfg
 	provider, smtpSettings, sesSettings := e.Provider, e.SMTP, e.SES
+	smtpFunc := cfg.SMTPFunc
 	if provider == "" {
-		provider, smtpSettings = cfg.DefaultEmailProvider, cfg.DefaultSMTP
+		provider, smtpSettings, smtpFunc = cfg.DefaultEmailProvider, cfg.DefaultSMTP, cfg.DefaultSMTPFunc
 	}
 	if testMode {
 		provider = store.ProviderOutbox
@@ -66,10 +67,10 @@ func (w *Worker) emailSender(e store.EmailSettings, testMode bool) (string, Emai
 	case store.ProviderOutbox:
 		return provider, cfg.Outbox, nil
 	case store.ProviderSMTP:
-		if smtpSettings == nil || cfg.SMTPFunc == nil {
+		if smtpSettings == nil || smtpFunc == nil {
 			return provider, nil, notConfigured("smtp is selected but settings.email.smtp is not set")
 		}
-		s, err := cfg.SMTPFunc(*smtpSettings)
+		s, err := smtpFunc(*smtpSettings)
 		if err != nil {
 			return provider, nil, notConfigured("smtp settings: %w", err)
 		}

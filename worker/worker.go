@@ -79,6 +79,10 @@ type Config struct {
 	// SMTPFunc builds a sender for a tenant's SMTP settings. Nil disables
 	// the smtp provider.
 	SMTPFunc func(store.SMTPSettings) (EmailSender, error)
+	// DefaultSMTPFunc builds the sender of DefaultSMTP, the deployment's
+	// own server, which may be trusted where tenants' servers are not
+	// (an internal relay). Defaults to SMTPFunc.
+	DefaultSMTPFunc func(store.SMTPSettings) (EmailSender, error)
 	// SESFunc builds a sender for a tenant's SES settings. Nil disables
 	// the ses provider.
 	SESFunc func(store.SESSettings) (EmailSender, error)
@@ -164,6 +168,9 @@ func New(cfg Config) (*Worker, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = zap.NewNop()
+	}
+	if cfg.DefaultSMTPFunc == nil {
+		cfg.DefaultSMTPFunc = cfg.SMTPFunc
 	}
 	if cfg.DefaultFromEmail == "" {
 		cfg.DefaultFromEmail = "invoices@invoiced.localhost"

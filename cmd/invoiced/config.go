@@ -81,6 +81,9 @@ func loadConfig(dev bool) (config, error) {
 	if c.WebhookAllowNets, err = parsePrefixes("INVOICED_WEBHOOK_ALLOW_NETS"); err != nil {
 		return c, err
 	}
+	if c.SMTPAllowNets, err = parsePrefixes("INVOICED_SMTP_ALLOW_NETS"); err != nil {
+		return c, err
+	}
 	if c.TrustedProxies, err = parsePrefixes("INVOICED_TRUSTED_PROXIES"); err != nil {
 		return c, err
 	}

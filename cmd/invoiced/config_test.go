@@ -52,6 +52,15 @@ func TestLoadConfig(t *testing.T) {
 		{name: "bad concurrency", env: map[string]string{"INVOICED_WORKER_CONCURRENCY": "-1"}, wantErr: "INVOICED_WORKER_CONCURRENCY"},
 		{name: "bad interval", env: map[string]string{"INVOICED_SWEEP_INTERVAL": "often"}, wantErr: "INVOICED_SWEEP_INTERVAL"},
 		{name: "bad provider", env: map[string]string{"INVOICED_DEFAULT_EMAIL_PROVIDER": "fax"}, wantErr: "INVOICED_DEFAULT_EMAIL_PROVIDER"},
+		{name: "smtp allow-list", env: map[string]string{"INVOICED_SMTP_ALLOW_NETS": "10.20.0.0/16, 127.0.0.1/32"}, check: func(t *testing.T, c config) {
+			if len(c.SMTPAllowNets) != 2 || c.SMTPAllowNets[0].String() != "10.20.0.0/16" || c.SMTPAllowNets[1].String() != "127.0.0.1/32" {
+				t.Fatalf("SMTP allow-list = %v", c.SMTPAllowNets)
+			}
+			if len(c.WebhookAllowNets) != 0 {
+				t.Fatalf("webhook allow-list = %v, want it apart from SMTP's", c.WebhookAllowNets)
+			}
+		}},
+		{name: "bad smtp allow-list", env: map[string]string{"INVOICED_SMTP_ALLOW_NETS": "10.20.0.0"}, wantErr: "INVOICED_SMTP_ALLOW_NETS"},
 		{name: "smtp without url", env: map[string]string{"INVOICED_DEFAULT_EMAIL_PROVIDER": "smtp"}, wantErr: "INVOICED_DEFAULT_SMTP_URL"},
 		{name: "smtp url", env: map[string]string{
 			"INVOICED_DEFAULT_EMAIL_PROVIDER": "smtp",

@@ -109,6 +109,7 @@ func start(t *testing.T, opts ...func(*options)) *system {
 		"INVOICED_SWEEP_INTERVAL=2s",
 		// The tests' webhook receivers listen on loopback.
 		"INVOICED_WEBHOOK_ALLOW_NETS=127.0.0.1/32",
+		"INVOICED_SMTP_ALLOW_NETS=127.0.0.1/32",
 		"INVOICED_RAZORPAY_API_URL="+s.Razorpay.URL(),
 		"INVOICED_TWILIO_API_URL="+s.Twilio.URL(),
 	)

@@ -37,8 +37,9 @@ import (
 
 const adminToken = "admin-secret-for-tests"
 
-// loopback lets webhooks reach the tests' receivers on 127.0.0.1, as an
-// on-premises allow-list would.
+// loopback lets webhooks and tenants' SMTP settings reach the tests'
+// receivers and SMTP servers on 127.0.0.1, as an on-premises allow-list
+// would.
 var loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
 
 // unverifiedSender is the one address SES does not accept in these tests.
@@ -82,6 +83,10 @@ type options struct {
 	defaultNil bool // no default email provider
 	noAdmin    bool // no admin token: no admin API, /metrics or /monitoring/
 	redisArgs  []string
+	// smtpAllowNets, when not nil, replaces the SMTP allow-list (loopback,
+	// for the test server) with its prefixes.
+	smtpAllowNets []netip.Prefix
+	defaultSMTP   bool // the deployment's SMTP server is h.SMTP
 }
 
 // setup builds invoiced with the constructors cmd/invoiced uses
@@ -127,6 +132,7 @@ func setup(t testing.TB, opts ...func(*options)) *harness {
 		StripeAPIBase:        h.StripeBase,
 		RazorpayAPIURL:       h.Razorpay.URL(),
 		WebhookAllowNets:     loopback,
+		SMTPAllowNets:        loopback,
 		WebhookTimeout:       2 * time.Second,
 		SMTPRootCAs:          h.SMTP.ClientTLSConfig().RootCAs,
 		SNS:                  sns.Config{HTTPClient: h.SNS.Client(), Roots: h.SNS.Roots()},
@@ -143,6 +149,13 @@ func setup(t testing.TB, opts ...func(*options)) *harness {
 	}
 	if o.noAdmin {
 		cfg.AdminToken = ""
+	}
+	if o.smtpAllowNets != nil {
+		cfg.SMTPAllowNets = o.smtpAllowNets
+	}
+	if o.defaultSMTP {
+		cfg.DefaultEmailProvider = store.ProviderSMTP
+		cfg.DefaultSMTP = &store.SMTPSettings{Host: h.SMTP.Host(), Port: h.SMTP.Port(), Username: "mailer", Password: "s3cret", TLS: "starttls"}
 	}
 	d, err := wiring.Connect(cfg, log, redisOpt)
 	if err != nil {

@@ -227,6 +227,9 @@ func TestSMTPFailures(t *testing.T) {
 		if e, _ := a.(map[string]any)["error"].(string); !strings.Contains(e, "451") {
 			t.Errorf("attempt %d error = %q, want the 451", i, e)
 		}
+		if code, _ := a.(map[string]any)["code"].(string); code != "smtp_451" {
+			t.Errorf("attempt %d code = %q, want smtp_451", i, code)
+		}
 	}
 	if got := strings.Join(historyOf(d), ","); got != "queued,sent" {
 		t.Errorf("history = %s", got)

@@ -55,6 +55,9 @@ type Config struct {
 	RazorpayAPIURL string
 	// WebhookAllowNets are internal networks webhook endpoints may reach.
 	WebhookAllowNets []netip.Prefix
+	// SMTPAllowNets are internal networks tenants' SMTP servers may be
+	// on. The deployment's own SMTP server (DefaultSMTP) may be anywhere.
+	SMTPAllowNets []netip.Prefix
 	// WebhookTimeout bounds one webhook request. Defaults to 15s.
 	WebhookTimeout time.Duration
 	// TrustedProxies are the proxies whose X-Forwarded-For the API

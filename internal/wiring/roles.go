@@ -2,7 +2,6 @@ package wiring
 
 import (
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -132,7 +131,7 @@ func NewAPI(cfg Config, d *Deps) (*APIRole, error) {
 		Store: d.Store, Enqueuer: d.Client, Tasks: inspector, PDF: d.PDF, Logger: d.Log,
 		AdminToken: cfg.AdminToken, DefaultEmailProvider: cfg.DefaultEmailProvider,
 		DefaultSMSProvider: cfg.DefaultSMSProvider, SESVerified: d.SES.Verified,
-		TwilioValidator: ValidTwilioSignature, WebhookAllowNets: cfg.WebhookAllowNets, TrustedProxies: cfg.TrustedProxies,
+		TwilioValidator: ValidTwilioSignature, WebhookAllowNets: cfg.WebhookAllowNets, SMTPAllowNets: cfg.SMTPAllowNets, TrustedProxies: cfg.TrustedProxies,
 		SES: SESCallbacks{Verifier: verifier}, StripeEvents: StripeEvents,
 		PublicBaseURL: cfg.PublicURL, MaxBodyBytes: cfg.MaxBodyBytes,
 		Metrics: d.Metrics, MetricsHandler: d.Metrics.Handler(), Monitoring: monitoring,
@@ -198,14 +197,10 @@ func NewWorker(cfg Config, d *Deps) (*WorkerRole, error) {
 	if err != nil {
 		return nil, err
 	}
-	var smtpTLS *tls.Config
-	if cfg.SMTPRootCAs != nil {
-		smtpTLS = &tls.Config{RootCAs: cfg.SMTPRootCAs, MinVersion: tls.VersionTLS12}
-	}
-	smtpSenders := NewSMTPSenders(smtpTLS)
+	smtpSenders := NewSMTPSenders(SMTPSendersConfig{RootCAs: cfg.SMTPRootCAs, AllowNets: cfg.SMTPAllowNets})
 	w, err := worker.New(worker.Config{
 		Store: d.Store, Enqueuer: d.Client, PDF: d.PDF, Logger: d.Log,
-		Outbox: box, SMSOutbox: box, SMTPFunc: smtpSenders.EmailSender, SESFunc: d.SES.EmailSender,
+		Outbox: box, SMSOutbox: box, SMTPFunc: smtpSenders.EmailSender, DefaultSMTPFunc: smtpSenders.DefaultEmailSender, SESFunc: d.SES.EmailSender,
 		TwilioFunc:           TwilioSenders{APIURL: cfg.TwilioAPIURL, CallbackURL: cfg.PublicURL + "/callbacks/twilio"}.SMSSender,
 		DefaultEmailProvider: cfg.DefaultEmailProvider, DefaultSMTP: cfg.DefaultSMTP,
 		DefaultSMSProvider: cfg.DefaultSMSProvider, DefaultFromEmail: cfg.DefaultFromEmail,

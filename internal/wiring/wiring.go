@@ -7,14 +7,18 @@ package wiring
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
+	"net/netip"
 	"sync"
 	"time"
 
 	twilioclient "github.com/twilio/twilio-go/client"
 
 	"github.com/invoiced/invoiced/api"
+	"github.com/invoiced/invoiced/internal/netguard"
 	"github.com/invoiced/invoiced/providers"
 	"github.com/invoiced/invoiced/providers/razorpay"
 	"github.com/invoiced/invoiced/providers/ses"
@@ -33,12 +37,33 @@ const maxCachedSMTP = 1000
 
 // SMTPSenders keeps one smtp.Sender per distinct server and login, so a
 // tenant's messages reuse the connections its earlier messages opened
-// (see package smtp). Its EmailSender method is worker.Config.SMTPFunc.
+// (see package smtp). Its EmailSender method is worker.Config.SMTPFunc,
+// its DefaultEmailSender worker.Config.DefaultSMTPFunc.
 type SMTPSenders struct {
-	tls       *tls.Config
+	cfg       SMTPSendersConfig
+	guard     *netguard.Dialer
 	mu        sync.Mutex
-	senders   map[store.SMTPSettings]*smtp.Sender
+	senders   map[smtpKey]*smtp.Sender
 	lastSweep time.Time
+}
+
+// smtpKey tells the senders apart: the same settings make another sender
+// when they are the deployment's own.
+type smtpKey struct {
+	store.SMTPSettings
+	trusted bool
+}
+
+// SMTPSendersConfig configures SMTPSenders.
+type SMTPSendersConfig struct {
+	// RootCAs are the authorities servers' certificates may chain to.
+	// Nil uses the system's. A tenant's email.smtp.caCert adds to them.
+	RootCAs *x509.CertPool
+	// AllowNets are the internal networks tenants' servers may be on;
+	// every other address that is not public is refused when dialled
+	// (see package netguard). The deployment's own server is not held to
+	// this.
+	AllowNets []netip.Prefix
 }
 
 // smtpSweepInterval is how often EmailSender closes the connections that
@@ -46,14 +71,29 @@ type SMTPSenders struct {
 // settings changed.
 const smtpSweepInterval = 30 * time.Second
 
-// NewSMTPSenders returns an empty cache. tlsConfig, when set, replaces the
-// system trust (tests trust their own server's certificate).
-func NewSMTPSenders(tlsConfig *tls.Config) *SMTPSenders {
-	return &SMTPSenders{tls: tlsConfig, senders: map[store.SMTPSettings]*smtp.Sender{}}
+// NewSMTPSenders returns an empty cache.
+func NewSMTPSenders(cfg SMTPSendersConfig) *SMTPSenders {
+	return &SMTPSenders{
+		cfg:     cfg,
+		guard:   netguard.NewDialer(net.Dialer{KeepAlive: 30 * time.Second}, cfg.AllowNets, nil),
+		senders: map[smtpKey]*smtp.Sender{},
+	}
 }
 
-// EmailSender returns the sender of s, made on first use.
+// EmailSender returns the sender of a tenant's server, made on first use.
+// It dials only public addresses and cfg.AllowNets, and trusts the
+// tenant's CA besides cfg.RootCAs.
 func (c *SMTPSenders) EmailSender(s store.SMTPSettings) (worker.EmailSender, error) {
+	return c.get(smtpKey{SMTPSettings: s})
+}
+
+// DefaultEmailSender returns the sender of the deployment's own server,
+// which the operator configured: it may be on any address.
+func (c *SMTPSenders) DefaultEmailSender(s store.SMTPSettings) (worker.EmailSender, error) {
+	return c.get(smtpKey{SMTPSettings: s, trusted: true})
+}
+
+func (c *SMTPSenders) get(key smtpKey) (*smtp.Sender, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if now := time.Now(); now.Sub(c.lastSweep) > smtpSweepInterval {
@@ -62,20 +102,38 @@ func (c *SMTPSenders) EmailSender(s store.SMTPSettings) (worker.EmailSender, err
 			sender.CloseIdle()
 		}
 	}
-	if sender, ok := c.senders[s]; ok {
+	if sender, ok := c.senders[key]; ok {
 		return sender, nil
 	}
-	sender, err := smtp.New(smtp.Config{
-		Host: s.Host, Port: s.Port, Username: s.Username, Password: s.Password,
-		TLS: smtp.TLSMode(s.TLS), TLSConfig: c.tls,
-	})
+	s := key.SMTPSettings
+	cfg := smtp.Config{Host: s.Host, Port: s.Port, Username: s.Username, Password: s.Password, TLS: smtp.TLSMode(s.TLS)}
+	roots := c.cfg.RootCAs
+	if s.CACert != "" {
+		if roots == nil {
+			var err error
+			if roots, err = x509.SystemCertPool(); err != nil {
+				roots = x509.NewCertPool()
+			}
+		}
+		roots = roots.Clone()
+		if !roots.AppendCertsFromPEM([]byte(s.CACert)) {
+			return nil, errors.New("smtp: caCert holds no PEM certificate")
+		}
+	}
+	if roots != nil {
+		cfg.TLSConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
+	}
+	if !key.trusted {
+		cfg.DialFunc = c.guard.DialContext
+	}
+	sender, err := smtp.New(cfg)
 	if err != nil {
 		return nil, err
 	}
 	if len(c.senders) >= maxCachedSMTP {
 		c.closeLocked()
 	}
-	c.senders[s] = sender
+	c.senders[key] = sender
 	return sender, nil
 }
 
@@ -90,7 +148,7 @@ func (c *SMTPSenders) closeLocked() {
 	for _, sender := range c.senders {
 		sender.Close()
 	}
-	c.senders = map[store.SMTPSettings]*smtp.Sender{}
+	c.senders = map[smtpKey]*smtp.Sender{}
 }
 
 // maxCachedSES bounds the SES clients kept; past it the cache starts over.

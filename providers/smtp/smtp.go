@@ -8,25 +8,33 @@
 // replaced when the server has dropped it; a connection that failed in any
 // way, or whose send was canceled, is never used again.
 //
-// Errors are classified here and nowhere else: a 5xx reply (including a
-// failed login, 535) is permanent; a 4xx reply, a network error, a timeout
-// or a TLS problem is transient.
+// Errors are classified here and nowhere else (see classify). A
+// configuration that cannot work is permanent and says which setting to
+// fix: a certificate that is not trusted, STARTTLS the server does not
+// offer, TLS on a port that does not speak it, a login the server refuses
+// (535) or does not offer, a password that would go unencrypted, an
+// address the DialFunc refuses. Any other 5xx reply is permanent too. A
+// 4xx reply is transient and keeps its code; a network error or a timeout
+// is transient.
 package smtp
 
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
 	"net/textproto"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/wneessen/go-mail"
 	mailsmtp "github.com/wneessen/go-mail/smtp"
 
+	"github.com/invoiced/invoiced/internal/netguard"
 	"github.com/invoiced/invoiced/providers"
 )
 
@@ -73,6 +81,10 @@ type Config struct {
 	// Timeout bounds connecting and greeting, and then the sending of the
 	// message. Defaults to 30s.
 	Timeout time.Duration
+	// DialFunc opens the TCP connection to the server. Defaults to a
+	// net.Dialer; a tenant's server is dialled through a
+	// netguard.Dialer, so its host cannot lead to an internal address.
+	DialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
 	// TLSConfig is optional, e.g. for tests that trust a self-signed
 	// certificate. It is copied; ServerName defaults to Host and MinVersion
 	// to TLS 1.2.
@@ -262,7 +274,7 @@ func (s *Sender) take(ctx context.Context) (*conn, error) {
 
 // dial opens, greets, encrypts and logs in a new connection.
 func (s *Sender) dial(ctx context.Context) (*conn, error) {
-	raw := &ctxConn{ctx: ctx, tls: s.tlsForDial()}
+	raw := &ctxConn{ctx: ctx, tls: s.tlsForDial(), addr: s.addr, dialFunc: s.cfg.DialFunc}
 	mc, err := mail.NewClient(s.cfg.Host, s.options(raw.dial)...)
 	if err != nil {
 		return nil, err
@@ -388,13 +400,22 @@ func (s *Sender) tlsForDial() *tls.Config {
 type ctxConn struct {
 	ctx      context.Context
 	tls      *tls.Config // set for implicit TLS
+	addr     string
+	dialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
 	conn     net.Conn
 	stopFunc func() bool
 }
 
-func (c *ctxConn) dial(ctx context.Context, network, addr string) (net.Conn, error) {
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, network, addr)
+// dial connects to the server. The address go-mail asks for is ignored
+// for c.addr: go-mail writes host:port without the brackets an IPv6
+// address needs.
+func (c *ctxConn) dial(ctx context.Context, network, _ string) (net.Conn, error) {
+	dial := c.dialFunc
+	if dial == nil {
+		var d net.Dialer
+		dial = d.DialContext
+	}
+	conn, err := dial(ctx, network, c.addr)
 	if err != nil {
 		return nil, err
 	}
@@ -429,19 +450,60 @@ func (c *ctxConn) close() {
 	_ = c.conn.Close()
 }
 
-// classify turns a go-mail error into a providers error. A 5xx reply is
-// permanent with the code "smtp_<reply>"; everything else, including
-// replies go-mail could not read a code from, is transient.
+// classify turns a go-mail error into a providers error. A forbidden
+// address, a server whose TLS or login does not match the settings, and a
+// 5xx reply are permanent, each code naming the cause; a 4xx reply is
+// transient and keeps its code ("smtp_<reply>"); everything else,
+// including network errors and replies go-mail could not read a code
+// from, is transient.
+//
+// The errors of a misconfiguration say which setting to look at, in the
+// words of the tenant settings (email.smtp.…), since those are the
+// servers an operator cannot fix.
 func classify(addr string, err error) error {
+	permanent := func(code, format string, args ...any) error {
+		return providers.Permanent(code, fmt.Errorf("smtp: %s: "+format, append([]any{addr}, args...)...))
+	}
+	var certErr *tls.CertificateVerificationError
+	var hostErr x509.HostnameError
+	var recordErr tls.RecordHeaderError
+	switch {
+	case errors.Is(err, netguard.ErrForbiddenAddress):
+		return permanent("forbidden_address", "%w", err)
+	case errors.As(err, &hostErr):
+		return permanent("smtp_certificate", "the SMTP server's certificate is not valid for this host: %w; set email.smtp.host to a name the certificate is for", hostErr)
+	case errors.As(err, &certErr):
+		return permanent("smtp_certificate", "the SMTP server's certificate is not trusted: %w; set email.smtp.caCert to trust your own CA", certErr.Err)
+	case errors.As(err, &recordErr):
+		return permanent("smtp_not_tls", "the SMTP server does not speak TLS on this port (%w); set email.smtp.tls to starttls for a port that starts unencrypted, such as 587", err)
+	case strings.Contains(err.Error(), "does not support STARTTLS"):
+		return permanent("smtp_no_starttls", "the SMTP server does not offer STARTTLS; set email.smtp.tls to tls for a port that speaks TLS from the start, such as 465")
+	case errors.Is(err, mailsmtp.ErrUnencrypted):
+		return permanent("smtp_unencrypted", "the password would cross an unencrypted connection, which is refused; set email.smtp.tls to starttls or tls")
+	case strings.Contains(err.Error(), "does not support SMTP AUTH"):
+		return permanent("smtp_no_auth", "the SMTP server offers no login (AUTH) on this connection; leave email.smtp.username empty, or check email.smtp.tls and port")
+	}
 	code := replyCode(err)
 	switch {
+	case code >= 500 && code < 600 && strings.Contains(err.Error(), "SMTP AUTH failed"):
+		return permanent("smtp_"+strconv.Itoa(code), "authentication failed: %s; check email.smtp.username and email.smtp.password", replyText(err))
 	case code >= 500 && code < 600:
-		return providers.Permanent("smtp_"+strconv.Itoa(code), fmt.Errorf("smtp: %s: %w", addr, err))
+		return permanent("smtp_"+strconv.Itoa(code), "%w", err)
 	case code >= 400 && code < 500:
-		return fmt.Errorf("smtp: %s: transient reply %d: %w", addr, code, err)
+		return providers.Transient("smtp_"+strconv.Itoa(code), fmt.Errorf("smtp: %s: transient reply %d: %w", addr, code, err))
 	default:
 		return fmt.Errorf("smtp: %s: %w", addr, err)
 	}
+}
+
+// replyText is the server's reply in err as the server sent it,
+// "535 5.7.8 Authentication failed".
+func replyText(err error) string {
+	var protoErr *textproto.Error
+	if errors.As(err, &protoErr) {
+		return fmt.Sprintf("%03d %s", protoErr.Code, strings.Trim(protoErr.Msg, `"`))
+	}
+	return err.Error()
 }
 
 // replyCode finds the server's reply code in err, or 0. Replies during the

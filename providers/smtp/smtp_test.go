@@ -6,10 +6,12 @@ import (
 	"errors"
 	"net"
 	netmail "net/mail"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/invoiced/invoiced/internal/netguard"
 	"github.com/invoiced/invoiced/providers"
 	"github.com/invoiced/invoiced/providers/smtp/smtptest"
 )
@@ -159,43 +161,72 @@ func TestSendEmailBcc(t *testing.T) {
 	}
 }
 
+// TestSendEmailFailures checks how each failure is classified: the
+// configuration errors (an untrusted certificate, STARTTLS or TLS that the
+// server does not speak, a refused login) are permanent and name their
+// cause, so the delivery fails at once instead of being retried for days;
+// replies and network errors that may pass are transient, and keep the
+// server's reply code.
 func TestSendEmailFailures(t *testing.T) {
 	t.Parallel()
 	unreachable := closedPort(t)
 	tests := []struct {
-		name          string
-		opts          smtptest.Options
-		setup         func(*Config, *smtptest.Server)
-		wantPermanent string // the PermanentError code, or "" for transient
-		wantText      string
+		name      string
+		opts      smtptest.Options
+		setup     func(*Config, *smtptest.Server)
+		permanent bool
+		wantCode  string   // providers.Code of the error
+		wantText  []string // what the error says
 	}{
 		{
-			name:     "mandatory STARTTLS not offered",
-			opts:     smtptest.Options{NoSTARTTLS: true},
-			wantText: "STARTTLS",
+			name:      "mandatory STARTTLS not offered",
+			opts:      smtptest.Options{NoSTARTTLS: true},
+			permanent: true,
+			wantCode:  "smtp_no_starttls",
+			wantText:  []string{"does not offer STARTTLS", "email.smtp.tls"},
 		},
 		{
-			name:          "wrong password",
-			opts:          smtptest.Options{Username: "mailer", Password: "s3cret"},
-			setup:         func(c *Config, _ *smtptest.Server) { c.Username, c.Password = "mailer", "wrong" },
-			wantPermanent: "smtp_535",
-			wantText:      "535",
+			name:      "wrong password",
+			opts:      smtptest.Options{Username: "mailer", Password: "s3cret"},
+			setup:     func(c *Config, _ *smtptest.Server) { c.Username, c.Password = "mailer", "wrong" },
+			permanent: true,
+			wantCode:  "smtp_535",
+			wantText:  []string{"535 5.7.8", "authentication failed", "email.smtp.username", "email.smtp.password"},
 		},
 		{
-			name:          "mailbox unknown",
-			setup:         func(_ *Config, srv *smtptest.Server) { srv.FailNext(1, 550, "No such user") },
-			wantPermanent: "smtp_550",
-			wantText:      "No such user",
+			name:      "mailbox unknown",
+			setup:     func(_ *Config, srv *smtptest.Server) { srv.FailNext(1, 550, "No such user") },
+			permanent: true,
+			wantCode:  "smtp_550",
+			wantText:  []string{"No such user"},
 		},
 		{
 			name:     "greylisted",
 			setup:    func(_ *Config, srv *smtptest.Server) { srv.FailNext(1, 451, "Try again later") },
-			wantText: "451",
+			wantCode: "smtp_451",
+			wantText: []string{"451", "Try again later"},
 		},
 		{
-			name:     "untrusted certificate",
-			setup:    func(c *Config, _ *smtptest.Server) { c.TLSConfig = nil },
-			wantText: "certificate",
+			name:     "service not available",
+			setup:    func(_ *Config, srv *smtptest.Server) { srv.FailNext(1, 421, "Too busy") },
+			wantCode: "smtp_421",
+			wantText: []string{"421", "Too busy"},
+		},
+		{
+			name:      "untrusted certificate",
+			setup:     func(c *Config, _ *smtptest.Server) { c.TLSConfig = nil },
+			permanent: true,
+			wantCode:  "smtp_certificate",
+			wantText:  []string{"certificate is not trusted", "x509:", "email.smtp.caCert"},
+		},
+		{
+			name: "untrusted certificate with implicit TLS",
+			setup: func(c *Config, srv *smtptest.Server) {
+				c.TLS, c.Port, c.TLSConfig = TLSImplicit, srv.TLSPort(), nil
+			},
+			permanent: true,
+			wantCode:  "smtp_certificate",
+			wantText:  []string{"certificate is not trusted", "x509:", "email.smtp.caCert"},
 		},
 		{
 			name: "implicit TLS against a plain port",
@@ -203,11 +234,43 @@ func TestSendEmailFailures(t *testing.T) {
 				c.TLS = TLSImplicit
 				c.Timeout = time.Second
 			},
+			permanent: true,
+			wantCode:  "smtp_not_tls",
+			wantText:  []string{"does not speak TLS", "email.smtp.tls"},
+		},
+		{
+			name:      "login without AUTH offered",
+			setup:     func(c *Config, _ *smtptest.Server) { c.Username, c.Password = "mailer", "s3cret" },
+			permanent: true,
+			wantCode:  "smtp_no_auth",
+			wantText:  []string{"offers no login", "email.smtp.username"},
+		},
+		{
+			name: "certificate for another name",
+			setup: func(c *Config, srv *smtptest.Server) {
+				c.Host, c.DialFunc = "smtp.acme.test", dialTo(srv.Addr())
+			},
+			permanent: true,
+			wantCode:  "smtp_certificate",
+			wantText:  []string{"not valid for this host", "smtp.acme.test", "email.smtp.host"},
+		},
+		{
+			name: "login without encryption",
+			opts: smtptest.Options{Username: "mailer", Password: "s3cret", AllowInsecureAuth: true},
+			setup: func(c *Config, srv *smtptest.Server) {
+				// A name other than localhost, to which go-mail sends no
+				// password in plain text.
+				c.Host, c.TLS, c.Username, c.Password = "smtp.acme.test", TLSNone, "mailer", "s3cret"
+				c.DialFunc = dialTo(srv.Addr())
+			},
+			permanent: true,
+			wantCode:  "smtp_unencrypted",
+			wantText:  []string{"unencrypted", "email.smtp.tls"},
 		},
 		{
 			name:     "unreachable port",
 			setup:    func(c *Config, _ *smtptest.Server) { c.Port = unreachable },
-			wantText: "refused",
+			wantText: []string{"refused"},
 		},
 	}
 	for _, tt := range tests {
@@ -223,15 +286,17 @@ func TestSendEmailFailures(t *testing.T) {
 			if err == nil {
 				t.Fatalf("SendEmail = %q, want an error", id)
 			}
-			var perm *providers.PermanentError
-			switch {
-			case tt.wantPermanent == "" && providers.IsPermanent(err):
-				t.Errorf("error %q is permanent, want transient", err)
-			case tt.wantPermanent != "" && (!errors.As(err, &perm) || perm.Code != tt.wantPermanent):
-				t.Errorf("error %q, want permanent %s", err, tt.wantPermanent)
+			t.Log(err)
+			if got := providers.IsPermanent(err); got != tt.permanent {
+				t.Errorf("error %q: permanent %t, want %t", err, got, tt.permanent)
 			}
-			if !strings.Contains(err.Error(), tt.wantText) {
-				t.Errorf("error %q, want it to mention %q", err, tt.wantText)
+			if got := providers.Code(err); got != tt.wantCode {
+				t.Errorf("error %q: code %q, want %q", err, got, tt.wantCode)
+			}
+			for _, want := range tt.wantText {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q, want it to mention %q", err, want)
+				}
 			}
 			if strings.Contains(err.Error(), "wrong") {
 				t.Errorf("error %q contains the password", err)
@@ -240,6 +305,43 @@ func TestSendEmailFailures(t *testing.T) {
 				t.Errorf("server got %d messages, want none", n)
 			}
 		})
+	}
+}
+
+// TestSendEmailForbiddenAddress sends through the address policy for
+// tenants' servers to a server on loopback, spelled in several ways: each
+// is refused before connecting, permanently, and nothing the server would
+// have said (its greeting) reaches the error.
+func TestSendEmailForbiddenAddress(t *testing.T) {
+	t.Parallel()
+	srv := smtptest.Start(t, smtptest.Options{Domain: "banner-canary.smtptest"})
+	guard := netguard.NewDialer(net.Dialer{}, nil, nil)
+	for _, host := range []string{"127.0.0.1", "::ffff:127.0.0.1", "localhost", "0x7f000001", "2130706433", "127.1"} {
+		t.Run(host, func(t *testing.T) {
+			cfg := config(srv, TLSStartTLS)
+			cfg.Host, cfg.DialFunc = host, guard.DialContext
+			_, err := send(t, cfg, newEmail())
+			if !errors.Is(err, netguard.ErrForbiddenAddress) {
+				t.Fatalf("SendEmail via %s = %v, want %v", host, err, netguard.ErrForbiddenAddress)
+			}
+			if !providers.IsPermanent(err) || providers.Code(err) != "forbidden_address" {
+				t.Errorf("error %q: want permanent forbidden_address", err)
+			}
+			if strings.Contains(err.Error(), "banner-canary") || strings.Contains(err.Error(), "ESMTP") {
+				t.Errorf("error %q carries the server's greeting", err)
+			}
+		})
+	}
+	if n := srv.Connections(); n != 0 {
+		t.Fatalf("the server saw %d connections, want none", n)
+	}
+
+	// The same dialer lets an allowed network through.
+	allowed := netguard.NewDialer(net.Dialer{}, []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}, nil)
+	cfg := config(srv, TLSStartTLS)
+	cfg.DialFunc = allowed.DialContext
+	if _, err := send(t, cfg, newEmail()); err != nil {
+		t.Fatalf("SendEmail to an allowed network: %v", err)
 	}
 }
 
@@ -411,6 +513,15 @@ func TestTLSModeValid(t *testing.T) {
 		if m.Valid() {
 			t.Errorf("%q.Valid() = true", m)
 		}
+	}
+}
+
+// dialTo returns a DialFunc that connects to addr whatever the host, so a
+// test can give the server a name other than its address.
+func dialTo(addr string) func(ctx context.Context, network, _ string) (net.Conn, error) {
+	return func(ctx context.Context, network, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, addr)
 	}
 }
 

@@ -1,7 +1,6 @@
 package webhook
 
 import (
-	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -10,9 +9,10 @@ import (
 	"net/netip"
 	"net/url"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
+
+	"github.com/invoiced/invoiced/internal/netguard"
 )
 
 // DefaultTimeout bounds one delivery when ClientConfig.Timeout is zero.
@@ -20,6 +20,11 @@ const DefaultTimeout = 15 * time.Second
 
 // MaxURLLength is the longest endpoint URL CheckURL accepts.
 const MaxURLLength = 2048
+
+// ErrForbiddenAddress is matched by errors.Is when a webhook URL names, or
+// its host resolves to, an address that is not on the public internet (see
+// package netguard).
+var ErrForbiddenAddress = netguard.ErrForbiddenAddress
 
 // ErrInvalidURL is matched by errors.Is for every CheckURL failure that is
 // not about the address (those match ErrForbiddenAddress).
@@ -38,7 +43,7 @@ type ClientConfig struct {
 	// LookupFunc resolves a host name to its addresses. Defaults to
 	// net.DefaultResolver.LookupNetIP(ctx, "ip", host). Tests use it to
 	// point names at chosen addresses.
-	LookupFunc func(ctx context.Context, host string) ([]netip.Addr, error)
+	LookupFunc netguard.LookupFunc
 }
 
 // NewClient returns an HTTP client that can only reach public addresses
@@ -72,25 +77,14 @@ func newClient(cfg ClientConfig, guard func(network, address string) error) *htt
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	d := &dialer{lookup: cfg.LookupFunc, guard: guard}
-	for _, p := range cfg.AllowNets {
-		if p.IsValid() {
-			d.allow = append(d.allow, p.Masked())
-		}
+	base := net.Dialer{Timeout: min(timeout, 10*time.Second), KeepAlive: 30 * time.Second}
+	if guard != nil {
+		base.Control = func(network, address string, _ syscall.RawConn) error { return guard(network, address) }
 	}
-	if d.lookup == nil {
-		d.lookup = func(ctx context.Context, host string) ([]netip.Addr, error) {
-			return net.DefaultResolver.LookupNetIP(ctx, "ip", host)
-		}
-	}
-	d.net = net.Dialer{
-		Timeout:   min(timeout, 10*time.Second),
-		KeepAlive: 30 * time.Second,
-		Control:   d.control,
-	}
+	d := netguard.NewDialer(base, cfg.AllowNets, cfg.LookupFunc)
 	tr := &http.Transport{
 		Proxy:                  nil,
-		DialContext:            d.dialContext,
+		DialContext:            d.DialContext,
 		TLSClientConfig:        &tls.Config{MinVersion: tls.VersionTLS12},
 		ForceAttemptHTTP2:      true,
 		TLSHandshakeTimeout:    10 * time.Second,
@@ -109,91 +103,6 @@ func newClient(cfg ClientConfig, guard func(network, address string) error) *htt
 	}
 }
 
-type dialer struct {
-	allow  []netip.Prefix
-	lookup func(ctx context.Context, host string) ([]netip.Addr, error)
-	guard  func(network, address string) error
-	net    net.Dialer
-}
-
-// dialContext resolves addr's host itself, refuses it if any address is
-// forbidden, and dials the addresses in order until one connects. Each
-// dial passes through control, which checks the address once more on the
-// socket itself.
-func (d *dialer) dialContext(ctx context.Context, network, addr string) (net.Conn, error) {
-	host, portStr, err := net.SplitHostPort(addr)
-	if err != nil {
-		return nil, err
-	}
-	port, err := strconv.ParseUint(portStr, 10, 16)
-	if err != nil {
-		return nil, fmt.Errorf("dial %s: bad port %q", host, portStr)
-	}
-	var addrs []netip.Addr
-	if a, err := netip.ParseAddr(host); err == nil {
-		addrs = []netip.Addr{a}
-	} else if numericHost(host) {
-		return nil, fmt.Errorf("dial %s: %w: numeric host that is not a dotted-quad IPv4 address", host, ErrForbiddenAddress)
-	} else {
-		addrs, err = d.lookup(ctx, host)
-		if err != nil {
-			return nil, fmt.Errorf("dial %s: %w", host, err)
-		}
-	}
-	addrs = onNetwork(network, addrs)
-	if len(addrs) == 0 {
-		return nil, fmt.Errorf("dial %s: no %s address", host, network)
-	}
-	for _, a := range addrs {
-		if err := checkAddr(a, d.allow); err != nil {
-			return nil, fmt.Errorf("dial %s: %w", host, err)
-		}
-	}
-	var first error
-	for _, a := range addrs {
-		conn, err := d.net.DialContext(ctx, network, netip.AddrPortFrom(a.Unmap(), uint16(port)).String())
-		if err == nil {
-			return conn, nil
-		}
-		if first == nil {
-			first = err
-		}
-		if ctx.Err() != nil {
-			break
-		}
-	}
-	return nil, first
-}
-
-func onNetwork(network string, addrs []netip.Addr) []netip.Addr {
-	if network != "tcp4" && network != "tcp6" {
-		return addrs
-	}
-	var out []netip.Addr
-	for _, a := range addrs {
-		if a.Unmap().Is4() == (network == "tcp4") {
-			out = append(out, a)
-		}
-	}
-	return out
-}
-
-// control runs on the socket after it is created and before it connects,
-// with the address actually being dialled.
-func (d *dialer) control(network, address string, _ syscall.RawConn) error {
-	ap, err := netip.ParseAddrPort(address)
-	if err != nil {
-		return fmt.Errorf("%w: cannot parse dialled address %q", ErrForbiddenAddress, address)
-	}
-	if err := checkAddr(ap.Addr(), d.allow); err != nil {
-		return err
-	}
-	if d.guard != nil {
-		return d.guard(network, address)
-	}
-	return nil
-}
-
 // CheckURL validates a webhook endpoint URL when a tenant saves it: http or
 // https, a host, no user name or password, a valid port, at most
 // MaxURLLength bytes. A literal IP address, "localhost", or a numeric host
@@ -206,21 +115,8 @@ func CheckURL(raw string, allow ...netip.Prefix) error {
 	if err != nil {
 		return err
 	}
-	host := u.Hostname()
-	if a, err := netip.ParseAddr(host); err == nil {
-		if err := checkAddr(a, allow); err != nil {
-			return fmt.Errorf("webhook URL host: %w", err)
-		}
-		return nil
-	}
-	if numericHost(host) {
-		return fmt.Errorf("webhook URL host %q: %w: numeric host that is not a dotted-quad IPv4 address", host, ErrForbiddenAddress)
-	}
-	name := strings.ToLower(strings.TrimSuffix(host, "."))
-	if name == "localhost" || strings.HasSuffix(name, ".localhost") {
-		if checkAddr(netip.MustParseAddr("127.0.0.1"), allow) != nil {
-			return fmt.Errorf("webhook URL host %q: %w: localhost is loopback", host, ErrForbiddenAddress)
-		}
+	if err := netguard.CheckHost(u.Hostname(), allow); err != nil {
+		return fmt.Errorf("webhook URL host: %w", err)
 	}
 	return nil
 }

@@ -41,6 +41,9 @@ type Options struct {
 	// the message is accepted (and counted), as a slow server does: a
 	// client that goes away meanwhile never learns it was accepted.
 	ReplyDelay time.Duration
+	// Domain is the name the server greets clients with and gives in
+	// its EHLO answer. Defaults to localhost.
+	Domain string
 }
 
 // Message is one message the server accepted.
@@ -105,6 +108,9 @@ func Start(t testing.TB, opts Options) *Server {
 
 	srv := smtp.NewServer(smtp.BackendFunc(s.newSession))
 	srv.Domain = "localhost"
+	if opts.Domain != "" {
+		srv.Domain = opts.Domain
+	}
 	srv.ReadTimeout = 10 * time.Second
 	srv.WriteTimeout = 10 * time.Second
 	srv.AllowInsecureAuth = opts.AllowInsecureAuth

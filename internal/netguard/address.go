@@ -1,4 +1,16 @@
-package webhook
+// Package netguard decides which addresses the workers may connect to on
+// a tenant's behalf: only the public internet, unless the operator allows
+// chosen internal networks. Tenants choose webhook URLs and SMTP hosts;
+// without this, a tenant could make a worker talk to loopback, the cloud
+// metadata service or any host on the private network, and read the
+// answers back in delivery attempts.
+//
+// The verdict is given twice. CheckHost, when a tenant saves a host, on
+// what can be known without DNS (literal addresses, numeric hosts,
+// localhost); a Dialer on every connection, after DNS resolution and again
+// on the socket itself, so a name that resolves (or later re-resolves) to
+// an internal address is refused before any packet is sent.
+package netguard
 
 import (
 	"errors"
@@ -7,8 +19,8 @@ import (
 	"strings"
 )
 
-// ErrForbiddenAddress is matched by errors.Is when a webhook URL names, or
-// its host resolves to, an address that is not on the public internet:
+// ErrForbiddenAddress is matched by errors.Is when a host names, or
+// resolves to, an address that is not on the public internet:
 // loopback, private, link-local, shared (CGNAT), multicast, reserved or
 // documentation ranges, and IPv6 forms that embed one of those.
 var ErrForbiddenAddress = errors.New("address is not a public internet address")
@@ -59,13 +71,13 @@ func mustPrefixes(ss ...string) []netip.Prefix {
 	return ps
 }
 
-// checkAddr returns nil when a may be dialled: it is in one of allow, or it
+// CheckAddr returns nil when a may be dialled: it is in one of allow, or it
 // is a public unicast address (an IPv4 address and its IPv4-mapped IPv6
 // form are the same address for both checks). Otherwise it returns an error wrapping
 // ErrForbiddenAddress. An IPv6 zone is ignored for the range checks
 // (netip.Prefix.Contains is false for zoned addresses, which would
 // otherwise let fe80::1%eth0 through).
-func checkAddr(a netip.Addr, allow []netip.Prefix) error {
+func CheckAddr(a netip.Addr, allow []netip.Prefix) error {
 	if !a.IsValid() {
 		return fmt.Errorf("%w: invalid address", ErrForbiddenAddress)
 	}
@@ -146,13 +158,13 @@ func describe(a netip.Addr) string {
 	return "reserved"
 }
 
-// numericHost reports whether host would be read as an IPv4 address by
+// NumericHost reports whether host would be read as an IPv4 address by
 // some resolver although it is not a dotted quad Go parses: "2130706433",
 // "0x7f000001", "0177.0.0.1", "127.1". The WHATWG URL rule is used: a host
 // whose last label is all digits, or 0x followed by hex digits, is a
 // number. No real DNS name ends in such a label, and glibc's resolver
 // turns these into addresses, so they are refused rather than resolved.
-func numericHost(host string) bool {
+func NumericHost(host string) bool {
 	host = strings.TrimSuffix(host, ".")
 	last := host[strings.LastIndexByte(host, '.')+1:]
 	if last == "" {
@@ -162,4 +174,27 @@ func numericHost(host string) bool {
 		return strings.Trim(rest, "0123456789abcdef") == ""
 	}
 	return strings.Trim(last, "0123456789") == ""
+}
+
+// CheckHost gives the verdict on host (a name or a literal address, without
+// brackets or port) that can be known without DNS, for checking a host when
+// a tenant saves it: a literal address, "localhost" (and names under
+// .localhost), and a numeric host such as "2130706433" or "0x7f000001" are
+// refused unless allow lets their address through; the error wraps
+// ErrForbiddenAddress. Other names are not resolved here: a Dialer checks
+// what they resolve to on every connection.
+func CheckHost(host string, allow []netip.Prefix) error {
+	if a, err := netip.ParseAddr(host); err == nil {
+		return CheckAddr(a, allow)
+	}
+	if NumericHost(host) {
+		return fmt.Errorf("%w: %q is a numeric host that is not a dotted-quad IPv4 address", ErrForbiddenAddress, host)
+	}
+	name := strings.ToLower(strings.TrimSuffix(host, "."))
+	if name == "localhost" || strings.HasSuffix(name, ".localhost") {
+		if CheckAddr(netip.MustParseAddr("127.0.0.1"), allow) != nil {
+			return fmt.Errorf("%w: %q is loopback", ErrForbiddenAddress, host)
+		}
+	}
+	return nil
 }
