@@ -5,12 +5,14 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	// Reminder time zones work in images without a zoneinfo database
 	// (distroless has none).
@@ -28,9 +30,11 @@ Usage:
   invoiced api                  the HTTP enqueue API
   invoiced worker               a delivery worker (run as many as you like)
   invoiced scheduler            periodic jobs (the finalize and event sweeps)
-  invoiced tenant create --name NAME [--company-id UUID]
+  invoiced tenant create --name NAME [--company-id UUID] [--ses-identities LIST]
                                 create a tenant and print its API token once;
-                                X-Company may send the company UUID
+                                X-Company may send the company UUID; LIST
+                                (billing@acme.com,acme.com) is what it may send
+                                as with INVOICED_SES_SHARED_CREDENTIALS
   invoiced healthcheck URL      exit 0 if URL (e.g. http://127.0.0.1:8080/readyz)
                                 answers 2xx: a health check for images without curl
   invoiced loadtest [flags]     run api, workers, Redis and an SMTP sink on this
@@ -75,11 +79,12 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 
 func runTenant(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(args) == 0 || args[0] != "create" {
-		return errors.New("usage: invoiced tenant create --name NAME [--company-id UUID]")
+		return errors.New("usage: invoiced tenant create --name NAME [--company-id UUID] [--ses-identities LIST]")
 	}
 	fs := flag.NewFlagSet("tenant create", flag.ContinueOnError)
 	name := fs.String("name", "", "the tenant's name")
 	companyID := fs.String("company-id", "", "the tenant's company UUID, which X-Company may send")
+	sesList := fs.String("ses-identities", "", "comma-separated email addresses and domains the tenant may send as through SES with the deployment's AWS credentials")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -89,15 +94,35 @@ func runTenant(ctx context.Context, args []string, stdout io.Writer) error {
 	if _, err := store.NormalizeCompanyID(*companyID); err != nil {
 		return fmt.Errorf("--company-id %s", err)
 	}
+	var sesIdentities []string
+	if *sesList != "" {
+		sesIdentities = strings.Split(*sesList, ",")
+	}
+	if _, err := store.NormalizeSESIdentities(sesIdentities); err != nil {
+		return fmt.Errorf("--ses-identities: %w", err)
+	}
 	_, d, err := connectProduction("tenant")
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	t, token, err := d.Store.CreateTenant(ctx, *name, store.WithCompanyID(*companyID))
+	t, token, err := d.Store.CreateTenant(ctx, *name, store.WithCompanyID(*companyID), store.WithSESIdentities(sesIdentities))
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "{\"id\":%q,\"name\":%q,\"companyId\":%q,\"token\":%q}\n", t.ID, t.Name, t.CompanyID, token)
-	return nil
+	return json.NewEncoder(stdout).Encode(struct {
+		ID            string   `json:"id"`
+		Name          string   `json:"name"`
+		CompanyID     string   `json:"companyId"`
+		SESIdentities []string `json:"sesIdentities"`
+		Token         string   `json:"token"`
+	}{t.ID, t.Name, t.CompanyID, nonNil(t.SESIdentities), token})
+}
+
+// nonNil prints a missing list as [].
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }

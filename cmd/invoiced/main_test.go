@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
@@ -52,6 +53,28 @@ func TestTenantCreate(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"tenant", "create", "--name", "X", "--company-id", "ACME"}, &bytes.Buffer{}); err == nil {
 		t.Error("--company-id ACME was accepted")
+	}
+
+	// --ses-identities grants the identities the tenant may send as with
+	// the deployment's AWS credentials; anything but addresses and
+	// domains is refused.
+	out.Reset()
+	if err := run(context.Background(), []string{"tenant", "create", "--name", "Acme SES", "--ses-identities", "Billing@acme.example, acme.example"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	var withSES struct {
+		ID, Token     string
+		SESIdentities []string
+	}
+	if err := json.Unmarshal(out.Bytes(), &withSES); err != nil {
+		t.Fatalf("output %q: %v", out.String(), err)
+	}
+	ten, err = st.TenantByToken(context.Background(), withSES.Token)
+	if want := []string{"billing@acme.example", "acme.example"}; err != nil || !slices.Equal(ten.SESIdentities, want) || !slices.Equal(withSES.SESIdentities, want) {
+		t.Fatalf("the tenant created with --ses-identities is %+v, %v (printed %q), want %q", ten, err, withSES.SESIdentities, want)
+	}
+	if err := run(context.Background(), []string{"tenant", "create", "--name", "X", "--ses-identities", "acme"}, &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "--ses-identities") {
+		t.Errorf("--ses-identities acme: err = %v", err)
 	}
 
 	for _, args := range [][]string{{"tenant", "create"}, {"tenant"}, {"bogus"}, {}} {
