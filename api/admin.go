@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -43,6 +44,43 @@ func (a *API) createTenant(w http.ResponseWriter, r *http.Request) *Error {
 	}
 	writeData(w, http.StatusCreated, map[string]any{"id": t.ID, "name": t.Name, "companyId": t.CompanyID,
 		"sesIdentities": nonNil(t.SESIdentities), "token": token, "createdAt": t.CreatedAt})
+	return nil
+}
+
+type updateTenantRequest struct {
+	// SESIdentities, when present, replaces the tenant's identities for
+	// the deployment's AWS credentials; [] or null removes them all.
+	SESIdentities *[]string `json:"sesIdentities"`
+}
+
+// updateTenant handles PATCH /admin/v1/tenants/{tenant}: the fields the
+// request carries are changed, the others stay. The answer is the tenant,
+// without its token.
+func (a *API) updateTenant(w http.ResponseWriter, r *http.Request) *Error {
+	var req updateTenantRequest
+	if err := decodeJSON(bodyOf(r), &req, false); err != nil {
+		return err
+	}
+	ctx := r.Context()
+	id := r.PathValue("tenant")
+	var t store.Tenant
+	var err error
+	if req.SESIdentities != nil {
+		if apiErr := checkSESIdentities(*req.SESIdentities); apiErr != nil {
+			return apiErr
+		}
+		t, err = a.st.SetSESIdentities(ctx, id, *req.SESIdentities)
+	} else {
+		t, err = a.st.Tenant(ctx, id)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return errNotFound("tenant")
+	}
+	if err != nil {
+		return errInternal(err)
+	}
+	writeData(w, http.StatusOK, map[string]any{"id": t.ID, "name": t.Name, "companyId": t.CompanyID,
+		"sesIdentities": nonNil(t.SESIdentities), "createdAt": t.CreatedAt})
 	return nil
 }
 

@@ -195,6 +195,7 @@ func (a *API) routes() *routeMux {
 	}
 
 	mux.Handle("POST /admin/v1/tenants", a.adminOnly(a.idempotent(a.createTenant)))
+	mux.Handle("PATCH /admin/v1/tenants/{tenant}", a.adminOnly(a.updateTenant))
 
 	tenant("GET /api/v1/settings", a.getSettings)
 	tenant("PUT /api/v1/settings", a.putSettings)

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -248,4 +249,42 @@ func TestSESDeploymentCredentialsOnlyForGrantedIdentities(t *testing.T) {
 		t.Fatalf("C's own send was signed with %q, want its own key", last.AccessKeyID)
 	}
 	assertNotLogged(t, h, "operator-secret-value", "example-secret")
+}
+
+// The operator grants a tenant created earlier its identities, and takes
+// them back, through PATCH /admin/v1/tenants/{tenant}; a revoked grant
+// stops the next send.
+func TestSESGrantChangesOnExistingTenant(t *testing.T) {
+	withOperatorAWS(t)
+	h := setup(t, func(o *options) { o.ses, o.sesShared, o.noWorker = true, true, true })
+	id, token := h.adminTenant(map[string]any{"name": "ACME SRL"})
+	h.must(http.StatusForbidden, h.do("PUT", "/api/v1/settings", token, regionOnly("billing@acme.test")))
+
+	r := h.must(http.StatusOK, h.do("PATCH", "/admin/v1/tenants/"+id, adminToken, map[string]any{"sesIdentities": []string{"ACME.test"}}))
+	if got := r.data(); got["id"] != id || got["name"] != "ACME SRL" || fmt.Sprint(got["sesIdentities"]) != "[acme.test]" || got["token"] != nil {
+		t.Fatalf("PATCH answered %s", r.Raw)
+	}
+	h.must(http.StatusOK, h.do("PUT", "/api/v1/settings", token, regionOnly("billing@acme.test")))
+	h.must(http.StatusCreated, h.do("POST", "/api/v1/invoices", token, sampleInvoice("inv_g")))
+	h.must(http.StatusAccepted, h.do("POST", "/api/v1/invoices/inv_g/send", token, nil))
+
+	// Leaving sesIdentities out changes nothing; [] takes the grant back.
+	r = h.must(http.StatusOK, h.do("PATCH", "/admin/v1/tenants/"+id, adminToken, map[string]any{}))
+	if fmt.Sprint(r.data()["sesIdentities"]) != "[acme.test]" {
+		t.Fatalf("an empty PATCH answered %s", r.Raw)
+	}
+	h.must(http.StatusOK, h.do("PATCH", "/admin/v1/tenants/"+id, adminToken, map[string]any{"sesIdentities": []string{}}))
+	r = h.must(http.StatusForbidden, h.do("POST", "/api/v1/invoices/inv_g/send", token, nil))
+	if r.errorCode() != "sender_not_allowed" {
+		t.Fatalf("a send after the grant was taken back: %s", r.Raw)
+	}
+
+	// Only the operator, only real tenants, only addresses and domains.
+	h.must(http.StatusUnauthorized, h.do("PATCH", "/admin/v1/tenants/"+id, token, map[string]any{"sesIdentities": []string{"acme.test"}}))
+	h.must(http.StatusNotFound, h.do("PATCH", "/admin/v1/tenants/ten_missing", adminToken, map[string]any{"sesIdentities": []string{"acme.test"}}))
+	bad := h.must(http.StatusBadRequest, h.do("PATCH", "/admin/v1/tenants/"+id, adminToken, map[string]any{"sesIdentities": []string{"acme.test", "*.acme.test"}}))
+	if bad.errorFields()["sesIdentities[1]"] == nil {
+		t.Fatalf("a malformed identity: %s", bad.Raw)
+	}
+	h.must(http.StatusBadRequest, h.do("PATCH", "/admin/v1/tenants/"+id, adminToken, map[string]any{"name": "Renamed"}))
 }
