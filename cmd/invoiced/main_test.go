@@ -77,6 +77,33 @@ func TestTenantCreate(t *testing.T) {
 		t.Errorf("--ses-identities acme: err = %v", err)
 	}
 
+	// tenant update --ses-identities replaces an existing tenant's grant;
+	// an empty list takes it back.
+	out.Reset()
+	if err := run(context.Background(), []string{"tenant", "update", "--id", withSES.ID, "--ses-identities", "b.example"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if ten, err = st.TenantByToken(context.Background(), withSES.Token); err != nil || !slices.Equal(ten.SESIdentities, []string{"b.example"}) ||
+		!strings.Contains(out.String(), `"sesIdentities":["b.example"]`) || strings.Contains(out.String(), withSES.Token) {
+		t.Fatalf("after tenant update the tenant is %+v, %v; printed %q", ten, err, out.String())
+	}
+	if err := run(context.Background(), []string{"tenant", "update", "--id", withSES.ID, "--ses-identities", ""}, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	if ten, _ = st.TenantByToken(context.Background(), withSES.Token); len(ten.SESIdentities) != 0 {
+		t.Fatalf("--ses-identities \"\" left %q", ten.SESIdentities)
+	}
+	for _, args := range [][]string{
+		{"tenant", "update", "--id", withSES.ID},
+		{"tenant", "update", "--ses-identities", "b.example"},
+		{"tenant", "update", "--id", "ten_missing", "--ses-identities", "b.example"},
+		{"tenant", "update", "--id", withSES.ID, "--ses-identities", "*.b.example"},
+	} {
+		if err := run(context.Background(), args, &bytes.Buffer{}); err == nil {
+			t.Errorf("run(%q) succeeded", args)
+		}
+	}
+
 	for _, args := range [][]string{{"tenant", "create"}, {"tenant"}, {"bogus"}, {}} {
 		if err := run(context.Background(), args, &bytes.Buffer{}); err == nil {
 			t.Errorf("run(%v) succeeded", args)
