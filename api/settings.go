@@ -372,8 +372,7 @@ func (a *API) checkDeploymentSES(tenant store.Tenant, e store.EmailSettings) *Er
 		return nil
 	}
 	if !a.cfg.SESSharedCredentials {
-		return &Error{Status: http.StatusForbidden, Code: CodeSenderNotAllowed,
-			Message: sesNotLent + " in settings.email.ses", Fields: map[string]string{"email.ses.accessKeyId": sesNotLent}}
+		return &Error{Status: http.StatusForbidden, Code: CodeSenderNotAllowed, Message: sesNotLent + " in settings.email.ses"}
 	}
 	if !tenant.MaySendAsSES(e.FromEmail) {
 		return &Error{Status: http.StatusForbidden, Code: CodeSenderNotAllowed, Message: fmt.Sprintf(
