@@ -148,7 +148,7 @@ func New(cfg Config) (*API, error) {
 		cfg.MaxBodyBytes = 2 << 20
 	}
 	if cfg.Ready == nil {
-		cfg.Ready = cfg.Store.Ping
+		cfg.Ready = cfg.Store.Ready
 	}
 	if cfg.Metrics == nil {
 		cfg.Metrics = noMetrics{}
@@ -232,14 +232,14 @@ func (a *API) routes() *routeMux {
 	tenant("GET /v1/invoices/{id}", a.infinityGetInvoice)
 	tenant("POST /v1/invoices/{id}/send", a.infinitySend)
 
-	mux.Handle("GET /i/{token}", a.wrap(a.hosted))
-	mux.Handle("GET /i/{token}/pdf", a.wrap(a.publicPDF))
-	mux.Handle("GET /i/{token}/qr-code", a.wrap(a.publicQRCode))
-	mux.HandleFunc("GET /t/o/{token}", a.trackOpen)
+	mux.Handle("GET /i/{token}", tokenGranted(a.wrap(a.hosted)))
+	mux.Handle("GET /i/{token}/pdf", tokenGranted(a.wrap(a.publicPDF)))
+	mux.Handle("GET /i/{token}/qr-code", tokenGranted(a.wrap(a.publicQRCode)))
+	mux.Handle("GET /t/o/{token}", tokenGranted(http.HandlerFunc(a.trackOpen)))
 	mux.Handle("POST /callbacks/ses", a.wrap(a.sesCallback))
 	mux.Handle("POST /callbacks/twilio", a.wrap(a.twilioCallback))
 	mux.Handle("POST /callbacks/stripe/{tenant}", a.wrap(a.stripeCallback))
-	mux.Handle("GET /t/c/{token}", a.wrap(a.trackClick))
+	mux.Handle("GET /t/c/{token}", tokenGranted(a.wrap(a.trackClick)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -256,6 +256,29 @@ func (a *API) routes() *routeMux {
 		return &Error{Status: http.StatusNotFound, Code: CodeNotFound, Message: "no route for " + r.Method + " " + r.URL.Path}
 	}))
 	return mux
+}
+
+// tokenGranted marks the answers of the pages a signed token in the path
+// opens (/i/…, /t/…): never stored by a browser or a shared cache, where
+// the next user of the machine or the proxy would find the invoice, and
+// never sniffed into another content type.
+func tokenGranted(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// logPath is r's path as logs may show it: the signed token of a
+// token-granted page (/i/{token}…, /t/o/{token}, /t/c/{token}) opens an
+// invoice to whoever holds it, so it is replaced by "[token]".
+func logPath(r *http.Request) string {
+	tok := r.PathValue("token")
+	if tok == "" {
+		return r.URL.Path
+	}
+	return strings.Replace(r.URL.Path, tok, "[token]", 1)
 }
 
 // wrap turns a handlerFunc into an http.Handler that writes its error.
@@ -275,7 +298,7 @@ func (a *API) recoverPanics(next http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				a.log.Error("panic in handler", zap.Any("panic", v), zap.String("path", r.URL.Path), zap.ByteString("stack", debug.Stack()))
+				a.log.Error("panic in handler", zap.Any("panic", v), zap.String("path", logPath(r)), zap.ByteString("stack", debug.Stack()))
 				a.writeError(w, r, errInternal(nil))
 			}
 		}()
@@ -287,7 +310,12 @@ func (a *API) readyz(w http.ResponseWriter, r *http.Request) *Error {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	if err := a.cfg.Ready(ctx); err != nil {
-		return &Error{Status: http.StatusServiceUnavailable, Code: CodeUnavailable, Message: "redis is not reachable", cause: err}
+		msg := "redis is not reachable"
+		switch {
+		case errors.Is(err, store.ErrWritesRefused), errors.Is(err, store.ErrEvicting):
+			msg = err.Error()
+		}
+		return &Error{Status: http.StatusServiceUnavailable, Code: CodeUnavailable, Message: msg, RetryAfter: 5 * time.Second, cause: err}
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	return nil
@@ -296,12 +324,18 @@ func (a *API) readyz(w http.ResponseWriter, r *http.Request) *Error {
 // operatorOnly guards the operators' pages (/metrics, /monitoring/) with
 // the admin token, as a bearer token or, since a browser cannot send one,
 // as the password of HTTP Basic auth with any user name. A refusal asks
-// the browser for that password.
+// the browser for that password. Since a browser adds cached Basic
+// credentials by itself, a state-changing request from another site is
+// refused whatever it carries.
 func (a *API) operatorOnly(next http.Handler) http.Handler {
 	return a.wrap(func(w http.ResponseWriter, r *http.Request) *Error {
-		token := requestToken(r)
-		if _, password, ok := r.BasicAuth(); ok {
+		token, fromCookie := requestToken(r)
+		_, password, basic := r.BasicAuth()
+		if basic {
 			token = password
+		}
+		if (basic || fromCookie) && crossSite(r) {
+			return errCrossSite
 		}
 		if a.cfg.AdminToken == "" || token == "" || subtle.ConstantTimeCompare([]byte(token), []byte(a.cfg.AdminToken)) != 1 {
 			w.Header().Set("WWW-Authenticate", `Basic realm="invoiced operators", charset="UTF-8"`)
@@ -315,11 +349,11 @@ func (a *API) operatorOnly(next http.Handler) http.Handler {
 
 func (a *API) adminOnly(next handlerFunc) http.Handler {
 	return a.wrap(func(w http.ResponseWriter, r *http.Request) *Error {
-		token := requestToken(r)
+		token, fromCookie := requestToken(r)
 		if a.cfg.AdminToken == "" {
 			return &Error{Status: http.StatusForbidden, Code: CodeForbidden, Message: "the admin API is disabled: set INVOICED_ADMIN_TOKEN"}
 		}
-		if crossSiteCookie(r) {
+		if fromCookie && crossSite(r) {
 			return errCrossSite
 		}
 		if token == "" || subtle.ConstantTimeCompare([]byte(token), []byte(a.cfg.AdminToken)) != 1 {

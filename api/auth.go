@@ -23,38 +23,36 @@ func tenantFrom(ctx context.Context) store.Tenant {
 }
 
 // requestToken finds the API token in the Authorization bearer header, the
-// x-api-token header or the access_token cookie, in that order.
-func requestToken(r *http.Request) string {
+// x-api-token header or the access_token cookie, in that order, and says
+// whether it came from the cookie. An Authorization header of another
+// scheme (a browser's cached Basic credentials) carries no API token.
+func requestToken(r *http.Request) (token string, fromCookie bool) {
 	if h := r.Header.Get("Authorization"); h != "" {
 		if scheme, tok, ok := strings.Cut(h, " "); ok && strings.EqualFold(scheme, "Bearer") {
-			return strings.TrimSpace(tok)
+			return strings.TrimSpace(tok), false
 		}
 	}
 	if tok := r.Header.Get("X-Api-Token"); tok != "" {
-		return strings.TrimSpace(tok)
+		return strings.TrimSpace(tok), false
 	}
 	if c, err := r.Cookie("access_token"); err == nil {
-		return c.Value
+		return c.Value, true
 	}
-	return ""
+	return "", false
 }
 
-// crossSiteCookie reports whether r is a state-changing request that a
-// browser sent from another site, carrying the access_token cookie: a
-// cross-site request forgery, since the page that sent it never saw the
-// token. Browsers say where a request came from in Sec-Fetch-Site, and in
-// Origin for every cross-origin POST; clients other than browsers send
-// neither and are not affected, nor is any request that carries its token
-// in a header.
-func crossSiteCookie(r *http.Request) bool {
+// crossSite reports whether r is a state-changing request that a browser
+// sent from another site. Browsers say where a request came from in
+// Sec-Fetch-Site, and in Origin for every cross-origin POST; clients other
+// than browsers send neither and are never refused.
+//
+// Such a request is a forgery when the browser added its credentials by
+// itself — the access_token cookie, or cached Basic credentials — since
+// the page that sent it never saw them; callers refuse it then. A request
+// whose token came from a header a page had to set is not one.
+func crossSite(r *http.Request) bool {
 	switch r.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions:
-		return false
-	}
-	if r.Header.Get("Authorization") != "" || r.Header.Get("X-Api-Token") != "" {
-		return false
-	}
-	if _, err := r.Cookie("access_token"); err != nil {
 		return false
 	}
 	switch r.Header.Get("Sec-Fetch-Site") {
@@ -70,9 +68,10 @@ func crossSiteCookie(r *http.Request) bool {
 	return err != nil || u.Host == "" || !strings.EqualFold(u.Host, r.Host)
 }
 
-// errCrossSite refuses a cross-site request authenticated by the cookie.
+// errCrossSite refuses a cross-site request authenticated by credentials
+// the browser added by itself.
 var errCrossSite = &Error{Status: http.StatusForbidden, Code: CodeForbidden,
-	Message: "a request from another site cannot use the access_token cookie: send the token in the Authorization header"}
+	Message: "a request from another site cannot use the browser's access_token cookie or Basic credentials: send the token in the Authorization: Bearer header"}
 
 // authenticate resolves the token's tenant. X-Tenant-ID or X-Company, when
 // sent, must name that tenant: by its id, or by its company UUID
@@ -80,12 +79,12 @@ var errCrossSite = &Error{Status: http.StatusForbidden, Code: CodeForbidden,
 // already chose, which is why a company UUID need not be unique.
 func (a *API) authenticate(next handlerFunc) http.Handler {
 	return a.wrap(func(w http.ResponseWriter, r *http.Request) *Error {
-		token := requestToken(r)
+		token, fromCookie := requestToken(r)
 		if token == "" {
 			return &Error{Status: http.StatusUnauthorized, Code: CodeUnauthorized,
 				Message: "missing API token: send Authorization: Bearer <token>, x-api-token, or the access_token cookie"}
 		}
-		if crossSiteCookie(r) {
+		if fromCookie && crossSite(r) {
 			return errCrossSite
 		}
 		t, err := a.st.TenantByToken(r.Context(), token)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -111,10 +112,38 @@ func writeData(w http.ResponseWriter, status int, data any) {
 	writeJSON(w, status, dataBody{Success: true, Data: data})
 }
 
-// writeError writes err in the canonical error envelope, logging 5xx causes.
+// errStorageUnavailable answers a request whose Redis write or read was
+// refused for a passing reason (store.Unavailable): nothing was lost, the
+// client retries after a moment.
+func errStorageUnavailable(cause error) *Error {
+	msg := "storage is unavailable; retry shortly"
+	if errors.Is(cause, store.ErrWritesRefused) || strings.Contains(cause.Error(), "OOM ") {
+		msg = "storage is refusing writes (out of memory); retry shortly"
+	}
+	return &Error{Status: http.StatusServiceUnavailable, Code: CodeUnavailable, Message: msg, RetryAfter: 5 * time.Second, cause: cause}
+}
+
+// answered is err as the client is answered: a 500 caused by Redis being
+// unavailable or refusing writes is a 503, whichever handler met it, and
+// every 503 says when to retry.
+func answered(err *Error) *Error {
+	if err.Status == http.StatusInternalServerError && store.Unavailable(err.cause) {
+		return errStorageUnavailable(err.cause)
+	}
+	if err.Status == http.StatusServiceUnavailable && err.RetryAfter == 0 {
+		c := *err
+		c.RetryAfter = 5 * time.Second
+		return &c
+	}
+	return err
+}
+
+// writeError writes err in the canonical error envelope, logging 5xx
+// causes.
 func (a *API) writeError(w http.ResponseWriter, r *http.Request, err *Error) {
+	err = answered(err)
 	if err.Status >= 500 {
-		a.log.Error("request failed", zap.String("method", r.Method), zap.String("path", r.URL.Path), zap.Error(err.cause))
+		a.log.Error("request failed", zap.String("method", r.Method), zap.String("path", logPath(r)), zap.Error(err.cause))
 	}
 	setRetryAfter(w, err)
 	writeJSON(w, err.Status, errorBody{Error: err})

@@ -35,6 +35,7 @@ type fluxrateResponse struct {
 func (a *API) fluxrateSendEmail(w http.ResponseWriter, r *http.Request) *Error {
 	ctx := r.Context()
 	fail := func(e *Error) *Error {
+		e = answered(e)
 		setRetryAfter(w, e)
 		writeJSON(w, e.Status, fluxrateResponse{Success: false, Message: e.Message})
 		if e.Status >= 500 {
@@ -113,5 +114,5 @@ func withFieldsInMessage(e *Error) *Error {
 }
 
 func (a *API) writeErrorLogOnly(r *http.Request, e *Error) {
-	a.log.Sugar().Errorw("request failed", "path", r.URL.Path, "error", e.cause)
+	a.log.Sugar().Errorw("request failed", "path", logPath(r), "error", e.cause)
 }

@@ -370,13 +370,24 @@ func (a *API) writePDF(w http.ResponseWriter, r *http.Request, inv *invoice.Invo
 		return &Error{Status: http.StatusUnprocessableEntity, Code: CodeNotRenderable, Message: glyphs.Error()}
 	}
 	if err != nil {
-		return errInternal(err)
+		return a.errNotRenderable(inv, "PDF", err)
 	}
 	w.Header().Set("Content-Type", "application/pdf")
 	w.Header().Set("Content-Disposition", `inline; filename="`+invoice.FileStem(inv.Number)+`.pdf"`)
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(b)
 	return nil
+}
+
+// errNotRenderable answers a render that failed: 422, since rendering is
+// deterministic and the same invoice fails again however often it is
+// asked for; the invoice has to change. The failure is logged for the
+// operator, as no 4xx otherwise is.
+func (a *API) errNotRenderable(inv *invoice.Invoice, what string, err error) *Error {
+	a.log.Warn("invoice not renderable", zap.String("tenant_id", inv.TenantID), zap.String("invoice_id", inv.ID),
+		zap.String("document", what), zap.Error(err))
+	return &Error{Status: http.StatusUnprocessableEntity, Code: CodeNotRenderable,
+		Message: fmt.Sprintf("the %s of invoice %s could not be rendered: %v", what, inv.ID, err)}
 }
 
 func isTaskConflict(err error) bool {
@@ -396,7 +407,7 @@ func (a *API) invoiceXML(w http.ResponseWriter, r *http.Request) *Error {
 	}
 	b, err := ubl.Render(ubl.Document{Invoice: inv, Seller: settings.Branding.Seller, Bank: settings.Bank})
 	if err != nil {
-		return errInternal(err)
+		return a.errNotRenderable(inv, "UBL XML", err)
 	}
 	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
 	w.Header().Set("Content-Disposition", `inline; filename="`+invoice.FileStem(inv.Number)+`.xml"`)

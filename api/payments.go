@@ -185,7 +185,9 @@ func writeQRCode(w http.ResponseWriter, r *http.Request, inv *invoice.Invoice) *
 		return errInternal(err)
 	}
 	w.Header().Set("Content-Type", map[string]string{"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}[format])
-	w.Header().Set("Cache-Control", "private, max-age=300")
+	if w.Header().Get("Cache-Control") == "" { // tokenGranted's no-store stands
+		w.Header().Set("Cache-Control", "private, max-age=300")
+	}
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	_, _ = w.Write(body)
 	return nil

@@ -11,6 +11,7 @@ import (
 	"github.com/invoiced/invoiced/invoice"
 	"github.com/invoiced/invoiced/render/locale"
 	"github.com/invoiced/invoiced/render/qr"
+	"github.com/invoiced/invoiced/store"
 )
 
 // publicURL is the invoice's hosted page; publicPDFURL its PDF.
@@ -32,6 +33,9 @@ func (a *API) publicInvoice(r *http.Request) (*invoice.Invoice, *Error) {
 		return nil, errNotFound("invoice")
 	}
 	inv, err := a.st.Invoice(r.Context(), tenantID, invoiceID)
+	if store.Unavailable(err) {
+		return nil, errStorageUnavailable(err)
+	}
 	if err != nil || inv.Status == invoice.StatusDraft {
 		return nil, errNotFound("invoice")
 	}

@@ -23,7 +23,6 @@ func (a *API) trackOpen(w http.ResponseWriter, r *http.Request) {
 	}
 	// The same answer whatever happened: a pixel tells nobody anything.
 	w.Header().Set("Content-Type", "image/gif")
-	w.Header().Set("Cache-Control", "no-store, private")
 	_, _ = w.Write(pixel)
 }
 

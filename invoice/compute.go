@@ -22,46 +22,102 @@ const (
 // (EN 16931 BR-CO-17), so the invoice's VAT never drifts from the sum of
 // per-line roundings. Inputs are expected to have passed Validate; a parse
 // error is still returned rather than ignored.
+//
+// No amount may be larger than the currency's largest, money.MaxMinor in
+// minor units: a line whose quantity × unit price is, lines whose amounts
+// before discount add up to more, and a total that VAT takes over it are
+// refused with a FieldErrors naming "lines[i]", "lines" or "total", and
+// inv is left as it was.
 func Compute(inv *Invoice) error {
-	cur, err := money.ParseCurrency(inv.Currency)
+	t, err := compute(inv)
 	if err != nil {
 		return err
 	}
+	for i := range inv.Lines {
+		inv.Lines[i].Amount = money.Format(t.nets[i], t.cur.Digits)
+		inv.Lines[i].Discount = money.Format(t.discounts[i], t.cur.Digits)
+	}
+	inv.Taxes = t.taxes
+	inv.Subtotal = money.Format(t.subtotal, t.cur.Digits)
+	inv.DiscountTotal = money.Format(t.discountTotal, t.cur.Digits)
+	inv.TaxTotal = money.Format(t.taxTotal, t.cur.Digits)
+	inv.Total = money.Format(t.total, t.cur.Digits)
+	inv.AmountPaid = money.Format(t.paid, t.cur.Digits)
+	inv.AmountDue = money.Format(t.total-t.paid, t.cur.Digits)
+	return nil
+}
+
+// totals are an invoice's computed amounts in minor units of cur.
+type totals struct {
+	cur                                      money.Currency
+	nets, discounts                          []int64
+	taxes                                    []TaxSummary
+	subtotal, discountTotal, taxTotal, total int64
+	paid                                     int64
+}
+
+// compute works out inv's totals without changing it; see Compute.
+func compute(inv *Invoice) (*totals, error) {
+	cur, err := money.ParseCurrency(inv.Currency)
+	if err != nil {
+		return nil, err
+	}
+	t := &totals{cur: cur, nets: make([]int64, len(inv.Lines)), discounts: make([]int64, len(inv.Lines))}
 	hundred := big.NewRat(100, 1)
-	var subtotal, discounts int64
+	tooLarge := FieldErrors{}
+	// Every line's gross is at most MaxMinor, but enough of them add up
+	// to more than an int64 holds.
+	gross := new(big.Int)
 	baseByRate := map[string]int64{}
 	rates := map[string]*big.Rat{}
 	for i := range inv.Lines {
 		l := &inv.Lines[i]
 		qty, err := money.ParseDecimal(l.Quantity, QuantityScale)
 		if err != nil {
-			return fmt.Errorf("lines[%d].quantity: %w", i, err)
+			return nil, fmt.Errorf("lines[%d].quantity: %w", i, err)
 		}
 		price, err := money.ParseDecimal(l.UnitPrice, cur.Digits+UnitPriceExtra)
 		if err != nil {
-			return fmt.Errorf("lines[%d].unitPrice: %w", i, err)
+			return nil, fmt.Errorf("lines[%d].unitPrice: %w", i, err)
 		}
 		disc := new(big.Rat)
 		if l.DiscountRate != "" {
 			if disc, err = money.ParseDecimal(l.DiscountRate, RateScale); err != nil {
-				return fmt.Errorf("lines[%d].discountRate: %w", i, err)
+				return nil, fmt.Errorf("lines[%d].discountRate: %w", i, err)
 			}
 		}
 		rate, err := money.ParseDecimal(l.TaxRate, RateScale)
 		if err != nil {
-			return fmt.Errorf("lines[%d].taxRate: %w", i, err)
+			return nil, fmt.Errorf("lines[%d].taxRate: %w", i, err)
 		}
-		gross := new(big.Rat).Mul(qty, price)
+		exact := new(big.Rat).Mul(qty, price)
+		lineGross, err := money.Minor(exact, cur)
+		if err != nil {
+			tooLarge[fmt.Sprintf("lines[%d]", i)] = fmt.Sprintf("quantity × unitPrice is %s, more than the largest amount, %s",
+				exact.FloatString(cur.Digits), cur.Max())
+			continue
+		}
+		gross.Add(gross, big.NewInt(lineGross))
+		// A discount of 0–100 % keeps the net within the gross.
 		keep := new(big.Rat).Sub(hundred, disc)
-		net := money.RoundHalfUp(new(big.Rat).Quo(new(big.Rat).Mul(gross, keep), hundred), cur.Digits)
-		discount := money.RoundHalfUp(gross, cur.Digits) - net
-		l.Amount = money.Format(net, cur.Digits)
-		l.Discount = money.Format(discount, cur.Digits)
-		subtotal += net
-		discounts += discount
+		net := money.RoundHalfUp(new(big.Rat).Quo(new(big.Rat).Mul(exact, keep), hundred), cur.Digits)
+		t.nets[i], t.discounts[i] = net, lineGross-net
 		key := money.FormatRat(rate, RateScale)
 		baseByRate[key] += net
 		rates[key] = rate
+	}
+	if len(tooLarge) > 0 {
+		return nil, tooLarge
+	}
+	if gross.CmpAbs(big.NewInt(money.MaxMinor)) > 0 {
+		return nil, FieldErrors{"lines": fmt.Sprintf("the lines add up to %s (quantity × unitPrice, before discounts), more than the largest amount, %s",
+			formatBig(gross, cur.Digits), cur.Max())}
+	}
+	// From here on every sum is at most the lines' gross, and the total
+	// at most twice it: none comes near the end of an int64.
+	for i := range inv.Lines {
+		t.subtotal += t.nets[i]
+		t.discountTotal += t.discounts[i]
 	}
 
 	keys := make([]string, 0, len(rates))
@@ -70,34 +126,36 @@ func Compute(inv *Invoice) error {
 	}
 	sort.Slice(keys, func(i, j int) bool { return rates[keys[i]].Cmp(rates[keys[j]]) > 0 })
 
-	var taxTotal int64
-	inv.Taxes = inv.Taxes[:0]
+	t.taxes = []TaxSummary{}
 	for _, k := range keys {
 		base := baseByRate[k]
 		baseRat := new(big.Rat).SetFrac(big.NewInt(base), new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(cur.Digits)), nil))
 		tax := money.RoundHalfUp(new(big.Rat).Quo(new(big.Rat).Mul(baseRat, rates[k]), hundred), cur.Digits)
-		taxTotal += tax
-		inv.Taxes = append(inv.Taxes, TaxSummary{
+		t.taxTotal += tax
+		t.taxes = append(t.taxes, TaxSummary{
 			Rate:   k,
 			Base:   money.Format(base, cur.Digits),
 			Amount: money.Format(tax, cur.Digits),
 		})
 	}
+	t.total = t.subtotal + t.taxTotal
+	if t.total > money.MaxMinor || t.total < -money.MaxMinor {
+		return nil, FieldErrors{"total": fmt.Sprintf("is %s with VAT, more than the largest amount, %s",
+			money.Format(t.total, cur.Digits), cur.Max())}
+	}
 
-	paid := int64(0)
 	if inv.AmountPaid != "" {
-		if paid, err = money.ParseAmount(inv.AmountPaid, cur); err != nil {
-			return fmt.Errorf("amountPaid: %w", err)
+		if t.paid, err = money.ParseAmount(inv.AmountPaid, cur); err != nil {
+			return nil, FieldErrors{"amountPaid": err.Error()}
 		}
 	}
-	total := subtotal + taxTotal
-	inv.Subtotal = money.Format(subtotal, cur.Digits)
-	inv.DiscountTotal = money.Format(discounts, cur.Digits)
-	inv.TaxTotal = money.Format(taxTotal, cur.Digits)
-	inv.Total = money.Format(total, cur.Digits)
-	inv.AmountPaid = money.Format(paid, cur.Digits)
-	inv.AmountDue = money.Format(total-paid, cur.Digits)
-	return nil
+	return t, nil
+}
+
+// formatBig prints n minor units with digits fraction digits, however
+// large n is.
+func formatBig(n *big.Int, digits int) string {
+	return new(big.Rat).SetFrac(n, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(digits)), nil)).FloatString(digits)
 }
 
 // LineTaxes returns each line's share of the invoice's VAT, in minor units

@@ -1,10 +1,14 @@
 package invoice
 
 import (
+	"errors"
+	"fmt"
 	"math/big"
 	"math/rand/v2"
 	"reflect"
+	"sort"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/invoiced/invoiced/money"
@@ -133,6 +137,13 @@ func TestValidate(t *testing.T) {
 		{"lines[0].quantity", func(i *Invoice) { i.Lines[0].Quantity = "0" }},
 		{"lines[0].quantity", func(i *Invoice) { i.Lines[0].Quantity = "1.00001" }},
 		{"lines[0].unitPrice", func(i *Invoice) { i.Lines[0].UnitPrice = "-5" }},
+		{"lines[0].unitPrice", func(i *Invoice) { i.Lines[0].UnitPrice = "10000000000000" }},
+		{"lines[0].unitPrice", func(i *Invoice) { i.Lines[0].UnitPrice = "99999999999999.9" }},
+		{"amountPaid", func(i *Invoice) { i.AmountPaid = "-1" }},
+		{"amountPaid", func(i *Invoice) { i.AmountPaid = "1.001" }},
+		{"amountPaid", func(i *Invoice) { i.AmountPaid = "10000000000000" }},
+		{"amountPaid", func(i *Invoice) { i.AmountPaid = "ten" }},
+		{"lines[0]", func(i *Invoice) { i.Lines[0].Quantity = "9999"; i.Lines[0].UnitPrice = "9999999999999.99" }},
 		{"lines[0].taxRate", func(i *Invoice) { i.Lines[0].TaxRate = "101" }},
 		{"lines[0].taxRate", func(i *Invoice) { i.Lines[0].TaxRate = "" }},
 		{"lines[0].discountRate", func(i *Invoice) { i.Lines[0].DiscountRate = "x" }},
@@ -282,5 +293,299 @@ func checkLineTaxes(t *testing.T, inv *Invoice, shares []int64) {
 	}
 	if total, _ := money.ParseAmount(inv.TaxTotal, cur); sum != total {
 		t.Errorf("%v: the shares add up to %d, taxTotal is %d", inv.Lines, sum, total)
+	}
+}
+
+// TestComputeMatchesExactArithmetic holds Compute to an independent exact
+// computation over many random invoices: a line's net is quantity × unit
+// price less its discount, rounded half-up; a rate's VAT is rounded
+// half-up on the sum of that rate's nets. Lines are drawn from tiny to the
+// largest amount, so some invoices go over it: Compute must then refuse
+// them, naming the line, the lines or the total that is too large, and
+// never answer an amount the exact computation does not give.
+func TestComputeMatchesExactArithmetic(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(20261121, 7))
+	currencies := []string{"EUR", "JPY", "BHD", "KWD", "CHF", "RON", "USD", "KRW", "CLF"}
+	// decimal draws a decimal with up to intDigits integer digits and
+	// exactly frac fraction digits, mostly short, sometimes at the limit.
+	decimal := func(intDigits, frac int) string {
+		n := 1 + rng.IntN(intDigits)
+		if rng.IntN(4) == 0 {
+			n = intDigits
+		}
+		s := strconv.FormatInt(rng.Int64N(pow10(n)), 10)
+		if frac > 0 {
+			s += "." + fmt.Sprintf("%0*d", frac, rng.Int64N(pow10(frac)))
+		}
+		return s
+	}
+	rate := func() string {
+		switch rng.IntN(5) {
+		case 0:
+			return "0"
+		case 1:
+			return "100"
+		}
+		return decimal(2, rng.IntN(RateScale+1))
+	}
+	var ok, refused int
+	for n := 0; n < 3000; n++ {
+		code := currencies[n%len(currencies)]
+		cur, err := money.ParseCurrency(code)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inv := &Invoice{Currency: code}
+		size := 15 - cur.Digits // integer digits of the largest amount
+		// Two invoices in five have large lines among small ones.
+		large := rng.IntN(5) < 2
+		for i := 0; i < 1+rng.IntN(8); i++ {
+			l := Line{Description: "x", TaxRate: rate()}
+			switch k := rng.IntN(6); {
+			case large && k == 0: // the largest unit price
+				l.Quantity, l.UnitPrice = "1", cur.Max()
+			case large && k == 1: // large prices, large quantities
+				l.Quantity = decimal(6, rng.IntN(QuantityScale+1))
+				l.UnitPrice = decimal(size, rng.IntN(cur.Digits+1))
+			default:
+				l.Quantity = decimal(4, rng.IntN(QuantityScale+1))
+				frac := rng.IntN(cur.Digits + UnitPriceExtra + 1)
+				l.UnitPrice = decimal(min(size, 15-frac), frac)
+			}
+			if l.Quantity == "0" || strings.Trim(l.Quantity, "0.") == "" {
+				l.Quantity = "1"
+			}
+			if rng.IntN(3) == 0 {
+				l.DiscountRate = rate()
+			}
+			inv.Lines = append(inv.Lines, l)
+		}
+		if fe := validateLines(inv); fe != nil {
+			t.Fatalf("%s %+v: the generator drew invalid lines: %v", code, inv.Lines, fe)
+		}
+		want := exactTotals(inv, cur.Digits)
+		err = Compute(inv)
+		if want.tooLarge != "" {
+			refused++
+			var fe FieldErrors
+			if !errors.As(err, &fe) || fe[want.tooLarge] == "" {
+				t.Fatalf("%s %+v: Compute = %v, want a FieldErrors naming %s (%s)", code, inv.Lines, err, want.tooLarge, want.why)
+			}
+			if inv.Total != "" {
+				t.Fatalf("%s: a refused invoice got a total %s", code, inv.Total)
+			}
+			continue
+		}
+		ok++
+		if err != nil {
+			t.Fatalf("%s %+v: Compute: %v", code, inv.Lines, err)
+		}
+		got := []string{inv.Subtotal, inv.DiscountTotal, inv.TaxTotal, inv.Total, inv.AmountDue}
+		exp := []string{want.subtotal, want.discount, want.tax, want.total, want.total}
+		if !reflect.DeepEqual(got, exp) {
+			t.Fatalf("%s %+v: subtotal, discount, tax, total, due = %v, want %v", code, inv.Lines, got, exp)
+		}
+		for i, l := range inv.Lines {
+			if l.Amount != want.amounts[i] || l.Discount != want.discounts[i] {
+				t.Fatalf("%s line %d %+v: amount %s discount %s, want %s and %s", code, i, l, l.Amount, l.Discount, want.amounts[i], want.discounts[i])
+			}
+		}
+		if !reflect.DeepEqual(inv.Taxes, want.taxes) {
+			t.Fatalf("%s %+v: taxes = %+v, want %+v", code, inv.Lines, inv.Taxes, want.taxes)
+		}
+		sub, _ := new(big.Rat).SetString(inv.Subtotal)
+		tax, _ := new(big.Rat).SetString(inv.TaxTotal)
+		total, _ := new(big.Rat).SetString(inv.Total)
+		if new(big.Rat).Add(sub, tax).Cmp(total) != 0 {
+			t.Fatalf("%s: subtotal %s + taxTotal %s != total %s", code, inv.Subtotal, inv.TaxTotal, inv.Total)
+		}
+	}
+	// The draw must cover both outcomes well, or the test proves little.
+	if ok < 1000 || refused < 300 {
+		t.Fatalf("%d invoices computed, %d refused: the draw is lopsided", ok, refused)
+	}
+}
+
+func pow10(n int) int64 {
+	p := int64(1)
+	for range n {
+		p *= 10
+	}
+	return p
+}
+
+// validateLines is Validate for an invoice that has only lines and a
+// currency, keeping just the problems with those.
+func validateLines(inv *Invoice) FieldErrors {
+	full := *inv
+	full.Number, full.IssueDate, full.Customer.Name = "INV-1", "2026-11-21", "Ana"
+	fe := FieldErrors{}
+	for k, v := range Validate(&full) {
+		if strings.Contains(k, ".") {
+			fe[k] = v
+		}
+	}
+	if len(fe) == 0 {
+		return nil
+	}
+	return fe
+}
+
+// exactResult is what exactTotals works out for an invoice.
+type exactResult struct {
+	amounts, discounts             []string
+	subtotal, discount, tax, total string
+	taxes                          []TaxSummary
+	tooLarge, why                  string // the field over the largest amount
+}
+
+// exactTotals computes inv's totals with big.Rat alone, rounding with
+// FloatString (halves away from zero, which for these positive amounts is
+// half-up), as EN 16931 has them. It names the first amount over the
+// largest one, MaxDigits nines in minor units, in the order Compute
+// checks them: a line, the sum of the lines before discounts, the total.
+func exactTotals(inv *Invoice, digits int) exactResult {
+	rat := func(s string) *big.Rat {
+		if s == "" {
+			return new(big.Rat)
+		}
+		r, ok := new(big.Rat).SetString(s)
+		if !ok {
+			panic("bad decimal " + s)
+		}
+		return r
+	}
+	round := func(r *big.Rat) *big.Rat { return rat(r.FloatString(digits)) }
+	max := new(big.Rat).SetFrac64(999_999_999_999_999, pow10(digits))
+	hundred := big.NewRat(100, 1)
+	var res exactResult
+	gross, sub, disc := new(big.Rat), new(big.Rat), new(big.Rat)
+	base := map[string]*big.Rat{}
+	rates := map[string]*big.Rat{}
+	for i, l := range inv.Lines {
+		g := round(new(big.Rat).Mul(rat(l.Quantity), rat(l.UnitPrice)))
+		if g.Cmp(max) > 0 && res.tooLarge == "" {
+			res.tooLarge, res.why = fmt.Sprintf("lines[%d]", i), "quantity × unitPrice is "+g.FloatString(digits)
+		}
+		keep := new(big.Rat).Sub(big.NewRat(1, 1), new(big.Rat).Quo(rat(l.DiscountRate), hundred))
+		net := round(new(big.Rat).Mul(new(big.Rat).Mul(rat(l.Quantity), rat(l.UnitPrice)), keep))
+		d := new(big.Rat).Sub(g, net)
+		res.amounts = append(res.amounts, net.FloatString(digits))
+		res.discounts = append(res.discounts, d.FloatString(digits))
+		gross.Add(gross, g)
+		sub.Add(sub, net)
+		disc.Add(disc, d)
+		r := rat(l.TaxRate)
+		key := r.FloatString(4)
+		key = strings.TrimRight(strings.TrimRight(key, "0"), ".")
+		if base[key] == nil {
+			base[key] = new(big.Rat)
+		}
+		base[key].Add(base[key], net)
+		rates[key] = r
+	}
+	if res.tooLarge != "" {
+		return res
+	}
+	if gross.Cmp(max) > 0 {
+		res.tooLarge, res.why = "lines", "the lines add up to "+gross.FloatString(digits)
+		return res
+	}
+	keys := make([]string, 0, len(rates))
+	for k := range rates {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return rates[keys[i]].Cmp(rates[keys[j]]) > 0 })
+	tax := new(big.Rat)
+	for _, k := range keys {
+		vat := round(new(big.Rat).Quo(new(big.Rat).Mul(base[k], rates[k]), hundred))
+		tax.Add(tax, vat)
+		res.taxes = append(res.taxes, TaxSummary{Rate: k, Base: base[k].FloatString(digits), Amount: vat.FloatString(digits)})
+	}
+	total := new(big.Rat).Add(sub, tax)
+	if total.Cmp(max) > 0 {
+		res.tooLarge, res.why = "total", "the total is "+total.FloatString(digits)
+		return res
+	}
+	res.subtotal, res.discount = sub.FloatString(digits), disc.FloatString(digits)
+	res.tax, res.total = tax.FloatString(digits), total.FloatString(digits)
+	return res
+}
+
+// TestComputeAtTheLargestAmount: an invoice of the largest amount is
+// computed to the minor unit; one minor unit more, anywhere, is refused
+// naming what is too large.
+func TestComputeAtTheLargestAmount(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		currency string
+		lines    []Line
+		total    string
+		tooLarge string // the field named, or "" when accepted
+	}{
+		{"EUR at the largest amount", "EUR", []Line{{Quantity: "1", UnitPrice: "9999999999999.99", TaxRate: "0"}}, "9999999999999.99", ""},
+		{"JPY at the largest amount", "JPY", []Line{{Quantity: "1", UnitPrice: "999999999999999", TaxRate: "0"}}, "999999999999999", ""},
+		{"BHD at the largest amount", "BHD", []Line{{Quantity: "1", UnitPrice: "999999999999.999", TaxRate: "0"}}, "999999999999.999", ""},
+		{"EUR with VAT up to the largest amount", "EUR", []Line{{Quantity: "1", UnitPrice: "8403361344537.81", TaxRate: "19"}}, "9999999999999.99", ""},
+		{"the largest amount split over lines", "EUR", []Line{
+			{Quantity: "2", UnitPrice: "2500000000000", TaxRate: "0"},
+			{Quantity: "1", UnitPrice: "4999999999999.99", TaxRate: "0", DiscountRate: "50"},
+		}, "7500000000000.00", ""},
+		{"9999 × 9999999999999.99", "EUR", []Line{{Quantity: "9999", UnitPrice: "9999999999999.99", TaxRate: "19"}}, "", "lines[0]"},
+		{"a fraction over on one line", "EUR", []Line{{Quantity: "1.0001", UnitPrice: "9999999999999.99", TaxRate: "0"}}, "", "lines[0]"},
+		{"over before a full discount", "EUR", []Line{{Quantity: "2", UnitPrice: "9999999999999.99", TaxRate: "0", DiscountRate: "100"}}, "", "lines[0]"},
+		{"one minor unit over across lines", "EUR", []Line{
+			{Quantity: "1", UnitPrice: "9999999999999.99", TaxRate: "0"},
+			{Quantity: "1", UnitPrice: "0.01", TaxRate: "0"},
+		}, "", "lines"},
+		{"JPY one yen over across lines", "JPY", []Line{
+			{Quantity: "1", UnitPrice: "999999999999999", TaxRate: "0"},
+			{Quantity: "1", UnitPrice: "1", TaxRate: "10"},
+		}, "", "lines"},
+		{"BHD one fils over across lines", "BHD", []Line{
+			{Quantity: "1", UnitPrice: "999999999999.999", TaxRate: "0"},
+			{Quantity: "1", UnitPrice: "0.001", TaxRate: "0"},
+		}, "", "lines"},
+		{"VAT takes the total over", "EUR", []Line{{Quantity: "1", UnitPrice: "8403361344537.82", TaxRate: "19"}}, "", "total"},
+		{"the second line over", "EUR", []Line{
+			{Quantity: "1", UnitPrice: "10", TaxRate: "19"},
+			{Quantity: "1000", UnitPrice: "9999999999999", TaxRate: "0", DiscountRate: "100"},
+		}, "", "lines[1]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			for i := range tt.lines {
+				tt.lines[i].Description = "x"
+			}
+			inv := &Invoice{Number: "INV-1", Currency: tt.currency, IssueDate: "2026-11-21", Customer: Customer{Name: "Ana"}, Lines: tt.lines}
+			err := Compute(inv)
+			vfe := Validate(inv)
+			if tt.tooLarge == "" {
+				if err != nil || vfe != nil {
+					t.Fatalf("Compute = %v, Validate = %v, want both to accept", err, vfe)
+				}
+				if inv.Total != tt.total || inv.AmountDue != tt.total {
+					t.Fatalf("total %s, due %s, want %s", inv.Total, inv.AmountDue, tt.total)
+				}
+				return
+			}
+			var fe FieldErrors
+			if !errors.As(err, &fe) || fe[tt.tooLarge] == "" {
+				t.Fatalf("Compute = %v, want a FieldErrors naming %s", err, tt.tooLarge)
+			}
+			cur, _ := money.ParseCurrency(tt.currency)
+			if !strings.Contains(fe[tt.tooLarge], cur.Max()) {
+				t.Errorf("%s: %q does not say the largest amount, %s", tt.tooLarge, fe[tt.tooLarge], cur.Max())
+			}
+			if vfe[tt.tooLarge] != fe[tt.tooLarge] {
+				t.Errorf("Validate = %v, want %s: %s as Compute says", vfe, tt.tooLarge, fe[tt.tooLarge])
+			}
+			if inv.Total != "" || inv.Lines[0].Amount != "" {
+				t.Errorf("a refused invoice was filled in: total %q, lines[0].amount %q", inv.Total, inv.Lines[0].Amount)
+			}
+		})
 	}
 }

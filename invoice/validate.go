@@ -94,7 +94,10 @@ func CheckText(s string, max int, multiline bool) error {
 
 // Validate checks everything a client sent, and returns every problem found
 // at once, keyed by field path. It does not check ID and status, which the
-// caller owns.
+// caller owns. A unit price or amountPaid larger than the currency's
+// largest amount (money.MaxMinor in minor units) is refused by name; once
+// every field reads, what the lines add up to is held to the same limit
+// as Compute holds it, naming "lines[i]", "lines" or "total".
 func Validate(inv *Invoice) FieldErrors {
 	fe := FieldErrors{}
 	text := func(field, s string, max int, required, multiline bool) {
@@ -170,6 +173,8 @@ func Validate(inv *Invoice) FieldErrors {
 				fe[p+"unitPrice"] = err.Error()
 			} else if v.Sign() < 0 {
 				fe[p+"unitPrice"] = "must not be negative; use discountRate for discounts"
+			} else if _, err := money.Minor(v, cur); err != nil {
+				fe[p+"unitPrice"] = "is more than the largest amount, " + cur.Max()
 			}
 		}
 		checkRate := func(field, s string, required bool) {
@@ -187,7 +192,22 @@ func Validate(inv *Invoice) FieldErrors {
 		checkRate(p+"taxRate", l.TaxRate, true)
 		checkRate(p+"discountRate", l.DiscountRate, false)
 	}
+	if inv.AmountPaid != "" && curErr == nil {
+		if v, err := money.ParseAmount(inv.AmountPaid, cur); err != nil {
+			fe["amountPaid"] = err.Error()
+		} else if v < 0 {
+			fe["amountPaid"] = "must not be negative"
+		}
+	}
 	if len(fe) == 0 {
+		// Every amount reads: what they add up to must be in range too.
+		if _, err := compute(inv); err != nil {
+			var tooLarge FieldErrors
+			if !errors.As(err, &tooLarge) {
+				tooLarge = FieldErrors{"lines": err.Error()}
+			}
+			return tooLarge
+		}
 		return nil
 	}
 	return fe

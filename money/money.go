@@ -38,9 +38,27 @@ func ParseCurrency(code string) (Currency, error) {
 	return Currency{Code: code, Digits: scale}, nil
 }
 
-// maxDigits bounds the digits of a parsed number so every amount fits in an
-// int64 after scaling.
-const maxDigits = 15
+// MaxDigits is the most digits ParseDecimal reads in a number, those after
+// the point included, and so the most an amount may have in its
+// currency's minor unit: MaxMinor.
+const MaxDigits = 15
+
+// MaxMinor is the largest amount, in minor units, that invoiced accepts or
+// computes: MaxDigits nines. In major units (Currency.Max) that is
+// 9999999999999.99 in a currency with two decimals such as EUR,
+// 999999999999999 in JPY and 999999999999.999 in BHD. Amounts this large
+// fit an int64 with room for thousands of them to be added up, stay exact
+// when a JSON reader takes them as a double (they are below 2^53), and are
+// what the UBL and PDF renderers read back with ParseAmount.
+const MaxMinor int64 = 999_999_999_999_999
+
+// ErrTooLarge is returned for a number of more than MaxDigits digits and
+// an amount beyond MaxMinor.
+var ErrTooLarge = errors.New("is too large")
+
+// Max returns the largest amount of c, MaxMinor, in major units as
+// Format prints it: "9999999999999.99" for EUR.
+func (c Currency) Max() string { return Format(MaxMinor, c.Digits) }
 
 // ParseDecimal parses a plain decimal string such as "10", "-3.5" or
 // "0.0125" with at most maxScale fraction digits. Exponents, thousands
@@ -57,8 +75,8 @@ func ParseDecimal(s string, maxScale int) (*big.Rat, error) {
 	if len(frac) > maxScale {
 		return nil, fmt.Errorf("%q has more than %d decimal places", s, maxScale)
 	}
-	if len(strings.TrimLeft(intPart, "0"))+len(frac) > maxDigits {
-		return nil, fmt.Errorf("%q is too large", s)
+	if len(strings.TrimLeft(intPart, "0"))+len(frac) > MaxDigits {
+		return nil, fmt.Errorf("%q %w: more than %d digits", s, ErrTooLarge, MaxDigits)
 	}
 	r, ok := new(big.Rat).SetString(s)
 	if !ok {
@@ -77,19 +95,47 @@ func allDigits(s string) bool {
 }
 
 // ParseAmount parses a major-unit decimal string into minor units of c. It
-// refuses more fraction digits than the currency has.
+// refuses more fraction digits than the currency has, and an amount beyond
+// c.Max() with an error wrapping ErrTooLarge.
 func ParseAmount(s string, c Currency) (int64, error) {
 	r, err := ParseDecimal(s, c.Digits)
 	if err != nil {
 		return 0, err
 	}
-	return RoundHalfUp(r, c.Digits), nil
+	n := round(r, c.Digits)
+	if n.CmpAbs(big.NewInt(MaxMinor)) > 0 {
+		return 0, fmt.Errorf("%q %w: the largest amount is %s", s, ErrTooLarge, c.Max())
+	}
+	return n.Int64(), nil
+}
+
+// Minor rounds r half-up to the minor unit of c, as RoundHalfUp does, and
+// fails with an error wrapping ErrTooLarge when the result is beyond
+// c.Max(), either way. The error shows r rounded, however large.
+func Minor(r *big.Rat, c Currency) (int64, error) {
+	n := round(r, c.Digits)
+	if n.CmpAbs(big.NewInt(MaxMinor)) > 0 {
+		return 0, fmt.Errorf("%s %w: the largest amount is %s", r.FloatString(c.Digits), ErrTooLarge, c.Max())
+	}
+	return n.Int64(), nil
 }
 
 // RoundHalfUp rounds r to digits fraction digits, halves away from zero,
-// and returns the result as an integer count of 10^-digits units. The
-// caller keeps r within int64 range (ParseDecimal bounds its inputs).
+// and returns the result as an integer count of 10^-digits units. It
+// panics when the result does not fit an int64 rather than return a
+// wrapped amount: callers keep r in range (ParseDecimal bounds its inputs,
+// Minor the amounts it computes).
 func RoundHalfUp(r *big.Rat, digits int) int64 {
+	n := round(r, digits)
+	if !n.IsInt64() {
+		panic(fmt.Sprintf("money: %s does not fit an int64 in units of 10^-%d", r.FloatString(digits), digits))
+	}
+	return n.Int64()
+}
+
+// round rounds r to digits fraction digits, halves away from zero, as an
+// integer count of 10^-digits units.
+func round(r *big.Rat, digits int) *big.Int {
 	scaled := new(big.Rat).Mul(r, new(big.Rat).SetInt(pow10(digits)))
 	num := new(big.Int).Abs(scaled.Num())
 	q, rem := new(big.Int).QuoRem(num, scaled.Denom(), new(big.Int))
@@ -99,7 +145,7 @@ func RoundHalfUp(r *big.Rat, digits int) int64 {
 	if scaled.Sign() < 0 {
 		q.Neg(q)
 	}
-	return q.Int64()
+	return q
 }
 
 // Format prints minor units as a major-unit decimal string: 113050 with 2

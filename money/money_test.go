@@ -1,7 +1,9 @@
 package money
 
 import (
+	"errors"
 	"math/big"
+	"strings"
 	"testing"
 )
 
@@ -135,4 +137,65 @@ func TestParseAmount(t *testing.T) {
 	if got, err := ParseAmount("1.234", bhd); err != nil || got != 1234 {
 		t.Fatalf("ParseAmount(1.234 BHD) = %d, %v", got, err)
 	}
+}
+
+// TestMaxAmount: the largest amount is MaxDigits nines in minor units, in
+// every currency, and ParseAmount reads it and refuses one minor unit more.
+func TestMaxAmount(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		code     string
+		max      string
+		overMax  string
+		overText string
+	}{
+		{"EUR", "9999999999999.99", "10000000000000.00", "10000000000000"},
+		{"JPY", "999999999999999", "1000000000000000", "1000000000000000"},
+		{"BHD", "999999999999.999", "1000000000000.000", "1000000000000"},
+		{"CLF", "99999999999.9999", "100000000000.0000", "100000000000"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.code, func(t *testing.T) {
+			t.Parallel()
+			c, err := ParseCurrency(tt.code)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := c.Max(); got != tt.max {
+				t.Errorf("Max() = %s, want %s", got, tt.max)
+			}
+			if got, err := ParseAmount(tt.max, c); err != nil || got != MaxMinor {
+				t.Errorf("ParseAmount(%s) = %d, %v, want %d", tt.max, got, err, MaxMinor)
+			}
+			for _, s := range []string{tt.overText, "-" + tt.overText} {
+				if _, err := ParseAmount(s, c); !errors.Is(err, ErrTooLarge) {
+					t.Errorf("ParseAmount(%s) = %v, want ErrTooLarge", s, err)
+				}
+			}
+			over, _ := new(big.Rat).SetString(tt.overMax)
+			if _, err := Minor(over, c); !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), tt.max) {
+				t.Errorf("Minor(%s) = %v, want ErrTooLarge naming the limit %s", tt.overMax, err, tt.max)
+			}
+			// Just under a minor unit more rounds down to the maximum.
+			under := new(big.Rat).Add(new(big.Rat).SetFrac(big.NewInt(MaxMinor), pow10(c.Digits)),
+				new(big.Rat).SetFrac(big.NewInt(49), pow10(c.Digits+2)))
+			if got, err := Minor(under, c); err != nil || got != MaxMinor {
+				t.Errorf("Minor(%s) = %d, %v, want %d", under.FloatString(c.Digits+2), got, err, MaxMinor)
+			}
+		})
+	}
+}
+
+// TestRoundHalfUpOverflow: a result int64 cannot hold is a panic, never a
+// wrapped amount.
+func TestRoundHalfUpOverflow(t *testing.T) {
+	t.Parallel()
+	huge, _ := new(big.Rat).SetString("99989999999999900.0001")
+	defer func() {
+		if recover() == nil {
+			t.Fatal("RoundHalfUp of an amount beyond int64 returned instead of panicking")
+		}
+	}()
+	got := RoundHalfUp(huge, 3)
+	t.Errorf("RoundHalfUp(%s, 3) = %d", huge.FloatString(4), got)
 }

@@ -60,6 +60,12 @@ func (h *FinalizeHandler) autoSend(ctx context.Context, log *zap.Logger, inv *in
 		log.Info("auto-email skipped: the customer has no email address")
 		return nil
 	}
+	if other, err := h.pendingEmailSend(ctx, inv); err != nil {
+		return err
+	} else if other != "" {
+		log.Info("auto-email skipped: a send not yet made will email the invoice", zap.String("send_id", other))
+		return nil
+	}
 	send, _, err := h.w.cfg.Store.CreateSend(ctx, &store.Send{
 		ID:        autoSendID(inv.ID),
 		TenantID:  inv.TenantID,
@@ -79,6 +85,29 @@ func (h *FinalizeHandler) autoSend(ctx context.Context, log *zap.Logger, inv *in
 	return enqueue(ctx, h.w.cfg.Enqueuer, func() (*asynq.Task, error) {
 		return tasks.NewSendTask(tasks.SendPayload{TenantID: inv.TenantID, InvoiceID: inv.ID, SendID: send.ID}, zeroTime)
 	})
+}
+
+// pendingEmailSend returns the id of a send of inv, other than its
+// auto-send, that will email it and has not yet (test-mode sends aside):
+// one scheduled for later, or one queued before the grace period ended.
+// Such a send wins over the auto-email, so the customer gets one email. Once the auto-send exists
+// (a rerun after a crash), it is kept whatever came after it.
+func (h *FinalizeHandler) pendingEmailSend(ctx context.Context, inv *invoice.Invoice) (string, error) {
+	if _, err := h.w.cfg.Store.Send(ctx, inv.TenantID, autoSendID(inv.ID)); err == nil {
+		return "", nil
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return "", err
+	}
+	ds, err := h.w.cfg.Store.InvoiceDeliveries(ctx, inv.TenantID, inv.ID)
+	if err != nil {
+		return "", err
+	}
+	for _, d := range ds {
+		if d.Channel == store.ChannelEmail && !d.TestMode && (d.Status == store.DeliveryScheduled || d.Status == store.DeliveryQueued) {
+			return d.SendID, nil
+		}
+	}
+	return "", nil
 }
 
 // enqueue builds and enqueues a task, treating a task id conflict as

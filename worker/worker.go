@@ -232,7 +232,7 @@ func ServerConfig(concurrency int, logger *zap.Logger) asynq.Config {
 		Queues:                   tasks.Queues,
 		RetryDelayFunc:           RetryDelay,
 		IsFailure:                IsFailure,
-		Logger:                   logger.Sugar(),
+		Logger:                   NewAsynqLogger(logger),
 		LogLevel:                 asynq.WarnLevel,
 		DelayedTaskCheckInterval: time.Second,
 		ShutdownTimeout:          30 * time.Second,

@@ -66,6 +66,9 @@ type harness struct {
 	API *api.API
 	// Logs holds every log entry at debug level and above.
 	Logs *observer.ObservedLogs
+	// RedisAddr is the redis-server's address, for tests that reach
+	// under the store.
+	RedisAddr string
 	// Metrics is the API's and the worker's, served at /metrics.
 	Metrics *metrics.Metrics
 }
@@ -79,6 +82,7 @@ type options struct {
 	maxBody    int64
 	defaultNil bool // no default email provider
 	noAdmin    bool // no admin token: no admin API, /metrics or /monitoring/
+	redisArgs  []string
 }
 
 // setup builds invoiced with the constructors cmd/invoiced uses
@@ -89,11 +93,11 @@ func setup(t testing.TB, opts ...func(*options)) *harness {
 	for _, f := range opts {
 		f(&o)
 	}
-	srv := redistest.Start(t)
+	srv := redistest.Start(t, o.redisArgs...)
 	redisOpt := asynq.RedisClientOpt{Addr: srv.Addr}
 	observed, logs := observer.New(zap.DebugLevel)
 	log := zap.New(zapcore.NewTee(zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)).Core(), observed))
-	h := &harness{t: t, Outbox: t.TempDir(), Logs: logs}
+	h := &harness{t: t, Outbox: t.TempDir(), Logs: logs, RedisAddr: srv.Addr}
 	h.SMTP = smtptest.Start(t, smtptest.Options{Username: "mailer", Password: "s3cret"})
 	h.Twilio = twiliotest.Start(t)
 	h.SNS = snstest.NewServer(t)

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/invoiced/invoiced/internal/redistest"
 )
@@ -117,5 +119,53 @@ func TestHostedInvoicePage(t *testing.T) {
 	r := h.do("GET", strings.TrimPrefix(page, h.URL), "", nil)
 	if !strings.Contains(string(r.Raw), `id="status">Paid<`) || strings.Contains(string(r.Raw), `id="pay"`) {
 		t.Fatalf("paid page:\n%s", r.Raw)
+	}
+}
+
+// TestTokenPagesNeitherCachedNorLogged: the pages a signed token opens
+// tell browsers and proxies not to store them, and a failure on one never
+// writes its token to the logs, where anyone reading them could open the
+// invoice.
+func TestTokenPagesNeitherCachedNorLogged(t *testing.T) {
+	t.Parallel()
+	h := setup(t, func(o *options) { o.noWorker = true })
+	token := h.tenant("ACME SRL", acmeSettings())
+	h.must(http.StatusCreated, h.do("POST", "/api/v1/invoices", token, sampleInvoice("inv_tok")))
+	h.must(http.StatusOK, h.do("POST", "/api/v1/invoices/inv_tok/finalize", token, nil))
+	if _, err := h.Store.SetPaymentLink(t.Context(), h.tenantID(token), "inv_tok", "https://pay.example.com/c/1", "pay_1", nil, ""); err != nil {
+		t.Fatal(err)
+	}
+	page := strings.TrimPrefix(h.must(http.StatusOK, h.do("GET", "/api/v1/invoices/inv_tok", token, nil)).data()["publicUrl"].(string), h.URL)
+	secret := strings.TrimPrefix(page, "/i/")
+
+	for _, path := range []string{page, page + "/pdf", page + "/qr-code", page + "x", "/t/o/forged", "/t/c/forged"} {
+		r := h.do("GET", path, "", nil)
+		if cc := r.Header.Get("Cache-Control"); cc != "no-store" {
+			t.Errorf("GET %s: %d with Cache-Control %q, want no-store", path, r.Status, cc)
+		}
+		if v := r.Header.Get("X-Content-Type-Options"); v != "nosniff" {
+			t.Errorf("GET %s: %d with X-Content-Type-Options %q, want nosniff", path, r.Status, v)
+		}
+	}
+
+	// Unreadable settings make the hosted page fail with a 500, logged.
+	rdb := redis.NewClient(&redis.Options{Addr: h.RedisAddr})
+	t.Cleanup(func() { rdb.Close() })
+	if err := rdb.Set(t.Context(), "ivd:{"+h.tenantID(token)+"}:settings", "{not json", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	h.must(http.StatusInternalServerError, h.do("GET", page, "", nil))
+	failed := h.Logs.FilterMessage("request failed").All()
+	if len(failed) == 0 {
+		t.Fatal("the failed hosted page was not logged")
+	}
+	for _, e := range h.Logs.All() {
+		line, _ := json.Marshal(e.ContextMap())
+		if strings.Contains(e.Message+string(line), secret) {
+			t.Errorf("log %q %s holds the page's token", e.Message, line)
+		}
+	}
+	if path := failed[0].ContextMap()["path"]; path != "/i/[token]" {
+		t.Errorf("logged path %v, want /i/[token]", path)
 	}
 }

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"slices"
@@ -42,6 +43,66 @@ func TestGracePeriodFinalizesAndEmailsOnce(t *testing.T) {
 	got := h.must(http.StatusOK, h.do("GET", "/api/v1/invoices/inv_grace", token, nil)).data()
 	if got["finalizedBy"] != "grace" {
 		t.Errorf("finalizedBy = %v, want grace", got["finalizedBy"])
+	}
+}
+
+// TestScheduledSendSuppressesAutoEmail: a draft with a send scheduled
+// for after its grace period is finalized when the period ends, but not
+// auto-emailed: the scheduled send is the one email the customer gets.
+// A scheduled SMS is no email, so it leaves the auto-email be.
+func TestScheduledSendSuppressesAutoEmail(t *testing.T) {
+	t.Parallel()
+	h := setup(t)
+	settings := acmeSettings()
+	settings["defaults"] = map[string]any{"gracePeriod": "1s", "autoEmailOnFinalize": true}
+	token := h.tenant("ACME SRL", settings)
+
+	for _, id := range []string{"inv_sched", "inv_sms"} {
+		inv := sampleInvoice(id)
+		inv["autoAdvance"] = true
+		h.must(http.StatusCreated, h.do("POST", "/api/v1/invoices", token, inv))
+	}
+	at := time.Now().Add(4 * time.Second).UTC().Format(time.RFC3339Nano)
+	h.must(http.StatusAccepted, h.do("POST", "/api/v1/invoices/inv_sched/send", token, map[string]any{"scheduledAt": at}))
+	// A scheduled SMS does not email: the auto-email still goes.
+	h.must(http.StatusAccepted, h.do("POST", "/api/v1/invoices/inv_sms/send", token, map[string]any{"scheduledAt": at, "sendVia": []string{"sms"}}))
+
+	eventually(t, 15*time.Second, "both drafts finalized by the grace period", func() bool {
+		a := h.must(http.StatusOK, h.do("GET", "/api/v1/invoices/inv_sched", token, nil)).data()
+		b := h.must(http.StatusOK, h.do("GET", "/api/v1/invoices/inv_sms", token, nil)).data()
+		return a["status"] == "open" && b["status"] == "open"
+	})
+	pending := func(id string) bool {
+		for _, d := range h.deliveries(token, id) {
+			if d["status"] == "scheduled" || d["status"] == "queued" {
+				return true
+			}
+		}
+		return false
+	}
+	eventually(t, 20*time.Second, "both scheduled sends done", func() bool { return !pending("inv_sched") && !pending("inv_sms") })
+	time.Sleep(1500 * time.Millisecond)
+	if n := len(h.emails()); n != 2 {
+		t.Fatalf("outbox holds %d emails, want 2: inv_sched's scheduled email and inv_sms's auto-email", n)
+	}
+	var kinds []string
+	for _, d := range h.deliveries(token, "inv_sched") {
+		kinds = append(kinds, fmt.Sprint(d["method"], "/", d["status"]))
+	}
+	if len(kinds) != 1 || kinds[0] != "email/sent" {
+		t.Errorf("inv_sched deliveries = %v, want the scheduled send's one email", kinds)
+	}
+	if got := h.must(http.StatusOK, h.do("GET", "/api/v1/invoices/inv_sched", token, nil)).data()["finalizedBy"]; got != "grace" {
+		t.Errorf("inv_sched finalizedBy = %v, want grace", got)
+	}
+	var autos int
+	for _, d := range h.deliveries(token, "inv_sms") {
+		if d["method"] == "email" {
+			autos++
+		}
+	}
+	if autos != 1 {
+		t.Errorf("inv_sms has %d email deliveries, want its auto-email", autos)
 	}
 }
 
@@ -228,10 +289,10 @@ func TestAuthForms(t *testing.T) {
 }
 
 // TestCookieRefusedCrossSite posts as a page on another site would, with
-// the browser adding the access_token cookie: a forged request that must
-// not create or send anything. The same request from the API's own
-// origin, from a client other than a browser, or with the token in a
-// header goes through.
+// the browser adding the access_token cookie (and perhaps cached Basic
+// credentials): a forged request that must not create or send anything.
+// The same request from the API's own origin, from a client other than a
+// browser, or with the token in a header goes through.
 func TestCookieRefusedCrossSite(t *testing.T) {
 	t.Parallel()
 	h := setup(t, func(o *options) { o.noWorker = true })
@@ -255,6 +316,10 @@ func TestCookieRefusedCrossSite(t *testing.T) {
 		{"own origin", []string{"Origin", "http://" + own, "Sec-Fetch-Site", "same-origin"}, http.StatusCreated},
 		{"not a browser", nil, http.StatusCreated},
 		{"token in a header too", []string{"Origin", "https://evil.example", "Authorization", "Bearer " + token}, http.StatusCreated},
+		// A browser adds cached Basic credentials by itself: they carry no
+		// API token, so the cookie still authenticates and the guard holds.
+		{"cached Basic credentials", []string{"Origin", "https://evil.example", "Authorization", "Basic " + base64.StdEncoding.EncodeToString([]byte("ops:secret"))}, http.StatusForbidden},
+		{"empty x-api-token", []string{"Sec-Fetch-Site", "cross-site", "X-Api-Token", ""}, http.StatusForbidden},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			r := create(tt.headers...)

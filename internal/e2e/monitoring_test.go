@@ -198,6 +198,18 @@ func TestMonitoringNeedsAdminToken(t *testing.T) {
 	if pause.StatusCode != http.StatusMethodNotAllowed {
 		t.Errorf("pausing a queue answered %d, want 405", pause.StatusCode)
 	}
+	// A page on another site cannot use the browser's cached credentials.
+	req, _ = http.NewRequest("POST", h.URL+"/monitoring/api/queues/default:pause", nil)
+	req.SetBasicAuth("ops", adminToken)
+	req.Header.Set("Origin", "https://evil.example")
+	forged, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged.Body.Close()
+	if forged.StatusCode != http.StatusForbidden {
+		t.Errorf("a cross-site POST with Basic credentials answered %d, want 403", forged.StatusCode)
+	}
 	paused, err := h.Inspector.GetQueueInfo("default")
 	if err != nil || paused.Paused {
 		t.Errorf("default queue: %+v, %v; want it running", paused, err)

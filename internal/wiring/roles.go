@@ -57,6 +57,7 @@ func Connect(cfg Config, log *zap.Logger, opt asynq.RedisConnOpt) (*Deps, error)
 		_ = rdb.Close()
 		return nil, err
 	}
+	warnIfEvicting(log, st)
 	m := metrics.New()
 	return &Deps{
 		Log: log, Metrics: m, RedisOpt: opt, Redis: rdb, Store: st,
@@ -64,6 +65,19 @@ func Connect(cfg Config, log *zap.Logger, opt asynq.RedisConnOpt) (*Deps, error)
 		PDF:    pdf.NewCache(m.TimePDF(renderer), cfg.PDFCacheSize),
 		SES:    NewSESSenders(cfg.SESEndpoint, cfg.SESSharedCredentials),
 	}, nil
+}
+
+// warnIfEvicting says at startup, once, that Redis may evict keys: under
+// such a maxmemory-policy invoices, sends and queued tasks vanish without
+// an error, and /readyz answers 503 until the policy is noeviction. A
+// Redis not reachable yet is left to /readyz and the roles' own retries.
+func warnIfEvicting(log *zap.Logger, st *store.Store) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if m, err := st.Memory(ctx); err == nil && m.Evicting() {
+		log.Warn("redis may evict keys: set maxmemory-policy to noeviction, or invoices, sends and queued tasks can vanish",
+			zap.String("maxmemory_policy", m.Policy), zap.Int64("maxmemory", m.Max))
+	}
 }
 
 // Close closes the connections.
@@ -268,7 +282,7 @@ func NewScheduler(cfg Config, d *Deps) (*asynq.Scheduler, func(), error) {
 	cfg = cfg.WithDefaults()
 	inspector := asynq.NewInspector(d.RedisOpt)
 	d.Metrics.WatchQueues(inspector)
-	sch := asynq.NewScheduler(d.RedisOpt, &asynq.SchedulerOpts{Logger: d.Log.Sugar(), LogLevel: asynq.WarnLevel})
+	sch := asynq.NewScheduler(d.RedisOpt, &asynq.SchedulerOpts{Logger: worker.NewAsynqLogger(d.Log), LogLevel: asynq.WarnLevel})
 	spec := "@every " + cfg.SweepInterval.String()
 	for _, task := range []*asynq.Task{tasks.NewSweepFinalizeTask(), tasks.NewSweepEventsTask(), tasks.NewSweepDeliveriesTask()} {
 		if _, err := sch.Register(spec, task); err != nil {
@@ -297,7 +311,7 @@ func ServeScheduler(ctx context.Context, cfg Config, d *Deps) error {
 }
 
 // StartOps serves the process's /metrics and the probes /healthz and
-// /readyz (Redis reachable) on cfg.MetricsAddr, unless it is empty, in g
+// /readyz (Redis reachable, taking writes, not evicting) on cfg.MetricsAddr, unless it is empty, in g
 // until ctx is canceled. They need no authentication: the address is
 // meant for Prometheus and Kubernetes inside the cluster, not for the
 // internet. An address already in use is an error before anything starts.
@@ -317,8 +331,12 @@ func StartOps(ctx context.Context, g *errgroup.Group, cfg Config, d *Deps) error
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		pingCtx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
-		if err := d.Store.Ping(pingCtx); err != nil {
-			writeStatus(w, http.StatusServiceUnavailable, "redis is not reachable")
+		if err := d.Store.Ready(pingCtx); err != nil {
+			msg := "redis is not reachable"
+			if errors.Is(err, store.ErrWritesRefused) || errors.Is(err, store.ErrEvicting) {
+				msg = err.Error()
+			}
+			writeStatus(w, http.StatusServiceUnavailable, msg)
 			return
 		}
 		writeStatus(w, http.StatusOK, "ready")

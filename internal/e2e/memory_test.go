@@ -1,0 +1,137 @@
+package e2e
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/zap"
+)
+
+// TestRedisOutOfMemory runs invoiced on a redis-server with a memory limit
+// under noeviction and fills it: writes are answered 503 with Retry-After
+// (never 500), /readyz says not ready and why, and both recover once
+// memory frees. An evicting policy makes /readyz refuse too.
+func TestRedisOutOfMemory(t *testing.T) {
+	t.Parallel()
+	h := setup(t, func(o *options) {
+		o.noWorker = true
+		o.redisArgs = []string{"--maxmemory", "64mb", "--maxmemory-policy", "noeviction"}
+	})
+	token := h.tenant("ACME SRL", acmeSettings())
+	h.must(http.StatusCreated, h.do("POST", "/api/v1/invoices", token, sampleInvoice("inv_before")))
+	h.must(http.StatusOK, h.do("GET", "/readyz", "", nil))
+
+	rdb := redis.NewClient(&redis.Options{Addr: h.RedisAddr})
+	t.Cleanup(func() { rdb.Close() })
+	ctx := context.Background()
+	if err := rdb.Set(ctx, "filler", strings.Repeat("x", 3<<20), 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := rdb.ConfigSet(ctx, "maxmemory", "2mb").Err(); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, req := range []struct{ method, path string }{
+		{"POST", "/api/v1/invoices"},
+		{"POST", "/api/v1/invoices/inv_before/send"},
+		{"POST", "/api/v1/invoices/inv_before/finalize"},
+		{"POST", "/api/v1/invoices/inv_before/send-email"},
+	} {
+		var body any
+		if req.path == "/api/v1/invoices" {
+			body = sampleInvoice("inv_full")
+		}
+		r := h.do(req.method, req.path, token, body)
+		if r.Status != http.StatusServiceUnavailable || r.Header.Get("Retry-After") == "" {
+			t.Errorf("%s %s with Redis full: %d Retry-After %q: %s; want 503 unavailable with Retry-After",
+				req.method, req.path, r.Status, r.Header.Get("Retry-After"), r.Raw)
+		}
+	}
+	r := h.do("GET", "/readyz", "", nil)
+	if r.Status != http.StatusServiceUnavailable || !strings.Contains(string(r.Raw), "out of memory") {
+		t.Errorf("/readyz with Redis full: %d %s; want 503 saying it is out of memory", r.Status, r.Raw)
+	}
+
+	if err := rdb.Del(ctx, "filler").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := rdb.ConfigSet(ctx, "maxmemory", "64mb").Err(); err != nil {
+		t.Fatal(err)
+	}
+	h.must(http.StatusOK, h.do("GET", "/readyz", "", nil))
+	h.must(http.StatusCreated, h.do("POST", "/api/v1/invoices", token, sampleInvoice("inv_after")))
+	if _, err := h.Store.Invoice(ctx, h.tenantID(token), "inv_full"); err == nil {
+		t.Error("the invoice refused with 503 was stored")
+	}
+
+	if err := rdb.ConfigSet(ctx, "maxmemory-policy", "allkeys-lru").Err(); err != nil {
+		t.Fatal(err)
+	}
+	r = h.do("GET", "/readyz", "", nil)
+	if r.Status != http.StatusServiceUnavailable || !strings.Contains(string(r.Raw), "allkeys-lru") {
+		t.Errorf("/readyz under allkeys-lru: %d %s; want 503 naming the policy", r.Status, r.Raw)
+	}
+}
+
+// TestStartupWarnsOfEvictingRedis: a Redis that may evict keys is named
+// in one warning when invoiced connects.
+func TestStartupWarnsOfEvictingRedis(t *testing.T) {
+	t.Parallel()
+	h := setup(t, func(o *options) {
+		o.noWorker = true
+		o.redisArgs = []string{"--maxmemory", "64mb", "--maxmemory-policy", "volatile-lru"}
+	})
+	warned := h.Logs.FilterLevelExact(zap.WarnLevel).FilterMessageSnippet("evict").All()
+	if len(warned) != 1 || warned[0].ContextMap()["maxmemory_policy"] != "volatile-lru" {
+		t.Fatalf("startup warnings about eviction: %v, want one naming volatile-lru", warned)
+	}
+}
+
+// TestWorkerWaitsOutRedisOutOfMemory: while Redis is out of memory the
+// worker's components fail every second or so; the worker says so in one
+// line, and once memory frees the send that waited goes out by itself.
+func TestWorkerWaitsOutRedisOutOfMemory(t *testing.T) {
+	t.Parallel()
+	h := setup(t, func(o *options) {
+		o.redisArgs = []string{"--maxmemory", "64mb", "--maxmemory-policy", "noeviction"}
+	})
+	token := h.tenant("ACME SRL", acmeSettings())
+	h.must(http.StatusCreated, h.do("POST", "/api/v1/invoices", token, sampleInvoice("inv_wait")))
+	at := time.Now().Add(time.Second).UTC().Format(time.RFC3339Nano)
+	h.must(http.StatusAccepted, h.do("POST", "/api/v1/invoices/inv_wait/send", token, map[string]any{"scheduledAt": at}))
+
+	rdb := redis.NewClient(&redis.Options{Addr: h.RedisAddr})
+	t.Cleanup(func() { rdb.Close() })
+	ctx := context.Background()
+	if err := rdb.Set(ctx, "filler", strings.Repeat("x", 3<<20), 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := rdb.ConfigSet(ctx, "maxmemory", "2mb").Err(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(5 * time.Second) // past the send's time: it cannot start
+	if n := len(h.emails()); n != 0 {
+		t.Fatalf("%d emails went out while Redis refused writes", n)
+	}
+	said := h.Logs.FilterMessageSnippet("out of memory").All()
+	if len(said) != 1 || said[0].Level != zap.WarnLevel {
+		t.Errorf("the worker said Redis is out of memory %d times in 5s (%v), want once, as a warning", len(said), said)
+	}
+	for _, e := range h.Logs.FilterLevelExact(zap.ErrorLevel).All() {
+		if strings.Contains(e.Message, "OOM") {
+			t.Errorf("error line about the refusal: %q", e.Message)
+		}
+	}
+
+	if err := rdb.Del(ctx, "filler").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := rdb.ConfigSet(ctx, "maxmemory", "64mb").Err(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, "the waiting send to go out once memory freed", func() bool { return len(h.emails()) == 1 })
+}
