@@ -66,6 +66,13 @@ type Config struct {
 	// SESVerified reports whether SES has verified identity (an address,
 	// or its domain) for the account in settings. Nil skips the check.
 	SESVerified func(ctx context.Context, settings store.SESSettings, identity string) (bool, error)
+	// SESSharedCredentials lets a tenant whose ses settings carry no
+	// access key of its own send with the deployment's AWS credentials,
+	// as the identities the operator granted it
+	// (store.Tenant.SESIdentities) and no others. Off, such settings are
+	// refused (400 naming email.ses.accessKeyId; 403 at send for one
+	// stored before).
+	SESSharedCredentials bool
 	// SES verifies SES event notifications from SNS. Nil disables
 	// /callbacks/ses.
 	SES SESCallbacks
@@ -191,6 +198,7 @@ func (a *API) routes() *routeMux {
 	}
 
 	mux.Handle("POST /admin/v1/tenants", a.adminOnly(a.idempotent(a.createTenant)))
+	mux.Handle("PATCH /admin/v1/tenants/{tenant}", a.adminOnly(a.updateTenant))
 
 	tenant("GET /api/v1/settings", a.getSettings)
 	tenant("PUT /api/v1/settings", a.putSettings)

@@ -31,6 +31,7 @@ const (
 	CodeNotRenderable       = "invoice_not_renderable"
 	CodeSMSNotConfigured    = "sms_not_configured"
 	CodeSenderNotVerified   = "sender_not_verified"
+	CodeSenderNotAllowed    = "sender_not_allowed"
 	CodeRateLimited         = "rate_limited"
 	CodeInternal            = "internal_error"
 	CodeUnavailable         = "unavailable"

@@ -359,9 +359,19 @@ func (a *API) checkChannels(r *http.Request, inv *invoice.Invoice, send *store.S
 }
 
 // checkSender answers 403 when the tenant's own provider has not verified
-// its from address.
+// its from address, or when SES would send it with the deployment's AWS
+// credentials and may not (checkDeploymentSES), before asking SES.
 func (a *API) checkSender(r *http.Request, tenantID string, e store.EmailSettings) *Error {
 	ctx := r.Context()
+	if e.Provider == store.ProviderSES && e.SES != nil && !e.SES.OwnCredentials() {
+		tenant, err := a.st.Tenant(ctx, tenantID)
+		if err != nil {
+			return errInternal(err)
+		}
+		if apiErr := a.checkDeploymentSES(tenant, e); apiErr != nil {
+			return apiErr
+		}
+	}
 	var verified bool
 	var err error
 	switch {

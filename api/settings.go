@@ -192,6 +192,10 @@ func (a *API) putSettings(w http.ResponseWriter, r *http.Request) *Error {
 			fe["email.smtp.host"] = err.Error()
 		}
 	}
+	if e := req.Email; e.Provider == store.ProviderSES && e.SES != nil && !e.SES.OwnCredentials() &&
+		!a.cfg.SESSharedCredentials && fe["email.ses.secretAccessKey"] == "" {
+		fe["email.ses.accessKeyId"] = sesNotLent
+	}
 	if companyID != nil {
 		if problem := checkCompanyID(*companyID); problem != "" {
 			fe["companyId"] = problem
@@ -199,6 +203,9 @@ func (a *API) putSettings(w http.ResponseWriter, r *http.Request) *Error {
 	}
 	if len(fe) > 0 {
 		return errValidation("the settings have invalid fields", fe)
+	}
+	if apiErr := a.checkDeploymentSES(tenant, req.Email); apiErr != nil {
+		return apiErr
 	}
 	if err := a.st.SaveSettings(ctx, tenant.ID, req); err != nil {
 		return errInternal(err)
@@ -362,7 +369,7 @@ func validateEmailSettings(fe invoice.FieldErrors, e *store.EmailSettings, optEm
 			}
 		}
 		if (ses.AccessKeyID == "") != (ses.SecretAccessKey == "") {
-			fe["email.ses.secretAccessKey"] = "accessKeyId and secretAccessKey go together (or leave both empty for the default AWS credentials)"
+			fe["email.ses.secretAccessKey"] = "accessKeyId and secretAccessKey go together"
 		}
 	}
 }
@@ -396,6 +403,33 @@ func checkCACert(s string) string {
 		return want
 	}
 	return ""
+}
+
+// sesNotLent is the problem with ses settings that carry no access key on
+// a deployment that does not lend its AWS credentials.
+const sesNotLent = "this deployment does not lend its AWS credentials; set your own accessKeyId and secretAccessKey"
+
+// checkDeploymentSES answers 403 sender_not_allowed when e would send
+// through SES with the deployment's AWS credentials and may not: the
+// deployment does not lend them, or the operator did not grant tenant
+// e.FromEmail or its domain (store.Tenant.MaySendAsSES). The deployment's
+// SES account verifies identities for every tenant it lends to, so its
+// verification cannot tell one tenant's sender from another's; the
+// operator's grant does. Settings with the tenant's own access key, and
+// other providers, pass.
+func (a *API) checkDeploymentSES(tenant store.Tenant, e store.EmailSettings) *Error {
+	if e.Provider != store.ProviderSES || e.SES == nil || e.SES.OwnCredentials() {
+		return nil
+	}
+	if !a.cfg.SESSharedCredentials {
+		return &Error{Status: http.StatusForbidden, Code: CodeSenderNotAllowed, Message: sesNotLent + " in settings.email.ses"}
+	}
+	if !tenant.MaySendAsSES(e.FromEmail) {
+		return &Error{Status: http.StatusForbidden, Code: CodeSenderNotAllowed, Message: fmt.Sprintf(
+			"%s is not an identity this deployment lets you send as with its AWS credentials; ask the operator to grant it, or set your own settings.email.ses.accessKeyId and secretAccessKey",
+			e.FromEmail)}
+	}
+	return nil
 }
 
 func validateSMSSettings(fe invoice.FieldErrors, s *store.SMSSettings) {

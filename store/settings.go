@@ -40,9 +40,11 @@ type SMTPSettings struct {
 	CACert string `json:"caCert,omitempty"`
 }
 
-// SESSettings is a tenant's Amazon SES account. Empty credentials use the
-// deployment's default AWS credential chain. SecretAccessKey is write-only
-// and encrypted at rest.
+// SESSettings is a tenant's Amazon SES account. Empty credentials borrow
+// the deployment's (its default AWS credential chain), which only a
+// deployment that lends them allows, and then only for the identities
+// the operator granted the tenant (Tenant.SESIdentities).
+// SecretAccessKey is write-only and encrypted at rest.
 type SESSettings struct {
 	Region           string `json:"region"`
 	AccessKeyID      string `json:"accessKeyId,omitempty"`
@@ -51,6 +53,13 @@ type SESSettings struct {
 	// EventTopicARNs are the SNS topics whose SES event notifications
 	// this tenant accepts at /callbacks/ses.
 	EventTopicARNs []string `json:"eventTopicArns,omitempty"`
+}
+
+// OwnCredentials reports whether s carries the tenant's own access key,
+// so that SES calls are made in the tenant's AWS account rather than the
+// deployment's.
+func (s SESSettings) OwnCredentials() bool {
+	return s.AccessKeyID != "" && s.SecretAccessKey != ""
 }
 
 // EmailSettings is how a tenant's email is sent. An empty Provider uses the

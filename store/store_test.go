@@ -123,6 +123,60 @@ func TestTenantCompanyID(t *testing.T) {
 	}
 }
 
+func TestTenantSESIdentities(t *testing.T) {
+	t.Parallel()
+	s, ctx := setup(t)
+	ten, token, err := s.CreateTenant(ctx, "ACME SRL", WithSESIdentities([]string{" Billing@ACME.example ", "acme.example", "acme.example"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.TenantByToken(ctx, token)
+	if want := []string{"billing@acme.example", "acme.example"}; err != nil || !slices.Equal(got.SESIdentities, want) || !slices.Equal(ten.SESIdentities, want) {
+		t.Fatalf("tenant = %+v, %v; want identities %q, trimmed, in lower case, once each", got, err, want)
+	}
+	for from, want := range map[string]bool{
+		"billing@acme.example":      true,
+		"BILLING@Acme.Example":      true,
+		"ceo@acme.example":          true, // the domain is granted
+		"billing@mail.acme.example": false,
+		"billing@acme.example.evil": false,
+		"billing@b.example":         false,
+		"acme.example":              false,
+		"":                          false,
+	} {
+		if got.MaySendAsSES(from) != want {
+			t.Errorf("MaySendAsSES(%q) = %v, want %v", from, !want, want)
+		}
+	}
+	onlyAddress := Tenant{SESIdentities: []string{"billing@a.example"}}
+	if !onlyAddress.MaySendAsSES("billing@a.example") || onlyAddress.MaySendAsSES("ceo@a.example") {
+		t.Error("a granted address grants its domain, or not itself")
+	}
+	if (Tenant{}).MaySendAsSES("billing@acme.example") {
+		t.Error("a tenant with no grant may send as anyone")
+	}
+
+	for _, bad := range [][]string{{"not an identity"}, {"@acme.example"}, {"billing@"}, {"acme"}, {"acme..example"}, {"*.acme.example"}, {""}} {
+		if _, _, err := s.CreateTenant(ctx, "Bad SRL", WithSESIdentities(bad)); !errors.Is(err, ErrInvalidSESIdentity) {
+			t.Errorf("CreateTenant with identities %q: err = %v, want ErrInvalidSESIdentity", bad, err)
+		}
+	}
+
+	changed, err := s.SetSESIdentities(ctx, ten.ID, []string{"b.example"})
+	if err != nil || !slices.Equal(changed.SESIdentities, []string{"b.example"}) || changed.Name != "ACME SRL" {
+		t.Fatalf("SetSESIdentities = %+v, %v", changed, err)
+	}
+	if got, _ := s.TenantByToken(ctx, token); got.MaySendAsSES("billing@acme.example") || !got.MaySendAsSES("ceo@b.example") {
+		t.Fatalf("after SetSESIdentities the token's tenant is %+v", got)
+	}
+	if _, err := s.SetSESIdentities(ctx, ten.ID, []string{"nope"}); !errors.Is(err, ErrInvalidSESIdentity) {
+		t.Fatalf("SetSESIdentities(nope) err = %v", err)
+	}
+	if cleared, err := s.SetSESIdentities(ctx, ten.ID, nil); err != nil || len(cleared.SESIdentities) != 0 || cleared.MaySendAsSES("ceo@b.example") {
+		t.Fatalf("SetSESIdentities(nil) = %+v, %v", cleared, err)
+	}
+}
+
 func TestEmailID(t *testing.T) {
 	t.Parallel()
 	id := EmailID("ten_a", "dlv_1")

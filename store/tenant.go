@@ -9,11 +9,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/invoiced/invoiced/invoice"
 )
 
 // Tenant is one customer of invoiced: a billing system with its own token,
@@ -25,8 +28,87 @@ type Tenant struct {
 	// which clients send as X-Company; empty when it has none. It is
 	// never used to find a tenant, only checked against the token's, so
 	// it need not be unique: two tenants may carry the same one.
-	CompanyID string    `json:"companyId,omitempty"`
-	CreatedAt time.Time `json:"createdAt"`
+	CompanyID string `json:"companyId,omitempty"`
+	// SESIdentities are the email addresses and domains this tenant may
+	// send as through Amazon SES with the deployment's AWS credentials,
+	// when the deployment lends them (INVOICED_SES_SHARED_CREDENTIALS);
+	// see MaySendAsSES. Only the operator sets them, through the admin
+	// API or `invoiced tenant create`: the deployment's SES account
+	// verifies identities for every tenant, so its own verification says
+	// nothing about which tenant an identity belongs to. Stored trimmed
+	// and in lower case.
+	SESIdentities []string  `json:"sesIdentities,omitempty"`
+	CreatedAt     time.Time `json:"createdAt"`
+}
+
+// MaySendAsSES reports whether the operator let t send from the address
+// from with the deployment's AWS credentials: from is one of
+// SESIdentities, or its domain is. A granted domain covers the addresses
+// at it, not those at its subdomains; a granted address covers only
+// itself. Letter case does not matter. A tenant with no identities may
+// send as none.
+func (t Tenant) MaySendAsSES(from string) bool {
+	from = strings.ToLower(strings.TrimSpace(from))
+	at := strings.LastIndexByte(from, '@')
+	if at <= 0 {
+		return false
+	}
+	domain := from[at+1:]
+	for _, id := range t.SESIdentities {
+		if id == from || id == domain {
+			return true
+		}
+	}
+	return false
+}
+
+// ErrInvalidSESIdentity is returned for an SES identity that is neither an
+// email address nor a domain name.
+var ErrInvalidSESIdentity = errors.New("must be an email address like billing@acme.com or a domain like acme.com")
+
+// NormalizeSESIdentities returns ids trimmed, in lower case and without
+// repeats, in their order; nil for none. Each must be an email address or
+// a domain name of two labels or more (letters, digits, hyphens), else the
+// error wraps ErrInvalidSESIdentity and names the identity.
+func NormalizeSESIdentities(ids []string) ([]string, error) {
+	var out []string
+	for _, id := range ids {
+		id = strings.ToLower(strings.TrimSpace(id))
+		domain := id
+		if local, d, ok := strings.Cut(id, "@"); ok {
+			if invoice.CheckEmail(id) != nil || local == "" {
+				return nil, fmt.Errorf("%q: %w", id, ErrInvalidSESIdentity)
+			}
+			domain = d
+		}
+		if !domainName(domain) {
+			return nil, fmt.Errorf("%q: %w", id, ErrInvalidSESIdentity)
+		}
+		if !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out, nil
+}
+
+// domainName reports whether s, in lower case, is a domain name of two
+// labels or more.
+func domainName(s string) bool {
+	labels := strings.Split(s, ".")
+	if len(labels) < 2 || len(s) > 253 {
+		return false
+	}
+	for _, l := range labels {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		for _, r := range l {
+			if (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '-' {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // NamedBy reports whether ref, the value of an X-Tenant-ID or X-Company
@@ -60,6 +142,13 @@ func WithCompanyID(id string) TenantOption {
 	return func(t *Tenant) { t.CompanyID = id }
 }
 
+// WithSESIdentities gives the new tenant the identities it may send as
+// with the deployment's AWS credentials (see Tenant.SESIdentities);
+// CreateTenant refuses one that is not an email address or a domain.
+func WithSESIdentities(ids []string) TenantOption {
+	return func(t *Tenant) { t.SESIdentities = ids }
+}
+
 // tenantsKey is the set of all tenant ids; the sweeps walk it.
 const tenantsKey = keyPrefix + "tenants"
 
@@ -81,6 +170,9 @@ func (s *Store) CreateTenant(ctx context.Context, name string, opts ...TenantOpt
 		return Tenant{}, "", fmt.Errorf("company id %q: %w", t.CompanyID, err)
 	}
 	t.CompanyID = companyID
+	if t.SESIdentities, err = NormalizeSESIdentities(t.SESIdentities); err != nil {
+		return Tenant{}, "", fmt.Errorf("ses identities: %w", err)
+	}
 	token, err := newToken()
 	if err != nil {
 		return Tenant{}, "", err
@@ -152,6 +244,30 @@ func (s *Store) SetCompanyID(ctx context.Context, tenantID, companyID string) (T
 	}
 	if err != nil {
 		return Tenant{}, fmt.Errorf("set company id: %w", err)
+	}
+	return *t, nil
+}
+
+// SetSESIdentities replaces the identities a tenant may send as with the
+// deployment's AWS credentials (see Tenant.SESIdentities); none removes
+// them all. It returns the tenant as stored.
+func (s *Store) SetSESIdentities(ctx context.Context, tenantID string, ids []string) (Tenant, error) {
+	ids, err := NormalizeSESIdentities(ids)
+	if err != nil {
+		return Tenant{}, err
+	}
+	t, err := update(ctx, s, tenantKey(tenantID, "tenant"), func(t *Tenant) error {
+		if slices.Equal(t.SESIdentities, ids) {
+			return errUnchanged
+		}
+		t.SESIdentities = ids
+		return nil
+	}, nil)
+	if errors.Is(err, errUnchanged) {
+		return s.Tenant(ctx, tenantID)
+	}
+	if err != nil {
+		return Tenant{}, fmt.Errorf("set ses identities: %w", err)
 	}
 	return *t, nil
 }

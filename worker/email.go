@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -26,6 +27,11 @@ func (h *EmailHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 
 func (h *EmailHandler) prepare(ctx context.Context, job deliveryJob) (dispatch, error) {
 	d := job.delivery
+	if !d.TestMode {
+		if err := h.w.checkDeploymentSES(ctx, d.TenantID, job.settings.Email, h.w.fromEmail(job.settings)); err != nil {
+			return dispatch{provider: store.ProviderSES}, err
+		}
+	}
 	name, sender, err := h.w.emailSender(job.settings.Email, d.TestMode)
 	disp := dispatch{provider: name, perSecond: firstPositive(job.settings.Email.MaxPerSecond, h.w.cfg.EmailMaxPerSecond)}
 	if err != nil {
@@ -49,6 +55,38 @@ func (h *EmailHandler) prepare(ctx context.Context, job deliveryJob) (dispatch, 
 		disp.content.Attachments = append(disp.content.Attachments, att.Filename)
 	}
 	return disp, nil
+}
+
+// checkDeploymentSES refuses, for good, email through SES with the
+// deployment's AWS credentials (settings without the tenant's own access
+// key) when the deployment does not lend them, or from an address the
+// operator did not grant the tenant (store.Tenant.MaySendAsSES). The API
+// checks the same when settings are saved and sends accepted; this check
+// catches settings stored before it did, and sends no request made
+// (grace-period finalization, reminders), right before SES would be
+// called.
+func (w *Worker) checkDeploymentSES(ctx context.Context, tenantID string, e store.EmailSettings, from string) error {
+	if e.Provider != store.ProviderSES || e.SES == nil || e.SES.OwnCredentials() {
+		return nil
+	}
+	if !w.cfg.SESSharedCredentials {
+		return providers.Permanent("credentials_not_lent", errors.New(
+			"ses: this deployment does not lend its AWS credentials; set settings.email.ses.accessKeyId and secretAccessKey"))
+	}
+	t, err := w.cfg.Store.Tenant(ctx, tenantID)
+	if err != nil {
+		return fmt.Errorf("ses: load tenant: %w", err)
+	}
+	if !t.MaySendAsSES(from) {
+		return providers.Permanent("sender_not_allowed", fmt.Errorf(
+			"ses: %s is not an identity the operator lets this tenant send as with the deployment's AWS credentials", from))
+	}
+	return nil
+}
+
+// fromEmail is the sender address of settings' email.
+func (w *Worker) fromEmail(settings store.Settings) string {
+	return firstNonEmpty(settings.Email.FromEmail, settings.Branding.Email, w.cfg.DefaultFromEmail)
 }
 
 // emailSender resolves a tenant's email provider. Configuration problems
@@ -115,7 +153,7 @@ func (h *EmailHandler) compose(job deliveryJob) (*providers.Email, error) {
 	}
 	email := &providers.Email{
 		MessageID: d.ID + "." + d.TenantID + "@invoiced",
-		FromEmail: firstNonEmpty(settings.Email.FromEmail, settings.Branding.Email, h.w.cfg.DefaultFromEmail),
+		FromEmail: h.w.fromEmail(settings),
 		FromName:  fromName(settings),
 		ReplyTo:   firstNonEmpty(send.ReplyTo, settings.Email.ReplyTo),
 		To:        []string{d.To},

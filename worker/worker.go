@@ -86,6 +86,12 @@ type Config struct {
 	// SESFunc builds a sender for a tenant's SES settings. Nil disables
 	// the ses provider.
 	SESFunc func(store.SESSettings) (EmailSender, error)
+	// SESSharedCredentials lets a tenant whose ses settings carry no
+	// access key of its own send with the deployment's AWS credentials,
+	// from the identities the operator granted it
+	// (store.Tenant.SESIdentities). Off, or from any other address, such
+	// a delivery fails for good before SES is called.
+	SESSharedCredentials bool
 	// TwilioFunc builds a sender for a tenant's Twilio settings. Nil
 	// disables the twilio provider.
 	TwilioFunc func(store.TwilioSettings) (SMSSender, error)

@@ -78,6 +78,9 @@ func loadConfig(dev bool) (config, error) {
 	if c.SendTimeout, err = envDuration("INVOICED_SEND_TIMEOUT", worker.DefaultSendTimeout); err != nil {
 		return c, err
 	}
+	if c.SESSharedCredentials, err = envBool("INVOICED_SES_SHARED_CREDENTIALS"); err != nil {
+		return c, err
+	}
 	if c.WebhookAllowNets, err = parsePrefixes("INVOICED_WEBHOOK_ALLOW_NETS"); err != nil {
 		return c, err
 	}
@@ -173,6 +176,20 @@ func envInt(name string, def int) (int, error) {
 		return 0, fmt.Errorf("%s=%q: want a positive whole number", name, v)
 	}
 	return n, nil
+}
+
+// envBool reads a switch that is off unless set: true or false (also 1
+// or 0).
+func envBool(name string) (bool, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, fmt.Errorf("%s=%q: want true or false", name, v)
+	}
+	return b, nil
 }
 
 func envDuration(name string, def time.Duration) (time.Duration, error) {

@@ -76,11 +76,28 @@ func TestLoadConfig(t *testing.T) {
 			}
 		}},
 		{name: "bad smtp url", env: map[string]string{"INVOICED_DEFAULT_SMTP_URL": "mail.example.com"}, wantErr: "smtp://"},
+		{name: "ses credentials not lent by default", check: func(t *testing.T, c config) {
+			if c.SESSharedCredentials {
+				t.Fatal("the deployment lends its AWS credentials without being told to")
+			}
+		}},
+		{name: "ses credentials lent", env: map[string]string{"INVOICED_SES_SHARED_CREDENTIALS": "true"}, check: func(t *testing.T, c config) {
+			if !c.SESSharedCredentials {
+				t.Fatal("INVOICED_SES_SHARED_CREDENTIALS=true did not lend the deployment's AWS credentials")
+			}
+		}},
+		{name: "ses credentials off", env: map[string]string{"INVOICED_SES_SHARED_CREDENTIALS": "false"}, check: func(t *testing.T, c config) {
+			if c.SESSharedCredentials {
+				t.Fatal("INVOICED_SES_SHARED_CREDENTIALS=false lent the deployment's AWS credentials")
+			}
+		}},
+		{name: "bad ses credentials switch", env: map[string]string{"INVOICED_SES_SHARED_CREDENTIALS": "sometimes"}, wantErr: "INVOICED_SES_SHARED_CREDENTIALS"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			for _, k := range []string{"INVOICED_SECRET_KEY", "INVOICED_REDIS_URL", "INVOICED_DEFAULT_EMAIL_PROVIDER", "INVOICED_ADDR",
-				"INVOICED_PUBLIC_URL", "INVOICED_OUTBOX_DIR", "INVOICED_LOG_FORMAT", "INVOICED_DEFAULT_SMTP_URL", "INVOICED_METRICS_ADDR"} {
+				"INVOICED_PUBLIC_URL", "INVOICED_OUTBOX_DIR", "INVOICED_LOG_FORMAT", "INVOICED_DEFAULT_SMTP_URL", "INVOICED_METRICS_ADDR",
+				"INVOICED_SES_SHARED_CREDENTIALS"} {
 				t.Setenv(k, "")
 			}
 			for k, v := range tt.env {

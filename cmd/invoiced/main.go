@@ -5,12 +5,14 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	// Reminder time zones work in images without a zoneinfo database
 	// (distroless has none).
@@ -28,9 +30,14 @@ Usage:
   invoiced api                  the HTTP enqueue API
   invoiced worker               a delivery worker (run as many as you like)
   invoiced scheduler            periodic jobs (the finalize and event sweeps)
-  invoiced tenant create --name NAME [--company-id UUID]
+  invoiced tenant create --name NAME [--company-id UUID] [--ses-identities LIST]
                                 create a tenant and print its API token once;
-                                X-Company may send the company UUID
+                                X-Company may send the company UUID; LIST
+                                (billing@acme.com,acme.com) is what it may send
+                                as with INVOICED_SES_SHARED_CREDENTIALS
+  invoiced tenant update --id ID --ses-identities LIST
+                                replace what a tenant may send as with
+                                INVOICED_SES_SHARED_CREDENTIALS ("" for nothing)
   invoiced healthcheck URL      exit 0 if URL (e.g. http://127.0.0.1:8080/readyz)
                                 answers 2xx: a health check for images without curl
   invoiced loadtest [flags]     run api, workers, Redis and an SMTP sink on this
@@ -73,14 +80,54 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	return fmt.Errorf("unknown command %q", args[0])
 }
 
+const tenantUsage = "usage: invoiced tenant create --name NAME [--company-id UUID] [--ses-identities LIST]\n" +
+	"       invoiced tenant update --id ID --ses-identities LIST"
+
 func runTenant(ctx context.Context, args []string, stdout io.Writer) error {
-	if len(args) == 0 || args[0] != "create" {
-		return errors.New("usage: invoiced tenant create --name NAME [--company-id UUID]")
+	if len(args) == 0 {
+		return errors.New(tenantUsage)
 	}
+	switch args[0] {
+	case "create":
+		return runTenantCreate(ctx, args[1:], stdout)
+	case "update":
+		return runTenantUpdate(ctx, args[1:], stdout)
+	}
+	return errors.New(tenantUsage)
+}
+
+// sesIdentities reads a comma-separated --ses-identities list; "" is none.
+func sesIdentities(list string) ([]string, error) {
+	var ids []string
+	if list != "" {
+		ids = strings.Split(list, ",")
+	}
+	if _, err := store.NormalizeSESIdentities(ids); err != nil {
+		return nil, fmt.Errorf("--ses-identities: %w", err)
+	}
+	return ids, nil
+}
+
+// tenantJSON is a tenant as the tenant commands print it; the token only
+// when it was just made.
+type tenantJSON struct {
+	ID            string   `json:"id"`
+	Name          string   `json:"name"`
+	CompanyID     string   `json:"companyId"`
+	SESIdentities []string `json:"sesIdentities"`
+	Token         string   `json:"token,omitempty"`
+}
+
+func printTenant(stdout io.Writer, t store.Tenant, token string) error {
+	return json.NewEncoder(stdout).Encode(tenantJSON{t.ID, t.Name, t.CompanyID, nonNil(t.SESIdentities), token})
+}
+
+func runTenantCreate(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("tenant create", flag.ContinueOnError)
 	name := fs.String("name", "", "the tenant's name")
 	companyID := fs.String("company-id", "", "the tenant's company UUID, which X-Company may send")
-	if err := fs.Parse(args[1:]); err != nil {
+	sesList := fs.String("ses-identities", "", "comma-separated email addresses and domains the tenant may send as through SES with the deployment's AWS credentials")
+	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *name == "" {
@@ -89,15 +136,59 @@ func runTenant(ctx context.Context, args []string, stdout io.Writer) error {
 	if _, err := store.NormalizeCompanyID(*companyID); err != nil {
 		return fmt.Errorf("--company-id %s", err)
 	}
+	ids, err := sesIdentities(*sesList)
+	if err != nil {
+		return err
+	}
 	_, d, err := connectProduction("tenant")
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	t, token, err := d.Store.CreateTenant(ctx, *name, store.WithCompanyID(*companyID))
+	t, token, err := d.Store.CreateTenant(ctx, *name, store.WithCompanyID(*companyID), store.WithSESIdentities(ids))
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "{\"id\":%q,\"name\":%q,\"companyId\":%q,\"token\":%q}\n", t.ID, t.Name, t.CompanyID, token)
-	return nil
+	return printTenant(stdout, t, token)
+}
+
+// runTenantUpdate changes an existing tenant; --ses-identities must be
+// given, "" taking every identity back.
+func runTenantUpdate(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("tenant update", flag.ContinueOnError)
+	id := fs.String("id", "", "the tenant's id (ten_…)")
+	sesList := fs.String("ses-identities", "", "comma-separated email addresses and domains the tenant may send as through SES with the deployment's AWS credentials; empty for none")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == "ses-identities" })
+	if *id == "" || !given {
+		return errors.New(tenantUsage)
+	}
+	ids, err := sesIdentities(*sesList)
+	if err != nil {
+		return err
+	}
+	_, d, err := connectProduction("tenant")
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	t, err := d.Store.SetSESIdentities(ctx, *id, ids)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("no tenant %s", *id)
+	}
+	if err != nil {
+		return err
+	}
+	return printTenant(stdout, t, "")
+}
+
+// nonNil prints a missing list as [].
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
@@ -52,6 +53,55 @@ func TestTenantCreate(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"tenant", "create", "--name", "X", "--company-id", "ACME"}, &bytes.Buffer{}); err == nil {
 		t.Error("--company-id ACME was accepted")
+	}
+
+	// --ses-identities grants the identities the tenant may send as with
+	// the deployment's AWS credentials; anything but addresses and
+	// domains is refused.
+	out.Reset()
+	if err := run(context.Background(), []string{"tenant", "create", "--name", "Acme SES", "--ses-identities", "Billing@acme.example, acme.example"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	var withSES struct {
+		ID, Token     string
+		SESIdentities []string
+	}
+	if err := json.Unmarshal(out.Bytes(), &withSES); err != nil {
+		t.Fatalf("output %q: %v", out.String(), err)
+	}
+	ten, err = st.TenantByToken(context.Background(), withSES.Token)
+	if want := []string{"billing@acme.example", "acme.example"}; err != nil || !slices.Equal(ten.SESIdentities, want) || !slices.Equal(withSES.SESIdentities, want) {
+		t.Fatalf("the tenant created with --ses-identities is %+v, %v (printed %q), want %q", ten, err, withSES.SESIdentities, want)
+	}
+	if err := run(context.Background(), []string{"tenant", "create", "--name", "X", "--ses-identities", "acme"}, &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "--ses-identities") {
+		t.Errorf("--ses-identities acme: err = %v", err)
+	}
+
+	// tenant update --ses-identities replaces an existing tenant's grant;
+	// an empty list takes it back.
+	out.Reset()
+	if err := run(context.Background(), []string{"tenant", "update", "--id", withSES.ID, "--ses-identities", "b.example"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if ten, err = st.TenantByToken(context.Background(), withSES.Token); err != nil || !slices.Equal(ten.SESIdentities, []string{"b.example"}) ||
+		!strings.Contains(out.String(), `"sesIdentities":["b.example"]`) || strings.Contains(out.String(), withSES.Token) {
+		t.Fatalf("after tenant update the tenant is %+v, %v; printed %q", ten, err, out.String())
+	}
+	if err := run(context.Background(), []string{"tenant", "update", "--id", withSES.ID, "--ses-identities", ""}, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	if ten, _ = st.TenantByToken(context.Background(), withSES.Token); len(ten.SESIdentities) != 0 {
+		t.Fatalf("--ses-identities \"\" left %q", ten.SESIdentities)
+	}
+	for _, args := range [][]string{
+		{"tenant", "update", "--id", withSES.ID},
+		{"tenant", "update", "--ses-identities", "b.example"},
+		{"tenant", "update", "--id", "ten_missing", "--ses-identities", "b.example"},
+		{"tenant", "update", "--id", withSES.ID, "--ses-identities", "*.b.example"},
+	} {
+		if err := run(context.Background(), args, &bytes.Buffer{}); err == nil {
+			t.Errorf("run(%q) succeeded", args)
+		}
 	}
 
 	for _, args := range [][]string{{"tenant", "create"}, {"tenant"}, {"bogus"}, {}} {

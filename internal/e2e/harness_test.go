@@ -77,6 +77,7 @@ type harness struct {
 type options struct {
 	noWorker   bool
 	ses        bool // start the SES v2 emulator
+	sesShared  bool // wiring.Config.SESSharedCredentials
 	maxRetries int  // wiring.Config.DeliveryMaxRetries
 	stripe     bool // start stripe-mock
 	maxBody    int64
@@ -128,6 +129,7 @@ func setup(t testing.TB, opts ...func(*options)) *harness {
 		DefaultSMSProvider:   store.SMSProviderOutbox,
 		DeliveryMaxRetries:   o.maxRetries,
 		SESEndpoint:          h.SESEndpoint,
+		SESSharedCredentials: o.sesShared,
 		TwilioAPIURL:         h.Twilio.URL(),
 		StripeAPIBase:        h.StripeBase,
 		RazorpayAPIURL:       h.Razorpay.URL(),

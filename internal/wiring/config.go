@@ -53,6 +53,14 @@ type Config struct {
 	TwilioAPIURL   string
 	StripeAPIBase  string
 	RazorpayAPIURL string
+	// SESSharedCredentials lends the deployment's AWS credentials (the
+	// SDK's default chain: environment, shared files, web identity, ECS or
+	// EC2 role) to tenants whose ses settings carry no access key of their
+	// own, for the identities the operator granted each
+	// (store.Tenant.SESIdentities) and no others. Off, such settings are
+	// refused and no SES client is ever built with the deployment's
+	// credentials.
+	SESSharedCredentials bool
 	// WebhookAllowNets are internal networks webhook endpoints may reach.
 	WebhookAllowNets []netip.Prefix
 	// SMTPAllowNets are internal networks tenants' SMTP servers may be

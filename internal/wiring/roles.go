@@ -62,7 +62,7 @@ func Connect(cfg Config, log *zap.Logger, opt asynq.RedisConnOpt) (*Deps, error)
 		Log: log, Metrics: m, RedisOpt: opt, Redis: rdb, Store: st,
 		Client: asynq.NewClient(opt),
 		PDF:    pdf.NewCache(m.TimePDF(renderer), cfg.PDFCacheSize),
-		SES:    NewSESSenders(cfg.SESEndpoint),
+		SES:    NewSESSenders(cfg.SESEndpoint, cfg.SESSharedCredentials),
 	}, nil
 }
 
@@ -130,7 +130,7 @@ func NewAPI(cfg Config, d *Deps) (*APIRole, error) {
 	role.API, err = api.New(api.Config{
 		Store: d.Store, Enqueuer: d.Client, Tasks: inspector, PDF: d.PDF, Logger: d.Log,
 		AdminToken: cfg.AdminToken, DefaultEmailProvider: cfg.DefaultEmailProvider,
-		DefaultSMSProvider: cfg.DefaultSMSProvider, SESVerified: d.SES.Verified,
+		DefaultSMSProvider: cfg.DefaultSMSProvider, SESVerified: d.SES.Verified, SESSharedCredentials: cfg.SESSharedCredentials,
 		TwilioValidator: ValidTwilioSignature, WebhookAllowNets: cfg.WebhookAllowNets, SMTPAllowNets: cfg.SMTPAllowNets, TrustedProxies: cfg.TrustedProxies,
 		SES: SESCallbacks{Verifier: verifier}, StripeEvents: StripeEvents,
 		PublicBaseURL: cfg.PublicURL, MaxBodyBytes: cfg.MaxBodyBytes,
@@ -201,6 +201,7 @@ func NewWorker(cfg Config, d *Deps) (*WorkerRole, error) {
 	w, err := worker.New(worker.Config{
 		Store: d.Store, Enqueuer: d.Client, PDF: d.PDF, Logger: d.Log,
 		Outbox: box, SMSOutbox: box, SMTPFunc: smtpSenders.EmailSender, DefaultSMTPFunc: smtpSenders.DefaultEmailSender, SESFunc: d.SES.EmailSender,
+		SESSharedCredentials: cfg.SESSharedCredentials,
 		TwilioFunc:           TwilioSenders{APIURL: cfg.TwilioAPIURL, CallbackURL: cfg.PublicURL + "/callbacks/twilio"}.SMSSender,
 		DefaultEmailProvider: cfg.DefaultEmailProvider, DefaultSMTP: cfg.DefaultSMTP,
 		DefaultSMSProvider: cfg.DefaultSMSProvider, DefaultFromEmail: cfg.DefaultFromEmail,

@@ -158,6 +158,7 @@ const maxCachedSES = 1000
 // configuration is loaded once and SES identity checks stay cached.
 type SESSenders struct {
 	endpoint string
+	shared   bool
 	mu       sync.Mutex
 	senders  map[sesAccount]*ses.Sender
 }
@@ -165,13 +166,24 @@ type SESSenders struct {
 // sesAccount is what makes two tenants' SES clients the same.
 type sesAccount struct{ region, keyID, secret, configSet string }
 
+// ErrSESCredentialsNotLent is the error of SES settings without the
+// tenant's own access key on a deployment that does not lend its AWS
+// credentials.
+var ErrSESCredentialsNotLent = errors.New("this deployment does not lend its AWS credentials; set settings.email.ses.accessKeyId and secretAccessKey")
+
 // NewSESSenders returns an empty cache; endpoint, when set, overrides the
-// SES API endpoint for every tenant.
-func NewSESSenders(endpoint string) *SESSenders {
-	return &SESSenders{endpoint: endpoint, senders: map[sesAccount]*ses.Sender{}}
+// SES API endpoint for every tenant. Unless shared, settings without the
+// tenant's own access key get ErrSESCredentialsNotLent rather than a
+// client on the deployment's AWS credentials. Shared, which identities a
+// tenant may send as is for the caller to check.
+func NewSESSenders(endpoint string, shared bool) *SESSenders {
+	return &SESSenders{endpoint: endpoint, shared: shared, senders: map[sesAccount]*ses.Sender{}}
 }
 
 func (c *SESSenders) get(s store.SESSettings) (*ses.Sender, error) {
+	if !s.OwnCredentials() && !c.shared {
+		return nil, ErrSESCredentialsNotLent
+	}
 	key := sesAccount{s.Region, s.AccessKeyID, s.SecretAccessKey, s.ConfigurationSet}
 	c.mu.Lock()
 	defer c.mu.Unlock()

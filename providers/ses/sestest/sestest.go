@@ -65,6 +65,8 @@ var installMu sync.Mutex
 // GetEmailIdentity, which the emulator lacks, is answered in front of it:
 // every email address is a verified identity except those in unverified,
 // which SES does not know (404 NotFoundException), as it knows no domain.
+// Every SES call is recorded with the access key that signed it (see
+// Requests).
 //
 // Without the emulator installed, Start skips t, or with CI=true installs
 // it (npm ci) first. It also skips, or fails with CI=true, when node is
@@ -84,18 +86,79 @@ func Start(t testing.TB, unverified ...string) string {
 	return ""
 }
 
-// identityPath is the path of SES v2's GetEmailIdentity.
-const identityPath = "/v2/email/identities/"
+const (
+	// identityPath is the path of SES v2's GetEmailIdentity.
+	identityPath = "/v2/email/identities/"
+	// apiPrefix starts the path of every SES v2 call.
+	apiPrefix = "/v2/"
+	// requestsPath is where Requests reads what was called.
+	requestsPath = "/sestest/requests"
+)
+
+// Request is one SES API call made to an emulator.
+type Request struct {
+	Method string
+	// Path is the call's unescaped path, e.g.
+	// "/v2/email/identities/billing@acme.test".
+	Path string
+	// AccessKeyID is the access key that signed the call, read from its
+	// Authorization header; empty for an unsigned call.
+	AccessKeyID string
+}
+
+// Requests returns every SES API call made to the emulator at endpoint,
+// oldest first: those Start answers itself (GetEmailIdentity) and those
+// it passes on, whatever the answer. Reading the emulator's store is not
+// one.
+func Requests(t testing.TB, endpoint string) []Request {
+	t.Helper()
+	resp, err := http.Get(endpoint + requestsPath)
+	if err != nil {
+		t.Fatalf("sestest: GET %s: %v", requestsPath, err)
+	}
+	defer resp.Body.Close()
+	var out []Request
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatalf("sestest: GET %s: %v", requestsPath, err)
+	}
+	return out
+}
+
+// accessKeyID reads the access key out of a Signature Version 4
+// Authorization header: "AWS4-HMAC-SHA256 Credential=AKID/date/region/ses/aws4_request, …".
+func accessKeyID(authorization string) string {
+	_, cred, ok := strings.Cut(authorization, "Credential=")
+	if !ok {
+		return ""
+	}
+	key, _, _ := strings.Cut(cred, "/")
+	return key
+}
 
 // withIdentities serves GetEmailIdentity and passes everything else to
-// the emulator at endpoint, and returns its own URL.
+// the emulator at endpoint, and returns its own URL. It records every SES
+// call for Requests.
 func withIdentities(t testing.TB, endpoint string, unverified []string) string {
 	target, err := url.Parse(endpoint)
 	if err != nil {
 		t.Fatal(err)
 	}
 	proxy := httputil.NewSingleHostReverseProxy(target)
+	var mu sync.Mutex
+	requests := []Request{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == requestsPath {
+			mu.Lock()
+			defer mu.Unlock()
+			w.Header().Set("Content-Type", "application/json")
+			_ = json.NewEncoder(w).Encode(requests)
+			return
+		}
+		if strings.HasPrefix(r.URL.Path, apiPrefix) {
+			mu.Lock()
+			requests = append(requests, Request{Method: r.Method, Path: r.URL.Path, AccessKeyID: accessKeyID(r.Header.Get("Authorization"))})
+			mu.Unlock()
+		}
 		rest, ok := strings.CutPrefix(r.URL.EscapedPath(), identityPath)
 		if !ok || r.Method != http.MethodGet {
 			proxy.ServeHTTP(w, r)
