@@ -68,6 +68,8 @@ type harness struct {
 	Logs *observer.ObservedLogs
 	// Metrics is the API's and the worker's, served at /metrics.
 	Metrics *metrics.Metrics
+	// Redis is the redis-server everything runs on.
+	Redis *redistest.Server
 }
 
 type options struct {
@@ -78,6 +80,9 @@ type options struct {
 	maxBody    int64
 	defaultNil bool // no default email provider
 	noAdmin    bool // no admin token: no admin API, /metrics or /monitoring/
+	// maxEmailsPerHour is wiring.Config.MaxEmailsPerHour, the operator's
+	// ceiling on a tenant's hourly email limit.
+	maxEmailsPerHour int
 }
 
 // setup builds invoiced with the constructors cmd/invoiced uses
@@ -92,7 +97,7 @@ func setup(t testing.TB, opts ...func(*options)) *harness {
 	redisOpt := asynq.RedisClientOpt{Addr: srv.Addr}
 	observed, logs := observer.New(zap.DebugLevel)
 	log := zap.New(zapcore.NewTee(zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)).Core(), observed))
-	h := &harness{t: t, Outbox: t.TempDir(), Logs: logs}
+	h := &harness{t: t, Outbox: t.TempDir(), Logs: logs, Redis: srv}
 	h.SMTP = smtptest.Start(t, smtptest.Options{Username: "mailer", Password: "s3cret"})
 	h.Twilio = twiliotest.Start(t)
 	h.SNS = snstest.NewServer(t)
@@ -133,6 +138,8 @@ func setup(t testing.TB, opts ...func(*options)) *harness {
 		RetryDelayFunc: func(int, error, *asynq.Task) time.Duration { return 200 * time.Millisecond },
 		MaxBodyBytes:   o.maxBody,
 		PDFCacheSize:   64,
+
+		MaxEmailsPerHour: o.maxEmailsPerHour,
 	}
 	if o.defaultNil {
 		cfg.DefaultEmailProvider = ""

@@ -120,7 +120,7 @@ func NewAPI(cfg Config, d *Deps) (*APIRole, error) {
 		DefaultSMSProvider: cfg.DefaultSMSProvider, SESVerified: d.SES.Verified,
 		TwilioValidator: ValidTwilioSignature, WebhookAllowNets: cfg.WebhookAllowNets, TrustedProxies: cfg.TrustedProxies,
 		SES: SESCallbacks{Verifier: verifier}, StripeEvents: StripeEvents,
-		PublicBaseURL: cfg.PublicURL, MaxBodyBytes: cfg.MaxBodyBytes,
+		PublicBaseURL: cfg.PublicURL, MaxBodyBytes: cfg.MaxBodyBytes, MaxEmailsPerHour: cfg.MaxEmailsPerHour,
 		Metrics: d.Metrics, MetricsHandler: d.Metrics.Handler(), Monitoring: monitoring,
 	})
 	if err != nil {
@@ -196,6 +196,7 @@ func NewWorker(cfg Config, d *Deps) (*WorkerRole, error) {
 		DefaultEmailProvider: cfg.DefaultEmailProvider, DefaultSMTP: cfg.DefaultSMTP,
 		DefaultSMSProvider: cfg.DefaultSMSProvider, DefaultFromEmail: cfg.DefaultFromEmail,
 		EmailMaxPerSecond: cfg.EmailMaxPerSecond, SMSMaxPerSecond: cfg.SMSMaxPerSecond,
+		MaxEmailsPerHour:   cfg.MaxEmailsPerHour,
 		MaxDeliveryRetries: cfg.DeliveryMaxRetries,
 		PaymentFunc:        PaymentLinkers{StripeAPIBase: cfg.StripeAPIBase, RazorpayURL: cfg.RazorpayAPIURL, ReturnURL: cfg.PublicURL}.Linker,
 		Webhooks: webhook.NewSender(webhook.NewClient(webhook.ClientConfig{AllowNets: cfg.WebhookAllowNets, Timeout: cfg.WebhookTimeout}),
