@@ -107,6 +107,11 @@ type Config struct {
 	// MetricsHandler serves GET /metrics to holders of the admin token.
 	// Nil, or an empty AdminToken, leaves /metrics out (404).
 	MetricsHandler http.Handler
+	// MaxEmailsPerHour is the operator's ceiling on a tenant's hourly
+	// email limit: PUT /settings refuses a larger defaults.emailsPerHour,
+	// and a tenant that set more before the ceiling was lowered gets the
+	// ceiling. Defaults to store.DefaultMaxEmailsPerHour.
+	MaxEmailsPerHour int
 	// Monitoring serves the queue dashboard under /monitoring/ to holders
 	// of the admin token; it must expect that path prefix. Nil, or an
 	// empty AdminToken, leaves /monitoring/ out (404).
@@ -149,6 +154,12 @@ func New(cfg Config) (*API, error) {
 	cfg.PublicBaseURL = strings.TrimRight(cfg.PublicBaseURL, "/")
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 2 << 20
+	}
+	switch {
+	case cfg.MaxEmailsPerHour < 0:
+		return nil, fmt.Errorf("api: MaxEmailsPerHour %d is negative", cfg.MaxEmailsPerHour)
+	case cfg.MaxEmailsPerHour == 0:
+		cfg.MaxEmailsPerHour = store.DefaultMaxEmailsPerHour
 	}
 	if cfg.Ready == nil {
 		cfg.Ready = cfg.Store.Ready

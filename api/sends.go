@@ -276,7 +276,7 @@ func (a *API) startSend(r *http.Request, inv *invoice.Invoice, send *store.Send)
 
 // checkSend refuses a send that cannot go out: a void invoice, a channel
 // with no provider or an unverified sender (checkChannels), or an email
-// over the tenant's hourly limit, which it counts.
+// over the tenant's hourly limit (takeEmails), which it counts.
 func (a *API) checkSend(r *http.Request, inv *invoice.Invoice, send *store.Send) *Error {
 	ctx := r.Context()
 	if !inv.Status.Sendable() {
@@ -291,16 +291,44 @@ func (a *API) checkSend(r *http.Request, inv *invoice.Invoice, send *store.Send)
 		return apiErr
 	}
 	if containsChannel(send.Channels, store.ChannelEmail) && !send.TestMode {
-		ok, retry, err := a.st.AllowEmail(ctx, inv.TenantID, settings.Defaults.HourlyEmails())
-		if err != nil {
-			return &Error{Status: http.StatusServiceUnavailable, Code: CodeUnavailable, Message: "rate limiter unavailable; retry shortly", cause: err}
-		}
-		if !ok {
-			return &Error{Status: http.StatusTooManyRequests, Code: CodeRateLimited, RetryAfter: retry,
-				Message: fmt.Sprintf("this tenant may send %d emails per hour; retry in %s", settings.Defaults.HourlyEmails(), retry.Round(time.Second))}
-		}
+		return a.takeEmails(r, send, settings.Defaults.EmailLimit(a.cfg.MaxEmailsPerHour))
 	}
 	return nil
+}
+
+// takeEmails takes the send's email, one per recipient (to, cc and bcc),
+// from the tenant's hourly budget of limit. A send that does not fit what
+// is left is refused whole with 429, and takes nothing; one with more
+// recipients than the whole limit could never go out, and is a 400.
+func (a *API) takeEmails(r *http.Request, send *store.Send, limit int) *Error {
+	n := 1 + len(send.Cc) + len(send.Bcc)
+	if n > limit {
+		msg := fmt.Sprintf("the send has %d recipients (to, cc and bcc), more than the %d emails per hour this tenant may send", n, limit)
+		fe := invoice.FieldErrors{}
+		if len(send.Cc) > 0 {
+			fe["cc"] = msg
+		}
+		if len(send.Bcc) > 0 {
+			fe["bcc"] = msg
+		}
+		return errValidation(msg, fe)
+	}
+	took, err := a.st.TakeEmails(r.Context(), send.TenantID, n, limit)
+	if err != nil {
+		return &Error{Status: http.StatusServiceUnavailable, Code: CodeUnavailable, Message: "rate limiter unavailable; retry shortly", cause: err}
+	}
+	if took.OK {
+		return nil
+	}
+	// Retry-After is in whole seconds: round up, so a retry on time fits.
+	retry := max(took.RetryAfter.Truncate(time.Second)+time.Second, time.Second)
+	recipients := "1 recipient"
+	if n > 1 {
+		recipients = fmt.Sprintf("%d recipients", n)
+	}
+	return &Error{Status: http.StatusTooManyRequests, Code: CodeRateLimited, RetryAfter: retry,
+		Message: fmt.Sprintf("this tenant may send %d emails per hour and has %d left; this send has %s; retry in %s",
+			limit, took.Left, recipients, retry)}
 }
 
 // enqueueSend stores a checked send with its deliveries and enqueues it.

@@ -25,8 +25,9 @@ import (
 func secretSet(s string) bool { return s != "" }
 
 // settingsView is the settings as the API shows them: secrets are
-// write-only, so only whether each is set comes back.
-func settingsView(st store.Settings, verified bool) map[string]any {
+// write-only, so only whether each is set comes back, and emailsPerHour is
+// the limit in force under the operator's emailCeiling.
+func settingsView(st store.Settings, verified bool, emailCeiling int) map[string]any {
 	email := map[string]any{
 		"provider": st.Email.Provider, "fromEmail": st.Email.FromEmail, "fromName": st.Email.FromName,
 		"replyTo": st.Email.ReplyTo, "maxPerSecond": st.Email.MaxPerSecond, "senderVerified": verified,
@@ -66,7 +67,7 @@ func settingsView(st store.Settings, verified bool) map[string]any {
 			"language":            d.Lang(),
 			"gracePeriod":         gracePeriod(d),
 			"autoEmailOnFinalize": d.AutoEmail(),
-			"emailsPerHour":       d.HourlyEmails(),
+			"emailsPerHour":       d.EmailLimit(emailCeiling),
 		},
 		"reminders": map[string]any{
 			"days": nonNil(st.Reminders.Days), "time": firstNonEmpty(st.Reminders.Time, store.DefaultReminderTime),
@@ -111,7 +112,7 @@ func (a *API) writeSettings(w http.ResponseWriter, r *http.Request, tenantID str
 	if err != nil {
 		return errInternal(err)
 	}
-	view := settingsView(st, verified)
+	view := settingsView(st, verified, a.cfg.MaxEmailsPerHour)
 	view["companyId"] = tenantFrom(r.Context()).CompanyID
 	writeData(w, http.StatusOK, view)
 	return nil
@@ -195,6 +196,9 @@ func (a *API) putSettings(w http.ResponseWriter, r *http.Request) *Error {
 	if e := req.Email; e.Provider == store.ProviderSES && e.SES != nil && !e.SES.OwnCredentials() &&
 		!a.cfg.SESSharedCredentials && fe["email.ses.secretAccessKey"] == "" {
 		fe["email.ses.accessKeyId"] = sesNotLent
+	}
+	if n, ceiling := req.Defaults.EmailsPerHour, a.cfg.MaxEmailsPerHour; n > ceiling {
+		fe["defaults.emailsPerHour"] = fmt.Sprintf("must be at most %d, the most emails per hour this service allows a tenant", ceiling)
 	}
 	if companyID != nil {
 		if problem := checkCompanyID(*companyID); problem != "" {

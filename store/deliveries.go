@@ -149,6 +149,11 @@ type Claim struct {
 // taking its claim and recording the provider's answer.
 const CodeOutcomeUnknown = "outcome_unknown"
 
+// CodeRateLimited is the code of an attempt that found the tenant's hourly
+// email limit spent: the delivery stays queued and goes out when the
+// budget has room for it.
+const CodeRateLimited = "rate_limited"
+
 // ErrNotQueued is returned by ClaimSend for a delivery that has left
 // queued: it was sent, failed or canceled, and there is nothing to send.
 var ErrNotQueued = errors.New("delivery is not queued")

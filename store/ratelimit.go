@@ -2,20 +2,115 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/go-redis/redis_rate/v10"
+	"github.com/redis/go-redis/v9"
 )
 
 // Limits are enforced in Redis with GCRA (go-redis/redis_rate), so every
 // API and worker process shares one budget per tenant.
 
-// AllowEmail takes one email from tenant's hourly budget of perHour. When
-// the budget is spent it returns false and how long until one frees up.
-func (s *Store) AllowEmail(ctx context.Context, tenantID string, perHour int) (bool, time.Duration, error) {
-	return s.allow(ctx, tenantKey(tenantID, "emails-per-hour"), redis_rate.Limit{Rate: perHour, Burst: perHour, Period: time.Hour})
+// ErrOverHourlyLimit is returned for a take of more emails than the whole
+// hourly limit: it would never fit, however long the caller waited.
+var ErrOverHourlyLimit = errors.New("more emails than the hourly limit")
+
+// EmailTake is the answer of TakeEmails.
+type EmailTake struct {
+	// OK reports whether the emails were taken.
+	OK bool
+	// Left is how many emails the budget has left: after the take, or
+	// now when it was refused.
+	Left int
+	// RetryAfter is, for a refused take, how long until it would fit.
+	RetryAfter time.Duration
 }
+
+// emailBudgetOnce is how long a delivery stays marked as counted; longer
+// than the retries of a delivery last.
+const emailBudgetOnce = 7 * 24 * time.Hour
+
+// TakeEmails takes n emails (every envelope recipient of a message) from
+// tenant's hourly budget of perHour, all of them or none: a take that does
+// not fit what is left takes nothing and says how long until it would.
+// The budget is a GCRA in Redis (one email frees up every hour/perHour,
+// up to perHour at once), kept by one script so that every API replica and
+// worker shares it and concurrent takes cannot overspend. A perHour of
+// zero or less is no limit; n above perHour is ErrOverHourlyLimit.
+func (s *Store) TakeEmails(ctx context.Context, tenantID string, n, perHour int) (EmailTake, error) {
+	return s.takeEmails(ctx, tenantID, "", n, perHour)
+}
+
+// TakeDeliveryEmails is TakeEmails for the message of delivery, counted
+// once however often the delivery is tried: once taken, a later call takes
+// nothing and is OK.
+func (s *Store) TakeDeliveryEmails(ctx context.Context, tenantID, deliveryID string, n, perHour int) (EmailTake, error) {
+	return s.takeEmails(ctx, tenantID, tenantKey(tenantID, "email-budget", deliveryID), n, perHour)
+}
+
+func (s *Store) takeEmails(ctx context.Context, tenantID, onceKey string, n, perHour int) (EmailTake, error) {
+	if perHour <= 0 {
+		return EmailTake{OK: true}, nil
+	}
+	if n > perHour {
+		return EmailTake{}, fmt.Errorf("%d emails, %d per hour: %w", n, perHour, ErrOverHourlyLimit)
+	}
+	// The key is the one redis_rate kept this budget under, so a budget
+	// spent before an upgrade stays spent.
+	keys := []string{"rate:" + tenantKey(tenantID, "emails-per-hour")}
+	if onceKey != "" {
+		keys = append(keys, onceKey)
+	}
+	v, err := takeEmailsScript.Run(ctx, s.rdb, keys, perHour, time.Hour.Seconds(), n, int(emailBudgetOnce.Seconds())).Slice()
+	if err != nil {
+		return EmailTake{}, fmt.Errorf("email budget of %s: %w", tenantID, err)
+	}
+	ok, _ := v[0].(int64)
+	left, _ := v[1].(int64)
+	retry, _ := v[2].(string)
+	secs, err := strconv.ParseFloat(retry, 64)
+	if err != nil {
+		return EmailTake{}, fmt.Errorf("email budget of %s: retry %q: %w", tenantID, retry, err)
+	}
+	return EmailTake{OK: ok == 1, Left: int(left), RetryAfter: time.Duration(secs * float64(time.Second))}, nil
+}
+
+// takeEmailsScript is redis_rate's GCRA (its state is the theoretical
+// arrival time, in seconds since 2017) with a burst of the whole limit,
+// that also answers what is left when it refuses, and skips a take whose
+// once-key (KEYS[2]) is already set. ARGV: limit, period in seconds, n,
+// the once-key's lifetime in seconds.
+var takeEmailsScript = redis.NewScript(`
+redis.replicate_commands()
+local limit = tonumber(ARGV[1])
+local period = tonumber(ARGV[2])
+local n = tonumber(ARGV[3])
+local interval = period / limit
+local t = redis.call("TIME")
+local now = (t[1] - 1483228800) + t[2] / 1000000
+local tat = redis.call("GET", KEYS[1])
+if tat then tat = math.max(tonumber(tat), now) else tat = now end
+-- the epsilon keeps float error from hiding a whole email
+local left = math.floor((now - (tat - period)) / interval + 1e-6)
+if left > limit then left = limit end
+if KEYS[2] and redis.call("EXISTS", KEYS[2]) == 1 then
+  return {1, left, "0"}
+end
+if left < n then
+  return {0, left, tostring(tat + n * interval - period - now)}
+end
+local new_tat = tat + n * interval
+if new_tat > now then
+  redis.call("SET", KEYS[1], new_tat, "EX", math.ceil(new_tat - now))
+end
+if KEYS[2] then
+  redis.call("SET", KEYS[2], "1", "EX", ARGV[4])
+end
+return {1, left - n, "0"}
+`)
 
 // sendRateSlack stretches the per-second window by 2%, so the jitter
 // between the limiter's decision and the provider call (a goroutine

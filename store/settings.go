@@ -133,8 +133,10 @@ type Defaults struct {
 	// AutoEmailOnFinalize emails the customer when the grace period
 	// finalizes a draft. A nil value means true.
 	AutoEmailOnFinalize *bool `json:"autoEmailOnFinalize,omitempty"`
-	// EmailsPerHour caps the email sends the API accepts per hour.
-	// Defaults to DefaultEmailsPerHour.
+	// EmailsPerHour caps the emails sent per hour, counting every
+	// recipient (to, cc and bcc) of every email: the API's sends and the
+	// worker's own (auto-emails, reminders). Defaults to
+	// DefaultEmailsPerHour; see EmailLimit for the operator's ceiling.
 	EmailsPerHour int `json:"emailsPerHour,omitempty"`
 }
 
@@ -143,6 +145,9 @@ const (
 	DefaultGracePeriod   = time.Hour
 	DefaultLanguage      = "en"
 	DefaultEmailsPerHour = 100
+	// DefaultMaxEmailsPerHour is the operator's ceiling on EmailsPerHour
+	// when none is configured.
+	DefaultMaxEmailsPerHour = 1000
 )
 
 // Grace returns the grace period, DefaultGracePeriod when unset.
@@ -170,6 +175,17 @@ func (d Defaults) HourlyEmails() int {
 		return DefaultEmailsPerHour
 	}
 	return d.EmailsPerHour
+}
+
+// EmailLimit returns the emails-per-hour limit in force under the
+// operator's ceiling: the smaller of HourlyEmails and ceiling, so that a
+// tenant that set more before the ceiling was lowered gets the ceiling. A
+// ceiling of zero or less is none.
+func (d Defaults) EmailLimit(ceiling int) int {
+	if ceiling > 0 {
+		return min(d.HourlyEmails(), ceiling)
+	}
+	return d.HourlyEmails()
 }
 
 // Reminders are the payment reminders emailed for every open invoice with

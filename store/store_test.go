@@ -469,19 +469,6 @@ func TestIdempotency(t *testing.T) {
 func TestRateLimits(t *testing.T) {
 	t.Parallel()
 	s, ctx := setup(t)
-	for i := range 3 {
-		ok, _, err := s.AllowEmail(ctx, "ten_a", 3)
-		if err != nil || !ok {
-			t.Fatalf("email %d refused: %v", i, err)
-		}
-	}
-	ok, retry, err := s.AllowEmail(ctx, "ten_a", 3)
-	if err != nil || ok || retry < 10*time.Minute {
-		t.Fatalf("4th email of 3/hour: ok=%v retry=%v err=%v", ok, retry, err)
-	}
-	if ok, _, _ := s.AllowEmail(ctx, "ten_b", 3); !ok {
-		t.Fatal("another tenant shares the budget")
-	}
 	allowed := 0
 	for range 20 {
 		if ok, _, _ := s.AllowSend(ctx, "ten_a", "ses", 5); ok {
@@ -494,6 +481,91 @@ func TestRateLimits(t *testing.T) {
 	_, wait, _ := s.AllowSend(ctx, "ten_a", "ses", 5)
 	if wait <= 0 || wait > 205*time.Millisecond {
 		t.Fatalf("wait for the next send at 5/s = %v, want at most 204ms (200ms + 2%% slack)", wait)
+	}
+}
+
+func TestTakeEmails(t *testing.T) {
+	t.Parallel()
+	s, ctx := setup(t)
+	// 5 an hour: one email frees up every 12 minutes.
+	take := func(n int, wantOK bool, wantLeft int) EmailTake {
+		t.Helper()
+		got, err := s.TakeEmails(ctx, "ten_a", n, 5)
+		if err != nil {
+			t.Fatalf("TakeEmails(%d): %v", n, err)
+		}
+		if got.OK != wantOK || got.Left != wantLeft {
+			t.Fatalf("TakeEmails(%d) = %+v, want ok=%v left=%d", n, got, wantOK, wantLeft)
+		}
+		return got
+	}
+	take(2, true, 3)
+	// More than is left is refused whole, and takes nothing.
+	refused := take(4, false, 3)
+	if refused.RetryAfter < 11*time.Minute || refused.RetryAfter > 12*time.Minute {
+		t.Fatalf("retry for the 1 email missing = %v, want about 12m", refused.RetryAfter)
+	}
+	take(3, true, 0)
+	refused = take(1, false, 0)
+	if refused.RetryAfter < 11*time.Minute || refused.RetryAfter > 12*time.Minute {
+		t.Fatalf("retry for 1 email of a spent budget = %v, want about 12m", refused.RetryAfter)
+	}
+	if got, err := s.TakeEmails(ctx, "ten_b", 5, 5); err != nil || !got.OK || got.Left != 0 {
+		t.Fatalf("another tenant's budget = %+v, %v; want its own 5", got, err)
+	}
+	// More than the whole hour's budget never fits.
+	if _, err := s.TakeEmails(ctx, "ten_c", 6, 5); !errors.Is(err, ErrOverHourlyLimit) {
+		t.Fatalf("6 of 5/hour: err = %v, want ErrOverHourlyLimit", err)
+	}
+	if got, err := s.TakeEmails(ctx, "ten_c", 0, 5); err != nil || !got.OK || got.Left != 5 {
+		t.Fatalf("nothing taken after a refusal: %+v, %v", got, err)
+	}
+}
+
+func TestTakeDeliveryEmailsOnce(t *testing.T) {
+	t.Parallel()
+	s, ctx := setup(t)
+	for i, tt := range []struct {
+		delivery string
+		ok       bool
+		left     int
+	}{
+		{"dlv_1", true, 1},
+		{"dlv_1", true, 1}, // tried again: already counted
+		{"dlv_2", true, 0},
+		{"dlv_3", false, 0},
+		{"dlv_2", true, 0},
+	} {
+		got, err := s.TakeDeliveryEmails(ctx, "ten_a", tt.delivery, 1, 2)
+		if err != nil || got.OK != tt.ok || got.Left != tt.left {
+			t.Fatalf("take %d (%s) = %+v, %v; want ok=%v left=%d", i, tt.delivery, got, err, tt.ok, tt.left)
+		}
+	}
+}
+
+// TestTakeEmailsConcurrent takes from one budget from many connections at
+// once, as API replicas and workers do: exactly what fits is granted.
+func TestTakeEmailsConcurrent(t *testing.T) {
+	t.Parallel()
+	s, ctx := setup(t)
+	var granted atomic.Int64
+	var wg sync.WaitGroup
+	for range 60 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got, err := s.TakeEmails(ctx, "ten_a", 3, 100)
+			if err != nil {
+				t.Error(err)
+			}
+			if got.OK {
+				granted.Add(3)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := granted.Load(); n != 99 {
+		t.Fatalf("%d emails granted from a budget of 100 in takes of 3, want 99", n)
 	}
 }
 

@@ -21,6 +21,11 @@ import (
 // a tenant's provider is used up: the delivery waits, it does not fail.
 var errThrottled = errors.New("fleet-wide send rate reached")
 
+// errHourlyLimit is wrapped in a RetryAfter when an email the worker sends
+// of its own accord finds the tenant's hourly budget spent: the delivery
+// waits for room, it is neither dropped nor sent over the limit.
+var errHourlyLimit = errors.New("the tenant's hourly email limit is reached")
+
 // dispatch is one prepared delivery: the provider's name, its fleet-wide
 // rate, the call that hands the message over, and what an email carries,
 // recorded on the delivery with the outcome (nil for SMS).
@@ -29,6 +34,11 @@ type dispatch struct {
 	perSecond int
 	send      func(ctx context.Context) (providerID string, err error)
 	content   *store.EmailContent
+	// emails is how many emails the message takes from the tenant's
+	// hourly budget of perHour (one per recipient), when the worker is
+	// the one to count them; zero when the API counted them on accepting
+	// the send.
+	emails, perHour int
 }
 
 // deliveryJob is what a channel's handler is given to prepare a dispatch.
@@ -75,6 +85,12 @@ func (w *Worker) deliver(ctx context.Context, t *asynq.Task, prepare prepareFunc
 			fmt.Errorf("invoice %s was voided before this delivery went out", job.invoice.ID)))
 	}
 	disp, err := prepare(ctx, job)
+	if err == nil {
+		err = w.takeEmails(ctx, d, disp)
+		if errors.Is(err, errHourlyLimit) {
+			return w.waitForBudget(ctx, log, d, disp, err)
+		}
+	}
 	if err == nil {
 		err = w.throttle(ctx, d.TenantID, disp)
 		if _, throttled := providers.RetryDelay(err); throttled {
@@ -313,6 +329,46 @@ func (w *Worker) throttle(ctx context.Context, tenantID string, disp dispatch) e
 		case <-time.After(wait):
 		}
 	}
+}
+
+// takeEmails takes the dispatch's emails from the tenant's hourly budget,
+// once for the delivery however often it is tried, or returns a RetryAfter
+// wrapping errHourlyLimit for when the budget has room.
+func (w *Worker) takeEmails(ctx context.Context, d *store.Delivery, disp dispatch) error {
+	if disp.emails == 0 {
+		return nil
+	}
+	took, err := w.cfg.Store.TakeDeliveryEmails(ctx, d.TenantID, d.ID, disp.emails, disp.perHour)
+	switch {
+	case errors.Is(err, store.ErrOverHourlyLimit):
+		return providers.Permanent(store.CodeRateLimited, err)
+	case err != nil:
+		return err
+	case took.OK:
+		return nil
+	}
+	// Whole seconds, rounded up: a retry on time finds room.
+	wait := took.RetryAfter.Truncate(time.Second) + time.Second
+	return providers.RetryAfter(wait, fmt.Errorf("%w: %d of %d emails per hour left, this email needs %d",
+		errHourlyLimit, took.Left, disp.perHour, disp.emails))
+}
+
+// waitForBudget keeps a delivery whose email found the hourly budget spent
+// queued, says why with a rate_limited attempt (one, however many times it
+// is tried while it waits), and returns err, whose RetryAfter runs the task
+// again when the budget has room without using up a retry.
+func (w *Worker) waitForBudget(ctx context.Context, log *zap.Logger, d *store.Delivery, disp dispatch, err error) error {
+	if n := len(d.Attempts); n > 0 && d.Attempts[n-1].Code == store.CodeRateLimited {
+		return err
+	}
+	st := w.cfg.Store
+	attempt := store.Attempt{At: st.Now(), Provider: disp.provider, Error: err.Error(), Code: store.CodeRateLimited}
+	if rerr := st.RecordAttempt(ctx, d.TenantID, d.ID, "", attempt); rerr != nil {
+		return rerr
+	}
+	wait, _ := providers.RetryDelay(err)
+	log.Info("email waits for the tenant's hourly limit", zap.Int("emails", disp.emails), zap.Duration("wait", wait))
+	return err
 }
 
 // fail records a failed attempt, releasing the claim of token, and decides

@@ -49,6 +49,10 @@ func (h *EmailHandler) prepare(ctx context.Context, job deliveryJob) (dispatch, 
 	if err != nil {
 		return disp, err
 	}
+	if countedByWorker(job.send) && !d.TestMode {
+		disp.emails = len(recipients)
+		disp.perHour = job.settings.Defaults.EmailLimit(h.w.cfg.MaxEmailsPerHour)
+	}
 	disp.send = func(ctx context.Context) (string, error) { return sender.SendEmail(ctx, email) }
 	disp.content = &store.EmailContent{Subject: email.Subject, Attachments: make([]string, 0, len(email.Attachments))}
 	for _, att := range email.Attachments {
@@ -87,6 +91,13 @@ func (w *Worker) checkDeploymentSES(ctx context.Context, tenantID string, e stor
 // fromEmail is the sender address of settings' email.
 func (w *Worker) fromEmail(settings store.Settings) string {
 	return firstNonEmpty(settings.Email.FromEmail, settings.Branding.Email, w.cfg.DefaultFromEmail)
+}
+
+// countedByWorker reports whether send is one the worker made of its own
+// accord (the auto-email of a finalization, a reminder), whose emails no
+// API request counted against the tenant's hourly limit.
+func countedByWorker(send *store.Send) bool {
+	return send.Kind == store.SendKindAuto || send.Kind == store.SendKindReminder
 }
 
 // emailSender resolves a tenant's email provider. Configuration problems

@@ -98,6 +98,10 @@ type Config struct {
 	// DefaultSMSProvider is used by tenants that chose none: "outbox" or
 	// empty for none.
 	DefaultSMSProvider string
+	// MaxEmailsPerHour is the operator's ceiling on a tenant's hourly
+	// email limit (store.Defaults.EmailLimit). Defaults to
+	// store.DefaultMaxEmailsPerHour.
+	MaxEmailsPerHour int
 	// EmailMaxPerSecond and SMSMaxPerSecond cap each tenant's sends per
 	// provider across all workers, unless the tenant set its own. Zero
 	// means no cap.
@@ -193,6 +197,12 @@ func New(cfg Config) (*Worker, error) {
 	}
 	if cfg.Metrics == nil {
 		cfg.Metrics = noMetrics{}
+	}
+	switch {
+	case cfg.MaxEmailsPerHour < 0:
+		return nil, fmt.Errorf("worker: MaxEmailsPerHour %d is negative", cfg.MaxEmailsPerHour)
+	case cfg.MaxEmailsPerHour == 0:
+		cfg.MaxEmailsPerHour = store.DefaultMaxEmailsPerHour
 	}
 	if cfg.SendTimeout < 0 {
 		return nil, fmt.Errorf("worker: SendTimeout %s is negative", cfg.SendTimeout)

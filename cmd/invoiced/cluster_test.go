@@ -43,6 +43,8 @@ func newClusterFleet(t *testing.T, url string, env ...string) *fleet {
 		"INVOICED_OUTBOX_DIR="+f.outbox,
 		"INVOICED_DEFAULT_EMAIL_PROVIDER=outbox",
 		"INVOICED_LOG_LEVEL=warn",
+		// The fleet's tenants send thousands of emails in minutes.
+		"INVOICED_MAX_EMAILS_PER_HOUR=1000000",
 		// Each process's metrics listener, where there is one, on a port
 		// of its own.
 		"INVOICED_METRICS_ADDR=127.0.0.1:0",

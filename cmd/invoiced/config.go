@@ -61,6 +61,9 @@ func loadConfig(dev bool) (config, error) {
 	if c.SMSMaxPerSecond, err = envInt("INVOICED_SMS_MAX_PER_SECOND", 0); err != nil {
 		return c, err
 	}
+	if c.MaxEmailsPerHour, err = envInt("INVOICED_MAX_EMAILS_PER_HOUR", store.DefaultMaxEmailsPerHour); err != nil {
+		return c, err
+	}
 	if c.DeliveryMaxRetries, err = envInt("INVOICED_DELIVERY_MAX_RETRIES", 12); err != nil {
 		return c, err
 	}

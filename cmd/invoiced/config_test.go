@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/invoiced/invoiced/store"
 )
 
 func TestLoadConfig(t *testing.T) {
@@ -38,6 +40,9 @@ func TestLoadConfig(t *testing.T) {
 		{name: "production defaults", check: func(t *testing.T, c config) {
 			if c.DefaultEmailProvider != "" || c.SecretKey != nil || c.LogFormat != "json" || c.MetricsAddr != ":9090" {
 				t.Fatalf("production config = %+v", c)
+			}
+			if c.MaxEmailsPerHour != store.DefaultMaxEmailsPerHour {
+				t.Fatalf("MaxEmailsPerHour = %d, want the default %d", c.MaxEmailsPerHour, store.DefaultMaxEmailsPerHour)
 			}
 			if err := requireProduction(c); err == nil || !strings.Contains(err.Error(), "INVOICED_REDIS_URL") {
 				t.Fatalf("requireProduction = %v", err)
@@ -75,6 +80,12 @@ func TestLoadConfig(t *testing.T) {
 				t.Fatalf("sweep = %s", c.SweepInterval)
 			}
 		}},
+		{name: "hourly email ceiling", env: map[string]string{"INVOICED_MAX_EMAILS_PER_HOUR": "250"}, check: func(t *testing.T, c config) {
+			if c.MaxEmailsPerHour != 250 {
+				t.Fatalf("MaxEmailsPerHour = %d, want 250", c.MaxEmailsPerHour)
+			}
+		}},
+		{name: "bad hourly email ceiling", env: map[string]string{"INVOICED_MAX_EMAILS_PER_HOUR": "0"}, wantErr: "INVOICED_MAX_EMAILS_PER_HOUR"},
 		{name: "bad smtp url", env: map[string]string{"INVOICED_DEFAULT_SMTP_URL": "mail.example.com"}, wantErr: "smtp://"},
 		{name: "ses credentials not lent by default", check: func(t *testing.T, c config) {
 			if c.SESSharedCredentials {
@@ -97,7 +108,7 @@ func TestLoadConfig(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			for _, k := range []string{"INVOICED_SECRET_KEY", "INVOICED_REDIS_URL", "INVOICED_DEFAULT_EMAIL_PROVIDER", "INVOICED_ADDR",
 				"INVOICED_PUBLIC_URL", "INVOICED_OUTBOX_DIR", "INVOICED_LOG_FORMAT", "INVOICED_DEFAULT_SMTP_URL", "INVOICED_METRICS_ADDR",
-				"INVOICED_SES_SHARED_CREDENTIALS"} {
+				"INVOICED_SES_SHARED_CREDENTIALS", "INVOICED_MAX_EMAILS_PER_HOUR"} {
 				t.Setenv(k, "")
 			}
 			for k, v := range tt.env {

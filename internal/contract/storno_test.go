@@ -217,7 +217,8 @@ func TestStornoEmailErrors(t *testing.T) {
 	t.Parallel()
 	s := start(t)
 	settings := acmeSettings()
-	settings["defaults"] = map[string]any{"language": "ro", "emailsPerHour": 1, "autoEmailOnFinalize": false}
+	// The example's email has a to and a cc: two of the hour's emails.
+	settings["defaults"] = map[string]any{"language": "ro", "emailsPerHour": 2, "autoEmailOnFinalize": false}
 	token := s.stornoTenant(t, "Your Company SRL", stornoCompany, settings)
 	s.invoice(t, token, stornoInvoice(stornoInvoiceID, "FAC-2024-001"))
 	must(t, http.StatusOK, s.do(t, "POST", "/api/v1/invoices/"+stornoInvoiceID+"/finalize", bearer(token), ""))

@@ -72,6 +72,8 @@ type harness struct {
 	RedisAddr string
 	// Metrics is the API's and the worker's, served at /metrics.
 	Metrics *metrics.Metrics
+	// Redis is the redis-server everything runs on.
+	Redis *redistest.Server
 }
 
 type options struct {
@@ -88,6 +90,9 @@ type options struct {
 	// for the test server) with its prefixes.
 	smtpAllowNets []netip.Prefix
 	defaultSMTP   bool // the deployment's SMTP server is h.SMTP
+	// maxEmailsPerHour is wiring.Config.MaxEmailsPerHour, the operator's
+	// ceiling on a tenant's hourly email limit.
+	maxEmailsPerHour int
 }
 
 // setup builds invoiced with the constructors cmd/invoiced uses
@@ -102,7 +107,7 @@ func setup(t testing.TB, opts ...func(*options)) *harness {
 	redisOpt := asynq.RedisClientOpt{Addr: srv.Addr}
 	observed, logs := observer.New(zap.DebugLevel)
 	log := zap.New(zapcore.NewTee(zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)).Core(), observed))
-	h := &harness{t: t, Outbox: t.TempDir(), Logs: logs, RedisAddr: srv.Addr}
+	h := &harness{t: t, Outbox: t.TempDir(), Logs: logs, RedisAddr: srv.Addr, Redis: srv}
 	h.SMTP = smtptest.Start(t, smtptest.Options{Username: "mailer", Password: "s3cret"})
 	h.Twilio = twiliotest.Start(t)
 	h.SNS = snstest.NewServer(t)
@@ -145,6 +150,8 @@ func setup(t testing.TB, opts ...func(*options)) *harness {
 		RetryDelayFunc: func(int, error, *asynq.Task) time.Duration { return 200 * time.Millisecond },
 		MaxBodyBytes:   o.maxBody,
 		PDFCacheSize:   64,
+
+		MaxEmailsPerHour: o.maxEmailsPerHour,
 	}
 	if o.defaultNil {
 		cfg.DefaultEmailProvider = ""

@@ -25,17 +25,6 @@ func smtpSettings(host string, port int, extra map[string]any) map[string]any {
 	return settings
 }
 
-// failedDelivery waits for the only delivery of invoiceID to fail and
-// returns it.
-func (h *harness) failedDelivery(t *testing.T, token, invoiceID string) map[string]any {
-	t.Helper()
-	eventually(t, 10*time.Second, "the delivery to fail", func() bool {
-		ds := h.deliveries(token, invoiceID)
-		return len(ds) == 1 && ds[0]["status"] == "failed"
-	})
-	return h.deliveries(token, invoiceID)[0]
-}
-
 // TestSMTPOwnCA sends through a tenant's SMTP server whose certificate
 // comes from a CA nobody trusts: the delivery fails after one attempt,
 // saying why and what to set, instead of being retried for days; with the

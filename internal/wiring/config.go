@@ -44,6 +44,10 @@ type Config struct {
 	// provider across the fleet; 0 is no cap.
 	EmailMaxPerSecond int
 	SMSMaxPerSecond   int
+	// MaxEmailsPerHour is the ceiling on every tenant's hourly email
+	// limit (defaults.emailsPerHour). Defaults to
+	// store.DefaultMaxEmailsPerHour.
+	MaxEmailsPerHour int
 	// DeliveryMaxRetries bounds a delivery's transient failures; zero
 	// keeps the worker's default.
 	DeliveryMaxRetries int
@@ -139,6 +143,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.PDFCacheSize == 0 {
 		c.PDFCacheSize = 256
+	}
+	if c.MaxEmailsPerHour == 0 {
+		c.MaxEmailsPerHour = store.DefaultMaxEmailsPerHour
 	}
 	return c
 }

@@ -133,7 +133,7 @@ func NewAPI(cfg Config, d *Deps) (*APIRole, error) {
 		DefaultSMSProvider: cfg.DefaultSMSProvider, SESVerified: d.SES.Verified, SESSharedCredentials: cfg.SESSharedCredentials,
 		TwilioValidator: ValidTwilioSignature, WebhookAllowNets: cfg.WebhookAllowNets, SMTPAllowNets: cfg.SMTPAllowNets, TrustedProxies: cfg.TrustedProxies,
 		SES: SESCallbacks{Verifier: verifier}, StripeEvents: StripeEvents,
-		PublicBaseURL: cfg.PublicURL, MaxBodyBytes: cfg.MaxBodyBytes,
+		PublicBaseURL: cfg.PublicURL, MaxBodyBytes: cfg.MaxBodyBytes, MaxEmailsPerHour: cfg.MaxEmailsPerHour,
 		Metrics: d.Metrics, MetricsHandler: d.Metrics.Handler(), Monitoring: monitoring,
 	})
 	if err != nil {
@@ -206,6 +206,7 @@ func NewWorker(cfg Config, d *Deps) (*WorkerRole, error) {
 		DefaultEmailProvider: cfg.DefaultEmailProvider, DefaultSMTP: cfg.DefaultSMTP,
 		DefaultSMSProvider: cfg.DefaultSMSProvider, DefaultFromEmail: cfg.DefaultFromEmail,
 		EmailMaxPerSecond: cfg.EmailMaxPerSecond, SMSMaxPerSecond: cfg.SMSMaxPerSecond,
+		MaxEmailsPerHour:   cfg.MaxEmailsPerHour,
 		MaxDeliveryRetries: cfg.DeliveryMaxRetries,
 		PaymentFunc:        PaymentLinkers{StripeAPIBase: cfg.StripeAPIBase, RazorpayURL: cfg.RazorpayAPIURL, ReturnURL: cfg.PublicURL}.Linker,
 		Webhooks: webhook.NewSender(webhook.NewClient(webhook.ClientConfig{AllowNets: cfg.WebhookAllowNets, Timeout: cfg.WebhookTimeout}),
