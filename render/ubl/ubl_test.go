@@ -154,6 +154,18 @@ func creditDoc(t testing.TB) Document {
 	return d
 }
 
+// correctingDoc is a credit note of the design invoice: two of its ten
+// hours, in positive figures, referring to INV-1001.
+func correctingDoc(t testing.TB) Document {
+	d := designDoc(t)
+	orig := d.Invoice
+	cn := invoice.CreditNoteFor(orig, "cn_1002", "CN-1002", "2026-11-28",
+		[]invoice.Line{{Description: "Consulting billed twice", Quantity: "2", Unit: "h", UnitPrice: "95.00", TaxRate: "19"}})
+	cn.Status, cn.Notes = invoice.StatusOpen, "Two hours billed twice"
+	d.Invoice = computed(t, cn)
+	return d
+}
+
 // tenLineDoc is the design invoice with ten lines of several rates, units
 // and discounts.
 func tenLineDoc(t testing.TB) Document {
@@ -248,6 +260,20 @@ func TestRenderGolden(t *testing.T) {
 			"cac:CreditNoteLine/cbc:CreditedQuantity@unitCode": "HUR",
 			"cac:CreditNoteLine/cbc:LineExtensionAmount":       "190.00",
 			"cac:CreditNoteLine/cac:Price/cbc:PriceAmount":     "95.00",
+		}},
+		{"corrects", correctingDoc, map[string]string{
+			"cbc:CreditNoteTypeCode": "381",
+			"cbc:ID":                 "CN-1002",
+			"cbc:Note":               "Two hours billed twice",
+			"cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID":        "INV-1001",
+			"cac:BillingReference/cac:InvoiceDocumentReference/cbc:IssueDate": "2026-11-21",
+			"cac:PaymentMeans/cbc:PaymentMeansCode":                           "",
+			"cac:PaymentTerms/cbc:Note":                                       "Credited against invoice INV-1001 of 21 Nov 2026.",
+			"cac:LegalMonetaryTotal/cbc:TaxInclusiveAmount":                   "226.10",
+			"cac:LegalMonetaryTotal/cbc:PayableAmount":                        "226.10",
+			"cac:CreditNoteLine/cbc:CreditedQuantity":                         "2",
+			"cac:CreditNoteLine/cbc:LineExtensionAmount":                      "190.00",
+			"cac:CreditNoteLine/cac:Price/cbc:PriceAmount":                    "95.00",
 		}},
 		{"tenlines", tenLineDoc, nil},
 	}
