@@ -182,3 +182,37 @@ func TestCreditNoteInFull(t *testing.T) {
 		t.Errorf("crediting a fully credited invoice = %s", r.Raw)
 	}
 }
+
+// TestCreditNoteReplacesTheGatewayLink: a Razorpay link that asks for the
+// amount due before a credit is cancelled, and a new one asks for what is
+// left.
+func TestCreditNoteReplacesTheGatewayLink(t *testing.T) {
+	t.Parallel()
+	h := setup(t)
+	token := h.tenant("Razor SRL", razorpaySettings())
+	old := h.openWithLink(token, "inv_rc")["paymentLink"]
+	h.must(http.StatusCreated, h.do("POST", "/api/v1/invoices/inv_rc/credit-notes", token, map[string]any{"number": "CN-RC",
+		"lines": []any{map[string]any{"description": "Consulting", "quantity": "2", "unitPrice": "95.00", "taxRate": "19"}}}))
+
+	eventually(t, 10*time.Second, "the old link cancelled", func() bool {
+		for _, l := range h.Razorpay.Links() {
+			if l.ShortURL == old {
+				return l.Status == "cancelled"
+			}
+		}
+		return false
+	})
+	var now string
+	eventually(t, 10*time.Second, "a new link for 904.40", func() bool {
+		now, _ = h.must(http.StatusOK, h.do("GET", "/api/v1/invoices/inv_rc", token, nil)).data()["paymentLink"].(string)
+		return now != "" && now != old
+	})
+	for _, l := range h.Razorpay.Links() {
+		if l.ShortURL == now && (l.Amount != 90440 || l.Status != "created") {
+			t.Errorf("the new link asks for %d (%s), want 90440 and open", l.Amount, l.Status)
+		}
+	}
+	if inv := h.must(http.StatusOK, h.do("GET", "/api/v1/invoices/inv_rc", token, nil)).data(); inv["paymentLinkError"] != nil {
+		t.Errorf("paymentLinkError = %v", inv["paymentLinkError"])
+	}
+}
