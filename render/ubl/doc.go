@@ -56,6 +56,9 @@
 //	Line.Discount     a line allowance (BG-27) with reason code 95 and
 //	                  reason "Discount", when DiscountRate is set and not 0
 //	AmountPaid        cbc:PrepaidAmount (BT-113), when not 0
+//	AmountDue         cbc:PayableAmount (BT-115); of an invoice that credit
+//	                  notes corrected, the total less AmountPaid, as issued:
+//	                  the credit notes are documents of their own
 //	Corrects          of a credit note, the preceding invoice reference
 //	                  (BG-3): cac:BillingReference/cac:InvoiceDocumentReference
 //	                  with the corrected invoice's number as cbc:ID (BT-25)

@@ -143,8 +143,14 @@ func Render(doc Document) ([]byte, error) {
 		TaxInclusive:  c.amount("total", inv.Total, false),
 		Payable:       c.amount("amountDue", inv.AmountDue, false),
 	}
-	if paid := c.amount("amountPaid", inv.AmountPaid, true); paid.minor != 0 {
+	paid := c.amount("amountPaid", inv.AmountPaid, true)
+	if paid.minor != 0 {
 		d.Totals.Prepaid = &paid
+	}
+	if inv.AmountCredited != "" {
+		// The invoice as it was issued: the credit notes that lowered its
+		// amount due are documents of their own, which refer to it.
+		d.Totals.Payable = c.minor(d.Totals.TaxInclusive.minor - paid.minor)
 	}
 
 	for i, l := range inv.Lines {

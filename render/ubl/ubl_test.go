@@ -579,3 +579,32 @@ func xmllintWellFormed(t *testing.T, doc []byte) {
 		t.Errorf("xmllint --noout: %v\n%s", err, out)
 	}
 }
+
+// TestRenderCreditedInvoice: an invoice that a credit note corrects is
+// still written as it was issued, payable in full; the credit is a
+// document of its own.
+func TestRenderCreditedInvoice(t *testing.T) {
+	t.Parallel()
+	d := designDoc(t)
+	cn := correctingDoc(t).Invoice
+	if err := invoice.Credit(d.Invoice, cn); err != nil {
+		t.Fatal(err)
+	}
+	if d.Invoice.AmountDue != "904.40" {
+		t.Fatalf("amountDue after the credit = %s", d.Invoice.AmountDue)
+	}
+	out, err := Render(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := Check(out); len(v) > 0 {
+		t.Errorf("Check found %d violations:\n%s", len(v), violations(v))
+	}
+	root, err := parseTree(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := lookup(root, "cac:LegalMonetaryTotal/cbc:PayableAmount"); got != "1130.50" {
+		t.Errorf("PayableAmount = %s, want the invoice's 1130.50", got)
+	}
+}
