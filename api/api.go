@@ -233,6 +233,7 @@ func (a *API) routes() *routeMux {
 	tenant("GET /api/v1/invoices/{id}/qr-code", a.qrCode)
 	tenant("POST /api/v1/invoices/{id}/mark-paid", a.markPaid)
 	tenant("POST /api/v1/invoices/{id}/void", a.voidInvoice)
+	tenant("POST /api/v1/invoices/{id}/credit-notes", a.createCreditNote)
 
 	tenant("GET /api/v1/webhooks", a.listWebhooks)
 	tenant("POST /api/v1/webhooks", a.createWebhook)

@@ -74,7 +74,7 @@ func (a *API) fluxrateSendEmail(w http.ResponseWriter, r *http.Request) *Error {
 	if err != nil {
 		return fail(errInternal(err))
 	}
-	if settings.Payments.Gateway != "" && inv.Status == invoice.StatusOpen {
+	if settings.Payments.Gateway != "" && inv.Payable() {
 		if inv, err = a.awaitPaymentLink(ctx, inv); err != nil {
 			return fail(errInternal(err))
 		}

@@ -67,7 +67,7 @@ func (a *API) createInvoice(w http.ResponseWriter, r *http.Request) *Error {
 		return err
 	}
 	inv := &invoice.Invoice{
-		ID: req.ID, TenantID: tenant.ID, Number: req.Number, Currency: req.Currency,
+		ID: req.ID, TenantID: tenant.ID, Type: invoice.TypeInvoice, Number: req.Number, Currency: req.Currency,
 		IssueDate: req.IssueDate, DueDate: req.DueDate, Language: req.Language,
 		Reference: req.Reference, AutoAdvance: req.AutoAdvance == nil || *req.AutoAdvance,
 		Customer: req.Customer, Notes: req.Notes, Terms: req.Terms, AmountPaid: req.AmountPaid,
@@ -127,11 +127,19 @@ func (a *API) enqueueFinalize(r *http.Request, inv *invoice.Invoice) {
 }
 
 func (a *API) view(r *http.Request, inv *invoice.Invoice, ds []*store.Delivery) invoiceView {
+	withType(inv)
 	v := invoiceView{Invoice: inv, PublicURL: a.publicURL(inv), PublicPDFURL: a.publicPDFURL(inv), Deliveries: []*deliveryView{}}
 	for _, d := range ds {
 		v.Deliveries = append(v.Deliveries, newDeliveryView(d))
 	}
 	return v
+}
+
+// withType spells out the type of an invoice stored before types existed.
+func withType(inv *invoice.Invoice) {
+	if inv.Type == "" {
+		inv.Type = invoice.TypeInvoice
+	}
 }
 
 // maxListLimit is the largest page GET /api/v1/invoices hands out.
@@ -176,6 +184,7 @@ func (a *API) listInvoices(w http.ResponseWriter, r *http.Request) *Error {
 	}
 	items := make([]invoiceListItem, 0, len(page.Invoices))
 	for _, inv := range page.Invoices {
+		withType(inv)
 		items = append(items, invoiceListItem{Invoice: inv, PublicURL: a.publicURL(inv), PublicPDFURL: a.publicPDFURL(inv)})
 	}
 	var next *string

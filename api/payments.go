@@ -55,7 +55,7 @@ func (a *API) paymentLinkView(inv *invoice.Invoice) map[string]any {
 	return map[string]any{
 		"invoiceId":   inv.ID,
 		"paymentLink": inv.PaymentLink,
-		"active":      inv.Status == invoice.StatusOpen,
+		"active":      inv.Payable(),
 		"qrCodeUrl":   a.publicQRCodeURL(inv),
 		"expiresAt":   inv.PaymentLinkExpiresAt,
 	}
@@ -73,9 +73,16 @@ func (a *API) paymentLink(w http.ResponseWriter, r *http.Request) *Error {
 		writeData(w, http.StatusOK, a.paymentLinkView(inv))
 		return nil
 	}
-	if inv.Status != invoice.StatusOpen {
+	switch {
+	case inv.IsCreditNote():
+		return &Error{Status: http.StatusUnprocessableEntity, Code: CodeNotSendable,
+			Message: fmt.Sprintf("%s is a credit note; it asks for no payment", inv.ID)}
+	case inv.Status != invoice.StatusOpen:
 		return &Error{Status: http.StatusUnprocessableEntity, Code: CodeNotSendable,
 			Message: fmt.Sprintf("invoice %s is %s; payment links are for open invoices (finalize it first)", inv.ID, inv.Status)}
+	case !inv.Payable():
+		return &Error{Status: http.StatusUnprocessableEntity, Code: CodeNotSendable,
+			Message: fmt.Sprintf("invoice %s has nothing left to pay (amountDue %s)", inv.ID, inv.AmountDue)}
 	}
 	settings, err := a.st.Settings(ctx, inv.TenantID)
 	if err != nil {

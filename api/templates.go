@@ -35,8 +35,11 @@ func composeKind(inv *invoice.Invoice, settings store.Settings, lang, kind strin
 	}
 	var t message.Template
 	var used string
-	switch kind {
-	case messageReminder, messageOverdue:
+	switch {
+	case inv.IsCreditNote():
+		t = message.ResolveCreditNote(lang, override)
+		_, used = message.CreditNoteBuiltin(lang)
+	case kind == messageReminder, kind == messageOverdue:
 		t = message.ResolveReminder(lang, tenant, override, kind == messageOverdue)
 		_, used = message.Reminder(lang, kind == messageOverdue)
 	default:

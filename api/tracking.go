@@ -8,7 +8,6 @@ import (
 	"net/netip"
 	"strings"
 
-	"github.com/invoiced/invoiced/invoice"
 	"github.com/invoiced/invoiced/store"
 )
 
@@ -46,9 +45,10 @@ func (a *API) trackClick(w http.ResponseWriter, r *http.Request) *Error {
 	switch kind {
 	case store.ClickPay:
 		target = inv.PaymentLink
-		if inv.Status != invoice.StatusOpen {
-			// Paid or voided since the email went out: the invoice page
-			// says so, where the gateway would show a dead link.
+		if !inv.Payable() {
+			// Paid, voided or credited in full since the email went
+			// out: the invoice page says so, where the gateway would
+			// show a dead link.
 			target = a.publicURL(inv)
 		}
 	case store.ClickView:

@@ -1,6 +1,7 @@
 package invoice
 
 import (
+	"errors"
 	"fmt"
 	"math/big"
 	"sort"
@@ -43,7 +44,16 @@ func Compute(inv *Invoice) error {
 	inv.TaxTotal = money.Format(t.taxTotal, t.cur.Digits)
 	inv.Total = money.Format(t.total, t.cur.Digits)
 	inv.AmountPaid = money.Format(t.paid, t.cur.Digits)
-	inv.AmountDue = money.Format(t.total-t.paid, t.cur.Digits)
+	if inv.AmountCredited != "" {
+		inv.AmountCredited = money.Format(t.credited, t.cur.Digits)
+	}
+	due := t.total - t.paid - t.credited
+	if t.credited > 0 && due < 0 {
+		// Credited after it was paid: the credit is the seller's to
+		// refund, not a negative amount the customer owes.
+		due = 0
+	}
+	inv.AmountDue = money.Format(due, t.cur.Digits)
 	return nil
 }
 
@@ -53,7 +63,7 @@ type totals struct {
 	nets, discounts                          []int64
 	taxes                                    []TaxSummary
 	subtotal, discountTotal, taxTotal, total int64
-	paid                                     int64
+	paid, credited                           int64
 }
 
 // compute works out inv's totals without changing it; see Compute.
@@ -149,6 +159,11 @@ func compute(inv *Invoice) (*totals, error) {
 			return nil, FieldErrors{"amountPaid": err.Error()}
 		}
 	}
+	if inv.AmountCredited != "" {
+		if t.credited, err = money.ParseAmount(inv.AmountCredited, cur); err != nil {
+			return nil, fmt.Errorf("amountCredited: %w", err)
+		}
+	}
 	return t, nil
 }
 
@@ -156,6 +171,83 @@ func compute(inv *Invoice) (*totals, error) {
 // large n is.
 func formatBig(n *big.Int, digits int) string {
 	return new(big.Rat).SetFrac(n, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(digits)), nil)).FloatString(digits)
+}
+
+// PayInFull records inv's amount due as paid, leaving nothing due, and
+// computes it again.
+func PayInFull(inv *Invoice) error {
+	cur, err := money.ParseCurrency(inv.Currency)
+	if err != nil {
+		return err
+	}
+	paid, due := int64(0), int64(0)
+	if inv.AmountPaid != "" {
+		if paid, err = money.ParseAmount(inv.AmountPaid, cur); err != nil {
+			return fmt.Errorf("amountPaid: %w", err)
+		}
+	}
+	if inv.AmountDue != "" {
+		if due, err = money.ParseAmount(inv.AmountDue, cur); err != nil {
+			return fmt.Errorf("amountDue: %w", err)
+		}
+	}
+	inv.AmountPaid = money.Format(paid+max(due, 0), cur.Digits)
+	return Compute(inv)
+}
+
+// ErrOverCredit is returned by Credit when a credit note's total is more
+// than what is left uncredited on the invoice.
+var ErrOverCredit = errors.New("the credit is more than the invoice's uncredited total")
+
+// Credit records on inv the credit note cn, which must have been through
+// Compute and be in inv's currency: its id joins inv.CreditNotes, its
+// total inv.AmountCredited, and the amount due goes down by it. A credit
+// that would take the credited sum beyond inv's total is ErrOverCredit,
+// with inv unchanged.
+func Credit(inv, cn *Invoice) error {
+	cur, err := money.ParseCurrency(inv.Currency)
+	if err != nil {
+		return err
+	}
+	if cn.Currency != inv.Currency {
+		return fmt.Errorf("credit note in %s for an invoice in %s", cn.Currency, inv.Currency)
+	}
+	remaining, err := Uncredited(inv)
+	if err != nil {
+		return err
+	}
+	amount, err := money.ParseAmount(cn.Total, cur)
+	if err != nil {
+		return fmt.Errorf("credit note total: %w", err)
+	}
+	if amount > remaining {
+		return fmt.Errorf("%w: %s left, the credit note is %s", ErrOverCredit,
+			money.Format(remaining, cur.Digits), money.Format(amount, cur.Digits))
+	}
+	total, _ := money.ParseAmount(inv.Total, cur)
+	inv.AmountCredited = money.Format(total-remaining+amount, cur.Digits)
+	inv.CreditNotes = append(inv.CreditNotes, cn.ID)
+	return Compute(inv)
+}
+
+// Uncredited returns, in minor units, how much of inv's total credit notes
+// may still credit. inv must have been through Compute.
+func Uncredited(inv *Invoice) (int64, error) {
+	cur, err := money.ParseCurrency(inv.Currency)
+	if err != nil {
+		return 0, err
+	}
+	total, err := money.ParseAmount(inv.Total, cur)
+	if err != nil {
+		return 0, fmt.Errorf("total: %w", err)
+	}
+	credited := int64(0)
+	if inv.AmountCredited != "" {
+		if credited, err = money.ParseAmount(inv.AmountCredited, cur); err != nil {
+			return 0, fmt.Errorf("amountCredited: %w", err)
+		}
+	}
+	return total - credited, nil
 }
 
 // LineTaxes returns each line's share of the invoice's VAT, in minor units

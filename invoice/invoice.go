@@ -34,6 +34,23 @@ func (s Status) Sendable() bool {
 	return s == StatusDraft || s == StatusOpen || s == StatusPaid
 }
 
+// Type says what kind of document an invoice is. An invoice stored before
+// types existed has none and is an invoice.
+type Type string
+
+// The document types.
+const (
+	TypeInvoice    Type = "invoice"
+	TypeCreditNote Type = "credit_note"
+)
+
+// Reference names the invoice a credit note corrects (EN 16931 BG-3).
+type Reference struct {
+	ID        string `json:"id"`
+	Number    string `json:"number"`
+	IssueDate string `json:"issueDate"`
+}
+
 // Address is a postal address. Country is an ISO 3166-1 alpha-2 code.
 type Address struct {
 	Line1      string `json:"line1,omitempty"`
@@ -97,8 +114,10 @@ type TaxSummary struct {
 
 // Invoice is an invoice with its computed totals.
 type Invoice struct {
-	ID          string   `json:"id"`
-	TenantID    string   `json:"-"`
+	ID       string `json:"id"`
+	TenantID string `json:"-"`
+	// Type is TypeInvoice or TypeCreditNote; empty reads as TypeInvoice.
+	Type        Type     `json:"type"`
 	Number      string   `json:"number"`
 	Status      Status   `json:"status"`
 	Currency    string   `json:"currency"`
@@ -112,13 +131,22 @@ type Invoice struct {
 	Notes       string   `json:"notes,omitempty"`
 	Terms       string   `json:"terms,omitempty"`
 
-	Subtotal      string       `json:"subtotal"`
-	DiscountTotal string       `json:"discountTotal"`
-	TaxTotal      string       `json:"taxTotal"`
-	Total         string       `json:"total"`
-	AmountPaid    string       `json:"amountPaid"`
-	AmountDue     string       `json:"amountDue"`
-	Taxes         []TaxSummary `json:"taxes"`
+	Subtotal      string `json:"subtotal"`
+	DiscountTotal string `json:"discountTotal"`
+	TaxTotal      string `json:"taxTotal"`
+	Total         string `json:"total"`
+	AmountPaid    string `json:"amountPaid"`
+	// AmountCredited is the sum of the totals of the credit notes that
+	// correct an invoice; empty when none does.
+	AmountCredited string       `json:"amountCredited,omitempty"`
+	AmountDue      string       `json:"amountDue"`
+	Taxes          []TaxSummary `json:"taxes"`
+
+	// Corrects is the invoice a credit note corrects; nil for an invoice.
+	Corrects *Reference `json:"corrects,omitempty"`
+	// CreditNotes are the ids of the credit notes that correct an
+	// invoice, oldest first.
+	CreditNotes []string `json:"creditNotes,omitempty"`
 
 	CreatedAt time.Time `json:"createdAt"`
 	UpdatedAt time.Time `json:"updatedAt"`
@@ -144,6 +172,21 @@ type Invoice struct {
 	VoidedAt *time.Time `json:"voidedAt,omitempty"`
 }
 
+// IsCreditNote reports whether inv is a credit note.
+func (inv *Invoice) IsCreditNote() bool { return inv.Type == TypeCreditNote }
+
+// Payable reports whether inv asks its customer for money: an open
+// invoice (not a credit note) with an amount due above zero. Only a
+// payable invoice gets a payment link, a Pay button and a transfer QR
+// code; a fully credited invoice stays open but is not payable.
+func (inv *Invoice) Payable() bool {
+	if inv.Status != StatusOpen || inv.IsCreditNote() {
+		return false
+	}
+	due := strings.TrimSpace(inv.AmountDue)
+	return due != "" && !strings.HasPrefix(due, "-") && strings.Trim(due, "0.") != ""
+}
+
 var unsafeFileChars = regexp.MustCompile(`[^\p{L}\p{N}._-]+`)
 
 // FileStem turns an invoice number into a safe file name stem for its
@@ -154,4 +197,25 @@ func FileStem(number string) string {
 		return "invoice"
 	}
 	return s
+}
+
+// CreditNoteFor returns a credit note, not yet computed nor validated,
+// that corrects inv: inv's currency, customer, language and reference,
+// issued on issueDate, with lines, or, when lines is empty, all of inv's
+// lines, a full credit. Its lines are in positive figures, as EN 16931
+// wants a credit note's: what is credited, not its negation. It has no due
+// date and no payment terms, since the customer has nothing to pay.
+func CreditNoteFor(inv *Invoice, id, number, issueDate string, lines []Line) *Invoice {
+	if len(lines) == 0 {
+		for _, l := range inv.Lines {
+			lines = append(lines, Line{Description: l.Description, Quantity: l.Quantity, Unit: l.Unit,
+				UnitPrice: l.UnitPrice, TaxRate: l.TaxRate, DiscountRate: l.DiscountRate})
+		}
+	}
+	return &Invoice{
+		ID: id, TenantID: inv.TenantID, Type: TypeCreditNote, Number: number,
+		Currency: inv.Currency, IssueDate: issueDate, Language: inv.Language,
+		Reference: inv.Reference, Customer: inv.Customer, Lines: lines,
+		Corrects: &Reference{ID: inv.ID, Number: inv.Number, IssueDate: inv.IssueDate},
+	}
 }

@@ -25,13 +25,14 @@ const (
 	EventEmailBounced          = "email.bounced"
 	EventSMSDelivered          = "sms.delivered"
 	EventSMSFailed             = "sms.failed"
+	EventCreditNoteCreated     = "credit_note.created"
 )
 
 // EventTypes lists every event type, for validating endpoint filters.
 var EventTypes = []string{
 	EventInvoiceFinalized, EventInvoicePaid, EventInvoiceVoided, EventInvoiceSent, EventInvoiceDelivered, EventInvoiceOpened,
 	EventInvoiceLinkClicked, EventInvoiceDeliveryFailed, EventEmailDelivered, EventEmailBounced,
-	EventSMSDelivered, EventSMSFailed,
+	EventSMSDelivered, EventSMSFailed, EventCreditNoteCreated,
 }
 
 // EventTTL is how long events are kept for replay.

@@ -152,7 +152,8 @@ func (s *Store) SetPaymentLink(ctx context.Context, tenantID, id, url, linkID st
 
 // Void moves a draft or open invoice to void: it is never finalized,
 // sent or paid after that. It reports whether this call made the change;
-// a void invoice is returned unchanged, a paid one is ErrConflict. A
+// a void invoice is returned unchanged, a paid one or a credit note is
+// ErrConflict. A
 // voided draft leaves the index of drafts waiting to be finalized.
 func (s *Store) Void(ctx context.Context, tenantID, id string) (*invoice.Invoice, bool, error) {
 	changed := false
@@ -162,6 +163,9 @@ func (s *Store) Void(ctx context.Context, tenantID, id string) (*invoice.Invoice
 		case invoice.StatusVoid:
 			return nil
 		case invoice.StatusDraft, invoice.StatusOpen:
+			if inv.IsCreditNote() {
+				return fmt.Errorf("%w: %s is a credit note; a credit note is not voided", ErrConflict, id)
+			}
 		default:
 			return fmt.Errorf("%w: invoice %s is %s; only a draft or open invoice can be voided", ErrConflict, id, inv.Status)
 		}
@@ -201,9 +205,10 @@ func (s *Store) PaymentLinkDeactivated(ctx context.Context, tenantID, id, linkID
 	return inv, nil
 }
 
-// MarkPaid moves an open invoice to paid, recording what paid it. It
+// MarkPaid moves an open invoice to paid, recording what paid it: its
+// amount due, less what credit notes took off, is added to amountPaid. It
 // reports whether this call made the change; a paid invoice is returned
-// unchanged, a draft or void one is ErrConflict.
+// unchanged, a draft, void one or a credit note is ErrConflict.
 func (s *Store) MarkPaid(ctx context.Context, tenantID, id, by string) (*invoice.Invoice, bool, error) {
 	changed := false
 	inv, err := update(ctx, s, invoiceKey(tenantID, id), func(inv *invoice.Invoice) error {
@@ -215,11 +220,13 @@ func (s *Store) MarkPaid(ctx context.Context, tenantID, id, by string) (*invoice
 		default:
 			return fmt.Errorf("%w: invoice %s is %s; only an open invoice can be paid", ErrConflict, id, inv.Status)
 		}
+		if inv.IsCreditNote() {
+			return fmt.Errorf("%w: %s is a credit note; there is nothing to pay", ErrConflict, id)
+		}
 		now := s.Now()
 		inv.Status, inv.PaidAt, inv.PaidBy, inv.UpdatedAt = invoice.StatusPaid, &now, by, now
-		inv.AmountPaid = inv.Total
 		changed = true
-		return invoice.Compute(inv)
+		return invoice.PayInFull(inv)
 	}, nil)
 	if err != nil {
 		return nil, false, err

@@ -218,12 +218,21 @@ func NewPaymentLinkTask(p PaymentLinkPayload, opts ...asynq.Option) (*asynq.Task
 type DeactivateLinkPayload struct {
 	TenantID  string `json:"tenantId"`
 	InvoiceID string `json:"invoiceId"`
+	// LinkID, when set, is a link the invoice no longer has, replaced
+	// after a credit note lowered the amount due: it is switched off
+	// whatever the invoice's status.
+	LinkID string `json:"linkId,omitempty"`
 }
 
 // DeactivateLinkTaskID is the one task id of switching off an invoice's
-// payment link, so it is queued at most once while it waits.
-func DeactivateLinkTaskID(tenantID, invoiceID string) string {
-	return "payment-link-deactivate:" + tenantID + ":" + invoiceID
+// payment link, so it is queued at most once while it waits; a replaced
+// link (linkID) has one of its own.
+func DeactivateLinkTaskID(tenantID, invoiceID, linkID string) string {
+	id := "payment-link-deactivate:" + tenantID + ":" + invoiceID
+	if linkID != "" {
+		id += ":" + linkID
+	}
+	return id
 }
 
 // NewDeactivateLinkTask returns the task that switches off the payment
@@ -231,7 +240,7 @@ func DeactivateLinkTaskID(tenantID, invoiceID string) string {
 // cannot take a second payment; a gateway error is retried with backoff.
 func NewDeactivateLinkTask(p DeactivateLinkPayload, opts ...asynq.Option) (*asynq.Task, error) {
 	base := []asynq.Option{
-		asynq.TaskID(DeactivateLinkTaskID(p.TenantID, p.InvoiceID)),
+		asynq.TaskID(DeactivateLinkTaskID(p.TenantID, p.InvoiceID, p.LinkID)),
 		asynq.Queue(QueueCritical), asynq.MaxRetry(MaxRetryInvoice), asynq.Timeout(time.Minute),
 	}
 	return newTask(TypeDeactivateLink, p, append(base, opts...))

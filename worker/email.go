@@ -145,7 +145,10 @@ func (h *EmailHandler) compose(job deliveryJob) (*providers.Email, error) {
 	lang := firstNonEmpty(send.Language, inv.Language, settings.Defaults.Lang())
 	override := message.Template{Subject: send.Subject, Body: send.Message, Note: send.Note}
 	tmpl := message.Resolve(lang, tenantTemplates(settings), override)
-	if send.Kind == store.SendKindReminder {
+	switch {
+	case inv.IsCreditNote():
+		tmpl = message.ResolveCreditNote(lang, override)
+	case send.Kind == store.SendKindReminder:
 		overdue := send.ScheduledAt != nil && inv.DueDate != "" && send.ScheduledAt.UTC().Format(time.DateOnly) > inv.DueDate
 		tmpl = message.ResolveReminder(lang, reminderTemplates(settings, overdue), override, overdue)
 	}

@@ -52,11 +52,12 @@ func (h *PaymentLinkHandler) ProcessTask(ctx context.Context, t *asynq.Task) err
 }
 
 // ensurePaymentLink creates the invoice's payment link unless it has a
-// live one, the invoice is not open, or the tenant has no gateway. The
-// outcome, link or error, is stored on the invoice.
+// live one, the invoice is not payable (not open, a credit note, or
+// nothing left due once credit notes are taken off), or the tenant has no
+// gateway. The outcome, link or error, is stored on the invoice.
 func (w *Worker) ensurePaymentLink(ctx context.Context, inv *invoice.Invoice) error {
 	st := w.cfg.Store
-	if inv.Status != invoice.StatusOpen {
+	if !inv.Payable() {
 		return nil
 	}
 	if inv.PaymentLink != "" && (inv.PaymentLinkExpiresAt == nil || inv.PaymentLinkExpiresAt.After(st.Now().Add(time.Hour))) {
@@ -180,6 +181,9 @@ func (h *DeactivateLinkHandler) ProcessTask(ctx context.Context, t *asynq.Task) 
 	if err != nil {
 		return err
 	}
+	if p.LinkID != "" {
+		return h.deactivateReplaced(ctx, inv, p.LinkID)
+	}
 	if inv.Status == invoice.StatusOpen || inv.PaymentLinkID == "" || inv.PaymentLinkDeactivatedAt != nil || h.w.cfg.PaymentFunc == nil {
 		return nil
 	}
@@ -213,6 +217,38 @@ func (h *DeactivateLinkHandler) ProcessTask(ctx context.Context, t *asynq.Task) 
 		return fmt.Errorf("deactivate payment link: %w: %w", err, asynq.SkipRetry)
 	}
 	return fmt.Errorf("deactivate payment link: %w", err)
+}
+
+// deactivateReplaced switches off linkID, a link inv had until a credit
+// note lowered its amount due. The invoice no longer shows the link, so a
+// gateway error is not recorded on it: a permanent one ends the task, a
+// transient one is retried.
+func (h *DeactivateLinkHandler) deactivateReplaced(ctx context.Context, inv *invoice.Invoice, linkID string) error {
+	if linkID == inv.PaymentLinkID || h.w.cfg.PaymentFunc == nil {
+		return nil
+	}
+	settings, err := h.w.cfg.Store.Settings(ctx, inv.TenantID)
+	if err != nil {
+		return err
+	}
+	if settings.Payments.Gateway == "" {
+		return nil
+	}
+	linker, err := h.w.cfg.PaymentFunc(settings.Payments)
+	if err == nil {
+		d, ok := linker.(PaymentLinkDeactivator)
+		if !ok {
+			return nil
+		}
+		if err = d.DeactivatePaymentLink(ctx, linkID); err == nil {
+			h.w.logFrom(ctx).Info("replaced payment link deactivated", zap.String("gateway", settings.Payments.Gateway))
+			return nil
+		}
+	}
+	if providers.IsPermanent(err) {
+		return fmt.Errorf("deactivate replaced payment link: %w: %w", err, asynq.SkipRetry)
+	}
+	return fmt.Errorf("deactivate replaced payment link: %w", err)
 }
 
 // queueDeactivateLink enqueues the task that switches off inv's payment

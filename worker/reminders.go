@@ -50,7 +50,7 @@ func (h *RemindersHandler) ProcessTask(ctx context.Context, t *asynq.Task) error
 		return err
 	}
 	r := settings.Reminders
-	if inv.Status != invoice.StatusOpen || !r.Apply(inv) {
+	if !inv.Payable() || !r.Apply(inv) {
 		return nil
 	}
 	now := st.Now()
@@ -110,13 +110,16 @@ func mayRemind(ctx context.Context, st *store.Store, inv *invoice.Invoice) bool 
 	return err != nil || settings.Reminders.Apply(inv)
 }
 
-// skipReminder cancels the deliveries of a reminder whose invoice was paid
-// or voided before its time, and reports whether it did.
+// skipReminder cancels the deliveries of a reminder whose invoice was paid,
+// voided or credited in full before its time, and reports whether it did.
 func (h *SendHandler) skipReminder(ctx context.Context, send *store.Send, inv *invoice.Invoice) (bool, error) {
-	if send.Kind != store.SendKindReminder || inv.Status == invoice.StatusOpen {
+	if send.Kind != store.SendKindReminder || inv.Payable() {
 		return false, nil
 	}
 	reason := fmt.Sprintf("reminder not needed: the invoice is %s", inv.Status)
+	if inv.Status == invoice.StatusOpen {
+		reason = "reminder not needed: the invoice is credited in full"
+	}
 	for _, id := range send.DeliveryIDs {
 		if _, _, err := h.w.cfg.Store.Transition(ctx, send.TenantID, id, store.DeliveryCanceled, "worker", reason, nil); err != nil {
 			return true, err

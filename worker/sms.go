@@ -28,6 +28,9 @@ func (h *SMSHandler) prepare(_ context.Context, job deliveryJob) (dispatch, erro
 	}
 	lang := firstNonEmpty(send.Language, inv.Language, settings.Defaults.Lang())
 	tmpl := message.Resolve(lang, tenantTemplates(settings), message.Template{SMS: send.Message})
+	if inv.IsCreditNote() {
+		tmpl = message.ResolveCreditNote(lang, message.Template{SMS: send.Message})
+	}
 	vars := message.InvoiceVars(inv, lang, settings.CompanyName(), send.Variables)
 	vars.PublicURL = h.w.publicURL(inv)
 	text := message.RenderSMS(tmpl, lang, vars)

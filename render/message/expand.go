@@ -15,7 +15,8 @@ import (
 // amount (the total without it), amountDue, currency, customerName and
 // clientName (the same value), merchantName and companyName (the same
 // value), dueDate, issueDate, paymentLink, publicUrl (the hosted invoice
-// page) and payUrl (the payment link, else the hosted invoice page), plus
+// page), payUrl (the payment link, else the hosted invoice page), and, for
+// a credit note, correctedInvoiceNumber and correctedIssueDate, plus
 // the keys of v.Extra. A key of v.Extra that names one of these variables
 // overrides it, under every spelling and alias: the send's values win over
 // the invoice's. A variable name is made of ASCII letters, digits, "_",
@@ -55,18 +56,20 @@ func canonical(n string) string {
 func newVarSet(v Vars) varSet {
 	vs := varSet{
 		known: map[string]string{
-			"invoicenumber": v.InvoiceNumber,
-			"invoicetotal":  v.InvoiceTotal,
-			"amount":        v.Amount,
-			"amountdue":     v.AmountDue,
-			"currency":      v.Currency,
-			"customername":  v.CustomerName,
-			"merchantname":  v.MerchantName,
-			"duedate":       v.DueDate,
-			"issuedate":     v.IssueDate,
-			"paymentlink":   v.PaymentLink,
-			"publicurl":     v.PublicURL,
-			"payurl":        "", // set below, after the overrides
+			"invoicenumber":          v.InvoiceNumber,
+			"invoicetotal":           v.InvoiceTotal,
+			"amount":                 v.Amount,
+			"amountdue":              v.AmountDue,
+			"currency":               v.Currency,
+			"customername":           v.CustomerName,
+			"merchantname":           v.MerchantName,
+			"duedate":                v.DueDate,
+			"issuedate":              v.IssueDate,
+			"paymentlink":            v.PaymentLink,
+			"publicurl":              v.PublicURL,
+			"correctedinvoicenumber": v.CorrectedInvoiceNumber,
+			"correctedissuedate":     v.CorrectedIssueDate,
+			"payurl":                 "", // set below, after the overrides
 		},
 		extra: v.Extra,
 		norm:  make(map[string]string, len(v.Extra)),

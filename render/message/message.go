@@ -3,7 +3,9 @@
 //
 // Built-in templates exist for en, ro, de and fr. A tenant may override any
 // field per language, and a single send may override it again; Resolve
-// merges the three field by field and Render expands the result.
+// merges the three field by field and Render expands the result. A credit
+// note has built-in texts of its own (ResolveCreditNote), which only a
+// send overrides.
 //
 // Templates use variables in either spelling, {{invoiceNumber}} or
 // {invoice_number} (see Expand). A line of a body or SMS template whose
@@ -44,6 +46,10 @@ type Template struct {
 	// for one send ("Thank you for your business!") may mention none of
 	// them.
 	Summary bool `json:"-"`
+	// CreditNote renders the template as a credit note's: blank fields
+	// and the summary come from the credit note's built-in texts, and the
+	// layout's link names the credit note. ResolveCreditNote sets it.
+	CreditNote bool `json:"-"`
 }
 
 // Vars are the values templates may use. They are inserted verbatim:
@@ -63,6 +69,10 @@ type Vars struct {
 	IssueDate    string
 	PaymentLink  string
 	PublicURL    string
+	// CorrectedInvoiceNumber and CorrectedIssueDate name the invoice a
+	// credit note corrects; empty for an invoice.
+	CorrectedInvoiceNumber string
+	CorrectedIssueDate     string
 
 	// Extra holds the send's "variables", usable by their own names. A key
 	// that names one of the fields above, in any spelling, overrides it:
@@ -133,15 +143,20 @@ func resolve(lang string, tenant map[string]Template, override Template, builtin
 	return out
 }
 
-// withBuiltin fills t's blank fields from the built-in template for lang.
+// withBuiltin fills t's blank fields from the built-in template for lang,
+// a credit note's when t is one.
 func withBuiltin(t Template, lang string) Template {
 	b, _ := Builtin(lang)
+	if t.CreditNote {
+		b, _ = CreditNoteBuiltin(lang)
+	}
 	return Template{
-		Subject: firstNonBlank(t.Subject, b.Subject),
-		Body:    firstNonBlank(t.Body, b.Body),
-		SMS:     firstNonBlank(t.SMS, b.SMS),
-		Note:    t.Note,
-		Summary: t.Summary,
+		Subject:    firstNonBlank(t.Subject, b.Subject),
+		Body:       firstNonBlank(t.Body, b.Body),
+		SMS:        firstNonBlank(t.SMS, b.SMS),
+		Note:       t.Note,
+		Summary:    t.Summary,
+		CreditNote: t.CreditNote,
 	}
 }
 
@@ -205,18 +220,24 @@ func InvoiceVars(inv *invoice.Invoice, lang, company string, extra map[string]st
 	if strings.TrimSpace(due) == "" {
 		due = inv.Total
 	}
+	var corrected, correctedDate string
+	if c := inv.Corrects; c != nil {
+		corrected, correctedDate = c.Number, locale.Date(c.IssueDate, lang)
+	}
 	return Vars{
-		InvoiceNumber: inv.Number,
-		InvoiceTotal:  formatMoney(inv.Total, inv.Currency, lang),
-		Amount:        formatAmount(inv.Total, inv.Currency, lang),
-		AmountDue:     formatMoney(due, inv.Currency, lang),
-		Currency:      inv.Currency,
-		CustomerName:  inv.Customer.Name,
-		MerchantName:  company,
-		DueDate:       locale.Date(inv.DueDate, lang),
-		IssueDate:     locale.Date(inv.IssueDate, lang),
-		PaymentLink:   inv.PaymentLink,
-		Extra:         extra,
+		CorrectedInvoiceNumber: corrected,
+		CorrectedIssueDate:     correctedDate,
+		InvoiceNumber:          inv.Number,
+		InvoiceTotal:           formatMoney(inv.Total, inv.Currency, lang),
+		Amount:                 formatAmount(inv.Total, inv.Currency, lang),
+		AmountDue:              formatMoney(due, inv.Currency, lang),
+		Currency:               inv.Currency,
+		CustomerName:           inv.Customer.Name,
+		MerchantName:           company,
+		DueDate:                locale.Date(inv.DueDate, lang),
+		IssueDate:              locale.Date(inv.IssueDate, lang),
+		PaymentLink:            inv.PaymentLink,
+		Extra:                  extra,
 	}
 }
 

@@ -61,7 +61,11 @@ func Render(t Template, lang string, v Vars) Message {
 		paras = slices.Concat(paras[:at], note, paras[at:])
 	}
 	if t.Summary {
-		paras = append(paras, vs.paragraphs(summary(used))...)
+		sum := summary(used)
+		if t.CreditNote {
+			sum = creditNoteSummary(used)
+		}
+		paras = append(paras, vs.paragraphs(sum)...)
 	}
 
 	var text strings.Builder
@@ -80,6 +84,9 @@ func Render(t Template, lang string, v Vars) Message {
 		PayURL:   webURL(vs.value("paymentlink")),
 		ViewURL:  webURL(vs.value("publicurl")),
 		Labels:   labelsFor(used),
+	}
+	if t.CreditNote {
+		data.Labels = creditNoteLabels(used)
 	}
 	for _, p := range paras {
 		para := paragraph{}

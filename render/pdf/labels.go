@@ -25,6 +25,19 @@ type labels struct {
 	dueOn, page string
 	// The words stamped across drafts, paid and void invoices.
 	draft, paidStamp, void string
+
+	// A credit note's title, number label, the line naming the invoice
+	// it corrects (a format with its number and date), and its total;
+	// credited is the line of an invoice's totals that credit notes took
+	// off.
+	creditTitle, creditNumber, corrects, amountCredited, credited string
+}
+
+// forCreditNote returns lb with a credit note's title, number label and
+// total in place of an invoice's.
+func (lb labels) forCreditNote() labels {
+	lb.title, lb.number, lb.amountDue = lb.creditTitle, lb.creditNumber, lb.amountCredited
+	return lb
 }
 
 // swissLabels are the headings of a Swiss QR-bill, in the wording of the
@@ -100,6 +113,8 @@ func baseLabelsFor(lang string) labels {
 			bank: "Banca", holder: "Titular cont", payOnline: "Plătiți online",
 			scanToPay: "Scanați codul sau deschideți linkul:", scanToTransfer: "Scanați pentru plata prin transfer bancar", dueOn: "Scadentă la %s", page: "Pagina %d din %d",
 			draft: "CIORNĂ", paidStamp: "ACHITATĂ", void: "ANULATĂ",
+			creditTitle: "NOTĂ DE CREDITARE", creditNumber: "Număr notă de creditare",
+			corrects: "Corectează factura %s din %s", amountCredited: "Total creditat", credited: "Creditat",
 		}
 	case "de":
 		return labels{
@@ -117,6 +132,8 @@ func baseLabelsFor(lang string) labels {
 			bank: "Bank", holder: "Kontoinhaber", payOnline: "Online bezahlen",
 			scanToPay: "Code scannen oder Link öffnen:", scanToTransfer: "Scannen und per Überweisung bezahlen", dueOn: "Fällig am %s", page: "Seite %d von %d",
 			draft: "ENTWURF", paidStamp: "BEZAHLT", void: "STORNIERT",
+			creditTitle: "GUTSCHRIFT", creditNumber: "Gutschriftsnummer",
+			corrects: "Zur Rechnung %s vom %s", amountCredited: "Gutschriftsbetrag", credited: "Gutgeschrieben",
 		}
 	case "fr":
 		return labels{
@@ -134,6 +151,8 @@ func baseLabelsFor(lang string) labels {
 			bank: "Banque", holder: "Titulaire du compte", payOnline: "Payer en ligne",
 			scanToPay: "Scannez le code ou ouvrez le lien\u00a0:", scanToTransfer: "Scannez pour payer par virement", dueOn: "À payer avant le %s", page: "Page %d sur %d",
 			draft: "BROUILLON", paidStamp: "PAYÉE", void: "ANNULÉE",
+			creditTitle: "AVOIR", creditNumber: "Numéro d'avoir",
+			corrects: "Rectifie la facture %s du %s", amountCredited: "Montant de l'avoir", credited: "Avoirs",
 		}
 	default:
 		return labels{
@@ -151,6 +170,8 @@ func baseLabelsFor(lang string) labels {
 			bank: "Bank", holder: "Account holder", payOnline: "Pay online",
 			scanToPay: "Scan the code or open the link:", scanToTransfer: "Scan to pay by bank transfer", dueOn: "Due %s", page: "Page %d of %d",
 			draft: "DRAFT", paidStamp: "PAID", void: "VOID",
+			creditTitle: "CREDIT NOTE", creditNumber: "Credit note number",
+			corrects: "Corrects invoice %s of %s", amountCredited: "Amount credited", credited: "Credited",
 		}
 	}
 }

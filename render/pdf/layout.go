@@ -131,10 +131,15 @@ func (w *writer) sellerBlock(x, y, width float64) float64 {
 // dates and reference in the right column, and returns their height.
 func (w *writer) titleBlock(y float64) float64 {
 	x := w.rightColX()
-	title := w.oneLine(w.lb.title, styleTitle, rightColW)
-	w.text(title, styleTitle, x, y, rightColW, alignRight)
+	// A long title ("NOTĂ DE CREDITARE") is set smaller to stay on one
+	// line.
+	sp := w.spec(styleTitle)
+	if tw := w.measure(w.clean(w.lb.title), sp); tw > rightColW {
+		sp.size *= rightColW / tw
+	}
+	title := w.clean(w.lb.title)
+	w.textSpec(title, sp, x, y, rightColW, alignRight)
 	if word, _, strong := w.status(); word != "" {
-		sp := w.spec(styleTitle)
 		w.badge(word, strong, w.right-w.measure(title, sp)-8, y+sp.baseline()-0.36*sp.size)
 	}
 	h := w.lineHeight(styleTitle) + 8
@@ -160,6 +165,10 @@ func (w *writer) titleBlock(y float64) float64 {
 		row := tableRow{w.cell(r[0], styleMuted, cols[0].width), w.cell(r[1], styleStrong, cols[1].width)}
 		w.drawCells(row, cols, y+h, 0)
 		h += row.height(0) + 1
+	}
+	if c := w.inv.Corrects; c != nil {
+		line := fmt.Sprintf(w.lb.corrects, c.Number, w.date(c.IssueDate))
+		h += 3 + w.para(line, styleStrong, x, y+h+3, rightColW, alignRight)
 	}
 	return h
 }
@@ -208,9 +217,13 @@ func (w *writer) dueBox(x, y, width float64) float64 {
 	const pad = 10.0
 	inner := width - 2*pad
 	label := w.wrap(w.lb.amountDue, styleMuted, inner)
-	amount := w.wrap(w.money(w.inv.AmountDue), styleBigAmount, inner)
+	shown := w.inv.AmountDue
+	if w.inv.IsCreditNote() {
+		shown = w.inv.Total
+	}
+	amount := w.wrap(w.money(shown), styleBigAmount, inner)
 	var due []string
-	if w.inv.DueDate != "" {
+	if w.inv.DueDate != "" && !w.inv.IsCreditNote() {
 		due = w.wrap(fmt.Sprintf(w.lb.dueOn, w.date(w.inv.DueDate)), styleSmall, inner)
 	}
 	height := 2*pad + w.linesHeight(label, styleMuted) + 2 + w.linesHeight(amount, styleBigAmount) + w.linesHeight(due, styleSmall)
@@ -305,8 +318,16 @@ func (w *writer) totalLines() []totalLine {
 		totalLine{label: w.lb.vatTotal, value: w.money(inv.TaxTotal), st: styleBody},
 		totalLine{label: w.lb.total, value: w.money(inv.Total), st: styleTotal, ruleAbove: true},
 	)
+	if inv.IsCreditNote() {
+		// The total is what is credited; nothing is paid or due.
+		out[len(out)-1] = totalLine{label: w.lb.amountDue, value: w.money(inv.Total), st: styleDue, band: true, ruleAbove: true}
+		return out
+	}
 	if !isZero(inv.AmountPaid) {
 		out = append(out, totalLine{label: w.lb.paid, value: w.money(negate(inv.AmountPaid)), st: styleBody})
+	}
+	if inv.AmountCredited != "" && !isZero(inv.AmountCredited) {
+		out = append(out, totalLine{label: w.lb.credited, value: w.money(negate(inv.AmountCredited)), st: styleBody})
 	}
 	return append(out, totalLine{label: w.lb.amountDue, value: w.money(inv.AmountDue), st: styleDue, band: true})
 }
@@ -404,6 +425,10 @@ type block struct {
 // link with its QR code on the right, or whichever of them the invoice
 // has on the left. The block is kept on one page.
 func (w *writer) payment() {
+	if w.inv.IsCreditNote() {
+		// The seller owes the credit: nothing for the customer to pay.
+		return
+	}
 	var blocks []block
 	if b, ok := w.bankBlock(leftColW); ok {
 		blocks = append(blocks, b)
@@ -521,7 +546,9 @@ func (w *writer) bankBlock(width float64) (block, bool) {
 // address. A link too long for a QR code is printed without one.
 func (w *writer) linkBlock(width float64) (block, bool) {
 	link := strings.TrimSpace(w.inv.PaymentLink)
-	if link == "" {
+	if link == "" || len(w.inv.CreditNotes) > 0 && !w.inv.Payable() {
+		// A link of an invoice credited in full would ask for money
+		// that is no longer owed.
 		return block{}, false
 	}
 	code, err := qr.Encode(link)

@@ -891,6 +891,13 @@ func TestWriteSamples(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	for _, lang := range []string{"en", "ro"} {
+		doc := creditNoteDoc(t)
+		doc.Language = lang
+		if err := os.WriteFile(filepath.Join(dir, "creditnote-"+lang+".pdf"), render(t, r, doc), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	doc := sampleDoc(t, 496)
 	if err := os.WriteFile(filepath.Join(dir, "lines500.pdf"), render(t, r, doc), 0o644); err != nil {
 		t.Fatal(err)

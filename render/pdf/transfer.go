@@ -24,12 +24,12 @@ const (
 )
 
 // transferCodeFor picks the bank-transfer QR code for an invoice payable
-// into bank: none for a paid or void invoice, nothing left to pay or an
+// into bank: none for a paid or void invoice, a credit note, nothing left to pay or an
 // IBAN with wrong check digits; the Swiss QR-bill for CHF into a CH or LI
 // account, and for EUR into a Swiss QR-IBAN, which SEPA cannot reach; the
 // EPC QR code for any other EUR invoice.
 func transferCodeFor(inv *invoice.Invoice, bank invoice.BankAccount) transferCode {
-	if inv.Status == invoice.StatusPaid || inv.Status == invoice.StatusVoid ||
+	if inv.Status == invoice.StatusPaid || inv.Status == invoice.StatusVoid || inv.IsCreditNote() ||
 		isZero(inv.AmountDue) || strings.HasPrefix(inv.AmountDue, "-") {
 		return noTransferCode
 	}

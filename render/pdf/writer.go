@@ -188,8 +188,12 @@ func newWriter(r *Renderer, doc Document) (*writer, error) {
 		accent = defaultAccent
 	}
 	lang := language(doc)
+	lb := labelsFor(lang)
+	if inv.IsCreditNote() {
+		lb = lb.forCreditNote()
+	}
 	w := &writer{
-		r: r, doc: doc, inv: inv, cur: cur, lang: lang, lb: labelsFor(lang),
+		r: r, doc: doc, inv: inv, cur: cur, lang: lang, lb: lb,
 		fonts: r.fontsFor(doc), accent: accent, paper: p,
 		left: margin, right: p.w - margin, top: margin, bottom: p.h - margin - 8,
 		contentW: p.w - 2*margin,

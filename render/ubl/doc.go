@@ -4,10 +4,12 @@
 //
 // # What is written
 //
-// An invoice is a UBL Invoice with type code 380. One whose total is
-// negative is a CreditNote with type code 381, CreditNoteLine and
-// CreditedQuantity, with every amount and quantity negated so that the
-// credit reads in positive figures, as EN 16931 expects.
+// An invoice is a UBL Invoice with type code 380. A credit note
+// (invoice.TypeCreditNote) is a CreditNote with type code 381,
+// CreditNoteLine and CreditedQuantity, written as it is: its figures are
+// positive already, as EN 16931 expects. An invoice whose total is
+// negative is a CreditNote too, with every amount and quantity negated so
+// that the credit reads in positive figures.
 //
 // The specification identifier (BT-24) is the EN 16931 core,
 // urn:cen.eu:en16931:2017. No business process (ProfileID, BT-23) is
@@ -54,6 +56,16 @@
 //	Line.Discount     a line allowance (BG-27) with reason code 95 and
 //	                  reason "Discount", when DiscountRate is set and not 0
 //	AmountPaid        cbc:PrepaidAmount (BT-113), when not 0
+//	AmountDue         cbc:PayableAmount (BT-115); of an invoice that credit
+//	                  notes corrected, the total less AmountPaid, as issued:
+//	                  the credit notes are documents of their own
+//	Corrects          of a credit note, the preceding invoice reference
+//	                  (BG-3): cac:BillingReference/cac:InvoiceDocumentReference
+//	                  with the corrected invoice's number as cbc:ID (BT-25)
+//	                  and its cbc:IssueDate (BT-26); without terms or a due
+//	                  date, the payment terms say which invoice is credited
+//	                  ("Credited against invoice INV-1001 of 21 Nov 2026."),
+//	                  as BR-CO-25 wants terms when an amount is payable
 //
 // There are no document level allowances or charges: AllowanceTotalAmount
 // and ChargeTotalAmount are left out, and the total without VAT equals the

@@ -92,6 +92,14 @@ var ublSequences = map[string]string{
 		cac:PhysicalLocation? cac:PartyTaxScheme* cac:PartyLegalEntity* cac:Contact? cac:Person*
 		cac:AgentParty? cac:ServiceProviderParty* cac:PowerOfAttorney* cac:FinancialAccount?`,
 	"PartyNameType": `cbc:Name`,
+	"BillingReferenceType": `ext:UBLExtensions? cac:InvoiceDocumentReference?
+		cac:SelfBilledInvoiceDocumentReference? cac:CreditNoteDocumentReference?
+		cac:SelfBilledCreditNoteDocumentReference? cac:DebitNoteDocumentReference?
+		cac:ReminderDocumentReference? cac:AdditionalDocumentReference? cac:BillingReferenceLine*`,
+	"DocumentReferenceType": `ext:UBLExtensions? cbc:ID cbc:CopyIndicator? cbc:UUID? cbc:IssueDate?
+		cbc:IssueTime? cbc:DocumentTypeCode? cbc:DocumentType* cbc:XPath* cbc:LanguageID?
+		cbc:LocaleCode? cbc:VersionID? cbc:DocumentStatusCode? cbc:DocumentDescription*
+		cac:Attachment? cac:ValidityPeriod? cac:IssuerParty? cac:ResultOfVerification?`,
 	"AddressType": `cbc:ID? cbc:AddressTypeCode? cbc:AddressFormatCode? cbc:Postbox? cbc:Floor?
 		cbc:Room? cbc:StreetName? cbc:AdditionalStreetName? cbc:BlockName? cbc:BuildingName?
 		cbc:BuildingNumber? cbc:InhouseMail? cbc:Department? cbc:MarkAttention? cbc:MarkCare?
@@ -161,6 +169,8 @@ var ublElementTypes = map[string]string{
 	"cac:AccountingSupplierParty":    "SupplierPartyType",
 	"cac:AccountingCustomerParty":    "CustomerPartyType",
 	"cac:Party":                      "PartyType",
+	"cac:BillingReference":           "BillingReferenceType",
+	"cac:InvoiceDocumentReference":   "DocumentReferenceType",
 	"cac:PartyName":                  "PartyNameType",
 	"cac:PostalAddress":              "AddressType",
 	"cac:Country":                    "CountryType",
@@ -348,12 +358,13 @@ func structureDocs(t *testing.T) map[string]Document {
 		return d
 	}
 	return map[string]Document{
-		"design":                   designDoc(t),
-		"credit note":              creditDoc(t),
-		"multi-rate":               multiRateDoc(t),
-		"ten lines with discounts": tenLineDoc(t),
-		"JPY, tax registration":    jpyDoc(t),
-		"BHD":                      bhdDoc(t),
+		"design":                    designDoc(t),
+		"credit note":               creditDoc(t),
+		"credit note of an invoice": correctingDoc(t),
+		"multi-rate":                multiRateDoc(t),
+		"ten lines with discounts":  tenLineDoc(t),
+		"JPY, tax registration":     jpyDoc(t),
+		"BHD":                       bhdDoc(t),
 		"credit note with discounts and three rates": with(multiRateDoc(t), func(d *Document) {
 			d.Invoice.AmountPaid = ""
 			for i := range d.Invoice.Lines {

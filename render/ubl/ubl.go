@@ -67,10 +67,13 @@ type Document struct {
 }
 
 // Render writes doc as a UBL 2.1 document that follows the EN 16931 UBL
-// syntax binding, in UTF-8 with an XML declaration. An invoice whose Total
-// is negative is written as a CreditNote (type 381) with every amount and
-// quantity negated, as EN 16931 expects a credit note's amounts to be
-// positive; otherwise it is an Invoice (type 380).
+// syntax binding, in UTF-8 with an XML declaration. A credit note
+// (invoice.TypeCreditNote) is written as a CreditNote (type 381) as it is,
+// its amounts already positive, with the invoice it corrects as the
+// preceding invoice reference (BG-3). An invoice whose Total is negative
+// is written as a CreditNote too, with every amount and quantity negated,
+// as EN 16931 expects a credit note's amounts to be positive; any other
+// invoice is an Invoice (type 380).
 //
 // Render fails only when the invoice is missing or a computed amount,
 // quantity, price or rate cannot be read (for example when Compute was not
@@ -90,8 +93,8 @@ func Render(doc Document) ([]byte, error) {
 		return nil, err
 	}
 	c := &converter{cur: cur, sign: 1}
-	credit := total < 0
-	if credit {
+	credit := total < 0 || inv.IsCreditNote()
+	if total < 0 {
 		c.sign = -1
 	}
 
@@ -111,6 +114,9 @@ func Render(doc Document) ([]byte, error) {
 	if credit {
 		d.XMLName = xml.Name{Space: nsCreditNote, Local: "CreditNote"}
 		d.CreditNoteTypeCode = typeCreditNote
+		if ref := inv.Corrects; ref != nil {
+			d.BillingReference = &billingReference{Invoice: documentReference{ID: ref.Number, IssueDate: ref.IssueDate}}
+		}
 	} else {
 		d.DueDate = inv.DueDate
 		d.InvoiceTypeCode = typeInvoice
@@ -137,8 +143,14 @@ func Render(doc Document) ([]byte, error) {
 		TaxInclusive:  c.amount("total", inv.Total, false),
 		Payable:       c.amount("amountDue", inv.AmountDue, false),
 	}
-	if paid := c.amount("amountPaid", inv.AmountPaid, true); paid.minor != 0 {
+	paid := c.amount("amountPaid", inv.AmountPaid, true)
+	if paid.minor != 0 {
 		d.Totals.Prepaid = &paid
+	}
+	if inv.AmountCredited != "" {
+		// The invoice as it was issued: the credit notes that lowered its
+		// amount due are documents of their own, which refer to it.
+		d.Totals.Payable = c.minor(d.Totals.TaxInclusive.minor - paid.minor)
 	}
 
 	for i, l := range inv.Lines {
@@ -337,18 +349,20 @@ func paymentMeansFor(bank invoice.BankAccount, number, currency string) *payment
 }
 
 // termsText holds the sentences of the payment terms note per language.
-var termsText = map[string]struct{ due, link string }{
-	"en": {"Due date: %s.", "Pay online: %s"},
-	"ro": {"Data scadentă: %s.", "Plătiți online: %s"},
-	"de": {"Fällig am %s.", "Online bezahlen: %s"},
-	"fr": {"Échéance : %s.", "Payer en ligne : %s"},
+var termsText = map[string]struct{ due, link, credit string }{
+	"en": {"Due date: %s.", "Pay online: %s", "Credited against invoice %s of %s."},
+	"ro": {"Data scadentă: %s.", "Plătiți online: %s", "Se creditează factura %s din %s."},
+	"de": {"Fällig am %s.", "Online bezahlen: %s", "Gutschrift zur Rechnung %s vom %s."},
+	"fr": {"Échéance : %s.", "Payer en ligne : %s", "Avoir sur la facture %s du %s."},
 }
 
 // paymentTermsNote is the payment terms (BT-20): the invoice's own terms,
 // or else its due date in words, followed by its payment link. UBL 2.1 has
 // no due date element in a credit note, so there the words carry it
 // (BR-CO-25 asks for one or the other when an amount is due); a credit
-// note leaves the payment link out, since the buyer has nothing to pay.
+// note that corrects an invoice and has neither says which invoice it is
+// credited against. A credit note leaves the payment link out, since the
+// buyer has nothing to pay.
 func paymentTermsNote(inv *invoice.Invoice, credit bool) string {
 	lang := locale.Lang(inv.Language)
 	text := termsText[lang]
@@ -358,6 +372,8 @@ func paymentTermsNote(inv *invoice.Invoice, credit bool) string {
 		parts = append(parts, strings.TrimSpace(inv.Terms))
 	case inv.DueDate != "":
 		parts = append(parts, fmt.Sprintf(text.due, locale.Date(inv.DueDate, lang)))
+	case inv.Corrects != nil:
+		parts = append(parts, fmt.Sprintf(text.credit, inv.Corrects.Number, locale.Date(inv.Corrects.IssueDate, lang)))
 	}
 	if link := strings.TrimSpace(inv.PaymentLink); link != "" && !credit {
 		parts = append(parts, fmt.Sprintf(text.link, link))
@@ -450,23 +466,34 @@ type document struct {
 	NSCAC   string `xml:"xmlns:cac,attr"`
 	NSCBC   string `xml:"xmlns:cbc,attr"`
 
-	CustomizationID    string        `xml:"cbc:CustomizationID"`
-	ID                 string        `xml:"cbc:ID"`
-	IssueDate          string        `xml:"cbc:IssueDate"`
-	DueDate            string        `xml:"cbc:DueDate,omitempty"`
-	InvoiceTypeCode    string        `xml:"cbc:InvoiceTypeCode,omitempty"`
-	CreditNoteTypeCode string        `xml:"cbc:CreditNoteTypeCode,omitempty"`
-	Note               []string      `xml:"cbc:Note"`
-	Currency           string        `xml:"cbc:DocumentCurrencyCode"`
-	BuyerReference     string        `xml:"cbc:BuyerReference,omitempty"`
-	Supplier           partyWrap     `xml:"cac:AccountingSupplierParty"`
-	Customer           partyWrap     `xml:"cac:AccountingCustomerParty"`
-	PaymentMeans       *paymentMeans `xml:"cac:PaymentMeans,omitempty"`
-	PaymentTerms       *paymentTerms `xml:"cac:PaymentTerms,omitempty"`
-	TaxTotal           taxTotal      `xml:"cac:TaxTotal"`
-	Totals             monetaryTotal `xml:"cac:LegalMonetaryTotal"`
-	InvoiceLines       []invoiceLine `xml:"cac:InvoiceLine"`
-	CreditNoteLines    []invoiceLine `xml:"cac:CreditNoteLine"`
+	CustomizationID    string            `xml:"cbc:CustomizationID"`
+	ID                 string            `xml:"cbc:ID"`
+	IssueDate          string            `xml:"cbc:IssueDate"`
+	DueDate            string            `xml:"cbc:DueDate,omitempty"`
+	InvoiceTypeCode    string            `xml:"cbc:InvoiceTypeCode,omitempty"`
+	CreditNoteTypeCode string            `xml:"cbc:CreditNoteTypeCode,omitempty"`
+	Note               []string          `xml:"cbc:Note"`
+	Currency           string            `xml:"cbc:DocumentCurrencyCode"`
+	BuyerReference     string            `xml:"cbc:BuyerReference,omitempty"`
+	BillingReference   *billingReference `xml:"cac:BillingReference,omitempty"`
+	Supplier           partyWrap         `xml:"cac:AccountingSupplierParty"`
+	Customer           partyWrap         `xml:"cac:AccountingCustomerParty"`
+	PaymentMeans       *paymentMeans     `xml:"cac:PaymentMeans,omitempty"`
+	PaymentTerms       *paymentTerms     `xml:"cac:PaymentTerms,omitempty"`
+	TaxTotal           taxTotal          `xml:"cac:TaxTotal"`
+	Totals             monetaryTotal     `xml:"cac:LegalMonetaryTotal"`
+	InvoiceLines       []invoiceLine     `xml:"cac:InvoiceLine"`
+	CreditNoteLines    []invoiceLine     `xml:"cac:CreditNoteLine"`
+}
+
+// billingReference is the preceding invoice reference (BG-3).
+type billingReference struct {
+	Invoice documentReference `xml:"cac:InvoiceDocumentReference"`
+}
+
+type documentReference struct {
+	ID        string `xml:"cbc:ID"`
+	IssueDate string `xml:"cbc:IssueDate,omitempty"`
 }
 
 type amount struct {

@@ -154,6 +154,18 @@ func creditDoc(t testing.TB) Document {
 	return d
 }
 
+// correctingDoc is a credit note of the design invoice: two of its ten
+// hours, in positive figures, referring to INV-1001.
+func correctingDoc(t testing.TB) Document {
+	d := designDoc(t)
+	orig := d.Invoice
+	cn := invoice.CreditNoteFor(orig, "cn_1002", "CN-1002", "2026-11-28",
+		[]invoice.Line{{Description: "Consulting billed twice", Quantity: "2", Unit: "h", UnitPrice: "95.00", TaxRate: "19"}})
+	cn.Status, cn.Notes = invoice.StatusOpen, "Two hours billed twice"
+	d.Invoice = computed(t, cn)
+	return d
+}
+
 // tenLineDoc is the design invoice with ten lines of several rates, units
 // and discounts.
 func tenLineDoc(t testing.TB) Document {
@@ -248,6 +260,20 @@ func TestRenderGolden(t *testing.T) {
 			"cac:CreditNoteLine/cbc:CreditedQuantity@unitCode": "HUR",
 			"cac:CreditNoteLine/cbc:LineExtensionAmount":       "190.00",
 			"cac:CreditNoteLine/cac:Price/cbc:PriceAmount":     "95.00",
+		}},
+		{"corrects", correctingDoc, map[string]string{
+			"cbc:CreditNoteTypeCode": "381",
+			"cbc:ID":                 "CN-1002",
+			"cbc:Note":               "Two hours billed twice",
+			"cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID":        "INV-1001",
+			"cac:BillingReference/cac:InvoiceDocumentReference/cbc:IssueDate": "2026-11-21",
+			"cac:PaymentMeans/cbc:PaymentMeansCode":                           "",
+			"cac:PaymentTerms/cbc:Note":                                       "Credited against invoice INV-1001 of 21 Nov 2026.",
+			"cac:LegalMonetaryTotal/cbc:TaxInclusiveAmount":                   "226.10",
+			"cac:LegalMonetaryTotal/cbc:PayableAmount":                        "226.10",
+			"cac:CreditNoteLine/cbc:CreditedQuantity":                         "2",
+			"cac:CreditNoteLine/cbc:LineExtensionAmount":                      "190.00",
+			"cac:CreditNoteLine/cac:Price/cbc:PriceAmount":                    "95.00",
 		}},
 		{"tenlines", tenLineDoc, nil},
 	}
@@ -551,5 +577,34 @@ func xmllintWellFormed(t *testing.T, doc []byte) {
 	out, err := exec.Command(bin, "--noout", file).CombinedOutput()
 	if err != nil {
 		t.Errorf("xmllint --noout: %v\n%s", err, out)
+	}
+}
+
+// TestRenderCreditedInvoice: an invoice that a credit note corrects is
+// still written as it was issued, payable in full; the credit is a
+// document of its own.
+func TestRenderCreditedInvoice(t *testing.T) {
+	t.Parallel()
+	d := designDoc(t)
+	cn := correctingDoc(t).Invoice
+	if err := invoice.Credit(d.Invoice, cn); err != nil {
+		t.Fatal(err)
+	}
+	if d.Invoice.AmountDue != "904.40" {
+		t.Fatalf("amountDue after the credit = %s", d.Invoice.AmountDue)
+	}
+	out, err := Render(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := Check(out); len(v) > 0 {
+		t.Errorf("Check found %d violations:\n%s", len(v), violations(v))
+	}
+	root, err := parseTree(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := lookup(root, "cac:LegalMonetaryTotal/cbc:PayableAmount"); got != "1130.50" {
+		t.Errorf("PayableAmount = %s, want the invoice's 1130.50", got)
 	}
 }
