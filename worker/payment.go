@@ -187,29 +187,19 @@ func (h *DeactivateLinkHandler) ProcessTask(ctx context.Context, t *asynq.Task) 
 	if inv.Status == invoice.StatusOpen || inv.PaymentLinkID == "" || inv.PaymentLinkDeactivatedAt != nil || h.w.cfg.PaymentFunc == nil {
 		return nil
 	}
-	settings, err := st.Settings(ctx, inv.TenantID)
-	if err != nil {
+	gateway, done, err := h.deactivate(ctx, inv.TenantID, inv.PaymentLinkID)
+	if done {
 		return err
 	}
-	if settings.Payments.Gateway == "" {
-		return nil
-	}
-	linker, err := h.w.cfg.PaymentFunc(settings.Payments)
 	if err == nil {
-		d, ok := linker.(PaymentLinkDeactivator)
-		if !ok {
-			return nil
+		_, err = st.PaymentLinkDeactivated(ctx, inv.TenantID, inv.ID, inv.PaymentLinkID)
+		if err == nil {
+			h.w.logFrom(ctx).Info("payment link deactivated", zap.String("gateway", gateway),
+				zap.String("invoice_status", string(inv.Status)))
 		}
-		if err = d.DeactivatePaymentLink(ctx, inv.PaymentLinkID); err == nil {
-			_, err = st.PaymentLinkDeactivated(ctx, inv.TenantID, inv.ID, inv.PaymentLinkID)
-			if err == nil {
-				h.w.logFrom(ctx).Info("payment link deactivated", zap.String("gateway", settings.Payments.Gateway),
-					zap.String("invoice_status", string(inv.Status)))
-			}
-			return err
-		}
+		return err
 	}
-	problem := fmt.Sprintf("%s: the link could not be deactivated: %v", settings.Payments.Gateway, err)
+	problem := fmt.Sprintf("%s: the link could not be deactivated: %v", gateway, err)
 	if _, serr := st.SetPaymentLink(ctx, inv.TenantID, inv.ID, "", "", nil, problem); serr != nil {
 		return serr
 	}
@@ -227,28 +217,42 @@ func (h *DeactivateLinkHandler) deactivateReplaced(ctx context.Context, inv *inv
 	if linkID == inv.PaymentLinkID || h.w.cfg.PaymentFunc == nil {
 		return nil
 	}
-	settings, err := h.w.cfg.Store.Settings(ctx, inv.TenantID)
-	if err != nil {
+	gateway, done, err := h.deactivate(ctx, inv.TenantID, linkID)
+	if done {
 		return err
 	}
-	if settings.Payments.Gateway == "" {
-		return nil
-	}
-	linker, err := h.w.cfg.PaymentFunc(settings.Payments)
 	if err == nil {
-		d, ok := linker.(PaymentLinkDeactivator)
-		if !ok {
-			return nil
-		}
-		if err = d.DeactivatePaymentLink(ctx, linkID); err == nil {
-			h.w.logFrom(ctx).Info("replaced payment link deactivated", zap.String("gateway", settings.Payments.Gateway))
-			return nil
-		}
+		h.w.logFrom(ctx).Info("replaced payment link deactivated", zap.String("gateway", gateway))
+		return nil
 	}
 	if providers.IsPermanent(err) {
 		return fmt.Errorf("deactivate replaced payment link: %w: %w", err, asynq.SkipRetry)
 	}
 	return fmt.Errorf("deactivate replaced payment link: %w", err)
+}
+
+// deactivate asks the tenant's gateway to switch off linkID and returns
+// the gateway's name and its answer. done is true when there was nothing
+// to ask: settings unreadable (err), no gateway, or one that cannot switch
+// links off.
+func (h *DeactivateLinkHandler) deactivate(ctx context.Context, tenantID, linkID string) (gateway string, done bool, err error) {
+	settings, err := h.w.cfg.Store.Settings(ctx, tenantID)
+	if err != nil {
+		return "", true, err
+	}
+	gateway = settings.Payments.Gateway
+	if gateway == "" {
+		return "", true, nil
+	}
+	linker, err := h.w.cfg.PaymentFunc(settings.Payments)
+	if err != nil {
+		return gateway, false, err
+	}
+	d, ok := linker.(PaymentLinkDeactivator)
+	if !ok {
+		return gateway, true, nil
+	}
+	return gateway, false, d.DeactivatePaymentLink(ctx, linkID)
 }
 
 // queueDeactivateLink enqueues the task that switches off inv's payment
