@@ -234,8 +234,13 @@ func TestWalkthroughOnCluster(t *testing.T) {
 	logPlacement(t, cluster, "ivd:{"+tenantID+"}:tenant", "asynq:{"+tasks.QueueCritical+"}:pending", "asynq:{"+tasks.QueueDefault+"}:pending")
 
 	// The README, as a reader would paste it.
+	// From the repository root of a `make run`: var/ holds the token, and
+	// what the walkthrough downloads.
 	work := t.TempDir()
-	tokenFile := filepath.Join(work, "dev-token")
+	tokenFile := filepath.Join(work, "var", "dev-token")
+	if err := os.MkdirAll(filepath.Dir(tokenFile), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(tokenFile, []byte(token), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -255,10 +260,10 @@ func TestWalkthroughOnCluster(t *testing.T) {
 			t.Errorf("walkthrough output lacks %s:\n%s", want, out)
 		}
 	}
-	if pdf, _ := os.ReadFile(filepath.Join(work, "inv_1001.pdf")); !bytes.HasPrefix(pdf, []byte("%PDF-")) {
+	if pdf, _ := os.ReadFile(filepath.Join(work, "var", "inv_1001.pdf")); !bytes.HasPrefix(pdf, []byte("%PDF-")) {
 		t.Errorf("inv_1001.pdf is not a PDF: %.40q", pdf)
 	}
-	if xml, _ := os.ReadFile(filepath.Join(work, "inv_1001.xml")); !bytes.Contains(xml, []byte("INV-1001")) {
+	if xml, _ := os.ReadFile(filepath.Join(work, "var", "inv_1001.xml")); !bytes.Contains(xml, []byte("INV-1001")) {
 		t.Errorf("inv_1001.xml lacks the invoice number: %.200q", xml)
 	}
 

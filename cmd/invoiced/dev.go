@@ -33,6 +33,14 @@ func runDev(ctx context.Context, stdout io.Writer) error {
 	}
 	defer func() { _ = log.Sync() }()
 
+	// Listen before anything else: a second invoiced dev on a taken
+	// address stops here, before it writes over the first one's tokens.
+	ln, err := wiring.Listen(cfg.Addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+
 	var opt asynq.RedisConnOpt
 	if cfg.RedisURL == "" {
 		mr := miniredis.NewMiniRedis()
@@ -74,7 +82,7 @@ func runDev(ctx context.Context, stdout io.Writer) error {
 	}
 
 	errc := make(chan error, 1)
-	go func() { errc <- wiring.ServeDev(ctx, cfg, d) }()
+	go func() { errc <- wiring.ServeDev(ctx, cfg, d, ln) }()
 	printWelcome(stdout, cfg, token, tokenFile, adminToken)
 	return <-errc
 }

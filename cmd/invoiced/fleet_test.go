@@ -30,14 +30,40 @@ type fleet struct {
 	logs   string
 }
 
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.dir != "" {
+		_ = os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
+}
+
+// built is the binary the tests run, built once per test process.
+var built struct {
+	once sync.Once
+	dir  string
+	bin  string
+	err  error
+}
+
+// buildBinary returns the path of this package's binary, built the first
+// time a test asks (its folder is removed when the tests end, see
+// TestMain).
 func buildBinary(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "invoiced")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	built.once.Do(func() {
+		if built.dir, built.err = os.MkdirTemp("", "invoiced-bin-"); built.err != nil {
+			return
+		}
+		built.bin = filepath.Join(built.dir, "invoiced")
+		if out, err := exec.Command("go", "build", "-o", built.bin, ".").CombinedOutput(); err != nil {
+			built.err = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if built.err != nil {
+		t.Fatal(built.err)
 	}
-	return bin
+	return built.bin
 }
 
 func newFleet(t *testing.T, redis *redistest.Server) *fleet {
@@ -121,11 +147,19 @@ func (f *fleet) put(path, token string, body any) {
 	}
 }
 
-func (f *fleet) waitReady() {
+func (f *fleet) waitReady(others ...string) {
+	f.t.Helper()
+	for _, base := range append([]string{f.url}, others...) {
+		f.waitURLReady(base)
+	}
+}
+
+// waitURLReady waits until the api at base answers /readyz with 200.
+func (f *fleet) waitURLReady(base string) {
 	f.t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
-		if resp, err := http.Get(f.url + "/readyz"); err == nil {
+		if resp, err := http.Get(base + "/readyz"); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
 				return
@@ -133,7 +167,7 @@ func (f *fleet) waitReady() {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	f.t.Fatal("the api did not become ready")
+	f.t.Fatalf("the api at %s did not become ready", base)
 }
 
 // TestFleet runs one api and two worker processes against one Redis and

@@ -61,10 +61,17 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		fmt.Fprint(stdout, usage)
 		return errors.New("no command given")
 	}
+	if args[0] != "loadtest" && wantsHelp(args[1:]) {
+		return printCommandUsage(stdout, args[0])
+	}
 	switch args[0] {
-	case "dev":
-		return runDev(ctx, stdout)
-	case "api", "worker", "scheduler":
+	case "dev", "api", "worker", "scheduler":
+		if len(args) > 1 {
+			return fmt.Errorf("%s takes no arguments (configuration is read from INVOICED_* variables), got %q", args[0], args[1])
+		}
+		if args[0] == "dev" {
+			return runDev(ctx, stdout)
+		}
 		return runRole(ctx, args[0])
 	case "tenant":
 		return runTenant(ctx, args[1:], stdout)
@@ -78,6 +85,41 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	fmt.Fprint(stdout, usage)
 	return fmt.Errorf("unknown command %q", args[0])
+}
+
+// wantsHelp reports whether a command's arguments ask for its help.
+func wantsHelp(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "-h", "-help", "--help", "help":
+			return true
+		}
+	}
+	return false
+}
+
+// printCommandUsage prints the lines of usage that describe command, or
+// all of it for a command it does not know (which is then an error).
+func printCommandUsage(w io.Writer, command string) error {
+	var lines []string
+	in := false
+	for line := range strings.Lines(usage) {
+		switch {
+		case strings.HasPrefix(line, "  invoiced "+command+" ") || strings.HasPrefix(line, "  invoiced "+command+"\n"):
+			in = true
+		case !strings.HasPrefix(line, "    "):
+			in = false
+		}
+		if in {
+			lines = append(lines, line)
+		}
+	}
+	if len(lines) == 0 {
+		fmt.Fprint(w, usage)
+		return fmt.Errorf("unknown command %q", command)
+	}
+	fmt.Fprint(w, "Usage:\n"+strings.Join(lines, "")+"\nConfiguration is read from INVOICED_* environment variables; see the README.\n")
+	return nil
 }
 
 const tenantUsage = "usage: invoiced tenant create --name NAME [--company-id UUID] [--ses-identities LIST]\n" +

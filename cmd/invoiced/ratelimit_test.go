@@ -116,7 +116,7 @@ func TestHourlyEmailLimitAcrossReplicas(t *testing.T) {
 	f.start("api", "api")
 	second := "127.0.0.1:" + strconv.Itoa(redistest.FreePort(t))
 	f.start("api", "api-2", "INVOICED_ADDR="+second)
-	f.waitReady()
+	f.waitReady("http://" + second)
 	status, body := f.post("/admin/v1/tenants", "fleet-admin", map[string]any{"name": "Limit SRL"})
 	if status != http.StatusCreated {
 		t.Fatalf("create tenant: %d %v", status, body)

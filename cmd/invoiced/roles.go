@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
@@ -36,7 +37,10 @@ func newLogger(cfg config) (*zap.Logger, error) {
 		zc = zap.NewProductionConfig()
 	case "console":
 		zc = zap.NewDevelopmentConfig()
-		zc.EncoderConfig.EncodeLevel = zapcore.CapitalColorLevelEncoder
+		zc.EncoderConfig.EncodeLevel = zapcore.CapitalLevelEncoder
+		if isTerminal(os.Stderr) { // colours for a person, none for a file or a collector
+			zc.EncoderConfig.EncodeLevel = zapcore.CapitalColorLevelEncoder
+		}
 		zc.DisableStacktrace = true
 	default:
 		return nil, fmt.Errorf("INVOICED_LOG_FORMAT=%q: want json or console", cfg.LogFormat)
@@ -86,7 +90,7 @@ func runRole(ctx context.Context, role string) error {
 	g.Go(func() error {
 		switch role {
 		case "api":
-			return wiring.ServeAPI(ctx, cfg, d)
+			return wiring.ServeAPI(ctx, cfg, d, nil)
 		case "worker":
 			return wiring.ServeWorker(ctx, cfg, d)
 		default:

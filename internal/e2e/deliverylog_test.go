@@ -55,7 +55,7 @@ func TestDeliveryLog(t *testing.T) {
 		if !strings.HasPrefix(d["invoiceId"].(string), "inv_l") {
 			t.Errorf("delivery of invoice %v in ACME's log", d["invoiceId"])
 		}
-		if i > 0 && d["createdAt"].(string) > all[i-1]["createdAt"].(string) {
+		if i > 0 && createdAt(t, d).After(createdAt(t, all[i-1])) {
 			t.Errorf("the log is not newest first: %v after %v", d["createdAt"], all[i-1]["createdAt"])
 		}
 	}
@@ -103,4 +103,13 @@ func TestDeliveryLog(t *testing.T) {
 		}
 	}
 	h.must(http.StatusBadRequest, h.do("GET", "/api/v1/deliveries/export?format=xlsx", token, nil))
+}
+
+func createdAt(t *testing.T, d map[string]any) time.Time {
+	t.Helper()
+	at, err := time.Parse(time.RFC3339Nano, d["createdAt"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return at
 }

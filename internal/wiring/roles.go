@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"syscall"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -143,18 +144,19 @@ func NewAPI(cfg Config, d *Deps) (*APIRole, error) {
 	return role, nil
 }
 
-// ServeAPI serves the API on cfg.Addr until ctx is canceled, then shuts
-// down within cfg.ShutdownTimeout.
-func ServeAPI(ctx context.Context, cfg Config, d *Deps) error {
+// ServeAPI serves the API on ln, or on cfg.Addr when ln is nil, until ctx
+// is canceled, then shuts down within cfg.ShutdownTimeout.
+func ServeAPI(ctx context.Context, cfg Config, d *Deps, ln net.Listener) error {
 	cfg = cfg.WithDefaults()
 	role, err := NewAPI(cfg, d)
 	if err != nil {
 		return err
 	}
 	defer role.Close()
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("api: %w", err)
+	if ln == nil {
+		if ln, err = Listen(cfg.Addr); err != nil {
+			return fmt.Errorf("api: %w", err)
+		}
 	}
 	srv := &http.Server{
 		Handler:           role.Handler(),
@@ -306,6 +308,17 @@ func ServeScheduler(ctx context.Context, cfg Config, d *Deps) error {
 	return nil
 }
 
+// Listen listens on addr (the API's INVOICED_ADDR). An address already in
+// use is an error that says so and how to move: the common case is a
+// second invoiced on the same machine.
+func Listen(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return nil, fmt.Errorf("%s is already in use (another invoiced?): set INVOICED_ADDR to a free address, e.g. INVOICED_ADDR=127.0.0.1:8081", addr)
+	}
+	return ln, err
+}
+
 // StartOps serves the process's /metrics and the probes /healthz and
 // /readyz (Redis reachable, taking writes, not evicting) on cfg.MetricsAddr, unless it is empty, in g
 // until ctx is canceled. They need no authentication: the address is
@@ -360,16 +373,17 @@ func writeStatus(w http.ResponseWriter, code int, status string) {
 	_ = json.NewEncoder(w).Encode(map[string]string{"status": status})
 }
 
-// ServeDev runs the api, a worker and the scheduler in one process (what
-// `invoiced dev` runs), with the ops listener when cfg.MetricsAddr is set,
-// until ctx is canceled or one of them fails.
-func ServeDev(ctx context.Context, cfg Config, d *Deps) error {
+// ServeDev runs the api (on ln, or cfg.Addr when ln is nil), a worker and
+// the scheduler in one process (what `invoiced dev` runs), with the ops
+// listener when cfg.MetricsAddr is set, until ctx is canceled or one of
+// them fails.
+func ServeDev(ctx context.Context, cfg Config, d *Deps, ln net.Listener) error {
 	cfg = cfg.WithDefaults()
 	g, ctx := errgroup.WithContext(ctx)
 	if err := StartOps(ctx, g, cfg, d); err != nil {
 		return err
 	}
-	g.Go(func() error { return ServeAPI(ctx, cfg, d) })
+	g.Go(func() error { return ServeAPI(ctx, cfg, d, ln) })
 	g.Go(func() error { return ServeWorker(ctx, cfg, d.With(d.Log.With(zap.String("role", "worker")))) })
 	g.Go(func() error { return ServeScheduler(ctx, cfg, d) })
 	return g.Wait()
