@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"sync"
@@ -28,24 +29,24 @@ var redisTroubles = []struct{ phrase, reason string }{
 	{"EOF", "not reachable"},
 }
 
-// AsynqLogger is the logger asynq's server components (fetching, lease
-// renewal, forwarding of scheduled tasks, heartbeat) write to. Each of them
-// logs its own failure every second or so while Redis is unavailable; this
-// logger says it once per redisTroubleEvery instead, in one line naming the
-// reason, at warn level (no stack trace), and passes everything else on.
-// asynq resumes by itself once Redis takes commands again.
+// AsynqLogger is the logger asynq's server and scheduler components
+// (fetching, lease renewal, forwarding of scheduled tasks, heartbeat) and
+// go-redis's pool write to. Each of them logs its own failure every second
+// or so while Redis is unavailable; this logger says it once per
+// redisTroubleEvery for all that share it, in one line naming the reason,
+// at warn level (no stack trace), and passes everything else on. asynq
+// and go-redis resume by themselves once Redis takes commands again.
 type AsynqLogger struct {
 	log *zap.SugaredLogger
 
 	mu         sync.Mutex
 	last       time.Time
 	suppressed int
-	now        func() time.Time
 }
 
-// NewAsynqLogger wraps log for asynq.Config.Logger.
+// NewAsynqLogger wraps log for asynq.Config.Logger and redis.SetLogger.
 func NewAsynqLogger(log *zap.Logger) *AsynqLogger {
-	return &AsynqLogger{log: log.WithOptions(zap.AddCallerSkip(1)).Sugar(), now: time.Now}
+	return &AsynqLogger{log: log.WithOptions(zap.AddCallerSkip(1)).Sugar()}
 }
 
 // Debug implements asynq.Logger.
@@ -71,6 +72,13 @@ func (l *AsynqLogger) Error(args ...any) {
 // Fatal implements asynq.Logger.
 func (l *AsynqLogger) Fatal(args ...any) { l.log.Fatal(args...) }
 
+// Printf takes go-redis's own messages (pool and Sentinel problems).
+func (l *AsynqLogger) Printf(_ context.Context, format string, v ...any) {
+	if msg := fmt.Sprintf(format, v...); !l.trouble([]any{msg}) {
+		l.log.Info(msg)
+	}
+}
+
 // trouble reports whether the line is about Redis being unavailable, and
 // logs the one line per interval that stands for all of them.
 func (l *AsynqLogger) trouble(args []any) bool {
@@ -86,7 +94,7 @@ func (l *AsynqLogger) trouble(args []any) bool {
 		return false
 	}
 	l.mu.Lock()
-	now := l.now()
+	now := time.Now()
 	if !l.last.IsZero() && now.Sub(l.last) < redisTroubleEvery {
 		l.suppressed++
 		l.mu.Unlock()

@@ -130,3 +130,35 @@ func TestHelpStartsNothing(t *testing.T) {
 		t.Error("worker with an argument ran")
 	}
 }
+
+// TestWorkerWithRedisDown runs a worker whose Redis is not there: it
+// waits, saying so in a line or two for its Redis clients, not a line per
+// component per second, and no stack trace.
+func TestWorkerWithRedisDown(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary; skipped with -short")
+	}
+	bin := buildBinary(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "worker")
+	cmd.Dir = t.TempDir()
+	cmd.Env = append(os.Environ(), "INVOICED_REDIS_URL=redis://127.0.0.1:"+strconv.Itoa(redistest.FreePort(t))+"/0",
+		"INVOICED_SECRET_KEY="+strings.Repeat("ab", 32), "INVOICED_METRICS_ADDR=off")
+	out, _ := cmd.CombinedOutput()
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	var trouble int
+	for _, l := range lines {
+		if strings.Contains(l, "redis is not reachable") {
+			trouble++
+		}
+	}
+	if trouble == 0 || trouble > 2 || len(lines) > 6 {
+		t.Errorf("%d lines, %d saying Redis is not reachable, in 6 s; want one or two:\n%s", len(lines), trouble, out)
+	}
+	for _, bad := range []string{"goroutine ", "panic", "stacktrace"} {
+		if strings.Contains(string(out), bad) {
+			t.Errorf("the output holds %q:\n%s", bad, out)
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/invoiced/invoiced/internal/wiring"
+	"github.com/invoiced/invoiced/worker"
 )
 
 // connect opens Redis (from INVOICED_REDIS_URL, or opt when given) and the
@@ -50,7 +51,7 @@ func newLogger(cfg config) (*zap.Logger, error) {
 	if err != nil {
 		return nil, err
 	}
-	redis.SetLogger(redisLogger{log.Named("redis").Sugar()})
+	redis.SetLogger(worker.NewAsynqLogger(log.Named("redis")))
 	return log, nil
 }
 
@@ -98,12 +99,4 @@ func runRole(ctx context.Context, role string) error {
 		}
 	})
 	return g.Wait()
-}
-
-// redisLogger sends go-redis's own messages (Sentinel failovers, pool
-// problems) to zap instead of stderr.
-type redisLogger struct{ log *zap.SugaredLogger }
-
-func (l redisLogger) Printf(_ context.Context, format string, v ...any) {
-	l.log.Infof(format, v...)
 }

@@ -38,6 +38,9 @@ type Deps struct {
 	Client   *asynq.Client
 	PDF      *pdf.Cache
 	SES      *SESSenders
+	// AsynqLog is what the process's asynq server and scheduler log
+	// through: one report of Redis trouble per interval for both.
+	AsynqLog *worker.AsynqLogger
 }
 
 // Connect opens Redis through opt and builds the clients the roles share.
@@ -61,9 +64,10 @@ func Connect(cfg Config, log *zap.Logger, opt asynq.RedisConnOpt) (*Deps, error)
 	m := metrics.New()
 	return &Deps{
 		Log: log, Metrics: m, RedisOpt: opt, Redis: rdb, Store: st,
-		Client: asynq.NewClient(opt),
-		PDF:    pdf.NewCache(m.TimePDF(renderer), cfg.PDFCacheSize),
-		SES:    NewSESSenders(cfg.SESEndpoint, cfg.SESSharedCredentials),
+		Client:   asynq.NewClient(opt),
+		PDF:      pdf.NewCache(m.TimePDF(renderer), cfg.PDFCacheSize),
+		SES:      NewSESSenders(cfg.SESEndpoint, cfg.SESSharedCredentials),
+		AsynqLog: worker.NewAsynqLogger(log),
 	}, nil
 }
 
@@ -78,6 +82,14 @@ func warnIfEvicting(log *zap.Logger, st *store.Store) {
 		log.Warn("redis may evict keys: set maxmemory-policy to noeviction, or invoices, sends and queued tasks can vanish",
 			zap.String("maxmemory_policy", m.Policy), zap.Int64("maxmemory", m.Max))
 	}
+}
+
+// asynqLog is d.AsynqLog, or one of its own for Deps not made by Connect.
+func (d *Deps) asynqLog() *worker.AsynqLogger {
+	if d.AsynqLog == nil {
+		return worker.NewAsynqLogger(d.Log)
+	}
+	return d.AsynqLog
 }
 
 // Close closes the connections.
@@ -225,6 +237,7 @@ func NewWorker(cfg Config, d *Deps) (*WorkerRole, error) {
 	// fetching and lets them finish for up to the shutdown timeout.
 	base, abandon := context.WithCancel(context.Background())
 	sc := worker.ServerConfig(cfg.Concurrency, d.Log)
+	sc.Logger = d.asynqLog()
 	sc.ShutdownTimeout = cfg.ShutdownTimeout
 	sc.RetryDelayFunc = cfg.RetryDelayFunc
 	sc.BaseContext = func() context.Context { return base }
@@ -280,7 +293,7 @@ func NewScheduler(cfg Config, d *Deps) (*asynq.Scheduler, func(), error) {
 	cfg = cfg.WithDefaults()
 	inspector := asynq.NewInspector(d.RedisOpt)
 	d.Metrics.WatchQueues(inspector)
-	sch := asynq.NewScheduler(d.RedisOpt, &asynq.SchedulerOpts{Logger: worker.NewAsynqLogger(d.Log), LogLevel: asynq.WarnLevel})
+	sch := asynq.NewScheduler(d.RedisOpt, &asynq.SchedulerOpts{Logger: d.asynqLog(), LogLevel: asynq.WarnLevel})
 	spec := "@every " + cfg.SweepInterval.String()
 	for _, task := range []*asynq.Task{tasks.NewSweepFinalizeTask(), tasks.NewSweepEventsTask(), tasks.NewSweepDeliveriesTask()} {
 		if _, err := sch.Register(spec, task); err != nil {
