@@ -82,19 +82,23 @@ func TestFleetWideRate(t *testing.T) {
 		}
 	}
 	slices.SortFunc(sent, func(a, b time.Time) int { return a.Compare(b) })
+	// The stamps are taken after the provider call, so they carry its
+	// jitter, which a loaded machine stretches to tens of milliseconds:
+	// the window is a second less that much.
+	const jitter = 100 * time.Millisecond
 	peak := 0
 	for i := range sent {
 		j := i
-		for j < len(sent) && sent[j].Sub(sent[i]) < time.Second {
+		for j < len(sent) && sent[j].Sub(sent[i]) < time.Second-jitter {
 			j++
 		}
 		peak = max(peak, j-i)
 	}
 	span := sent[len(sent)-1].Sub(sent[0])
 	rate := float64(n-1) / span.Seconds()
-	t.Logf("%d sends through 3 workers at a limit of %d/s: peak %d in any 1 s window, %.2f/s overall", n, limit, peak, rate)
+	t.Logf("%d sends through 3 workers at a limit of %d/s: peak %d in any %v window, %.2f/s overall", n, limit, peak, time.Second-jitter, rate)
 	if peak > limit {
-		t.Fatalf("peak of %d sends in one second, over the limit of %d", peak, limit)
+		t.Fatalf("peak of %d sends in %v, over the limit of %d a second", peak, time.Second-jitter, limit)
 	}
 	if rate < limit*0.6 {
 		t.Errorf("overall rate %.2f/s: the limit is held far below %d/s", rate, limit)
