@@ -1,0 +1,218 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/invoiced/invoiced/internal/redistest"
+	"github.com/invoiced/invoiced/invoice"
+)
+
+// commandCounter is a go-redis hook that counts the commands a client
+// sends, each command of a pipeline or transaction one.
+type commandCounter struct{ n atomic.Int64 }
+
+func (c *commandCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (c *commandCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		c.n.Add(1)
+		return next(ctx, cmd)
+	}
+}
+
+func (c *commandCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		c.n.Add(int64(len(cmds)))
+		return next(ctx, cmds)
+	}
+}
+
+// benchCustomers is how many customers the invoices of BenchmarkQueryPage
+// are spread over: each has a hundredth of them, so a customer's
+// listing grows with the tenant.
+const benchCustomers = 100
+
+// BenchmarkQueryPage measures one page (limit 20, newest first) of each
+// listing an operator asks for, on one tenant with 10,000 and 100,000
+// invoices and as many deliveries, on a real redis-server: the time per
+// page and the Redis commands it sends (cmds/op). The listing of all
+// invoices is the baseline. Read each query's 100k ÷ 10k ratio: about 1
+// means a page costs O(page), whatever the tenant holds.
+func BenchmarkQueryPage(b *testing.B) {
+	for _, n := range []int{10_000, 100_000} {
+		b.Run(fmt.Sprintf("invoices=%d", n), func(b *testing.B) {
+			srv := redistest.Start(b)
+			rdb := srv.Client(b)
+			var counter commandCounter
+			rdb.AddHook(&counter)
+			s, err := New(rdb, Config{SecretKey: make([]byte, 32)})
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx := context.Background()
+			ten, _, err := s.CreateTenant(ctx, "Bench SRL")
+			if err != nil {
+				b.Fatal(err)
+			}
+			start := time.Now()
+			fillTenant(b, s, ten.ID, n)
+			b.Logf("filled %d invoices and %d deliveries in %s", n, n, time.Since(start).Round(time.Millisecond))
+			reportIndexMemory(b, rdb, ten.ID)
+
+			queries := []struct {
+				name string
+				page func() (int, error)
+			}{
+				{"invoices", func() (int, error) {
+					p, err := s.ListInvoices(ctx, ten.ID, InvoiceQuery{Limit: 20})
+					return len(p.Invoices), err
+				}},
+				{"invoices-by-email", func() (int, error) {
+					p, err := s.ListInvoices(ctx, ten.ID, InvoiceQuery{Limit: 20, CustomerEmail: "customer7@example.com"})
+					return len(p.Invoices), err
+				}},
+				{"invoices-by-customer-id", func() (int, error) {
+					p, err := s.ListInvoices(ctx, ten.ID, InvoiceQuery{Limit: 20, CustomerID: "cus_42"})
+					return len(p.Invoices), err
+				}},
+				{"invoices-paid", func() (int, error) {
+					p, err := s.ListInvoices(ctx, ten.ID, InvoiceQuery{Limit: 20, Status: invoice.StatusPaid})
+					return len(p.Invoices), err
+				}},
+				{"deliveries-failed", func() (int, error) {
+					ds, _, err := s.QueryDeliveries(ctx, ten.ID, DeliveryQuery{Limit: 20, Status: DeliveryFailed})
+					return len(ds), err
+				}},
+				{"deliveries-sms-sent", func() (int, error) {
+					ds, _, err := s.QueryDeliveries(ctx, ten.ID, DeliveryQuery{Limit: 20, Status: DeliverySent, Channel: ChannelSMS})
+					return len(ds), err
+				}},
+			}
+			for _, q := range queries {
+				b.Run(q.name, func(b *testing.B) {
+					// The tenant is new, so its indexes were kept from
+					// the first write and nothing is built here.
+					if got, err := q.page(); err != nil || got != 20 {
+						b.Fatalf("a page of %d, %v; want 20", got, err)
+					}
+					before := counter.n.Load()
+					pages := 0
+					for b.Loop() {
+						if _, err := q.page(); err != nil {
+							b.Fatal(err)
+						}
+						pages++
+					}
+					b.ReportMetric(float64(counter.n.Load()-before)/float64(pages), "cmds/op")
+				})
+			}
+		})
+	}
+}
+
+// fillTenant stores n invoices of benchCustomers customers, one
+// millisecond apart, each with one delivery, through the store's own
+// write commands (indexInvoice, putDeliveries) pipelined in batches.
+// Every twentieth invoice is paid, a quarter of the deliveries are SMS,
+// every twentieth failed and the rest sent.
+func fillTenant(b *testing.B, s *Store, tenantID string, n int) {
+	b.Helper()
+	ctx := context.Background()
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	const batch = 1000
+	for from := 0; from < n; from += batch {
+		_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i := from; i < min(from+batch, n); i++ {
+				at := base.Add(time.Duration(i) * time.Millisecond)
+				c := i % benchCustomers
+				inv := &invoice.Invoice{
+					ID: "inv_" + strconv.Itoa(i), TenantID: tenantID, Type: invoice.TypeInvoice,
+					Number: "INV-" + strconv.Itoa(i), Status: invoice.StatusOpen, Currency: "EUR", IssueDate: "2026-01-01",
+					Customer: invoice.Customer{
+						ExternalID: "cus_" + strconv.Itoa(c), Name: "Customer " + strconv.Itoa(c),
+						// Stored in mixed case; looked up in lower case.
+						Email:   "Customer" + strconv.Itoa(c) + "@Example.com",
+						Address: invoice.Address{Line1: "Str. Lalelelor 5", City: "Cluj-Napoca", Country: "RO"},
+					},
+					Lines:    []invoice.Line{{Description: "Consulting", Quantity: "10", Unit: "h", UnitPrice: "95.00", TaxRate: "19"}},
+					Subtotal: "950.00", TaxTotal: "180.50", Total: "1130.50", AmountDue: "1130.50",
+					CreatedAt: at, UpdatedAt: at, FinalizedAt: &at, FinalizedBy: "api",
+				}
+				if i%20 == 0 {
+					inv.Status, inv.PaidAt, inv.PaidBy = invoice.StatusPaid, &at, "api"
+				}
+				raw, err := json.Marshal(inv)
+				if err != nil {
+					return err
+				}
+				p.Set(ctx, invoiceKey(tenantID, inv.ID), raw, 0)
+				indexInvoice(ctx, p, tenantID, inv, nil)
+
+				d := &Delivery{
+					ID: "dlv_" + strconv.Itoa(i), TenantID: tenantID, InvoiceID: inv.ID, SendID: "snd_" + strconv.Itoa(i),
+					Channel: ChannelEmail, To: strings.ToLower(inv.Customer.Email), Status: DeliverySent,
+					Provider: "outbox", CreatedAt: at, UpdatedAt: at, SentAt: &at,
+					History: []Transition{{Status: DeliveryQueued, At: at, Source: "api"}, {Status: DeliverySent, At: at, Source: "worker"}},
+				}
+				if i%4 == 0 {
+					d.Channel, d.To = ChannelSMS, "+40712345678"
+				}
+				if i%20 == 1 {
+					d.Status, d.SentAt, d.Error = DeliveryFailed, nil, "mailbox unavailable"
+					d.History[1] = Transition{Status: DeliveryFailed, At: at, Source: "worker"}
+				}
+				if err := putDeliveries(ctx, p, []*Delivery{d}, at); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// reportIndexMemory logs what the invoice indexes by status and customer
+// take of the memory the tenant's data uses.
+func reportIndexMemory(b *testing.B, rdb *redis.Client, tenantID string) {
+	b.Helper()
+	ctx := context.Background()
+	var keys []string
+	iter := rdb.Scan(ctx, 0, tenantKey(tenantID, "invoices-by")+"*", 1000).Iterator()
+	for iter.Next(ctx) {
+		keys = append(keys, iter.Val())
+	}
+	if err := iter.Err(); err != nil {
+		b.Fatal(err)
+	}
+	var index int64
+	for _, k := range keys {
+		n, err := rdb.MemoryUsage(ctx, k, 0).Result()
+		if err != nil {
+			b.Fatal(err)
+		}
+		index += n
+	}
+	info, err := rdb.Info(ctx, "memory").Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var used int64
+	for _, line := range strings.Split(info, "\r\n") {
+		if v, ok := strings.CutPrefix(line, "used_memory:"); ok {
+			used, _ = strconv.ParseInt(v, 10, 64)
+		}
+	}
+	b.Logf("the %d indexes by status and customer: %.1f MB of %.1f MB used (%.0f%%)",
+		len(keys), float64(index)/1e6, float64(used)/1e6, 100*float64(index)/float64(used))
+}
