@@ -58,13 +58,13 @@ type InvoicePage struct {
 // invoice of the tenant.
 var ErrBadCursor = errors.New("cursor names no invoice")
 
-// ListInvoices returns a page of tenant's invoices, newest first. Each
-// filter but one has an index kept with the writes (by status, by
-// customer email, by customer id, and by either with a status), so a page
-// reads one sorted set from its first match on and costs O(log n + page)
-// however many invoices the tenant has. Only CustomerEmail and CustomerID
-// together read the id's index and check the email, looking at up to
-// maxListScan times Limit invoices. An invoice whose key is gone (it
+// ListInvoices returns a page of tenant's invoices, newest first. The
+// invoices of a status, of a customer email, of a customer id, and of
+// either customer filter with a status each have an index kept with the
+// writes, so a page reads one sorted set from its first match on and
+// costs O(log n + page) however many invoices the tenant has. Only
+// CustomerEmail and CustomerID together read the id's index and check the
+// email, looking at up to maxListScan times Limit invoices. An invoice whose key is gone (it
 // expired) is passed over and taken out of the index that named it.
 func (s *Store) ListInvoices(ctx context.Context, tenantID string, q InvoiceQuery) (*InvoicePage, error) {
 	if q.Limit <= 0 {
