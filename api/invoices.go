@@ -153,16 +153,30 @@ type invoiceListItem struct {
 	PublicPDFURL string `json:"publicPdfUrl"`
 }
 
-// listInvoices handles GET /api/v1/invoices?status=&limit=&startingAfter=:
-// the tenant's invoices, newest first, a page at a time. With a status
-// filter a page may hold fewer than limit invoices, even none, while
-// hasMore is true: it looks at a bounded number of invoices, and
+// listInvoices handles GET /api/v1/invoices?status=&customerEmail=&customerId=&limit=&startingAfter=:
+// the tenant's invoices, newest first, a page at a time, each filter read
+// from its own index (store.ListInvoices). Only with both customerEmail
+// and customerId may a page hold fewer than limit invoices, even none,
+// while hasMore is true: it looks at a bounded number of invoices, and
 // nextCursor goes on from there.
 func (a *API) listInvoices(w http.ResponseWriter, r *http.Request) *Error {
 	q := r.URL.Query()
-	query := store.InvoiceQuery{Limit: 20, Status: invoice.Status(q.Get("status")), After: q.Get("startingAfter")}
+	query := store.InvoiceQuery{
+		Limit: 20, Status: invoice.Status(q.Get("status")), After: q.Get("startingAfter"),
+		CustomerEmail: q.Get("customerEmail"), CustomerID: q.Get("customerId"),
+	}
 	if query.Status != "" && !query.Status.Valid() {
 		return errField("status", "must be draft, open, paid or void")
+	}
+	if query.CustomerEmail != "" {
+		if err := invoice.CheckEmail(query.CustomerEmail); err != nil {
+			return errField("customerEmail", err.Error())
+		}
+	}
+	if query.CustomerID != "" {
+		if err := invoice.CheckExternalID(query.CustomerID); err != nil {
+			return errField("customerId", err.Error())
+		}
 	}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)

@@ -63,11 +63,15 @@ type Address struct {
 
 // Customer is who the invoice is billed to.
 type Customer struct {
-	Name    string  `json:"name"`
-	Email   string  `json:"email,omitempty"`
-	Phone   string  `json:"phone,omitempty"`
-	VATID   string  `json:"vatId,omitempty"`
-	Address Address `json:"address"`
+	// ExternalID is the billing system's own id for the customer, by
+	// which the customer's invoices are listed; invoiced keeps no
+	// customers of its own.
+	ExternalID string  `json:"externalId,omitempty"`
+	Name       string  `json:"name"`
+	Email      string  `json:"email,omitempty"`
+	Phone      string  `json:"phone,omitempty"`
+	VATID      string  `json:"vatId,omitempty"`
+	Address    Address `json:"address"`
 }
 
 // Seller is who issues the invoice: the tenant's branding.

@@ -72,6 +72,23 @@ func CheckEmail(s string) error {
 	return nil
 }
 
+// MaxExternalIDLen is the longest external id a customer may have.
+const MaxExternalIDLen = 64
+
+// CheckExternalID returns an error unless s may be a customer's external
+// id, the billing system's own: 1 to MaxExternalIDLen characters, no
+// control characters, no spaces at either end (which would make two ids
+// that look alike differ). It is compared exactly, case included.
+func CheckExternalID(s string) error {
+	if s == "" {
+		return errors.New("is empty")
+	}
+	if strings.TrimSpace(s) != s {
+		return errors.New("must not begin or end with spaces")
+	}
+	return CheckText(s, MaxExternalIDLen, false)
+}
+
 // CheckText returns an error if s is longer than max runes or holds control
 // characters; multiline allows line breaks and tabs.
 func CheckText(s string, max int, multiline bool) error {
@@ -138,6 +155,11 @@ func Validate(inv *Invoice) FieldErrors {
 	text("terms", inv.Terms, MaxNotesLen, false, true)
 
 	c := inv.Customer
+	if c.ExternalID != "" {
+		if err := CheckExternalID(c.ExternalID); err != nil {
+			fe["customer.externalId"] = err.Error()
+		}
+	}
 	text("customer.name", c.Name, maxShortLen, true, false)
 	if c.Email != "" {
 		if err := CheckEmail(c.Email); err != nil {

@@ -94,7 +94,7 @@ func (s *Store) CreateCreditNote(ctx context.Context, cn *invoice.Invoice) (cred
 			p.Set(ctx, cnKey, cnJSON, 0)
 			p.Set(ctx, origKey, origJSON, redis.KeepTTL)
 			p.HSet(ctx, numbersKey, cn.Number, cn.ID)
-			p.ZAddNX(ctx, invoicesKey(tenantID), redis.Z{Score: float64(now.UnixMilli()), Member: cn.ID})
+			indexInvoice(ctx, p, tenantID, cn, nil)
 			return nil
 		})
 		orig.TenantID = tenantID

@@ -79,6 +79,14 @@ func TestCreateCreditNote(t *testing.T) {
 	if len(page.Invoices) != 2 || page.Invoices[0].ID != "cn_1" {
 		t.Errorf("the listing does not show the credit note first: %d invoices", len(page.Invoices))
 	}
+	// Its indexes are kept as it is created: none is built here.
+	if err := s.rdb.Set(ctx, invoiceFiltersIndexedKey("ten_a"), "1", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	page, err = s.ListInvoices(ctx, "ten_a", InvoiceQuery{Limit: 10, Status: invoice.StatusOpen})
+	if err != nil || len(page.Invoices) != 2 || page.Invoices[0].ID != "cn_1" {
+		t.Errorf("open invoices: %d, %v; want the credit note first, then the invoice", len(page.Invoices), err)
+	}
 
 	// No link to hand back the second time: the first credit took it.
 	if _, oldLink, err = s.CreateCreditNote(ctx, computedCreditNote(t, inv, "cn_2", "CN-2", "1")); err != nil || oldLink != "" {

@@ -2,9 +2,12 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/redis/go-redis/v9"
@@ -25,6 +28,12 @@ func invoicesIndexedKey(tenantID string) string { return tenantKey(tenantID, "in
 type InvoiceQuery struct {
 	// Status keeps only invoices in that status; empty keeps all.
 	Status invoice.Status
+	// CustomerEmail keeps only invoices whose customer has this email
+	// address, compared without regard to case; empty keeps all.
+	CustomerEmail string
+	// CustomerID keeps only invoices whose customer has this external id,
+	// compared exactly; empty keeps all.
+	CustomerID string
 	// Limit is the most invoices a page holds. Defaults to 20.
 	Limit int
 	// After is the cursor of the page before (InvoicePage.NextCursor): the
@@ -49,7 +58,14 @@ type InvoicePage struct {
 // invoice of the tenant.
 var ErrBadCursor = errors.New("cursor names no invoice")
 
-// ListInvoices returns a page of tenant's invoices, newest first.
+// ListInvoices returns a page of tenant's invoices, newest first. The
+// invoices of a status, of a customer email, of a customer id, and of
+// either customer filter with a status each have an index kept with the
+// writes, so a page reads one sorted set from its first match on and
+// costs O(log n + page) however many invoices the tenant has. Only
+// CustomerEmail and CustomerID together read the id's index and check the
+// email, looking at up to maxListScan times Limit invoices. An invoice whose key is gone (it
+// expired) is passed over and taken out of the index that named it.
 func (s *Store) ListInvoices(ctx context.Context, tenantID string, q InvoiceQuery) (*InvoicePage, error) {
 	if q.Limit <= 0 {
 		q.Limit = 20
@@ -57,11 +73,21 @@ func (s *Store) ListInvoices(ctx context.Context, tenantID string, q InvoiceQuer
 	if err := s.indexInvoices(ctx, tenantID); err != nil {
 		return nil, err
 	}
-	key := invoicesKey(tenantID)
+	customer := customerIDRef(q.CustomerID)
+	if customer == "" {
+		customer = customerEmailRef(q.CustomerEmail)
+	}
+	if q.Status != "" || customer != "" {
+		if err := s.indexInvoiceFilters(ctx, tenantID); err != nil {
+			return nil, err
+		}
+	}
 	maxScore := "+inf"
 	var afterScore float64
 	if q.After != "" {
-		sc, err := s.rdb.ZScore(ctx, key, q.After).Result()
+		// Every index scores an invoice alike, so the cursor's place is
+		// read from the one that holds every invoice.
+		sc, err := s.rdb.ZScore(ctx, invoicesKey(tenantID), q.After).Result()
 		if errors.Is(err, redis.Nil) {
 			return nil, ErrBadCursor
 		}
@@ -70,9 +96,17 @@ func (s *Store) ListInvoices(ctx context.Context, tenantID string, q InvoiceQuer
 		}
 		afterScore, maxScore = sc, fmt.Sprint(int64(sc))
 	}
+	key := invoiceIndexKey(tenantID, q.Status, customer)
+	// The index holds just the matches but for an invoice left behind by
+	// an index build racing a change: one more than a page is enough.
+	batch := int64(q.Limit + 1)
+	if q.CustomerID != "" && q.CustomerEmail != "" {
+		batch = int64(min(max(q.Limit*2, 50), 500))
+	}
 	page := &InvoicePage{Invoices: []*invoice.Invoice{}}
+	var gone []string
+	defer func() { s.dropGoneInvoices(ctx, tenantID, key, gone) }()
 	budget := q.Limit * maxListScan
-	batch := int64(min(max(q.Limit*2, 50), 500))
 	var last string
 	for offset := int64(0); budget > 0; offset += batch {
 		zs, err := s.rdb.ZRevRangeByScoreWithScores(ctx, key, &redis.ZRangeBy{Max: maxScore, Min: "-inf", Offset: offset, Count: batch}).Result()
@@ -101,7 +135,11 @@ func (s *Store) ListInvoices(ctx context.Context, tenantID string, q InvoiceQuer
 			}
 			budget--
 			last = ids[i]
-			if inv == nil || (q.Status != "" && inv.Status != q.Status) {
+			if inv == nil {
+				gone = append(gone, ids[i])
+				continue
+			}
+			if !q.matches(inv) {
 				continue
 			}
 			if len(page.Invoices) == q.Limit {
@@ -117,6 +155,79 @@ func (s *Store) ListInvoices(ctx context.Context, tenantID string, q InvoiceQuer
 	}
 	page.NextCursor = last
 	return page, nil
+}
+
+// matches reports whether inv passes every filter of q.
+func (q InvoiceQuery) matches(inv *invoice.Invoice) bool {
+	return (q.Status == "" || inv.Status == q.Status) &&
+		(q.CustomerEmail == "" || strings.EqualFold(inv.Customer.Email, q.CustomerEmail)) &&
+		(q.CustomerID == "" || inv.Customer.ExternalID == q.CustomerID)
+}
+
+// dropGoneInvoicesScript takes out of the index KEYS[1] each invoice id
+// ARGV[i] whose key KEYS[i+1] does not exist, checked in the script so an
+// invoice saved again meanwhile keeps its place.
+var dropGoneInvoicesScript = redis.NewScript(`
+for i, id in ipairs(ARGV) do
+  if redis.call('EXISTS', KEYS[i + 1]) == 0 then
+    redis.call('ZREM', KEYS[1], id)
+  end
+end
+return 0
+`)
+
+// dropGoneInvoices takes the ids of invoices that are gone out of the
+// index key. It is tidying: a failure (Redis out of memory refuses the
+// script) leaves them for the next listing that meets them.
+func (s *Store) dropGoneInvoices(ctx context.Context, tenantID, key string, ids []string) {
+	if len(ids) == 0 {
+		return
+	}
+	keys := []string{key}
+	for _, id := range ids {
+		keys = append(keys, invoiceKey(tenantID, id))
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	_ = dropGoneInvoicesScript.Run(ctx, s.rdb, keys, args...).Err()
+}
+
+// invoiceIndexKeys returns the keys of every index that holds inv.
+func invoiceIndexKeys(tenantID string, inv *invoice.Invoice) []string {
+	customers := []string{""}
+	for _, c := range []string{customerEmailRef(inv.Customer.Email), customerIDRef(inv.Customer.ExternalID)} {
+		if c != "" {
+			customers = append(customers, c)
+		}
+	}
+	var keys []string
+	for _, status := range []invoice.Status{"", inv.Status} {
+		for _, c := range customers {
+			keys = append(keys, invoiceIndexKey(tenantID, status, c))
+		}
+	}
+	return keys
+}
+
+// indexInvoice queues in p the commands that put inv in its indexes,
+// scored by its creation time. old, when set, is inv as stored before the
+// change: inv leaves the indexes of old's status and customer it no
+// longer has.
+func indexInvoice(ctx context.Context, p redis.Pipeliner, tenantID string, inv, old *invoice.Invoice) {
+	keys := invoiceIndexKeys(tenantID, inv)
+	if old != nil {
+		for _, k := range invoiceIndexKeys(tenantID, old) {
+			if !slices.Contains(keys, k) {
+				p.ZRem(ctx, k, inv.ID)
+			}
+		}
+	}
+	z := redis.Z{Score: float64(inv.CreatedAt.UnixMilli()), Member: inv.ID}
+	for _, k := range keys {
+		p.ZAdd(ctx, k, z)
+	}
 }
 
 // invoices reads ids with one MGET; an invoice that is gone is nil.
@@ -180,6 +291,40 @@ func (s *Store) indexInvoices(ctx context.Context, tenantID string) error {
 	})
 }
 
+// indexInvoiceFilters builds, once, the indexes by status and customer of
+// a tenant whose invoices predate them (see buildOnce). An invoice that
+// changes while this runs may be left in an index it has left as well;
+// ListInvoices checks each invoice against its filters, so it is only
+// passed over there.
+func (s *Store) indexInvoiceFilters(ctx context.Context, tenantID string) error {
+	return s.buildOnce(ctx, tenantID, invoiceFiltersIndexedKey(tenantID), func() error {
+		ids, err := s.scanIDs(ctx, tenantID, invoiceKey(tenantID, ""))
+		if err != nil {
+			return err
+		}
+		for len(ids) > 0 {
+			chunk := ids[:min(len(ids), 500)]
+			ids = ids[len(chunk):]
+			invs, err := s.invoices(ctx, tenantID, chunk)
+			if err != nil {
+				return err
+			}
+			_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+				for _, inv := range invs {
+					if inv != nil {
+						indexInvoice(ctx, p, tenantID, inv, nil)
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // buildOnce runs build unless marker is set, then sets it: the one-time
 // building of an index for a tenant whose data predates it. Tenants
 // created since have every marker from the start (CreateTenant).
@@ -215,4 +360,44 @@ func (s *Store) scanIDs(ctx context.Context, tenantID, prefix string) ([]string,
 		}
 	}
 	return ids, iter.Err()
+}
+
+// invoiceIndexKey is the index of the invoices with status and customer
+// (a customerEmailRef or customerIDRef), either of which may be empty for
+// "any"; with neither it is invoicesKey.
+func invoiceIndexKey(tenantID string, status invoice.Status, customer string) string {
+	if status == "" && customer == "" {
+		return invoicesKey(tenantID)
+	}
+	return tenantKey(tenantID, "invoices-by", string(status), customer)
+}
+
+// invoiceFiltersIndexedKey marks a tenant whose invoices are all in the
+// indexes by status and customer (see indexInvoiceFilters).
+func invoiceFiltersIndexedKey(tenantID string) string {
+	return tenantKey(tenantID, "invoices-by-indexed")
+}
+
+// customerEmailRef names a customer by email address in an index key:
+// the lower-cased address, hashed, so that key names have a fixed length
+// and carry no address.
+func customerEmailRef(email string) string {
+	if email == "" {
+		return ""
+	}
+	return "email:" + keyDigest(strings.ToLower(email))
+}
+
+// customerIDRef names a customer by external id in an index key, hashed
+// like customerEmailRef.
+func customerIDRef(id string) string {
+	if id == "" {
+		return ""
+	}
+	return "id:" + keyDigest(id)
+}
+
+func keyDigest(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:16])
 }

@@ -95,14 +95,11 @@ func TestListInvoices(t *testing.T) {
 	if ids, _ := listAll(t, s, ten.ID, InvoiceQuery{Limit: 2, Status: invoice.StatusOpen}); !slices.Equal(ids, open) || len(open) != 7 {
 		t.Fatalf("open invoices listed %v, want %v", ids, open)
 	}
-	// A filter nothing matches looks at a bounded number per page and
-	// hands out a cursor to go on with.
+	// A status has its own index: a filter nothing matches answers at
+	// once, with no cursor.
 	page, err := s.ListInvoices(ctx, ten.ID, InvoiceQuery{Limit: 1, Status: invoice.StatusPaid})
-	if err != nil || len(page.Invoices) != 0 || page.NextCursor == "" {
-		t.Fatalf("first page of paid = %d invoices, cursor %q, %v; want none and a cursor", len(page.Invoices), page.NextCursor, err)
-	}
-	if ids, pages := listAll(t, s, ten.ID, InvoiceQuery{Limit: 1, Status: invoice.StatusPaid}); len(ids) != 0 || pages != 3 {
-		t.Fatalf("paid: %v in %d pages, want none in 3 (10 invoices looked at per page)", ids, pages)
+	if err != nil || len(page.Invoices) != 0 || page.NextCursor != "" {
+		t.Fatalf("paid = %d invoices, cursor %q, %v; want none and no cursor", len(page.Invoices), page.NextCursor, err)
 	}
 	if _, err := s.ListInvoices(ctx, ten.ID, InvoiceQuery{After: "inv_nope"}); !errors.Is(err, ErrBadCursor) {
 		t.Fatalf("unknown cursor: %v, want ErrBadCursor", err)
@@ -215,6 +212,168 @@ func TestIndexSendsOfOlderTenants(t *testing.T) {
 		t.Fatalf("overdue after the scheduled time = %v, %v; want the queued and the scheduled delivery", all, err)
 	}
 	if n, _ := s.rdb.Exists(ctx, sendsIndexedKey(ten)).Result(); n != 1 {
+		t.Fatal("the indexes were not marked built")
+	}
+}
+
+// TestListInvoicesByCustomer lists a tenant's invoices by their
+// customer's email (without regard to case) and external id, alone and
+// with a status, a page at a time; a draft given to another customer
+// moves between the listings, and an invoice that is gone is passed over
+// and leaves the index.
+func TestListInvoicesByCustomer(t *testing.T) {
+	t.Parallel()
+	s, ctx := setup(t)
+	ten, _, err := s.CreateTenant(ctx, "List SRL")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ana := invoice.Customer{ExternalID: "cus_ana", Name: "Ana", Email: "Ana.Pop@Example.com"}
+	bob := invoice.Customer{ExternalID: "cus_bob", Name: "Bob", Email: "bob@example.com"}
+	eve := invoice.Customer{Name: "Eve", Email: "eve@example.com"} // no external id
+	save := func(id string, c invoice.Customer) {
+		t.Helper()
+		inv := &invoice.Invoice{ID: id, TenantID: ten.ID, Number: id, Currency: "EUR", Customer: c}
+		if _, err := s.SaveDraft(ctx, inv, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	lower := ana
+	lower.Email = "ana.pop@example.com"
+	save("inv_a1", ana)
+	save("inv_b1", bob)
+	save("inv_a2", lower)
+	save("inv_e1", eve)
+	save("inv_a3", ana)
+	save("inv_b2", bob)
+	save("inv_a4", ana)
+	for _, id := range []string{"inv_a1", "inv_a3", "inv_b1"} {
+		if _, _, err := s.Finalize(ctx, ten.ID, id, "api"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := s.MarkPaid(ctx, ten.ID, "inv_a3", "api"); err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		name string
+		q    InvoiceQuery
+		want []string
+	}{
+		{"email", InvoiceQuery{CustomerEmail: "ANA.POP@example.COM"}, []string{"inv_a4", "inv_a3", "inv_a2", "inv_a1"}},
+		{"id", InvoiceQuery{CustomerID: "cus_ana"}, []string{"inv_a4", "inv_a3", "inv_a2", "inv_a1"}},
+		{"id is exact", InvoiceQuery{CustomerID: "CUS_ANA"}, nil},
+		{"email without an id", InvoiceQuery{CustomerEmail: "eve@example.com"}, []string{"inv_e1"}},
+		{"email and status", InvoiceQuery{CustomerEmail: "ana.pop@example.com", Status: invoice.StatusDraft}, []string{"inv_a4", "inv_a2"}},
+		{"id and status", InvoiceQuery{CustomerID: "cus_ana", Status: invoice.StatusPaid}, []string{"inv_a3"}},
+		{"id and status, none", InvoiceQuery{CustomerID: "cus_bob", Status: invoice.StatusPaid}, nil},
+		{"email and id", InvoiceQuery{CustomerEmail: "bob@example.com", CustomerID: "cus_bob"}, []string{"inv_b2", "inv_b1"}},
+		{"email and another's id", InvoiceQuery{CustomerEmail: "bob@example.com", CustomerID: "cus_ana"}, nil},
+		{"status", InvoiceQuery{Status: invoice.StatusOpen}, []string{"inv_b1", "inv_a1"}},
+		{"nobody", InvoiceQuery{CustomerEmail: "nobody@example.com"}, nil},
+	}
+	for _, tt := range tests {
+		for _, limit := range []int{1, 3, 20} {
+			tt.q.Limit = limit
+			ids, pages := listAll(t, s, ten.ID, tt.q)
+			if !slices.Equal(ids, tt.want) {
+				t.Errorf("%s, limit %d: listed %v, want %v", tt.name, limit, ids, tt.want)
+			}
+			// The indexes hold only what matches: no page comes back
+			// short but the last, and no empty page is handed out.
+			if want := max(1, (len(tt.want)+limit-1)/limit); pages != want {
+				t.Errorf("%s, limit %d: %d pages, want %d", tt.name, limit, pages, want)
+			}
+		}
+	}
+
+	// A draft given to another customer moves: from Ana's listings to
+	// Bob's, and back.
+	save("inv_a2", bob)
+	if ids, _ := listAll(t, s, ten.ID, InvoiceQuery{CustomerID: "cus_ana", Limit: 10}); !slices.Equal(ids, []string{"inv_a4", "inv_a3", "inv_a1"}) {
+		t.Errorf("Ana's after the move: %v", ids)
+	}
+	if ids, _ := listAll(t, s, ten.ID, InvoiceQuery{CustomerEmail: "bob@example.com", Status: invoice.StatusDraft, Limit: 10}); !slices.Equal(ids, []string{"inv_b2", "inv_a2"}) {
+		t.Errorf("Bob's drafts after the move: %v", ids)
+	}
+	save("inv_a2", ana)
+	if ids, _ := listAll(t, s, ten.ID, InvoiceQuery{CustomerEmail: "bob@example.com", Limit: 10}); !slices.Equal(ids, []string{"inv_b2", "inv_b1"}) {
+		t.Errorf("Bob's after the move back: %v", ids)
+	}
+	// A draft that loses its external id leaves that listing.
+	noID := ana
+	noID.ExternalID = ""
+	save("inv_a4", noID)
+	if ids, _ := listAll(t, s, ten.ID, InvoiceQuery{CustomerID: "cus_ana", Limit: 10}); !slices.Equal(ids, []string{"inv_a3", "inv_a2", "inv_a1"}) {
+		t.Errorf("Ana's by id after inv_a4 lost it: %v", ids)
+	}
+
+	// An invoice whose key is gone (expired) is passed over, and the
+	// listing that met it takes it out of its index.
+	if err := s.rdb.Del(ctx, invoiceKey(ten.ID, "inv_a1")).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if ids, _ := listAll(t, s, ten.ID, InvoiceQuery{CustomerEmail: "ana.pop@example.com", Limit: 2}); !slices.Equal(ids, []string{"inv_a4", "inv_a3", "inv_a2"}) {
+		t.Errorf("Ana's after inv_a1 expired: %v", ids)
+	}
+	key := invoiceIndexKey(ten.ID, "", customerEmailRef("ana.pop@example.com"))
+	if _, err := s.rdb.ZScore(ctx, key, "inv_a1").Result(); err == nil {
+		t.Errorf("the expired inv_a1 is still in %s", key)
+	}
+
+	// Another tenant with a customer of the same email and id sees only
+	// its own invoices.
+	other, _, _ := s.CreateTenant(ctx, "Other")
+	if _, err := s.SaveDraft(ctx, &invoice.Invoice{ID: "inv_theirs", TenantID: other.ID, Number: "1", Currency: "EUR", Customer: ana}, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []InvoiceQuery{{CustomerEmail: ana.Email}, {CustomerID: ana.ExternalID}} {
+		q.Limit = 10
+		if ids, _ := listAll(t, s, other.ID, q); !slices.Equal(ids, []string{"inv_theirs"}) {
+			t.Errorf("the other tenant's %+v: %v", q, ids)
+		}
+	}
+}
+
+// TestListInvoicesByCustomerOfOlderTenants lists by customer and status
+// the invoices of a tenant stored before those indexes existed: the first
+// such listing builds them from the tenant's keys.
+func TestListInvoicesByCustomerOfOlderTenants(t *testing.T) {
+	t.Parallel()
+	s, ctx := setup(t)
+	const ten = "ten_old"
+	for i := range 6 {
+		c := invoice.Customer{ExternalID: fmt.Sprintf("cus_%d", i%2), Name: "C", Email: fmt.Sprintf("C%d@example.com", i%2)}
+		inv := &invoice.Invoice{ID: fmt.Sprintf("inv_%d", i), TenantID: ten, Number: fmt.Sprint(i), Currency: "EUR", Customer: c}
+		if _, err := s.SaveDraft(ctx, inv, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	if _, _, err := s.Finalize(ctx, ten, "inv_4", "api"); err != nil {
+		t.Fatal(err)
+	}
+	// As stored before the indexes: only the list of all invoices, and
+	// no marker.
+	keys, err := s.rdb.Keys(ctx, tenantKey(ten, "invoices-by")+"*").Result()
+	if err != nil || len(keys) == 0 {
+		t.Fatalf("no index to remove: %v, %v", keys, err)
+	}
+	if err := s.rdb.Del(ctx, append(keys, invoiceFiltersIndexedKey(ten))...).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if ids, _ := listAll(t, s, ten, InvoiceQuery{CustomerEmail: "c0@example.com", Limit: 2}); !slices.Equal(ids, []string{"inv_4", "inv_2", "inv_0"}) {
+		t.Errorf("by email: %v", ids)
+	}
+	if ids, _ := listAll(t, s, ten, InvoiceQuery{CustomerID: "cus_0", Status: invoice.StatusDraft, Limit: 2}); !slices.Equal(ids, []string{"inv_2", "inv_0"}) {
+		t.Errorf("by id and status: %v", ids)
+	}
+	if ids, _ := listAll(t, s, ten, InvoiceQuery{Status: invoice.StatusOpen, Limit: 2}); !slices.Equal(ids, []string{"inv_4"}) {
+		t.Errorf("by status: %v", ids)
+	}
+	if n, _ := s.rdb.Exists(ctx, invoiceFiltersIndexedKey(ten)).Result(); n != 1 {
 		t.Fatal("the indexes were not marked built")
 	}
 }

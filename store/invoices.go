@@ -23,17 +23,19 @@ func draftsKey(tenantID string) string { return tenantKey(tenantID, "drafts") }
 // same id if that one is still a draft (an idempotent upsert by the client's
 // id). It fills CreatedAt, UpdatedAt and, for autoAdvance drafts, FinalizeAt
 // = creation + grace; a replaced draft keeps its creation time and its
-// FinalizeAt. It returns whether the invoice was created. Replacing an
+// FinalizeAt, and moves to the indexes of its new customer (see
+// ListInvoices). It returns whether the invoice was created. Replacing an
 // invoice that is no longer a draft is ErrConflict.
 func (s *Store) SaveDraft(ctx context.Context, inv *invoice.Invoice, grace time.Duration) (created bool, err error) {
 	key := invoiceKey(inv.TenantID, inv.ID)
 	now := s.Now()
 	txf := func(tx *redis.Tx) error {
 		var old invoice.Invoice
+		before := &old
 		err := getJSON(ctx, tx, key, &old)
 		switch {
 		case errors.Is(err, ErrNotFound):
-			created = true
+			created, before = true, nil
 			inv.CreatedAt = now
 			if inv.AutoAdvance {
 				at := now.Add(grace)
@@ -63,7 +65,7 @@ func (s *Store) SaveDraft(ctx context.Context, inv *invoice.Invoice, grace time.
 		}
 		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
 			p.Set(ctx, key, b, 0)
-			p.ZAddNX(ctx, invoicesKey(inv.TenantID), redis.Z{Score: float64(inv.CreatedAt.UnixMilli()), Member: inv.ID})
+			indexInvoice(ctx, p, inv.TenantID, inv, before)
 			if inv.FinalizeAt != nil {
 				p.ZAdd(ctx, draftsKey(inv.TenantID), redis.Z{Score: float64(inv.FinalizeAt.Unix()), Member: inv.ID})
 			} else {
@@ -98,8 +100,9 @@ func (s *Store) Invoice(ctx context.Context, tenantID, id string) (*invoice.Invo
 // finalizations agree on one winner. A void invoice is ErrConflict.
 func (s *Store) Finalize(ctx context.Context, tenantID, id, by string) (*invoice.Invoice, bool, error) {
 	changed := false
+	var before invoice.Invoice
 	inv, err := update(ctx, s, invoiceKey(tenantID, id), func(inv *invoice.Invoice) error {
-		changed = false
+		changed, before = false, *inv
 		switch inv.Status {
 		case invoice.StatusDraft:
 			now := s.Now()
@@ -116,6 +119,7 @@ func (s *Store) Finalize(ctx context.Context, tenantID, id, by string) (*invoice
 		return nil
 	}, func(p redis.Pipeliner, inv *invoice.Invoice) {
 		p.ZRem(ctx, draftsKey(tenantID), id)
+		indexInvoice(ctx, p, tenantID, inv, &before)
 	})
 	if err != nil {
 		return nil, false, err
@@ -157,8 +161,9 @@ func (s *Store) SetPaymentLink(ctx context.Context, tenantID, id, url, linkID st
 // voided draft leaves the index of drafts waiting to be finalized.
 func (s *Store) Void(ctx context.Context, tenantID, id string) (*invoice.Invoice, bool, error) {
 	changed := false
+	var before invoice.Invoice
 	inv, err := update(ctx, s, invoiceKey(tenantID, id), func(inv *invoice.Invoice) error {
-		changed = false
+		changed, before = false, *inv
 		switch inv.Status {
 		case invoice.StatusVoid:
 			return nil
@@ -174,8 +179,9 @@ func (s *Store) Void(ctx context.Context, tenantID, id string) (*invoice.Invoice
 		inv.FinalizeAt = nil
 		changed = true
 		return nil
-	}, func(p redis.Pipeliner, _ *invoice.Invoice) {
+	}, func(p redis.Pipeliner, inv *invoice.Invoice) {
 		p.ZRem(ctx, draftsKey(tenantID), id)
+		indexInvoice(ctx, p, tenantID, inv, &before)
 	})
 	if err != nil {
 		return nil, false, err
@@ -211,8 +217,9 @@ func (s *Store) PaymentLinkDeactivated(ctx context.Context, tenantID, id, linkID
 // unchanged, a draft, void one or a credit note is ErrConflict.
 func (s *Store) MarkPaid(ctx context.Context, tenantID, id, by string) (*invoice.Invoice, bool, error) {
 	changed := false
+	var before invoice.Invoice
 	inv, err := update(ctx, s, invoiceKey(tenantID, id), func(inv *invoice.Invoice) error {
-		changed = false
+		changed, before = false, *inv
 		switch inv.Status {
 		case invoice.StatusPaid:
 			return nil
@@ -227,7 +234,9 @@ func (s *Store) MarkPaid(ctx context.Context, tenantID, id, by string) (*invoice
 		inv.Status, inv.PaidAt, inv.PaidBy, inv.UpdatedAt = invoice.StatusPaid, &now, by, now
 		changed = true
 		return invoice.PayInFull(inv)
-	}, nil)
+	}, func(p redis.Pipeliner, inv *invoice.Invoice) {
+		indexInvoice(ctx, p, tenantID, inv, &before)
+	})
 	if err != nil {
 		return nil, false, err
 	}

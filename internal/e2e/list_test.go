@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -138,6 +139,100 @@ func TestListScheduledSends(t *testing.T) {
 		r := h.do("GET", "/api/v1/scheduled-sends"+q, token, nil)
 		if r.Status != http.StatusBadRequest || len(r.errorFields()) != 1 {
 			t.Errorf("%s = %d %s, want 400 naming the field", q, r.Status, r.Raw)
+		}
+	}
+}
+
+// TestListInvoicesByCustomer lists invoices by their customer's email
+// (in any case) and external id, a page at a time and with a status; a
+// draft given to another customer moves between the listings.
+func TestListInvoicesByCustomer(t *testing.T) {
+	t.Parallel()
+	h := setup(t, func(o *options) { o.noWorker = true })
+	token := h.tenant("ACME SRL", acmeSettings())
+	other := h.tenant("Other SRL", acmeSettings())
+	create := func(token, id, externalID, email string, status int) {
+		t.Helper()
+		inv := sampleInvoice(id)
+		c := inv["customer"].(map[string]any)
+		c["email"] = email
+		if externalID != "" {
+			c["externalId"] = externalID
+		}
+		h.must(status, h.do("POST", "/api/v1/invoices", token, inv))
+	}
+	create(token, "inv_a1", "cus_ana", "Ana.Pop@Example.com", http.StatusCreated)
+	create(token, "inv_b1", "cus_bob", "bob@example.com", http.StatusCreated)
+	create(token, "inv_a2", "cus_ana", "ana.pop@example.com", http.StatusCreated)
+	create(token, "inv_e1", "", "eve@example.com", http.StatusCreated)
+	create(token, "inv_a3", "cus_ana", "ANA.POP@EXAMPLE.COM", http.StatusCreated)
+	create(other, "inv_theirs", "cus_ana", "ana.pop@example.com", http.StatusCreated)
+	h.must(http.StatusOK, h.do("POST", "/api/v1/invoices/inv_a2/finalize", token, nil))
+
+	got := h.must(http.StatusOK, h.do("GET", "/api/v1/invoices/inv_a1", token, nil)).data()
+	if c := got["customer"].(map[string]any); c["externalId"] != "cus_ana" {
+		t.Fatalf("customer = %v, want externalId cus_ana", c)
+	}
+	for _, tt := range []struct {
+		name string
+		q    url.Values
+		want []string
+	}{
+		{"email in another case", url.Values{"customerEmail": {"ana.pop@EXAMPLE.com"}}, []string{"inv_a3", "inv_a2", "inv_a1"}},
+		{"id", url.Values{"customerId": {"cus_ana"}}, []string{"inv_a3", "inv_a2", "inv_a1"}},
+		{"email, no id", url.Values{"customerEmail": {"eve@example.com"}}, []string{"inv_e1"}},
+		{"email and status", url.Values{"customerEmail": {"Ana.Pop@Example.com"}, "status": {"draft"}}, []string{"inv_a3", "inv_a1"}},
+		{"id and status", url.Values{"customerId": {"cus_ana"}, "status": {"open"}}, []string{"inv_a2"}},
+		{"email and id", url.Values{"customerEmail": {"bob@example.com"}, "customerId": {"cus_bob"}}, []string{"inv_b1"}},
+		{"nobody", url.Values{"customerId": {"cus_nobody"}}, nil},
+	} {
+		for _, limit := range []string{"1", "20"} {
+			q := url.Values{"limit": {limit}}
+			for k, v := range tt.q {
+				q[k] = v
+			}
+			if ids := h.listIDs(token, q); !slices.Equal(ids, tt.want) {
+				t.Errorf("%s, limit %s: %v, want %v", tt.name, limit, ids, tt.want)
+			}
+		}
+	}
+	// A page of one with more to come says so.
+	d := h.must(http.StatusOK, h.do("GET", "/api/v1/invoices?customerId=cus_ana&limit=1", token, nil)).data()
+	if d["hasMore"] != true || d["nextCursor"] != "inv_a3" {
+		t.Errorf("first page of one: %v", d)
+	}
+
+	// The draft inv_a3 given to Bob moves to his listings.
+	create(token, "inv_a3", "cus_bob", "bob@example.com", http.StatusOK)
+	if ids := h.listIDs(token, url.Values{"customerId": {"cus_ana"}}); !slices.Equal(ids, []string{"inv_a2", "inv_a1"}) {
+		t.Errorf("Ana's after the move: %v", ids)
+	}
+	if ids := h.listIDs(token, url.Values{"customerEmail": {"BOB@example.com"}, "limit": {"1"}}); !slices.Equal(ids, []string{"inv_a3", "inv_b1"}) {
+		t.Errorf("Bob's after the move: %v", ids)
+	}
+	if ids := h.listIDs(other, url.Values{"customerEmail": {"ana.pop@example.com"}}); !slices.Equal(ids, []string{"inv_theirs"}) {
+		t.Errorf("the other tenant's: %v", ids)
+	}
+
+	for _, tt := range []struct{ query, field string }{
+		{"customerEmail=not-an-address", "customerEmail"},
+		{"customerEmail=Ana%20%3Cana%40example.com%3E", "customerEmail"},
+		{"customerId=" + strings.Repeat("x", 65), "customerId"},
+		{"customerId=cus%01a", "customerId"},
+		{"customerId=%20cus_a", "customerId"},
+		{"customerId=cus_ana&status=late", "status"},
+	} {
+		r := h.do("GET", "/api/v1/invoices?"+tt.query, token, nil)
+		if r.Status != http.StatusBadRequest || r.errorFields()[tt.field] == nil {
+			t.Errorf("?%s = %d %s, want 400 naming %s", tt.query, r.Status, r.Raw, tt.field)
+		}
+	}
+	for _, externalID := range []string{strings.Repeat("x", 65), "cus\tana", " cus_ana"} {
+		inv := sampleInvoice("inv_bad")
+		inv["customer"].(map[string]any)["externalId"] = externalID
+		r := h.do("POST", "/api/v1/invoices", token, inv)
+		if r.Status != http.StatusBadRequest || r.errorFields()["customer.externalId"] == nil {
+			t.Errorf("externalId %q = %d %s, want 400 naming customer.externalId", externalID, r.Status, r.Raw)
 		}
 	}
 }

@@ -2,8 +2,11 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -134,4 +137,110 @@ func TestWorkerWaitsOutRedisOutOfMemory(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, 20*time.Second, "the waiting send to go out once memory freed", func() bool { return len(h.emails()) == 1 })
+}
+
+// TestRedisOutOfMemoryBurst sends a burst of requests (150 invoice
+// creations, each followed by a send of the invoice when it was created)
+// from 8 clients while Redis runs out of memory partway through, under
+// noeviction: no answer is a 500, every refusal is a 503 with
+// Retry-After, and every invoice answered 201 is there once memory frees.
+func TestRedisOutOfMemoryBurst(t *testing.T) {
+	t.Parallel()
+	h := setup(t, func(o *options) {
+		o.noWorker = true
+		o.redisArgs = []string{"--maxmemory", "64mb", "--maxmemory-policy", "noeviction"}
+	})
+	token := h.tenant("ACME SRL", acmeSettings())
+	rdb := redis.NewClient(&redis.Options{Addr: h.RedisAddr})
+	t.Cleanup(func() { rdb.Close() })
+	ctx := context.Background()
+	// 3 MB in small values, so that no large query buffer inflates the
+	// memory read below while it lasts.
+	var filler []string
+	for i := range 48 {
+		filler = append(filler, fmt.Sprintf("filler%d", i))
+		if err := rdb.Set(ctx, filler[i], strings.Repeat("x", 64<<10), 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Room for some of the burst, not all of it.
+	info, err := rdb.Info(ctx, "memory").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var used int64
+	for _, line := range strings.Split(info, "\r\n") {
+		if v, ok := strings.CutPrefix(line, "used_memory:"); ok {
+			used, _ = strconv.ParseInt(v, 10, 64)
+		}
+	}
+	if err := rdb.ConfigSet(ctx, "maxmemory", strconv.FormatInt(used+1<<20, 10)).Err(); err != nil {
+		t.Fatal(err)
+	}
+
+	type answer struct {
+		what       string
+		id         string
+		status     int
+		retryAfter string
+		raw        string
+	}
+	const invoices, clients = 150, 8
+	answers := make(chan answer, 2*invoices)
+	ids := make(chan string)
+	var wg sync.WaitGroup
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for id := range ids {
+				r := h.do("POST", "/api/v1/invoices", token, sampleInvoice(id))
+				answers <- answer{"create", id, r.Status, r.Header.Get("Retry-After"), string(r.Raw)}
+				if r.Status != http.StatusCreated {
+					continue
+				}
+				r = h.do("POST", "/api/v1/invoices/"+id+"/send", token, nil)
+				answers <- answer{"send", id, r.Status, r.Header.Get("Retry-After"), string(r.Raw)}
+			}
+		}()
+	}
+	for i := range invoices {
+		ids <- fmt.Sprintf("inv_burst%03d", i)
+	}
+	close(ids)
+	wg.Wait()
+	close(answers)
+
+	counts := map[string]int{}
+	var created []string
+	for a := range answers {
+		counts[fmt.Sprintf("%s %d", a.what, a.status)]++
+		switch {
+		case a.status == http.StatusCreated && a.what == "create":
+			created = append(created, a.id)
+		case a.status == http.StatusAccepted && a.what == "send":
+		case a.status == http.StatusServiceUnavailable:
+			if a.retryAfter == "" {
+				t.Errorf("%s %s: 503 without Retry-After: %s", a.what, a.id, a.raw)
+			}
+		default:
+			t.Errorf("%s %s: %d %s; want success or 503", a.what, a.id, a.status, a.raw)
+		}
+	}
+	t.Logf("answers by status: %v", counts)
+	if len(created) == 0 || counts["create 503"] == 0 {
+		t.Fatalf("answers %v: the burst should fill Redis partway through", counts)
+	}
+
+	if err := rdb.Del(ctx, filler...).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := rdb.ConfigSet(ctx, "maxmemory", "64mb").Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range created {
+		if r := h.do("GET", "/api/v1/invoices/"+id, token, nil); r.Status != http.StatusOK {
+			t.Errorf("invoice %s, answered 201, reads %d %s after memory freed", id, r.Status, r.Raw)
+		}
+	}
 }
