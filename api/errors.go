@@ -142,7 +142,11 @@ func answered(err *Error) *Error {
 // causes.
 func (a *API) writeError(w http.ResponseWriter, r *http.Request, err *Error) {
 	err = answered(err)
-	if err.Status >= 500 {
+	switch {
+	case err.Status == http.StatusServiceUnavailable:
+		// A passing condition, answered with Retry-After: not a fault.
+		a.log.Warn("request refused for now", zap.String("method", r.Method), zap.String("path", logPath(r)), zap.Error(err.cause))
+	case err.Status >= 500:
 		a.log.Error("request failed", zap.String("method", r.Method), zap.String("path", logPath(r)), zap.Error(err.cause))
 	}
 	setRetryAfter(w, err)
