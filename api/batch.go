@@ -267,7 +267,7 @@ func (a *API) sendBatch(r *http.Request, items []*batchItem, req *sendRequest, s
 	}
 	existing, err := a.st.SendsByID(ctx, todo[0].inv.TenantID, ids)
 	if err != nil {
-		failSends(todo, err)
+		a.failSends(todo, err)
 		return
 	}
 	var fresh []*batchItem
@@ -299,7 +299,7 @@ func (a *API) sendBatch(r *http.Request, items []*batchItem, req *sendRequest, s
 	}
 	stored, _, err := a.st.CreateSends(ctx, todo[0].inv.TenantID, sends)
 	if err != nil {
-		failSends(fresh, err)
+		a.failSends(fresh, err)
 		return
 	}
 	for i, it := range fresh {
@@ -316,7 +316,7 @@ func (a *API) sendBatch(r *http.Request, items []*batchItem, req *sendRequest, s
 	}
 	each(len(queue), func(i int) {
 		it := queue[i]
-		if apiErr := a.enqueueSend(r, it.send); apiErr != nil {
+		if apiErr := a.enqueueSendTask(ctx, it.send); apiErr != nil {
 			it.send, it.err = nil, apiErr
 		}
 	})
@@ -354,8 +354,11 @@ func (a *API) takeBatchEmails(ctx context.Context, items []*batchItem, limit int
 }
 
 // failSends gives items whose sends could not be stored an error that
-// says how to send them.
-func failSends(items []*batchItem, cause error) {
+// says how to send them, and logs why once.
+func (a *API) failSends(items []*batchItem, cause error) {
+	if len(items) > 0 {
+		a.log.Warn("batch sends not stored", zap.String("tenant_id", items[0].inv.TenantID), zap.Int("sends", len(items)), zap.Error(cause))
+	}
 	for _, it := range items {
 		it.send, it.err = nil, &Error{Status: http.StatusServiceUnavailable, Code: CodeUnavailable,
 			Message: "the send could not be stored; the invoice is; send it with POST /api/v1/invoices/{id}/send", cause: cause}
