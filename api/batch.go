@@ -61,12 +61,9 @@ type batchResult struct {
 
 // batchItem is an item on its way through a batch.
 type batchItem struct {
-	req  invoiceRequest
-	inv  *invoice.Invoice
-	send *store.Send
-	// fresh reports a send this batch creates, rather than one an
-	// earlier batch with the invoice created.
-	fresh  bool
+	req    invoiceRequest
+	inv    *invoice.Invoice
+	send   *store.Send
 	status string
 	err    *Error
 }
@@ -276,7 +273,6 @@ func (a *API) sendBatch(r *http.Request, items []*batchItem, req *sendRequest, s
 			it.send = old
 			continue
 		}
-		it.fresh = true
 		fresh = append(fresh, it)
 	}
 	if len(fresh) > 0 {
