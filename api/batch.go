@@ -313,6 +313,8 @@ func (a *API) sendBatch(r *http.Request, items []*batchItem, req *sendRequest, s
 	each(len(queue), func(i int) {
 		it := queue[i]
 		if apiErr := a.enqueueSendTask(ctx, it.send); apiErr != nil {
+			a.log.Warn("batch send not queued", zap.String("tenant_id", it.send.TenantID),
+				zap.String("invoice_id", it.send.InvoiceID), zap.Error(apiErr.cause))
 			it.send, it.err = nil, apiErr
 		}
 	})

@@ -290,3 +290,29 @@ func TestBatchTenantIsolation(t *testing.T) {
 	}
 	h.must(http.StatusNotFound, h.do("GET", "/api/v1/invoices/inv_t2", other, nil))
 }
+
+// TestBatchSendWithoutEmailProvider checks that a batch sent by a tenant
+// with no email provider gets email_not_configured on every item, and
+// that, as with a single send, each invoice is finalized all the same.
+func TestBatchSendWithoutEmailProvider(t *testing.T) {
+	t.Parallel()
+	h := setup(t, func(o *options) { o.noWorker = true; o.defaultNil = true })
+	settings := acmeSettings()
+	delete(settings, "email")
+	token := h.tenant("ACME SRL", settings)
+
+	r := h.must(http.StatusOK, h.do("POST", "/api/v1/invoices/batch", token,
+		map[string]any{"invoices": []any{sampleInvoice("inv_n1"), sampleInvoice("inv_n2")}, "send": true}))
+	for i, x := range batchResults(t, r) {
+		e, _ := x["error"].(map[string]any)
+		if x["status"] != "created" || x["send"] != nil || e == nil || e["code"] != "email_not_configured" {
+			t.Fatalf("results[%d] = %v; want created with email_not_configured", i, x)
+		}
+	}
+	for _, id := range []string{"inv_n1", "inv_n2"} {
+		g := h.must(http.StatusOK, h.do("GET", "/api/v1/invoices/"+id, token, nil))
+		if g.data()["status"] != "open" || len(g.data()["deliveries"].([]any)) != 0 {
+			t.Fatalf("%s: %s; want it finalized, with no delivery", id, g.Raw)
+		}
+	}
+}
