@@ -97,6 +97,11 @@ func (a *API) createInvoices(w http.ResponseWriter, r *http.Request) *Error {
 	case n == 0 || n > MaxBatchInvoices:
 		return errField("invoices", fmt.Sprintf("has %d invoices; a batch has 1 to %d", n, MaxBatchInvoices))
 	}
+	for i, raw := range req.Invoices {
+		if raw = bytes.TrimSpace(raw); len(raw) == 0 || raw[0] != '{' {
+			return errField(fmt.Sprintf("invoices[%d]", i), "must be an invoice object, as POST /api/v1/invoices takes")
+		}
+	}
 	sendReq, apiErr := parseBatchSend(req.Send, a.st.Now())
 	if apiErr != nil {
 		return apiErr

@@ -109,6 +109,7 @@ func TestBatchRefusesTheWholeRequest(t *testing.T) {
 		{"no invoices", map[string]any{"invoices": []any{}}, "invoices"},
 		{"invoices missing", map[string]any{}, "invoices"},
 		{"unknown field", map[string]any{"invoices": []any{sampleInvoice("inv_u")}, "sendd": true}, "sendd"},
+		{"an invoice that is not an object", map[string]any{"invoices": []any{sampleInvoice("inv_u"), 5}}, "invoices[1]"},
 		{"send of the wrong type", map[string]any{"invoices": []any{sampleInvoice("inv_u")}, "send": "yes"}, "send"},
 		{"a send field wrong for every item", map[string]any{"invoices": []any{sampleInvoice("inv_u")},
 			"send": map[string]any{"cc": []any{"not-an-address"}}}, "send.cc[0]"},
