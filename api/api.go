@@ -217,6 +217,7 @@ func (a *API) routes() *routeMux {
 	tenant("GET /api/v1/invoices/{id}/email-defaults", a.emailDefaults)
 	tenant("GET /api/v1/invoices", a.listInvoices)
 	tenant("POST /api/v1/invoices", a.createInvoice)
+	mux.Handle("POST /api/v1/invoices/batch", a.authenticate(a.idempotentWithin(max(a.cfg.MaxBodyBytes, MaxBatchBodyBytes), a.createInvoices)))
 	tenant("GET /api/v1/invoices/{id}", a.getInvoice)
 	tenant("POST /api/v1/invoices/{id}/finalize", a.finalizeInvoice)
 	tenant("POST /api/v1/invoices/{id}/send", a.sendInvoice)

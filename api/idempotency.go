@@ -41,8 +41,13 @@ func (r *recorder) Write(b []byte) (int, error) {
 // response and a different request with the same key with 409. Responses
 // of 5xx are not kept, so the client can retry with the same key.
 func (a *API) idempotent(next handlerFunc) handlerFunc {
+	return a.idempotentWithin(a.cfg.MaxBodyBytes, next)
+}
+
+// idempotentWithin is idempotent with a body limit of its own.
+func (a *API) idempotentWithin(limit int64, next handlerFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) *Error {
-		body, apiErr := readBody(w, r, a.cfg.MaxBodyBytes)
+		body, apiErr := readBody(w, r, limit)
 		if apiErr != nil {
 			return apiErr
 		}

@@ -66,8 +66,34 @@ func (a *API) createInvoice(w http.ResponseWriter, r *http.Request) *Error {
 	if err := decodeJSON(bodyOf(r), &req, false); err != nil {
 		return err
 	}
+	inv, apiErr := newInvoice(tenant.ID, &req)
+	if apiErr != nil {
+		return apiErr
+	}
+	settings, err := a.st.Settings(ctx, tenant.ID)
+	if err != nil {
+		return errInternal(err)
+	}
+	created, err := a.st.SaveDraft(ctx, inv, settings.Defaults.Grace())
+	if err != nil {
+		return asError(err, "invoice")
+	}
+	if inv.FinalizeAt != nil {
+		a.enqueueFinalize(ctx, inv)
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	writeData(w, status, a.view(r, inv, nil))
+	return nil
+}
+
+// newInvoice returns the invoice of tenant that req describes, validated
+// and computed, with a generated id when req has none.
+func newInvoice(tenantID string, req *invoiceRequest) (*invoice.Invoice, *Error) {
 	inv := &invoice.Invoice{
-		ID: req.ID, TenantID: tenant.ID, Type: invoice.TypeInvoice, Number: req.Number, Currency: req.Currency,
+		ID: req.ID, TenantID: tenantID, Type: invoice.TypeInvoice, Number: req.Number, Currency: req.Currency,
 		IssueDate: req.IssueDate, DueDate: req.DueDate, Language: req.Language,
 		Reference: req.Reference, AutoAdvance: req.AutoAdvance == nil || *req.AutoAdvance,
 		Customer: req.Customer, Notes: req.Notes, Terms: req.Terms, AmountPaid: req.AmountPaid,
@@ -75,7 +101,7 @@ func (a *API) createInvoice(w http.ResponseWriter, r *http.Request) *Error {
 	if inv.ID == "" {
 		inv.ID = store.NewID("inv")
 	} else if !invoice.ValidID(inv.ID) {
-		return errField("id", "must be 1-64 letters, digits, '_', '.' or '-'")
+		return nil, errField("id", "must be 1-64 letters, digits, '_', '.' or '-'")
 	}
 	if inv.IssueDate == "" {
 		inv.IssueDate = time.Now().UTC().Format(time.DateOnly)
@@ -87,38 +113,22 @@ func (a *API) createInvoice(w http.ResponseWriter, r *http.Request) *Error {
 		})
 	}
 	if fe := invoice.Validate(inv); fe != nil {
-		return errValidation("the invoice has invalid fields", fe)
+		return nil, errValidation("the invoice has invalid fields", fe)
 	}
 	if err := invoice.Compute(inv); err != nil {
-		return errValidation(err.Error(), nil)
+		return nil, errValidation(err.Error(), nil)
 	}
-	settings, err := a.st.Settings(ctx, tenant.ID)
-	if err != nil {
-		return errInternal(err)
-	}
-	created, err := a.st.SaveDraft(ctx, inv, settings.Defaults.Grace())
-	if err != nil {
-		return asError(err, "invoice")
-	}
-	if inv.FinalizeAt != nil {
-		a.enqueueFinalize(r, inv)
-	}
-	status := http.StatusOK
-	if created {
-		status = http.StatusCreated
-	}
-	writeData(w, status, a.view(r, inv, nil))
-	return nil
+	return inv, nil
 }
 
 // enqueueFinalize schedules the draft's finalization. A failure is logged,
 // not returned: the invoice is stored, and the finalize sweep picks up any
 // draft past its grace period that has no task.
-func (a *API) enqueueFinalize(r *http.Request, inv *invoice.Invoice) {
+func (a *API) enqueueFinalize(ctx context.Context, inv *invoice.Invoice) {
 	p := tasks.FinalizePayload{TenantID: inv.TenantID, InvoiceID: inv.ID, Reason: tasks.ReasonGrace}
 	task, err := tasks.NewFinalizeTask(p, *inv.FinalizeAt)
 	if err == nil {
-		_, err = a.cfg.Enqueuer.EnqueueContext(r.Context(), task)
+		_, err = a.cfg.Enqueuer.EnqueueContext(ctx, task)
 	}
 	if err != nil && !isTaskConflict(err) {
 		a.log.Warn("finalize task not enqueued; the sweep will finalize the draft",

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -337,6 +338,12 @@ func (a *API) enqueueSend(r *http.Request, send *store.Send) *Error {
 	if _, _, err := a.st.CreateSend(ctx, send); err != nil {
 		return errInternal(err)
 	}
+	return a.enqueueSendTask(ctx, send)
+}
+
+// enqueueSendTask enqueues the task of a stored send. If that fails, the
+// send's deliveries are failed, so none waits for a task that never comes.
+func (a *API) enqueueSendTask(ctx context.Context, send *store.Send) *Error {
 	var at time.Time
 	if send.ScheduledAt != nil {
 		at = *send.ScheduledAt

@@ -1,10 +1,13 @@
 package store
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 )
 
@@ -30,7 +33,14 @@ type IdempotentResponse struct {
 	Done        bool   `json:"done"`
 	StatusCode  int    `json:"statusCode,omitempty"`
 	Body        []byte `json:"body,omitempty"`
+	// Gzip marks a Body stored gzip-compressed (see FinishIdempotent).
+	Gzip bool `json:"gzip,omitempty"`
 }
+
+// idempotencyGzipOver is the size above which a stored response is
+// compressed: a batch's answer runs to megabytes of repetitive JSON, kept
+// for a day.
+const idempotencyGzipOver = 16 << 10
 
 func idempotencyKey(tenantID, key string) string { return tenantKey(tenantID, "idem", key) }
 
@@ -62,13 +72,33 @@ func (s *Store) BeginIdempotent(ctx context.Context, tenantID, key, hash string)
 	case !prev.Done:
 		return nil, ErrIdempotencyInProgress
 	}
+	if prev.Gzip {
+		zr, err := gzip.NewReader(bytes.NewReader(prev.Body))
+		if err != nil {
+			return nil, fmt.Errorf("stored response of idempotency key: %w", err)
+		}
+		if prev.Body, err = io.ReadAll(zr); err != nil {
+			return nil, fmt.Errorf("stored response of idempotency key: %w", err)
+		}
+		prev.Gzip = false
+	}
 	return &prev, nil
 }
 
 // FinishIdempotent stores the response to the request that claimed key,
-// for IdempotencyTTL.
+// for IdempotencyTTL; a body larger than 16 KiB is stored compressed.
 func (s *Store) FinishIdempotent(ctx context.Context, tenantID, key, hash string, status int, body []byte) error {
-	b, _ := json.Marshal(IdempotentResponse{RequestHash: hash, Done: true, StatusCode: status, Body: body})
+	rec := IdempotentResponse{RequestHash: hash, Done: true, StatusCode: status, Body: body}
+	if len(body) > idempotencyGzipOver {
+		var buf bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+		_, _ = zw.Write(body)
+		if err := zw.Close(); err != nil {
+			return err
+		}
+		rec.Body, rec.Gzip = buf.Bytes(), true
+	}
+	b, _ := json.Marshal(rec)
 	return s.rdb.Set(ctx, idempotencyKey(tenantID, key), b, IdempotencyTTL).Err()
 }
 

@@ -36,41 +36,21 @@ func (s *Store) SaveDraft(ctx context.Context, inv *invoice.Invoice, grace time.
 		switch {
 		case errors.Is(err, ErrNotFound):
 			created, before = true, nil
-			inv.CreatedAt = now
-			if inv.AutoAdvance {
-				at := now.Add(grace)
-				inv.FinalizeAt = &at
-			}
+			newDraft(inv, nil, now, grace)
 		case err != nil:
 			return err
 		case old.Status != invoice.StatusDraft:
 			return fmt.Errorf("%w: invoice %s is %s; only drafts can be changed", ErrConflict, inv.ID, old.Status)
 		default:
 			created = false
-			inv.CreatedAt = old.CreatedAt
-			inv.FinalizeAt = old.FinalizeAt
-			if inv.AutoAdvance && inv.FinalizeAt == nil {
-				at := now.Add(grace)
-				inv.FinalizeAt = &at
-			}
-		}
-		inv.Status = invoice.StatusDraft
-		inv.UpdatedAt = now
-		if !inv.AutoAdvance {
-			inv.FinalizeAt = nil
+			newDraft(inv, &old, now, grace)
 		}
 		b, err := json.Marshal(inv)
 		if err != nil {
 			return err
 		}
 		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-			p.Set(ctx, key, b, 0)
-			indexInvoice(ctx, p, inv.TenantID, inv, before)
-			if inv.FinalizeAt != nil {
-				p.ZAdd(ctx, draftsKey(inv.TenantID), redis.Z{Score: float64(inv.FinalizeAt.Unix()), Member: inv.ID})
-			} else {
-				p.ZRem(ctx, draftsKey(inv.TenantID), inv.ID)
-			}
+			putDraft(ctx, p, inv, before, b)
 			return nil
 		})
 		return err
@@ -82,6 +62,42 @@ func (s *Store) SaveDraft(ctx context.Context, inv *invoice.Invoice, grace time.
 		}
 	}
 	return false, fmt.Errorf("save invoice %s: too much contention", inv.ID)
+}
+
+// newDraft fills the stored fields of inv, a draft that replaces old (nil
+// for a new one), as of now.
+func newDraft(inv, old *invoice.Invoice, now time.Time, grace time.Duration) {
+	if old == nil {
+		inv.CreatedAt = now
+		if inv.AutoAdvance {
+			at := now.Add(grace)
+			inv.FinalizeAt = &at
+		}
+	} else {
+		inv.CreatedAt = old.CreatedAt
+		inv.FinalizeAt = old.FinalizeAt
+		if inv.AutoAdvance && inv.FinalizeAt == nil {
+			at := now.Add(grace)
+			inv.FinalizeAt = &at
+		}
+	}
+	inv.Status = invoice.StatusDraft
+	inv.UpdatedAt = now
+	if !inv.AutoAdvance {
+		inv.FinalizeAt = nil
+	}
+}
+
+// putDraft queues the writes of the draft inv, encoded as b, that
+// replaces old (nil for a new one).
+func putDraft(ctx context.Context, p redis.Pipeliner, inv, old *invoice.Invoice, b []byte) {
+	p.Set(ctx, invoiceKey(inv.TenantID, inv.ID), b, 0)
+	indexInvoice(ctx, p, inv.TenantID, inv, old)
+	if inv.FinalizeAt != nil {
+		p.ZAdd(ctx, draftsKey(inv.TenantID), redis.Z{Score: float64(inv.FinalizeAt.Unix()), Member: inv.ID})
+	} else {
+		p.ZRem(ctx, draftsKey(inv.TenantID), inv.ID)
+	}
 }
 
 // Invoice returns tenant's invoice id, or ErrNotFound.

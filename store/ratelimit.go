@@ -68,6 +68,11 @@ func (s *Store) takeEmails(ctx context.Context, tenantID, onceKey string, n, per
 	if err != nil {
 		return EmailTake{}, fmt.Errorf("email budget of %s: %w", tenantID, err)
 	}
+	return emailTake(tenantID, v)
+}
+
+// emailTake reads takeEmailsScript's answer v.
+func emailTake(tenantID string, v []any) (EmailTake, error) {
 	ok, _ := v[0].(int64)
 	left, _ := v[1].(int64)
 	retry, _ := v[2].(string)
@@ -76,6 +81,50 @@ func (s *Store) takeEmails(ctx context.Context, tenantID, onceKey string, n, per
 		return EmailTake{}, fmt.Errorf("email budget of %s: retry %q: %w", tenantID, retry, err)
 	}
 	return EmailTake{OK: ok == 1, Left: int(left), RetryAfter: time.Duration(secs * float64(time.Second))}, nil
+}
+
+// TakeEmailsEach is TakeEmails for each of ns in turn, in one round trip:
+// a take that does not fit is refused on its own, and the takes after it
+// are still tried. Every n must be at most perHour.
+func (s *Store) TakeEmailsEach(ctx context.Context, tenantID string, ns []int, perHour int) ([]EmailTake, error) {
+	out := make([]EmailTake, len(ns))
+	if perHour <= 0 {
+		for i := range out {
+			out[i].OK = true
+		}
+		return out, nil
+	}
+	for _, n := range ns {
+		if n > perHour {
+			return nil, fmt.Errorf("%d emails, %d per hour: %w", n, perHour, ErrOverHourlyLimit)
+		}
+	}
+	if len(ns) == 0 {
+		return out, nil
+	}
+	if err := takeEmailsScript.Load(ctx, s.rdb).Err(); err != nil {
+		return nil, fmt.Errorf("email budget of %s: %w", tenantID, err)
+	}
+	keys := []string{"rate:" + tenantKey(tenantID, "emails-per-hour")}
+	cmds, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, n := range ns {
+			takeEmailsScript.EvalSha(ctx, p, keys, perHour, time.Hour.Seconds(), n, int(emailBudgetOnce.Seconds()))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("email budget of %s: %w", tenantID, err)
+	}
+	for i, c := range cmds {
+		v, err := c.(*redis.Cmd).Slice()
+		if err != nil {
+			return nil, fmt.Errorf("email budget of %s: %w", tenantID, err)
+		}
+		if out[i], err = emailTake(tenantID, v); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // takeEmailsScript is redis_rate's GCRA (its state is the theoretical

@@ -86,33 +86,13 @@ func (s *Store) CreateSend(ctx context.Context, send *Send) (out *Send, created 
 		if !errors.Is(err, ErrNotFound) {
 			return err
 		}
-		now := s.Now()
-		send.CreatedAt = now
-		status := DeliveryQueued
-		send.Status = SendQueued
-		if send.ScheduledAt != nil {
-			status = DeliveryScheduled
-			send.Status = SendScheduled
-		}
-		due := now
-		if send.ScheduledAt != nil {
-			due = *send.ScheduledAt
-		}
-		ds := newDeliveries(send, status, now)
-		send.DeliveryIDs = send.DeliveryIDs[:0]
-		for _, d := range ds {
-			send.DeliveryIDs = append(send.DeliveryIDs, d.ID)
-		}
+		ds, due := newSend(send, s.Now())
 		b, err := json.Marshal(send)
 		if err != nil {
 			return err
 		}
 		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-			p.Set(ctx, key, b, 0)
-			if send.ScheduledAt != nil {
-				p.ZAdd(ctx, scheduledSendsKey(send.TenantID), redis.Z{Score: float64(send.ScheduledAt.UnixMilli()), Member: send.ID})
-			}
-			return putDeliveries(ctx, p, ds, due)
+			return putSend(ctx, p, send, b, ds, due)
 		})
 		out, created = send, true
 		return err
@@ -124,6 +104,36 @@ func (s *Store) CreateSend(ctx context.Context, send *Send) (out *Send, created 
 		}
 	}
 	return nil, false, fmt.Errorf("create send %s: too much contention", send.ID)
+}
+
+// newSend fills the stored fields of a new send as of now and returns its
+// deliveries and when they are due.
+func newSend(send *Send, now time.Time) ([]*Delivery, time.Time) {
+	send.CreatedAt = now
+	status := DeliveryQueued
+	send.Status = SendQueued
+	due := now
+	if send.ScheduledAt != nil {
+		status = DeliveryScheduled
+		send.Status = SendScheduled
+		due = *send.ScheduledAt
+	}
+	ds := newDeliveries(send, status, now)
+	send.DeliveryIDs = send.DeliveryIDs[:0]
+	for _, d := range ds {
+		send.DeliveryIDs = append(send.DeliveryIDs, d.ID)
+	}
+	return ds, due
+}
+
+// putSend queues the writes of a new send, encoded as b, and its
+// deliveries ds, due at due.
+func putSend(ctx context.Context, p redis.Pipeliner, send *Send, b []byte, ds []*Delivery, due time.Time) error {
+	p.Set(ctx, sendKey(send.TenantID, send.ID), b, 0)
+	if send.ScheduledAt != nil {
+		p.ZAdd(ctx, scheduledSendsKey(send.TenantID), redis.Z{Score: float64(send.ScheduledAt.UnixMilli()), Member: send.ID})
+	}
+	return putDeliveries(ctx, p, ds, due)
 }
 
 // newDeliveries fans a send out: one email delivery (to the send's address,

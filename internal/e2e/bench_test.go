@@ -1,10 +1,15 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -90,4 +95,154 @@ func BenchmarkAsynqHop(b *testing.B) {
 	slices.Sort(all)
 	b.ReportMetric(float64(all[len(all)/2].Microseconds())/1000, "median-ms")
 	b.ReportMetric(float64(all[len(all)*9/10].Microseconds())/1000, "p90-ms")
+}
+
+// benchPaths are the ways BenchmarkInvoicesBatch pushes invoices in: one
+// request per invoice (and one per send) from benchClients clients, or
+// batches of the given size from as many clients as there are batches,
+// up to benchClients.
+var benchPaths = []struct {
+	name  string
+	batch int
+}{{"single", 0}, {"batch100", 100}, {"batch1000", 1000}}
+
+const benchClients = 16
+
+// BenchmarkInvoicesBatch measures invoices per second through the API,
+// against a real redis-server, for each of benchPaths in the same run:
+// created (mode=create), created and accepted for sending by email
+// (mode=send), and created, sent and in the outbox (mode=sent, with the
+// worker running; no PDF attached, so the worker's share is the message
+// and the queue). Each reports invoices/s per path and the batches'
+// ratios to single requests.
+func BenchmarkInvoicesBatch(b *testing.B) {
+	for _, mode := range []struct {
+		name string
+		n    int
+	}{{"create", 3000}, {"send", 3000}, {"sent", 1000}} {
+		b.Run("mode="+mode.name, func(b *testing.B) {
+			h := setup(b, func(o *options) { o.noWorker = mode.name != "sent"; o.maxEmailsPerHour = 1000000 })
+			token := h.tenant("ACME SRL", acmeSettings())
+			// Over the document's maximum, which is the ceiling's default:
+			// the budget is not what is measured.
+			st, err := h.Store.Settings(b.Context(), h.tenantID(token))
+			if err != nil {
+				b.Fatal(err)
+			}
+			st.Defaults.EmailsPerHour = 1000000
+			if err := h.Store.SaveSettings(b.Context(), h.tenantID(token), st); err != nil {
+				b.Fatal(err)
+			}
+			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: benchClients}}
+			var send any
+			if mode.name != "create" {
+				send = map[string]any{"attachPdf": false}
+			}
+			elapsed := make([]time.Duration, len(benchPaths))
+			round := 0
+			for b.Loop() {
+				for p, path := range benchPaths {
+					round++
+					prefix := fmt.Sprintf("inv_r%dp%d_", round, p)
+					start := time.Now()
+					before := len(h.emails())
+					if path.batch == 0 {
+						benchSingles(b, client, h.URL, token, prefix, mode.n, send)
+					} else {
+						benchBatches(b, client, h.URL, token, prefix, mode.n, path.batch, send)
+					}
+					if mode.name == "sent" {
+						for len(h.emails()) < before+mode.n {
+							time.Sleep(10 * time.Millisecond)
+						}
+					}
+					elapsed[p] += time.Since(start)
+				}
+			}
+			loops := float64(round / len(benchPaths))
+			rate := make([]float64, len(benchPaths))
+			for p, path := range benchPaths {
+				rate[p] = float64(mode.n) * loops / elapsed[p].Seconds()
+				b.ReportMetric(rate[p], path.name+"-invoices/s")
+			}
+			for p := 1; p < len(benchPaths); p++ {
+				b.ReportMetric(rate[p]/rate[0], benchPaths[p].name+"-x")
+			}
+		})
+	}
+}
+
+// benchPost posts body to url and fails b unless the answer is want.
+func benchPost(b *testing.B, client *http.Client, url, token string, body []byte, want int) {
+	req, err := http.NewRequest("POST", url, bytes.NewReader(body))
+	if err != nil {
+		b.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != want {
+		b.Fatalf("POST %s: %d, want %d: %.300s", url, resp.StatusCode, want, raw)
+	}
+}
+
+// benchRun runs f(0) … f(n-1) from up to clients goroutines.
+func benchRun(n, clients int, f func(i int)) {
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(n, clients) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				f(i)
+			}
+		}()
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+}
+
+// benchSingles creates n invoices one request each, and, when send is
+// set, sends each with another.
+func benchSingles(b *testing.B, client *http.Client, base, token, prefix string, n int, send any) {
+	invs := make([][]byte, n)
+	for i := range invs {
+		invs[i], _ = json.Marshal(sampleInvoice(prefix + strconv.Itoa(i)))
+	}
+	sendBody, _ := json.Marshal(send)
+	benchRun(n, benchClients, func(i int) {
+		benchPost(b, client, base+"/api/v1/invoices", token, invs[i], http.StatusCreated)
+		if send != nil {
+			benchPost(b, client, base+"/api/v1/invoices/"+prefix+strconv.Itoa(i)+"/send", token, sendBody, http.StatusAccepted)
+		}
+	})
+}
+
+// benchBatches creates (and sends) n invoices in batches of size.
+func benchBatches(b *testing.B, client *http.Client, base, token, prefix string, n, size int, send any) {
+	var bodies [][]byte
+	for start := 0; start < n; start += size {
+		var invs []any
+		for i := start; i < min(start+size, n); i++ {
+			invs = append(invs, sampleInvoice(prefix+strconv.Itoa(i)))
+		}
+		body := map[string]any{"invoices": invs}
+		if send != nil {
+			body["send"] = send
+		}
+		j, _ := json.Marshal(body)
+		bodies = append(bodies, j)
+	}
+	benchRun(len(bodies), benchClients, func(i int) {
+		benchPost(b, client, base+"/api/v1/invoices/batch", token, bodies[i], http.StatusOK)
+	})
 }
