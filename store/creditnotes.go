@@ -95,6 +95,7 @@ func (s *Store) CreateCreditNote(ctx context.Context, cn *invoice.Invoice) (cred
 			p.Set(ctx, origKey, origJSON, redis.KeepTTL)
 			p.HSet(ctx, numbersKey, cn.Number, cn.ID)
 			p.ZAddNX(ctx, invoicesKey(tenantID), redis.Z{Score: float64(now.UnixMilli()), Member: cn.ID})
+			markFinal(ctx, p, tenantID, cn)
 			return nil
 		})
 		orig.TenantID = tenantID

@@ -174,8 +174,9 @@ func (s *Store) Void(ctx context.Context, tenantID, id string) (*invoice.Invoice
 		inv.FinalizeAt = nil
 		changed = true
 		return nil
-	}, func(p redis.Pipeliner, _ *invoice.Invoice) {
+	}, func(p redis.Pipeliner, inv *invoice.Invoice) {
 		p.ZRem(ctx, draftsKey(tenantID), id)
+		markFinal(ctx, p, tenantID, inv)
 	})
 	if err != nil {
 		return nil, false, err
@@ -227,7 +228,9 @@ func (s *Store) MarkPaid(ctx context.Context, tenantID, id, by string) (*invoice
 		inv.Status, inv.PaidAt, inv.PaidBy, inv.UpdatedAt = invoice.StatusPaid, &now, by, now
 		changed = true
 		return invoice.PayInFull(inv)
-	}, nil)
+	}, func(p redis.Pipeliner, inv *invoice.Invoice) {
+		markFinal(ctx, p, tenantID, inv)
+	})
 	if err != nil {
 		return nil, false, err
 	}
