@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -377,7 +376,7 @@ func (s *Store) ClaimSend(ctx context.Context, tenantID, id, token, provider str
 // as open from due (see openDeliveriesKey).
 func putDeliveries(ctx context.Context, p redis.Pipeliner, ds []*Delivery, due time.Time) error {
 	for _, d := range ds {
-		b, err := json.Marshal(d)
+		b, err := encodeRecord(d)
 		if err != nil {
 			return err
 		}

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -139,7 +138,7 @@ func (s *Store) invoices(ctx context.Context, tenantID string, ids []string) ([]
 			continue
 		}
 		inv := new(invoice.Invoice)
-		if err := json.Unmarshal([]byte(raw), inv); err != nil {
+		if err := decodeRecord([]byte(raw), inv); err != nil {
 			return nil, fmt.Errorf("decode invoice %s: %w", ids[i], err)
 		}
 		inv.TenantID = tenantID

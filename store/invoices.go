@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -57,7 +56,7 @@ func (s *Store) SaveDraft(ctx context.Context, inv *invoice.Invoice, grace time.
 		if !inv.AutoAdvance {
 			inv.FinalizeAt = nil
 		}
-		b, err := json.Marshal(inv)
+		b, err := encodeRecord(inv)
 		if err != nil {
 			return err
 		}

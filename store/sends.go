@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -103,7 +102,7 @@ func (s *Store) CreateSend(ctx context.Context, send *Send) (out *Send, created 
 		for _, d := range ds {
 			send.DeliveryIDs = append(send.DeliveryIDs, d.ID)
 		}
-		b, err := json.Marshal(send)
+		b, err := encodeRecord(send)
 		if err != nil {
 			return err
 		}

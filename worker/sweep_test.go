@@ -279,16 +279,12 @@ func TestDeliverySweep(t *testing.T) {
 		// DELETE …/sends/{id} stored the send canceled and stopped before
 		// canceling its deliveries.
 		key := "ivd:{" + e.tenantID + "}:send:" + send.ID
-		var raw map[string]any
-		b, err := e.rdb.Get(context.Background(), key).Bytes()
-		if err == nil {
-			err = json.Unmarshal(b, &raw)
-		}
+		stored, err := e.st.Send(context.Background(), e.tenantID, send.ID)
 		if err != nil {
 			t.Fatalf("read the stored send: %v", err)
 		}
-		raw["status"] = string(store.SendCanceled)
-		b, _ = json.Marshal(raw)
+		stored.Status = store.SendCanceled
+		b, _ := json.Marshal(stored)
 		if err := e.rdb.Set(context.Background(), key, b, 0).Err(); err != nil {
 			t.Fatal(err)
 		}

@@ -12,7 +12,7 @@ import (
 )
 
 // BenchmarkMemoryPerInvoice drives invoices through create → send → sent
-// with an Idempotency-Key on every POST, as a billing system does, on a
+// → paid with an Idempotency-Key on every POST, as a billing system does, on a
 // real redis-server, and reports the Redis memory each one costs: in
 // all (used_memory before and after, per invoice) and by key family
 // (MEMORY USAGE of every key, summed by the key's kind), so a change that
@@ -35,6 +35,10 @@ func BenchmarkMemoryPerInvoice(b *testing.B) {
 			h.must(http.StatusAccepted, h.do("POST", "/api/v1/invoices/"+id+"/send", token, nil, "Idempotency-Key", "send-"+id))
 		}
 		waitAllSent(b, h, token, n)
+		for i := range n {
+			id := "inv_m" + strconv.Itoa(i)
+			h.must(http.StatusOK, h.do("POST", "/api/v1/invoices/"+id+"/mark-paid", token, nil, "Idempotency-Key", "paid-"+id))
+		}
 		after := usedMemory(b, rdb)
 		fams := keyFamilies(b, ctx, rdb)
 		b.ReportMetric(float64(after-before)/n, "used-B/invoice")
