@@ -167,3 +167,44 @@ func keysNaming(t *testing.T, s *Store, ctx context.Context, tenantID, name stri
 	}
 	return out
 }
+
+// TestNoteKeepsFirstRepeats: a delivery opened again and again keeps the
+// first MaxRepeats repeats of each status in its history and counts the
+// rest, so a message forwarded around an office does not grow its record
+// without bound.
+func TestNoteKeepsFirstRepeats(t *testing.T) {
+	t.Parallel()
+	s, ctx := setup(t)
+	send := sendInvoice(t, s, ctx, "ten_a", "inv_1")
+	id := send.DeliveryIDs[0]
+	for range MaxRepeats + 15 {
+		if _, err := s.Note(ctx, "ten_a", id, Transition{Status: DeliveryOpened, Source: "tracking", IP: "192.0.2.7"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := s.Transition(ctx, "ten_a", id, DeliveryClicked, "tracking", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if _, err := s.Note(ctx, "ten_a", id, Transition{Status: DeliveryClicked, Source: "tracking"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d, err := s.Delivery(ctx, "ten_a", id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := map[DeliveryStatus]int{}
+	for _, step := range d.History {
+		count[step.Status]++
+	}
+	if count[DeliveryOpened] != 1+MaxRepeats || count[DeliveryClicked] != 1+3 {
+		t.Errorf("history holds %d opens and %d clicks, want the open and %d repeats, the click and 3", count[DeliveryOpened], count[DeliveryClicked], MaxRepeats)
+	}
+	if d.RepeatsNotKept != 15 {
+		t.Errorf("RepeatsNotKept = %d, want 15", d.RepeatsNotKept)
+	}
+	if d.Status != DeliveryClicked {
+		t.Errorf("status %s, want clicked", d.Status)
+	}
+}

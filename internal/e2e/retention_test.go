@@ -86,3 +86,45 @@ func TestRetentionDaysBounds(t *testing.T) {
 	}
 	h.must(http.StatusOK, h.do("PUT", "/api/v1/settings", token, map[string]any{"defaults": map[string]any{"retentionDays": 365}}))
 }
+
+// TestRepeatedOpensBounded opens one email's tracking pixel 30 times: the
+// delivery's history keeps the open and its first 20 repeats, and
+// repeatsNotKept counts the other 9.
+func TestRepeatedOpensBounded(t *testing.T) {
+	t.Parallel()
+	h := setup(t)
+	settings := acmeSettings()
+	settings["email"].(map[string]any)["tracking"] = true
+	token := h.tenant("ACME SRL", settings)
+	h.must(http.StatusCreated, h.do("POST", "/api/v1/invoices", token, sampleInvoice("inv_opens")))
+	h.must(http.StatusAccepted, h.do("POST", "/api/v1/invoices/inv_opens/send", token, nil))
+	eventually(t, 10*time.Second, "the email", func() bool { return len(h.emails()) == 1 })
+	raw := strings.NewReplacer("=\r\n", "", "=\n", "", "=3D", "=").Replace(string(mustRead(t, h.emails()[0])))
+	var pixel string
+	for _, m := range hrefPattern.FindAllStringSubmatch(raw, -1) {
+		if strings.Contains(m[1], "/t/o/") {
+			pixel = m[1]
+		}
+	}
+	if pixel == "" {
+		t.Fatalf("no tracking pixel in the email:\n%s", raw)
+	}
+	for range 30 {
+		resp, err := http.Get(pixel)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	r := h.must(http.StatusOK, h.do("GET", "/api/v1/invoices/inv_opens/delivery-status", token, nil))
+	d := r.data()["deliveries"].([]any)[0].(map[string]any)
+	opens := 0
+	for _, step := range d["history"].([]any) {
+		if step.(map[string]any)["status"] == "opened" {
+			opens++
+		}
+	}
+	if opens != 21 || d["repeatsNotKept"] != 9.0 {
+		t.Errorf("after 30 opens: %d opens in the history, repeatsNotKept %v; want 21 and 9", opens, d["repeatsNotKept"])
+	}
+}
