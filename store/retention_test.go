@@ -9,13 +9,18 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/invoiced/invoiced/internal/redistest"
 	"github.com/invoiced/invoiced/invoice"
 )
 
-// sendInvoice creates, finalizes and sends an invoice by email and SMS,
-// with both deliveries sent and the email opened.
-func sendInvoice(t testing.TB, s *Store, ctx context.Context, tenantID, id string) *Send {
+// sendInvoice creates, finalizes and sends an invoice on channels (by
+// email and SMS when none is given), with every delivery sent and
+// delivered and the first one opened.
+func sendInvoice(t testing.TB, s *Store, ctx context.Context, tenantID, id string, channels ...Channel) *Send {
 	t.Helper()
+	if len(channels) == 0 {
+		channels = []Channel{ChannelEmail, ChannelSMS}
+	}
 	inv := &invoice.Invoice{ID: id, TenantID: tenantID, Number: "N-" + id, Currency: "EUR", IssueDate: "2026-01-01",
 		Customer: invoice.Customer{Name: "Ana Popescu", Email: "ana@example.com"}}
 	if _, err := s.SaveDraft(ctx, inv, time.Hour); err != nil {
@@ -25,7 +30,7 @@ func sendInvoice(t testing.TB, s *Store, ctx context.Context, tenantID, id strin
 		t.Fatal(err)
 	}
 	send, _, err := s.CreateSend(ctx, &Send{ID: "snd_" + id, TenantID: tenantID, InvoiceID: id, Kind: SendKindSend,
-		Channels: []Channel{ChannelEmail, ChannelSMS}, Email: "ana@example.com", Phone: "+40712345678"})
+		Channels: channels, Email: "ana@example.com", Phone: "+40712345678"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,5 +211,103 @@ func TestNoteKeepsFirstRepeats(t *testing.T) {
 	}
 	if d.Status != DeliveryClicked {
 		t.Errorf("status %s, want clicked", d.Status)
+	}
+}
+
+// simulateYear sends perDay invoices a day by email for 365 days on the
+// store's clock, each opened and paid the day it is sent, with the daily sweep of
+// invoices final for more than 90 days when retain is set, and returns the
+// bytes the tenant's keys take (MEMORY USAGE, summed) at the end of the
+// days in at.
+func simulateYear(tb testing.TB, perDay int, retain bool, at ...int) map[int]int64 {
+	tb.Helper()
+	srv := redistest.Start(tb)
+	clock := time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC)
+	s, err := New(srv.Client(tb), Config{SecretKey: make([]byte, 32), Now: func() time.Time { return clock }})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ctx := context.Background()
+	ten, _, err := s.CreateTenant(ctx, "Year SRL")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	out := map[int]int64{}
+	for day := 1; day <= 365; day++ {
+		for i := range perDay {
+			id := fmt.Sprintf("inv_%03d_%02d", day, i)
+			sendInvoice(tb, s, ctx, ten.ID, id, ChannelEmail)
+			if _, _, err := s.MarkPaid(ctx, ten.ID, id, "api"); err != nil {
+				tb.Fatal(err)
+			}
+			clock = clock.Add(time.Minute)
+		}
+		if retain {
+			if _, err := s.ExpireInvoices(ctx, ten.ID, clock.AddDate(0, 0, -DefaultRetentionDays), 1000); err != nil {
+				tb.Fatal(err)
+			}
+		}
+		for _, d := range at {
+			if d == day {
+				out[day] = tenantBytes(tb, s, ctx, ten.ID)
+			}
+		}
+		clock = clock.Add(24*time.Hour - time.Duration(perDay)*time.Minute)
+	}
+	return out
+}
+
+// tenantBytes sums MEMORY USAGE over the tenant's keys.
+func tenantBytes(tb testing.TB, s *Store, ctx context.Context, tenantID string) int64 {
+	var sum int64
+	iter := s.rdb.Scan(ctx, 0, tenantKey(tenantID, "*"), 1000).Iterator()
+	for iter.Next(ctx) {
+		n, err := s.rdb.MemoryUsage(ctx, iter.Val(), 0).Result()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		sum += n
+	}
+	if err := iter.Err(); err != nil {
+		tb.Fatal(err)
+	}
+	return sum
+}
+
+// TestRetentionKeepsMemoryFlat: over a simulated year at a constant rate,
+// with 90 days' retention the tenant's memory after day 90 stays within 5%
+// of what it was at day 120; without the sweep it grows with the days.
+func TestRetentionKeepsMemoryFlat(t *testing.T) {
+	t.Parallel()
+	days := []int{120, 240, 365}
+	kept := simulateYear(t, 3, true, days...)
+	for _, d := range days[1:] {
+		if r := float64(kept[d]) / float64(kept[120]); r < 0.95 || r > 1.05 {
+			t.Errorf("with retention, day %d takes %d bytes, %.2f× day 120's %d; want within 5%%", d, kept[d], r, kept[120])
+		}
+	}
+	all := simulateYear(t, 3, false, days...)
+	if r := float64(all[365]) / float64(all[120]); r < 2.5 {
+		t.Errorf("without retention, day 365 takes %.2f× day 120's bytes; want about 3× (linear growth)", r)
+	}
+	t.Logf("bytes at day 120/240/365: with retention %d/%d/%d, without %d/%d/%d",
+		kept[120], kept[240], kept[365], all[120], all[240], all[365])
+}
+
+// BenchmarkRetentionYear reports the tenant's memory over a simulated
+// year of 20 invoices a day (sent, opened, paid), with 90 days' retention
+// and, as the baseline in the same run, without: bytes at days 90, 180,
+// 270 and 365, and per invoice held at day 365.
+func BenchmarkRetentionYear(b *testing.B) {
+	const perDay = 20
+	days := []int{90, 180, 270, 365}
+	for b.Loop() {
+		kept := simulateYear(b, perDay, true, days...)
+		all := simulateYear(b, perDay, false, days...)
+		for _, d := range days {
+			b.ReportMetric(float64(kept[d])/1e6, fmt.Sprintf("MB-day%d-retained", d))
+			b.ReportMetric(float64(all[d])/1e6, fmt.Sprintf("MB-day%d-kept-forever", d))
+		}
+		b.ReportMetric(float64(kept[365])/float64(perDay*DefaultRetentionDays), "B/invoice-held")
 	}
 }
