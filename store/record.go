@@ -32,7 +32,7 @@ var recordDict = []byte(`{"id":"snd_","invoiceId":"inv_","kind":"reminder","stat
 
 var (
 	deflaters = sync.Pool{New: func() any {
-		w, err := flate.NewWriterDict(io.Discard, flate.BestCompression, recordDict)
+		w, err := flate.NewWriterDict(io.Discard, flate.DefaultCompression, recordDict)
 		if err != nil {
 			panic(err)
 		}
