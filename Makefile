@@ -26,6 +26,9 @@ bench:
 	$(GO) test -run '^$$' -bench 'Send|CreateLink' -benchtime 2s ./providers/...
 	$(GO) test -run '^$$' -bench 'AsynqHop|SendToSent|InvoicesBatch' -benchtime 1x ./internal/e2e/
 	$(GO) test -run '^$$' -bench 'QueryPage' ./store/
+	$(GO) test -run '^$$' -bench 'MemoryPerInvoice' -benchtime 1x ./internal/e2e/
+	$(GO) test -run '^$$' -bench 'Record' -benchmem ./store/
+	$(GO) test -run '^$$' -bench 'RetentionYear' -benchtime 1x ./store/
 	$(GO) run ./cmd/invoiced loadtest -n 3000 -rate 0,1000,50% -concurrency 100
 
 ## lint: go vet and staticcheck

@@ -112,6 +112,10 @@ type Config struct {
 	// and a tenant that set more before the ceiling was lowered gets the
 	// ceiling. Defaults to store.DefaultMaxEmailsPerHour.
 	MaxEmailsPerHour int
+	// RetentionDays is how many days an invoice is kept once final when
+	// its tenant sets no defaults.retentionDays; GET /settings shows it.
+	// Defaults to store.DefaultRetentionDays.
+	RetentionDays int
 	// Monitoring serves the queue dashboard under /monitoring/ to holders
 	// of the admin token; it must expect that path prefix. Nil, or an
 	// empty AdminToken, leaves /monitoring/ out (404).

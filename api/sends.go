@@ -547,7 +547,9 @@ type deliveryView struct {
 	TestMode    bool               `json:"testMode,omitempty"`
 	CreatedAt   time.Time          `json:"createdAt"`
 	History     []store.Transition `json:"history"`
-	Attempts    []store.Attempt    `json:"attempts"`
+	// RepeatsNotKept counts repeats past the first store.MaxRepeats.
+	RepeatsNotKept int             `json:"repeatsNotKept,omitempty"`
+	Attempts       []store.Attempt `json:"attempts"`
 }
 
 func newDeliveryView(d *store.Delivery) *deliveryView {
@@ -555,7 +557,7 @@ func newDeliveryView(d *store.Delivery) *deliveryView {
 		ID: d.ID, SendID: d.SendID, Method: string(d.Channel), SentTo: d.To, Cc: d.Cc,
 		Status: string(d.Status), SentAt: d.SentAt, DeliveredAt: d.DeliveredAt,
 		OpenedAt: d.OpenedAt, ClickedAt: d.ClickedAt, Error: d.Error, Provider: d.Provider, ProviderID: d.ProviderID,
-		TestMode: d.TestMode, CreatedAt: d.CreatedAt, History: d.History, Attempts: d.Attempts,
+		TestMode: d.TestMode, CreatedAt: d.CreatedAt, History: d.History, RepeatsNotKept: d.RepeatsNotKept, Attempts: d.Attempts,
 	}
 	if v.Attempts == nil {
 		v.Attempts = []store.Attempt{}

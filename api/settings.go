@@ -27,7 +27,7 @@ func secretSet(s string) bool { return s != "" }
 // settingsView is the settings as the API shows them: secrets are
 // write-only, so only whether each is set comes back, and emailsPerHour is
 // the limit in force under the operator's emailCeiling.
-func settingsView(st store.Settings, verified bool, emailCeiling int) map[string]any {
+func settingsView(st store.Settings, verified bool, emailCeiling, retentionDays int) map[string]any {
 	email := map[string]any{
 		"provider": st.Email.Provider, "fromEmail": st.Email.FromEmail, "fromName": st.Email.FromName,
 		"replyTo": st.Email.ReplyTo, "maxPerSecond": st.Email.MaxPerSecond, "senderVerified": verified,
@@ -68,6 +68,7 @@ func settingsView(st store.Settings, verified bool, emailCeiling int) map[string
 			"gracePeriod":         gracePeriod(d),
 			"autoEmailOnFinalize": d.AutoEmail(),
 			"emailsPerHour":       d.EmailLimit(emailCeiling),
+			"retentionDays":       d.Retention(retentionDays),
 		},
 		"reminders": map[string]any{
 			"days": nonNil(st.Reminders.Days), "time": firstNonEmpty(st.Reminders.Time, store.DefaultReminderTime),
@@ -112,7 +113,7 @@ func (a *API) writeSettings(w http.ResponseWriter, r *http.Request, tenantID str
 	if err != nil {
 		return errInternal(err)
 	}
-	view := settingsView(st, verified, a.cfg.MaxEmailsPerHour)
+	view := settingsView(st, verified, a.cfg.MaxEmailsPerHour, a.cfg.RetentionDays)
 	view["companyId"] = tenantFrom(r.Context()).CompanyID
 	writeData(w, http.StatusOK, view)
 	return nil
@@ -281,6 +282,9 @@ func validateSettings(s *store.Settings) invoice.FieldErrors {
 	}
 	if d.EmailsPerHour < 0 {
 		fe["defaults.emailsPerHour"] = "must not be negative"
+	}
+	if n := d.RetentionDays; n != 0 && (n < store.MinRetentionDays || n > store.MaxRetentionDays) {
+		fe["defaults.retentionDays"] = fmt.Sprintf("must be between %d and %d days", store.MinRetentionDays, store.MaxRetentionDays)
 	}
 	validateReminders(fe, &s.Reminders)
 	for lang, t := range s.Templates {

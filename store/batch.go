@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -67,7 +66,7 @@ func (s *Store) saveDrafts(ctx context.Context, tenantID string, invs []*invoice
 				newDraft(inv, nil, now, grace)
 			} else {
 				var old invoice.Invoice
-				if err := json.Unmarshal([]byte(raw), &old); err != nil {
+				if err := decodeRecord([]byte(raw), &old); err != nil {
 					return fmt.Errorf("decode %s: %w", keys[i], err)
 				}
 				if old.Status != invoice.StatusDraft {
@@ -78,7 +77,7 @@ func (s *Store) saveDrafts(ctx context.Context, tenantID string, invs []*invoice
 				newDraft(inv, &old, now, grace)
 				olds[i] = &old
 			}
-			if enc[i], err = json.Marshal(inv); err != nil {
+			if enc[i], err = encodeRecord(inv); err != nil {
 				return err
 			}
 		}
@@ -141,7 +140,7 @@ func (s *Store) createSends(ctx context.Context, tenantID string, sends, out []*
 		for i, send := range sends {
 			if raw, ok := vals[i].(string); ok {
 				var old Send
-				if err := json.Unmarshal([]byte(raw), &old); err != nil {
+				if err := decodeRecord([]byte(raw), &old); err != nil {
 					return fmt.Errorf("decode %s: %w", keys[i], err)
 				}
 				old.TenantID = tenantID
@@ -149,7 +148,7 @@ func (s *Store) createSends(ctx context.Context, tenantID string, sends, out []*
 				continue
 			}
 			ds, due := newSend(send, now)
-			b, err := json.Marshal(send)
+			b, err := encodeRecord(send)
 			if err != nil {
 				return err
 			}

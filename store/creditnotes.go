@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -82,11 +81,11 @@ func (s *Store) CreateCreditNote(ctx context.Context, cn *invoice.Invoice) (cred
 			orig.PaymentLinkError, orig.PaymentLinkDeactivatedAt = "", nil
 		}
 		orig.UpdatedAt = now
-		cnJSON, err := json.Marshal(cn)
+		cnJSON, err := encodeRecord(cn)
 		if err != nil {
 			return err
 		}
-		origJSON, err := json.Marshal(orig)
+		origJSON, err := encodeRecord(orig)
 		if err != nil {
 			return err
 		}
@@ -95,6 +94,7 @@ func (s *Store) CreateCreditNote(ctx context.Context, cn *invoice.Invoice) (cred
 			p.Set(ctx, origKey, origJSON, redis.KeepTTL)
 			p.HSet(ctx, numbersKey, cn.Number, cn.ID)
 			indexInvoice(ctx, p, tenantID, cn, nil)
+			markFinal(ctx, p, tenantID, cn)
 			return nil
 		})
 		orig.TenantID = tenantID

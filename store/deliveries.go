@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -76,7 +75,10 @@ type Delivery struct {
 	OpenedAt    *time.Time   `json:"openedAt,omitempty"`
 	ClickedAt   *time.Time   `json:"clickedAt,omitempty"`
 	History     []Transition `json:"history"`
-	Attempts    []Attempt    `json:"attempts,omitempty"`
+	// RepeatsNotKept counts the repeats Note counted but did not keep in
+	// History, past the first MaxRepeats of a status.
+	RepeatsNotKept int       `json:"repeatsNotKept,omitempty"`
+	Attempts       []Attempt `json:"attempts,omitempty"`
 	// Claim, while set, is the attempt handing the queued delivery to its
 	// provider. It is internal: the API shows the delivery as queued.
 	Claim *Claim `json:"claim,omitempty"`
@@ -303,16 +305,31 @@ func (s *Store) Transition(ctx context.Context, tenantID, id string, to Delivery
 	return d, changed, nil
 }
 
+// MaxRepeats is how many repeats of one status (opens, clicks, soft
+// bounces) a delivery's history keeps after the step that reached it.
+const MaxRepeats = 20
+
 // Note appends step, an event that changes no status, to a delivery's
 // history, stamped now: a second open, a soft bounce, a delivery delay.
 // Only a delivery that already reached step's status (or went past it)
-// takes a repeat of it.
+// takes a repeat of it. The history keeps the first MaxRepeats repeats of
+// a status; later ones are only counted, in RepeatsNotKept.
 func (s *Store) Note(ctx context.Context, tenantID, id string, step Transition) (*Delivery, error) {
 	d, err := update(ctx, s, deliveryKey(tenantID, id), func(d *Delivery) error {
 		now := s.Now()
+		d.UpdatedAt = now
+		same := 0
+		for _, h := range d.History {
+			if h.Status == step.Status {
+				same++
+			}
+		}
+		if same > MaxRepeats {
+			d.RepeatsNotKept++
+			return nil
+		}
 		step.At = now
 		d.History = append(d.History, step)
-		d.UpdatedAt = now
 		return nil
 	}, nil)
 	if err != nil {
@@ -377,7 +394,7 @@ func (s *Store) ClaimSend(ctx context.Context, tenantID, id, token, provider str
 // as open from due (see openDeliveriesKey).
 func putDeliveries(ctx context.Context, p redis.Pipeliner, ds []*Delivery, due time.Time) error {
 	for _, d := range ds {
-		b, err := json.Marshal(d)
+		b, err := encodeRecord(d)
 		if err != nil {
 			return err
 		}

@@ -206,7 +206,7 @@ func (s *Store) RecordEvents(ctx context.Context, tenantID, subject string, type
 	args := []any{EventTTL.Milliseconds(), now.UnixMilli()}
 	for _, typ := range types {
 		ev := Event{ID: "evt_" + subject + "_" + typ, Type: typ, Timestamp: now, Data: data}
-		b, err := json.Marshal(ev)
+		b, err := encodeRecord(ev)
 		if err != nil {
 			return nil, err
 		}

@@ -2,13 +2,15 @@ package store
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // IdempotencyTTL is how long an Idempotency-Key is remembered.
@@ -33,14 +35,7 @@ type IdempotentResponse struct {
 	Done        bool   `json:"done"`
 	StatusCode  int    `json:"statusCode,omitempty"`
 	Body        []byte `json:"body,omitempty"`
-	// Gzip marks a Body stored gzip-compressed (see FinishIdempotent).
-	Gzip bool `json:"gzip,omitempty"`
 }
-
-// idempotencyGzipOver is the size above which a stored response is
-// compressed: a batch's answer runs to megabytes of repetitive JSON, kept
-// for a day.
-const idempotencyGzipOver = 16 << 10
 
 func idempotencyKey(tenantID, key string) string { return tenantKey(tenantID, "idem", key) }
 
@@ -59,12 +54,16 @@ func (s *Store) BeginIdempotent(ctx context.Context, tenantID, key, hash string)
 	if ok {
 		return nil, nil
 	}
-	var prev IdempotentResponse
-	if err := getJSON(ctx, s.rdb, k, &prev); err != nil {
-		if errors.Is(err, ErrNotFound) { // expired or abandoned in between
-			return s.BeginIdempotent(ctx, tenantID, key, hash)
-		}
-		return nil, err
+	raw, err := s.rdb.Get(ctx, k).Bytes()
+	if errors.Is(err, redis.Nil) { // expired or abandoned in between
+		return s.BeginIdempotent(ctx, tenantID, key, hash)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get %s: %w", k, err)
+	}
+	prev, err := decodeIdempotent(raw)
+	if err != nil {
+		return nil, fmt.Errorf("decode %s: %w", k, err)
 	}
 	switch {
 	case prev.RequestHash != hash:
@@ -72,34 +71,75 @@ func (s *Store) BeginIdempotent(ctx context.Context, tenantID, key, hash string)
 	case !prev.Done:
 		return nil, ErrIdempotencyInProgress
 	}
-	if prev.Gzip {
-		zr, err := gzip.NewReader(bytes.NewReader(prev.Body))
-		if err != nil {
-			return nil, fmt.Errorf("stored response of idempotency key: %w", err)
-		}
-		if prev.Body, err = io.ReadAll(zr); err != nil {
-			return nil, fmt.Errorf("stored response of idempotency key: %w", err)
-		}
-		prev.Gzip = false
-	}
-	return &prev, nil
+	return prev, nil
 }
 
 // FinishIdempotent stores the response to the request that claimed key,
-// for IdempotencyTTL; a body larger than 16 KiB is stored compressed.
+// for IdempotencyTTL, compactly (see encodeIdempotent).
 func (s *Store) FinishIdempotent(ctx context.Context, tenantID, key, hash string, status int, body []byte) error {
-	rec := IdempotentResponse{RequestHash: hash, Done: true, StatusCode: status, Body: body}
-	if len(body) > idempotencyGzipOver {
-		var buf bytes.Buffer
-		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
-		_, _ = zw.Write(body)
-		if err := zw.Close(); err != nil {
-			return err
-		}
-		rec.Body, rec.Gzip = buf.Bytes(), true
+	return s.rdb.Set(ctx, idempotencyKey(tenantID, key), encodeIdempotent(hash, status, body), IdempotencyTTL).Err()
+}
+
+// A finished idempotency record is kept compact, since every POST with a
+// key leaves one for a day: a version byte, the status (2 bytes), the
+// request hash (32 raw bytes for a hex SHA-256, else a length byte and
+// the string) and the response body deflated as a record is. Claims, and records written
+// before, are JSON, which starts with "{".
+const (
+	idemCompact    = 1 // hash as a length byte and the string
+	idemCompactSum = 2 // hash as 32 raw bytes
+)
+
+func encodeIdempotent(hash string, status int, body []byte) []byte {
+	var b bytes.Buffer
+	if sum, err := hex.DecodeString(hash); err == nil && len(sum) == 32 && hex.EncodeToString(sum) == hash {
+		b.WriteByte(idemCompactSum)
+		b.Write(binary.BigEndian.AppendUint16(nil, uint16(status)))
+		b.Write(sum)
+	} else {
+		b.WriteByte(idemCompact)
+		b.Write(binary.BigEndian.AppendUint16(nil, uint16(status)))
+		b.WriteByte(byte(min(len(hash), 255)))
+		b.WriteString(hash[:min(len(hash), 255)])
 	}
-	b, _ := json.Marshal(rec)
-	return s.rdb.Set(ctx, idempotencyKey(tenantID, key), b, IdempotencyTTL).Err()
+	b.Write(deflateRecord(body))
+	return b.Bytes()
+}
+
+func decodeIdempotent(raw []byte) (*IdempotentResponse, error) {
+	if len(raw) > 0 && raw[0] == '{' {
+		var r IdempotentResponse
+		if err := json.Unmarshal(raw, &r); err != nil {
+			return nil, err
+		}
+		return &r, nil
+	}
+	if len(raw) < 4 {
+		return nil, errors.New("short idempotency record")
+	}
+	r := &IdempotentResponse{Done: true, StatusCode: int(binary.BigEndian.Uint16(raw[1:3]))}
+	rest := raw[3:]
+	switch raw[0] {
+	case idemCompactSum:
+		if len(rest) < 32 {
+			return nil, errors.New("short idempotency record")
+		}
+		r.RequestHash, rest = hex.EncodeToString(rest[:32]), rest[32:]
+	case idemCompact:
+		n := int(rest[0])
+		if len(rest) < 1+n {
+			return nil, errors.New("short idempotency record")
+		}
+		r.RequestHash, rest = string(rest[1:1+n]), rest[1+n:]
+	default:
+		return nil, fmt.Errorf("idempotency record version %d", raw[0])
+	}
+	body, err := inflateRecord(rest)
+	if err != nil {
+		return nil, err
+	}
+	r.Body = body
+	return r, nil
 }
 
 // AbandonIdempotent forgets key, so a request that failed on our side can be

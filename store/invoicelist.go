@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -250,7 +249,7 @@ func (s *Store) invoices(ctx context.Context, tenantID string, ids []string) ([]
 			continue
 		}
 		inv := new(invoice.Invoice)
-		if err := json.Unmarshal([]byte(raw), inv); err != nil {
+		if err := decodeRecord([]byte(raw), inv); err != nil {
 			return nil, fmt.Errorf("decode invoice %s: %w", ids[i], err)
 		}
 		inv.TenantID = tenantID

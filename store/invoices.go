@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -45,7 +44,7 @@ func (s *Store) SaveDraft(ctx context.Context, inv *invoice.Invoice, grace time.
 			created = false
 			newDraft(inv, &old, now, grace)
 		}
-		b, err := json.Marshal(inv)
+		b, err := encodeRecord(inv)
 		if err != nil {
 			return err
 		}
@@ -198,6 +197,7 @@ func (s *Store) Void(ctx context.Context, tenantID, id string) (*invoice.Invoice
 	}, func(p redis.Pipeliner, inv *invoice.Invoice) {
 		p.ZRem(ctx, draftsKey(tenantID), id)
 		indexInvoice(ctx, p, tenantID, inv, &before)
+		markFinal(ctx, p, tenantID, inv)
 	})
 	if err != nil {
 		return nil, false, err
@@ -252,6 +252,7 @@ func (s *Store) MarkPaid(ctx context.Context, tenantID, id, by string) (*invoice
 		return invoice.PayInFull(inv)
 	}, func(p redis.Pipeliner, inv *invoice.Invoice) {
 		indexInvoice(ctx, p, tenantID, inv, &before)
+		markFinal(ctx, p, tenantID, inv)
 	})
 	if err != nil {
 		return nil, false, err

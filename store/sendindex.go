@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/redis/go-redis/v9"
@@ -85,7 +84,7 @@ func mgetJSON[T any](ctx context.Context, rdb redis.Cmdable, key func(tenantID, 
 				continue
 			}
 			obj := new(T)
-			if err := json.Unmarshal([]byte(raw), obj); err != nil {
+			if err := decodeRecord([]byte(raw), obj); err != nil {
 				return nil, fmt.Errorf("decode %s: %w", keys[i], err)
 			}
 			out[chunk[i]] = obj

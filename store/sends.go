@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -87,7 +86,7 @@ func (s *Store) CreateSend(ctx context.Context, send *Send) (out *Send, created 
 			return err
 		}
 		ds, due := newSend(send, s.Now())
-		b, err := json.Marshal(send)
+		b, err := encodeRecord(send)
 		if err != nil {
 			return err
 		}

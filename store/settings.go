@@ -138,6 +138,22 @@ type Defaults struct {
 	// worker's own (auto-emails, reminders). Defaults to
 	// DefaultEmailsPerHour; see EmailLimit for the operator's ceiling.
 	EmailsPerHour int `json:"emailsPerHour,omitempty"`
+	// RetentionDays is how many days an invoice is kept after it reached a
+	// final state (see Store.ExpireInvoices), between MinRetentionDays and
+	// MaxRetentionDays. Zero keeps the operator's default.
+	RetentionDays int `json:"retentionDays,omitempty"`
+}
+
+// Retention returns the days an invoice is kept once final:
+// RetentionDays, else operatorDays, else DefaultRetentionDays.
+func (d Defaults) Retention(operatorDays int) int {
+	switch {
+	case d.RetentionDays > 0:
+		return d.RetentionDays
+	case operatorDays > 0:
+		return operatorDays
+	}
+	return DefaultRetentionDays
 }
 
 // Default values of a tenant's settings.

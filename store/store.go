@@ -10,7 +10,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base32"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -104,7 +103,7 @@ func getJSON(ctx context.Context, c redis.Cmdable, key string, v any) error {
 	if err != nil {
 		return fmt.Errorf("get %s: %w", key, err)
 	}
-	if err := json.Unmarshal(b, v); err != nil {
+	if err := decodeRecord(b, v); err != nil {
 		return fmt.Errorf("decode %s: %w", key, err)
 	}
 	return nil
@@ -130,7 +129,7 @@ func update[T any](ctx context.Context, s *Store, key string, fn func(v *T) erro
 		if err := fn(v); err != nil {
 			return err
 		}
-		b, err := json.Marshal(v)
+		b, err := encodeRecord(v)
 		if err != nil {
 			return err
 		}

@@ -186,7 +186,7 @@ func (s *Store) CreateTenant(ctx context.Context, name string, opts ...TenantOpt
 	if err := s.rdb.SAdd(ctx, tenantsKey, t.ID).Err(); err != nil {
 		return Tenant{}, "", fmt.Errorf("create tenant: %w", err)
 	}
-	if err := s.rdb.MSet(ctx, tenantKey(t.ID, "tenant"), b, invoicesIndexedKey(t.ID), "1", invoiceFiltersIndexedKey(t.ID), "1", sendsIndexedKey(t.ID), "1", deliveryLogIndexedKey(t.ID), "1").Err(); err != nil {
+	if err := s.rdb.MSet(ctx, tenantKey(t.ID, "tenant"), b, invoicesIndexedKey(t.ID), "1", invoiceFiltersIndexedKey(t.ID), "1", sendsIndexedKey(t.ID), "1", deliveryLogIndexedKey(t.ID), "1", finalIndexedKey(t.ID), "1").Err(); err != nil {
 		return Tenant{}, "", fmt.Errorf("create tenant: %w", err)
 	}
 	if err := s.rdb.Set(ctx, tokenKey(token), t.ID, 0).Err(); err != nil {

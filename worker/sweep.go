@@ -17,7 +17,10 @@ import (
 // enqueues their finalization. It is the safety net for a finalize task that
 // was lost (Redis restored from an old snapshot, a task deleted by hand): a
 // finalize task still waiting keeps its task id, so the sweep never doubles
-// one.
+// one. It also deletes the invoices that have been final (paid, void, a
+// credit note) for longer than their tenant's retention, with their sends,
+// deliveries and index entries (store.Store.ExpireInvoices), up to
+// SweepBatch a tenant each time.
 type SweepHandler struct{ w *Worker }
 
 // ProcessTask handles tasks.TypeSweepFinalize.
@@ -48,6 +51,22 @@ func (h *SweepHandler) ProcessTask(ctx context.Context, _ *asynq.Task) error {
 	}
 	if enqueued > 0 {
 		log.Info("sweep enqueued overdue finalizations", zap.Int("drafts", enqueued))
+	}
+	expired := 0
+	for _, tenantID := range tenants {
+		settings, err := st.Settings(ctx, tenantID)
+		if err != nil {
+			return err
+		}
+		days := settings.Defaults.Retention(h.w.cfg.RetentionDays)
+		n, err := st.ExpireInvoices(ctx, tenantID, now.AddDate(0, 0, -days), h.w.cfg.SweepBatch)
+		if err != nil {
+			return err
+		}
+		expired += n
+	}
+	if expired > 0 {
+		log.Info("sweep deleted invoices past their retention", zap.Int("invoices", expired))
 	}
 	return nil
 }

@@ -279,16 +279,12 @@ func TestDeliverySweep(t *testing.T) {
 		// DELETE …/sends/{id} stored the send canceled and stopped before
 		// canceling its deliveries.
 		key := "ivd:{" + e.tenantID + "}:send:" + send.ID
-		var raw map[string]any
-		b, err := e.rdb.Get(context.Background(), key).Bytes()
-		if err == nil {
-			err = json.Unmarshal(b, &raw)
-		}
+		stored, err := e.st.Send(context.Background(), e.tenantID, send.ID)
 		if err != nil {
 			t.Fatalf("read the stored send: %v", err)
 		}
-		raw["status"] = string(store.SendCanceled)
-		b, _ = json.Marshal(raw)
+		stored.Status = store.SendCanceled
+		b, _ := json.Marshal(stored)
 		if err := e.rdb.Set(context.Background(), key, b, 0).Err(); err != nil {
 			t.Fatal(err)
 		}
@@ -305,4 +301,67 @@ func TestDeliverySweep(t *testing.T) {
 			t.Fatalf("canceled deliveries stay in the overdue index: %v", ids)
 		}
 	})
+}
+
+// TestRetentionSweep: the finalize sweep deletes an invoice once it has
+// been paid for longer than its tenant's defaults.retentionDays, or the
+// operator's default (90 days) for a tenant that sets none.
+func TestRetentionSweep(t *testing.T) {
+	t.Parallel()
+	var clock atomic.Int64
+	clock.Store(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC).UnixMilli())
+	e := setupDelivery(t, func() time.Time { return time.UnixMilli(clock.Load()) })
+	ctx := context.Background()
+	paid := func(name string, days int) string {
+		t.Helper()
+		ten, _, err := e.st.CreateTenant(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if days > 0 {
+			var st store.Settings
+			st.Defaults.RetentionDays = days
+			if err := e.st.SaveSettings(ctx, ten.ID, st); err != nil {
+				t.Fatal(err)
+			}
+		}
+		inv := &invoice.Invoice{ID: "inv_1", TenantID: ten.ID, Number: "N-1", Currency: "EUR"}
+		if _, err := e.st.SaveDraft(ctx, inv, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := e.st.Finalize(ctx, ten.ID, "inv_1", "api"); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := e.st.MarkPaid(ctx, ten.ID, "inv_1", "api"); err != nil {
+			t.Fatal(err)
+		}
+		return ten.ID
+	}
+	operator, month := paid("Default SRL", 0), paid("Month SRL", 30)
+	kept := func(tenantID string) bool {
+		t.Helper()
+		_, err := e.st.Invoice(ctx, tenantID, "inv_1")
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			t.Fatal(err)
+		}
+		return err == nil
+	}
+	for _, step := range []struct {
+		days              int
+		operator, monthly bool
+	}{
+		{29, true, true},
+		{31, true, false},
+		{89, true, false},
+		{91, false, false},
+	} {
+		clock.Store(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC).AddDate(0, 0, step.days).UnixMilli())
+		if err := (&SweepHandler{w: e.w}).ProcessTask(ctx, tasks.NewSweepFinalizeTask()); err != nil {
+			t.Fatal(err)
+		}
+		if kept(operator) != step.operator || kept(month) != step.monthly {
+			t.Errorf("%d days after payment: kept with the operator's 90 days %v, with 30 days %v; want %v, %v",
+				step.days, kept(operator), kept(month), step.operator, step.monthly)
+		}
+	}
 }

@@ -133,6 +133,10 @@ type Config struct {
 	// fan-out, or overdue deliveries one sweep looks at per tenant.
 	// Defaults to 1000.
 	SweepBatch int64
+	// RetentionDays is how many days an invoice is kept after it reached a
+	// final state, for tenants that set no defaults.retentionDays: the
+	// finalize sweep deletes it then. Defaults to store.DefaultRetentionDays.
+	RetentionDays int
 	// Metrics records deliveries, provider calls, webhook attempts and
 	// tasks. Nil records nothing.
 	Metrics Metrics
@@ -194,6 +198,9 @@ func New(cfg Config) (*Worker, error) {
 	}
 	if cfg.SweepBatch <= 0 {
 		cfg.SweepBatch = 1000
+	}
+	if cfg.RetentionDays <= 0 {
+		cfg.RetentionDays = store.DefaultRetentionDays
 	}
 	if cfg.Metrics == nil {
 		cfg.Metrics = noMetrics{}

@@ -64,6 +64,12 @@ func loadConfig(dev bool) (config, error) {
 	if c.MaxEmailsPerHour, err = envInt("INVOICED_MAX_EMAILS_PER_HOUR", store.DefaultMaxEmailsPerHour); err != nil {
 		return c, err
 	}
+	if c.RetentionDays, err = envInt("INVOICED_RETENTION_DAYS", store.DefaultRetentionDays); err != nil {
+		return c, err
+	}
+	if c.RetentionDays < store.MinRetentionDays || c.RetentionDays > store.MaxRetentionDays {
+		return c, fmt.Errorf("INVOICED_RETENTION_DAYS: %d is not between %d and %d", c.RetentionDays, store.MinRetentionDays, store.MaxRetentionDays)
+	}
 	if c.DeliveryMaxRetries, err = envInt("INVOICED_DELIVERY_MAX_RETRIES", 12); err != nil {
 		return c, err
 	}

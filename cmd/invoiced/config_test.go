@@ -85,6 +85,18 @@ func TestLoadConfig(t *testing.T) {
 				t.Fatalf("MaxEmailsPerHour = %d, want 250", c.MaxEmailsPerHour)
 			}
 		}},
+		{name: "retention default", check: func(t *testing.T, c config) {
+			if c.RetentionDays != 90 {
+				t.Fatalf("retention = %d days, want 90", c.RetentionDays)
+			}
+		}},
+		{name: "retention", env: map[string]string{"INVOICED_RETENTION_DAYS": "365"}, check: func(t *testing.T, c config) {
+			if c.RetentionDays != 365 {
+				t.Fatalf("retention = %d days, want 365", c.RetentionDays)
+			}
+		}},
+		{name: "retention too short", env: map[string]string{"INVOICED_RETENTION_DAYS": "3"}, wantErr: "INVOICED_RETENTION_DAYS"},
+		{name: "retention not a number", env: map[string]string{"INVOICED_RETENTION_DAYS": "forever"}, wantErr: "INVOICED_RETENTION_DAYS"},
 		{name: "bad hourly email ceiling", env: map[string]string{"INVOICED_MAX_EMAILS_PER_HOUR": "0"}, wantErr: "INVOICED_MAX_EMAILS_PER_HOUR"},
 		{name: "bad smtp url", env: map[string]string{"INVOICED_DEFAULT_SMTP_URL": "mail.example.com"}, wantErr: "smtp://"},
 		{name: "ses credentials not lent by default", check: func(t *testing.T, c config) {
@@ -108,7 +120,7 @@ func TestLoadConfig(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			for _, k := range []string{"INVOICED_SECRET_KEY", "INVOICED_REDIS_URL", "INVOICED_DEFAULT_EMAIL_PROVIDER", "INVOICED_ADDR",
 				"INVOICED_PUBLIC_URL", "INVOICED_OUTBOX_DIR", "INVOICED_LOG_FORMAT", "INVOICED_DEFAULT_SMTP_URL", "INVOICED_METRICS_ADDR",
-				"INVOICED_SES_SHARED_CREDENTIALS", "INVOICED_MAX_EMAILS_PER_HOUR"} {
+				"INVOICED_SES_SHARED_CREDENTIALS", "INVOICED_MAX_EMAILS_PER_HOUR", "INVOICED_RETENTION_DAYS"} {
 				t.Setenv(k, "")
 			}
 			for k, v := range tt.env {

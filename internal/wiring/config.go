@@ -48,6 +48,10 @@ type Config struct {
 	// limit (defaults.emailsPerHour). Defaults to
 	// store.DefaultMaxEmailsPerHour.
 	MaxEmailsPerHour int
+	// RetentionDays is how many days an invoice is kept after it reached
+	// a final state, for tenants that set no defaults.retentionDays.
+	// Defaults to store.DefaultRetentionDays.
+	RetentionDays int
 	// DeliveryMaxRetries bounds a delivery's transient failures; zero
 	// keeps the worker's default.
 	DeliveryMaxRetries int
@@ -146,6 +150,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.MaxEmailsPerHour == 0 {
 		c.MaxEmailsPerHour = store.DefaultMaxEmailsPerHour
+	}
+	if c.RetentionDays == 0 {
+		c.RetentionDays = store.DefaultRetentionDays
 	}
 	return c
 }

@@ -147,7 +147,8 @@ func NewAPI(cfg Config, d *Deps) (*APIRole, error) {
 		TwilioValidator: ValidTwilioSignature, WebhookAllowNets: cfg.WebhookAllowNets, SMTPAllowNets: cfg.SMTPAllowNets, TrustedProxies: cfg.TrustedProxies,
 		SES: SESCallbacks{Verifier: verifier}, StripeEvents: StripeEvents,
 		PublicBaseURL: cfg.PublicURL, MaxBodyBytes: cfg.MaxBodyBytes, MaxEmailsPerHour: cfg.MaxEmailsPerHour,
-		Metrics: d.Metrics, MetricsHandler: d.Metrics.Handler(), Monitoring: monitoring,
+		RetentionDays: cfg.RetentionDays,
+		Metrics:       d.Metrics, MetricsHandler: d.Metrics.Handler(), Monitoring: monitoring,
 	})
 	if err != nil {
 		role.Close()
@@ -221,6 +222,7 @@ func NewWorker(cfg Config, d *Deps) (*WorkerRole, error) {
 		DefaultSMSProvider: cfg.DefaultSMSProvider, DefaultFromEmail: cfg.DefaultFromEmail,
 		EmailMaxPerSecond: cfg.EmailMaxPerSecond, SMSMaxPerSecond: cfg.SMSMaxPerSecond,
 		MaxEmailsPerHour:   cfg.MaxEmailsPerHour,
+		RetentionDays:      cfg.RetentionDays,
 		MaxDeliveryRetries: cfg.DeliveryMaxRetries,
 		PaymentFunc:        PaymentLinkers{StripeAPIBase: cfg.StripeAPIBase, RazorpayURL: cfg.RazorpayAPIURL, ReturnURL: cfg.PublicURL}.Linker,
 		Webhooks: webhook.NewSender(webhook.NewClient(webhook.ClientConfig{AllowNets: cfg.WebhookAllowNets, Timeout: cfg.WebhookTimeout}),
