@@ -24,7 +24,7 @@ test-race:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./money/ ./invoice/ ./render/...
 	$(GO) test -run '^$$' -bench 'Send|CreateLink' -benchtime 2s ./providers/...
-	$(GO) test -run '^$$' -bench 'AsynqHop|SendToSent' -benchtime 1x ./internal/e2e/
+	$(GO) test -run '^$$' -bench 'AsynqHop|SendToSent|DurableSend' -benchtime 1x ./internal/e2e/
 	$(GO) run ./cmd/invoiced loadtest -n 3000 -rate 0,1000,50% -concurrency 100
 
 ## lint: go vet and staticcheck
