@@ -156,12 +156,12 @@ func newDeliveries(send *Send, status DeliveryStatus, now time.Time) []*Delivery
 	return ds
 }
 
-// deliveryID is the id of a send's i-th delivery, on channel: derived from the
-// send's id, so a send made again under the same id (the worker's
-// auto-send or a reminder, after Redis lost the first one in a machine
-// crash) makes the same delivery, with the same claim and the same
-// Message-ID, rather than a second email. A send with a random id gets a
-// delivery id as random.
+// deliveryID is the id of a send's i-th delivery, on channel: derived
+// from the send's id, so a send made again under the same id (the
+// worker's auto-send or a reminder, after Redis lost the first one in a
+// machine crash) makes the same delivery, with the same claim and the
+// same Message-ID, rather than a second email. A send with a random id
+// gets a delivery id as random.
 func deliveryID(tenantID, sendID string, i int, ch Channel) string {
 	sum := sha256.Sum256([]byte(tenantID + "\x00" + sendID + "\x00" + strconv.Itoa(i) + "\x00" + string(ch)))
 	return "dlv_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:10]))

@@ -338,8 +338,8 @@ func ServeScheduler(ctx context.Context, cfg Config, d *Deps) error {
 
 // StartOps serves the process's /metrics and the probes /healthz and
 // /readyz (Redis reachable, taking writes, not evicting, and with
-// RequireDurableRedis fsyncing every write) on cfg.MetricsAddr, unless it is empty, in g
-// until ctx is canceled. They need no authentication: the address is
+// RequireDurableRedis fsyncing every write) on cfg.MetricsAddr, unless it
+// is empty, in g until ctx is canceled. They need no authentication: the address is
 // meant for Prometheus and Kubernetes inside the cluster, not for the
 // internet. An address already in use is an error before anything starts.
 func StartOps(ctx context.Context, g *errgroup.Group, cfg Config, d *Deps) error {
