@@ -24,7 +24,7 @@ test-race:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./money/ ./invoice/ ./render/...
 	$(GO) test -run '^$$' -bench 'Send|CreateLink' -benchtime 2s ./providers/...
-	$(GO) test -run '^$$' -bench 'AsynqHop|SendToSent|InvoicesBatch' -benchtime 1x ./internal/e2e/
+	$(GO) test -run '^$$' -bench 'AsynqHop|SendToSent|InvoicesBatch|DurableSend' -benchtime 1x ./internal/e2e/
 	$(GO) test -run '^$$' -bench 'QueryPage' ./store/
 	$(GO) test -run '^$$' -bench 'MemoryPerInvoice' -benchtime 1x ./internal/e2e/
 	$(GO) test -run '^$$' -bench 'Record' -benchmem ./store/

@@ -334,7 +334,7 @@ func (a *API) readyz(w http.ResponseWriter, r *http.Request) *Error {
 	if err := a.cfg.Ready(ctx); err != nil {
 		msg := "redis is not reachable"
 		switch {
-		case errors.Is(err, store.ErrWritesRefused), errors.Is(err, store.ErrEvicting):
+		case errors.Is(err, store.ErrWritesRefused), errors.Is(err, store.ErrEvicting), errors.Is(err, store.ErrNotDurable):
 			msg = err.Error()
 		}
 		return &Error{Status: http.StatusServiceUnavailable, Code: CodeUnavailable, Message: msg, RetryAfter: 5 * time.Second, cause: err}

@@ -78,7 +78,7 @@ func TestCompose(t *testing.T) {
 		t.Fatal("no redis service")
 	}
 	args := redisArgs(redis.Command)
-	for name, want := range map[string]string{"appendonly": "yes", "appendfsync": "everysec", "maxmemory-policy": "noeviction"} {
+	for name, want := range map[string]string{"appendonly": "yes", "appendfsync": "always", "maxmemory-policy": "noeviction"} {
 		if args[name] != want {
 			t.Errorf("redis-server --%s is %q, want %q", name, args[name], want)
 		}
@@ -143,6 +143,11 @@ func TestCompose(t *testing.T) {
 				if _, ok := env[v]; !ok {
 					t.Errorf("%s comes from neither the environment nor %s.example", v, s.EnvFile)
 				}
+			}
+			// A 202 promises a send that survives a power loss: the roles
+			// refuse a Redis that could lose it.
+			if env["INVOICED_REDIS_REQUIRE_FSYNC"] != "true" {
+				t.Errorf("INVOICED_REDIS_REQUIRE_FSYNC=%q, want true", env["INVOICED_REDIS_REQUIRE_FSYNC"])
 			}
 			if u, err := url.Parse(env["INVOICED_REDIS_URL"]); err != nil || u.Hostname() != "redis" {
 				t.Errorf("INVOICED_REDIS_URL=%q does not reach the redis service", env["INVOICED_REDIS_URL"])

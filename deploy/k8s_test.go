@@ -551,6 +551,11 @@ func TestConfigAndSecret(t *testing.T) {
 		}
 	}
 
+	// The Sentinels' Redis is the operator's: every role refuses one that
+	// could lose an acknowledged send in a machine crash.
+	if v := m.configMaps["invoiced-config"]["INVOICED_REDIS_REQUIRE_FSYNC"]; v != "true" {
+		t.Errorf("INVOICED_REDIS_REQUIRE_FSYNC=%q, want true", v)
+	}
 	url := m.configMaps["invoiced-config"]["INVOICED_REDIS_URL"]
 	if !strings.HasPrefix(url, "redis-sentinel://") {
 		t.Fatalf("INVOICED_REDIS_URL=%q, want a redis-sentinel:// URL", url)

@@ -74,11 +74,17 @@ const readyKey = keyPrefix + "readyz"
 // Ready reports whether the store can take writes that will stay: Redis
 // answers (Ping), takes a write, and does not evict keys. A Redis out of
 // memory under noeviction, a read-only replica or a failing disk is
-// ErrWritesRefused; an evicting maxmemory-policy is ErrEvicting. On a
-// Redis Cluster every master is asked for its memory state.
+// ErrWritesRefused; an evicting maxmemory-policy is ErrEvicting; with
+// Config.RequireDurable, a Redis that does not fsync every write is
+// ErrNotDurable. On a Redis Cluster every master is asked.
 func (s *Store) Ready(ctx context.Context) error {
 	if err := s.Ping(ctx); err != nil {
 		return err
+	}
+	if s.requireDurable {
+		if err := s.CheckDurable(ctx); err != nil {
+			return err
+		}
 	}
 	if c, ok := s.rdb.(*redis.ClusterClient); ok {
 		return c.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error {

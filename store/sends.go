@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base32"
 	"errors"
 	"fmt"
 	"strconv"
@@ -139,9 +141,9 @@ func putSend(ctx context.Context, p redis.Pipeliner, send *Send, b []byte, ds []
 // with its cc and bcc on the same message) and one SMS delivery.
 func newDeliveries(send *Send, status DeliveryStatus, now time.Time) []*Delivery {
 	var ds []*Delivery
-	for _, ch := range send.Channels {
+	for i, ch := range send.Channels {
 		d := &Delivery{
-			ID:        NewID("dlv"),
+			ID:        deliveryID(send.TenantID, send.ID, i, ch),
 			TenantID:  send.TenantID,
 			InvoiceID: send.InvoiceID,
 			SendID:    send.ID,
@@ -161,6 +163,17 @@ func newDeliveries(send *Send, status DeliveryStatus, now time.Time) []*Delivery
 		ds = append(ds, d)
 	}
 	return ds
+}
+
+// deliveryID is the id of a send's i-th delivery, on channel: derived
+// from the send's id, so a send made again under the same id (the
+// worker's auto-send or a reminder, after Redis lost the first one in a
+// machine crash) makes the same delivery, with the same claim and the
+// same Message-ID, rather than a second email. A send with a random id
+// gets a delivery id as random.
+func deliveryID(tenantID, sendID string, i int, ch Channel) string {
+	sum := sha256.Sum256([]byte(tenantID + "\x00" + sendID + "\x00" + strconv.Itoa(i) + "\x00" + string(ch)))
+	return "dlv_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:10]))
 }
 
 // Send returns tenant's send id, or ErrNotFound.

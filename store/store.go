@@ -36,6 +36,9 @@ type Config struct {
 	SecretKey []byte
 	// Now returns the current time. Defaults to time.Now.
 	Now func() time.Time
+	// RequireDurable makes Ready fail (ErrNotDurable) while Redis does not
+	// fsync every write before it answers (CheckDurable).
+	RequireDurable bool
 }
 
 // Store is the Redis-backed state of invoiced. It is safe for concurrent use.
@@ -47,6 +50,8 @@ type Store struct {
 	macKey  []byte
 	limiter *redis_rate.Limiter
 	now     func() time.Time
+	// requireDurable is Config.RequireDurable.
+	requireDurable bool
 }
 
 // New returns a Store on rdb.
@@ -63,7 +68,7 @@ func New(rdb redis.UniversalClient, cfg Config) (*Store, error) {
 		now = time.Now
 	}
 	mac := sha256.Sum256(append([]byte("invoiced store mac key\x00"), cfg.SecretKey...))
-	return &Store{rdb: rdb, sealer: sl, macKey: mac[:], limiter: redis_rate.NewLimiter(rdb), now: now}, nil
+	return &Store{rdb: rdb, sealer: sl, macKey: mac[:], limiter: redis_rate.NewLimiter(rdb), now: now, requireDurable: cfg.RequireDurable}, nil
 }
 
 // Ping checks that Redis answers; on a Redis Cluster, that the cluster

@@ -90,6 +90,9 @@ func loadConfig(dev bool) (config, error) {
 	if c.SESSharedCredentials, err = envBool("INVOICED_SES_SHARED_CREDENTIALS"); err != nil {
 		return c, err
 	}
+	if c.RequireDurableRedis, err = envBool("INVOICED_REDIS_REQUIRE_FSYNC"); err != nil {
+		return c, err
+	}
 	if c.WebhookAllowNets, err = parsePrefixes("INVOICED_WEBHOOK_ALLOW_NETS"); err != nil {
 		return c, err
 	}

@@ -115,12 +115,23 @@ func TestLoadConfig(t *testing.T) {
 			}
 		}},
 		{name: "bad ses credentials switch", env: map[string]string{"INVOICED_SES_SHARED_CREDENTIALS": "sometimes"}, wantErr: "INVOICED_SES_SHARED_CREDENTIALS"},
+		{name: "durable redis only warned about by default", check: func(t *testing.T, c config) {
+			if c.RequireDurableRedis {
+				t.Fatal("a Redis without appendfsync always is refused without being told to")
+			}
+		}},
+		{name: "durable redis required", env: map[string]string{"INVOICED_REDIS_REQUIRE_FSYNC": "true"}, check: func(t *testing.T, c config) {
+			if !c.RequireDurableRedis {
+				t.Fatal("INVOICED_REDIS_REQUIRE_FSYNC=true did not require a durable Redis")
+			}
+		}},
+		{name: "bad durable redis switch", env: map[string]string{"INVOICED_REDIS_REQUIRE_FSYNC": "yes please"}, wantErr: "INVOICED_REDIS_REQUIRE_FSYNC"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			for _, k := range []string{"INVOICED_SECRET_KEY", "INVOICED_REDIS_URL", "INVOICED_DEFAULT_EMAIL_PROVIDER", "INVOICED_ADDR",
 				"INVOICED_PUBLIC_URL", "INVOICED_OUTBOX_DIR", "INVOICED_LOG_FORMAT", "INVOICED_DEFAULT_SMTP_URL", "INVOICED_METRICS_ADDR",
-				"INVOICED_SES_SHARED_CREDENTIALS", "INVOICED_MAX_EMAILS_PER_HOUR", "INVOICED_RETENTION_DAYS"} {
+				"INVOICED_SES_SHARED_CREDENTIALS", "INVOICED_MAX_EMAILS_PER_HOUR", "INVOICED_RETENTION_DAYS", "INVOICED_REDIS_REQUIRE_FSYNC"} {
 				t.Setenv(k, "")
 			}
 			for k, v := range tt.env {

@@ -93,6 +93,8 @@ type options struct {
 	// maxEmailsPerHour is wiring.Config.MaxEmailsPerHour, the operator's
 	// ceiling on a tenant's hourly email limit.
 	maxEmailsPerHour int
+	// requireDurable is wiring.Config.RequireDurableRedis.
+	requireDurable bool
 }
 
 // setup builds invoiced with the constructors cmd/invoiced uses
@@ -151,7 +153,8 @@ func setup(t testing.TB, opts ...func(*options)) *harness {
 		MaxBodyBytes:   o.maxBody,
 		PDFCacheSize:   64,
 
-		MaxEmailsPerHour: o.maxEmailsPerHour,
+		MaxEmailsPerHour:    o.maxEmailsPerHour,
+		RequireDurableRedis: o.requireDurable,
 	}
 	if o.defaultNil {
 		cfg.DefaultEmailProvider = ""

@@ -42,6 +42,7 @@ type Server struct {
 	tls      *tls.Config // for a server started with StartTLS
 	bin      string
 	args     []string
+	env      []string
 }
 
 // Start runs a fresh redis-server on a free loopback port, with its data in
@@ -50,6 +51,13 @@ type Server struct {
 // PW the server's own clients log in with PW.
 func Start(t testing.TB, extra ...string) *Server {
 	t.Helper()
+	return StartEnv(t, nil, extra...)
+}
+
+// StartEnv is Start with env added to the server's environment (such as
+// an LD_PRELOAD), again on Restart.
+func StartEnv(t testing.TB, env []string, extra ...string) *Server {
+	t.Helper()
 	bin := RequireTool(t, "redis-server")
 	port := FreePort(t)
 	dir := t.TempDir()
@@ -57,7 +65,7 @@ func Start(t testing.TB, extra ...string) *Server {
 		"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir,
 		"--save", "", "--appendonly", "no", "--protected-mode", "no",
 	}, extra...)
-	s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), Dir: dir, bin: bin, args: args}
+	s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), Dir: dir, bin: bin, args: args, env: env}
 	for i, a := range extra[:max(len(extra)-1, 0)] {
 		if a == "--requirepass" {
 			s.Password = extra[i+1]
@@ -71,6 +79,9 @@ func Start(t testing.TB, extra ...string) *Server {
 func (s *Server) start(t testing.TB, bin string) {
 	t.Helper()
 	s.cmd = exec.Command(bin, s.args...)
+	if s.env != nil {
+		s.cmd.Env = append(os.Environ(), s.env...)
+	}
 	logf, err := os.OpenFile(filepath.Join(s.Dir, "redis.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		t.Fatal(err)

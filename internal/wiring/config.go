@@ -26,6 +26,12 @@ type Config struct {
 	// RedisURL is INVOICED_REDIS_URL; the roles connect through the
 	// connection option cmd/invoiced parses from it.
 	RedisURL string
+	// RequireDurableRedis refuses a Redis that may lose acknowledged
+	// writes in a machine crash (store.CheckDurable: appendonly yes and
+	// appendfsync always, on every master): Connect fails when Redis
+	// answers with another configuration, and /readyz answers 503 while
+	// it has one. Off, Connect only warns.
+	RequireDurableRedis bool
 	// AdminToken protects the admin API, /metrics and /monitoring/;
 	// empty leaves them off.
 	AdminToken string

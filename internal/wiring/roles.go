@@ -50,7 +50,7 @@ func Connect(cfg Config, log *zap.Logger, opt asynq.RedisConnOpt) (*Deps, error)
 	if !ok {
 		return nil, errors.New("unsupported redis connection option")
 	}
-	st, err := store.New(rdb, store.Config{SecretKey: cfg.SecretKey})
+	st, err := store.New(rdb, store.Config{SecretKey: cfg.SecretKey, RequireDurable: cfg.RequireDurableRedis})
 	if err != nil {
 		_ = rdb.Close()
 		return nil, err
@@ -61,6 +61,10 @@ func Connect(cfg Config, log *zap.Logger, opt asynq.RedisConnOpt) (*Deps, error)
 		return nil, err
 	}
 	warnIfEvicting(log, st)
+	if err := checkDurable(log, st, cfg.RequireDurableRedis); err != nil {
+		_ = rdb.Close()
+		return nil, err
+	}
 	m := metrics.New()
 	return &Deps{
 		Log: log, Metrics: m, RedisOpt: opt, Redis: rdb, Store: st,
@@ -90,6 +94,32 @@ func (d *Deps) asynqLog() *worker.AsynqLogger {
 		return worker.NewAsynqLogger(d.Log)
 	}
 	return d.AsynqLog
+}
+
+// checkDurable says at startup, once, that Redis may lose acknowledged
+// writes in a machine crash: a 202 then does not promise that the send
+// survives, and a task kept from before the crash may email again what the
+// lost writes had sent. With require it refuses such a Redis instead, and
+// one that will not say (CONFIG GET refused). A Redis not reachable yet
+// is left to /readyz, which applies the same rule.
+func checkDurable(log *zap.Logger, st *store.Store, require bool) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	err := st.CheckDurable(ctx)
+	switch {
+	case err == nil, !errors.Is(err, store.ErrNotDurable):
+		return nil
+	case require:
+		return fmt.Errorf("INVOICED_REDIS_REQUIRE_FSYNC: %w", err)
+	}
+	p, perr := st.Persistence(ctx)
+	if perr != nil {
+		log.Info("cannot tell whether redis fsyncs every write", zap.Error(perr))
+		return nil
+	}
+	log.Warn("redis may lose acknowledged sends in a machine crash: set appendonly yes and appendfsync always",
+		zap.Bool("appendonly", p.AOF), zap.String("appendfsync", p.Fsync))
+	return nil
 }
 
 // Close closes the connections.
@@ -335,8 +365,9 @@ func Listen(addr string) (net.Listener, error) {
 }
 
 // StartOps serves the process's /metrics and the probes /healthz and
-// /readyz (Redis reachable, taking writes, not evicting) on cfg.MetricsAddr, unless it is empty, in g
-// until ctx is canceled. They need no authentication: the address is
+// /readyz (Redis reachable, taking writes, not evicting, and with
+// RequireDurableRedis fsyncing every write) on cfg.MetricsAddr, unless it
+// is empty, in g until ctx is canceled. They need no authentication: the address is
 // meant for Prometheus and Kubernetes inside the cluster, not for the
 // internet. An address already in use is an error before anything starts.
 func StartOps(ctx context.Context, g *errgroup.Group, cfg Config, d *Deps) error {
@@ -357,7 +388,7 @@ func StartOps(ctx context.Context, g *errgroup.Group, cfg Config, d *Deps) error
 		defer cancel()
 		if err := d.Store.Ready(pingCtx); err != nil {
 			msg := "redis is not reachable"
-			if errors.Is(err, store.ErrWritesRefused) || errors.Is(err, store.ErrEvicting) {
+			if errors.Is(err, store.ErrWritesRefused) || errors.Is(err, store.ErrEvicting) || errors.Is(err, store.ErrNotDurable) {
 				msg = err.Error()
 			}
 			writeStatus(w, http.StatusServiceUnavailable, msg)
