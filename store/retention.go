@@ -148,16 +148,12 @@ func (s *Store) expireInvoice(ctx context.Context, tenantID, id string) error {
 			for _, did := range dlvIDs {
 				p.Del(ctx, deliveryKey(tenantID, did))
 				p.ZRem(ctx, openDeliveriesKey(tenantID), did)
-				p.ZRem(ctx, deliveryLogKey(tenantID, "", ""), did)
 				d, ok := ds[did]
 				if !ok {
+					unlogDelivery(ctx, p, tenantID, did, "")
 					continue
 				}
-				p.ZRem(ctx, deliveryLogKey(tenantID, "", d.Channel), did)
-				for _, st := range deliveryStatuses {
-					p.ZRem(ctx, deliveryLogKey(tenantID, st, ""), did)
-					p.ZRem(ctx, deliveryLogKey(tenantID, st, d.Channel), did)
-				}
+				unlogDelivery(ctx, p, tenantID, did, d.Channel)
 				if !sends[d.SendID] {
 					sends[d.SendID] = true
 					p.Del(ctx, sendKey(tenantID, d.SendID))

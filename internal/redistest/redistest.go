@@ -5,11 +5,13 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -128,13 +130,39 @@ func (s *Server) Client(t testing.TB) *redis.Client {
 	return c
 }
 
-// FreePort returns a TCP port that was free on 127.0.0.1 a moment ago.
+// The ports FreePort hands out lie below Linux's ephemeral range (32768
+// and up), so that no outgoing connection of the machine takes one between
+// FreePort and the listen that follows, and it never hands out one twice
+// in a process.
+const freePortLow, freePortHigh = 20000, 32767
+
+var handedOut struct {
+	sync.Mutex
+	ports map[int]bool
+}
+
+// FreePort returns a TCP port that was free on 127.0.0.1 a moment ago and
+// that no other test of this process was given.
 func FreePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	handedOut.Lock()
+	defer handedOut.Unlock()
+	if handedOut.ports == nil {
+		handedOut.ports = map[int]bool{}
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	for range 1000 {
+		port := freePortLow + rand.IntN(freePortHigh-freePortLow+1)
+		if handedOut.ports[port] {
+			continue
+		}
+		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
+		if err != nil {
+			continue
+		}
+		l.Close()
+		handedOut.ports[port] = true
+		return port
+	}
+	t.Fatal("no free port found")
+	return 0
 }
