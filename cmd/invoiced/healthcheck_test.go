@@ -5,9 +5,12 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/invoiced/invoiced/internal/redistest"
 )
 
 func TestHealthcheck(t *testing.T) {
@@ -21,8 +24,9 @@ func TestHealthcheck(t *testing.T) {
 			w.WriteHeader(code)
 		}
 	}
-	closed := httptest.NewServer(status(http.StatusOK))
-	closed.Close()
+	// A port nothing listens on: handed out once, below the ephemeral
+	// range, so no other test's server can have taken it meanwhile.
+	closed := "http://127.0.0.1:" + strconv.Itoa(redistest.FreePort(t))
 
 	tests := []struct {
 		name    string
@@ -34,7 +38,7 @@ func TestHealthcheck(t *testing.T) {
 		{name: "no content is ok", handler: status(http.StatusNoContent)},
 		{name: "not ready", handler: status(http.StatusServiceUnavailable), wantErr: "503 Service Unavailable"},
 		{name: "redirect not followed", handler: status(http.StatusFound), wantErr: "302 Found"},
-		{name: "nothing listening", args: []string{closed.URL + "/readyz"}, wantErr: "connection refused"},
+		{name: "nothing listening", args: []string{closed + "/readyz"}, wantErr: "connection refused"},
 		{name: "no URL", args: []string{}, wantErr: "usage"},
 		{name: "two URLs", args: []string{"http://a/", "http://b/"}, wantErr: "usage"},
 		{name: "not http", args: []string{"ftp://127.0.0.1/readyz"}, wantErr: "not an http"},
