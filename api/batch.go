@@ -10,10 +10,10 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"go.uber.org/zap"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/invoiced/invoiced/invoice"
 	"github.com/invoiced/invoiced/store"
@@ -414,20 +414,10 @@ func prefixError(prefix string, err *Error) *Error {
 
 // each runs f(0) … f(n-1) on up to batchEnqueuers goroutines and waits.
 func each(n int, f func(i int)) {
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(n, batchEnqueuers) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				f(i)
-			}
-		}()
-	}
+	var g errgroup.Group
+	g.SetLimit(max(batchEnqueuers, 1))
 	for i := range n {
-		next <- i
+		g.Go(func() error { f(i); return nil })
 	}
-	close(next)
-	wg.Wait()
+	_ = g.Wait()
 }

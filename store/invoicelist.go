@@ -267,30 +267,13 @@ func (s *Store) invoices(ctx context.Context, tenantID string, ids []string) ([]
 // saved meanwhile index themselves, so the two never disagree.
 func (s *Store) indexInvoices(ctx context.Context, tenantID string) error {
 	return s.buildOnce(ctx, tenantID, invoicesIndexedKey(tenantID), func() error {
-		ids, err := s.scanIDs(ctx, tenantID, invoiceKey(tenantID, ""))
-		if err != nil {
-			return err
-		}
-		for len(ids) > 0 {
-			chunk := ids[:min(len(ids), 500)]
-			ids = ids[len(chunk):]
-			invs, err := s.invoices(ctx, tenantID, chunk)
-			if err != nil {
-				return err
-			}
+		return s.storedInvoices(ctx, tenantID, func(invs []*invoice.Invoice) error {
 			var zs []redis.Z
 			for _, inv := range invs {
-				if inv != nil {
-					zs = append(zs, redis.Z{Score: float64(inv.CreatedAt.UnixMilli()), Member: inv.ID})
-				}
+				zs = append(zs, redis.Z{Score: float64(inv.CreatedAt.UnixMilli()), Member: inv.ID})
 			}
-			if len(zs) > 0 {
-				if err := s.rdb.ZAddNX(ctx, invoicesKey(tenantID), zs...).Err(); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
+			return s.rdb.ZAddNX(ctx, invoicesKey(tenantID), zs...).Err()
+		})
 	})
 }
 
@@ -301,31 +284,41 @@ func (s *Store) indexInvoices(ctx context.Context, tenantID string) error {
 // passed over there.
 func (s *Store) indexInvoiceFilters(ctx context.Context, tenantID string) error {
 	return s.buildOnce(ctx, tenantID, invoiceFiltersIndexedKey(tenantID), func() error {
-		ids, err := s.scanIDs(ctx, tenantID, invoiceKey(tenantID, ""))
-		if err != nil {
-			return err
-		}
-		for len(ids) > 0 {
-			chunk := ids[:min(len(ids), 500)]
-			ids = ids[len(chunk):]
-			invs, err := s.invoices(ctx, tenantID, chunk)
-			if err != nil {
-				return err
-			}
-			_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		return s.storedInvoices(ctx, tenantID, func(invs []*invoice.Invoice) error {
+			_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 				for _, inv := range invs {
-					if inv != nil {
-						indexInvoice(ctx, p, tenantID, inv, nil)
-					}
+					indexInvoice(ctx, p, tenantID, inv, nil)
 				}
 				return nil
 			})
-			if err != nil {
-				return err
-			}
-		}
-		return nil
+			return err
+		})
 	})
+}
+
+// storedInvoices calls fn with every invoice of the tenant, 500 at a time,
+// read from a scan of its keys: for building an index once.
+func (s *Store) storedInvoices(ctx context.Context, tenantID string, fn func([]*invoice.Invoice) error) error {
+	ids, err := s.scanIDs(ctx, tenantID, invoiceKey(tenantID, ""))
+	if err != nil {
+		return err
+	}
+	for len(ids) > 0 {
+		chunk := ids[:min(len(ids), 500)]
+		ids = ids[len(chunk):]
+		invs, err := s.invoices(ctx, tenantID, chunk)
+		if err != nil {
+			return err
+		}
+		invs = slices.DeleteFunc(invs, func(inv *invoice.Invoice) bool { return inv == nil })
+		if len(invs) == 0 {
+			continue
+		}
+		if err := fn(invs); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // buildOnce runs build unless marker is set, then sets it: the one-time

@@ -9,12 +9,12 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/hibiken/asynq"
 	"go.uber.org/zap"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/invoiced/invoiced/internal/redistest"
 	"github.com/invoiced/invoiced/store"
@@ -193,22 +193,12 @@ func benchPost(b *testing.B, client *http.Client, url, token string, body []byte
 
 // benchRun runs f(0) … f(n-1) from up to clients goroutines.
 func benchRun(n, clients int, f func(i int)) {
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(n, clients) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				f(i)
-			}
-		}()
-	}
+	var g errgroup.Group
+	g.SetLimit(max(clients, 1))
 	for i := range n {
-		next <- i
+		g.Go(func() error { f(i); return nil })
 	}
-	close(next)
-	wg.Wait()
+	_ = g.Wait()
 }
 
 // benchSingles creates n invoices one request each, and, when send is
