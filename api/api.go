@@ -332,12 +332,7 @@ func (a *API) readyz(w http.ResponseWriter, r *http.Request) *Error {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	if err := a.cfg.Ready(ctx); err != nil {
-		msg := "redis is not reachable"
-		switch {
-		case errors.Is(err, store.ErrWritesRefused), errors.Is(err, store.ErrEvicting), errors.Is(err, store.ErrNotDurable):
-			msg = err.Error()
-		}
-		return &Error{Status: http.StatusServiceUnavailable, Code: CodeUnavailable, Message: msg, RetryAfter: 5 * time.Second, cause: err}
+		return &Error{Status: http.StatusServiceUnavailable, Code: CodeUnavailable, Message: store.NotReadyReason(err), RetryAfter: 5 * time.Second, cause: err}
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	return nil

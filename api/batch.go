@@ -113,16 +113,10 @@ func (a *API) createInvoices(w http.ResponseWriter, r *http.Request) *Error {
 	if sendReq != nil && !sendReq.TestMode {
 		limit := settings.Defaults.EmailLimit(a.cfg.MaxEmailsPerHour)
 		emails := len(sendReq.SendVia) == 0 || slices.Contains(sendReq.SendVia, string(store.ChannelEmail))
-		if n := 1 + len(sendReq.Cc) + len(sendReq.Bcc); emails && n > limit {
-			msg := fmt.Sprintf("each send has %d recipients (to, cc and bcc), more than the %d emails per hour this tenant may send", n, limit)
-			fe := invoice.FieldErrors{}
-			if len(sendReq.Cc) > 0 {
-				fe["send.cc"] = msg
+		if emails {
+			if apiErr := tooManyRecipients("each send", "send.", len(sendReq.Cc), len(sendReq.Bcc), limit); apiErr != nil {
+				return apiErr
 			}
-			if len(sendReq.Bcc) > 0 {
-				fe["send.bcc"] = msg
-			}
-			return errValidation(msg, fe)
 		}
 	}
 

@@ -137,13 +137,14 @@ func (a *API) qrCode(w http.ResponseWriter, r *http.Request) *Error {
 	if apiErr != nil {
 		return apiErr
 	}
-	return writeQRCode(w, r, inv)
+	return writeQRCode(w, r, inv, "private, max-age=300")
 }
 
 // writeQRCode answers with inv's payment link as a QR code, in the size,
-// format and colours the query asks for. Bad options are a 400, and an
-// invoice without a link a 404, checked in that order.
-func writeQRCode(w http.ResponseWriter, r *http.Request, inv *invoice.Invoice) *Error {
+// format and colours the query asks for, with Cache-Control cache when it
+// is set. Bad options are a 400, and an invoice without a link a 404,
+// checked in that order.
+func writeQRCode(w http.ResponseWriter, r *http.Request, inv *invoice.Invoice, cache string) *Error {
 	q := r.URL.Query()
 	fe := map[string]string{}
 	size := 300
@@ -192,8 +193,8 @@ func writeQRCode(w http.ResponseWriter, r *http.Request, inv *invoice.Invoice) *
 		return errInternal(err)
 	}
 	w.Header().Set("Content-Type", map[string]string{"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}[format])
-	if w.Header().Get("Cache-Control") == "" { // tokenGranted's no-store stands
-		w.Header().Set("Cache-Control", "private, max-age=300")
+	if cache != "" {
+		w.Header().Set("Cache-Control", cache)
 	}
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	_, _ = w.Write(body)

@@ -59,7 +59,7 @@ func (a *API) publicQRCode(w http.ResponseWriter, r *http.Request) *Error {
 	if apiErr != nil {
 		return apiErr
 	}
-	return writeQRCode(w, r, inv)
+	return writeQRCode(w, r, inv, "") // tokenGranted's no-store stands
 }
 
 //go:embed hosted.html

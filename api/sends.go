@@ -297,22 +297,33 @@ func (a *API) checkSend(r *http.Request, inv *invoice.Invoice, send *store.Send)
 	return nil
 }
 
+// tooManyRecipients refuses with 400, naming its cc and bcc fields (under
+// prefix), a send (what) whose recipients — to, cc and bcc — are more than
+// limit, the whole hourly budget: it could never go out.
+func tooManyRecipients(what, prefix string, cc, bcc, limit int) *Error {
+	n := 1 + cc + bcc
+	if n <= limit {
+		return nil
+	}
+	msg := fmt.Sprintf("%s has %d recipients (to, cc and bcc), more than the %d emails per hour this tenant may send", what, n, limit)
+	fe := invoice.FieldErrors{}
+	if cc > 0 {
+		fe[prefix+"cc"] = msg
+	}
+	if bcc > 0 {
+		fe[prefix+"bcc"] = msg
+	}
+	return errValidation(msg, fe)
+}
+
 // takeEmails takes the send's email, one per recipient (to, cc and bcc),
 // from the tenant's hourly budget of limit. A send that does not fit what
 // is left is refused whole with 429, and takes nothing; one with more
 // recipients than the whole limit could never go out, and is a 400.
 func (a *API) takeEmails(r *http.Request, send *store.Send, limit int) *Error {
 	n := 1 + len(send.Cc) + len(send.Bcc)
-	if n > limit {
-		msg := fmt.Sprintf("the send has %d recipients (to, cc and bcc), more than the %d emails per hour this tenant may send", n, limit)
-		fe := invoice.FieldErrors{}
-		if len(send.Cc) > 0 {
-			fe["cc"] = msg
-		}
-		if len(send.Bcc) > 0 {
-			fe["bcc"] = msg
-		}
-		return errValidation(msg, fe)
+	if apiErr := tooManyRecipients("the send", "", len(send.Cc), len(send.Bcc), limit); apiErr != nil {
+		return apiErr
 	}
 	took, err := a.st.TakeEmails(r.Context(), send.TenantID, n, limit)
 	if err != nil {

@@ -68,6 +68,17 @@ func refused(msg string) bool {
 	return false
 }
 
+// NotReadyReason is what a readiness probe says of err, an error of Ready:
+// the reason when Redis answers but refuses writes, may evict keys or may
+// lose acknowledged writes; that it is not reachable otherwise, without
+// the network error's details.
+func NotReadyReason(err error) string {
+	if errors.Is(err, ErrWritesRefused) || errors.Is(err, ErrEvicting) || errors.Is(err, ErrNotDurable) {
+		return err.Error()
+	}
+	return "redis is not reachable"
+}
+
 // readyKey is written by Ready to prove that writes go through.
 const readyKey = keyPrefix + "readyz"
 

@@ -6,58 +6,12 @@ import (
 	"net"
 	"net/netip"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/invoiced/invoiced/internal/netguard/netguardtest"
 )
-
-// canary is a TCP listener that counts every connection it accepts. A
-// forbidden dial must never reach it.
-type canary struct {
-	port string
-	hits atomic.Int32
-}
-
-// startCanary listens on host (an IP literal) or returns nil when the
-// machine has no such address, as happens with ::1 on IPv4-only hosts.
-func startCanary(t *testing.T, host string) *canary {
-	t.Helper()
-	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
-	if err != nil {
-		if host == "::1" {
-			return nil
-		}
-		t.Fatalf("canary: %v", err)
-	}
-	t.Cleanup(func() { _ = ln.Close() })
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	c := &canary{port: port}
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.hits.Add(1)
-			_ = conn.Close()
-		}
-	}()
-	return c
-}
-
-// assertUntouched fails t if c accepted a connection. It waits a moment
-// first, since the accept loop counts asynchronously.
-func (c *canary) assertUntouched(t *testing.T) {
-	t.Helper()
-	if c == nil {
-		return
-	}
-	time.Sleep(50 * time.Millisecond)
-	if n := c.hits.Load(); n != 0 {
-		t.Errorf("canary on port %s accepted %d connection(s)", c.port, n)
-	}
-}
 
 // loopbackOnly is a base dialer for tests: past the address check, it
 // refuses anything but loopback, so that a bug in the check can never
@@ -94,11 +48,11 @@ func testLookup(names map[string][]string) LookupFunc {
 // resolver, as it does in production.
 func TestDialerRefusesInternalAddresses(t *testing.T) {
 	t.Parallel()
-	c4 := startCanary(t, "127.0.0.1")
-	c6 := startCanary(t, "::1")
-	p4, p6 := c4.port, c4.port
+	c4 := netguardtest.Start(t, "127.0.0.1")
+	c6 := netguardtest.Start(t, "::1")
+	p4, p6 := c4.Port, c4.Port
 	if c6 != nil {
-		p6 = c6.port
+		p6 = c6.Port
 	}
 	names := testLookup(map[string][]string{
 		"rebind.test":   {"127.0.0.1"},
@@ -150,25 +104,25 @@ func TestDialerRefusesInternalAddresses(t *testing.T) {
 			})
 		}
 	})
-	c4.assertUntouched(t)
-	c6.assertUntouched(t)
+	c4.AssertUntouched(t)
+	c6.AssertUntouched(t)
 }
 
 // TestDialerAllow connects to the canary once its address is allowed,
 // and still refuses the addresses outside the allowed prefix.
 func TestDialerAllow(t *testing.T) {
 	t.Parallel()
-	c := startCanary(t, "127.0.0.1")
+	c := netguardtest.Start(t, "127.0.0.1")
 	d := NewDialer(loopbackOnly(t), []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")},
 		testLookup(map[string][]string{"allowed.test": {"127.0.0.1"}}))
-	for _, addr := range []string{"127.0.0.1:" + c.port, "allowed.test:" + c.port} {
+	for _, addr := range []string{"127.0.0.1:" + c.Port, "allowed.test:" + c.Port} {
 		conn, err := d.DialContext(context.Background(), "tcp", addr)
 		if err != nil {
 			t.Fatalf("DialContext(%s) = %v, want a connection", addr, err)
 		}
 		_ = conn.Close()
 	}
-	if _, err := d.DialContext(context.Background(), "tcp", "127.0.0.2:"+c.port); !errors.Is(err, ErrForbiddenAddress) {
+	if _, err := d.DialContext(context.Background(), "tcp", "127.0.0.2:"+c.Port); !errors.Is(err, ErrForbiddenAddress) {
 		t.Fatalf("DialContext(127.0.0.2) = %v, want %v", err, ErrForbiddenAddress)
 	}
 }
@@ -224,10 +178,10 @@ func TestCheckHost(t *testing.T) {
 // before the connection is made.
 func TestControlChecksTheSocket(t *testing.T) {
 	t.Parallel()
-	c := startCanary(t, "127.0.0.1")
+	c := netguardtest.Start(t, "127.0.0.1")
 	d := NewDialer(net.Dialer{}, nil, nil)
 	nd := net.Dialer{Timeout: time.Second, Control: d.control}
-	conn, err := nd.Dial("tcp", "127.0.0.1:"+c.port)
+	conn, err := nd.Dial("tcp", "127.0.0.1:"+c.Port)
 	if err == nil {
 		_ = conn.Close()
 		t.Fatal("Control let a loopback dial through")
@@ -235,7 +189,7 @@ func TestControlChecksTheSocket(t *testing.T) {
 	if !errors.Is(err, ErrForbiddenAddress) {
 		t.Fatalf("Dial = %v, want %v", err, ErrForbiddenAddress)
 	}
-	c.assertUntouched(t)
+	c.AssertUntouched(t)
 }
 
 func TestCheckAddr(t *testing.T) {

@@ -387,11 +387,7 @@ func StartOps(ctx context.Context, g *errgroup.Group, cfg Config, d *Deps) error
 		pingCtx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := d.Store.Ready(pingCtx); err != nil {
-			msg := "redis is not reachable"
-			if errors.Is(err, store.ErrWritesRefused) || errors.Is(err, store.ErrEvicting) || errors.Is(err, store.ErrNotDurable) {
-				msg = err.Error()
-			}
-			writeStatus(w, http.StatusServiceUnavailable, msg)
+			writeStatus(w, http.StatusServiceUnavailable, store.NotReadyReason(err))
 			return
 		}
 		writeStatus(w, http.StatusOK, "ready")

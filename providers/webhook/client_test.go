@@ -13,54 +13,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/invoiced/invoiced/internal/netguard/netguardtest"
 )
-
-// canary is a TCP listener that counts every connection it accepts. A
-// forbidden request must never reach it.
-type canary struct {
-	port string
-	hits atomic.Int32
-}
-
-// startCanary listens on host (an IP literal) or returns nil when the
-// machine has no such address, as happens with ::1 on IPv4-only hosts.
-func startCanary(t *testing.T, host string) *canary {
-	t.Helper()
-	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
-	if err != nil {
-		if host == "::1" {
-			return nil
-		}
-		t.Fatalf("canary: %v", err)
-	}
-	t.Cleanup(func() { _ = ln.Close() })
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	c := &canary{port: port}
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.hits.Add(1)
-			_ = conn.Close()
-		}
-	}()
-	return c
-}
-
-// assertUntouched fails t if c accepted a connection. It waits a moment
-// first, since the accept loop counts asynchronously.
-func (c *canary) assertUntouched(t *testing.T) {
-	t.Helper()
-	if c == nil {
-		return
-	}
-	time.Sleep(50 * time.Millisecond)
-	if n := c.hits.Load(); n != 0 {
-		t.Errorf("canary on port %s accepted %d connection(s)", c.port, n)
-	}
-}
 
 // loopbackOnly is the dial guard for tests: past the address check, it
 // refuses anything but loopback, so that a bug in the check can never send
@@ -127,12 +82,12 @@ func serveOn(t *testing.T, ln net.Listener, h http.Handler) string {
 
 func TestClientRefusesInternalAddresses(t *testing.T) {
 	t.Parallel()
-	c4 := startCanary(t, "127.0.0.1")
-	c6 := startCanary(t, "::1")
-	p4 := c4.port
+	c4 := netguardtest.Start(t, "127.0.0.1")
+	c6 := netguardtest.Start(t, "::1")
+	p4 := c4.Port
 	p6 := p4
 	if c6 != nil {
-		p6 = c6.port
+		p6 = c6.Port
 	}
 	client := newClient(ClientConfig{Timeout: 5 * time.Second, LookupFunc: testLookup(testNames)}, loopbackOnly(t))
 
@@ -183,23 +138,23 @@ func TestClientRefusesInternalAddresses(t *testing.T) {
 			})
 		}
 	})
-	c4.assertUntouched(t)
-	c6.assertUntouched(t)
+	c4.AssertUntouched(t)
+	c6.AssertUntouched(t)
 }
 
 func TestClientDoesNotFollowRedirects(t *testing.T) {
 	t.Parallel()
-	c := startCanary(t, "127.0.0.1")
+	c := netguardtest.Start(t, "127.0.0.1")
 	var landed atomic.Int32
 	mux := http.NewServeMux()
 	mux.HandleFunc("/landing", func(w http.ResponseWriter, _ *http.Request) { landed.Add(1) })
 	ln := listen127(t)
 	base := serveOn(t, ln, mux)
 	mux.HandleFunc("/to-canary", func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, "http://127.0.0.1:"+c.port+"/", http.StatusFound)
+		http.Redirect(w, r, "http://127.0.0.1:"+c.Port+"/", http.StatusFound)
 	})
 	mux.HandleFunc("/to-canary-307", func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, "http://localhost:"+c.port+"/", http.StatusTemporaryRedirect)
+		http.Redirect(w, r, "http://localhost:"+c.Port+"/", http.StatusTemporaryRedirect)
 	})
 	mux.HandleFunc("/to-allowed", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, base+"/landing", http.StatusMovedPermanently)
@@ -236,7 +191,7 @@ func TestClientDoesNotFollowRedirects(t *testing.T) {
 	if n := landed.Load(); n != 0 {
 		t.Errorf("redirect target was reached %d time(s)", n)
 	}
-	c.assertUntouched(t)
+	c.AssertUntouched(t)
 }
 
 func TestClientAllowNets(t *testing.T) {
@@ -290,8 +245,8 @@ func TestClientAllowNets(t *testing.T) {
 // TestClientIgnoresProxyEnv cannot run in parallel: it sets the proxy
 // variables for the whole process.
 func TestClientIgnoresProxyEnv(t *testing.T) {
-	c := startCanary(t, "127.0.0.1")
-	proxy := "http://127.0.0.1:" + c.port
+	c := netguardtest.Start(t, "127.0.0.1")
+	proxy := "http://127.0.0.1:" + c.Port
 	for _, k := range []string{"HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"} {
 		t.Setenv(k, proxy)
 	}
@@ -321,7 +276,7 @@ func TestClientIgnoresProxyEnv(t *testing.T) {
 		t.Errorf("body = %q, want direct", b)
 	}
 
-	resp, err = client.Get(fmt.Sprintf("http://rebind.test:%s/", c.port))
+	resp, err = client.Get(fmt.Sprintf("http://rebind.test:%s/", c.Port))
 	if err == nil {
 		_ = resp.Body.Close()
 		t.Fatalf("GET forbidden host answered %s", resp.Status)
@@ -329,7 +284,7 @@ func TestClientIgnoresProxyEnv(t *testing.T) {
 	if !errors.Is(err, ErrForbiddenAddress) {
 		t.Fatalf("GET forbidden host = %v, want %v", err, ErrForbiddenAddress)
 	}
-	c.assertUntouched(t)
+	c.AssertUntouched(t)
 }
 
 func TestCheckURL(t *testing.T) {
