@@ -31,7 +31,7 @@ func TestCompute(t *testing.T) {
 			currency: "EUR",
 			lines:    []Line{{Description: "Consulting", Quantity: "10", UnitPrice: "95.00", TaxRate: "19"}},
 			subtotal: "950.00", discount: "0.00", tax: "180.50", total: "1130.50",
-			taxes: []TaxSummary{{Rate: "19", Base: "950.00", Amount: "180.50"}},
+			taxes: []TaxSummary{{Category: "S", Rate: "19", Base: "950.00", Amount: "180.50"}},
 		},
 		{
 			// Per-line VAT would be 3 × round(0.333×0.19)=3×0.06=0.18; BR-CO-17
@@ -44,7 +44,7 @@ func TestCompute(t *testing.T) {
 				{Description: "c", Quantity: "1", UnitPrice: "0.3334", TaxRate: "19"},
 			},
 			subtotal: "0.99", discount: "0.00", tax: "0.19", total: "1.18",
-			taxes: []TaxSummary{{Rate: "19", Base: "0.99", Amount: "0.19"}},
+			taxes: []TaxSummary{{Category: "S", Rate: "19", Base: "0.99", Amount: "0.19"}},
 		},
 		{
 			name:     "several rates sorted high to low, discount",
@@ -56,9 +56,9 @@ func TestCompute(t *testing.T) {
 			},
 			subtotal: "371.00", discount: "30.00", tax: "55.85", total: "426.85",
 			taxes: []TaxSummary{
-				{Rate: "19", Base: "270.00", Amount: "51.30"},
-				{Rate: "5", Base: "91.00", Amount: "4.55"},
-				{Rate: "0", Base: "10.00", Amount: "0.00"},
+				{Category: "S", Rate: "19", Base: "270.00", Amount: "51.30"},
+				{Category: "S", Rate: "5", Base: "91.00", Amount: "4.55"},
+				{Category: "Z", Rate: "0", Base: "10.00", Amount: "0.00"},
 			},
 		},
 		{
@@ -66,28 +66,28 @@ func TestCompute(t *testing.T) {
 			currency: "EUR",
 			lines:    []Line{{Description: "x", Quantity: "1", UnitPrice: "0.125", TaxRate: "20"}},
 			subtotal: "0.13", discount: "0.00", tax: "0.03", total: "0.16",
-			taxes: []TaxSummary{{Rate: "20", Base: "0.13", Amount: "0.03"}},
+			taxes: []TaxSummary{{Category: "S", Rate: "20", Base: "0.13", Amount: "0.03"}},
 		},
 		{
 			name:     "JPY has no minor unit",
 			currency: "JPY",
 			lines:    []Line{{Description: "x", Quantity: "3", UnitPrice: "1999", TaxRate: "10"}},
 			subtotal: "5997", discount: "0", tax: "600", total: "6597",
-			taxes: []TaxSummary{{Rate: "10", Base: "5997", Amount: "600"}},
+			taxes: []TaxSummary{{Category: "S", Rate: "10", Base: "5997", Amount: "600"}},
 		},
 		{
 			name:     "BHD has three decimals",
 			currency: "BHD",
 			lines:    []Line{{Description: "x", Quantity: "1", UnitPrice: "10.005", TaxRate: "10"}},
-			subtotal: "10.005", discount: "0.000", tax: "1.001", total: "11.006",
-			taxes: []TaxSummary{{Rate: "10", Base: "10.005", Amount: "1.001"}},
+			subtotal: "10.010", discount: "0.000", tax: "1.000", total: "11.010",
+			taxes: []TaxSummary{{Category: "S", Rate: "10", Base: "10.010", Amount: "1.000"}},
 		},
 		{
 			name:     "fractional rate",
 			currency: "EUR",
 			lines:    []Line{{Description: "x", Quantity: "1", UnitPrice: "100", TaxRate: "5.5"}},
 			subtotal: "100.00", discount: "0.00", tax: "5.50", total: "105.50",
-			taxes: []TaxSummary{{Rate: "5.5", Base: "100.00", Amount: "5.50"}},
+			taxes: []TaxSummary{{Category: "S", Rate: "5.5", Base: "100.00", Amount: "5.50"}},
 		},
 	}
 	for _, tt := range tests {
@@ -268,10 +268,13 @@ func TestLineTaxesAddUp(t *testing.T) {
 }
 
 // checkLineTaxes fails t unless shares add up to each rate's VAT and to
-// TaxTotal, and each is less than a minor unit from the line's exact share.
+// TaxTotal, and each is less than a unit VAT is rounded to (a minor unit,
+// or a hundredth for a currency with more digits) from the line's exact
+// share.
 func checkLineTaxes(t *testing.T, inv *Invoice, shares []int64) {
 	t.Helper()
 	cur, _ := money.ParseCurrency(inv.Currency)
+	unit := pow10(cur.Digits - AmountDigits(cur))
 	byRate := map[string]int64{}
 	var sum int64
 	for i, l := range inv.Lines {
@@ -279,8 +282,8 @@ func checkLineTaxes(t *testing.T, inv *Invoice, shares []int64) {
 		net, _ := money.ParseAmount(l.Amount, cur)
 		exact := new(big.Rat).Quo(new(big.Rat).Mul(big.NewRat(net, 1), rate), big.NewRat(100, 1))
 		diff := new(big.Rat).Sub(big.NewRat(shares[i], 1), exact)
-		if diff.Abs(diff).Cmp(big.NewRat(1, 1)) >= 0 {
-			t.Errorf("%v: line %d's share %d is a minor unit or more from %s", inv.Lines, i, shares[i], exact.FloatString(4))
+		if diff.Abs(diff).Cmp(big.NewRat(unit, 1)) >= 0 {
+			t.Errorf("%v: line %d's share %d is a rounding unit or more from %s", inv.Lines, i, shares[i], exact.FloatString(4))
 		}
 		byRate[money.FormatRat(rate, RateScale)] += shares[i]
 		sum += shares[i]
@@ -407,14 +410,6 @@ func TestComputeMatchesExactArithmetic(t *testing.T) {
 	}
 }
 
-func pow10(n int) int64 {
-	p := int64(1)
-	for range n {
-		p *= 10
-	}
-	return p
-}
-
 // validateLines is Validate for an invoice that has only lines and a
 // currency, keeping just the problems with those.
 func validateLines(inv *Invoice) FieldErrors {
@@ -442,10 +437,13 @@ type exactResult struct {
 
 // exactTotals computes inv's totals with big.Rat alone, rounding with
 // FloatString (halves away from zero, which for these positive amounts is
-// half-up), as EN 16931 has them. It names the first amount over the
-// largest one, MaxDigits nines in minor units, in the order Compute
-// checks them: a line, the sum of the lines before discounts, the total.
+// half-up), as EN 16931 has them, to the minor unit or, for a currency of
+// more digits, to hundredths. It names the first amount over the largest
+// one, MaxDigits nines in minor units (to hundredths), in the order
+// Compute checks them: a line, the sum of the lines before discounts, the
+// total.
 func exactTotals(inv *Invoice, digits int) exactResult {
+	ad := min(digits, 2)
 	rat := func(s string) *big.Rat {
 		if s == "" {
 			return new(big.Rat)
@@ -456,8 +454,8 @@ func exactTotals(inv *Invoice, digits int) exactResult {
 		}
 		return r
 	}
-	round := func(r *big.Rat) *big.Rat { return rat(r.FloatString(digits)) }
-	max := new(big.Rat).SetFrac64(999_999_999_999_999, pow10(digits))
+	round := func(r *big.Rat) *big.Rat { return rat(r.FloatString(ad)) }
+	max := round(new(big.Rat).SetFrac64(999_999_999_999_999/pow10(digits-ad), pow10(ad)))
 	hundred := big.NewRat(100, 1)
 	var res exactResult
 	gross, sub, disc := new(big.Rat), new(big.Rat), new(big.Rat)
@@ -501,7 +499,11 @@ func exactTotals(inv *Invoice, digits int) exactResult {
 	for _, k := range keys {
 		vat := round(new(big.Rat).Quo(new(big.Rat).Mul(base[k], rates[k]), hundred))
 		tax.Add(tax, vat)
-		res.taxes = append(res.taxes, TaxSummary{Rate: k, Base: base[k].FloatString(digits), Amount: vat.FloatString(digits)})
+		cat := "S"
+		if rates[k].Sign() == 0 {
+			cat = "Z"
+		}
+		res.taxes = append(res.taxes, TaxSummary{Category: cat, Rate: k, Base: base[k].FloatString(digits), Amount: vat.FloatString(digits)})
 	}
 	total := new(big.Rat).Add(sub, tax)
 	if total.Cmp(max) > 0 {
@@ -527,7 +529,8 @@ func TestComputeAtTheLargestAmount(t *testing.T) {
 	}{
 		{"EUR at the largest amount", "EUR", []Line{{Quantity: "1", UnitPrice: "9999999999999.99", TaxRate: "0"}}, "9999999999999.99", ""},
 		{"JPY at the largest amount", "JPY", []Line{{Quantity: "1", UnitPrice: "999999999999999", TaxRate: "0"}}, "999999999999999", ""},
-		{"BHD at the largest amount", "BHD", []Line{{Quantity: "1", UnitPrice: "999999999999.999", TaxRate: "0"}}, "999999999999.999", ""},
+		{"BHD at the largest amount", "BHD", []Line{{Quantity: "1", UnitPrice: "999999999999.99", TaxRate: "0"}}, "999999999999.990", ""},
+		{"BHD rounding over the largest amount", "BHD", []Line{{Quantity: "1", UnitPrice: "999999999999.995", TaxRate: "0"}}, "", "lines[0]"},
 		{"EUR with VAT up to the largest amount", "EUR", []Line{{Quantity: "1", UnitPrice: "8403361344537.81", TaxRate: "19"}}, "9999999999999.99", ""},
 		{"the largest amount split over lines", "EUR", []Line{
 			{Quantity: "2", UnitPrice: "2500000000000", TaxRate: "0"},
@@ -544,9 +547,9 @@ func TestComputeAtTheLargestAmount(t *testing.T) {
 			{Quantity: "1", UnitPrice: "999999999999999", TaxRate: "0"},
 			{Quantity: "1", UnitPrice: "1", TaxRate: "10"},
 		}, "", "lines"},
-		{"BHD one fils over across lines", "BHD", []Line{
-			{Quantity: "1", UnitPrice: "999999999999.999", TaxRate: "0"},
-			{Quantity: "1", UnitPrice: "0.001", TaxRate: "0"},
+		{"BHD ten fils over across lines", "BHD", []Line{
+			{Quantity: "1", UnitPrice: "999999999999.99", TaxRate: "0"},
+			{Quantity: "1", UnitPrice: "0.005", TaxRate: "0"},
 		}, "", "lines"},
 		{"VAT takes the total over", "EUR", []Line{{Quantity: "1", UnitPrice: "8403361344537.82", TaxRate: "19"}}, "", "total"},
 		{"the second line over", "EUR", []Line{
@@ -577,8 +580,8 @@ func TestComputeAtTheLargestAmount(t *testing.T) {
 				t.Fatalf("Compute = %v, want a FieldErrors naming %s", err, tt.tooLarge)
 			}
 			cur, _ := money.ParseCurrency(tt.currency)
-			if !strings.Contains(fe[tt.tooLarge], cur.Max()) {
-				t.Errorf("%s: %q does not say the largest amount, %s", tt.tooLarge, fe[tt.tooLarge], cur.Max())
+			if !strings.Contains(fe[tt.tooLarge], LargestAmount(cur)) {
+				t.Errorf("%s: %q does not say the largest amount, %s", tt.tooLarge, fe[tt.tooLarge], LargestAmount(cur))
 			}
 			if vfe[tt.tooLarge] != fe[tt.tooLarge] {
 				t.Errorf("Validate = %v, want %s: %s as Compute says", vfe, tt.tooLarge, fe[tt.tooLarge])

@@ -72,6 +72,9 @@ type Customer struct {
 	Phone      string  `json:"phone,omitempty"`
 	VATID      string  `json:"vatId,omitempty"`
 	Address    Address `json:"address"`
+	// Endpoint is the buyer's electronic address (BT-49); without one,
+	// the email with scheme EM where a profile allows it.
+	Endpoint *Endpoint `json:"endpoint,omitempty"`
 }
 
 // Seller is who issues the invoice: the tenant's branding.
@@ -83,6 +86,11 @@ type Seller struct {
 	Phone              string  `json:"phone,omitempty"`
 	Website            string  `json:"website,omitempty"`
 	Address            Address `json:"address"`
+	// ContactName is the seller's contact point (BT-41), a person or a
+	// department, with Phone and Email.
+	ContactName string `json:"contactName,omitempty"`
+	// Endpoint is the seller's electronic address (BT-34).
+	Endpoint *Endpoint `json:"endpoint,omitempty"`
 }
 
 // BankAccount is where a customer pays by transfer.
@@ -102,18 +110,30 @@ type Line struct {
 	UnitPrice    string `json:"unitPrice"`
 	TaxRate      string `json:"taxRate"`
 	DiscountRate string `json:"discountRate,omitempty"`
+	// TaxCategory is the line's VAT category (one of Categories); empty
+	// is S above 0 % and Z at 0 %.
+	TaxCategory string `json:"taxCategory,omitempty"`
+	// TaxExemptionReason and TaxExemptionCode (a VATEX code such as
+	// VATEX-EU-AE) say why a line of category E, AE, K, G or O carries
+	// no VAT; the lines of one category share them.
+	TaxExemptionReason string `json:"taxExemptionReason,omitempty"`
+	TaxExemptionCode   string `json:"taxExemptionCode,omitempty"`
 	// Discount is the amount taken off the line by DiscountRate.
 	Discount string `json:"discount"`
 	// Amount is the line's net amount: quantity × unit price less discount.
 	Amount string `json:"amount"`
 }
 
-// TaxSummary is the VAT for one rate: the sum of that rate's line nets and
-// the VAT on it.
+// TaxSummary is the VAT for one category and rate (BG-23): the sum of its
+// line nets, less its allowances and plus its charges, and the VAT on it.
 type TaxSummary struct {
-	Rate   string `json:"rate"`
-	Base   string `json:"base"`
-	Amount string `json:"amount"`
+	Category string `json:"category"`
+	Rate     string `json:"rate"`
+	Base     string `json:"base"`
+	Amount   string `json:"amount"`
+	// ExemptionReason and ExemptionCode are those of the category's lines.
+	ExemptionReason string `json:"exemptionReason,omitempty"`
+	ExemptionCode   string `json:"exemptionCode,omitempty"`
 }
 
 // Invoice is an invoice with its computed totals.
@@ -121,25 +141,60 @@ type Invoice struct {
 	ID       string `json:"id"`
 	TenantID string `json:"-"`
 	// Type is TypeInvoice or TypeCreditNote; empty reads as TypeInvoice.
-	Type        Type     `json:"type"`
-	Number      string   `json:"number"`
-	Status      Status   `json:"status"`
-	Currency    string   `json:"currency"`
-	IssueDate   string   `json:"issueDate"`
-	DueDate     string   `json:"dueDate,omitempty"`
-	Language    string   `json:"language,omitempty"`
+	Type      Type   `json:"type"`
+	Number    string `json:"number"`
+	Status    Status `json:"status"`
+	Currency  string `json:"currency"`
+	IssueDate string `json:"issueDate"`
+	DueDate   string `json:"dueDate,omitempty"`
+	Language  string `json:"language,omitempty"`
+	// Reference is the buyer's reference (BT-10), e.g. a German Leitweg-ID.
 	Reference   string   `json:"reference,omitempty"`
 	AutoAdvance bool     `json:"autoAdvance"`
 	Customer    Customer `json:"customer"`
 	Lines       []Line   `json:"lines"`
 	Notes       string   `json:"notes,omitempty"`
-	Terms       string   `json:"terms,omitempty"`
+	// Terms are the payment terms (BT-20).
+	Terms string `json:"terms,omitempty"`
 
+	// Profile is the e-invoice profile of the invoice's XML (one of
+	// Profiles); set when the invoice is created, from the request or the
+	// tenant's default, else ProfileEN16931.
+	Profile string `json:"profile,omitempty"`
+	// OrderReference (BT-13) and ContractReference (BT-12) are the
+	// buyer's purchase order and the contract the invoice bills.
+	OrderReference    string `json:"orderReference,omitempty"`
+	ContractReference string `json:"contractReference,omitempty"`
+	// Delivery and Period say when, and where, what is billed was
+	// supplied: an intra-community supply needs one of them.
+	Delivery *Delivery `json:"delivery,omitempty"`
+	Period   *Period   `json:"period,omitempty"`
+	// Allowances and Charges are document level: off or on the sum of the
+	// lines.
+	Allowances []AllowanceCharge `json:"allowances,omitempty"`
+	Charges    []AllowanceCharge `json:"charges,omitempty"`
+	// TaxCurrency is the currency VAT is accounted in (BT-6) when it is
+	// not Currency, as a Romanian seller's RON for an invoice in EUR;
+	// TaxExchangeRate is how many TaxCurrency one Currency is.
+	TaxCurrency     string `json:"taxCurrency,omitempty"`
+	TaxExchangeRate string `json:"taxExchangeRate,omitempty"`
+
+	// Subtotal is the sum of the line net amounts (BT-106).
 	Subtotal      string `json:"subtotal"`
 	DiscountTotal string `json:"discountTotal"`
-	TaxTotal      string `json:"taxTotal"`
-	Total         string `json:"total"`
-	AmountPaid    string `json:"amountPaid"`
+	// AllowanceTotal and ChargeTotal sum the document level allowances
+	// and charges; empty when there are none.
+	AllowanceTotal string `json:"allowanceTotal,omitempty"`
+	ChargeTotal    string `json:"chargeTotal,omitempty"`
+	// NetTotal is the total without VAT (BT-109): Subtotal less
+	// AllowanceTotal plus ChargeTotal.
+	NetTotal string `json:"netTotal"`
+	TaxTotal string `json:"taxTotal"`
+	// TaxTotalInTaxCurrency is TaxTotal in TaxCurrency (BT-111), the VAT
+	// the seller declares; empty without a TaxCurrency.
+	TaxTotalInTaxCurrency string `json:"taxTotalInTaxCurrency,omitempty"`
+	Total                 string `json:"total"`
+	AmountPaid            string `json:"amountPaid"`
 	// AmountCredited is the sum of the totals of the credit notes that
 	// correct an invoice; empty when none does.
 	AmountCredited string       `json:"amountCredited,omitempty"`
@@ -206,20 +261,33 @@ func FileStem(number string) string {
 // CreditNoteFor returns a credit note, not yet computed nor validated,
 // that corrects inv: inv's currency, customer, language and reference,
 // issued on issueDate, with lines, or, when lines is empty, all of inv's
-// lines, a full credit. Its lines are in positive figures, as EN 16931
-// wants a credit note's: what is credited, not its negation. It has no due
-// date and no payment terms, since the customer has nothing to pay.
+// lines, a full credit, with its allowances and charges. It keeps inv's
+// profile, references, delivery and VAT currency. Its lines are in
+// positive figures, as EN 16931 wants a credit note's: what is credited,
+// not its negation. It has no due date and no payment terms, since the
+// customer has nothing to pay.
 func CreditNoteFor(inv *Invoice, id, number, issueDate string, lines []Line) *Invoice {
-	if len(lines) == 0 {
+	full := len(lines) == 0
+	if full {
 		for _, l := range inv.Lines {
 			lines = append(lines, Line{Description: l.Description, Quantity: l.Quantity, Unit: l.Unit,
-				UnitPrice: l.UnitPrice, TaxRate: l.TaxRate, DiscountRate: l.DiscountRate})
+				UnitPrice: l.UnitPrice, TaxRate: l.TaxRate, DiscountRate: l.DiscountRate,
+				TaxCategory: l.TaxCategory, TaxExemptionReason: l.TaxExemptionReason, TaxExemptionCode: l.TaxExemptionCode})
 		}
 	}
-	return &Invoice{
+	cn := &Invoice{
 		ID: id, TenantID: inv.TenantID, Type: TypeCreditNote, Number: number,
 		Currency: inv.Currency, IssueDate: issueDate, Language: inv.Language,
 		Reference: inv.Reference, Customer: inv.Customer, Lines: lines,
 		Corrects: &Reference{ID: inv.ID, Number: inv.Number, IssueDate: inv.IssueDate},
+		Profile:  inv.Profile, OrderReference: inv.OrderReference, ContractReference: inv.ContractReference,
+		Delivery: inv.Delivery, Period: inv.Period,
+		TaxCurrency: inv.TaxCurrency, TaxExchangeRate: inv.TaxExchangeRate,
 	}
+	if full {
+		// A full credit takes back the allowances and charges too.
+		cn.Allowances = append([]AllowanceCharge(nil), inv.Allowances...)
+		cn.Charges = append([]AllowanceCharge(nil), inv.Charges...)
+	}
+	return cn
 }

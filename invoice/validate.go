@@ -214,6 +214,7 @@ func Validate(inv *Invoice) FieldErrors {
 		checkRate(p+"taxRate", l.TaxRate, true)
 		checkRate(p+"discountRate", l.DiscountRate, false)
 	}
+	checkEInvoice(fe, inv, curErr == nil)
 	if inv.AmountPaid != "" && curErr == nil {
 		if v, err := money.ParseAmount(inv.AmountPaid, cur); err != nil {
 			fe["amountPaid"] = err.Error()
@@ -233,6 +234,273 @@ func Validate(inv *Invoice) FieldErrors {
 		return nil
 	}
 	return fe
+}
+
+// checkEInvoice checks what EN 16931 adds to an invoice: VAT categories
+// and their exemption reasons, document level allowances and charges,
+// references, delivery, the VAT accounting currency, electronic addresses
+// and the profile.
+func checkEInvoice(fe FieldErrors, inv *Invoice, curOK bool) {
+	text := func(field, s string, max int) {
+		if err := CheckText(s, max, false); err != nil {
+			fe[field] = err.Error()
+		}
+	}
+	date := func(field, s string) (time.Time, bool) {
+		d, err := time.Parse(time.DateOnly, s)
+		if err != nil {
+			fe[field] = "must be a date like 2026-11-21"
+			return d, false
+		}
+		return d, true
+	}
+	if inv.Profile != "" && !ValidProfile(inv.Profile) {
+		fe["profile"] = "must be one of " + strings.Join(Profiles, ", ")
+	}
+	text("orderReference", inv.OrderReference, maxShortLen)
+	text("contractReference", inv.ContractReference, maxShortLen)
+	if p := inv.Period; p != nil {
+		start, okS := date("period.start", p.Start)
+		end, okE := date("period.end", p.End)
+		if okS && okE && end.Before(start) {
+			fe["period.end"] = "must not be before period.start"
+		}
+	}
+	if d := inv.Delivery; d != nil {
+		if d.Date != "" {
+			date("delivery.date", d.Date)
+		}
+		text("delivery.partyName", d.PartyName, maxShortLen)
+		if d.Address != nil {
+			checkAddress(fe, "delivery.address", *d.Address)
+		}
+	}
+	checkEndpoint(fe, "customer.endpoint", inv.Customer.Endpoint)
+	if inv.TaxCurrency != "" {
+		if _, err := money.ParseCurrency(inv.TaxCurrency); err != nil {
+			fe["taxCurrency"] = fmt.Sprintf("%q is not a known ISO 4217 currency code", inv.TaxCurrency)
+		} else if inv.TaxCurrency == inv.Currency {
+			fe["taxCurrency"] = "is the invoice's currency: leave it out"
+		}
+		if r, err := money.ParseDecimal(inv.TaxExchangeRate, ExchangeRateScale); err != nil {
+			fe["taxExchangeRate"] = "is required with taxCurrency: how many " + inv.TaxCurrency + " one " + inv.Currency + " is, e.g. 4.9746"
+		} else if r.Sign() <= 0 {
+			fe["taxExchangeRate"] = "must be greater than 0"
+		}
+	} else if inv.TaxExchangeRate != "" {
+		fe["taxExchangeRate"] = "is only for an invoice with a taxCurrency"
+	}
+
+	// VAT categories: what each needs, and one exemption reason per
+	// category.
+	type origin struct{ field, reason, code string }
+	first := map[string]origin{}
+	var outOfScope, other string
+	category := func(p, given, rate, reason, code string) {
+		if given != "" && !validCategory(given) {
+			fe[p+"taxCategory"] = "must be one of " + strings.Join(Categories, ", ")
+			return
+		}
+		cat := Category(given, rate)
+		if cat == CategoryOutOfScope {
+			outOfScope = p
+		} else {
+			other = p
+		}
+		if r, err := money.ParseDecimal(rate, RateScale); err == nil {
+			switch {
+			case cat == CategoryStandard && r.Sign() == 0:
+				fe[p+"taxRate"] = "must be above 0 for category S (standard rate); use Z, E, AE, K, G or O for a line without VAT"
+			case ZeroRated(cat) && r.Sign() != 0:
+				fe[p+"taxRate"] = fmt.Sprintf("must be 0 for category %s, which charges no VAT", cat)
+			}
+		}
+		text(p+"taxExemptionReason", reason, 500)
+		if code != "" && !vatexPattern.MatchString(code) {
+			fe[p+"taxExemptionCode"] = "must be a VATEX code such as VATEX-EU-AE or VATEX-EU-132-1A"
+		}
+		if !NeedsExemptionReason(cat) {
+			if reason != "" || code != "" {
+				fe[p+"taxExemptionReason"] = "is only for categories E, AE, K, G and O, which charge no VAT"
+			}
+			return
+		}
+		if strings.TrimSpace(reason) == "" && code == "" {
+			fe[p+"taxExemptionReason"] = fmt.Sprintf("is required for category %s (%s): say why no VAT is charged, or give taxExemptionCode", cat, categoryNames[cat])
+			return
+		}
+		if o, ok := first[cat]; ok && (o.reason != reason || o.code != code) {
+			fe[p+"taxExemptionReason"] = fmt.Sprintf("differs from %staxExemptionReason/taxExemptionCode: the lines of category %s share one reason", o.field, cat)
+			return
+		} else if !ok {
+			first[cat] = origin{p, reason, code}
+		}
+	}
+	for i, l := range inv.Lines {
+		category(fmt.Sprintf("lines[%d].", i), l.TaxCategory, l.TaxRate, l.TaxExemptionReason, l.TaxExemptionCode)
+	}
+	for _, side := range []struct {
+		field string
+		acs   []AllowanceCharge
+	}{{"allowances", inv.Allowances}, {"charges", inv.Charges}} {
+		if len(side.acs) > 100 {
+			fe[side.field] = fmt.Sprintf("has %d entries, the limit is 100", len(side.acs))
+			continue
+		}
+		for i, ac := range side.acs {
+			p := fmt.Sprintf("%s[%d].", side.field, i)
+			text(p+"reason", ac.Reason, maxShortLen)
+			switch {
+			case strings.TrimSpace(ac.Reason) == "" && ac.ReasonCode == "":
+				fe[p+"reason"] = "is required, or reasonCode"
+			case ac.ReasonCode != "" && side.field == "allowances" && !allowanceCodePattern.MatchString(ac.ReasonCode):
+				fe[p+"reasonCode"] = "must be an UNTDID 5189 allowance code such as 95 (discount)"
+			case ac.ReasonCode != "" && side.field == "charges" && !chargeCodePattern.MatchString(ac.ReasonCode):
+				fe[p+"reasonCode"] = "must be an UNTDID 7161 charge code such as FC (freight)"
+			}
+			switch {
+			case ac.Amount != "" && ac.Rate != "":
+				fe[p+"amount"] = "give amount or rate, not both"
+			case ac.Rate != "":
+				if r, err := money.ParseDecimal(ac.Rate, RateScale); err != nil {
+					fe[p+"rate"] = err.Error()
+				} else if r.Sign() <= 0 || r.Cmp(big.NewRat(100, 1)) > 0 {
+					fe[p+"rate"] = "must be a percentage above 0, at most 100"
+				}
+				if ac.Base != "" && curOK {
+					cur, _ := money.ParseCurrency(inv.Currency)
+					if v, err := money.ParseAmount(ac.Base, cur); err != nil {
+						fe[p+"base"] = err.Error()
+					} else if v <= 0 {
+						fe[p+"base"] = "must be greater than 0"
+					}
+				}
+			case ac.Amount == "":
+				fe[p+"amount"] = "is required, or rate"
+			case curOK:
+				cur, _ := money.ParseCurrency(inv.Currency)
+				if v, err := money.ParseAmount(ac.Amount, cur); err != nil {
+					fe[p+"amount"] = err.Error()
+				} else if v <= 0 {
+					fe[p+"amount"] = "must be greater than 0"
+				}
+			}
+			if ac.Rate == "" && ac.Base != "" {
+				fe[p+"base"] = "is only for an allowance or charge given as a rate"
+			}
+			if ac.TaxRate == "" {
+				fe[p+"taxRate"] = "is required"
+			} else if r, err := money.ParseDecimal(ac.TaxRate, RateScale); err != nil {
+				fe[p+"taxRate"] = err.Error()
+			} else if r.Sign() < 0 || r.Cmp(big.NewRat(100, 1)) > 0 {
+				fe[p+"taxRate"] = "must be a percentage between 0 and 100"
+			} else {
+				category(p, ac.TaxCategory, ac.TaxRate, "", "")
+				// An allowance or charge takes its category's
+				// exemption reason from the lines.
+				if cat := Category(ac.TaxCategory, ac.TaxRate); NeedsExemptionReason(cat) {
+					delete(fe, p+"taxExemptionReason")
+					if _, ok := first[cat]; !ok {
+						fe[p+"taxCategory"] = fmt.Sprintf("no line has category %s: an allowance or charge takes its exemption reason from the lines of its category", cat)
+					}
+				}
+			}
+		}
+	}
+	if outOfScope != "" && other != "" {
+		fe[other+"taxCategory"] = fmt.Sprintf("an invoice with category O (not subject to VAT), as %staxCategory, has no other category", outOfScope)
+	}
+	if _, ok := first[CategoryReverseCharge]; ok && strings.TrimSpace(inv.Customer.VATID) == "" {
+		fe["customer.vatId"] = "is required for reverse charge (category AE): the buyer accounts for the VAT"
+	}
+	if _, ok := first[CategoryIntraCommunity]; ok {
+		if strings.TrimSpace(inv.Customer.VATID) == "" {
+			fe["customer.vatId"] = "is required for an intra-community supply (category K)"
+		}
+		if (inv.Delivery == nil || inv.Delivery.Date == "") && inv.Period == nil {
+			fe["delivery.date"] = "is required for an intra-community supply (category K), or period"
+		}
+	}
+}
+
+// checkEndpoint checks an electronic address: a scheme of the EAS code
+// list and an id.
+func checkEndpoint(fe FieldErrors, field string, e *Endpoint) {
+	if e == nil {
+		return
+	}
+	if !ValidEndpointScheme(e.Scheme) {
+		fe[field+".scheme"] = "must be a code of the Electronic Address Scheme list, such as 0088 (GLN), 0208 (Belgian enterprise number), 9930 (German VAT number) or EM (email)"
+	}
+	switch {
+	case strings.TrimSpace(e.ID) == "":
+		fe[field+".id"] = "is required"
+	case e.Scheme == "EM":
+		if err := CheckEmail(e.ID); err != nil {
+			fe[field+".id"] = err.Error()
+		}
+	default:
+		if err := CheckText(e.ID, 100, false); err != nil {
+			fe[field+".id"] = err.Error()
+		} else if strings.ContainsAny(e.ID, " ") {
+			fe[field+".id"] = "must not contain spaces"
+		}
+	}
+}
+
+// CheckEndpoint returns what is wrong with e, keyed by field ("scheme",
+// "id"), or nil; for the seller's electronic address in the tenant's
+// settings.
+func CheckEndpoint(e *Endpoint) FieldErrors {
+	fe := FieldErrors{}
+	checkEndpoint(fe, "endpoint", e)
+	if len(fe) == 0 {
+		return nil
+	}
+	out := FieldErrors{}
+	for k, v := range fe {
+		out[strings.TrimPrefix(k, "endpoint.")] = v
+	}
+	return out
+}
+
+// easSchemes are the codes of the CEF Electronic Address Scheme code list
+// (the ones Peppol BIS 3.0 accepts), and EM.
+var easSchemes = strings.Fields(`0002 0007 0009 0060 0088 0096 0097 0106 0130 0135 0142 0151 0158 0183 0184
+	0188 0190 0191 0192 0195 0196 0198 0199 0200 0201 0204 0208 0209 0210 0211 0216 0218 0221 0225 0230 0235
+	0240 0242 0244 0245 0246 0248 9910 9913 9914 9915 9918 9919 9920 9922 9923 9924 9925 9926 9927 9928 9929
+	9930 9931 9932 9933 9934 9935 9936 9937 9938 9939 9940 9941 9942 9943 9944 9945 9946 9947 9948 9949 9950
+	9951 9952 9953 9957 9959 EM`)
+
+// ValidEndpointScheme reports whether s is an Electronic Address Scheme
+// code.
+func ValidEndpointScheme(s string) bool {
+	for _, c := range easSchemes {
+		if s == c {
+			return true
+		}
+	}
+	return false
+}
+
+var (
+	vatexPattern         = regexp.MustCompile(`^VATEX-[A-Z]{2}(-[A-Z0-9]+)+$`)
+	allowanceCodePattern = regexp.MustCompile(`^[0-9]{2,3}$`)
+	chargeCodePattern    = regexp.MustCompile(`^[A-Z]{1,3}$`)
+	categoryNames        = map[string]string{
+		CategoryExempt: "exempt", CategoryReverseCharge: "reverse charge",
+		CategoryIntraCommunity: "intra-community supply", CategoryExport: "export outside the EU",
+		CategoryOutOfScope: "not subject to VAT",
+	}
+)
+
+func validCategory(c string) bool {
+	for _, x := range Categories {
+		if c == x {
+			return true
+		}
+	}
+	return false
 }
 
 func checkAddress(fe FieldErrors, prefix string, a Address) {

