@@ -14,8 +14,8 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
-	"github.com/invoiced/invoiced/invoice"
 	"github.com/invoiced/invoiced/internal/redistest"
+	"github.com/invoiced/invoiced/invoice"
 )
 
 // browser starts Debian's headless Chromium for one test; outside CI the
