@@ -64,9 +64,7 @@ func (a *API) publicQRCode(w http.ResponseWriter, r *http.Request) *Error {
 
 // publicLogo handles GET /i/{token}/logo: the tenant's logo, for the
 // <img> of the invoice email, which can send no token. It answers 404
-// when the tenant has no logo. Unlike the pages a token opens, it may be
-// cached for an hour: it holds nothing of the invoice, and mail clients'
-// image proxies fetch it once rather than on every open.
+// when the tenant has no logo.
 func (a *API) publicLogo(w http.ResponseWriter, r *http.Request) *Error {
 	inv, apiErr := a.publicInvoice(r)
 	if apiErr != nil {
@@ -84,7 +82,6 @@ func (a *API) publicLogo(w http.ResponseWriter, r *http.Request) *Error {
 		return errNotFound("logo")
 	}
 	w.Header().Set("Content-Type", http.DetectContentType(logo))
-	w.Header().Set("Cache-Control", "public, max-age=3600")
 	w.Header().Set("Content-Security-Policy", "default-src 'none'")
 	_, _ = w.Write(logo)
 	return nil

@@ -141,7 +141,7 @@ func TestEmailInChromium(t *testing.T) {
 				var raw string
 				var shot []byte
 				err := chromedp.Do(ctx,
-					chromedp.EmulateViewport(width, 1400),
+					chromedp.EmulateViewport(width, 600),
 					chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
 						_, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
 							Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}}})

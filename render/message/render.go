@@ -36,8 +36,8 @@ var layout = template.Must(template.New("layout.html").Parse(layoutHTML))
 // essentials, in lang, end the body (see Template).
 //
 // The plain-text alternative is those paragraphs, lines wrapped at
-// TextWidth characters between words; a word or URL longer than that is
-// never cut, and goes on a line of its own.
+// TextWidth characters between words (see wrap): a word or URL is never
+// cut, and a URL stays with the label before it.
 //
 // The HTML alternative is a card in the tenant's colours (v.Brand): the
 // logo, "Invoice from <merchant>", the amount due in large type with the
@@ -111,8 +111,9 @@ func Render(t Template, lang string, v Vars) Message {
 const TextWidth = 76
 
 // wrap breaks line at spaces into lines of at most width characters. A
-// word longer than width, such as a URL, is not cut. No-break spaces, as
-// in "1.130,50 €", do not break.
+// word longer than width is not cut, and a URL stays on the line of the
+// word before it, so that "Pay online: <link>" keeps its label however
+// long the link. No-break spaces, as in "1.130,50 €", do not break.
 func wrap(line string, width int) string {
 	if utf8.RuneCountInString(line) <= width {
 		return line
@@ -129,7 +130,7 @@ func wrap(line string, width int) string {
 		n := utf8.RuneCountInString(word)
 		switch {
 		case i == 0:
-		case col+1+n > width && col > indent:
+		case col+1+n > width && col > indent && urlAt(word, 0) == 0:
 			b.WriteString("\n")
 			col = 0
 		default:
