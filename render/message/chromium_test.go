@@ -149,7 +149,7 @@ func TestEmailInChromium(t *testing.T) {
 					}),
 					chromedp.Navigate("file://"+path),
 					chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
-						if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.images.length > 0 && document.images[0].complete`)); err != nil {
+						if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.readyState === "complete" && Array.from(document.images).every(i => i.complete)`)); err != nil {
 							return err
 						}
 						var err error
