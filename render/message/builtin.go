@@ -24,6 +24,7 @@ Your invoice {{invoiceNumber}} for {{invoiceTotal}} is attached as a PDF.
 Payment is due by {{dueDate}}.
 
 Pay online: {{paymentLink}}
+View or download the invoice: {{publicUrl}}
 
 Thank you for your business.
 
@@ -62,6 +63,7 @@ anbei erhalten Sie die Rechnung {{invoiceNumber}} über {{invoiceTotal}} als PDF
 Der Betrag ist bis zum {{dueDate}} fällig.
 
 Online bezahlen: {{paymentLink}}
+Rechnung ansehen oder herunterladen: {{publicUrl}}
 
 Vielen Dank für Ihren Auftrag.
 
@@ -84,6 +86,7 @@ Veuillez trouver ci-joint, au format PDF, la facture {{invoiceNumber}} d’un mo
 Le règlement est à effectuer au plus tard le {{dueDate}}.
 
 Payer en ligne` + "\u00a0" + `: {{paymentLink}}
+Voir ou télécharger la facture` + "\u00a0" + `: {{publicUrl}}
 
 Nous vous remercions de votre confiance.
 

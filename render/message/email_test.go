@@ -182,7 +182,8 @@ func TestEmailPlainText(t *testing.T) {
 		t.Errorf("wrapping lost text: %q", got)
 	}
 	const want = "Hello Ana Popescu,\n\nYour invoice INV-1001 for €1,130.50 is attached as a PDF.\nPayment is due by 21 Dec 2026.\n\n" +
-		"Pay online: https://pay.example.test/p/inv_1001?ref=mail&lang=en\n\nThank you for your business.\n\nKind regards,\nACME SRL\n"
+		"Pay online: https://pay.example.test/p/inv_1001?ref=mail&lang=en\nView or download the invoice: https://invoiced.example.test/i/Zx81kQ\n\n" +
+		"Thank you for your business.\n\nKind regards,\nACME SRL\n"
 	if got := Render(Template{}, "en", testVars()).Text; got != want {
 		t.Errorf("English text\n got %q\nwant %q", got, want)
 	}

@@ -509,13 +509,13 @@ func TestRenderLeavesOutEmptyLines(t *testing.T) {
 		{
 			name:    "no payment link",
 			v:       func(v *Vars) { v.PaymentLink = "" },
-			want:    "Hello Ana Popescu,\n\nYour invoice INV-1001 for €1,130.50 is attached as a PDF.\nPayment is due by 21 Dec 2026.\n\nThank you for your business.\n\nKind regards,\nACME SRL\n",
+			want:    "Hello Ana Popescu,\n\nYour invoice INV-1001 for €1,130.50 is attached as a PDF.\nPayment is due by 21 Dec 2026.\n\nView or download the invoice: https://invoiced.example.test/i/Zx81kQ\n\nThank you for your business.\n\nKind regards,\nACME SRL\n",
 			wantPay: 0,
 		},
 		{
 			name:    "no due date",
 			v:       func(v *Vars) { v.DueDate = " " },
-			want:    "Hello Ana Popescu,\n\nYour invoice INV-1001 for €1,130.50 is attached as a PDF.\n\nPay online: https://pay.example.test/p/inv_1001?ref=mail&lang=en\n\nThank you for your business.\n\nKind regards,\nACME SRL\n",
+			want:    "Hello Ana Popescu,\n\nYour invoice INV-1001 for €1,130.50 is attached as a PDF.\n\nPay online: https://pay.example.test/p/inv_1001?ref=mail&lang=en\nView or download the invoice: https://invoiced.example.test/i/Zx81kQ\n\nThank you for your business.\n\nKind regards,\nACME SRL\n",
 			wantPay: 1,
 		},
 		{
