@@ -15,6 +15,11 @@
 // A send may also replace the body with its own text, which then ends with
 // a summary of the invoice (Template.Summary), or add a note to the
 // template's body (Template.Note).
+//
+// The HTML alternative is a card in the tenant's branding (Brand): logo,
+// amount due, Pay and view buttons, a summary of the invoice and the
+// body's paragraphs, with amounts and dates as the invoice's PDF prints
+// them (see Render).
 package message
 
 import (
