@@ -601,6 +601,7 @@ func TestRenderHTMLLayout(t *testing.T) {
 				`background-color:#1D4E89;`,
 				`<html lang="en">`,
 				`<meta name="viewport"`,
+				`<!--[if mso]><table role="presentation" width="600" align="center"`,
 			},
 			// The link the Pay button carries is no line of the body: "Pay
 			// online: <link>" is the plain text's button.

@@ -22,7 +22,19 @@ type Message struct {
 var layoutHTML string
 
 // layout is parsed once; it is never modified after.
-var layout = template.Must(template.New("layout.html").Parse(layoutHTML))
+var layout = template.Must(template.New("layout.html").Funcs(template.FuncMap{
+	"msoOpen":  func() template.HTML { return msoOpen },
+	"msoClose": func() template.HTML { return msoClose },
+}).Parse(layoutHTML))
+
+// msoOpen and msoClose hold the card in a 600 px table for Outlook on
+// Windows, whose Word engine ignores max-width; every other client skips
+// them as comments. html/template drops comments written in the layout,
+// so they are inserted as constant HTML.
+const (
+	msoOpen  template.HTML = `<!--[if mso]><table role="presentation" width="600" align="center" cellpadding="0" cellspacing="0" border="0"><tr><td><![endif]-->`
+	msoClose template.HTML = `<!--[if mso]></td></tr></table><![endif]-->`
+)
 
 // Render expands t with v into an email. Blank fields of t are taken from
 // the built-in template for lang, so Render(Template{}, lang, v) gives the
