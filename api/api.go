@@ -257,6 +257,7 @@ func (a *API) routes() *routeMux {
 	mux.Handle("GET /i/{token}", tokenGranted(a.wrap(a.hosted)))
 	mux.Handle("GET /i/{token}/pdf", tokenGranted(a.wrap(a.publicPDF)))
 	mux.Handle("GET /i/{token}/qr-code", tokenGranted(a.wrap(a.publicQRCode)))
+	mux.Handle("GET /i/{token}/logo", tokenGranted(a.wrap(a.publicLogo)))
 	mux.Handle("GET /t/o/{token}", tokenGranted(http.HandlerFunc(a.trackOpen)))
 	mux.Handle("POST /callbacks/ses", a.wrap(a.sesCallback))
 	mux.Handle("POST /callbacks/twilio", a.wrap(a.twilioCallback))

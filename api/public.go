@@ -62,6 +62,31 @@ func (a *API) publicQRCode(w http.ResponseWriter, r *http.Request) *Error {
 	return writeQRCode(w, r, inv, "") // tokenGranted's no-store stands
 }
 
+// publicLogo handles GET /i/{token}/logo: the tenant's logo, for the
+// <img> of the invoice email, which can send no token. It answers 404
+// when the tenant has no logo.
+func (a *API) publicLogo(w http.ResponseWriter, r *http.Request) *Error {
+	inv, apiErr := a.publicInvoice(r)
+	if apiErr != nil {
+		return apiErr
+	}
+	settings, err := a.st.Settings(r.Context(), inv.TenantID)
+	if store.Unavailable(err) {
+		return errStorageUnavailable(err)
+	}
+	if err != nil {
+		return errInternal(err)
+	}
+	logo := settings.Branding.Logo
+	if len(logo) == 0 {
+		return errNotFound("logo")
+	}
+	w.Header().Set("Content-Type", http.DetectContentType(logo))
+	w.Header().Set("Content-Security-Policy", "default-src 'none'")
+	_, _ = w.Write(logo)
+	return nil
+}
+
 //go:embed hosted.html
 var hostedHTML string
 

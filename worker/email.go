@@ -154,6 +154,7 @@ func (h *EmailHandler) compose(job deliveryJob) (*providers.Email, error) {
 	}
 	vars := message.InvoiceVars(inv, lang, settings.CompanyName(), send.Variables)
 	vars.PublicURL = h.w.publicURL(inv)
+	vars.Brand = emailBrand(settings.Branding, vars.PublicURL)
 	tracking := settings.Email.Tracking
 	if tracking {
 		if vars.PaymentLink != "" {
@@ -209,6 +210,17 @@ func pdfDocument(inv *invoice.Invoice, settings store.Settings, lang string) pdf
 	b := settings.Branding
 	return pdf.Document{Invoice: inv, Seller: b.Seller, Bank: settings.Bank, Language: lang,
 		Logo: b.Logo, Paper: b.PaperSize, Accent: b.AccentColor}
+}
+
+// emailBrand is how the tenant's branding dresses its HTML email: the
+// logo, served beside the hosted invoice page at publicURL, the accent
+// and the seller.
+func emailBrand(b store.Branding, publicURL string) message.Brand {
+	out := message.Brand{Accent: b.AccentColor, Seller: b.Seller}
+	if len(b.Logo) > 0 {
+		out.LogoURL, out.Logo = publicURL+"/logo", b.Logo
+	}
+	return out
 }
 
 func tenantTemplates(settings store.Settings) map[string]message.Template {

@@ -90,7 +90,8 @@ func TestAuxvaultEmailCustomization(t *testing.T) {
 			t.Errorf("text lacks %q:\n%s", want, e.Text)
 		}
 	}
-	for _, want := range []string{"Amount due: €1,130.50<br>", `<a href="https://pay.initech.test/` + msgID + `" style="display:inline-block;`, ">Pay now</a>"} {
+	for _, want := range []string{">€1,130.50</div>", "Thank you!<br>Initech SRL</p>",
+		`<a class="em-pay" href="https://pay.initech.test/` + msgID + `" style="display:inline-block;`, ">Pay €1,130.50</a>"} {
 		if !strings.Contains(e.HTML, want) {
 			t.Errorf("HTML lacks %q:\n%s", want, e.HTML)
 		}

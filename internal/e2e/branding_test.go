@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -77,5 +78,66 @@ func TestBrandingReachesThePDF(t *testing.T) {
 		if _, ok := r.errorFields()[field]; !ok {
 			t.Errorf("no message for %s: %s", field, r.Raw)
 		}
+	}
+}
+
+// TestBrandingReachesTheEmail sends an invoice of a tenant with a logo, an
+// accent colour and an address, and reads the email from the outbox: its
+// HTML loads the logo from the invoice's public link, which serves the
+// tenant's image, wears the accent on its rule and Pay button, and names
+// the seller in its footer; amounts and dates are written as the PDF
+// writes them.
+func TestBrandingReachesTheEmail(t *testing.T) {
+	t.Parallel()
+	h := setup(t)
+	logo := smallPNG(t)
+	settings := paymentSettings(map[string]any{"gateway": "static",
+		"static": map[string]any{"urlTemplate": "https://pay.acme.test/{invoiceId}"}})
+	b := settings["branding"].(map[string]any)
+	b["logo"] = logo
+	b["accentColor"] = "#8A1538"
+	b["phone"] = "+40 21 555 0100"
+	token := h.tenant("ACME SRL", settings)
+	h.must(http.StatusCreated, h.do("POST", "/api/v1/invoices", token, sampleInvoice("inv_brand")))
+	h.must(http.StatusAccepted, h.do("POST", "/api/v1/invoices/inv_brand/send", token, map[string]any{"sendVia": []string{"email"}}))
+	e := h.emailFor(t, "INV-brand")
+
+	src := regexp.MustCompile(`<img src="([^"]+)" width="120" height="40" alt="ACME SRL"`).FindStringSubmatch(e.HTML)
+	if src == nil || !strings.HasPrefix(src[1], h.URL+"/i/") || !strings.HasSuffix(src[1], "/logo") {
+		t.Fatalf("the email has no 120×40 logo from the invoice's public link:\n%s", e.HTML)
+	}
+	r := h.do("GET", strings.TrimPrefix(src[1], h.URL), "", nil)
+	if r.Status != http.StatusOK || r.Header.Get("Content-Type") != "image/png" || !bytes.Equal(r.Raw, logo) {
+		t.Errorf("GET %s: %d %s, %d bytes; want the tenant's PNG", src[1], r.Status, r.Header.Get("Content-Type"), len(r.Raw))
+	}
+	for _, want := range []string{
+		`bgcolor="#8A1538" style="height:4px;`,
+		`<a class="em-pay" href="https://pay.acme.test/inv_brand"`,
+		">Pay €1,130.50</a>", ">Invoice from ACME SRL</h1>", ">Due 21 Dec 2026</div>", ">21 Nov 2026</td>",
+		"<strong>ACME SRL</strong><br>Str. Memorandumului 28, 400114 Cluj-Napoca, RO<br>billing@acme.test · &#43;40 21 555 0100</td>",
+	} {
+		if !strings.Contains(e.HTML, want) {
+			t.Errorf("HTML lacks %q", want)
+		}
+	}
+	for _, raw := range []string{"1130.50", "2026-12-21", "2026-11-21"} {
+		if strings.Contains(e.HTML, raw) || strings.Contains(e.Text, raw) {
+			t.Errorf("the email prints %q unformatted", raw)
+		}
+	}
+	if t.Failed() {
+		t.Logf("HTML:\n%s", e.HTML)
+	}
+
+	// A tenant without a logo has none to serve, and its email shows none.
+	plain := h.tenant("Plain SRL", acmeSettings())
+	h.must(http.StatusCreated, h.do("POST", "/api/v1/invoices", plain, sampleInvoice("inv_plain")))
+	h.must(http.StatusOK, h.do("POST", "/api/v1/invoices/inv_plain/finalize", plain, nil))
+	page := h.must(http.StatusOK, h.do("GET", "/api/v1/invoices/inv_plain", plain, nil)).data()["publicUrl"].(string)
+	if r := h.do("GET", strings.TrimPrefix(page, h.URL)+"/logo", "", nil); r.Status != http.StatusNotFound {
+		t.Errorf("a tenant without a logo: GET …/logo is %d, want 404", r.Status)
+	}
+	if r := h.do("GET", strings.Replace(strings.TrimPrefix(src[1], h.URL), "/logo", "x/logo", 1), "", nil); r.Status != http.StatusNotFound {
+		t.Errorf("a forged token's logo: %d, want 404", r.Status)
 	}
 }

@@ -66,7 +66,7 @@ func TestSendMessageTexts(t *testing.T) {
 		if !strings.Contains(e.Text, "Your invoice INV-12345 for €1,130.50") || !strings.HasSuffix(e.Text, "Kind regards,\nACME Corp\n") {
 			t.Errorf("the body does not use the send's values:\n%s", e.Text)
 		}
-		if !strings.Contains(e.HTML, ">ACME Corp</td>") {
+		if !strings.Contains(e.HTML, ">Invoice from ACME Corp</h1>") {
 			t.Errorf("the HTML header is not the send's merchant name:\n%s", e.HTML)
 		}
 	})
@@ -101,7 +101,8 @@ func TestSendMessageTexts(t *testing.T) {
 				t.Errorf("text lacks %q:\n%s", want, e.Text)
 			}
 		}
-		for _, want := range []string{"Amount due: €1,130.50<br>", `<a href="` + payPrefix + "inv_custom?", ">Pay now</a>", ">View invoice</a>"} {
+		for _, want := range []string{">€1,130.50</div>", "Thank you!<br>ACME SRL</p>", `<a class="em-pay" href="` + payPrefix + "inv_custom?",
+			">Pay €1,130.50</a>", ">View / download invoice</a>"} {
 			if !strings.Contains(e.HTML, want) {
 				t.Errorf("HTML lacks %q:\n%s", want, e.HTML)
 			}
@@ -130,7 +131,7 @@ func TestSendMessageTexts(t *testing.T) {
 				t.Errorf("text lacks %q:\n%s", want, e.Text)
 			}
 		}
-		if !strings.Contains(e.HTML, `<a href="`+payPrefix+"inv_ro?") {
+		if !strings.Contains(e.HTML, `<a class="em-pay" href="`+payPrefix+"inv_ro?") {
 			t.Errorf("HTML lacks the payment button:\n%s", e.HTML)
 		}
 	})

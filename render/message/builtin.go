@@ -24,6 +24,7 @@ Your invoice {{invoiceNumber}} for {{invoiceTotal}} is attached as a PDF.
 Payment is due by {{dueDate}}.
 
 Pay online: {{paymentLink}}
+View or download the invoice: {{publicUrl}}
 
 Thank you for your business.
 
@@ -62,6 +63,7 @@ anbei erhalten Sie die Rechnung {{invoiceNumber}} über {{invoiceTotal}} als PDF
 Der Betrag ist bis zum {{dueDate}} fällig.
 
 Online bezahlen: {{paymentLink}}
+Rechnung ansehen oder herunterladen: {{publicUrl}}
 
 Vielen Dank für Ihren Auftrag.
 
@@ -84,6 +86,7 @@ Veuillez trouver ci-joint, au format PDF, la facture {{invoiceNumber}} d’un mo
 Le règlement est à effectuer au plus tard le {{dueDate}}.
 
 Payer en ligne` + "\u00a0" + `: {{paymentLink}}
+Voir ou télécharger la facture` + "\u00a0" + `: {{publicUrl}}
 
 Nous vous remercions de votre confiance.
 
@@ -97,10 +100,24 @@ Détails et paiement : {{publicUrl}}`,
 	return Template{}, false
 }
 
-// labels are the words of the HTML layout around the body.
+// labels are the words of the HTML layout around the body. Those with a
+// %s are fmt formats of one value: the merchant's name, an amount, a date
+// or an invoice number.
 type labels struct {
-	Pay  string // the payment button
-	View string // the link to the hosted invoice page
+	Heading   string // "Invoice from %s", the merchant's name
+	Title     string // the heading without a merchant's name
+	Due       string // "Due %s", the due date, under the amount due
+	Pay       string // "Pay %s", the amount due, on the payment button
+	View      string // the button to the hosted invoice page
+	Copy      string // before the link for clients whose buttons fail
+	Number    string // summary: the invoice's number
+	Issued    string // summary: the issue date
+	DueDate   string // summary: the due date
+	Amount    string // summary: the total
+	AmountDue string // summary: what is left to pay, when not the total
+	// A credit note's summary: the amount credited and the invoice it
+	// corrects, "%s of %s" with its number and issue date.
+	Credited, Corrects, CorrectsOf string
 }
 
 // labelsFor returns the layout's words for the normalized language l, in
@@ -108,13 +125,27 @@ type labels struct {
 func labelsFor(l string) labels {
 	switch l {
 	case "ro":
-		return labels{Pay: "Plătiți acum", View: "Vizualizați factura"}
+		return labels{Heading: "Factură de la %s", Title: "Factură", Due: "Scadență: %s", Pay: "Plătiți %s",
+			View: "Vizualizați / descărcați factura", Copy: "Sau copiați acest link în browser:",
+			Number: "Număr factură", Issued: "Data emiterii", DueDate: "Data scadenței", Amount: "Total", AmountDue: "De plată",
+			Credited: "Valoare creditată", Corrects: "Corectează factura", CorrectsOf: "%s din %s"}
 	case "de":
-		return labels{Pay: "Jetzt bezahlen", View: "Rechnung ansehen"}
+		return labels{Heading: "Rechnung von %s", Title: "Rechnung", Due: "Fällig am %s", Pay: "%s bezahlen",
+			View: "Rechnung ansehen / herunterladen", Copy: "Oder kopieren Sie diesen Link in Ihren Browser:",
+			Number: "Rechnungsnummer", Issued: "Rechnungsdatum", DueDate: "Fälligkeitsdatum", Amount: "Betrag", AmountDue: "Offener Betrag",
+			Credited: "Gutschriftsbetrag", Corrects: "Zur Rechnung", CorrectsOf: "%s vom %s"}
 	case "fr":
-		return labels{Pay: "Payer maintenant", View: "Voir la facture"}
+		// "émise par" rather than "de": "de" would need eliding before a
+		// name that starts with a vowel.
+		return labels{Heading: "Facture émise par %s", Title: "Facture", Due: "Échéance\u00a0: %s", Pay: "Payer %s",
+			View: "Voir / télécharger la facture", Copy: "Ou copiez ce lien dans votre navigateur\u00a0:",
+			Number: "Numéro de facture", Issued: "Date d’émission", DueDate: "Date d’échéance", Amount: "Montant", AmountDue: "Montant dû",
+			Credited: "Montant de l’avoir", Corrects: "Facture rectifiée", CorrectsOf: "%s du %s"}
 	}
-	return labels{Pay: "Pay now", View: "View invoice"}
+	return labels{Heading: "Invoice from %s", Title: "Invoice", Due: "Due %s", Pay: "Pay %s",
+		View: "View / download invoice", Copy: "Or copy this link into your browser:",
+		Number: "Invoice number", Issued: "Issue date", DueDate: "Due date", Amount: "Amount", AmountDue: "Amount due",
+		Credited: "Amount credited", Corrects: "Corrects invoice", CorrectsOf: "%s of %s"}
 }
 
 // summary is the paragraph that ends an email whose body the send wrote

@@ -93,19 +93,19 @@ Détails : {{publicUrl}}`,
 }
 
 // creditNoteLabels are the layout's words for a credit note's email in
-// the normalized language l: the hosted page's link names the credit
+// the normalized language l: heading, link and number name the credit
 // note; there is no Pay button to label.
 func creditNoteLabels(l string) labels {
 	lb := labelsFor(l)
 	switch l {
 	case "ro":
-		lb.View = "Vizualizați nota de creditare"
+		lb.Heading, lb.Title, lb.View, lb.Number = "Notă de creditare de la %s", "Notă de creditare", "Vizualizați / descărcați nota de creditare", "Număr notă de creditare"
 	case "de":
-		lb.View = "Gutschrift ansehen"
+		lb.Heading, lb.Title, lb.View, lb.Number = "Gutschrift von %s", "Gutschrift", "Gutschrift ansehen / herunterladen", "Gutschriftsnummer"
 	case "fr":
-		lb.View = "Voir l’avoir"
+		lb.Heading, lb.Title, lb.View, lb.Number = "Avoir émis par %s", "Avoir", "Voir / télécharger l’avoir", "Numéro d’avoir"
 	default:
-		lb.View = "View credit note"
+		lb.Heading, lb.Title, lb.View, lb.Number = "Credit note from %s", "Credit note", "View / download credit note", "Credit note number"
 	}
 	return lb
 }

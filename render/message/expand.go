@@ -35,6 +35,9 @@ type varSet struct {
 	known map[string]string // by canonical name, with Extra's overrides
 	extra map[string]string // Extra, by the key as given
 	norm  map[string]string // Extra, by normalized key
+	// overridden holds the canonical names of the built-in variables
+	// Extra sets.
+	overridden map[string]bool
 }
 
 // aliases maps the normalized names that share a value to the one that
@@ -79,6 +82,7 @@ func newVarSet(v Vars) varSet {
 	// that sorts first, so the choice does not depend on map order. The
 	// same key overrides a built-in variable.
 	overridden := map[string]bool{}
+	vs.overridden = overridden
 	for _, k := range slices.Sorted(maps.Keys(v.Extra)) {
 		n := normName(k)
 		if _, ok := vs.norm[n]; !ok {

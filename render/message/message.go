@@ -15,6 +15,11 @@
 // A send may also replace the body with its own text, which then ends with
 // a summary of the invoice (Template.Summary), or add a note to the
 // template's body (Template.Note).
+//
+// The HTML alternative is a card in the tenant's branding (Brand): logo,
+// amount due, Pay and view buttons, a summary of the invoice and the
+// body's paragraphs, with amounts and dates as the invoice's PDF prints
+// them (see Render).
 package message
 
 import (
@@ -73,6 +78,19 @@ type Vars struct {
 	// credit note corrects; empty for an invoice.
 	CorrectedInvoiceNumber string
 	CorrectedIssueDate     string
+
+	// Payable says the invoice asks for money (invoice.Invoice.Payable):
+	// only then does the HTML email show the due date under the amount
+	// and a Pay button. It is not a variable.
+	Payable bool
+	// Brand is how the HTML email looks; see Brand. It is not a variable.
+	Brand Brand
+
+	// pdf holds the amounts as the invoice's PDF prints them, which the
+	// HTML email's card shows; InvoiceVars sets it. They differ from the
+	// variables only in Romanian, whose variables keep the form Romanian
+	// invoicing mail uses.
+	pdf pdfValues
 
 	// Extra holds the send's "variables", usable by their own names. A key
 	// that names one of the fields above, in any spelling, overrides it:
@@ -225,6 +243,10 @@ func InvoiceVars(inv *invoice.Invoice, lang, company string, extra map[string]st
 		corrected, correctedDate = c.Number, locale.Date(c.IssueDate, lang)
 	}
 	return Vars{
+		pdf: pdfValues{
+			total:     locale.Money(inv.Total, inv.Currency, lang),
+			amountDue: locale.Money(due, inv.Currency, lang),
+		},
 		CorrectedInvoiceNumber: corrected,
 		CorrectedIssueDate:     correctedDate,
 		InvoiceNumber:          inv.Number,
@@ -237,8 +259,15 @@ func InvoiceVars(inv *invoice.Invoice, lang, company string, extra map[string]st
 		DueDate:                locale.Date(inv.DueDate, lang),
 		IssueDate:              locale.Date(inv.IssueDate, lang),
 		PaymentLink:            inv.PaymentLink,
+		Payable:                inv.Payable(),
 		Extra:                  extra,
 	}
+}
+
+// pdfValues are amounts as the invoice's PDF prints them; blank when
+// unknown.
+type pdfValues struct {
+	total, amountDue string
 }
 
 // formatMoney prints an amount with its currency for a message in lang;

@@ -18,7 +18,7 @@ var languages = []string{"en", "ro", "de", "fr"}
 // testInvoice is a typical invoice, with every field the messages use set.
 func testInvoice() *invoice.Invoice {
 	return &invoice.Invoice{
-		Number: "INV-1001", Currency: "EUR", IssueDate: "2026-11-21", DueDate: "2026-12-21",
+		Number: "INV-1001", Status: invoice.StatusOpen, Currency: "EUR", IssueDate: "2026-11-21", DueDate: "2026-12-21",
 		Customer: invoice.Customer{Name: "Ana Popescu"},
 		Total:    "1130.50", AmountDue: "1130.50",
 		PaymentLink: "https://pay.example.test/p/inv_1001?ref=mail&lang=en",
@@ -212,7 +212,8 @@ func TestBuiltinRenders(t *testing.T) {
 			v := testVarsIn(lang)
 			m := Render(Template{}, lang, v)
 			sms := RenderSMS(Template{}, lang, v)
-			for part, s := range map[string]string{"subject": m.Subject, "text": m.Text, "html": m.HTML, "sms": sms} {
+			body := m.HTML[strings.Index(m.HTML, "</style>"):] // the style block's braces are CSS
+			for part, s := range map[string]string{"subject": m.Subject, "text": m.Text, "html": body, "sms": sms} {
 				if strings.Contains(s, "{") || strings.Contains(s, "}") {
 					t.Errorf("%s has a leftover brace:\n%s", part, s)
 				}
@@ -238,8 +239,8 @@ func TestBuiltinRenders(t *testing.T) {
 			if !strings.Contains(m.Text, v.DueDate) {
 				t.Errorf("text lacks the due date %q:\n%s", v.DueDate, m.Text)
 			}
-			if !strings.Contains(m.HTML, `<a href="https://pay.example.test/p/inv_1001?ref=mail&amp;lang=en"`) {
-				t.Errorf("HTML lacks the payment link:\n%s", m.HTML)
+			if !strings.Contains(m.HTML, `<a class="em-pay" href="https://pay.example.test/p/inv_1001?ref=mail&amp;lang=en"`) {
+				t.Errorf("HTML lacks the payment button:\n%s", m.HTML)
 			}
 			if !strings.Contains(sms, v.DueDate) {
 				t.Errorf("SMS lacks the due date %q: %s", v.DueDate, sms)
@@ -503,18 +504,18 @@ func TestRenderLeavesOutEmptyLines(t *testing.T) {
 		body    string
 		v       func(*Vars)
 		want    string
-		wantPay int // "Pay now" buttons in the HTML
+		wantPay int // Pay buttons in the HTML
 	}{
 		{
 			name:    "no payment link",
 			v:       func(v *Vars) { v.PaymentLink = "" },
-			want:    "Hello Ana Popescu,\n\nYour invoice INV-1001 for €1,130.50 is attached as a PDF.\nPayment is due by 21 Dec 2026.\n\nThank you for your business.\n\nKind regards,\nACME SRL\n",
+			want:    "Hello Ana Popescu,\n\nYour invoice INV-1001 for €1,130.50 is attached as a PDF.\nPayment is due by 21 Dec 2026.\n\nView or download the invoice: https://invoiced.example.test/i/Zx81kQ\n\nThank you for your business.\n\nKind regards,\nACME SRL\n",
 			wantPay: 0,
 		},
 		{
 			name:    "no due date",
 			v:       func(v *Vars) { v.DueDate = " " },
-			want:    "Hello Ana Popescu,\n\nYour invoice INV-1001 for €1,130.50 is attached as a PDF.\n\nPay online: https://pay.example.test/p/inv_1001?ref=mail&lang=en\n\nThank you for your business.\n\nKind regards,\nACME SRL\n",
+			want:    "Hello Ana Popescu,\n\nYour invoice INV-1001 for €1,130.50 is attached as a PDF.\n\nPay online: https://pay.example.test/p/inv_1001?ref=mail&lang=en\nView or download the invoice: https://invoiced.example.test/i/Zx81kQ\n\nThank you for your business.\n\nKind regards,\nACME SRL\n",
 			wantPay: 1,
 		},
 		{
@@ -562,8 +563,8 @@ func TestRenderLeavesOutEmptyLines(t *testing.T) {
 			if m.Text != tt.want {
 				t.Errorf("Text\n got %q\nwant %q", m.Text, tt.want)
 			}
-			if got := strings.Count(m.HTML, ">Pay now</a>"); got != tt.wantPay {
-				t.Errorf("HTML has %d Pay now buttons, want %d", got, tt.wantPay)
+			if got := strings.Count(m.HTML, `class="em-pay"`); got != tt.wantPay {
+				t.Errorf("HTML has %d Pay buttons, want %d", got, tt.wantPay)
 			}
 			if strings.Contains(m.HTML, "\r") {
 				t.Errorf("HTML holds a CR")
@@ -582,49 +583,78 @@ func TestRenderHTMLLayout(t *testing.T) {
 		wantNotIn []string
 	}{
 		{
-			name: "paragraphs, breaks and links",
+			name: "card, paragraphs, breaks and links",
 			lang: "en",
 			v:    func(*Vars) {},
 			want: []string{
+				`>Invoice from ACME SRL</h1>`,
+				`>€1,130.50</div>`,
+				`>Due 21 Dec 2026</div>`,
 				`<p style="margin:0 0 16px;">Hello Ana Popescu,</p>`,
 				`is attached as a PDF.<br>Payment is due by 21 Dec 2026.</p>`,
-				`Pay online: <a href="https://pay.example.test/p/inv_1001?ref=mail&amp;lang=en"`,
-				`>Pay now</a>`,
-				`<a href="https://invoiced.example.test/i/Zx81kQ" style="color:#1d4ed8;">View invoice</a>`,
-				`font-weight:bold;color:#111827;">ACME SRL</td>`,
+				`>Pay €1,130.50</a>`,
+				`href="https://invoiced.example.test/i/Zx81kQ" style="display:inline-block;`,
+				`>View / download invoice</a>`,
+				`>Invoice number</td>`, `>INV-1001</td>`, `>Issue date</td>`, `>21 Nov 2026</td>`,
+				`>Due date</td>`, `>21 Dec 2026</td>`, `>Amount</td>`, `font-weight:bold;">€1,130.50</td>`,
+				`Or copy this link into your browser: <a class="em-link" href="https://pay.example.test/p/inv_1001?ref=mail&amp;lang=en" style="color:#1D4E89;word-break:break-all;">https://pay.example.test/p/inv_1001?ref=mail&amp;lang=en</a>`,
+				`background-color:#1D4E89;`,
 				`<html lang="en">`,
 				`<meta name="viewport"`,
+				`<!--[if mso]><table role="presentation" width="600" align="center"`,
 			},
+			// The link the Pay button carries is no line of the body: "Pay
+			// online: <link>" is the plain text's button.
+			wantNotIn: []string{"Pay online", "<img", "Amount due"},
 		},
 		{
 			name:      "no links, no merchant",
 			lang:      "en",
 			v:         func(v *Vars) { v.PaymentLink, v.PublicURL, v.MerchantName = "", "", "" },
-			wantNotIn: []string{"Pay now", "View invoice", "<a ", "border-bottom"},
+			want:      []string{`>Invoice</h1>`},
+			wantNotIn: []string{"em-pay", "View / download", "<a ", "copy this link"},
 		},
 		{
-			name: "labels in Romanian",
+			name:      "not payable: no Pay button, no due date under the amount",
+			lang:      "en",
+			v:         func(v *Vars) { v.Payable = false },
+			want:      []string{"Pay online: <a class=\"em-link\"", `>View / download invoice</a>`, "copy this link into your browser: <a class=\"em-link\" href=\"https://invoiced.example.test/i/Zx81kQ\""},
+			wantNotIn: []string{"em-pay\"", ">Pay €", ">Due 21 Dec 2026</div>"},
+		},
+		{
+			name: "part paid: the amount due is the big one",
+			lang: "en",
+			v: func(v *Vars) {
+				inv := testInvoice()
+				inv.AmountDue = "130.50"
+				*v = InvoiceVars(inv, "en", "ACME SRL", nil)
+			},
+			want: []string{`>€130.50</div>`, `>Pay €130.50</a>`, `>Amount</td>`, `>€1,130.50</td>`, `>Amount due</td>`, `font-weight:bold;">€130.50</td>`},
+		},
+		{
+			name: "labels in Romanian, amounts as the PDF prints them",
 			lang: "ro-RO",
-			v:    func(*Vars) {},
-			want: []string{">Plătiți acum</a>", ">Vizualizați factura</a>", `<html lang="ro-ro">`},
+			v:    func(v *Vars) { *v = testVarsIn("ro") },
+			want: []string{">Factură de la ACME SRL</h1>", ">1.130,50\u00a0€</div>", ">Scadență: 21.12.2026</div>", ">Plătiți 1.130,50\u00a0€</a>",
+				">Vizualizați / descărcați factura</a>", ">Număr factură</td>", `<html lang="ro-ro">`},
 		},
 		{
 			name: "labels in German",
 			lang: "de",
-			v:    func(*Vars) {},
-			want: []string{">Jetzt bezahlen</a>", ">Rechnung ansehen</a>"},
+			v:    func(v *Vars) { *v = testVarsIn("de") },
+			want: []string{">Rechnung von ACME SRL</h1>", ">1.130,50\u00a0€</div>", ">Fällig am 21.12.2026</div>", ">1.130,50\u00a0€ bezahlen</a>", ">Rechnung ansehen / herunterladen</a>"},
 		},
 		{
 			name: "labels in French",
 			lang: "fr",
-			v:    func(*Vars) {},
-			want: []string{">Payer maintenant</a>", ">Voir la facture</a>"},
+			v:    func(v *Vars) { *v = testVarsIn("fr") },
+			want: []string{">Facture émise par ACME SRL</h1>", ">1\u202f130,50\u00a0€</div>", ">Échéance\u00a0: 21/12/2026</div>", ">Payer 1\u202f130,50\u00a0€</a>", ">Voir / télécharger la facture</a>"},
 		},
 		{
 			name: "English labels for other languages",
 			lang: "es",
 			v:    func(*Vars) {},
-			want: []string{">Pay now</a>", ">View invoice</a>", `<html lang="es">`},
+			want: []string{">Pay €1,130.50</a>", ">View / download invoice</a>", `<html lang="es">`},
 		},
 		{
 			name: "odd language tag",
@@ -900,15 +930,14 @@ func TestRenderCustomMessageSummary(t *testing.T) {
 			if m.Text != tt.want {
 				t.Errorf("Text\n got %q\nwant %q", m.Text, tt.want)
 			}
+			// The HTML's card has the summary: the text's is not repeated.
+			wantPay := 0
 			if strings.Contains(m.Text, "Pay online") {
-				// The button follows the summary, which shows the link.
-				if !strings.Contains(m.HTML, "</a></p>\n<table role=\"presentation\" cellpadding=\"0\" cellspacing=\"0\" border=\"0\" style=\"margin:0 0 20px;\">") ||
-					strings.Count(m.HTML, ">Pay now</a>") != 1 {
-					t.Errorf("HTML lacks one Pay now button after the summary:\n%s", m.HTML)
-				}
+				wantPay = 1
 			}
-			if !strings.Contains(m.HTML, "Amount due: €1,130.50<br>") {
-				t.Errorf("HTML lacks the summary:\n%s", m.HTML)
+			if strings.Count(m.HTML, `class="em-pay"`) != wantPay || strings.Contains(m.HTML, "Amount due:") ||
+				!strings.Contains(m.HTML, `<p style="margin:0 0 16px;">Thank you!<br>`) {
+				t.Errorf("HTML lacks the send's message, or has the text's summary or %d Pay buttons:\n%s", 1-wantPay, m.HTML)
 			}
 		})
 	}
@@ -964,7 +993,7 @@ func TestRenderNote(t *testing.T) {
 		})
 	}
 	m := Render(Template{Note: script + " https://x.test/a"}, "en", testVars())
-	if strings.Contains(m.HTML, "<script") || !strings.Contains(m.HTML, `&lt;script&gt;alert(1)&lt;/script&gt; <a href="https://x.test/a"`) {
+	if strings.Contains(m.HTML, "<script") || !strings.Contains(m.HTML, `&lt;script&gt;alert(1)&lt;/script&gt; <a class="em-link" href="https://x.test/a"`) {
 		t.Errorf("the note is not escaped and linked in the HTML:\n%s", m.HTML)
 	}
 	if !strings.HasPrefix(m.Text, "Hello Ana Popescu,\n\n"+script+" https://x.test/a\n\nYour invoice") {
@@ -980,7 +1009,7 @@ func TestRenderHeaderUsesOverrides(t *testing.T) {
 	if m.Subject != "Invoice #INV-1001 from ACME Corp" {
 		t.Errorf("Subject = %q", m.Subject)
 	}
-	for _, want := range []string{`font-weight:bold;color:#111827;">ACME Corp</td>`, `<a href="https://pay.example.test/other" style="display:inline-block;`} {
+	for _, want := range []string{`>Invoice from ACME Corp</h1>`, `<a class="em-pay" href="https://pay.example.test/other" style="display:inline-block;`, "<strong>ACME Corp</strong>"} {
 		if !strings.Contains(m.HTML, want) {
 			t.Errorf("HTML lacks %q:\n%s", want, m.HTML)
 		}

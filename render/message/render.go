@@ -22,7 +22,19 @@ type Message struct {
 var layoutHTML string
 
 // layout is parsed once; it is never modified after.
-var layout = template.Must(template.New("layout.html").Parse(layoutHTML))
+var layout = template.Must(template.New("layout.html").Funcs(template.FuncMap{
+	"msoOpen":  func() template.HTML { return msoOpen },
+	"msoClose": func() template.HTML { return msoClose },
+}).Parse(layoutHTML))
+
+// msoOpen and msoClose hold the card in a 600 px table for Outlook on
+// Windows, whose Word engine ignores max-width; every other client skips
+// them as comments. html/template drops comments written in the layout,
+// so they are inserted as constant HTML.
+const (
+	msoOpen  template.HTML = `<!--[if mso]><table role="presentation" width="600" align="center" cellpadding="0" cellspacing="0" border="0"><tr><td><![endif]-->`
+	msoClose template.HTML = `<!--[if mso]></td></tr></table><![endif]-->`
+)
 
 // Render expands t with v into an email. Blank fields of t are taken from
 // the built-in template for lang, so Render(Template{}, lang, v) gives the
@@ -35,16 +47,24 @@ var layout = template.Must(template.New("layout.html").Parse(layoutHTML))
 // follows the body's first paragraph, and with t.Summary the invoice's
 // essentials, in lang, end the body (see Template).
 //
-// The HTML alternative is built from the same paragraphs, everything
-// escaped: paragraphs become <p>, line breaks <br>, and http(s) URLs links,
-// under a header with the merchant's name. When the payment link is an
-// http(s) URL, a button to it follows the first paragraph that shows the
-// link (the built-in "Pay online: …" line, or the summary), or ends the
-// body if none does, so the text alternative stays complete and the HTML
-// one has a clear call to action. When the hosted invoice page's URL is
-// one, a footer links to it. Button and link are labelled in lang, in
-// English for a language without a built-in template. Header, button and
-// footer use the values after v.Extra's overrides.
+// The plain-text alternative is those paragraphs, lines wrapped at
+// TextWidth characters between words (see wrap): a word or URL is never
+// cut, and a URL stays with the label before it.
+//
+// The HTML alternative is a card in the tenant's colours (v.Brand): the
+// logo, "Invoice from <merchant>", the amount due in large type with the
+// due date under it, a Pay button (only when v.Payable and the payment
+// link is an http(s) URL) labelled with the amount, a button to the hosted
+// invoice page, a line with the main link for mail clients whose buttons
+// fail, a summary (number, issue date, due date, amount; a credit note's
+// amount credited and the invoice it corrects), the body's paragraphs, and
+// a footer with the seller's name, address and contacts. Everything is
+// escaped. In the paragraphs, a line that only shows a link one of the
+// buttons carries ("Pay online: <link>") is left out, such a link inside a
+// sentence reads as the button's words, and other http(s) URLs become
+// links; the summary that ends a send's own body is left out, the card has
+// its own. Labels are in lang, in English for a language without a
+// built-in template, and use the values after v.Extra's overrides.
 //
 // The subject is folded onto one line: CR, LF and other control characters
 // become spaces, so no variable can add a header.
@@ -60,48 +80,35 @@ func Render(t Template, lang string, v Vars) Message {
 		at := min(1, len(paras))
 		paras = slices.Concat(paras[:at], note, paras[at:])
 	}
+	var sum [][]string
 	if t.Summary {
-		sum := summary(used)
+		s := summary(used)
 		if t.CreditNote {
-			sum = creditNoteSummary(used)
+			s = creditNoteSummary(used)
 		}
-		paras = append(paras, vs.paragraphs(sum)...)
+		sum = vs.paragraphs(s)
 	}
 
 	var text strings.Builder
-	for i, p := range paras {
+	for i, p := range slices.Concat(paras, sum) {
 		if i > 0 {
 			text.WriteString("\n\n")
 		}
-		text.WriteString(strings.Join(p, "\n"))
+		for j, l := range p {
+			if j > 0 {
+				text.WriteString("\n")
+			}
+			text.WriteString(wrap(l, TextWidth))
+		}
 	}
 	text.WriteString("\n")
 
-	data := layoutData{
-		Lang:     htmlLang(lang, used),
-		Subject:  subject,
-		Merchant: strings.TrimSpace(vs.value("merchantname")),
-		PayURL:   webURL(vs.value("paymentlink")),
-		ViewURL:  webURL(vs.value("publicurl")),
-		Labels:   labelsFor(used),
-	}
-	if t.CreditNote {
-		data.Labels = creditNoteLabels(used)
-	}
+	data := layoutFor(t, vs, used, lang, subject, v)
 	for _, p := range paras {
-		para := paragraph{}
-		for _, l := range p {
-			for _, part := range strings.Split(l, "\n") {
-				para.Lines = append(para.Lines, linkify(part))
-			}
-			if data.PayURL != "" && !data.payPlaced && strings.Contains(l, data.PayURL) {
-				para.PayAfter = true
-				data.payPlaced = true
-			}
+		if para := data.paragraph(p); len(para.Lines) > 0 {
+			data.Paragraphs = append(data.Paragraphs, para)
 		}
-		data.Paragraphs = append(data.Paragraphs, para)
 	}
-	data.PayAtEnd = data.PayURL != "" && !data.payPlaced
 	var html strings.Builder
 	if err := layout.Execute(&html, data); err != nil {
 		// The layout is fixed and its data is plain strings: an error here is
@@ -109,6 +116,43 @@ func Render(t Template, lang string, v Vars) Message {
 		panic(fmt.Sprintf("message: executing layout: %v", err))
 	}
 	return Message{Subject: subject, Text: text.String(), HTML: html.String()}
+}
+
+// TextWidth is the width, in characters, the plain-text alternative's
+// lines are wrapped at.
+const TextWidth = 76
+
+// wrap breaks line at spaces into lines of at most width characters. A
+// word longer than width is not cut, and a URL stays on the line of the
+// word before it, so that "Pay online: <link>" keeps its label however
+// long the link. No-break spaces, as in "1.130,50 €", do not break.
+func wrap(line string, width int) string {
+	if utf8.RuneCountInString(line) <= width {
+		return line
+	}
+	var (
+		b   strings.Builder
+		col int
+	)
+	// Leading spaces (an indented line) stay with the first word.
+	indent := len(line) - len(strings.TrimLeft(line, " "))
+	b.WriteString(line[:indent])
+	col = indent
+	for i, word := range strings.Split(line[indent:], " ") {
+		n := utf8.RuneCountInString(word)
+		switch {
+		case i == 0:
+		case col+1+n > width && col > indent && urlAt(word, 0) == 0:
+			b.WriteString("\n")
+			col = 0
+		default:
+			b.WriteString(" ")
+			col++
+		}
+		b.WriteString(word)
+		col += n
+	}
+	return b.String()
 }
 
 // RenderSMS expands t.SMS with v into the text of an SMS. A blank t.SMS is
@@ -251,28 +295,181 @@ func webURL(s string) string {
 
 // layoutData is what layout.html renders.
 type layoutData struct {
-	Lang       string
-	Subject    string
-	Merchant   string
-	Paragraphs []paragraph
-	PayURL     string
-	PayAtEnd   bool // no paragraph shows the payment link: the button ends the body
-	ViewURL    string
-	Labels     labels
+	Lang    string
+	Subject string
 
-	payPlaced bool
+	Accent   string // the top rule and the Pay button
+	OnAccent string // text on the accent
+	Link     string // links on the card
+	Logo     *logoImage
+	Merchant string // the logo's alternative text
+
+	Heading    string // "Invoice from ACME SRL"
+	Amount     string // in large type: the amount due, or a credit note's total
+	AmountNote string // under it: the due date
+
+	PayURL, PayLabel   string // the Pay button, when both are set
+	ViewURL, ViewLabel string // the hosted page's button, when ViewURL is set
+	CopyURL, CopyLabel string // the main link, printed for mail clients whose buttons fail
+
+	Summary    []summaryRow
+	Paragraphs []paragraph
+	Footer     []string
+}
+
+// summaryRow is one fact of the card's summary.
+type summaryRow struct {
+	Label, Value string
+	Strong       bool
 }
 
 // paragraph is one <p> of the HTML body.
 type paragraph struct {
-	Lines    [][]segment
-	PayAfter bool // the paragraph shows the payment link: the button follows it
+	Lines [][]segment
 }
 
 // segment is a run of text, or a link when URL is set.
 type segment struct {
 	Text string
 	URL  string
+}
+
+// layoutFor is the layout's data for a message in the language l (one
+// with built-in texts) but for its paragraphs.
+func layoutFor(t Template, vs varSet, l, lang, subject string, v Vars) *layoutData {
+	lb := labelsFor(l)
+	if t.CreditNote {
+		lb = creditNoteLabels(l)
+	}
+	accent := accentOf(v.Brand.Accent)
+	merchant := strings.TrimSpace(vs.value("merchantname"))
+	d := &layoutData{
+		Lang:     htmlLang(lang, l),
+		Subject:  subject,
+		Accent:   accent,
+		OnAccent: onAccent(accent),
+		Link:     linkColour(accent),
+		Logo:     logoFor(v.Brand),
+		Merchant: oneLine(merchant),
+		Heading:  lb.Title,
+		ViewURL:  webURL(vs.value("publicurl")),
+		Footer:   footerLines(merchant, v.Brand.Seller),
+	}
+	if merchant != "" {
+		d.Heading = fmt.Sprintf(lb.Heading, oneLine(merchant))
+	}
+	d.ViewLabel = lb.View
+
+	number := strings.TrimSpace(vs.value("invoicenumber"))
+	total := vs.shown("invoicetotal", v.pdf.total)
+	due := vs.shown("amountdue", v.pdf.amountDue)
+	dueDate := strings.TrimSpace(vs.value("duedate"))
+	issued := strings.TrimSpace(vs.value("issuedate"))
+	if due == "" {
+		due = total
+	}
+	row := func(label, value string, strong bool) {
+		if value = strings.TrimSpace(value); value != "" {
+			d.Summary = append(d.Summary, summaryRow{Label: label, Value: oneLine(value), Strong: strong})
+		}
+	}
+	if t.CreditNote {
+		d.Amount = total
+		row(lb.Number, number, false)
+		row(lb.Issued, issued, false)
+		row(lb.Credited, total, true)
+		if c := strings.TrimSpace(vs.value("correctedinvoicenumber")); c != "" {
+			if date := strings.TrimSpace(vs.value("correctedissuedate")); date != "" {
+				c = fmt.Sprintf(lb.CorrectsOf, c, date)
+			}
+			row(lb.Corrects, c, false)
+		}
+	} else {
+		d.Amount = due
+		if v.Payable && dueDate != "" {
+			d.AmountNote = fmt.Sprintf(lb.Due, dueDate)
+		}
+		row(lb.Number, number, false)
+		row(lb.Issued, issued, false)
+		row(lb.DueDate, dueDate, false)
+		row(lb.Amount, total, due == total)
+		if due != total {
+			row(lb.AmountDue, due, true)
+		}
+		if pay := webURL(vs.value("paymentlink")); pay != "" && v.Payable && due != "" {
+			d.PayURL, d.PayLabel = pay, fmt.Sprintf(lb.Pay, oneLine(due))
+		}
+	}
+	d.Amount = oneLine(d.Amount)
+	switch {
+	case d.PayURL != "":
+		d.CopyURL = d.PayURL
+	case d.ViewURL != "":
+		d.CopyURL = d.ViewURL
+	}
+	if d.CopyURL != "" {
+		d.CopyLabel = lb.Copy
+	}
+	return d
+}
+
+// shown is the card's value of the built-in variable with normalized
+// name n: pdf, the value as the invoice's PDF prints it, unless it is
+// blank or a send's variables override n.
+func (vs varSet) shown(n, pdf string) string {
+	if pdf = strings.TrimSpace(pdf); pdf != "" && !vs.overridden[canonical(n)] {
+		return pdf
+	}
+	return strings.TrimSpace(vs.value(n))
+}
+
+// paragraph turns the lines of a plain-text paragraph into HTML ones. A
+// line that only shows a link a button carries, as "Pay online: <link>"
+// does, is left out; such a link inside other text reads as the button's
+// words rather than as a URL.
+func (d *layoutData) paragraph(lines []string) paragraph {
+	var para paragraph
+	for _, l := range lines {
+		for _, part := range strings.Split(l, "\n") {
+			segs := linkify(part)
+			if d.buttonOnly(segs) {
+				continue
+			}
+			for i, s := range segs {
+				switch {
+				case s.URL == "":
+				case s.URL == d.PayURL && d.PayURL != "":
+					segs[i].Text = d.PayLabel
+				case s.URL == d.ViewURL && d.ViewURL != "":
+					segs[i].Text = d.ViewLabel
+				}
+			}
+			para.Lines = append(para.Lines, segs)
+		}
+	}
+	return para
+}
+
+// buttonOnly reports whether segs are a link a button carries, alone or
+// after a label ending in ":", as in "Pay online: <link>".
+func (d *layoutData) buttonOnly(segs []segment) bool {
+	var link *segment
+	var before, after strings.Builder
+	for i := range segs {
+		switch {
+		case segs[i].URL != "" && link == nil:
+			link = &segs[i]
+		case link == nil:
+			before.WriteString(segs[i].Text)
+		default:
+			after.WriteString(segs[i].Text)
+		}
+	}
+	if link == nil || (link.URL != d.PayURL && link.URL != d.ViewURL) {
+		return false
+	}
+	label := strings.TrimSpace(strings.ReplaceAll(before.String(), "\u00a0", " "))
+	return strings.Trim(after.String(), " .") == "" && (label == "" || strings.HasSuffix(label, ":"))
 }
 
 // linkify splits a line into text and the http(s) URLs in it. Punctuation
