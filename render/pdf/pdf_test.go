@@ -399,8 +399,8 @@ func TestRenderSample(t *testing.T) {
 		"Amount paid", "-€100.00", "Amount due", money(inv.AmountDue), "Payment details")
 	// Payment details beside the payment link, then the notes beside the
 	// terms, and the footer.
-	requireInOrder(t, text, "Payment details", "Pay online", "IBAN", "RO49 AAAA 1B31 0075 9384 0000",
-		"Scan the code", "BIC", "AAAARO22", "Bank", "Banca Demo", "Account holder", "ACME SRL",
+	requireInOrder(t, text, "Payment details", "Pay online", "IBAN", "Or open the link:", "RO49 AAAA 1B31 0075 9384 0000",
+		"BIC", "AAAARO22", "Bank", "Banca Demo", "Account holder", "Scan to pay online", "ACME SRL",
 		"Notes", "Payment terms", "Thank you for your business!", "Payment within 30 days.",
 		"Please quote the invoice number", "INVOICE INV-1001 · ACME SRL", "Page 1 of 1")
 	if raw := strings.Join(strings.Fields(pdfRawText(t, pdf)), ""); !strings.Contains(raw, inv.PaymentLink) {
