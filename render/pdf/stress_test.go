@@ -215,3 +215,18 @@ func TestWriteStressSample(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteCJKSample writes the stress invoice with Japanese text set in
+// the fallback fonts, the one docs/screenshots/pdf-stress.png shows.
+func TestWriteCJKSample(t *testing.T) {
+	dir := os.Getenv("INVOICED_PDF_SAMPLES")
+	if dir == "" {
+		t.Skip("INVOICED_PDF_SAMPLES is not set")
+	}
+	doc := stressDoc(t)
+	doc.Invoice.Customer.Name = "株式会社テスト"
+	doc.Invoice.Lines[0].Description = "東京オフィス賃料 (Tokyo office rent)"
+	if err := os.WriteFile(filepath.Join(dir, "stress-cjk.pdf"), render(t, newCJKRenderer(t), doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
