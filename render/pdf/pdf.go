@@ -77,15 +77,6 @@ func (e *GlyphError) Error() string {
 	return "pdf: no font has a glyph for " + strings.Join(parts, ", ")
 }
 
-// runeNames names characters by code point: "U+674E".
-func runeNames(runes []rune) []string {
-	names := make([]string, len(runes))
-	for i, r := range runes {
-		names[i] = fmt.Sprintf("%U", r)
-	}
-	return names
-}
-
 // Renderer renders invoices. It parses the fonts once, in New, and shares
 // them read-only between documents, so one Renderer serves any number of
 // concurrent Render calls.
