@@ -1,6 +1,7 @@
 package pdf
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"os"
@@ -164,4 +165,23 @@ func TestFontDir(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRenderFallbackFontConcurrent renders the same Japanese invoice from
+// many goroutines: the fallback fonts are shared read-only, so every PDF
+// is the same.
+func TestRenderFallbackFontConcurrent(t *testing.T) {
+	t.Parallel()
+	r := newCJKRenderer(t)
+	want := render(t, r, cjkDoc(t))
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			pdf, err := r.Render(cjkDoc(t))
+			if err != nil || !bytes.Equal(pdf, want) {
+				t.Errorf("a concurrent render differs (err %v)", err)
+			}
+		})
+	}
+	wg.Wait()
 }
