@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -400,7 +401,7 @@ func (a *API) writePDF(w http.ResponseWriter, r *http.Request, inv *invoice.Invo
 		Logo: br.Logo, Paper: br.PaperSize, Accent: br.AccentColor})
 	var glyphs *pdf.GlyphError
 	if errors.As(err, &glyphs) {
-		return &Error{Status: http.StatusUnprocessableEntity, Code: CodeNotRenderable, Message: glyphs.Error()}
+		return errGlyphs(inv, glyphs)
 	}
 	if err != nil {
 		return a.errNotRenderable(inv, "PDF", err)
@@ -421,6 +422,26 @@ func (a *API) errNotRenderable(inv *invoice.Invoice, what string, err error) *Er
 		zap.String("document", what), zap.Error(err))
 	return &Error{Status: http.StatusUnprocessableEntity, Code: CodeNotRenderable,
 		Message: fmt.Sprintf("the %s of invoice %s could not be rendered: %v", what, inv.ID, err)}
+}
+
+// errGlyphs answers a PDF with characters that no font of the deployment
+// can draw: 422, naming each field and its characters, so that the
+// invoice or the settings can be changed (or the operator can add a font
+// with INVOICED_FONT_DIR).
+func errGlyphs(inv *invoice.Invoice, ge *pdf.GlyphError) *Error {
+	fields := map[string]string{}
+	for i, r := range ge.Runes {
+		field := "invoice"
+		if i < len(ge.Fields) && ge.Fields[i] != "" {
+			field = ge.Fields[i]
+		}
+		if fields[field] == "" {
+			fields[field] = "has characters that no font can draw:"
+		}
+		fields[field] += fmt.Sprintf(" %U %q", r, r)
+	}
+	return &Error{Status: http.StatusUnprocessableEntity, Code: CodeNotRenderable, Fields: fields,
+		Message: fmt.Sprintf("the PDF of invoice %s could not be rendered: %s", inv.ID, strings.TrimPrefix(ge.Error(), "pdf: "))}
 }
 
 func isTaskConflict(err error) bool {

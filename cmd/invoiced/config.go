@@ -37,6 +37,7 @@ func loadConfig(dev bool) (config, error) {
 		RedisURL:             os.Getenv("INVOICED_REDIS_URL"),
 		AdminToken:           os.Getenv("INVOICED_ADMIN_TOKEN"),
 		OutboxDir:            env("INVOICED_OUTBOX_DIR", "./var/outbox"),
+		FontDir:              os.Getenv("INVOICED_FONT_DIR"),
 		DefaultEmailProvider: os.Getenv("INVOICED_DEFAULT_EMAIL_PROVIDER"),
 		DefaultFromEmail:     os.Getenv("INVOICED_DEFAULT_FROM_EMAIL"),
 		DefaultSMSProvider:   os.Getenv("INVOICED_DEFAULT_SMS_PROVIDER"),

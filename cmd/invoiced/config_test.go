@@ -125,6 +125,11 @@ func TestLoadConfig(t *testing.T) {
 				t.Fatal("INVOICED_REDIS_REQUIRE_FSYNC=true did not require a durable Redis")
 			}
 		}},
+		{name: "fallback fonts", env: map[string]string{"INVOICED_FONT_DIR": "/usr/share/fonts/opentype/ipafont-gothic"}, check: func(t *testing.T, c config) {
+			if c.FontDir != "/usr/share/fonts/opentype/ipafont-gothic" {
+				t.Fatalf("FontDir = %q, want INVOICED_FONT_DIR", c.FontDir)
+			}
+		}},
 		{name: "bad durable redis switch", env: map[string]string{"INVOICED_REDIS_REQUIRE_FSYNC": "yes please"}, wantErr: "INVOICED_REDIS_REQUIRE_FSYNC"},
 	}
 	for _, tt := range tests {

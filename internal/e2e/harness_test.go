@@ -95,6 +95,8 @@ type options struct {
 	maxEmailsPerHour int
 	// requireDurable is wiring.Config.RequireDurableRedis.
 	requireDurable bool
+	// fontDir is wiring.Config.FontDir, the PDFs' fallback fonts.
+	fontDir string
 }
 
 // setup builds invoiced with the constructors cmd/invoiced uses
@@ -152,6 +154,7 @@ func setup(t testing.TB, opts ...func(*options)) *harness {
 		RetryDelayFunc: func(int, error, *asynq.Task) time.Duration { return 200 * time.Millisecond },
 		MaxBodyBytes:   o.maxBody,
 		PDFCacheSize:   64,
+		FontDir:        o.fontDir,
 
 		MaxEmailsPerHour:    o.maxEmailsPerHour,
 		RequireDurableRedis: o.requireDurable,

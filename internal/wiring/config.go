@@ -114,6 +114,11 @@ type Config struct {
 	// PDFCacheSize is how many rendered PDFs a process keeps. Defaults
 	// to 256.
 	PDFCacheSize int
+	// FontDir is a folder of fonts the PDFs fall back to for characters
+	// the embedded fonts lack, such as Chinese and Japanese (see
+	// pdf.WithFontDir). Empty means none: an invoice with such a
+	// character is not rendered.
+	FontDir string
 	// LogLevel and LogFormat configure the logger cmd/invoiced builds.
 	LogLevel  string
 	LogFormat string

@@ -55,7 +55,7 @@ func Connect(cfg Config, log *zap.Logger, opt asynq.RedisConnOpt) (*Deps, error)
 		_ = rdb.Close()
 		return nil, err
 	}
-	renderer, err := pdf.New(pdf.WithLogger(log.Named("pdf")))
+	renderer, err := pdf.New(pdf.WithLogger(log.Named("pdf")), pdf.WithFontDir(cfg.FontDir))
 	if err != nil {
 		_ = rdb.Close()
 		return nil, err

@@ -1,10 +1,17 @@
 package wiring
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"path/filepath"
 	"testing"
 
+	"github.com/hibiken/asynq"
+	"go.uber.org/zap"
+
+	"github.com/invoiced/invoiced/internal/redistest"
+	"github.com/invoiced/invoiced/render/pdf"
 	"github.com/invoiced/invoiced/store"
 )
 
@@ -30,5 +37,20 @@ func TestSESSendersLendOnlyWhenShared(t *testing.T) {
 	lent := NewSESSenders("http://127.0.0.1:1", true)
 	if s, err := lent.EmailSender(regionOnly); err != nil || s == nil {
 		t.Errorf("lent: EmailSender(region only) = %v, %v", s, err)
+	}
+}
+
+// TestConnectRefusesBadFontDir: a fallback font folder that cannot be
+// used stops a role at startup, rather than its invoices failing later.
+func TestConnectRefusesBadFontDir(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	cfg := Config{SecretKey: bytes.Repeat([]byte{7}, 32), FontDir: filepath.Join(t.TempDir(), "missing")}
+	d, err := Connect(cfg, zap.NewNop(), asynq.RedisClientOpt{Addr: srv.Addr})
+	if err == nil {
+		_ = d.Redis.Close()
+	}
+	if !errors.Is(err, pdf.ErrFontDir) {
+		t.Fatalf("Connect with a missing INVOICED_FONT_DIR = %v, want pdf.ErrFontDir", err)
 	}
 }

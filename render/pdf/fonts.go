@@ -1,8 +1,15 @@
 package pdf
 
 import (
+	"bytes"
 	_ "embed"
+	"encoding/binary"
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"unicode"
 
 	"github.com/signintech/gopdf"
 	"github.com/signintech/gopdf/fontmaker/core"
@@ -157,4 +164,135 @@ func loadFontSet(fonts *gopdf.FontContainer, opt gopdf.TtfOption, faces [2]face,
 		}
 	}
 	return s, nil
+}
+
+// ErrFontDir is wrapped by New's error for a fallback font folder that
+// cannot be used: missing, without fonts, or with a font gopdf cannot
+// embed.
+var ErrFontDir = errors.New("pdf: fallback fonts")
+
+// sfnt versions: TrueType outlines, which gopdf embeds, and the two it
+// cannot take as they are: a collection, from which the first font is
+// taken, and CFF (PostScript) outlines.
+var (
+	sfntTrueType   = []byte{0, 1, 0, 0}
+	sfntCollection = []byte("ttcf")
+	sfntCFF        = []byte("OTTO")
+)
+
+// loadFallbackFaces reads the fonts in dir, in the order of their file
+// names, parses them and registers them with fonts: every .ttf and .otf
+// file with TrueType outlines, and the first font of every .ttc
+// collection. Other files are ignored. A font with CFF outlines (most
+// .otf files, and Noto CJK's .ttc collections) is refused, as are an
+// empty or missing folder.
+func loadFallbackFaces(fonts *gopdf.FontContainer, opt gopdf.TtfOption, dir string) ([]*face, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrFontDir, err)
+	}
+	var faces []*face
+	for _, e := range entries {
+		ext := strings.ToLower(filepath.Ext(e.Name()))
+		if e.IsDir() || (ext != ".ttf" && ext != ".otf" && ext != ".ttc") {
+			continue
+		}
+		path := filepath.Join(dir, e.Name())
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrFontDir, err)
+		}
+		if bytes.HasPrefix(data, sfntCollection) {
+			if data, err = firstCollectionFont(data); err != nil {
+				return nil, fmt.Errorf("%w: %s: %w", ErrFontDir, path, err)
+			}
+		}
+		switch {
+		case bytes.HasPrefix(data, sfntCFF):
+			return nil, fmt.Errorf("%w: %s has CFF (PostScript) outlines, which cannot be embedded; use a font with TrueType outlines, such as Debian's fonts-ipafont-gothic (ipag.ttf) or fonts-droid-fallback (DroidSansFallbackFull.ttf)", ErrFontDir, path)
+		case !bytes.HasPrefix(data, sfntTrueType):
+			return nil, fmt.Errorf("%w: %s is not a TrueType font", ErrFontDir, path)
+		}
+		f := &face{family: fallbackFamily(len(faces), e.Name()), ttf: data}
+		if err := f.parse(); err != nil {
+			return nil, fmt.Errorf("%w: %s: %w", ErrFontDir, path, err)
+		}
+		if err := fonts.AddTTFFontDataWithOption(f.family, f.ttf, opt); err != nil {
+			return nil, fmt.Errorf("%w: %s: %w", ErrFontDir, path, err)
+		}
+		faces = append(faces, f)
+	}
+	if len(faces) == 0 {
+		return nil, fmt.Errorf("%w: no .ttf, .otf or .ttc font in %s", ErrFontDir, dir)
+	}
+	return faces, nil
+}
+
+// fallbackFamily names the n-th fallback font after its file, with the
+// letters and digits a PDF font name may hold.
+func fallbackFamily(n int, file string) string {
+	name := strings.Map(func(r rune) rune {
+		if r < 0x80 && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
+			return r
+		}
+		return -1
+	}, strings.TrimSuffix(file, filepath.Ext(file)))
+	return fmt.Sprintf("Fallback%d-%s", n+1, name)
+}
+
+// firstCollectionFont returns the first font of a TrueType collection
+// (.ttc) as a font file of its own: its table directory, with the
+// tables it names copied after it. The tables are left as they are, so
+// the font's checksum adjustment no longer holds, which nothing that
+// reads it for printing checks.
+func firstCollectionFont(ttc []byte) ([]byte, error) {
+	be := binary.BigEndian
+	if len(ttc) < 16 || be.Uint32(ttc[8:]) == 0 {
+		return nil, errors.New("font collection has no fonts")
+	}
+	off := int(be.Uint32(ttc[12:]))
+	if off+12 > len(ttc) {
+		return nil, errors.New("font collection is cut short")
+	}
+	numTables := int(be.Uint16(ttc[off+4:]))
+	dir := off + 12
+	if dir+16*numTables > len(ttc) {
+		return nil, errors.New("font collection is cut short")
+	}
+	out := bytes.NewBuffer(make([]byte, 0, len(ttc)/2))
+	out.Write(ttc[off : off+12])
+	records := make([]byte, 16*numTables)
+	out.Write(records)
+	for i := range numTables {
+		rec := ttc[dir+16*i : dir+16*i+16]
+		tOff, tLen := int(be.Uint32(rec[8:])), int(be.Uint32(rec[12:]))
+		if tOff < 0 || tLen < 0 || tOff+tLen > len(ttc) {
+			return nil, fmt.Errorf("font collection table %q is cut short", rec[:4])
+		}
+		copy(records[16*i:], rec)
+		be.PutUint32(records[16*i+8:], uint32(out.Len()))
+		out.Write(ttc[tOff : tOff+tLen])
+		for out.Len()%4 != 0 {
+			out.WriteByte(0)
+		}
+	}
+	b := out.Bytes()
+	copy(b[12:], records)
+	return b, nil
+}
+
+// fallbackFor returns the first fallback font that has c, or nil.
+func (r *Renderer) fallbackFor(c rune) *face {
+	for _, f := range r.fallback {
+		if f.has(c) {
+			return f
+		}
+	}
+	return nil
+}
+
+// canDraw reports whether some font of the renderer draws c in any
+// style: both full DejaVu faces, or a fallback font.
+func (r *Renderer) canDraw(c rune) bool {
+	return r.full.has(c) || r.fallbackFor(c) != nil
 }

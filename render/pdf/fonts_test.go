@@ -51,7 +51,7 @@ func TestWidthsMatchGopdf(t *testing.T) {
 	w.pdf.AddPage()
 	for _, st := range []style{styleBody, styleStrong, styleBigAmount} {
 		sp := w.spec(st)
-		w.use(sp)
+		w.use(sp, w.face(sp))
 		for _, s := range []string{"Consultanță în arhitectură", "€2,714.89", "Λογισμικό Программное", "WAVE fiï"} {
 			want, err := w.pdf.MeasureTextWidth(s)
 			if err != nil {

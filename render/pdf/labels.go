@@ -14,8 +14,10 @@ type labels struct {
 
 	notes, terms                                       string
 	paymentDetails, iban, bic, bank, holder, payOnline string
-	scanToPay                                          string
-	// scanToTransfer is printed beside the EPC QR code.
+	// scanToPay is printed under the payment link's QR code, and
+	// openLink beside it, over the link.
+	scanToPay, openLink string
+	// scanToTransfer is printed under the EPC QR code.
 	scanToTransfer string
 	// swiss are the Swiss QR-bill's headings.
 	swiss swissLabels
@@ -111,7 +113,7 @@ func baseLabelsFor(lang string) labels {
 			notes: "Note", terms: "Condiții de plată",
 			paymentDetails: "Date pentru plată", iban: "IBAN", bic: "BIC",
 			bank: "Banca", holder: "Titular cont", payOnline: "Plătiți online",
-			scanToPay: "Scanați codul sau deschideți linkul:", scanToTransfer: "Scanați pentru plata prin transfer bancar", dueOn: "Scadentă la %s", page: "Pagina %d din %d",
+			scanToPay: "Scanați pentru plata online", openLink: "Sau deschideți linkul:", scanToTransfer: "Scanați pentru plata prin transfer bancar", dueOn: "Scadentă la %s", page: "Pagina %d din %d",
 			draft: "CIORNĂ", paidStamp: "ACHITATĂ", void: "ANULATĂ",
 			creditTitle: "NOTĂ DE CREDITARE", creditNumber: "Număr notă de creditare",
 			corrects: "Corectează factura %s din %s", amountCredited: "Total creditat", credited: "Creditat",
@@ -130,7 +132,7 @@ func baseLabelsFor(lang string) labels {
 			notes: "Anmerkungen", terms: "Zahlungsbedingungen",
 			paymentDetails: "Bankverbindung", iban: "IBAN", bic: "BIC",
 			bank: "Bank", holder: "Kontoinhaber", payOnline: "Online bezahlen",
-			scanToPay: "Code scannen oder Link öffnen:", scanToTransfer: "Scannen und per Überweisung bezahlen", dueOn: "Fällig am %s", page: "Seite %d von %d",
+			scanToPay: "Scannen und online bezahlen", openLink: "Oder den Link öffnen:", scanToTransfer: "Scannen und per Überweisung bezahlen", dueOn: "Fällig am %s", page: "Seite %d von %d",
 			draft: "ENTWURF", paidStamp: "BEZAHLT", void: "STORNIERT",
 			creditTitle: "GUTSCHRIFT", creditNumber: "Gutschriftsnummer",
 			corrects: "Zur Rechnung %s vom %s", amountCredited: "Gutschriftsbetrag", credited: "Gutgeschrieben",
@@ -149,7 +151,7 @@ func baseLabelsFor(lang string) labels {
 			notes: "Notes", terms: "Conditions de paiement",
 			paymentDetails: "Coordonnées bancaires", iban: "IBAN", bic: "BIC",
 			bank: "Banque", holder: "Titulaire du compte", payOnline: "Payer en ligne",
-			scanToPay: "Scannez le code ou ouvrez le lien\u00a0:", scanToTransfer: "Scannez pour payer par virement", dueOn: "À payer avant le %s", page: "Page %d sur %d",
+			scanToPay: "Scannez pour payer en ligne", openLink: "Ou ouvrez le lien\u00a0:", scanToTransfer: "Scannez pour payer par virement", dueOn: "À payer avant le %s", page: "Page %d sur %d",
 			draft: "BROUILLON", paidStamp: "PAYÉE", void: "ANNULÉE",
 			creditTitle: "AVOIR", creditNumber: "Numéro d'avoir",
 			corrects: "Rectifie la facture %s du %s", amountCredited: "Montant de l'avoir", credited: "Avoirs",
@@ -168,7 +170,7 @@ func baseLabelsFor(lang string) labels {
 			notes: "Notes", terms: "Payment terms",
 			paymentDetails: "Payment details", iban: "IBAN", bic: "BIC",
 			bank: "Bank", holder: "Account holder", payOnline: "Pay online",
-			scanToPay: "Scan the code or open the link:", scanToTransfer: "Scan to pay by bank transfer", dueOn: "Due %s", page: "Page %d of %d",
+			scanToPay: "Scan to pay online", openLink: "Or open the link:", scanToTransfer: "Scan to pay by bank transfer", dueOn: "Due %s", page: "Page %d of %d",
 			draft: "DRAFT", paidStamp: "PAID", void: "VOID",
 			creditTitle: "CREDIT NOTE", creditNumber: "Credit note number",
 			corrects: "Corrects invoice %s of %s", amountCredited: "Amount credited", credited: "Credited",

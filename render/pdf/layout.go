@@ -221,19 +221,33 @@ func (w *writer) dueBox(x, y, width float64) float64 {
 	if w.inv.IsCreditNote() {
 		shown = w.inv.Total
 	}
-	amount := w.wrap(w.money(shown), styleBigAmount, inner)
+	amount, amountSpec := w.fitLine(w.money(shown), w.spec(styleBigAmount), inner)
 	var due []string
 	if w.inv.DueDate != "" && !w.inv.IsCreditNote() {
 		due = w.wrap(fmt.Sprintf(w.lb.dueOn, w.date(w.inv.DueDate)), styleSmall, inner)
 	}
-	height := 2*pad + w.linesHeight(label, styleMuted) + 2 + w.linesHeight(amount, styleBigAmount) + w.linesHeight(due, styleSmall)
+	amountH := w.lineHeight(styleBigAmount)
+	height := 2*pad + w.linesHeight(label, styleMuted) + 2 + amountH + w.linesHeight(due, styleSmall)
 	w.fill(x, y, width, height, panel)
 	w.fill(x, y, 2.5, height, w.accent)
 	h := pad
 	h += w.lines(label, styleMuted, x+pad, y+h, inner, alignRight) + 2
-	h += w.lines(amount, styleBigAmount, x+pad, y+h, inner, alignRight)
+	full := w.spec(styleBigAmount)
+	w.textSpec(amount, amountSpec, x+pad, y+h+full.baseline()-amountSpec.baseline(), inner, alignRight)
+	h += amountH
 	w.lines(due, styleSmall, x+pad, y+h, inner, alignRight)
 	return height
+}
+
+// fitLine returns s cleaned, on one line, and the spec that sets it no
+// wider than width: sp, or sp set smaller. It is for amounts, which never
+// break.
+func (w *writer) fitLine(s string, sp spec, width float64) (string, spec) {
+	s = strings.TrimSpace(w.clean(s))
+	if tw := w.measure(s, sp); tw > width && tw > 0 {
+		sp.size *= width / tw
+	}
+	return s, sp
 }
 
 // totalLine is one line of the totals block.
@@ -248,31 +262,23 @@ type totalLine struct {
 // right. The block is never split: it moves to a new page when it does
 // not fit.
 func (w *writer) summary() {
-	vatCols := []column{
-		{x: w.left, width: 70, a: alignLeft},
-		{x: w.left + 70, width: 95, a: alignRight},
-		{x: w.left + 165, width: 95, a: alignRight},
-	}
+	vatCols := w.vatColumns()
 	vatHead := w.headRow(vatCols, w.lb.vatRate, w.lb.taxBase, w.lb.vatAmount)
 	var vatRows []tableRow
 	for _, t := range w.inv.Taxes {
 		vatRows = append(vatRows, tableRow{
-			w.cell(locale.Percent(t.Rate, w.lang), styleBody, vatCols[0].width),
-			w.cell(w.money(t.Base), styleBody, vatCols[1].width),
-			w.cell(w.money(t.Amount), styleBody, vatCols[2].width),
+			w.numberCell(locale.Percent(t.Rate, w.lang), styleBody, vatCols[0].width),
+			w.numberCell(w.money(t.Base), styleBody, vatCols[1].width),
+			w.numberCell(w.money(t.Amount), styleBody, vatCols[2].width),
 		})
 	}
-	x := w.totalsX()
-	totalCols := []column{
-		{x: x, width: 130, a: alignLeft},
-		{x: x + 130, width: w.right - x - 130, a: alignRight},
-	}
 	lines := w.totalLines()
+	totalCols := w.totalColumns(lines)
 	totalRows := make([]tableRow, len(lines))
 	for i, t := range lines {
 		totalRows[i] = tableRow{
 			w.cell(t.label, t.st, totalCols[0].width),
-			w.cell(t.value, t.st, totalCols[1].width),
+			w.numberCell(t.value, t.st, totalCols[1].width),
 		}
 	}
 
@@ -299,6 +305,43 @@ func (w *writer) summary() {
 	w.y = start
 	w.drawTotals(lines, totalRows, totalCols)
 	w.y = start + max(vatH, totalH) + sectionGap
+}
+
+// vatColumns lays out the VAT breakdown left of the totals: the rate, and
+// the taxable amount and the VAT as wide as their widest amounts, in the
+// room the totals leave; amounts wider than that are set smaller.
+func (w *writer) vatColumns() []column {
+	widths := []float64{70, 95, 95}
+	for _, t := range w.inv.Taxes {
+		widths[1] = max(widths[1], w.numberWidth(w.money(t.Base), styleBody))
+		widths[2] = max(widths[2], w.numberWidth(w.money(t.Amount), styleBody))
+	}
+	if room, sum := w.totalsX()-2*cellPadX-w.left, widths[0]+widths[1]+widths[2]; sum > room {
+		for i := range widths {
+			widths[i] *= room / sum
+		}
+	}
+	return []column{
+		{x: w.left, width: widths[0], a: alignLeft},
+		{x: w.left + widths[0], width: widths[1], a: alignRight},
+		{x: w.left + widths[0] + widths[1], width: widths[2], a: alignRight},
+	}
+}
+
+// totalColumns lays out the totals: the amounts' column as wide as the
+// widest of them, and the labels in what is left, at least minTotalLabelW.
+func (w *writer) totalColumns(lines []totalLine) []column {
+	const minTotalLabelW = 100.0
+	x := w.totalsX()
+	valueW := totalsW - 130
+	for _, t := range lines {
+		valueW = max(valueW, w.numberWidth(t.value, t.st))
+	}
+	valueW = min(valueW, totalsW-minTotalLabelW)
+	return []column{
+		{x: x, width: totalsW - valueW, a: alignLeft},
+		{x: w.right - valueW, width: valueW, a: alignRight},
+	}
 }
 
 // totalLines lists the totals from the lines' sum down to the amount due.
@@ -458,17 +501,19 @@ func (w *writer) payment() {
 	w.y += h + sectionGap
 }
 
-// bankBlock lays out where to pay by transfer, when the seller has an IBAN.
-// When the invoice takes an EPC QR code, the code goes under the IBAN and
-// the other details beside it, so that the block grows by little more
-// than the code's height over theirs.
+// bankBlock lays out where to pay by transfer, when the seller has an IBAN:
+// the IBAN, BIC, bank and holder, each label beside its value in two
+// aligned columns. When the invoice takes an EPC QR code, the code goes on
+// the left with its caption under it, and the details beside it, each
+// label above its value, so that the block is little taller than the
+// code. The IBAN never breaks: a column too narrow for it sets it smaller.
 func (w *writer) bankBlock(width float64) (block, bool) {
 	bank := w.doc.Bank
 	if strings.TrimSpace(bank.IBAN) == "" {
 		return block{}, false
 	}
-	const ibanLabelW = 90.0
-	var details [][2]string
+	const maxLabelW = 90.0
+	details := [][2]string{{w.lb.iban, groupIBAN(bank.IBAN)}}
 	for _, r := range [][2]string{
 		{w.lb.bic, bank.BIC},
 		{w.lb.bank, bank.BankName},
@@ -479,71 +524,74 @@ func (w *writer) bankBlock(width float64) (block, bool) {
 		}
 	}
 	code, _ := w.epcCode()
-	// The details start rowsX to the right, beside the code, with labels
-	// as wide as the widest of them. The code's quiet zone reaches into
-	// the page margin, so that its modules line up with the text.
-	rowsX, labelW, quiet := 0.0, ibanLabelW, 0.0
+	// rowsX is where the details start: right of the code, whose quiet
+	// zone reaches into the page margin so that its modules line up with
+	// the text above.
+	var quiet, rowsX, labelW float64
+	var caption []string
 	if code != nil {
 		quiet = qr.QuietZone * epcSide / float64(code.Size()+2*qr.QuietZone)
 		rowsX = epcSide - quiet + 8
-		labelW = 0
+		caption = w.wrap(w.lb.scanToTransfer, styleSmall, epcSide-quiet)
+	} else {
 		for _, d := range details {
 			labelW = max(labelW, w.measure(w.clean(d[0]), w.spec(styleMuted))+8)
 		}
-		labelW = min(labelW, ibanLabelW)
+		labelW = min(labelW, maxLabelW)
 	}
-	row := func(r [2]string, labelW, width float64) tableRow {
-		return tableRow{
-			w.cell(r[0], styleMuted, labelW+2*cellPadX),
-			w.cell(r[1], styleStrong, width-labelW+cellPadX),
-		}
-	}
-	cols := func(x, labelW, width float64) []column {
+	cols := func(x float64) []column {
 		return []column{
 			{x: x - cellPadX, width: labelW + 2*cellPadX, a: alignLeft},
-			{x: x + labelW, width: width - labelW + cellPadX, a: alignLeft},
+			{x: x + labelW - cellPadX, width: width - rowsX - labelW + 2*cellPadX, a: alignLeft},
 		}
 	}
-	ibanRow := row([2]string{w.lb.iban, groupIBAN(bank.IBAN)}, ibanLabelW, width)
+	grid := cols(0)
 	rows := make([]tableRow, len(details))
 	rowsH := 0.0
 	for i, d := range details {
-		rows[i] = row(d, labelW, width-rowsX)
+		value := w.cell(d[1], styleStrong, grid[1].width)
+		if i == 0 {
+			value = w.numberCell(d[1], styleStrong, grid[1].width)
+		}
+		if code != nil {
+			// The label above the value, in one column.
+			rows[i] = tableRow{append(w.cell(d[0], styleSmall, grid[1].width), value...)}
+		} else {
+			rows[i] = tableRow{w.cell(d[0], styleMuted, grid[0].width), value}
+		}
 		rowsH += rows[i].height(1)
 	}
-	var hint, due []string
+	bodyH := rowsH
 	if code != nil {
-		hint = w.wrap(w.lb.scanToTransfer, styleSmall, width-rowsX)
-		due = w.wrap(w.money(w.inv.AmountDue), styleStrong, width-rowsX)
-		rowsH = max(epcSide, rowsH+6+w.linesHeight(hint, styleSmall)+w.linesHeight(due, styleStrong))
+		bodyH = max(rowsH, epcSide-quiet/2+w.linesHeight(caption, styleSmall))
 	}
 	title := w.wrap(w.lb.paymentDetails, styleStrong, width)
-	h := w.linesHeight(title, styleStrong) + 4 + ibanRow.height(1) + rowsH
+	h := w.linesHeight(title, styleStrong) + 4 + bodyH
 	return block{height: h, draw: func(x, y float64) {
 		y += w.lines(title, styleStrong, x, y, width, alignLeft)
 		w.hline(x, x+width, y+1, 0.5, ruleColor)
 		y += 4
-		w.drawCells(ibanRow, cols(x, ibanLabelW, width), y, 1)
-		y += ibanRow.height(1)
 		if code != nil {
 			w.qrCode(code, x-quiet, y, epcSide)
+			w.lines(caption, styleSmall, x, y+epcSide-quiet/2, epcSide-quiet, alignCenter)
 		}
-		rowCols := cols(x+rowsX, labelW, width-rowsX)
+		rowCols := cols(x + rowsX)
+		if code != nil {
+			rowCols = rowCols[1:]
+		}
 		for _, r := range rows {
 			w.drawCells(r, rowCols, y, 1)
 			y += r.height(1)
 		}
-		if code != nil {
-			y += 6
-			y += w.lines(hint, styleSmall, x+rowsX, y, width-rowsX, alignLeft)
-			w.lines(due, styleStrong, x+rowsX, y, width-rowsX, alignLeft)
-		}
 	}}, true
 }
 
-// linkBlock lays out the invoice's payment link: a QR code of it, and
-// beside it the link itself. Both are clickable when the link is a web
-// address. A link too long for a QR code is printed without one.
+// linkBlock lays out the invoice's payment link: a QR code of it with its
+// caption under it, and beside it the link. A web address is clickable
+// (the code too) and, when it does not fit in two lines broken after a
+// slash, is printed short, as its host and "/…", rather than broken
+// inside its query; the whole address stays in the link and the code. A
+// link too long for a QR code is printed whole, without one.
 func (w *writer) linkBlock(width float64) (block, bool) {
 	link := strings.TrimSpace(w.inv.PaymentLink)
 	if link == "" || len(w.inv.CreditNotes) > 0 && !w.inv.Payable() {
@@ -556,27 +604,40 @@ func (w *writer) linkBlock(width float64) (block, bool) {
 		w.r.logger.Warn("pdf: payment link printed without a QR code", zap.String("invoice_id", w.inv.ID), zap.Error(err))
 	}
 	textX := 0.0
+	var caption []string
 	if code != nil {
 		textX = qrSide + 8
+		caption = w.wrap(w.lb.scanToPay, styleSmall, qrSide)
 	}
 	title := w.wrap(w.lb.payOnline, styleStrong, width)
-	hint := w.wrap(w.lb.scanToPay, styleSmall, width-textX)
-	lines := w.wrap(link, styleLink, width-textX)
+	hint := w.wrap(w.lb.openLink, styleSmall, width-textX)
+	if code == nil {
+		hint = nil
+	}
+	var lines []string
+	if code != nil && isWebURL(link) {
+		lines = w.linkLines(link, w.spec(styleLink), width-textX)
+	} else {
+		lines = w.wrap(link, styleLink, width-textX)
+	}
 	textH := w.linesHeight(hint, styleSmall) + 2 + w.linesHeight(lines, styleLink)
 	bodyH := textH
 	if code != nil {
-		bodyH = max(textH, qrSide)
+		bodyH = max(textH, qrSide+w.linesHeight(caption, styleSmall))
 	}
 	h := w.linesHeight(title, styleStrong) + 4 + bodyH
 	return block{height: h, draw: func(x, y float64) {
 		y += w.lines(title, styleStrong, x, y, width, alignLeft)
 		w.hline(x, x+width, y+1, 0.5, ruleColor)
 		y += 4
+		ty := y
 		if code != nil {
 			w.qrCode(code, x, y, qrSide)
 			w.link(link, x, y, qrSide, qrSide)
+			quiet := qr.QuietZone * qrSide / float64(code.Size()+2*qr.QuietZone)
+			w.lines(caption, styleSmall, x, y+qrSide-quiet/2, qrSide, alignCenter)
+			ty = y + w.lines(hint, styleSmall, x+textX, y+4, width-textX, alignLeft) + 6
 		}
-		ty := y + w.lines(hint, styleSmall, x+textX, y+4, width-textX, alignLeft) + 6
 		lh := w.lineHeight(styleLink)
 		for _, l := range lines {
 			w.text(l, styleLink, x+textX, ty, width-textX, alignLeft)
@@ -584,6 +645,38 @@ func (w *writer) linkBlock(width float64) (block, bool) {
 			ty += lh
 		}
 	}}, true
+}
+
+// linkLines prints the web address link in at most two lines no wider
+// than width, broken only after a slash before its query; when it does
+// not fit so, it is printed short, as its host and "/…".
+func (w *writer) linkLines(link string, sp spec, width float64) []string {
+	s := w.clean(link)
+	if w.measure(s, sp) <= width {
+		return []string{s}
+	}
+	path, query, _ := strings.Cut(s, "?")
+	if query == "" {
+		// Break after the last slash that leaves a first line fitting.
+		for i := len(path) - 1; i > 0; i-- {
+			if path[i-1] != '/' {
+				continue
+			}
+			first, second := path[:i], path[i:]
+			if w.measure(first, sp) <= width && w.measure(second, sp) <= width {
+				return []string{first, second}
+			}
+		}
+	}
+	u, err := url.Parse(link)
+	if err != nil {
+		return w.wrapSpec(s, sp, width)
+	}
+	short := w.clean(u.Host) + "/…"
+	if w.measure(short, sp) > width {
+		return []string{w.clean(w.lb.payOnline)}
+	}
+	return []string{short}
 }
 
 // qrCode draws code as black rectangles in a side × side square whose top

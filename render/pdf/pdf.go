@@ -6,10 +6,12 @@
 // (with every European diacritic), Greek, Cyrillic, Vietnamese, currency
 // signs and punctuation, which sets nearly every invoice and keeps the PDF
 // small and the render fast; and the full fonts, used for the invoices
-// whose text needs more (Armenian, Georgian, Hebrew…). A character that
-// neither has, such as a Chinese name, prints as the replacement
-// character U+FFFD and is reported in a warning; it never makes an
-// invoice unrenderable.
+// whose text needs more (Armenian, Georgian, Hebrew…). Characters that
+// neither has, such as Chinese or Japanese, are set in the operator's
+// fallback fonts (WithFontDir), character by character. An invoice with a
+// character that no font has is not rendered: Render returns a
+// *GlyphError naming the character and the field it is in, rather than
+// print a blank box.
 package pdf
 
 import (
@@ -52,25 +54,27 @@ type Document struct {
 	Accent string `json:"accent,omitempty"`
 }
 
-// GlyphError lists characters that the embedded fonts cannot draw, such as
-// Chinese or emoji. Render prints them as U+FFFD and logs them; CheckGlyphs
-// returns this error so that an API can warn before an invoice is sent.
+// GlyphError lists the characters of a document that no font can draw,
+// such as Chinese without a fallback font, or emoji. Render and
+// CheckGlyphs return it.
 type GlyphError struct {
 	// Runes are the missing characters in order of first appearance.
 	Runes []rune
+	// Fields name, for each of Runes, the first field it is in: an
+	// invoice field as the API names it ("customer.name",
+	// "lines[0].description"), a "branding." or a "bank." setting.
+	Fields []string
 }
 
 func (e *GlyphError) Error() string {
-	return "pdf: the invoice font has no glyph for " + strings.Join(runeNames(e.Runes), ", ")
-}
-
-// runeNames names characters by code point: "U+674E".
-func runeNames(runes []rune) []string {
-	names := make([]string, len(runes))
-	for i, r := range runes {
-		names[i] = fmt.Sprintf("%U", r)
+	parts := make([]string, len(e.Runes))
+	for i, r := range e.Runes {
+		parts[i] = fmt.Sprintf("%U %q", r, r)
+		if i < len(e.Fields) && e.Fields[i] != "" {
+			parts[i] += " in " + e.Fields[i]
+		}
 	}
-	return names
+	return "pdf: no font has a glyph for " + strings.Join(parts, ", ")
 }
 
 // Renderer renders invoices. It parses the fonts once, in New, and shares
@@ -83,6 +87,10 @@ type Renderer struct {
 	full   *fontSet
 	bill   *fontSet
 	logos  *logoCache
+	// fontDir is where the fallback fonts come from; fallback are
+	// those fonts, in the order of their file names.
+	fontDir  string
+	fallback []*face
 
 	// glyphMisses counts characters that reached gopdf without a glyph.
 	// Render replaces such characters before gopdf sees them, so this
@@ -94,8 +102,8 @@ type Renderer struct {
 type Option func(*Renderer)
 
 // WithLogger sets the logger for warnings about documents that render
-// with a substitute: characters the fonts lack, a logo that cannot be
-// read, an unknown paper size or colour. Defaults to no logging.
+// with a substitute or without a part: a logo that cannot be
+// read, an unknown paper size or colour, a QR code left out. Defaults to no logging.
 func WithLogger(l *zap.Logger) Option {
 	return func(r *Renderer) {
 		if l != nil {
@@ -104,7 +112,19 @@ func WithLogger(l *zap.Logger) Option {
 	}
 }
 
-// New parses the embedded fonts and returns a Renderer.
+// WithFontDir adds the fonts in dir as fallbacks for the characters the
+// embedded fonts lack, such as Chinese, Japanese and Korean: every .ttf
+// and .otf file with TrueType outlines, and the first font of every .ttc
+// collection, tried in the order of their file names. New fails, with an
+// error wrapping ErrFontDir, when dir is missing, holds no such font, or
+// holds a font with CFF outlines, which PDFs made here cannot embed.
+// Empty means no fallback fonts.
+func WithFontDir(dir string) Option {
+	return func(r *Renderer) { r.fontDir = dir }
+}
+
+// New parses the embedded fonts, and the fallback fonts of WithFontDir,
+// and returns a Renderer.
 func New(opts ...Option) (*Renderer, error) {
 	r := &Renderer{
 		logger: zap.NewNop(),
@@ -129,17 +149,22 @@ func New(opts ...Option) (*Renderer, error) {
 	if r.bill, err = loadFontSet(r.fonts, onMiss, billFaces(), false); err != nil {
 		return nil, err
 	}
+	if r.fontDir != "" {
+		if r.fallback, err = loadFallbackFaces(r.fonts, onMiss, r.fontDir); err != nil {
+			return nil, err
+		}
+	}
 	return r, nil
 }
 
 // Render lays out doc on as many pages as it needs and returns the PDF.
 // The output depends only on doc, so the same document always gives the
-// same bytes. It returns ErrNoInvoice without an invoice and an error for
-// an unknown currency. Characters the fonts cannot draw print as U+FFFD
-// and are logged with the invoice's ID.
+// same bytes. It returns ErrNoInvoice without an invoice, an error for
+// an unknown currency, and a *GlyphError when some character of doc is
+// in no font.
 func (r *Renderer) Render(doc Document) ([]byte, error) {
-	if doc.Invoice == nil {
-		return nil, ErrNoInvoice
+	if err := r.CheckGlyphs(doc); err != nil {
+		return nil, err
 	}
 	w, err := newWriter(r, doc)
 	if err != nil {
@@ -151,38 +176,40 @@ func (r *Renderer) Render(doc Document) ([]byte, error) {
 		return nil, err
 	}
 	if len(w.missing) > 0 {
-		r.logger.Warn("pdf: the invoice fonts lack some characters; printed U+FFFD instead",
-			zap.String("invoice_id", doc.Invoice.ID),
-			zap.Strings("runes", runeNames(w.missing)))
+		// CheckGlyphs saw every text Render prints; this is a text it
+		// missed.
+		return nil, &GlyphError{Runes: w.missing}
 	}
 	return pdf, nil
 }
 
-// CheckGlyphs returns a *GlyphError naming the characters of doc that
-// neither font can draw, or nil when every character prints as sent.
+// CheckGlyphs returns a *GlyphError naming the characters of doc that no
+// font can draw, each with the field it is in, or nil when every
+// character prints as sent.
 func (r *Renderer) CheckGlyphs(doc Document) error {
 	if doc.Invoice == nil {
 		return ErrNoInvoice
 	}
-	var missing []rune
-	for _, s := range documentText(doc) {
-		for _, c := range s {
-			if printable(c) && !r.full.has(c) && !containsRune(missing, c) {
-				missing = append(missing, c)
+	ge := &GlyphError{}
+	for _, t := range documentText(doc) {
+		for _, c := range t.text {
+			if printable(c) && !r.canDraw(c) && !containsRune(ge.Runes, c) {
+				ge.Runes = append(ge.Runes, c)
+				ge.Fields = append(ge.Fields, t.field)
 			}
 		}
 	}
-	if len(missing) > 0 {
-		return &GlyphError{Runes: missing}
+	if len(ge.Runes) > 0 {
+		return ge
 	}
 	return nil
 }
 
 // fontsFor returns the core fonts when they can draw every character of
-// doc, and the full fonts otherwise.
+// doc that the full fonts can, and the full fonts otherwise.
 func (r *Renderer) fontsFor(doc Document) *fontSet {
-	for _, s := range documentText(doc) {
-		for _, c := range s {
+	for _, t := range documentText(doc) {
+		for _, c := range t.text {
 			if printable(c) && !r.core.has(c) && r.full.has(c) {
 				return r.full
 			}
@@ -191,21 +218,40 @@ func (r *Renderer) fontsFor(doc Document) *fontSet {
 	return r.core
 }
 
-// documentText lists the text of doc that comes from outside: everything
-// but the labels and the formatted numbers, which the core fonts cover.
-func documentText(doc Document) []string {
-	inv, s, c := doc.Invoice, doc.Seller, doc.Invoice.Customer
-	text := []string{
-		inv.Number, inv.Reference, inv.Notes, inv.Terms, inv.PaymentLink,
-		s.Name, s.VATID, s.RegistrationNumber, s.Email, s.Phone, s.Website,
-		c.Name, c.Email, c.Phone, c.VATID,
-		doc.Bank.IBAN, doc.Bank.BIC, doc.Bank.BankName, doc.Bank.Holder,
+// fieldText is a text of a document and the field it comes from.
+type fieldText struct {
+	field, text string
+}
+
+// documentText lists the text of doc that comes from outside, with the
+// fields it comes from: everything but the labels and the formatted
+// numbers, which the core fonts cover.
+func documentText(doc Document) []fieldText {
+	inv, s, c, b := doc.Invoice, doc.Seller, doc.Invoice.Customer, doc.Bank
+	text := []fieldText{
+		{"number", inv.Number}, {"reference", inv.Reference}, {"notes", inv.Notes}, {"terms", inv.Terms},
+		{"paymentLink", inv.PaymentLink},
+		{"branding.name", s.Name}, {"branding.vatId", s.VATID}, {"branding.registrationNumber", s.RegistrationNumber},
+		{"branding.email", s.Email}, {"branding.phone", s.Phone}, {"branding.website", s.Website},
+		{"customer.name", c.Name}, {"customer.email", c.Email}, {"customer.phone", c.Phone}, {"customer.vatId", c.VATID},
+		{"bank.iban", b.IBAN}, {"bank.bic", b.BIC}, {"bank.bankName", b.BankName}, {"bank.holder", b.Holder},
 	}
-	for _, a := range []invoice.Address{s.Address, c.Address} {
-		text = append(text, a.Line1, a.Line2, a.City, a.PostalCode, a.Region, a.Country)
+	for _, a := range []struct {
+		prefix string
+		invoice.Address
+	}{{"branding.address.", s.Address}, {"customer.address.", c.Address}} {
+		prefix := a.prefix
+		text = append(text,
+			fieldText{prefix + "line1", a.Line1}, fieldText{prefix + "line2", a.Line2}, fieldText{prefix + "city", a.City},
+			fieldText{prefix + "postalCode", a.PostalCode}, fieldText{prefix + "region", a.Region}, fieldText{prefix + "country", a.Country})
 	}
-	for _, l := range inv.Lines {
-		text = append(text, l.Description, l.Unit)
+	if inv.Corrects != nil {
+		text = append(text, fieldText{"corrects.number", inv.Corrects.Number})
+	}
+	for i, l := range inv.Lines {
+		text = append(text,
+			fieldText{fmt.Sprintf("lines[%d].description", i), l.Description},
+			fieldText{fmt.Sprintf("lines[%d].unit", i), l.Unit})
 	}
 	return text
 }

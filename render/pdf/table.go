@@ -14,11 +14,13 @@ type column struct {
 	a        align
 }
 
-// span is one printed line of a cell and its line height.
+// span is one printed line of a cell and its line height. A number set
+// smaller to fit its column has a scale below 1; zero means full size.
 type span struct {
-	text string
-	st   style
-	h    float64
+	text  string
+	st    style
+	h     float64
+	scale float64
 }
 
 // tableRow holds the lines of each of its cells.
@@ -78,10 +80,35 @@ func (w *writer) cell(s string, st style, width float64) []span {
 	spans := make([]span, len(lines))
 	h := w.lineHeight(st)
 	for i, l := range lines {
-		spans[i] = span{l, st, h}
+		spans[i] = span{text: l, st: st, h: h}
 	}
 	return spans
 }
+
+// numberCell sets s, an amount, quantity or rate, on one line of a column
+// of the given width, padding included: a number never breaks, and one
+// wider than the column is set smaller to fit it.
+func (w *writer) numberCell(s string, st style, width float64) []span {
+	s = strings.TrimSpace(w.clean(s))
+	if s == "" {
+		return nil
+	}
+	sp := span{text: s, st: st, h: w.lineHeight(st)}
+	if tw, room := w.measure(s, w.spec(st)), width-2*cellPadX; tw > room && tw > 0 {
+		sp.scale = room / tw
+	}
+	return []span{sp}
+}
+
+// numberWidth is the width of a column that sets s on one line at full
+// size, padding included.
+func (w *writer) numberWidth(s string, st style) float64 {
+	return w.measure(w.clean(s), w.spec(st)) + 2*cellPadX + fitSlack
+}
+
+// fitSlack is added to a width computed to fit a text exactly, so that
+// rounding never makes the text break or shrink in it.
+const fitSlack = 0.25
 
 // drawCells draws the row's text with its top at y.
 func (w *writer) drawCells(r tableRow, cols []column, y, padY float64) {
@@ -89,7 +116,16 @@ func (w *writer) drawCells(r tableRow, cols []column, y, padY float64) {
 		col := cols[i]
 		top := y + padY
 		for _, s := range c {
-			w.text(s.text, s.st, col.x+cellPadX, top, col.width-2*cellPadX, col.a)
+			sp := w.spec(s.st)
+			if s.scale > 0 {
+				// Keep the shrunk line's baseline where the full-size
+				// one's would be.
+				small := sp
+				small.size *= s.scale
+				w.textSpec(s.text, small, col.x+cellPadX, top+sp.baseline()-small.baseline(), col.width-2*cellPadX, col.a)
+			} else {
+				w.textSpec(s.text, sp, col.x+cellPadX, top, col.width-2*cellPadX, col.a)
+			}
 			top += s.h
 		}
 	}
@@ -104,10 +140,17 @@ type lineColumns struct {
 	discount bool
 }
 
+// minDescriptionShare is the least part of the line table's width that
+// the description keeps, however wide the numbers are.
+const minDescriptionShare = 0.2
+
 // lineTableColumns lays out the line table's columns across the page.
-// The numeric columns widen where their title's longest word would not
-// fit, so that no title breaks inside a word; the description takes what
-// the others leave.
+// Each numeric column is at least as wide as its widest number, so that
+// no number breaks, and as its title's longest word, so that no title
+// breaks inside a word; the description takes what the others leave.
+// Only when the numbers would leave the description less than
+// minDescriptionShare of the width do the numeric columns narrow in
+// proportion, and their numbers are set smaller (see numberCell).
 func (w *writer) lineTableColumns() lineColumns {
 	lc := lineColumns{}
 	for _, l := range w.inv.Lines {
@@ -130,20 +173,74 @@ func (w *writer) lineTableColumns() lineColumns {
 	widths = append(widths, vat, amount)
 	aligns = append(aligns, alignRight, alignRight)
 
+	// need is what each column needs so that nothing in it breaks: its
+	// widest number and its title's longest word. The columns are as wide
+	// as their usual width where there is room for it, else as they need.
+	need := make([]float64, len(widths))
+	for _, l := range w.inv.Lines {
+		for i, n := range w.lineNumbers(l, lc) {
+			for _, s := range n {
+				need[i] = max(need[i], w.numberWidth(s.text, s.st))
+			}
+		}
+	}
 	head := w.spec(styleTableHead)
-	widths[0] = w.contentW
 	for i := 1; i < len(widths); i++ {
 		for _, word := range strings.Fields(w.clean(lc.titles[i])) {
-			widths[i] = max(widths[i], w.measure(word, head)+2*cellPadX)
+			need[i] = max(need[i], w.measure(word, head)+2*cellPadX+fitSlack)
 		}
-		widths[0] -= widths[i]
 	}
+	most := w.contentW * (1 - minDescriptionShare)
+	numeric := 0.0
+	for i := 1; i < len(widths); i++ {
+		widths[i] = max(widths[i], need[i])
+		numeric += widths[i]
+	}
+	if numeric > most {
+		numeric = 0
+		for i := 1; i < len(widths); i++ {
+			widths[i] = need[i]
+			numeric += widths[i]
+		}
+	}
+	if numeric > most {
+		for i := 1; i < len(widths); i++ {
+			widths[i] *= most / numeric
+		}
+		numeric = most
+	}
+	widths[0] = w.contentW - numeric
 	x := w.left
 	for i, cw := range widths {
 		lc.cols = append(lc.cols, column{x: x, width: cw, a: aligns[i]})
 		x += cw
 	}
 	return lc
+}
+
+// lineNumbers returns the numbers one line prints in each column of lc,
+// nil for the columns of text (description and unit): the quantity, the
+// unit price, the discount rate and the amount taken off, the VAT rate
+// and the amount. Each is one unbreakable span.
+func (w *writer) lineNumbers(l invoice.Line, lc lineColumns) [][]span {
+	one := func(s string, st style) []span {
+		if s = strings.TrimSpace(s); s == "" {
+			return nil
+		}
+		return []span{{text: s, st: st, h: w.lineHeight(st)}}
+	}
+	out := [][]span{nil, one(locale.Number(l.Quantity, w.lang), styleBody), nil, one(w.amount(l.UnitPrice), styleBody)}
+	if lc.discount {
+		var disc []span
+		if !isZero(l.DiscountRate) {
+			disc = one(locale.Percent(l.DiscountRate, w.lang), styleBody)
+		}
+		if !isZero(l.Discount) {
+			disc = append(disc, one(w.amount(negate(l.Discount)), styleMuted)...)
+		}
+		out = append(out, disc)
+	}
+	return append(out, one(locale.Percent(l.TaxRate, w.lang), styleBody), one(w.amount(l.Amount), styleBody))
 }
 
 // lineTable draws the invoice lines. Rows continue on new pages under a
@@ -199,31 +296,17 @@ func (w *writer) drawHead(head tableRow, cols []column) {
 
 // lineRow builds the row for one invoice line. The discount column shows
 // the rate and, under it, the amount taken off, since the line's amount
-// is net of it.
+// is net of it. The numbers never break (see numberCell).
 func (w *writer) lineRow(l invoice.Line, lc lineColumns) tableRow {
-	cols := lc.cols
-	row := tableRow{
-		w.cell(l.Description, styleBody, cols[0].width),
-		w.cell(locale.Number(l.Quantity, w.lang), styleBody, cols[1].width),
-		w.cell(l.Unit, styleBody, cols[2].width),
-		w.cell(w.amount(l.UnitPrice), styleBody, cols[3].width),
-	}
-	next := 4
-	if lc.discount {
-		var disc []span
-		if !isZero(l.DiscountRate) {
-			disc = w.cell(locale.Percent(l.DiscountRate, w.lang), styleBody, cols[4].width)
+	row := make(tableRow, len(lc.cols))
+	for i, n := range w.lineNumbers(l, lc) {
+		for _, s := range n {
+			row[i] = append(row[i], w.numberCell(s.text, s.st, lc.cols[i].width)...)
 		}
-		if !isZero(l.Discount) {
-			disc = append(disc, w.cell(w.amount(negate(l.Discount)), styleMuted, cols[4].width)...)
-		}
-		row = append(row, disc)
-		next++
 	}
-	return append(row,
-		w.cell(locale.Percent(l.TaxRate, w.lang), styleBody, cols[next].width),
-		w.cell(w.amount(l.Amount), styleBody, cols[next+1].width),
-	)
+	row[0] = w.cell(l.Description, styleBody, lc.cols[0].width)
+	row[2] = w.cell(l.Unit, styleBody, lc.cols[2].width)
+	return row
 }
 
 // placeRow draws row at w.y. A row that does not fit moves to the next

@@ -146,10 +146,15 @@ type writer struct {
 
 	// y is the top of the free space on the current page.
 	y float64
-	// active is the text style the PDF is set to; activeSet is false
-	// before the first.
-	active    spec
-	activeSet bool
+	// active is the text style the PDF is set to, in activeFace (which
+	// is a fallback font's for characters the style's own font lacks);
+	// activeSet is false before the first.
+	active     spec
+	activeFace *face
+	activeSet  bool
+	// added holds the fallback fonts registered with this PDF; a
+	// document registers only those it uses.
+	added map[*face]bool
 	// stroke is the colour and width rules are drawn with on the current
 	// page; strokeSet is false before the first rule of a page.
 	stroke    rule
@@ -242,17 +247,44 @@ func (w *writer) finish() ([]byte, error) {
 // by doubling.
 var outputBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
-// use switches the PDF to the text style sp.
-func (w *writer) use(sp spec) {
-	if w.err != nil || (w.activeSet && w.active == sp) {
+// use switches the PDF to the text style sp set in f, registering f
+// with the PDF first when it is a fallback font the document has not
+// used yet.
+func (w *writer) use(sp spec, f *face) {
+	if w.err != nil || (w.activeSet && w.active == sp && w.activeFace == f) {
 		return
 	}
-	if err := w.pdf.SetFontWithStyle(w.face(sp).family, gopdf.Regular, sp.size); err != nil {
+	if f != w.face(sp) && !w.added[f] {
+		if err := w.pdf.AddTTFFontFromFontContainer(f.family, w.r.fonts); err != nil {
+			w.fail(fmt.Errorf("pdf: add font %s: %w", f.family, err))
+			return
+		}
+		if w.added == nil {
+			w.added = map[*face]bool{}
+		}
+		w.added[f] = true
+	}
+	if err := w.pdf.SetFontWithStyle(f.family, gopdf.Regular, sp.size); err != nil {
 		w.fail(fmt.Errorf("pdf: set font: %w", err))
 		return
 	}
-	w.pdf.SetTextColor(sp.color.split())
-	w.active, w.activeSet = sp, true
+	if !w.activeSet || w.active.color != sp.color {
+		w.pdf.SetTextColor(sp.color.split())
+	}
+	w.active, w.activeFace, w.activeSet = sp, f, true
+}
+
+// faceFor returns the font that draws c in sp: sp's own when it has c,
+// else the first fallback font that has it, else sp's own.
+func (w *writer) faceFor(sp spec, c rune) *face {
+	f := w.face(sp)
+	if len(w.r.fallback) == 0 || f.has(c) {
+		return f
+	}
+	if fb := w.r.fallbackFor(c); fb != nil {
+		return fb
+	}
+	return f
 }
 
 // face returns the font of sp.
@@ -268,7 +300,12 @@ func (w *writer) measure(s string, sp spec) float64 {
 	f := w.face(sp)
 	units := 0
 	for _, c := range s {
-		width, _ := f.width(c)
+		width, ok := f.width(c)
+		if !ok && len(w.r.fallback) > 0 {
+			if fb := w.r.fallbackFor(c); fb != nil {
+				width, _ = fb.width(c)
+			}
+		}
 		units += width
 	}
 	return float64(units) * sp.size / 1000
@@ -299,7 +336,7 @@ func (w *writer) clean(s string) string {
 			return ' '
 		case !printable(c):
 			return -1
-		case !w.fonts.has(c):
+		case !w.fonts.has(c) && w.r.fallbackFor(c) == nil:
 			if !containsRune(w.missing, c) {
 				w.missing = append(w.missing, c)
 			}
@@ -416,9 +453,33 @@ func (w *writer) textSpec(s string, sp spec, x, y, width float64, a align) {
 	case alignCenter:
 		x += (width - w.measure(s, sp)) / 2
 	}
-	w.use(sp)
-	w.pdf.SetXY(x, y+sp.baseline())
-	w.fail(w.pdf.Text(s))
+	own := w.face(sp)
+	if len(w.r.fallback) == 0 || isPlainASCII(s) {
+		w.use(sp, own)
+		w.pdf.SetXY(x, y+sp.baseline())
+		w.fail(w.pdf.Text(s))
+		return
+	}
+	// Runs of characters in one font, each set where the one before
+	// ends, on the same baseline.
+	start, cur := 0, (*face)(nil)
+	flush := func(end int) {
+		if end > start && cur != nil {
+			run := s[start:end]
+			w.use(sp, cur)
+			w.pdf.SetXY(x, y+sp.baseline())
+			w.fail(w.pdf.Text(run))
+			x += w.measure(run, sp)
+		}
+		start = end
+	}
+	for i, c := range s {
+		if f := w.faceFor(sp, c); f != cur {
+			flush(i)
+			cur = f
+		}
+	}
+	flush(len(s))
 }
 
 // lines draws lines in style st from y down and returns their height.

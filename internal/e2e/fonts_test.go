@@ -1,0 +1,107 @@
+package e2e
+
+import (
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/invoiced/invoiced/internal/pdftest"
+)
+
+// cjkFontDir is where Debian's fonts-ipafont-gothic puts IPA Gothic, a
+// Japanese font with TrueType outlines.
+const cjkFontDir = "/usr/share/fonts/opentype/ipafont-gothic"
+
+// requireCJKFonts returns cjkFontDir, and skips the test when the fonts
+// are not installed, except in CI (CI=true), where it fails.
+func requireCJKFonts(t *testing.T) string {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join(cjkFontDir, "ipagp.ttf")); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("fonts-ipafont-gothic is required in CI: %v", err)
+		}
+		t.Skipf("fonts-ipafont-gothic is not installed (%v); skipping", err)
+	}
+	return cjkFontDir
+}
+
+// japaneseInvoice is the sample invoice to a Japanese company.
+func japaneseInvoice(id string) map[string]any {
+	inv := sampleInvoice(id)
+	inv["customer"].(map[string]any)["name"] = "株式会社テスト"
+	inv["lines"] = []any{map[string]any{"description": "東京オフィス賃料", "quantity": "1", "unitPrice": "1200.00", "taxRate": "19"}}
+	return inv
+}
+
+// TestPDFFallbackFonts: with INVOICED_FONT_DIR, the PDF, downloaded and
+// on the hosted page, prints Japanese in the operator's font.
+func TestPDFFallbackFonts(t *testing.T) {
+	t.Parallel()
+	dir := requireCJKFonts(t)
+	h := setup(t, func(o *options) { o.noWorker = true; o.fontDir = dir })
+	token := h.tenant("ACME SRL", acmeSettings())
+	h.must(http.StatusCreated, h.do("POST", "/api/v1/invoices", token, japaneseInvoice("inv_jp")))
+	h.must(http.StatusOK, h.do("POST", "/api/v1/invoices/inv_jp/finalize", token, nil))
+	pdf := h.must(http.StatusOK, h.do("GET", "/api/v1/invoices/inv_jp/pdf", token, nil))
+	text := pdftest.Text(t, pdf.Raw)
+	for _, want := range []string{"株式会社テスト", "東京オフィス賃料"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the PDF does not print %s:\n%s", want, text)
+		}
+	}
+	page := h.must(http.StatusOK, h.do("GET", "/api/v1/invoices/inv_jp", token, nil)).data()["publicPdfUrl"].(string)
+	public := h.must(http.StatusOK, h.do("GET", strings.TrimPrefix(page, h.URL), "", nil))
+	if !strings.Contains(pdftest.Text(t, public.Raw), "株式会社テスト") {
+		t.Error("the hosted PDF does not print the customer's name")
+	}
+}
+
+// TestPDFMissingGlyphs: without a font for its characters, an invoice's
+// PDF is a 422 naming the field and the character, on the API and the
+// hosted page, and its email fails at once with the same reason instead
+// of carrying blank boxes.
+func TestPDFMissingGlyphs(t *testing.T) {
+	t.Parallel()
+	h := setup(t, func(o *options) { o.maxRetries = 3 })
+	token := h.tenant("ACME SRL", acmeSettings())
+	h.must(http.StatusCreated, h.do("POST", "/api/v1/invoices", token, japaneseInvoice("inv_jp")))
+	h.must(http.StatusOK, h.do("POST", "/api/v1/invoices/inv_jp/finalize", token, nil))
+
+	page := h.must(http.StatusOK, h.do("GET", "/api/v1/invoices/inv_jp", token, nil)).data()["publicPdfUrl"].(string)
+	for _, path := range []string{"/api/v1/invoices/inv_jp/pdf", strings.TrimPrefix(page, h.URL)} {
+		r := h.must(http.StatusUnprocessableEntity, h.do("GET", path, token, nil))
+		fields := r.errorFields()
+		if r.errorCode() != "invoice_not_renderable" || !strings.Contains(r.errorMessage(), "U+682A '株' in customer.name") {
+			t.Errorf("GET %s = %s, want invoice_not_renderable naming 株 in customer.name", path, r.Raw)
+		}
+		if f, _ := fields["customer.name"].(string); !strings.Contains(f, "U+682A '株'") {
+			t.Errorf("GET %s: fields %v, want customer.name naming U+682A", path, fields)
+		}
+		if f, _ := fields["lines[0].description"].(string); !strings.Contains(f, "U+6771 '東'") {
+			t.Errorf("GET %s: fields %v, want lines[0].description naming U+6771", path, fields)
+		}
+	}
+
+	h.must(http.StatusAccepted, h.do("POST", "/api/v1/invoices/inv_jp/send", token, map[string]any{}))
+	eventually(t, 10*time.Second, "the delivery to fail", func() bool {
+		ds := h.deliveries(token, "inv_jp")
+		return len(ds) == 1 && ds[0]["status"] == "failed"
+	})
+	// Had it been retried, a second attempt would follow within the
+	// harness's 200 ms retry delay.
+	time.Sleep(time.Second)
+	d := h.deliveries(token, "inv_jp")[0]
+	attempts := d["attempts"].([]any)
+	if len(attempts) != 1 || attempts[0].(map[string]any)["code"] != "render_failed" {
+		t.Fatalf("attempts = %v, want one render_failed attempt", attempts)
+	}
+	if e, _ := d["error"].(string); !strings.Contains(e, "U+682A '株' in customer.name") {
+		t.Fatalf("error = %q, want the character and its field", e)
+	}
+	if len(h.emails()) != 0 {
+		t.Fatal("an email went out with blank boxes for the customer's name")
+	}
+}
