@@ -4,8 +4,9 @@ STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 .PHONY: run build test test-race bench lint clean
 
 ## run: start API + worker + scheduler on an embedded Redis, email to ./var/outbox
+## (invoiced dev is only in a binary built with -tags dev)
 run:
-	$(GO) run ./cmd/invoiced dev
+	$(GO) run -tags dev ./cmd/invoiced dev
 
 ## build: the invoiced binary in ./bin
 build:
@@ -21,7 +22,7 @@ test-race:
 	$(GO) test -race -count=1 -timeout 30m ./...
 
 ## bench: the benchmarks quoted in BENCHMARKS.md
-bench:
+bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./money/ ./invoice/ ./render/...
 	$(GO) test -run '^$$' -bench 'Send|CreateLink' -benchtime 2s ./providers/...
 	$(GO) test -run '^$$' -bench 'AsynqHop|SendToSent|InvoicesBatch|DurableSend' -benchtime 1x ./internal/e2e/
@@ -29,7 +30,7 @@ bench:
 	$(GO) test -run '^$$' -bench 'MemoryPerInvoice' -benchtime 1x ./internal/e2e/
 	$(GO) test -run '^$$' -bench 'Record' -benchmem ./store/
 	$(GO) test -run '^$$' -bench 'RetentionYear' -benchtime 1x ./store/
-	$(GO) run ./cmd/invoiced loadtest -n 3000 -rate 0,1000,50% -concurrency 100
+	$(GO) run ./cmd/invoiced-loadtest -bin bin/invoiced -n 3000 -rate 0,1000,50% -concurrency 100
 
 ## lint: go vet and staticcheck
 lint:

@@ -43,7 +43,7 @@ func (a *API) emitDelivery(ctx context.Context, d *store.Delivery) {
 	if !d.LeftQueued() {
 		return
 	}
-	data, complete, err := a.st.SentEventData(ctx, d.TenantID, d.SendID)
+	data, complete, err := a.st.SentEventData(ctx, d.TenantID, d.SendID, d)
 	if err != nil {
 		a.log.Error("invoice.sent not recorded", zap.String("tenant_id", d.TenantID), zap.String("send_id", d.SendID), zap.Error(err))
 		return

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -124,21 +125,22 @@ func DeliveryEventData(d *Delivery) map[string]any {
 // record a delivery's change before they call this: of two deliveries
 // settling at once, at least one then sees the other settled, and the
 // event's id, derived from the send, keeps the two to one event.
-func (s *Store) SentEventData(ctx context.Context, tenantID, sendID string) (map[string]any, bool, error) {
+//
+// recorded, when not nil, is a delivery of the send as the caller just
+// recorded it, which is used as it is instead of being read again; the
+// send's other deliveries are read in one round trip.
+func (s *Store) SentEventData(ctx context.Context, tenantID, sendID string, recorded *Delivery) (map[string]any, bool, error) {
 	send, err := s.Send(ctx, tenantID, sendID)
 	if err != nil {
 		return nil, false, fmt.Errorf("send %s: %w", sendID, err)
 	}
+	deliveries, err := s.sendDeliveries(ctx, tenantID, send.DeliveryIDs, recorded)
+	if err != nil {
+		return nil, false, err
+	}
 	taken := map[Channel][]*Delivery{}
 	var sentAt time.Time
-	for _, id := range send.DeliveryIDs {
-		d, err := s.Delivery(ctx, tenantID, id)
-		if errors.Is(err, ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, false, err
-		}
+	for _, d := range deliveries {
 		if d.Status.open() {
 			return nil, false, nil
 		}
@@ -167,6 +169,41 @@ func (s *Store) SentEventData(ctx context.Context, tenantID, sendID string) (map
 		"invoiceId": send.InvoiceID, "sendId": send.ID, "kind": send.Kind,
 		"sentVia": sentVia, "sentTo": sentTo, "sentAt": sentAt.UTC(),
 	}, true, nil
+}
+
+// sendDeliveries returns the deliveries of ids that exist, in order:
+// recorded (when one of them) as it is, the others read with one MGET.
+func (s *Store) sendDeliveries(ctx context.Context, tenantID string, ids []string, recorded *Delivery) ([]*Delivery, error) {
+	out := make([]*Delivery, len(ids))
+	var keys []string
+	var at []int
+	for i, id := range ids {
+		if recorded != nil && recorded.ID == id && recorded.TenantID == tenantID {
+			out[i] = recorded
+			continue
+		}
+		keys = append(keys, deliveryKey(tenantID, id))
+		at = append(at, i)
+	}
+	if len(keys) > 0 {
+		vals, err := s.rdb.MGet(ctx, keys...).Result()
+		if err != nil {
+			return nil, fmt.Errorf("get deliveries: %w", err)
+		}
+		for j, v := range vals {
+			str, ok := v.(string)
+			if !ok {
+				continue // gone
+			}
+			d := new(Delivery)
+			if err := decodeRecord([]byte(str), d); err != nil {
+				return nil, fmt.Errorf("decode %s: %w", keys[j], err)
+			}
+			d.TenantID = tenantID
+			out[at[j]] = d
+		}
+	}
+	return slices.DeleteFunc(out, func(d *Delivery) bool { return d == nil }), nil
 }
 
 // fanoutPendingKey holds the ids of tenant's events whose fan-out to

@@ -1,7 +1,10 @@
 package store
 
 import (
+	"bytes"
+	"compress/flate"
 	"encoding/json"
+	"io"
 	"reflect"
 	"testing"
 	"time"
@@ -41,6 +44,38 @@ func TestRecordRoundTrip(t *testing.T) {
 	}
 	if err := decodeRecord([]byte{recordDeflated, 0xff, 0x00}, new(Delivery)); err == nil {
 		t.Error("a corrupt record decoded without an error")
+	}
+}
+
+// TestRecordWrittenByStandardDeflate reads a record as the store wrote it
+// with the standard library's deflate at its default level, before
+// records were deflated faster: the level is not part of the format.
+func TestRecordWrittenByStandardDeflate(t *testing.T) {
+	t.Parallel()
+	d := sampleDelivery()
+	plain, _ := json.Marshal(d)
+	out := bytes.NewBuffer([]byte{recordDeflated})
+	w, err := flate.NewWriterDict(out, flate.DefaultCompression, recordDict)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = w.Write(plain)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var got Delivery
+	if err := decodeRecord(out.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(&got, d) {
+		t.Errorf("read back %+v, want %+v", got, d)
+	}
+	// And the other way: what the store writes now, the standard
+	// library's inflate reads.
+	now, _ := encodeRecord(d)
+	raw, err := io.ReadAll(flate.NewReaderDict(bytes.NewReader(now[1:]), recordDict))
+	if err != nil || !bytes.Equal(raw, plain) {
+		t.Errorf("compress/flate inflates a stored record to %q, %v; want %q", raw, err, plain)
 	}
 }
 

@@ -876,24 +876,33 @@ func TestSentEventData(t *testing.T) {
 		}
 		return send.DeliveryIDs
 	}
+	var last *Delivery // the delivery moved last, as Transition returned it
 	move := func(id string, to DeliveryStatus) *Delivery {
 		t.Helper()
 		d, changed, err := s.Transition(ctx, "ten_a", id, to, "worker", "", nil)
 		if err != nil || !changed {
 			t.Fatalf("Transition(%s, %s) = %v, %v", id, to, changed, err)
 		}
+		last = d
 		return d
 	}
+	// sentData reads every delivery, and checks that being handed the
+	// one just recorded, as the worker and the API do, gives the same.
 	sentData := func(sendID string) (map[string]any, bool) {
 		t.Helper()
-		data, ok, err := s.SentEventData(ctx, "ten_a", sendID)
+		data, ok, err := s.SentEventData(ctx, "ten_a", sendID, nil)
 		if err != nil {
 			t.Fatal(err)
+		}
+		given, givenOK, err := s.SentEventData(ctx, "ten_a", sendID, last)
+		if err != nil || givenOK != ok || fmt.Sprint(given) != fmt.Sprint(data) {
+			t.Fatalf("handed %s, SentEventData = %v, %v, %v; read, %v, %v", last.ID, given, givenOK, err, data, ok)
 		}
 		return data, ok
 	}
 
 	both := newSend("snd_both", ChannelEmail, ChannelSMS)
+	last = &Delivery{ID: "dlv_other", TenantID: "ten_a"} // of another send
 	if _, ok := sentData("snd_both"); ok {
 		t.Fatal("invoice.sent is due before anything was sent")
 	}

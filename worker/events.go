@@ -56,7 +56,7 @@ func (w *Worker) emitDelivery(ctx context.Context, d *store.Delivery) {
 	if !d.LeftQueued() {
 		return
 	}
-	data, complete, err := w.cfg.Store.SentEventData(ctx, d.TenantID, d.SendID)
+	data, complete, err := w.cfg.Store.SentEventData(ctx, d.TenantID, d.SendID, d)
 	if err != nil {
 		w.logFrom(ctx).Error("invoice.sent not recorded", zap.String("send_id", d.SendID), zap.Error(err))
 		return

@@ -162,7 +162,7 @@ func loadConfig(dev bool) (config, error) {
 // requireProduction checks what the production roles cannot do without.
 func requireProduction(c config) error {
 	if c.RedisURL == "" {
-		return fmt.Errorf("INVOICED_REDIS_URL is required (redis://, rediss://, redis-sentinel:// or redis-cluster://); `invoiced dev` runs without one")
+		return fmt.Errorf("INVOICED_REDIS_URL is required (redis://, rediss://, redis-sentinel:// or redis-cluster://); `invoiced dev` (make run) runs without one")
 	}
 	if c.SecretKey == nil {
 		return fmt.Errorf("INVOICED_SECRET_KEY is required: 32 random bytes, hex or base64 (openssl rand -hex 32)")

@@ -54,7 +54,7 @@ func TestDevSecondInstance(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary; skipped with -short")
 	}
-	bin := buildBinary(t)
+	bin := buildDevBinary(t)
 	dir := t.TempDir()
 	addr := "127.0.0.1:" + strconv.Itoa(redistest.FreePort(t))
 	first := startDev(t, bin, dir, addr)
@@ -106,7 +106,7 @@ func TestHelpStartsNothing(t *testing.T) {
 	addr := "127.0.0.1:" + strconv.Itoa(redistest.FreePort(t))
 	for _, args := range [][]string{
 		{"dev", "--help"}, {"api", "--help"}, {"worker", "--help"}, {"scheduler", "-h"},
-		{"tenant", "--help"}, {"tenant", "create", "--help"}, {"tenant", "update", "-h"}, {"healthcheck", "--help"}, {"loadtest", "-h"},
+		{"tenant", "--help"}, {"tenant", "create", "--help"}, {"tenant", "update", "-h"}, {"healthcheck", "--help"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

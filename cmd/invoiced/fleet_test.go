@@ -32,38 +32,55 @@ type fleet struct {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if built.dir != "" {
-		_ = os.RemoveAll(built.dir)
+	for _, b := range []*builtBinary{&built, &builtDev} {
+		if b.dir != "" {
+			_ = os.RemoveAll(b.dir)
+		}
 	}
 	os.Exit(code)
 }
 
-// built is the binary the tests run, built once per test process.
-var built struct {
+// builtBinary is a binary the tests run, built once per test process.
+type builtBinary struct {
 	once sync.Once
 	dir  string
 	bin  string
 	err  error
 }
 
-// buildBinary returns the path of this package's binary, built the first
-// time a test asks (its folder is removed when the tests end, see
-// TestMain).
+// built is the production binary, builtDev the one with -tags dev.
+var built, builtDev builtBinary
+
+// buildBinary returns the path of this package's production binary, built
+// the first time a test asks (its folder is removed when the tests end,
+// see TestMain).
 func buildBinary(t *testing.T) string {
 	t.Helper()
-	built.once.Do(func() {
-		if built.dir, built.err = os.MkdirTemp("", "invoiced-bin-"); built.err != nil {
+	return build(t, &built)
+}
+
+// buildDevBinary returns the path of this package's binary built with
+// -tags dev, the one with `invoiced dev` that `make run` runs.
+func buildDevBinary(t *testing.T) string {
+	t.Helper()
+	return build(t, &builtDev, "-tags", "dev")
+}
+
+func build(t *testing.T, b *builtBinary, flags ...string) string {
+	t.Helper()
+	b.once.Do(func() {
+		if b.dir, b.err = os.MkdirTemp("", "invoiced-bin-"); b.err != nil {
 			return
 		}
-		built.bin = filepath.Join(built.dir, "invoiced")
-		if out, err := exec.Command("go", "build", "-o", built.bin, ".").CombinedOutput(); err != nil {
-			built.err = fmt.Errorf("go build: %v\n%s", err, out)
+		b.bin = filepath.Join(b.dir, "invoiced")
+		if out, err := exec.Command("go", append(append([]string{"build"}, flags...), "-o", b.bin, ".")...).CombinedOutput(); err != nil {
+			b.err = fmt.Errorf("go build %v: %v\n%s", flags, err, out)
 		}
 	})
-	if built.err != nil {
-		t.Fatal(built.err)
+	if b.err != nil {
+		t.Fatal(b.err)
 	}
-	return built.bin
+	return b.bin
 }
 
 func newFleet(t *testing.T, redis *redistest.Server) *fleet {

@@ -1,6 +1,8 @@
 // Command invoiced delivers invoices: one binary with the roles api,
-// worker and scheduler for production, dev for all of them in one process
-// on an embedded Redis, and admin commands.
+// worker and scheduler for production, and admin commands. Built with
+// -tags dev (as `make run` does), it also has dev: all of the roles in
+// one process on an embedded Redis, which the production binary leaves
+// out. The load test is its own command, cmd/invoiced-loadtest.
 package main
 
 import (
@@ -26,7 +28,8 @@ const usage = `invoiced delivers invoices for billing systems.
 Usage:
   invoiced dev                  API + worker + scheduler in one process; embedded
                                 Redis unless INVOICED_REDIS_URL is set; email to
-                                the outbox folder
+                                the outbox folder; only in a binary built with
+                                -tags dev (make run)
   invoiced api                  the HTTP enqueue API
   invoiced worker               a delivery worker (run as many as you like)
   invoiced scheduler            periodic jobs (the finalize and event sweeps)
@@ -40,9 +43,6 @@ Usage:
                                 INVOICED_SES_SHARED_CREDENTIALS ("" for nothing)
   invoiced healthcheck URL      exit 0 if URL (e.g. http://127.0.0.1:8080/readyz)
                                 answers 2xx: a health check for images without curl
-  invoiced loadtest [flags]     run api, workers, Redis and an SMTP sink on this
-                                machine, push invoices through them, and report
-                                latency, throughput and memory (-h for more)
 
 Configuration is read from INVOICED_* environment variables; see the README.
 `
@@ -61,7 +61,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		fmt.Fprint(stdout, usage)
 		return errors.New("no command given")
 	}
-	if args[0] != "loadtest" && wantsHelp(args[1:]) {
+	if wantsHelp(args[1:]) {
 		return printCommandUsage(stdout, args[0])
 	}
 	switch args[0] {
@@ -78,7 +78,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	case "healthcheck":
 		return runHealthcheck(ctx, args[1:], stdout)
 	case "loadtest":
-		return runLoadtest(ctx, args[1:], stdout, os.Stderr)
+		return errors.New("the load test is its own command: go run ./cmd/invoiced-loadtest -h")
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

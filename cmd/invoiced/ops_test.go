@@ -200,7 +200,7 @@ func TestDevMonitoring(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary; skipped with -short")
 	}
-	bin := buildBinary(t)
+	bin := buildDevBinary(t)
 	dir := t.TempDir()
 	base := "http://127.0.0.1:" + strconv.Itoa(redistest.FreePort(t))
 	cmd := exec.Command(bin, "dev")

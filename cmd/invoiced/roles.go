@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
+	"runtime/pprof"
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
@@ -78,6 +80,11 @@ func connectProduction(role string) (config, *wiring.Deps, error) {
 // The roles are built by package wiring, as the end-to-end tests build
 // them.
 func runRole(ctx context.Context, role string) error {
+	stopProfile, err := startCPUProfile(os.Getenv("INVOICED_CPU_PROFILE"))
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	cfg, d, err := connectProduction(role)
 	if err != nil {
 		return err
@@ -99,4 +106,35 @@ func runRole(ctx context.Context, role string) error {
 		}
 	})
 	return g.Wait()
+}
+
+// startCPUProfile writes this process's CPU profile (pprof) to path until
+// stop is called, which the roles do when they shut down; an empty path
+// profiles nothing.
+func startCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("INVOICED_CPU_PROFILE: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("INVOICED_CPU_PROFILE: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		_ = f.Close()
+	}, nil
+}
+
+// isTerminal reports whether w is a terminal (a character device).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

@@ -83,7 +83,7 @@ func (r *runner) asynqCeiling(ctx context.Context) (float64, error) {
 		}
 	}()
 	for i := range r.cfg.Workers {
-		p, err := r.fl.start(fmt.Sprintf("noop-worker-%d", i+1), r.cfg.Binary, []string{"loadtest", "noop-worker"}, r.env)
+		p, err := r.fl.start(fmt.Sprintf("noop-worker-%d", i+1), r.cfg.NoopWorker[0], r.cfg.NoopWorker[1:], r.env)
 		if err != nil {
 			return 0, err
 		}

@@ -24,6 +24,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -38,10 +39,13 @@ import (
 // Config configures a run. Zero fields get the defaults documented on
 // each.
 type Config struct {
-	// Binary is the invoiced executable. The run starts `Binary api`,
-	// `Binary worker` and, for the asynq ceiling, `Binary loadtest
-	// noop-worker`, which must call ServeNoop. Required.
+	// Binary is the invoiced executable. The run starts `Binary api` and
+	// `Binary worker`. Required.
 	Binary string
+	// NoopWorker is the command line of the asynq ceiling's worker, a
+	// process that calls ServeNoop (the load test's own executable with
+	// an argument that says so). Required.
+	NoopWorker []string
 	// Sends is the number of invoices each pass creates and sends.
 	// Defaults to 1000.
 	Sends int
@@ -69,6 +73,10 @@ type Config struct {
 	// Timeout bounds each pass: its sends, their emails and the queues
 	// draining. Defaults to 5m.
 	Timeout time.Duration
+	// ProfileDir, when set, is where the api and each worker write their
+	// CPU profile for the whole run, as NAME.cpu.pprof (worker-1, …), by
+	// INVOICED_CPU_PROFILE.
+	ProfileDir string
 	// Status, when set, receives a line as each phase starts and ends.
 	Status io.Writer
 	// Bar redraws a progress line on Status during each pass.
@@ -78,6 +86,9 @@ type Config struct {
 func (c *Config) fill() error {
 	if c.Binary == "" {
 		return errors.New("loadtest: Binary is required")
+	}
+	if len(c.NoopWorker) == 0 {
+		return errors.New("loadtest: NoopWorker is required")
 	}
 	defaults := []struct {
 		v    *int
@@ -334,9 +345,18 @@ func (r *runner) connect(ctx context.Context, redisURL string, rep *Report) erro
 	return nil
 }
 
+// profiled is the environment of the process name: the run's, and the
+// file of its CPU profile when the run keeps them.
+func (r *runner) profiled(name string) []string {
+	if r.cfg.ProfileDir == "" {
+		return r.env
+	}
+	return append(slices.Clip(r.env), "INVOICED_CPU_PROFILE="+filepath.Join(r.cfg.ProfileDir, name+".cpu.pprof"))
+}
+
 func (r *runner) startAPI(ctx context.Context) error {
 	r.statusf("starting invoiced api")
-	p, err := r.fl.start("api", r.cfg.Binary, []string{"api"}, r.env)
+	p, err := r.fl.start("api", r.cfg.Binary, []string{"api"}, r.profiled("api"))
 	if err != nil {
 		return err
 	}
@@ -368,7 +388,8 @@ func (r *runner) startWorkers(ctx context.Context) error {
 	r.rss.watch(r.apiProc.pid(), "api")
 	var procs []*proc
 	for i := range r.cfg.Workers {
-		p, err := r.fl.start(fmt.Sprintf("worker-%d", i+1), r.cfg.Binary, []string{"worker"}, r.env)
+		name := fmt.Sprintf("worker-%d", i+1)
+		p, err := r.fl.start(name, r.cfg.Binary, []string{"worker"}, r.profiled(name))
 		if err != nil {
 			return err
 		}

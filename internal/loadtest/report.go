@@ -182,7 +182,7 @@ func (r *Report) Complete() error {
 func (r *Report) WriteText(w io.Writer) error {
 	s, c := r.Setup, r.Ceilings
 	var b strings.Builder
-	fmt.Fprintf(&b, "invoiced loadtest: %s sends per pass, %d worker process(es) × concurrency %d, %d clients, %d CPUs, %s\n",
+	fmt.Fprintf(&b, "invoiced-loadtest: %s sends per pass, %d worker process(es) × concurrency %d, %d clients, %d CPUs, %s\n",
 		count(s.Sends), s.Workers, s.Concurrency, s.Clients, s.CPUs, s.Redis)
 	fmt.Fprintf(&b, "invoice: %d lines; email with PDF: %s; load average %s before, %s after; %s in all\n\n",
 		s.InvoiceLines, kb(s.EmailBytes), load(s.LoadBefore), load(s.LoadAfter), time.Duration(s.ElapsedSec*float64(time.Second)).Round(time.Second))

@@ -3,16 +3,60 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/invoiced/invoiced/internal/loadtest"
 	"github.com/invoiced/invoiced/internal/redistest"
 )
 
-// TestLoadtest runs `invoiced loadtest` end to end at a small size — its
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.dir != "" {
+		_ = os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
+}
+
+// built holds the binaries the tests run, built once per test process.
+var built struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
+// buildBinaries builds invoiced-loadtest and, beside it, the production
+// invoiced (as `make build` does, so the run finds it without -bin) the
+// first time a test asks, and returns the load test's path.
+func buildBinaries(t *testing.T) string {
+	t.Helper()
+	built.once.Do(func() {
+		if built.dir, built.err = os.MkdirTemp("", "invoiced-loadtest-bin-"); built.err != nil {
+			return
+		}
+		for _, b := range []struct{ name, pkg string }{
+			{"invoiced-loadtest", "."},
+			{"invoiced", "github.com/invoiced/invoiced/cmd/invoiced"},
+		} {
+			if out, err := exec.Command("go", "build", "-o", filepath.Join(built.dir, b.name), b.pkg).CombinedOutput(); err != nil {
+				built.err = fmt.Errorf("go build %s: %v\n%s", b.pkg, err, out)
+				return
+			}
+		}
+	})
+	if built.err != nil {
+		t.Fatal(built.err)
+	}
+	return filepath.Join(built.dir, "invoiced-loadtest")
+}
+
+// TestLoadtest runs invoiced-loadtest end to end at a small size — its
 // own redis-server, api, two worker processes and SMTP sink — and checks
 // that the report adds up: every send delivered exactly once, percentiles
 // in order, the ceiling and the ratios computed from what was measured.
@@ -22,9 +66,9 @@ func TestLoadtest(t *testing.T) {
 		t.Skip("the load test builds and runs the binary; skipped with -short")
 	}
 	redistest.RequireTool(t, "redis-server")
-	bin := buildBinary(t)
+	bin := buildBinaries(t)
 	const sends = 200
-	cmd := exec.Command(bin, "loadtest", "-n", "200", "-rate", "0,50%", "-workers", "2", "-concurrency", "10",
+	cmd := exec.Command(bin, "-n", "200", "-rate", "0,50%", "-workers", "2", "-concurrency", "10",
 		"-clients", "16", "-noop-tasks", "2000", "-render-time", "300ms", "-timeout", "2m", "-json")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -97,17 +141,18 @@ func TestLoadtestFlags(t *testing.T) {
 		{"-workers", "-1"},
 		{"extra"},
 		{"-bogus"},
+		{"-bin", "/nonexistent/invoiced", "-n", "1"},
 	} {
 		var stderr bytes.Buffer
-		if err := runLoadtest(t.Context(), args, &bytes.Buffer{}, &stderr); err == nil {
+		if err := run(t.Context(), args, &bytes.Buffer{}, &stderr); err == nil {
 			t.Errorf("loadtest %v succeeded", args)
 		}
 	}
 	var stderr bytes.Buffer
-	if err := runLoadtest(t.Context(), []string{"-h"}, &bytes.Buffer{}, &stderr); err != nil {
+	if err := run(t.Context(), []string{"-h"}, &bytes.Buffer{}, &stderr); err != nil {
 		t.Errorf("-h: %v", err)
 	}
-	for _, want := range []string{"enqueue→sent", "-redis-url", "-rate", "noop-tasks"} {
+	for _, want := range []string{"enqueue→sent", "-redis-url", "-rate", "noop-tasks", "-bin"} {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("-h does not mention %q", want)
 		}
