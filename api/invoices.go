@@ -25,30 +25,51 @@ func bodyOf(r *http.Request) []byte {
 }
 
 type lineRequest struct {
-	Description  string `json:"description"`
-	Quantity     string `json:"quantity"`
-	Unit         string `json:"unit"`
-	UnitPrice    string `json:"unitPrice"`
-	TaxRate      string `json:"taxRate"`
-	DiscountRate string `json:"discountRate"`
+	Description        string `json:"description"`
+	Quantity           string `json:"quantity"`
+	Unit               string `json:"unit"`
+	UnitPrice          string `json:"unitPrice"`
+	TaxRate            string `json:"taxRate"`
+	DiscountRate       string `json:"discountRate"`
+	TaxCategory        string `json:"taxCategory"`
+	TaxExemptionReason string `json:"taxExemptionReason"`
+	TaxExemptionCode   string `json:"taxExemptionCode"`
+}
+
+// line returns the invoice line l describes.
+func (l lineRequest) line() invoice.Line {
+	return invoice.Line{
+		Description: l.Description, Quantity: l.Quantity, Unit: l.Unit,
+		UnitPrice: l.UnitPrice, TaxRate: l.TaxRate, DiscountRate: l.DiscountRate,
+		TaxCategory: l.TaxCategory, TaxExemptionReason: l.TaxExemptionReason, TaxExemptionCode: l.TaxExemptionCode,
+	}
 }
 
 // invoiceRequest is what a client may send for an invoice; computed fields
 // (totals, status) are refused as unknown.
 type invoiceRequest struct {
-	ID          string           `json:"id"`
-	Number      string           `json:"number"`
-	Currency    string           `json:"currency"`
-	IssueDate   string           `json:"issueDate"`
-	DueDate     string           `json:"dueDate"`
-	Language    string           `json:"language"`
-	Reference   string           `json:"reference"`
-	AutoAdvance *bool            `json:"autoAdvance"`
-	Customer    invoice.Customer `json:"customer"`
-	Lines       []lineRequest    `json:"lines"`
-	Notes       string           `json:"notes"`
-	Terms       string           `json:"terms"`
-	AmountPaid  string           `json:"amountPaid"`
+	ID                string                    `json:"id"`
+	Number            string                    `json:"number"`
+	Currency          string                    `json:"currency"`
+	IssueDate         string                    `json:"issueDate"`
+	DueDate           string                    `json:"dueDate"`
+	Language          string                    `json:"language"`
+	Reference         string                    `json:"reference"`
+	AutoAdvance       *bool                     `json:"autoAdvance"`
+	Customer          invoice.Customer          `json:"customer"`
+	Lines             []lineRequest             `json:"lines"`
+	Notes             string                    `json:"notes"`
+	Terms             string                    `json:"terms"`
+	AmountPaid        string                    `json:"amountPaid"`
+	Profile           string                    `json:"profile"`
+	OrderReference    string                    `json:"orderReference"`
+	ContractReference string                    `json:"contractReference"`
+	Delivery          *invoice.Delivery         `json:"delivery"`
+	Period            *invoice.Period           `json:"period"`
+	Allowances        []invoice.AllowanceCharge `json:"allowances"`
+	Charges           []invoice.AllowanceCharge `json:"charges"`
+	TaxCurrency       string                    `json:"taxCurrency"`
+	TaxExchangeRate   string                    `json:"taxExchangeRate"`
 }
 
 // invoiceView is an invoice as the API returns it.
@@ -66,13 +87,13 @@ func (a *API) createInvoice(w http.ResponseWriter, r *http.Request) *Error {
 	if err := decodeJSON(bodyOf(r), &req, false); err != nil {
 		return err
 	}
-	inv, apiErr := newInvoice(tenant.ID, &req)
-	if apiErr != nil {
-		return apiErr
-	}
 	settings, err := a.st.Settings(ctx, tenant.ID)
 	if err != nil {
 		return errInternal(err)
+	}
+	inv, apiErr := newInvoice(tenant.ID, &req, settings)
+	if apiErr != nil {
+		return apiErr
 	}
 	created, err := a.st.SaveDraft(ctx, inv, settings.Defaults.Grace())
 	if err != nil {
@@ -90,13 +111,18 @@ func (a *API) createInvoice(w http.ResponseWriter, r *http.Request) *Error {
 }
 
 // newInvoice returns the invoice of tenant that req describes, validated
-// and computed, with a generated id when req has none.
-func newInvoice(tenantID string, req *invoiceRequest) (*invoice.Invoice, *Error) {
+// and computed, with a generated id when req has none and the e-invoice
+// profile of req, else the tenant's default (settings), else
+// invoice.ProfileEN16931.
+func newInvoice(tenantID string, req *invoiceRequest, settings store.Settings) (*invoice.Invoice, *Error) {
 	inv := &invoice.Invoice{
 		ID: req.ID, TenantID: tenantID, Type: invoice.TypeInvoice, Number: req.Number, Currency: req.Currency,
 		IssueDate: req.IssueDate, DueDate: req.DueDate, Language: req.Language,
 		Reference: req.Reference, AutoAdvance: req.AutoAdvance == nil || *req.AutoAdvance,
 		Customer: req.Customer, Notes: req.Notes, Terms: req.Terms, AmountPaid: req.AmountPaid,
+		Profile: req.Profile, OrderReference: req.OrderReference, ContractReference: req.ContractReference,
+		Delivery: req.Delivery, Period: req.Period, Allowances: req.Allowances, Charges: req.Charges,
+		TaxCurrency: req.TaxCurrency, TaxExchangeRate: req.TaxExchangeRate,
 	}
 	if inv.ID == "" {
 		inv.ID = store.NewID("inv")
@@ -106,11 +132,11 @@ func newInvoice(tenantID string, req *invoiceRequest) (*invoice.Invoice, *Error)
 	if inv.IssueDate == "" {
 		inv.IssueDate = time.Now().UTC().Format(time.DateOnly)
 	}
+	if inv.Profile == "" {
+		inv.Profile = settings.Defaults.Profile()
+	}
 	for _, l := range req.Lines {
-		inv.Lines = append(inv.Lines, invoice.Line{
-			Description: l.Description, Quantity: l.Quantity, Unit: l.Unit,
-			UnitPrice: l.UnitPrice, TaxRate: l.TaxRate, DiscountRate: l.DiscountRate,
-		})
+		inv.Lines = append(inv.Lines, l.line())
 	}
 	if fe := invoice.Validate(inv); fe != nil {
 		return nil, errValidation("the invoice has invalid fields", fe)
