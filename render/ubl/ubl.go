@@ -64,6 +64,21 @@ type Document struct {
 	// (BG-16): a credit transfer to that account quoting the invoice
 	// number. Credit notes leave it out, since there the seller pays.
 	Bank invoice.BankAccount
+	// Profile, when set, is the e-invoice profile to write instead of the
+	// invoice's own (invoice.Profiles); both empty is
+	// invoice.ProfileEN16931.
+	Profile string
+}
+
+// profile is the e-invoice profile doc is written in.
+func (doc Document) profile() string {
+	switch {
+	case doc.Profile != "":
+		return doc.Profile
+	case doc.Invoice != nil && doc.Invoice.Profile != "":
+		return doc.Invoice.Profile
+	}
+	return invoice.ProfileEN16931
 }
 
 // Render writes doc as a UBL 2.1 document that follows the EN 16931 UBL
@@ -83,6 +98,9 @@ func Render(doc Document) ([]byte, error) {
 	inv := doc.Invoice
 	if inv == nil {
 		return nil, ErrNoInvoice
+	}
+	if fe := Requirements(doc); fe != nil {
+		return nil, &RequirementsError{Profile: doc.profile(), Fields: fe}
 	}
 	cur, err := money.ParseCurrency(inv.Currency)
 	if err != nil {
