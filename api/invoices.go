@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -144,7 +146,36 @@ func newInvoice(tenantID string, req *invoiceRequest, settings store.Settings) (
 	if err := invoice.Compute(inv); err != nil {
 		return nil, errValidation(err.Error(), nil)
 	}
+	if req.Profile != "" || settings.Defaults.EinvoiceProfile != "" {
+		doc := ubl.Document{Invoice: inv, Seller: settings.Branding.Seller, Bank: settings.Bank}
+		if fe := ubl.Requirements(doc); fe != nil {
+			return nil, errProfile(http.StatusBadRequest, CodeValidation, inv.Profile, fe)
+		}
+	}
 	return inv, nil
+}
+
+// errProfile answers what e-invoice profile needs that the invoice or the
+// tenant's settings lack (fe, from ubl.Requirements), naming each field:
+// an invoice's ("customer.endpoint") or a setting ("branding.endpoint").
+func errProfile(status int, code, profile string, fe invoice.FieldErrors) *Error {
+	fields := make(map[string]string, len(fe))
+	names := make([]string, 0, len(fe))
+	for field, msg := range fe {
+		where := ""
+		if strings.HasPrefix(field, "branding.") || strings.HasPrefix(field, "bank.") {
+			where = ", in the settings (PUT /api/v1/settings)"
+		}
+		fields[field] = fmt.Sprintf("is required by the %s profile%s: %s", profile, where, msg)
+		names = append(names, field)
+	}
+	sort.Strings(names)
+	verb := "are"
+	if len(names) == 1 {
+		verb = "is"
+	}
+	return &Error{Status: status, Code: code, Fields: fields,
+		Message: fmt.Sprintf("%s %s required by the %s profile", strings.Join(names, ", "), verb, profile)}
 }
 
 // enqueueFinalize schedules the draft's finalization. A failure is logged,
@@ -454,7 +485,9 @@ func isTaskConflict(err error) bool {
 }
 
 // invoiceXML handles GET …/xml: the invoice as a UBL 2.1 e-invoice that
-// conforms to EN 16931.
+// conforms to EN 16931 and the invoice's profile. What the profile needs
+// that the invoice or the tenant's settings lack, as settings changed
+// since the invoice was made, is 422 naming each field.
 func (a *API) invoiceXML(w http.ResponseWriter, r *http.Request) *Error {
 	inv, apiErr := a.loadInvoice(r)
 	if apiErr != nil {
@@ -465,6 +498,13 @@ func (a *API) invoiceXML(w http.ResponseWriter, r *http.Request) *Error {
 		return errInternal(err)
 	}
 	b, err := ubl.Render(ubl.Document{Invoice: inv, Seller: settings.Branding.Seller, Bank: settings.Bank})
+	var missing *ubl.RequirementsError
+	if errors.As(err, &missing) {
+		// The settings changed since the invoice was made, or its
+		// profile was never asked for: the invoice or the settings have
+		// to change, as for any render that fails.
+		return errProfile(http.StatusUnprocessableEntity, CodeNotRenderable, missing.Profile, missing.Fields)
+	}
 	if err != nil {
 		return a.errNotRenderable(inv, "UBL XML", err)
 	}
