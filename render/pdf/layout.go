@@ -55,6 +55,7 @@ func (w *writer) document() {
 	w.parties()
 	w.lineTable()
 	w.summary()
+	w.vatNotes()
 	w.payment()
 	w.remarks()
 	w.swissPaymentPart()
@@ -149,6 +150,7 @@ func (w *writer) titleBlock(y float64) float64 {
 		{w.lb.dueDate, w.date(w.inv.DueDate)},
 		{w.lb.reference, w.inv.Reference},
 	}
+	rows = append(rows, w.referenceRows()...)
 	labelW := 0.0
 	for _, r := range rows {
 		labelW = max(labelW, w.measure(w.clean(r[0]), w.spec(styleMuted)))
@@ -249,15 +251,15 @@ type totalLine struct {
 // not fit.
 func (w *writer) summary() {
 	vatCols := []column{
-		{x: w.left, width: 70, a: alignLeft},
-		{x: w.left + 70, width: 95, a: alignRight},
-		{x: w.left + 165, width: 95, a: alignRight},
+		{x: w.left, width: 105, a: alignLeft},
+		{x: w.left + 105, width: 75, a: alignRight},
+		{x: w.left + 180, width: 80, a: alignRight},
 	}
 	vatHead := w.headRow(vatCols, w.lb.vatRate, w.lb.taxBase, w.lb.vatAmount)
 	var vatRows []tableRow
 	for _, t := range w.inv.Taxes {
 		vatRows = append(vatRows, tableRow{
-			w.cell(locale.Percent(t.Rate, w.lang), styleBody, vatCols[0].width),
+			w.cell(w.vatLabel(t), styleBody, vatCols[0].width),
 			w.cell(w.money(t.Base), styleBody, vatCols[1].width),
 			w.cell(w.money(t.Amount), styleBody, vatCols[2].width),
 		})
@@ -313,8 +315,8 @@ func (w *writer) totalLines() []totalLine {
 			totalLine{label: w.lb.discounts, value: w.money(negate(inv.DiscountTotal)), st: styleBody},
 		)
 	}
+	out = append(out, w.netLines()...)
 	out = append(out,
-		totalLine{label: w.lb.subtotal, value: w.money(inv.Subtotal), st: styleBody},
 		totalLine{label: w.lb.vatTotal, value: w.money(inv.TaxTotal), st: styleBody},
 		totalLine{label: w.lb.total, value: w.money(inv.Total), st: styleTotal, ruleAbove: true},
 	)

@@ -207,7 +207,7 @@ func documentText(doc Document) []string {
 	for _, l := range inv.Lines {
 		text = append(text, l.Description, l.Unit)
 	}
-	return text
+	return append(text, einvoiceText(inv)...)
 }
 
 func containsRune(runes []rune, r rune) bool {
