@@ -387,7 +387,7 @@ func TestRenderItemName(t *testing.T) {
 		{long, strings.Repeat("Ă", 99) + "…", long},
 	}
 	for _, tt := range tests {
-		it := item(tt.description, big.NewRat(19, 1))
+		it := item(tt.description, taxCategory(categoryStandard, big.NewRat(19, 1)))
 		if it.Name != tt.name || it.Description != tt.desc {
 			t.Errorf("item(%q) = name %q, description %q; want %q, %q", tt.description, it.Name, it.Description, tt.name, tt.desc)
 		}
