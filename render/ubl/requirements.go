@@ -2,10 +2,12 @@ package ubl
 
 import (
 	"fmt"
+	"math/big"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/invoiced/invoiced/invoice"
+	"github.com/invoiced/invoiced/money"
 )
 
 // The field paths Requirements names for what the tenant's settings give:
@@ -37,13 +39,17 @@ const (
 // country (BR-11), and the seller's VAT identifier for the VAT categories
 // that ask for it (BR-S-02, BR-Z-02, BR-E-02: a VAT id or a tax
 // registration; BR-AE-02, BR-IC-02, BR-G-02, BR-IG-02, BR-IP-02: a VAT id
-// with its country prefix), with the buyer's VAT id for AE and K. Beyond
-// that:
+// with its country prefix), with the buyer's VAT id for AE and K; the
+// country of a delivery address (BR-57), and a delivery address for an
+// intra-community supply (BR-IC-12). Beyond that:
 //
 //   - peppol: the buyer's and the seller's electronic addresses, with a
 //     scheme other than EM, which Peppol's list lacks (PEPPOL-EN16931-R010,
 //     R020, CL008); a buyer reference or an order reference
-//     (PEPPOL-EN16931-R003).
+//     (PEPPOL-EN16931-R003); in a currency without cents (JPY), line
+//     amounts and allowances or charges given as a rate that round to
+//     whole units within 0.02 of their exact values (PEPPOL-EN16931-R120,
+//     R040), as Peppol checks them with that slack.
 //   - xrechnung: the buyer reference, the Leitweg-ID of a public buyer
 //     (BR-DE-15); the seller's contact (BR-DE-2, 5, 6, 7), city and post
 //     code (BR-DE-3, 4); the buyer's city and post code (BR-DE-8, 9);
@@ -100,6 +106,13 @@ func Requirements(doc Document) invoice.FieldErrors {
 		r.add("customer.vatId", rule, "the buyer's VAT id is required for reverse charge (AE) and intra-community supplies (K)")
 	}
 
+	if d := inv.Delivery; d != nil && d.Address != nil {
+		r.need("delivery.address.country", d.Address.Country, "BR-57", "a delivery address needs its country")
+	}
+	if cats["K"] && (inv.Delivery == nil || inv.Delivery.Address == nil) {
+		r.add("delivery.address", "BR-IC-12", "an intra-community supply (category K) needs the delivery address, with its country")
+	}
+
 	switch profile {
 	case invoice.ProfilePeppol:
 		r.peppolEndpoint("customer.endpoint", c.Endpoint, "PEPPOL-EN16931-R010", "buyer")
@@ -107,6 +120,7 @@ func Requirements(doc Document) invoice.FieldErrors {
 		if strings.TrimSpace(inv.Reference) == "" && strings.TrimSpace(inv.OrderReference) == "" {
 			r.add("reference", "PEPPOL-EN16931-R003", "a buyer reference, or an orderReference, is required")
 		}
+		r.peppolPrecision(inv)
 	case invoice.ProfileXRechnung:
 		r.need("reference", inv.Reference, "BR-DE-15", "the buyer reference is required: for a public buyer its Leitweg-ID, such as 04011000-1234512345-06")
 		r.need(fieldSeller+"contactName", s.ContactName, "BR-DE-5", "the seller's contact point (a person or department) is required")
@@ -200,6 +214,58 @@ func (r *requirements) peppolEndpoint(field string, e *invoice.Endpoint, rule, w
 		r.add(field, rule, fmt.Sprintf("the %s's Peppol electronic address is required: a scheme such as 0088 (GLN), 0208 or 9930, and an id", who))
 	case e.Scheme == schemeEmail:
 		r.add(field+".scheme", "PEPPOL-EN16931-CL008", "EM (email) is not a Peppol electronic address scheme")
+	}
+}
+
+// peppolSlack is how far Peppol lets an amount be from its formula
+// (PEPPOL-EN16931-R120, R040).
+var peppolSlack = big.NewRat(2, 100)
+
+// peppolPrecision checks that the amounts of an invoice in a currency
+// without cents, rounded to whole units, stay within Peppol's slack of
+// their exact values: a line's quantity × unit price (R120) and an
+// allowance or charge given as a rate of its base (R040; the base as
+// Compute filled it in). With cents, rounding is never that far off.
+func (r *requirements) peppolPrecision(inv *invoice.Invoice) {
+	cur, err := money.ParseCurrency(inv.Currency)
+	if err != nil {
+		return // Validate names the currency
+	}
+	digits := invoice.AmountDigits(cur)
+	tooFar := func(exact *big.Rat) bool {
+		rounded := new(big.Rat).SetFrac(big.NewInt(money.RoundHalfUp(exact, digits)), new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(digits)), nil))
+		return new(big.Rat).Abs(new(big.Rat).Sub(rounded, exact)).Cmp(peppolSlack) > 0
+	}
+	for i, l := range inv.Lines {
+		qty, err1 := money.ParseDecimal(l.Quantity, invoice.QuantityScale)
+		price, err2 := money.ParseDecimal(l.UnitPrice, cur.Digits+invoice.UnitPriceExtra)
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		if exact := new(big.Rat).Mul(qty, price); tooFar(exact) {
+			r.add(fmt.Sprintf("lines[%d].unitPrice", i), "PEPPOL-EN16931-R120", fmt.Sprintf(
+				"quantity × unitPrice is %s, which rounds to whole %s more than 0.02 away: Peppol wants a line net amount within 0.02 of quantity × unit price",
+				strings.TrimRight(strings.TrimRight(exact.FloatString(invoice.QuantityScale+cur.Digits+invoice.UnitPriceExtra), "0"), "."), cur.Code))
+		}
+	}
+	for _, side := range []struct {
+		field string
+		acs   []invoice.AllowanceCharge
+	}{{"allowances", inv.Allowances}, {"charges", inv.Charges}} {
+		for i, ac := range side.acs {
+			if ac.Rate == "" || ac.Base == "" {
+				continue
+			}
+			rate, err1 := money.ParseDecimal(ac.Rate, invoice.RateScale)
+			base, err2 := money.ParseDecimal(ac.Base, cur.Digits)
+			if err1 != nil || err2 != nil {
+				continue
+			}
+			if exact := new(big.Rat).Quo(new(big.Rat).Mul(base, rate), big.NewRat(100, 1)); tooFar(exact) {
+				r.add(fmt.Sprintf("%s[%d].rate", side.field, i), "PEPPOL-EN16931-R040", fmt.Sprintf(
+					"%s %% of %s is not within 0.02 of a whole %s: give the amount instead", ac.Rate, ac.Base, cur.Code))
+			}
+		}
 	}
 }
 

@@ -32,6 +32,27 @@ func TestRequirements(t *testing.T) {
 		{"en16931 no seller name nor countries", func(d *Document) {
 			d.Seller.Name, d.Seller.Address.Country, d.Invoice.Customer.Address.Country = "", "", ""
 		}, map[string]string{"branding.name": "BR-06", "branding.address.country": "BR-09", "customer.address.country": "BR-11"}},
+		{"en16931 intra-community supply without a delivery address", func(d *Document) {
+			d.Invoice.Lines[0].TaxCategory, d.Invoice.Lines[0].TaxRate = "K", "0"
+			d.Invoice.Delivery = &invoice.Delivery{Date: "2026-11-20"}
+		}, map[string]string{"delivery.address": "BR-IC-12"}},
+		{"en16931 delivery address without country", func(d *Document) {
+			d.Invoice.Delivery = &invoice.Delivery{Address: &invoice.Address{City: "Cluj-Napoca"}}
+		}, map[string]string{"delivery.address.country": "BR-57"}},
+		{"peppol in JPY with fractions of a yen", func(d *Document) {
+			d.Profile = invoice.ProfilePeppol
+			d.Invoice.Currency, d.Invoice.OrderReference = "JPY", "PO-1"
+			d.Invoice.Customer.Endpoint = &invoice.Endpoint{Scheme: "9947", ID: "RO123"}
+			d.Seller.Endpoint = &invoice.Endpoint{Scheme: "9947", ID: "RO18547290"}
+			d.Invoice.Lines = []invoice.Line{
+				{Description: "Whole", Quantity: "2.5", UnitPrice: "5000", TaxRate: "10"},
+				{Description: "Fraction", Quantity: "2.5", UnitPrice: "5000.5", TaxRate: "10"},
+			}
+			d.Invoice.Allowances = []invoice.AllowanceCharge{
+				{Reason: "Whole", Rate: "2", Base: "10000", TaxRate: "10"},
+				{Reason: "Fraction", Rate: "2.5", Base: "10001", TaxRate: "10"},
+			}
+		}, map[string]string{"lines[1].unitPrice": "PEPPOL-EN16931-R120", "allowances[1].rate": "PEPPOL-EN16931-R040"}},
 		{"unknown profile", func(d *Document) { d.Profile = "zugferd" }, map[string]string{"profile": "zugferd"}},
 		{"peppol", func(d *Document) { d.Profile = invoice.ProfilePeppol }, map[string]string{
 			"customer.endpoint": "PEPPOL-EN16931-R010", "branding.endpoint": "PEPPOL-EN16931-R020",
