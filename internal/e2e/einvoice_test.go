@@ -2,8 +2,13 @@ package e2e
 
 import (
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/invoiced/invoiced/render/ubl"
 )
 
 // wantFields fails unless r is status with a validation error naming each
@@ -139,5 +144,106 @@ func TestEInvoiceProfile(t *testing.T) {
 	wantFields(t, r, http.StatusUnprocessableEntity, map[string]string{"branding.endpoint": "required by the peppol profile"})
 	if r.errorCode() != "invoice_not_renderable" {
 		t.Fatalf("code %q, want invoice_not_renderable", r.errorCode())
+	}
+}
+
+// pdfText is the text of a PDF, as pdftotext reads it in content order
+// (a label beside its value), with every run of white space one space.
+func pdfText(t *testing.T, pdf []byte) string {
+	t.Helper()
+	if _, err := exec.LookPath("pdftotext"); err != nil {
+		t.Skip("pdftotext is not installed")
+	}
+	f := filepath.Join(t.TempDir(), "invoice.pdf")
+	if err := os.WriteFile(f, pdf, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("pdftotext", "-enc", "UTF-8", f, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v", err)
+	}
+	return strings.Join(strings.Fields(strings.ReplaceAll(string(out), "\u00a0", " ")), " ")
+}
+
+// TestReverseChargeInvoice creates, through the API, an invoice with a
+// reverse-charge line beside a standard-rated one, a document level
+// allowance and VAT accounted in RON, and checks the computed answer, the
+// PDF's notes and totals and the XML's VAT category and exemption reason.
+func TestReverseChargeInvoice(t *testing.T) {
+	t.Parallel()
+	h := setup(t, func(o *options) { o.noWorker = true })
+	token := h.tenant("ACME SRL", acmeSettings())
+
+	inv := sampleInvoice("inv_rc")
+	inv["customer"] = map[string]any{"name": "Müller GmbH", "email": "einkauf@mueller.test", "vatId": "DE123456789",
+		"address": map[string]any{"line1": "Hauptstraße 1", "city": "Berlin", "postalCode": "10115", "country": "DE"}}
+	inv["lines"] = []any{
+		map[string]any{"description": "Consulting", "quantity": "10", "unit": "h", "unitPrice": "95.00", "taxRate": "0",
+			"taxCategory": "AE", "taxExemptionReason": "Reverse charge", "taxExemptionCode": "VATEX-EU-AE"},
+		map[string]any{"description": "Workshop in Cluj-Napoca", "quantity": "1", "unitPrice": "100", "taxRate": "19"},
+	}
+	inv["allowances"] = []any{map[string]any{"reason": "Loyalty discount", "reasonCode": "95", "amount": "47.50", "taxRate": "0", "taxCategory": "AE"}}
+	inv["taxCurrency"], inv["taxExchangeRate"] = "RON", "4.9746"
+	inv["orderReference"] = "PO-4711"
+	r := h.must(http.StatusCreated, h.do("POST", "/api/v1/invoices", token, inv))
+	d := r.data()
+	for field, want := range map[string]string{
+		"subtotal": "1050.00", "allowanceTotal": "47.50", "netTotal": "1002.50", "taxTotal": "19.00",
+		"taxTotalInTaxCurrency": "94.52", "total": "1021.50", "profile": "en16931", "orderReference": "PO-4711",
+	} {
+		if d[field] != want {
+			t.Errorf("%s = %v, want %s", field, d[field], want)
+		}
+	}
+	if _, ok := d["chargeTotal"]; ok {
+		t.Errorf("chargeTotal = %v on an invoice without charges", d["chargeTotal"])
+	}
+	var ae map[string]any
+	for _, x := range d["taxes"].([]any) {
+		if tax := x.(map[string]any); tax["category"] == "AE" {
+			ae = tax
+		}
+	}
+	if ae == nil || ae["base"] != "902.50" || ae["amount"] != "0.00" || ae["exemptionReason"] != "Reverse charge" || ae["exemptionCode"] != "VATEX-EU-AE" {
+		t.Fatalf("the AE breakdown is %v; want base 902.50, VAT 0.00 and the exemption reason and code: %s", ae, r.Raw)
+	}
+	if l := d["lines"].([]any)[0].(map[string]any); l["taxCategory"] != "AE" || l["taxExemptionCode"] != "VATEX-EU-AE" {
+		t.Fatalf("lines[0] = %v", l)
+	}
+
+	// Open, without the draft's stamp across the page.
+	h.must(http.StatusOK, h.do("POST", "/api/v1/invoices/inv_rc/finalize", token, nil))
+	p := h.must(http.StatusOK, h.do("GET", "/api/v1/invoices/inv_rc/pdf", token, nil))
+	text := pdfText(t, p.Raw)
+	// The header, the VAT breakdown, the totals (their labels, then
+	// their amounts, as pdftotext reads the two columns), the notes.
+	pos := 0
+	for _, want := range []string{
+		"Order reference PO-4711", "VAT ID: DE123456789",
+		"VAT 19% €100.00 €19.00", "Reverse charge €902.50 €0.00",
+		"Subtotal Loyalty discount Total without VAT VAT total", "€1,050.00 -€47.50 €1,002.50 €19.00", "Total €1,021.50",
+		"VAT notes Reverse charge: the customer is liable for the VAT",
+		"VAT in RON: 94.52 RON at 4.9746 RON/EUR",
+	} {
+		i := strings.Index(text[pos:], want)
+		if i < 0 {
+			t.Fatalf("the PDF lacks %q after byte %d:\n%s", want, pos, text)
+		}
+		pos += i + len(want)
+	}
+
+	x := string(h.must(http.StatusOK, h.do("GET", "/api/v1/invoices/inv_rc/xml", token, nil)).Raw)
+	for _, want := range []string{
+		"<cbc:ID>AE</cbc:ID>", "<cbc:TaxExemptionReason>Reverse charge</cbc:TaxExemptionReason>",
+		"<cbc:TaxExemptionReasonCode>VATEX-EU-AE</cbc:TaxExemptionReasonCode>",
+		"<cbc:TaxCurrencyCode>RON</cbc:TaxCurrencyCode>", `<cbc:TaxAmount currencyID="RON">94.52</cbc:TaxAmount>`,
+		"<cbc:AllowanceChargeReason>Loyalty discount</cbc:AllowanceChargeReason>",
+	} {
+		if !strings.Contains(x, want) {
+			t.Errorf("the XML lacks %s:\n%s", want, x)
+		}
+	}
+	if v := ubl.Check([]byte(x)); len(v) > 0 {
+		t.Errorf("the XML breaks EN 16931 rules: %v", v)
 	}
 }
