@@ -503,7 +503,9 @@ func (a *API) invoiceXML(w http.ResponseWriter, r *http.Request) *Error {
 		// The settings changed since the invoice was made, or its
 		// profile was never asked for: the invoice or the settings have
 		// to change, as for any render that fails.
-		return errProfile(http.StatusUnprocessableEntity, CodeNotRenderable, missing.Profile, missing.Fields)
+		apiErr := errProfile(http.StatusUnprocessableEntity, CodeNotRenderable, missing.Profile, missing.Fields)
+		apiErr.Message = fmt.Sprintf("the UBL XML of invoice %s cannot be written: %s", inv.ID, apiErr.Message)
+		return apiErr
 	}
 	if err != nil {
 		return a.errNotRenderable(inv, "UBL XML", err)
