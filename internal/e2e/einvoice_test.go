@@ -247,3 +247,33 @@ func TestReverseChargeInvoice(t *testing.T) {
 		t.Errorf("the XML breaks EN 16931 rules: %v", v)
 	}
 }
+
+// TestBatchRetryWithEInvoiceFields checks that a batch sent again finds
+// the invoices it made, as they are, when they carry a customer's
+// electronic address, VAT categories and allowances, and that a changed
+// e-invoice field is a conflict.
+func TestBatchRetryWithEInvoiceFields(t *testing.T) {
+	t.Parallel()
+	h := setup(t, func(o *options) { o.noWorker = true })
+	token := h.tenant("ACME SRL", acmeSettings())
+
+	inv := peppolInvoice("inv_br")
+	inv["lines"] = []any{map[string]any{"description": "Consulting", "quantity": "10", "unitPrice": "95.00", "taxRate": "0",
+		"taxCategory": "AE", "taxExemptionCode": "VATEX-EU-AE"}}
+	inv["allowances"] = []any{map[string]any{"reason": "Loyalty discount", "rate": "5", "taxRate": "0", "taxCategory": "AE"}}
+	body := map[string]any{"invoices": []any{inv}}
+	r := h.must(http.StatusOK, h.do("POST", "/api/v1/invoices/batch", token, body))
+	if got := batchResults(t, r)[0]["status"]; got != "created" {
+		t.Fatalf("status %v, want created: %s", got, r.Raw)
+	}
+	h.must(http.StatusOK, h.do("POST", "/api/v1/invoices/inv_br/finalize", token, nil))
+	r = h.must(http.StatusOK, h.do("POST", "/api/v1/invoices/batch", token, body))
+	if got := batchResults(t, r)[0]["status"]; got != "existing" {
+		t.Fatalf("the same batch again: status %v, want existing: %s", got, r.Raw)
+	}
+	inv["allowances"] = []any{map[string]any{"reason": "Loyalty discount", "rate": "6", "taxRate": "0", "taxCategory": "AE"}}
+	r = h.must(http.StatusOK, h.do("POST", "/api/v1/invoices/batch", token, body))
+	if res := batchResults(t, r)[0]; res["status"] != "error" || res["error"].(map[string]any)["code"] != "conflict" {
+		t.Fatalf("a changed allowance: %v, want a conflict", res)
+	}
+}
