@@ -501,6 +501,9 @@ func (c *checker) vatBreakdown() {
 	if c.cats["AE"] && !buyerVAT && buyer.value("cac:PartyLegalEntity", "cbc:CompanyID") == "" {
 		c.add("BR-AE-02", "Lines are in VAT category AE, but the buyer has no VAT identifier (BT-48) or legal registration identifier (BT-47).")
 	}
+	if c.cats["O"] && (c.sellerVATID() || buyerVAT) {
+		c.add("BR-O-02", "Lines are in VAT category O (not subject to VAT), but the seller, its tax representative or the buyer has a VAT identifier (BT-31, BT-63, BT-48).")
+	}
 	if c.cats["K"] {
 		if !buyerVAT {
 			c.add("BR-IC-02", "Lines are in VAT category K, but the buyer has no VAT identifier (BT-48).")

@@ -75,6 +75,8 @@ func TestCheckBrokenDocuments(t *testing.T) {
 			[]edit{{"<cbc:CompanyID>DE123456789</cbc:CompanyID>", "", 1}}, nil, "BR-AE-02"},
 		{"intra-community supply, buyer without VAT id", tableCase("en16931", "intra-community supply K"),
 			[]edit{{"<cbc:CompanyID>DE123456789</cbc:CompanyID>", "", 1}}, nil, "BR-IC-02"},
+		{"not subject to VAT, with a seller VAT id", tableCase("en16931", "not subject to VAT O"),
+			[]edit{{"<cbc:CompanyID>18547290</cbc:CompanyID>\n        <cac:TaxScheme>\n          <cbc:ID>TAX</cbc:ID>", "<cbc:CompanyID>RO18547290</cbc:CompanyID>\n        <cac:TaxScheme>\n          <cbc:ID>VAT</cbc:ID>", 1}}, nil, "BR-O-02"},
 		{"export, seller without VAT id", tableCase("en16931", "export G"),
 			[]edit{{"<cbc:ID>VAT</cbc:ID>", "<cbc:ID>TAX</cbc:ID>", 1}}, nil, "BR-G-02"},
 		{"intra-community supply without delivery date nor period", tableCase("en16931", "intra-community supply K"), nil, func(b []byte) []byte {

@@ -95,7 +95,7 @@
 //	Line.Discount     a line allowance (BG-27) with reason code 95 and
 //	                  reason "Discount", when DiscountRate is set and not 0
 //	Line.TaxCategory  cac:ClassifiedTaxCategory/cbc:ID (BT-151), with the
-//	                  rate as cbc:Percent (BT-152), none for O
+//	                  rate as cbc:Percent (BT-152), none for O (BR-O-05)
 //	Allowances, Charges
 //	                  document level cac:AllowanceCharge (BG-20, BG-21),
 //	                  before the VAT totals: cbc:ChargeIndicator,
@@ -107,7 +107,10 @@
 //	Taxes             cac:TaxTotal/cac:TaxSubtotal per category and rate
 //	                  (BG-23), with cbc:TaxExemptionReasonCode (BT-121, a
 //	                  VATEX code) and cbc:TaxExemptionReason (BT-120) for
-//	                  E, AE, K, G and O, and no cbc:Percent for O
+//	                  E, AE, K, G and O; O has cbc:Percent 0 there (which
+//	                  XRechnung wants) and none on lines, allowances and
+//	                  charges; with O lines no VAT identifier is written
+//	                  (BR-O-02): the seller is known by its registration
 //	Subtotal, AllowanceTotal, ChargeTotal, NetTotal
 //	                  cbc:LineExtensionAmount (BT-106),
 //	                  cbc:AllowanceTotalAmount (BT-107) and
@@ -237,6 +240,7 @@
 //	BR-AE-02, BR-IC-02   AE, K, G, L or M lines need a seller (or tax
 //	BR-G-02, BR-IG-02    representative) VAT id; AE a buyer VAT id or
 //	BR-IP-02             legal registration, K a buyer VAT id
+//	BR-O-02              O lines allow no seller or buyer VAT identifier
 //	BR-IC-11, BR-IC-12   K needs a delivery date or invoicing period, and
 //	                     the deliver to country
 //	BR-E-10, BR-AE-10    the VAT breakdown of E, AE, K, G and O has an

@@ -256,6 +256,27 @@ var einvoiceCases = []einvoiceCase{
 		}
 		return inv
 	}},
+	{name: "not subject to VAT O", build: func(p profileParties, d *Document) *invoice.Invoice {
+		// A seller not registered for VAT, known by its tax number.
+		d.Seller.VATID = "18547290"
+		if d.Profile == invoice.ProfileXRechnung {
+			d.Seller.VATID = "3012345678"
+		}
+		inv := domesticInvoice(p, "INV-1012")
+		if d.Profile == invoice.ProfileCIUSRO {
+			inv.Customer.VATID = "16478210"
+		}
+		o := func(l invoice.Line) invoice.Line {
+			l.TaxRate, l.TaxCategory, l.TaxExemptionReason, l.TaxExemptionCode = "0", "O", "Not subject to VAT", "VATEX-EU-O"
+			return l
+		}
+		for i := range inv.Lines {
+			inv.Lines[i] = o(inv.Lines[i])
+		}
+		inv.Allowances = []invoice.AllowanceCharge{{Reason: "Loyalty discount", ReasonCode: "95", Amount: "20.00", TaxRate: "0", TaxCategory: "O"}}
+		inv.Charges = nil
+		return inv
+	}},
 	{name: "B2C, buyer without VAT id", build: func(p profileParties, d *Document) *invoice.Invoice {
 		inv := domesticInvoice(p, "INV-1006")
 		inv.Customer, inv.Allowances, inv.Charges = p.consumer, nil, nil

@@ -106,6 +106,12 @@ func Requirements(doc Document) invoice.FieldErrors {
 		r.add("customer.vatId", rule, "the buyer's VAT id is required for reverse charge (AE) and intra-community supplies (K)")
 	}
 
+	if cats["O"] {
+		// Not subject to VAT: the VAT ids are left out (BR-O-02), so the
+		// seller is known by its registration.
+		r.need(fieldSeller+"registrationNumber", s.RegistrationNumber, "BR-CO-26",
+			"the seller's legal registration number is required with category O, where its VAT id is left out (BR-O-02)")
+	}
 	if d := inv.Delivery; d != nil && d.Address != nil {
 		r.need("delivery.address.country", d.Address.Country, "BR-57", "a delivery address needs its country")
 	}
@@ -144,6 +150,16 @@ func Requirements(doc Document) invoice.FieldErrors {
 	case invoice.ProfileCIUSRO:
 		if normalizeVAT(c.VATID) == "" {
 			r.add("customer.vatId", "BR-RO-120", "the buyer's VAT id or registration number is required; for a consumer, the CNP or 0000000000000")
+		}
+		if cats["O"] {
+			// VAT ids are left out with category O (BR-O-02): the
+			// registrations without a country prefix remain.
+			if hasVATPrefix(sellerVAT) {
+				r.add(fieldSeller+"vatId", "BR-RO-065", "with category O the VAT id is left out (BR-O-02): a seller not registered for VAT gives its CUI without RO, its tax registration")
+			}
+			if hasVATPrefix(normalizeVAT(c.VATID)) {
+				r.add("customer.vatId", "BR-RO-120", "with category O the VAT id is left out (BR-O-02): give the buyer's registration number (CUI) without the country prefix")
+			}
 		}
 		r.need(fieldSeller+"address.line1", s.Address.Line1, "BR-RO-081", "the seller's street address is required")
 		r.need(fieldSeller+"address.city", s.Address.City, "BR-RO-091", "the seller's city is required")

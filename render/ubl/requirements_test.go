@@ -53,6 +53,16 @@ func TestRequirements(t *testing.T) {
 				{Reason: "Fraction", Rate: "2.5", Base: "10001", TaxRate: "10"},
 			}
 		}, map[string]string{"lines[1].unitPrice": "PEPPOL-EN16931-R120", "allowances[1].rate": "PEPPOL-EN16931-R040"}},
+		{"en16931 not subject to VAT without a registration number", func(d *Document) {
+			d.Seller.RegistrationNumber = ""
+			d.Invoice.Lines[0].TaxCategory, d.Invoice.Lines[0].TaxRate = "O", "0"
+		}, map[string]string{"branding.registrationNumber": "BR-CO-26"}},
+		{"cius-ro not subject to VAT with VAT ids", func(d *Document) {
+			d.Profile = invoice.ProfileCIUSRO
+			d.Invoice.Currency = "RON"
+			d.Seller.Address.Region, d.Invoice.Customer.Address.Region = "RO-CJ", "RO-CJ"
+			d.Invoice.Lines[0].TaxCategory, d.Invoice.Lines[0].TaxRate = "O", "0"
+		}, map[string]string{"branding.vatId": "BR-RO-065", "customer.vatId": "BR-RO-120"}},
 		{"unknown profile", func(d *Document) { d.Profile = "zugferd" }, map[string]string{"profile": "zugferd"}},
 		{"peppol", func(d *Document) { d.Profile = invoice.ProfilePeppol }, map[string]string{
 			"customer.endpoint": "PEPPOL-EN16931-R010", "branding.endpoint": "PEPPOL-EN16931-R020",

@@ -166,6 +166,11 @@ func render(doc Document) ([]byte, error) {
 		Supplier:        partyWrap{Party: sellerParty(doc.Seller, emailEndpoint)},
 		Customer:        partyWrap{Party: buyerParty(inv.Customer, emailEndpoint)},
 	}
+	if usedCategories(inv)[categoryOutOfScope] {
+		// Not subject to VAT: no VAT identifier may be written (BR-O-02).
+		d.Supplier.Party.TaxSchemes = withoutVAT(d.Supplier.Party.TaxSchemes)
+		d.Customer.Party.TaxSchemes = withoutVAT(d.Customer.Party.TaxSchemes)
+	}
 	if profile == invoice.ProfilePeppol {
 		d.ProfileID = ProfileIDPeppol
 	}
@@ -209,7 +214,7 @@ func render(doc Document) ([]byte, error) {
 	vat := taxTotal{TaxAmount: c.amount("taxTotal", inv.TaxTotal, false)}
 	for i, t := range inv.Taxes {
 		field := fmt.Sprintf("taxes[%d]", i)
-		cat := taxCategory(invoice.Category(t.Category, t.Rate), c.rate(field+".rate", t.Rate))
+		cat := breakdownCategory(invoice.Category(t.Category, t.Rate), c.rate(field+".rate", t.Rate))
 		cat.ExemptionCode = strings.TrimSpace(t.ExemptionCode)
 		cat.ExemptionReason = strings.TrimSpace(t.ExemptionReason)
 		vat.Subtotals = append(vat.Subtotals, taxSubtotal{
@@ -439,13 +444,21 @@ func fractionDigits(s string) int {
 
 // taxCategory is VAT category cat at rate, as the invoice gives them
 // (invoice.Category): every category has a rate, 0 for all but S, L and M,
-// except O (not subject to VAT), which has none (BR-O-05, BR-O-14).
+// except O (not subject to VAT) on a line or an allowance or charge, which
+// has none (BR-O-05, BR-O-06, BR-O-07).
 func taxCategory(cat string, rate *big.Rat) *taxCategoryXML {
-	out := &taxCategoryXML{ID: cat, Scheme: taxScheme{ID: schemeVAT}}
-	if cat != categoryOutOfScope {
-		out.Percent = money.FormatRat(rate, invoice.RateScale)
+	out := breakdownCategory(cat, rate)
+	if cat == categoryOutOfScope {
+		out.Percent = ""
 	}
 	return out
+}
+
+// breakdownCategory is VAT category cat at rate in the VAT breakdown,
+// where every category has its rate: EN 16931 lets O leave it out
+// (BR-48), XRechnung wants it (BR-DE-14), so O has 0.
+func breakdownCategory(cat string, rate *big.Rat) *taxCategoryXML {
+	return &taxCategoryXML{ID: cat, Percent: money.FormatRat(rate, invoice.RateScale), Scheme: taxScheme{ID: schemeVAT}}
 }
 
 // item names an item by the first line of its description, cut to
@@ -577,6 +590,17 @@ func buyerParty(c invoice.Customer, emailEndpoint bool) party {
 	}
 	p.Contact = newContact("", c.Phone, c.Email)
 	return p
+}
+
+// withoutVAT returns ts without the VAT identifiers.
+func withoutVAT(ts []partyTaxScheme) []partyTaxScheme {
+	var out []partyTaxScheme
+	for _, t := range ts {
+		if t.Scheme.ID != schemeVAT {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // endpointID is a party's electronic address (BT-34, BT-49): e, else the

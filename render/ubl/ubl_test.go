@@ -647,3 +647,24 @@ func TestRenderCreditedInvoice(t *testing.T) {
 		t.Errorf("PayableAmount = %s, want the invoice's 1130.50", got)
 	}
 }
+
+// TestRenderAmountsToHundredths: amounts of a 3-decimal currency are
+// written with two decimals, and an amount stored with three (computed
+// before amounts were rounded to hundredths) is an error naming it, not a
+// document whose sums no longer add up.
+func TestRenderAmountsToHundredths(t *testing.T) {
+	t.Parallel()
+	d := bhdDoc(t)
+	doc, err := Render(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(doc, []byte(`<cbc:TaxInclusiveAmount currencyID="BHD">12.66</cbc:TaxInclusiveAmount>`)) ||
+		!bytes.Contains(doc, []byte(`<cbc:PriceAmount currencyID="BHD">10.005</cbc:PriceAmount>`)) {
+		t.Errorf("want amounts with two decimals and the unit price as given:\n%s", doc)
+	}
+	d.Invoice.Lines[0].Amount = "10.005"
+	if _, err := Render(d); err == nil || !strings.Contains(err.Error(), "lines[0].amount is 10.005, not a whole number of hundredths") {
+		t.Errorf("Render of a 3-decimal line amount: %v", err)
+	}
+}

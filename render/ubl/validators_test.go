@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strings"
 	"testing"
 )
@@ -238,42 +237,5 @@ func TestParseSVRL(t *testing.T) {
 	}
 	if strings.Join(fatal, " ") != "BR-01 BR-DE-1" {
 		t.Errorf("fatal findings = %v, want BR-01 BR-DE-1", fatal)
-	}
-}
-
-// sortedKeys returns the keys of m in order.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
-// TestRunXSDFindsFaults: the schema run reports a document with its
-// elements out of order, and passes the same document in order.
-func TestRunXSDFindsFaults(t *testing.T) {
-	needTools(t)
-	t.Parallel()
-	doc, err := Render(designDoc(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	good, bad := filepath.Join(dir, "good.xml"), filepath.Join(dir, "bad.xml")
-	swapped := bytes.Replace(doc, []byte("<cbc:IssueDate>2026-11-21</cbc:IssueDate>\n  <cbc:DueDate>2026-12-21</cbc:DueDate>"),
-		[]byte("<cbc:DueDate>2026-12-21</cbc:DueDate>\n  <cbc:IssueDate>2026-11-21</cbc:IssueDate>"), 1)
-	if bytes.Equal(swapped, doc) {
-		t.Fatal("the design document has no IssueDate followed by DueDate")
-	}
-	for path, b := range map[string][]byte{good: doc, bad: swapped} {
-		if err := os.WriteFile(path, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	res := runXSD(t, []string{good, bad})
-	if len(res["good.xml"]) != 0 || len(res["bad.xml"]) == 0 {
-		t.Errorf("runXSD = %v, want errors for bad.xml only", res)
 	}
 }
