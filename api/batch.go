@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -130,7 +131,7 @@ func (a *API) createInvoices(w http.ResponseWriter, r *http.Request) *Error {
 			it.err = prefixError(fmt.Sprintf("invoices[%d].", i), apiErr)
 			continue
 		}
-		inv, apiErr := newInvoice(tenant.ID, &it.req)
+		inv, apiErr := newInvoice(tenant.ID, &it.req, settings)
 		if apiErr != nil {
 			it.err = prefixError(fmt.Sprintf("invoices[%d].", i), apiErr)
 			continue
@@ -371,19 +372,39 @@ func batchSendID(invoiceID string) string {
 }
 
 // sameInvoice reports whether inv, from a request, describes the stored
-// invoice old: the same number, currency, dates, customer and lines. An
-// issue date is compared only when the request set one (withIssueDate),
-// since it defaults to the day of the request.
+// invoice old: the same number, currency, dates, customer, lines, VAT
+// currency, document level allowances and charges. An issue date is
+// compared only when the request set one (withIssueDate), since it
+// defaults to the day of the request.
 func sameInvoice(old, inv *invoice.Invoice, withIssueDate bool) bool {
 	if old.Number != inv.Number || old.Currency != inv.Currency || old.DueDate != inv.DueDate ||
-		old.Customer != inv.Customer || len(old.Lines) != len(inv.Lines) ||
-		(withIssueDate && old.IssueDate != inv.IssueDate) {
+		!reflect.DeepEqual(old.Customer, inv.Customer) || len(old.Lines) != len(inv.Lines) ||
+		(withIssueDate && old.IssueDate != inv.IssueDate) ||
+		old.TaxCurrency != inv.TaxCurrency || old.TaxExchangeRate != inv.TaxExchangeRate ||
+		!sameAllowanceCharges(old.Allowances, inv.Allowances) || !sameAllowanceCharges(old.Charges, inv.Charges) {
 		return false
 	}
 	for i, l := range old.Lines {
 		m := inv.Lines[i]
 		if l.Description != m.Description || l.Quantity != m.Quantity || l.Unit != m.Unit ||
-			l.UnitPrice != m.UnitPrice || l.TaxRate != m.TaxRate || l.DiscountRate != m.DiscountRate {
+			l.UnitPrice != m.UnitPrice || l.TaxRate != m.TaxRate || l.DiscountRate != m.DiscountRate ||
+			l.TaxCategory != m.TaxCategory || l.TaxExemptionReason != m.TaxExemptionReason || l.TaxExemptionCode != m.TaxExemptionCode {
+			return false
+		}
+	}
+	return true
+}
+
+// sameAllowanceCharges reports whether a and b, both computed, are the
+// same allowances or charges.
+func sameAllowanceCharges(a, b []invoice.AllowanceCharge) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i, x := range a {
+		y := b[i]
+		if x.Reason != y.Reason || x.ReasonCode != y.ReasonCode || x.Rate != y.Rate || x.Base != y.Base ||
+			x.TaxRate != y.TaxRate || x.TaxCategory != y.TaxCategory || x.Amount != y.Amount {
 			return false
 		}
 	}

@@ -56,10 +56,7 @@ func (a *API) createCreditNote(w http.ResponseWriter, r *http.Request) *Error {
 	}
 	var lines []invoice.Line
 	for _, l := range req.Lines {
-		lines = append(lines, invoice.Line{
-			Description: l.Description, Quantity: l.Quantity, Unit: l.Unit,
-			UnitPrice: l.UnitPrice, TaxRate: l.TaxRate, DiscountRate: l.DiscountRate,
-		})
+		lines = append(lines, l.line())
 	}
 	cn := invoice.CreditNoteFor(inv, id, req.Number, issueDate, lines)
 	cn.Notes = req.Reason

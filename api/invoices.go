@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -26,30 +27,51 @@ func bodyOf(r *http.Request) []byte {
 }
 
 type lineRequest struct {
-	Description  string `json:"description"`
-	Quantity     string `json:"quantity"`
-	Unit         string `json:"unit"`
-	UnitPrice    string `json:"unitPrice"`
-	TaxRate      string `json:"taxRate"`
-	DiscountRate string `json:"discountRate"`
+	Description        string `json:"description"`
+	Quantity           string `json:"quantity"`
+	Unit               string `json:"unit"`
+	UnitPrice          string `json:"unitPrice"`
+	TaxRate            string `json:"taxRate"`
+	DiscountRate       string `json:"discountRate"`
+	TaxCategory        string `json:"taxCategory"`
+	TaxExemptionReason string `json:"taxExemptionReason"`
+	TaxExemptionCode   string `json:"taxExemptionCode"`
+}
+
+// line returns the invoice line l describes.
+func (l lineRequest) line() invoice.Line {
+	return invoice.Line{
+		Description: l.Description, Quantity: l.Quantity, Unit: l.Unit,
+		UnitPrice: l.UnitPrice, TaxRate: l.TaxRate, DiscountRate: l.DiscountRate,
+		TaxCategory: l.TaxCategory, TaxExemptionReason: l.TaxExemptionReason, TaxExemptionCode: l.TaxExemptionCode,
+	}
 }
 
 // invoiceRequest is what a client may send for an invoice; computed fields
 // (totals, status) are refused as unknown.
 type invoiceRequest struct {
-	ID          string           `json:"id"`
-	Number      string           `json:"number"`
-	Currency    string           `json:"currency"`
-	IssueDate   string           `json:"issueDate"`
-	DueDate     string           `json:"dueDate"`
-	Language    string           `json:"language"`
-	Reference   string           `json:"reference"`
-	AutoAdvance *bool            `json:"autoAdvance"`
-	Customer    invoice.Customer `json:"customer"`
-	Lines       []lineRequest    `json:"lines"`
-	Notes       string           `json:"notes"`
-	Terms       string           `json:"terms"`
-	AmountPaid  string           `json:"amountPaid"`
+	ID                string                    `json:"id"`
+	Number            string                    `json:"number"`
+	Currency          string                    `json:"currency"`
+	IssueDate         string                    `json:"issueDate"`
+	DueDate           string                    `json:"dueDate"`
+	Language          string                    `json:"language"`
+	Reference         string                    `json:"reference"`
+	AutoAdvance       *bool                     `json:"autoAdvance"`
+	Customer          invoice.Customer          `json:"customer"`
+	Lines             []lineRequest             `json:"lines"`
+	Notes             string                    `json:"notes"`
+	Terms             string                    `json:"terms"`
+	AmountPaid        string                    `json:"amountPaid"`
+	Profile           string                    `json:"profile"`
+	OrderReference    string                    `json:"orderReference"`
+	ContractReference string                    `json:"contractReference"`
+	Delivery          *invoice.Delivery         `json:"delivery"`
+	Period            *invoice.Period           `json:"period"`
+	Allowances        []invoice.AllowanceCharge `json:"allowances"`
+	Charges           []invoice.AllowanceCharge `json:"charges"`
+	TaxCurrency       string                    `json:"taxCurrency"`
+	TaxExchangeRate   string                    `json:"taxExchangeRate"`
 }
 
 // invoiceView is an invoice as the API returns it.
@@ -67,13 +89,13 @@ func (a *API) createInvoice(w http.ResponseWriter, r *http.Request) *Error {
 	if err := decodeJSON(bodyOf(r), &req, false); err != nil {
 		return err
 	}
-	inv, apiErr := newInvoice(tenant.ID, &req)
-	if apiErr != nil {
-		return apiErr
-	}
 	settings, err := a.st.Settings(ctx, tenant.ID)
 	if err != nil {
 		return errInternal(err)
+	}
+	inv, apiErr := newInvoice(tenant.ID, &req, settings)
+	if apiErr != nil {
+		return apiErr
 	}
 	created, err := a.st.SaveDraft(ctx, inv, settings.Defaults.Grace())
 	if err != nil {
@@ -91,13 +113,18 @@ func (a *API) createInvoice(w http.ResponseWriter, r *http.Request) *Error {
 }
 
 // newInvoice returns the invoice of tenant that req describes, validated
-// and computed, with a generated id when req has none.
-func newInvoice(tenantID string, req *invoiceRequest) (*invoice.Invoice, *Error) {
+// and computed, with a generated id when req has none and the e-invoice
+// profile of req, else the tenant's default (settings), else
+// invoice.ProfileEN16931.
+func newInvoice(tenantID string, req *invoiceRequest, settings store.Settings) (*invoice.Invoice, *Error) {
 	inv := &invoice.Invoice{
 		ID: req.ID, TenantID: tenantID, Type: invoice.TypeInvoice, Number: req.Number, Currency: req.Currency,
 		IssueDate: req.IssueDate, DueDate: req.DueDate, Language: req.Language,
 		Reference: req.Reference, AutoAdvance: req.AutoAdvance == nil || *req.AutoAdvance,
 		Customer: req.Customer, Notes: req.Notes, Terms: req.Terms, AmountPaid: req.AmountPaid,
+		Profile: req.Profile, OrderReference: req.OrderReference, ContractReference: req.ContractReference,
+		Delivery: req.Delivery, Period: req.Period, Allowances: req.Allowances, Charges: req.Charges,
+		TaxCurrency: req.TaxCurrency, TaxExchangeRate: req.TaxExchangeRate,
 	}
 	if inv.ID == "" {
 		inv.ID = store.NewID("inv")
@@ -107,11 +134,11 @@ func newInvoice(tenantID string, req *invoiceRequest) (*invoice.Invoice, *Error)
 	if inv.IssueDate == "" {
 		inv.IssueDate = time.Now().UTC().Format(time.DateOnly)
 	}
+	if inv.Profile == "" {
+		inv.Profile = settings.Defaults.Profile()
+	}
 	for _, l := range req.Lines {
-		inv.Lines = append(inv.Lines, invoice.Line{
-			Description: l.Description, Quantity: l.Quantity, Unit: l.Unit,
-			UnitPrice: l.UnitPrice, TaxRate: l.TaxRate, DiscountRate: l.DiscountRate,
-		})
+		inv.Lines = append(inv.Lines, l.line())
 	}
 	if fe := invoice.Validate(inv); fe != nil {
 		return nil, errValidation("the invoice has invalid fields", fe)
@@ -119,7 +146,36 @@ func newInvoice(tenantID string, req *invoiceRequest) (*invoice.Invoice, *Error)
 	if err := invoice.Compute(inv); err != nil {
 		return nil, errValidation(err.Error(), nil)
 	}
+	if req.Profile != "" || settings.Defaults.EinvoiceProfile != "" {
+		doc := ubl.Document{Invoice: inv, Seller: settings.Branding.Seller, Bank: settings.Bank}
+		if fe := ubl.Requirements(doc); fe != nil {
+			return nil, errProfile(http.StatusBadRequest, CodeValidation, inv.Profile, fe)
+		}
+	}
 	return inv, nil
+}
+
+// errProfile answers what e-invoice profile needs that the invoice or the
+// tenant's settings lack (fe, from ubl.Requirements), naming each field:
+// an invoice's ("customer.endpoint") or a setting ("branding.endpoint").
+func errProfile(status int, code, profile string, fe invoice.FieldErrors) *Error {
+	fields := make(map[string]string, len(fe))
+	names := make([]string, 0, len(fe))
+	for field, msg := range fe {
+		where := ""
+		if strings.HasPrefix(field, "branding.") || strings.HasPrefix(field, "bank.") {
+			where = ", in the settings (PUT /api/v1/settings)"
+		}
+		fields[field] = fmt.Sprintf("is required by the %s profile%s: %s", profile, where, msg)
+		names = append(names, field)
+	}
+	sort.Strings(names)
+	verb := "are"
+	if len(names) == 1 {
+		verb = "is"
+	}
+	return &Error{Status: status, Code: code, Fields: fields,
+		Message: fmt.Sprintf("%s %s required by the %s profile", strings.Join(names, ", "), verb, profile)}
 }
 
 // enqueueFinalize schedules the draft's finalization. A failure is logged,
@@ -449,7 +505,9 @@ func isTaskConflict(err error) bool {
 }
 
 // invoiceXML handles GET …/xml: the invoice as a UBL 2.1 e-invoice that
-// conforms to EN 16931.
+// conforms to EN 16931 and the invoice's profile. What the profile needs
+// that the invoice or the tenant's settings lack, as settings changed
+// since the invoice was made, is 422 naming each field.
 func (a *API) invoiceXML(w http.ResponseWriter, r *http.Request) *Error {
 	inv, apiErr := a.loadInvoice(r)
 	if apiErr != nil {
@@ -460,6 +518,15 @@ func (a *API) invoiceXML(w http.ResponseWriter, r *http.Request) *Error {
 		return errInternal(err)
 	}
 	b, err := ubl.Render(ubl.Document{Invoice: inv, Seller: settings.Branding.Seller, Bank: settings.Bank})
+	var missing *ubl.RequirementsError
+	if errors.As(err, &missing) {
+		// The settings changed since the invoice was made, or its
+		// profile was never asked for: the invoice or the settings have
+		// to change, as for any render that fails.
+		apiErr := errProfile(http.StatusUnprocessableEntity, CodeNotRenderable, missing.Profile, missing.Fields)
+		apiErr.Message = fmt.Sprintf("the UBL XML of invoice %s cannot be written: %s", inv.ID, apiErr.Message)
+		return apiErr
+	}
 	if err != nil {
 		return a.errNotRenderable(inv, "UBL XML", err)
 	}

@@ -69,6 +69,7 @@ func settingsView(st store.Settings, verified bool, emailCeiling, retentionDays 
 			"autoEmailOnFinalize": d.AutoEmail(),
 			"emailsPerHour":       d.EmailLimit(emailCeiling),
 			"retentionDays":       d.Retention(retentionDays),
+			"einvoiceProfile":     d.Profile(),
 		},
 		"reminders": map[string]any{
 			"days": nonNil(st.Reminders.Days), "time": firstNonEmpty(st.Reminders.Time, store.DefaultReminderTime),
@@ -251,6 +252,12 @@ func validateSettings(s *store.Settings) invoice.FieldErrors {
 	text("branding.vatId", b.VATID, 64)
 	text("branding.registrationNumber", b.RegistrationNumber, 64)
 	optEmail("branding.email", b.Email)
+	text("branding.contactName", b.ContactName, 200)
+	if b.Endpoint != nil {
+		for k, v := range invoice.CheckEndpoint(b.Endpoint) {
+			fe["branding.endpoint."+k] = v
+		}
+	}
 	for field, err := range map[string]error{
 		"branding.logo":        pdf.CheckLogo(b.Logo),
 		"branding.accentColor": pdf.CheckAccent(b.AccentColor),
@@ -285,6 +292,9 @@ func validateSettings(s *store.Settings) invoice.FieldErrors {
 	}
 	if n := d.RetentionDays; n != 0 && (n < store.MinRetentionDays || n > store.MaxRetentionDays) {
 		fe["defaults.retentionDays"] = fmt.Sprintf("must be between %d and %d days", store.MinRetentionDays, store.MaxRetentionDays)
+	}
+	if d.EinvoiceProfile != "" && !invoice.ValidProfile(d.EinvoiceProfile) {
+		fe["defaults.einvoiceProfile"] = "must be one of " + strings.Join(invoice.Profiles, ", ")
 	}
 	validateReminders(fe, &s.Reminders)
 	for lang, t := range s.Templates {

@@ -165,3 +165,30 @@ func TestPayable(t *testing.T) {
 		})
 	}
 }
+
+// TestCreditNoteForAllowances: a full credit takes back the document level
+// allowances and charges, and one given as a rate passes Validate again.
+func TestCreditNoteForAllowances(t *testing.T) {
+	t.Parallel()
+	inv := &Invoice{
+		ID: "inv_2", Type: TypeInvoice, Number: "INV-2", Status: StatusOpen, Currency: "EUR",
+		IssueDate: "2026-11-21", DueDate: "2026-12-21",
+		Customer:   Customer{Name: "Ana", Email: "ana@example.com"},
+		Lines:      []Line{{Description: "Consulting", Quantity: "10", Unit: "h", UnitPrice: "95.00", TaxRate: "19"}},
+		Allowances: []AllowanceCharge{{Reason: "Loyalty", Rate: "5", TaxRate: "19"}},
+		Charges:    []AllowanceCharge{{Reason: "Freight", Amount: "25.00", TaxRate: "19"}},
+	}
+	if fe := Validate(inv); fe != nil {
+		t.Fatal(fe)
+	}
+	if err := Compute(inv); err != nil {
+		t.Fatal(err)
+	}
+	cn := creditNote(t, inv, "cn_2", nil)
+	if cn.Total != inv.Total || cn.AllowanceTotal != "47.50" || cn.ChargeTotal != "25.00" {
+		t.Errorf("credit note total %s, allowances %s, charges %s; want %s, 47.50, 25.00", cn.Total, cn.AllowanceTotal, cn.ChargeTotal, inv.Total)
+	}
+	if inv.Allowances[0].Amount != "47.50" {
+		t.Errorf("the invoice's allowance amount became %q", inv.Allowances[0].Amount)
+	}
+}

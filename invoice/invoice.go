@@ -285,9 +285,22 @@ func CreditNoteFor(inv *Invoice, id, number, issueDate string, lines []Line) *In
 		TaxCurrency: inv.TaxCurrency, TaxExchangeRate: inv.TaxExchangeRate,
 	}
 	if full {
-		// A full credit takes back the allowances and charges too.
-		cn.Allowances = append([]AllowanceCharge(nil), inv.Allowances...)
-		cn.Charges = append([]AllowanceCharge(nil), inv.Charges...)
+		// A full credit takes back the allowances and charges too, as
+		// they were given: one given as a rate is computed again.
+		cn.Allowances = asGiven(inv.Allowances)
+		cn.Charges = asGiven(inv.Charges)
 	}
 	return cn
+}
+
+// asGiven copies acs without the amounts Compute filled in for those given
+// as a rate, so that the copy passes Validate.
+func asGiven(acs []AllowanceCharge) []AllowanceCharge {
+	out := append([]AllowanceCharge(nil), acs...)
+	for i := range out {
+		if out[i].Rate != "" {
+			out[i].Amount = ""
+		}
+	}
+	return out
 }

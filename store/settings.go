@@ -142,6 +142,19 @@ type Defaults struct {
 	// final state (see Store.ExpireInvoices), between MinRetentionDays and
 	// MaxRetentionDays. Zero keeps the operator's default.
 	RetentionDays int `json:"retentionDays,omitempty"`
+	// EinvoiceProfile is the e-invoice profile (one of invoice.Profiles)
+	// of an invoice created without one. Empty is
+	// invoice.ProfileEN16931.
+	EinvoiceProfile string `json:"einvoiceProfile,omitempty"`
+}
+
+// Profile returns the e-invoice profile of an invoice created without
+// one: EinvoiceProfile, else invoice.ProfileEN16931.
+func (d Defaults) Profile() string {
+	if d.EinvoiceProfile == "" {
+		return invoice.ProfileEN16931
+	}
+	return d.EinvoiceProfile
 }
 
 // Retention returns the days an invoice is kept once final:

@@ -1,6 +1,9 @@
 package pdf
 
-import "github.com/invoiced/invoiced/render/locale"
+import (
+	"github.com/invoiced/invoiced/invoice"
+	"github.com/invoiced/invoiced/render/locale"
+)
 
 // labels are the fixed words printed on an invoice, in one language.
 type labels struct {
@@ -33,6 +36,10 @@ type labels struct {
 	// credited is the line of an invoice's totals that credit notes took
 	// off.
 	creditTitle, creditNumber, corrects, amountCredited, credited string
+
+	// ev are the words of e-invoice content: VAT categories and the notes
+	// the law asks for, references, allowances and charges.
+	ev einvoiceLabels
 }
 
 // forCreditNote returns lb with a credit note's title, number label and
@@ -93,6 +100,7 @@ func language(doc Document) string {
 func labelsFor(lang string) labels {
 	lb := baseLabelsFor(lang)
 	lb.swiss = swissLabelsFor(lang)
+	lb.ev = einvoiceLabelsFor(lang)
 	return lb
 }
 
@@ -174,6 +182,124 @@ func baseLabelsFor(lang string) labels {
 			draft: "DRAFT", paidStamp: "PAID", void: "VOID",
 			creditTitle: "CREDIT NOTE", creditNumber: "Credit note number",
 			corrects: "Corrects invoice %s of %s", amountCredited: "Amount credited", credited: "Credited",
+		}
+	}
+}
+
+// einvoiceLabels are the words of an invoice's e-invoice content, in one
+// language.
+type einvoiceLabels struct {
+	// vat, igic and ipsi start a VAT breakdown row of a taxed category,
+	// followed by the rate: "VAT 19 %".
+	vat, igic, ipsi string
+	// category names a VAT breakdown row of a category without VAT.
+	category map[string]string
+	// note is the mention the law asks for on an invoice with a category
+	// without VAT: for reverse charge, Article 226(11a) of Directive
+	// 2006/112/EC as each country words it (§14a(5) UStG, Article 242
+	// nonies A of the French CGI, Article 319(20) of the Romanian Fiscal
+	// Code); for the exemptions, the provision that exempts (Articles
+	// 138 and 146 of the Directive, §4 UStG, Articles 262 ter I and 262
+	// I of the CGI, Article 294 of the Romanian Fiscal Code). Exempt (E)
+	// and not subject (O) have no fixed wording: the invoice's reason
+	// follows.
+	note map[string]string
+	// vatNotes heads the notes; reason, with its colon, labels an
+	// exemption reason that says more than the note.
+	vatNotes, reason string
+	// taxCurrency is a format with the tax currency, the VAT in it, the
+	// rate, the tax currency again and the invoice's currency.
+	taxCurrency string
+
+	orderReference, contractReference, deliveryDate, period string
+	// linesTotal, allowance, charge and netTotal are the totals' rows
+	// with document level allowances or charges: the sum of the lines, an
+	// allowance or charge without a reason, the total without VAT.
+	linesTotal, allowance, charge, netTotal string
+}
+
+// einvoiceLabelsFor returns the e-invoice words for lang.
+func einvoiceLabelsFor(lang string) einvoiceLabels {
+	switch lang {
+	case "ro":
+		return einvoiceLabels{
+			vat: "TVA", igic: "IGIC", ipsi: "IPSI",
+			category: map[string]string{
+				invoice.CategoryExempt: "Scutit", invoice.CategoryReverseCharge: "Taxare inversă",
+				invoice.CategoryIntraCommunity: "Livrare intracomunitară", invoice.CategoryExport: "Export",
+				invoice.CategoryOutOfScope: "Neimpozabil",
+			},
+			note: map[string]string{
+				invoice.CategoryReverseCharge:  "Taxare inversă",
+				invoice.CategoryIntraCommunity: "Scutit cu drept de deducere, art. 294 alin. (2) din Codul fiscal",
+				invoice.CategoryExport:         "Scutit cu drept de deducere, art. 294 alin. (1) din Codul fiscal",
+				invoice.CategoryExempt:         "Scutit de TVA",
+				invoice.CategoryOutOfScope:     "Operațiune care nu intră în sfera de aplicare a TVA",
+			},
+			vatNotes: "Mențiuni privind TVA", reason: "Motivul scutirii:",
+			taxCurrency:    "TVA în %s: %s la cursul de %s %s/%s",
+			orderReference: "Comandă", contractReference: "Contract", deliveryDate: "Data livrării", period: "Perioada facturată",
+			linesTotal: "Subtotal", allowance: "Reducere", charge: "Taxă suplimentară", netTotal: "Total fără TVA",
+		}
+	case "de":
+		return einvoiceLabels{
+			vat: "USt.", igic: "IGIC", ipsi: "IPSI",
+			category: map[string]string{
+				invoice.CategoryExempt: "Steuerfrei", invoice.CategoryReverseCharge: "Umkehr der Steuerschuld",
+				invoice.CategoryIntraCommunity: "i.g. Lieferung", invoice.CategoryExport: "Ausfuhr",
+				invoice.CategoryOutOfScope: "Nicht steuerbar",
+			},
+			note: map[string]string{
+				invoice.CategoryReverseCharge:  "Steuerschuldnerschaft des Leistungsempfängers",
+				invoice.CategoryIntraCommunity: "Steuerfreie innergemeinschaftliche Lieferung",
+				invoice.CategoryExport:         "Steuerfreie Ausfuhrlieferung",
+				invoice.CategoryExempt:         "Steuerfreie Leistung",
+				invoice.CategoryOutOfScope:     "Nicht steuerbarer Umsatz",
+			},
+			vatNotes: "Hinweise zur Umsatzsteuer", reason: "Grund der Steuerbefreiung:",
+			taxCurrency:    "USt. in %s: %s zum Kurs von %s %s/%s",
+			orderReference: "Bestellnummer", contractReference: "Vertrag", deliveryDate: "Lieferdatum", period: "Leistungszeitraum",
+			linesTotal: "Summe der Positionen", allowance: "Nachlass", charge: "Zuschlag", netTotal: "Gesamt netto",
+		}
+	case "fr":
+		return einvoiceLabels{
+			vat: "TVA", igic: "IGIC", ipsi: "IPSI",
+			category: map[string]string{
+				invoice.CategoryExempt: "Exonéré", invoice.CategoryReverseCharge: "Autoliquidation",
+				invoice.CategoryIntraCommunity: "Livraison intracommunautaire", invoice.CategoryExport: "Exportation",
+				invoice.CategoryOutOfScope: "Hors champ de la TVA",
+			},
+			note: map[string]string{
+				invoice.CategoryReverseCharge:  "Autoliquidation",
+				invoice.CategoryIntraCommunity: "Exonération de TVA, article 262 ter I du CGI",
+				invoice.CategoryExport:         "Exonération de TVA, article 262 I du CGI",
+				invoice.CategoryExempt:         "Exonération de TVA",
+				invoice.CategoryOutOfScope:     "Opération hors du champ d'application de la TVA",
+			},
+			vatNotes: "Mentions relatives à la TVA", reason: "Motif de l'exonération\u00a0:",
+			taxCurrency:    "TVA en %s\u00a0: %s au taux de %s %s/%s",
+			orderReference: "Bon de commande", contractReference: "Contrat", deliveryDate: "Date de livraison", period: "Période de facturation",
+			linesTotal: "Sous-total HT", allowance: "Remise", charge: "Frais", netTotal: "Total HT",
+		}
+	default:
+		return einvoiceLabels{
+			vat: "VAT", igic: "IGIC", ipsi: "IPSI",
+			category: map[string]string{
+				invoice.CategoryExempt: "Exempt", invoice.CategoryReverseCharge: "Reverse charge",
+				invoice.CategoryIntraCommunity: "Intra-community supply", invoice.CategoryExport: "Export",
+				invoice.CategoryOutOfScope: "Not subject to VAT",
+			},
+			note: map[string]string{
+				invoice.CategoryReverseCharge:  "Reverse charge: the customer is liable for the VAT",
+				invoice.CategoryIntraCommunity: "Intra-community supply, exempt from VAT (Article 138 of Directive 2006/112/EC)",
+				invoice.CategoryExport:         "Export outside the EU, exempt from VAT (Article 146 of Directive 2006/112/EC)",
+				invoice.CategoryExempt:         "Exempt from VAT",
+				invoice.CategoryOutOfScope:     "Not subject to VAT",
+			},
+			vatNotes: "VAT notes", reason: "Exemption reason:",
+			taxCurrency:    "VAT in %s: %s at %s %s/%s",
+			orderReference: "Order reference", contractReference: "Contract", deliveryDate: "Delivery date", period: "Invoicing period",
+			linesTotal: "Subtotal", allowance: "Allowance", charge: "Charge", netTotal: "Total without VAT",
 		}
 	}
 }

@@ -55,6 +55,7 @@ func (w *writer) document() {
 	w.parties()
 	w.lineTable()
 	w.summary()
+	w.vatNotes()
 	w.payment()
 	w.remarks()
 	w.swissPaymentPart()
@@ -149,6 +150,7 @@ func (w *writer) titleBlock(y float64) float64 {
 		{w.lb.dueDate, w.date(w.inv.DueDate)},
 		{w.lb.reference, w.inv.Reference},
 	}
+	rows = append(rows, w.referenceRows()...)
 	labelW := 0.0
 	for _, r := range rows {
 		labelW = max(labelW, w.measure(w.clean(r[0]), w.spec(styleMuted)))
@@ -267,7 +269,7 @@ func (w *writer) summary() {
 	var vatRows []tableRow
 	for _, t := range w.inv.Taxes {
 		vatRows = append(vatRows, tableRow{
-			w.numberCell(locale.Percent(t.Rate, w.lang), styleBody, vatCols[0].width),
+			w.cell(w.vatLabel(t), styleBody, vatCols[0].width),
 			w.numberCell(w.money(t.Base), styleBody, vatCols[1].width),
 			w.numberCell(w.money(t.Amount), styleBody, vatCols[2].width),
 		})
@@ -311,7 +313,8 @@ func (w *writer) summary() {
 // the taxable amount and the VAT as wide as their widest amounts, in the
 // room the totals leave; amounts wider than that are set smaller.
 func (w *writer) vatColumns() []column {
-	widths := []float64{70, 95, 95}
+	// The first column names the rate or the category ("Reverse charge").
+	widths := []float64{105, 95, 95}
 	for _, t := range w.inv.Taxes {
 		widths[1] = max(widths[1], w.numberWidth(w.money(t.Base), styleBody))
 		widths[2] = max(widths[2], w.numberWidth(w.money(t.Amount), styleBody))
@@ -356,8 +359,8 @@ func (w *writer) totalLines() []totalLine {
 			totalLine{label: w.lb.discounts, value: w.money(negate(inv.DiscountTotal)), st: styleBody},
 		)
 	}
+	out = append(out, w.netLines()...)
 	out = append(out,
-		totalLine{label: w.lb.subtotal, value: w.money(inv.Subtotal), st: styleBody},
 		totalLine{label: w.lb.vatTotal, value: w.money(inv.TaxTotal), st: styleBody},
 		totalLine{label: w.lb.total, value: w.money(inv.Total), st: styleTotal, ruleAbove: true},
 	)

@@ -253,7 +253,7 @@ func documentText(doc Document) []fieldText {
 			fieldText{fmt.Sprintf("lines[%d].description", i), l.Description},
 			fieldText{fmt.Sprintf("lines[%d].unit", i), l.Unit})
 	}
-	return text
+	return append(text, einvoiceText(inv)...)
 }
 
 func containsRune(runes []rune, r rune) bool {

@@ -388,7 +388,7 @@ func TestRenderSample(t *testing.T) {
 		"Программное обеспечение", "1.5", "200.00", "0%", "300.00", "VAT rate")
 	// The VAT breakdown beside the totals, which add up top to bottom.
 	for _, tax := range inv.Taxes {
-		row := regexp.MustCompile(`(?m)^\s*` + regexp.QuoteMeta(locale.Percent(tax.Rate, "en")) + `\s+` +
+		row := regexp.MustCompile(`(?m)^\s*VAT\s` + regexp.QuoteMeta(locale.Percent(tax.Rate, "en")) + `\s+` +
 			regexp.QuoteMeta(money(tax.Base)) + `\s+` + regexp.QuoteMeta(money(tax.Amount)))
 		if !row.MatchString(text) {
 			t.Errorf("no VAT row for %s%%: base %s, VAT %s", tax.Rate, tax.Base, tax.Amount)

@@ -30,32 +30,41 @@ type Code struct {
 // Encode returns the QR code for content at error-correction level M
 // (15 % of the code may be damaged), the usual level for printed links:
 // the smallest version that holds it, in numeric, alphanumeric or byte
-// mode, whichever is smallest, with the mask that scores the lowest
+// mode, whichever is smallest (byte mode with an ECI segment that declares
+// UTF-8 for content that is not ASCII), with the mask that scores the lowest
 // penalty (ISO/IEC 18004 §7.8.3). It fails for empty content and for
 // content too long for a QR code (about 2,300 bytes).
 func Encode(content string) (*Code, error) {
+	version, codewords, err := codewordsOf(content)
+	if err != nil {
+		return nil, err
+	}
+	if size := 17 + 4*int(version); size <= maxWordSize {
+		return encodeWords(version, codewords)
+	}
+	return encodeModules(version, codewords)
+}
+
+// codewordsOf returns the smallest version at level M that holds
+// content, and the data and error-correction codewords of content in
+// it. They are the same under every mask: Encode computes them once and
+// lays them out under each mask.
+func codewordsOf(content string) (coding.Version, []byte, error) {
 	if content == "" {
-		return nil, ErrEmpty
+		return 0, nil, ErrEmpty
 	}
 	enc := encodingOf(content)
 	v := coding.MinVersion
 	for ; enc.Bits(coding.Version(v)) > coding.Version(v).DataBytes(coding.M)*8; v++ {
 		if v == coding.MaxVersion {
-			return nil, fmt.Errorf("qr: %d bytes are too many for a QR code", len(content))
+			return 0, nil, fmt.Errorf("qr: %d bytes are too many for a QR code", len(content))
 		}
 	}
 	version := coding.Version(v)
-	// The data and error-correction codewords are the same under every
-	// mask: compute them once, lay them out under each mask, keep the
-	// best.
 	var bits coding.Bits
 	enc.Encode(&bits, version)
 	bits.AddCheckBytes(version, coding.M)
-	codewords := bits.Bytes()
-	if size := 17 + 4*v; size <= maxWordSize {
-		return encodeWords(version, codewords)
-	}
-	return encodeModules(version, codewords)
+	return version, bits.Bytes(), nil
 }
 
 // encodeModules lays codewords out as a code of version v under each
@@ -77,16 +86,55 @@ func encodeModules(v coding.Version, codewords []byte) (*Code, error) {
 }
 
 // encodingOf returns the smallest of the numeric, alphanumeric and byte
-// mode that can hold content.
+// mode that can hold content; byte mode declares UTF-8 when content is
+// not ASCII.
 func encodingOf(content string) coding.Encoding {
 	switch {
 	case coding.Num(content).Check() == nil:
 		return coding.Num(content)
 	case coding.Alpha(content).Check() == nil:
 		return coding.Alpha(content)
+	case !ascii(content):
+		return utf8String(content)
 	default:
 		return coding.String(content)
 	}
+}
+
+// ascii reports whether s is all ASCII.
+func ascii(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// eciUTF8 is the ECI designator of UTF-8 (ISO/IEC 18004 §7.4.2; AIM ECI
+// 26).
+const eciUTF8 = 26
+
+// utf8String is byte mode preceded by an ECI segment that declares
+// UTF-8. Without it a reader is free to take the bytes for ISO 8859-1,
+// as the standard's default is, and many do: "Müller" comes out as
+// "MÃ¼ller". The EPC transfer and the Swiss QR bill are UTF-8 by their
+// specifications, which most banking apps know, but a payee name must
+// read right in any reader.
+type utf8String string
+
+// Check accepts any bytes, as byte mode does.
+func (s utf8String) Check() error { return nil }
+
+// Bits is the ECI header (mode 0111 and an 8-bit designator) and the
+// byte mode segment.
+func (s utf8String) Bits(v coding.Version) int { return 4 + 8 + coding.String(s).Bits(v) }
+
+// Encode writes the ECI header and the byte mode segment.
+func (s utf8String) Encode(b *coding.Bits, v coding.Version) {
+	b.Write(0b0111, 4)
+	b.Write(eciUTF8, 8)
+	coding.String(s).Encode(b, v)
 }
 
 // wordLayout is what every code of one version up to maxWordSize

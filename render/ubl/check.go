@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/invoiced/invoiced/invoice"
 	"github.com/invoiced/invoiced/money"
 )
 
@@ -35,7 +36,8 @@ const (
 	// the document's.
 	ruleCurrency = "invoiced-currency"
 	// ruleDecimals: an amount is not a decimal number with exactly the
-	// currency's minor-unit digits (unit prices may have more).
+	// digits Render writes: the currency's minor unit, at most two
+	// (BR-DEC); unit prices may have more.
 	ruleDecimals = "invoiced-decimals"
 	// ruleUnitCode: a quantity's unit code is not one Render writes.
 	ruleUnitCode = "invoiced-unit-code"
@@ -86,9 +88,13 @@ type checker struct {
 	root     *node
 	credit   bool
 	currency string
-	digits   int // the currency's minor-unit digits; 2 when unknown
+	digits   int // the digits of an amount (BR-DEC); 2 when unknown
 	known    bool
-	out      []Violation
+	// taxCurrency is the VAT accounting currency (BT-6), when there is
+	// one, and taxDigits the digits of its amounts.
+	taxCurrency string
+	taxDigits   int
+	out         []Violation
 
 	lineSum   *big.Rat // nil when a line net amount is missing
 	docAllow  *big.Rat
@@ -140,7 +146,15 @@ func (c *checker) header() {
 		c.add("BR-CL-04", "The currency code (BT-5) %q is not an ISO 4217 code.", c.currency)
 		return
 	}
-	c.digits, c.known = cur.Digits, true
+	c.digits, c.known = invoice.AmountDigits(cur), true
+	if tc := r.value("cbc:TaxCurrencyCode"); tc != "" {
+		c.taxCurrency = tc
+		if cur, err := money.ParseCurrency(tc); err != nil {
+			c.add("BR-CL-05", "The VAT accounting currency code (BT-6) %q is not an ISO 4217 code.", tc)
+		} else {
+			c.taxDigits = invoice.AmountDigits(cur)
+		}
+	}
 }
 
 // party checks the seller's or the buyer's name, address and identifiers.
@@ -415,6 +429,8 @@ func (c *checker) vatBreakdown() {
 		}
 		if cat == "" {
 			c.add("BR-47", "%s has no VAT category code (BT-118, cac:TaxCategory/cbc:ID).", where)
+		} else {
+			c.exemptionReason(st, where, cat)
 		}
 		if !okPct && cat != "O" {
 			c.add("BR-48", "%s has no VAT rate (BT-119, cac:TaxCategory/cbc:Percent).", where)
@@ -463,16 +479,81 @@ func (c *checker) vatBreakdown() {
 				label, c.show(have), c.show(want))
 		}
 	}
-	if c.cats[categoryStandard] || c.cats[categoryZero] {
-		if !c.sellerTaxID() {
-			if c.cats[categoryStandard] {
-				c.add("BR-S-02", "Lines are in VAT category S, but the seller has no VAT identifier (BT-31), tax registration (BT-32) or tax representative.")
-			}
-			if c.cats[categoryZero] {
-				c.add("BR-Z-02", "Lines are in VAT category Z, but the seller has no VAT identifier (BT-31), tax registration (BT-32) or tax representative.")
+	if !c.sellerTaxID() {
+		for _, cat := range []string{"S", "Z", "E"} {
+			if c.cats[cat] {
+				c.add(categoryRule(cat, "02"), "Lines are in VAT category %s, but the seller has no VAT identifier (BT-31), tax registration (BT-32) or tax representative.", cat)
 			}
 		}
 	}
+	if !c.sellerVATID() {
+		for _, cat := range []string{"AE", "K", "G", "L", "M"} {
+			if c.cats[cat] {
+				c.add(categoryRule(cat, "02"), "Lines are in VAT category %s, but neither the seller nor its tax representative has a VAT identifier (BT-31, BT-63).", cat)
+			}
+		}
+	}
+	buyer := c.root.find("cac:AccountingCustomerParty", "cac:Party")
+	buyerVAT := false
+	for _, ts := range buyer.all("cac:PartyTaxScheme") {
+		buyerVAT = buyerVAT || (ts.value("cac:TaxScheme", "cbc:ID") == schemeVAT && ts.value("cbc:CompanyID") != "")
+	}
+	if c.cats["AE"] && !buyerVAT && buyer.value("cac:PartyLegalEntity", "cbc:CompanyID") == "" {
+		c.add("BR-AE-02", "Lines are in VAT category AE, but the buyer has no VAT identifier (BT-48) or legal registration identifier (BT-47).")
+	}
+	if c.cats["O"] && (c.sellerVATID() || buyerVAT) {
+		c.add("BR-O-02", "Lines are in VAT category O (not subject to VAT), but the seller, its tax representative or the buyer has a VAT identifier (BT-31, BT-63, BT-48).")
+	}
+	if c.cats["K"] {
+		if !buyerVAT {
+			c.add("BR-IC-02", "Lines are in VAT category K, but the buyer has no VAT identifier (BT-48).")
+		}
+		if c.root.value("cac:Delivery", "cbc:ActualDeliveryDate") == "" && c.root.find("cac:InvoicePeriod") == nil {
+			c.add("BR-IC-11", "Lines are in VAT category K, but there is neither an actual delivery date (BT-72) nor an invoicing period (BG-14).")
+		}
+		if c.root.value("cac:Delivery", "cac:DeliveryLocation", "cac:Address", "cac:Country", "cbc:IdentificationCode") == "" {
+			c.add("BR-IC-12", "Lines are in VAT category K, but there is no deliver to country code (BT-80).")
+		}
+	}
+	if c.taxCurrency != "" {
+		found := false
+		for _, t := range c.root.all("cac:TaxTotal") {
+			found = found || (t.find("cac:TaxSubtotal") == nil && t.find("cbc:TaxAmount").attr("currencyID") == c.taxCurrency)
+		}
+		if !found {
+			c.add("BR-53", "The VAT accounting currency is %s (BT-6), but there is no total VAT amount in it (BT-111).", c.taxCurrency)
+		}
+	}
+}
+
+// exemptionReason checks that a VAT breakdown of a category without VAT
+// says why (BR-E-10, BR-AE-10, BR-IC-10, BR-G-10, BR-O-10), and that one
+// with VAT does not (BR-S-10, BR-Z-10).
+func (c *checker) exemptionReason(st *node, where, cat string) {
+	has := st.value("cac:TaxCategory", "cbc:TaxExemptionReasonCode") != "" || st.value("cac:TaxCategory", "cbc:TaxExemptionReason") != ""
+	switch cat {
+	case "E", "AE", "K", "G", "O":
+		if !has {
+			c.add(categoryRule(cat, "10"), "%s is in VAT category %s but has no exemption reason (BT-120) nor reason code (BT-121).", where, cat)
+		}
+	case "S", "Z", "L", "M":
+		if has {
+			c.add(categoryRule(cat, "10"), "%s is in VAT category %s, which charges VAT, but has an exemption reason.", where, cat)
+		}
+	}
+}
+
+// sellerVATID reports whether the seller or its tax representative has a
+// VAT identifier (BT-31, BT-63).
+func (c *checker) sellerVATID() bool {
+	for _, p := range []*node{c.root.find("cac:AccountingSupplierParty", "cac:Party"), c.root.find("cac:TaxRepresentativeParty")} {
+		for _, ts := range p.all("cac:PartyTaxScheme") {
+			if ts.value("cac:TaxScheme", "cbc:ID") == schemeVAT && ts.value("cbc:CompanyID") != "" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // sellerTaxID reports whether the seller or its tax representative has a
@@ -530,11 +611,17 @@ func (c *checker) amounts(n *node, path string) {
 }
 
 func (c *checker) amount(n *node, path string) {
+	want, digits := c.currency, c.digits
+	if c.taxCurrency != "" && n.attr("currencyID") == c.taxCurrency && strings.HasSuffix(path, "/TaxAmount") &&
+		!strings.Contains(path, "TaxSubtotal") {
+		// The VAT total in the VAT accounting currency (BT-111).
+		want, digits = c.taxCurrency, c.taxDigits
+	}
 	switch cur := n.attr("currencyID"); {
 	case cur == "":
 		c.add(ruleCurrency, "%s has no currencyID.", path)
-	case c.currency != "" && cur != c.currency:
-		c.add(ruleCurrency, "%s is in %s, the document in %s.", path, cur, c.currency)
+	case want != "" && cur != want:
+		c.add(ruleCurrency, "%s is in %s, the document in %s.", path, cur, want)
 	}
 	s := n.text()
 	if !decimalPattern.MatchString(s) {
@@ -544,8 +631,8 @@ func (c *checker) amount(n *node, path string) {
 	if !c.known || n.name.Local == "PriceAmount" {
 		return
 	}
-	if d := fractionDigits(s); d != c.digits {
-		c.add(ruleDecimals, "%s is %s, with %d decimals; %s amounts have %d.", path, s, d, c.currency, c.digits)
+	if d := fractionDigits(s); d != digits {
+		c.add(ruleDecimals, "%s is %s, with %d decimals; %s amounts have %d.", path, s, d, want, digits)
 	}
 }
 

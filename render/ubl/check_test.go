@@ -62,8 +62,37 @@ func TestCheckBrokenDocuments(t *testing.T) {
 			[]edit{{`<cbc:PayableAmount currencyID="EUR">1130.50<`, `<cbc:PayableAmount currencyID="EUR">1130.5<`, 1}}, nil, ruleDecimals},
 		{"decimals in JPY", jpyDoc,
 			[]edit{{`<cbc:PayableAmount currencyID="JPY">20347<`, `<cbc:PayableAmount currencyID="JPY">20347.00<`, 1}}, nil, ruleDecimals},
-		{"two decimals in BHD", bhdDoc,
-			[]edit{{`<cbc:TaxAmount currencyID="BHD">1.151<`, `<cbc:TaxAmount currencyID="BHD">1.15<`, 1}}, nil, ruleDecimals},
+		{"three decimals in BHD", bhdDoc,
+			[]edit{{`<cbc:TaxAmount currencyID="BHD">1.15<`, `<cbc:TaxAmount currencyID="BHD">1.150<`, 1}}, nil, ruleDecimals},
+		{"exempt without a reason", tableCase("en16931", "exempt E with reason"), nil, func(b []byte) []byte {
+			return regexp.MustCompile(`\s*<cbc:TaxExemptionReason(Code)?>[^<]*</cbc:TaxExemptionReason(Code)?>`).ReplaceAll(b, nil)
+		}, "BR-E-10"},
+		{"reason for a standard rate", designDoc,
+			[]edit{{"<cbc:Percent>19</cbc:Percent>\n        <cac:TaxScheme>", "<cbc:Percent>19</cbc:Percent><cbc:TaxExemptionReason>x</cbc:TaxExemptionReason>\n        <cac:TaxScheme>", 1}}, nil, "BR-S-10"},
+		{"reverse charge, seller without VAT id", tableCase("en16931", "reverse charge AE"),
+			[]edit{{"<cbc:ID>VAT</cbc:ID>", "<cbc:ID>TAX</cbc:ID>", 1}}, nil, "BR-AE-02"},
+		{"reverse charge, buyer without VAT id", tableCase("en16931", "reverse charge AE"),
+			[]edit{{"<cbc:CompanyID>DE123456789</cbc:CompanyID>", "", 1}}, nil, "BR-AE-02"},
+		{"intra-community supply, buyer without VAT id", tableCase("en16931", "intra-community supply K"),
+			[]edit{{"<cbc:CompanyID>DE123456789</cbc:CompanyID>", "", 1}}, nil, "BR-IC-02"},
+		{"not subject to VAT, with a seller VAT id", tableCase("en16931", "not subject to VAT O"),
+			[]edit{{"<cbc:CompanyID>18547290</cbc:CompanyID>\n        <cac:TaxScheme>\n          <cbc:ID>TAX</cbc:ID>", "<cbc:CompanyID>RO18547290</cbc:CompanyID>\n        <cac:TaxScheme>\n          <cbc:ID>VAT</cbc:ID>", 1}}, nil, "BR-O-02"},
+		{"export, seller without VAT id", tableCase("en16931", "export G"),
+			[]edit{{"<cbc:ID>VAT</cbc:ID>", "<cbc:ID>TAX</cbc:ID>", 1}}, nil, "BR-G-02"},
+		{"intra-community supply without delivery date nor period", tableCase("en16931", "intra-community supply K"), nil, func(b []byte) []byte {
+			return regexp.MustCompile(`(?s)\s*<cbc:ActualDeliveryDate>[^<]*</cbc:ActualDeliveryDate>|\s*<cac:InvoicePeriod>.*?</cac:InvoicePeriod>`).ReplaceAll(b, nil)
+		}, "BR-IC-11"},
+		{"intra-community supply without delivery country", tableCase("en16931", "intra-community supply K"), nil, func(b []byte) []byte {
+			return regexp.MustCompile(`(?s)\s*<cac:DeliveryLocation>.*?</cac:DeliveryLocation>`).ReplaceAll(b, nil)
+		}, "BR-IC-12"},
+		{"VAT accounting currency without its VAT total", tableCase("cius-ro", "export G"), nil, func(b []byte) []byte {
+			return regexp.MustCompile(`(?s)\s*<cac:TaxTotal>\s*<cbc:TaxAmount currencyID="RON">[^<]*</cbc:TaxAmount>\s*</cac:TaxTotal>`).ReplaceAll(b, nil)
+		}, "BR-53"},
+		{"unknown VAT accounting currency", tableCase("cius-ro", "export G"),
+			[]edit{{"<cbc:TaxCurrencyCode>RON<", "<cbc:TaxCurrencyCode>XYZ<", 1}}, nil, "BR-CL-05"},
+		{"VAT total in the accounting currency with three decimals", tableCase("cius-ro", "export G"), nil, func(b []byte) []byte {
+			return regexp.MustCompile(`(<cbc:TaxAmount currencyID="RON">[0-9]+\.[0-9]{2})<`).ReplaceAll(b, []byte("${1}0<"))
+		}, ruleDecimals},
 		{"not a number", designDoc,
 			[]edit{{`<cbc:PayableAmount currencyID="EUR">1130.50<`, `<cbc:PayableAmount currencyID="EUR">1,130.50<`, 1}}, nil, ruleDecimals},
 		{"another currency", designDoc,

@@ -14,9 +14,34 @@ import (
 	"github.com/invoiced/invoiced/render/locale"
 )
 
-// CustomizationID is the specification identifier (BT-24) of every
-// document Render writes: the EN 16931 core, with no CIUS or extension.
+// CustomizationID is the specification identifier (BT-24) of the EN 16931
+// core, which every profile's begins with.
 const CustomizationID = "urn:cen.eu:en16931:2017"
+
+// The specification identifiers (BT-24) of the CIUS profiles, as their
+// validators expect them, and Peppol's business process (BT-23).
+const (
+	CustomizationPeppol    = CustomizationID + "#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
+	CustomizationXRechnung = CustomizationID + "#compliant#urn:xeinkauf.de:kosit:xrechnung_3.0"
+	CustomizationCIUSRO    = CustomizationID + "#compliant#urn:efactura.mfinante.ro:CIUS-RO:1.0.1"
+	ProfileIDPeppol        = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
+)
+
+// CustomizationFor returns the specification identifier (BT-24) of an
+// e-invoice profile, and "" for an unknown one.
+func CustomizationFor(profile string) string {
+	switch profile {
+	case invoice.ProfileEN16931, "":
+		return CustomizationID
+	case invoice.ProfilePeppol:
+		return CustomizationPeppol
+	case invoice.ProfileXRechnung:
+		return CustomizationXRechnung
+	case invoice.ProfileCIUSRO:
+		return CustomizationCIUSRO
+	}
+	return ""
+}
 
 // The namespaces of the UBL 2.1 documents and components Render writes.
 const (
@@ -36,8 +61,9 @@ const (
 
 	reasonDiscount = "95" // UNTDID 5189: discount
 
-	categoryStandard = "S" // UNTDID 5305: standard rate
-	categoryZero     = "Z" // UNTDID 5305: zero rated goods
+	categoryStandard   = "S" // UNTDID 5305: standard rate
+	categoryZero       = "Z" // UNTDID 5305: zero rated goods
+	categoryOutOfScope = "O" // UNTDID 5305: services outside scope of tax
 
 	schemeVAT   = "VAT"
 	schemeTax   = "TAX" // any tax scheme but VAT marks a tax registration (BT-32)
@@ -64,6 +90,21 @@ type Document struct {
 	// (BG-16): a credit transfer to that account quoting the invoice
 	// number. Credit notes leave it out, since there the seller pays.
 	Bank invoice.BankAccount
+	// Profile, when set, is the e-invoice profile to write instead of the
+	// invoice's own (invoice.Profiles); both empty is
+	// invoice.ProfileEN16931.
+	Profile string
+}
+
+// profile is the e-invoice profile doc is written in.
+func (doc Document) profile() string {
+	switch {
+	case doc.Profile != "":
+		return doc.Profile
+	case doc.Invoice != nil && doc.Invoice.Profile != "":
+		return doc.Invoice.Profile
+	}
+	return invoice.ProfileEN16931
 }
 
 // Render writes doc as a UBL 2.1 document that follows the EN 16931 UBL
@@ -84,6 +125,16 @@ func Render(doc Document) ([]byte, error) {
 	if inv == nil {
 		return nil, ErrNoInvoice
 	}
+	if fe := Requirements(doc); fe != nil {
+		return nil, &RequirementsError{Profile: doc.profile(), Fields: fe}
+	}
+	return render(doc)
+}
+
+// render writes doc, whose invoice is set, without asking whether its
+// profile's requirements are met.
+func render(doc Document) ([]byte, error) {
+	inv := doc.Invoice
 	cur, err := money.ParseCurrency(inv.Currency)
 	if err != nil {
 		return nil, fmt.Errorf("ubl: currency: %w", err)
@@ -92,30 +143,57 @@ func Render(doc Document) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &converter{cur: cur, sign: 1}
+	ad := invoice.AmountDigits(cur)
+	c := &converter{cur: cur, sign: 1, digits: ad, step: pow10(cur.Digits - ad)}
 	credit := total < 0 || inv.IsCreditNote()
 	if total < 0 {
 		c.sign = -1
 	}
+	profile := doc.profile()
+	// Peppol's electronic address schemes do not include email.
+	emailEndpoint := profile != invoice.ProfilePeppol
 
 	d := document{
 		XMLName:         xml.Name{Space: nsInvoice, Local: "Invoice"},
 		NSCAC:           nsCAC,
 		NSCBC:           nsCBC,
-		CustomizationID: CustomizationID,
+		CustomizationID: CustomizationFor(profile),
 		ID:              inv.Number,
 		IssueDate:       inv.IssueDate,
 		Note:            nonEmpty(inv.Notes),
 		Currency:        cur.Code,
 		BuyerReference:  strings.TrimSpace(inv.Reference),
-		Supplier:        partyWrap{Party: sellerParty(doc.Seller)},
-		Customer:        partyWrap{Party: buyerParty(inv.Customer)},
+		Supplier:        partyWrap{Party: sellerParty(doc.Seller, emailEndpoint)},
+		Customer:        partyWrap{Party: buyerParty(inv.Customer, emailEndpoint)},
 	}
+	if usedCategories(inv)[categoryOutOfScope] {
+		// Not subject to VAT: no VAT identifier may be written (BR-O-02).
+		d.Supplier.Party.TaxSchemes = withoutVAT(d.Supplier.Party.TaxSchemes)
+		d.Customer.Party.TaxSchemes = withoutVAT(d.Customer.Party.TaxSchemes)
+	}
+	if profile == invoice.ProfilePeppol {
+		d.ProfileID = ProfileIDPeppol
+	}
+	if p := inv.Period; p != nil {
+		d.InvoicePeriod = &period{Start: p.Start, End: p.End}
+	}
+	if ref := strings.TrimSpace(inv.OrderReference); ref != "" {
+		d.OrderReference = &orderReference{ID: ref}
+	}
+	if ref := strings.TrimSpace(inv.ContractReference); ref != "" {
+		d.ContractReference = &documentReference{ID: ref}
+	}
+	d.Delivery = deliveryFor(inv.Delivery)
 	if credit {
 		d.XMLName = xml.Name{Space: nsCreditNote, Local: "CreditNote"}
 		d.CreditNoteTypeCode = typeCreditNote
 		if ref := inv.Corrects; ref != nil {
 			d.BillingReference = &billingReference{Invoice: documentReference{ID: ref.Number, IssueDate: ref.IssueDate}}
+		}
+		if profile == invoice.ProfileXRechnung {
+			// XRechnung wants payment instructions in every document
+			// (BR-DE-1): the account the credit is settled against.
+			d.PaymentMeans = paymentMeansFor(doc.Bank, inv.Number, cur.Code)
 		}
 	} else {
 		d.DueDate = inv.DueDate
@@ -126,22 +204,55 @@ func Render(doc Document) ([]byte, error) {
 		d.PaymentTerms = &paymentTerms{Note: note}
 	}
 
-	d.TaxTotal.TaxAmount = c.amount("taxTotal", inv.TaxTotal, false)
+	for i, ac := range inv.Allowances {
+		d.AllowanceCharges = append(d.AllowanceCharges, c.documentAllowanceCharge(fmt.Sprintf("allowances[%d]", i), ac, false))
+	}
+	for i, ac := range inv.Charges {
+		d.AllowanceCharges = append(d.AllowanceCharges, c.documentAllowanceCharge(fmt.Sprintf("charges[%d]", i), ac, true))
+	}
+
+	vat := taxTotal{TaxAmount: c.amount("taxTotal", inv.TaxTotal, false)}
 	for i, t := range inv.Taxes {
 		field := fmt.Sprintf("taxes[%d]", i)
-		rate := c.rate(field+".rate", t.Rate)
-		d.TaxTotal.Subtotals = append(d.TaxTotal.Subtotals, taxSubtotal{
+		cat := breakdownCategory(invoice.Category(t.Category, t.Rate), c.rate(field+".rate", t.Rate))
+		cat.ExemptionCode = strings.TrimSpace(t.ExemptionCode)
+		cat.ExemptionReason = strings.TrimSpace(t.ExemptionReason)
+		vat.Subtotals = append(vat.Subtotals, taxSubtotal{
 			TaxableAmount: c.amount(field+".base", t.Base, false),
 			TaxAmount:     c.amount(field+".amount", t.Amount, false),
-			Category:      taxCategory(rate),
+			Category:      cat,
 		})
+	}
+	d.TaxTotals = []taxTotal{vat}
+	if tc := strings.TrimSpace(inv.TaxCurrency); tc != "" && tc != cur.Code {
+		// The VAT in the VAT accounting currency (BT-111): a second
+		// TaxTotal, with its amount only.
+		tcur, err := money.ParseCurrency(tc)
+		if err != nil {
+			return nil, fmt.Errorf("ubl: taxCurrency: %w", err)
+		}
+		tcad := invoice.AmountDigits(tcur)
+		tconv := &converter{cur: tcur, sign: c.sign, digits: tcad, step: pow10(tcur.Digits - tcad)}
+		d.TaxCurrency = tcur.Code
+		d.TaxTotals = append(d.TaxTotals, taxTotal{TaxAmount: tconv.amount("taxTotalInTaxCurrency", inv.TaxTotalInTaxCurrency, false)})
+		if tconv.err != nil {
+			return nil, tconv.err
+		}
 	}
 
 	d.Totals = monetaryTotal{
 		LineExtension: c.amount("subtotal", inv.Subtotal, false),
-		TaxExclusive:  c.amount("subtotal", inv.Subtotal, false),
+		TaxExclusive:  c.amount("netTotal", netTotal(inv), false),
 		TaxInclusive:  c.amount("total", inv.Total, false),
 		Payable:       c.amount("amountDue", inv.AmountDue, false),
+	}
+	if len(inv.Allowances) > 0 {
+		a := c.amount("allowanceTotal", inv.AllowanceTotal, false)
+		d.Totals.AllowanceTotal = &a
+	}
+	if len(inv.Charges) > 0 {
+		a := c.amount("chargeTotal", inv.ChargeTotal, false)
+		d.Totals.ChargeTotal = &a
 	}
 	paid := c.amount("amountPaid", inv.AmountPaid, true)
 	if paid.minor != 0 {
@@ -183,7 +294,11 @@ func Render(doc Document) ([]byte, error) {
 type converter struct {
 	cur  money.Currency
 	sign int64 // -1 for a credit note
-	err  error
+	// digits are the decimals an amount is written with, at most 2
+	// (BR-DEC); step is how many minor units of cur one of those is.
+	digits int
+	step   int64
+	err    error
 }
 
 func (c *converter) fail(err error) {
@@ -193,18 +308,61 @@ func (c *converter) fail(err error) {
 }
 
 // amount converts a computed amount in major units. An empty string is an
-// error unless optional, when it reads as zero.
+// error unless optional, when it reads as zero. An amount of a currency
+// with more than two decimals must be a whole number of hundredths, as
+// invoice.Compute makes them: EN 16931 allows two decimals (BR-DEC).
 func (c *converter) amount(field, s string, optional bool) amount {
 	v, err := parseAmount(field, s, c.cur, optional)
 	if err != nil {
 		c.fail(err)
 	}
+	if v%c.step != 0 {
+		c.fail(fmt.Errorf("ubl: %s is %s, not a whole number of hundredths: compute the invoice again", field, s))
+	}
 	return c.minor(c.sign * v)
 }
 
-// minor formats minor units, already signed, as an amount element.
+// minor formats minor units, already signed, as an amount element with
+// the document's digits.
 func (c *converter) minor(v int64) amount {
-	return amount{Currency: c.cur.Code, Value: money.Format(v, c.cur.Digits), minor: v}
+	return amount{Currency: c.cur.Code, Value: money.Format(v/c.step, c.digits), minor: v}
+}
+
+// documentAllowanceCharge converts a document level allowance (BG-20) or
+// charge (BG-21).
+func (c *converter) documentAllowanceCharge(field string, ac invoice.AllowanceCharge, charge bool) allowanceCharge {
+	rate := c.rate(field+".taxRate", ac.TaxRate)
+	out := allowanceCharge{
+		ChargeIndicator: charge,
+		ReasonCode:      strings.TrimSpace(ac.ReasonCode),
+		Reason:          strings.TrimSpace(ac.Reason),
+		Amount:          c.amount(field+".amount", ac.Amount, false),
+		Category:        taxCategory(invoice.Category(ac.TaxCategory, ac.TaxRate), rate),
+	}
+	if ac.Rate != "" {
+		out.Multiplier = money.FormatRat(c.rate(field+".rate", ac.Rate), invoice.RateScale)
+		base := c.amount(field+".base", ac.Base, false)
+		out.Base = &base
+	}
+	return out
+}
+
+// netTotal is the total without VAT (BT-109): NetTotal, or for an invoice
+// computed before it had one, its Subtotal.
+func netTotal(inv *invoice.Invoice) string {
+	if inv.NetTotal != "" {
+		return inv.NetTotal
+	}
+	return inv.Subtotal
+}
+
+// pow10 is 10^n for a small n ≥ 0.
+func pow10(n int) int64 {
+	p := int64(1)
+	for ; n > 0; n-- {
+		p *= 10
+	}
+	return p
 }
 
 func (c *converter) rate(field, s string) *big.Rat {
@@ -239,12 +397,13 @@ func (c *converter) line(i int, l invoice.Line) invoiceLine {
 	}
 	qty.Mul(qty, big.NewRat(sign, 1))
 	rate := c.rate(field+".taxRate", l.TaxRate)
+	cat := invoice.Category(l.TaxCategory, l.TaxRate)
 
 	ln := invoiceLine{
 		ID:               fmt.Sprint(i + 1),
 		InvoicedQuantity: &quantity{Unit: UnitCode(l.Unit), Value: money.FormatRat(qty, invoice.QuantityScale)},
 		LineExtension:    c.amount(field+".amount", l.Amount, false),
-		Item:             item(l.Description, rate),
+		Item:             item(l.Description, taxCategory(cat, rate)),
 		Price:            priceXML{Amount: amount{Currency: c.cur.Code, Value: money.Format(money.RoundHalfUp(price, priceScale), priceScale)}},
 	}
 	if l.DiscountRate != "" {
@@ -283,31 +442,36 @@ func fractionDigits(s string) int {
 	return 0
 }
 
-// taxCategory returns the VAT category of a rate: S (standard) above zero
-// and Z (zero rated) at zero. invoiced does not know whether a 0% line is
-// exempt (E), reverse charge (AE), an intra-community supply (K), an export
-// (G) or out of scope (O); Z is the one of those that needs no exemption
-// reason, and the seller's VAT id that it requires (BR-Z-02) shows up in
-// Check when it is missing.
-func taxCategory(rate *big.Rat) *taxCategoryXML {
-	id := categoryStandard
-	if rate.Sign() == 0 {
-		id = categoryZero
+// taxCategory is VAT category cat at rate, as the invoice gives them
+// (invoice.Category): every category has a rate, 0 for all but S, L and M,
+// except O (not subject to VAT) on a line or an allowance or charge, which
+// has none (BR-O-05, BR-O-06, BR-O-07).
+func taxCategory(cat string, rate *big.Rat) *taxCategoryXML {
+	out := breakdownCategory(cat, rate)
+	if cat == categoryOutOfScope {
+		out.Percent = ""
 	}
-	return &taxCategoryXML{ID: id, Percent: money.FormatRat(rate, invoice.RateScale), Scheme: taxScheme{ID: schemeVAT}}
+	return out
+}
+
+// breakdownCategory is VAT category cat at rate in the VAT breakdown,
+// where every category has its rate: EN 16931 lets O leave it out
+// (BR-48), XRechnung wants it (BR-DE-14), so O has 0.
+func breakdownCategory(cat string, rate *big.Rat) *taxCategoryXML {
+	return &taxCategoryXML{ID: cat, Percent: money.FormatRat(rate, invoice.RateScale), Scheme: taxScheme{ID: schemeVAT}}
 }
 
 // item names an item by the first line of its description, cut to
 // maxItemName characters; the description itself follows when it says
 // more than the name.
-func item(description string, rate *big.Rat) itemXML {
+func item(description string, cat *taxCategoryXML) itemXML {
 	desc := strings.TrimSpace(description)
 	name, _, _ := strings.Cut(desc, "\n")
 	name = strings.TrimSpace(name)
 	if utf8.RuneCountInString(name) > maxItemName {
 		name = strings.TrimSpace(string([]rune(name)[:maxItemName-1])) + "…"
 	}
-	it := itemXML{Name: name, Category: taxCategory(rate)}
+	it := itemXML{Name: name, Category: cat}
 	if desc != name {
 		it.Description = desc
 	}
@@ -394,9 +558,11 @@ func hasVATPrefix(id string) bool {
 
 // sellerParty is the seller (BG-4). A VAT id without a country prefix is not
 // a VAT identifier in the EN 16931 sense; it is written as the seller's tax
-// registration identifier (BT-32) instead.
-func sellerParty(s invoice.Seller) party {
-	p := newParty(strings.TrimSpace(s.Name), s.Email, s.Phone, s.Address)
+// registration identifier (BT-32) instead. Its electronic address is its
+// Endpoint, else, where emailEndpoint allows it, its email (scheme EM).
+func sellerParty(s invoice.Seller, emailEndpoint bool) party {
+	p := newParty(strings.TrimSpace(s.Name), s.Address)
+	p.EndpointID = endpointID(s.Endpoint, s.Email, emailEndpoint)
 	if vat := normalizeVAT(s.VATID); vat != "" {
 		scheme := schemeVAT
 		if !hasVATPrefix(vat) {
@@ -405,14 +571,16 @@ func sellerParty(s invoice.Seller) party {
 		p.TaxSchemes = append(p.TaxSchemes, partyTaxScheme{CompanyID: vat, Scheme: taxScheme{ID: scheme}})
 	}
 	p.LegalEntity.CompanyID = strings.TrimSpace(s.RegistrationNumber)
+	p.Contact = newContact(s.ContactName, s.Phone, s.Email)
 	return p
 }
 
 // buyerParty is the buyer (BG-7). A VAT id without a country prefix, such as
 // a Romanian CUI of a company not registered for VAT, is written as the
 // buyer's legal registration identifier (BT-47).
-func buyerParty(c invoice.Customer) party {
-	p := newParty(strings.TrimSpace(c.Name), c.Email, c.Phone, c.Address)
+func buyerParty(c invoice.Customer, emailEndpoint bool) party {
+	p := newParty(strings.TrimSpace(c.Name), c.Address)
+	p.EndpointID = endpointID(c.Endpoint, c.Email, emailEndpoint)
 	if vat := normalizeVAT(c.VATID); vat != "" {
 		if hasVATPrefix(vat) {
 			p.TaxSchemes = append(p.TaxSchemes, partyTaxScheme{CompanyID: vat, Scheme: taxScheme{ID: schemeVAT}})
@@ -420,34 +588,79 @@ func buyerParty(c invoice.Customer) party {
 			p.LegalEntity.CompanyID = vat
 		}
 	}
+	p.Contact = newContact("", c.Phone, c.Email)
 	return p
 }
 
-func newParty(name, email, phone string, a invoice.Address) party {
-	email, phone = strings.TrimSpace(email), strings.TrimSpace(phone)
-	p := party{
-		PostalAddress: address{
-			StreetName:           strings.TrimSpace(a.Line1),
-			AdditionalStreetName: strings.TrimSpace(a.Line2),
-			CityName:             strings.TrimSpace(a.City),
-			PostalZone:           strings.TrimSpace(a.PostalCode),
-			CountrySubentity:     strings.TrimSpace(a.Region),
-		},
-		LegalEntity: legalEntity{RegistrationName: name},
+// withoutVAT returns ts without the VAT identifiers.
+func withoutVAT(ts []partyTaxScheme) []partyTaxScheme {
+	var out []partyTaxScheme
+	for _, t := range ts {
+		if t.Scheme.ID != schemeVAT {
+			out = append(out, t)
+		}
 	}
+	return out
+}
+
+// endpointID is a party's electronic address (BT-34, BT-49): e, else the
+// email with scheme EM when emailEndpoint, else none.
+func endpointID(e *invoice.Endpoint, email string, emailEndpoint bool) *identifier {
+	if e != nil && strings.TrimSpace(e.ID) != "" {
+		return &identifier{Scheme: strings.TrimSpace(e.Scheme), Value: strings.TrimSpace(e.ID)}
+	}
+	if email = strings.TrimSpace(email); email != "" && emailEndpoint {
+		return &identifier{Scheme: schemeEmail, Value: email}
+	}
+	return nil
+}
+
+func newContact(name, phone, email string) *contact {
+	name, phone, email = strings.TrimSpace(name), strings.TrimSpace(phone), strings.TrimSpace(email)
+	if name == "" && phone == "" && email == "" {
+		return nil
+	}
+	return &contact{Name: name, Telephone: phone, Email: email}
+}
+
+func newAddress(a invoice.Address) address {
+	out := address{
+		StreetName:           strings.TrimSpace(a.Line1),
+		AdditionalStreetName: strings.TrimSpace(a.Line2),
+		CityName:             strings.TrimSpace(a.City),
+		PostalZone:           strings.TrimSpace(a.PostalCode),
+		CountrySubentity:     strings.TrimSpace(a.Region),
+	}
+	if code := strings.ToUpper(strings.TrimSpace(a.Country)); code != "" {
+		out.Country = &countryXML{Code: code}
+	}
+	return out
+}
+
+func newParty(name string, a invoice.Address) party {
+	p := party{PostalAddress: newAddress(a), LegalEntity: legalEntity{RegistrationName: name}}
 	if name != "" {
 		p.PartyName = &partyName{Name: name}
 	}
-	if code := strings.ToUpper(strings.TrimSpace(a.Country)); code != "" {
-		p.PostalAddress.Country = &countryXML{Code: code}
-	}
-	if email != "" {
-		p.EndpointID = &identifier{Scheme: schemeEmail, Value: email}
-	}
-	if email != "" || phone != "" {
-		p.Contact = &contact{Telephone: phone, Email: email}
-	}
 	return p
+}
+
+// deliveryFor is the delivery information (BG-13), or nil without any.
+func deliveryFor(d *invoice.Delivery) *delivery {
+	if d == nil {
+		return nil
+	}
+	out := &delivery{Date: strings.TrimSpace(d.Date)}
+	if d.Address != nil {
+		out.Location = &location{Address: newAddress(*d.Address)}
+	}
+	if name := strings.TrimSpace(d.PartyName); name != "" {
+		out.Party = &deliveryParty{Name: partyName{Name: name}}
+	}
+	if out.Date == "" && out.Location == nil && out.Party == nil {
+		return nil
+	}
+	return out
 }
 
 func nonEmpty(s string) []string {
@@ -466,29 +679,62 @@ type document struct {
 	NSCAC   string `xml:"xmlns:cac,attr"`
 	NSCBC   string `xml:"xmlns:cbc,attr"`
 
-	CustomizationID    string            `xml:"cbc:CustomizationID"`
-	ID                 string            `xml:"cbc:ID"`
-	IssueDate          string            `xml:"cbc:IssueDate"`
-	DueDate            string            `xml:"cbc:DueDate,omitempty"`
-	InvoiceTypeCode    string            `xml:"cbc:InvoiceTypeCode,omitempty"`
-	CreditNoteTypeCode string            `xml:"cbc:CreditNoteTypeCode,omitempty"`
-	Note               []string          `xml:"cbc:Note"`
-	Currency           string            `xml:"cbc:DocumentCurrencyCode"`
-	BuyerReference     string            `xml:"cbc:BuyerReference,omitempty"`
-	BillingReference   *billingReference `xml:"cac:BillingReference,omitempty"`
-	Supplier           partyWrap         `xml:"cac:AccountingSupplierParty"`
-	Customer           partyWrap         `xml:"cac:AccountingCustomerParty"`
-	PaymentMeans       *paymentMeans     `xml:"cac:PaymentMeans,omitempty"`
-	PaymentTerms       *paymentTerms     `xml:"cac:PaymentTerms,omitempty"`
-	TaxTotal           taxTotal          `xml:"cac:TaxTotal"`
-	Totals             monetaryTotal     `xml:"cac:LegalMonetaryTotal"`
-	InvoiceLines       []invoiceLine     `xml:"cac:InvoiceLine"`
-	CreditNoteLines    []invoiceLine     `xml:"cac:CreditNoteLine"`
+	CustomizationID    string             `xml:"cbc:CustomizationID"`
+	ProfileID          string             `xml:"cbc:ProfileID,omitempty"`
+	ID                 string             `xml:"cbc:ID"`
+	IssueDate          string             `xml:"cbc:IssueDate"`
+	DueDate            string             `xml:"cbc:DueDate,omitempty"`
+	InvoiceTypeCode    string             `xml:"cbc:InvoiceTypeCode,omitempty"`
+	CreditNoteTypeCode string             `xml:"cbc:CreditNoteTypeCode,omitempty"`
+	Note               []string           `xml:"cbc:Note"`
+	Currency           string             `xml:"cbc:DocumentCurrencyCode"`
+	TaxCurrency        string             `xml:"cbc:TaxCurrencyCode,omitempty"`
+	BuyerReference     string             `xml:"cbc:BuyerReference,omitempty"`
+	InvoicePeriod      *period            `xml:"cac:InvoicePeriod,omitempty"`
+	OrderReference     *orderReference    `xml:"cac:OrderReference,omitempty"`
+	BillingReference   *billingReference  `xml:"cac:BillingReference,omitempty"`
+	ContractReference  *documentReference `xml:"cac:ContractDocumentReference,omitempty"`
+	Supplier           partyWrap          `xml:"cac:AccountingSupplierParty"`
+	Customer           partyWrap          `xml:"cac:AccountingCustomerParty"`
+	Delivery           *delivery          `xml:"cac:Delivery,omitempty"`
+	PaymentMeans       *paymentMeans      `xml:"cac:PaymentMeans,omitempty"`
+	PaymentTerms       *paymentTerms      `xml:"cac:PaymentTerms,omitempty"`
+	AllowanceCharges   []allowanceCharge  `xml:"cac:AllowanceCharge"`
+	TaxTotals          []taxTotal         `xml:"cac:TaxTotal"`
+	Totals             monetaryTotal      `xml:"cac:LegalMonetaryTotal"`
+	InvoiceLines       []invoiceLine      `xml:"cac:InvoiceLine"`
+	CreditNoteLines    []invoiceLine      `xml:"cac:CreditNoteLine"`
 }
 
 // billingReference is the preceding invoice reference (BG-3).
 type billingReference struct {
 	Invoice documentReference `xml:"cac:InvoiceDocumentReference"`
+}
+
+// period is the invoicing period (BG-14).
+type period struct {
+	Start string `xml:"cbc:StartDate,omitempty"`
+	End   string `xml:"cbc:EndDate,omitempty"`
+}
+
+// orderReference is the purchase order reference (BT-13).
+type orderReference struct {
+	ID string `xml:"cbc:ID"`
+}
+
+// delivery is the delivery information (BG-13).
+type delivery struct {
+	Date     string         `xml:"cbc:ActualDeliveryDate,omitempty"`
+	Location *location      `xml:"cac:DeliveryLocation,omitempty"`
+	Party    *deliveryParty `xml:"cac:DeliveryParty,omitempty"`
+}
+
+type location struct {
+	Address address `xml:"cac:Address"`
+}
+
+type deliveryParty struct {
+	Name partyName `xml:"cac:PartyName"`
 }
 
 type documentReference struct {
@@ -557,6 +803,7 @@ type legalEntity struct {
 }
 
 type contact struct {
+	Name      string `xml:"cbc:Name,omitempty"`
 	Telephone string `xml:"cbc:Telephone,omitempty"`
 	Email     string `xml:"cbc:ElectronicMail,omitempty"`
 }
@@ -593,17 +840,21 @@ type taxSubtotal struct {
 }
 
 type taxCategoryXML struct {
-	ID      string    `xml:"cbc:ID"`
-	Percent string    `xml:"cbc:Percent"`
-	Scheme  taxScheme `xml:"cac:TaxScheme"`
+	ID              string    `xml:"cbc:ID"`
+	Percent         string    `xml:"cbc:Percent,omitempty"`
+	ExemptionCode   string    `xml:"cbc:TaxExemptionReasonCode,omitempty"`
+	ExemptionReason string    `xml:"cbc:TaxExemptionReason,omitempty"`
+	Scheme          taxScheme `xml:"cac:TaxScheme"`
 }
 
 type monetaryTotal struct {
-	LineExtension amount  `xml:"cbc:LineExtensionAmount"`
-	TaxExclusive  amount  `xml:"cbc:TaxExclusiveAmount"`
-	TaxInclusive  amount  `xml:"cbc:TaxInclusiveAmount"`
-	Prepaid       *amount `xml:"cbc:PrepaidAmount,omitempty"`
-	Payable       amount  `xml:"cbc:PayableAmount"`
+	LineExtension  amount  `xml:"cbc:LineExtensionAmount"`
+	TaxExclusive   amount  `xml:"cbc:TaxExclusiveAmount"`
+	TaxInclusive   amount  `xml:"cbc:TaxInclusiveAmount"`
+	AllowanceTotal *amount `xml:"cbc:AllowanceTotalAmount,omitempty"`
+	ChargeTotal    *amount `xml:"cbc:ChargeTotalAmount,omitempty"`
+	Prepaid        *amount `xml:"cbc:PrepaidAmount,omitempty"`
+	Payable        amount  `xml:"cbc:PayableAmount"`
 }
 
 type invoiceLine struct {
@@ -617,10 +868,13 @@ type invoiceLine struct {
 }
 
 type allowanceCharge struct {
-	ChargeIndicator bool   `xml:"cbc:ChargeIndicator"`
-	ReasonCode      string `xml:"cbc:AllowanceChargeReasonCode,omitempty"`
-	Reason          string `xml:"cbc:AllowanceChargeReason,omitempty"`
-	Amount          amount `xml:"cbc:Amount"`
+	ChargeIndicator bool            `xml:"cbc:ChargeIndicator"`
+	ReasonCode      string          `xml:"cbc:AllowanceChargeReasonCode,omitempty"`
+	Reason          string          `xml:"cbc:AllowanceChargeReason,omitempty"`
+	Multiplier      string          `xml:"cbc:MultiplierFactorNumeric,omitempty"`
+	Amount          amount          `xml:"cbc:Amount"`
+	Base            *amount         `xml:"cbc:BaseAmount,omitempty"`
+	Category        *taxCategoryXML `xml:"cac:TaxCategory,omitempty"`
 }
 
 type itemXML struct {

@@ -241,10 +241,49 @@ func TestRenderGolden(t *testing.T) {
 		}},
 		{"bhd", bhdDoc, map[string]string{
 			"cac:PaymentMeans/cbc:PaymentMeansCode":         "30",
-			"cac:TaxTotal/cbc:TaxAmount":                    "1.151",
-			"cac:LegalMonetaryTotal/cbc:PayableAmount":      "12.656",
+			"cac:TaxTotal/cbc:TaxAmount":                    "1.15",
+			"cac:LegalMonetaryTotal/cbc:PayableAmount":      "12.66",
 			"cac:InvoiceLine/cbc:InvoicedQuantity@unitCode": "DAY",
 			"cac:InvoiceLine/cac:Price/cbc:PriceAmount":     "10.005",
+		}},
+		{"peppol", tableCase(invoice.ProfilePeppol, "domestic, two rates, discounts, allowance and charge"), map[string]string{
+			"cbc:CustomizationID": CustomizationPeppol,
+			"cbc:ProfileID":       ProfileIDPeppol,
+			"cac:AccountingSupplierParty/cac:Party/cbc:EndpointID":          "RO18547290",
+			"cac:AccountingSupplierParty/cac:Party/cbc:EndpointID@schemeID": "9947",
+			"cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:Name":    "Accounts",
+			"cac:OrderReference/cbc:ID":                                     "PO-2026-118",
+			"cac:ContractDocumentReference/cbc:ID":                          "CTR-7",
+			"cac:InvoicePeriod/cbc:StartDate":                               "2026-11-01",
+			"cac:AllowanceCharge/cbc:ChargeIndicator":                       "false",
+			"cac:AllowanceCharge/cbc:MultiplierFactorNumeric":               "5",
+			"cac:AllowanceCharge/cbc:BaseAmount":                            "950.00",
+			"cac:AllowanceCharge/cbc:Amount":                                "47.50",
+			"cac:LegalMonetaryTotal/cbc:AllowanceTotalAmount":               "57.50",
+			"cac:LegalMonetaryTotal/cbc:ChargeTotalAmount":                  "25.00",
+			"cbc:TaxCurrencyCode":                                           "",
+		}},
+		{"cius-ro-export", tableCase(invoice.ProfileCIUSRO, "export G"), map[string]string{
+			"cbc:CustomizationID":      CustomizationCIUSRO,
+			"cbc:ProfileID":            "",
+			"cbc:DocumentCurrencyCode": "CHF",
+			"cbc:TaxCurrencyCode":      "RON",
+			"cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:ID":                     "G",
+			"cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:Percent":                "0",
+			"cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:TaxExemptionReasonCode": "VATEX-EU-G",
+			"cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:TaxExemptionReason":     "Export outside the EU",
+			"cac:AccountingCustomerParty/cac:Party/cbc:EndpointID@schemeID":           "EM",
+		}},
+		{"xrechnung-k", tableCase(invoice.ProfileXRechnung, "intra-community supply K"), map[string]string{
+			"cbc:CustomizationID":                 CustomizationXRechnung,
+			"cbc:BuyerReference":                  "04011000-1234512345-06",
+			"cac:Delivery/cbc:ActualDeliveryDate": "2026-11-18",
+			"cac:Delivery/cac:DeliveryLocation/cac:Address/cac:Country/cbc:IdentificationCode": "AT",
+			"cac:Delivery/cac:DeliveryParty/cac:PartyName/cbc:Name":                            "Wiener Technik GmbH",
+			"cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:Telephone":                  "+49 30 1234567",
+			"cac:AllowanceCharge/cbc:ChargeIndicator":                                          "true",
+			"cac:AllowanceCharge/cbc:AllowanceChargeReasonCode":                                "FC",
+			"cac:AllowanceCharge/cac:TaxCategory/cbc:ID":                                       "K",
 		}},
 		{"creditnote", creditDoc, map[string]string{
 			"cbc:CreditNoteTypeCode":                           "381",
@@ -387,7 +426,7 @@ func TestRenderItemName(t *testing.T) {
 		{long, strings.Repeat("Ă", 99) + "…", long},
 	}
 	for _, tt := range tests {
-		it := item(tt.description, big.NewRat(19, 1))
+		it := item(tt.description, taxCategory(categoryStandard, big.NewRat(19, 1)))
 		if it.Name != tt.name || it.Description != tt.desc {
 			t.Errorf("item(%q) = name %q, description %q; want %q, %q", tt.description, it.Name, it.Description, tt.name, tt.desc)
 		}
@@ -606,5 +645,26 @@ func TestRenderCreditedInvoice(t *testing.T) {
 	}
 	if got := lookup(root, "cac:LegalMonetaryTotal/cbc:PayableAmount"); got != "1130.50" {
 		t.Errorf("PayableAmount = %s, want the invoice's 1130.50", got)
+	}
+}
+
+// TestRenderAmountsToHundredths: amounts of a 3-decimal currency are
+// written with two decimals, and an amount stored with three (computed
+// before amounts were rounded to hundredths) is an error naming it, not a
+// document whose sums no longer add up.
+func TestRenderAmountsToHundredths(t *testing.T) {
+	t.Parallel()
+	d := bhdDoc(t)
+	doc, err := Render(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(doc, []byte(`<cbc:TaxInclusiveAmount currencyID="BHD">12.66</cbc:TaxInclusiveAmount>`)) ||
+		!bytes.Contains(doc, []byte(`<cbc:PriceAmount currencyID="BHD">10.005</cbc:PriceAmount>`)) {
+		t.Errorf("want amounts with two decimals and the unit price as given:\n%s", doc)
+	}
+	d.Invoice.Lines[0].Amount = "10.005"
+	if _, err := Render(d); err == nil || !strings.Contains(err.Error(), "lines[0].amount is 10.005, not a whole number of hundredths") {
+		t.Errorf("Render of a 3-decimal line amount: %v", err)
 	}
 }
