@@ -316,13 +316,19 @@ func (w *writer) vatColumns() []column {
 	// The first column names the rate or the category ("Reverse charge").
 	widths := []float64{105, 95, 95}
 	for _, t := range w.inv.Taxes {
+		// A word of the label ("intracommunautaire") never breaks.
+		for _, word := range strings.Fields(w.vatLabel(t)) {
+			widths[0] = max(widths[0], w.numberWidth(word, styleBody))
+		}
 		widths[1] = max(widths[1], w.numberWidth(w.money(t.Base), styleBody))
 		widths[2] = max(widths[2], w.numberWidth(w.money(t.Amount), styleBody))
 	}
 	if room, sum := w.totalsX()-2*cellPadX-w.left, widths[0]+widths[1]+widths[2]; sum > room {
-		for i := range widths {
-			widths[i] *= room / sum
-		}
+		// The label keeps its words whole; the amounts take what is
+		// left, set smaller where they must (numberCell).
+		label := min(widths[0], 0.6*room)
+		scale := (room - label) / (widths[1] + widths[2])
+		widths[0], widths[1], widths[2] = label, widths[1]*scale, widths[2]*scale
 	}
 	return []column{
 		{x: w.left, width: widths[0], a: alignLeft},
