@@ -108,7 +108,8 @@ func (doc Document) profile() string {
 }
 
 // Render writes doc as a UBL 2.1 document that follows the EN 16931 UBL
-// syntax binding, in UTF-8 with an XML declaration. A credit note
+// syntax binding in doc's e-invoice profile (its specification identifier
+// from CustomizationFor), in UTF-8 with an XML declaration. A credit note
 // (invoice.TypeCreditNote) is written as a CreditNote (type 381) as it is,
 // its amounts already positive, with the invoice it corrects as the
 // preceding invoice reference (BG-3). An invoice whose Total is negative
@@ -116,10 +117,12 @@ func (doc Document) profile() string {
 // as EN 16931 expects a credit note's amounts to be positive; any other
 // invoice is an Invoice (type 380).
 //
-// Render fails only when the invoice is missing or a computed amount,
-// quantity, price or rate cannot be read (for example when Compute was not
-// run). Missing content that EN 16931 requires, such as the seller's
-// country, is written as it is and reported by Check.
+// Render fails when the invoice is missing (ErrNoInvoice); when the
+// profile needs what the invoice or the seller lacks, with a
+// *RequirementsError naming each field (see Requirements); and when a
+// computed amount, quantity, price or rate cannot be read (for example
+// when Compute was not run) or an amount of a 3-decimal currency is not a
+// whole number of hundredths (computed before Compute rounded them so).
 func Render(doc Document) ([]byte, error) {
 	inv := doc.Invoice
 	if inv == nil {
