@@ -14,6 +14,8 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/invoiced/invoiced/invoice"
+	"github.com/invoiced/invoiced/render/pdf"
+	"github.com/invoiced/invoiced/render/ubl"
 	"github.com/invoiced/invoiced/store"
 	"github.com/invoiced/invoiced/tasks"
 )
@@ -291,8 +293,38 @@ func (a *API) checkSend(r *http.Request, inv *invoice.Invoice, send *store.Send)
 	if apiErr := a.checkChannels(r, inv, send, settings); apiErr != nil {
 		return apiErr
 	}
+	if containsChannel(send.Channels, store.ChannelEmail) {
+		if apiErr := a.checkAttachments(inv, send, settings); apiErr != nil {
+			return apiErr
+		}
+	}
 	if containsChannel(send.Channels, store.ChannelEmail) && !send.TestMode {
 		return a.takeEmails(r, send, settings.Defaults.EmailLimit(a.cfg.MaxEmailsPerHour))
+	}
+	return nil
+}
+
+// checkAttachments refuses, with 422 invoice_not_renderable naming each
+// field, an email whose attachments could not be rendered: a PDF with
+// characters no font of the deployment can draw, or an e-invoice that its
+// profile does not allow yet. The worker would fail the delivery at once;
+// the client hears it now, and the invoice or the settings can change.
+func (a *API) checkAttachments(inv *invoice.Invoice, send *store.Send, settings store.Settings) *Error {
+	if send.AttachPDF {
+		if gc, ok := a.cfg.PDF.(pdf.GlyphChecker); ok {
+			var ge *pdf.GlyphError
+			if err := gc.CheckGlyphs(pdf.Document{Invoice: inv, Seller: settings.Branding.Seller, Bank: settings.Bank}); errors.As(err, &ge) {
+				return errGlyphs(inv, ge)
+			}
+		}
+	}
+	if send.AttachXML {
+		doc := ubl.Document{Invoice: inv, Seller: settings.Branding.Seller, Bank: settings.Bank}
+		if fe := ubl.Requirements(doc); fe != nil {
+			apiErr := errProfile(http.StatusUnprocessableEntity, CodeNotRenderable, doc.ProfileName(), fe)
+			apiErr.Message = fmt.Sprintf("the UBL XML of invoice %s cannot be attached: %s", inv.ID, apiErr.Message)
+			return apiErr
+		}
 	}
 	return nil
 }

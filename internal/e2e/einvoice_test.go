@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/invoiced/invoiced/render/ubl"
 )
@@ -276,4 +277,27 @@ func TestBatchRetryWithEInvoiceFields(t *testing.T) {
 	if res := batchResults(t, r)[0]; res["status"] != "error" || res["error"].(map[string]any)["code"] != "conflict" {
 		t.Fatalf("a changed allowance: %v, want a conflict", res)
 	}
+}
+
+// TestSendRefusesAnUnwritableEInvoice: a send that attaches the UBL XML of
+// an invoice its profile cannot be written for (EN 16931 wants the
+// buyer's country) is 422 naming the field, and leaves no delivery; the
+// same send without the XML goes out.
+func TestSendRefusesAnUnwritableEInvoice(t *testing.T) {
+	t.Parallel()
+	h := setup(t)
+	token := h.tenant("ACME SRL", acmeSettings())
+	inv := sampleInvoice("inv_nocountry")
+	delete(inv["customer"].(map[string]any)["address"].(map[string]any), "country")
+	h.must(http.StatusCreated, h.do("POST", "/api/v1/invoices", token, inv))
+
+	r := h.must(http.StatusUnprocessableEntity, h.do("POST", "/api/v1/invoices/inv_nocountry/send", token, map[string]any{"attachXml": true}))
+	if f, _ := r.errorFields()["customer.address.country"].(string); r.errorCode() != "invoice_not_renderable" || !strings.Contains(f, "en16931") {
+		t.Fatalf("send with the XML = %s, want invoice_not_renderable naming customer.address.country", r.Raw)
+	}
+	if ds := h.deliveries(token, "inv_nocountry"); len(ds) != 0 {
+		t.Fatalf("a refused send left deliveries: %v", ds)
+	}
+	h.must(http.StatusAccepted, h.do("POST", "/api/v1/invoices/inv_nocountry/send", token, map[string]any{}))
+	eventually(t, 10*time.Second, "the email without the XML", func() bool { return len(h.emails()) == 1 })
 }

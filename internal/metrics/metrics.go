@@ -124,6 +124,14 @@ type timedRenderer struct {
 	m *Metrics
 }
 
+// CheckGlyphs is the renderer's, which takes no time worth counting.
+func (t timedRenderer) CheckGlyphs(doc pdf.Document) error {
+	if gc, ok := t.r.(pdf.GlyphChecker); ok {
+		return gc.CheckGlyphs(doc)
+	}
+	return nil
+}
+
 func (t timedRenderer) Render(doc pdf.Document) ([]byte, error) {
 	start := time.Now()
 	b, err := t.r.Render(doc)

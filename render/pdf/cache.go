@@ -25,6 +25,8 @@ var errRenderPanicked = errors.New("pdf: render panicked")
 // is safe for concurrent use.
 type Cache struct {
 	renderFunc func(Document) ([]byte, error)
+	// check is the renderer's CheckGlyphs, when it has one.
+	check      func(Document) error
 	maxEntries int
 
 	mu sync.Mutex
@@ -61,13 +63,34 @@ func NewCache(r DocumentRenderer, maxEntries int) *Cache {
 	if maxEntries <= 0 {
 		maxEntries = defaultCacheEntries
 	}
+	var check func(Document) error
+	if gc, ok := r.(GlyphChecker); ok {
+		check = gc.CheckGlyphs
+	}
 	return &Cache{
 		renderFunc: r.Render,
+		check:      check,
 		maxEntries: maxEntries,
 		lru:        list.New(),
 		entries:    map[string]*list.Element{},
 		inflight:   map[string]*renderCall{},
 	}
+}
+
+// GlyphChecker is a renderer that can tell, without rendering, whether it
+// can draw every character of a document: *Renderer is one.
+type GlyphChecker interface {
+	CheckGlyphs(doc Document) error
+}
+
+// CheckGlyphs returns the renderer's *GlyphError for doc's characters that
+// no font can draw, as Render would fail with; nil when the renderer
+// cannot tell.
+func (c *Cache) CheckGlyphs(doc Document) error {
+	if c.check == nil {
+		return nil
+	}
+	return c.check(doc)
 }
 
 // Render returns the PDF for doc, rendering it only when no PDF for the

@@ -72,7 +72,7 @@ func Requirements(doc Document) invoice.FieldErrors {
 		return nil
 	}
 	r := requirements{fe: invoice.FieldErrors{}}
-	profile := doc.profile()
+	profile := doc.ProfileName()
 	if !invoice.ValidProfile(profile) {
 		r.fe["profile"] = fmt.Sprintf("%q is not an e-invoice profile: use one of %s", profile, strings.Join(invoice.Profiles, ", "))
 		return r.fe

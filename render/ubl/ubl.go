@@ -96,8 +96,9 @@ type Document struct {
 	Profile string
 }
 
-// profile is the e-invoice profile doc is written in.
-func (doc Document) profile() string {
+// ProfileName is the e-invoice profile doc is written in: its Profile,
+// else its invoice's, else invoice.ProfileEN16931.
+func (doc Document) ProfileName() string {
 	switch {
 	case doc.Profile != "":
 		return doc.Profile
@@ -129,7 +130,7 @@ func Render(doc Document) ([]byte, error) {
 		return nil, ErrNoInvoice
 	}
 	if fe := Requirements(doc); fe != nil {
-		return nil, &RequirementsError{Profile: doc.profile(), Fields: fe}
+		return nil, &RequirementsError{Profile: doc.ProfileName(), Fields: fe}
 	}
 	return render(doc)
 }
@@ -152,7 +153,7 @@ func render(doc Document) ([]byte, error) {
 	if total < 0 {
 		c.sign = -1
 	}
-	profile := doc.profile()
+	profile := doc.ProfileName()
 	// Peppol's electronic address schemes do not include email.
 	emailEndpoint := profile != invoice.ProfilePeppol
 
