@@ -80,7 +80,7 @@ func TestFluxrate(t *testing.T) {
 		text := pdftest.Text(t, pdf)
 		for _, want := range []string{"ACME Corp", "Ana Popescu", "Consulting", "19%", "1,130.50", "RO49 AAAA 1B31 0075 9384 0000", "stripe"} {
 			if !strings.Contains(strings.ToLower(text), strings.ToLower(want)) {
-				t.Errorf("the PDF does not show %q:\n%s", want, text)
+				t.Errorf("the PDF does not show %q (the payment link is %s):\n%s", want, link, text)
 			}
 		}
 	})

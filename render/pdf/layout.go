@@ -658,7 +658,8 @@ func (w *writer) linkBlock(width float64) (block, bool) {
 
 // linkLines prints the web address link in at most two lines no wider
 // than width, broken only after a slash before its query; when it does
-// not fit so, it is printed short, as its host and "/…".
+// not fit so, it is printed short, as its host and "/…", or the end of
+// its host that fits.
 func (w *writer) linkLines(link string, sp spec, width float64) []string {
 	s := w.clean(link)
 	if w.measure(s, sp) <= width {
@@ -681,11 +682,19 @@ func (w *writer) linkLines(link string, sp spec, width float64) []string {
 	if err != nil {
 		return w.wrapSpec(s, sp, width)
 	}
-	short := w.clean(u.Host) + "/…"
-	if w.measure(short, sp) > width {
-		return []string{w.clean(w.lb.payOnline)}
+	// The host, or as much of its end as fits ("…stripe.com/…"): the
+	// domain is what a reader recognizes.
+	labels := strings.Split(w.clean(u.Host), ".")
+	for i := range labels {
+		short := strings.Join(labels[i:], ".") + "/…"
+		if i > 0 {
+			short = "…" + short
+		}
+		if i < len(labels)-1 && w.measure(short, sp) <= width {
+			return []string{short}
+		}
 	}
-	return []string{short}
+	return []string{w.clean(w.lb.payOnline)}
 }
 
 // qrCode draws code as black rectangles in a side × side square whose top

@@ -157,6 +157,13 @@ func TestRenderPaymentLinkShort(t *testing.T) {
 
 	sample := render(t, r, sampleDoc(t, 0))
 	requireInOrder(t, pdfText(t, sample), "https://pay.invoiced.test/i/", "tok_8f3a9c2e71b44d0c")
+
+	// A host too long for the column prints as much of its end as fits.
+	long := sampleDoc(t, 0)
+	long.Invoice.PaymentLink = "https://sangeekp-15t6ai--payment-links-ingress-mydev.dev.stripe.me/test_eVa16Q1Vd7yU1Ne8ww?prefilled_email=ana%40example.com"
+	if text := pdfText(t, render(t, r, long)); !strings.Contains(text, "…dev.stripe.me/…") {
+		t.Errorf("the long host is not printed by its end:\n%s", text)
+	}
 }
 
 // TestRenderQRCaptions finds each QR code's caption, in every language,
