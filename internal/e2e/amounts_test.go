@@ -154,7 +154,7 @@ func (h *harness) unrenderable(token, id string) {
 	h.t.Helper()
 	inv := &invoice.Invoice{
 		ID: id, TenantID: h.tenantID(token), Number: "INV-OLD", Currency: "EUR", IssueDate: "2026-11-21",
-		Customer: invoice.Customer{Name: "Ana Popescu", Email: "ana@example.com"},
+		Customer: invoice.Customer{Name: "Ana Popescu", Email: "ana@example.com", Address: invoice.Address{Country: "RO"}},
 		Lines: []invoice.Line{{Description: "Consulting", Quantity: "9999", UnitPrice: "9999999999999.99", TaxRate: "19",
 			DiscountRate: "10", Discount: "9998999999999990.00", Amount: "89990999999999910.01"}},
 		Subtotal: "89990999999999910.01", DiscountTotal: "9998999999999990.00", TaxTotal: "17098289999999982.90",
