@@ -14,6 +14,7 @@ import (
 
 	"github.com/invoiced/invoiced/invoice"
 	"github.com/invoiced/invoiced/render/locale"
+	"github.com/invoiced/invoiced/render/pdf"
 	"github.com/invoiced/invoiced/render/qr"
 	"github.com/invoiced/invoiced/store"
 )
@@ -223,9 +224,13 @@ func (a *API) hosted(w http.ResponseWriter, r *http.Request) *Error {
 			Amount:      money(l.Amount),
 		})
 	}
+	// The totals and the VAT are worded as the PDF words them: the
+	// allowances and charges down to the total without VAT, a row per
+	// VAT category and rate, and the notes the law asks for.
+	vat := pdf.SummarizeVAT(inv, lang)
 	var taxes []hostedTax
-	for _, t := range inv.Taxes {
-		taxes = append(taxes, hostedTax{Label: labels["vat"] + " " + locale.Percent(t.Rate, lang), Amount: money(t.Amount)})
+	for _, t := range vat.VAT {
+		taxes = append(taxes, hostedTax{Label: t.Label, Amount: t.Amount})
 	}
 	if len(taxes) == 0 {
 		taxes = []hostedTax{{Label: labels["vat"], Amount: money(inv.TaxTotal)}}
@@ -255,7 +260,7 @@ func (a *API) hosted(w http.ResponseWriter, r *http.Request) *Error {
 		"Lang": lang, "L": labels, "Inv": inv, "Seller": seller, "Accent": accent,
 		"SellerAddress": hostedAddress(seller.Address, lang), "CustomerAddress": hostedAddress(inv.Customer.Address, lang),
 		"Issued": locale.Date(inv.IssueDate, lang), "Due": locale.Date(inv.DueDate, lang),
-		"Subtotal": money(inv.Subtotal), "Taxes": taxes, "Total": money(inv.Total), "AmountDue": money(inv.AmountDue),
+		"Net": vat.Net, "Taxes": taxes, "VATNotes": vat.Notes, "VATNotesTitle": vat.NotesTitle, "Total": money(inv.Total), "AmountDue": money(inv.AmountDue),
 		"AmountPaid": paid, "Bank": bank,
 		"Lines": lines, "PDF": a.publicPDFURL(inv), "QR": qrSVG,
 		"Paid": inv.Status == invoice.StatusPaid, "Void": inv.Status == invoice.StatusVoid,

@@ -233,6 +233,19 @@ func TestReverseChargeInvoice(t *testing.T) {
 		pos += i + len(want)
 	}
 
+	// The hosted page words the totals and the VAT as the PDF does.
+	pub := h.must(http.StatusOK, h.do("GET", "/api/v1/invoices/inv_rc", token, nil)).data()["publicUrl"].(string)
+	html := string(h.must(http.StatusOK, h.do("GET", strings.TrimPrefix(pub, h.URL), "", nil)).Raw)
+	for _, want := range []string{
+		"<td>Loyalty discount</td><td class=\"num\">-€47.50</td>", "<td>Total without VAT</td><td class=\"num\">€1,002.50</td>",
+		"<td>Reverse charge</td><td class=\"num\">€0.00</td>", "Reverse charge: the customer is liable for the VAT",
+		"VAT in RON: 94.52",
+	} {
+		if !strings.Contains(html, want) {
+			t.Errorf("the hosted page lacks %q", want)
+		}
+	}
+
 	// The totals, each label on the row of its amount.
 	layout := pdftest.Text(t, p.Raw)
 	for _, row := range [][2]string{

@@ -134,3 +134,43 @@ func einvoiceText(inv *invoice.Invoice) []fieldText {
 	}
 	return text
 }
+
+// VATSummary is what an invoice says about its VAT, worded as its PDF
+// words it, for the other places that show the invoice (the hosted page).
+type VATSummary struct {
+	// Net are the rows from the sum of the lines to the total without
+	// VAT: the subtotal alone, or the sum of the lines, each allowance
+	// and charge, and the total without VAT.
+	Net []SummaryRow
+	// VAT are the VAT breakdown's rows, one per category and rate
+	// ("VAT 19 %", "Reverse charge"), with the VAT amount.
+	VAT []SummaryRow
+	// Notes are the mentions the law asks for (reverse charge, exemption
+	// reasons, the VAT in the tax currency), under NotesTitle.
+	Notes      []string
+	NotesTitle string
+}
+
+// SummaryRow is a label and its formatted amount.
+type SummaryRow struct{ Label, Amount string }
+
+// SummarizeVAT words inv's VAT in language lang (en, ro, de or fr; others
+// read as en), as its PDF does. inv must have been through Compute.
+func SummarizeVAT(inv *invoice.Invoice, lang string) VATSummary {
+	lang = locale.Lang(lang)
+	lb := labelsFor(lang)
+	if inv.IsCreditNote() {
+		lb = lb.forCreditNote()
+	}
+	w := &writer{inv: inv, lang: lang, lb: lb}
+	w.cur.Code = inv.Currency
+	var s VATSummary
+	for _, t := range w.netLines() {
+		s.Net = append(s.Net, SummaryRow{t.label, t.value})
+	}
+	for _, t := range inv.Taxes {
+		s.VAT = append(s.VAT, SummaryRow{w.vatLabel(t), w.money(t.Amount)})
+	}
+	s.Notes, s.NotesTitle = w.vatNoteLines(), lb.ev.vatNotes
+	return s
+}
