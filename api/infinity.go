@@ -210,7 +210,10 @@ func newInfinityInvoice(inv *invoice.Invoice, ds []*store.Delivery) (*infinityIn
 	if v.TotalAmount, err = minor("total", inv.Total); err != nil {
 		return nil, err
 	}
-	if v.TotalNetAmount, err = minor("subtotal", inv.Subtotal); err != nil {
+	// The net total is after document level allowances and charges, so
+	// that net and VAT add up to the total; an invoice stored before
+	// those existed has only its subtotal.
+	if v.TotalNetAmount, err = minor("netTotal", firstNonEmpty(inv.NetTotal, inv.Subtotal)); err != nil {
 		return nil, err
 	}
 	if v.TotalVatDebt, err = minor("taxTotal", inv.TaxTotal); err != nil {

@@ -149,14 +149,14 @@ func TestInfinitySend(t *testing.T) {
 	want := map[string]any{
 		"id": id, "isDraft": false, "number": "2026-0042", "organisation": tenantID,
 		"openingDate": issued, "dueDate": due, "payableInDays": 30.0,
-		"totalNetAmount": minor(canonical["subtotal"]), "totalVatDebt": minor(canonical["taxTotal"]), "totalAmount": minor(canonical["total"]),
+		"totalNetAmount": minor(canonical["netTotal"]), "totalVatDebt": minor(canonical["taxTotal"]), "totalAmount": minor(canonical["total"]),
 		"totalAmountPaid": 0.0, "totalRestAmount": minor(canonical["amountDue"]),
 		"isQrInvoice": true, "isPaid": false, "isOverpaid": false, "isAnnulled": false,
 		"recipient": "Pia-Maria Rutschmann-Schnyder", "closingText": "Vielen Dank für Ihren Auftrag.",
 		"originalCurrency": "CHF", "exchangeRate": 1.0,
 	}
 	if want["totalNetAmount"] != 40146.0 || want["totalVatDebt"] != 3252.0 || want["totalAmount"] != 43398.0 {
-		t.Fatalf("the canonical totals are %v, %v, %v", canonical["subtotal"], canonical["taxTotal"], canonical["total"])
+		t.Fatalf("the canonical totals are %v, %v, %v", canonical["netTotal"], canonical["taxTotal"], canonical["total"])
 	}
 	for k, v := range want {
 		if inv[k] != v {
