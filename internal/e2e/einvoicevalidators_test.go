@@ -90,8 +90,9 @@ func betaDistributie(city, region string) map[string]any {
 
 // profileTenants are, per profile, a tenant whose settings suit it and
 // the invoices it issues: a domestic one and a reverse charge in each,
-// the buyers' Peppol addresses in peppol, Leitweg-IDs in xrechnung, and
-// in cius-ro an invoice in EUR with its VAT in RON and buyers in
+// an intra-community supply, an export and a consumer in some, the
+// buyers' Peppol addresses in peppol, Leitweg-IDs in xrechnung, and in
+// cius-ro invoices in EUR and CHF with their VAT in RON and addresses in
 // Bucharest, named by sector.
 func profileTenants() map[string]profileTenant {
 	withEndpoint := func(c map[string]any, scheme, id string) map[string]any {
@@ -112,15 +113,45 @@ func profileTenants() map[string]profileTenant {
 	ciusEUR := domesticInvoice("inv_ro3", "EUR", "19", "9", "PO-2026-120", betaDistributie("SECTOR1", "RO-B"))
 	ciusEUR["taxCurrency"], ciusEUR["taxExchangeRate"] = "RON", "4.9746"
 
+	// An intra-community supply (K) delivered in Germany, an export (G).
+	supply := func(id, category, code, currency string, customer map[string]any) map[string]any {
+		inv := reverseChargeInvoice(id, "PO-2026-121", customer)
+		inv["currency"] = currency
+		inv["lines"] = []any{map[string]any{"description": "Machine parts", "quantity": "40", "unit": "pcs", "unitPrice": "37.50",
+			"taxRate": "0", "taxCategory": category, "taxExemptionReason": "Exempt supply", "taxExemptionCode": code}}
+		delete(inv, "allowances")
+		inv["charges"] = []any{map[string]any{"reason": "Freight", "reasonCode": "FC", "amount": "80.00", "taxRate": "0", "taxCategory": category}}
+		if category == "K" {
+			inv["delivery"] = map[string]any{"date": "2026-11-18", "partyName": customer["name"], "address": customer["address"]}
+		}
+		return inv
+	}
+	swiss := map[string]any{"name": "Alpen Handel AG", "email": "invoices@alpen.example", "vatId": "CHE123456789",
+		"address": map[string]any{"line1": "Bahnhofstrasse 1", "city": "Zürich", "postalCode": "8001", "country": "CH"}}
+	roK := supply("inv_ro4", "K", "VATEX-EU-IC", "EUR", germanBusiness())
+	roK["taxCurrency"], roK["taxExchangeRate"] = "RON", "4.9746"
+	roG := supply("inv_ro5", "G", "VATEX-EU-G", "CHF", swiss)
+	roG["taxCurrency"], roG["taxExchangeRate"] = "RON", "5.3120"
+	consumer := domesticInvoice("inv_ro6", "RON", "19", "9", "Ana 1006", map[string]any{"name": "Ana Popescu",
+		"email": "ana@example.com", "vatId": "0000000000000",
+		"address": map[string]any{"line1": "Str. Lalelelor 5", "city": "Cluj-Napoca", "postalCode": "400000", "region": "RO-CJ", "country": "RO"}})
+	consumer["delivery"] = map[string]any{"date": "2026-11-20", "partyName": "Ana Popescu", "address": map[string]any{
+		"line1": "Calea Victoriei 12", "city": "SECTOR1", "postalCode": "010061", "region": "RO-B", "country": "RO"}}
+
 	return map[string]profileTenant{
 		invoice.ProfileEN16931: {settings: romanianSeller(invoice.ProfileEN16931), invoices: []map[string]any{
 			domesticInvoice("inv_en1", "RON", "19", "9", "PO-2026-118", betaDistributie("București", "Sector 3")),
 			reverseChargeInvoice("inv_en2", "PO-2026-119", germanBusiness()),
+			supply("inv_en3", "K", "VATEX-EU-IC", "EUR", germanBusiness()),
+			supply("inv_en4", "G", "VATEX-EU-G", "CHF", swiss),
+			domesticInvoice("inv_en5", "RON", "19", "9", "Ana 1006", map[string]any{"name": "Ana Popescu", "email": "ana@example.com",
+				"address": map[string]any{"line1": "Str. Lalelelor 5", "city": "Cluj-Napoca", "postalCode": "400000", "country": "RO"}}),
 		}},
 		invoice.ProfilePeppol: {settings: romanianSeller(invoice.ProfilePeppol), invoices: []map[string]any{
 			domesticInvoice("inv_pe1", "RON", "19", "9", "PO-2026-118",
 				withEndpoint(betaDistributie("București", "Sector 3"), "9947", "RO16478210")),
 			reverseChargeInvoice("inv_pe2", "PO-2026-119", withEndpoint(germanBusiness(), "9930", "DE123456789")),
+			supply("inv_pe3", "G", "VATEX-EU-G", "CHF", withEndpoint(swiss, "0183", "CHE123456789")),
 		}},
 		invoice.ProfileXRechnung: {settings: german, invoices: []map[string]any{
 			domesticInvoice("inv_de1", "EUR", "19", "7", leitwegID, map[string]any{
@@ -131,10 +162,12 @@ func profileTenants() map[string]profileTenant {
 			reverseChargeInvoice("inv_de2", leitwegID, map[string]any{
 				"name": "Bau Berlin GmbH", "email": "rechnung@bau.example", "vatId": "DE136695976",
 				"address": map[string]any{"line1": "Baustr. 2", "city": "Berlin", "postalCode": "10115", "country": "DE"}}),
+			domesticInvoice("inv_de3", "EUR", "19", "7", "Kunde 4711", map[string]any{"name": "Erika Mustermann", "email": "erika@example.com",
+				"address": map[string]any{"line1": "Heidestr. 17", "city": "Köln", "postalCode": "51147", "country": "DE"}}),
 		}},
 		invoice.ProfileCIUSRO: {settings: romanianSeller(invoice.ProfileCIUSRO), invoices: []map[string]any{
 			domesticInvoice("inv_ro1", "RON", "19", "9", "PO-2026-118", betaDistributie("SECTOR3", "RO-B")),
-			cius, ciusEUR,
+			cius, ciusEUR, roK, roG, consumer,
 		}},
 	}
 }
@@ -171,6 +204,13 @@ func TestEInvoiceValidatorsJudgeTheAPI(t *testing.T) {
 		h.must(http.StatusCreated, h.do("POST", "/api/v1/invoices/"+ids[0]+"/credit-notes", token,
 			map[string]any{"id": "cn_" + ids[0][len("inv_"):], "number": "CN-" + ids[0][len("inv_"):], "reason": "Returned goods"}))
 		ids = append(ids, "cn_"+ids[0][len("inv_"):])
+		// A partial credit of the reverse charge: one line, in part.
+		partial := "cn_" + ids[1][len("inv_"):]
+		h.must(http.StatusCreated, h.do("POST", "/api/v1/invoices/"+ids[1]+"/credit-notes", token, map[string]any{
+			"id": partial, "number": "CN-" + ids[1][len("inv_"):], "reason": "Hours not worked",
+			"lines": []any{map[string]any{"description": "Installation services", "quantity": "2", "unit": "h", "unitPrice": "120.00",
+				"taxRate": "0", "taxCategory": "AE", "taxExemptionReason": "Reverse charge", "taxExemptionCode": "VATEX-EU-AE"}}}))
+		ids = append(ids, partial)
 		for _, id := range ids {
 			docs[profile][id+".xml"] = h.must(http.StatusOK, h.do("GET", "/api/v1/invoices/"+id+"/xml", token, nil)).Raw
 		}
