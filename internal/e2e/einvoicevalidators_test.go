@@ -175,7 +175,7 @@ func profileTenants() map[string]profileTenant {
 // TestEInvoiceValidatorsJudgeTheAPI has the official validators judge
 // the XML the API serves: in each profile, a tenant whose settings suit
 // it creates its invoices through POST /api/v1/invoices, finalizes them
-// and credits the first with a credit note; every document GET …/xml
+// and credits each with a credit note; every document GET …/xml
 // serves, and the XML attached to an email sent with attachXml, must
 // have no schema error and no fatal finding from the EN 16931 rules nor
 // the profile's own.
@@ -201,16 +201,20 @@ func TestEInvoiceValidatorsJudgeTheAPI(t *testing.T) {
 			h.must(http.StatusOK, h.do("POST", "/api/v1/invoices/"+id+"/finalize", token, nil))
 			ids = append(ids, id)
 		}
-		h.must(http.StatusCreated, h.do("POST", "/api/v1/invoices/"+ids[0]+"/credit-notes", token,
-			map[string]any{"id": "cn_" + ids[0][len("inv_"):], "number": "CN-" + ids[0][len("inv_"):], "reason": "Returned goods"}))
-		ids = append(ids, "cn_"+ids[0][len("inv_"):])
-		// A partial credit of the reverse charge: one line, in part.
-		partial := "cn_" + ids[1][len("inv_"):]
-		h.must(http.StatusCreated, h.do("POST", "/api/v1/invoices/"+ids[1]+"/credit-notes", token, map[string]any{
-			"id": partial, "number": "CN-" + ids[1][len("inv_"):], "reason": "Hours not worked",
-			"lines": []any{map[string]any{"description": "Installation services", "quantity": "2", "unit": "h", "unitPrice": "120.00",
-				"taxRate": "0", "taxCategory": "AE", "taxExemptionReason": "Reverse charge", "taxExemptionCode": "VATEX-EU-AE"}}}))
-		ids = append(ids, partial)
+		// A full credit of every invoice but the reverse charge, of which
+		// one line is credited in part.
+		invoices := len(ids)
+		for i, id := range ids[:invoices] {
+			n := id[len("inv_"):]
+			body := map[string]any{"id": "cn_" + n, "number": "CN-" + n, "reason": "Returned goods"}
+			if i == 1 {
+				body["reason"] = "Hours not worked"
+				body["lines"] = []any{map[string]any{"description": "Installation services", "quantity": "2", "unit": "h", "unitPrice": "120.00",
+					"taxRate": "0", "taxCategory": "AE", "taxExemptionReason": "Reverse charge", "taxExemptionCode": "VATEX-EU-AE"}}
+			}
+			h.must(http.StatusCreated, h.do("POST", "/api/v1/invoices/"+id+"/credit-notes", token, body))
+			ids = append(ids, "cn_"+n)
+		}
 		for _, id := range ids {
 			docs[profile][id+".xml"] = h.must(http.StatusOK, h.do("GET", "/api/v1/invoices/"+id+"/xml", token, nil)).Raw
 		}
