@@ -265,10 +265,10 @@
 //
 // Check reads documents as Render writes them and does not validate
 // against the UBL schemas; it runs in the service, without Java, as a
-// self-check. The official validators judge in the tests, vendored in
-// testdata/validators (its README.md names their versions): the UBL 2.5
-// schemas (which accept UBL 2.1 documents) through xmllint, and the
-// Schematron rules of EN 16931 (CEN/TC 434), Peppol BIS Billing 3.0,
+// self-check. The official validators judge in the tests, run by
+// internal/einvoicetest and vendored in its testdata/validators (whose
+// README.md names their versions): the UBL 2.5 schemas (which accept UBL
+// 2.1 documents) through xmllint, and the Schematron rules of EN 16931 (CEN/TC 434), Peppol BIS Billing 3.0,
 // XRechnung 3.0 and CIUS-RO compiled to XSLT, through Saxon-HE.
 // TestEInvoiceValidators renders a table of cases in every profile
 // (domestic with two rates, discounts, allowances and charges; reverse

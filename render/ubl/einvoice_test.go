@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/invoiced/invoiced/internal/einvoicetest"
 	"github.com/invoiced/invoiced/invoice"
 )
 
@@ -379,21 +379,18 @@ func tableDoc(t testing.TB, profile string, c einvoiceCase) Document {
 type validated struct {
 	profile, caseName, file string
 	refused                 refusal
-	findings                map[string][]finding // by validator: "EN16931" or the profile
-	schema                  []string
+	einvoicetest.Result
 }
 
 // TestEInvoiceValidators is the acceptance table. The EN 16931 rules and
 // the schema run once over every document, each profile's rules once over
-// its own: five JVM starts and two xmllint runs in all.
+// its own: four JVM starts and two xmllint runs in all.
 func TestEInvoiceValidators(t *testing.T) {
-	needTools(t)
-	all := t.TempDir()          // every document, for the schema and EN 16931
-	dirs := map[string]string{} // profile → directory of its documents
-	var docs []*validated
-	var files []string
+	einvoicetest.RequireTools(t)
+	docs := map[string]map[string][]byte{} // profile → file → document
+	var cases []*validated
 	for _, profile := range invoice.Profiles {
-		dirs[profile] = t.TempDir()
+		docs[profile] = map[string][]byte{}
 		for i, c := range einvoiceCases {
 			d := tableDoc(t, profile, c)
 			refused := c.refused[profile]
@@ -412,7 +409,7 @@ func TestEInvoiceValidators(t *testing.T) {
 				t.Fatalf("%s/%s: Render: %v", profile, c.name, err)
 			case c.tamper != nil:
 				b = c.tamper(b)
-				if refused.validator == "EN16931" && !hasRule(Check(b), refused.rule) {
+				if refused.validator == einvoicetest.EN16931 && !hasRule(Check(b), refused.rule) {
 					t.Errorf("%s/%s: Check does not find %s", profile, c.name, refused.rule)
 				}
 			default:
@@ -420,44 +417,27 @@ func TestEInvoiceValidators(t *testing.T) {
 					t.Errorf("%s/%s: Check: %v", profile, c.name, v)
 				}
 			}
-			file := fmt.Sprintf("%s-%02d.xml", profile, i)
-			for _, dir := range []string{all, dirs[profile]} {
-				if err := os.WriteFile(filepath.Join(dir, file), b, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			files = append(files, filepath.Join(all, file))
-			docs = append(docs, &validated{profile: profile, caseName: c.name, file: file,
-				refused: refused, findings: map[string][]finding{}})
+			file := fmt.Sprintf("%02d.xml", i)
+			docs[profile][file] = b
+			cases = append(cases, &validated{profile: profile, caseName: c.name, file: file, refused: refused})
 		}
 	}
 
-	schema := runXSD(t, files)
-	en := runSchematron(t, xsltEN16931, all)
-	own := map[string]map[string][]finding{}
-	for profile, x := range map[string]string{
-		invoice.ProfilePeppol: xsltPeppol, invoice.ProfileXRechnung: xsltXRechung, invoice.ProfileCIUSRO: xsltCIUSRO,
-	} {
-		own[profile] = runSchematron(t, x, dirs[profile])
-	}
-	for _, v := range docs {
-		v.findings["EN16931"] = en[v.file]
-		if o, ok := own[v.profile]; ok {
-			v.findings[v.profile] = o[v.file]
-		}
-		v.schema = schema[v.file]
+	results := einvoicetest.ValidateProfiles(t, docs)
+	for _, v := range cases {
+		v.Result = results[v.profile][v.file]
 	}
 
 	var table strings.Builder
 	row := "%-52s %-10s %-6s %-15s %-15s %s\n"
 	fmt.Fprintf(&table, row, "case", "profile", "XSD", "EN16931", "profile rules", "result")
-	for _, v := range docs {
-		var fatal []finding
+	for _, v := range cases {
+		var fatal []einvoicetest.Finding
 		counts := map[string][2]int{}
-		for validator, fs := range v.findings {
+		for validator, fs := range v.Findings {
 			n := counts[validator]
 			for _, f := range fs {
-				if f.fatal() {
+				if f.Fatal() {
 					n[0]++
 					fatal = append(fatal, f)
 				} else {
@@ -472,28 +452,28 @@ func TestEInvoiceValidators(t *testing.T) {
 		case v.refused.rule != "":
 			result = "refused: " + v.refused.rule
 			found := false
-			for _, f := range v.findings[v.refused.validator] {
-				found = found || (f.fatal() && f.ID == v.refused.rule)
+			for _, f := range v.Findings[v.refused.validator] {
+				found = found || (f.Fatal() && f.ID == v.refused.rule)
 			}
 			if !found {
 				result = "FAIL"
 				t.Errorf("%s/%s: %s does not refuse it with %s: %v", v.profile, v.caseName, v.refused.validator, v.refused.rule, fatal)
 			}
-		case len(fatal) > 0 || len(v.schema) > 0:
+		case len(fatal) > 0 || len(v.Schema) > 0:
 			result = "FAIL"
 			for _, f := range fatal {
 				t.Errorf("%s/%s: %s", v.profile, v.caseName, f)
 			}
-			for _, e := range v.schema {
+			for _, e := range v.Schema {
 				t.Errorf("%s/%s: XSD: %s", v.profile, v.caseName, e)
 			}
 		}
 		profileRules := "-"
-		if _, ok := v.findings[v.profile]; ok {
+		if _, ok := v.Findings[v.profile]; ok {
 			profileRules = fmt.Sprintf("%d fatal %d warn", counts[v.profile][0], counts[v.profile][1])
 		}
-		fmt.Fprintf(&table, row, v.caseName, v.profile, fmt.Sprintf("%d err", len(v.schema)),
-			fmt.Sprintf("%d fatal %d warn", counts["EN16931"][0], counts["EN16931"][1]), profileRules, result)
+		fmt.Fprintf(&table, row, v.caseName, v.profile, fmt.Sprintf("%d err", len(v.Schema)),
+			fmt.Sprintf("%d fatal %d warn", counts[einvoicetest.EN16931][0], counts[einvoicetest.EN16931][1]), profileRules, result)
 	}
 	t.Log("\n" + table.String())
 	// EINVOICE_TABLE=file keeps the table, for a report.
