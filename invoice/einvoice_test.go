@@ -124,6 +124,7 @@ func TestValidateEInvoice(t *testing.T) {
 		{"unknown endpoint scheme", func(inv *Invoice) { inv.Customer.Endpoint = &Endpoint{Scheme: "GLN", ID: "4000001000005"} }, "customer.endpoint.scheme", "0088"},
 		{"email endpoint that is not an email", func(inv *Invoice) { inv.Customer.Endpoint = &Endpoint{Scheme: "EM", ID: "nope"} }, "customer.endpoint.id", "email"},
 		{"unknown profile", func(inv *Invoice) { inv.Profile = "zugferd" }, "profile", "peppol"},
+		{"a paid amount in fils", func(inv *Invoice) { inv.Currency, inv.AmountPaid = "BHD", "1.005" }, "amountPaid", "hundredths"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

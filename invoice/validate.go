@@ -220,6 +220,8 @@ func Validate(inv *Invoice) FieldErrors {
 			fe["amountPaid"] = err.Error()
 		} else if v < 0 {
 			fe["amountPaid"] = "must not be negative"
+		} else if step := pow10(cur.Digits - AmountDigits(cur)); v%step != 0 {
+			fe["amountPaid"] = fmt.Sprintf("must be in hundredths, as every amount of a %s invoice is computed (EN 16931 allows two decimals)", cur.Code)
 		}
 	}
 	if len(fe) == 0 {
