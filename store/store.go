@@ -12,6 +12,7 @@ import (
 	"encoding/base32"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -121,39 +122,89 @@ const maxTxRetries = 50
 var errUnchanged = errors.New("nothing to change")
 
 // update loads the JSON object at key into v, calls fn, and writes v back,
-// atomically: if key changes between the read and the write (WATCH), the
+// atomically: the write happens only if key still holds what was read
+// (compared by casScript in the same step as the write), otherwise the
 // whole read-modify-write runs again. fn returning an error aborts without
-// writing. extra, if set, queues more commands in the same transaction.
+// writing. extra, if set, queues more commands to run in the same step;
+// their replies are not read, and their first argument is their key, in
+// key's hash slot.
+//
+// A read-modify-write takes two round trips: the GET, and the script that
+// compares and writes (WATCH, GET, MULTI…EXEC and UNWATCH took four).
 func update[T any](ctx context.Context, s *Store, key string, fn func(v *T) error, extra func(p redis.Pipeliner, v *T)) (*T, error) {
-	var out *T
-	txf := func(tx *redis.Tx) error {
+	for range maxTxRetries {
+		old, err := s.rdb.Get(ctx, key).Bytes()
+		if errors.Is(err, redis.Nil) {
+			return nil, ErrNotFound
+		}
+		if err != nil {
+			return nil, fmt.Errorf("get %s: %w", key, err)
+		}
 		v := new(T)
-		if err := getJSON(ctx, tx, key, v); err != nil {
-			return err
+		if err := decodeRecord(old, v); err != nil {
+			return nil, fmt.Errorf("decode %s: %w", key, err)
 		}
 		if err := fn(v); err != nil {
-			return err
+			return nil, err
 		}
 		b, err := encodeRecord(v)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-			p.Set(ctx, key, b, redis.KeepTTL)
-			if extra != nil {
-				extra(p, v)
-			}
-			return nil
-		})
-		out = v
-		return err
-	}
-	for range maxTxRetries {
-		err := s.rdb.Watch(ctx, txf, key)
-		if errors.Is(err, redis.TxFailedErr) {
-			continue
+		p := s.rdb.Pipeline()
+		p.Set(ctx, key, b, redis.KeepTTL)
+		if extra != nil {
+			extra(p, v)
 		}
-		return out, err
+		keys, args := casArgs(key, old, p.Cmds())
+		p.Discard()
+		written, err := casScript.Run(ctx, s.rdb, keys, args...).Int()
+		if err != nil {
+			return nil, fmt.Errorf("update %s: %w", key, err)
+		}
+		if written == 1 {
+			return v, nil
+		}
 	}
 	return nil, fmt.Errorf("update %s: too much contention", key)
+}
+
+// casScript runs a list of commands if KEYS[1] still holds ARGV[1] (a
+// missing key never does), and returns 1; otherwise it changes nothing
+// and returns 0. From ARGV[2] on, each command is its number of arguments
+// followed by them. KEYS lists every key the commands write, for a Redis
+// Cluster to route the script and check the keys share a slot.
+var casScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+	return 0
+end
+local i = 2
+while i <= #ARGV do
+	local n = tonumber(ARGV[i])
+	redis.call(unpack(ARGV, i + 1, i + n))
+	i = i + n + 1
+end
+return 1`)
+
+// casArgs lays out cmds for casScript, to run if key still holds old:
+// key first, then the first argument of each command (its key) once.
+func casArgs(key string, old []byte, cmds []redis.Cmder) (keys []string, args []any) {
+	keys = []string{key}
+	n := 1
+	for _, c := range cmds {
+		n += 1 + len(c.Args())
+	}
+	args = make([]any, 0, n)
+	args = append(args, old)
+	for _, c := range cmds {
+		a := c.Args()
+		args = append(args, len(a))
+		args = append(args, a...)
+		if len(a) > 1 {
+			if k, ok := a[1].(string); ok && !slices.Contains(keys, k) {
+				keys = append(keys, k)
+			}
+		}
+	}
+	return keys, args
 }

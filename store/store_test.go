@@ -998,3 +998,66 @@ func TestDeliveryEventData(t *testing.T) {
 		t.Errorf("the repeat's step = %+v (status %s)", last, d.Status)
 	}
 }
+
+// TestUpdateConcurrent runs read-modify-writes of one delivery from many
+// connections at once: none is lost, and the commands that go with a
+// transition (the delivery log, the open deliveries) are written with
+// the one that wins.
+func TestUpdateConcurrent(t *testing.T) {
+	t.Parallel()
+	s, ctx := setup(t)
+	send := &Send{ID: "snd_1", TenantID: "ten_a", InvoiceID: "inv_1", Channels: []Channel{ChannelEmail}, Email: "a@b.co"}
+	if _, created, err := s.CreateSend(ctx, send); err != nil || !created {
+		t.Fatalf("CreateSend = %v, %v", created, err)
+	}
+	id := send.DeliveryIDs[0]
+	const writers, each = 8, 10
+	var wins atomic.Int32
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for i := range each {
+				if err := s.RecordAttempt(ctx, "ten_a", id, "", Attempt{Provider: fmt.Sprintf("p%d-%d", w, i)}); err != nil {
+					t.Error(err)
+				}
+			}
+			_, changed, err := s.Transition(ctx, "ten_a", id, DeliverySent, "worker", "", nil)
+			if err != nil {
+				t.Error(err)
+			}
+			if changed {
+				wins.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if wins.Load() != 1 {
+		t.Fatalf("%d transitions to sent won, want 1", wins.Load())
+	}
+	d, err := s.Delivery(ctx, "ten_a", id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, a := range d.Attempts {
+		seen[a.Provider] = true
+	}
+	if len(d.Attempts) != writers*each || len(seen) != writers*each {
+		t.Fatalf("%d attempts recorded (%d distinct), want %d", len(d.Attempts), len(seen), writers*each)
+	}
+	if d.Status != DeliverySent || len(d.History) != 2 {
+		t.Fatalf("delivery is %s with %d history entries, want sent with 2", d.Status, len(d.History))
+	}
+	for _, st := range []DeliveryStatus{DeliveryQueued, DeliverySent} {
+		_, err := s.rdb.ZScore(ctx, deliveryLogKey("ten_a", st, ChannelEmail), id).Result()
+		if in := err == nil; in != (st == DeliverySent) {
+			t.Errorf("delivery in the %s log: %t (%v)", st, in, err)
+		}
+	}
+	if _, err := s.rdb.ZScore(ctx, openDeliveriesKey("ten_a"), id).Result(); err == nil {
+		t.Error("a sent delivery is still open")
+	}
+	if _, _, err := s.Transition(ctx, "ten_a", "dlv_none", DeliverySent, "worker", "", nil); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Transition of a missing delivery: %v, want ErrNotFound", err)
+	}
+}
