@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/invoiced/invoiced/invoice"
 )
 
@@ -407,20 +409,31 @@ func (st Settings) clone() Settings {
 
 // Settings returns tenant's settings with secrets decrypted; a tenant that
 // never saved any gets the zero Settings.
+//
+// Settings read again as stored bytes already decoded are copied from
+// the store's cache instead of decoded again (see settingsCache).
 func (s *Store) Settings(ctx context.Context, tenantID string) (Settings, error) {
-	var st Settings
-	err := getJSON(ctx, s.rdb, tenantKey(tenantID, "settings"), &st)
-	if errors.Is(err, ErrNotFound) {
+	key := tenantKey(tenantID, "settings")
+	raw, err := s.rdb.Get(ctx, key).Bytes()
+	if errors.Is(err, redis.Nil) {
 		return Settings{}, nil
 	}
 	if err != nil {
-		return Settings{}, err
+		return Settings{}, fmt.Errorf("get %s: %w", key, err)
+	}
+	if st, ok := s.settings.get(tenantID, raw); ok {
+		return st, nil
+	}
+	var st Settings
+	if err := decodeRecord(raw, &st); err != nil {
+		return Settings{}, fmt.Errorf("decode %s: %w", key, err)
 	}
 	for name, p := range st.secrets() {
 		if *p, err = s.sealer.open(*p); err != nil {
 			return Settings{}, fmt.Errorf("settings of %s: %s: %w", tenantID, name, err)
 		}
 	}
+	s.settings.put(tenantID, raw, st)
 	return st, nil
 }
 

@@ -53,6 +53,8 @@ type Store struct {
 	now     func() time.Time
 	// requireDurable is Config.RequireDurable.
 	requireDurable bool
+	// settings are the tenants' settings last decoded.
+	settings settingsCache
 }
 
 // New returns a Store on rdb.
