@@ -6,6 +6,7 @@ import (
 	"encoding/base32"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -70,41 +71,38 @@ func sendKey(tenantID, id string) string { return tenantKey(tenantID, "send", id
 func scheduledSendsKey(tenantID string) string { return tenantKey(tenantID, "sends-scheduled") }
 
 // CreateSend stores send and one delivery per channel and recipient, in one
-// transaction, with deliveries scheduled or queued as the send is. If a
-// send with the same id exists, nothing is written and the existing send is
-// returned with created false, so a deterministic id makes creation
-// idempotent.
+// step and one round trip (casScript), with deliveries scheduled or queued
+// as the send is. If a send with the same id exists, nothing is written,
+// send is left as it was, and the existing send is returned with created
+// false, so a deterministic id makes creation idempotent.
 func (s *Store) CreateSend(ctx context.Context, send *Send) (out *Send, created bool, err error) {
 	key := sendKey(send.TenantID, send.ID)
-	txf := func(tx *redis.Tx) error {
-		var old Send
-		err := getJSON(ctx, tx, key, &old)
-		if err == nil {
-			old.TenantID = send.TenantID
-			out, created = &old, false
-			return nil
-		}
-		if !errors.Is(err, ErrNotFound) {
-			return err
-		}
-		ds, due := newSend(send, s.Now())
-		b, err := encodeRecord(send)
-		if err != nil {
-			return err
-		}
-		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-			return putSend(ctx, p, send, b, ds, due)
-		})
-		out, created = send, true
-		return err
+	// The send is filled in as new before Redis says whether it is; the
+	// caller's send is left as it was if it is not.
+	orig := *send
+	orig.DeliveryIDs = slices.Clone(send.DeliveryIDs)
+	ds, due := newSend(send, s.Now())
+	b, err := encodeRecord(send)
+	if err != nil {
+		return nil, false, err
 	}
-	for range maxTxRetries {
-		err = s.rdb.Watch(ctx, txf, key)
-		if !errors.Is(err, redis.TxFailedErr) {
-			return out, created, err
-		}
+	written, existing, err := s.compareAndWrite(ctx, key, nil, func(p redis.Pipeliner) error {
+		return putSend(ctx, p, send, b, ds, due)
+	})
+	if err != nil {
+		*send = orig
+		return nil, false, fmt.Errorf("create send %s: %w", send.ID, err)
 	}
-	return nil, false, fmt.Errorf("create send %s: too much contention", send.ID)
+	if written {
+		return send, true, nil
+	}
+	*send = orig
+	var old Send
+	if err := decodeRecord(existing, &old); err != nil {
+		return nil, false, fmt.Errorf("decode %s: %w", key, err)
+	}
+	old.TenantID = send.TenantID
+	return &old, false, nil
 }
 
 // newSend fills the stored fields of a new send as of now and returns its

@@ -126,22 +126,22 @@ var errUnchanged = errors.New("nothing to change")
 // update loads the JSON object at key into v, calls fn, and writes v back,
 // atomically: the write happens only if key still holds what was read
 // (compared by casScript in the same step as the write), otherwise the
-// whole read-modify-write runs again. fn returning an error aborts without
-// writing. extra, if set, queues more commands to run in the same step;
-// their replies are not read, and their first argument is their key, in
-// key's hash slot.
+// whole read-modify-write runs again on what key holds now. fn returning
+// an error aborts without writing. extra, if set, queues more commands to
+// run in the same step; their replies are not read, and their first
+// argument is their key, in key's hash slot.
 //
 // A read-modify-write takes two round trips: the GET, and the script that
 // compares and writes (WATCH, GET, MULTI…EXEC and UNWATCH took four).
 func update[T any](ctx context.Context, s *Store, key string, fn func(v *T) error, extra func(p redis.Pipeliner, v *T)) (*T, error) {
+	old, err := s.rdb.Get(ctx, key).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get %s: %w", key, err)
+	}
 	for range maxTxRetries {
-		old, err := s.rdb.Get(ctx, key).Bytes()
-		if errors.Is(err, redis.Nil) {
-			return nil, ErrNotFound
-		}
-		if err != nil {
-			return nil, fmt.Errorf("get %s: %w", key, err)
-		}
 		v := new(T)
 		if err := decodeRecord(old, v); err != nil {
 			return nil, fmt.Errorf("decode %s: %w", key, err)
@@ -153,32 +153,59 @@ func update[T any](ctx context.Context, s *Store, key string, fn func(v *T) erro
 		if err != nil {
 			return nil, err
 		}
-		p := s.rdb.Pipeline()
-		p.Set(ctx, key, b, redis.KeepTTL)
-		if extra != nil {
-			extra(p, v)
-		}
-		keys, args := casArgs(key, old, p.Cmds())
-		p.Discard()
-		written, err := casScript.Run(ctx, s.rdb, keys, args...).Int()
-		if err != nil {
+		written, now, err := s.compareAndWrite(ctx, key, old, func(p redis.Pipeliner) error {
+			p.Set(ctx, key, b, redis.KeepTTL)
+			if extra != nil {
+				extra(p, v)
+			}
+			return nil
+		})
+		switch {
+		case err != nil:
 			return nil, fmt.Errorf("update %s: %w", key, err)
-		}
-		if written == 1 {
+		case written:
 			return v, nil
+		case now == nil:
+			return nil, ErrNotFound
 		}
+		old = now
 	}
 	return nil, fmt.Errorf("update %s: too much contention", key)
 }
 
-// casScript runs a list of commands if KEYS[1] still holds ARGV[1] (a
-// missing key never does), and returns 1; otherwise it changes nothing
-// and returns 0. From ARGV[2] on, each command is its number of arguments
-// followed by them. KEYS lists every key the commands write, for a Redis
-// Cluster to route the script and check the keys share a slot.
+// compareAndWrite runs the commands that write queues, in one step, if key
+// holds old (nil: if key does not exist). Otherwise it writes nothing and
+// returns what key holds now (nil when it does not exist).
+func (s *Store) compareAndWrite(ctx context.Context, key string, old []byte, write func(p redis.Pipeliner) error) (written bool, now []byte, err error) {
+	p := s.rdb.Pipeline()
+	defer p.Discard()
+	if err := write(p); err != nil {
+		return false, nil, err
+	}
+	keys, args := casArgs(key, old, p.Cmds())
+	res, err := casScript.Run(ctx, s.rdb, keys, args...).Result()
+	if err != nil {
+		return false, nil, err
+	}
+	switch r := res.(type) {
+	case int64:
+		return r == 1, nil, nil
+	case string:
+		return false, []byte(r), nil
+	}
+	return false, nil, fmt.Errorf("compare and write %s: unexpected reply %T", key, res)
+}
+
+// casScript runs a list of commands if KEYS[1] holds ARGV[1] (an empty
+// ARGV[1]: if KEYS[1] does not exist; no stored record is empty), and
+// returns 1. Otherwise it changes nothing and returns what KEYS[1] holds,
+// or 0 if it does not exist. From ARGV[2] on, each command is its number
+// of arguments followed by them. KEYS lists every key the commands write,
+// for a Redis Cluster to route the script and check they share a slot.
 var casScript = redis.NewScript(`
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then
-	return 0
+local cur = redis.call('GET', KEYS[1])
+if (cur or '') ~= ARGV[1] then
+	return cur or 0
 end
 local i = 2
 while i <= #ARGV do
@@ -188,7 +215,7 @@ while i <= #ARGV do
 end
 return 1`)
 
-// casArgs lays out cmds for casScript, to run if key still holds old:
+// casArgs lays out cmds for casScript, to run if key holds old:
 // key first, then the first argument of each command (its key) once.
 func casArgs(key string, old []byte, cmds []redis.Cmder) (keys []string, args []any) {
 	keys = []string{key}

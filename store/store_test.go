@@ -1061,3 +1061,42 @@ func TestUpdateConcurrent(t *testing.T) {
 		t.Errorf("Transition of a missing delivery: %v, want ErrNotFound", err)
 	}
 }
+
+// TestCreateSendConcurrent creates one send from many connections at
+// once: one creates it and its deliveries, once; the others get it back
+// and their sends are left as they were.
+func TestCreateSendConcurrent(t *testing.T) {
+	t.Parallel()
+	s, ctx := setup(t)
+	const creators = 8
+	var wins atomic.Int32
+	var wg sync.WaitGroup
+	for range creators {
+		wg.Go(func() {
+			send := &Send{ID: "snd_1", TenantID: "ten_a", InvoiceID: "inv_1", Channels: []Channel{ChannelEmail, ChannelSMS}, Email: "a@b.co", Phone: "+40712345678"}
+			got, created, err := s.CreateSend(ctx, send)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if created {
+				wins.Add(1)
+				return
+			}
+			if got.ID != "snd_1" || len(got.DeliveryIDs) != 2 || got.CreatedAt.IsZero() {
+				t.Errorf("CreateSend of an existing send returned %+v", got)
+			}
+			if !send.CreatedAt.IsZero() || send.Status != "" || len(send.DeliveryIDs) != 0 {
+				t.Errorf("CreateSend of an existing send changed the caller's: %+v", send)
+			}
+		})
+	}
+	wg.Wait()
+	if wins.Load() != 1 {
+		t.Fatalf("%d creations won, want 1", wins.Load())
+	}
+	ids, err := s.rdb.LRange(ctx, invoiceDeliveriesKey("ten_a", "inv_1"), 0, -1).Result()
+	if err != nil || len(ids) != 2 {
+		t.Fatalf("the invoice's deliveries: %v, %v; want 2", ids, err)
+	}
+}
