@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/invoiced/invoiced/invoice"
 )
 
 // SendStatus is where a send stands: scheduled or queued until a worker
@@ -182,6 +184,37 @@ func (s *Store) Send(ctx context.Context, tenantID, id string) (*Send, error) {
 	}
 	send.TenantID = tenantID
 	return &send, nil
+}
+
+// SendJob returns, in one round trip, what a delivery of send sendID
+// needs besides itself: the send, its invoice invoiceID and the tenant's
+// settings, each as Send, Invoice and Settings return it. A missing send
+// or invoice is ErrNotFound, wrapped with which it is.
+func (s *Store) SendJob(ctx context.Context, tenantID, sendID, invoiceID string) (*Send, *invoice.Invoice, Settings, error) {
+	keys := []string{sendKey(tenantID, sendID), invoiceKey(tenantID, invoiceID), tenantKey(tenantID, "settings")}
+	vals, err := s.rdb.MGet(ctx, keys...).Result()
+	if err != nil {
+		return nil, nil, Settings{}, fmt.Errorf("mget %s: %w", keys[0], err)
+	}
+	var send Send
+	var inv invoice.Invoice
+	for i, v := range []any{&send, &inv} {
+		b, ok := vals[i].(string)
+		if !ok {
+			return nil, nil, Settings{}, fmt.Errorf("%s: %w", keys[i], ErrNotFound)
+		}
+		if err := decodeRecord([]byte(b), v); err != nil {
+			return nil, nil, Settings{}, fmt.Errorf("decode %s: %w", keys[i], err)
+		}
+	}
+	send.TenantID, inv.TenantID = tenantID, tenantID
+	var st Settings
+	if b, ok := vals[2].(string); ok {
+		if st, err = s.decodeSettings(tenantID, []byte(b)); err != nil {
+			return nil, nil, Settings{}, err
+		}
+	}
+	return &send, &inv, st, nil
 }
 
 // StartSend marks a scheduled or queued send started and returns it. A send

@@ -421,14 +421,21 @@ func (s *Store) Settings(ctx context.Context, tenantID string) (Settings, error)
 	if err != nil {
 		return Settings{}, fmt.Errorf("get %s: %w", key, err)
 	}
+	return s.decodeSettings(tenantID, raw)
+}
+
+// decodeSettings returns tenant's settings stored as raw, with secrets
+// decrypted.
+func (s *Store) decodeSettings(tenantID string, raw []byte) (Settings, error) {
 	if st, ok := s.settings.get(tenantID, raw); ok {
 		return st, nil
 	}
 	var st Settings
 	if err := decodeRecord(raw, &st); err != nil {
-		return Settings{}, fmt.Errorf("decode %s: %w", key, err)
+		return Settings{}, fmt.Errorf("decode %s: %w", tenantKey(tenantID, "settings"), err)
 	}
 	for name, p := range st.secrets() {
+		var err error
 		if *p, err = s.sealer.open(*p); err != nil {
 			return Settings{}, fmt.Errorf("settings of %s: %s: %w", tenantID, name, err)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -1098,5 +1099,46 @@ func TestCreateSendConcurrent(t *testing.T) {
 	ids, err := s.rdb.LRange(ctx, invoiceDeliveriesKey("ten_a", "inv_1"), 0, -1).Result()
 	if err != nil || len(ids) != 2 {
 		t.Fatalf("the invoice's deliveries: %v, %v; want 2", ids, err)
+	}
+}
+
+// TestSendJob reads a send, its invoice and the settings at once, as
+// Send, Invoice and Settings read them one by one.
+func TestSendJob(t *testing.T) {
+	t.Parallel()
+	s, ctx := setup(t)
+	if _, err := s.SaveDraft(ctx, draft("inv_1"), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	send := &Send{ID: "snd_1", TenantID: "ten_a", InvoiceID: "inv_1", Channels: []Channel{ChannelEmail}, Email: "a@b.co"}
+	if _, _, err := s.CreateSend(ctx, send); err != nil {
+		t.Fatal(err)
+	}
+	check := func(name string) {
+		t.Helper()
+		gotSend, gotInv, gotSt, err := s.SendJob(ctx, "ten_a", "snd_1", "inv_1")
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		wantSend, _ := s.Send(ctx, "ten_a", "snd_1")
+		wantInv, _ := s.Invoice(ctx, "ten_a", "inv_1")
+		wantSt, _ := s.Settings(ctx, "ten_a")
+		if !reflect.DeepEqual(gotSend, wantSend) || !reflect.DeepEqual(gotInv, wantInv) || !reflect.DeepEqual(gotSt, wantSt) {
+			t.Errorf("%s: SendJob = %+v, %+v, %+v; want %+v, %+v, %+v", name, gotSend, gotInv, gotSt, wantSend, wantInv, wantSt)
+		}
+	}
+	check("without settings")
+	st := Settings{Email: EmailSettings{Provider: ProviderSMTP, SMTP: &SMTPSettings{Host: "smtp.example.com", Password: "secret"}}}
+	if err := s.SaveSettings(ctx, "ten_a", st); err != nil {
+		t.Fatal(err)
+	}
+	check("with settings")
+	if _, _, got, _ := s.SendJob(ctx, "ten_a", "snd_1", "inv_1"); got.Email.SMTP == nil || got.Email.SMTP.Password != "secret" {
+		t.Errorf("the SMTP password read as %+v", got.Email.SMTP)
+	}
+	for _, ids := range [][2]string{{"snd_none", "inv_1"}, {"snd_1", "inv_none"}} {
+		if _, _, _, err := s.SendJob(ctx, "ten_a", ids[0], ids[1]); !errors.Is(err, ErrNotFound) {
+			t.Errorf("SendJob(%s, %s): %v, want ErrNotFound", ids[0], ids[1], err)
+		}
 	}
 }
