@@ -6,6 +6,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -14,6 +15,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-redis/redis_rate/v10"
@@ -55,6 +57,8 @@ type Store struct {
 	requireDurable bool
 	// settings are the tenants' settings last decoded.
 	settings settingsCache
+	// seen are the records last read or written.
+	seen seenRecords
 }
 
 // New returns a Store on rdb.
@@ -132,21 +136,39 @@ var errUnchanged = errors.New("nothing to change")
 // argument is their key, in key's hash slot.
 //
 // A read-modify-write takes two round trips: the GET, and the script that
-// compares and writes (WATCH, GET, MULTI…EXEC and UNWATCH took four).
+// compares and writes (WATCH, GET, MULTI…EXEC and UNWATCH took four); one,
+// the script, when it starts from the record as this store last read or
+// wrote it (seenRecords).
 func update[T any](ctx context.Context, s *Store, key string, fn func(v *T) error, extra func(p redis.Pipeliner, v *T)) (*T, error) {
-	old, err := s.rdb.Get(ctx, key).Bytes()
-	if errors.Is(err, redis.Nil) {
-		return nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get %s: %w", key, err)
+	old, seen := s.seen.get(key)
+	if !seen {
+		var err error
+		if old, err = s.getRaw(ctx, key); err != nil {
+			return nil, err
+		}
 	}
 	for range maxTxRetries {
 		v := new(T)
 		if err := decodeRecord(old, v); err != nil {
+			s.seen.drop(key)
 			return nil, fmt.Errorf("decode %s: %w", key, err)
 		}
 		if err := fn(v); err != nil {
+			if seen {
+				// fn decided on what this store saw last: that stands
+				// only if key still holds it.
+				now, gerr := s.getRaw(ctx, key)
+				if gerr != nil {
+					s.seen.drop(key)
+					return nil, gerr
+				}
+				seen = false
+				if !bytes.Equal(now, old) {
+					old = now
+					continue
+				}
+			}
+			s.seen.put(key, old)
 			return nil, err
 		}
 		b, err := encodeRecord(v)
@@ -162,15 +184,81 @@ func update[T any](ctx context.Context, s *Store, key string, fn func(v *T) erro
 		})
 		switch {
 		case err != nil:
+			s.seen.drop(key)
 			return nil, fmt.Errorf("update %s: %w", key, err)
 		case written:
+			s.seen.put(key, b)
 			return v, nil
 		case now == nil:
+			s.seen.drop(key)
 			return nil, ErrNotFound
 		}
-		old = now
+		old, seen = now, false
 	}
+	s.seen.drop(key)
 	return nil, fmt.Errorf("update %s: too much contention", key)
+}
+
+// getRaw returns the stored bytes at key; a missing key is ErrNotFound.
+func (s *Store) getRaw(ctx context.Context, key string) ([]byte, error) {
+	b, err := s.rdb.Get(ctx, key).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get %s: %w", key, err)
+	}
+	return b, nil
+}
+
+// getRecord loads the record at key into v, as getJSON does, and keeps
+// its bytes for an update of it that may follow (see seenRecords).
+func (s *Store) getRecord(ctx context.Context, key string, v any) error {
+	b, err := s.getRaw(ctx, key)
+	if err != nil {
+		return err
+	}
+	if err := decodeRecord(b, v); err != nil {
+		return fmt.Errorf("decode %s: %w", key, err)
+	}
+	s.seen.put(key, b)
+	return nil
+}
+
+// seenRecordsMax bounds seenRecords; past it, it starts empty again.
+const seenRecordsMax = 4096
+
+// seenRecords keeps the stored bytes of the records this store last read
+// or wrote, by key, for an update to start from without reading the
+// record again: the compare of compareAndWrite finds them stale if
+// another writer changed the record since, and the update then runs
+// again on what it holds now. A read made to decide against writing is
+// checked the same way (see update).
+type seenRecords struct {
+	mu sync.Mutex
+	m  map[string][]byte
+}
+
+func (c *seenRecords) get(key string) ([]byte, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b, ok := c.m[key]
+	return b, ok
+}
+
+func (c *seenRecords) put(key string, b []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= seenRecordsMax {
+		c.m = make(map[string][]byte)
+	}
+	c.m[key] = b
+}
+
+func (c *seenRecords) drop(key string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m, key)
 }
 
 // compareAndWrite runs the commands that write queues, in one step, if key

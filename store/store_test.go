@@ -1142,3 +1142,58 @@ func TestSendJob(t *testing.T) {
 		}
 	}
 }
+
+// TestUpdateFromStaleRecord updates a delivery through two stores on one
+// Redis, each starting from the record as it last saw it, which the other
+// has changed since: no update is lost, and a decision against writing
+// is not taken on what was seen but on what is stored.
+func TestUpdateFromStaleRecord(t *testing.T) {
+	t.Parallel()
+	a, ctx := setup(t)
+	b, err := New(a.rdb, Config{SecretKey: make([]byte, 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	send := &Send{ID: "snd_1", TenantID: "ten_a", InvoiceID: "inv_1", Channels: []Channel{ChannelEmail}, Email: "a@b.co"}
+	if _, _, err := a.CreateSend(ctx, send); err != nil {
+		t.Fatal(err)
+	}
+	id := send.DeliveryIDs[0]
+	for i := range 10 {
+		for _, st := range []*Store{a, b} {
+			if err := st.RecordAttempt(ctx, "ten_a", id, "", Attempt{Provider: fmt.Sprint(i)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if d, err := a.Delivery(ctx, "ten_a", id); err != nil || len(d.Attempts) != 20 {
+		t.Fatalf("after 20 attempts from two stores: %d attempts, %v", len(d.Attempts), err)
+	}
+
+	// a sees the delivery claimed by clm_b; b's attempt ends and releases
+	// the claim; a's claim is then not refused for the claim it saw.
+	if _, _, err := b.ClaimSend(ctx, "ten_a", id, "clm_b", "smtp", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := a.Delivery(ctx, "ten_a", id); err != nil || d.Claim == nil {
+		t.Fatalf("a reads claim %+v, %v", d, err)
+	}
+	if err := b.RecordAttempt(ctx, "ten_a", id, "clm_b", Attempt{Provider: "smtp", Error: "451"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := a.ClaimSend(ctx, "ten_a", id, "clm_a", "smtp", time.Minute); err != nil {
+		t.Fatalf("claim after the claim a saw was released: %v", err)
+	}
+	// And the other way: b saw no claim, a holds one now.
+	var claimed *ClaimedError
+	if _, _, err := b.ClaimSend(ctx, "ten_a", id, "clm_b2", "smtp", time.Minute); !errors.As(err, &claimed) {
+		t.Fatalf("claim while another is held: %v, want a ClaimedError", err)
+	}
+	// A delivery deleted since it was seen is not found.
+	if err := a.rdb.Del(ctx, deliveryKey("ten_a", id)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.RecordAttempt(ctx, "ten_a", id, "", Attempt{Provider: "smtp"}); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("update of a deleted delivery: %v, want ErrNotFound", err)
+	}
+}
