@@ -223,7 +223,7 @@ func (s *Store) RecheckDeliveryAt(ctx context.Context, tenantID, id string, at t
 // Delivery returns tenant's delivery id, or ErrNotFound.
 func (s *Store) Delivery(ctx context.Context, tenantID, id string) (*Delivery, error) {
 	var d Delivery
-	if err := getJSON(ctx, s.rdb, deliveryKey(tenantID, id), &d); err != nil {
+	if err := s.getRecord(ctx, deliveryKey(tenantID, id), &d); err != nil {
 		return nil, err
 	}
 	d.TenantID = tenantID

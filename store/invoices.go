@@ -102,7 +102,7 @@ func putDraft(ctx context.Context, p redis.Pipeliner, inv, old *invoice.Invoice,
 // Invoice returns tenant's invoice id, or ErrNotFound.
 func (s *Store) Invoice(ctx context.Context, tenantID, id string) (*invoice.Invoice, error) {
 	var inv invoice.Invoice
-	if err := getJSON(ctx, s.rdb, invoiceKey(tenantID, id), &inv); err != nil {
+	if err := s.getRecord(ctx, invoiceKey(tenantID, id), &inv); err != nil {
 		return nil, err
 	}
 	inv.TenantID = tenantID

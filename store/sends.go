@@ -6,11 +6,14 @@ import (
 	"encoding/base32"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/invoiced/invoiced/invoice"
 )
 
 // SendStatus is where a send stands: scheduled or queued until a worker
@@ -70,41 +73,38 @@ func sendKey(tenantID, id string) string { return tenantKey(tenantID, "send", id
 func scheduledSendsKey(tenantID string) string { return tenantKey(tenantID, "sends-scheduled") }
 
 // CreateSend stores send and one delivery per channel and recipient, in one
-// transaction, with deliveries scheduled or queued as the send is. If a
-// send with the same id exists, nothing is written and the existing send is
-// returned with created false, so a deterministic id makes creation
-// idempotent.
+// step and one round trip (casScript), with deliveries scheduled or queued
+// as the send is. If a send with the same id exists, nothing is written,
+// send is left as it was, and the existing send is returned with created
+// false, so a deterministic id makes creation idempotent.
 func (s *Store) CreateSend(ctx context.Context, send *Send) (out *Send, created bool, err error) {
 	key := sendKey(send.TenantID, send.ID)
-	txf := func(tx *redis.Tx) error {
-		var old Send
-		err := getJSON(ctx, tx, key, &old)
-		if err == nil {
-			old.TenantID = send.TenantID
-			out, created = &old, false
-			return nil
-		}
-		if !errors.Is(err, ErrNotFound) {
-			return err
-		}
-		ds, due := newSend(send, s.Now())
-		b, err := encodeRecord(send)
-		if err != nil {
-			return err
-		}
-		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-			return putSend(ctx, p, send, b, ds, due)
-		})
-		out, created = send, true
-		return err
+	// The send is filled in as new before Redis says whether it is; the
+	// caller's send is left as it was if it is not.
+	orig := *send
+	orig.DeliveryIDs = slices.Clone(send.DeliveryIDs)
+	ds, due := newSend(send, s.Now())
+	b, err := encodeRecord(send)
+	if err != nil {
+		return nil, false, err
 	}
-	for range maxTxRetries {
-		err = s.rdb.Watch(ctx, txf, key)
-		if !errors.Is(err, redis.TxFailedErr) {
-			return out, created, err
-		}
+	written, existing, err := s.compareAndWrite(ctx, key, nil, func(p redis.Pipeliner) error {
+		return putSend(ctx, p, send, b, ds, due)
+	})
+	if err != nil {
+		*send = orig
+		return nil, false, fmt.Errorf("create send %s: %w", send.ID, err)
 	}
-	return nil, false, fmt.Errorf("create send %s: too much contention", send.ID)
+	if written {
+		return send, true, nil
+	}
+	*send = orig
+	var old Send
+	if err := decodeRecord(existing, &old); err != nil {
+		return nil, false, fmt.Errorf("decode %s: %w", key, err)
+	}
+	old.TenantID = send.TenantID
+	return &old, false, nil
 }
 
 // newSend fills the stored fields of a new send as of now and returns its
@@ -184,6 +184,37 @@ func (s *Store) Send(ctx context.Context, tenantID, id string) (*Send, error) {
 	}
 	send.TenantID = tenantID
 	return &send, nil
+}
+
+// SendJob returns, in one round trip, what a delivery of send sendID
+// needs besides itself: the send, its invoice invoiceID and the tenant's
+// settings, each as Send, Invoice and Settings return it. A missing send
+// or invoice is ErrNotFound, wrapped with which it is.
+func (s *Store) SendJob(ctx context.Context, tenantID, sendID, invoiceID string) (*Send, *invoice.Invoice, Settings, error) {
+	keys := []string{sendKey(tenantID, sendID), invoiceKey(tenantID, invoiceID), tenantKey(tenantID, "settings")}
+	vals, err := s.rdb.MGet(ctx, keys...).Result()
+	if err != nil {
+		return nil, nil, Settings{}, fmt.Errorf("mget %s: %w", keys[0], err)
+	}
+	var send Send
+	var inv invoice.Invoice
+	for i, v := range []any{&send, &inv} {
+		b, ok := vals[i].(string)
+		if !ok {
+			return nil, nil, Settings{}, fmt.Errorf("%s: %w", keys[i], ErrNotFound)
+		}
+		if err := decodeRecord([]byte(b), v); err != nil {
+			return nil, nil, Settings{}, fmt.Errorf("decode %s: %w", keys[i], err)
+		}
+	}
+	send.TenantID, inv.TenantID = tenantID, tenantID
+	var st Settings
+	if b, ok := vals[2].(string); ok {
+		if st, err = s.decodeSettings(tenantID, []byte(b)); err != nil {
+			return nil, nil, Settings{}, err
+		}
+	}
+	return &send, &inv, st, nil
 }
 
 // StartSend marks a scheduled or queued send started and returns it. A send

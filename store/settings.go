@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/invoiced/invoiced/invoice"
 )
 
@@ -420,20 +422,38 @@ func (st Settings) clone() Settings {
 
 // Settings returns tenant's settings with secrets decrypted; a tenant that
 // never saved any gets the zero Settings.
+//
+// Settings read again as stored bytes already decoded are copied from
+// the store's cache instead of decoded again (see settingsCache).
 func (s *Store) Settings(ctx context.Context, tenantID string) (Settings, error) {
-	var st Settings
-	err := getJSON(ctx, s.rdb, tenantKey(tenantID, "settings"), &st)
-	if errors.Is(err, ErrNotFound) {
+	key := tenantKey(tenantID, "settings")
+	raw, err := s.rdb.Get(ctx, key).Bytes()
+	if errors.Is(err, redis.Nil) {
 		return Settings{}, nil
 	}
 	if err != nil {
-		return Settings{}, err
+		return Settings{}, fmt.Errorf("get %s: %w", key, err)
+	}
+	return s.decodeSettings(tenantID, raw)
+}
+
+// decodeSettings returns tenant's settings stored as raw, with secrets
+// decrypted.
+func (s *Store) decodeSettings(tenantID string, raw []byte) (Settings, error) {
+	if st, ok := s.settings.get(tenantID, raw); ok {
+		return st, nil
+	}
+	var st Settings
+	if err := decodeRecord(raw, &st); err != nil {
+		return Settings{}, fmt.Errorf("decode %s: %w", tenantKey(tenantID, "settings"), err)
 	}
 	for name, p := range st.secrets() {
+		var err error
 		if *p, err = s.sealer.open(*p); err != nil {
 			return Settings{}, fmt.Errorf("settings of %s: %s: %w", tenantID, name, err)
 		}
 	}
+	s.settings.put(tenantID, raw, st)
 	return st, nil
 }
 

@@ -6,13 +6,16 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base32"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-redis/redis_rate/v10"
@@ -52,6 +55,10 @@ type Store struct {
 	now     func() time.Time
 	// requireDurable is Config.RequireDurable.
 	requireDurable bool
+	// settings are the tenants' settings last decoded.
+	settings settingsCache
+	// seen are the records last read or written.
+	seen seenRecords
 }
 
 // New returns a Store on rdb.
@@ -121,39 +128,200 @@ const maxTxRetries = 50
 var errUnchanged = errors.New("nothing to change")
 
 // update loads the JSON object at key into v, calls fn, and writes v back,
-// atomically: if key changes between the read and the write (WATCH), the
-// whole read-modify-write runs again. fn returning an error aborts without
-// writing. extra, if set, queues more commands in the same transaction.
+// atomically: the write happens only if key still holds what was read
+// (compared by casScript in the same step as the write), otherwise the
+// whole read-modify-write runs again on what key holds now. fn returning
+// an error aborts without writing. extra, if set, queues more commands to
+// run in the same step; their replies are not read, and their first
+// argument is their key, in key's hash slot.
+//
+// A read-modify-write takes two round trips: the GET, and the script that
+// compares and writes (WATCH, GET, MULTI…EXEC and UNWATCH took four); one,
+// the script, when it starts from the record as this store last read or
+// wrote it (seenRecords).
 func update[T any](ctx context.Context, s *Store, key string, fn func(v *T) error, extra func(p redis.Pipeliner, v *T)) (*T, error) {
-	var out *T
-	txf := func(tx *redis.Tx) error {
+	old, seen := s.seen.get(key)
+	if !seen {
+		var err error
+		if old, err = s.getRaw(ctx, key); err != nil {
+			return nil, err
+		}
+	}
+	for range maxTxRetries {
 		v := new(T)
-		if err := getJSON(ctx, tx, key, v); err != nil {
-			return err
+		if err := decodeRecord(old, v); err != nil {
+			s.seen.drop(key)
+			return nil, fmt.Errorf("decode %s: %w", key, err)
 		}
 		if err := fn(v); err != nil {
-			return err
+			if seen {
+				// fn decided on what this store saw last: that stands
+				// only if key still holds it.
+				now, gerr := s.getRaw(ctx, key)
+				if gerr != nil {
+					s.seen.drop(key)
+					return nil, gerr
+				}
+				seen = false
+				if !bytes.Equal(now, old) {
+					old = now
+					continue
+				}
+			}
+			s.seen.put(key, old)
+			return nil, err
 		}
 		b, err := encodeRecord(v)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		written, now, err := s.compareAndWrite(ctx, key, old, func(p redis.Pipeliner) error {
 			p.Set(ctx, key, b, redis.KeepTTL)
 			if extra != nil {
 				extra(p, v)
 			}
 			return nil
 		})
-		out = v
+		switch {
+		case err != nil:
+			s.seen.drop(key)
+			return nil, fmt.Errorf("update %s: %w", key, err)
+		case written:
+			s.seen.put(key, b)
+			return v, nil
+		case now == nil:
+			s.seen.drop(key)
+			return nil, ErrNotFound
+		}
+		old, seen = now, false
+	}
+	s.seen.drop(key)
+	return nil, fmt.Errorf("update %s: too much contention", key)
+}
+
+// getRaw returns the stored bytes at key; a missing key is ErrNotFound.
+func (s *Store) getRaw(ctx context.Context, key string) ([]byte, error) {
+	b, err := s.rdb.Get(ctx, key).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get %s: %w", key, err)
+	}
+	return b, nil
+}
+
+// getRecord loads the record at key into v, as getJSON does, and keeps
+// its bytes for an update of it that may follow (see seenRecords).
+func (s *Store) getRecord(ctx context.Context, key string, v any) error {
+	b, err := s.getRaw(ctx, key)
+	if err != nil {
 		return err
 	}
-	for range maxTxRetries {
-		err := s.rdb.Watch(ctx, txf, key)
-		if errors.Is(err, redis.TxFailedErr) {
-			continue
-		}
-		return out, err
+	if err := decodeRecord(b, v); err != nil {
+		return fmt.Errorf("decode %s: %w", key, err)
 	}
-	return nil, fmt.Errorf("update %s: too much contention", key)
+	s.seen.put(key, b)
+	return nil
+}
+
+// seenRecordsMax bounds seenRecords; past it, it starts empty again.
+const seenRecordsMax = 4096
+
+// seenRecords keeps the stored bytes of the records this store last read
+// or wrote, by key, for an update to start from without reading the
+// record again: the compare of compareAndWrite finds them stale if
+// another writer changed the record since, and the update then runs
+// again on what it holds now. A read made to decide against writing is
+// checked the same way (see update).
+type seenRecords struct {
+	mu sync.Mutex
+	m  map[string][]byte
+}
+
+func (c *seenRecords) get(key string) ([]byte, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b, ok := c.m[key]
+	return b, ok
+}
+
+func (c *seenRecords) put(key string, b []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= seenRecordsMax {
+		c.m = make(map[string][]byte)
+	}
+	c.m[key] = b
+}
+
+func (c *seenRecords) drop(key string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m, key)
+}
+
+// compareAndWrite runs the commands that write queues, in one step, if key
+// holds old (nil: if key does not exist). Otherwise it writes nothing and
+// returns what key holds now (nil when it does not exist).
+func (s *Store) compareAndWrite(ctx context.Context, key string, old []byte, write func(p redis.Pipeliner) error) (written bool, now []byte, err error) {
+	p := s.rdb.Pipeline()
+	defer p.Discard()
+	if err := write(p); err != nil {
+		return false, nil, err
+	}
+	keys, args := casArgs(key, old, p.Cmds())
+	res, err := casScript.Run(ctx, s.rdb, keys, args...).Result()
+	if err != nil {
+		return false, nil, err
+	}
+	switch r := res.(type) {
+	case int64:
+		return r == 1, nil, nil
+	case string:
+		return false, []byte(r), nil
+	}
+	return false, nil, fmt.Errorf("compare and write %s: unexpected reply %T", key, res)
+}
+
+// casScript runs a list of commands if KEYS[1] holds ARGV[1] (an empty
+// ARGV[1]: if KEYS[1] does not exist; no stored record is empty), and
+// returns 1. Otherwise it changes nothing and returns what KEYS[1] holds,
+// or 0 if it does not exist. From ARGV[2] on, each command is its number
+// of arguments followed by them. KEYS lists every key the commands write,
+// for a Redis Cluster to route the script and check they share a slot.
+var casScript = redis.NewScript(`
+local cur = redis.call('GET', KEYS[1])
+if (cur or '') ~= ARGV[1] then
+	return cur or 0
+end
+local i = 2
+while i <= #ARGV do
+	local n = tonumber(ARGV[i])
+	redis.call(unpack(ARGV, i + 1, i + n))
+	i = i + n + 1
+end
+return 1`)
+
+// casArgs lays out cmds for casScript, to run if key holds old:
+// key first, then the first argument of each command (its key) once.
+func casArgs(key string, old []byte, cmds []redis.Cmder) (keys []string, args []any) {
+	keys = []string{key}
+	n := 1
+	for _, c := range cmds {
+		n += 1 + len(c.Args())
+	}
+	args = make([]any, 0, n)
+	args = append(args, old)
+	for _, c := range cmds {
+		a := c.Args()
+		args = append(args, len(a))
+		args = append(args, a...)
+		if len(a) > 1 {
+			if k, ok := a[1].(string); ok && !slices.Contains(keys, k) {
+				keys = append(keys, k)
+			}
+		}
+	}
+	return keys, args
 }

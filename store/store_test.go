@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -996,5 +997,203 @@ func TestDeliveryEventData(t *testing.T) {
 	}
 	if last := d.History[len(d.History)-1]; last.IP != "198.51.100.7" || last.At.IsZero() || d.Status != DeliveryOpened {
 		t.Errorf("the repeat's step = %+v (status %s)", last, d.Status)
+	}
+}
+
+// TestUpdateConcurrent runs read-modify-writes of one delivery from many
+// connections at once: none is lost, and the commands that go with a
+// transition (the delivery log, the open deliveries) are written with
+// the one that wins.
+func TestUpdateConcurrent(t *testing.T) {
+	t.Parallel()
+	s, ctx := setup(t)
+	send := &Send{ID: "snd_1", TenantID: "ten_a", InvoiceID: "inv_1", Channels: []Channel{ChannelEmail}, Email: "a@b.co"}
+	if _, created, err := s.CreateSend(ctx, send); err != nil || !created {
+		t.Fatalf("CreateSend = %v, %v", created, err)
+	}
+	id := send.DeliveryIDs[0]
+	const writers, each = 8, 10
+	var wins atomic.Int32
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for i := range each {
+				if err := s.RecordAttempt(ctx, "ten_a", id, "", Attempt{Provider: fmt.Sprintf("p%d-%d", w, i)}); err != nil {
+					t.Error(err)
+				}
+			}
+			_, changed, err := s.Transition(ctx, "ten_a", id, DeliverySent, "worker", "", nil)
+			if err != nil {
+				t.Error(err)
+			}
+			if changed {
+				wins.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if wins.Load() != 1 {
+		t.Fatalf("%d transitions to sent won, want 1", wins.Load())
+	}
+	d, err := s.Delivery(ctx, "ten_a", id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, a := range d.Attempts {
+		seen[a.Provider] = true
+	}
+	if len(d.Attempts) != writers*each || len(seen) != writers*each {
+		t.Fatalf("%d attempts recorded (%d distinct), want %d", len(d.Attempts), len(seen), writers*each)
+	}
+	if d.Status != DeliverySent || len(d.History) != 2 {
+		t.Fatalf("delivery is %s with %d history entries, want sent with 2", d.Status, len(d.History))
+	}
+	for _, st := range []DeliveryStatus{DeliveryQueued, DeliverySent} {
+		_, err := s.rdb.ZScore(ctx, deliveryLogKey("ten_a", st, ChannelEmail), id).Result()
+		if in := err == nil; in != (st == DeliverySent) {
+			t.Errorf("delivery in the %s log: %t (%v)", st, in, err)
+		}
+	}
+	if _, err := s.rdb.ZScore(ctx, openDeliveriesKey("ten_a"), id).Result(); err == nil {
+		t.Error("a sent delivery is still open")
+	}
+	if _, _, err := s.Transition(ctx, "ten_a", "dlv_none", DeliverySent, "worker", "", nil); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Transition of a missing delivery: %v, want ErrNotFound", err)
+	}
+}
+
+// TestCreateSendConcurrent creates one send from many connections at
+// once: one creates it and its deliveries, once; the others get it back
+// and their sends are left as they were.
+func TestCreateSendConcurrent(t *testing.T) {
+	t.Parallel()
+	s, ctx := setup(t)
+	const creators = 8
+	var wins atomic.Int32
+	var wg sync.WaitGroup
+	for range creators {
+		wg.Go(func() {
+			send := &Send{ID: "snd_1", TenantID: "ten_a", InvoiceID: "inv_1", Channels: []Channel{ChannelEmail, ChannelSMS}, Email: "a@b.co", Phone: "+40712345678"}
+			got, created, err := s.CreateSend(ctx, send)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if created {
+				wins.Add(1)
+				return
+			}
+			if got.ID != "snd_1" || len(got.DeliveryIDs) != 2 || got.CreatedAt.IsZero() {
+				t.Errorf("CreateSend of an existing send returned %+v", got)
+			}
+			if !send.CreatedAt.IsZero() || send.Status != "" || len(send.DeliveryIDs) != 0 {
+				t.Errorf("CreateSend of an existing send changed the caller's: %+v", send)
+			}
+		})
+	}
+	wg.Wait()
+	if wins.Load() != 1 {
+		t.Fatalf("%d creations won, want 1", wins.Load())
+	}
+	ids, err := s.rdb.LRange(ctx, invoiceDeliveriesKey("ten_a", "inv_1"), 0, -1).Result()
+	if err != nil || len(ids) != 2 {
+		t.Fatalf("the invoice's deliveries: %v, %v; want 2", ids, err)
+	}
+}
+
+// TestSendJob reads a send, its invoice and the settings at once, as
+// Send, Invoice and Settings read them one by one.
+func TestSendJob(t *testing.T) {
+	t.Parallel()
+	s, ctx := setup(t)
+	if _, err := s.SaveDraft(ctx, draft("inv_1"), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	send := &Send{ID: "snd_1", TenantID: "ten_a", InvoiceID: "inv_1", Channels: []Channel{ChannelEmail}, Email: "a@b.co"}
+	if _, _, err := s.CreateSend(ctx, send); err != nil {
+		t.Fatal(err)
+	}
+	check := func(name string) {
+		t.Helper()
+		gotSend, gotInv, gotSt, err := s.SendJob(ctx, "ten_a", "snd_1", "inv_1")
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		wantSend, _ := s.Send(ctx, "ten_a", "snd_1")
+		wantInv, _ := s.Invoice(ctx, "ten_a", "inv_1")
+		wantSt, _ := s.Settings(ctx, "ten_a")
+		if !reflect.DeepEqual(gotSend, wantSend) || !reflect.DeepEqual(gotInv, wantInv) || !reflect.DeepEqual(gotSt, wantSt) {
+			t.Errorf("%s: SendJob = %+v, %+v, %+v; want %+v, %+v, %+v", name, gotSend, gotInv, gotSt, wantSend, wantInv, wantSt)
+		}
+	}
+	check("without settings")
+	st := Settings{Email: EmailSettings{Provider: ProviderSMTP, SMTP: &SMTPSettings{Host: "smtp.example.com", Password: "secret"}}}
+	if err := s.SaveSettings(ctx, "ten_a", st); err != nil {
+		t.Fatal(err)
+	}
+	check("with settings")
+	if _, _, got, _ := s.SendJob(ctx, "ten_a", "snd_1", "inv_1"); got.Email.SMTP == nil || got.Email.SMTP.Password != "secret" {
+		t.Errorf("the SMTP password read as %+v", got.Email.SMTP)
+	}
+	for _, ids := range [][2]string{{"snd_none", "inv_1"}, {"snd_1", "inv_none"}} {
+		if _, _, _, err := s.SendJob(ctx, "ten_a", ids[0], ids[1]); !errors.Is(err, ErrNotFound) {
+			t.Errorf("SendJob(%s, %s): %v, want ErrNotFound", ids[0], ids[1], err)
+		}
+	}
+}
+
+// TestUpdateFromStaleRecord updates a delivery through two stores on one
+// Redis, each starting from the record as it last saw it, which the other
+// has changed since: no update is lost, and a decision against writing
+// is not taken on what was seen but on what is stored.
+func TestUpdateFromStaleRecord(t *testing.T) {
+	t.Parallel()
+	a, ctx := setup(t)
+	b, err := New(a.rdb, Config{SecretKey: make([]byte, 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	send := &Send{ID: "snd_1", TenantID: "ten_a", InvoiceID: "inv_1", Channels: []Channel{ChannelEmail}, Email: "a@b.co"}
+	if _, _, err := a.CreateSend(ctx, send); err != nil {
+		t.Fatal(err)
+	}
+	id := send.DeliveryIDs[0]
+	for i := range 10 {
+		for _, st := range []*Store{a, b} {
+			if err := st.RecordAttempt(ctx, "ten_a", id, "", Attempt{Provider: fmt.Sprint(i)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if d, err := a.Delivery(ctx, "ten_a", id); err != nil || len(d.Attempts) != 20 {
+		t.Fatalf("after 20 attempts from two stores: %d attempts, %v", len(d.Attempts), err)
+	}
+
+	// a sees the delivery claimed by clm_b; b's attempt ends and releases
+	// the claim; a's claim is then not refused for the claim it saw.
+	if _, _, err := b.ClaimSend(ctx, "ten_a", id, "clm_b", "smtp", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := a.Delivery(ctx, "ten_a", id); err != nil || d.Claim == nil {
+		t.Fatalf("a reads claim %+v, %v", d, err)
+	}
+	if err := b.RecordAttempt(ctx, "ten_a", id, "clm_b", Attempt{Provider: "smtp", Error: "451"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := a.ClaimSend(ctx, "ten_a", id, "clm_a", "smtp", time.Minute); err != nil {
+		t.Fatalf("claim after the claim a saw was released: %v", err)
+	}
+	// And the other way: b saw no claim, a holds one now.
+	var claimed *ClaimedError
+	if _, _, err := b.ClaimSend(ctx, "ten_a", id, "clm_b2", "smtp", time.Minute); !errors.As(err, &claimed) {
+		t.Fatalf("claim while another is held: %v, want a ClaimedError", err)
+	}
+	// A delivery deleted since it was seen is not found.
+	if err := a.rdb.Del(ctx, deliveryKey("ten_a", id)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.RecordAttempt(ctx, "ten_a", id, "", Attempt{Provider: "smtp"}); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("update of a deleted delivery: %v, want ErrNotFound", err)
 	}
 }

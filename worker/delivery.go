@@ -286,18 +286,9 @@ func (w *Worker) Stop(ctx context.Context) error {
 }
 
 func (w *Worker) loadJob(ctx context.Context, d *store.Delivery) (deliveryJob, error) {
-	st := w.cfg.Store
-	send, err := st.Send(ctx, d.TenantID, d.SendID)
+	send, inv, settings, err := w.cfg.Store.SendJob(ctx, d.TenantID, d.SendID, d.InvoiceID)
 	if err != nil {
-		return deliveryJob{}, fmt.Errorf("load send: %w", err)
-	}
-	inv, err := st.Invoice(ctx, d.TenantID, d.InvoiceID)
-	if err != nil {
-		return deliveryJob{}, fmt.Errorf("load invoice: %w", err)
-	}
-	settings, err := st.Settings(ctx, d.TenantID)
-	if err != nil {
-		return deliveryJob{}, err
+		return deliveryJob{}, fmt.Errorf("load send, invoice and settings: %w", err)
 	}
 	return deliveryJob{delivery: d, send: send, invoice: inv, settings: settings}, nil
 }
