@@ -1,5 +1,7 @@
 package invoice
 
+import "slices"
+
 // VAT categories: the UNTDID 5305 codes EN 16931 allows (BT-151, BT-118).
 // A line without a category is S when its rate is above 0 and Z when it is
 // 0; every other category is chosen by the billing system, which knows why
@@ -139,11 +141,4 @@ const (
 var Profiles = []string{ProfileEN16931, ProfilePeppol, ProfileXRechnung, ProfileCIUSRO}
 
 // ValidProfile reports whether p names an e-invoice profile.
-func ValidProfile(p string) bool {
-	for _, q := range Profiles {
-		if p == q {
-			return true
-		}
-	}
-	return false
-}
+func ValidProfile(p string) bool { return slices.Contains(Profiles, p) }

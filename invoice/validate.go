@@ -6,6 +6,7 @@ import (
 	"math/big"
 	"net/mail"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -476,14 +477,7 @@ var easSchemes = strings.Fields(`0002 0007 0009 0060 0088 0096 0097 0106 0130 01
 
 // ValidEndpointScheme reports whether s is an Electronic Address Scheme
 // code.
-func ValidEndpointScheme(s string) bool {
-	for _, c := range easSchemes {
-		if s == c {
-			return true
-		}
-	}
-	return false
-}
+func ValidEndpointScheme(s string) bool { return slices.Contains(easSchemes, s) }
 
 var (
 	vatexPattern         = regexp.MustCompile(`^VATEX-[A-Z]{2}(-[A-Z0-9]+)+$`)
@@ -496,14 +490,7 @@ var (
 	}
 )
 
-func validCategory(c string) bool {
-	for _, x := range Categories {
-		if c == x {
-			return true
-		}
-	}
-	return false
-}
+func validCategory(c string) bool { return slices.Contains(Categories, c) }
 
 func checkAddress(fe FieldErrors, prefix string, a Address) {
 	for field, v := range map[string]string{

@@ -2,31 +2,12 @@ package e2e
 
 import (
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/invoiced/invoiced/internal/pdftest"
 )
-
-// cjkFontDir is where Debian's fonts-ipafont-gothic puts IPA Gothic, a
-// Japanese font with TrueType outlines.
-const cjkFontDir = "/usr/share/fonts/opentype/ipafont-gothic"
-
-// requireCJKFonts returns cjkFontDir, and skips the test when the fonts
-// are not installed, except in CI (CI=true), where it fails.
-func requireCJKFonts(t *testing.T) string {
-	t.Helper()
-	if _, err := os.Stat(filepath.Join(cjkFontDir, "ipagp.ttf")); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("fonts-ipafont-gothic is required in CI: %v", err)
-		}
-		t.Skipf("fonts-ipafont-gothic is not installed (%v); skipping", err)
-	}
-	return cjkFontDir
-}
 
 // japaneseInvoice is the sample invoice to a Japanese company.
 func japaneseInvoice(id string) map[string]any {
@@ -40,7 +21,7 @@ func japaneseInvoice(id string) map[string]any {
 // on the hosted page, prints Japanese in the operator's font.
 func TestPDFFallbackFonts(t *testing.T) {
 	t.Parallel()
-	dir := requireCJKFonts(t)
+	dir := pdftest.RequireCJKFonts(t)
 	h := setup(t, func(o *options) { o.noWorker = true; o.fontDir = dir })
 	token := h.tenant("ACME SRL", acmeSettings())
 	h.must(http.StatusCreated, h.do("POST", "/api/v1/invoices", token, japaneseInvoice("inv_jp")))

@@ -11,32 +11,9 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/invoiced/invoiced/internal/chromiumtest"
 	"github.com/redis/go-redis/v9"
-
-	"github.com/invoiced/invoiced/internal/redistest"
 )
-
-// browser starts Debian's headless Chromium for one test.
-func browser(t *testing.T) context.Context {
-	t.Helper()
-	bin := redistest.RequireTool(t, "chromium")
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(bin),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	ctx, cancel := chromedp.NewContext(alloc)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
-	t.Cleanup(func() { cancelTimeout(); cancel(); cancelAlloc() })
-	return ctx
-}
 
 // TestHostedInvoicePage opens the public page in headless Chromium at a
 // phone's and a desktop's width: it renders, its Pay button goes to the
@@ -64,7 +41,7 @@ func TestHostedInvoicePage(t *testing.T) {
 		t.Fatalf("forged page token: %d", r.Status)
 	}
 
-	ctx := browser(t)
+	ctx := chromiumtest.Browser(t, 60*time.Second)
 	shots := os.Getenv("INVOICED_SCREENSHOTS")
 	for _, width := range []int64{390, 1280} {
 		var href, pdf, total string

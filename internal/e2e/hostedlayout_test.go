@@ -9,9 +9,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/invoiced/invoiced/internal/chromiumtest"
 	"github.com/invoiced/invoiced/internal/redistest"
 )
 
@@ -65,7 +67,7 @@ const measure = `(() => {
 // hosted-1280.png there.
 func TestHostedPageLayout(t *testing.T) {
 	t.Parallel()
-	ctx := browser(t)
+	ctx := chromiumtest.Browser(t, 60*time.Second)
 	h := setup(t, func(o *options) { o.noWorker = true })
 	token := h.tenant("ACME SRL", acmeSettings())
 	h.must(http.StatusCreated, h.do("POST", "/api/v1/invoices", token, stressInvoice("inv_stress")))

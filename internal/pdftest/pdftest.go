@@ -26,3 +26,21 @@ func Text(t testing.TB, pdf []byte) string {
 	}
 	return string(out)
 }
+
+// CJKFontDir is where Debian's fonts-ipafont-gothic puts IPA Gothic, a
+// Japanese font with TrueType outlines, which the PDF can take as a
+// fallback font.
+const CJKFontDir = "/usr/share/fonts/opentype/ipafont-gothic"
+
+// RequireCJKFonts returns CJKFontDir, and skips the test when the fonts
+// are not installed, except in CI (CI=true), where it fails.
+func RequireCJKFonts(t testing.TB) string {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join(CJKFontDir, "ipagp.ttf")); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("fonts-ipafont-gothic is required in CI: %v", err)
+		}
+		t.Skipf("fonts-ipafont-gothic is not installed (%v); skipping", err)
+	}
+	return CJKFontDir
+}

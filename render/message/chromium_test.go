@@ -14,32 +14,9 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
-	"github.com/invoiced/invoiced/internal/redistest"
+	"github.com/invoiced/invoiced/internal/chromiumtest"
 	"github.com/invoiced/invoiced/invoice"
 )
-
-// browser starts Debian's headless Chromium for one test; outside CI the
-// test skips when chromium is not installed.
-func browser(t *testing.T) context.Context {
-	t.Helper()
-	bin := redistest.RequireTool(t, "chromium")
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(bin),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("hide-scrollbars", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	ctx, cancel := chromedp.NewContext(alloc)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
-	t.Cleanup(func() { cancelTimeout(); cancel(); cancelAlloc() })
-	return ctx
-}
 
 // brandedVarsIn are testVarsIn(lang) with a logo served by srv, an accent
 // and a seller with an address and contacts, and a payment link long
@@ -119,7 +96,7 @@ func TestEmailInChromium(t *testing.T) {
 		_, _ = w.Write(logo)
 	}))
 	t.Cleanup(srv.Close)
-	ctx := browser(t)
+	ctx := chromiumtest.Browser(t, 90*time.Second)
 	dir := t.TempDir()
 	shots := os.Getenv("INVOICED_SCREENSHOTS")
 	for _, lang := range languages {

@@ -9,31 +9,16 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/invoiced/invoiced/internal/pdftest"
 )
 
-// cjkFontDir is where Debian's fonts-ipafont-gothic puts IPA Gothic, a
-// Japanese font with TrueType outlines.
-const cjkFontDir = "/usr/share/fonts/opentype/ipafont-gothic"
-
-// requireCJKFonts returns cjkFontDir, and skips the test when the fonts
-// are not installed, except in CI (CI=true), where it fails.
-func requireCJKFonts(t testing.TB) string {
-	t.Helper()
-	if _, err := os.Stat(filepath.Join(cjkFontDir, "ipagp.ttf")); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("fonts-ipafont-gothic is required in CI: %v", err)
-		}
-		t.Skipf("fonts-ipafont-gothic is not installed (%v); skipping", err)
-	}
-	return cjkFontDir
-}
-
 // cjkRenderer is shared by the tests that need the fallback fonts.
-var cjkRenderer = sync.OnceValues(func() (*Renderer, error) { return New(WithFontDir(cjkFontDir)) })
+var cjkRenderer = sync.OnceValues(func() (*Renderer, error) { return New(WithFontDir(pdftest.CJKFontDir)) })
 
 func newCJKRenderer(t testing.TB) *Renderer {
 	t.Helper()
-	requireCJKFonts(t)
+	pdftest.RequireCJKFonts(t)
 	r, err := cjkRenderer()
 	if err != nil {
 		t.Fatal(err)
@@ -121,7 +106,7 @@ func collection(t *testing.T, ttf []byte) []byte {
 
 func TestFontDir(t *testing.T) {
 	t.Parallel()
-	ttf, err := os.ReadFile(filepath.Join(requireCJKFonts(t), "ipagp.ttf"))
+	ttf, err := os.ReadFile(filepath.Join(pdftest.RequireCJKFonts(t), "ipagp.ttf"))
 	if err != nil {
 		t.Fatal(err)
 	}
