@@ -24,6 +24,7 @@ import (
 	"github.com/invoiced/invoiced/internal/redistest"
 	"github.com/invoiced/invoiced/providers/smtp/smtptest"
 	"github.com/invoiced/invoiced/store"
+	"github.com/invoiced/invoiced/tasks"
 )
 
 // The crash tests send crashSends invoices through one api and three worker
@@ -301,10 +302,14 @@ func TestCrashKilledWorker(t *testing.T) {
 func TestCrashStoppedWorker(t *testing.T) {
 	t.Parallel()
 	// At info level a worker's log says how many sends it waited for.
-	c := newCrashFleet(t, 100*time.Millisecond, "INVOICED_SHUTDOWN_TIMEOUT=50ms", "INVOICED_LOG_LEVEL=info")
+	c := newCrashFleet(t, 300*time.Millisecond, "INVOICED_SHUTDOWN_TIMEOUT=50ms", "INVOICED_LOG_LEVEL=info")
 	start := time.Now()
 	run := c.sendAll(crashSends)
 	c.waitFor("a third of the sends to arrive", 2*time.Minute, func() bool { return len(c.sink.Messages()) >= crashSends/3 })
+	// With tasks waiting in the queues, every worker has all its slots
+	// busy: the one stopped has sends under way, however fast the API
+	// keeps up on a loaded machine.
+	c.waitFor("a backlog of tasks", 2*time.Minute, func() bool { return c.pending() >= crashConcurrency })
 	stopped := c.workers[0]
 	if err := stopped.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -333,6 +338,19 @@ func TestCrashStoppedWorker(t *testing.T) {
 	if inFlight == 0 {
 		t.Error("no send was under way when the worker stopped: the test proved nothing")
 	}
+}
+
+// pending is how many tasks wait in the fleet's queues.
+func (c *crashFleet) pending() int {
+	insp := asynq.NewInspector(asynq.RedisClientOpt{Addr: c.redis.Addr})
+	defer insp.Close()
+	n := 0
+	for q := range tasks.Queues {
+		if info, err := insp.GetQueueInfo(q); err == nil {
+			n += info.Pending
+		}
+	}
+	return n
 }
 
 // sendsWaitedFor reads from a worker's log how many sends under way it
