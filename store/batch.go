@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -91,13 +90,7 @@ func (s *Store) saveDrafts(ctx context.Context, tenantID string, invs []*invoice
 		})
 		return err
 	}
-	for range maxTxRetries {
-		err := s.rdb.Watch(ctx, txf, keys...)
-		if !errors.Is(err, redis.TxFailedErr) {
-			return err
-		}
-	}
-	return fmt.Errorf("save %d invoices: too much contention", len(invs))
+	return s.watch(ctx, txf, fmt.Sprintf("save %d invoices", len(invs)), keys...)
 }
 
 // CreateSends is CreateSend for many sends of one tenant, whose ids must
@@ -165,13 +158,7 @@ func (s *Store) createSends(ctx context.Context, tenantID string, sends, out []*
 		})
 		return err
 	}
-	for range maxTxRetries {
-		err := s.rdb.Watch(ctx, txf, keys...)
-		if !errors.Is(err, redis.TxFailedErr) {
-			return err
-		}
-	}
-	return fmt.Errorf("create %d sends: too much contention", len(sends))
+	return s.watch(ctx, txf, fmt.Sprintf("create %d sends", len(sends)), keys...)
 }
 
 // SendsByID returns those of tenant's sends ids that exist, by id.

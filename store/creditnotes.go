@@ -101,14 +101,8 @@ func (s *Store) CreateCreditNote(ctx context.Context, cn *invoice.Invoice) (cred
 		credited = orig
 		return err
 	}
-	for range maxTxRetries {
-		err = s.rdb.Watch(ctx, txf, origKey, cnKey, numbersKey)
-		if !errors.Is(err, redis.TxFailedErr) {
-			if err != nil {
-				return nil, "", err
-			}
-			return credited, oldLinkID, nil
-		}
+	if err := s.watch(ctx, txf, "create credit note "+cn.ID, origKey, cnKey, numbersKey); err != nil {
+		return nil, "", err
 	}
-	return nil, "", fmt.Errorf("create credit note %s: too much contention", cn.ID)
+	return credited, oldLinkID, nil
 }

@@ -54,13 +54,10 @@ func (s *Store) SaveDraft(ctx context.Context, inv *invoice.Invoice, grace time.
 		})
 		return err
 	}
-	for range maxTxRetries {
-		err = s.rdb.Watch(ctx, txf, key)
-		if !errors.Is(err, redis.TxFailedErr) {
-			return created, err
-		}
+	if err := s.watch(ctx, txf, "save invoice "+inv.ID, key); err != nil {
+		return created, err
 	}
-	return false, fmt.Errorf("save invoice %s: too much contention", inv.ID)
+	return created, nil
 }
 
 // newDraft fills the stored fields of inv, a draft that replaces old (nil

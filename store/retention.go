@@ -164,11 +164,5 @@ func (s *Store) expireInvoice(ctx context.Context, tenantID, id string) error {
 		})
 		return err
 	}
-	for range maxTxRetries {
-		err := s.rdb.Watch(ctx, txf, invKey, listKey)
-		if !errors.Is(err, redis.TxFailedErr) {
-			return err
-		}
-	}
-	return errors.New("too much contention")
+	return s.watch(ctx, txf, "expire", invKey, listKey)
 }

@@ -124,6 +124,19 @@ func getJSON(ctx context.Context, c redis.Cmdable, key string, v any) error {
 // maxTxRetries bounds optimistic-locking retries under contention.
 const maxTxRetries = 50
 
+// watch runs txf in a WATCH transaction on keys, again while another
+// client changed a key first, at most maxTxRetries times; what names the
+// work in the error when it never gets through.
+func (s *Store) watch(ctx context.Context, txf func(*redis.Tx) error, what string, keys ...string) error {
+	for range maxTxRetries {
+		err := s.rdb.Watch(ctx, txf, keys...)
+		if !errors.Is(err, redis.TxFailedErr) {
+			return err
+		}
+	}
+	return fmt.Errorf("%s: too much contention", what)
+}
+
 // errUnchanged, returned by an update's fn, leaves the object as it is.
 var errUnchanged = errors.New("nothing to change")
 
