@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"sort"
 
 	"github.com/invoiced/invoiced/money"
@@ -253,15 +254,11 @@ func compute(inv *Invoice) (*totals, error) {
 	for k := range rates {
 		keys = append(keys, k)
 	}
-	order := map[string]int{}
-	for i, c := range Categories {
-		order[c] = i
-	}
 	sort.Slice(keys, func(i, j int) bool {
 		if c := rates[keys[i]].Cmp(rates[keys[j]]); c != 0 {
 			return c > 0
 		}
-		return order[keys[i].category] < order[keys[j].category]
+		return slices.Index(Categories, keys[i].category) < slices.Index(Categories, keys[j].category)
 	})
 
 	t.taxes = []TaxSummary{}

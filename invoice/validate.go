@@ -181,7 +181,6 @@ func Validate(inv *Invoice) FieldErrors {
 	case len(inv.Lines) > MaxLines:
 		fe["lines"] = fmt.Sprintf("has %d lines, the limit is %d", len(inv.Lines), MaxLines)
 	}
-	hundred := big.NewRat(100, 1)
 	for i, l := range inv.Lines {
 		p := fmt.Sprintf("lines[%d].", i)
 		text(p+"description", l.Description, MaxDescriptionLen, true, true)
@@ -200,22 +199,12 @@ func Validate(inv *Invoice) FieldErrors {
 				fe[p+"unitPrice"] = "is more than the largest amount, " + cur.Max()
 			}
 		}
-		checkRate := func(field, s string, required bool) {
-			if s == "" && !required {
-				return
-			}
-			v, err := money.ParseDecimal(s, RateScale)
-			switch {
-			case err != nil:
-				fe[field] = err.Error()
-			case v.Sign() < 0 || v.Cmp(hundred) > 0:
-				fe[field] = "must be a percentage between 0 and 100"
-			}
+		checkPercent(fe, p+"taxRate", l.TaxRate)
+		if l.DiscountRate != "" {
+			checkPercent(fe, p+"discountRate", l.DiscountRate)
 		}
-		checkRate(p+"taxRate", l.TaxRate, true)
-		checkRate(p+"discountRate", l.DiscountRate, false)
 	}
-	checkEInvoice(fe, inv, curErr == nil)
+	checkEInvoice(fe, inv, cur, curErr == nil)
 	if inv.AmountPaid != "" && curErr == nil {
 		if v, err := money.ParseAmount(inv.AmountPaid, cur); err != nil {
 			fe["amountPaid"] = err.Error()
@@ -243,7 +232,7 @@ func Validate(inv *Invoice) FieldErrors {
 // and their exemption reasons, document level allowances and charges,
 // references, delivery, the VAT accounting currency, electronic addresses
 // and the profile.
-func checkEInvoice(fe FieldErrors, inv *Invoice, curOK bool) {
+func checkEInvoice(fe FieldErrors, inv *Invoice, cur money.Currency, curOK bool) {
 	text := func(field, s string, max int) {
 		if err := CheckText(s, max, false); err != nil {
 			fe[field] = err.Error()
@@ -371,7 +360,6 @@ func checkEInvoice(fe FieldErrors, inv *Invoice, curOK bool) {
 					fe[p+"rate"] = "must be a percentage above 0, at most 100"
 				}
 				if ac.Base != "" && curOK {
-					cur, _ := money.ParseCurrency(inv.Currency)
 					if v, err := money.ParseAmount(ac.Base, cur); err != nil {
 						fe[p+"base"] = err.Error()
 					} else if v <= 0 {
@@ -381,7 +369,6 @@ func checkEInvoice(fe FieldErrors, inv *Invoice, curOK bool) {
 			case ac.Amount == "":
 				fe[p+"amount"] = "is required, or rate"
 			case curOK:
-				cur, _ := money.ParseCurrency(inv.Currency)
 				if v, err := money.ParseAmount(ac.Amount, cur); err != nil {
 					fe[p+"amount"] = err.Error()
 				} else if v <= 0 {
@@ -393,11 +380,7 @@ func checkEInvoice(fe FieldErrors, inv *Invoice, curOK bool) {
 			}
 			if ac.TaxRate == "" {
 				fe[p+"taxRate"] = "is required"
-			} else if r, err := money.ParseDecimal(ac.TaxRate, RateScale); err != nil {
-				fe[p+"taxRate"] = err.Error()
-			} else if r.Sign() < 0 || r.Cmp(big.NewRat(100, 1)) > 0 {
-				fe[p+"taxRate"] = "must be a percentage between 0 and 100"
-			} else {
+			} else if checkPercent(fe, p+"taxRate", ac.TaxRate) {
 				category(p, ac.TaxCategory, ac.TaxRate, "", "")
 				// An allowance or charge takes its category's
 				// exemption reason from the lines.
@@ -424,6 +407,21 @@ func checkEInvoice(fe FieldErrors, inv *Invoice, curOK bool) {
 			fe["delivery.date"] = "is required for an intra-community supply (category K), or period"
 		}
 	}
+}
+
+// checkPercent records in fe under field what is wrong with s as a
+// percentage from 0 to 100, and reports whether it is one.
+func checkPercent(fe FieldErrors, field, s string) bool {
+	v, err := money.ParseDecimal(s, RateScale)
+	switch {
+	case err != nil:
+		fe[field] = err.Error()
+	case v.Sign() < 0 || v.Cmp(big.NewRat(100, 1)) > 0:
+		fe[field] = "must be a percentage between 0 and 100"
+	default:
+		return true
+	}
+	return false
 }
 
 // checkEndpoint checks an electronic address: a scheme of the EAS code
