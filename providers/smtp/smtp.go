@@ -121,6 +121,14 @@ type conn struct {
 	raw       *ctxConn
 	sent      int
 	idleSince time.Time
+
+	// pipelining is set when the server offers PIPELINING, and
+	// mailParams holds the MAIL FROM parameters go-mail would send it.
+	pipelining bool
+	mailParams string
+	// broken is set when the session cannot go on, not even to QUIT: the
+	// server waits for a message that will not be sent.
+	broken bool
 }
 
 // New returns a Sender for cfg after filling in the documented defaults.
@@ -198,44 +206,68 @@ func defaultPort(m TLSMode) int {
 // permanent). Canceling ctx aborts the conversation at once, not only the
 // dial; the error then wraps ctx.Err() and is transient.
 //
-// go-mail sends no data when the server refuses any RCPT TO, so one refused
+// go-mail builds the message; the transaction is conn.transact's, which
+// sends no data when the server refuses any RCPT TO, so one refused
 // recipient, Bcc included, fails the whole message, and the error lists
 // every refused address.
 //
 // Once the server has accepted the message, a failure to end the session
-// (RSET, QUIT, a canceled ctx) is ignored: the message is delivered and a
-// retry would send it twice.
+// (QUIT, a canceled ctx) is ignored: the message is delivered and a retry
+// would send it twice.
 func (s *Sender) SendEmail(ctx context.Context, e *providers.Email) (string, error) {
 	m, err := e.Msg()
 	if err != nil {
 		return "", err
 	}
+	from, err := m.GetSender(false)
+	if err != nil {
+		return "", providers.Permanent("invalid_address", fmt.Errorf("smtp: %w", err))
+	}
+	rcpts, err := m.GetRecipients()
+	if err != nil {
+		return "", providers.Permanent("no_recipients", fmt.Errorf("smtp: %w", err))
+	}
+	// The message is built and dot-stuffed before a connection is taken,
+	// and then written in one piece.
+	buf := getBuffers()
+	defer putBuffers(buf)
+	if _, err := m.WriteTo(&buf.msg); err != nil {
+		return "", fmt.Errorf("smtp: writing message %s: %w", e.MessageID, err)
+	}
+	buf.wire = appendDotStuffed(buf.wire, buf.msg.Bytes())
+	if err := s.send(ctx, from, rcpts, buf.wire); err != nil {
+		return "", err
+	}
+	return e.MessageID, nil
+}
+
+// send delivers wire, a message dot-stuffed by appendDotStuffed, from
+// from to rcpts on a kept or new connection, and classifies the error.
+func (s *Sender) send(ctx context.Context, from string, rcpts []string, wire []byte) error {
 	c, err := s.take(ctx)
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
-			return "", fmt.Errorf("smtp: %s: %w (%v)", s.addr, ctxErr, err)
+			return fmt.Errorf("smtp: %s: %w (%v)", s.addr, ctxErr, err)
 		}
-		return "", classify(s.addr, err)
+		return classify(s.addr, err)
 	}
 	stop := c.raw.watch(ctx)
-	err = c.mc.SendWithSMTPClient(c.sc, m)
-	if stop() && err == nil && m.IsDelivered() {
+	err = c.sc.UpdateDeadline(s.cfg.Timeout)
+	if err == nil {
+		err = c.transact(from, rcpts, wire)
+	}
+	if stop() && err == nil {
 		s.put(c)
 	} else {
 		s.discard(c)
 	}
-	if m.IsDelivered() {
-		return e.MessageID, nil
-	}
 	if err == nil {
-		// go-mail reports no error only after delivering; this guards
-		// against a message silently skipped.
-		return "", fmt.Errorf("smtp: %s: message %s was not delivered", s.addr, e.MessageID)
+		return nil
 	}
 	if ctxErr := ctx.Err(); ctxErr != nil {
-		return "", fmt.Errorf("smtp: %s: %w (%v)", s.addr, ctxErr, err)
+		return fmt.Errorf("smtp: %s: %w (%v)", s.addr, ctxErr, err)
 	}
-	return "", classify(s.addr, err)
+	return classify(s.addr, err)
 }
 
 // take returns an idle connection that still answers NOOP, or a new one.
@@ -287,7 +319,15 @@ func (s *Sender) dial(ctx context.Context) (*conn, error) {
 		raw.close()
 		return nil, err
 	}
-	return &conn{mc: mc, sc: sc, raw: raw}, nil
+	c := &conn{mc: mc, sc: sc, raw: raw}
+	c.pipelining, _ = sc.Extension("PIPELINING")
+	if ok, _ := sc.Extension("8BITMIME"); ok {
+		c.mailParams += " BODY=8BITMIME"
+	}
+	if ok, _ := sc.Extension("SMTPUTF8"); ok {
+		c.mailParams += " SMTPUTF8"
+	}
+	return c, nil
 }
 
 // put keeps c for the next message, unless it has carried its share or
@@ -308,8 +348,13 @@ func (s *Sender) put(c *conn) {
 }
 
 // discard ends c's session with QUIT, in the background so no send waits
-// for it, and closes the connection.
+// for it, and closes the connection. A broken session is closed without
+// QUIT.
 func (s *Sender) discard(c *conn) {
+	if c.broken {
+		c.raw.close()
+		return
+	}
 	go func() {
 		_ = c.sc.UpdateDeadline(5 * time.Second)
 		_ = c.mc.CloseWithSMTPClient(c.sc)
@@ -506,15 +551,10 @@ func replyText(err error) string {
 	return err.Error()
 }
 
-// replyCode finds the server's reply code in err, or 0. Replies during the
-// transaction come as a *mail.SendError, which does not unwrap to the
-// reply; replies while connecting (greeting, STARTTLS, AUTH) come as a
-// wrapped *textproto.Error.
+// replyCode finds the server's reply code in err, or 0. Replies come as a
+// wrapped *textproto.Error, while connecting (greeting, STARTTLS, AUTH)
+// and in the transaction (a stepError) alike.
 func replyCode(err error) int {
-	var sendErr *mail.SendError
-	if errors.As(err, &sendErr) {
-		return sendErr.ErrorCode()
-	}
 	var protoErr *textproto.Error
 	if errors.As(err, &protoErr) {
 		return protoErr.Code

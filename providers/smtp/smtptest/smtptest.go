@@ -75,6 +75,10 @@ type Server struct {
 	added    chan struct{} // closed and replaced when a message is added
 	failLeft int
 	failErr  *smtp.SMTPError
+	// dataFailLeft and dataFailErr are FailNextData's.
+	dataFailLeft int
+	dataFailErr  *smtp.SMTPError
+	refused      map[string]*smtp.SMTPError // by recipient
 }
 
 // Start runs a server on 127.0.0.1 with a plain listener (Addr, Port) and an
@@ -200,6 +204,28 @@ func (s *Server) FailNext(n int, code int, msg string) {
 	s.failErr = &smtp.SMTPError{Code: code, EnhancedCode: smtp.EnhancedCodeNotSet, Message: msg}
 }
 
+// FailNextData makes the next n messages fail at the end of their data:
+// the server reads the whole message, then answers with code and msg and
+// keeps nothing, as a server whose content filter rejects the message
+// does.
+func (s *Server) FailNextData(n int, code int, msg string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dataFailLeft = n
+	s.dataFailErr = &smtp.SMTPError{Code: code, EnhancedCode: smtp.EnhancedCodeNotSet, Message: msg}
+}
+
+// RefuseRecipient makes the server answer every RCPT TO for addr with code
+// and msg, while other recipients of the same message are accepted.
+func (s *Server) RefuseRecipient(addr string, code int, msg string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.refused == nil {
+		s.refused = make(map[string]*smtp.SMTPError)
+	}
+	s.refused[addr] = &smtp.SMTPError{Code: code, EnhancedCode: smtp.EnhancedCodeNotSet, Message: msg}
+}
+
 func (s *Server) add(m Message) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -217,6 +243,17 @@ func (s *Server) takeFailure() *smtp.SMTPError {
 	}
 	s.failLeft--
 	return s.failErr
+}
+
+// takeDataFailure uses up one of the failures FailNextData asked for.
+func (s *Server) takeDataFailure() *smtp.SMTPError {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.dataFailLeft <= 0 {
+		return nil
+	}
+	s.dataFailLeft--
+	return s.dataFailErr
 }
 
 func (s *Server) newSession(c *smtp.Conn) (smtp.Session, error) {
@@ -294,6 +331,12 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	if ss.fail != nil {
 		return ss.fail
 	}
+	ss.server.mu.Lock()
+	refused := ss.server.refused[to]
+	ss.server.mu.Unlock()
+	if refused != nil {
+		return refused
+	}
 	ss.to = append(ss.to, to)
 	return nil
 }
@@ -301,6 +344,9 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 func (ss *session) Data(r io.Reader) error {
 	data, err := io.ReadAll(r)
 	if err != nil {
+		return err
+	}
+	if err := ss.server.takeDataFailure(); err != nil {
 		return err
 	}
 	_, isTLS := ss.conn.TLSConnectionState()

@@ -1,0 +1,279 @@
+package smtp
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"net/textproto"
+	"strings"
+	"sync"
+)
+
+// The words go-mail used for each step of the transaction, kept so that
+// errors read as they always have.
+const (
+	stepMail = "sending SMTP MAIL FROM command"
+	stepRcpt = "sending SMTP RCPT TO command"
+	stepData = "sending SMTP DATA command"
+	stepBody = "sending message content"
+	stepEnd  = "closing SMTP DATA writer"
+)
+
+// maxPooledBuffer is the largest buffer kept for the next message; a rare
+// large message does not pin its memory for good.
+const maxPooledBuffer = 1 << 20
+
+// buffers holds the message as go-mail writes it and as it goes on the
+// wire, dot-stuffed.
+type buffers struct {
+	msg  bytes.Buffer
+	wire []byte
+}
+
+var bufferPool = sync.Pool{New: func() any { return new(buffers) }}
+
+func getBuffers() *buffers {
+	b := bufferPool.Get().(*buffers)
+	b.msg.Reset()
+	b.wire = b.wire[:0]
+	return b
+}
+
+func putBuffers(b *buffers) {
+	if b.msg.Cap() > maxPooledBuffer || cap(b.wire) > maxPooledBuffer {
+		return
+	}
+	bufferPool.Put(b)
+}
+
+// appendDotStuffed appends msg to dst as it goes between DATA and the end
+// of the data, terminator included, byte for byte as net/textproto's
+// DotWriter writes it: a "." that begins a line is doubled, a bare LF
+// becomes CRLF, and the data ends with "\r\n.\r\n", or ".\r\n" when msg
+// ends with a line break.
+//
+// DotWriter's rule for CR is kept exactly: a CR makes the LF after it part
+// of a CRLF only when the CR is not itself the second of a CRLF pair, so a
+// LF after an even run of CRs ("\r\r\n") gets a CR of its own
+// ("\r\r\r\n"). A lone CR not followed by LF is left as it is.
+//
+// Messages from go-mail have CRLF line ends and dots only inside lines, so
+// the common case is one scan and one copy.
+func appendDotStuffed(dst, msg []byte) []byte {
+	if len(msg) == 0 {
+		return append(dst, "\r\n.\r\n"...)
+	}
+	if msg[0] == '.' {
+		dst = append(dst, '.')
+	}
+	done := 0 // msg[:done] is in dst
+	line := 0 // the current line starts at msg[line]
+	for {
+		i := bytes.IndexByte(msg[line:], '\n')
+		if i < 0 {
+			break
+		}
+		i += line
+		if crRun(msg[line:i])%2 == 0 {
+			dst = append(dst, msg[done:i]...)
+			dst = append(dst, '\r')
+			done = i
+		}
+		line = i + 1
+		if line < len(msg) && msg[line] == '.' {
+			dst = append(dst, msg[done:line]...)
+			dst = append(dst, '.')
+			done = line
+		}
+	}
+	dst = append(dst, msg[done:]...)
+	switch {
+	case line == len(msg):
+		return append(dst, ".\r\n"...)
+	case crRun(msg[line:])%2 == 1:
+		return append(dst, "\n.\r\n"...)
+	default:
+		return append(dst, "\r\n.\r\n"...)
+	}
+}
+
+// crRun counts the CRs that end b.
+func crRun(b []byte) int {
+	n := 0
+	for i := len(b) - 1; i >= 0 && b[i] == '\r'; i-- {
+		n++
+	}
+	return n
+}
+
+// transact sends one message on c: MAIL FROM, a RCPT TO for each
+// recipient, DATA, and then wire, the message already dot-stuffed and
+// terminated by appendDotStuffed. It returns nil only once the server has
+// accepted the message.
+//
+// The commands are those go-mail sends (MAIL FROM with BODY=8BITMIME and
+// SMTPUTF8 when the server offers them), but a server that offers
+// PIPELINING (RFC 2920) gets MAIL FROM, the RCPT TOs and DATA in one
+// write, and the message with its terminator in another: a message costs
+// two round trips. The semantics are go-mail's. A refused MAIL FROM is
+// the error. A refused recipient fails the whole message, and the error
+// lists every refused one: without pipelining DATA is not sent; with it,
+// a server that answers DATA with 354 all the same gets neither data nor
+// terminator, and c.broken has the connection closed under it, which
+// aborts the transaction. No RSET follows a delivered message: the end of
+// the data ends the transaction (RFC 5321, 4.1.1.4).
+func (c *conn) transact(from string, rcpts []string, wire []byte) error {
+	if err := validateLine(from); err != nil {
+		return err
+	}
+	cmds := make([]command, 0, len(rcpts)+2)
+	cmds = append(cmds, command{step: stepMail, expect: 250, verb: "MAIL FROM:", arg: from, params: c.mailParams})
+	for _, rcpt := range rcpts {
+		if err := validateLine(rcpt); err != nil {
+			return err
+		}
+		cmds = append(cmds, command{step: stepRcpt, expect: 25, verb: "RCPT TO:", arg: rcpt})
+	}
+	cmds = append(cmds, command{step: stepData, expect: 354, verb: "DATA"})
+
+	text := c.sc.Text
+	var mailErr, dataErr error
+	refused := &stepError{step: stepRcpt}
+	failure := func() error {
+		switch {
+		case mailErr != nil:
+			return mailErr
+		case len(refused.errs) > 0:
+			return refused
+		}
+		return dataErr
+	}
+	if c.pipelining {
+		for _, cmd := range cmds {
+			cmd.writeTo(text.W)
+		}
+		if err := text.W.Flush(); err != nil {
+			return &stepError{step: stepMail, errs: []error{err}}
+		}
+	}
+	for _, cmd := range cmds {
+		if !c.pipelining {
+			if cmd.step == stepData && len(refused.errs) > 0 {
+				return refused
+			}
+			cmd.writeTo(text.W)
+			if err := text.W.Flush(); err != nil {
+				return &stepError{step: cmd.step, errs: []error{err}}
+			}
+		}
+		_, _, err := text.ReadResponse(cmd.expect)
+		if err == nil {
+			continue
+		}
+		if !isReply(err) {
+			if f := failure(); f != nil {
+				return f
+			}
+			return &stepError{step: cmd.step, errs: []error{err}}
+		}
+		switch cmd.step {
+		case stepMail:
+			mailErr = &stepError{step: stepMail, errs: []error{err}}
+			if !c.pipelining {
+				return mailErr
+			}
+		case stepRcpt:
+			refused.errs = append(refused.errs, err)
+			refused.rcpts = append(refused.rcpts, cmd.arg)
+		case stepData:
+			dataErr = &stepError{step: stepData, errs: []error{err}}
+		}
+	}
+	if err := failure(); err != nil {
+		// A DATA answered with 354 leaves the server reading the message.
+		c.broken = dataErr == nil
+		return err
+	}
+
+	if _, err := text.W.Write(wire); err != nil {
+		return &stepError{step: stepBody, errs: []error{err}}
+	}
+	if err := text.W.Flush(); err != nil {
+		return &stepError{step: stepBody, errs: []error{err}}
+	}
+	if _, _, err := text.ReadResponse(250); err != nil {
+		return &stepError{step: stepEnd, errs: []error{err}}
+	}
+	return nil
+}
+
+// command is one SMTP command of a transaction, "verb arg params".
+type command struct {
+	step   string // for errors
+	expect int    // the reply code, or its first digits, that means success
+	verb   string
+	arg    string
+	params string
+}
+
+func (cmd command) writeTo(w *bufio.Writer) {
+	// A bufio.Writer keeps its first error and returns it from Flush.
+	_, _ = w.WriteString(cmd.verb)
+	_, _ = w.WriteString(cmd.arg)
+	_, _ = w.WriteString(cmd.params)
+	_, _ = w.WriteString("\r\n")
+}
+
+// validateLine refuses an address that would break the command line it
+// goes in, as go-mail does.
+func validateLine(s string) error {
+	if strings.ContainsAny(s, "\r\n") {
+		return errors.New("smtp: A line must not contain CR or LF")
+	}
+	return nil
+}
+
+// stepError is a step of the transaction that failed: the server's
+// replies (*textproto.Error) or the network error, and for RCPT TO the
+// refused addresses. It unwraps to the last error, whose reply code
+// classify reads, as go-mail's SendError gave the last refused
+// recipient's.
+type stepError struct {
+	step  string
+	errs  []error
+	rcpts []string
+}
+
+// Error reads like go-mail's SendError: "sending SMTP RCPT TO command:
+// 550 No such user, affected recipient(s): <ann@customer.test>".
+func (e *stepError) Error() string {
+	var b strings.Builder
+	b.WriteString(e.step)
+	for i, err := range e.errs {
+		if i == 0 {
+			b.WriteString(": ")
+		} else {
+			b.WriteString(", ")
+		}
+		b.WriteString(err.Error())
+	}
+	if len(e.rcpts) > 0 {
+		b.WriteString(", affected recipient(s): ")
+		b.WriteString(strings.Join(e.rcpts, ", "))
+	}
+	return b.String()
+}
+
+func (e *stepError) Unwrap() error {
+	if len(e.errs) == 0 {
+		return nil
+	}
+	return e.errs[len(e.errs)-1]
+}
+
+// isReply reports whether err is a reply of the server's, after which the
+// connection is still in step, rather than a network error.
+func isReply(err error) bool {
+	var protoErr *textproto.Error
+	return errors.As(err, &protoErr)
+}

@@ -1,0 +1,457 @@
+package smtp
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"math/rand/v2"
+	"net"
+	"net/textproto"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/invoiced/invoiced/providers"
+	"github.com/invoiced/invoiced/providers/smtp/smtptest"
+)
+
+// dotWriter returns msg as net/textproto's DotWriter writes it, the
+// reference for appendDotStuffed. Writing to a bytes.Buffer cannot fail.
+func dotWriter(msg []byte) []byte {
+	var b bytes.Buffer
+	dw := textproto.NewWriter(bufio.NewWriter(&b)).DotWriter()
+	_, _ = dw.Write(msg)
+	_ = dw.Close()
+	return b.Bytes()
+}
+
+// edgeCases are messages whose dot-stuffing or line ends need care. Only
+// the "clean" ones have CRLF line ends throughout and end with one.
+var edgeCases = []struct {
+	name  string
+	msg   string
+	clean bool
+}{
+	{name: "plain", msg: "Subject: hi\r\n\r\nbody\r\n", clean: true},
+	{name: "line starting with a dot", msg: "Subject: hi\r\n\r\n.hidden\r\nnext\r\n", clean: true},
+	{name: "dot alone on a line", msg: "Subject: hi\r\n\r\n.\r\nafter the dot\r\n", clean: true},
+	{name: "dots alone on lines", msg: "Subject: hi\r\n\r\n.\r\n..\r\n.\r\n", clean: true},
+	{name: "message starting with a dot", msg: ".Subject: hi\r\n\r\nbody\r\n", clean: true},
+	{name: "dot alone on the last line", msg: "Subject: hi\r\n\r\nbody\r\n.\r\n", clean: true},
+	{name: "empty lines", msg: "Subject: hi\r\n\r\n\r\n\r\n", clean: true},
+	{name: "no line end at the end", msg: "Subject: hi\r\n\r\nbody"},
+	{name: "dot at the end without a line end", msg: "Subject: hi\r\n\r\nbody\r\n."},
+	{name: "CR at the end", msg: "Subject: hi\r\n\r\nbody\r"},
+	{name: "two CRs at the end", msg: "Subject: hi\r\n\r\nbody\r\r"},
+	{name: "bare LF", msg: "Subject: hi\n\nbody\n.dot\nend\n"},
+	{name: "bare LF then a dot alone", msg: "Subject: hi\r\n\r\nbody\n.\nend\r\n"},
+	{name: "bare CR", msg: "Subject: hi\r\n\r\nbo\rdy\r\n"},
+	{name: "CR CR LF", msg: "Subject: hi\r\n\r\nbody\r\r\n.x\r\r\r\n"},
+	{name: "empty", msg: ""},
+	{name: "one dot", msg: "."},
+	{name: "one LF", msg: "\n"},
+}
+
+// TestAppendDotStuffed checks that the data of a message goes on the wire
+// byte for byte as net/textproto's DotWriter (which go-mail used) wrote
+// it, for the edge cases and for random messages made of the bytes that
+// matter.
+func TestAppendDotStuffed(t *testing.T) {
+	t.Parallel()
+	for _, tt := range edgeCases {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			want := dotWriter([]byte(tt.msg))
+			prefix := []byte("kept")
+			got := appendDotStuffed(prefix, []byte(tt.msg))
+			if !bytes.Equal(got[:len(prefix)], prefix) || !bytes.Equal(got[len(prefix):], want) {
+				t.Errorf("appendDotStuffed(%q)\n got %q\nwant kept%q", tt.msg, got, want)
+			}
+		})
+	}
+	t.Run("random", func(t *testing.T) {
+		t.Parallel()
+		r := rand.New(rand.NewPCG(1, 2))
+		alphabet := []byte(".\r\nab")
+		for range 20000 {
+			msg := make([]byte, r.IntN(24))
+			for i := range msg {
+				msg[i] = alphabet[r.IntN(len(alphabet))]
+			}
+			if got, want := appendDotStuffed(nil, msg), dotWriter(msg); !bytes.Equal(got, want) {
+				t.Fatalf("appendDotStuffed(%q)\n got %q\nwant %q", msg, got, want)
+			}
+		}
+	})
+}
+
+// TestSendData sends each edge case through the in-process server and
+// checks what it received: a clean message exactly as it is, any other as
+// its lines with CRLF ends, the last one included.
+func TestSendData(t *testing.T) {
+	t.Parallel()
+	srv := smtptest.Start(t, smtptest.Options{})
+	s := newSender(t, config(srv, TLSStartTLS))
+	long := strings.Repeat("."+strings.Repeat("x", 75)+"\r\n", 20000) // 1.5 MB, every line stuffed
+	cases := append(edgeCases[:len(edgeCases):len(edgeCases)], struct {
+		name  string
+		msg   string
+		clean bool
+	}{name: "very long", msg: "Subject: long\r\n\r\n" + long, clean: true})
+	for i, tt := range cases {
+		wire := appendDotStuffed(nil, []byte(tt.msg))
+		if err := s.send(context.Background(), "<billing@acme.test>", []string{"<ann@customer.test>"}, wire); err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		got := srv.WaitForMessages(t, i+1, 5*time.Second)[i].Data
+		want := tt.msg
+		if !tt.clean {
+			want = crlf(tt.msg)
+		}
+		if string(got) != want {
+			t.Errorf("%s: server got %q, want %q", tt.name, truncate(got), truncate([]byte(want)))
+		}
+	}
+	if n := srv.Connections(); n != 1 {
+		t.Errorf("%d connections, want 1", n)
+	}
+}
+
+// crlf is msg as a server reads it after DotWriter: every line ends with
+// CRLF, the last one included.
+func crlf(msg string) string {
+	wire := string(dotWriter([]byte(msg)))
+	wire = strings.TrimSuffix(wire, ".\r\n")
+	wire = strings.ReplaceAll(wire, "\r\n..", "\r\n.")
+	if strings.HasPrefix(wire, "..") {
+		wire = wire[1:]
+	}
+	return wire
+}
+
+func truncate(b []byte) []byte {
+	if len(b) > 200 {
+		return append(b[:200:200], "…"...)
+	}
+	return b
+}
+
+// TestSendEmailAtData checks the failures after the recipients: DATA
+// refused, a recipient refused while the others are accepted, and the
+// message refused at the end of its data. Each is classified by its
+// reply, 4xx transient and 5xx permanent with the reply's text, and none
+// delivers anything, with PIPELINING and without.
+func TestSendEmailAtData(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		script    script // for the scripted server
+		setup     func(*smtptest.Server)
+		permanent bool
+		wantCode  string
+		wantText  []string
+	}{
+		{
+			name:      "DATA refused",
+			script:    script{dataReply: "554 5.3.4 Message too big for system"},
+			permanent: true,
+			wantCode:  "smtp_554",
+			wantText:  []string{"sending SMTP DATA command", "554", "Message too big"},
+		},
+		{
+			name:     "DATA refused for now",
+			script:   script{dataReply: "452 4.3.1 Insufficient system storage"},
+			wantCode: "smtp_452",
+			wantText: []string{"sending SMTP DATA command", "452", "Insufficient system storage"},
+		},
+		{
+			name:      "one recipient refused",
+			script:    script{refuse: "<ap@customer.test>"},
+			setup:     func(srv *smtptest.Server) { srv.RefuseRecipient("ap@customer.test", 550, "No such user") },
+			permanent: true,
+			wantCode:  "smtp_550",
+			wantText:  []string{"sending SMTP RCPT TO command", "550", "No such user", "affected recipient(s): <ap@customer.test>"},
+		},
+		{
+			name:      "refused at the end of the data",
+			script:    script{endReply: "550 5.7.1 Message rejected as spam"},
+			setup:     func(srv *smtptest.Server) { srv.FailNextData(1, 550, "Message rejected as spam") },
+			permanent: true,
+			wantCode:  "smtp_550",
+			wantText:  []string{"closing SMTP DATA writer", "550", "Message rejected as spam"},
+		},
+		{
+			name:     "refused for now at the end of the data",
+			script:   script{endReply: "451 4.7.1 Try again later"},
+			setup:    func(srv *smtptest.Server) { srv.FailNextData(1, 451, "Try again later") },
+			wantCode: "smtp_451",
+			wantText: []string{"closing SMTP DATA writer", "451", "Try again later"},
+		},
+	}
+	check := func(t *testing.T, err error, permanent bool, wantCode string, wantText []string) {
+		t.Helper()
+		if err == nil {
+			t.Fatal("SendEmail succeeded, want an error")
+		}
+		if got := providers.IsPermanent(err); got != permanent {
+			t.Errorf("error %q: permanent %t, want %t", err, got, permanent)
+		}
+		if got := providers.Code(err); got != wantCode {
+			t.Errorf("error %q: code %q, want %q", err, got, wantCode)
+		}
+		for _, want := range wantText {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("error %q, want it to mention %q", err, want)
+			}
+		}
+	}
+	for _, tt := range tests {
+		for _, pipelining := range []bool{true, false} {
+			name := tt.name + " without PIPELINING"
+			if pipelining {
+				name = tt.name + " with PIPELINING"
+			}
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				sc := tt.script
+				sc.pipelining = pipelining
+				srv := startScripted(t, sc)
+				s := newSender(t, Config{Host: "127.0.0.1", Port: srv.port(), TLS: TLSNone, Timeout: 5 * time.Second})
+				_, err := s.SendEmail(context.Background(), newEmail())
+				check(t, err, tt.permanent, tt.wantCode, tt.wantText)
+				if n := srv.delivered(); n != 0 {
+					t.Errorf("server delivered %d messages, want none", n)
+				}
+				if tt.script.refuse != "" && pipelining && !srv.aborted() {
+					t.Error("the connection was not closed in the data of a refused message")
+				}
+			})
+		}
+		if tt.setup == nil {
+			continue
+		}
+		t.Run(tt.name+" by go-smtp", func(t *testing.T) {
+			t.Parallel()
+			srv := smtptest.Start(t, smtptest.Options{})
+			tt.setup(srv)
+			s := newSender(t, config(srv, TLSStartTLS))
+			_, err := s.SendEmail(context.Background(), newEmail())
+			check(t, err, tt.permanent, tt.wantCode, tt.wantText)
+			if n := len(srv.Messages()); n != 0 {
+				t.Errorf("server got %d messages, want none", n)
+			}
+			// The next message, to a recipient the server takes, goes.
+			e := newEmail()
+			e.Cc, e.Bcc = nil, nil
+			if _, err := s.SendEmail(context.Background(), e); err != nil {
+				t.Errorf("the next message: %v", err)
+			}
+		})
+	}
+}
+
+// TestSendWire checks, with a scripted server that shows the data as it
+// came over the wire, that a message goes out exactly as DotWriter wrote
+// it, terminator included, with PIPELINING and without.
+func TestSendWire(t *testing.T) {
+	t.Parallel()
+	for _, pipelining := range []bool{true, false} {
+		srv := startScripted(t, script{pipelining: pipelining})
+		s := newSender(t, Config{Host: "127.0.0.1", Port: srv.port(), TLS: TLSNone, Timeout: 5 * time.Second})
+		for _, tt := range edgeCases {
+			if err := s.send(context.Background(), "<a@acme.test>", []string{"<b@customer.test>"}, appendDotStuffed(nil, []byte(tt.msg))); err != nil {
+				t.Fatalf("%s: %v", tt.name, err)
+			}
+			wire := srv.lastWire()
+			if want := dotWriter([]byte(tt.msg)); !bytes.Equal(wire, want) {
+				t.Errorf("%s, pipelining %t: wire %q, want %q", tt.name, pipelining, wire, want)
+			}
+		}
+		if got, want := srv.commands(), pipeliningCommands(pipelining); !strings.HasPrefix(got, want) {
+			t.Errorf("pipelining %t: commands %q, want them to start %q", pipelining, got, want)
+		}
+	}
+}
+
+// pipeliningCommands is how the scripted server sees the first
+// transaction arrive: one read with every command, or one read each.
+func pipeliningCommands(pipelining bool) string {
+	if pipelining {
+		return "EHLO|MAIL FROM:<a@acme.test> BODY=8BITMIME RCPT TO:<b@customer.test> DATA|"
+	}
+	return "EHLO|MAIL FROM:<a@acme.test> BODY=8BITMIME|RCPT TO:<b@customer.test>|DATA|"
+}
+
+// script says how a scripted server answers. The zero value accepts
+// everything and offers no PIPELINING.
+type script struct {
+	pipelining bool
+	refuse     string // the RCPT TO argument refused with 550
+	dataReply  string // instead of 354
+	endReply   string // instead of 250 at the end of the data
+}
+
+// scripted is an SMTP server of a few lines, for what go-smtp's server
+// does not do: refuse DATA, leave PIPELINING out of its EHLO answer, and
+// show the data as it came over the wire, dot-stuffing and terminator
+// included. It logs the commands, with "|" where it waited for the
+// client, which shows what came in one write.
+type scripted struct {
+	script
+	ln net.Listener
+
+	mu      sync.Mutex
+	wires   [][]byte
+	log     strings.Builder
+	accepts int
+	aborts  int
+}
+
+func startScripted(t *testing.T, sc script) *scripted {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &scripted{script: sc, ln: ln}
+	var wg sync.WaitGroup
+	t.Cleanup(func() {
+		_ = ln.Close()
+		wg.Wait()
+	})
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Go(func() { srv.serve(c) })
+		}
+	})
+	return srv
+}
+
+func (srv *scripted) port() int { return srv.ln.Addr().(*net.TCPAddr).Port }
+
+func (srv *scripted) serve(c net.Conn) {
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	r := bufio.NewReader(c)
+	reply := func(s string) { _, _ = c.Write([]byte(s + "\r\n")) }
+	reply("220 scripted ESMTP")
+	var rcpts int
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return
+		}
+		cmd := strings.TrimRight(line, "\r\n")
+		srv.mu.Lock()
+		srv.log.WriteString(strings.SplitN(cmd, " ", 2)[0])
+		if strings.HasPrefix(cmd, "MAIL") || strings.HasPrefix(cmd, "RCPT") {
+			srv.log.WriteString(cmd[4:])
+		}
+		if r.Buffered() == 0 {
+			srv.log.WriteString("|")
+		} else {
+			srv.log.WriteString(" ")
+		}
+		srv.mu.Unlock()
+		switch verb := strings.ToUpper(strings.SplitN(cmd, " ", 2)[0]); verb {
+		case "EHLO":
+			reply("250-scripted")
+			if srv.pipelining {
+				reply("250-PIPELINING")
+			}
+			reply("250 8BITMIME")
+		case "MAIL":
+			rcpts = 0
+			reply("250 2.1.0 OK")
+		case "RCPT":
+			if srv.refuse != "" && strings.HasSuffix(cmd, ":"+srv.refuse) {
+				reply("550 5.1.1 No such user")
+				continue
+			}
+			rcpts++
+			reply("250 2.1.5 OK")
+		case "DATA":
+			switch {
+			case srv.dataReply != "":
+				reply(srv.dataReply)
+				continue
+			case rcpts == 0:
+				reply("554 5.5.1 No valid recipients")
+				continue
+			}
+			reply("354 Go ahead")
+			var wire []byte
+			for {
+				line, err := r.ReadString('\n')
+				wire = append(wire, line...)
+				if err != nil {
+					srv.mu.Lock()
+					srv.aborts++
+					srv.mu.Unlock()
+					return
+				}
+				if line == ".\r\n" {
+					break
+				}
+			}
+			srv.mu.Lock()
+			srv.wires = append(srv.wires, wire)
+			if srv.endReply == "" {
+				srv.accepts++
+			}
+			srv.mu.Unlock()
+			if srv.endReply != "" {
+				reply(srv.endReply)
+				continue
+			}
+			reply("250 2.0.0 Queued")
+		case "QUIT":
+			reply("221 2.0.0 Bye")
+			return
+		default:
+			reply("250 OK")
+		}
+	}
+}
+
+func (srv *scripted) lastWire() []byte {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if len(srv.wires) == 0 {
+		return nil
+	}
+	return srv.wires[len(srv.wires)-1]
+}
+
+func (srv *scripted) delivered() int {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	return srv.accepts
+}
+
+// aborted reports whether a client closed the connection in the middle of
+// a message's data.
+func (srv *scripted) aborted() bool {
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		srv.mu.Lock()
+		n := srv.aborts
+		srv.mu.Unlock()
+		if n > 0 {
+			return true
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return false
+}
+
+func (srv *scripted) commands() string {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	return srv.log.String()
+}
