@@ -4,9 +4,15 @@
 // after a message the connection (greeted, encrypted and logged in) waits
 // idle for the next one, up to Config.MaxIdle of them, each for at most
 // Config.IdleTimeout and Config.MaxMessagesPerConn messages. An idle
-// connection is checked with NOOP before it carries a message, and
-// replaced when the server has dropped it; a connection that failed in any
-// way, or whose send was canceled, is never used again.
+// connection carries the next message unchecked, and when the server has
+// dropped it meanwhile, which shows at the first reply before any of the
+// message is sent, the message goes on another; a connection that failed
+// in any way, or whose send was canceled, is never used again.
+//
+// go-mail builds the message and opens the session (EHLO, STARTTLS,
+// AUTH); the transaction itself is this package's (see conn.transact): the
+// message is written in one piece, and MAIL FROM, RCPT TO and DATA in one
+// write where the server offers PIPELINING.
 //
 // Errors are classified here and nowhere else (see classify). A
 // configuration that cannot work is permanent and says which setting to
@@ -129,6 +135,10 @@ type conn struct {
 	// broken is set when the session cannot go on, not even to QUIT: the
 	// server waits for a message that will not be sent.
 	broken bool
+	// stale is set when the last transaction failed before the server's
+	// first reply, with a network error or 421: the server had closed
+	// the connection, and nothing was sent.
+	stale bool
 }
 
 // New returns a Sender for cfg after filling in the documented defaults.
@@ -243,36 +253,45 @@ func (s *Sender) SendEmail(ctx context.Context, e *providers.Email) (string, err
 
 // send delivers wire, a message dot-stuffed by appendDotStuffed, from
 // from to rcpts on a kept or new connection, and classifies the error.
+//
+// A kept connection is not checked before it carries the message: when
+// the server has closed it meanwhile, the transaction fails at its first
+// reply (conn.stale), before any of the message was sent, and the message
+// goes on the next kept connection or a new one. This saves the NOOP
+// round trip per message that the check would cost.
 func (s *Sender) send(ctx context.Context, from string, rcpts []string, wire []byte) error {
-	c, err := s.take(ctx)
-	if err != nil {
+	for {
+		c, err := s.take(ctx)
+		if err != nil {
+			if ctxErr := ctx.Err(); ctxErr != nil {
+				return fmt.Errorf("smtp: %s: %w (%v)", s.addr, ctxErr, err)
+			}
+			return classify(s.addr, err)
+		}
+		kept := c.sent > 0
+		stop := c.raw.watch(ctx)
+		err = c.sc.UpdateDeadline(s.cfg.Timeout)
+		if err == nil {
+			err = c.transact(from, rcpts, wire)
+		}
+		open := stop()
+		if open && err == nil {
+			s.put(c)
+			return nil
+		}
+		s.discard(c)
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return fmt.Errorf("smtp: %s: %w (%v)", s.addr, ctxErr, err)
 		}
+		if kept && open && c.stale {
+			continue
+		}
 		return classify(s.addr, err)
 	}
-	stop := c.raw.watch(ctx)
-	err = c.sc.UpdateDeadline(s.cfg.Timeout)
-	if err == nil {
-		err = c.transact(from, rcpts, wire)
-	}
-	if stop() && err == nil {
-		s.put(c)
-	} else {
-		s.discard(c)
-	}
-	if err == nil {
-		return nil
-	}
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		return fmt.Errorf("smtp: %s: %w (%v)", s.addr, ctxErr, err)
-	}
-	return classify(s.addr, err)
 }
 
-// take returns an idle connection that still answers NOOP, or a new one.
-// Connections idle too long, or dropped by the server, are closed on the
-// way.
+// take returns an idle connection, or a new one. Connections idle too
+// long are closed on the way.
 func (s *Sender) take(ctx context.Context) (*conn, error) {
 	for {
 		s.mu.Lock()
@@ -286,18 +305,6 @@ func (s *Sender) take(ctx context.Context) (*conn, error) {
 		s.mu.Unlock()
 		if s.nowFunc().Sub(c.idleSince) > s.cfg.IdleTimeout {
 			s.discard(c)
-			continue
-		}
-		stop := c.raw.watch(ctx)
-		err := c.sc.UpdateDeadline(s.cfg.Timeout)
-		if err == nil {
-			err = c.sc.Noop()
-		}
-		if !stop() || err != nil {
-			s.discard(c)
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
 			continue
 		}
 		return c, nil
@@ -401,9 +408,6 @@ func (s *Sender) options(dial mail.DialContextFunc) []mail.Option {
 		mail.WithTimeout(s.cfg.Timeout),
 		mail.WithTLSConfig(s.tls),
 		mail.WithDialContextFunc(dial),
-		// take checks an idle connection with NOOP itself; a new one
-		// needs none.
-		mail.WithoutNoop(),
 	}
 	switch s.cfg.TLS {
 	case TLSStartTLS:

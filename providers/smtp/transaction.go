@@ -153,22 +153,29 @@ func (c *conn) transact(from string, rcpts []string, wire []byte) error {
 			cmd.writeTo(text.W)
 		}
 		if err := text.W.Flush(); err != nil {
+			c.stale = true
 			return &stepError{step: stepMail, errs: []error{err}}
 		}
 	}
-	for _, cmd := range cmds {
+	for i, cmd := range cmds {
 		if !c.pipelining {
 			if cmd.step == stepData && len(refused.errs) > 0 {
 				return refused
 			}
 			cmd.writeTo(text.W)
 			if err := text.W.Flush(); err != nil {
+				c.stale = i == 0
 				return &stepError{step: cmd.step, errs: []error{err}}
 			}
 		}
-		_, _, err := text.ReadResponse(cmd.expect)
+		code, _, err := text.ReadResponse(cmd.expect)
 		if err == nil {
 			continue
+		}
+		// A server that closed the connection while it waited shows it
+		// here, at the first reply: by closing, or by 421.
+		if i == 0 {
+			c.stale = !isReply(err) || code == 421
 		}
 		if !isReply(err) {
 			if f := failure(); f != nil {

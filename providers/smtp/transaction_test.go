@@ -274,6 +274,35 @@ func TestSendWire(t *testing.T) {
 	}
 }
 
+// TestSendEmailStaleConnection sends over kept connections that the server
+// closes before the next message, silently or with 421 as servers that
+// time idle clients out do: each message goes on a new connection, none
+// fails and none arrives twice. A new connection's 421 is the error.
+func TestSendEmailStaleConnection(t *testing.T) {
+	t.Parallel()
+	for _, hangUp := range []string{"close", "421 4.4.2 Idle timeout, closing connection"} {
+		for _, pipelining := range []bool{true, false} {
+			srv := startScripted(t, script{pipelining: pipelining, hangUp: hangUp})
+			s := newSender(t, Config{Host: "127.0.0.1", Port: srv.port(), TLS: TLSNone, Timeout: 5 * time.Second})
+			for i := range 3 {
+				if _, err := s.SendEmail(context.Background(), numbered(i)); err != nil {
+					t.Fatalf("%q, pipelining %t, message %d: %v", hangUp, pipelining, i, err)
+				}
+			}
+			if n, c := srv.delivered(), srv.connections(); n != 3 || c != 3 {
+				t.Errorf("%q, pipelining %t: %d messages over %d connections, want 3 over 3", hangUp, pipelining, n, c)
+			}
+		}
+	}
+
+	srv := startScripted(t, script{pipelining: true, dataReply: "421 4.3.2 System shutting down"})
+	s := newSender(t, Config{Host: "127.0.0.1", Port: srv.port(), TLS: TLSNone, Timeout: 5 * time.Second})
+	_, err := s.SendEmail(context.Background(), newEmail())
+	if providers.Code(err) != "smtp_421" || srv.connections() != 1 {
+		t.Errorf("error %v over %d connections, want smtp_421 over 1", err, srv.connections())
+	}
+}
+
 // pipeliningCommands is how the scripted server sees the first
 // transaction arrive: one read with every command, or one read each.
 func pipeliningCommands(pipelining bool) string {
@@ -290,6 +319,10 @@ type script struct {
 	refuse     string // the RCPT TO argument refused with 550
 	dataReply  string // instead of 354
 	endReply   string // instead of 250 at the end of the data
+	// hangUp, when set, ends each connection after a message: the
+	// connection is closed, and with a reply of hangUp first unless it is
+	// "close".
+	hangUp string
 }
 
 // scripted is an SMTP server of a few lines, for what go-smtp's server
@@ -302,6 +335,7 @@ type scripted struct {
 	ln net.Listener
 
 	mu      sync.Mutex
+	conns   int
 	wires   [][]byte
 	log     strings.Builder
 	accepts int
@@ -336,6 +370,9 @@ func (srv *scripted) port() int { return srv.ln.Addr().(*net.TCPAddr).Port }
 
 func (srv *scripted) serve(c net.Conn) {
 	defer c.Close()
+	srv.mu.Lock()
+	srv.conns++
+	srv.mu.Unlock()
 	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
 	r := bufio.NewReader(c)
 	reply := func(s string) { _, _ = c.Write([]byte(s + "\r\n")) }
@@ -410,6 +447,14 @@ func (srv *scripted) serve(c net.Conn) {
 				continue
 			}
 			reply("250 2.0.0 Queued")
+			if srv.hangUp != "" {
+				// The client waits before its next message.
+				_, _ = r.ReadString('\n')
+				if srv.hangUp != "close" {
+					reply(srv.hangUp)
+				}
+				return
+			}
 		case "QUIT":
 			reply("221 2.0.0 Bye")
 			return
@@ -417,6 +462,12 @@ func (srv *scripted) serve(c net.Conn) {
 			reply("250 OK")
 		}
 	}
+}
+
+func (srv *scripted) connections() int {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	return srv.conns
 }
 
 func (srv *scripted) lastWire() []byte {
