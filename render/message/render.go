@@ -110,6 +110,10 @@ func Render(t Template, lang string, v Vars) Message {
 		}
 	}
 	var html strings.Builder
+	// The document is about the layout's size plus the paragraphs with
+	// their markup; growing to that at once spares the builder its
+	// doubling and copying as the template writes.
+	html.Grow(len(layoutHTML) + 2*text.Len())
 	if err := layout.Execute(&html, data); err != nil {
 		// The layout is fixed and its data is plain strings: an error here is
 		// a bug in the layout, which the tests render.
