@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"io"
 	"math/rand/v2"
 	"net"
 	"net/textproto"
@@ -505,4 +506,29 @@ func (srv *scripted) commands() string {
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
 	return srv.log.String()
+}
+
+// BenchmarkDotStuffing dot-stuffs a 48 KB message of 76-character
+// base64 lines, as go-mail's net/textproto DotWriter did (into a
+// discarding 4 KB bufio.Writer, as on the connection) and as
+// appendDotStuffed does.
+func BenchmarkDotStuffing(b *testing.B) {
+	line := strings.Repeat("JVBERi0xLjcK", 7)[:76] + "\r\n"
+	msg := []byte(strings.Repeat(line, 48<<10/len(line)))
+	b.Run("DotWriter", func(b *testing.B) {
+		bw := bufio.NewWriter(io.Discard)
+		b.SetBytes(int64(len(msg)))
+		for b.Loop() {
+			dw := textproto.NewWriter(bw).DotWriter()
+			_, _ = dw.Write(msg)
+			_ = dw.Close()
+		}
+	})
+	b.Run("appendDotStuffed", func(b *testing.B) {
+		var wire []byte
+		b.SetBytes(int64(len(msg)))
+		for b.Loop() {
+			wire = appendDotStuffed(wire[:0], msg)
+		}
+	})
 }
