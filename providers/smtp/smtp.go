@@ -238,14 +238,22 @@ func (s *Sender) SendEmail(ctx context.Context, e *providers.Email) (string, err
 		return "", providers.Permanent("no_recipients", fmt.Errorf("smtp: %w", err))
 	}
 	// The message is built and dot-stuffed before a connection is taken,
-	// and then written in one piece.
+	// and then written in one piece. go-mail's messages need no stuffing
+	// but the terminator, in all but rare cases, so they are not copied.
 	buf := getBuffers()
 	defer putBuffers(buf)
 	if _, err := m.WriteTo(&buf.msg); err != nil {
 		return "", fmt.Errorf("smtp: writing message %s: %w", e.MessageID, err)
 	}
-	buf.wire = appendDotStuffed(buf.wire, buf.msg.Bytes())
-	if err := s.send(ctx, from, rcpts, buf.wire); err != nil {
+	var wire []byte
+	if needsDotStuffing(buf.msg.Bytes()) {
+		buf.wire = appendDotStuffed(buf.wire, buf.msg.Bytes())
+		wire = buf.wire
+	} else {
+		buf.msg.WriteString(".\r\n")
+		wire = buf.msg.Bytes()
+	}
+	if err := s.send(ctx, from, rcpts, wire); err != nil {
 		return "", err
 	}
 	return e.MessageID, nil

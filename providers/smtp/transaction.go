@@ -23,8 +23,8 @@ const (
 // large message does not pin its memory for good.
 const maxPooledBuffer = 1 << 20
 
-// buffers holds the message as go-mail writes it and as it goes on the
-// wire, dot-stuffed.
+// buffers holds the message as go-mail writes it and, when it needs
+// dot-stuffing, as it goes on the wire.
 type buffers struct {
 	msg  bytes.Buffer
 	wire []byte
@@ -95,6 +95,28 @@ func appendDotStuffed(dst, msg []byte) []byte {
 	default:
 		return append(dst, "\r\n.\r\n"...)
 	}
+}
+
+// needsDotStuffing reports whether appendDotStuffed would change msg
+// other than by appending ".\r\n": whether msg is empty, does not end with
+// a line break, or has a line that starts with "." or ends with a LF that
+// DotWriter would give a CR of its own.
+func needsDotStuffing(msg []byte) bool {
+	if len(msg) == 0 || msg[0] == '.' || msg[len(msg)-1] != '\n' {
+		return true
+	}
+	line := 0
+	for line < len(msg) {
+		i := line + bytes.IndexByte(msg[line:], '\n') // found: msg ends with LF
+		if crRun(msg[line:i])%2 == 0 {
+			return true
+		}
+		line = i + 1
+		if line < len(msg) && msg[line] == '.' {
+			return true
+		}
+	}
+	return false
 }
 
 // crRun counts the CRs that end b.

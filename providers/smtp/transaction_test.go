@@ -57,7 +57,7 @@ var edgeCases = []struct {
 // TestAppendDotStuffed checks that the data of a message goes on the wire
 // byte for byte as net/textproto's DotWriter (which go-mail used) wrote
 // it, for the edge cases and for random messages made of the bytes that
-// matter.
+// matter, and that needsDotStuffing tells which messages it changes.
 func TestAppendDotStuffed(t *testing.T) {
 	t.Parallel()
 	for _, tt := range edgeCases {
@@ -68,6 +68,10 @@ func TestAppendDotStuffed(t *testing.T) {
 			got := appendDotStuffed(prefix, []byte(tt.msg))
 			if !bytes.Equal(got[:len(prefix)], prefix) || !bytes.Equal(got[len(prefix):], want) {
 				t.Errorf("appendDotStuffed(%q)\n got %q\nwant kept%q", tt.msg, got, want)
+			}
+			changed := !bytes.Equal(want, []byte(tt.msg+".\r\n"))
+			if needs := needsDotStuffing([]byte(tt.msg)); needs != changed {
+				t.Errorf("needsDotStuffing(%q) = %t, want %t", tt.msg, needs, changed)
 			}
 		})
 	}
@@ -80,8 +84,12 @@ func TestAppendDotStuffed(t *testing.T) {
 			for i := range msg {
 				msg[i] = alphabet[r.IntN(len(alphabet))]
 			}
-			if got, want := appendDotStuffed(nil, msg), dotWriter(msg); !bytes.Equal(got, want) {
+			got, want := appendDotStuffed(nil, msg), dotWriter(msg)
+			if !bytes.Equal(got, want) {
 				t.Fatalf("appendDotStuffed(%q)\n got %q\nwant %q", msg, got, want)
+			}
+			if needs, changed := needsDotStuffing(msg), !bytes.Equal(want, append(msg, ".\r\n"...)); needs != changed {
+				t.Fatalf("needsDotStuffing(%q) = %t, want %t", msg, needs, changed)
 			}
 		}
 	})
@@ -116,6 +124,29 @@ func TestSendData(t *testing.T) {
 	}
 	if n := srv.Connections(); n != 1 {
 		t.Errorf("%d connections, want 1", n)
+	}
+}
+
+// TestSendEmailLeadingDots sends an email whose text has lines that start
+// with a dot, and a dot alone, which quoted-printable leaves as they are:
+// the server receives them as written, neither doubled nor taken for the
+// end of the data.
+func TestSendEmailLeadingDots(t *testing.T) {
+	t.Parallel()
+	srv := smtptest.Start(t, smtptest.Options{})
+	e := newEmail()
+	e.Text = "Amount due:\n.50 EUR\n.\nafter the dot\n"
+	if _, err := send(t, config(srv, TLSStartTLS), e); err != nil {
+		t.Fatal(err)
+	}
+	data := srv.WaitForMessages(t, 1, 5*time.Second)[0].Data
+	for _, want := range []string{"\r\n.50 EUR\r\n.\r\nafter the dot\r\n", "INV-0042.pdf"} {
+		if !bytes.Contains(data, []byte(want)) {
+			t.Errorf("message lacks %q:\n%s", want, data)
+		}
+	}
+	if bytes.Contains(data, []byte("\n..")) {
+		t.Errorf("message has a doubled dot:\n%s", data)
 	}
 }
 
