@@ -49,16 +49,16 @@ func putBuffers(b *buffers) {
 // appendDotStuffed appends msg to dst as it goes between DATA and the end
 // of the data, terminator included, byte for byte as net/textproto's
 // DotWriter writes it: a "." that begins a line is doubled, a bare LF
-// becomes CRLF, and the data ends with "\r\n.\r\n", or ".\r\n" when msg
-// ends with a line break.
+// becomes CRLF, and the terminator ".\r\n" follows a line break that
+// ends msg, or one added ("\n" after a CR, "\r\n" otherwise).
 //
 // DotWriter's rule for CR is kept exactly: a CR makes the LF after it part
 // of a CRLF only when the CR is not itself the second of a CRLF pair, so a
 // LF after an even run of CRs ("\r\r\n") gets a CR of its own
 // ("\r\r\r\n"). A lone CR not followed by LF is left as it is.
 //
-// Messages from go-mail have CRLF line ends and dots only inside lines, so
-// the common case is one scan and one copy.
+// Messages from go-mail have CRLF line ends and dots only inside lines:
+// needsDotStuffing tells them, and they need only the terminator.
 func appendDotStuffed(dst, msg []byte) []byte {
 	if len(msg) == 0 {
 		return append(dst, "\r\n.\r\n"...)
