@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/textproto"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -27,13 +28,15 @@ func dotWriter(msg []byte) []byte {
 	return b.Bytes()
 }
 
-// edgeCases are messages whose dot-stuffing or line ends need care. Only
-// the "clean" ones have CRLF line ends throughout and end with one.
-var edgeCases = []struct {
+// edgeCase is a message whose dot-stuffing or line ends need care. A clean
+// one has CRLF line ends throughout and ends with one.
+type edgeCase struct {
 	name  string
 	msg   string
 	clean bool
-}{
+}
+
+var edgeCases = []edgeCase{
 	{name: "plain", msg: "Subject: hi\r\n\r\nbody\r\n", clean: true},
 	{name: "line starting with a dot", msg: "Subject: hi\r\n\r\n.hidden\r\nnext\r\n", clean: true},
 	{name: "dot alone on a line", msg: "Subject: hi\r\n\r\n.\r\nafter the dot\r\n", clean: true},
@@ -103,11 +106,7 @@ func TestSendData(t *testing.T) {
 	srv := smtptest.Start(t, smtptest.Options{})
 	s := newSender(t, config(srv, TLSStartTLS))
 	long := strings.Repeat("."+strings.Repeat("x", 75)+"\r\n", 20000) // 1.5 MB, every line stuffed
-	cases := append(edgeCases[:len(edgeCases):len(edgeCases)], struct {
-		name  string
-		msg   string
-		clean bool
-	}{name: "very long", msg: "Subject: long\r\n\r\n" + long, clean: true})
+	cases := append(slices.Clip(edgeCases), edgeCase{name: "very long", msg: "Subject: long\r\n\r\n" + long, clean: true})
 	for i, tt := range cases {
 		wire := appendDotStuffed(nil, []byte(tt.msg))
 		if err := s.send(context.Background(), "<billing@acme.test>", []string{"<ann@customer.test>"}, wire); err != nil {
