@@ -5,6 +5,7 @@ import (
 	stdflate "compress/flate"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"reflect"
 	"strings"
 	"testing"
@@ -100,19 +101,14 @@ func TestRecordWrittenByDeflate(t *testing.T) {
 		plain, _ := json.Marshal(v)
 		for _, w := range []struct {
 			name  string
-			write func(*bytes.Buffer) (interface {
-				Write([]byte) (int, error)
-				Close() error
-			}, error)
+			write func(*bytes.Buffer) (io.WriteCloser, error)
 		}{
-			{"compress/flate", func(out *bytes.Buffer) (interface {
-				Write([]byte) (int, error)
-				Close() error
-			}, error) { return stdflate.NewWriterDict(out, stdflate.DefaultCompression, recordDict) }},
-			{"klauspost level 4", func(out *bytes.Buffer) (interface {
-				Write([]byte) (int, error)
-				Close() error
-			}, error) { return flate.NewWriterDict(out, 4, recordDict) }},
+			{"compress/flate", func(out *bytes.Buffer) (io.WriteCloser, error) {
+				return stdflate.NewWriterDict(out, stdflate.DefaultCompression, recordDict)
+			}},
+			{"klauspost level 4", func(out *bytes.Buffer) (io.WriteCloser, error) {
+				return flate.NewWriterDict(out, 4, recordDict)
+			}},
 		} {
 			out := bytes.NewBuffer([]byte{recordDeflated})
 			fw, err := w.write(out)
