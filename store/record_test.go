@@ -85,6 +85,23 @@ func TestRecordRoundTrip(t *testing.T) {
 			t.Errorf("%s: read back %+v, want %+v", name, got, d)
 		}
 	}
+	// What a record decoded to is its own: decoding others after it,
+	// into the buffers decodeRecord lends, leaves it as it was.
+	var first Delivery
+	if err := decodeRecord(compressed, &first); err != nil {
+		t.Fatal(err)
+	}
+	other := sampleDelivery()
+	other.ID, other.To, other.Content.Subject = "dlv_other", "ion@example.com", "Factura 2 de la ACME SRL"
+	for range 10 {
+		b, _ := encodeRecord(other)
+		if err := decodeRecord(b, new(Delivery)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !reflect.DeepEqual(&first, d) {
+		t.Errorf("after other records were decoded, the first reads %+v, want %+v", first, d)
+	}
 	for _, b := range [][]byte{{recordDeflated, 0xff, 0x00}, {recordS2, 0xff, 0x00}, {recordS2}, compressed[:len(compressed)-3], {recordS2, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x00}, nil} {
 		if err := decodeRecord(b, new(Delivery)); err == nil {
 			t.Errorf("the corrupt record %x decoded without an error", b)
