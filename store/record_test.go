@@ -266,6 +266,32 @@ func TestRecordJSONAsEncodingJSON(t *testing.T) {
 	}
 }
 
+// TestRecordReadsAsEncodingJSON: JSON that the store never writes but
+// records written by other versions may hold (fields since removed, keys
+// in another case, nulls, numbers of any size) reads as encoding/json
+// reads it.
+func TestRecordReadsAsEncodingJSON(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		json string
+		mk   func() any
+	}{
+		{"unknown fields", `{"id":"dlv_1","gone":{"a":[1,2]},"alsoGone":"x","status":"sent"}`, func() any { return new(Delivery) }},
+		{"keys in another case", `{"ID":"dlv_1","InvoiceId":"inv_1","STATUS":"sent"}`, func() any { return new(Delivery) }},
+		{"nulls", `{"id":null,"history":null,"sentAt":null,"content":null,"attempts":[null]}`, func() any { return new(Delivery) }},
+		{"numbers", `{"id":"evt_1","data":{"a":12345678901234567890,"b":1e21,"c":-0.5,"d":[1,{"e":2}],"f":null,"g":true}}`, func() any { return new(Event) }},
+		{"escapes", `{"id":"inv_\u0041\n\ud83e\uddfe","notes":"\u003cb\u003e \/ \u2028"}`, func() any { return new(invoice.Invoice) }},
+	} {
+		want, got := tc.mk(), tc.mk()
+		werr := json.Unmarshal([]byte(tc.json), want)
+		gerr := decodeRecord([]byte(tc.json), got)
+		if (werr == nil) != (gerr == nil) || !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: read %+v, %v; encoding/json reads %+v, %v", tc.name, got, gerr, want, werr)
+		}
+	}
+}
+
 // deflateRecord is a record as the store wrote it before recordS2: the
 // baseline of BenchmarkRecord.
 func deflateRecord(w *flate.Writer, v any) []byte {
