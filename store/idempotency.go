@@ -102,7 +102,7 @@ func encodeIdempotent(hash string, status int, body []byte) []byte {
 		b.WriteByte(byte(min(len(hash), 255)))
 		b.WriteString(hash[:min(len(hash), 255)])
 	}
-	b.Write(deflateRecord(body))
+	b.Write(compressRecord(body))
 	return b.Bytes()
 }
 
@@ -134,7 +134,7 @@ func decodeIdempotent(raw []byte) (*IdempotentResponse, error) {
 	default:
 		return nil, fmt.Errorf("idempotency record version %d", raw[0])
 	}
-	body, err := inflateRecord(rest)
+	body, err := expandRecord(rest)
 	if err != nil {
 		return nil, err
 	}

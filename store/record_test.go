@@ -2,12 +2,19 @@ package store
 
 import (
 	"bytes"
-	"compress/flate"
+	stdflate "compress/flate"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
+
+	gojson "github.com/goccy/go-json"
+	"github.com/klauspost/compress/flate"
+
+	"github.com/invoiced/invoiced/invoice"
 )
 
 func sampleDelivery() *Delivery {
@@ -20,20 +27,56 @@ func sampleDelivery() *Delivery {
 		Content:  &EmailContent{Subject: "Invoice INV-1 from ACME SRL", Attachments: []string{"INV-1.pdf"}}}
 }
 
-// TestRecordRoundTrip: a record reads back as it was stored, deflated or
-// as the plain JSON records were stored before.
+// sampleInvoice is an open invoice of ten lines at three VAT rates, as
+// the load test sends them.
+func sampleInvoice() *invoice.Invoice {
+	at := time.Date(2026, 12, 5, 19, 20, 31, 123e6, time.UTC)
+	items := []invoice.Line{
+		{Description: "Consulting", Quantity: "10", Unit: "h", UnitPrice: "95.00", TaxRate: "19", Discount: "0.00", Amount: "950.00"},
+		{Description: "Hosting, monthly", Quantity: "1", Unit: "mo", UnitPrice: "49.90", TaxRate: "19", Discount: "0.00", Amount: "49.90"},
+		{Description: "Training materials", Quantity: "3", Unit: "pcs", UnitPrice: "12.50", TaxRate: "9", Discount: "0.00", Amount: "37.50"},
+		{Description: "Books", Quantity: "2", Unit: "pcs", UnitPrice: "35.00", TaxRate: "5", Discount: "0.00", Amount: "70.00"},
+	}
+	inv := &invoice.Invoice{ID: "inv_7", Type: invoice.TypeInvoice, Number: "INV-7", Status: invoice.StatusOpen, Currency: "EUR",
+		IssueDate: "2026-11-21", DueDate: "2026-12-21", Language: "en",
+		Customer: invoice.Customer{Name: "Ana Popescu", Email: "ana@example.com",
+			Address: invoice.Address{Line1: "Str. Lalelelor 5", City: "Cluj-Napoca", PostalCode: "400000", Country: "RO"}},
+		Notes: "Thank you!", Profile: invoice.ProfileEN16931,
+		Subtotal: "3214.70", DiscountTotal: "0.00", NetTotal: "3214.70", TaxTotal: "583.69", Total: "3798.39", AmountPaid: "0.00", AmountDue: "3798.39",
+		Taxes: []invoice.TaxSummary{{Category: "S", Rate: "19", Base: "2999.70", Amount: "569.94"},
+			{Category: "S", Rate: "9", Base: "75.00", Amount: "6.75"}, {Category: "S", Rate: "5", Base: "140.00", Amount: "7.00"}},
+		CreatedAt: at, UpdatedAt: at, FinalizedAt: &at, FinalizedBy: "send",
+		PaymentLink: "https://pay.example.com/inv_7?amount=3798.39&currency=EUR"}
+	for i := range 10 {
+		inv.Lines = append(inv.Lines, items[i%len(items)])
+	}
+	return inv
+}
+
+// storedDelivery is sampleDelivery as recordS2 stores it: a record
+// written before must read the same for as long as the store keeps
+// records, whatever the dictionary of later formats.
+const storedDelivery = "02fc043dbc3c72733561726a796766747437347236744acc0100313ecd013c61676c766c627779666677377774673666dd0138616e61406578616d706c652e636f6d76ec016634033ea5000c2e656d6c4e02024831322d30355431393a32303a33312e3132335a4e15025627003628025624009e3b02563e005520864e027a41007661022d496a6302565f005d761d4382780238312066726f6d2041434d452053524c56810220312e706466225d7d7d"
+
+// TestRecordRoundTrip: a record reads back as it was stored, compressed,
+// as a stored record of the current format, or as the plain JSON records
+// were stored before; a corrupt record is an error.
 func TestRecordRoundTrip(t *testing.T) {
 	t.Parallel()
 	d := sampleDelivery()
 	plain, _ := json.Marshal(d)
-	deflated, err := encodeRecord(d)
+	compressed, err := encodeRecord(d)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if deflated[0] != recordDeflated {
-		t.Fatalf("a stored record starts with %q, want the format byte", deflated[0])
+	if compressed[0] != recordS2 {
+		t.Fatalf("a stored record starts with %q, want the format byte", compressed[0])
 	}
-	for name, b := range map[string][]byte{"deflated": deflated, "JSON": plain} {
+	if len(compressed) >= len(plain)/2 {
+		t.Errorf("the delivery is stored in %d bytes, its JSON is %d", len(compressed), len(plain))
+	}
+	stored, _ := hex.DecodeString(storedDelivery)
+	for name, b := range map[string][]byte{"compressed": compressed, "stored": stored, "JSON": plain} {
 		var got Delivery
 		if err := decodeRecord(b, &got); err != nil {
 			t.Fatalf("%s: %v", name, err)
@@ -42,70 +85,275 @@ func TestRecordRoundTrip(t *testing.T) {
 			t.Errorf("%s: read back %+v, want %+v", name, got, d)
 		}
 	}
-	if err := decodeRecord([]byte{recordDeflated, 0xff, 0x00}, new(Delivery)); err == nil {
-		t.Error("a corrupt record decoded without an error")
+	// What a record decoded to is its own: decoding others after it,
+	// into the buffers decodeRecord lends, leaves it as it was.
+	var first Delivery
+	if err := decodeRecord(compressed, &first); err != nil {
+		t.Fatal(err)
+	}
+	other := sampleDelivery()
+	other.ID, other.To, other.Content.Subject = "dlv_other", "ion@example.com", "Factura 2 de la ACME SRL"
+	for range 10 {
+		b, _ := encodeRecord(other)
+		if err := decodeRecord(b, new(Delivery)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !reflect.DeepEqual(&first, d) {
+		t.Errorf("after other records were decoded, the first reads %+v, want %+v", first, d)
+	}
+	for _, b := range [][]byte{{recordDeflated, 0xff, 0x00}, {recordS2, 0xff, 0x00}, {recordS2}, compressed[:len(compressed)-3], {recordS2, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x00}, nil} {
+		if err := decodeRecord(b, new(Delivery)); err == nil {
+			t.Errorf("the corrupt record %x decoded without an error", b)
+		}
 	}
 }
 
-// TestRecordWrittenByStandardDeflate reads a record as the store wrote it
-// with the standard library's deflate at its default level, before
-// records were deflated faster: the level is not part of the format.
-func TestRecordWrittenByStandardDeflate(t *testing.T) {
+// TestRecordWrittenByDeflate reads records as the store wrote them
+// before recordS2: deflated with recordDict by the standard library at
+// its default level, and later by klauspost/compress at level 4.
+func TestRecordWrittenByDeflate(t *testing.T) {
 	t.Parallel()
-	d := sampleDelivery()
-	plain, _ := json.Marshal(d)
-	out := bytes.NewBuffer([]byte{recordDeflated})
-	w, err := flate.NewWriterDict(out, flate.DefaultCompression, recordDict)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, _ = w.Write(plain)
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	var got Delivery
-	if err := decodeRecord(out.Bytes(), &got); err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(&got, d) {
-		t.Errorf("read back %+v, want %+v", got, d)
-	}
-	// And the other way: what the store writes now, the standard
-	// library's inflate reads.
-	now, _ := encodeRecord(d)
-	raw, err := io.ReadAll(flate.NewReaderDict(bytes.NewReader(now[1:]), recordDict))
-	if err != nil || !bytes.Equal(raw, plain) {
-		t.Errorf("compress/flate inflates a stored record to %q, %v; want %q", raw, err, plain)
+	for name, v := range map[string]any{"delivery": sampleDelivery(), "invoice": sampleInvoice()} {
+		plain, _ := json.Marshal(v)
+		for _, w := range []struct {
+			name  string
+			write func(*bytes.Buffer) (io.WriteCloser, error)
+		}{
+			{"compress/flate", func(out *bytes.Buffer) (io.WriteCloser, error) {
+				return stdflate.NewWriterDict(out, stdflate.DefaultCompression, recordDict)
+			}},
+			{"klauspost level 4", func(out *bytes.Buffer) (io.WriteCloser, error) {
+				return flate.NewWriterDict(out, 4, recordDict)
+			}},
+		} {
+			out := bytes.NewBuffer([]byte{recordDeflated})
+			fw, err := w.write(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, _ = fw.Write(plain)
+			if err := fw.Close(); err != nil {
+				t.Fatal(err)
+			}
+			got := reflect.New(reflect.TypeOf(v).Elem()).Interface()
+			if err := decodeRecord(out.Bytes(), got); err != nil {
+				t.Fatalf("%s by %s: %v", name, w.name, err)
+			}
+			if !reflect.DeepEqual(got, v) {
+				t.Errorf("%s by %s: read back %+v, want %+v", name, w.name, got, v)
+			}
+		}
 	}
 }
 
-// BenchmarkRecord compares storing and reading a sent delivery deflated
-// (encode, decode) with plain JSON (the baselines), and reports the bytes
-// each stores.
+// TestIdempotentBodyRoundTrip: an idempotent response's body reads back
+// as stored, in the current format and deflated as before.
+func TestIdempotentBodyRoundTrip(t *testing.T) {
+	t.Parallel()
+	body, _ := json.Marshal(sampleInvoice())
+	hash := strings.Repeat("ab", 32)
+	got, err := decodeIdempotent(encodeIdempotent(hash, 201, body))
+	if err != nil || got.StatusCode != 201 || got.RequestHash != hash || !bytes.Equal(got.Body, body) {
+		t.Fatalf("read back %+v, %v", got, err)
+	}
+}
+
+// trickyStrings are strings whose JSON encoders may disagree on: HTML,
+// line and paragraph separators, control characters, invalid UTF-8.
+var trickyStrings = []string{"", "<a href=\"x\">&amp;</a>", "line\u2028para\u2029", "tab\tnl\n\x01\x1f\x7f", "bad \xff\xfe utf-8", "ăîșț Ελληνικά 日本語 🧾", `back\slash "quoted"`}
+
+// fill sets every field of the value v points to, recursively, with s for
+// strings, and one element in slices and maps.
+func fill(v reflect.Value, s string, at time.Time) {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if v.IsNil() {
+			v.Set(reflect.New(v.Type().Elem()))
+		}
+		fill(v.Elem(), s, at)
+	case reflect.Struct:
+		if v.Type() == reflect.TypeOf(time.Time{}) {
+			v.Set(reflect.ValueOf(at))
+			return
+		}
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() {
+				fill(v.Field(i), s, at)
+			}
+		}
+	case reflect.String:
+		v.SetString(s)
+	case reflect.Bool:
+		v.SetBool(true)
+	case reflect.Int, reflect.Int64, reflect.Int32:
+		v.SetInt(-7)
+	case reflect.Uint, reflect.Uint64, reflect.Uint32:
+		v.SetUint(7)
+	case reflect.Float64:
+		v.SetFloat(0.1)
+	case reflect.Slice:
+		e := reflect.New(v.Type().Elem()).Elem()
+		fill(e, s, at)
+		v.Set(reflect.Append(reflect.MakeSlice(v.Type(), 0, 1), e))
+	case reflect.Map:
+		k := reflect.New(v.Type().Key()).Elem()
+		fill(k, s+"k", at)
+		e := reflect.New(v.Type().Elem()).Elem()
+		fill(e, s, at)
+		m := reflect.MakeMap(v.Type())
+		m.SetMapIndex(k, e)
+		v.Set(m)
+	case reflect.Interface:
+		v.Set(reflect.ValueOf(map[string]any{"n": 12.5, "s": s, "list": []any{s, true, nil}}))
+	}
+}
+
+// TestRecordJSONAsEncodingJSON: the JSON records are written and read
+// with writes, for every field of every stored type, the bytes
+// encoding/json writes, and reads what encoding/json reads, so records
+// read the same by either and the API (encoding/json) shows them as
+// before.
+func TestRecordJSONAsEncodingJSON(t *testing.T) {
+	t.Parallel()
+	zones := []time.Time{
+		time.Date(2026, 12, 5, 19, 20, 31, 123e6, time.UTC),
+		time.Date(2026, 3, 29, 2, 30, 0, 1, time.FixedZone("EEST", 3*3600)),
+		{},
+	}
+	types := map[string]func() any{
+		"invoice":  func() any { return new(invoice.Invoice) },
+		"send":     func() any { return new(Send) },
+		"delivery": func() any { return new(Delivery) },
+		"event":    func() any { return new(Event) },
+		"settings": func() any { return new(Settings) },
+		"tenant":   func() any { return new(Tenant) },
+	}
+	for name, mk := range types {
+		values := []any{mk()} // every field zero: what omitempty leaves out
+		for i, s := range trickyStrings {
+			v := mk()
+			fill(reflect.ValueOf(v), s, zones[i%len(zones)])
+			values = append(values, v)
+		}
+		if name == "delivery" {
+			values = append(values, sampleDelivery())
+		}
+		if name == "invoice" {
+			values = append(values, sampleInvoice())
+		}
+		for i, v := range values {
+			want, err := json.Marshal(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := gojson.Marshal(v)
+			if err != nil || !bytes.Equal(got, want) {
+				t.Errorf("%s %d: go-json writes\n%s, %v\nencoding/json\n%s", name, i, got, err, want)
+			}
+			stdRead, fastRead := mk(), mk()
+			if err := json.Unmarshal(want, stdRead); err != nil {
+				t.Fatal(err)
+			}
+			b, _ := encodeRecord(v)
+			if err := decodeRecord(b, fastRead); err != nil {
+				t.Fatalf("%s %d: %v", name, i, err)
+			}
+			if !reflect.DeepEqual(fastRead, stdRead) {
+				t.Errorf("%s %d: read back\n%+v\nencoding/json reads\n%+v", name, i, fastRead, stdRead)
+			}
+		}
+	}
+}
+
+// TestRecordReadsAsEncodingJSON: JSON that the store never writes but
+// records written by other versions may hold (fields since removed, keys
+// in another case, nulls, numbers of any size) reads as encoding/json
+// reads it.
+func TestRecordReadsAsEncodingJSON(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		json string
+		mk   func() any
+	}{
+		{"unknown fields", `{"id":"dlv_1","gone":{"a":[1,2]},"alsoGone":"x","status":"sent"}`, func() any { return new(Delivery) }},
+		{"keys in another case", `{"ID":"dlv_1","InvoiceId":"inv_1","STATUS":"sent"}`, func() any { return new(Delivery) }},
+		{"nulls", `{"id":null,"history":null,"sentAt":null,"content":null,"attempts":[null]}`, func() any { return new(Delivery) }},
+		{"numbers", `{"id":"evt_1","data":{"a":12345678901234567890,"b":1e21,"c":-0.5,"d":[1,{"e":2}],"f":null,"g":true}}`, func() any { return new(Event) }},
+		{"escapes", `{"id":"inv_\u0041\n\ud83e\uddfe","notes":"\u003cb\u003e \/ \u2028"}`, func() any { return new(invoice.Invoice) }},
+	} {
+		want, got := tc.mk(), tc.mk()
+		werr := json.Unmarshal([]byte(tc.json), want)
+		gerr := decodeRecord([]byte(tc.json), got)
+		if (werr == nil) != (gerr == nil) || !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: read %+v, %v; encoding/json reads %+v, %v", tc.name, got, gerr, want, werr)
+		}
+	}
+}
+
+// deflateRecord is a record as the store wrote it before recordS2: the
+// baseline of BenchmarkRecord.
+func deflateRecord(w *flate.Writer, v any) []byte {
+	b, _ := json.Marshal(v)
+	out := bytes.NewBuffer([]byte{recordDeflated})
+	w.Reset(out)
+	_, _ = w.Write(b)
+	_ = w.Close()
+	return out.Bytes()
+}
+
+// BenchmarkRecord compares storing and reading records (a sent email
+// delivery, an invoice of ten lines) as they are stored now (encode,
+// decode) with how they were stored before (encoding/json and deflate at
+// klauspost level 4, the baselines), and with plain encoding/json; it
+// reports the bytes each stores.
 func BenchmarkRecord(b *testing.B) {
-	d := sampleDelivery()
-	plain, _ := json.Marshal(d)
-	deflated, _ := encodeRecord(d)
-	b.Run("json-marshal", func(b *testing.B) {
-		for b.Loop() {
-			_, _ = json.Marshal(d)
-		}
-		b.ReportMetric(float64(len(plain)), "stored-B")
-	})
-	b.Run("encode", func(b *testing.B) {
-		for b.Loop() {
-			_, _ = encodeRecord(d)
-		}
-		b.ReportMetric(float64(len(deflated)), "stored-B")
-	})
-	b.Run("json-unmarshal", func(b *testing.B) {
-		for b.Loop() {
-			_ = json.Unmarshal(plain, new(Delivery))
-		}
-	})
-	b.Run("decode", func(b *testing.B) {
-		for b.Loop() {
-			_ = decodeRecord(deflated, new(Delivery))
-		}
-	})
+	w, _ := flate.NewWriterDict(nil, 4, recordDict)
+	for _, r := range []struct {
+		name string
+		v    any
+		mk   func() any
+	}{
+		{"delivery", sampleDelivery(), func() any { return new(Delivery) }},
+		{"invoice", sampleInvoice(), func() any { return new(invoice.Invoice) }},
+	} {
+		plain, _ := json.Marshal(r.v)
+		deflated := deflateRecord(w, r.v)
+		stored, _ := encodeRecord(r.v)
+		b.Run(r.name+"/json-marshal", func(b *testing.B) {
+			for b.Loop() {
+				_, _ = json.Marshal(r.v)
+			}
+			b.ReportMetric(float64(len(plain)), "stored-B")
+		})
+		b.Run(r.name+"/encode-deflate", func(b *testing.B) {
+			for b.Loop() {
+				_ = deflateRecord(w, r.v)
+			}
+			b.ReportMetric(float64(len(deflated)), "stored-B")
+		})
+		b.Run(r.name+"/encode", func(b *testing.B) {
+			for b.Loop() {
+				_, _ = encodeRecord(r.v)
+			}
+			b.ReportMetric(float64(len(stored)), "stored-B")
+		})
+		b.Run(r.name+"/json-unmarshal", func(b *testing.B) {
+			for b.Loop() {
+				_ = json.Unmarshal(plain, r.mk())
+			}
+		})
+		b.Run(r.name+"/decode-deflate", func(b *testing.B) {
+			for b.Loop() {
+				raw, _ := inflateRecord(deflated)
+				_ = json.Unmarshal(raw, r.mk())
+			}
+		})
+		b.Run(r.name+"/decode", func(b *testing.B) {
+			for b.Loop() {
+				_ = decodeRecord(stored, r.mk())
+			}
+		})
+	}
 }
