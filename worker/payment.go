@@ -44,7 +44,7 @@ func (h *PaymentLinkHandler) ProcessTask(ctx context.Context, t *asynq.Task) err
 	if err != nil {
 		return err
 	}
-	err = h.w.ensurePaymentLink(ctx, inv)
+	err = h.w.ensurePaymentLink(ctx, inv, nil)
 	if providers.IsPermanent(err) {
 		return fmt.Errorf("payment link: %w: %w", err, asynq.SkipRetry)
 	}
@@ -54,8 +54,9 @@ func (h *PaymentLinkHandler) ProcessTask(ctx context.Context, t *asynq.Task) err
 // ensurePaymentLink creates the invoice's payment link unless it has a
 // live one, the invoice is not payable (not open, a credit note, or
 // nothing left due once credit notes are taken off), or the tenant has no
-// gateway. The outcome, link or error, is stored on the invoice.
-func (w *Worker) ensurePaymentLink(ctx context.Context, inv *invoice.Invoice) error {
+// gateway. The outcome, link or error, is stored on the invoice. settings
+// are the tenant's, or nil to read them.
+func (w *Worker) ensurePaymentLink(ctx context.Context, inv *invoice.Invoice, settings *store.Settings) error {
 	st := w.cfg.Store
 	if !inv.Payable() {
 		return nil
@@ -63,9 +64,12 @@ func (w *Worker) ensurePaymentLink(ctx context.Context, inv *invoice.Invoice) er
 	if inv.PaymentLink != "" && (inv.PaymentLinkExpiresAt == nil || inv.PaymentLinkExpiresAt.After(st.Now().Add(time.Hour))) {
 		return nil
 	}
-	settings, err := st.Settings(ctx, inv.TenantID)
-	if err != nil {
-		return err
+	if settings == nil {
+		read, err := st.Settings(ctx, inv.TenantID)
+		if err != nil {
+			return err
+		}
+		settings = &read
 	}
 	if settings.Payments.Gateway == "" || w.cfg.PaymentFunc == nil {
 		return nil
@@ -134,10 +138,10 @@ func linkKey(inv *invoice.Invoice) string {
 // the email that carries it goes out; if the gateway is slow or failing,
 // the email goes without it and the link is retried by its own task. The
 // deliveries read the invoice afresh, so the link reaches them.
-func (w *Worker) linkBeforeSending(ctx context.Context, inv *invoice.Invoice) {
+func (w *Worker) linkBeforeSending(ctx context.Context, inv *invoice.Invoice, settings *store.Settings) {
 	linkCtx, cancel := context.WithTimeout(ctx, linkWaitBeforeSend)
 	defer cancel()
-	if err := w.ensurePaymentLink(linkCtx, inv); err != nil {
+	if err := w.ensurePaymentLink(linkCtx, inv, settings); err != nil {
 		w.logFrom(ctx).Warn("payment link not created before sending", zap.Error(err))
 		w.queuePaymentLink(ctx, inv)
 	}

@@ -29,6 +29,18 @@ func (h *SendHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	}
 	log := h.w.logFrom(ctx)
 	st := h.w.cfg.Store
+	// The send, its invoice and the settings are read in one round trip
+	// first; the send's start and the invoice's finalization then write
+	// from what was read (a change made in between makes them read again).
+	var inv *invoice.Invoice
+	var settings *store.Settings
+	if p.InvoiceID != "" {
+		if _, jobInv, jobSettings, err := st.SendJob(ctx, p.TenantID, p.SendID, p.InvoiceID); err == nil {
+			inv, settings = jobInv, &jobSettings
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
 	send, err := st.StartSend(ctx, p.TenantID, p.SendID)
 	switch {
 	case errors.Is(err, store.ErrConflict):
@@ -40,9 +52,10 @@ func (h *SendHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 
-	inv, err := st.Invoice(ctx, p.TenantID, send.InvoiceID)
-	if err != nil {
-		return fmt.Errorf("load invoice: %w", err)
+	if inv == nil || inv.ID != send.InvoiceID {
+		if inv, err = st.Invoice(ctx, p.TenantID, send.InvoiceID); err != nil {
+			return fmt.Errorf("load invoice: %w", err)
+		}
 	}
 	if skipped, err := h.skipReminder(ctx, send, inv); skipped || err != nil {
 		return err
@@ -54,26 +67,37 @@ func (h *SendHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 			return fmt.Errorf("finalize before send: %w", err)
 		}
 		if finalized {
-			h.w.emitFinalized(ctx, inv)
+			h.w.emitFinalized(ctx, inv, settings)
 		}
 	}
 	if inv == nil || !inv.Status.Sendable() {
 		return h.failAll(ctx, send, "the invoice is void and cannot be sent")
 	}
-	h.w.linkBeforeSending(ctx, inv)
+	h.w.linkBeforeSending(ctx, inv, settings)
 
+	// A send never scheduled made its deliveries queued: they need no
+	// transition, and one no longer queued (sent by an earlier run of
+	// this task) finds its task does nothing.
+	queued, made := send.QueuedDeliveries()
 	for _, id := range send.DeliveryIDs {
-		d, _, err := st.Transition(ctx, p.TenantID, id, store.DeliveryQueued, "worker", "", nil)
-		if err != nil {
-			return err
+		channel, ok := queued[id]
+		if !made {
+			d, _, err := st.Transition(ctx, p.TenantID, id, store.DeliveryQueued, "worker", "", nil)
+			if err != nil {
+				return err
+			}
+			if d.Status != store.DeliveryQueued {
+				continue // canceled, or already delivered by an earlier run
+			}
+			channel, ok = d.Channel, true
 		}
-		if d.Status != store.DeliveryQueued {
-			continue // canceled, or already delivered by an earlier run
+		if !ok {
+			continue
 		}
-		payload := tasks.DeliveryPayload{TenantID: p.TenantID, DeliveryID: id}
+		payload := tasks.DeliveryPayload{TenantID: p.TenantID, DeliveryID: id, SendID: send.ID, InvoiceID: send.InvoiceID}
 		err = enqueue(ctx, h.w.cfg.Enqueuer, func() (*asynq.Task, error) {
 			retries := asynq.MaxRetry(h.w.cfg.MaxDeliveryRetries)
-			if d.Channel == store.ChannelSMS {
+			if channel == store.ChannelSMS {
 				return tasks.NewDeliverySMSTask(payload, retries)
 			}
 			return tasks.NewDeliveryEmailTask(payload, retries)
