@@ -28,36 +28,44 @@ func draftsKey(tenantID string) string { return tenantKey(tenantID, "drafts") }
 func (s *Store) SaveDraft(ctx context.Context, inv *invoice.Invoice, grace time.Duration) (created bool, err error) {
 	key := invoiceKey(inv.TenantID, inv.ID)
 	now := s.Now()
-	txf := func(tx *redis.Tx) error {
+	// The first try expects no invoice: a new draft takes one round trip
+	// (compareAndWrite), a replaced one two.
+	var cur []byte
+	for range maxTxRetries {
 		var old invoice.Invoice
 		before := &old
-		err := getJSON(ctx, tx, key, &old)
-		switch {
-		case errors.Is(err, ErrNotFound):
+		if cur == nil {
 			created, before = true, nil
 			newDraft(inv, nil, now, grace)
-		case err != nil:
-			return err
-		case old.Status != invoice.StatusDraft:
-			return fmt.Errorf("%w: invoice %s is %s; only drafts can be changed", ErrConflict, inv.ID, old.Status)
-		default:
+		} else {
+			if err := decodeRecord(cur, &old); err != nil {
+				return false, fmt.Errorf("decode %s: %w", key, err)
+			}
+			if old.Status != invoice.StatusDraft {
+				return false, fmt.Errorf("%w: invoice %s is %s; only drafts can be changed", ErrConflict, inv.ID, old.Status)
+			}
 			created = false
 			newDraft(inv, &old, now, grace)
 		}
 		b, err := encodeRecord(inv)
 		if err != nil {
-			return err
+			return false, err
 		}
-		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		written, stored, err := s.compareAndWrite(ctx, key, cur, func(p redis.Pipeliner) error {
 			putDraft(ctx, p, inv, before, b)
 			return nil
-		})
-		return err
+		}, nil)
+		if err != nil {
+			s.seen.drop(key)
+			return false, fmt.Errorf("save invoice %s: %w", inv.ID, err)
+		}
+		if written {
+			s.seen.put(key, b)
+			return created, nil
+		}
+		cur = stored
 	}
-	if err := s.watch(ctx, txf, "save invoice "+inv.ID, key); err != nil {
-		return created, err
-	}
-	return created, nil
+	return false, fmt.Errorf("save invoice %s: too much contention", inv.ID)
 }
 
 // newDraft fills the stored fields of inv, a draft that replaces old (nil

@@ -257,6 +257,34 @@ func (s *Store) job(ctx context.Context, tenantID, id, sendID, invoiceID string)
 	return d, send, inv, st, nil
 }
 
+// InvoiceForSend returns, in one round trip, tenant's invoice id, as
+// Invoice does, and the tenant's settings, as Settings does: what a send
+// request checks. A missing invoice is ErrNotFound.
+func (s *Store) InvoiceForSend(ctx context.Context, tenantID, id string) (*invoice.Invoice, Settings, error) {
+	keys := []string{invoiceKey(tenantID, id), tenantKey(tenantID, "settings")}
+	vals, err := s.rdb.MGet(ctx, keys...).Result()
+	if err != nil {
+		return nil, Settings{}, fmt.Errorf("mget %s: %w", keys[0], err)
+	}
+	b, ok := vals[0].(string)
+	if !ok {
+		return nil, Settings{}, ErrNotFound
+	}
+	var inv invoice.Invoice
+	if err := decodeRecord([]byte(b), &inv); err != nil {
+		return nil, Settings{}, fmt.Errorf("decode %s: %w", keys[0], err)
+	}
+	s.seen.put(keys[0], []byte(b))
+	inv.TenantID = tenantID
+	var st Settings
+	if b, ok := vals[1].(string); ok {
+		if st, err = s.decodeSettings(tenantID, []byte(b)); err != nil {
+			return nil, Settings{}, err
+		}
+	}
+	return &inv, st, nil
+}
+
 // QueuedDeliveries returns the channel of each of the send's deliveries,
 // by id, and true, when the send made them queued (it was never
 // scheduled) and its deliveries are the ones newSend made: a delivery
