@@ -119,6 +119,14 @@ func (s *Store) Invoice(ctx context.Context, tenantID, id string) (*invoice.Invo
 // invoice that is already open or paid is returned unchanged, so concurrent
 // finalizations agree on one winner. A void invoice is ErrConflict.
 func (s *Store) Finalize(ctx context.Context, tenantID, id, by string) (*invoice.Invoice, bool, error) {
+	return s.FinalizeWith(ctx, tenantID, id, by, nil)
+}
+
+// FinalizeWith is Finalize; then, if set, makes further changes to the
+// invoice in the same write when this call finalizes it (such as the
+// payment link made for it beforehand). then sees the invoice as
+// finalizing makes it, and may run more than once.
+func (s *Store) FinalizeWith(ctx context.Context, tenantID, id, by string, then func(inv *invoice.Invoice)) (*invoice.Invoice, bool, error) {
 	changed := false
 	var before invoice.Invoice
 	inv, err := update(ctx, s, invoiceKey(tenantID, id), func(inv *invoice.Invoice) error {
@@ -132,6 +140,9 @@ func (s *Store) Finalize(ctx context.Context, tenantID, id, by string) (*invoice
 			inv.FinalizeAt = nil
 			inv.UpdatedAt = now
 			changed = true
+			if then != nil {
+				then(inv)
+			}
 			return nil
 		case invoice.StatusVoid:
 			return fmt.Errorf("%w: invoice %s is void", ErrConflict, id)

@@ -60,9 +60,10 @@ func (h *SendHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if skipped, err := h.skipReminder(ctx, send, inv); skipped || err != nil {
 		return err
 	}
+	linked := false
 	if inv.Status == invoice.StatusDraft {
 		var finalized bool
-		inv, finalized, err = st.Finalize(ctx, p.TenantID, inv.ID, "send")
+		inv, finalized, linked, err = h.finalize(ctx, inv, settings)
 		if err != nil && !errors.Is(err, store.ErrConflict) {
 			return fmt.Errorf("finalize before send: %w", err)
 		}
@@ -73,7 +74,9 @@ func (h *SendHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if inv == nil || !inv.Status.Sendable() {
 		return h.failAll(ctx, send, "the invoice is void and cannot be sent")
 	}
-	h.w.linkBeforeSending(ctx, inv, settings)
+	if !linked {
+		h.w.linkBeforeSending(ctx, inv, settings)
+	}
 
 	// A send never scheduled made its deliveries queued: they need no
 	// transition, and one no longer queued (sent by an earlier run of
@@ -108,6 +111,66 @@ func (h *SendHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	}
 	log.Debug("send started", zap.Int("deliveries", len(send.DeliveryIDs)))
 	return nil
+}
+
+// finalize finalizes the draft inv and stores its payment link (or why
+// there is none) in the same write: the gateway is asked first, for the
+// invoice as finalizing makes it. It reports whether the link went with
+// the finalization; it did not when another finalized the invoice first,
+// or changed what the link was asked for while the gateway answered, and
+// then the caller gives it its link as any open invoice (linkBeforeSending).
+// A link made for an invoice voided meanwhile is stored and switched off,
+// as ensurePaymentLink does.
+func (h *SendHandler) finalize(ctx context.Context, draft *invoice.Invoice, settings *store.Settings) (inv *invoice.Invoice, finalized, linked bool, err error) {
+	w := h.w
+	open := *draft
+	open.Status = invoice.StatusOpen
+	linkCtx, cancel := context.WithTimeout(ctx, linkWaitBeforeSend)
+	o, _ := w.newPaymentLink(linkCtx, &open, settings)
+	cancel()
+	inv, finalized, err = w.cfg.Store.FinalizeWith(ctx, draft.TenantID, draft.ID, "send", func(inv *invoice.Invoice) {
+		linked = false
+		if o == nil || !inv.Payable() || !sameLinkRequest(inv, &open) {
+			return // the invoice changed since the gateway was asked
+		}
+		if o.link != nil {
+			inv.PaymentLink, inv.PaymentLinkID, inv.PaymentLinkExpiresAt = o.link.URL, o.link.ID, o.link.ExpiresAt
+		}
+		inv.PaymentLinkError = o.problem
+		linked = true
+	})
+	if errors.Is(err, store.ErrConflict) && o != nil && o.link != nil {
+		if stored, serr := w.cfg.Store.SetPaymentLink(ctx, draft.TenantID, draft.ID, o.link.URL, o.link.ID, o.link.ExpiresAt, ""); serr == nil {
+			w.queueDeactivateLink(ctx, stored)
+		}
+	}
+	linked = linked && finalized && err == nil
+	switch {
+	case !linked:
+	case o.err != nil:
+		w.logFrom(ctx).Warn("payment link not created before sending", zap.Error(o.err))
+		w.queuePaymentLink(ctx, inv)
+	case o.link != nil:
+		w.logFrom(ctx).Info("payment link created", zap.String("gateway", o.gateway))
+	}
+	return inv, finalized, linked, err
+}
+
+// sameLinkRequest reports whether a and b ask a gateway for the same
+// payment link: what paymentRequest, publicURL and linkKey read of them
+// is the same.
+func sameLinkRequest(a, b *invoice.Invoice) bool {
+	return a.ID == b.ID && a.AmountDue == b.AmountDue && a.Currency == b.Currency && a.Number == b.Number &&
+		a.Customer.Name == b.Customer.Name && a.Customer.Email == b.Customer.Email &&
+		a.DueDate == b.DueDate && a.IssueDate == b.IssueDate && a.CreatedAt.Equal(b.CreatedAt) &&
+		a.PaymentLink == b.PaymentLink && sameTime(a.PaymentLinkExpiresAt, b.PaymentLinkExpiresAt)
+}
+
+func sameTime(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Equal(*b)
 }
 
 func (h *SendHandler) failAll(ctx context.Context, send *store.Send, reason string) error {
