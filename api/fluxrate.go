@@ -65,7 +65,7 @@ func (a *API) fluxrateSendEmail(w http.ResponseWriter, r *http.Request) *Error {
 			return fail(apiErr)
 		}
 	}
-	sendErr := a.startSend(r, inv, send)
+	sendErr := a.startSend(r, inv, send, nil)
 	if sendErr != nil && sendErr.Status >= 500 {
 		return fail(sendErr)
 	}

@@ -147,7 +147,7 @@ func (a *API) infinitySend(w http.ResponseWriter, r *http.Request) *Error {
 	if apiErr != nil {
 		return apiErr
 	}
-	if apiErr := a.checkSend(r, inv, send); apiErr != nil {
+	if apiErr := a.checkSend(r, inv, send, nil); apiErr != nil {
 		return apiErr
 	}
 	if inv.Status == invoice.StatusDraft {

@@ -255,13 +255,14 @@ func buildSend(req *sendRequest, inv *invoice.Invoice, kind string, now time.Tim
 	return send, nil
 }
 
-// queueSend builds the send that req asks for and starts it.
-func (a *API) queueSend(r *http.Request, inv *invoice.Invoice, req *sendRequest, kind string) (*store.Send, *Error) {
+// queueSend builds the send that req asks for and starts it. settings are
+// the tenant's, or nil to read them.
+func (a *API) queueSend(r *http.Request, inv *invoice.Invoice, req *sendRequest, kind string, settings *store.Settings) (*store.Send, *Error) {
 	send, apiErr := buildSend(req, inv, kind, a.st.Now())
 	if apiErr != nil {
 		return nil, apiErr
 	}
-	if apiErr := a.startSend(r, inv, send); apiErr != nil {
+	if apiErr := a.startSend(r, inv, send, settings); apiErr != nil {
 		return nil, apiErr
 	}
 	return send, nil
@@ -269,9 +270,10 @@ func (a *API) queueSend(r *http.Request, inv *invoice.Invoice, req *sendRequest,
 
 // startSend checks that the invoice can be sent the way asked, stores the
 // send with its deliveries and enqueues it. A tenant with no email provider
-// gets email_not_configured, and its draft is still finalized.
-func (a *API) startSend(r *http.Request, inv *invoice.Invoice, send *store.Send) *Error {
-	if apiErr := a.checkSend(r, inv, send); apiErr != nil {
+// gets email_not_configured, and its draft is still finalized. settings
+// are the tenant's, or nil to read them.
+func (a *API) startSend(r *http.Request, inv *invoice.Invoice, send *store.Send, settings *store.Settings) *Error {
+	if apiErr := a.checkSend(r, inv, send, settings); apiErr != nil {
 		return apiErr
 	}
 	return a.enqueueSend(r, send)
@@ -279,16 +281,22 @@ func (a *API) startSend(r *http.Request, inv *invoice.Invoice, send *store.Send)
 
 // checkSend refuses a send that cannot go out: a void invoice, a channel
 // with no provider or an unverified sender (checkChannels), or an email
-// over the tenant's hourly limit (takeEmails), which it counts.
-func (a *API) checkSend(r *http.Request, inv *invoice.Invoice, send *store.Send) *Error {
+// over the tenant's hourly limit (takeEmails), which it counts. given are
+// the tenant's settings, or nil to read them.
+func (a *API) checkSend(r *http.Request, inv *invoice.Invoice, send *store.Send, given *store.Settings) *Error {
 	ctx := r.Context()
 	if !inv.Status.Sendable() {
 		return &Error{Status: http.StatusUnprocessableEntity, Code: CodeNotSendable,
 			Message: fmt.Sprintf("invoice %s is %s and cannot be sent", inv.ID, inv.Status)}
 	}
-	settings, err := a.st.Settings(ctx, inv.TenantID)
-	if err != nil {
-		return errInternal(err)
+	var settings store.Settings
+	if given != nil {
+		settings = *given
+	} else {
+		var err error
+		if settings, err = a.st.Settings(ctx, inv.TenantID); err != nil {
+			return errInternal(err)
+		}
 	}
 	if apiErr := a.checkChannels(r, inv, send, settings); apiErr != nil {
 		return apiErr
@@ -493,15 +501,19 @@ func (a *API) resendInvoice(w http.ResponseWriter, r *http.Request) *Error {
 }
 
 func (a *API) canonicalSend(w http.ResponseWriter, r *http.Request, kind string) *Error {
-	inv, apiErr := a.loadInvoice(r)
-	if apiErr != nil {
-		return apiErr
+	id := r.PathValue("id")
+	if !invoice.ValidID(id) {
+		return errNotFound("invoice")
+	}
+	inv, settings, err := a.st.InvoiceForSend(r.Context(), tenantFrom(r.Context()).ID, id)
+	if err != nil {
+		return asError(err, "invoice")
 	}
 	var req sendRequest
 	if err := decodeJSON(bodyOf(r), &req, true); err != nil {
 		return err
 	}
-	send, apiErr := a.queueSend(r, inv, &req, kind)
+	send, apiErr := a.queueSend(r, inv, &req, kind, &settings)
 	if apiErr != nil {
 		return apiErr
 	}

@@ -99,7 +99,7 @@ func (a *API) stornoEmail(w http.ResponseWriter, r *http.Request) *Error {
 		return &Error{Status: http.StatusUnprocessableEntity, Code: CodeNotIssued,
 			Message: fmt.Sprintf("invoice %s is a draft and has not been issued; finalize it (POST /api/v1/invoices/%s/finalize) before emailing it", inv.ID, inv.ID)}
 	}
-	if apiErr := a.startSend(r, inv, send); apiErr != nil {
+	if apiErr := a.startSend(r, inv, send, nil); apiErr != nil {
 		return apiErr
 	}
 	settings, err := a.st.Settings(r.Context(), inv.TenantID)

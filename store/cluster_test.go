@@ -161,6 +161,21 @@ func clusterTenantFlow(t *testing.T, s *Store, tenantID string) {
 	if err != nil || d.ID != dlv || d.Status != DeliverySent {
 		t.Fatalf("DeliveryByProviderMessage = %+v, %v", d, err)
 	}
+	// The SMS delivery read with its job, claimed, and recorded sent with
+	// its provider's index (another slot) in one pipeline.
+	sms := now.DeliveryIDs[1]
+	if _, _, _, _, err := s.DeliveryJob(ctx, tenantID, sms, "snd_now", "inv_1"); err != nil {
+		t.Fatalf("DeliveryJob: %v", err)
+	}
+	if _, _, err := s.ClaimSend(ctx, tenantID, sms, "clm_2", "twilio", time.Minute); err != nil {
+		t.Fatalf("ClaimSend: %v", err)
+	}
+	if _, changed, indexErr, err := s.RecordSent(ctx, tenantID, sms, "twilio", "SM-"+sms, nil); err != nil || indexErr != nil || !changed {
+		t.Fatalf("RecordSent = %v, %v, %v", changed, indexErr, err)
+	}
+	if d, err := s.DeliveryByProviderMessage(ctx, "twilio", "SM-"+sms); err != nil || d.ID != sms || d.Status != DeliverySent {
+		t.Fatalf("DeliveryByProviderMessage(twilio) = %+v, %v", d, err)
+	}
 	if ds, err := s.InvoiceDeliveries(ctx, tenantID, "inv_1"); err != nil || len(ds) != 3 {
 		t.Fatalf("InvoiceDeliveries = %d, %v; want 3", len(ds), err)
 	}

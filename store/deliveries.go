@@ -256,13 +256,46 @@ func (s *Store) InvoiceDeliveries(ctx context.Context, tenantID, invoiceID strin
 // (one that would move the delivery backwards or out of a terminal status)
 // changes nothing and is not an error. mutate, if set, makes further changes
 // in the same atomic update when the transition happens.
+//
+// A transition that changes nothing writes nothing.
 func (s *Store) Transition(ctx context.Context, tenantID, id string, to DeliveryStatus, source, detail string, mutate func(*Delivery)) (*Delivery, bool, error) {
+	return s.transition(ctx, tenantID, id, to, source, detail, mutate, nil)
+}
+
+// RecordSent moves a delivery to sent, as Transition does with source
+// "worker", and, when providerID is set, indexes it as provider's message
+// providerID (IndexProviderMessage) in the same round trip. The index is
+// written even when the delivery was already past sent, as a retry of the
+// recording finds it; err is only the transition's, indexErr the index's.
+func (s *Store) RecordSent(ctx context.Context, tenantID, id, provider, providerID string, mutate func(*Delivery)) (d *Delivery, changed bool, indexErr, err error) {
+	var index *redis.StatusCmd
+	var beside func(p redis.Pipeliner)
+	if providerID != "" {
+		beside = func(p redis.Pipeliner) {
+			index = p.Set(ctx, providerMessageKey(provider, providerID), tenantID+"/"+id, EventTTL)
+		}
+	}
+	d, changed, err = s.transition(ctx, tenantID, id, DeliverySent, "worker", "accepted by "+provider, mutate, beside)
+	switch {
+	case err != nil || providerID == "":
+	case index != nil:
+		indexErr = index.Err()
+	default: // no write was tried: the delivery was past sent
+		indexErr = s.IndexProviderMessage(ctx, provider, providerID, tenantID, id)
+	}
+	return d, changed, indexErr, err
+}
+
+// transition is Transition, with commands beside it (see updateBeside).
+func (s *Store) transition(ctx context.Context, tenantID, id string, to DeliveryStatus, source, detail string, mutate func(*Delivery), beside func(p redis.Pipeliner)) (*Delivery, bool, error) {
 	changed := false
 	var from DeliveryStatus
-	d, err := update(ctx, s, deliveryKey(tenantID, id), func(d *Delivery) error {
+	var cur *Delivery
+	d, err := updateBeside(ctx, s, deliveryKey(tenantID, id), func(d *Delivery) error {
 		changed = CanTransition(d.Status, to)
 		if !changed {
-			return nil
+			cur = d
+			return errUnchanged
 		}
 		from = d.Status
 		now := s.Now()
@@ -287,9 +320,6 @@ func (s *Store) Transition(ctx context.Context, tenantID, id string, to Delivery
 		}
 		return nil
 	}, func(p redis.Pipeliner, d *Delivery) {
-		if !changed {
-			return
-		}
 		d.TenantID = tenantID
 		moveInDeliveryLog(ctx, p, d, from)
 		if to.open() {
@@ -297,7 +327,10 @@ func (s *Store) Transition(ctx context.Context, tenantID, id string, to Delivery
 		} else {
 			p.ZRem(ctx, openDeliveriesKey(tenantID), id)
 		}
-	})
+	}, beside)
+	if errors.Is(err, errUnchanged) {
+		d, err = cur, nil
+	}
 	if err != nil {
 		return nil, false, err
 	}

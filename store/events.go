@@ -134,6 +134,15 @@ func (s *Store) SentEventData(ctx context.Context, tenantID, sendID string, reco
 	if err != nil {
 		return nil, false, fmt.Errorf("send %s: %w", sendID, err)
 	}
+	return s.SendSentEventData(ctx, send, recorded)
+}
+
+// SendSentEventData is SentEventData of send as the caller read it: what
+// the event's data takes from a send (its invoice, kind, channels and
+// deliveries) does not change once the send is made, so any reading of it
+// will do.
+func (s *Store) SendSentEventData(ctx context.Context, send *Send, recorded *Delivery) (map[string]any, bool, error) {
+	tenantID := send.TenantID
 	deliveries, err := s.sendDeliveries(ctx, tenantID, send.DeliveryIDs, recorded)
 	if err != nil {
 		return nil, false, err

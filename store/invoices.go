@@ -28,36 +28,44 @@ func draftsKey(tenantID string) string { return tenantKey(tenantID, "drafts") }
 func (s *Store) SaveDraft(ctx context.Context, inv *invoice.Invoice, grace time.Duration) (created bool, err error) {
 	key := invoiceKey(inv.TenantID, inv.ID)
 	now := s.Now()
-	txf := func(tx *redis.Tx) error {
+	// The first try expects no invoice: a new draft takes one round trip
+	// (compareAndWrite), a replaced one two.
+	var cur []byte
+	for range maxTxRetries {
 		var old invoice.Invoice
 		before := &old
-		err := getJSON(ctx, tx, key, &old)
-		switch {
-		case errors.Is(err, ErrNotFound):
+		if cur == nil {
 			created, before = true, nil
 			newDraft(inv, nil, now, grace)
-		case err != nil:
-			return err
-		case old.Status != invoice.StatusDraft:
-			return fmt.Errorf("%w: invoice %s is %s; only drafts can be changed", ErrConflict, inv.ID, old.Status)
-		default:
+		} else {
+			if err := decodeRecord(cur, &old); err != nil {
+				return false, fmt.Errorf("decode %s: %w", key, err)
+			}
+			if old.Status != invoice.StatusDraft {
+				return false, fmt.Errorf("%w: invoice %s is %s; only drafts can be changed", ErrConflict, inv.ID, old.Status)
+			}
 			created = false
 			newDraft(inv, &old, now, grace)
 		}
 		b, err := encodeRecord(inv)
 		if err != nil {
-			return err
+			return false, err
 		}
-		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		written, stored, err := s.compareAndWrite(ctx, key, cur, func(p redis.Pipeliner) error {
 			putDraft(ctx, p, inv, before, b)
 			return nil
-		})
-		return err
+		}, nil)
+		if err != nil {
+			s.seen.drop(key)
+			return false, fmt.Errorf("save invoice %s: %w", inv.ID, err)
+		}
+		if written {
+			s.seen.put(key, b)
+			return created, nil
+		}
+		cur = stored
 	}
-	if err := s.watch(ctx, txf, "save invoice "+inv.ID, key); err != nil {
-		return created, err
-	}
-	return created, nil
+	return false, fmt.Errorf("save invoice %s: too much contention", inv.ID)
 }
 
 // newDraft fills the stored fields of inv, a draft that replaces old (nil
@@ -111,6 +119,14 @@ func (s *Store) Invoice(ctx context.Context, tenantID, id string) (*invoice.Invo
 // invoice that is already open or paid is returned unchanged, so concurrent
 // finalizations agree on one winner. A void invoice is ErrConflict.
 func (s *Store) Finalize(ctx context.Context, tenantID, id, by string) (*invoice.Invoice, bool, error) {
+	return s.FinalizeWith(ctx, tenantID, id, by, nil)
+}
+
+// FinalizeWith is Finalize; then, if set, makes further changes to the
+// invoice in the same write when this call finalizes it (such as the
+// payment link made for it beforehand). then sees the invoice as
+// finalizing makes it, and may run more than once.
+func (s *Store) FinalizeWith(ctx context.Context, tenantID, id, by string, then func(inv *invoice.Invoice)) (*invoice.Invoice, bool, error) {
 	changed := false
 	var before invoice.Invoice
 	inv, err := update(ctx, s, invoiceKey(tenantID, id), func(inv *invoice.Invoice) error {
@@ -124,6 +140,9 @@ func (s *Store) Finalize(ctx context.Context, tenantID, id, by string) (*invoice
 			inv.FinalizeAt = nil
 			inv.UpdatedAt = now
 			changed = true
+			if then != nil {
+				then(inv)
+			}
 			return nil
 		case invoice.StatusVoid:
 			return fmt.Errorf("%w: invoice %s is void", ErrConflict, id)

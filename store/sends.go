@@ -90,7 +90,7 @@ func (s *Store) CreateSend(ctx context.Context, send *Send) (out *Send, created 
 	}
 	written, existing, err := s.compareAndWrite(ctx, key, nil, func(p redis.Pipeliner) error {
 		return putSend(ctx, p, send, b, ds, due)
-	})
+	}, nil)
 	if err != nil {
 		*send = orig
 		return nil, false, fmt.Errorf("create send %s: %w", send.ID, err)
@@ -189,32 +189,120 @@ func (s *Store) Send(ctx context.Context, tenantID, id string) (*Send, error) {
 // SendJob returns, in one round trip, what a delivery of send sendID
 // needs besides itself: the send, its invoice invoiceID and the tenant's
 // settings, each as Send, Invoice and Settings return it. A missing send
-// or invoice is ErrNotFound, wrapped with which it is.
+// or invoice is ErrNotFound, wrapped with which it is. An update of the
+// send or the invoice that follows starts from them (see seenRecords).
 func (s *Store) SendJob(ctx context.Context, tenantID, sendID, invoiceID string) (*Send, *invoice.Invoice, Settings, error) {
+	_, send, inv, st, err := s.job(ctx, tenantID, "", sendID, invoiceID)
+	return send, inv, st, err
+}
+
+// DeliveryJob returns, in one round trip, delivery id with what it needs
+// (see SendJob): its send sendID and invoice invoiceID, as a delivery
+// task names them, and the tenant's settings. If the delivery belongs to
+// another send or invoice than named, those are read in a second round
+// trip. A missing delivery, send or invoice is ErrNotFound, wrapped with
+// which it is.
+func (s *Store) DeliveryJob(ctx context.Context, tenantID, id, sendID, invoiceID string) (*Delivery, *Send, *invoice.Invoice, Settings, error) {
+	d, send, inv, st, err := s.job(ctx, tenantID, id, sendID, invoiceID)
+	if err != nil {
+		return nil, nil, nil, Settings{}, err
+	}
+	if d.SendID != sendID || d.InvoiceID != invoiceID {
+		send, inv, st, err = s.SendJob(ctx, tenantID, d.SendID, d.InvoiceID)
+	}
+	return d, send, inv, st, err
+}
+
+// job reads delivery id (none when empty), send sendID, invoice invoiceID
+// and tenant's settings with one MGET, and keeps the records' bytes for
+// updates that follow.
+func (s *Store) job(ctx context.Context, tenantID, id, sendID, invoiceID string) (*Delivery, *Send, *invoice.Invoice, Settings, error) {
 	keys := []string{sendKey(tenantID, sendID), invoiceKey(tenantID, invoiceID), tenantKey(tenantID, "settings")}
+	var d *Delivery
+	records := []any{&Send{}, &invoice.Invoice{}}
+	if id != "" {
+		d = &Delivery{}
+		keys = append(keys, deliveryKey(tenantID, id))
+		records = append(records, d)
+	}
 	vals, err := s.rdb.MGet(ctx, keys...).Result()
 	if err != nil {
-		return nil, nil, Settings{}, fmt.Errorf("mget %s: %w", keys[0], err)
+		return nil, nil, nil, Settings{}, fmt.Errorf("mget %s: %w", keys[0], err)
 	}
-	var send Send
-	var inv invoice.Invoice
-	for i, v := range []any{&send, &inv} {
-		b, ok := vals[i].(string)
+	for i, v := range records {
+		k := i
+		if i == 2 {
+			k = 3 // the delivery, after the settings
+		}
+		b, ok := vals[k].(string)
 		if !ok {
-			return nil, nil, Settings{}, fmt.Errorf("%s: %w", keys[i], ErrNotFound)
+			return nil, nil, nil, Settings{}, fmt.Errorf("%s: %w", keys[k], ErrNotFound)
 		}
 		if err := decodeRecord([]byte(b), v); err != nil {
-			return nil, nil, Settings{}, fmt.Errorf("decode %s: %w", keys[i], err)
+			return nil, nil, nil, Settings{}, fmt.Errorf("decode %s: %w", keys[k], err)
 		}
+		s.seen.put(keys[k], []byte(b))
 	}
+	send, inv := records[0].(*Send), records[1].(*invoice.Invoice)
 	send.TenantID, inv.TenantID = tenantID, tenantID
+	if d != nil {
+		d.TenantID = tenantID
+	}
 	var st Settings
 	if b, ok := vals[2].(string); ok {
 		if st, err = s.decodeSettings(tenantID, []byte(b)); err != nil {
-			return nil, nil, Settings{}, err
+			return nil, nil, nil, Settings{}, err
 		}
 	}
-	return &send, &inv, st, nil
+	return d, send, inv, st, nil
+}
+
+// InvoiceForSend returns, in one round trip, tenant's invoice id, as
+// Invoice does, and the tenant's settings, as Settings does: what a send
+// request checks. A missing invoice is ErrNotFound.
+func (s *Store) InvoiceForSend(ctx context.Context, tenantID, id string) (*invoice.Invoice, Settings, error) {
+	keys := []string{invoiceKey(tenantID, id), tenantKey(tenantID, "settings")}
+	vals, err := s.rdb.MGet(ctx, keys...).Result()
+	if err != nil {
+		return nil, Settings{}, fmt.Errorf("mget %s: %w", keys[0], err)
+	}
+	b, ok := vals[0].(string)
+	if !ok {
+		return nil, Settings{}, ErrNotFound
+	}
+	var inv invoice.Invoice
+	if err := decodeRecord([]byte(b), &inv); err != nil {
+		return nil, Settings{}, fmt.Errorf("decode %s: %w", keys[0], err)
+	}
+	s.seen.put(keys[0], []byte(b))
+	inv.TenantID = tenantID
+	var st Settings
+	if b, ok := vals[1].(string); ok {
+		if st, err = s.decodeSettings(tenantID, []byte(b)); err != nil {
+			return nil, Settings{}, err
+		}
+	}
+	return &inv, st, nil
+}
+
+// QueuedDeliveries returns the channel of each of the send's deliveries,
+// by id, and true, when the send made them queued (it was never
+// scheduled) and its deliveries are the ones newSend made: a delivery
+// then needs no transition to queued when the send starts. Otherwise it
+// returns false.
+func (send *Send) QueuedDeliveries() (map[string]Channel, bool) {
+	if send.ScheduledAt != nil || len(send.DeliveryIDs) != len(send.Channels) {
+		return nil, false
+	}
+	out := make(map[string]Channel, len(send.Channels))
+	for i, ch := range send.Channels {
+		id := send.DeliveryIDs[i]
+		if id != deliveryID(send.TenantID, send.ID, i, ch) {
+			return nil, false
+		}
+		out[id] = ch
+	}
+	return out, true
 }
 
 // StartSend marks a scheduled or queued send started and returns it. A send

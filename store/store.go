@@ -153,6 +153,15 @@ var errUnchanged = errors.New("nothing to change")
 // the script, when it starts from the record as this store last read or
 // wrote it (seenRecords).
 func update[T any](ctx context.Context, s *Store, key string, fn func(v *T) error, extra func(p redis.Pipeliner, v *T)) (*T, error) {
+	return updateBeside(ctx, s, key, fn, extra, nil)
+}
+
+// updateBeside is update, with the commands beside queues sent in the
+// same round trip as the compare-and-write, after it, but outside it: they
+// run whether or not it writes (and again when the update runs again), so
+// they must be harmless then, and they may name keys of any hash slot.
+// Their replies are not read; the caller keeps their Cmds to look.
+func updateBeside[T any](ctx context.Context, s *Store, key string, fn func(v *T) error, extra func(p redis.Pipeliner, v *T), beside func(p redis.Pipeliner)) (*T, error) {
 	old, seen := s.seen.get(key)
 	if !seen {
 		var err error
@@ -194,7 +203,7 @@ func update[T any](ctx context.Context, s *Store, key string, fn func(v *T) erro
 				extra(p, v)
 			}
 			return nil
-		})
+		}, beside)
 		switch {
 		case err != nil:
 			s.seen.drop(key)
@@ -276,15 +285,22 @@ func (c *seenRecords) drop(key string) {
 
 // compareAndWrite runs the commands that write queues, in one step, if key
 // holds old (nil: if key does not exist). Otherwise it writes nothing and
-// returns what key holds now (nil when it does not exist).
-func (s *Store) compareAndWrite(ctx context.Context, key string, old []byte, write func(p redis.Pipeliner) error) (written bool, now []byte, err error) {
+// returns what key holds now (nil when it does not exist). beside, if set,
+// queues commands sent in the same round trip after that step, outside it
+// (see updateBeside).
+func (s *Store) compareAndWrite(ctx context.Context, key string, old []byte, write func(p redis.Pipeliner) error, beside func(p redis.Pipeliner)) (written bool, now []byte, err error) {
 	p := s.rdb.Pipeline()
 	defer p.Discard()
 	if err := write(p); err != nil {
 		return false, nil, err
 	}
 	keys, args := casArgs(key, old, p.Cmds())
-	res, err := casScript.Run(ctx, s.rdb, keys, args...).Result()
+	var res any
+	if beside == nil {
+		res, err = casScript.Run(ctx, s.rdb, keys, args...).Result()
+	} else {
+		res, err = s.casBeside(ctx, keys, args, beside)
+	}
 	if err != nil {
 		return false, nil, err
 	}
@@ -295,6 +311,25 @@ func (s *Store) compareAndWrite(ctx context.Context, key string, old []byte, wri
 		return false, []byte(r), nil
 	}
 	return false, nil, fmt.Errorf("compare and write %s: unexpected reply %T", key, res)
+}
+
+// casBeside runs casScript on keys and args, and the commands beside
+// queues after it, in one pipeline; the script by its hash, and by its
+// text when Redis does not know it yet (a pipeline cannot fall back within
+// itself as Script.Run does). It returns the script's reply.
+func (s *Store) casBeside(ctx context.Context, keys []string, args []any, beside func(p redis.Pipeliner)) (any, error) {
+	p := s.rdb.Pipeline()
+	res := casScript.EvalSha(ctx, p, keys, args...)
+	beside(p)
+	_, _ = p.Exec(ctx)
+	if err := res.Err(); err == nil || !redis.HasErrorPrefix(err, "NOSCRIPT") {
+		return res.Result()
+	}
+	p = s.rdb.Pipeline()
+	res = casScript.Eval(ctx, p, keys, args...)
+	beside(p)
+	_, _ = p.Exec(ctx)
+	return res.Result()
 }
 
 // casScript runs a list of commands if KEYS[1] holds ARGV[1] (an empty

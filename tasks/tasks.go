@@ -111,6 +111,11 @@ func NewSendTask(p SendPayload, processAt time.Time, opts ...asynq.Option) (*asy
 type DeliveryPayload struct {
 	TenantID   string `json:"tenantId"`
 	DeliveryID string `json:"deliveryId"`
+	// SendID and InvoiceID, when set, are the delivery's send and invoice,
+	// so the worker reads them with the delivery in one round trip. Tasks
+	// queued before they were added lack them.
+	SendID    string `json:"sendId,omitempty"`
+	InvoiceID string `json:"invoiceId,omitempty"`
 }
 
 // DeliveryTaskID is the task id of a delivery, so it is queued once.

@@ -65,20 +65,13 @@ func (w *Worker) deliver(ctx context.Context, t *asynq.Task, prepare prepareFunc
 	}
 	log := w.logFrom(ctx)
 	st := w.cfg.Store
-	d, err := st.Delivery(ctx, p.TenantID, p.DeliveryID)
-	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("delivery %s: %w: %w", p.DeliveryID, err, asynq.SkipRetry)
-	}
+	job, err := w.loadJob(ctx, p)
 	if err != nil {
 		return err
 	}
-	if d.Status != store.DeliveryQueued {
-		log.Debug("delivery is no longer queued", zap.String("status", string(d.Status)))
-		return nil
-	}
-	job, err := w.loadJob(ctx, d)
-	if err != nil {
-		return err
+	d := job.delivery
+	if d == nil {
+		return nil // no longer queued
 	}
 	if !job.invoice.Status.Sendable() {
 		return w.fail(ctx, log, d, dispatch{}, "", st.Now(), providers.Permanent("invoice_void",
@@ -100,7 +93,7 @@ func (w *Worker) deliver(ctx context.Context, t *asynq.Task, prepare prepareFunc
 	if err != nil {
 		return w.fail(ctx, log, d, disp, "", st.Now(), err)
 	}
-	return w.handOver(ctx, log, d, disp)
+	return w.handOver(ctx, log, job, disp)
 }
 
 // Timeouts of the part of a delivery that runs to its end once started.
@@ -129,7 +122,8 @@ var errStopping = errors.New("worker is stopping")
 // it sent and does nothing. Another attempt's fresh claim makes this one
 // look again shortly; a stale one means its worker died mid-send, and the
 // delivery is sent again (at least once; same Message-ID).
-func (w *Worker) handOver(ctx context.Context, log *zap.Logger, d *store.Delivery, disp dispatch) error {
+func (w *Worker) handOver(ctx context.Context, log *zap.Logger, job deliveryJob, disp dispatch) error {
+	d := job.delivery
 	if !w.sending.enter() {
 		return fmt.Errorf("deliver: %w", errStopping)
 	}
@@ -170,18 +164,20 @@ func (w *Worker) handOver(ctx context.Context, log *zap.Logger, d *store.Deliver
 	if err != nil {
 		return w.fail(detached, log, d, disp, token, started, err)
 	}
-	return w.recordSent(detached, log, d, disp, providerID, started)
+	return w.recordSent(detached, log, job, disp, providerID, started)
 }
 
-// recordSent records that the dispatch's provider took the delivery under
-// providerID, with what the message carried.
-func (w *Worker) recordSent(ctx context.Context, log *zap.Logger, d *store.Delivery, disp dispatch, providerID string, started time.Time) error {
+// recordSent records that the dispatch's provider took the job's delivery
+// under providerID, with what the message carried.
+func (w *Worker) recordSent(ctx context.Context, log *zap.Logger, job deliveryJob, disp dispatch, providerID string, started time.Time) error {
+	d := job.delivery
 	st := w.cfg.Store
 	provider := disp.provider
 	var sent *store.Delivery
 	var changed bool
+	var indexErr error
 	err := w.untilRecorded(ctx, func(ctx context.Context) (err error) {
-		sent, changed, err = st.Transition(ctx, d.TenantID, d.ID, store.DeliverySent, "worker", "accepted by "+provider, func(d *store.Delivery) {
+		sent, changed, indexErr, err = st.RecordSent(ctx, d.TenantID, d.ID, provider, providerID, func(d *store.Delivery) {
 			d.Provider, d.ProviderID = provider, providerID
 			d.Attempts = append(d.Attempts, store.Attempt{At: started, Provider: provider})
 			d.Content = disp.content
@@ -193,15 +189,13 @@ func (w *Worker) recordSent(ctx context.Context, log *zap.Logger, d *store.Deliv
 			zap.String("provider", provider), zap.Error(err))
 		return fmt.Errorf("record sent: %w", err)
 	}
+	if indexErr != nil {
+		log.Warn("provider message id not indexed; its status callbacks will be ignored", zap.Error(indexErr))
+	}
 	ctx, cancel := context.WithTimeout(ctx, recordTimeout)
 	defer cancel()
-	if providerID != "" {
-		if err := st.IndexProviderMessage(ctx, provider, providerID, d.TenantID, d.ID); err != nil {
-			log.Warn("provider message id not indexed; its status callbacks will be ignored", zap.Error(err))
-		}
-	}
 	if changed {
-		w.emitDelivery(ctx, sent)
+		w.emitDeliveryOf(ctx, sent, job.send)
 	}
 	log.Info("delivery sent", zap.String("channel", string(d.Channel)), zap.String("provider", provider))
 	return nil
@@ -285,12 +279,39 @@ func (w *Worker) Stop(ctx context.Context) error {
 	}
 }
 
-func (w *Worker) loadJob(ctx context.Context, d *store.Delivery) (deliveryJob, error) {
-	send, inv, settings, err := w.cfg.Store.SendJob(ctx, d.TenantID, d.SendID, d.InvoiceID)
-	if err != nil {
-		return deliveryJob{}, fmt.Errorf("load send, invoice and settings: %w", err)
+// loadJob reads the task's delivery with its send, invoice and settings:
+// in one round trip when the task names the send and invoice, else in
+// two. A delivery that is no longer queued (a duplicate task) is left out
+// of the job, and the rest not read. A missing delivery is permanent.
+func (w *Worker) loadJob(ctx context.Context, p tasks.DeliveryPayload) (deliveryJob, error) {
+	st := w.cfg.Store
+	var d *store.Delivery
+	var job deliveryJob
+	var err error
+	if p.SendID != "" && p.InvoiceID != "" {
+		d, job.send, job.invoice, job.settings, err = st.DeliveryJob(ctx, p.TenantID, p.DeliveryID, p.SendID, p.InvoiceID)
+		if errors.Is(err, store.ErrNotFound) {
+			d, err = nil, nil // which one is missing: read them one by one
+		}
 	}
-	return deliveryJob{delivery: d, send: send, invoice: inv, settings: settings}, nil
+	if d == nil && err == nil {
+		d, err = st.Delivery(ctx, p.TenantID, p.DeliveryID)
+		if errors.Is(err, store.ErrNotFound) {
+			return deliveryJob{}, fmt.Errorf("delivery %s: %w: %w", p.DeliveryID, err, asynq.SkipRetry)
+		}
+		if err == nil && d.Status == store.DeliveryQueued {
+			job.send, job.invoice, job.settings, err = st.SendJob(ctx, d.TenantID, d.SendID, d.InvoiceID)
+		}
+	}
+	if err != nil {
+		return deliveryJob{}, fmt.Errorf("load delivery, send, invoice and settings: %w", err)
+	}
+	if d.Status != store.DeliveryQueued {
+		w.logFrom(ctx).Debug("delivery is no longer queued", zap.String("status", string(d.Status)))
+		return deliveryJob{}, nil
+	}
+	job.delivery = d
+	return job, nil
 }
 
 // maxInlineWait is how long a delivery waits in place for its turn under

@@ -236,3 +236,51 @@ func TestDeliverShutdown(t *testing.T) {
 		t.Fatalf("after Stop: %d provider calls, delivery %s, claim %+v", e.calls.Load()-before, d.Status, d.Claim)
 	}
 }
+
+// TestDeliverTaskPayloads runs a delivery task as the send task queues it
+// now (naming the delivery's send and invoice, read with it in one round
+// trip), as it was queued before (the delivery alone), and naming another
+// send: each sends once, indexes the provider's message id and records
+// invoice.sent.
+func TestDeliverTaskPayloads(t *testing.T) {
+	t.Parallel()
+	e := setupDelivery(t, nil)
+	ctx := context.Background()
+	tests := []struct {
+		name              string
+		sendID, invoiceID func(d *store.Delivery) string
+	}{
+		{"the delivery alone", func(*store.Delivery) string { return "" }, func(*store.Delivery) string { return "" }},
+		{"its send and invoice", func(d *store.Delivery) string { return d.SendID }, func(d *store.Delivery) string { return d.InvoiceID }},
+		{"another send", func(*store.Delivery) string { return "snd_other" }, func(d *store.Delivery) string { return d.InvoiceID }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			id, _ := e.newDelivery(t)
+			d := e.delivery(t, id)
+			task, err := tasks.NewDeliveryEmailTask(tasks.DeliveryPayload{TenantID: "ten_a", DeliveryID: id,
+				SendID: tt.sendID(d), InvoiceID: tt.invoiceID(d)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.sendFunc = func(context.Context) (string, error) { return "msg-" + id, nil }
+			before := e.calls.Load()
+			for range 2 { // the second run is a duplicate task
+				if err := e.deliver(ctx, task); err != nil {
+					t.Fatal(err)
+				}
+			}
+			d = e.delivery(t, id)
+			if got := e.calls.Load() - before; got != 1 || d.Status != store.DeliverySent || successes(d) != 1 {
+				t.Fatalf("%d provider calls; delivery %s, %d successful attempts", got, d.Status, successes(d))
+			}
+			if found, err := e.st.DeliveryByProviderMessage(ctx, "test", "msg-"+id); err != nil || found.ID != id {
+				t.Errorf("provider message index: %+v, %v", found, err)
+			}
+			ev, err := e.st.Event(ctx, "ten_a", "evt_"+d.SendID+"_"+store.EventInvoiceSent)
+			if err != nil || ev.Data["sendId"] != d.SendID {
+				t.Errorf("invoice.sent: %+v, %v", ev, err)
+			}
+		})
+	}
+}

@@ -51,12 +51,25 @@ func (w *Worker) emit(ctx context.Context, tenantID, subject string, types []str
 // its events, and its send's invoice.sent when this move was the last of
 // the send's deliveries to leave queued.
 func (w *Worker) emitDelivery(ctx context.Context, d *store.Delivery) {
+	w.emitDeliveryOf(ctx, d, nil)
+}
+
+// emitDeliveryOf is emitDelivery with d's send as the caller read it, or
+// nil to read it.
+func (w *Worker) emitDeliveryOf(ctx context.Context, d *store.Delivery, send *store.Send) {
 	w.cfg.Metrics.DeliveryStatus(d)
 	w.emit(ctx, d.TenantID, d.ID, store.DeliveryEventTypes(d.Channel, d.Status), store.DeliveryEventData(d))
 	if !d.LeftQueued() {
 		return
 	}
-	data, complete, err := w.cfg.Store.SentEventData(ctx, d.TenantID, d.SendID, d)
+	var data map[string]any
+	var complete bool
+	var err error
+	if send != nil && send.ID == d.SendID && send.TenantID == d.TenantID {
+		data, complete, err = w.cfg.Store.SendSentEventData(ctx, send, d)
+	} else {
+		data, complete, err = w.cfg.Store.SentEventData(ctx, d.TenantID, d.SendID, d)
+	}
 	if err != nil {
 		w.logFrom(ctx).Error("invoice.sent not recorded", zap.String("send_id", d.SendID), zap.Error(err))
 		return
@@ -67,13 +80,13 @@ func (w *Worker) emitDelivery(ctx context.Context, d *store.Delivery) {
 }
 
 // emitFinalized emits invoice.finalized and queues the invoice's payment
-// reminders.
-func (w *Worker) emitFinalized(ctx context.Context, inv *invoice.Invoice) {
+// reminders. settings are the tenant's, or nil to read them.
+func (w *Worker) emitFinalized(ctx context.Context, inv *invoice.Invoice, settings *store.Settings) {
 	w.emit(ctx, inv.TenantID, inv.ID, []string{store.EventInvoiceFinalized}, map[string]any{
 		"invoiceId": inv.ID, "number": inv.Number, "total": inv.Total, "currency": inv.Currency,
 		"finalizedBy": inv.FinalizedBy,
 	})
-	w.queueReminders(ctx, inv)
+	w.queueReminders(ctx, inv, settings)
 }
 
 // WebhookFanoutHandler queues an event's first delivery attempt to every

@@ -34,14 +34,14 @@ func (h *FinalizeHandler) ProcessTask(ctx context.Context, t *asynq.Task) error 
 	}
 	if changed {
 		log.Info("invoice finalized", zap.String("reason", p.Reason))
-		h.w.emitFinalized(ctx, inv)
+		h.w.emitFinalized(ctx, inv, nil)
 	}
 	// A rerun after a crash between the transition and the auto-send still
 	// sends: the send's id is derived from the invoice, so it is created once.
 	if inv.FinalizedBy != "grace" {
 		return nil
 	}
-	h.w.linkBeforeSending(ctx, inv)
+	h.w.linkBeforeSending(ctx, inv, nil)
 	return h.autoSend(ctx, log, inv)
 }
 

@@ -44,7 +44,7 @@ func (h *PaymentLinkHandler) ProcessTask(ctx context.Context, t *asynq.Task) err
 	if err != nil {
 		return err
 	}
-	err = h.w.ensurePaymentLink(ctx, inv)
+	err = h.w.ensurePaymentLink(ctx, inv, nil)
 	if providers.IsPermanent(err) {
 		return fmt.Errorf("payment link: %w: %w", err, asynq.SkipRetry)
 	}
@@ -54,47 +54,77 @@ func (h *PaymentLinkHandler) ProcessTask(ctx context.Context, t *asynq.Task) err
 // ensurePaymentLink creates the invoice's payment link unless it has a
 // live one, the invoice is not payable (not open, a credit note, or
 // nothing left due once credit notes are taken off), or the tenant has no
-// gateway. The outcome, link or error, is stored on the invoice.
-func (w *Worker) ensurePaymentLink(ctx context.Context, inv *invoice.Invoice) error {
-	st := w.cfg.Store
-	if !inv.Payable() {
-		return nil
-	}
-	if inv.PaymentLink != "" && (inv.PaymentLinkExpiresAt == nil || inv.PaymentLinkExpiresAt.After(st.Now().Add(time.Hour))) {
-		return nil
-	}
-	settings, err := st.Settings(ctx, inv.TenantID)
-	if err != nil {
+// gateway. The outcome, link or error, is stored on the invoice. settings
+// are the tenant's, or nil to read them.
+func (w *Worker) ensurePaymentLink(ctx context.Context, inv *invoice.Invoice, settings *store.Settings) error {
+	o, err := w.newPaymentLink(ctx, inv, settings)
+	if o == nil {
 		return err
 	}
+	st := w.cfg.Store
+	if o.link != nil {
+		stored, err := st.SetPaymentLink(ctx, inv.TenantID, inv.ID, o.link.URL, o.link.ID, o.link.ExpiresAt, "")
+		if err == nil {
+			w.logFrom(ctx).Info("payment link created", zap.String("gateway", o.gateway))
+			if stored.Status != invoice.StatusOpen {
+				// Paid or voided while the gateway made the link.
+				w.queueDeactivateLink(ctx, stored)
+			}
+		}
+		return err
+	}
+	if _, serr := st.SetPaymentLink(ctx, inv.TenantID, inv.ID, "", "", nil, o.problem); serr != nil {
+		return serr
+	}
+	return o.err
+}
+
+// linkOutcome is what a gateway answered when asked for an invoice's
+// payment link: the link, or the problem to store on the invoice and the
+// error it came from.
+type linkOutcome struct {
+	gateway string
+	link    *providers.PaymentLink
+	problem string
+	err     error
+}
+
+// newPaymentLink asks the tenant's gateway for inv's payment link when
+// inv needs one (see ensurePaymentLink), and returns its answer, stored
+// nowhere yet. It returns nil when inv needs no link, and with an error
+// when the gateway could not be asked (the settings could not be read, the
+// invoice makes no payment request).
+func (w *Worker) newPaymentLink(ctx context.Context, inv *invoice.Invoice, settings *store.Settings) (*linkOutcome, error) {
+	st := w.cfg.Store
+	if !inv.Payable() {
+		return nil, nil
+	}
+	if inv.PaymentLink != "" && (inv.PaymentLinkExpiresAt == nil || inv.PaymentLinkExpiresAt.After(st.Now().Add(time.Hour))) {
+		return nil, nil
+	}
+	if settings == nil {
+		read, err := st.Settings(ctx, inv.TenantID)
+		if err != nil {
+			return nil, err
+		}
+		settings = &read
+	}
 	if settings.Payments.Gateway == "" || w.cfg.PaymentFunc == nil {
-		return nil
+		return nil, nil
 	}
 	req, err := paymentRequest(inv, w.publicURL(inv))
 	if err != nil {
-		return err
+		return nil, err
 	}
+	o := &linkOutcome{gateway: settings.Payments.Gateway}
 	linker, err := w.cfg.PaymentFunc(settings.Payments)
 	if err == nil {
-		var link *providers.PaymentLink
-		if link, err = linker.CreatePaymentLink(ctx, req); err == nil {
-			var stored *invoice.Invoice
-			stored, err = st.SetPaymentLink(ctx, inv.TenantID, inv.ID, link.URL, link.ID, link.ExpiresAt, "")
-			if err == nil {
-				w.logFrom(ctx).Info("payment link created", zap.String("gateway", settings.Payments.Gateway))
-				if stored.Status != invoice.StatusOpen {
-					// Paid or voided while the gateway made the link.
-					w.queueDeactivateLink(ctx, stored)
-				}
-			}
-			return err
+		if o.link, err = linker.CreatePaymentLink(ctx, req); err == nil {
+			return o, nil
 		}
 	}
-	problem := fmt.Sprintf("%s: %v", settings.Payments.Gateway, err)
-	if _, serr := st.SetPaymentLink(ctx, inv.TenantID, inv.ID, "", "", nil, problem); serr != nil {
-		return serr
-	}
-	return err
+	o.link, o.problem, o.err = nil, fmt.Sprintf("%s: %v", o.gateway, err), err
+	return o, nil
 }
 
 // paymentRequest asks for the invoice's amount due, with an idempotency
@@ -134,10 +164,10 @@ func linkKey(inv *invoice.Invoice) string {
 // the email that carries it goes out; if the gateway is slow or failing,
 // the email goes without it and the link is retried by its own task. The
 // deliveries read the invoice afresh, so the link reaches them.
-func (w *Worker) linkBeforeSending(ctx context.Context, inv *invoice.Invoice) {
+func (w *Worker) linkBeforeSending(ctx context.Context, inv *invoice.Invoice, settings *store.Settings) {
 	linkCtx, cancel := context.WithTimeout(ctx, linkWaitBeforeSend)
 	defer cancel()
-	if err := w.ensurePaymentLink(linkCtx, inv); err != nil {
+	if err := w.ensurePaymentLink(linkCtx, inv, settings); err != nil {
 		w.logFrom(ctx).Warn("payment link not created before sending", zap.Error(err))
 		w.queuePaymentLink(ctx, inv)
 	}

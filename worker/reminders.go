@@ -90,8 +90,9 @@ func (h *RemindersHandler) ProcessTask(ctx context.Context, t *asynq.Task) error
 }
 
 // queueReminders enqueues the task that schedules inv's reminders.
-func (w *Worker) queueReminders(ctx context.Context, inv *invoice.Invoice) {
-	if !mayRemind(ctx, w.cfg.Store, inv) {
+// settings are the tenant's, or nil to read them.
+func (w *Worker) queueReminders(ctx context.Context, inv *invoice.Invoice, settings *store.Settings) {
+	if !mayRemind(ctx, w.cfg.Store, inv, settings) {
 		return
 	}
 	err := enqueue(ctx, w.cfg.Enqueuer, func() (*asynq.Task, error) {
@@ -105,9 +106,12 @@ func (w *Worker) queueReminders(ctx context.Context, inv *invoice.Invoice) {
 // mayRemind reports whether inv may get reminders, so that a finalization
 // queues the reminders task only then, not once per send of every tenant.
 // It errs towards yes: the task decides for good.
-func mayRemind(ctx context.Context, st *store.Store, inv *invoice.Invoice) bool {
-	settings, err := st.Settings(ctx, inv.TenantID)
-	return err != nil || settings.Reminders.Apply(inv)
+func mayRemind(ctx context.Context, st *store.Store, inv *invoice.Invoice, settings *store.Settings) bool {
+	if settings != nil {
+		return settings.Reminders.Apply(inv)
+	}
+	read, err := st.Settings(ctx, inv.TenantID)
+	return err != nil || read.Reminders.Apply(inv)
 }
 
 // skipReminder cancels the deliveries of a reminder whose invoice was paid,

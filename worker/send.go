@@ -29,6 +29,18 @@ func (h *SendHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	}
 	log := h.w.logFrom(ctx)
 	st := h.w.cfg.Store
+	// The send, its invoice and the settings are read in one round trip
+	// first; the send's start and the invoice's finalization then write
+	// from what was read (a change made in between makes them read again).
+	var inv *invoice.Invoice
+	var settings *store.Settings
+	if p.InvoiceID != "" {
+		if _, jobInv, jobSettings, err := st.SendJob(ctx, p.TenantID, p.SendID, p.InvoiceID); err == nil {
+			inv, settings = jobInv, &jobSettings
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
 	send, err := st.StartSend(ctx, p.TenantID, p.SendID)
 	switch {
 	case errors.Is(err, store.ErrConflict):
@@ -40,40 +52,55 @@ func (h *SendHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 
-	inv, err := st.Invoice(ctx, p.TenantID, send.InvoiceID)
-	if err != nil {
-		return fmt.Errorf("load invoice: %w", err)
+	if inv == nil || inv.ID != send.InvoiceID {
+		if inv, err = st.Invoice(ctx, p.TenantID, send.InvoiceID); err != nil {
+			return fmt.Errorf("load invoice: %w", err)
+		}
 	}
 	if skipped, err := h.skipReminder(ctx, send, inv); skipped || err != nil {
 		return err
 	}
+	linked := false
 	if inv.Status == invoice.StatusDraft {
 		var finalized bool
-		inv, finalized, err = st.Finalize(ctx, p.TenantID, inv.ID, "send")
+		inv, finalized, linked, err = h.finalize(ctx, inv, settings)
 		if err != nil && !errors.Is(err, store.ErrConflict) {
 			return fmt.Errorf("finalize before send: %w", err)
 		}
 		if finalized {
-			h.w.emitFinalized(ctx, inv)
+			h.w.emitFinalized(ctx, inv, settings)
 		}
 	}
 	if inv == nil || !inv.Status.Sendable() {
 		return h.failAll(ctx, send, "the invoice is void and cannot be sent")
 	}
-	h.w.linkBeforeSending(ctx, inv)
+	if !linked {
+		h.w.linkBeforeSending(ctx, inv, settings)
+	}
 
+	// A send never scheduled made its deliveries queued: they need no
+	// transition, and one no longer queued (sent by an earlier run of
+	// this task) finds its task does nothing.
+	queued, made := send.QueuedDeliveries()
 	for _, id := range send.DeliveryIDs {
-		d, _, err := st.Transition(ctx, p.TenantID, id, store.DeliveryQueued, "worker", "", nil)
-		if err != nil {
-			return err
+		channel, ok := queued[id]
+		if !made {
+			d, _, err := st.Transition(ctx, p.TenantID, id, store.DeliveryQueued, "worker", "", nil)
+			if err != nil {
+				return err
+			}
+			if d.Status != store.DeliveryQueued {
+				continue // canceled, or already delivered by an earlier run
+			}
+			channel, ok = d.Channel, true
 		}
-		if d.Status != store.DeliveryQueued {
-			continue // canceled, or already delivered by an earlier run
+		if !ok {
+			continue
 		}
-		payload := tasks.DeliveryPayload{TenantID: p.TenantID, DeliveryID: id}
+		payload := tasks.DeliveryPayload{TenantID: p.TenantID, DeliveryID: id, SendID: send.ID, InvoiceID: send.InvoiceID}
 		err = enqueue(ctx, h.w.cfg.Enqueuer, func() (*asynq.Task, error) {
 			retries := asynq.MaxRetry(h.w.cfg.MaxDeliveryRetries)
-			if d.Channel == store.ChannelSMS {
+			if channel == store.ChannelSMS {
 				return tasks.NewDeliverySMSTask(payload, retries)
 			}
 			return tasks.NewDeliveryEmailTask(payload, retries)
@@ -84,6 +111,66 @@ func (h *SendHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	}
 	log.Debug("send started", zap.Int("deliveries", len(send.DeliveryIDs)))
 	return nil
+}
+
+// finalize finalizes the draft inv and stores its payment link (or why
+// there is none) in the same write: the gateway is asked first, for the
+// invoice as finalizing makes it. It reports whether the link went with
+// the finalization; it did not when another finalized the invoice first,
+// or changed what the link was asked for while the gateway answered, and
+// then the caller gives it its link as any open invoice (linkBeforeSending).
+// A link made for an invoice voided meanwhile is stored and switched off,
+// as ensurePaymentLink does.
+func (h *SendHandler) finalize(ctx context.Context, draft *invoice.Invoice, settings *store.Settings) (inv *invoice.Invoice, finalized, linked bool, err error) {
+	w := h.w
+	open := *draft
+	open.Status = invoice.StatusOpen
+	linkCtx, cancel := context.WithTimeout(ctx, linkWaitBeforeSend)
+	o, _ := w.newPaymentLink(linkCtx, &open, settings)
+	cancel()
+	inv, finalized, err = w.cfg.Store.FinalizeWith(ctx, draft.TenantID, draft.ID, "send", func(inv *invoice.Invoice) {
+		linked = false
+		if o == nil || !inv.Payable() || !sameLinkRequest(inv, &open) {
+			return // the invoice changed since the gateway was asked
+		}
+		if o.link != nil {
+			inv.PaymentLink, inv.PaymentLinkID, inv.PaymentLinkExpiresAt = o.link.URL, o.link.ID, o.link.ExpiresAt
+		}
+		inv.PaymentLinkError = o.problem
+		linked = true
+	})
+	if errors.Is(err, store.ErrConflict) && o != nil && o.link != nil {
+		if stored, serr := w.cfg.Store.SetPaymentLink(ctx, draft.TenantID, draft.ID, o.link.URL, o.link.ID, o.link.ExpiresAt, ""); serr == nil {
+			w.queueDeactivateLink(ctx, stored)
+		}
+	}
+	linked = linked && finalized && err == nil
+	switch {
+	case !linked:
+	case o.err != nil:
+		w.logFrom(ctx).Warn("payment link not created before sending", zap.Error(o.err))
+		w.queuePaymentLink(ctx, inv)
+	case o.link != nil:
+		w.logFrom(ctx).Info("payment link created", zap.String("gateway", o.gateway))
+	}
+	return inv, finalized, linked, err
+}
+
+// sameLinkRequest reports whether a and b ask a gateway for the same
+// payment link: what paymentRequest, publicURL and linkKey read of them
+// is the same.
+func sameLinkRequest(a, b *invoice.Invoice) bool {
+	return a.ID == b.ID && a.AmountDue == b.AmountDue && a.Currency == b.Currency && a.Number == b.Number &&
+		a.Customer.Name == b.Customer.Name && a.Customer.Email == b.Customer.Email &&
+		a.DueDate == b.DueDate && a.IssueDate == b.IssueDate && a.CreatedAt.Equal(b.CreatedAt) &&
+		a.PaymentLink == b.PaymentLink && sameTime(a.PaymentLinkExpiresAt, b.PaymentLinkExpiresAt)
+}
+
+func sameTime(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Equal(*b)
 }
 
 func (h *SendHandler) failAll(ctx context.Context, send *store.Send, reason string) error {

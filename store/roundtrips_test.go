@@ -1,0 +1,332 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/invoiced/invoiced/internal/redistest"
+)
+
+// roundTripCounter is a go-redis hook that counts a client's round trips
+// to Redis: a command alone is one, a pipeline one. Those that set up a
+// new connection (HELLO, CLIENT) are not counted.
+type roundTripCounter struct{ n atomic.Int64 }
+
+func (c *roundTripCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (c *roundTripCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if !connSetup(cmd) {
+			c.n.Add(1)
+		}
+		return next(ctx, cmd)
+	}
+}
+
+func (c *roundTripCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		if len(cmds) > 0 && !connSetup(cmds[0]) {
+			c.n.Add(1)
+		}
+		return next(ctx, cmds)
+	}
+}
+
+func connSetup(cmd redis.Cmder) bool { return cmd.Name() == "hello" || cmd.Name() == "client" }
+
+// setupCounted is setup with a count of the store's round trips.
+func setupCounted(t *testing.T) (*Store, context.Context, *roundTripCounter) {
+	t.Helper()
+	srv := redistest.Start(t)
+	rdb := srv.Client(t)
+	c := &roundTripCounter{}
+	rdb.AddHook(c)
+	s, err := New(rdb, Config{SecretKey: make([]byte, 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Counted from a connection made and the script known to Redis, as
+	// they are once a store has run for a while.
+	if err := casScript.Load(context.Background(), rdb).Err(); err != nil {
+		t.Fatal(err)
+	}
+	return s, context.Background(), c
+}
+
+// trips returns how many round trips fn took.
+func (c *roundTripCounter) trips(fn func()) int64 {
+	before := c.n.Load()
+	fn()
+	return c.n.Load() - before
+}
+
+func TestTransitionUnchangedWritesNothing(t *testing.T) {
+	t.Parallel()
+	s, ctx, c := setupCounted(t)
+	send := &Send{ID: "snd_1", TenantID: "ten_a", InvoiceID: "inv_1", Channels: []Channel{ChannelEmail}, Email: "a@b.co"}
+	if _, _, err := s.CreateSend(ctx, send); err != nil {
+		t.Fatal(err)
+	}
+	id := send.DeliveryIDs[0]
+	key := deliveryKey("ten_a", id)
+	before, err := s.rdb.Get(ctx, key).Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d *Delivery
+	var changed bool
+	n := c.trips(func() {
+		d, changed, err = s.Transition(ctx, "ten_a", id, DeliveryQueued, "worker", "", nil)
+	})
+	if err != nil || changed || d == nil || d.Status != DeliveryQueued || d.TenantID != "ten_a" {
+		t.Fatalf("Transition(queued) of a queued delivery = %+v, %v, %v", d, changed, err)
+	}
+	if n != 1 {
+		t.Errorf("Transition that changes nothing took %d round trips, want 1 (the read)", n)
+	}
+	if after, _ := s.rdb.Get(ctx, key).Bytes(); string(after) != string(before) {
+		t.Error("Transition that changes nothing rewrote the record")
+	}
+	// The record it read stands: the next change starts from it.
+	if _, changed, err := s.Transition(ctx, "ten_a", id, DeliveryFailed, "worker", "x", nil); err != nil || !changed {
+		t.Fatalf("Transition(failed) = %v, %v", changed, err)
+	}
+}
+
+func TestRecordSent(t *testing.T) {
+	t.Parallel()
+	s, ctx, c := setupCounted(t)
+	send := &Send{ID: "snd_1", TenantID: "ten_a", InvoiceID: "inv_1", Channels: []Channel{ChannelEmail}, Email: "a@b.co"}
+	if _, _, err := s.CreateSend(ctx, send); err != nil {
+		t.Fatal(err)
+	}
+	id := send.DeliveryIDs[0]
+	if _, _, err := s.ClaimSend(ctx, "ten_a", id, "clm_1", "ses", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	var d *Delivery
+	var changed bool
+	var indexErr, err error
+	mutate := func(d *Delivery) { d.Provider, d.ProviderID = "ses", "msg-1" }
+	n := c.trips(func() {
+		d, changed, indexErr, err = s.RecordSent(ctx, "ten_a", id, "ses", "msg-1", mutate)
+	})
+	if err != nil || indexErr != nil || !changed || d.Status != DeliverySent || d.Claim != nil || d.ProviderID != "msg-1" {
+		t.Fatalf("RecordSent = %+v, %v, %v, %v", d, changed, indexErr, err)
+	}
+	if n != 1 {
+		t.Errorf("RecordSent after the claim took %d round trips, want 1", n)
+	}
+	found, err := s.DeliveryByProviderMessage(ctx, "ses", "msg-1")
+	if err != nil || found.ID != id {
+		t.Fatalf("DeliveryByProviderMessage = %+v, %v", found, err)
+	}
+	if ttl := s.rdb.TTL(ctx, providerMessageKey("ses", "msg-1")).Val(); ttl <= 0 || ttl > EventTTL {
+		t.Errorf("index TTL %v, want up to %v", ttl, EventTTL)
+	}
+	if got, err := s.OverdueDeliveries(ctx, "ten_a", time.Now().Add(time.Hour), 10); err != nil || len(got) != 0 {
+		t.Errorf("a sent delivery is still open: %v, %v", got, err)
+	}
+
+	// A retry of the recording, whose first try wrote the delivery but not
+	// the index, writes the index and changes nothing else.
+	if err := s.rdb.Del(ctx, providerMessageKey("ses", "msg-1")).Err(); err != nil {
+		t.Fatal(err)
+	}
+	d, changed, indexErr, err = s.RecordSent(ctx, "ten_a", id, "ses", "msg-1", mutate)
+	if err != nil || indexErr != nil || changed || d.Status != DeliverySent {
+		t.Fatalf("RecordSent again = %+v, %v, %v, %v", d, changed, indexErr, err)
+	}
+	if _, err := s.DeliveryByProviderMessage(ctx, "ses", "msg-1"); err != nil {
+		t.Errorf("index after the retry: %v", err)
+	}
+
+	// Without a provider id there is nothing to index.
+	send2 := &Send{ID: "snd_2", TenantID: "ten_a", InvoiceID: "inv_1", Channels: []Channel{ChannelSMS}, Phone: "+40700000000"}
+	if _, _, err := s.CreateSend(ctx, send2); err != nil {
+		t.Fatal(err)
+	}
+	if _, changed, indexErr, err := s.RecordSent(ctx, "ten_a", send2.DeliveryIDs[0], "twilio", "", nil); err != nil || indexErr != nil || !changed {
+		t.Fatalf("RecordSent without a provider id = %v, %v, %v", changed, indexErr, err)
+	}
+	if keys := s.rdb.Keys(ctx, providerMessageKey("twilio", "*")).Val(); len(keys) != 0 {
+		t.Errorf("indexed without a provider id: %v", keys)
+	}
+}
+
+func TestDeliveryJob(t *testing.T) {
+	t.Parallel()
+	s, ctx, c := setupCounted(t)
+	for _, id := range []string{"inv_1", "inv_2"} {
+		if _, err := s.SaveDraft(ctx, draft(id), time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.SaveSettings(ctx, "ten_a", Settings{Email: EmailSettings{FromEmail: "billing@acme.test"}}); err != nil {
+		t.Fatal(err)
+	}
+	send := &Send{ID: "snd_1", TenantID: "ten_a", InvoiceID: "inv_1", Channels: []Channel{ChannelEmail}, Email: "a@b.co"}
+	other := &Send{ID: "snd_2", TenantID: "ten_a", InvoiceID: "inv_2", Channels: []Channel{ChannelEmail}, Email: "a@b.co"}
+	for _, sd := range []*Send{send, other} {
+		if _, _, err := s.CreateSend(ctx, sd); err != nil {
+			t.Fatal(err)
+		}
+	}
+	id := send.DeliveryIDs[0]
+	wantD, _ := s.Delivery(ctx, "ten_a", id)
+	wantSend, _ := s.Send(ctx, "ten_a", "snd_1")
+	wantInv, _ := s.Invoice(ctx, "ten_a", "inv_1")
+	wantSt, _ := s.Settings(ctx, "ten_a")
+	check := func(name, sendID, invoiceID string, wantTrips int64) {
+		t.Helper()
+		var d *Delivery
+		var gotSend *Send
+		var err error
+		var st Settings
+		n := c.trips(func() { d, gotSend, _, st, err = s.DeliveryJob(ctx, "ten_a", id, sendID, invoiceID) })
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if !reflect.DeepEqual(d, wantD) || !reflect.DeepEqual(gotSend, wantSend) || !reflect.DeepEqual(st, wantSt) {
+			t.Errorf("%s: DeliveryJob = %+v, %+v, %+v; want %+v, %+v, %+v", name, d, gotSend, st, wantD, wantSend, wantSt)
+		}
+		if n != wantTrips {
+			t.Errorf("%s: %d round trips, want %d", name, n, wantTrips)
+		}
+	}
+	check("named right", "snd_1", "inv_1", 1)
+	check("named wrong", "snd_2", "inv_2", 2)
+	if _, _, inv, _, err := s.DeliveryJob(ctx, "ten_a", id, "snd_1", "inv_1"); err != nil || !reflect.DeepEqual(inv, wantInv) {
+		t.Errorf("invoice %+v, %v; want %+v", inv, err, wantInv)
+	}
+	// The claim that follows starts from the delivery as read.
+	if n := c.trips(func() {
+		if _, _, err := s.ClaimSend(ctx, "ten_a", id, "clm_1", "smtp", time.Minute); err != nil {
+			t.Fatal(err)
+		}
+	}); n != 1 {
+		t.Errorf("claim after DeliveryJob took %d round trips, want 1", n)
+	}
+	for _, ids := range [][3]string{{"dlv_none", "snd_1", "inv_1"}, {id, "snd_none", "inv_1"}, {id, "snd_1", "inv_none"}} {
+		if _, _, _, _, err := s.DeliveryJob(ctx, "ten_a", ids[0], ids[1], ids[2]); !errors.Is(err, ErrNotFound) {
+			t.Errorf("DeliveryJob(%v): %v, want ErrNotFound", ids, err)
+		}
+	}
+}
+
+func TestInvoiceForSend(t *testing.T) {
+	t.Parallel()
+	s, ctx, c := setupCounted(t)
+	if _, err := s.SaveDraft(ctx, draft("inv_1"), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	check := func(name string) {
+		t.Helper()
+		wantInv, _ := s.Invoice(ctx, "ten_a", "inv_1")
+		wantSt, _ := s.Settings(ctx, "ten_a")
+		var inv any
+		var st Settings
+		var err error
+		if n := c.trips(func() { inv, st, err = s.InvoiceForSend(ctx, "ten_a", "inv_1") }); n != 1 {
+			t.Errorf("%s: %d round trips, want 1", name, n)
+		}
+		if err != nil || !reflect.DeepEqual(inv, wantInv) || !reflect.DeepEqual(st, wantSt) {
+			t.Errorf("%s: InvoiceForSend = %+v, %+v, %v; want %+v, %+v", name, inv, st, err, wantInv, wantSt)
+		}
+	}
+	check("without settings")
+	if err := s.SaveSettings(ctx, "ten_a", Settings{Email: EmailSettings{Provider: ProviderSMTP, SMTP: &SMTPSettings{Host: "smtp.example.com", Password: "secret"}}}); err != nil {
+		t.Fatal(err)
+	}
+	check("with settings")
+	if _, _, err := s.InvoiceForSend(ctx, "ten_a", "inv_none"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("a missing invoice: %v, want ErrNotFound", err)
+	}
+	if _, _, err := s.InvoiceForSend(ctx, "ten_b", "inv_1"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("another tenant's invoice: %v, want ErrNotFound", err)
+	}
+}
+
+// TestSaveDraftConcurrent has eight stores save the same new draft at
+// once, each with its own lines: one creates it, the others replace it,
+// and the invoice is one of theirs, indexed once.
+func TestSaveDraftConcurrent(t *testing.T) {
+	t.Parallel()
+	s, ctx, c := setupCounted(t)
+	if n := c.trips(func() {
+		if created, err := s.SaveDraft(ctx, draft("inv_0"), time.Hour); err != nil || !created {
+			t.Fatalf("SaveDraft = %v, %v", created, err)
+		}
+	}); n != 1 {
+		t.Errorf("a new draft took %d round trips, want 1", n)
+	}
+	const writers = 8
+	var wg sync.WaitGroup
+	var createdN atomic.Int64
+	for i := range writers {
+		st, err := New(s.rdb, Config{SecretKey: make([]byte, 32)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Go(func() {
+			inv := draft("inv_1")
+			inv.Number = "N-" + string(rune('a'+i))
+			created, err := st.SaveDraft(ctx, inv, time.Hour)
+			if err != nil {
+				t.Error(err)
+			}
+			if created {
+				createdN.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if n := createdN.Load(); n != 1 {
+		t.Errorf("%d saves created the draft, want 1", n)
+	}
+	if n := s.rdb.ZCard(ctx, tenantKey("ten_a", "invoices")).Val(); n != 2 {
+		t.Errorf("%d invoices indexed, want 2", n)
+	}
+	if n := s.rdb.ZCard(ctx, draftsKey("ten_a")).Val(); n != 2 {
+		t.Errorf("%d drafts waiting, want 2", n)
+	}
+}
+
+func TestQueuedDeliveries(t *testing.T) {
+	t.Parallel()
+	s, ctx := setup(t)
+	send := &Send{ID: "snd_1", TenantID: "ten_a", InvoiceID: "inv_1", Channels: []Channel{ChannelEmail, ChannelSMS}, Email: "a@b.co", Phone: "+40700000000"}
+	if _, _, err := s.CreateSend(ctx, send); err != nil {
+		t.Fatal(err)
+	}
+	got, ok := send.QueuedDeliveries()
+	want := map[string]Channel{send.DeliveryIDs[0]: ChannelEmail, send.DeliveryIDs[1]: ChannelSMS}
+	if !ok || !reflect.DeepEqual(got, want) {
+		t.Errorf("QueuedDeliveries = %v, %v; want %v", got, ok, want)
+	}
+	for _, id := range send.DeliveryIDs {
+		if d, err := s.Delivery(ctx, "ten_a", id); err != nil || d.Status != DeliveryQueued || d.Channel != want[id] {
+			t.Errorf("delivery %s = %+v, %v", id, d, err)
+		}
+	}
+	at := time.Now().Add(time.Hour)
+	scheduled := &Send{ID: "snd_2", TenantID: "ten_a", InvoiceID: "inv_1", Channels: []Channel{ChannelEmail}, Email: "a@b.co", ScheduledAt: &at}
+	if _, _, err := s.CreateSend(ctx, scheduled); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := scheduled.QueuedDeliveries(); ok {
+		t.Error("a scheduled send's deliveries need no transition")
+	}
+	foreign := *send
+	foreign.DeliveryIDs = []string{"dlv_random1", "dlv_random2"}
+	if _, ok := foreign.QueuedDeliveries(); ok {
+		t.Error("deliveries of ids not derived from the send are taken as its own")
+	}
+}
