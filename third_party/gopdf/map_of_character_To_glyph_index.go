@@ -37,9 +37,11 @@ func (m *MapOfCharacterToGlyphIndex) KeyExists(k rune) bool {
 // Set set key and value to map
 func (m *MapOfCharacterToGlyphIndex) Set(k rune, v uint) {
 	if k >= 0 && k < 128 {
+		// ASCII is looked up in ascii only.
 		m.ascii[k] = int32(len(m.Keys)) + 1
+	} else {
+		m.keyIndexs[k] = len(m.Keys)
 	}
-	m.keyIndexs[k] = len(m.Keys)
 	m.Keys = append(m.Keys, k)
 	m.Vals = append(m.Vals, v)
 }
