@@ -704,16 +704,13 @@ func (w *writer) qrCode(code *qr.Code, x, y, side float64) {
 		return
 	}
 	module := side / float64(code.Size()+2*qr.QuietZone)
-	x += qr.QuietZone * module
-	y += qr.QuietZone * module
 	w.pdf.SetFillColor(black.split())
 	rects := code.Rects()
-	boxes := make([]gopdf.Box, len(rects))
+	grid := make([]gopdf.GridRect, len(rects))
 	for i, r := range rects {
-		left, top := x+float64(r.X)*module, y+float64(r.Y)*module
-		boxes[i] = gopdf.Box{Left: left, Top: top, Right: left + float64(r.W)*module, Bottom: top + float64(r.H)*module}
+		grid[i] = gopdf.GridRect(r)
 	}
-	w.pdf.FillBoxes(boxes)
+	w.pdf.FillGrid(x+qr.QuietZone*module, y+qr.QuietZone*module, module, grid)
 }
 
 // addressLines prints an address as its street lines and one line
