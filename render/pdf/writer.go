@@ -175,6 +175,12 @@ type writer struct {
 // newWriter starts an empty PDF for doc: its paper, colours and document
 // information, with the fonts it needs registered.
 func newWriter(r *Renderer, doc Document) (*writer, error) {
+	return newWriterWith(r, doc, r.fontsFor(doc))
+}
+
+// newWriterWith is newWriter with the fonts for doc, as fontsFor chooses
+// them.
+func newWriterWith(r *Renderer, doc Document, fonts *fontSet) (*writer, error) {
 	inv := doc.Invoice
 	cur, err := money.ParseCurrency(inv.Currency)
 	if err != nil {
@@ -199,7 +205,7 @@ func newWriter(r *Renderer, doc Document) (*writer, error) {
 	}
 	w := &writer{
 		r: r, doc: doc, inv: inv, cur: cur, lang: lang, lb: lb,
-		fonts: r.fontsFor(doc), accent: accent, paper: p,
+		fonts: fonts, accent: accent, paper: p,
 		left: margin, right: p.w - margin, top: margin, bottom: p.h - margin - 8,
 		contentW: p.w - 2*margin,
 		pdf:      &gopdf.GoPdf{},
