@@ -127,6 +127,12 @@ func (c *cacheContentText) calX() (float64, error) {
 
 // FormatFloatTrim converts a float64 into a string, like Sprintf("%.3f")
 // but with trailing zeroes (and possibly ".") removed
+// appendFloatTrim appends floatval as FormatFloatTrim formats it.
+func appendFloatTrim(b []byte, floatval float64) []byte {
+	const precisionFactor = 1000.0
+	return strconv.AppendFloat(b, math.Round(precisionFactor*floatval)/precisionFactor, 'f', -1, 64)
+}
+
 func FormatFloatTrim(floatval float64) (formatted string) {
 	const precisionFactor = 1000.0
 	roundedFontSize := math.Round(precisionFactor*floatval) / precisionFactor
@@ -143,22 +149,41 @@ func (c *cacheContentText) write(w io.Writer, protection *PDFProtection) error {
 		return err
 	}
 
+	sw, _ := w.(*scratchWriter)
+	if sw != nil && len(c.cellOpt.extGStateIndexes) > 0 {
+		// A graphics state may set the font.
+		sw.textFont, sw.textColor = sw.textFont[:0], nil
+	}
 	b := appendGS(scratchFor(w), c.cellOpt.extGStateIndexes)
 	b = append(b, "BT\n"...)
 	b = appendFixed2s(b, x, y)
-	b = append(b, "TD\n/F"...)
+	b = append(b, "TD\n"...)
+	font := len(b)
+	b = append(b, "/F"...)
 	b = strconv.AppendInt(b, int64(c.fontCountIndex), 10)
 	b = append(b, ' ')
-	b = append(b, FormatFloatTrim(c.fontSize)...)
+	b = appendFloatTrim(b, c.fontSize)
 	b = append(b, " Tf "...)
-	b = append(b, FormatFloatTrim(c.charSpacing)...)
+	b = appendFloatTrim(b, c.charSpacing)
 	b = append(b, " Tc\n"...)
+	if sw != nil {
+		if string(sw.textFont) == string(b[font:]) {
+			b = b[:font]
+		} else {
+			sw.textFont = append(sw.textFont[:0], b[font:]...)
+		}
+	}
 	if err := writeScratch(w, b); err != nil {
 		return err
 	}
 
 	if c.txtColorMode == "color" {
-		c.textColor.write(w, protection)
+		if sw == nil || sw.textColor == nil || !sw.textColor.equal(c.textColor) {
+			c.textColor.write(w, protection)
+			if sw != nil {
+				sw.textColor = c.textColor
+			}
+		}
 	}
 	b = append(scratchFor(w), "[<"...)
 

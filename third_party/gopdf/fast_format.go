@@ -91,6 +91,32 @@ func appendRGB(b []byte, r, g, bl uint8, op string) []byte {
 type scratchWriter struct {
 	io.Writer
 	scratch []byte
+
+	// textFont is the font, size and character spacing operators, as
+	// the stream's last text item wrote them, and textColor its fill
+	// colour; nil where an item since may have changed them. Text items
+	// leave out what is already set: they are part of the graphics state
+	// and outlast the text object.
+	textFont  []byte
+	textColor ICacheColorText
+}
+
+// wrote updates what sw knows of the text state after item is written:
+// items that change neither the font nor the fill colour, or restore
+// them (q … Q), keep it; an item setting the fill colour forgets the
+// colour; any other item forgets both.
+func (sw *scratchWriter) wrote(item ICacheContent) {
+	switch item := item.(type) {
+	case *cacheContentText:
+	case *cacheContentLine, *cacheContentLineWidth, cacheContentRectangle, *cacheContentRectangle,
+		*cacheContentBoxes, *cacheContentGrid:
+	case *cacheContentColorRGB:
+		if item.colorType != colorTypeStrokeRGB {
+			sw.textColor = nil
+		}
+	default:
+		sw.textFont, sw.textColor = sw.textFont[:0], nil
+	}
 }
 
 // scratchFor returns an empty buffer to format into before writing to w:

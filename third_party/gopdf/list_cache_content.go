@@ -65,6 +65,7 @@ func (l *listCacheContent) write(w io.Writer, protection *PDFProtection) error {
 		if err := cache.write(sw, protection); err != nil {
 			return err
 		}
+		sw.wrote(cache)
 	}
 	return nil
 }
