@@ -185,7 +185,9 @@ func (c *cacheContentText) write(w io.Writer, protection *PDFProtection) error {
 			}
 		}
 	}
-	b = append(scratchFor(w), "[<"...)
+	// The glyph ids go in a literal string, two bytes each, where a hex
+	// string would take four.
+	b = append(scratchFor(w), "[("...)
 
 	unitsPerEm := int(c.fontSubset.ttfp.UnitsPerEm())
 	var leftRune rune
@@ -204,18 +206,18 @@ func (c *cacheContentText) write(w io.Writer, protection *PDFProtection) error {
 			pairval := kern(c.fontSubset, leftRune, r, leftRuneIndex, glyphindex)
 			pairvalPdfUnit = convertTTFUnit2PDFUnit(int(pairval), unitsPerEm)
 			if pairvalPdfUnit != 0 {
-				b = append(b, '>')
+				b = append(b, ')')
 				b = strconv.AppendInt(b, int64(-pairvalPdfUnit), 10)
-				b = append(b, '<')
+				b = append(b, '(')
 			}
 		}
 
-		b = appendGlyphHex(b, glyphindex)
+		b = appendGlyphString(b, glyphindex)
 		leftRune = r
 		leftRuneIndex = glyphindex
 	}
 
-	b = append(b, ">] TJ\nET\n"...)
+	b = append(b, ")] TJ\nET\n"...)
 	if err := writeScratch(w, b); err != nil {
 		return err
 	}

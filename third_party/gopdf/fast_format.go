@@ -63,6 +63,24 @@ func appendGlyphHex(b []byte, glyph uint) []byte {
 	return append(b, digits[glyph>>12&0xF], digits[glyph>>8&0xF], digits[glyph>>4&0xF], digits[glyph&0xF])
 }
 
+// appendGlyphString appends glyph, a TrueType glyph id of 16 bits, as
+// two bytes of a literal string, big-endian, escaping those that a
+// literal string cannot hold as they are: parentheses, backslash, and
+// carriage return, which a reader would take for a line feed.
+func appendGlyphString(b []byte, glyph uint) []byte {
+	for _, c := range [2]byte{byte(glyph >> 8), byte(glyph)} {
+		switch c {
+		case '(', ')', '\\':
+			b = append(b, '\\', c)
+		case '\r':
+			b = append(b, '\\', 'r')
+		default:
+			b = append(b, c)
+		}
+	}
+	return b
+}
+
 // appendGS appends the graphics state operators of extGStateIndexes.
 func appendGS(b []byte, extGStateIndexes []int) []byte {
 	for _, i := range extGStateIndexes {
