@@ -130,7 +130,27 @@ func (c *cacheContentText) calX() (float64, error) {
 // appendFloatTrim appends floatval as FormatFloatTrim formats it.
 func appendFloatTrim(b []byte, floatval float64) []byte {
 	const precisionFactor = 1000.0
-	return strconv.AppendFloat(b, math.Round(precisionFactor*floatval)/precisionFactor, 'f', -1, 64)
+	n := math.Round(precisionFactor * floatval)
+	if n == 0 || math.Abs(n) >= 1e15 || math.IsNaN(n) {
+		return strconv.AppendFloat(b, n/precisionFactor, 'f', -1, 64)
+	}
+	// Below 1e12 a value with three decimals is the shortest decimal
+	// that reads back as n/1000, so it prints as the thousandths of n,
+	// less trailing zeros.
+	i := int64(n)
+	if i < 0 {
+		b = append(b, '-')
+		i = -i
+	}
+	b = strconv.AppendInt(b, i/1000, 10)
+	if frac := i % 1000; frac != 0 {
+		digits := []byte{'.', byte('0' + frac/100), byte('0' + frac/10%10), byte('0' + frac%10)}
+		for digits[len(digits)-1] == '0' {
+			digits = digits[:len(digits)-1]
+		}
+		b = append(b, digits...)
+	}
+	return b
 }
 
 func FormatFloatTrim(floatval float64) (formatted string) {

@@ -2369,15 +2369,12 @@ func (gp *GoPdf) getContent() *ContentObj {
 }
 
 func encodeUtf8(str string) string {
-	var buff bytes.Buffer
+	// Each character as "%04X", as appendGlyphHex writes it.
+	b := make([]byte, 0, 4*len(str))
 	for _, r := range str {
-		c := fmt.Sprintf("%X", r)
-		for len(c) < 4 {
-			c = "0" + c
-		}
-		buff.WriteString(c)
+		b = appendGlyphHex(b, uint(r))
 	}
-	return buff.String()
+	return string(b)
 }
 
 func infodate(t time.Time) string {
