@@ -705,12 +705,12 @@ func (w *writer) qrCode(code *qr.Code, x, y, side float64) {
 	}
 	module := side / float64(code.Size()+2*qr.QuietZone)
 	w.pdf.SetFillColor(black.split())
-	rects := code.Rects()
-	grid := make([]gopdf.GridRect, len(rects))
-	for i, r := range rects {
-		grid[i] = gopdf.GridRect(r)
+	w.qrRects = code.AppendRects(w.qrRects[:0])
+	w.qrGrid = w.qrGrid[:0]
+	for _, r := range w.qrRects {
+		w.qrGrid = append(w.qrGrid, gopdf.GridRect(r))
 	}
-	w.pdf.FillGrid(x+qr.QuietZone*module, y+qr.QuietZone*module, module, grid)
+	w.pdf.FillGrid(x+qr.QuietZone*module, y+qr.QuietZone*module, module, w.qrGrid)
 }
 
 // addressLines prints an address as its street lines and one line

@@ -452,12 +452,23 @@ type Rect struct {
 // both span the same columns. That takes a typical code from about a
 // thousand modules to a few hundred rectangles.
 func (c *Code) Rects() []Rect {
-	rects := make([]Rect, 0, c.size*c.size/4)
+	return c.AppendRects(make([]Rect, 0, c.size*c.size/4))
+}
+
+// AppendRects appends the rectangles of Rects to rects, so that one
+// slice may serve code after code.
+func (c *Code) AppendRects(rects []Rect) []Rect {
+	base := len(rects)
 	// open[x] is 1 + the index in rects of the rectangle whose run starts
 	// at column x in the row above, 0 for none; next is the same for the
 	// row being read.
-	open := make([]int, c.size)
-	next := make([]int, c.size)
+	var openWords, nextWords [maxWordSize]int
+	var open, next []int
+	if c.size <= maxWordSize {
+		open, next = openWords[:c.size], nextWords[:c.size]
+	} else {
+		open, next = make([]int, c.size), make([]int, c.size)
+	}
 	for y := range c.size {
 		clear(next)
 		for x := 0; x < c.size; {
@@ -469,13 +480,13 @@ func (c *Code) Rects() []Rect {
 			for x < c.size && c.Dark(x, y) {
 				x++
 			}
-			if i := open[start] - 1; i >= 0 && rects[i].W == x-start {
-				rects[i].H++
+			if i := open[start] - 1; i >= 0 && rects[base+i].W == x-start {
+				rects[base+i].H++
 				next[start] = i + 1
 				continue
 			}
 			rects = append(rects, Rect{X: start, Y: y, W: x - start, H: 1})
-			next[start] = len(rects)
+			next[start] = len(rects) - base
 		}
 		open, next = next, open
 	}

@@ -50,35 +50,26 @@ type GridRect struct {
 // the grid's own coordinates, one "cm" operator mapping them onto the
 // page, so that a rectangle is a few small integers: a QR code takes a
 // third of the bytes FillBoxes takes, and no coordinate is rounded.
-// FillGrid keeps rects: the caller must not change them afterwards.
+// FillGrid does not keep rects.
 func (gp *GoPdf) FillGrid(left, top, cell float64, rects []GridRect) {
 	if len(rects) == 0 {
 		return
 	}
 	right, bottom := left+cell, top+cell
 	gp.UnitsToPointsVar(&left, &top, &right, &bottom)
-	gp.getContent().listCache.append(&cacheContentGrid{
-		left: left, top: gp.curr.pageSize.H - top, cell: right - left, rects: rects,
-	})
-}
-
-type cacheContentGrid struct {
-	left, top, cell float64 // in points, top from the bottom of the page
-	rects           []GridRect
-}
-
-func (c *cacheContentGrid) write(w io.Writer, protection *PDFProtection) error {
-	b := append(scratchFor(w), "q\n"...)
+	cell = right - left
+	b := make([]byte, 0, 48+14*len(rects))
+	b = append(b, "q\n"...)
 	// y grows downwards in the grid, as rows are numbered.
-	b = appendReal(b, c.cell)
+	b = appendReal(b, cell)
 	b = append(b, " 0 0 "...)
-	b = appendReal(b, -c.cell)
+	b = appendReal(b, -cell)
 	b = append(b, ' ')
-	b = appendReal(b, c.left)
+	b = appendReal(b, left)
 	b = append(b, ' ')
-	b = appendReal(b, c.top)
+	b = appendReal(b, gp.curr.pageSize.H-top)
 	b = append(b, " cm\n"...)
-	for _, r := range c.rects {
+	for _, r := range rects {
 		b = strconv.AppendInt(b, int64(r.X), 10)
 		b = append(b, ' ')
 		b = strconv.AppendInt(b, int64(r.Y), 10)
@@ -89,7 +80,17 @@ func (c *cacheContentGrid) write(w io.Writer, protection *PDFProtection) error {
 		b = append(b, " re\n"...)
 	}
 	b = append(b, "f\nQ\n"...)
-	return writeScratch(w, b)
+	gp.getContent().listCache.append(&cacheContentGrid{content: b})
+}
+
+// cacheContentGrid is the content FillGrid writes, formatted.
+type cacheContentGrid struct {
+	content []byte
+}
+
+func (c *cacheContentGrid) write(w io.Writer, protection *PDFProtection) error {
+	_, err := w.Write(c.content)
+	return err
 }
 
 // appendReal appends f with four decimals, less its trailing zeros: a
