@@ -44,7 +44,7 @@ type cacheContentText struct {
 	isPlaceHolder                      bool
 }
 
-func (c *cacheContentText) isSame(cache cacheContentText) bool {
+func (c *cacheContentText) isSame(cache *cacheContentText) bool {
 	if c.rectangle != nil {
 		//if rectangle != nil we assume this is not same content
 		return false

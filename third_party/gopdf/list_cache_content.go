@@ -18,7 +18,10 @@ func (l *listCacheContent) append(cache ICacheContent) {
 	l.caches = append(l.caches, cache)
 }
 
-func (l *listCacheContent) appendContentText(cache cacheContentText, text string) (float64, float64, error) {
+// appendContentText adds text to the last text item where cache is the
+// same as it but for the text, and otherwise a copy of cache as a new
+// item. cache is not kept.
+func (l *listCacheContent) appendContentText(cache *cacheContentText, text string) (float64, float64, error) {
 
 	x := cache.x
 	y := cache.y
@@ -36,8 +39,9 @@ func (l *listCacheContent) appendContentText(cache cacheContentText, text string
 	}
 
 	if mustMakeNewCache { //make new cell
-		l.caches = append(l.caches, &cache)
-		cacheFont = &cache
+		cacheFont = new(cacheContentText)
+		*cacheFont = *cache
+		l.caches = append(l.caches, cacheFont)
 	}
 
 	//start add text
