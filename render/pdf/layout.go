@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/signintech/gopdf"
@@ -705,8 +706,9 @@ func (w *writer) qrCode(code *qr.Code, x, y, side float64) {
 	}
 	module := side / float64(code.Size()+2*qr.QuietZone)
 	w.pdf.SetFillColor(black.split())
-	w.qrRects = code.AppendRects(w.qrRects[:0])
-	w.qrGrid = w.qrGrid[:0]
+	// A code has about a rectangle for every four modules.
+	w.qrRects = code.AppendRects(slices.Grow(w.qrRects[:0], code.Size()*code.Size()/3))
+	w.qrGrid = slices.Grow(w.qrGrid[:0], len(w.qrRects))
 	for _, r := range w.qrRects {
 		w.qrGrid = append(w.qrGrid, gopdf.GridRect(r))
 	}

@@ -15,6 +15,10 @@ type MapOfCharacterToGlyphIndex struct {
 func NewMapOfCharacterToGlyphIndex() *MapOfCharacterToGlyphIndex {
 	var m MapOfCharacterToGlyphIndex
 	m.keyIndexs = make(map[rune]int)
+	// Room for the characters of a typical document, which would
+	// otherwise be grown to a few times.
+	m.Keys = make([]rune, 0, 128)
+	m.Vals = make([]uint, 0, 128)
 	return &m
 }
 
