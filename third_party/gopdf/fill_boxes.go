@@ -48,8 +48,8 @@ type GridRect struct {
 // top and whose cells are cell wide and high (all in the document's
 // units), in the current fill colour as one path. The path is drawn in
 // the grid's own coordinates, one "cm" operator mapping them onto the
-// page, so that a rectangle is a few small integers: a QR code takes a
-// third of the bytes FillBoxes takes, and no coordinate is rounded.
+// page, so that a rectangle is a few small integers: a QR code takes
+// less than half the bytes FillBoxes takes, and no coordinate is rounded.
 // FillGrid does not keep rects.
 func (gp *GoPdf) FillGrid(left, top, cell float64, rects []GridRect) {
 	if len(rects) == 0 {
