@@ -364,6 +364,10 @@ func createContent(f *SubsetFontObj, text string, fontSize float64, charSpacing 
 	var leftRune rune
 	var leftRuneIndex uint
 	sumWidth := int(0)
+	// The character spacing, the same for every character.
+	unitsPerPt := float64(unitsPerEm) / fontSize
+	spaceWidthInPt := unitsPerPt * charSpacing
+	spaceWidthPdfUnit := convertTTFUnit2PDFUnit(int(spaceWidthInPt), unitsPerEm)
 	//fmt.Printf("unitsPerEm = %d", unitsPerEm)
 	for i, r := range text {
 
@@ -380,14 +384,8 @@ func createContent(f *SubsetFontObj, text string, fontSize float64, charSpacing 
 			pairvalPdfUnit = convertTTFUnit2PDFUnit(int(pairval), unitsPerEm)
 		}
 
-		width, err := f.CharWidth(r)
-		if err != nil {
-			return 0, 0, 0, err
-		}
-
-		unitsPerPt := float64(unitsPerEm) / fontSize
-		spaceWidthInPt := unitsPerPt * charSpacing
-		spaceWidthPdfUnit := convertTTFUnit2PDFUnit(int(spaceWidthInPt), unitsPerEm)
+		// As CharWidth, from the glyph already looked up.
+		width := f.GlyphIndexToPdfWidth(glyphindex)
 
 		sumWidth += int(width) + int(pairvalPdfUnit) + spaceWidthPdfUnit
 		leftRune = r

@@ -15,7 +15,16 @@ func (l *listCacheContent) last() ICacheContent {
 }
 
 func (l *listCacheContent) append(cache ICacheContent) {
+	l.grow()
 	l.caches = append(l.caches, cache)
+}
+
+// grow makes room for a page's items at once, where appending them one
+// by one from none would copy the list half a dozen times.
+func (l *listCacheContent) grow() {
+	if l.caches == nil {
+		l.caches = make([]ICacheContent, 0, 128)
+	}
 }
 
 // appendContentText adds text to the last text item where cache is the
@@ -41,6 +50,7 @@ func (l *listCacheContent) appendContentText(cache *cacheContentText, text strin
 	if mustMakeNewCache { //make new cell
 		cacheFont = new(cacheContentText)
 		*cacheFont = *cache
+		l.grow()
 		l.caches = append(l.caches, cacheFont)
 	}
 
