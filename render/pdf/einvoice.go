@@ -119,18 +119,18 @@ func (w *writer) vatNotes() {
 	w.textSection(w.lb.ev.vatNotes, strings.Join(w.vatNoteLines(), "\n"))
 }
 
-// einvoiceText lists the text of inv's e-invoice content that comes from
-// outside, with its fields, for documentText.
-func einvoiceText(inv *invoice.Invoice) []fieldText {
-	text := []fieldText{{"orderReference", inv.OrderReference}, {"contractReference", inv.ContractReference}}
+// appendEinvoiceText appends to text the text of inv's e-invoice content
+// that comes from outside, with its fields, for documentText.
+func appendEinvoiceText(text []fieldText, inv *invoice.Invoice) []fieldText {
+	text = append(text, field("orderReference", inv.OrderReference), field("contractReference", inv.ContractReference))
 	for i, l := range inv.Lines {
-		text = append(text, fieldText{fmt.Sprintf("lines[%d].taxExemptionReason", i), l.TaxExemptionReason})
+		text = append(text, fieldText{"lines[%d].taxExemptionReason", i, l.TaxExemptionReason})
 	}
 	for i, ac := range inv.Allowances {
-		text = append(text, fieldText{fmt.Sprintf("allowances[%d].reason", i), ac.Reason})
+		text = append(text, fieldText{"allowances[%d].reason", i, ac.Reason})
 	}
 	for i, ac := range inv.Charges {
-		text = append(text, fieldText{fmt.Sprintf("charges[%d].reason", i), ac.Reason})
+		text = append(text, fieldText{"charges[%d].reason", i, ac.Reason})
 	}
 	return text
 }

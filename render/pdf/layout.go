@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/signintech/gopdf"
@@ -704,16 +705,14 @@ func (w *writer) qrCode(code *qr.Code, x, y, side float64) {
 		return
 	}
 	module := side / float64(code.Size()+2*qr.QuietZone)
-	x += qr.QuietZone * module
-	y += qr.QuietZone * module
 	w.pdf.SetFillColor(black.split())
-	rects := code.Rects()
-	boxes := make([]gopdf.Box, len(rects))
-	for i, r := range rects {
-		left, top := x+float64(r.X)*module, y+float64(r.Y)*module
-		boxes[i] = gopdf.Box{Left: left, Top: top, Right: left + float64(r.W)*module, Bottom: top + float64(r.H)*module}
+	// A code has about a rectangle for every four modules.
+	w.qrRects = code.AppendRects(slices.Grow(w.qrRects[:0], code.Size()*code.Size()/3))
+	w.qrGrid = slices.Grow(w.qrGrid[:0], len(w.qrRects))
+	for _, r := range w.qrRects {
+		w.qrGrid = append(w.qrGrid, gopdf.GridRect(r))
 	}
-	w.pdf.FillBoxes(boxes)
+	w.pdf.FillGrid(x+qr.QuietZone*module, y+qr.QuietZone*module, module, w.qrGrid)
 }
 
 // addressLines prints an address as its street lines and one line

@@ -163,10 +163,14 @@ func New(opts ...Option) (*Renderer, error) {
 // an unknown currency, and a *GlyphError when some character of doc is
 // in no font.
 func (r *Renderer) Render(doc Document) ([]byte, error) {
-	if err := r.CheckGlyphs(doc); err != nil {
-		return nil, err
+	if doc.Invoice == nil {
+		return nil, ErrNoInvoice
 	}
-	w, err := newWriter(r, doc)
+	fonts, ge := r.scanText(documentText(doc))
+	if ge != nil {
+		return nil, ge
+	}
+	w, err := newWriterWith(r, doc, fonts)
 	if err != nil {
 		return nil, err
 	}
@@ -190,16 +194,7 @@ func (r *Renderer) CheckGlyphs(doc Document) error {
 	if doc.Invoice == nil {
 		return ErrNoInvoice
 	}
-	ge := &GlyphError{}
-	for _, t := range documentText(doc) {
-		for _, c := range t.text {
-			if printable(c) && !r.canDraw(c) && !containsRune(ge.Runes, c) {
-				ge.Runes = append(ge.Runes, c)
-				ge.Fields = append(ge.Fields, t.field)
-			}
-		}
-	}
-	if len(ge.Runes) > 0 {
+	if _, ge := r.scanText(documentText(doc)); ge != nil {
 		return ge
 	}
 	return nil
@@ -208,52 +203,91 @@ func (r *Renderer) CheckGlyphs(doc Document) error {
 // fontsFor returns the core fonts when they can draw every character of
 // doc that the full fonts can, and the full fonts otherwise.
 func (r *Renderer) fontsFor(doc Document) *fontSet {
-	for _, t := range documentText(doc) {
+	fonts, _ := r.scanText(documentText(doc))
+	return fonts
+}
+
+// scanText reads text once for what CheckGlyphs and fontsFor tell: the
+// fonts to set it in, and a *GlyphError for the characters no font has,
+// nil when there are none.
+func (r *Renderer) scanText(text []fieldText) (*fontSet, *GlyphError) {
+	fonts := r.core
+	var ge *GlyphError
+	for _, t := range text {
 		for _, c := range t.text {
-			if printable(c) && !r.core.has(c) && r.full.has(c) {
-				return r.full
+			if c >= ' ' && c < 0x7F {
+				continue // printable ASCII, which the core fonts have
+			}
+			if !printable(c) {
+				continue
+			}
+			if fonts == r.core && !r.core.has(c) && r.full.has(c) {
+				fonts = r.full
+			}
+			if !r.canDraw(c) && (ge == nil || !containsRune(ge.Runes, c)) {
+				if ge == nil {
+					ge = &GlyphError{}
+				}
+				ge.Runes = append(ge.Runes, c)
+				ge.Fields = append(ge.Fields, t.name())
 			}
 		}
 	}
-	return r.core
+	return fonts, ge
 }
 
-// fieldText is a text of a document and the field it comes from.
+// fieldText is a text of a document and the field it comes from: field
+// itself, or field formatted with index for a field of a list
+// ("lines[%d].unit").
 type fieldText struct {
-	field, text string
+	field string
+	index int
+	text  string
 }
+
+// name is the field's name as the API names it.
+func (t fieldText) name() string {
+	if t.index < 0 {
+		return t.field
+	}
+	return fmt.Sprintf(t.field, t.index)
+}
+
+// field is a fieldText of a field that is not in a list.
+func field(name, text string) fieldText { return fieldText{name, -1, text} }
 
 // documentText lists the text of doc that comes from outside, with the
 // fields it comes from: everything but the labels and the formatted
 // numbers, which the core fonts cover.
 func documentText(doc Document) []fieldText {
 	inv, s, c, b := doc.Invoice, doc.Seller, doc.Invoice.Customer, doc.Bank
-	text := []fieldText{
-		{"number", inv.Number}, {"reference", inv.Reference}, {"notes", inv.Notes}, {"terms", inv.Terms},
-		{"paymentLink", inv.PaymentLink},
-		{"branding.name", s.Name}, {"branding.vatId", s.VATID}, {"branding.registrationNumber", s.RegistrationNumber},
-		{"branding.email", s.Email}, {"branding.phone", s.Phone}, {"branding.website", s.Website},
-		{"customer.name", c.Name}, {"customer.email", c.Email}, {"customer.phone", c.Phone}, {"customer.vatId", c.VATID},
-		{"bank.iban", b.IBAN}, {"bank.bic", b.BIC}, {"bank.bankName", b.BankName}, {"bank.holder", b.Holder},
-	}
+	text := make([]fieldText, 0, 32+2*len(inv.Lines)+len(inv.Lines)+len(inv.Allowances)+len(inv.Charges))
+	text = append(text,
+		field("number", inv.Number), field("reference", inv.Reference), field("notes", inv.Notes), field("terms", inv.Terms),
+		field("paymentLink", inv.PaymentLink),
+		field("branding.name", s.Name), field("branding.vatId", s.VATID), field("branding.registrationNumber", s.RegistrationNumber),
+		field("branding.email", s.Email), field("branding.phone", s.Phone), field("branding.website", s.Website),
+		field("customer.name", c.Name), field("customer.email", c.Email), field("customer.phone", c.Phone), field("customer.vatId", c.VATID),
+		field("bank.iban", b.IBAN), field("bank.bic", b.BIC), field("bank.bankName", b.BankName), field("bank.holder", b.Holder),
+	)
 	for _, a := range []struct {
 		prefix string
 		invoice.Address
 	}{{"branding.address.", s.Address}, {"customer.address.", c.Address}} {
 		prefix := a.prefix
 		text = append(text,
-			fieldText{prefix + "line1", a.Line1}, fieldText{prefix + "line2", a.Line2}, fieldText{prefix + "city", a.City},
-			fieldText{prefix + "postalCode", a.PostalCode}, fieldText{prefix + "region", a.Region}, fieldText{prefix + "country", a.Country})
+			field(prefix+"line1", a.Line1), field(prefix+"line2", a.Line2), field(prefix+"city", a.City),
+			field(prefix+"postalCode", a.PostalCode), field(prefix+"region", a.Region), field(prefix+"country", a.Country))
 	}
 	if inv.Corrects != nil {
-		text = append(text, fieldText{"corrects.number", inv.Corrects.Number})
+		text = append(text, field("corrects.number", inv.Corrects.Number))
 	}
 	for i, l := range inv.Lines {
 		text = append(text,
-			fieldText{fmt.Sprintf("lines[%d].description", i), l.Description},
-			fieldText{fmt.Sprintf("lines[%d].unit", i), l.Unit})
+			fieldText{"lines[%d].description", i, l.Description},
+			fieldText{"lines[%d].unit", i, l.Unit})
 	}
-	return append(text, einvoiceText(inv)...)
+	return appendEinvoiceText(text, inv)
 }
 
 func containsRune(runes []rune, r rune) bool {

@@ -7,7 +7,10 @@ import (
 	"io"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
+
+	"github.com/invoiced/invoiced/invoice"
 )
 
 // pdfStream is one stream object of a PDF as written: its dictionary
@@ -119,5 +122,136 @@ func checkFontFile(t *testing.T, font []byte) {
 	}
 	if head := seen["head"]; len(head) >= 16 && be.Uint32(head[12:]) != 0x5F0F3CF5 {
 		t.Errorf("head's magic number is %08x", be.Uint32(head[12:]))
+	}
+}
+
+// pageContents returns the inflated page content streams of pdf.
+func pageContents(t *testing.T, pdf []byte) [][]byte {
+	t.Helper()
+	var out [][]byte
+	for _, s := range streams(t, pdf) {
+		if !bytes.Contains([]byte(s.dict), []byte("/FlateDecode")) || bytes.Contains([]byte(s.dict), []byte("/Length1")) {
+			continue
+		}
+		zr, err := zlib.NewReader(bytes.NewReader(s.data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := io.ReadAll(zr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, raw)
+	}
+	return out
+}
+
+// contentTokens splits a content stream into its operands and operators,
+// a literal string (whose bytes may be anything, line feeds included)
+// one token.
+func contentTokens(content []byte) []string {
+	var tokens []string
+	for i := 0; i < len(content); {
+		switch c := content[i]; {
+		case c == ' ' || c == '\n' || c == '\r':
+			i++
+		case c == '(':
+			start, depth := i, 0
+			for ; i < len(content); i++ {
+				if content[i] == '\\' {
+					i++
+				} else if content[i] == '(' {
+					depth++
+				} else if content[i] == ')' {
+					if depth--; depth == 0 {
+						i++
+						break
+					}
+				}
+			}
+			tokens = append(tokens, string(content[start:i]))
+		default:
+			start := i
+			for i < len(content) && !bytes.ContainsRune([]byte(" \n\r("), rune(content[i])) {
+				i++
+			}
+			tokens = append(tokens, string(content[start:i]))
+		}
+	}
+	return tokens
+}
+
+// TestTextStateSetOnce follows the font and fill colour through each
+// page's content, saved by q and restored by Q: every text is drawn with
+// both set, and a run of texts in one style sets them once, so that the
+// font is set for fewer than half of the texts.
+func TestTextStateSetOnce(t *testing.T) {
+	r := newRenderer(t)
+	doc := sampleDoc(t, 40)
+	doc.Invoice.Status = invoice.StatusPaid // a rotated stamp, drawn in q … Q
+	texts, fonts := 0, 0
+	for page, content := range pageContents(t, render(t, r, doc)) {
+		type state struct{ font, fill string }
+		var cur state
+		var saved []state
+		var prev []string // the operands before the operator
+		for _, tok := range contentTokens(content) {
+			switch tok {
+			case "q":
+				saved = append(saved, cur)
+			case "Q":
+				cur, saved = saved[len(saved)-1], saved[:len(saved)-1]
+			case "Tf":
+				cur.font = strings.Join(prev[len(prev)-2:], " ")
+				fonts++
+			case "rg":
+				cur.fill = strings.Join(prev[len(prev)-3:], " ")
+			case "TJ":
+				texts++
+				if cur.font == "" || cur.fill == "" {
+					t.Fatalf("page %d: text %d drawn with font %q and fill %q", page+1, texts, cur.font, cur.fill)
+				}
+			}
+			if len(tok) > 0 && (tok[0] >= 'a' && tok[0] <= 'z' || tok[0] >= 'A' && tok[0] <= 'Z') && tok != "TD" {
+				prev = prev[:0]
+			} else {
+				prev = append(prev, tok)
+			}
+		}
+	}
+	if texts == 0 || fonts*2 > texts {
+		t.Errorf("%d texts set the font %d times, want at most half as often", texts, fonts)
+	}
+}
+
+// TestFontStreamsByGlyphs renders two documents with different glyphs
+// in turn: each gets the font subsets of its own glyphs, the same each
+// time, though subsets are kept and shared by their glyphs.
+func TestFontStreamsByGlyphs(t *testing.T) {
+	r := newRenderer(t)
+	a := sampleDoc(t, 2)
+	b := sampleDoc(t, 2)
+	b.Invoice.Customer.Name = "Ζωή Ξυλουργού & Qvist"
+	fonts := func(pdf []byte) (out []string) {
+		for _, s := range streams(t, pdf) {
+			if strings.Contains(s.dict, "/Length1") {
+				out = append(out, string(s.data))
+			}
+		}
+		return out
+	}
+	first := fonts(render(t, r, a))
+	other := fonts(render(t, r, b))
+	again := fonts(render(t, r, a))
+	if len(first) != 2 || len(other) != 2 {
+		t.Fatalf("found %d and %d embedded fonts, want 2 each", len(first), len(other))
+	}
+	if first[1] == other[1] {
+		t.Error("a bold customer name with other glyphs has the same bold font subset")
+	}
+	for i := range first {
+		if first[i] != again[i] {
+			t.Errorf("font %d differs between two renders of one document", i)
+		}
 	}
 }

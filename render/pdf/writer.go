@@ -15,6 +15,7 @@ import (
 
 	"github.com/invoiced/invoiced/invoice"
 	"github.com/invoiced/invoiced/money"
+	"github.com/invoiced/invoiced/render/qr"
 )
 
 // contentCompression is the zlib level of the page content streams. A
@@ -169,12 +170,23 @@ type writer struct {
 	// appearance.
 	missing []rune
 
+	// qrRects and qrGrid are the rectangles of the QR code last drawn,
+	// kept to draw the next one in.
+	qrRects []qr.Rect
+	qrGrid  []gopdf.GridRect
+
 	err error
 }
 
 // newWriter starts an empty PDF for doc: its paper, colours and document
 // information, with the fonts it needs registered.
 func newWriter(r *Renderer, doc Document) (*writer, error) {
+	return newWriterWith(r, doc, r.fontsFor(doc))
+}
+
+// newWriterWith is newWriter with the fonts for doc, as fontsFor chooses
+// them.
+func newWriterWith(r *Renderer, doc Document, fonts *fontSet) (*writer, error) {
 	inv := doc.Invoice
 	cur, err := money.ParseCurrency(inv.Currency)
 	if err != nil {
@@ -199,7 +211,7 @@ func newWriter(r *Renderer, doc Document) (*writer, error) {
 	}
 	w := &writer{
 		r: r, doc: doc, inv: inv, cur: cur, lang: lang, lb: lb,
-		fonts: r.fontsFor(doc), accent: accent, paper: p,
+		fonts: fonts, accent: accent, paper: p,
 		left: margin, right: p.w - margin, top: margin, bottom: p.h - margin - 8,
 		contentW: p.w - 2*margin,
 		pdf:      &gopdf.GoPdf{},

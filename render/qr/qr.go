@@ -408,20 +408,17 @@ func wordLinePenalty(line uint64, n int, inside uint64) int {
 	five &= inside & (inside >> 4)                 // … and all five are in the code
 	starts := five &^ ((eq << 1) & (inside << 1))
 	score := bits.OnesCount64(five) + 2*bits.OnesCount64(starts)
-	// N3: the 11 bits from x up read one of the patterns, least
-	// significant first, anywhere from the quiet zone before the line to
-	// the one after it.
-	for _, pattern := range [2]uint64{finderThenLight, lightThenFinder} {
-		match := uint64(1)<<(n+8-10) - 1 // every start that fits in the line and its quiet zones
-		for k := range 11 {
-			if pattern>>(10-k)&1 == 1 {
-				match &= line >> k
-			} else {
-				match &= ^(line >> k)
-			}
-		}
-		score += 40 * bits.OnesCount64(match)
-	}
+	// N3: the 11 modules from x up read one of the patterns (modules in
+	// order from the most significant bit of the pattern), anywhere from
+	// the quiet zone before the line to the one after it. Both patterns
+	// are the finder's 1:1:3:1:1 and four light modules: finder has bit x
+	// set where modules x to x+6 read dark, light, dark, dark, dark,
+	// light, dark, and light where modules x to x+3 are light.
+	finder := line & ^(line >> 1) & (line >> 2) & (line >> 3) & (line >> 4) & ^(line >> 5) & (line >> 6)
+	light := ^(line | line>>1 | line>>2 | line>>3)
+	fits := uint64(1)<<(n+8-10) - 1                        // every start that fits in the line and its quiet zones
+	score += 40 * bits.OnesCount64(finder&(light>>7)&fits) // finderThenLight
+	score += 40 * bits.OnesCount64(light&(finder>>4)&fits) // lightThenFinder
 	return score
 }
 
@@ -455,12 +452,23 @@ type Rect struct {
 // both span the same columns. That takes a typical code from about a
 // thousand modules to a few hundred rectangles.
 func (c *Code) Rects() []Rect {
-	rects := make([]Rect, 0, c.size*c.size/4)
+	return c.AppendRects(make([]Rect, 0, c.size*c.size/4))
+}
+
+// AppendRects appends the rectangles of Rects to rects, so that one
+// slice may serve code after code.
+func (c *Code) AppendRects(rects []Rect) []Rect {
+	base := len(rects)
 	// open[x] is 1 + the index in rects of the rectangle whose run starts
 	// at column x in the row above, 0 for none; next is the same for the
 	// row being read.
-	open := make([]int, c.size)
-	next := make([]int, c.size)
+	var openWords, nextWords [maxWordSize]int
+	var open, next []int
+	if c.size <= maxWordSize {
+		open, next = openWords[:c.size], nextWords[:c.size]
+	} else {
+		open, next = make([]int, c.size), make([]int, c.size)
+	}
 	for y := range c.size {
 		clear(next)
 		for x := 0; x < c.size; {
@@ -472,13 +480,13 @@ func (c *Code) Rects() []Rect {
 			for x < c.size && c.Dark(x, y) {
 				x++
 			}
-			if i := open[start] - 1; i >= 0 && rects[i].W == x-start {
-				rects[i].H++
+			if i := open[start] - 1; i >= 0 && rects[base+i].W == x-start {
+				rects[base+i].H++
 				next[start] = i + 1
 				continue
 			}
 			rects = append(rects, Rect{X: start, Y: y, W: x - start, H: 1})
-			next[start] = len(rects)
+			next[start] = len(rects) - base
 		}
 		open, next = next, open
 	}

@@ -101,6 +101,23 @@ func TestRectsCoverDarkModulesOnce(t *testing.T) {
 	}
 }
 
+// TestAppendRects checks that AppendRects appends what Rects returns,
+// after what the slice holds.
+func TestAppendRects(t *testing.T) {
+	var rects []Rect
+	for _, content := range []string{"x", "https://pay.invoiced.test/i/tok_8f3a9c2e71b44d0c", strings.Repeat("long content ", 100)} {
+		c, err := Encode(content)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := len(rects)
+		rects = c.AppendRects(rects)
+		if want := c.Rects(); !slices.Equal(rects[before:], want) {
+			t.Errorf("%.20q: appended %d rectangles, unlike the %d of Rects", content, len(rects)-before, len(want))
+		}
+	}
+}
+
 func TestEncodeErrors(t *testing.T) {
 	t.Parallel()
 	if _, err := Encode(""); !errors.Is(err, ErrEmpty) {

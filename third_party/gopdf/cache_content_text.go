@@ -44,7 +44,7 @@ type cacheContentText struct {
 	isPlaceHolder                      bool
 }
 
-func (c *cacheContentText) isSame(cache cacheContentText) bool {
+func (c *cacheContentText) isSame(cache *cacheContentText) bool {
 	if c.rectangle != nil {
 		//if rectangle != nil we assume this is not same content
 		return false
@@ -127,6 +127,32 @@ func (c *cacheContentText) calX() (float64, error) {
 
 // FormatFloatTrim converts a float64 into a string, like Sprintf("%.3f")
 // but with trailing zeroes (and possibly ".") removed
+// appendFloatTrim appends floatval as FormatFloatTrim formats it.
+func appendFloatTrim(b []byte, floatval float64) []byte {
+	const precisionFactor = 1000.0
+	n := math.Round(precisionFactor * floatval)
+	if n == 0 || math.Abs(n) >= 1e15 || math.IsNaN(n) {
+		return strconv.AppendFloat(b, n/precisionFactor, 'f', -1, 64)
+	}
+	// Below 1e12 a value with three decimals is the shortest decimal
+	// that reads back as n/1000, so it prints as the thousandths of n,
+	// less trailing zeros.
+	i := int64(n)
+	if i < 0 {
+		b = append(b, '-')
+		i = -i
+	}
+	b = strconv.AppendInt(b, i/1000, 10)
+	if frac := i % 1000; frac != 0 {
+		digits := []byte{'.', byte('0' + frac/100), byte('0' + frac/10%10), byte('0' + frac%10)}
+		for digits[len(digits)-1] == '0' {
+			digits = digits[:len(digits)-1]
+		}
+		b = append(b, digits...)
+	}
+	return b
+}
+
 func FormatFloatTrim(floatval float64) (formatted string) {
 	const precisionFactor = 1000.0
 	roundedFontSize := math.Round(precisionFactor*floatval) / precisionFactor
@@ -143,24 +169,45 @@ func (c *cacheContentText) write(w io.Writer, protection *PDFProtection) error {
 		return err
 	}
 
+	sw, _ := w.(*scratchWriter)
+	if sw != nil && len(c.cellOpt.extGStateIndexes) > 0 {
+		// A graphics state may set the font.
+		sw.textFont, sw.textColor = sw.textFont[:0], nil
+	}
 	b := appendGS(scratchFor(w), c.cellOpt.extGStateIndexes)
 	b = append(b, "BT\n"...)
 	b = appendFixed2s(b, x, y)
-	b = append(b, "TD\n/F"...)
+	b = append(b, "TD\n"...)
+	font := len(b)
+	b = append(b, "/F"...)
 	b = strconv.AppendInt(b, int64(c.fontCountIndex), 10)
 	b = append(b, ' ')
-	b = append(b, FormatFloatTrim(c.fontSize)...)
+	b = appendFloatTrim(b, c.fontSize)
 	b = append(b, " Tf "...)
-	b = append(b, FormatFloatTrim(c.charSpacing)...)
+	b = appendFloatTrim(b, c.charSpacing)
 	b = append(b, " Tc\n"...)
+	if sw != nil {
+		if string(sw.textFont) == string(b[font:]) {
+			b = b[:font]
+		} else {
+			sw.textFont = append(sw.textFont[:0], b[font:]...)
+		}
+	}
 	if err := writeScratch(w, b); err != nil {
 		return err
 	}
 
 	if c.txtColorMode == "color" {
-		c.textColor.write(w, protection)
+		if sw == nil || sw.textColor == nil || !sw.textColor.equal(c.textColor) {
+			c.textColor.write(w, protection)
+			if sw != nil {
+				sw.textColor = c.textColor
+			}
+		}
 	}
-	b = append(scratchFor(w), "[<"...)
+	// The glyph ids go in a literal string, two bytes each, where a hex
+	// string would take four.
+	b = append(scratchFor(w), "[("...)
 
 	unitsPerEm := int(c.fontSubset.ttfp.UnitsPerEm())
 	var leftRune rune
@@ -179,18 +226,18 @@ func (c *cacheContentText) write(w io.Writer, protection *PDFProtection) error {
 			pairval := kern(c.fontSubset, leftRune, r, leftRuneIndex, glyphindex)
 			pairvalPdfUnit = convertTTFUnit2PDFUnit(int(pairval), unitsPerEm)
 			if pairvalPdfUnit != 0 {
-				b = append(b, '>')
+				b = append(b, ')')
 				b = strconv.AppendInt(b, int64(-pairvalPdfUnit), 10)
-				b = append(b, '<')
+				b = append(b, '(')
 			}
 		}
 
-		b = appendGlyphHex(b, glyphindex)
+		b = appendGlyphString(b, glyphindex)
 		leftRune = r
 		leftRuneIndex = glyphindex
 	}
 
-	b = append(b, ">] TJ\nET\n"...)
+	b = append(b, ")] TJ\nET\n"...)
 	if err := writeScratch(w, b); err != nil {
 		return err
 	}
@@ -317,6 +364,10 @@ func createContent(f *SubsetFontObj, text string, fontSize float64, charSpacing 
 	var leftRune rune
 	var leftRuneIndex uint
 	sumWidth := int(0)
+	// The character spacing, the same for every character.
+	unitsPerPt := float64(unitsPerEm) / fontSize
+	spaceWidthInPt := unitsPerPt * charSpacing
+	spaceWidthPdfUnit := convertTTFUnit2PDFUnit(int(spaceWidthInPt), unitsPerEm)
 	//fmt.Printf("unitsPerEm = %d", unitsPerEm)
 	for i, r := range text {
 
@@ -333,14 +384,8 @@ func createContent(f *SubsetFontObj, text string, fontSize float64, charSpacing 
 			pairvalPdfUnit = convertTTFUnit2PDFUnit(int(pairval), unitsPerEm)
 		}
 
-		width, err := f.CharWidth(r)
-		if err != nil {
-			return 0, 0, 0, err
-		}
-
-		unitsPerPt := float64(unitsPerEm) / fontSize
-		spaceWidthInPt := unitsPerPt * charSpacing
-		spaceWidthPdfUnit := convertTTFUnit2PDFUnit(int(spaceWidthInPt), unitsPerEm)
+		// As CharWidth, from the glyph already looked up.
+		width := f.GlyphIndexToPdfWidth(glyphindex)
 
 		sumWidth += int(width) + int(pairvalPdfUnit) + spaceWidthPdfUnit
 		leftRune = r

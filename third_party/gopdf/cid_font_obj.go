@@ -3,6 +3,7 @@ package gopdf
 import (
 	"fmt"
 	"io"
+	"strconv"
 )
 
 // CIDFontObj is a CID-keyed font.
@@ -37,12 +38,18 @@ func (ci *CIDFontObj) write(w io.Writer, objID int) error {
 	io.WriteString(w, "/Subtype /CIDFontType2\n")
 	io.WriteString(w, "/Type /Font\n")
 	glyphIndexs := ci.PtrToSubsetFontObj.CharacterToGlyphIndex.AllVals()
-	io.WriteString(w, "/W [")
+	// The widths as Fprintf("%d[%d]") wrote them, into one buffer.
+	ws := make([]byte, 0, 4+12*len(glyphIndexs)+2)
+	ws = append(ws, "/W ["...)
 	for _, v := range glyphIndexs {
 		width := ci.PtrToSubsetFontObj.GlyphIndexToPdfWidth(v)
-		fmt.Fprintf(w, "%d[%d]", v, width)
+		ws = strconv.AppendUint(ws, uint64(v), 10)
+		ws = append(ws, '[')
+		ws = strconv.AppendUint(ws, uint64(width), 10)
+		ws = append(ws, ']')
 	}
-	io.WriteString(w, "]\n")
+	ws = append(ws, "]\n"...)
+	w.Write(ws)
 	io.WriteString(w, ">>\n")
 	return nil
 }

@@ -185,7 +185,7 @@ func (c *ContentObj) AppendStreamText(text string) error {
 	}
 
 	var err error
-	c.getRoot().curr.X, c.getRoot().curr.Y, err = c.listCache.appendContentText(cache, text)
+	c.getRoot().curr.X, c.getRoot().curr.Y, err = c.listCache.appendContentText(&cache, text)
 	if err != nil {
 		return err
 	}
@@ -226,7 +226,7 @@ func (c *ContentObj) AppendStreamSubsetFont(rectangle *Rect, text string, cellOp
 		txtColorMode:   c.getRoot().curr.txtColorMode,
 	}
 	var err error
-	c.getRoot().curr.X, c.getRoot().curr.Y, err = c.listCache.appendContentText(cache, text)
+	c.getRoot().curr.X, c.getRoot().curr.Y, err = c.listCache.appendContentText(&cache, text)
 	if err != nil {
 		return err
 	}

@@ -63,6 +63,24 @@ func appendGlyphHex(b []byte, glyph uint) []byte {
 	return append(b, digits[glyph>>12&0xF], digits[glyph>>8&0xF], digits[glyph>>4&0xF], digits[glyph&0xF])
 }
 
+// appendGlyphString appends glyph, a TrueType glyph id of 16 bits, as
+// two bytes of a literal string, big-endian, escaping those that a
+// literal string cannot hold as they are: parentheses, backslash, and
+// carriage return, which a reader would take for a line feed.
+func appendGlyphString(b []byte, glyph uint) []byte {
+	for _, c := range [2]byte{byte(glyph >> 8), byte(glyph)} {
+		switch c {
+		case '(', ')', '\\':
+			b = append(b, '\\', c)
+		case '\r':
+			b = append(b, '\\', 'r')
+		default:
+			b = append(b, c)
+		}
+	}
+	return b
+}
+
 // appendGS appends the graphics state operators of extGStateIndexes.
 func appendGS(b []byte, extGStateIndexes []int) []byte {
 	for _, i := range extGStateIndexes {
@@ -91,6 +109,32 @@ func appendRGB(b []byte, r, g, bl uint8, op string) []byte {
 type scratchWriter struct {
 	io.Writer
 	scratch []byte
+
+	// textFont is the font, size and character spacing operators, as
+	// the stream's last text item wrote them, and textColor its fill
+	// colour; nil where an item since may have changed them. Text items
+	// leave out what is already set: they are part of the graphics state
+	// and outlast the text object.
+	textFont  []byte
+	textColor ICacheColorText
+}
+
+// wrote updates what sw knows of the text state after item is written:
+// items that change neither the font nor the fill colour, or restore
+// them (q … Q), keep it; an item setting the fill colour forgets the
+// colour; any other item forgets both.
+func (sw *scratchWriter) wrote(item ICacheContent) {
+	switch item := item.(type) {
+	case *cacheContentText:
+	case *cacheContentLine, *cacheContentLineWidth, cacheContentRectangle, *cacheContentRectangle,
+		*cacheContentBoxes, *cacheContentGrid:
+	case *cacheContentColorRGB:
+		if item.colorType != colorTypeStrokeRGB {
+			sw.textColor = nil
+		}
+	default:
+		sw.textFont, sw.textColor = sw.textFont[:0], nil
+	}
 }
 
 // scratchFor returns an empty buffer to format into before writing to w:

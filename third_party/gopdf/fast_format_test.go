@@ -54,3 +54,30 @@ func TestAppendRGB(t *testing.T) {
 		t.Errorf("appendRGB = %q, want %q", got, want)
 	}
 }
+
+// TestAppendFloatTrim compares appendFloatTrim with FormatFloatTrim.
+func TestAppendFloatTrim(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	values := []float64{0, -0.0001, 0.0004, 8.5, 7.5, 100, -2.25, 0.0005, 1e12 + 0.5, 2e15, -3e16}
+	for range 1_000_000 {
+		values = append(values, (rng.Float64()-0.5)*2000, float64(rng.IntN(200000))/1000)
+	}
+	for _, f := range values {
+		if got, want := string(appendFloatTrim(nil, f)), FormatFloatTrim(f); got != want {
+			t.Fatalf("appendFloatTrim(%v) = %s, want %s", f, got, want)
+		}
+	}
+}
+
+// TestEncodeUtf8 checks the document information strings: each
+// character in four hex digits at least, as "%04X" prints it.
+func TestEncodeUtf8(t *testing.T) {
+	s := "Factură Ζωή 株 🍕"
+	want := ""
+	for _, r := range s {
+		want += fmt.Sprintf("%04X", r)
+	}
+	if got := encodeUtf8(s); got != want {
+		t.Errorf("encodeUtf8(%q) = %s, want %s", s, got, want)
+	}
+}

@@ -45,6 +45,64 @@ type fixedTables struct {
 	deflated []byte                              // data as deflate blocks, the last a sync flush
 	adler    uint32                              // the Adler-32 of data
 	entries  map[string]core.TableDirectoryEntry // each fixed table, its offset from the start of the file
+	streams  subsetStreams                       // the latest subsets made of the font
+}
+
+// subsetStreamsMax is how many subsets of one font subsetStreams keeps.
+// The documents of one sender mostly use the same glyphs (their labels,
+// the sender's name and address, the digits), so a few dozen cover most
+// of them; a subset is 10 to 30 KB.
+const subsetStreamsMax = 32
+
+// subsetStreams keeps the streams of the subsets of one font last made,
+// by their glyphs, so that a document with the same glyphs as an earlier
+// one takes its stream as it is: a stream is the same for the same
+// glyphs. It is safe for concurrent use; the streams are shared and
+// must not be changed.
+type subsetStreams struct {
+	mu      sync.Mutex
+	streams map[string]subsetStream
+}
+
+// subsetStream is a subset's zlib stream and the size of the font file
+// it holds.
+type subsetStream struct {
+	stream []byte
+	size   int
+}
+
+func (s *subsetStreams) get(key string) (subsetStream, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, ok := s.streams[key]
+	return st, ok
+}
+
+// put keeps st under key, dropping an arbitrary other subset when
+// subsetStreamsMax are kept.
+func (s *subsetStreams) put(key string, st subsetStream) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.streams == nil {
+		s.streams = map[string]subsetStream{}
+	}
+	if len(s.streams) >= subsetStreamsMax {
+		for k := range s.streams {
+			delete(s.streams, k)
+			break
+		}
+	}
+	s.streams[key] = st
+}
+
+// glyphsKey is glyphs, TrueType glyph ids of 16 bits, as a string of two
+// bytes each.
+func glyphsKey(glyphs []int) string {
+	b := make([]byte, 0, 2*len(glyphs))
+	for _, g := range glyphs {
+		b = binary.BigEndian.AppendUint16(b, uint16(g))
+	}
+	return string(b)
 }
 
 // fixedTablesCache holds a *fixedTables, or the error making it, per font,
@@ -125,6 +183,22 @@ func (p *PdfDictionaryObj) fontStream() ([]byte, int, error) {
 	glyphs := p.completeGlyphClosure(p.PtrToSubsetFontObj.CharacterToGlyphIndex)
 	sort.Ints(glyphs)
 	glyphs = p.distinctInts(glyphs)
+	streams := &fixed.streams
+	key := glyphsKey(glyphs)
+	if s, ok := streams.get(key); ok {
+		return s.stream, s.size, nil
+	}
+	stream, size, err := p.makeFontStream(ttfp, fixed, glyphs)
+	if err != nil {
+		return nil, 0, err
+	}
+	streams.put(key, subsetStream{stream, size})
+	return stream, size, nil
+}
+
+// makeFontStream returns the zlib stream of the subset of ttfp's font
+// with glyphs, sorted and distinct, and the size of the font file.
+func (p *PdfDictionaryObj) makeFontStream(ttfp *core.TTFParser, fixed *fixedTables, glyphs []int) ([]byte, int, error) {
 	// loca and glyf follow the fixed tables, in that order, each padded.
 	glyphData, locaPadded, glyfLength := p.locaAndGlyf(ttfp, glyphs)
 	locaEntry := core.TableDirectoryEntry{
@@ -168,6 +242,7 @@ func (p *PdfDictionaryObj) fontStream() ([]byte, int, error) {
 	out.Write(fixed.deflated)
 	fw, _ := flatePool.Get().(*flate.Writer)
 	if fw == nil {
+		var err error
 		if fw, err = flate.NewWriter(&out, locaCompression); err != nil {
 			return nil, 0, err
 		}

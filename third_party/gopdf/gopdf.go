@@ -1082,6 +1082,14 @@ func (cw *countingWriter) Write(b []byte) (int, error) {
 	return n, err
 }
 
+// WriteString writes s without copying it to a byte slice first where
+// the writer underneath takes strings, as a bytes.Buffer does.
+func (cw *countingWriter) WriteString(s string) (int, error) {
+	n, err := io.WriteString(cw.writer, s)
+	cw.offset += int64(n)
+	return n, err
+}
+
 // GetBytesPdfReturnErr : get bytes of pdf file
 func (gp *GoPdf) GetBytesPdfReturnErr() ([]byte, error) {
 	err := gp.Close()
@@ -2264,11 +2272,13 @@ func (gp *GoPdf) xref(w io.Writer, xrefbyteoffset int64, linelens []int64, i int
 	io.WriteString(w, "0000000000 65535 f \n")
 	j := 0
 	max := len(linelens)
+	line := make([]byte, 0, 20*max)
 	for j < max {
-		linelen := linelens[j]
-		fmt.Fprintf(w, "%s 00000 n \n", gp.formatXrefline(linelen))
+		line = appendXrefOffset(line, linelens[j])
+		line = append(line, " 00000 n \n"...)
 		j++
 	}
+	w.Write(line)
 	io.WriteString(w, "trailer\n")
 	io.WriteString(w, "<<\n")
 	fmt.Fprintf(w, "/Size %d\n", max+1)
@@ -2320,6 +2330,16 @@ func (gp *GoPdf) writeInfo(w io.Writer) {
 }
 
 // ปรับ xref ให้เป็น 10 หลัก
+// appendXrefOffset appends n as formatXrefline formats it.
+func appendXrefOffset(b []byte, n int64) []byte {
+	var digits [20]byte
+	d := strconv.AppendInt(digits[:0], n, 10)
+	for i := len(d); i < 10; i++ {
+		b = append(b, '0')
+	}
+	return append(b, d...)
+}
+
 func (gp *GoPdf) formatXrefline(n int64) string {
 	str := strconv.FormatInt(n, 10)
 	for len(str) < 10 {
@@ -2349,15 +2369,12 @@ func (gp *GoPdf) getContent() *ContentObj {
 }
 
 func encodeUtf8(str string) string {
-	var buff bytes.Buffer
+	// Each character as "%04X", as appendGlyphHex writes it.
+	b := make([]byte, 0, 4*len(str))
 	for _, r := range str {
-		c := fmt.Sprintf("%X", r)
-		for len(c) < 4 {
-			c = "0" + c
-		}
-		buff.WriteString(c)
+		b = appendGlyphHex(b, uint(r))
 	}
-	return buff.String()
+	return string(b)
 }
 
 func infodate(t time.Time) string {

@@ -15,10 +15,22 @@ func (l *listCacheContent) last() ICacheContent {
 }
 
 func (l *listCacheContent) append(cache ICacheContent) {
+	l.grow()
 	l.caches = append(l.caches, cache)
 }
 
-func (l *listCacheContent) appendContentText(cache cacheContentText, text string) (float64, float64, error) {
+// grow makes room for a page's items at once, where appending them one
+// by one from none would copy the list half a dozen times.
+func (l *listCacheContent) grow() {
+	if l.caches == nil {
+		l.caches = make([]ICacheContent, 0, 128)
+	}
+}
+
+// appendContentText adds text to the last text item where cache is the
+// same as it but for the text, and otherwise a copy of cache as a new
+// item. cache is not kept.
+func (l *listCacheContent) appendContentText(cache *cacheContentText, text string) (float64, float64, error) {
 
 	x := cache.x
 	y := cache.y
@@ -36,8 +48,10 @@ func (l *listCacheContent) appendContentText(cache cacheContentText, text string
 	}
 
 	if mustMakeNewCache { //make new cell
-		l.caches = append(l.caches, &cache)
-		cacheFont = &cache
+		cacheFont = new(cacheContentText)
+		*cacheFont = *cache
+		l.grow()
+		l.caches = append(l.caches, cacheFont)
 	}
 
 	//start add text
@@ -65,6 +79,7 @@ func (l *listCacheContent) write(w io.Writer, protection *PDFProtection) error {
 		if err := cache.write(sw, protection); err != nil {
 			return err
 		}
+		sw.wrote(cache)
 	}
 	return nil
 }

@@ -15,6 +15,10 @@ type MapOfCharacterToGlyphIndex struct {
 func NewMapOfCharacterToGlyphIndex() *MapOfCharacterToGlyphIndex {
 	var m MapOfCharacterToGlyphIndex
 	m.keyIndexs = make(map[rune]int)
+	// Room for the characters of a typical document, which would
+	// otherwise be grown to a few times.
+	m.Keys = make([]rune, 0, 128)
+	m.Vals = make([]uint, 0, 128)
 	return &m
 }
 
@@ -37,9 +41,11 @@ func (m *MapOfCharacterToGlyphIndex) KeyExists(k rune) bool {
 // Set set key and value to map
 func (m *MapOfCharacterToGlyphIndex) Set(k rune, v uint) {
 	if k >= 0 && k < 128 {
+		// ASCII is looked up in ascii only.
 		m.ascii[k] = int32(len(m.Keys)) + 1
+	} else {
+		m.keyIndexs[k] = len(m.Keys)
 	}
-	m.keyIndexs[k] = len(m.Keys)
 	m.Keys = append(m.Keys, k)
 	m.Vals = append(m.Vals, v)
 }

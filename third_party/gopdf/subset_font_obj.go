@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"unicode/utf8"
 
 	"github.com/signintech/gopdf/fontmaker/core"
 )
@@ -135,6 +136,12 @@ func (s *SubsetFontObj) SetTTFData(data []byte) error {
 
 // AddChars add char to map CharacterToGlyphIndex
 func (s *SubsetFontObj) AddChars(txt string) (string, error) {
+	// Most texts keep every character, and then come back as they are:
+	// only a substituted character, or a byte that is not UTF-8, changes
+	// the text and makes it worth building anew.
+	if s.addKnownChars(txt) {
+		return txt, nil
+	}
 	s.addCharsBuff = s.addCharsBuff[:0]
 	for _, runeValue := range txt {
 		if s.CharacterToGlyphIndex.KeyExists(runeValue) {
@@ -162,6 +169,31 @@ func (s *SubsetFontObj) AddChars(txt string) (string, error) {
 		s.addCharsBuff = append(s.addCharsBuff, runeValue)
 	}
 	return string(s.addCharsBuff), nil
+}
+
+// addKnownChars adds the characters of txt that the font has, up to the
+// first that it lacks or that is not valid UTF-8, and reports whether it
+// got to the end of txt.
+func (s *SubsetFontObj) addKnownChars(txt string) bool {
+	for i, runeValue := range txt {
+		if s.CharacterToGlyphIndex.KeyExists(runeValue) {
+			if runeValue == utf8.RuneError {
+				if _, size := utf8.DecodeRuneInString(txt[i:]); size == 1 {
+					return false
+				}
+			}
+			continue
+		}
+		if runeValue == utf8.RuneError {
+			return false
+		}
+		glyphIndex, err := s.CharCodeToGlyphIndex(runeValue)
+		if err != nil {
+			return false
+		}
+		s.CharacterToGlyphIndex.Set(runeValue, glyphIndex)
+	}
+	return true
 }
 
 /*
