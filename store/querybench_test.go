@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,26 +14,6 @@ import (
 	"github.com/invoiced/invoiced/internal/redistest"
 	"github.com/invoiced/invoiced/invoice"
 )
-
-// commandCounter is a go-redis hook that counts the commands a client
-// sends, each command of a pipeline or transaction one.
-type commandCounter struct{ n atomic.Int64 }
-
-func (c *commandCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
-
-func (c *commandCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		c.n.Add(1)
-		return next(ctx, cmd)
-	}
-}
-
-func (c *commandCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error {
-		c.n.Add(int64(len(cmds)))
-		return next(ctx, cmds)
-	}
-}
 
 // benchCustomers is how many customers the invoices of BenchmarkQueryPage
 // are spread over: each has a hundredth of them, so a customer's
@@ -65,7 +44,7 @@ func BenchmarkQueryPage(b *testing.B) {
 					b.Fatalf("a page of %d, %v; want 20", got, err)
 				}
 				usecBefore := commandUsec(b, bt.rdb)
-				before := bt.counter.n.Load()
+				before := bt.counter.commands.Load()
 				pages := 0
 				for b.Loop() {
 					if _, err := q.page(bt.s, bt.tenantID); err != nil {
@@ -73,7 +52,7 @@ func BenchmarkQueryPage(b *testing.B) {
 					}
 					pages++
 				}
-				cmds := bt.counter.n.Load() - before
+				cmds := bt.counter.commands.Load() - before
 				usec := commandUsec(b, bt.rdb) - usecBefore
 				b.ReportMetric(float64(cmds)/float64(pages), "cmds/op")
 				b.ReportMetric(float64(usec)/float64(pages), "redis-µs/op")
@@ -119,14 +98,14 @@ type benchTenant struct {
 	n        int
 	s        *Store
 	rdb      *redis.Client
-	counter  *commandCounter
+	counter  *redisCounter
 	tenantID string
 }
 
 func newBenchTenant(b *testing.B, n int) *benchTenant {
 	b.Helper()
 	srv := redistest.Start(b)
-	bt := &benchTenant{n: n, rdb: srv.Client(b), counter: new(commandCounter)}
+	bt := &benchTenant{n: n, rdb: srv.Client(b), counter: new(redisCounter)}
 	bt.rdb.AddHook(bt.counter)
 	var err error
 	if bt.s, err = New(bt.rdb, Config{SecretKey: make([]byte, 32)}); err != nil {

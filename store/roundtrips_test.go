@@ -14,26 +14,29 @@ import (
 	"github.com/invoiced/invoiced/internal/redistest"
 )
 
-// roundTripCounter is a go-redis hook that counts a client's round trips
-// to Redis: a command alone is one, a pipeline one. Those that set up a
-// new connection (HELLO, CLIENT) are not counted.
-type roundTripCounter struct{ n atomic.Int64 }
+// redisCounter is a go-redis hook that counts a client's round trips to
+// Redis (n: a command alone is one, a pipeline one) and the commands it
+// sends (commands: each command of a pipeline or transaction one). Those
+// that set up a new connection (HELLO, CLIENT) are not counted.
+type redisCounter struct{ n, commands atomic.Int64 }
 
-func (c *roundTripCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (c *redisCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
 
-func (c *roundTripCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+func (c *redisCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
 		if !connSetup(cmd) {
 			c.n.Add(1)
+			c.commands.Add(1)
 		}
 		return next(ctx, cmd)
 	}
 }
 
-func (c *roundTripCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+func (c *redisCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return func(ctx context.Context, cmds []redis.Cmder) error {
 		if len(cmds) > 0 && !connSetup(cmds[0]) {
 			c.n.Add(1)
+			c.commands.Add(int64(len(cmds)))
 		}
 		return next(ctx, cmds)
 	}
@@ -42,11 +45,11 @@ func (c *roundTripCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) r
 func connSetup(cmd redis.Cmder) bool { return cmd.Name() == "hello" || cmd.Name() == "client" }
 
 // setupCounted is setup with a count of the store's round trips.
-func setupCounted(t *testing.T) (*Store, context.Context, *roundTripCounter) {
+func setupCounted(t *testing.T) (*Store, context.Context, *redisCounter) {
 	t.Helper()
 	srv := redistest.Start(t)
 	rdb := srv.Client(t)
-	c := &roundTripCounter{}
+	c := &redisCounter{}
 	rdb.AddHook(c)
 	s, err := New(rdb, Config{SecretKey: make([]byte, 32)})
 	if err != nil {
@@ -60,8 +63,19 @@ func setupCounted(t *testing.T) (*Store, context.Context, *roundTripCounter) {
 	return s, context.Background(), c
 }
 
+// createEmailSend stores send snd_1 of invoice inv_1 by email and
+// returns its delivery's id.
+func createEmailSend(t *testing.T, ctx context.Context, s *Store) string {
+	t.Helper()
+	send := &Send{ID: "snd_1", TenantID: "ten_a", InvoiceID: "inv_1", Channels: []Channel{ChannelEmail}, Email: "a@b.co"}
+	if _, _, err := s.CreateSend(ctx, send); err != nil {
+		t.Fatal(err)
+	}
+	return send.DeliveryIDs[0]
+}
+
 // trips returns how many round trips fn took.
-func (c *roundTripCounter) trips(fn func()) int64 {
+func (c *redisCounter) trips(fn func()) int64 {
 	before := c.n.Load()
 	fn()
 	return c.n.Load() - before
@@ -70,11 +84,7 @@ func (c *roundTripCounter) trips(fn func()) int64 {
 func TestTransitionUnchangedWritesNothing(t *testing.T) {
 	t.Parallel()
 	s, ctx, c := setupCounted(t)
-	send := &Send{ID: "snd_1", TenantID: "ten_a", InvoiceID: "inv_1", Channels: []Channel{ChannelEmail}, Email: "a@b.co"}
-	if _, _, err := s.CreateSend(ctx, send); err != nil {
-		t.Fatal(err)
-	}
-	id := send.DeliveryIDs[0]
+	id := createEmailSend(t, ctx, s)
 	key := deliveryKey("ten_a", id)
 	before, err := s.rdb.Get(ctx, key).Bytes()
 	if err != nil {
@@ -103,11 +113,7 @@ func TestTransitionUnchangedWritesNothing(t *testing.T) {
 func TestRecordSent(t *testing.T) {
 	t.Parallel()
 	s, ctx, c := setupCounted(t)
-	send := &Send{ID: "snd_1", TenantID: "ten_a", InvoiceID: "inv_1", Channels: []Channel{ChannelEmail}, Email: "a@b.co"}
-	if _, _, err := s.CreateSend(ctx, send); err != nil {
-		t.Fatal(err)
-	}
-	id := send.DeliveryIDs[0]
+	id := createEmailSend(t, ctx, s)
 	if _, _, err := s.ClaimSend(ctx, "ten_a", id, "clm_1", "ses", time.Minute); err != nil {
 		t.Fatal(err)
 	}

@@ -73,12 +73,11 @@ type Server struct {
 	conns    []*smtp.Conn // every connection a client opened
 	messages []Message
 	added    chan struct{} // closed and replaced when a message is added
-	failLeft int
-	failErr  *smtp.SMTPError
-	// dataFailLeft and dataFailErr are FailNextData's.
-	dataFailLeft int
-	dataFailErr  *smtp.SMTPError
-	refused      map[string]*smtp.SMTPError // by recipient
+	// fail is FailNext's.
+	fail failures
+	// dataFail is FailNextData's.
+	dataFail failures
+	refused  map[string]*smtp.SMTPError // by recipient
 }
 
 // Start runs a server on 127.0.0.1 with a plain listener (Addr, Port) and an
@@ -200,8 +199,7 @@ func (s *Server) WaitForMessages(t testing.TB, n int, timeout time.Duration) []M
 func (s *Server) FailNext(n int, code int, msg string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.failLeft = n
-	s.failErr = &smtp.SMTPError{Code: code, EnhancedCode: smtp.EnhancedCodeNotSet, Message: msg}
+	s.fail = newFailures(n, code, msg)
 }
 
 // FailNextData makes the next n messages fail at the end of their data:
@@ -211,8 +209,7 @@ func (s *Server) FailNext(n int, code int, msg string) {
 func (s *Server) FailNextData(n int, code int, msg string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.dataFailLeft = n
-	s.dataFailErr = &smtp.SMTPError{Code: code, EnhancedCode: smtp.EnhancedCodeNotSet, Message: msg}
+	s.dataFail = newFailures(n, code, msg)
 }
 
 // RefuseRecipient makes the server answer every RCPT TO for addr with code
@@ -234,26 +231,26 @@ func (s *Server) add(m Message) {
 	s.added = make(chan struct{})
 }
 
-// takeFailure uses up one of the failures FailNext asked for.
-func (s *Server) takeFailure() *smtp.SMTPError {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.failLeft <= 0 {
-		return nil
-	}
-	s.failLeft--
-	return s.failErr
+// failures is how many more times the server answers with err.
+type failures struct {
+	left int
+	err  *smtp.SMTPError
 }
 
-// takeDataFailure uses up one of the failures FailNextData asked for.
-func (s *Server) takeDataFailure() *smtp.SMTPError {
+func newFailures(n, code int, msg string) failures {
+	return failures{left: n, err: &smtp.SMTPError{Code: code, EnhancedCode: smtp.EnhancedCodeNotSet, Message: msg}}
+}
+
+// take uses up one of f, under the server's lock: the error to answer
+// with, or nil when none is left.
+func (s *Server) take(f *failures) *smtp.SMTPError {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.dataFailLeft <= 0 {
+	if f.left <= 0 {
 		return nil
 	}
-	s.dataFailLeft--
-	return s.dataFailErr
+	f.left--
+	return f.err
 }
 
 func (s *Server) newSession(c *smtp.Conn) (smtp.Session, error) {
@@ -323,7 +320,7 @@ func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
 		return smtp.ErrAuthRequired
 	}
 	ss.from = from
-	ss.fail = ss.server.takeFailure()
+	ss.fail = ss.server.take(&ss.server.fail)
 	return nil
 }
 
@@ -346,7 +343,7 @@ func (ss *session) Data(r io.Reader) error {
 	if err != nil {
 		return err
 	}
-	if err := ss.server.takeDataFailure(); err != nil {
+	if err := ss.server.take(&ss.server.dataFail); err != nil {
 		return err
 	}
 	_, isTLS := ss.conn.TLSConnectionState()
