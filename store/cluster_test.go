@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -107,22 +105,12 @@ func clusterTenantFlow(t *testing.T, s *Store, tenantID string) {
 	if sends, _, err := s.ScheduledSends(ctx, tenantID, nil, 10); err != nil || len(sends) != 0 {
 		t.Fatalf("ScheduledSends = %v, %v", sends, err)
 	}
-	var wins atomic.Int32
-	var wg sync.WaitGroup
-	for range 4 {
-		wg.Go(func() {
-			_, changed, err := s.Finalize(ctx, tenantID, "inv_1", "grace")
-			if err != nil {
-				t.Error(err)
-			}
-			if changed {
-				wins.Add(1)
-			}
-		})
-	}
-	wg.Wait()
-	if wins.Load() != 1 {
-		t.Fatalf("%d finalizations won, want 1", wins.Load())
+	wins := race(t, 4, func(int) (bool, error) {
+		_, changed, err := s.Finalize(ctx, tenantID, "inv_1", "grace")
+		return changed, err
+	})
+	if wins != 1 {
+		t.Fatalf("%d finalizations won, want 1", wins)
 	}
 	if due, _ := s.DraftsDue(ctx, tenantID, time.Now().Add(time.Hour), 10); len(due) != 0 {
 		t.Fatalf("finalized invoice still due: %v", due)

@@ -214,45 +214,24 @@ func (s *Store) DeliveryJob(ctx context.Context, tenantID, id, sendID, invoiceID
 }
 
 // job reads delivery id (none when empty), send sendID, invoice invoiceID
-// and tenant's settings with one MGET, and keeps the records' bytes for
-// updates that follow.
+// and tenant's settings with one MGET (see getWithSettings).
 func (s *Store) job(ctx context.Context, tenantID, id, sendID, invoiceID string) (*Delivery, *Send, *invoice.Invoice, Settings, error) {
-	keys := []string{sendKey(tenantID, sendID), invoiceKey(tenantID, invoiceID), tenantKey(tenantID, "settings")}
+	send, inv := &Send{}, &invoice.Invoice{}
+	keys := []string{sendKey(tenantID, sendID), invoiceKey(tenantID, invoiceID)}
+	records := []any{send, inv}
 	var d *Delivery
-	records := []any{&Send{}, &invoice.Invoice{}}
 	if id != "" {
 		d = &Delivery{}
 		keys = append(keys, deliveryKey(tenantID, id))
 		records = append(records, d)
 	}
-	vals, err := s.rdb.MGet(ctx, keys...).Result()
+	st, err := s.getWithSettings(ctx, tenantID, keys, records)
 	if err != nil {
-		return nil, nil, nil, Settings{}, fmt.Errorf("mget %s: %w", keys[0], err)
+		return nil, nil, nil, Settings{}, err
 	}
-	for i, v := range records {
-		k := i
-		if i == 2 {
-			k = 3 // the delivery, after the settings
-		}
-		b, ok := vals[k].(string)
-		if !ok {
-			return nil, nil, nil, Settings{}, fmt.Errorf("%s: %w", keys[k], ErrNotFound)
-		}
-		if err := decodeRecord([]byte(b), v); err != nil {
-			return nil, nil, nil, Settings{}, fmt.Errorf("decode %s: %w", keys[k], err)
-		}
-		s.seen.put(keys[k], []byte(b))
-	}
-	send, inv := records[0].(*Send), records[1].(*invoice.Invoice)
 	send.TenantID, inv.TenantID = tenantID, tenantID
 	if d != nil {
 		d.TenantID = tenantID
-	}
-	var st Settings
-	if b, ok := vals[2].(string); ok {
-		if st, err = s.decodeSettings(tenantID, []byte(b)); err != nil {
-			return nil, nil, nil, Settings{}, err
-		}
 	}
 	return d, send, inv, st, nil
 }
@@ -261,28 +240,39 @@ func (s *Store) job(ctx context.Context, tenantID, id, sendID, invoiceID string)
 // Invoice does, and the tenant's settings, as Settings does: what a send
 // request checks. A missing invoice is ErrNotFound.
 func (s *Store) InvoiceForSend(ctx context.Context, tenantID, id string) (*invoice.Invoice, Settings, error) {
-	keys := []string{invoiceKey(tenantID, id), tenantKey(tenantID, "settings")}
-	vals, err := s.rdb.MGet(ctx, keys...).Result()
-	if err != nil {
-		return nil, Settings{}, fmt.Errorf("mget %s: %w", keys[0], err)
-	}
-	b, ok := vals[0].(string)
-	if !ok {
-		return nil, Settings{}, ErrNotFound
-	}
 	var inv invoice.Invoice
-	if err := decodeRecord([]byte(b), &inv); err != nil {
-		return nil, Settings{}, fmt.Errorf("decode %s: %w", keys[0], err)
+	st, err := s.getWithSettings(ctx, tenantID, []string{invoiceKey(tenantID, id)}, []any{&inv})
+	if err != nil {
+		return nil, Settings{}, err
 	}
-	s.seen.put(keys[0], []byte(b))
 	inv.TenantID = tenantID
-	var st Settings
-	if b, ok := vals[1].(string); ok {
-		if st, err = s.decodeSettings(tenantID, []byte(b)); err != nil {
-			return nil, Settings{}, err
-		}
-	}
 	return &inv, st, nil
+}
+
+// getWithSettings reads the record at each of keys into the records at
+// the same index, and tenant's settings, with one MGET, and keeps the
+// records' bytes for updates that follow (see seenRecords). A missing
+// record is ErrNotFound, wrapped with its key; missing settings are the
+// defaults.
+func (s *Store) getWithSettings(ctx context.Context, tenantID string, keys []string, records []any) (Settings, error) {
+	vals, err := s.rdb.MGet(ctx, append(keys, tenantKey(tenantID, "settings"))...).Result()
+	if err != nil {
+		return Settings{}, fmt.Errorf("mget %s: %w", keys[0], err)
+	}
+	for i, v := range records {
+		b, ok := vals[i].(string)
+		if !ok {
+			return Settings{}, fmt.Errorf("%s: %w", keys[i], ErrNotFound)
+		}
+		if err := decodeRecord([]byte(b), v); err != nil {
+			return Settings{}, fmt.Errorf("decode %s: %w", keys[i], err)
+		}
+		s.seen.put(keys[i], []byte(b))
+	}
+	if b, ok := vals[len(keys)].(string); ok {
+		return s.decodeSettings(tenantID, []byte(b))
+	}
+	return Settings{}, nil
 }
 
 // QueuedDeliveries returns the channel of each of the send's deliveries,

@@ -259,24 +259,12 @@ func TestSaveDraftAndFinalize(t *testing.T) {
 	}
 
 	// Many finalizers race; exactly one wins.
-	var wins atomic.Int32
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, changed, err := s.Finalize(ctx, "ten_a", "inv_1", "grace")
-			if err != nil {
-				t.Error(err)
-			}
-			if changed {
-				wins.Add(1)
-			}
-		}()
-	}
-	wg.Wait()
-	if wins.Load() != 1 {
-		t.Fatalf("%d finalizations won, want 1", wins.Load())
+	wins := race(t, 8, func(int) (bool, error) {
+		_, changed, err := s.Finalize(ctx, "ten_a", "inv_1", "grace")
+		return changed, err
+	})
+	if wins != 1 {
+		t.Fatalf("%d finalizations won, want 1", wins)
 	}
 	got, _ := s.Invoice(ctx, "ten_a", "inv_1")
 	if got.Status != invoice.StatusOpen || got.FinalizedBy != "grace" || got.Notes != "changed" {
@@ -1013,27 +1001,17 @@ func TestUpdateConcurrent(t *testing.T) {
 	}
 	id := send.DeliveryIDs[0]
 	const writers, each = 8, 10
-	var wins atomic.Int32
-	var wg sync.WaitGroup
-	for w := range writers {
-		wg.Go(func() {
-			for i := range each {
-				if err := s.RecordAttempt(ctx, "ten_a", id, "", Attempt{Provider: fmt.Sprintf("p%d-%d", w, i)}); err != nil {
-					t.Error(err)
-				}
-			}
-			_, changed, err := s.Transition(ctx, "ten_a", id, DeliverySent, "worker", "", nil)
-			if err != nil {
+	wins := race(t, writers, func(w int) (bool, error) {
+		for i := range each {
+			if err := s.RecordAttempt(ctx, "ten_a", id, "", Attempt{Provider: fmt.Sprintf("p%d-%d", w, i)}); err != nil {
 				t.Error(err)
 			}
-			if changed {
-				wins.Add(1)
-			}
-		})
-	}
-	wg.Wait()
-	if wins.Load() != 1 {
-		t.Fatalf("%d transitions to sent won, want 1", wins.Load())
+		}
+		_, changed, err := s.Transition(ctx, "ten_a", id, DeliverySent, "worker", "", nil)
+		return changed, err
+	})
+	if wins != 1 {
+		t.Fatalf("%d transitions to sent won, want 1", wins)
 	}
 	d, err := s.Delivery(ctx, "ten_a", id)
 	if err != nil {
@@ -1070,31 +1048,22 @@ func TestCreateSendConcurrent(t *testing.T) {
 	t.Parallel()
 	s, ctx := setup(t)
 	const creators = 8
-	var wins atomic.Int32
-	var wg sync.WaitGroup
-	for range creators {
-		wg.Go(func() {
-			send := &Send{ID: "snd_1", TenantID: "ten_a", InvoiceID: "inv_1", Channels: []Channel{ChannelEmail, ChannelSMS}, Email: "a@b.co", Phone: "+40712345678"}
-			got, created, err := s.CreateSend(ctx, send)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			if created {
-				wins.Add(1)
-				return
-			}
-			if got.ID != "snd_1" || len(got.DeliveryIDs) != 2 || got.CreatedAt.IsZero() {
-				t.Errorf("CreateSend of an existing send returned %+v", got)
-			}
-			if !send.CreatedAt.IsZero() || send.Status != "" || len(send.DeliveryIDs) != 0 {
-				t.Errorf("CreateSend of an existing send changed the caller's: %+v", send)
-			}
-		})
-	}
-	wg.Wait()
-	if wins.Load() != 1 {
-		t.Fatalf("%d creations won, want 1", wins.Load())
+	wins := race(t, creators, func(int) (bool, error) {
+		send := &Send{ID: "snd_1", TenantID: "ten_a", InvoiceID: "inv_1", Channels: []Channel{ChannelEmail, ChannelSMS}, Email: "a@b.co", Phone: "+40712345678"}
+		got, created, err := s.CreateSend(ctx, send)
+		if err != nil || created {
+			return created, err
+		}
+		if got.ID != "snd_1" || len(got.DeliveryIDs) != 2 || got.CreatedAt.IsZero() {
+			t.Errorf("CreateSend of an existing send returned %+v", got)
+		}
+		if !send.CreatedAt.IsZero() || send.Status != "" || len(send.DeliveryIDs) != 0 {
+			t.Errorf("CreateSend of an existing send changed the caller's: %+v", send)
+		}
+		return false, nil
+	})
+	if wins != 1 {
+		t.Fatalf("%d creations won, want 1", wins)
 	}
 	ids, err := s.rdb.LRange(ctx, invoiceDeliveriesKey("ten_a", "inv_1"), 0, -1).Result()
 	if err != nil || len(ids) != 2 {
@@ -1196,4 +1165,25 @@ func TestUpdateFromStaleRecord(t *testing.T) {
 	if err := a.RecordAttempt(ctx, "ten_a", id, "", Attempt{Provider: "smtp"}); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("update of a deleted delivery: %v, want ErrNotFound", err)
 	}
+}
+
+// race runs try in n goroutines at once, each with its index, and
+// returns how many won (reported true); an error try returns fails the
+// test.
+func race(t *testing.T, n int, try func(i int) (bool, error)) int32 {
+	var wins atomic.Int32
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			won, err := try(i)
+			if err != nil {
+				t.Error(err)
+			}
+			if won {
+				wins.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	return wins.Load()
 }

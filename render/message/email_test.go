@@ -254,19 +254,7 @@ func TestEmailBrand(t *testing.T) {
 			v := testVars()
 			v.Brand = tt.brand
 			html := Render(Template{}, "en", v).HTML
-			for _, w := range tt.want {
-				if !strings.Contains(html, w) {
-					t.Errorf("HTML lacks %q", w)
-				}
-			}
-			for _, w := range tt.wantNotIn {
-				if strings.Contains(html, w) {
-					t.Errorf("HTML holds %q", w)
-				}
-			}
-			if t.Failed() {
-				t.Logf("HTML:\n%s", html)
-			}
+			checkHTML(t, html, tt.want, tt.wantNotIn)
 		})
 	}
 }

@@ -672,19 +672,7 @@ func TestRenderHTMLLayout(t *testing.T) {
 			v := testVars()
 			tt.v(&v)
 			html := Render(Template{}, tt.lang, v).HTML
-			for _, w := range tt.want {
-				if !strings.Contains(html, w) {
-					t.Errorf("HTML lacks %q", w)
-				}
-			}
-			for _, w := range tt.wantNotIn {
-				if strings.Contains(html, w) {
-					t.Errorf("HTML holds %q", w)
-				}
-			}
-			if t.Failed() {
-				t.Logf("HTML:\n%s", html)
-			}
+			checkHTML(t, html, tt.want, tt.wantNotIn)
 		})
 	}
 }
@@ -1169,5 +1157,24 @@ func TestResolveReminder(t *testing.T) {
 	}
 	if got := ResolveReminder("de", tenant, Template{Subject: "mine"}, false); got.Subject != "mine" {
 		t.Fatalf("an override subject lost to %q", got.Subject)
+	}
+}
+
+// checkHTML checks that html holds each of want and none of wantNotIn,
+// and logs it whole when it does not.
+func checkHTML(t *testing.T, html string, want, wantNotIn []string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(html, w) {
+			t.Errorf("HTML lacks %q", w)
+		}
+	}
+	for _, w := range wantNotIn {
+		if strings.Contains(html, w) {
+			t.Errorf("HTML holds %q", w)
+		}
+	}
+	if t.Failed() {
+		t.Logf("HTML:\n%s", html)
 	}
 }
