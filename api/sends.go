@@ -399,7 +399,7 @@ func (a *API) enqueueSendTask(ctx context.Context, send *store.Send) *Error {
 	if send.ScheduledAt != nil {
 		at = *send.ScheduledAt
 	}
-	task, err := tasks.NewSendTask(tasks.SendPayload{TenantID: send.TenantID, InvoiceID: send.InvoiceID, SendID: send.ID}, at)
+	task, err := tasks.NewSendTask(tasks.SendPayload{TenantID: send.TenantID, InvoiceID: send.InvoiceID, SendID: send.ID, DeliveryIDs: send.DeliveryIDs}, at)
 	if err == nil {
 		_, err = a.cfg.Enqueuer.EnqueueContext(ctx, task)
 	}

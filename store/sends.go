@@ -192,8 +192,17 @@ func (s *Store) Send(ctx context.Context, tenantID, id string) (*Send, error) {
 // or invoice is ErrNotFound, wrapped with which it is. An update of the
 // send or the invoice that follows starts from them (see seenRecords).
 func (s *Store) SendJob(ctx context.Context, tenantID, sendID, invoiceID string) (*Send, *invoice.Invoice, Settings, error) {
-	_, send, inv, st, err := s.job(ctx, tenantID, "", sendID, invoiceID)
+	_, send, inv, st, err := s.job(ctx, tenantID, nil, sendID, invoiceID)
 	return send, inv, st, err
+}
+
+// StartJob is SendJob that reads the send's deliveries deliveryIDs as
+// well, in the same round trip: what a send task starts from. The
+// deliveries come back in the order of deliveryIDs; a missing one is
+// ErrNotFound. Updates of the deliveries that follow start from them.
+func (s *Store) StartJob(ctx context.Context, tenantID, sendID, invoiceID string, deliveryIDs []string) (*Send, *invoice.Invoice, []*Delivery, Settings, error) {
+	ds, send, inv, st, err := s.job(ctx, tenantID, deliveryIDs, sendID, invoiceID)
+	return send, inv, ds, st, err
 }
 
 // DeliveryJob returns, in one round trip, delivery id with what it needs
@@ -203,37 +212,40 @@ func (s *Store) SendJob(ctx context.Context, tenantID, sendID, invoiceID string)
 // trip. A missing delivery, send or invoice is ErrNotFound, wrapped with
 // which it is.
 func (s *Store) DeliveryJob(ctx context.Context, tenantID, id, sendID, invoiceID string) (*Delivery, *Send, *invoice.Invoice, Settings, error) {
-	d, send, inv, st, err := s.job(ctx, tenantID, id, sendID, invoiceID)
+	ds, send, inv, st, err := s.job(ctx, tenantID, []string{id}, sendID, invoiceID)
 	if err != nil {
 		return nil, nil, nil, Settings{}, err
 	}
+	d := ds[0]
 	if d.SendID != sendID || d.InvoiceID != invoiceID {
 		send, inv, st, err = s.SendJob(ctx, tenantID, d.SendID, d.InvoiceID)
 	}
 	return d, send, inv, st, err
 }
 
-// job reads delivery id (none when empty), send sendID, invoice invoiceID
-// and tenant's settings with one MGET (see getWithSettings).
-func (s *Store) job(ctx context.Context, tenantID, id, sendID, invoiceID string) (*Delivery, *Send, *invoice.Invoice, Settings, error) {
+// job reads deliveries ids, send sendID, invoice invoiceID and tenant's
+// settings with one MGET (see getWithSettings).
+func (s *Store) job(ctx context.Context, tenantID string, ids []string, sendID, invoiceID string) ([]*Delivery, *Send, *invoice.Invoice, Settings, error) {
 	send, inv := &Send{}, &invoice.Invoice{}
-	keys := []string{sendKey(tenantID, sendID), invoiceKey(tenantID, invoiceID)}
-	records := []any{send, inv}
-	var d *Delivery
-	if id != "" {
-		d = &Delivery{}
+	keys := make([]string, 0, 3+len(ids))
+	keys = append(keys, sendKey(tenantID, sendID), invoiceKey(tenantID, invoiceID))
+	records := make([]any, 0, 2+len(ids))
+	records = append(records, send, inv)
+	ds := make([]*Delivery, len(ids))
+	for i, id := range ids {
+		ds[i] = &Delivery{}
 		keys = append(keys, deliveryKey(tenantID, id))
-		records = append(records, d)
+		records = append(records, ds[i])
 	}
 	st, err := s.getWithSettings(ctx, tenantID, keys, records)
 	if err != nil {
 		return nil, nil, nil, Settings{}, err
 	}
 	send.TenantID, inv.TenantID = tenantID, tenantID
-	if d != nil {
+	for _, d := range ds {
 		d.TenantID = tenantID
 	}
-	return d, send, inv, st, nil
+	return ds, send, inv, st, nil
 }
 
 // InvoiceForSend returns, in one round trip, tenant's invoice id, as

@@ -81,11 +81,15 @@ func NewFinalizeTask(p FinalizePayload, processAt time.Time, opts ...asynq.Optio
 }
 
 // SendPayload starts one send of an invoice: it finalizes a draft, then
-// queues the send's deliveries.
+// makes each delivery's first attempt.
 type SendPayload struct {
 	TenantID  string `json:"tenantId"`
 	InvoiceID string `json:"invoiceId"`
 	SendID    string `json:"sendId"`
+	// DeliveryIDs, when set, are the send's deliveries, so the worker
+	// reads them with the send in one round trip. Tasks queued before
+	// they were added lack them.
+	DeliveryIDs []string `json:"deliveryIds,omitempty"`
 }
 
 // SendTaskID is the task id of a send; DELETE …/sends/{sendId} uses it to
@@ -116,6 +120,10 @@ type DeliveryPayload struct {
 	// queued before they were added lack them.
 	SendID    string `json:"sendId,omitempty"`
 	InvoiceID string `json:"invoiceId,omitempty"`
+	// Tried counts the attempts made before the task was queued: the
+	// send task makes a delivery's first attempt itself, and queues the
+	// delivery's task only to try again.
+	Tried int `json:"tried,omitempty"`
 }
 
 // DeliveryTaskID is the task id of a delivery, so it is queued once.

@@ -54,25 +54,36 @@ type deliveryJob struct {
 type prepareFunc func(ctx context.Context, job deliveryJob) (dispatch, error)
 
 // deliver runs one delivery task: it skips a delivery that is no longer
-// queued (a duplicate task), prepares the message, waits for the fleet-wide
-// rate, and hands it over (see handOver): sent with the provider's id, an
-// attempt kept for a transient failure (the task is retried), failed at
-// once for a permanent one.
+// queued (a duplicate task) and makes an attempt (see attempt).
 func (w *Worker) deliver(ctx context.Context, t *asynq.Task, prepare prepareFunc) error {
 	var p tasks.DeliveryPayload
 	if err := tasks.Decode(t, &p); err != nil {
 		return err
 	}
-	log := w.logFrom(ctx)
-	st := w.cfg.Store
 	job, err := w.loadJob(ctx, p)
 	if err != nil {
 		return err
 	}
-	d := job.delivery
-	if d == nil {
+	if job.delivery == nil {
 		return nil // no longer queued
 	}
+	if p.Tried > 0 {
+		retried, _ := asynq.GetRetryCount(ctx)
+		maxRetry, _ := asynq.GetMaxRetry(ctx)
+		ctx = withTry(ctx, try{n: p.Tried + retried, last: p.Tried + maxRetry})
+	}
+	return w.attempt(ctx, job, prepare)
+}
+
+// attempt makes one attempt at the job's delivery: it prepares the
+// message, waits for the fleet-wide rate, and hands it over (see
+// handOver): sent with the provider's id, an attempt kept for a transient
+// failure (the error asks for another), failed at once for a permanent
+// one (the error wraps asynq.SkipRetry).
+func (w *Worker) attempt(ctx context.Context, job deliveryJob, prepare prepareFunc) error {
+	log := w.logFrom(ctx)
+	st := w.cfg.Store
+	d := job.delivery
 	if !job.invoice.Status.Sendable() {
 		return w.fail(ctx, log, d, dispatch{}, "", st.Now(), providers.Permanent("invoice_void",
 			fmt.Errorf("invoice %s was voided before this delivery went out", job.invoice.ID)))
@@ -94,6 +105,70 @@ func (w *Worker) deliver(ctx context.Context, t *asynq.Task, prepare prepareFunc
 		return w.fail(ctx, log, d, disp, "", st.Now(), err)
 	}
 	return w.handOver(ctx, log, job, disp)
+}
+
+// deliverInPlace makes the first attempt at a delivery within the task
+// that started its send, which saves a trip through the queue per
+// delivery. What the attempt leaves to try again (a transient failure, a
+// provider's or the fleet-wide rate's wait, a claim held elsewhere, a
+// stopping worker) is handed to the delivery's own task, queued for when
+// asynq would have retried it and counting the attempt made here, so the
+// delivery is tried as often, and as late, as if its task had made it.
+func (w *Worker) deliverInPlace(ctx context.Context, job deliveryJob) error {
+	d := job.delivery
+	prepare := w.prepares[d.Channel]
+	if prepare == nil {
+		return fmt.Errorf("delivery %s: unknown channel %q: %w", d.ID, d.Channel, asynq.SkipRetry)
+	}
+	ctx = context.WithValue(ctx, loggerKey{}, w.logFrom(ctx).With(zap.String("delivery_id", d.ID)))
+	first := try{n: 0, last: w.cfg.MaxDeliveryRetries}
+	attemptErr := w.attempt(withTry(ctx, first), job, prepare)
+	if attemptErr == nil || errors.Is(attemptErr, asynq.SkipRetry) {
+		return nil // sent, no longer queued, or failed for good
+	}
+	tried := 0
+	if IsFailure(attemptErr) {
+		tried = 1
+	}
+	payload := tasks.DeliveryPayload{TenantID: d.TenantID, DeliveryID: d.ID, SendID: d.SendID, InvoiceID: d.InvoiceID, Tried: tried}
+	retries := asynq.MaxRetry(w.cfg.MaxDeliveryRetries - tried)
+	task, err := tasks.NewDeliveryEmailTask(payload, retries)
+	if d.Channel == store.ChannelSMS {
+		task, err = tasks.NewDeliverySMSTask(payload, retries)
+	}
+	if err != nil {
+		return err
+	}
+	// The delay of a first retry: the task's own Tried would count the
+	// attempt twice.
+	delay := w.cfg.RetryDelay(0, attemptErr, nil)
+	w.logFrom(ctx).Debug("delivery queued to try again", zap.Duration("in", delay), zap.Error(attemptErr))
+	_, err = w.cfg.Enqueuer.EnqueueContext(context.WithoutCancel(ctx), task, asynq.ProcessIn(delay))
+	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		return fmt.Errorf("enqueue %s: %w", task.Type(), err)
+	}
+	return nil
+}
+
+// try is which attempt at its delivery a task makes: n counts the
+// attempts before it, and the one numbered last is the last.
+type try struct{ n, last int }
+
+type tryKey struct{}
+
+func withTry(ctx context.Context, t try) context.Context {
+	return context.WithValue(ctx, tryKey{}, t)
+}
+
+// tryOf returns the attempt ctx makes: as withTry set it, else as asynq
+// counts its task's retries.
+func tryOf(ctx context.Context) try {
+	if t, ok := ctx.Value(tryKey{}).(try); ok {
+		return t
+	}
+	retried, _ := asynq.GetRetryCount(ctx)
+	maxRetry, _ := asynq.GetMaxRetry(ctx)
+	return try{n: retried, last: maxRetry}
 }
 
 // Timeouts of the part of a delivery that runs to its end once started.
@@ -398,16 +473,15 @@ func (w *Worker) fail(ctx context.Context, log *zap.Logger, d *store.Delivery, d
 	if err != nil {
 		return err
 	}
-	retried, _ := asynq.GetRetryCount(ctx)
-	maxRetry, _ := asynq.GetMaxRetry(ctx)
+	tried := tryOf(ctx)
 	_, throttled := providers.RetryDelay(sendErr)
-	lastTry := retried >= maxRetry && !throttled
+	lastTry := tried.n >= tried.last && !throttled
 	if !permanent && !lastTry {
 		return fmt.Errorf("deliver (will retry): %w", sendErr)
 	}
 	reason := sendErr.Error()
 	if !permanent {
-		reason = fmt.Sprintf("gave up after %d attempts: %s", retried+1, reason)
+		reason = fmt.Sprintf("gave up after %d attempts: %s", tried.n+1, reason)
 	}
 	var failed *store.Delivery
 	var changed bool

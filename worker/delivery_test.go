@@ -28,8 +28,9 @@ type deliveryEnv struct {
 	st    *store.Store
 	redis asynq.RedisClientOpt
 	calls atomic.Int32
-	// sendFunc, when set, is the provider call; it defaults to accepting.
-	sendFunc func(ctx context.Context) (string, error)
+	// sendFunc, when set, is the provider call for delivery d; it
+	// defaults to accepting.
+	sendFunc func(ctx context.Context, d *store.Delivery) (string, error)
 }
 
 // setupDelivery starts the worker; now, when set, is the store's clock.
@@ -56,7 +57,10 @@ func setupDelivery(t *testing.T, now func() time.Time) *deliveryEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &deliveryEnv{w: w, st: st, redis: opt}
+	e := &deliveryEnv{w: w, st: st, redis: opt}
+	// The first attempt a send task makes goes to the same provider.
+	w.prepares = map[store.Channel]prepareFunc{store.ChannelEmail: e.prepare, store.ChannelSMS: e.prepare}
+	return e
 }
 
 var deliveryCount atomic.Int32
@@ -87,15 +91,18 @@ func (e *deliveryEnv) newDelivery(t *testing.T) (string, *asynq.Task) {
 }
 
 func (e *deliveryEnv) deliver(ctx context.Context, task *asynq.Task) error {
-	return e.w.deliver(ctx, task, func(context.Context, deliveryJob) (dispatch, error) {
-		return dispatch{provider: "test", send: func(ctx context.Context) (string, error) {
-			e.calls.Add(1)
-			if e.sendFunc != nil {
-				return e.sendFunc(ctx)
-			}
-			return "msg-1", nil
-		}}, nil
-	})
+	return e.w.deliver(ctx, task, e.prepare)
+}
+
+// prepare hands every delivery to the test's provider.
+func (e *deliveryEnv) prepare(_ context.Context, job deliveryJob) (dispatch, error) {
+	return dispatch{provider: "test", send: func(ctx context.Context) (string, error) {
+		e.calls.Add(1)
+		if e.sendFunc != nil {
+			return e.sendFunc(ctx, job.delivery)
+		}
+		return "msg-1", nil
+	}}, nil
 }
 
 func (e *deliveryEnv) delivery(t *testing.T, id string) *store.Delivery {
@@ -198,7 +205,7 @@ func TestDeliverShutdown(t *testing.T) {
 	e := setupDelivery(t, nil)
 	id, task := e.newDelivery(t)
 	inCall, release := make(chan struct{}), make(chan struct{})
-	e.sendFunc = func(ctx context.Context) (string, error) {
+	e.sendFunc = func(ctx context.Context, _ *store.Delivery) (string, error) {
 		close(inCall)
 		<-release
 		return "msg-1", ctx.Err()
@@ -263,7 +270,7 @@ func TestDeliverTaskPayloads(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			e.sendFunc = func(context.Context) (string, error) { return "msg-" + id, nil }
+			e.sendFunc = func(context.Context, *store.Delivery) (string, error) { return "msg-" + id, nil }
 			before := e.calls.Load()
 			for range 2 { // the second run is a duplicate task
 				if err := e.deliver(ctx, task); err != nil {

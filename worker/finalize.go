@@ -83,7 +83,7 @@ func (h *FinalizeHandler) autoSend(ctx context.Context, log *zap.Logger, inv *in
 		return nil
 	}
 	return enqueue(ctx, h.w.cfg.Enqueuer, func() (*asynq.Task, error) {
-		return tasks.NewSendTask(tasks.SendPayload{TenantID: inv.TenantID, InvoiceID: inv.ID, SendID: send.ID}, zeroTime)
+		return tasks.NewSendTask(tasks.SendPayload{TenantID: inv.TenantID, InvoiceID: inv.ID, SendID: send.ID, DeliveryIDs: send.DeliveryIDs}, zeroTime)
 	})
 }
 

@@ -76,7 +76,7 @@ func (h *RemindersHandler) ProcessTask(ctx context.Context, t *asynq.Task) error
 			continue
 		}
 		err = enqueue(ctx, h.w.cfg.Enqueuer, func() (*asynq.Task, error) {
-			return tasks.NewSendTask(tasks.SendPayload{TenantID: inv.TenantID, InvoiceID: inv.ID, SendID: send.ID}, at)
+			return tasks.NewSendTask(tasks.SendPayload{TenantID: inv.TenantID, InvoiceID: inv.ID, SendID: send.ID, DeliveryIDs: send.DeliveryIDs}, at)
 		})
 		if err != nil {
 			return err

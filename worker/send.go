@@ -29,14 +29,19 @@ func (h *SendHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	}
 	log := h.w.logFrom(ctx)
 	st := h.w.cfg.Store
-	// The send, its invoice and the settings are read in one round trip
-	// first; the send's start and the invoice's finalization then write
-	// from what was read (a change made in between makes them read again).
+	// The send, its invoice, its deliveries and the settings are read in
+	// one round trip first; the send's start, the invoice's finalization
+	// and the deliveries' claims then write from what was read (a change
+	// made in between makes them read again).
 	var inv *invoice.Invoice
 	var settings *store.Settings
+	read := map[string]*store.Delivery{}
 	if p.InvoiceID != "" {
-		if _, jobInv, jobSettings, err := st.SendJob(ctx, p.TenantID, p.SendID, p.InvoiceID); err == nil {
+		if _, jobInv, ds, jobSettings, err := st.StartJob(ctx, p.TenantID, p.SendID, p.InvoiceID, p.DeliveryIDs); err == nil {
 			inv, settings = jobInv, &jobSettings
+			for _, d := range ds {
+				read[d.ID] = d
+			}
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
@@ -80,32 +85,35 @@ func (h *SendHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 
 	// A send never scheduled made its deliveries queued: they need no
 	// transition, and one no longer queued (sent by an earlier run of
-	// this task) finds its task does nothing.
+	// this task) is left be. Each queued one gets its first attempt here
+	// (see deliverInPlace).
 	queued, made := send.QueuedDeliveries()
 	for _, id := range send.DeliveryIDs {
-		channel, ok := queued[id]
-		if !made {
-			d, _, err := st.Transition(ctx, p.TenantID, id, store.DeliveryQueued, "worker", "", nil)
+		var d *store.Delivery
+		if made {
+			if _, ok := queued[id]; !ok {
+				continue
+			}
+			if d = read[id]; d == nil || d.SendID != send.ID {
+				if d, err = st.Delivery(ctx, p.TenantID, id); err != nil {
+					return err
+				}
+			}
+		} else if d, _, err = st.Transition(ctx, p.TenantID, id, store.DeliveryQueued, "worker", "", nil); err != nil {
+			return err
+		}
+		if d.Status != store.DeliveryQueued {
+			continue // canceled, or already delivered by an earlier run
+		}
+		if settings == nil {
+			s, err := st.Settings(ctx, p.TenantID)
 			if err != nil {
 				return err
 			}
-			if d.Status != store.DeliveryQueued {
-				continue // canceled, or already delivered by an earlier run
-			}
-			channel, ok = d.Channel, true
+			settings = &s
 		}
-		if !ok {
-			continue
-		}
-		payload := tasks.DeliveryPayload{TenantID: p.TenantID, DeliveryID: id, SendID: send.ID, InvoiceID: send.InvoiceID}
-		err = enqueue(ctx, h.w.cfg.Enqueuer, func() (*asynq.Task, error) {
-			retries := asynq.MaxRetry(h.w.cfg.MaxDeliveryRetries)
-			if channel == store.ChannelSMS {
-				return tasks.NewDeliverySMSTask(payload, retries)
-			}
-			return tasks.NewDeliveryEmailTask(payload, retries)
-		})
-		if err != nil {
+		job := deliveryJob{delivery: d, send: send, invoice: inv, settings: *settings}
+		if err := h.w.deliverInPlace(ctx, job); err != nil {
 			return err
 		}
 	}

@@ -186,7 +186,7 @@ func (h *DeliverySweepHandler) resume(ctx context.Context, tenantID, id string) 
 		}
 		return false, err
 	case d.Status == store.DeliveryScheduled || send.Status != store.SendStarted:
-		task, err = tasks.NewSendTask(tasks.SendPayload{TenantID: tenantID, InvoiceID: send.InvoiceID, SendID: send.ID}, time.Time{})
+		task, err = tasks.NewSendTask(tasks.SendPayload{TenantID: tenantID, InvoiceID: send.InvoiceID, SendID: send.ID, DeliveryIDs: send.DeliveryIDs}, time.Time{})
 	case d.Status == store.DeliveryQueued:
 		p := tasks.DeliveryPayload{TenantID: tenantID, DeliveryID: id, SendID: d.SendID, InvoiceID: d.InvoiceID}
 		retries := asynq.MaxRetry(h.w.cfg.MaxDeliveryRetries)

@@ -194,21 +194,30 @@ func TestDeliverySweep(t *testing.T) {
 			t.Fatalf("second sweep: %v", got)
 		}
 
-		e.run(t, sendTask)
-		emailTask := tasks.DeliveryTaskID(e.tenantID, send.DeliveryIDs[0])
-		smsTask := tasks.DeliveryTaskID(e.tenantID, send.DeliveryIDs[1])
-		want := []string{emailTask, smsTask}
-		slices.Sort(want)
-		if got := e.sweep(t); !slices.Equal(got, want) {
-			t.Fatalf("after the send ran: %v, want its two delivery tasks", got)
+		// The send task makes each delivery's first attempt: the SMS goes
+		// out, the email fails for now and its own task is queued to try
+		// again later.
+		e.sendFunc = func(_ context.Context, d *store.Delivery) (string, error) {
+			if d.Channel == store.ChannelEmail {
+				return "", errors.New("connection reset")
+			}
+			return "msg-1", nil
 		}
-		// Redis loses the email's task; the SMS goes out.
+		e.run(t, sendTask)
+		e.sendFunc = nil
+		emailTask := tasks.DeliveryTaskID(e.tenantID, send.DeliveryIDs[0])
+		if s := e.status(t, send.DeliveryIDs[1]); s != store.DeliverySent {
+			t.Fatalf("SMS delivery is %s after the send ran, want sent", s)
+		}
+		if got := e.sweep(t); len(got) != 0 {
+			t.Fatalf("after the send ran: %v queued, want none (the email's retry waits, scheduled)", got)
+		}
+		// Redis loses the email's task.
 		if err := e.inspector.DeleteTask(tasks.QueueCritical, emailTask); err != nil {
 			t.Fatal(err)
 		}
-		e.run(t, smsTask)
 		if got := e.sweep(t); len(got) != 0 {
-			t.Fatalf("a delivery queued a moment ago was queued again: %v", got)
+			t.Fatalf("a delivery tried a moment ago was queued again: %v", got)
 		}
 		e.advance(deliveryGrace + time.Second)
 		if got := e.sweep(t); !slices.Equal(got, []string{emailTask}) {
@@ -218,8 +227,8 @@ func TestDeliverySweep(t *testing.T) {
 		if s := e.status(t, send.DeliveryIDs[0]); s != store.DeliverySent {
 			t.Fatalf("email delivery is %s, want sent", s)
 		}
-		if n := e.calls.Load(); n != 2 {
-			t.Fatalf("provider called %d times, want 2 (one email, one SMS)", n)
+		if n := e.calls.Load(); n != 3 {
+			t.Fatalf("provider called %d times, want 3 (the SMS, the email's failed attempt, the email)", n)
 		}
 		e.advance(24 * time.Hour)
 		if got := e.sweep(t); len(got) != 0 {
@@ -254,8 +263,8 @@ func TestDeliverySweep(t *testing.T) {
 		t.Parallel()
 		e := setupSweep(t)
 		send := e.newSend(t, "snd_half", e.st.Now().Add(time.Minute))
-		// The send's worker died after starting it, before queuing its
-		// deliveries.
+		// The send's worker died after starting it, before its
+		// deliveries' attempts.
 		if _, err := e.st.StartSend(context.Background(), e.tenantID, send.ID); err != nil {
 			t.Fatal(err)
 		}
@@ -266,8 +275,8 @@ func TestDeliverySweep(t *testing.T) {
 		}
 		e.run(t, sendTask)
 		for _, id := range send.DeliveryIDs {
-			if s := e.status(t, id); s != store.DeliveryQueued {
-				t.Fatalf("delivery %s is %s after the send resumed, want queued", id, s)
+			if s := e.status(t, id); s != store.DeliverySent {
+				t.Fatalf("delivery %s is %s after the send resumed, want sent", id, s)
 			}
 		}
 	})

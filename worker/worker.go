@@ -6,6 +6,7 @@ package worker
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -129,6 +130,11 @@ type Config struct {
 	// transient failure before it is failed; throttling does not count.
 	// Defaults to tasks.MaxRetryDelivery (12, about 4 days of backoff).
 	MaxDeliveryRetries int
+	// RetryDelay decides when a delivery whose first attempt, made by
+	// its send task, failed is tried again by its own task: the asynq
+	// server's RetryDelayFunc, called with a nil task. Defaults to
+	// RetryDelay.
+	RetryDelay asynq.RetryDelayFunc
 	// SweepBatch bounds how many due drafts, events waiting for their
 	// fan-out, or overdue deliveries one sweep looks at per tenant.
 	// Defaults to 1000.
@@ -153,6 +159,9 @@ type Worker struct {
 	cfg     Config
 	log     *zap.Logger
 	sending sendGate
+	// prepares builds a delivery's dispatch, by channel, for the first
+	// attempt the send task makes itself (see deliverInPlace).
+	prepares map[store.Channel]prepareFunc
 }
 
 // New returns a Worker, checking that the required dependencies are set.
@@ -196,6 +205,9 @@ func New(cfg Config) (*Worker, error) {
 	if cfg.MaxDeliveryRetries <= 0 {
 		cfg.MaxDeliveryRetries = tasks.MaxRetryDelivery
 	}
+	if cfg.RetryDelay == nil {
+		cfg.RetryDelay = RetryDelay
+	}
 	if cfg.SweepBatch <= 0 {
 		cfg.SweepBatch = 1000
 	}
@@ -217,7 +229,12 @@ func New(cfg Config) (*Worker, error) {
 	if cfg.SendTimeout == 0 {
 		cfg.SendTimeout = DefaultSendTimeout
 	}
-	return &Worker{cfg: cfg, log: cfg.Logger}, nil
+	w := &Worker{cfg: cfg, log: cfg.Logger}
+	w.prepares = map[store.Channel]prepareFunc{
+		store.ChannelEmail: (&EmailHandler{w: w}).prepare,
+		store.ChannelSMS:   (&SMSHandler{w: w}).prepare,
+	}
+	return w, nil
 }
 
 // Mux returns the task routes with logging and metrics middleware.
@@ -277,13 +294,20 @@ const leaseRecoveryDelay = time.Second
 
 // RetryDelay waits as long as a throttling provider asked, runs a task
 // recovered from a dead worker again at once, and otherwise backs off
-// exponentially with jitter (asynq's default).
+// exponentially with jitter (asynq's default), counting a delivery's
+// attempts made before its task was queued (tasks.DeliveryPayload.Tried).
 func RetryDelay(n int, err error, t *asynq.Task) time.Duration {
 	if d, ok := providers.RetryDelay(err); ok && d > 0 {
 		return d
 	}
 	if errors.Is(err, asynq.ErrLeaseExpired) {
 		return leaseRecoveryDelay
+	}
+	if t != nil && (t.Type() == tasks.TypeDeliveryEmail || t.Type() == tasks.TypeDeliverySMS) {
+		var p tasks.DeliveryPayload
+		if json.Unmarshal(t.Payload(), &p) == nil && p.Tried > 0 {
+			n += p.Tried
+		}
 	}
 	return asynq.DefaultRetryDelayFunc(n, err, t)
 }

@@ -109,7 +109,7 @@ func TestOpsListeners(t *testing.T) {
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		_, worker = get(t, "http://"+ops["worker"]+"/metrics", nil)
-		if _, ok := series(worker, `invoiced_task_duration_seconds_count{outcome="ok",type="delivery:email"}`); ok {
+		if _, ok := series(worker, `invoiced_task_duration_seconds_count{outcome="ok",type="invoice:send"}`); ok {
 			break
 		}
 		if time.Now().After(deadline) {

@@ -254,6 +254,7 @@ func NewWorker(cfg Config, d *Deps) (*WorkerRole, error) {
 		MaxEmailsPerHour:   cfg.MaxEmailsPerHour,
 		RetentionDays:      cfg.RetentionDays,
 		MaxDeliveryRetries: cfg.DeliveryMaxRetries,
+		RetryDelay:         cfg.RetryDelayFunc,
 		PaymentFunc:        PaymentLinkers{StripeAPIBase: cfg.StripeAPIBase, RazorpayURL: cfg.RazorpayAPIURL, ReturnURL: cfg.PublicURL}.Linker,
 		Webhooks: webhook.NewSender(webhook.NewClient(webhook.ClientConfig{AllowNets: cfg.WebhookAllowNets, Timeout: cfg.WebhookTimeout}),
 			"invoiced-webhooks/1"),
