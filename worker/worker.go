@@ -259,8 +259,8 @@ func (w *Worker) Mux() *asynq.ServeMux {
 
 // DefaultTaskCheckInterval is how often an idle worker looks for new tasks.
 // asynq's own default (1s) adds up to a second to every hop of a send
-// (send task, then delivery task); a cheap Redis poll every 100ms keeps
-// POST …/send to "sent" well under a second.
+// (its send task, and a delivery task for a retry); a cheap Redis poll
+// every 100ms keeps POST …/send to "sent" well under a second.
 const DefaultTaskCheckInterval = 100 * time.Millisecond
 
 // ServerConfig returns the asynq server configuration the handlers expect:

@@ -66,7 +66,7 @@ func BenchmarkSendToSent(b *testing.B) {
 // BenchmarkAsynqHop is the baseline for BenchmarkSendToSent, measured the
 // same way on the same kind of redis-server: the median time from enqueuing
 // a no-op task to its handler running, with the workers' polling interval.
-// A send makes two such hops (invoice:send, then delivery:email).
+// A send makes one such hop (invoice:send, which sends the email).
 func BenchmarkAsynqHop(b *testing.B) {
 	srv := redistest.Start(b)
 	opt := asynq.RedisClientOpt{Addr: srv.Addr}
