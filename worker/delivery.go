@@ -142,7 +142,12 @@ func (w *Worker) deliverInPlace(ctx context.Context, job deliveryJob) error {
 	// The delay of a first retry: the task's own Tried would count the
 	// attempt twice.
 	delay := w.cfg.RetryDelay(0, attemptErr, nil)
-	w.logFrom(ctx).Debug("delivery queued to try again", zap.Duration("in", delay), zap.Error(attemptErr))
+	// Logged as a delivery task's attempt is (see logMiddleware).
+	if log := w.logFrom(ctx); tried > 0 {
+		log.Warn("delivery attempt failed; its task tries again", zap.Duration("in", delay), zap.Error(attemptErr))
+	} else {
+		log.Debug("delivery throttled; its task tries again", zap.Duration("in", delay), zap.Error(attemptErr))
+	}
 	_, err = w.cfg.Enqueuer.EnqueueContext(context.WithoutCancel(ctx), task, asynq.ProcessIn(delay))
 	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
 		return fmt.Errorf("enqueue %s: %w", task.Type(), err)

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/invoiced/invoiced/invoice"
 	"github.com/invoiced/invoiced/providers"
@@ -129,6 +131,8 @@ func TestSendDeliversInPlace(t *testing.T) {
 	t.Parallel()
 	e := setupDelivery(t, nil)
 	e.w.cfg.MaxDeliveryRetries = 2
+	core, logs := observer.New(zap.DebugLevel)
+	e.w.log = zap.New(core)
 	ctx := context.Background()
 	inspector := asynq.NewInspector(e.redis)
 	t.Cleanup(func() { _ = inspector.Close() })
@@ -187,6 +191,11 @@ func TestSendDeliversInPlace(t *testing.T) {
 			var p tasks.DeliveryPayload
 			if err := json.Unmarshal(info.Payload, &p); err != nil || p.SendID != sendID || p.InvoiceID != invID || p.Tried != tt.tried {
 				t.Errorf("payload %+v, %v; want its send, invoice and %d attempts made", p, err, tt.tried)
+			}
+			// A failure is logged as a warning, a wait is not.
+			warned := logs.FilterMessage("delivery attempt failed; its task tries again").FilterField(zap.String("delivery_id", id)).Len()
+			if want := tt.tried; warned != want {
+				t.Errorf("%d warnings of a failed attempt, want %d", warned, want)
 			}
 			if info.State != asynq.TaskStateScheduled || info.MaxRetry != tt.retries || time.Until(info.NextProcessAt) < tt.wait {
 				t.Errorf("task %s, max retry %d, runs in %s; want scheduled, %d retries, in %s or more",
