@@ -1,7 +1,6 @@
 package message
 
 import (
-	_ "embed"
 	"fmt"
 	"html/template"
 	"net/url"
@@ -17,24 +16,6 @@ type Message struct {
 	Text    string // the plain-text body, ending in a newline
 	HTML    string // the HTML alternative, a complete document
 }
-
-//go:embed layout.html
-var layoutHTML string
-
-// layout is parsed once; it is never modified after.
-var layout = template.Must(template.New("layout.html").Funcs(template.FuncMap{
-	"msoOpen":  func() template.HTML { return msoOpen },
-	"msoClose": func() template.HTML { return msoClose },
-}).Parse(layoutHTML))
-
-// msoOpen and msoClose hold the card in a 600 px table for Outlook on
-// Windows, whose Word engine ignores max-width; every other client skips
-// them as comments. html/template drops comments written in the layout,
-// so they are inserted as constant HTML.
-const (
-	msoOpen  template.HTML = `<!--[if mso]><table role="presentation" width="600" align="center" cellpadding="0" cellspacing="0" border="0"><tr><td><![endif]-->`
-	msoClose template.HTML = `<!--[if mso]></td></tr></table><![endif]-->`
-)
 
 // Render expands t with v into an email. Blank fields of t are taken from
 // the built-in template for lang, so Render(Template{}, lang, v) gives the
@@ -69,6 +50,14 @@ const (
 // The subject is folded onto one line: CR, LF and other control characters
 // become spaces, so no variable can add a header.
 func Render(t Template, lang string, v Vars) Message {
+	m, data := prepare(t, lang, v)
+	m.HTML = data.execute(layoutTemplate(data), len(m.Text))
+	return m
+}
+
+// prepare is Render but for the HTML: the message without it, and the
+// layout's data.
+func prepare(t Template, lang string, v Vars) (Message, *layoutData) {
 	t = withBuiltin(t, lang)
 	vs := newVarSet(v)
 	_, used := Builtin(lang)
@@ -109,17 +98,24 @@ func Render(t Template, lang string, v Vars) Message {
 			data.Paragraphs = append(data.Paragraphs, para)
 		}
 	}
+	return Message{Subject: subject, Text: text.String()}, data
+}
+
+// execute renders d with tmpl, the layout or one with d's chrome written
+// in (see layoutTemplate), for a message whose plain text is textLen
+// bytes long.
+func (d *layoutData) execute(tmpl *template.Template, textLen int) string {
 	var html strings.Builder
 	// The document is about the layout's size plus the paragraphs with
 	// their markup; growing to that at once spares the builder its
 	// doubling and copying as the template writes.
-	html.Grow(len(layoutHTML) + 2*text.Len())
-	if err := layout.Execute(&html, data); err != nil {
+	html.Grow(len(layoutHTML) + 2*textLen)
+	if err := tmpl.Execute(&html, d); err != nil {
 		// The layout is fixed and its data is plain strings: an error here is
 		// a bug in the layout, which the tests render.
 		panic(fmt.Sprintf("message: executing layout: %v", err))
 	}
-	return Message{Subject: subject, Text: text.String(), HTML: html.String()}
+	return html.String()
 }
 
 // TextWidth is the width, in characters, the plain-text alternative's
