@@ -2,8 +2,10 @@ package message
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/invoiced/invoiced/invoice"
@@ -132,4 +134,32 @@ func diffAt(a, b string) int {
 
 func around(s string, i int) string {
 	return s[max(0, i-60):min(len(s), i+60)]
+}
+
+// TestOneLineAsIs checks oneLine's shortcut, the string returned as it
+// is, against the copy it otherwise builds, on the edge cases and on
+// strings made at random of them.
+func TestOneLineAsIs(t *testing.T) {
+	t.Parallel()
+	parts := []string{"a", "Ş", " ", "  ", "\t", "\r\n", "\x00", "\u0085", "\u00a0", "\u2028", "\u2029", "\u3000",
+		"\ufffd", "\xff", "\xe2\x82", "€", "ACME SRL", "\u202f"}
+	check := func(s string) {
+		if got, want := oneLine(s), foldLine(s); got != want {
+			t.Errorf("oneLine(%q) = %q, want %q", s, got, want)
+		}
+	}
+	for _, a := range parts {
+		for _, b := range parts {
+			check(a + b)
+			check(a + "x" + b)
+		}
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 20000 {
+		var b strings.Builder
+		for range r.IntN(6) {
+			b.WriteString(parts[r.IntN(len(parts))])
+		}
+		check(b.String())
+	}
 }

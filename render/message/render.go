@@ -184,7 +184,7 @@ func noteParagraphs(s string) [][]string {
 		paras [][]string
 		cur   []string
 	)
-	for _, line := range strings.Split(normalizeNewlines(s), "\n") {
+	for line := range strings.SplitSeq(normalizeNewlines(s), "\n") {
 		line = strings.TrimRightFunc(line, unicode.IsSpace)
 		if strings.TrimSpace(line) == "" {
 			if len(cur) > 0 {
@@ -210,7 +210,7 @@ func (vs varSet) paragraphs(s string) [][]string {
 		paras [][]string
 		cur   []string
 	)
-	for _, line := range strings.Split(s, "\n") {
+	for line := range strings.SplitSeq(s, "\n") {
 		if strings.TrimSpace(line) == "" {
 			if len(cur) > 0 {
 				paras = append(paras, cur)
@@ -242,6 +242,14 @@ func normalizeNewlines(s string) string {
 // line and paragraph separators become spaces, runs of spaces collapse, and
 // the ends are trimmed.
 func oneLine(s string) string {
+	if isOneLine(s) {
+		return s
+	}
+	return foldLine(s)
+}
+
+// foldLine is oneLine for a string that needs a copy.
+func foldLine(s string) string {
 	s = strings.ToValidUTF8(s, string(utf8.RuneError))
 	var b strings.Builder
 	b.Grow(len(s))
@@ -261,6 +269,21 @@ func oneLine(s string) string {
 		b.WriteRune(r)
 	}
 	return strings.TrimSpace(b.String())
+}
+
+// isOneLine reports whether oneLine would return s as it is, as it does
+// for nearly every name, amount and date, without building a copy.
+func isOneLine(s string) bool {
+	if !utf8.ValidString(s) || strings.Contains(s, "  ") {
+		return false
+	}
+	for i, r := range s {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' ||
+			(i == 0 || i+utf8.RuneLen(r) == len(s)) && unicode.IsSpace(r) {
+			return false
+		}
+	}
+	return true
 }
 
 // htmlLang is the lang attribute of the HTML document: the language asked
@@ -430,7 +453,7 @@ func (vs varSet) shown(n, pdf string) string {
 func (d *layoutData) paragraph(lines []string) paragraph {
 	var para paragraph
 	for _, l := range lines {
-		for _, part := range strings.Split(l, "\n") {
+		for part := range strings.SplitSeq(l, "\n") {
 			segs := linkify(part)
 			if d.buttonOnly(segs) {
 				continue
@@ -453,20 +476,16 @@ func (d *layoutData) paragraph(lines []string) paragraph {
 // buttonOnly reports whether segs are a link a button carries, alone or
 // after a label ending in ":", as in "Pay online: <link>".
 func (d *layoutData) buttonOnly(segs []segment) bool {
-	var link *segment
-	var before, after strings.Builder
-	for i := range segs {
-		switch {
-		case segs[i].URL != "" && link == nil:
-			link = &segs[i]
-		case link == nil:
-			before.WriteString(segs[i].Text)
-		default:
-			after.WriteString(segs[i].Text)
-		}
-	}
-	if link == nil || (link.URL != d.PayURL && link.URL != d.ViewURL) {
+	at := slices.IndexFunc(segs, func(s segment) bool { return s.URL != "" })
+	if at < 0 || (segs[at].URL != d.PayURL && segs[at].URL != d.ViewURL) {
 		return false
+	}
+	var before, after strings.Builder
+	for _, s := range segs[:at] {
+		before.WriteString(s.Text)
+	}
+	for _, s := range segs[at+1:] {
+		after.WriteString(s.Text)
 	}
 	label := strings.TrimSpace(strings.ReplaceAll(before.String(), "\u00a0", " "))
 	return strings.Trim(after.String(), " .") == "" && (label == "" || strings.HasSuffix(label, ":"))
