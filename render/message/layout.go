@@ -15,16 +15,14 @@ var layoutHTML string
 var layout = parseLayout(layoutHTML)
 
 func parseLayout(src string) *template.Template {
-	return template.Must(template.New("layout.html").Funcs(template.FuncMap{
-		"msoOpen":  func() template.HTML { return msoOpen },
-		"msoClose": func() template.HTML { return msoClose },
-	}).Parse(src))
+	return template.Must(template.New("layout.html").Parse(src))
 }
 
 // msoOpen and msoClose hold the card in a 600 px table for Outlook on
 // Windows, whose Word engine ignores max-width; every other client skips
 // them as comments. html/template drops comments written in the layout,
-// so they are inserted as constant HTML.
+// so they are inserted as constant HTML, from layoutData's fields rather
+// than functions, which html/template would call through reflection.
 const (
 	msoOpen  template.HTML = `<!--[if mso]><table role="presentation" width="600" align="center" cellpadding="0" cellspacing="0" border="0"><tr><td><![endif]-->`
 	msoClose template.HTML = `<!--[if mso]></td></tr></table><![endif]-->`

@@ -338,6 +338,8 @@ type layoutData struct {
 	Summary    []summaryRow
 	Paragraphs []paragraph
 	Footer     []string
+
+	MSOOpen, MSOClose template.HTML // msoOpen and msoClose
 }
 
 // summaryRow is one fact of the card's summary.
@@ -377,6 +379,8 @@ func layoutFor(t Template, vs varSet, l, lang, subject string, v Vars) *layoutDa
 		Heading:  lb.Title,
 		ViewURL:  webURL(vs.value("publicurl")),
 		Footer:   footerLines(merchant, v.Brand.Seller),
+		MSOOpen:  msoOpen,
+		MSOClose: msoClose,
 	}
 	if merchant != "" {
 		d.Heading = fmt.Sprintf(lb.Heading, oneLine(merchant))
