@@ -39,7 +39,8 @@ type chrome struct {
 }
 
 // maxLayouts bounds the layouts kept with their chrome written in: a
-// tenant's colours in each language it sends in.
+// tenant's colours in each language it sends in. A parsed layout holds
+// about 40 KB.
 const maxLayouts = 256
 
 // layouts holds the layout parsed with each chrome written into its text,
