@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"mime"
 	netmail "net/mail"
@@ -11,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/wneessen/go-mail"
 )
@@ -92,12 +94,12 @@ func (e *Email) msgAt(now time.Time) (*mail.Msg, error) {
 
 	switch {
 	case e.HTML == "":
-		m.SetBodyString(mail.TypeTextPlain, e.Text)
+		m.SetBodyWriter(mail.TypeTextPlain, writeString(e.Text))
 	case e.Text == "":
-		m.SetBodyString(mail.TypeTextHTML, e.HTML)
+		m.SetBodyWriter(mail.TypeTextHTML, writeString(e.HTML))
 	default:
-		m.SetBodyString(mail.TypeTextPlain, e.Text)
-		m.AddAlternativeString(mail.TypeTextHTML, e.HTML)
+		m.SetBodyWriter(mail.TypeTextPlain, writeString(e.Text))
+		m.AddAlternativeWriter(mail.TypeTextHTML, writeString(e.HTML))
 	}
 
 	for i, a := range e.Attachments {
@@ -111,6 +113,16 @@ func (e *Email) msgAt(now time.Time) (*mail.Msg, error) {
 		m.AttachReadSeeker(a.Filename, bytes.NewReader(a.Data), opts...)
 	}
 	return m, nil
+}
+
+// writeString is a go-mail body writer of s. go-mail's SetBodyString
+// copies s into a buffer of its own first; s is written as it is instead,
+// which an io.Writer, never modifying what it is given, allows.
+func writeString(s string) func(io.Writer) (int64, error) {
+	return func(w io.Writer) (int64, error) {
+		n, err := w.Write(unsafe.Slice(unsafe.StringData(s), len(s)))
+		return int64(n), err
+	}
 }
 
 // checkHeaders rejects what would let a value start a header of its own, and

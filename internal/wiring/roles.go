@@ -242,7 +242,8 @@ func NewWorker(cfg Config, d *Deps) (*WorkerRole, error) {
 	if err != nil {
 		return nil, err
 	}
-	smtpSenders := NewSMTPSenders(SMTPSendersConfig{RootCAs: cfg.SMTPRootCAs, AllowNets: cfg.SMTPAllowNets})
+	smtpSenders := NewSMTPSenders(SMTPSendersConfig{RootCAs: cfg.SMTPRootCAs, AllowNets: cfg.SMTPAllowNets,
+		DefaultMaxIdle: cfg.Concurrency})
 	w, err := worker.New(worker.Config{
 		Store: d.Store, Enqueuer: d.Client, PDF: d.PDF, Logger: d.Log,
 		Outbox: box, SMSOutbox: box, SMTPFunc: smtpSenders.EmailSender, DefaultSMTPFunc: smtpSenders.DefaultEmailSender, SESFunc: d.SES.EmailSender,

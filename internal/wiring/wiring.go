@@ -59,6 +59,12 @@ type SMTPSendersConfig struct {
 	// RootCAs are the authorities servers' certificates may chain to.
 	// Nil uses the system's. A tenant's email.smtp.caCert adds to them.
 	RootCAs *x509.CertPool
+	// DefaultMaxIdle is how many connections to the deployment's own
+	// server wait between messages (smtp.Config.MaxIdle): the worker sets
+	// its concurrency, so that a busy worker does not close connections
+	// only to dial them again a moment later. Zero keeps smtp's default,
+	// which tenants' servers get.
+	DefaultMaxIdle int
 	// AllowNets are the internal networks tenants' servers may be on;
 	// every other address that is not public is refused when dialled
 	// (see package netguard). The deployment's own server is not held to
@@ -123,7 +129,9 @@ func (c *SMTPSenders) get(key smtpKey) (*smtp.Sender, error) {
 	if roots != nil {
 		cfg.TLSConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
 	}
-	if !key.trusted {
+	if key.trusted {
+		cfg.MaxIdle = c.cfg.DefaultMaxIdle
+	} else {
 		cfg.DialFunc = c.guard.DialContext
 	}
 	sender, err := smtp.New(cfg)

@@ -4,15 +4,22 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"net/netip"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/hibiken/asynq"
 	"go.uber.org/zap"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/invoiced/invoiced/internal/redistest"
+	"github.com/invoiced/invoiced/providers"
+	"github.com/invoiced/invoiced/providers/smtp/smtptest"
 	"github.com/invoiced/invoiced/render/pdf"
 	"github.com/invoiced/invoiced/store"
+	"github.com/invoiced/invoiced/worker"
 )
 
 // TestSESSendersLendOnlyWhenShared: no SES client on the deployment's AWS
@@ -52,5 +59,55 @@ func TestConnectRefusesBadFontDir(t *testing.T) {
 	}
 	if !errors.Is(err, pdf.ErrFontDir) {
 		t.Fatalf("Connect with a missing INVOICED_FONT_DIR = %v, want pdf.ErrFontDir", err)
+	}
+}
+
+// TestDefaultSMTPKeepsConcurrencyIdle: connections to the deployment's
+// own server are kept for the next messages up to DefaultMaxIdle, those
+// to a tenant's server up to smtp's default of 4, so that a second burst
+// as large as the first dials the deployment's server no more.
+func TestDefaultSMTPKeepsConcurrencyIdle(t *testing.T) {
+	t.Parallel()
+	const burst = 8
+	tests := []struct {
+		name      string
+		sender    func(*SMTPSenders, store.SMTPSettings) (worker.EmailSender, error)
+		wantConns int
+	}{
+		{"deployment's server", (*SMTPSenders).DefaultEmailSender, burst},
+		{"tenant's server", (*SMTPSenders).EmailSender, burst + burst - 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			// Each answer is held so that a burst's messages are all on
+			// connections of their own at once.
+			srv := smtptest.Start(t, smtptest.Options{NoSTARTTLS: true, ReplyDelay: 100 * time.Millisecond})
+			senders := NewSMTPSenders(SMTPSendersConfig{DefaultMaxIdle: burst,
+				AllowNets: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
+			defer senders.Close()
+			s, err := tt.sender(senders, store.SMTPSettings{Host: srv.Host(), Port: srv.Port(), TLS: "none"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for range 2 {
+				var g errgroup.Group
+				for i := range burst {
+					g.Go(func() error {
+						_, err := s.SendEmail(context.Background(), &providers.Email{
+							MessageID: fmt.Sprintf("m%d@invoiced.test", i), FromEmail: "billing@acme.test",
+							To: []string{"ann@customer.test"}, Subject: "Invoice", Text: "Attached.",
+						})
+						return err
+					})
+				}
+				if err := g.Wait(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := srv.Connections(); got != tt.wantConns {
+				t.Errorf("%d connections for two bursts of %d messages, want %d", got, burst, tt.wantConns)
+			}
+		})
 	}
 }

@@ -1,7 +1,6 @@
 package message
 
 import (
-	_ "embed"
 	"fmt"
 	"html/template"
 	"net/url"
@@ -17,24 +16,6 @@ type Message struct {
 	Text    string // the plain-text body, ending in a newline
 	HTML    string // the HTML alternative, a complete document
 }
-
-//go:embed layout.html
-var layoutHTML string
-
-// layout is parsed once; it is never modified after.
-var layout = template.Must(template.New("layout.html").Funcs(template.FuncMap{
-	"msoOpen":  func() template.HTML { return msoOpen },
-	"msoClose": func() template.HTML { return msoClose },
-}).Parse(layoutHTML))
-
-// msoOpen and msoClose hold the card in a 600 px table for Outlook on
-// Windows, whose Word engine ignores max-width; every other client skips
-// them as comments. html/template drops comments written in the layout,
-// so they are inserted as constant HTML.
-const (
-	msoOpen  template.HTML = `<!--[if mso]><table role="presentation" width="600" align="center" cellpadding="0" cellspacing="0" border="0"><tr><td><![endif]-->`
-	msoClose template.HTML = `<!--[if mso]></td></tr></table><![endif]-->`
-)
 
 // Render expands t with v into an email. Blank fields of t are taken from
 // the built-in template for lang, so Render(Template{}, lang, v) gives the
@@ -69,6 +50,14 @@ const (
 // The subject is folded onto one line: CR, LF and other control characters
 // become spaces, so no variable can add a header.
 func Render(t Template, lang string, v Vars) Message {
+	m, data := prepare(t, lang, v)
+	m.HTML = data.execute(layoutTemplate(data), len(m.Text))
+	return m
+}
+
+// prepare is Render but for the HTML: the message without it, and the
+// layout's data.
+func prepare(t Template, lang string, v Vars) (Message, *layoutData) {
 	t = withBuiltin(t, lang)
 	vs := newVarSet(v)
 	_, used := Builtin(lang)
@@ -109,17 +98,24 @@ func Render(t Template, lang string, v Vars) Message {
 			data.Paragraphs = append(data.Paragraphs, para)
 		}
 	}
+	return Message{Subject: subject, Text: text.String()}, data
+}
+
+// execute renders d with tmpl, the layout or one with d's chrome written
+// in (see layoutTemplate), for a message whose plain text is textLen
+// bytes long.
+func (d *layoutData) execute(tmpl *template.Template, textLen int) string {
 	var html strings.Builder
 	// The document is about the layout's size plus the paragraphs with
 	// their markup; growing to that at once spares the builder its
 	// doubling and copying as the template writes.
-	html.Grow(len(layoutHTML) + 2*text.Len())
-	if err := layout.Execute(&html, data); err != nil {
+	html.Grow(len(layoutHTML) + 2*textLen)
+	if err := tmpl.Execute(&html, d); err != nil {
 		// The layout is fixed and its data is plain strings: an error here is
 		// a bug in the layout, which the tests render.
 		panic(fmt.Sprintf("message: executing layout: %v", err))
 	}
-	return Message{Subject: subject, Text: text.String(), HTML: html.String()}
+	return html.String()
 }
 
 // TextWidth is the width, in characters, the plain-text alternative's
@@ -188,7 +184,7 @@ func noteParagraphs(s string) [][]string {
 		paras [][]string
 		cur   []string
 	)
-	for _, line := range strings.Split(normalizeNewlines(s), "\n") {
+	for line := range strings.SplitSeq(normalizeNewlines(s), "\n") {
 		line = strings.TrimRightFunc(line, unicode.IsSpace)
 		if strings.TrimSpace(line) == "" {
 			if len(cur) > 0 {
@@ -214,7 +210,7 @@ func (vs varSet) paragraphs(s string) [][]string {
 		paras [][]string
 		cur   []string
 	)
-	for _, line := range strings.Split(s, "\n") {
+	for line := range strings.SplitSeq(s, "\n") {
 		if strings.TrimSpace(line) == "" {
 			if len(cur) > 0 {
 				paras = append(paras, cur)
@@ -246,6 +242,14 @@ func normalizeNewlines(s string) string {
 // line and paragraph separators become spaces, runs of spaces collapse, and
 // the ends are trimmed.
 func oneLine(s string) string {
+	if isOneLine(s) {
+		return s
+	}
+	return foldLine(s)
+}
+
+// foldLine is oneLine for a string that needs a copy.
+func foldLine(s string) string {
 	s = strings.ToValidUTF8(s, string(utf8.RuneError))
 	var b strings.Builder
 	b.Grow(len(s))
@@ -265,6 +269,21 @@ func oneLine(s string) string {
 		b.WriteRune(r)
 	}
 	return strings.TrimSpace(b.String())
+}
+
+// isOneLine reports whether oneLine would return s as it is, as it does
+// for nearly every name, amount and date, without building a copy.
+func isOneLine(s string) bool {
+	if !utf8.ValidString(s) || strings.Contains(s, "  ") {
+		return false
+	}
+	for i, r := range s {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' ||
+			(i == 0 || i+utf8.RuneLen(r) == len(s)) && unicode.IsSpace(r) {
+			return false
+		}
+	}
+	return true
 }
 
 // htmlLang is the lang attribute of the HTML document: the language asked
@@ -319,6 +338,8 @@ type layoutData struct {
 	Summary    []summaryRow
 	Paragraphs []paragraph
 	Footer     []string
+
+	MSOOpen, MSOClose template.HTML // msoOpen and msoClose
 }
 
 // summaryRow is one fact of the card's summary.
@@ -358,6 +379,8 @@ func layoutFor(t Template, vs varSet, l, lang, subject string, v Vars) *layoutDa
 		Heading:  lb.Title,
 		ViewURL:  webURL(vs.value("publicurl")),
 		Footer:   footerLines(merchant, v.Brand.Seller),
+		MSOOpen:  msoOpen,
+		MSOClose: msoClose,
 	}
 	if merchant != "" {
 		d.Heading = fmt.Sprintf(lb.Heading, oneLine(merchant))
@@ -434,7 +457,7 @@ func (vs varSet) shown(n, pdf string) string {
 func (d *layoutData) paragraph(lines []string) paragraph {
 	var para paragraph
 	for _, l := range lines {
-		for _, part := range strings.Split(l, "\n") {
+		for part := range strings.SplitSeq(l, "\n") {
 			segs := linkify(part)
 			if d.buttonOnly(segs) {
 				continue
@@ -457,20 +480,16 @@ func (d *layoutData) paragraph(lines []string) paragraph {
 // buttonOnly reports whether segs are a link a button carries, alone or
 // after a label ending in ":", as in "Pay online: <link>".
 func (d *layoutData) buttonOnly(segs []segment) bool {
-	var link *segment
-	var before, after strings.Builder
-	for i := range segs {
-		switch {
-		case segs[i].URL != "" && link == nil:
-			link = &segs[i]
-		case link == nil:
-			before.WriteString(segs[i].Text)
-		default:
-			after.WriteString(segs[i].Text)
-		}
-	}
-	if link == nil || (link.URL != d.PayURL && link.URL != d.ViewURL) {
+	at := slices.IndexFunc(segs, func(s segment) bool { return s.URL != "" })
+	if at < 0 || (segs[at].URL != d.PayURL && segs[at].URL != d.ViewURL) {
 		return false
+	}
+	var before, after strings.Builder
+	for _, s := range segs[:at] {
+		before.WriteString(s.Text)
+	}
+	for _, s := range segs[at+1:] {
+		after.WriteString(s.Text)
 	}
 	label := strings.TrimSpace(strings.ReplaceAll(before.String(), "\u00a0", " "))
 	return strings.Trim(after.String(), " .") == "" && (label == "" || strings.HasSuffix(label, ":"))
