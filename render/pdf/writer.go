@@ -15,7 +15,6 @@ import (
 
 	"github.com/invoiced/invoiced/invoice"
 	"github.com/invoiced/invoiced/money"
-	"github.com/invoiced/invoiced/render/qr"
 )
 
 // contentCompression is the zlib level of the page content streams. A
@@ -169,11 +168,6 @@ type writer struct {
 	// missing collects the characters the fonts cannot draw, in order of
 	// appearance.
 	missing []rune
-
-	// qrRects and qrGrid are the rectangles of the QR code last drawn,
-	// kept to draw the next one in.
-	qrRects []qr.Rect
-	qrGrid  []gopdf.GridRect
 
 	err error
 }

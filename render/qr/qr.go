@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	"math/bits"
+	"slices"
 	"sync"
 
 	"rsc.io/qr/coding"
@@ -439,6 +440,28 @@ func (c *Code) Dark(x, y int) bool {
 		return false
 	}
 	return c.dark[y*c.size+x]
+}
+
+// AppendBits appends the modules to b row by row from the top,
+// (Size()+7)/8 bytes a row, a dark module's bit set and a row's first
+// module in the most significant bit; the bits after a row's last
+// module are clear. It is the code as a one-bit image.
+func (c *Code) AppendBits(b []byte) []byte {
+	stride := (c.size + 7) / 8
+	b = slices.Grow(b, stride*c.size)
+	for y := range c.size {
+		row := c.dark[y*c.size : (y+1)*c.size]
+		for x := 0; x < c.size; x += 8 {
+			var v byte
+			for i, dark := range row[x:min(x+8, c.size)] {
+				if dark {
+					v |= 0x80 >> i
+				}
+			}
+			b = append(b, v)
+		}
+	}
+	return b
 }
 
 // Rect is a rectangle of dark modules: X and Y are the column and row of

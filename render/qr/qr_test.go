@@ -118,6 +118,32 @@ func TestAppendRects(t *testing.T) {
 	}
 }
 
+// TestAppendBits checks each bit AppendBits appends against Dark, and
+// that a row's bits after its last module are clear.
+func TestAppendBits(t *testing.T) {
+	for _, content := range []string{"x", "https://pay.invoiced.test/i/tok_8f3a9c2e71b44d0c", strings.Repeat("long content ", 100)} {
+		c, err := Encode(content)
+		if err != nil {
+			t.Fatal(err)
+		}
+		prefix := []byte{0xA5}
+		bits := c.AppendBits(prefix)
+		stride := (c.Size() + 7) / 8
+		if len(bits) != 1+stride*c.Size() || bits[0] != 0xA5 {
+			t.Fatalf("%.20q: %d bytes after the prefix %x, want %d", content, len(bits)-1, bits[0], stride*c.Size())
+		}
+		bits = bits[1:]
+		for y := range c.Size() {
+			for x := range stride * 8 {
+				set := bits[y*stride+x/8]&(0x80>>(x%8)) != 0
+				if set != c.Dark(x, y) {
+					t.Fatalf("%.20q: module %d,%d: bit %v, dark %v", content, x, y, set, c.Dark(x, y))
+				}
+			}
+		}
+	}
+}
+
 func TestEncodeErrors(t *testing.T) {
 	t.Parallel()
 	if _, err := Encode(""); !errors.Is(err, ErrEmpty) {
