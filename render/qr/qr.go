@@ -9,6 +9,7 @@ import (
 
 	"math/bits"
 	"slices"
+	"strings"
 	"sync"
 
 	"rsc.io/qr/coding"
@@ -91,15 +92,31 @@ func encodeModules(v coding.Version, codewords []byte) (*Code, error) {
 // not ASCII.
 func encodingOf(content string) coding.Encoding {
 	switch {
-	case coding.Num(content).Check() == nil:
+	case all(content, "0123456789"):
 		return coding.Num(content)
-	case coding.Alpha(content).Check() == nil:
+	case all(content, alphanumeric):
 		return coding.Alpha(content)
 	case !ascii(content):
 		return utf8String(content)
 	default:
 		return coding.String(content)
 	}
+}
+
+// alphanumeric is the character set of the alphanumeric mode (ISO/IEC
+// 18004 §7.4.4), which coding.Alpha encodes.
+const alphanumeric = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
+
+// all reports whether every byte of s is one of set's, which is ASCII.
+// It is coding.Num's and coding.Alpha's Check without the error they
+// format for each content that fails it, as most of a payment's do.
+func all(s, set string) bool {
+	for i := 0; i < len(s); i++ {
+		if strings.IndexByte(set, s[i]) < 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // ascii reports whether s is all ASCII.

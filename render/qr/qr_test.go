@@ -2,6 +2,7 @@ package qr
 
 import (
 	"errors"
+	"fmt"
 	"image"
 	"image/color"
 	"math/rand/v2"
@@ -226,6 +227,30 @@ func TestEncodePicksLowestPenalty(t *testing.T) {
 				}
 				break
 			}
+		}
+	}
+}
+
+// TestEncodingOf checks the mode chosen for content against the Check
+// of rsc.io/qr's numeric and alphanumeric modes, which encode it.
+func TestEncodingOf(t *testing.T) {
+	for _, content := range []string{
+		"0123456789", "007", "12.50", "HELLO WORLD 42", "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:",
+		"Hello", "BCD\n002", "A_B", "https://pay.invoiced.test/i/tok_8f3a9c2e71b44d0c", "Müller", "ÄÖÜ", "٣",
+	} {
+		var want string
+		switch {
+		case coding.Num(content).Check() == nil:
+			want = "coding.Num"
+		case coding.Alpha(content).Check() == nil:
+			want = "coding.Alpha"
+		case ascii(content):
+			want = "coding.String"
+		default:
+			want = "qr.utf8String"
+		}
+		if got := fmt.Sprintf("%T", encodingOf(content)); got != want {
+			t.Errorf("encodingOf(%q) is %s, want %s", content, got, want)
 		}
 	}
 }
