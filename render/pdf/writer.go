@@ -169,6 +169,9 @@ type writer struct {
 	// appearance.
 	missing []rune
 
+	// oneStrings is the block oneString takes its slices from.
+	oneStrings []string
+
 	err error
 }
 
@@ -377,22 +380,35 @@ func (w *writer) wrapSpec(s string, sp spec, width float64) []string {
 		return nil
 	}
 	if !strings.ContainsAny(s, "\n") && w.measure(s, sp) <= width && !strings.Contains(s, "  ") {
-		return []string{s}
+		return w.oneString(s)
 	}
 	space := w.measure(" ", sp)
 	var lines []string
+	// line is the line being filled; buf holds it once it has two words
+	// or more, joined by single spaces.
+	var buf []byte
 	for para := range strings.SplitSeq(s, "\n") {
-		line, lineW := "", 0.0
-		for _, word := range strings.Fields(para) {
+		line, lineW, joined := "", 0.0, false
+		end := func() string {
+			if joined {
+				return string(buf)
+			}
+			return line
+		}
+		for word := range strings.FieldsSeq(para) {
 			wordW := w.measure(word, sp)
 			if line != "" && lineW+space+wordW <= width {
-				line, lineW = line+" "+word, lineW+space+wordW
+				if !joined {
+					buf, joined = append(buf[:0], line...), true
+				}
+				buf = append(append(buf, ' '), word...)
+				lineW += space + wordW
 				continue
 			}
 			if line != "" {
-				lines = append(lines, line)
+				lines = append(lines, end())
 			}
-			line, lineW = word, wordW
+			line, lineW, joined = word, wordW, false
 			if wordW > width {
 				pieces := w.breakWord(word, sp, width)
 				lines = append(lines, pieces[:len(pieces)-1]...)
@@ -400,9 +416,21 @@ func (w *writer) wrapSpec(s string, sp spec, width float64) []string {
 				lineW = w.measure(line, sp)
 			}
 		}
-		lines = append(lines, line)
+		lines = append(lines, end())
 	}
 	return lines
+}
+
+// oneString returns []string{s}, taken from a block the writer allocates
+// a few dozen at a time: most texts fit on one line. The slice's capacity
+// is one, so that appending to it copies it.
+func (w *writer) oneString(s string) []string {
+	if len(w.oneStrings) == cap(w.oneStrings) {
+		w.oneStrings = make([]string, 0, 64)
+	}
+	w.oneStrings = append(w.oneStrings, s)
+	n := len(w.oneStrings)
+	return w.oneStrings[n-1 : n : n]
 }
 
 // breakWord cuts word into pieces no wider than width, after a hyphen,
