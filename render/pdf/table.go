@@ -77,7 +77,7 @@ func (r tableRow) linesFitting(height float64) int {
 // cell wraps s to fit a column of the given width, padding included.
 func (w *writer) cell(s string, st style, width float64) []span {
 	lines := w.wrap(s, st, width-2*cellPadX)
-	spans := make([]span, len(lines))
+	spans := w.spanBlocks.take(len(lines))
 	h := w.lineHeight(st)
 	for i, l := range lines {
 		spans[i] = span{text: l, st: st, h: h}

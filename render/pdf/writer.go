@@ -169,8 +169,10 @@ type writer struct {
 	// appearance.
 	missing []rune
 
-	// oneStrings is the block oneString takes its slices from.
-	oneStrings []string
+	// lineBlocks holds the lines wrapSpec returns for a text on one
+	// line, spanBlocks the spans of cell.
+	lineBlocks blocks[string]
+	spanBlocks blocks[span]
 
 	err error
 }
@@ -380,7 +382,9 @@ func (w *writer) wrapSpec(s string, sp spec, width float64) []string {
 		return nil
 	}
 	if !strings.ContainsAny(s, "\n") && w.measure(s, sp) <= width && !strings.Contains(s, "  ") {
-		return w.oneString(s)
+		one := w.lineBlocks.take(1)
+		one[0] = s
+		return one
 	}
 	space := w.measure(" ", sp)
 	var lines []string
@@ -421,16 +425,23 @@ func (w *writer) wrapSpec(s string, sp spec, width float64) []string {
 	return lines
 }
 
-// oneString returns []string{s}, taken from a block the writer allocates
-// a few dozen at a time: most texts fit on one line. The slice's capacity
-// is one, so that appending to it copies it.
-func (w *writer) oneString(s string) []string {
-	if len(w.oneStrings) == cap(w.oneStrings) {
-		w.oneStrings = make([]string, 0, 64)
+// blocks hands out short slices cut from arrays it allocates a few dozen
+// elements at a time, where a document would make a few hundred small
+// allocations: the lines of its texts, most of them one, and the spans
+// of its table cells. A slice's capacity is its length, so appending to
+// it copies it, and no array is ever handed out twice.
+type blocks[T any] struct {
+	free []T
+}
+
+// take returns a slice of n zero values.
+func (b *blocks[T]) take(n int) []T {
+	if n > cap(b.free)-len(b.free) {
+		b.free = make([]T, 0, max(n, 64))
 	}
-	w.oneStrings = append(w.oneStrings, s)
-	n := len(w.oneStrings)
-	return w.oneStrings[n-1 : n : n]
+	start := len(b.free)
+	b.free = b.free[:start+n]
+	return b.free[start : start+n : start+n]
 }
 
 // breakWord cuts word into pieces no wider than width, after a hyphen,
