@@ -98,6 +98,14 @@ func allDigits(s string) bool {
 // refuses more fraction digits than the currency has, and an amount beyond
 // c.Max() with an error wrapping ErrTooLarge.
 func ParseAmount(s string, c Currency) (int64, error) {
+	if n, ok := parseMinor(s, c.Digits); ok && -MaxMinor <= n && n <= MaxMinor {
+		return n, nil
+	}
+	return parseAmountRat(s, c)
+}
+
+// parseAmountRat is ParseAmount through a big.Rat, for any string.
+func parseAmountRat(s string, c Currency) (int64, error) {
 	r, err := ParseDecimal(s, c.Digits)
 	if err != nil {
 		return 0, err
@@ -107,6 +115,33 @@ func ParseAmount(s string, c Currency) (int64, error) {
 		return 0, fmt.Errorf("%q %w: the largest amount is %s", s, ErrTooLarge, c.Max())
 	}
 	return n.Int64(), nil
+}
+
+// parseMinor is ParseAmount for a plain decimal string whose fraction
+// has at most digits digits and whose minor units fit in 18 digits,
+// which is exact in an int64 and needs no rounding; ok is false for any
+// other string, which ParseAmount parses, or refuses, the long way.
+func parseMinor(s string, digits int) (n int64, ok bool) {
+	body := strings.TrimPrefix(s, "-")
+	intPart, frac, hasDot := strings.Cut(body, ".")
+	intPart = strings.TrimLeft(intPart, "0")
+	if body == "" || body[0] == '.' || (hasDot && frac == "") || len(frac) > digits ||
+		len(intPart)+digits > 18 || !allDigits(intPart) || !allDigits(frac) {
+		return 0, false
+	}
+	for i := range len(intPart) {
+		n = n*10 + int64(intPart[i]-'0')
+	}
+	for i := range digits {
+		n *= 10
+		if i < len(frac) {
+			n += int64(frac[i] - '0')
+		}
+	}
+	if len(body) < len(s) {
+		n = -n
+	}
+	return n, true
 }
 
 // Minor rounds r half-up to the minor unit of c, as RoundHalfUp does, and

@@ -3,6 +3,7 @@ package money
 import (
 	"errors"
 	"math/big"
+	"math/rand/v2"
 	"strings"
 	"testing"
 )
@@ -136,6 +137,41 @@ func TestParseAmount(t *testing.T) {
 	}
 	if got, err := ParseAmount("1.234", bhd); err != nil || got != 1234 {
 		t.Fatalf("ParseAmount(1.234 BHD) = %d, %v", got, err)
+	}
+}
+
+// TestParseAmountShortcut checks that ParseAmount, which reads plain
+// amounts without a big.Rat, gives what the big.Rat reading gives for
+// every string, amounts, near misses and nonsense, in currencies of 0 to
+// 4 fraction digits.
+func TestParseAmountShortcut(t *testing.T) {
+	t.Parallel()
+	inputs := []string{
+		"", "-", ".", "-.", "0", "-0", "-0.00", "00", "000.10", ".5", "-.5", "5.", "1.5", "1.50", "1.505", "12.3456",
+		"999999999999999", "9999999999999.99", "9999999999999.999", "99999999999999.99", "-9999999999999.99",
+		"1000000000000000", "123456789012345678", "0000000000000000000001", "1e3", "+1", "1,5", " 1", "1 ", "--1", "1.-5", "٣",
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	const alphabet = "0123456789.-"
+	for range 20000 {
+		b := make([]byte, rng.IntN(20))
+		for i := range b {
+			b[i] = alphabet[rng.IntN(len(alphabet))]
+			if i > 0 && rng.IntN(3) > 0 {
+				b[i] = alphabet[rng.IntN(10)]
+			}
+		}
+		inputs = append(inputs, string(b))
+	}
+	for digits := range 5 {
+		c := Currency{Code: "XTS", Digits: digits}
+		for _, s := range inputs {
+			got, gotErr := ParseAmount(s, c)
+			want, wantErr := parseAmountRat(s, c)
+			if got != want || (gotErr == nil) != (wantErr == nil) || (gotErr != nil && gotErr.Error() != wantErr.Error()) {
+				t.Fatalf("ParseAmount(%q, %d digits) = %d, %v; the big.Rat reading gives %d, %v", s, digits, got, gotErr, want, wantErr)
+			}
+		}
 	}
 }
 

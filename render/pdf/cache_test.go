@@ -2,11 +2,14 @@ package pdf
 
 import (
 	"bytes"
+	stdjson "encoding/json"
 	"errors"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/goccy/go-json"
 )
 
 // countingCache returns a cache of maxEntries whose renders are counted.
@@ -61,6 +64,29 @@ func TestCacheRendersOnce(t *testing.T) {
 	}
 	if c.maxEntries != defaultCacheEntries {
 		t.Errorf("maxEntries = %d, want the default %d", c.maxEntries, defaultCacheEntries)
+	}
+}
+
+// TestKeyJSON checks that the JSON Key hashes is what encoding/json
+// writes for documents: with a logo, a credit note's reference, and
+// text that JSON escapes.
+func TestKeyJSON(t *testing.T) {
+	t.Parallel()
+	full := sampleDoc(t, 6)
+	full.Logo = testLogo(t, 60, 20, "png")
+	full.Invoice.Notes = "<b>Tom & Jerry</b> \"quoted\"\n\u2028 ünïcödé \x01"
+	credit := creditNoteDoc(t)
+	for name, doc := range map[string]Document{"sample": sampleDoc(t, 0), "full": full, "credit note": credit} {
+		var got, want bytes.Buffer
+		if err := stdjson.NewEncoder(&want).Encode(doc); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.NewEncoder(&got).Encode(doc); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got.Bytes(), want.Bytes()) {
+			t.Errorf("%s: go-json writes\n%s\nencoding/json\n%s", name, got.Bytes(), want.Bytes())
+		}
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"net/url"
-	"slices"
 	"strings"
 
 	"github.com/signintech/gopdf"
@@ -698,7 +697,7 @@ func (w *writer) linkLines(link string, sp spec, width float64) []string {
 	return []string{w.clean(w.lb.payOnline)}
 }
 
-// qrCode draws code as black rectangles in a side × side square whose top
+// qrCode draws code as black modules in a side × side square whose top
 // left corner is at x, y, with the quiet zone inside the square.
 func (w *writer) qrCode(code *qr.Code, x, y, side float64) {
 	if w.err != nil {
@@ -706,13 +705,7 @@ func (w *writer) qrCode(code *qr.Code, x, y, side float64) {
 	}
 	module := side / float64(code.Size()+2*qr.QuietZone)
 	w.pdf.SetFillColor(black.split())
-	// A code has about a rectangle for every four modules.
-	w.qrRects = code.AppendRects(slices.Grow(w.qrRects[:0], code.Size()*code.Size()/3))
-	w.qrGrid = slices.Grow(w.qrGrid[:0], len(w.qrRects))
-	for _, r := range w.qrRects {
-		w.qrGrid = append(w.qrGrid, gopdf.GridRect(r))
-	}
-	w.pdf.FillGrid(x+qr.QuietZone*module, y+qr.QuietZone*module, module, w.qrGrid)
+	w.pdf.FillMask(x+qr.QuietZone*module, y+qr.QuietZone*module, module, code.Size(), code.Size(), code.AppendBits(nil))
 }
 
 // addressLines prints an address as its street lines and one line

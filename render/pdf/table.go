@@ -77,7 +77,7 @@ func (r tableRow) linesFitting(height float64) int {
 // cell wraps s to fit a column of the given width, padding included.
 func (w *writer) cell(s string, st style, width float64) []span {
 	lines := w.wrap(s, st, width-2*cellPadX)
-	spans := make([]span, len(lines))
+	spans := w.spanBlocks.take(len(lines))
 	h := w.lineHeight(st)
 	for i, l := range lines {
 		spans[i] = span{text: l, st: st, h: h}
@@ -89,15 +89,24 @@ func (w *writer) cell(s string, st style, width float64) []span {
 // of the given width, padding included: a number never breaks, and one
 // wider than the column is set smaller to fit it.
 func (w *writer) numberCell(s string, st style, width float64) []span {
+	sp, ok := w.numberSpan(s, st, width)
+	if !ok {
+		return nil
+	}
+	return []span{sp}
+}
+
+// numberSpan is numberCell's one line, and false for a blank s.
+func (w *writer) numberSpan(s string, st style, width float64) (span, bool) {
 	s = strings.TrimSpace(w.clean(s))
 	if s == "" {
-		return nil
+		return span{}, false
 	}
 	sp := span{text: s, st: st, h: w.lineHeight(st)}
 	if tw, room := w.measure(s, w.spec(st)), width-2*cellPadX; tw > room && tw > 0 {
 		sp.scale = room / tw
 	}
-	return []span{sp}
+	return sp, true
 }
 
 // numberWidth is the width of a column that sets s on one line at full
@@ -138,6 +147,8 @@ type lineColumns struct {
 	cols     []column
 	titles   []string
 	discount bool
+	// numbers holds what lineNumbers returns for each line, in order.
+	numbers [][][]span
 }
 
 // minDescriptionShare is the least part of the line table's width that
@@ -177,8 +188,10 @@ func (w *writer) lineTableColumns() lineColumns {
 	// widest number and its title's longest word. The columns are as wide
 	// as their usual width where there is room for it, else as they need.
 	need := make([]float64, len(widths))
-	for _, l := range w.inv.Lines {
-		for i, n := range w.lineNumbers(l, lc) {
+	lc.numbers = make([][][]span, len(w.inv.Lines))
+	for j, l := range w.inv.Lines {
+		lc.numbers[j] = w.lineNumbers(l, lc)
+		for i, n := range lc.numbers[j] {
 			for _, s := range n {
 				need[i] = max(need[i], w.numberWidth(s.text, s.st))
 			}
@@ -223,24 +236,36 @@ func (w *writer) lineTableColumns() lineColumns {
 // unit price, the discount rate and the amount taken off, the VAT rate
 // and the amount. Each is one unbreakable span.
 func (w *writer) lineNumbers(l invoice.Line, lc lineColumns) [][]span {
-	one := func(s string, st style) []span {
-		if s = strings.TrimSpace(s); s == "" {
+	// The columns' spans share one array.
+	spans := make([]span, 0, 7)
+	cell := func(parts ...span) []span {
+		start := len(spans)
+		for _, p := range parts {
+			if p.text = strings.TrimSpace(p.text); p.text != "" {
+				p.h = w.lineHeight(p.st)
+				spans = append(spans, p)
+			}
+		}
+		if len(spans) == start {
 			return nil
 		}
-		return []span{{text: s, st: st, h: w.lineHeight(st)}}
+		return spans[start:len(spans):len(spans)]
 	}
-	out := [][]span{nil, one(locale.Number(l.Quantity, w.lang), styleBody), nil, one(w.amount(l.UnitPrice), styleBody)}
+	out := make([][]span, 0, 7)
+	out = append(out, nil, cell(span{text: locale.Number(l.Quantity, w.lang), st: styleBody}),
+		nil, cell(span{text: w.amount(l.UnitPrice), st: styleBody}))
 	if lc.discount {
-		var disc []span
+		var rate, off span
 		if !isZero(l.DiscountRate) {
-			disc = one(locale.Percent(l.DiscountRate, w.lang), styleBody)
+			rate = span{text: locale.Percent(l.DiscountRate, w.lang), st: styleBody}
 		}
 		if !isZero(l.Discount) {
-			disc = append(disc, one(w.amount(negate(l.Discount)), styleMuted)...)
+			off = span{text: w.amount(negate(l.Discount)), st: styleMuted}
 		}
-		out = append(out, disc)
+		out = append(out, cell(rate, off))
 	}
-	return append(out, one(locale.Percent(l.TaxRate, w.lang), styleBody), one(w.amount(l.Amount), styleBody))
+	return append(out, cell(span{text: locale.Percent(l.TaxRate, w.lang), st: styleBody}),
+		cell(span{text: w.amount(l.Amount), st: styleBody}))
 }
 
 // lineTable draws the invoice lines. Rows continue on new pages under a
@@ -250,7 +275,7 @@ func (w *writer) lineTable() {
 	head := w.headRow(lc.cols, lc.titles...)
 	var first tableRow
 	if len(w.inv.Lines) > 0 {
-		first = w.lineRow(w.inv.Lines[0], lc)
+		first = w.lineRow(0, lc)
 	}
 	// Keep the header with the first row, or with the first line of a row
 	// that is split between pages anyway.
@@ -260,10 +285,10 @@ func (w *writer) lineTable() {
 	}
 	w.ensure(head.height(cellPadY) + need)
 	w.drawHead(head, lc.cols)
-	for i, l := range w.inv.Lines {
+	for i := range w.inv.Lines {
 		row := first
 		if i > 0 {
-			row = w.lineRow(l, lc)
+			row = w.lineRow(i, lc)
 		}
 		w.placeRow(row, head, lc.cols)
 		if w.err != nil {
@@ -294,14 +319,27 @@ func (w *writer) drawHead(head tableRow, cols []column) {
 	w.y += h
 }
 
-// lineRow builds the row for one invoice line. The discount column shows
+// lineRow builds the row for invoice line n. The discount column shows
 // the rate and, under it, the amount taken off, since the line's amount
 // is net of it. The numbers never break (see numberCell).
-func (w *writer) lineRow(l invoice.Line, lc lineColumns) tableRow {
+func (w *writer) lineRow(n int, lc lineColumns) tableRow {
+	l, numbers := w.inv.Lines[n], lc.numbers[n]
 	row := make(tableRow, len(lc.cols))
-	for i, n := range w.lineNumbers(l, lc) {
-		for _, s := range n {
-			row[i] = append(row[i], w.numberCell(s.text, s.st, lc.cols[i].width)...)
+	// The numeric cells' spans share one array.
+	count := 0
+	for _, c := range numbers {
+		count += len(c)
+	}
+	spans := make([]span, 0, count)
+	for i, c := range numbers {
+		start := len(spans)
+		for _, s := range c {
+			if sp, ok := w.numberSpan(s.text, s.st, lc.cols[i].width); ok {
+				spans = append(spans, sp)
+			}
+		}
+		if len(spans) > start {
+			row[i] = spans[start:len(spans):len(spans)]
 		}
 	}
 	row[0] = w.cell(l.Description, styleBody, lc.cols[0].width)

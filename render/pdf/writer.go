@@ -15,7 +15,6 @@ import (
 
 	"github.com/invoiced/invoiced/invoice"
 	"github.com/invoiced/invoiced/money"
-	"github.com/invoiced/invoiced/render/qr"
 )
 
 // contentCompression is the zlib level of the page content streams. A
@@ -170,10 +169,10 @@ type writer struct {
 	// appearance.
 	missing []rune
 
-	// qrRects and qrGrid are the rectangles of the QR code last drawn,
-	// kept to draw the next one in.
-	qrRects []qr.Rect
-	qrGrid  []gopdf.GridRect
+	// lineBlocks holds the lines wrapSpec returns for a text on one
+	// line, spanBlocks the spans of cell.
+	lineBlocks blocks[string]
+	spanBlocks blocks[span]
 
 	err error
 }
@@ -383,22 +382,37 @@ func (w *writer) wrapSpec(s string, sp spec, width float64) []string {
 		return nil
 	}
 	if !strings.ContainsAny(s, "\n") && w.measure(s, sp) <= width && !strings.Contains(s, "  ") {
-		return []string{s}
+		one := w.lineBlocks.take(1)
+		one[0] = s
+		return one
 	}
 	space := w.measure(" ", sp)
 	var lines []string
+	// line is the line being filled; buf holds it once it has two words
+	// or more, joined by single spaces.
+	var buf []byte
 	for para := range strings.SplitSeq(s, "\n") {
-		line, lineW := "", 0.0
-		for _, word := range strings.Fields(para) {
+		line, lineW, joined := "", 0.0, false
+		end := func() string {
+			if joined {
+				return string(buf)
+			}
+			return line
+		}
+		for word := range strings.FieldsSeq(para) {
 			wordW := w.measure(word, sp)
 			if line != "" && lineW+space+wordW <= width {
-				line, lineW = line+" "+word, lineW+space+wordW
+				if !joined {
+					buf, joined = append(buf[:0], line...), true
+				}
+				buf = append(append(buf, ' '), word...)
+				lineW += space + wordW
 				continue
 			}
 			if line != "" {
-				lines = append(lines, line)
+				lines = append(lines, end())
 			}
-			line, lineW = word, wordW
+			line, lineW, joined = word, wordW, false
 			if wordW > width {
 				pieces := w.breakWord(word, sp, width)
 				lines = append(lines, pieces[:len(pieces)-1]...)
@@ -406,9 +420,28 @@ func (w *writer) wrapSpec(s string, sp spec, width float64) []string {
 				lineW = w.measure(line, sp)
 			}
 		}
-		lines = append(lines, line)
+		lines = append(lines, end())
 	}
 	return lines
+}
+
+// blocks hands out short slices cut from arrays it allocates a few dozen
+// elements at a time, where a document would make a few hundred small
+// allocations: the lines of its texts, most of them one, and the spans
+// of its table cells. A slice's capacity is its length, so appending to
+// it copies it, and no array is ever handed out twice.
+type blocks[T any] struct {
+	free []T
+}
+
+// take returns a slice of n zero values.
+func (b *blocks[T]) take(n int) []T {
+	if n > cap(b.free)-len(b.free) {
+		b.free = make([]T, 0, max(n, 64))
+	}
+	start := len(b.free)
+	b.free = b.free[:start+n]
+	return b.free[start : start+n : start+n]
 }
 
 // breakWord cuts word into pieces no wider than width, after a hyphen,

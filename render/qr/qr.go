@@ -8,6 +8,8 @@ import (
 	"fmt"
 
 	"math/bits"
+	"slices"
+	"strings"
 	"sync"
 
 	"rsc.io/qr/coding"
@@ -90,15 +92,31 @@ func encodeModules(v coding.Version, codewords []byte) (*Code, error) {
 // not ASCII.
 func encodingOf(content string) coding.Encoding {
 	switch {
-	case coding.Num(content).Check() == nil:
+	case all(content, "0123456789"):
 		return coding.Num(content)
-	case coding.Alpha(content).Check() == nil:
+	case all(content, alphanumeric):
 		return coding.Alpha(content)
 	case !ascii(content):
 		return utf8String(content)
 	default:
 		return coding.String(content)
 	}
+}
+
+// alphanumeric is the character set of the alphanumeric mode (ISO/IEC
+// 18004 §7.4.4), which coding.Alpha encodes.
+const alphanumeric = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
+
+// all reports whether every byte of s is one of set's, which is ASCII.
+// It is coding.Num's and coding.Alpha's Check without the error they
+// format for each content that fails it, as most of a payment's do.
+func all(s, set string) bool {
+	for i := 0; i < len(s); i++ {
+		if strings.IndexByte(set, s[i]) < 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // ascii reports whether s is all ASCII.
@@ -439,6 +457,28 @@ func (c *Code) Dark(x, y int) bool {
 		return false
 	}
 	return c.dark[y*c.size+x]
+}
+
+// AppendBits appends the modules to b row by row from the top,
+// (Size()+7)/8 bytes a row, a dark module's bit set and a row's first
+// module in the most significant bit; the bits after a row's last
+// module are clear. It is the code as a one-bit image.
+func (c *Code) AppendBits(b []byte) []byte {
+	stride := (c.size + 7) / 8
+	b = slices.Grow(b, stride*c.size)
+	for y := range c.size {
+		row := c.dark[y*c.size : (y+1)*c.size]
+		for x := 0; x < c.size; x += 8 {
+			var v byte
+			for i, dark := range row[x:min(x+8, c.size)] {
+				if dark {
+					v |= 0x80 >> i
+				}
+			}
+			b = append(b, v)
+		}
+	}
+	return b
 }
 
 // Rect is a rectangle of dark modules: X and Y are the column and row of

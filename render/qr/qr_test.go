@@ -2,6 +2,7 @@ package qr
 
 import (
 	"errors"
+	"fmt"
 	"image"
 	"image/color"
 	"math/rand/v2"
@@ -118,6 +119,32 @@ func TestAppendRects(t *testing.T) {
 	}
 }
 
+// TestAppendBits checks each bit AppendBits appends against Dark, and
+// that a row's bits after its last module are clear.
+func TestAppendBits(t *testing.T) {
+	for _, content := range []string{"x", "https://pay.invoiced.test/i/tok_8f3a9c2e71b44d0c", strings.Repeat("long content ", 100)} {
+		c, err := Encode(content)
+		if err != nil {
+			t.Fatal(err)
+		}
+		prefix := []byte{0xA5}
+		bits := c.AppendBits(prefix)
+		stride := (c.Size() + 7) / 8
+		if len(bits) != 1+stride*c.Size() || bits[0] != 0xA5 {
+			t.Fatalf("%.20q: %d bytes after the prefix %x, want %d", content, len(bits)-1, bits[0], stride*c.Size())
+		}
+		bits = bits[1:]
+		for y := range c.Size() {
+			for x := range stride * 8 {
+				set := bits[y*stride+x/8]&(0x80>>(x%8)) != 0
+				if set != c.Dark(x, y) {
+					t.Fatalf("%.20q: module %d,%d: bit %v, dark %v", content, x, y, set, c.Dark(x, y))
+				}
+			}
+		}
+	}
+}
+
 func TestEncodeErrors(t *testing.T) {
 	t.Parallel()
 	if _, err := Encode(""); !errors.Is(err, ErrEmpty) {
@@ -200,6 +227,30 @@ func TestEncodePicksLowestPenalty(t *testing.T) {
 				}
 				break
 			}
+		}
+	}
+}
+
+// TestEncodingOf checks the mode chosen for content against the Check
+// of rsc.io/qr's numeric and alphanumeric modes, which encode it.
+func TestEncodingOf(t *testing.T) {
+	for _, content := range []string{
+		"0123456789", "007", "12.50", "HELLO WORLD 42", "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:",
+		"Hello", "BCD\n002", "A_B", "https://pay.invoiced.test/i/tok_8f3a9c2e71b44d0c", "Müller", "ÄÖÜ", "٣",
+	} {
+		var want string
+		switch {
+		case coding.Num(content).Check() == nil:
+			want = "coding.Num"
+		case coding.Alpha(content).Check() == nil:
+			want = "coding.Alpha"
+		case ascii(content):
+			want = "coding.String"
+		default:
+			want = "qr.utf8String"
+		}
+		if got := fmt.Sprintf("%T", encodingOf(content)); got != want {
+			t.Errorf("encodingOf(%q) is %s, want %s", content, got, want)
 		}
 	}
 }

@@ -127,7 +127,7 @@ func (sw *scratchWriter) wrote(item ICacheContent) {
 	switch item := item.(type) {
 	case *cacheContentText:
 	case *cacheContentLine, *cacheContentLineWidth, cacheContentRectangle, *cacheContentRectangle,
-		*cacheContentBoxes, *cacheContentGrid:
+		*cacheContentBoxes, *cacheContentMask:
 	case *cacheContentColorRGB:
 		if item.colorType != colorTypeStrokeRGB {
 			sw.textColor = nil

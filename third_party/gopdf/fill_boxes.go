@@ -38,59 +38,61 @@ func (c *cacheContentBoxes) write(w io.Writer, protection *PDFProtection) error 
 	return writeScratch(w, b)
 }
 
-// GridRect is a rectangle of cells of a grid: the column and row of its
-// top left cell, and its width and height in cells.
-type GridRect struct {
-	X, Y, W, H int
-}
-
-// FillGrid fills rects, cells of a grid whose top left corner is at left,
-// top and whose cells are cell wide and high (all in the document's
-// units), in the current fill colour as one path. The path is drawn in
-// the grid's own coordinates, one "cm" operator mapping them onto the
-// page, so that a rectangle is a few small integers: a QR code takes
-// less than half the bytes FillBoxes takes, and no coordinate is rounded.
-// FillGrid does not keep rects.
-func (gp *GoPdf) FillGrid(left, top, cell float64, rects []GridRect) {
-	if len(rects) == 0 {
+// FillMask fills the cells of a grid of cols × rows that mask marks, in
+// the current fill colour, as one inline image mask scaled onto the
+// grid, its top left corner at left, top and its cells cell wide and
+// high (all in the document's units). mask holds the rows from the top,
+// (cols+7)/8 bytes each, a cell's bit set, the first cell in the most
+// significant bit, where it is filled. A QR code is an eighth of a byte
+// a module this way, where a path takes a few bytes per rectangle, and
+// an image mask is drawn without anti-aliasing at its cells' edges.
+// FillMask keeps mask: the caller must not change it afterwards.
+func (gp *GoPdf) FillMask(left, top, cell float64, cols, rows int, mask []byte) {
+	if cols <= 0 || rows <= 0 || len(mask) < (cols+7)/8*rows {
 		return
 	}
-	right, bottom := left+cell, top+cell
+	right, bottom := left+cell*float64(cols), top+cell*float64(rows)
 	gp.UnitsToPointsVar(&left, &top, &right, &bottom)
-	cell = right - left
-	b := make([]byte, 0, 48+14*len(rects))
-	b = append(b, "q\n"...)
-	// y grows downwards in the grid, as rows are numbered.
-	b = appendReal(b, cell)
+	gp.getContent().listCache.append(&cacheContentMask{
+		left: left, bottom: gp.curr.pageSize.H - bottom, width: right - left, height: bottom - top,
+		cols: cols, rows: rows, mask: mask,
+	})
+}
+
+// cacheContentMask is an image mask FillMask draws: its box in points
+// from the bottom left of the page and its cells.
+type cacheContentMask struct {
+	left, bottom, width, height float64
+	cols, rows                  int
+	mask                        []byte
+}
+
+func (c *cacheContentMask) write(w io.Writer, protection *PDFProtection) error {
+	const hexDigits = "0123456789ABCDEF"
+	b := append(scratchFor(w), "q\n"...)
+	b = appendReal(b, c.width)
 	b = append(b, " 0 0 "...)
-	b = appendReal(b, -cell)
+	b = appendReal(b, c.height)
 	b = append(b, ' ')
-	b = appendReal(b, left)
+	b = appendReal(b, c.left)
 	b = append(b, ' ')
-	b = appendReal(b, gp.curr.pageSize.H-top)
-	b = append(b, " cm\n"...)
-	for _, r := range rects {
-		b = strconv.AppendInt(b, int64(r.X), 10)
-		b = append(b, ' ')
-		b = strconv.AppendInt(b, int64(r.Y), 10)
-		b = append(b, ' ')
-		b = strconv.AppendInt(b, int64(r.W), 10)
-		b = append(b, ' ')
-		b = strconv.AppendInt(b, int64(r.H), 10)
-		b = append(b, " re\n"...)
+	b = appendReal(b, c.bottom)
+	// The image's first row is drawn at the top of the unit square cm
+	// maps onto the box; /D [1 0] paints the set bits, not the clear ones.
+	b = append(b, " cm\nBI /IM true /W "...)
+	b = strconv.AppendInt(b, int64(c.cols), 10)
+	b = append(b, " /H "...)
+	b = strconv.AppendInt(b, int64(c.rows), 10)
+	b = append(b, " /D [1 0] /F /AHx ID\n"...)
+	stride := (c.cols + 7) / 8
+	for y := range c.rows {
+		for _, v := range c.mask[y*stride : (y+1)*stride] {
+			b = append(b, hexDigits[v>>4], hexDigits[v&0xF])
+		}
+		b = append(b, '\n')
 	}
-	b = append(b, "f\nQ\n"...)
-	gp.getContent().listCache.append(&cacheContentGrid{content: b})
-}
-
-// cacheContentGrid is the content FillGrid writes, formatted.
-type cacheContentGrid struct {
-	content []byte
-}
-
-func (c *cacheContentGrid) write(w io.Writer, protection *PDFProtection) error {
-	_, err := w.Write(c.content)
-	return err
+	b = append(b, ">\nEI\nQ\n"...)
+	return writeScratch(w, b)
 }
 
 // appendReal appends f with four decimals, less its trailing zeros: a

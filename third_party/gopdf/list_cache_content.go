@@ -4,7 +4,14 @@ import "io"
 
 type listCacheContent struct {
 	caches []ICacheContent
+	// texts holds the text items appendContentText makes, allocated
+	// textsPerAlloc at a time; caches points into it.
+	texts []cacheContentText
 }
+
+// textsPerAlloc is how many text items are allocated at once: a page of
+// an invoice has a few dozen to a few hundred.
+const textsPerAlloc = 32
 
 func (l *listCacheContent) last() ICacheContent {
 	max := len(l.caches)
@@ -48,8 +55,11 @@ func (l *listCacheContent) appendContentText(cache *cacheContentText, text strin
 	}
 
 	if mustMakeNewCache { //make new cell
-		cacheFont = new(cacheContentText)
-		*cacheFont = *cache
+		if len(l.texts) == cap(l.texts) {
+			l.texts = make([]cacheContentText, 0, textsPerAlloc)
+		}
+		l.texts = append(l.texts, *cache)
+		cacheFont = &l.texts[len(l.texts)-1]
 		l.grow()
 		l.caches = append(l.caches, cacheFont)
 	}

@@ -3,6 +3,7 @@ package gopdf
 import (
 	"fmt"
 	"io"
+	"strconv"
 )
 
 // UnicodeMap unicode map
@@ -69,11 +70,21 @@ func (u *UnicodeMap) write(w io.Writer, objID int) error {
 	buff.WriteString("1 begincodespacerange\n")
 	fmt.Fprintf(buff, "<%04X><%04X>\n", lowIndex, hiIndex)
 	buff.WriteString("endcodespacerange\n")
-	fmt.Fprintf(buff, "%d beginbfrange\n", glyphIndexToCharacter.size())
-	indexs := glyphIndexToCharacter.allIndexs()
 	line := make([]byte, 0, 32)
-	for _, k := range indexs {
-		v, _ := glyphIndexToCharacter.runeByIndex(k)
+	line = strconv.AppendInt(line, int64(glyphIndexToCharacter.size()), 10)
+	line = append(line, " beginbfrange\n"...)
+	buff.Write(line)
+	// seen marks the glyphs met so far. A glyph that two characters
+	// share maps to the first of them, which runeByIndex finds; the
+	// others are at their own position, found without a search.
+	var seen [1 << 16 / 64]uint64
+	for i, k := range glyphIndexToCharacter.allIndexs() {
+		v := glyphIndexToCharacter.runes[i]
+		if k < 0 || k >= 1<<16 || seen[k/64]&(1<<(k%64)) != 0 {
+			v, _ = glyphIndexToCharacter.runeByIndex(k)
+		} else {
+			seen[k/64] |= 1 << (k % 64)
+		}
 		line = append(line[:0], '<')
 		line = appendGlyphHex(line, uint(k))
 		line = append(line, "><"...)
@@ -87,10 +98,10 @@ func (u *UnicodeMap) write(w io.Writer, objID int) error {
 	buff.WriteString(suffix)
 	buff.WriteString("\n")
 
-	io.WriteString(w, "<<\n")
-	fmt.Fprintf(w, "/Length %d\n", buff.Len())
-	io.WriteString(w, ">>\n")
-	io.WriteString(w, "stream\n")
+	line = append(line[:0], "<<\n/Length "...)
+	line = strconv.AppendInt(line, int64(buff.Len()), 10)
+	line = append(line, "\n>>\nstream\n"...)
+	w.Write(line)
 	if u.protection() != nil {
 		tmp, err := rc4Cip(u.protection().objectkey(objID), buff.Bytes())
 		if err != nil {

@@ -2,25 +2,75 @@ package gopdf
 
 import (
 	"bytes"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"testing"
 )
 
-// TestFillGrid checks the content FillGrid writes: the grid mapped onto
-// the page by one cm, its top left corner at the given point, rows
-// downwards, and each rectangle in cells.
-func TestFillGrid(t *testing.T) {
+// TestFillMask draws a mask of 10 × 3 cells, 10 pt each, on a page and
+// reads the page back as pdftoppm draws it at 72 dpi, a pixel a point:
+// every cell the mask marks, and only those, is black, in its place
+// from the top left corner given. The mask's second byte of a row holds
+// the last two cells and six bits past the grid, set, which must not
+// show.
+func TestFillMask(t *testing.T) {
+	if _, err := exec.LookPath("pdftoppm"); err != nil {
+		t.Skip("pdftoppm is not installed")
+	}
+	const left, top, cell, cols, rows = 20, 30, 10, 10, 3
+	mask := []byte{
+		0b10000000, 0b01111111,
+		0b01010101, 0b10111111,
+		0b11111111, 0b00111111,
+	}
 	var gp GoPdf
-	gp.Start(Config{PageSize: *PageSizeA4, Unit: UnitPT})
-	gp.SetNoCompression()
+	gp.Start(Config{PageSize: Rect{W: 200, H: 100}, Unit: UnitPT})
 	gp.AddPage()
-	gp.FillGrid(42.52, 100, 84.0/37, []GridRect{{0, 0, 7, 1}, {3, 2, 1, 4}})
-	var out bytes.Buffer
-	if _, err := gp.WriteTo(&out); err != nil {
+	gp.SetFillColor(0, 0, 0)
+	gp.FillMask(left, top, cell, cols, rows, mask)
+	dir := t.TempDir()
+	if err := gp.WritePdf(filepath.Join(dir, "mask.pdf")); err != nil {
 		t.Fatal(err)
 	}
-	want := "q\n2.2703 0 0 -2.2703 42.52 742 cm\n0 0 7 1 re\n3 2 1 4 re\nf\nQ\n"
-	if !bytes.Contains(out.Bytes(), []byte(want)) {
-		t.Errorf("page content lacks %q:\n%s", want, out.Bytes())
+	out, err := exec.Command("pdftoppm", "-r", "72", "-gray", "-png", "-singlefile",
+		filepath.Join(dir, "mask.pdf"), filepath.Join(dir, "mask")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("pdftoppm: %v\n%s", err, out)
+	}
+	f, err := os.Open(filepath.Join(dir, "mask.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dark := func(x, y int) bool {
+		gray, _, _, _ := img.At(x, y).RGBA()
+		return gray < 0x8000
+	}
+	// Every cell of the grid and a cell's width around it.
+	for row := -1; row <= rows; row++ {
+		for col := -1; col <= cols+6; col++ {
+			want := row >= 0 && row < rows && col >= 0 && col < cols &&
+				mask[row*2+col/8]&(0x80>>(col%8)) != 0
+			x, y := left+col*cell+cell/2, top+row*cell+cell/2
+			if got := dark(x, y); got != want {
+				t.Errorf("cell %d,%d (pixel %d,%d): dark %v, want %v", col, row, x, y, got, want)
+			}
+		}
+	}
+	// The edges of the filled cell at the top left.
+	for _, p := range []struct {
+		x, y int
+		want bool
+	}{{left, top, true}, {left - 1, top, false}, {left, top - 1, false}, {left + cell - 1, top + cell - 1, true}, {left + cell, top, false}} {
+		if got := dark(p.x, p.y); got != p.want {
+			t.Errorf("pixel %d,%d: dark %v, want %v", p.x, p.y, got, p.want)
+		}
 	}
 }
 
@@ -80,7 +130,7 @@ func TestScratchWriterTextState(t *testing.T) {
 		{&cacheContentLine{}, true, true},
 		{&cacheContentLineWidth{}, true, true},
 		{&cacheContentBoxes{}, true, true},
-		{&cacheContentGrid{}, true, true},
+		{&cacheContentMask{}, true, true},
 		{&cacheContentColorRGB{colorType: colorTypeStrokeRGB}, true, true},
 		{&cacheContentColorRGB{colorType: colorTypeFillRGB}, true, false},
 		{&cacheContentRotate{}, false, false},
