@@ -106,11 +106,14 @@ func clusterTenantFlow(t *testing.T, s *Store, tenantID string) {
 		t.Fatalf("ScheduledSends = %v, %v", sends, err)
 	}
 	wins := race(t, 4, func(int) (bool, error) {
-		_, changed, err := s.Finalize(ctx, tenantID, "inv_1", "grace")
+		_, changed, _, err := s.FinalizeWith(ctx, tenantID, "inv_1", "grace", nil)
 		return changed, err
 	})
 	if wins != 1 {
 		t.Fatalf("%d finalizations won, want 1", wins)
+	}
+	if ev, err := s.Event(ctx, tenantID, "evt_inv_1_"+EventInvoiceFinalized); err != nil || ev.Data["finalizedBy"] != "grace" {
+		t.Fatalf("invoice.finalized = %+v, %v", ev, err)
 	}
 	if due, _ := s.DraftsDue(ctx, tenantID, time.Now().Add(time.Hour), 10); len(due) != 0 {
 		t.Fatalf("finalized invoice still due: %v", due)
@@ -158,8 +161,8 @@ func clusterTenantFlow(t *testing.T, s *Store, tenantID string) {
 	if _, _, err := s.ClaimSend(ctx, tenantID, sms, "clm_2", "twilio", time.Minute); err != nil {
 		t.Fatalf("ClaimSend: %v", err)
 	}
-	if _, changed, indexErr, err := s.RecordSent(ctx, tenantID, sms, "twilio", "SM-"+sms, nil); err != nil || indexErr != nil || !changed {
-		t.Fatalf("RecordSent = %v, %v, %v", changed, indexErr, err)
+	if m, indexErr, err := s.RecordSent(ctx, tenantID, sms, "twilio", "SM-"+sms, now, nil); err != nil || indexErr != nil || !m.Changed {
+		t.Fatalf("RecordSent = %+v, %v, %v", m, indexErr, err)
 	}
 	if d, err := s.DeliveryByProviderMessage(ctx, "twilio", "SM-"+sms); err != nil || d.ID != sms || d.Status != DeliverySent {
 		t.Fatalf("DeliveryByProviderMessage(twilio) = %+v, %v", d, err)
@@ -181,6 +184,19 @@ func clusterTenantFlow(t *testing.T, s *Store, tenantID string) {
 	}
 	if as, err := s.WebhookAttempts(ctx, tenantID, "we_1", "", 10); err != nil || len(as) != 1 {
 		t.Fatalf("WebhookAttempts = %v, %v", as, err)
+	}
+	// A send's only delivery recorded sent with its invoice.sent, whose
+	// fan-out the endpoint makes pending, in one script.
+	one := &Send{ID: "snd_one", TenantID: tenantID, InvoiceID: "inv_1", Channels: []Channel{ChannelEmail}, Email: "a@b.co"}
+	if _, created, err := s.CreateSend(ctx, one); err != nil || !created {
+		t.Fatalf("CreateSend = %v, %v", created, err)
+	}
+	if _, _, err := s.ClaimSend(ctx, tenantID, one.DeliveryIDs[0], "clm_3", "ses", time.Minute); err != nil {
+		t.Fatalf("ClaimSend: %v", err)
+	}
+	m, indexErr, err := s.RecordSent(ctx, tenantID, one.DeliveryIDs[0], "ses", "msg-one", one, nil)
+	if err != nil || indexErr != nil || len(m.Fanout) != 1 || m.Fanout[0] != "evt_snd_one_"+EventInvoiceSent {
+		t.Fatalf("RecordSent with its invoice.sent = %+v, %v, %v", m, indexErr, err)
 	}
 
 	if prev, err := s.BeginIdempotent(ctx, tenantID, "k1", "h1"); err != nil || prev != nil {

@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"sync"
 	"sync/atomic"
@@ -12,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/invoiced/invoiced/internal/redistest"
+	"github.com/invoiced/invoiced/invoice"
 )
 
 // redisCounter is a go-redis hook that counts a client's round trips to
@@ -117,15 +120,14 @@ func TestRecordSent(t *testing.T) {
 	if _, _, err := s.ClaimSend(ctx, "ten_a", id, "clm_1", "ses", time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	var d *Delivery
-	var changed bool
+	var m Moved
 	var indexErr, err error
 	mutate := func(d *Delivery) { d.Provider, d.ProviderID = "ses", "msg-1" }
 	n := c.trips(func() {
-		d, changed, indexErr, err = s.RecordSent(ctx, "ten_a", id, "ses", "msg-1", mutate)
+		m, indexErr, err = s.RecordSent(ctx, "ten_a", id, "ses", "msg-1", nil, mutate)
 	})
-	if err != nil || indexErr != nil || !changed || d.Status != DeliverySent || d.Claim != nil || d.ProviderID != "msg-1" {
-		t.Fatalf("RecordSent = %+v, %v, %v, %v", d, changed, indexErr, err)
+	if d := m.Delivery; err != nil || indexErr != nil || !m.Changed || d.Status != DeliverySent || d.Claim != nil || d.ProviderID != "msg-1" {
+		t.Fatalf("RecordSent = %+v, %v, %v", m, indexErr, err)
 	}
 	if n != 1 {
 		t.Errorf("RecordSent after the claim took %d round trips, want 1", n)
@@ -146,9 +148,9 @@ func TestRecordSent(t *testing.T) {
 	if err := s.rdb.Del(ctx, providerMessageKey("ses", "msg-1")).Err(); err != nil {
 		t.Fatal(err)
 	}
-	d, changed, indexErr, err = s.RecordSent(ctx, "ten_a", id, "ses", "msg-1", mutate)
-	if err != nil || indexErr != nil || changed || d.Status != DeliverySent {
-		t.Fatalf("RecordSent again = %+v, %v, %v, %v", d, changed, indexErr, err)
+	m, indexErr, err = s.RecordSent(ctx, "ten_a", id, "ses", "msg-1", nil, mutate)
+	if err != nil || indexErr != nil || m.Changed || m.Delivery.Status != DeliverySent {
+		t.Fatalf("RecordSent again = %+v, %v, %v", m, indexErr, err)
 	}
 	if _, err := s.DeliveryByProviderMessage(ctx, "ses", "msg-1"); err != nil {
 		t.Errorf("index after the retry: %v", err)
@@ -159,8 +161,8 @@ func TestRecordSent(t *testing.T) {
 	if _, _, err := s.CreateSend(ctx, send2); err != nil {
 		t.Fatal(err)
 	}
-	if _, changed, indexErr, err := s.RecordSent(ctx, "ten_a", send2.DeliveryIDs[0], "twilio", "", nil); err != nil || indexErr != nil || !changed {
-		t.Fatalf("RecordSent without a provider id = %v, %v, %v", changed, indexErr, err)
+	if m, indexErr, err := s.RecordSent(ctx, "ten_a", send2.DeliveryIDs[0], "twilio", "", nil, nil); err != nil || indexErr != nil || !m.Changed {
+		t.Fatalf("RecordSent without a provider id = %+v, %v, %v", m, indexErr, err)
 	}
 	if keys := s.rdb.Keys(ctx, providerMessageKey("twilio", "*")).Val(); len(keys) != 0 {
 		t.Errorf("indexed without a provider id: %v", keys)
@@ -335,4 +337,161 @@ func TestQueuedDeliveries(t *testing.T) {
 	if _, ok := foreign.QueuedDeliveries(); ok {
 		t.Error("deliveries of ids not derived from the send are taken as its own")
 	}
+}
+
+// pendingFanouts returns tenant ten_a's events listed as awaiting their
+// fan-out.
+func pendingFanouts(t *testing.T, ctx context.Context, s *Store) []string {
+	t.Helper()
+	ids, err := s.rdb.ZRange(ctx, fanoutPendingKey("ten_a"), 0, -1).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}
+
+func TestFinalizeWithRecordsEvent(t *testing.T) {
+	t.Parallel()
+	for _, endpoint := range []bool{false, true} {
+		t.Run(fmt.Sprintf("endpoint=%t", endpoint), func(t *testing.T) {
+			t.Parallel()
+			s, ctx, c := setupCounted(t)
+			if endpoint {
+				if err := s.SaveEndpoint(ctx, "ten_a", &WebhookEndpoint{ID: "we_1", URL: "https://hooks.example.com", Secret: "whsec_x"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := s.SaveDraft(ctx, draft("inv_1"), time.Hour); err != nil {
+				t.Fatal(err)
+			}
+			var inv *invoice.Invoice
+			var finalized bool
+			var fanout []string
+			var err error
+			n := c.trips(func() { inv, finalized, fanout, err = s.FinalizeWith(ctx, "ten_a", "inv_1", "send", nil) })
+			if err != nil || !finalized || inv.Status != invoice.StatusOpen {
+				t.Fatalf("FinalizeWith = %+v, %v, %v", inv, finalized, err)
+			}
+			if n != 1 {
+				t.Errorf("FinalizeWith of a draft just saved took %d round trips, want 1", n)
+			}
+			id := "evt_inv_1_" + EventInvoiceFinalized
+			ev, err := s.Event(ctx, "ten_a", id)
+			if err != nil || ev.Type != EventInvoiceFinalized || ev.Data["finalizedBy"] != "send" || ev.Data["number"] != "N-inv_1" {
+				t.Fatalf("event = %+v, %v", ev, err)
+			}
+			want := []string{}
+			if endpoint {
+				want = []string{id}
+			}
+			if !reflect.DeepEqual(append([]string{}, fanout...), want) {
+				t.Errorf("fan-out pending = %q, want %q", fanout, want)
+			}
+			if got := pendingFanouts(t, ctx, s); !reflect.DeepEqual(append([]string{}, got...), want) {
+				t.Errorf("listed as pending = %q, want %q", got, want)
+			}
+
+			// An invoice already open records nothing again.
+			_, finalized, fanout, err = s.FinalizeWith(ctx, "ten_a", "inv_1", "send", nil)
+			if err != nil || finalized || len(fanout) != 0 {
+				t.Fatalf("FinalizeWith again = %v, %q, %v", finalized, fanout, err)
+			}
+			if again, err := s.Event(ctx, "ten_a", id); err != nil || !again.Timestamp.Equal(ev.Timestamp) {
+				t.Errorf("event after a second finalization = %+v, %v; want it as recorded first", again, err)
+			}
+		})
+	}
+}
+
+func TestRecordSentRecordsInvoiceSent(t *testing.T) {
+	t.Parallel()
+	s, ctx, c := setupCounted(t)
+	if err := s.SaveEndpoint(ctx, "ten_a", &WebhookEndpoint{ID: "we_1", URL: "https://hooks.example.com", Secret: "whsec_x"}); err != nil {
+		t.Fatal(err)
+	}
+	one := &Send{ID: "snd_1", TenantID: "ten_a", InvoiceID: "inv_1", Channels: []Channel{ChannelEmail}, Email: "a@b.co"}
+	two := &Send{ID: "snd_2", TenantID: "ten_a", InvoiceID: "inv_1", Channels: []Channel{ChannelEmail, ChannelSMS}, Email: "a@b.co", Phone: "+40700000000"}
+	for _, send := range []*Send{one, two} {
+		if _, _, err := s.CreateSend(ctx, send); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.ClaimSend(ctx, "ten_a", send.DeliveryIDs[0], "clm_1", "ses", time.Minute); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// The send's only delivery: invoice.sent goes with the change.
+	var m Moved
+	var indexErr, err error
+	n := c.trips(func() { m, indexErr, err = s.RecordSent(ctx, "ten_a", one.DeliveryIDs[0], "ses", "msg-1", one, nil) })
+	if err != nil || indexErr != nil || !m.Changed || m.SentUndecided {
+		t.Fatalf("RecordSent = %+v, %v, %v", m, indexErr, err)
+	}
+	if n != 1 {
+		t.Errorf("RecordSent with its invoice.sent took %d round trips, want 1", n)
+	}
+	id := "evt_snd_1_" + EventInvoiceSent
+	if !reflect.DeepEqual(m.Fanout, []string{id}) {
+		t.Errorf("fan-out pending = %q, want %q", m.Fanout, id)
+	}
+	ev, err := s.Event(ctx, "ten_a", id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, complete, err := s.SentEventData(ctx, "ten_a", "snd_1", nil)
+	if err != nil || !complete {
+		t.Fatalf("SentEventData = %v, %v", complete, err)
+	}
+	if got, want := jsonOf(t, ev.Data), jsonOf(t, want); got != want {
+		t.Errorf("invoice.sent data = %s, want %s", got, want)
+	}
+
+	// One of two deliveries: the other is read after the change, by the
+	// caller, so nothing of the send is recorded with it.
+	m, indexErr, err = s.RecordSent(ctx, "ten_a", two.DeliveryIDs[0], "ses", "msg-2", two, nil)
+	if err != nil || indexErr != nil || !m.Changed || !m.SentUndecided || len(m.Fanout) != 0 {
+		t.Fatalf("RecordSent of one of two = %+v, %v, %v", m, indexErr, err)
+	}
+	if _, err := s.Event(ctx, "ten_a", "evt_snd_2_"+EventInvoiceSent); !errors.Is(err, ErrNotFound) {
+		t.Errorf("invoice.sent of a send with a delivery still queued: %v", err)
+	}
+	if got := pendingFanouts(t, ctx, s); !reflect.DeepEqual(got, []string{id}) {
+		t.Errorf("listed as pending = %q, want %q", got, id)
+	}
+}
+
+// TestTransitionRecordedStale has the store change a delivery from a
+// reading another writer made stale: the events recorded are those of
+// the change that was written, once.
+func TestTransitionRecordedStale(t *testing.T) {
+	t.Parallel()
+	s, ctx, _ := setupCounted(t)
+	other, err := New(s.rdb, Config{SecretKey: make([]byte, 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := createEmailSend(t, ctx, s)
+	if _, err := s.Delivery(ctx, "ten_a", id); err != nil { // s keeps what it read
+		t.Fatal(err)
+	}
+	if m, err := other.TransitionRecorded(ctx, "ten_a", id, DeliveryFailed, "other", "first", nil, nil); err != nil || !m.Changed {
+		t.Fatalf("the other's TransitionRecorded = %+v, %v", m, err)
+	}
+	m, err := s.TransitionRecorded(ctx, "ten_a", id, DeliveryFailed, "worker", "second", nil, nil)
+	if err != nil || m.Changed || m.SentUndecided || len(m.Fanout) != 0 || m.Delivery.Error != "first" {
+		t.Fatalf("TransitionRecorded from a stale reading = %+v, %v", m, err)
+	}
+	ev, err := s.Event(ctx, "ten_a", "evt_"+id+"_"+EventInvoiceDeliveryFailed)
+	if err != nil || ev.Data["source"] != "other" || ev.Data["error"] != "first" {
+		t.Fatalf("invoice.delivery_failed = %+v, %v; want the other's", ev, err)
+	}
+}
+
+func jsonOf(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

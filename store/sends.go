@@ -88,19 +88,19 @@ func (s *Store) CreateSend(ctx context.Context, send *Send) (out *Send, created 
 	if err != nil {
 		return nil, false, err
 	}
-	written, existing, err := s.compareAndWrite(ctx, key, nil, func(p redis.Pipeliner) error {
+	res, err := s.compareAndWrite(ctx, key, nil, func(p redis.Pipeliner) error {
 		return putSend(ctx, p, send, b, ds, due)
-	}, nil)
+	}, nil, nil)
 	if err != nil {
 		*send = orig
 		return nil, false, fmt.Errorf("create send %s: %w", send.ID, err)
 	}
-	if written {
+	if res.written {
 		return send, true, nil
 	}
 	*send = orig
 	var old Send
-	if err := decodeRecord(existing, &old); err != nil {
+	if err := decodeRecord(res.now, &old); err != nil {
 		return nil, false, fmt.Errorf("decode %s: %w", key, err)
 	}
 	old.TenantID = send.TenantID

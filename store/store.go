@@ -153,27 +153,43 @@ var errUnchanged = errors.New("nothing to change")
 // the script, when it starts from the record as this store last read or
 // wrote it (seenRecords).
 func update[T any](ctx context.Context, s *Store, key string, fn func(v *T) error, extra func(p redis.Pipeliner, v *T)) (*T, error) {
-	return updateBeside(ctx, s, key, fn, extra, nil)
+	v, _, err := updateWith(ctx, s, key, fn, also[T]{extra: extra})
+	return v, err
 }
 
-// updateBeside is update, with the commands beside queues sent in the
-// same round trip as the compare-and-write, after it, but outside it: they
-// run whether or not it writes (and again when the update runs again), so
-// they must be harmless then, and they may name keys of any hash slot.
-// Their replies are not read; the caller keeps their Cmds to look.
-func updateBeside[T any](ctx context.Context, s *Store, key string, fn func(v *T) error, extra func(p redis.Pipeliner, v *T), beside func(p redis.Pipeliner)) (*T, error) {
+// also is what an update does besides writing the object (see updateWith).
+type also[T any] struct {
+	// extra queues commands to run in the same step as the write (see
+	// update).
+	extra func(p redis.Pipeliner, v *T)
+	// beside queues commands sent in the same round trip as the
+	// compare-and-write, after it, but outside it: they run whether or
+	// not it writes (and again when the update runs again), so they must
+	// be harmless then, and they may name keys of any hash slot. Their
+	// replies are not read; the caller keeps their Cmds to look.
+	beside func(p redis.Pipeliner)
+	// events returns the events of the change fn made to v, recorded in
+	// the same step as the write, as RecordEvents records them; none
+	// when it returns nil.
+	events func(v *T) *eventBatch
+}
+
+// updateWith is update, doing what a asks besides; it returns the ids of
+// the events recorded with the write whose fan-out is pending (see
+// RecordEvents).
+func updateWith[T any](ctx context.Context, s *Store, key string, fn func(v *T) error, a also[T]) (*T, []string, error) {
 	old, seen := s.seen.get(key)
 	if !seen {
 		var err error
 		if old, err = s.getRaw(ctx, key); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	for range maxTxRetries {
 		v := new(T)
 		if err := decodeRecord(old, v); err != nil {
 			s.seen.drop(key)
-			return nil, fmt.Errorf("decode %s: %w", key, err)
+			return nil, nil, fmt.Errorf("decode %s: %w", key, err)
 		}
 		if err := fn(v); err != nil {
 			if seen {
@@ -182,7 +198,7 @@ func updateBeside[T any](ctx context.Context, s *Store, key string, fn func(v *T
 				now, gerr := s.getRaw(ctx, key)
 				if gerr != nil {
 					s.seen.drop(key)
-					return nil, gerr
+					return nil, nil, gerr
 				}
 				seen = false
 				if !bytes.Equal(now, old) {
@@ -191,34 +207,38 @@ func updateBeside[T any](ctx context.Context, s *Store, key string, fn func(v *T
 				}
 			}
 			s.seen.put(key, old)
-			return nil, err
+			return nil, nil, err
 		}
 		b, err := encodeRecord(v)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		written, now, err := s.compareAndWrite(ctx, key, old, func(p redis.Pipeliner) error {
+		var evs *eventBatch
+		if a.events != nil {
+			evs = a.events(v)
+		}
+		res, err := s.compareAndWrite(ctx, key, old, func(p redis.Pipeliner) error {
 			p.Set(ctx, key, b, redis.KeepTTL)
-			if extra != nil {
-				extra(p, v)
+			if a.extra != nil {
+				a.extra(p, v)
 			}
 			return nil
-		}, beside)
+		}, a.beside, evs)
 		switch {
 		case err != nil:
 			s.seen.drop(key)
-			return nil, fmt.Errorf("update %s: %w", key, err)
-		case written:
+			return nil, nil, fmt.Errorf("update %s: %w", key, err)
+		case res.written:
 			s.seen.put(key, b)
-			return v, nil
-		case now == nil:
+			return v, res.fanout, nil
+		case res.now == nil:
 			s.seen.drop(key)
-			return nil, ErrNotFound
+			return nil, nil, ErrNotFound
 		}
-		old, seen = now, false
+		old, seen = res.now, false
 	}
 	s.seen.drop(key)
-	return nil, fmt.Errorf("update %s: too much contention", key)
+	return nil, nil, fmt.Errorf("update %s: too much contention", key)
 }
 
 // getRaw returns the stored bytes at key; a missing key is ErrNotFound.
@@ -283,34 +303,68 @@ func (c *seenRecords) drop(key string) {
 	delete(c.m, key)
 }
 
-// compareAndWrite runs the commands that write queues, in one step, if key
-// holds old (nil: if key does not exist). Otherwise it writes nothing and
-// returns what key holds now (nil when it does not exist). beside, if set,
-// queues commands sent in the same round trip after that step, outside it
-// (see updateBeside).
-func (s *Store) compareAndWrite(ctx context.Context, key string, old []byte, write func(p redis.Pipeliner) error, beside func(p redis.Pipeliner)) (written bool, now []byte, err error) {
+// eventBatch is events of one tenant, made at a time, to record in the
+// same step as a change.
+type eventBatch struct {
+	tenantID string
+	at       time.Time
+	events   []Event
+}
+
+// casResult is what compareAndWrite did: whether it wrote; if not, what
+// the key holds now (nil when it does not exist); if so, the ids of the
+// events it recorded whose fan-out is pending (see RecordEvents).
+type casResult struct {
+	written bool
+	now     []byte
+	fanout  []string
+}
+
+// compareAndWrite runs the commands that write queues, and records the
+// events of evs (when set), in one step, if key holds old (nil: if key
+// does not exist). Otherwise it writes nothing and returns what key holds
+// now. beside, if set, queues commands sent in the same round trip after
+// that step, outside it (see also.beside).
+func (s *Store) compareAndWrite(ctx context.Context, key string, old []byte, write func(p redis.Pipeliner) error, beside func(p redis.Pipeliner), evs *eventBatch) (casResult, error) {
 	p := s.rdb.Pipeline()
 	defer p.Discard()
 	if err := write(p); err != nil {
-		return false, nil, err
+		return casResult{}, err
 	}
 	keys, args := casArgs(key, old, p.Cmds())
+	if evs != nil && len(evs.events) > 0 {
+		evKeys, evArgs, err := eventArgs(evs.tenantID, evs.events, evs.at)
+		if err != nil {
+			return casResult{}, err
+		}
+		keys = append(keys, evKeys...)
+		args = append(append(args, 0), evArgs...)
+	}
 	var res any
+	var err error
 	if beside == nil {
 		res, err = casScript.Run(ctx, s.rdb, keys, args...).Result()
 	} else {
 		res, err = s.casBeside(ctx, keys, args, beside)
 	}
 	if err != nil {
-		return false, nil, err
+		return casResult{}, err
 	}
 	switch r := res.(type) {
 	case int64:
-		return r == 1, nil, nil
+		return casResult{written: r == 1}, nil
 	case string:
-		return false, []byte(r), nil
+		return casResult{now: []byte(r)}, nil
+	case []any:
+		out := casResult{written: true, fanout: make([]string, 0, len(r))}
+		for _, id := range r {
+			if id, ok := id.(string); ok {
+				out.fanout = append(out.fanout, id)
+			}
+		}
+		return out, nil
 	}
-	return false, nil, fmt.Errorf("compare and write %s: unexpected reply %T", key, res)
+	return casResult{}, fmt.Errorf("compare and write %s: unexpected reply %T", key, res)
 }
 
 // casBeside runs casScript on keys and args, and the commands beside
@@ -336,9 +390,12 @@ func (s *Store) casBeside(ctx context.Context, keys []string, args []any, beside
 // ARGV[1]: if KEYS[1] does not exist; no stored record is empty), and
 // returns 1. Otherwise it changes nothing and returns what KEYS[1] holds,
 // or 0 if it does not exist. From ARGV[2] on, each command is its number
-// of arguments followed by them. KEYS lists every key the commands write,
-// for a Redis Cluster to route the script and check they share a slot.
-var casScript = redis.NewScript(`
+// of arguments followed by them. A number 0 ends the commands and starts
+// events to record with them (recordEvents); the script then returns the
+// ids of those whose fan-out is pending instead of 1, when there are any.
+// KEYS lists every key the commands and events write, for a Redis Cluster
+// to route the script and check they share a slot.
+var casScript = redis.NewScript(recordEventsLua + `
 local cur = redis.call('GET', KEYS[1])
 if (cur or '') ~= ARGV[1] then
 	return cur or 0
@@ -346,6 +403,13 @@ end
 local i = 2
 while i <= #ARGV do
 	local n = tonumber(ARGV[i])
+	if n == 0 then
+		local pending = recordEvents(i + 1)
+		if #pending > 0 then
+			return pending
+		end
+		return 1
+	end
 	redis.call(unpack(ARGV, i + 1, i + n))
 	i = i + n + 1
 end
