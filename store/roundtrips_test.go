@@ -495,3 +495,49 @@ func jsonOf(t *testing.T, v any) string {
 	}
 	return string(b)
 }
+
+func TestTenantByTokenOneRoundTrip(t *testing.T) {
+	t.Parallel()
+	s, ctx, c := setupCounted(t)
+	ten, token, err := s.CreateTenant(ctx, "ACME")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lookUp := func(name string, wantTrips int64) (Tenant, error) {
+		t.Helper()
+		var got Tenant
+		n := c.trips(func() { got, err = s.TenantByToken(ctx, token) })
+		if n != wantTrips {
+			t.Errorf("%s: %d round trips, want %d", name, n, wantTrips)
+		}
+		return got, err
+	}
+	for _, tt := range []struct {
+		name  string
+		trips int64
+	}{{"first", 2}, {"again", 1}} {
+		if got, err := lookUp(tt.name, tt.trips); err != nil || got.ID != ten.ID {
+			t.Fatalf("%s: TenantByToken = %+v, %v", tt.name, got, err)
+		}
+	}
+
+	// The tenant as it is now, not as it was first read.
+	const company = "5f0c0c3e-6a8b-4a5e-9d6c-2b7e1d9a4c11"
+	if _, err := s.SetCompanyID(ctx, ten.ID, company); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := lookUp("changed tenant", 1); err != nil || got.CompanyID != company {
+		t.Fatalf("TenantByToken after a change = %+v, %v", got, err)
+	}
+
+	// A token deleted in Redis stops working at once.
+	if err := s.rdb.Del(ctx, tokenKey(token)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := lookUp("deleted token", 1); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("TenantByToken of a deleted token = %+v, %v; want ErrNotFound", got, err)
+	}
+	if _, err := s.TenantByToken(ctx, "ivd_unknown"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("TenantByToken of an unknown token = %v; want ErrNotFound", err)
+	}
+}

@@ -59,6 +59,9 @@ type Store struct {
 	settings settingsCache
 	// seen are the records last read or written.
 	seen seenRecords
+	// tokens are the tenant ids of the API tokens last looked up, by
+	// token key (see TenantByToken).
+	tokens lastSeen[string]
 }
 
 // New returns a Store on rdb.
@@ -267,8 +270,38 @@ func (s *Store) getRecord(ctx context.Context, key string, v any) error {
 	return nil
 }
 
-// seenRecordsMax bounds seenRecords; past it, it starts empty again.
-const seenRecordsMax = 4096
+// lastSeenMax bounds a lastSeen; past it, it starts empty again.
+const lastSeenMax = 4096
+
+// lastSeen keeps what this store last saw of a few thousand keys, for
+// reads to start from; what is kept is always checked against Redis in
+// the round trip that uses it.
+type lastSeen[V any] struct {
+	mu sync.Mutex
+	m  map[string]V
+}
+
+func (c *lastSeen[V]) get(key string) (V, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := c.m[key]
+	return v, ok
+}
+
+func (c *lastSeen[V]) put(key string, v V) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= lastSeenMax {
+		c.m = make(map[string]V)
+	}
+	c.m[key] = v
+}
+
+func (c *lastSeen[V]) drop(key string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m, key)
+}
 
 // seenRecords keeps the stored bytes of the records this store last read
 // or wrote, by key, for an update to start from without reading the
@@ -276,32 +309,7 @@ const seenRecordsMax = 4096
 // another writer changed the record since, and the update then runs
 // again on what it holds now. A read made to decide against writing is
 // checked the same way (see update).
-type seenRecords struct {
-	mu sync.Mutex
-	m  map[string][]byte
-}
-
-func (c *seenRecords) get(key string) ([]byte, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	b, ok := c.m[key]
-	return b, ok
-}
-
-func (c *seenRecords) put(key string, b []byte) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil || len(c.m) >= seenRecordsMax {
-		c.m = make(map[string][]byte)
-	}
-	c.m[key] = b
-}
-
-func (c *seenRecords) drop(key string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	delete(c.m, key)
-}
+type seenRecords = lastSeen[[]byte]
 
 // eventBatch is events of one tenant, made at a time, to record in the
 // same step as a change.
