@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -423,7 +425,11 @@ func TestRecordSentRecordsInvoiceSent(t *testing.T) {
 	// The send's only delivery: invoice.sent goes with the change.
 	var m Moved
 	var indexErr, err error
+	before := commandCalls(t, ctx, s)
 	n := c.trips(func() { m, indexErr, err = s.RecordSent(ctx, "ten_a", one.DeliveryIDs[0], "ses", "msg-1", one, nil) })
+	if scripts := commandCalls(t, ctx, s)["evalsha"] - before["evalsha"]; scripts != 1 {
+		t.Errorf("RecordSent with its invoice.sent ran %d scripts, want 1", scripts)
+	}
 	if err != nil || indexErr != nil || !m.Changed || m.SentUndecided {
 		t.Fatalf("RecordSent = %+v, %v, %v", m, indexErr, err)
 	}
@@ -539,5 +545,58 @@ func TestTenantByTokenOneRoundTrip(t *testing.T) {
 	}
 	if _, err := s.TenantByToken(ctx, "ivd_unknown"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("TenantByToken of an unknown token = %v; want ErrNotFound", err)
+	}
+}
+
+// commandCalls returns how many times Redis ran each command, those run
+// by scripts included (INFO commandstats), by lower-case name.
+func commandCalls(t *testing.T, ctx context.Context, s *Store) map[string]int64 {
+	t.Helper()
+	info, err := s.rdb.Info(ctx, "commandstats").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]int64{}
+	for _, line := range strings.Split(info, "\n") {
+		name, stats, ok := strings.Cut(strings.TrimSpace(line), ":")
+		name, found := strings.CutPrefix(name, "cmdstat_")
+		if !ok || !found {
+			continue
+		}
+		calls, _, _ := strings.Cut(strings.TrimPrefix(stats, "calls="), ",")
+		n, err := strconv.ParseInt(calls, 10, 64)
+		if err != nil {
+			t.Fatalf("commandstats line %q: %v", line, err)
+		}
+		out[name] = n
+	}
+	return out
+}
+
+// TestStartSendCommands: a send never scheduled is in no index of
+// scheduled sends, and its start takes it out of none.
+func TestStartSendCommands(t *testing.T) {
+	t.Parallel()
+	s, ctx, _ := setupCounted(t)
+	at := time.Now().Add(time.Hour)
+	for _, tt := range []struct {
+		name      string
+		scheduled *time.Time
+		wantZRem  int64
+	}{{"queued", nil, 0}, {"scheduled", &at, 1}} {
+		send := &Send{ID: "snd_" + tt.name, TenantID: "ten_a", InvoiceID: "inv_1", Channels: []Channel{ChannelEmail}, Email: "a@b.co", ScheduledAt: tt.scheduled}
+		if _, _, err := s.CreateSend(ctx, send); err != nil {
+			t.Fatal(err)
+		}
+		before := commandCalls(t, ctx, s)
+		if got, err := s.StartSend(ctx, "ten_a", send.ID); err != nil || got.Status != SendStarted {
+			t.Fatalf("%s: StartSend = %+v, %v", tt.name, got, err)
+		}
+		if n := commandCalls(t, ctx, s)["zrem"] - before["zrem"]; n != tt.wantZRem {
+			t.Errorf("%s: StartSend ran ZREM %d times, want %d", tt.name, n, tt.wantZRem)
+		}
+	}
+	if n := s.rdb.ZCard(ctx, scheduledSendsKey("ten_a")).Val(); n != 0 {
+		t.Errorf("%d sends still indexed as scheduled after they started", n)
 	}
 }

@@ -321,8 +321,10 @@ func (s *Store) StartSend(ctx context.Context, tenantID, id string) (*Send, erro
 			send.StartedAt = &now
 		}
 		return nil
-	}, func(p redis.Pipeliner, _ *Send) {
-		p.ZRem(ctx, scheduledSendsKey(tenantID), id)
+	}, func(p redis.Pipeliner, send *Send) {
+		if send.ScheduledAt != nil { // only a send made scheduled is indexed
+			p.ZRem(ctx, scheduledSendsKey(tenantID), id)
+		}
 	})
 	if err != nil {
 		return nil, err
