@@ -50,7 +50,7 @@ func (c *redisCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis
 func connSetup(cmd redis.Cmder) bool { return cmd.Name() == "hello" || cmd.Name() == "client" }
 
 // setupCounted is setup with a count of the store's round trips.
-func setupCounted(t *testing.T) (*Store, context.Context, *redisCounter) {
+func setupCounted(t testing.TB) (*Store, context.Context, *redisCounter) {
 	t.Helper()
 	srv := redistest.Start(t)
 	rdb := srv.Client(t)
