@@ -224,6 +224,18 @@ func clusterTenantFlow(t *testing.T, s *Store, tenantID string) {
 	if got, err := s.TakeEmails(ctx, tenantID, 1, 2); err != nil || got.OK {
 		t.Fatalf("3rd email of 2/hour: %+v, %v", got, err)
 	}
+	// The budget shares the tenant's slot too, so a send and its take are
+	// one script: refused with the budget spent, made once it is back.
+	taken := &Send{ID: "snd_taken", TenantID: tenantID, InvoiceID: "inv_1", Channels: []Channel{ChannelEmail}, Email: "a@b.co"}
+	if _, created, took, err := s.CreateSendTaking(ctx, taken, 1, 2); err != nil || created || took.OK {
+		t.Fatalf("CreateSendTaking with the budget spent = %v, %+v, %v", created, took, err)
+	}
+	if err := s.rdb.Del(ctx, emailBudgetKey(tenantID)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, created, took, err := s.CreateSendTaking(ctx, taken, 1, 2); err != nil || !created || !took.OK {
+		t.Fatalf("CreateSendTaking = %v, %+v, %v", created, took, err)
+	}
 	if ok, _, err := s.AllowSend(ctx, tenantID, "ses", 5); err != nil || !ok {
 		t.Fatalf("AllowSend = %v, %v", ok, err)
 	}

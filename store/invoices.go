@@ -54,7 +54,7 @@ func (s *Store) SaveDraft(ctx context.Context, inv *invoice.Invoice, grace time.
 		res, err := s.compareAndWrite(ctx, key, cur, func(p redis.Pipeliner) error {
 			putDraft(ctx, p, inv, before, b)
 			return nil
-		}, nil, nil)
+		}, casOptions{})
 		if err != nil {
 			s.seen.drop(key)
 			return false, fmt.Errorf("save invoice %s: %w", inv.ID, err)

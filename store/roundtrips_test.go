@@ -600,3 +600,53 @@ func TestStartSendCommands(t *testing.T) {
 		t.Errorf("%d sends still indexed as scheduled after they started", n)
 	}
 }
+
+func TestCreateSendTaking(t *testing.T) {
+	t.Parallel()
+	s, ctx, c := setupCounted(t)
+	newSend := func(id string, cc ...string) *Send {
+		return &Send{ID: id, TenantID: "ten_a", InvoiceID: "inv_1", Channels: []Channel{ChannelEmail}, Email: "a@b.co", Cc: cc}
+	}
+	const perHour = 3
+	first := newSend("snd_1", "c@d.co")
+	var created bool
+	var took EmailTake
+	var err error
+	n := c.trips(func() { _, created, took, err = s.CreateSendTaking(ctx, first, 2, perHour) })
+	if err != nil || !created || !took.OK {
+		t.Fatalf("CreateSendTaking = %v, %+v, %v", created, took, err)
+	}
+	if n != 1 {
+		t.Errorf("CreateSendTaking took %d round trips, want 1", n)
+	}
+
+	// The same send again takes nothing: one email is still left after it.
+	if got, created, took, err := s.CreateSendTaking(ctx, newSend("snd_1", "c@d.co"), 2, perHour); err != nil || created || !took.OK || got.ID != "snd_1" {
+		t.Fatalf("CreateSendTaking of an existing send = %+v, %v, %+v, %v", got, created, took, err)
+	}
+	// Two emails do not fit in the one left: nothing is written.
+	over := newSend("snd_2", "e@f.co")
+	if got, created, took, err := s.CreateSendTaking(ctx, over, 2, perHour); err != nil || created || got != nil || took.OK || took.Left != 1 || took.RetryAfter <= 0 {
+		t.Fatalf("CreateSendTaking over the limit = %+v, %v, %+v, %v", got, created, took, err)
+	}
+	if _, err := s.Send(ctx, "ten_a", "snd_2"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("a refused send was stored: %v", err)
+	}
+	if len(over.DeliveryIDs) != 0 {
+		t.Errorf("a refused send was filled in: %+v", over)
+	}
+	if ids := s.rdb.LRange(ctx, invoiceDeliveriesKey("ten_a", "inv_1"), 0, -1).Val(); len(ids) != 1 {
+		t.Errorf("deliveries of inv_1: %v; want the first send's only", ids)
+	}
+	// One email fits in the one left, and the budget is the one
+	// TakeEmails keeps.
+	if _, created, took, err := s.CreateSendTaking(ctx, newSend("snd_3"), 1, perHour); err != nil || !created || !took.OK {
+		t.Fatalf("CreateSendTaking of the last email = %v, %+v, %v", created, took, err)
+	}
+	if took, err := s.TakeEmails(ctx, "ten_a", 1, perHour); err != nil || took.OK || took.Left != 0 {
+		t.Fatalf("TakeEmails after the budget was spent = %+v, %v", took, err)
+	}
+	if _, _, _, err := s.CreateSendTaking(ctx, newSend("snd_4", "a@a.co", "b@b.co", "c@c.co"), 4, perHour); !errors.Is(err, ErrOverHourlyLimit) {
+		t.Errorf("CreateSendTaking of more emails than the limit = %v; want ErrOverHourlyLimit", err)
+	}
+}

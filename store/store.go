@@ -226,7 +226,7 @@ func updateWith[T any](ctx context.Context, s *Store, key string, fn func(v *T) 
 				a.extra(p, v)
 			}
 			return nil
-		}, a.beside, evs)
+		}, casOptions{beside: a.beside, events: evs})
 		switch {
 		case err != nil:
 			s.seen.drop(key)
@@ -319,28 +319,41 @@ type eventBatch struct {
 	events   []Event
 }
 
+// casOptions are what a compareAndWrite does besides its commands.
+type casOptions struct {
+	// beside queues commands sent in the same round trip after the
+	// compare-and-write, outside it (see also.beside).
+	beside func(p redis.Pipeliner)
+	// events are recorded in the same step as the write.
+	events *eventBatch
+	// take, when set, takes emails from a tenant's hourly budget in the
+	// same step, before the write: if they do not fit, nothing is taken
+	// or written (casResult.refused).
+	take *emailTakeArgs
+}
+
 // casResult is what compareAndWrite did: whether it wrote; if not, what
-// the key holds now (nil when it does not exist); if so, the ids of the
-// events it recorded whose fan-out is pending (see RecordEvents).
+// the key holds now (nil when it does not exist), or the refused take of
+// emails; if so, the ids of the events it recorded whose fan-out is
+// pending (see RecordEvents).
 type casResult struct {
 	written bool
 	now     []byte
+	refused *EmailTake
 	fanout  []string
 }
 
-// compareAndWrite runs the commands that write queues, and records the
-// events of evs (when set), in one step, if key holds old (nil: if key
-// does not exist). Otherwise it writes nothing and returns what key holds
-// now. beside, if set, queues commands sent in the same round trip after
-// that step, outside it (see also.beside).
-func (s *Store) compareAndWrite(ctx context.Context, key string, old []byte, write func(p redis.Pipeliner) error, beside func(p redis.Pipeliner), evs *eventBatch) (casResult, error) {
+// compareAndWrite runs the commands that write queues, with what o asks
+// besides, in one step, if key holds old (nil: if key does not exist).
+// Otherwise it writes nothing and returns what key holds now.
+func (s *Store) compareAndWrite(ctx context.Context, key string, old []byte, write func(p redis.Pipeliner) error, o casOptions) (casResult, error) {
 	p := s.rdb.Pipeline()
 	defer p.Discard()
 	if err := write(p); err != nil {
 		return casResult{}, err
 	}
-	keys, args := casArgs(key, old, p.Cmds())
-	if evs != nil && len(evs.events) > 0 {
+	keys, args := casArgs(key, old, o.take, p.Cmds())
+	if evs := o.events; evs != nil && len(evs.events) > 0 {
 		evKeys, evArgs, err := eventArgs(evs.tenantID, evs.events, evs.at)
 		if err != nil {
 			return casResult{}, err
@@ -350,10 +363,10 @@ func (s *Store) compareAndWrite(ctx context.Context, key string, old []byte, wri
 	}
 	var res any
 	var err error
-	if beside == nil {
+	if o.beside == nil {
 		res, err = casScript.Run(ctx, s.rdb, keys, args...).Result()
 	} else {
-		res, err = s.casBeside(ctx, keys, args, beside)
+		res, err = s.casBeside(ctx, keys, args, o.beside)
 	}
 	if err != nil {
 		return casResult{}, err
@@ -364,6 +377,10 @@ func (s *Store) compareAndWrite(ctx context.Context, key string, old []byte, wri
 	case string:
 		return casResult{now: []byte(r)}, nil
 	case []any:
+		if _, refused := r[0].(int64); refused {
+			took, err := emailTake(o.take.tenantID, r)
+			return casResult{refused: &took}, err
+		}
 		out := casResult{written: true, fanout: make([]string, 0, len(r))}
 		for _, id := range r {
 			if id, ok := id.(string); ok {
@@ -398,12 +415,17 @@ func (s *Store) casBeside(ctx context.Context, keys []string, args []any, beside
 // ARGV[1]: if KEYS[1] does not exist; no stored record is empty), and
 // returns 1. Otherwise it changes nothing and returns what KEYS[1] holds,
 // or 0 if it does not exist. From ARGV[2] on, each command is its number
-// of arguments followed by them. A number 0 ends the commands and starts
-// events to record with them (recordEvents); the script then returns the
-// ids of those whose fan-out is pending instead of 1, when there are any.
-// KEYS lists every key the commands and events write, for a Redis Cluster
-// to route the script and check they share a slot.
-var casScript = redis.NewScript(recordEventsLua + `
+// of arguments followed by them. KEYS lists every key the script writes,
+// for a Redis Cluster to route it and check they share a slot.
+//
+// Two numbers mark more than a command. -1, first, takes emails from an
+// hourly budget before anything is written (takeEmails; its key, limit,
+// period and emails follow): if they do not fit, the script writes
+// nothing and returns takeEmails's refusal. 0, last, ends the commands and
+// starts events to record with them (recordEvents); the script then
+// returns the ids of those whose fan-out is pending instead of 1, when
+// there are any.
+var casScript = redis.NewScript(takeEmailsLua + recordEventsLua + `
 local cur = redis.call('GET', KEYS[1])
 if (cur or '') ~= ARGV[1] then
 	return cur or 0
@@ -417,22 +439,35 @@ while i <= #ARGV do
 			return pending
 		end
 		return 1
+	elseif n < 0 then
+		local took = takeEmails(ARGV[i + 1], nil, ARGV[i + 2], ARGV[i + 3], ARGV[i + 4])
+		if took[1] == 0 then
+			return took
+		end
+		i = i + 5
+	else
+		redis.call(unpack(ARGV, i + 1, i + n))
+		i = i + n + 1
 	end
-	redis.call(unpack(ARGV, i + 1, i + n))
-	i = i + n + 1
 end
 return 1`)
 
-// casArgs lays out cmds for casScript, to run if key holds old:
-// key first, then the first argument of each command (its key) once.
-func casArgs(key string, old []byte, cmds []redis.Cmder) (keys []string, args []any) {
+// casArgs lays out cmds for casScript, to run if key holds old, after
+// take when it is set: key first, then the first argument of each command
+// (its key) once.
+func casArgs(key string, old []byte, take *emailTakeArgs, cmds []redis.Cmder) (keys []string, args []any) {
 	keys = []string{key}
 	n := 1
 	for _, c := range cmds {
 		n += 1 + len(c.Args())
 	}
-	args = make([]any, 0, n)
+	args = make([]any, 0, n+5)
 	args = append(args, old)
+	if take != nil {
+		k := emailBudgetKey(take.tenantID)
+		keys = append(keys, k)
+		args = append(args, -1, k, take.perHour, time.Hour.Seconds(), take.n)
+	}
 	for _, c := range cmds {
 		a := c.Args()
 		args = append(args, len(a))
