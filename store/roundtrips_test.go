@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -425,9 +423,9 @@ func TestRecordSentRecordsInvoiceSent(t *testing.T) {
 	// The send's only delivery: invoice.sent goes with the change.
 	var m Moved
 	var indexErr, err error
-	before := commandCalls(t, ctx, s)
+	before := commandCalls(t, s)
 	n := c.trips(func() { m, indexErr, err = s.RecordSent(ctx, "ten_a", one.DeliveryIDs[0], "ses", "msg-1", one, nil) })
-	if scripts := commandCalls(t, ctx, s)["evalsha"] - before["evalsha"]; scripts != 1 {
+	if scripts := commandCalls(t, s)["evalsha"] - before["evalsha"]; scripts != 1 {
 		t.Errorf("RecordSent with its invoice.sent ran %d scripts, want 1", scripts)
 	}
 	if err != nil || indexErr != nil || !m.Changed || m.SentUndecided {
@@ -550,27 +548,9 @@ func TestTenantByTokenOneRoundTrip(t *testing.T) {
 
 // commandCalls returns how many times Redis ran each command, those run
 // by scripts included (INFO commandstats), by lower-case name.
-func commandCalls(t *testing.T, ctx context.Context, s *Store) map[string]int64 {
+func commandCalls(t *testing.T, s *Store) map[string]int64 {
 	t.Helper()
-	info, err := s.rdb.Info(ctx, "commandstats").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]int64{}
-	for _, line := range strings.Split(info, "\n") {
-		name, stats, ok := strings.Cut(strings.TrimSpace(line), ":")
-		name, found := strings.CutPrefix(name, "cmdstat_")
-		if !ok || !found {
-			continue
-		}
-		calls, _, _ := strings.Cut(strings.TrimPrefix(stats, "calls="), ",")
-		n, err := strconv.ParseInt(calls, 10, 64)
-		if err != nil {
-			t.Fatalf("commandstats line %q: %v", line, err)
-		}
-		out[name] = n
-	}
-	return out
+	return commandStat(t, s.rdb, "calls")
 }
 
 // TestStartSendCommands: a send never scheduled is in no index of
@@ -588,11 +568,11 @@ func TestStartSendCommands(t *testing.T) {
 		if _, _, err := s.CreateSend(ctx, send); err != nil {
 			t.Fatal(err)
 		}
-		before := commandCalls(t, ctx, s)
+		before := commandCalls(t, s)
 		if got, err := s.StartSend(ctx, "ten_a", send.ID); err != nil || got.Status != SendStarted {
 			t.Fatalf("%s: StartSend = %+v, %v", tt.name, got, err)
 		}
-		if n := commandCalls(t, ctx, s)["zrem"] - before["zrem"]; n != tt.wantZRem {
+		if n := commandCalls(t, s)["zrem"] - before["zrem"]; n != tt.wantZRem {
 			t.Errorf("%s: StartSend ran ZREM %d times, want %d", tt.name, n, tt.wantZRem)
 		}
 	}
