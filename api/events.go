@@ -56,10 +56,7 @@ func (a *API) emitDelivery(ctx context.Context, d *store.Delivery) {
 // emitFinalized emits invoice.finalized and asks the worker to schedule
 // the invoice's payment reminders.
 func (a *API) emitFinalized(ctx context.Context, inv *invoice.Invoice) {
-	a.emit(ctx, inv.TenantID, inv.ID, []string{store.EventInvoiceFinalized}, map[string]any{
-		"invoiceId": inv.ID, "number": inv.Number, "total": inv.Total, "currency": inv.Currency,
-		"finalizedBy": inv.FinalizedBy,
-	})
+	a.emit(ctx, inv.TenantID, inv.ID, []string{store.EventInvoiceFinalized}, store.FinalizedEventData(inv))
 	// Only for invoices that may get reminders; the task decides for good.
 	if settings, err := a.st.Settings(ctx, inv.TenantID); err == nil && !settings.Reminders.Apply(inv) {
 		return

@@ -155,7 +155,7 @@ func (a *API) infinitySend(w http.ResponseWriter, r *http.Request) *Error {
 			return apiErr
 		}
 	}
-	if apiErr := a.enqueueSend(r, send); apiErr != nil {
+	if apiErr := a.enqueueSend(r, send, nil); apiErr != nil {
 		return apiErr
 	}
 	return a.writeInfinityInvoice(w, r, inv)

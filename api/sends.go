@@ -273,20 +273,38 @@ func (a *API) queueSend(r *http.Request, inv *invoice.Invoice, req *sendRequest,
 // gets email_not_configured, and its draft is still finalized. settings
 // are the tenant's, or nil to read them.
 func (a *API) startSend(r *http.Request, inv *invoice.Invoice, send *store.Send, settings *store.Settings) *Error {
-	if apiErr := a.checkSend(r, inv, send, settings); apiErr != nil {
+	budget, apiErr := a.vetSend(r, inv, send, settings)
+	if apiErr != nil {
 		return apiErr
 	}
-	return a.enqueueSend(r, send)
+	return a.enqueueSend(r, send, budget)
 }
 
-// checkSend refuses a send that cannot go out: a void invoice, a channel
-// with no provider or an unverified sender (checkChannels), or an email
+// checkSend refuses a send that cannot go out (vetSend), and an email
 // over the tenant's hourly limit (takeEmails), which it counts. given are
 // the tenant's settings, or nil to read them.
 func (a *API) checkSend(r *http.Request, inv *invoice.Invoice, send *store.Send, given *store.Settings) *Error {
+	budget, apiErr := a.vetSend(r, inv, send, given)
+	if apiErr != nil || budget == nil {
+		return apiErr
+	}
+	return a.takeEmails(r, send, *budget)
+}
+
+// emailBudget is what a send takes from its tenant's hourly email budget:
+// emails (one per recipient: to, cc and bcc) of limit.
+type emailBudget struct{ emails, limit int }
+
+// vetSend refuses a send that cannot go out: a void invoice, a channel
+// with no provider or an unverified sender (checkChannels), attachments
+// that cannot be made, or more recipients than the tenant's whole hourly
+// limit. It returns what the send takes from the hourly budget, nil when
+// it takes nothing (no email, or a test send). given are the tenant's
+// settings, or nil to read them.
+func (a *API) vetSend(r *http.Request, inv *invoice.Invoice, send *store.Send, given *store.Settings) (*emailBudget, *Error) {
 	ctx := r.Context()
 	if !inv.Status.Sendable() {
-		return &Error{Status: http.StatusUnprocessableEntity, Code: CodeNotSendable,
+		return nil, &Error{Status: http.StatusUnprocessableEntity, Code: CodeNotSendable,
 			Message: fmt.Sprintf("invoice %s is %s and cannot be sent", inv.ID, inv.Status)}
 	}
 	var settings store.Settings
@@ -295,21 +313,26 @@ func (a *API) checkSend(r *http.Request, inv *invoice.Invoice, send *store.Send,
 	} else {
 		var err error
 		if settings, err = a.st.Settings(ctx, inv.TenantID); err != nil {
-			return errInternal(err)
+			return nil, errInternal(err)
 		}
 	}
 	if apiErr := a.checkChannels(r, inv, send, settings); apiErr != nil {
-		return apiErr
+		return nil, apiErr
 	}
-	if containsChannel(send.Channels, store.ChannelEmail) {
-		if apiErr := a.checkAttachments(inv, send, settings); apiErr != nil {
-			return apiErr
-		}
+	if !containsChannel(send.Channels, store.ChannelEmail) {
+		return nil, nil
 	}
-	if containsChannel(send.Channels, store.ChannelEmail) && !send.TestMode {
-		return a.takeEmails(r, send, settings.Defaults.EmailLimit(a.cfg.MaxEmailsPerHour))
+	if apiErr := a.checkAttachments(inv, send, settings); apiErr != nil {
+		return nil, apiErr
 	}
-	return nil
+	if send.TestMode {
+		return nil, nil
+	}
+	limit := settings.Defaults.EmailLimit(a.cfg.MaxEmailsPerHour)
+	if apiErr := tooManyRecipients("the send", "", len(send.Cc), len(send.Bcc), limit); apiErr != nil {
+		return nil, apiErr
+	}
+	return &emailBudget{emails: 1 + len(send.Cc) + len(send.Bcc), limit: limit}, nil
 }
 
 // checkAttachments refuses, with 422 invoice_not_renderable naming each
@@ -356,38 +379,52 @@ func tooManyRecipients(what, prefix string, cc, bcc, limit int) *Error {
 	return errValidation(msg, fe)
 }
 
-// takeEmails takes the send's email, one per recipient (to, cc and bcc),
-// from the tenant's hourly budget of limit. A send that does not fit what
-// is left is refused whole with 429, and takes nothing; one with more
-// recipients than the whole limit could never go out, and is a 400.
-func (a *API) takeEmails(r *http.Request, send *store.Send, limit int) *Error {
-	n := 1 + len(send.Cc) + len(send.Bcc)
-	if apiErr := tooManyRecipients("the send", "", len(send.Cc), len(send.Bcc), limit); apiErr != nil {
-		return apiErr
-	}
-	took, err := a.st.TakeEmails(r.Context(), send.TenantID, n, limit)
+// takeEmails takes the send's emails from the tenant's hourly budget
+// (vetSend says how many). A send that does not fit what is left is
+// refused whole with 429 (refusedEmails), and takes nothing.
+func (a *API) takeEmails(r *http.Request, send *store.Send, budget emailBudget) *Error {
+	took, err := a.st.TakeEmails(r.Context(), send.TenantID, budget.emails, budget.limit)
 	if err != nil {
 		return &Error{Status: http.StatusServiceUnavailable, Code: CodeUnavailable, Message: "rate limiter unavailable; retry shortly", cause: err}
 	}
+	return refusedEmails(took, budget)
+}
+
+// refusedEmails is the 429 of a take of budget's emails that did not fit
+// the hourly limit, nil for one that did.
+func refusedEmails(took store.EmailTake, budget emailBudget) *Error {
 	if took.OK {
 		return nil
 	}
 	// Retry-After is in whole seconds: round up, so a retry on time fits.
 	retry := max(took.RetryAfter.Truncate(time.Second)+time.Second, time.Second)
 	recipients := "1 recipient"
-	if n > 1 {
-		recipients = fmt.Sprintf("%d recipients", n)
+	if budget.emails > 1 {
+		recipients = fmt.Sprintf("%d recipients", budget.emails)
 	}
 	return &Error{Status: http.StatusTooManyRequests, Code: CodeRateLimited, RetryAfter: retry,
 		Message: fmt.Sprintf("this tenant may send %d emails per hour and has %d left; this send has %s; retry in %s",
-			limit, took.Left, recipients, retry)}
+			budget.limit, took.Left, recipients, retry)}
 }
 
 // enqueueSend stores a checked send with its deliveries and enqueues it.
-func (a *API) enqueueSend(r *http.Request, send *store.Send) *Error {
+// budget, when set, is what the send takes from the hourly email budget,
+// taken in the same step as the send is stored (store.CreateSendTaking):
+// a send that does not fit is refused with 429 and not stored.
+func (a *API) enqueueSend(r *http.Request, send *store.Send, budget *emailBudget) *Error {
 	ctx := r.Context()
-	if _, _, err := a.st.CreateSend(ctx, send); err != nil {
+	if budget == nil {
+		if _, _, err := a.st.CreateSend(ctx, send); err != nil {
+			return errInternal(err)
+		}
+		return a.enqueueSendTask(ctx, send)
+	}
+	_, _, took, err := a.st.CreateSendTaking(ctx, send, budget.emails, budget.limit)
+	if err != nil {
 		return errInternal(err)
+	}
+	if apiErr := refusedEmails(took, *budget); apiErr != nil {
+		return apiErr
 	}
 	return a.enqueueSendTask(ctx, send)
 }

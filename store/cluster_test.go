@@ -41,8 +41,12 @@ func TestOnCluster(t *testing.T) {
 		if err != nil {
 			t.Fatalf("CreateTenant: %v", err)
 		}
-		if got, err := s.TenantByToken(ctx, token); err != nil || got.ID != ten.ID {
-			t.Fatalf("TenantByToken = %+v, %v", got, err)
+		// The second look-up reads the token and the tenant, in two
+		// slots, in one pipeline.
+		for range 2 {
+			if got, err := s.TenantByToken(ctx, token); err != nil || got.ID != ten.ID {
+				t.Fatalf("TenantByToken = %+v, %v", got, err)
+			}
 		}
 		m, err := rdb.MasterForKey(ctx, tenantKey(ten.ID, "tenant"))
 		if err != nil {
@@ -106,11 +110,14 @@ func clusterTenantFlow(t *testing.T, s *Store, tenantID string) {
 		t.Fatalf("ScheduledSends = %v, %v", sends, err)
 	}
 	wins := race(t, 4, func(int) (bool, error) {
-		_, changed, err := s.Finalize(ctx, tenantID, "inv_1", "grace")
+		_, changed, _, err := s.FinalizeWith(ctx, tenantID, "inv_1", "grace", nil)
 		return changed, err
 	})
 	if wins != 1 {
 		t.Fatalf("%d finalizations won, want 1", wins)
+	}
+	if ev, err := s.Event(ctx, tenantID, "evt_inv_1_"+EventInvoiceFinalized); err != nil || ev.Data["finalizedBy"] != "grace" {
+		t.Fatalf("invoice.finalized = %+v, %v", ev, err)
 	}
 	if due, _ := s.DraftsDue(ctx, tenantID, time.Now().Add(time.Hour), 10); len(due) != 0 {
 		t.Fatalf("finalized invoice still due: %v", due)
@@ -158,8 +165,8 @@ func clusterTenantFlow(t *testing.T, s *Store, tenantID string) {
 	if _, _, err := s.ClaimSend(ctx, tenantID, sms, "clm_2", "twilio", time.Minute); err != nil {
 		t.Fatalf("ClaimSend: %v", err)
 	}
-	if _, changed, indexErr, err := s.RecordSent(ctx, tenantID, sms, "twilio", "SM-"+sms, nil); err != nil || indexErr != nil || !changed {
-		t.Fatalf("RecordSent = %v, %v, %v", changed, indexErr, err)
+	if m, indexErr, err := s.RecordSent(ctx, tenantID, sms, "twilio", "SM-"+sms, now, nil); err != nil || indexErr != nil || !m.Changed {
+		t.Fatalf("RecordSent = %+v, %v, %v", m, indexErr, err)
 	}
 	if d, err := s.DeliveryByProviderMessage(ctx, "twilio", "SM-"+sms); err != nil || d.ID != sms || d.Status != DeliverySent {
 		t.Fatalf("DeliveryByProviderMessage(twilio) = %+v, %v", d, err)
@@ -182,6 +189,19 @@ func clusterTenantFlow(t *testing.T, s *Store, tenantID string) {
 	if as, err := s.WebhookAttempts(ctx, tenantID, "we_1", "", 10); err != nil || len(as) != 1 {
 		t.Fatalf("WebhookAttempts = %v, %v", as, err)
 	}
+	// A send's only delivery recorded sent with its invoice.sent, whose
+	// fan-out the endpoint makes pending, in one script.
+	one := &Send{ID: "snd_one", TenantID: tenantID, InvoiceID: "inv_1", Channels: []Channel{ChannelEmail}, Email: "a@b.co"}
+	if _, created, err := s.CreateSend(ctx, one); err != nil || !created {
+		t.Fatalf("CreateSend = %v, %v", created, err)
+	}
+	if _, _, err := s.ClaimSend(ctx, tenantID, one.DeliveryIDs[0], "clm_3", "ses", time.Minute); err != nil {
+		t.Fatalf("ClaimSend: %v", err)
+	}
+	m, indexErr, err := s.RecordSent(ctx, tenantID, one.DeliveryIDs[0], "ses", "msg-one", one, nil)
+	if err != nil || indexErr != nil || len(m.Fanout) != 1 || m.Fanout[0] != "evt_snd_one_"+EventInvoiceSent {
+		t.Fatalf("RecordSent with its invoice.sent = %+v, %v, %v", m, indexErr, err)
+	}
 
 	if prev, err := s.BeginIdempotent(ctx, tenantID, "k1", "h1"); err != nil || prev != nil {
 		t.Fatalf("BeginIdempotent = %v, %v", prev, err)
@@ -203,6 +223,18 @@ func clusterTenantFlow(t *testing.T, s *Store, tenantID string) {
 	}
 	if got, err := s.TakeEmails(ctx, tenantID, 1, 2); err != nil || got.OK {
 		t.Fatalf("3rd email of 2/hour: %+v, %v", got, err)
+	}
+	// The budget shares the tenant's slot too, so a send and its take are
+	// one script: refused with the budget spent, made once it is back.
+	taken := &Send{ID: "snd_taken", TenantID: tenantID, InvoiceID: "inv_1", Channels: []Channel{ChannelEmail}, Email: "a@b.co"}
+	if _, created, took, err := s.CreateSendTaking(ctx, taken, 1, 2); err != nil || created || took.OK {
+		t.Fatalf("CreateSendTaking with the budget spent = %v, %+v, %v", created, took, err)
+	}
+	if err := s.rdb.Del(ctx, emailBudgetKey(tenantID)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, created, took, err := s.CreateSendTaking(ctx, taken, 1, 2); err != nil || !created || !took.OK {
+		t.Fatalf("CreateSendTaking = %v, %+v, %v", created, took, err)
 	}
 	if ok, _, err := s.AllowSend(ctx, tenantID, "ses", 5); err != nil || !ok {
 		t.Fatalf("AllowSend = %v, %v", ok, err)

@@ -259,15 +259,45 @@ func (s *Store) InvoiceDeliveries(ctx context.Context, tenantID, invoiceID strin
 //
 // A transition that changes nothing writes nothing.
 func (s *Store) Transition(ctx context.Context, tenantID, id string, to DeliveryStatus, source, detail string, mutate func(*Delivery)) (*Delivery, bool, error) {
-	return s.transition(ctx, tenantID, id, to, source, detail, mutate, nil)
+	m, err := s.transition(ctx, tenantID, id, to, source, detail, mutate, nil, false, nil)
+	return m.Delivery, m.Changed, err
 }
 
-// RecordSent moves a delivery to sent, as Transition does with source
-// "worker", and, when providerID is set, indexes it as provider's message
-// providerID (IndexProviderMessage) in the same round trip. The index is
-// written even when the delivery was already past sent, as a retry of the
-// recording finds it; err is only the transition's, indexErr the index's.
-func (s *Store) RecordSent(ctx context.Context, tenantID, id, provider, providerID string, mutate func(*Delivery)) (d *Delivery, changed bool, indexErr, err error) {
+// Moved is a delivery's change as the store recorded it with its events
+// (TransitionRecorded, RecordSent).
+type Moved struct {
+	// Delivery is the delivery as it is now.
+	Delivery *Delivery
+	// Changed reports whether the status changed (see Transition).
+	Changed bool
+	// Fanout are the ids of the events recorded with the change whose
+	// fan-out to webhook endpoints is pending (see RecordEvents).
+	Fanout []string
+	// SentUndecided reports that the change took the delivery out of
+	// queued and its send's invoice.sent was not decided with it: the
+	// send has other deliveries, which are to be read after the change
+	// (so of two settling at once one sees the other; see
+	// SentEventData), or the send was not given.
+	SentUndecided bool
+}
+
+// TransitionRecorded is Transition that records the move's events
+// (DeliveryEventTypes, with DeliveryEventData) in the same step as the
+// change. send, when set, is the delivery's send as the caller read it:
+// when the delivery is its only one, the send's invoice.sent is decided
+// from the delivery as the move leaves it, and recorded in the same step
+// too when it is due (see SentEventData).
+func (s *Store) TransitionRecorded(ctx context.Context, tenantID, id string, to DeliveryStatus, source, detail string, send *Send, mutate func(*Delivery)) (Moved, error) {
+	return s.transition(ctx, tenantID, id, to, source, detail, mutate, nil, true, send)
+}
+
+// RecordSent moves a delivery to sent, as TransitionRecorded does with
+// source "worker", and, when providerID is set, indexes it as provider's
+// message providerID (IndexProviderMessage) in the same round trip. The
+// index is written even when the delivery was already past sent, as a
+// retry of the recording finds it; err is only the transition's, indexErr
+// the index's.
+func (s *Store) RecordSent(ctx context.Context, tenantID, id, provider, providerID string, send *Send, mutate func(*Delivery)) (m Moved, indexErr, err error) {
 	var index *redis.StatusCmd
 	var beside func(p redis.Pipeliner)
 	if providerID != "" {
@@ -275,7 +305,7 @@ func (s *Store) RecordSent(ctx context.Context, tenantID, id, provider, provider
 			index = p.Set(ctx, providerMessageKey(provider, providerID), tenantID+"/"+id, EventTTL)
 		}
 	}
-	d, changed, err = s.transition(ctx, tenantID, id, DeliverySent, "worker", "accepted by "+provider, mutate, beside)
+	m, err = s.transition(ctx, tenantID, id, DeliverySent, "worker", "accepted by "+provider, mutate, beside, true, send)
 	switch {
 	case err != nil || providerID == "":
 	case index != nil:
@@ -283,15 +313,41 @@ func (s *Store) RecordSent(ctx context.Context, tenantID, id, provider, provider
 	default: // no write was tried: the delivery was past sent
 		indexErr = s.IndexProviderMessage(ctx, provider, providerID, tenantID, id)
 	}
-	return d, changed, indexErr, err
+	return m, indexErr, err
 }
 
-// transition is Transition, with commands beside it (see updateBeside).
-func (s *Store) transition(ctx context.Context, tenantID, id string, to DeliveryStatus, source, detail string, mutate func(*Delivery), beside func(p redis.Pipeliner)) (*Delivery, bool, error) {
+// transition is Transition, with commands beside it (see also.beside),
+// and, when record is set, the events TransitionRecorded records, of the
+// delivery's send send (or nil).
+func (s *Store) transition(ctx context.Context, tenantID, id string, to DeliveryStatus, source, detail string, mutate func(*Delivery), beside func(p redis.Pipeliner), record bool, send *Send) (Moved, error) {
 	changed := false
 	var from DeliveryStatus
 	var cur *Delivery
-	d, err := updateBeside(ctx, s, deliveryKey(tenantID, id), func(d *Delivery) error {
+	a := also[Delivery]{beside: beside, extra: func(p redis.Pipeliner, d *Delivery) {
+		d.TenantID = tenantID
+		moveInDeliveryLog(ctx, p, d, from)
+		if to.open() {
+			p.ZAdd(ctx, openDeliveriesKey(tenantID), redis.Z{Score: float64(d.UpdatedAt.UnixMilli()), Member: id})
+		} else {
+			p.ZRem(ctx, openDeliveriesKey(tenantID), id)
+		}
+	}}
+	sentUndecided := false
+	if record {
+		a.events = func(d *Delivery) *eventBatch {
+			now := s.Now()
+			evs := newEvents(id, DeliveryEventTypes(d.Channel, to), DeliveryEventData(d), now)
+			sentUndecided = d.LeftQueued()
+			if sentUndecided && send != nil && send.TenantID == tenantID && send.ID == d.SendID && len(send.DeliveryIDs) == 1 && send.DeliveryIDs[0] == id {
+				sentUndecided = false
+				if data, complete := sentEventData(send, []*Delivery{d}); complete {
+					evs = append(evs, newEvents(send.ID, []string{EventInvoiceSent}, data, now)...)
+				}
+			}
+			return &eventBatch{tenantID: tenantID, at: now, events: evs}
+		}
+	}
+	d, fanout, err := updateWith(ctx, s, deliveryKey(tenantID, id), func(d *Delivery) error {
 		changed = CanTransition(d.Status, to)
 		if !changed {
 			cur = d
@@ -319,23 +375,17 @@ func (s *Store) transition(ctx context.Context, tenantID, id string, to Delivery
 			mutate(d)
 		}
 		return nil
-	}, func(p redis.Pipeliner, d *Delivery) {
-		d.TenantID = tenantID
-		moveInDeliveryLog(ctx, p, d, from)
-		if to.open() {
-			p.ZAdd(ctx, openDeliveriesKey(tenantID), redis.Z{Score: float64(d.UpdatedAt.UnixMilli()), Member: id})
-		} else {
-			p.ZRem(ctx, openDeliveriesKey(tenantID), id)
-		}
-	}, beside)
+	}, a)
 	if errors.Is(err, errUnchanged) {
 		d, err = cur, nil
 	}
 	if err != nil {
-		return nil, false, err
+		return Moved{}, err
 	}
 	d.TenantID = tenantID
-	return d, changed, nil
+	m := Moved{Delivery: d, Changed: changed, Fanout: fanout}
+	m.SentUndecided = changed && sentUndecided
+	return m, nil
 }
 
 // MaxRepeats is how many repeats of one status (opens, clicks, soft

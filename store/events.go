@@ -142,16 +142,21 @@ func (s *Store) SentEventData(ctx context.Context, tenantID, sendID string, reco
 // deliveries) does not change once the send is made, so any reading of it
 // will do.
 func (s *Store) SendSentEventData(ctx context.Context, send *Send, recorded *Delivery) (map[string]any, bool, error) {
-	tenantID := send.TenantID
-	deliveries, err := s.sendDeliveries(ctx, tenantID, send.DeliveryIDs, recorded)
+	deliveries, err := s.sendDeliveries(ctx, send.TenantID, send.DeliveryIDs, recorded)
 	if err != nil {
 		return nil, false, err
 	}
+	data, complete := sentEventData(send, deliveries)
+	return data, complete, nil
+}
+
+// sentEventData is SendSentEventData of send with its deliveries as read.
+func sentEventData(send *Send, deliveries []*Delivery) (map[string]any, bool) {
 	taken := map[Channel][]*Delivery{}
 	var sentAt time.Time
 	for _, d := range deliveries {
 		if d.Status.open() {
-			return nil, false, nil
+			return nil, false
 		}
 		if at, ok := d.acceptedAt(); ok {
 			taken[d.Channel] = append(taken[d.Channel], d)
@@ -161,7 +166,7 @@ func (s *Store) SendSentEventData(ctx context.Context, send *Send, recorded *Del
 		}
 	}
 	if len(taken) == 0 {
-		return nil, false, nil
+		return nil, false
 	}
 	sentVia, sentTo := []Channel{}, []string{}
 	for _, ch := range send.Channels {
@@ -177,7 +182,7 @@ func (s *Store) SendSentEventData(ctx context.Context, send *Send, recorded *Del
 	return map[string]any{
 		"invoiceId": send.InvoiceID, "sendId": send.ID, "kind": send.Kind,
 		"sentVia": sentVia, "sentTo": sentTo, "sentAt": sentAt.UTC(),
-	}, true, nil
+	}, true
 }
 
 // sendDeliveries returns the deliveries of ids that exist, in order:
@@ -219,23 +224,60 @@ func (s *Store) sendDeliveries(ctx context.Context, tenantID string, ids []strin
 // webhook endpoints has not run, scored by when they were recorded (ms).
 func fanoutPendingKey(tenantID string) string { return tenantKey(tenantID, "evt-pending") }
 
-// recordEventsScript stores the events that do not exist yet, and marks
-// their fan-out pending if the tenant has a webhook endpoint, in one
-// step: an event is never recorded without a trace of the fan-out it
-// still needs. KEYS: the pending set, the endpoints hash, then one key per
-// event; ARGV: the TTL and the time (ms), then each event's JSON and id.
-// It returns the ids whose fan-out is pending.
-var recordEventsScript = redis.NewScript(`
-local fanout = redis.call('EXISTS', KEYS[2]) == 1
-local pending = {}
-for i = 3, #KEYS do
-	local body, id = ARGV[2 * i - 3], ARGV[2 * i - 2]
-	if redis.call('SET', KEYS[i], body, 'NX', 'PX', ARGV[1]) and fanout then
-		redis.call('ZADD', KEYS[1], ARGV[2], id)
-		table.insert(pending, id)
+// recordEventsLua defines recordEvents(i), which stores the events laid
+// out in ARGV from i that do not exist yet, and marks their fan-out
+// pending if the tenant has a webhook endpoint, in one step: an event is
+// never recorded without a trace of the fan-out it still needs. The
+// layout (eventArgs): the TTL and the time (ms), the pending set, the
+// endpoints hash, then each event's key, JSON and id. It returns the ids
+// whose fan-out is pending. Scripts that use it list every key it names
+// in KEYS, for a Redis Cluster to route them.
+const recordEventsLua = `
+local function recordEvents(i)
+	local ttl, now, pendingKey = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+	local fanout = redis.call('EXISTS', ARGV[i + 3]) == 1
+	local pending = {}
+	for j = i + 4, #ARGV, 3 do
+		if redis.call('SET', ARGV[j], ARGV[j + 1], 'NX', 'PX', ttl) and fanout then
+			redis.call('ZADD', pendingKey, now, ARGV[j + 2])
+			table.insert(pending, ARGV[j + 2])
+		end
 	end
+	return pending
 end
-return pending`)
+`
+
+// recordEventsScript runs recordEvents on all of ARGV.
+var recordEventsScript = redis.NewScript(recordEventsLua + `return recordEvents(1)`)
+
+// newEvents returns one event per type with data, as of now, under ids
+// derived from subject (a delivery, send or invoice id) and the type.
+func newEvents(subject string, types []string, data map[string]any, now time.Time) []Event {
+	evs := make([]Event, len(types))
+	for i, typ := range types {
+		evs[i] = Event{ID: "evt_" + subject + "_" + typ, Type: typ, Timestamp: now, Data: data}
+	}
+	return evs
+}
+
+// eventArgs lays out tenant's events evs, recorded at now, for
+// recordEvents, and returns the keys they name.
+func eventArgs(tenantID string, evs []Event, now time.Time) (keys []string, args []any, err error) {
+	keys = make([]string, 0, 2+len(evs))
+	keys = append(keys, fanoutPendingKey(tenantID), endpointsKey(tenantID))
+	args = make([]any, 0, 4+3*len(evs))
+	args = append(args, EventTTL.Milliseconds(), now.UnixMilli(), keys[0], keys[1])
+	for _, ev := range evs {
+		b, err := encodeRecord(ev)
+		if err != nil {
+			return nil, nil, err
+		}
+		key := eventKey(tenantID, ev.ID)
+		keys = append(keys, key)
+		args = append(args, key, b, ev.ID)
+	}
+	return keys, args, nil
+}
 
 // RecordEvents stores one event per type with data, under ids derived from
 // subject (a delivery or invoice id) and the type, and returns the ids of
@@ -248,16 +290,9 @@ func (s *Store) RecordEvents(ctx context.Context, tenantID, subject string, type
 		return nil, nil
 	}
 	now := s.Now()
-	keys := []string{fanoutPendingKey(tenantID), endpointsKey(tenantID)}
-	args := []any{EventTTL.Milliseconds(), now.UnixMilli()}
-	for _, typ := range types {
-		ev := Event{ID: "evt_" + subject + "_" + typ, Type: typ, Timestamp: now, Data: data}
-		b, err := encodeRecord(ev)
-		if err != nil {
-			return nil, err
-		}
-		keys = append(keys, eventKey(tenantID, ev.ID))
-		args = append(args, b, ev.ID)
+	keys, args, err := eventArgs(tenantID, newEvents(subject, types, data, now), now)
+	if err != nil {
+		return nil, err
 	}
 	pending, err := recordEventsScript.Run(ctx, s.rdb, keys, args...).StringSlice()
 	if err != nil {

@@ -51,19 +51,19 @@ func (s *Store) SaveDraft(ctx context.Context, inv *invoice.Invoice, grace time.
 		if err != nil {
 			return false, err
 		}
-		written, stored, err := s.compareAndWrite(ctx, key, cur, func(p redis.Pipeliner) error {
+		res, err := s.compareAndWrite(ctx, key, cur, func(p redis.Pipeliner) error {
 			putDraft(ctx, p, inv, before, b)
 			return nil
-		}, nil)
+		}, casOptions{})
 		if err != nil {
 			s.seen.drop(key)
 			return false, fmt.Errorf("save invoice %s: %w", inv.ID, err)
 		}
-		if written {
+		if res.written {
 			s.seen.put(key, b)
 			return created, nil
 		}
-		cur = stored
+		cur = res.now
 	}
 	return false, fmt.Errorf("save invoice %s: too much contention", inv.ID)
 }
@@ -117,19 +117,42 @@ func (s *Store) Invoice(ctx context.Context, tenantID, id string) (*invoice.Invo
 // Finalize moves a draft to open, recording what finalized it ("api",
 // "grace", "send"). It reports whether this call made the change: an
 // invoice that is already open or paid is returned unchanged, so concurrent
-// finalizations agree on one winner. A void invoice is ErrConflict.
+// finalizations agree on one winner. A void invoice is ErrConflict. The
+// caller records invoice.finalized (FinalizeWith records it with the
+// change).
 func (s *Store) Finalize(ctx context.Context, tenantID, id, by string) (*invoice.Invoice, bool, error) {
-	return s.FinalizeWith(ctx, tenantID, id, by, nil)
+	inv, changed, _, err := s.finalize(ctx, tenantID, id, by, nil, false)
+	return inv, changed, err
 }
 
-// FinalizeWith is Finalize; then, if set, makes further changes to the
-// invoice in the same write when this call finalizes it (such as the
-// payment link made for it beforehand). then sees the invoice as
-// finalizing makes it, and may run more than once.
-func (s *Store) FinalizeWith(ctx context.Context, tenantID, id, by string, then func(inv *invoice.Invoice)) (*invoice.Invoice, bool, error) {
-	changed := false
+// FinalizeWith is Finalize that records invoice.finalized
+// (FinalizedEventData) in the same step as the change, and returns the ids
+// of its events whose fan-out to webhook endpoints is pending (see
+// RecordEvents); then, if set, makes further changes to the invoice in
+// the same write when this call finalizes it (such as the payment link
+// made for it beforehand). then sees the invoice as finalizing makes it,
+// and may run more than once.
+func (s *Store) FinalizeWith(ctx context.Context, tenantID, id, by string, then func(inv *invoice.Invoice)) (inv *invoice.Invoice, finalized bool, fanout []string, err error) {
+	return s.finalize(ctx, tenantID, id, by, then, true)
+}
+
+func (s *Store) finalize(ctx context.Context, tenantID, id, by string, then func(inv *invoice.Invoice), record bool) (inv *invoice.Invoice, changed bool, fanout []string, err error) {
 	var before invoice.Invoice
-	inv, err := update(ctx, s, invoiceKey(tenantID, id), func(inv *invoice.Invoice) error {
+	a := also[invoice.Invoice]{extra: func(p redis.Pipeliner, inv *invoice.Invoice) {
+		p.ZRem(ctx, draftsKey(tenantID), id)
+		indexInvoice(ctx, p, tenantID, inv, &before)
+	}}
+	if record {
+		a.events = func(inv *invoice.Invoice) *eventBatch {
+			if !changed {
+				return nil
+			}
+			now := s.Now()
+			return &eventBatch{tenantID: tenantID, at: now,
+				events: newEvents(id, []string{EventInvoiceFinalized}, FinalizedEventData(inv), now)}
+		}
+	}
+	inv, fanout, err = updateWith(ctx, s, invoiceKey(tenantID, id), func(inv *invoice.Invoice) error {
 		changed, before = false, *inv
 		switch inv.Status {
 		case invoice.StatusDraft:
@@ -148,15 +171,21 @@ func (s *Store) FinalizeWith(ctx context.Context, tenantID, id, by string, then 
 			return fmt.Errorf("%w: invoice %s is void", ErrConflict, id)
 		}
 		return nil
-	}, func(p redis.Pipeliner, inv *invoice.Invoice) {
-		p.ZRem(ctx, draftsKey(tenantID), id)
-		indexInvoice(ctx, p, tenantID, inv, &before)
-	})
+	}, a)
 	if err != nil {
-		return nil, false, err
+		return nil, false, nil, err
 	}
 	inv.TenantID = tenantID
-	return inv, changed, nil
+	return inv, changed, fanout, nil
+}
+
+// FinalizedEventData is the data of inv's invoice.finalized: invoiceId,
+// number, total, currency and finalizedBy.
+func FinalizedEventData(inv *invoice.Invoice) map[string]any {
+	return map[string]any{
+		"invoiceId": inv.ID, "number": inv.Number, "total": inv.Total, "currency": inv.Currency,
+		"finalizedBy": inv.FinalizedBy,
+	}
 }
 
 // DraftsDue returns up to limit ids of tenant's autoAdvance drafts whose

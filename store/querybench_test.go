@@ -139,23 +139,42 @@ func newBenchTenant(b *testing.B, n int) *benchTenant {
 // wall time.
 func commandUsec(b *testing.B, rdb *redis.Client) int64 {
 	b.Helper()
-	info, err := rdb.Info(context.Background(), "commandstats").Result()
-	if err != nil {
-		b.Fatal(err)
-	}
 	var total int64
-	for _, line := range strings.Split(info, "\r\n") {
-		if !strings.HasPrefix(line, "cmdstat_") || strings.HasPrefix(line, "cmdstat_info:") {
-			continue
-		}
-		for _, field := range strings.Split(line[strings.IndexByte(line, ':')+1:], ",") {
-			if v, ok := strings.CutPrefix(field, "usec="); ok {
-				n, _ := strconv.ParseInt(v, 10, 64)
-				total += n
-			}
+	for name, usec := range commandStat(b, rdb, "usec") {
+		if name != "info" {
+			total += usec
 		}
 	}
 	return total
+}
+
+// commandStat returns one field (calls, usec) of INFO commandstats for
+// each command Redis has run, those run by scripts included, by
+// lower-case name.
+func commandStat(tb testing.TB, rdb redis.Cmdable, field string) map[string]int64 {
+	tb.Helper()
+	info, err := rdb.Info(context.Background(), "commandstats").Result()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	out := map[string]int64{}
+	for _, line := range strings.Split(info, "\r\n") {
+		name, stats, ok := strings.Cut(line, ":")
+		name, found := strings.CutPrefix(name, "cmdstat_")
+		if !ok || !found {
+			continue
+		}
+		for _, f := range strings.Split(stats, ",") {
+			if v, ok := strings.CutPrefix(f, field+"="); ok {
+				n, err := strconv.ParseInt(v, 10, 64)
+				if err != nil {
+					tb.Fatalf("commandstats line %q: %v", line, err)
+				}
+				out[name] = n
+			}
+		}
+	}
+	return out
 }
 
 // fillTenant stores n invoices of benchCustomers customers, one

@@ -58,9 +58,7 @@ func (s *Store) takeEmails(ctx context.Context, tenantID, onceKey string, n, per
 	if n > perHour {
 		return EmailTake{}, fmt.Errorf("%d emails, %d per hour: %w", n, perHour, ErrOverHourlyLimit)
 	}
-	// The key is the one redis_rate kept this budget under, so a budget
-	// spent before an upgrade stays spent.
-	keys := []string{"rate:" + tenantKey(tenantID, "emails-per-hour")}
+	keys := []string{emailBudgetKey(tenantID)}
 	if onceKey != "" {
 		keys = append(keys, onceKey)
 	}
@@ -105,7 +103,7 @@ func (s *Store) TakeEmailsEach(ctx context.Context, tenantID string, ns []int, p
 	if err := takeEmailsScript.Load(ctx, s.rdb).Err(); err != nil {
 		return nil, fmt.Errorf("email budget of %s: %w", tenantID, err)
 	}
-	keys := []string{"rate:" + tenantKey(tenantID, "emails-per-hour")}
+	keys := []string{emailBudgetKey(tenantID)}
 	cmds, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for _, n := range ns {
 			takeEmailsScript.EvalSha(ctx, p, keys, perHour, time.Hour.Seconds(), n, int(emailBudgetOnce.Seconds()))
@@ -127,39 +125,57 @@ func (s *Store) TakeEmailsEach(ctx context.Context, tenantID string, ns []int, p
 	return out, nil
 }
 
-// takeEmailsScript is redis_rate's GCRA (its state is the theoretical
-// arrival time, in seconds since 2017) with a burst of the whole limit,
-// that also answers what is left when it refuses, and skips a take whose
-// once-key (KEYS[2]) is already set. ARGV: limit, period in seconds, n,
-// the once-key's lifetime in seconds.
-var takeEmailsScript = redis.NewScript(`
-redis.replicate_commands()
-local limit = tonumber(ARGV[1])
-local period = tonumber(ARGV[2])
-local n = tonumber(ARGV[3])
-local interval = period / limit
-local t = redis.call("TIME")
-local now = (t[1] - 1483228800) + t[2] / 1000000
-local tat = redis.call("GET", KEYS[1])
-if tat then tat = math.max(tonumber(tat), now) else tat = now end
--- the epsilon keeps float error from hiding a whole email
-local left = math.floor((now - (tat - period)) / interval + 1e-6)
-if left > limit then left = limit end
-if KEYS[2] and redis.call("EXISTS", KEYS[2]) == 1 then
-  return {1, left, "0"}
+// takeEmailsLua defines takeEmails, redis_rate's GCRA (its state, at key,
+// is the theoretical arrival time, in seconds since 2017) with a burst of
+// the whole limit, that also answers what is left when it refuses, and
+// skips a take whose onceKey (nil for none) is already set; the onceKey
+// it sets lives onceTTL seconds. It returns {1, left, "0"} for a take,
+// {0, left, seconds until it would fit} for a refusal.
+const takeEmailsLua = `
+local function takeEmails(key, onceKey, limit, period, n, onceTTL)
+	redis.replicate_commands()
+	limit, period, n = tonumber(limit), tonumber(period), tonumber(n)
+	local interval = period / limit
+	local t = redis.call("TIME")
+	local now = (t[1] - 1483228800) + t[2] / 1000000
+	local tat = redis.call("GET", key)
+	if tat then tat = math.max(tonumber(tat), now) else tat = now end
+	-- the epsilon keeps float error from hiding a whole email
+	local left = math.floor((now - (tat - period)) / interval + 1e-6)
+	if left > limit then left = limit end
+	if onceKey and redis.call("EXISTS", onceKey) == 1 then
+		return {1, left, "0"}
+	end
+	if left < n then
+		return {0, left, tostring(tat + n * interval - period - now)}
+	end
+	local new_tat = tat + n * interval
+	if new_tat > now then
+		redis.call("SET", key, new_tat, "EX", math.ceil(new_tat - now))
+	end
+	if onceKey then
+		redis.call("SET", onceKey, "1", "EX", onceTTL)
+	end
+	return {1, left - n, "0"}
 end
-if left < n then
-  return {0, left, tostring(tat + n * interval - period - now)}
-end
-local new_tat = tat + n * interval
-if new_tat > now then
-  redis.call("SET", KEYS[1], new_tat, "EX", math.ceil(new_tat - now))
-end
-if KEYS[2] then
-  redis.call("SET", KEYS[2], "1", "EX", ARGV[4])
-end
-return {1, left - n, "0"}
-`)
+`
+
+// takeEmailsScript runs takeEmails on KEYS[1] with the once-key KEYS[2],
+// if given. ARGV: limit, period in seconds, n, the once-key's lifetime in
+// seconds.
+var takeEmailsScript = redis.NewScript(takeEmailsLua + `return takeEmails(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], ARGV[4])`)
+
+// emailTakeArgs is a take of n emails from tenant's hourly budget of
+// perHour, made by a compare-and-write before it writes (casScript).
+type emailTakeArgs struct {
+	tenantID   string
+	n, perHour int
+}
+
+// emailBudgetKey is the key of tenant's hourly email budget: the one
+// redis_rate kept it under, so a budget spent before an upgrade stays
+// spent.
+func emailBudgetKey(tenantID string) string { return "rate:" + tenantKey(tenantID, "emails-per-hour") }
 
 // sendRateSlack stretches the per-second window by 2%, so the jitter
 // between the limiter's decision and the provider call (a goroutine

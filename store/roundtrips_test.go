@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"sync"
 	"sync/atomic"
@@ -12,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/invoiced/invoiced/internal/redistest"
+	"github.com/invoiced/invoiced/invoice"
 )
 
 // redisCounter is a go-redis hook that counts a client's round trips to
@@ -45,7 +48,7 @@ func (c *redisCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis
 func connSetup(cmd redis.Cmder) bool { return cmd.Name() == "hello" || cmd.Name() == "client" }
 
 // setupCounted is setup with a count of the store's round trips.
-func setupCounted(t *testing.T) (*Store, context.Context, *redisCounter) {
+func setupCounted(t testing.TB) (*Store, context.Context, *redisCounter) {
 	t.Helper()
 	srv := redistest.Start(t)
 	rdb := srv.Client(t)
@@ -117,15 +120,14 @@ func TestRecordSent(t *testing.T) {
 	if _, _, err := s.ClaimSend(ctx, "ten_a", id, "clm_1", "ses", time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	var d *Delivery
-	var changed bool
+	var m Moved
 	var indexErr, err error
 	mutate := func(d *Delivery) { d.Provider, d.ProviderID = "ses", "msg-1" }
 	n := c.trips(func() {
-		d, changed, indexErr, err = s.RecordSent(ctx, "ten_a", id, "ses", "msg-1", mutate)
+		m, indexErr, err = s.RecordSent(ctx, "ten_a", id, "ses", "msg-1", nil, mutate)
 	})
-	if err != nil || indexErr != nil || !changed || d.Status != DeliverySent || d.Claim != nil || d.ProviderID != "msg-1" {
-		t.Fatalf("RecordSent = %+v, %v, %v, %v", d, changed, indexErr, err)
+	if d := m.Delivery; err != nil || indexErr != nil || !m.Changed || d.Status != DeliverySent || d.Claim != nil || d.ProviderID != "msg-1" {
+		t.Fatalf("RecordSent = %+v, %v, %v", m, indexErr, err)
 	}
 	if n != 1 {
 		t.Errorf("RecordSent after the claim took %d round trips, want 1", n)
@@ -146,9 +148,9 @@ func TestRecordSent(t *testing.T) {
 	if err := s.rdb.Del(ctx, providerMessageKey("ses", "msg-1")).Err(); err != nil {
 		t.Fatal(err)
 	}
-	d, changed, indexErr, err = s.RecordSent(ctx, "ten_a", id, "ses", "msg-1", mutate)
-	if err != nil || indexErr != nil || changed || d.Status != DeliverySent {
-		t.Fatalf("RecordSent again = %+v, %v, %v, %v", d, changed, indexErr, err)
+	m, indexErr, err = s.RecordSent(ctx, "ten_a", id, "ses", "msg-1", nil, mutate)
+	if err != nil || indexErr != nil || m.Changed || m.Delivery.Status != DeliverySent {
+		t.Fatalf("RecordSent again = %+v, %v, %v", m, indexErr, err)
 	}
 	if _, err := s.DeliveryByProviderMessage(ctx, "ses", "msg-1"); err != nil {
 		t.Errorf("index after the retry: %v", err)
@@ -159,8 +161,8 @@ func TestRecordSent(t *testing.T) {
 	if _, _, err := s.CreateSend(ctx, send2); err != nil {
 		t.Fatal(err)
 	}
-	if _, changed, indexErr, err := s.RecordSent(ctx, "ten_a", send2.DeliveryIDs[0], "twilio", "", nil); err != nil || indexErr != nil || !changed {
-		t.Fatalf("RecordSent without a provider id = %v, %v, %v", changed, indexErr, err)
+	if m, indexErr, err := s.RecordSent(ctx, "ten_a", send2.DeliveryIDs[0], "twilio", "", nil, nil); err != nil || indexErr != nil || !m.Changed {
+		t.Fatalf("RecordSent without a provider id = %+v, %v, %v", m, indexErr, err)
 	}
 	if keys := s.rdb.Keys(ctx, providerMessageKey("twilio", "*")).Val(); len(keys) != 0 {
 		t.Errorf("indexed without a provider id: %v", keys)
@@ -334,5 +336,297 @@ func TestQueuedDeliveries(t *testing.T) {
 	foreign.DeliveryIDs = []string{"dlv_random1", "dlv_random2"}
 	if _, ok := foreign.QueuedDeliveries(); ok {
 		t.Error("deliveries of ids not derived from the send are taken as its own")
+	}
+}
+
+// pendingFanouts returns tenant ten_a's events listed as awaiting their
+// fan-out.
+func pendingFanouts(t *testing.T, ctx context.Context, s *Store) []string {
+	t.Helper()
+	ids, err := s.rdb.ZRange(ctx, fanoutPendingKey("ten_a"), 0, -1).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}
+
+func TestFinalizeWithRecordsEvent(t *testing.T) {
+	t.Parallel()
+	for _, endpoint := range []bool{false, true} {
+		t.Run(fmt.Sprintf("endpoint=%t", endpoint), func(t *testing.T) {
+			t.Parallel()
+			s, ctx, c := setupCounted(t)
+			if endpoint {
+				if err := s.SaveEndpoint(ctx, "ten_a", &WebhookEndpoint{ID: "we_1", URL: "https://hooks.example.com", Secret: "whsec_x"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := s.SaveDraft(ctx, draft("inv_1"), time.Hour); err != nil {
+				t.Fatal(err)
+			}
+			var inv *invoice.Invoice
+			var finalized bool
+			var fanout []string
+			var err error
+			n := c.trips(func() { inv, finalized, fanout, err = s.FinalizeWith(ctx, "ten_a", "inv_1", "send", nil) })
+			if err != nil || !finalized || inv.Status != invoice.StatusOpen {
+				t.Fatalf("FinalizeWith = %+v, %v, %v", inv, finalized, err)
+			}
+			if n != 1 {
+				t.Errorf("FinalizeWith of a draft just saved took %d round trips, want 1", n)
+			}
+			id := "evt_inv_1_" + EventInvoiceFinalized
+			ev, err := s.Event(ctx, "ten_a", id)
+			if err != nil || ev.Type != EventInvoiceFinalized || ev.Data["finalizedBy"] != "send" || ev.Data["number"] != "N-inv_1" {
+				t.Fatalf("event = %+v, %v", ev, err)
+			}
+			want := []string{}
+			if endpoint {
+				want = []string{id}
+			}
+			if !reflect.DeepEqual(append([]string{}, fanout...), want) {
+				t.Errorf("fan-out pending = %q, want %q", fanout, want)
+			}
+			if got := pendingFanouts(t, ctx, s); !reflect.DeepEqual(append([]string{}, got...), want) {
+				t.Errorf("listed as pending = %q, want %q", got, want)
+			}
+
+			// An invoice already open records nothing again.
+			_, finalized, fanout, err = s.FinalizeWith(ctx, "ten_a", "inv_1", "send", nil)
+			if err != nil || finalized || len(fanout) != 0 {
+				t.Fatalf("FinalizeWith again = %v, %q, %v", finalized, fanout, err)
+			}
+			if again, err := s.Event(ctx, "ten_a", id); err != nil || !again.Timestamp.Equal(ev.Timestamp) {
+				t.Errorf("event after a second finalization = %+v, %v; want it as recorded first", again, err)
+			}
+		})
+	}
+}
+
+func TestRecordSentRecordsInvoiceSent(t *testing.T) {
+	t.Parallel()
+	s, ctx, c := setupCounted(t)
+	if err := s.SaveEndpoint(ctx, "ten_a", &WebhookEndpoint{ID: "we_1", URL: "https://hooks.example.com", Secret: "whsec_x"}); err != nil {
+		t.Fatal(err)
+	}
+	one := &Send{ID: "snd_1", TenantID: "ten_a", InvoiceID: "inv_1", Channels: []Channel{ChannelEmail}, Email: "a@b.co"}
+	two := &Send{ID: "snd_2", TenantID: "ten_a", InvoiceID: "inv_1", Channels: []Channel{ChannelEmail, ChannelSMS}, Email: "a@b.co", Phone: "+40700000000"}
+	for _, send := range []*Send{one, two} {
+		if _, _, err := s.CreateSend(ctx, send); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.ClaimSend(ctx, "ten_a", send.DeliveryIDs[0], "clm_1", "ses", time.Minute); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// The send's only delivery: invoice.sent goes with the change.
+	var m Moved
+	var indexErr, err error
+	before := commandCalls(t, s)
+	n := c.trips(func() { m, indexErr, err = s.RecordSent(ctx, "ten_a", one.DeliveryIDs[0], "ses", "msg-1", one, nil) })
+	if scripts := commandCalls(t, s)["evalsha"] - before["evalsha"]; scripts != 1 {
+		t.Errorf("RecordSent with its invoice.sent ran %d scripts, want 1", scripts)
+	}
+	if err != nil || indexErr != nil || !m.Changed || m.SentUndecided {
+		t.Fatalf("RecordSent = %+v, %v, %v", m, indexErr, err)
+	}
+	if n != 1 {
+		t.Errorf("RecordSent with its invoice.sent took %d round trips, want 1", n)
+	}
+	id := "evt_snd_1_" + EventInvoiceSent
+	if !reflect.DeepEqual(m.Fanout, []string{id}) {
+		t.Errorf("fan-out pending = %q, want %q", m.Fanout, id)
+	}
+	ev, err := s.Event(ctx, "ten_a", id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, complete, err := s.SentEventData(ctx, "ten_a", "snd_1", nil)
+	if err != nil || !complete {
+		t.Fatalf("SentEventData = %v, %v", complete, err)
+	}
+	if got, want := jsonOf(t, ev.Data), jsonOf(t, want); got != want {
+		t.Errorf("invoice.sent data = %s, want %s", got, want)
+	}
+
+	// One of two deliveries: the other is read after the change, by the
+	// caller, so nothing of the send is recorded with it.
+	m, indexErr, err = s.RecordSent(ctx, "ten_a", two.DeliveryIDs[0], "ses", "msg-2", two, nil)
+	if err != nil || indexErr != nil || !m.Changed || !m.SentUndecided || len(m.Fanout) != 0 {
+		t.Fatalf("RecordSent of one of two = %+v, %v, %v", m, indexErr, err)
+	}
+	if _, err := s.Event(ctx, "ten_a", "evt_snd_2_"+EventInvoiceSent); !errors.Is(err, ErrNotFound) {
+		t.Errorf("invoice.sent of a send with a delivery still queued: %v", err)
+	}
+	if got := pendingFanouts(t, ctx, s); !reflect.DeepEqual(got, []string{id}) {
+		t.Errorf("listed as pending = %q, want %q", got, id)
+	}
+}
+
+// TestTransitionRecordedStale has the store change a delivery from a
+// reading another writer made stale: the events recorded are those of
+// the change that was written, once.
+func TestTransitionRecordedStale(t *testing.T) {
+	t.Parallel()
+	s, ctx, _ := setupCounted(t)
+	other, err := New(s.rdb, Config{SecretKey: make([]byte, 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := createEmailSend(t, ctx, s)
+	if _, err := s.Delivery(ctx, "ten_a", id); err != nil { // s keeps what it read
+		t.Fatal(err)
+	}
+	if m, err := other.TransitionRecorded(ctx, "ten_a", id, DeliveryFailed, "other", "first", nil, nil); err != nil || !m.Changed {
+		t.Fatalf("the other's TransitionRecorded = %+v, %v", m, err)
+	}
+	m, err := s.TransitionRecorded(ctx, "ten_a", id, DeliveryFailed, "worker", "second", nil, nil)
+	if err != nil || m.Changed || m.SentUndecided || len(m.Fanout) != 0 || m.Delivery.Error != "first" {
+		t.Fatalf("TransitionRecorded from a stale reading = %+v, %v", m, err)
+	}
+	ev, err := s.Event(ctx, "ten_a", "evt_"+id+"_"+EventInvoiceDeliveryFailed)
+	if err != nil || ev.Data["source"] != "other" || ev.Data["error"] != "first" {
+		t.Fatalf("invoice.delivery_failed = %+v, %v; want the other's", ev, err)
+	}
+}
+
+func jsonOf(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestTenantByTokenOneRoundTrip(t *testing.T) {
+	t.Parallel()
+	s, ctx, c := setupCounted(t)
+	ten, token, err := s.CreateTenant(ctx, "ACME")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lookUp := func(name string, wantTrips int64) (Tenant, error) {
+		t.Helper()
+		var got Tenant
+		n := c.trips(func() { got, err = s.TenantByToken(ctx, token) })
+		if n != wantTrips {
+			t.Errorf("%s: %d round trips, want %d", name, n, wantTrips)
+		}
+		return got, err
+	}
+	for _, tt := range []struct {
+		name  string
+		trips int64
+	}{{"first", 2}, {"again", 1}} {
+		if got, err := lookUp(tt.name, tt.trips); err != nil || got.ID != ten.ID {
+			t.Fatalf("%s: TenantByToken = %+v, %v", tt.name, got, err)
+		}
+	}
+
+	// The tenant as it is now, not as it was first read.
+	const company = "5f0c0c3e-6a8b-4a5e-9d6c-2b7e1d9a4c11"
+	if _, err := s.SetCompanyID(ctx, ten.ID, company); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := lookUp("changed tenant", 1); err != nil || got.CompanyID != company {
+		t.Fatalf("TenantByToken after a change = %+v, %v", got, err)
+	}
+
+	// A token deleted in Redis stops working at once.
+	if err := s.rdb.Del(ctx, tokenKey(token)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := lookUp("deleted token", 1); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("TenantByToken of a deleted token = %+v, %v; want ErrNotFound", got, err)
+	}
+	if _, err := s.TenantByToken(ctx, "ivd_unknown"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("TenantByToken of an unknown token = %v; want ErrNotFound", err)
+	}
+}
+
+// commandCalls returns how many times Redis ran each command, those run
+// by scripts included (INFO commandstats), by lower-case name.
+func commandCalls(t *testing.T, s *Store) map[string]int64 {
+	t.Helper()
+	return commandStat(t, s.rdb, "calls")
+}
+
+// TestStartSendCommands: a send never scheduled is in no index of
+// scheduled sends, and its start takes it out of none.
+func TestStartSendCommands(t *testing.T) {
+	t.Parallel()
+	s, ctx, _ := setupCounted(t)
+	at := time.Now().Add(time.Hour)
+	for _, tt := range []struct {
+		name      string
+		scheduled *time.Time
+		wantZRem  int64
+	}{{"queued", nil, 0}, {"scheduled", &at, 1}} {
+		send := &Send{ID: "snd_" + tt.name, TenantID: "ten_a", InvoiceID: "inv_1", Channels: []Channel{ChannelEmail}, Email: "a@b.co", ScheduledAt: tt.scheduled}
+		if _, _, err := s.CreateSend(ctx, send); err != nil {
+			t.Fatal(err)
+		}
+		before := commandCalls(t, s)
+		if got, err := s.StartSend(ctx, "ten_a", send.ID); err != nil || got.Status != SendStarted {
+			t.Fatalf("%s: StartSend = %+v, %v", tt.name, got, err)
+		}
+		if n := commandCalls(t, s)["zrem"] - before["zrem"]; n != tt.wantZRem {
+			t.Errorf("%s: StartSend ran ZREM %d times, want %d", tt.name, n, tt.wantZRem)
+		}
+	}
+	if n := s.rdb.ZCard(ctx, scheduledSendsKey("ten_a")).Val(); n != 0 {
+		t.Errorf("%d sends still indexed as scheduled after they started", n)
+	}
+}
+
+func TestCreateSendTaking(t *testing.T) {
+	t.Parallel()
+	s, ctx, c := setupCounted(t)
+	newSend := func(id string, cc ...string) *Send {
+		return &Send{ID: id, TenantID: "ten_a", InvoiceID: "inv_1", Channels: []Channel{ChannelEmail}, Email: "a@b.co", Cc: cc}
+	}
+	const perHour = 3
+	first := newSend("snd_1", "c@d.co")
+	var created bool
+	var took EmailTake
+	var err error
+	n := c.trips(func() { _, created, took, err = s.CreateSendTaking(ctx, first, 2, perHour) })
+	if err != nil || !created || !took.OK {
+		t.Fatalf("CreateSendTaking = %v, %+v, %v", created, took, err)
+	}
+	if n != 1 {
+		t.Errorf("CreateSendTaking took %d round trips, want 1", n)
+	}
+
+	// The same send again takes nothing: one email is still left after it.
+	if got, created, took, err := s.CreateSendTaking(ctx, newSend("snd_1", "c@d.co"), 2, perHour); err != nil || created || !took.OK || got.ID != "snd_1" {
+		t.Fatalf("CreateSendTaking of an existing send = %+v, %v, %+v, %v", got, created, took, err)
+	}
+	// Two emails do not fit in the one left: nothing is written.
+	over := newSend("snd_2", "e@f.co")
+	if got, created, took, err := s.CreateSendTaking(ctx, over, 2, perHour); err != nil || created || got != nil || took.OK || took.Left != 1 || took.RetryAfter <= 0 {
+		t.Fatalf("CreateSendTaking over the limit = %+v, %v, %+v, %v", got, created, took, err)
+	}
+	if _, err := s.Send(ctx, "ten_a", "snd_2"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("a refused send was stored: %v", err)
+	}
+	if len(over.DeliveryIDs) != 0 {
+		t.Errorf("a refused send was filled in: %+v", over)
+	}
+	if ids := s.rdb.LRange(ctx, invoiceDeliveriesKey("ten_a", "inv_1"), 0, -1).Val(); len(ids) != 1 {
+		t.Errorf("deliveries of inv_1: %v; want the first send's only", ids)
+	}
+	// One email fits in the one left, and the budget is the one
+	// TakeEmails keeps.
+	if _, created, took, err := s.CreateSendTaking(ctx, newSend("snd_3"), 1, perHour); err != nil || !created || !took.OK {
+		t.Fatalf("CreateSendTaking of the last email = %v, %+v, %v", created, took, err)
+	}
+	if took, err := s.TakeEmails(ctx, "ten_a", 1, perHour); err != nil || took.OK || took.Left != 0 {
+		t.Fatalf("TakeEmails after the budget was spent = %+v, %v", took, err)
+	}
+	if _, _, _, err := s.CreateSendTaking(ctx, newSend("snd_4", "a@a.co", "b@b.co", "c@c.co"), 4, perHour); !errors.Is(err, ErrOverHourlyLimit) {
+		t.Errorf("CreateSendTaking of more emails than the limit = %v; want ErrOverHourlyLimit", err)
 	}
 }

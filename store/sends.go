@@ -78,6 +78,34 @@ func scheduledSendsKey(tenantID string) string { return tenantKey(tenantID, "sen
 // send is left as it was, and the existing send is returned with created
 // false, so a deterministic id makes creation idempotent.
 func (s *Store) CreateSend(ctx context.Context, send *Send) (out *Send, created bool, err error) {
+	out, created, _, err = s.createSend(ctx, send, nil)
+	return out, created, err
+}
+
+// CreateSendTaking is CreateSend that first takes emails from the
+// tenant's hourly budget of perHour, as TakeEmails does, in the same step
+// and round trip: a send whose emails do not fit is not created, and the
+// refused take (OK false) says when they would; a send that exists takes
+// nothing. A perHour of zero or less is no limit; emails above perHour is
+// ErrOverHourlyLimit.
+func (s *Store) CreateSendTaking(ctx context.Context, send *Send, emails, perHour int) (out *Send, created bool, took EmailTake, err error) {
+	if perHour <= 0 {
+		out, created, err = s.CreateSend(ctx, send)
+		return out, created, EmailTake{OK: true}, err
+	}
+	if emails > perHour {
+		return nil, false, EmailTake{}, fmt.Errorf("%d emails, %d per hour: %w", emails, perHour, ErrOverHourlyLimit)
+	}
+	out, created, refused, err := s.createSend(ctx, send, &emailTakeArgs{tenantID: send.TenantID, n: emails, perHour: perHour})
+	if refused != nil {
+		return nil, false, *refused, err
+	}
+	return out, created, EmailTake{OK: true}, err
+}
+
+// createSend is CreateSend, after take when it is set; a refused take
+// is returned, and nothing written.
+func (s *Store) createSend(ctx context.Context, send *Send, take *emailTakeArgs) (out *Send, created bool, refused *EmailTake, err error) {
 	key := sendKey(send.TenantID, send.ID)
 	// The send is filled in as new before Redis says whether it is; the
 	// caller's send is left as it was if it is not.
@@ -86,25 +114,29 @@ func (s *Store) CreateSend(ctx context.Context, send *Send) (out *Send, created 
 	ds, due := newSend(send, s.Now())
 	b, err := encodeRecord(send)
 	if err != nil {
-		return nil, false, err
-	}
-	written, existing, err := s.compareAndWrite(ctx, key, nil, func(p redis.Pipeliner) error {
-		return putSend(ctx, p, send, b, ds, due)
-	}, nil)
-	if err != nil {
 		*send = orig
-		return nil, false, fmt.Errorf("create send %s: %w", send.ID, err)
+		return nil, false, nil, err
 	}
-	if written {
-		return send, true, nil
+	res, err := s.compareAndWrite(ctx, key, nil, func(p redis.Pipeliner) error {
+		return putSend(ctx, p, send, b, ds, due)
+	}, casOptions{take: take})
+	switch {
+	case err != nil:
+		*send = orig
+		return nil, false, nil, fmt.Errorf("create send %s: %w", send.ID, err)
+	case res.written:
+		return send, true, nil, nil
+	case res.refused != nil:
+		*send = orig
+		return nil, false, res.refused, nil
 	}
 	*send = orig
 	var old Send
-	if err := decodeRecord(existing, &old); err != nil {
-		return nil, false, fmt.Errorf("decode %s: %w", key, err)
+	if err := decodeRecord(res.now, &old); err != nil {
+		return nil, false, nil, fmt.Errorf("decode %s: %w", key, err)
 	}
 	old.TenantID = send.TenantID
-	return &old, false, nil
+	return &old, false, nil, nil
 }
 
 // newSend fills the stored fields of a new send as of now and returns its
@@ -321,8 +353,10 @@ func (s *Store) StartSend(ctx context.Context, tenantID, id string) (*Send, erro
 			send.StartedAt = &now
 		}
 		return nil
-	}, func(p redis.Pipeliner, _ *Send) {
-		p.ZRem(ctx, scheduledSendsKey(tenantID), id)
+	}, func(p redis.Pipeliner, send *Send) {
+		if send.ScheduledAt != nil { // only a send made scheduled is indexed
+			p.ZRem(ctx, scheduledSendsKey(tenantID), id)
+		}
 	})
 	if err != nil {
 		return nil, err

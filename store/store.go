@@ -59,6 +59,9 @@ type Store struct {
 	settings settingsCache
 	// seen are the records last read or written.
 	seen seenRecords
+	// tokens are the tenant ids of the API tokens last looked up, by
+	// token key (see TenantByToken).
+	tokens lastSeen[string]
 }
 
 // New returns a Store on rdb.
@@ -153,27 +156,43 @@ var errUnchanged = errors.New("nothing to change")
 // the script, when it starts from the record as this store last read or
 // wrote it (seenRecords).
 func update[T any](ctx context.Context, s *Store, key string, fn func(v *T) error, extra func(p redis.Pipeliner, v *T)) (*T, error) {
-	return updateBeside(ctx, s, key, fn, extra, nil)
+	v, _, err := updateWith(ctx, s, key, fn, also[T]{extra: extra})
+	return v, err
 }
 
-// updateBeside is update, with the commands beside queues sent in the
-// same round trip as the compare-and-write, after it, but outside it: they
-// run whether or not it writes (and again when the update runs again), so
-// they must be harmless then, and they may name keys of any hash slot.
-// Their replies are not read; the caller keeps their Cmds to look.
-func updateBeside[T any](ctx context.Context, s *Store, key string, fn func(v *T) error, extra func(p redis.Pipeliner, v *T), beside func(p redis.Pipeliner)) (*T, error) {
+// also is what an update does besides writing the object (see updateWith).
+type also[T any] struct {
+	// extra queues commands to run in the same step as the write (see
+	// update).
+	extra func(p redis.Pipeliner, v *T)
+	// beside queues commands sent in the same round trip as the
+	// compare-and-write, after it, but outside it: they run whether or
+	// not it writes (and again when the update runs again), so they must
+	// be harmless then, and they may name keys of any hash slot. Their
+	// replies are not read; the caller keeps their Cmds to look.
+	beside func(p redis.Pipeliner)
+	// events returns the events of the change fn made to v, recorded in
+	// the same step as the write, as RecordEvents records them; none
+	// when it returns nil.
+	events func(v *T) *eventBatch
+}
+
+// updateWith is update, doing what a asks besides; it returns the ids of
+// the events recorded with the write whose fan-out is pending (see
+// RecordEvents).
+func updateWith[T any](ctx context.Context, s *Store, key string, fn func(v *T) error, a also[T]) (*T, []string, error) {
 	old, seen := s.seen.get(key)
 	if !seen {
 		var err error
 		if old, err = s.getRaw(ctx, key); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	for range maxTxRetries {
 		v := new(T)
 		if err := decodeRecord(old, v); err != nil {
 			s.seen.drop(key)
-			return nil, fmt.Errorf("decode %s: %w", key, err)
+			return nil, nil, fmt.Errorf("decode %s: %w", key, err)
 		}
 		if err := fn(v); err != nil {
 			if seen {
@@ -182,7 +201,7 @@ func updateBeside[T any](ctx context.Context, s *Store, key string, fn func(v *T
 				now, gerr := s.getRaw(ctx, key)
 				if gerr != nil {
 					s.seen.drop(key)
-					return nil, gerr
+					return nil, nil, gerr
 				}
 				seen = false
 				if !bytes.Equal(now, old) {
@@ -191,34 +210,38 @@ func updateBeside[T any](ctx context.Context, s *Store, key string, fn func(v *T
 				}
 			}
 			s.seen.put(key, old)
-			return nil, err
+			return nil, nil, err
 		}
 		b, err := encodeRecord(v)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		written, now, err := s.compareAndWrite(ctx, key, old, func(p redis.Pipeliner) error {
+		var evs *eventBatch
+		if a.events != nil {
+			evs = a.events(v)
+		}
+		res, err := s.compareAndWrite(ctx, key, old, func(p redis.Pipeliner) error {
 			p.Set(ctx, key, b, redis.KeepTTL)
-			if extra != nil {
-				extra(p, v)
+			if a.extra != nil {
+				a.extra(p, v)
 			}
 			return nil
-		}, beside)
+		}, casOptions{beside: a.beside, events: evs})
 		switch {
 		case err != nil:
 			s.seen.drop(key)
-			return nil, fmt.Errorf("update %s: %w", key, err)
-		case written:
+			return nil, nil, fmt.Errorf("update %s: %w", key, err)
+		case res.written:
 			s.seen.put(key, b)
-			return v, nil
-		case now == nil:
+			return v, res.fanout, nil
+		case res.now == nil:
 			s.seen.drop(key)
-			return nil, ErrNotFound
+			return nil, nil, ErrNotFound
 		}
-		old, seen = now, false
+		old, seen = res.now, false
 	}
 	s.seen.drop(key)
-	return nil, fmt.Errorf("update %s: too much contention", key)
+	return nil, nil, fmt.Errorf("update %s: too much contention", key)
 }
 
 // getRaw returns the stored bytes at key; a missing key is ErrNotFound.
@@ -247,8 +270,38 @@ func (s *Store) getRecord(ctx context.Context, key string, v any) error {
 	return nil
 }
 
-// seenRecordsMax bounds seenRecords; past it, it starts empty again.
-const seenRecordsMax = 4096
+// lastSeenMax bounds a lastSeen; past it, it starts empty again.
+const lastSeenMax = 4096
+
+// lastSeen keeps what this store last saw of a few thousand keys, for
+// reads to start from; what is kept is always checked against Redis in
+// the round trip that uses it.
+type lastSeen[V any] struct {
+	mu sync.Mutex
+	m  map[string]V
+}
+
+func (c *lastSeen[V]) get(key string) (V, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := c.m[key]
+	return v, ok
+}
+
+func (c *lastSeen[V]) put(key string, v V) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= lastSeenMax {
+		c.m = make(map[string]V)
+	}
+	c.m[key] = v
+}
+
+func (c *lastSeen[V]) drop(key string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m, key)
+}
 
 // seenRecords keeps the stored bytes of the records this store last read
 // or wrote, by key, for an update to start from without reading the
@@ -256,61 +309,87 @@ const seenRecordsMax = 4096
 // another writer changed the record since, and the update then runs
 // again on what it holds now. A read made to decide against writing is
 // checked the same way (see update).
-type seenRecords struct {
-	mu sync.Mutex
-	m  map[string][]byte
+type seenRecords = lastSeen[[]byte]
+
+// eventBatch is events of one tenant, made at a time, to record in the
+// same step as a change.
+type eventBatch struct {
+	tenantID string
+	at       time.Time
+	events   []Event
 }
 
-func (c *seenRecords) get(key string) ([]byte, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	b, ok := c.m[key]
-	return b, ok
+// casOptions are what a compareAndWrite does besides its commands.
+type casOptions struct {
+	// beside queues commands sent in the same round trip after the
+	// compare-and-write, outside it (see also.beside).
+	beside func(p redis.Pipeliner)
+	// events are recorded in the same step as the write.
+	events *eventBatch
+	// take, when set, takes emails from a tenant's hourly budget in the
+	// same step, before the write: if they do not fit, nothing is taken
+	// or written (casResult.refused).
+	take *emailTakeArgs
 }
 
-func (c *seenRecords) put(key string, b []byte) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil || len(c.m) >= seenRecordsMax {
-		c.m = make(map[string][]byte)
-	}
-	c.m[key] = b
+// casResult is what compareAndWrite did: whether it wrote; if not, what
+// the key holds now (nil when it does not exist), or the refused take of
+// emails; if so, the ids of the events it recorded whose fan-out is
+// pending (see RecordEvents).
+type casResult struct {
+	written bool
+	now     []byte
+	refused *EmailTake
+	fanout  []string
 }
 
-func (c *seenRecords) drop(key string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	delete(c.m, key)
-}
-
-// compareAndWrite runs the commands that write queues, in one step, if key
-// holds old (nil: if key does not exist). Otherwise it writes nothing and
-// returns what key holds now (nil when it does not exist). beside, if set,
-// queues commands sent in the same round trip after that step, outside it
-// (see updateBeside).
-func (s *Store) compareAndWrite(ctx context.Context, key string, old []byte, write func(p redis.Pipeliner) error, beside func(p redis.Pipeliner)) (written bool, now []byte, err error) {
+// compareAndWrite runs the commands that write queues, with what o asks
+// besides, in one step, if key holds old (nil: if key does not exist).
+// Otherwise it writes nothing and returns what key holds now.
+func (s *Store) compareAndWrite(ctx context.Context, key string, old []byte, write func(p redis.Pipeliner) error, o casOptions) (casResult, error) {
 	p := s.rdb.Pipeline()
 	defer p.Discard()
 	if err := write(p); err != nil {
-		return false, nil, err
+		return casResult{}, err
 	}
-	keys, args := casArgs(key, old, p.Cmds())
+	keys, args := casArgs(key, old, o.take, p.Cmds())
+	if evs := o.events; evs != nil && len(evs.events) > 0 {
+		evKeys, evArgs, err := eventArgs(evs.tenantID, evs.events, evs.at)
+		if err != nil {
+			return casResult{}, err
+		}
+		keys = append(keys, evKeys...)
+		args = append(append(args, 0), evArgs...)
+	}
 	var res any
-	if beside == nil {
+	var err error
+	if o.beside == nil {
 		res, err = casScript.Run(ctx, s.rdb, keys, args...).Result()
 	} else {
-		res, err = s.casBeside(ctx, keys, args, beside)
+		res, err = s.casBeside(ctx, keys, args, o.beside)
 	}
 	if err != nil {
-		return false, nil, err
+		return casResult{}, err
 	}
 	switch r := res.(type) {
 	case int64:
-		return r == 1, nil, nil
+		return casResult{written: r == 1}, nil
 	case string:
-		return false, []byte(r), nil
+		return casResult{now: []byte(r)}, nil
+	case []any:
+		if _, refused := r[0].(int64); refused {
+			took, err := emailTake(o.take.tenantID, r)
+			return casResult{refused: &took}, err
+		}
+		out := casResult{written: true, fanout: make([]string, 0, len(r))}
+		for _, id := range r {
+			if id, ok := id.(string); ok {
+				out.fanout = append(out.fanout, id)
+			}
+		}
+		return out, nil
 	}
-	return false, nil, fmt.Errorf("compare and write %s: unexpected reply %T", key, res)
+	return casResult{}, fmt.Errorf("compare and write %s: unexpected reply %T", key, res)
 }
 
 // casBeside runs casScript on keys and args, and the commands beside
@@ -336,9 +415,17 @@ func (s *Store) casBeside(ctx context.Context, keys []string, args []any, beside
 // ARGV[1]: if KEYS[1] does not exist; no stored record is empty), and
 // returns 1. Otherwise it changes nothing and returns what KEYS[1] holds,
 // or 0 if it does not exist. From ARGV[2] on, each command is its number
-// of arguments followed by them. KEYS lists every key the commands write,
-// for a Redis Cluster to route the script and check they share a slot.
-var casScript = redis.NewScript(`
+// of arguments followed by them. KEYS lists every key the script writes,
+// for a Redis Cluster to route it and check they share a slot.
+//
+// Two numbers mark more than a command. -1, first, takes emails from an
+// hourly budget before anything is written (takeEmails; its key, limit,
+// period and emails follow): if they do not fit, the script writes
+// nothing and returns takeEmails's refusal. 0, last, ends the commands and
+// starts events to record with them (recordEvents); the script then
+// returns the ids of those whose fan-out is pending instead of 1, when
+// there are any.
+var casScript = redis.NewScript(takeEmailsLua + recordEventsLua + `
 local cur = redis.call('GET', KEYS[1])
 if (cur or '') ~= ARGV[1] then
 	return cur or 0
@@ -346,21 +433,41 @@ end
 local i = 2
 while i <= #ARGV do
 	local n = tonumber(ARGV[i])
-	redis.call(unpack(ARGV, i + 1, i + n))
-	i = i + n + 1
+	if n == 0 then
+		local pending = recordEvents(i + 1)
+		if #pending > 0 then
+			return pending
+		end
+		return 1
+	elseif n < 0 then
+		local took = takeEmails(ARGV[i + 1], nil, ARGV[i + 2], ARGV[i + 3], ARGV[i + 4])
+		if took[1] == 0 then
+			return took
+		end
+		i = i + 5
+	else
+		redis.call(unpack(ARGV, i + 1, i + n))
+		i = i + n + 1
+	end
 end
 return 1`)
 
-// casArgs lays out cmds for casScript, to run if key holds old:
-// key first, then the first argument of each command (its key) once.
-func casArgs(key string, old []byte, cmds []redis.Cmder) (keys []string, args []any) {
+// casArgs lays out cmds for casScript, to run if key holds old, after
+// take when it is set: key first, then the first argument of each command
+// (its key) once.
+func casArgs(key string, old []byte, take *emailTakeArgs, cmds []redis.Cmder) (keys []string, args []any) {
 	keys = []string{key}
 	n := 1
 	for _, c := range cmds {
 		n += 1 + len(c.Args())
 	}
-	args = make([]any, 0, n)
+	args = make([]any, 0, n+5)
 	args = append(args, old)
+	if take != nil {
+		k := emailBudgetKey(take.tenantID)
+		keys = append(keys, k)
+		args = append(args, -1, k, take.perHour, time.Hour.Seconds(), take.n)
+	}
 	for _, c := range cmds {
 		a := c.Args()
 		args = append(args, len(a))

@@ -253,11 +253,10 @@ func (w *Worker) recordSent(ctx context.Context, log *zap.Logger, job deliveryJo
 	d := job.delivery
 	st := w.cfg.Store
 	provider := disp.provider
-	var sent *store.Delivery
-	var changed bool
+	var sent store.Moved
 	var indexErr error
 	err := w.untilRecorded(ctx, func(ctx context.Context) (err error) {
-		sent, changed, indexErr, err = st.RecordSent(ctx, d.TenantID, d.ID, provider, providerID, func(d *store.Delivery) {
+		sent, indexErr, err = st.RecordSent(ctx, d.TenantID, d.ID, provider, providerID, job.send, func(d *store.Delivery) {
 			d.Provider, d.ProviderID = provider, providerID
 			d.Attempts = append(d.Attempts, store.Attempt{At: started, Provider: provider})
 			d.Content = disp.content
@@ -274,9 +273,7 @@ func (w *Worker) recordSent(ctx context.Context, log *zap.Logger, job deliveryJo
 	}
 	ctx, cancel := context.WithTimeout(ctx, recordTimeout)
 	defer cancel()
-	if changed {
-		w.emitDeliveryOf(ctx, sent, job.send)
-	}
+	w.emitMoved(ctx, sent, job.send)
 	log.Info("delivery sent", zap.String("channel", string(d.Channel)), zap.String("provider", provider))
 	return nil
 }
@@ -488,10 +485,9 @@ func (w *Worker) fail(ctx context.Context, log *zap.Logger, d *store.Delivery, d
 	if !permanent {
 		reason = fmt.Sprintf("gave up after %d attempts: %s", tried.n+1, reason)
 	}
-	var failed *store.Delivery
-	var changed bool
+	var failed store.Moved
 	err = w.untilRecorded(ctx, func(ctx context.Context) (err error) {
-		failed, changed, err = st.Transition(ctx, d.TenantID, d.ID, store.DeliveryFailed, "worker", reason, func(d *store.Delivery) {
+		failed, err = st.TransitionRecorded(ctx, d.TenantID, d.ID, store.DeliveryFailed, "worker", reason, nil, func(d *store.Delivery) {
 			if disp.content != nil {
 				d.Content = disp.content
 			}
@@ -501,9 +497,7 @@ func (w *Worker) fail(ctx context.Context, log *zap.Logger, d *store.Delivery, d
 	if err != nil {
 		return err
 	}
-	if changed {
-		w.emitDelivery(ctx, failed)
-	}
+	w.emitMoved(ctx, failed, nil)
 	log.Warn("delivery failed", zap.String("channel", string(d.Channel)), zap.String("provider", provider),
 		zap.Bool("permanent", permanent), zap.String("code", code))
 	return fmt.Errorf("deliver: %w: %w", sendErr, asynq.SkipRetry)

@@ -247,12 +247,17 @@ func TestDeliverShutdown(t *testing.T) {
 // TestDeliverTaskPayloads runs a delivery task as the send task queues it
 // now (naming the delivery's send and invoice, read with it in one round
 // trip), as it was queued before (the delivery alone), and naming another
-// send: each sends once, indexes the provider's message id and records
-// invoice.sent.
+// send: each sends once, indexes the provider's message id, records
+// invoice.sent and queues its fan-out to the tenant's endpoint.
 func TestDeliverTaskPayloads(t *testing.T) {
 	t.Parallel()
 	e := setupDelivery(t, nil)
 	ctx := context.Background()
+	if err := e.st.SaveEndpoint(ctx, "ten_a", &store.WebhookEndpoint{ID: "we_1", URL: "https://hooks.example.com", Secret: "whsec_x"}); err != nil {
+		t.Fatal(err)
+	}
+	inspector := asynq.NewInspector(e.redis)
+	t.Cleanup(func() { _ = inspector.Close() })
 	tests := []struct {
 		name              string
 		sendID, invoiceID func(d *store.Delivery) string
@@ -287,6 +292,9 @@ func TestDeliverTaskPayloads(t *testing.T) {
 			ev, err := e.st.Event(ctx, "ten_a", "evt_"+d.SendID+"_"+store.EventInvoiceSent)
 			if err != nil || ev.Data["sendId"] != d.SendID {
 				t.Errorf("invoice.sent: %+v, %v", ev, err)
+			}
+			if _, err := inspector.GetTaskInfo(tasks.QueueDefault, "webhook-fanout:ten_a:"+ev.ID); err != nil {
+				t.Errorf("invoice.sent's fan-out task: %v", err)
 			}
 		})
 	}

@@ -31,18 +31,23 @@ func (w *Worker) emit(ctx context.Context, tenantID, subject string, types []str
 	if len(types) == 0 {
 		return
 	}
-	log := w.logFrom(ctx)
 	ids, err := w.cfg.Store.RecordEvents(ctx, tenantID, subject, types, data)
 	if err != nil {
-		log.Error("events not recorded", zap.Strings("types", types), zap.Error(err))
+		w.logFrom(ctx).Error("events not recorded", zap.Strings("types", types), zap.Error(err))
 		return
 	}
+	w.fanOut(ctx, tenantID, ids)
+}
+
+// fanOut queues the fan-out of tenant's events ids, just recorded, to its
+// webhook endpoints. A failure is logged: the sweep queues it later.
+func (w *Worker) fanOut(ctx context.Context, tenantID string, ids []string) {
 	for _, id := range ids {
 		err := enqueue(ctx, w.cfg.Enqueuer, func() (*asynq.Task, error) {
 			return tasks.NewWebhookFanoutTask(tasks.WebhookFanoutPayload{TenantID: tenantID, EventID: id})
 		})
 		if err != nil {
-			log.Error("event fan-out not queued", zap.String("event_id", id), zap.Error(err))
+			w.logFrom(ctx).Error("event fan-out not queued", zap.String("event_id", id), zap.Error(err))
 		}
 	}
 }
@@ -51,17 +56,32 @@ func (w *Worker) emit(ctx context.Context, tenantID, subject string, types []str
 // its events, and its send's invoice.sent when this move was the last of
 // the send's deliveries to leave queued.
 func (w *Worker) emitDelivery(ctx context.Context, d *store.Delivery) {
-	w.emitDeliveryOf(ctx, d, nil)
-}
-
-// emitDeliveryOf is emitDelivery with d's send as the caller read it, or
-// nil to read it.
-func (w *Worker) emitDeliveryOf(ctx context.Context, d *store.Delivery, send *store.Send) {
 	w.cfg.Metrics.DeliveryStatus(d)
 	w.emit(ctx, d.TenantID, d.ID, store.DeliveryEventTypes(d.Channel, d.Status), store.DeliveryEventData(d))
-	if !d.LeftQueued() {
+	if d.LeftQueued() {
+		w.emitSent(ctx, d, nil)
+	}
+}
+
+// emitMoved counts a delivery's move that the store recorded with its
+// events (store.Moved), queues their fan-out, and emits its send's
+// invoice.sent when the move left that undecided. send is the delivery's
+// send as the caller read it, or nil to read it.
+func (w *Worker) emitMoved(ctx context.Context, m store.Moved, send *store.Send) {
+	if !m.Changed {
 		return
 	}
+	w.cfg.Metrics.DeliveryStatus(m.Delivery)
+	w.fanOut(ctx, m.Delivery.TenantID, m.Fanout)
+	if m.SentUndecided {
+		w.emitSent(ctx, m.Delivery, send)
+	}
+}
+
+// emitSent emits the invoice.sent of d's send if d, just recorded, was
+// the last of its deliveries to leave queued. send is the send as the
+// caller read it, or nil to read it.
+func (w *Worker) emitSent(ctx context.Context, d *store.Delivery, send *store.Send) {
 	var data map[string]any
 	var complete bool
 	var err error
@@ -79,13 +99,11 @@ func (w *Worker) emitDeliveryOf(ctx context.Context, d *store.Delivery, send *st
 	}
 }
 
-// emitFinalized emits invoice.finalized and queues the invoice's payment
-// reminders. settings are the tenant's, or nil to read them.
+// emitFinalized follows an invoice's finalization, whose invoice.finalized
+// was recorded with it (store.FinalizeWith) and its fan-out queued: it
+// queues the invoice's payment reminders. settings are the tenant's, or
+// nil to read them.
 func (w *Worker) emitFinalized(ctx context.Context, inv *invoice.Invoice, settings *store.Settings) {
-	w.emit(ctx, inv.TenantID, inv.ID, []string{store.EventInvoiceFinalized}, map[string]any{
-		"invoiceId": inv.ID, "number": inv.Number, "total": inv.Total, "currency": inv.Currency,
-		"finalizedBy": inv.FinalizedBy,
-	})
 	w.queueReminders(ctx, inv, settings)
 }
 

@@ -24,7 +24,7 @@ func (h *FinalizeHandler) ProcessTask(ctx context.Context, t *asynq.Task) error 
 		return err
 	}
 	log := h.w.logFrom(ctx)
-	inv, changed, err := h.w.cfg.Store.Finalize(ctx, p.TenantID, p.InvoiceID, "grace")
+	inv, changed, fanout, err := h.w.cfg.Store.FinalizeWith(ctx, p.TenantID, p.InvoiceID, "grace", nil)
 	switch {
 	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrConflict):
 		log.Info("invoice not finalized", zap.Error(err))
@@ -34,6 +34,7 @@ func (h *FinalizeHandler) ProcessTask(ctx context.Context, t *asynq.Task) error 
 	}
 	if changed {
 		log.Info("invoice finalized", zap.String("reason", p.Reason))
+		h.w.fanOut(ctx, p.TenantID, fanout)
 		h.w.emitFinalized(ctx, inv, nil)
 	}
 	// A rerun after a crash between the transition and the auto-send still

@@ -136,7 +136,8 @@ func (h *SendHandler) finalize(ctx context.Context, draft *invoice.Invoice, sett
 	linkCtx, cancel := context.WithTimeout(ctx, linkWaitBeforeSend)
 	o, _ := w.newPaymentLink(linkCtx, &open, settings)
 	cancel()
-	inv, finalized, err = w.cfg.Store.FinalizeWith(ctx, draft.TenantID, draft.ID, "send", func(inv *invoice.Invoice) {
+	var fanout []string
+	inv, finalized, fanout, err = w.cfg.Store.FinalizeWith(ctx, draft.TenantID, draft.ID, "send", func(inv *invoice.Invoice) {
 		linked = false
 		if o == nil || !inv.Payable() || !sameLinkRequest(inv, &open) {
 			return // the invoice changed since the gateway was asked
@@ -152,6 +153,7 @@ func (h *SendHandler) finalize(ctx context.Context, draft *invoice.Invoice, sett
 			w.queueDeactivateLink(ctx, stored)
 		}
 	}
+	w.fanOut(ctx, draft.TenantID, fanout)
 	linked = linked && finalized && err == nil
 	switch {
 	case !linked:

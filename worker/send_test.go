@@ -36,8 +36,9 @@ func (f *fakeLinker) CreatePaymentLink(_ context.Context, r *providers.PaymentRe
 
 // TestSendFinalizesWithLink runs the send task of a draft whose tenant has
 // a payment gateway: the invoice is finalized with its link (or the
-// gateway's problem) in one write, invoice.finalized is recorded, and the
-// delivery is sent by the send task itself, with no task of its own.
+// gateway's problem) in one write, invoice.finalized is recorded and its
+// fan-out to the tenant's endpoint queued, and the delivery is sent by the
+// send task itself, with no task of its own.
 func TestSendFinalizesWithLink(t *testing.T) {
 	t.Parallel()
 	// Every reading of the clock is a millisecond later, so a second
@@ -55,6 +56,9 @@ func TestSendFinalizesWithLink(t *testing.T) {
 	e.w.cfg.PaymentFunc = func(store.PaymentSettings) (PaymentLinker, error) { return linker, nil }
 	ctx := context.Background()
 	if err := e.st.SaveSettings(ctx, "ten_a", store.Settings{Payments: store.PaymentSettings{Gateway: "fake"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.st.SaveEndpoint(ctx, "ten_a", &store.WebhookEndpoint{ID: "we_1", URL: "https://hooks.example.com", Secret: "whsec_x"}); err != nil {
 		t.Fatal(err)
 	}
 	inspector := asynq.NewInspector(e.redis)
@@ -105,8 +109,12 @@ func TestSendFinalizesWithLink(t *testing.T) {
 			if got.FinalizedAt == nil || !got.UpdatedAt.Equal(*got.FinalizedAt) {
 				t.Errorf("updated at %v, finalized at %v: the link was written after the finalization", got.UpdatedAt, got.FinalizedAt)
 			}
-			if _, err := e.st.Event(ctx, "ten_a", "evt_"+invID+"_"+store.EventInvoiceFinalized); err != nil {
+			evID := "evt_" + invID + "_" + store.EventInvoiceFinalized
+			if _, err := e.st.Event(ctx, "ten_a", evID); err != nil {
 				t.Errorf("invoice.finalized: %v", err)
+			}
+			if _, err := inspector.GetTaskInfo(tasks.QueueDefault, "webhook-fanout:ten_a:"+evID); err != nil {
+				t.Errorf("invoice.finalized's fan-out task: %v", err)
 			}
 			if _, err := inspector.GetTaskInfo(tasks.QueueCritical, tasks.DeliveryTaskID("ten_a", send.DeliveryIDs[0])); err == nil {
 				t.Errorf("a delivery task was queued for a delivery the send task sent")
