@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -31,6 +32,9 @@ type deliveryEnv struct {
 	// sendFunc, when set, is the provider call for delivery d; it
 	// defaults to accepting.
 	sendFunc func(ctx context.Context, d *store.Delivery) (string, error)
+	// prepared holds, by delivery id, the last job the test's provider
+	// was given.
+	prepared sync.Map
 }
 
 // setupDelivery starts the worker; now, when set, is the store's clock.
@@ -96,6 +100,7 @@ func (e *deliveryEnv) deliver(ctx context.Context, task *asynq.Task) error {
 
 // prepare hands every delivery to the test's provider.
 func (e *deliveryEnv) prepare(_ context.Context, job deliveryJob) (dispatch, error) {
+	e.prepared.Store(job.delivery.ID, job)
 	return dispatch{provider: "test", send: func(ctx context.Context) (string, error) {
 		e.calls.Add(1)
 		if e.sendFunc != nil {

@@ -44,7 +44,7 @@ func (h *PaymentLinkHandler) ProcessTask(ctx context.Context, t *asynq.Task) err
 	if err != nil {
 		return err
 	}
-	err = h.w.ensurePaymentLink(ctx, inv, nil)
+	_, err = h.w.ensurePaymentLink(ctx, inv, nil)
 	if providers.IsPermanent(err) {
 		return fmt.Errorf("payment link: %w: %w", err, asynq.SkipRetry)
 	}
@@ -54,29 +54,32 @@ func (h *PaymentLinkHandler) ProcessTask(ctx context.Context, t *asynq.Task) err
 // ensurePaymentLink creates the invoice's payment link unless it has a
 // live one, the invoice is not payable (not open, a credit note, or
 // nothing left due once credit notes are taken off), or the tenant has no
-// gateway. The outcome, link or error, is stored on the invoice. settings
-// are the tenant's, or nil to read them.
-func (w *Worker) ensurePaymentLink(ctx context.Context, inv *invoice.Invoice, settings *store.Settings) error {
+// gateway. The outcome, link or error, is stored on the invoice, which it
+// returns as stored (inv when nothing was). settings are the tenant's, or
+// nil to read them.
+func (w *Worker) ensurePaymentLink(ctx context.Context, inv *invoice.Invoice, settings *store.Settings) (*invoice.Invoice, error) {
 	o, err := w.newPaymentLink(ctx, inv, settings)
 	if o == nil {
-		return err
+		return inv, err
 	}
 	st := w.cfg.Store
 	if o.link != nil {
 		stored, err := st.SetPaymentLink(ctx, inv.TenantID, inv.ID, o.link.URL, o.link.ID, o.link.ExpiresAt, "")
-		if err == nil {
-			w.logFrom(ctx).Info("payment link created", zap.String("gateway", o.gateway))
-			if stored.Status != invoice.StatusOpen {
-				// Paid or voided while the gateway made the link.
-				w.queueDeactivateLink(ctx, stored)
-			}
+		if err != nil {
+			return inv, err
 		}
-		return err
+		w.logFrom(ctx).Info("payment link created", zap.String("gateway", o.gateway))
+		if stored.Status != invoice.StatusOpen {
+			// Paid or voided while the gateway made the link.
+			w.queueDeactivateLink(ctx, stored)
+		}
+		return stored, nil
 	}
-	if _, serr := st.SetPaymentLink(ctx, inv.TenantID, inv.ID, "", "", nil, o.problem); serr != nil {
-		return serr
+	stored, serr := st.SetPaymentLink(ctx, inv.TenantID, inv.ID, "", "", nil, o.problem)
+	if serr != nil {
+		return inv, serr
 	}
-	return o.err
+	return stored, o.err
 }
 
 // linkOutcome is what a gateway answered when asked for an invoice's
@@ -161,16 +164,18 @@ func linkKey(inv *invoice.Invoice) string {
 }
 
 // linkBeforeSending gives a just-finalized invoice its payment link before
-// the email that carries it goes out; if the gateway is slow or failing,
-// the email goes without it and the link is retried by its own task. The
-// deliveries read the invoice afresh, so the link reaches them.
-func (w *Worker) linkBeforeSending(ctx context.Context, inv *invoice.Invoice, settings *store.Settings) {
+// the email that carries it goes out, and returns the invoice as it is
+// then; if the gateway is slow or failing, the email goes without it and
+// the link is retried by its own task.
+func (w *Worker) linkBeforeSending(ctx context.Context, inv *invoice.Invoice, settings *store.Settings) *invoice.Invoice {
 	linkCtx, cancel := context.WithTimeout(ctx, linkWaitBeforeSend)
 	defer cancel()
-	if err := w.ensurePaymentLink(linkCtx, inv, settings); err != nil {
+	inv, err := w.ensurePaymentLink(linkCtx, inv, settings)
+	if err != nil {
 		w.logFrom(ctx).Warn("payment link not created before sending", zap.Error(err))
 		w.queuePaymentLink(ctx, inv)
 	}
+	return inv
 }
 
 // queuePaymentLink enqueues the invoice's payment-link task.

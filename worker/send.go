@@ -80,7 +80,7 @@ func (h *SendHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		return h.failAll(ctx, send, "the invoice is void and cannot be sent")
 	}
 	if !linked {
-		h.w.linkBeforeSending(ctx, inv, settings)
+		inv = h.w.linkBeforeSending(ctx, inv, settings)
 	}
 
 	// A send never scheduled made its deliveries queued: they need no

@@ -64,24 +64,34 @@ func TestSendFinalizesWithLink(t *testing.T) {
 	inspector := asynq.NewInspector(e.redis)
 	t.Cleanup(func() { _ = inspector.Close() })
 
-	for _, tt := range []struct {
-		name    string
+	for i, tt := range []struct {
+		name string
+		// open: the invoice was finalized before the send, without a link.
+		open    bool
 		err     error
-		link    string
 		problem string
 	}{
-		{"a link", nil, "https://pay.example.com/inv_link_0", ""},
-		{"the gateway fails", errors.New("gateway down"), "", "fake: gateway down"},
+		{name: "a link"},
+		{name: "the gateway fails", err: errors.New("gateway down"), problem: "fake: gateway down"},
+		{name: "an open invoice's link", open: true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			linker.err = tt.err
-			invID := "inv_link_0"
-			if tt.err != nil {
-				invID = "inv_link_1"
+			invID := fmt.Sprintf("inv_link_%d", i)
+			link := ""
+			if tt.err == nil {
+				link = "https://pay.example.com/" + invID
 			}
 			inv := &invoice.Invoice{ID: invID, TenantID: "ten_a", Number: invID, Currency: "EUR", AmountDue: "100.00", Total: "100.00"}
 			if _, err := e.st.SaveDraft(ctx, inv, time.Hour); err != nil {
 				t.Fatal(err)
+			}
+			finalizedBy := "send"
+			if tt.open {
+				finalizedBy = "api"
+				if _, _, err := e.st.Finalize(ctx, "ten_a", invID, finalizedBy); err != nil {
+					t.Fatal(err)
+				}
 			}
 			send := &store.Send{ID: "snd_" + invID, TenantID: "ten_a", InvoiceID: invID, Channels: []store.Channel{store.ChannelEmail}, Email: "a@b.co"}
 			if _, _, err := e.st.CreateSend(ctx, send); err != nil {
@@ -99,12 +109,18 @@ func TestSendFinalizesWithLink(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got.Status != invoice.StatusOpen || got.FinalizedBy != "send" || got.PaymentLink != tt.link || got.PaymentLinkError != tt.problem {
-				t.Fatalf("invoice %s by %q, link %q, problem %q; want open by send, link %q, problem %q",
-					got.Status, got.FinalizedBy, got.PaymentLink, got.PaymentLinkError, tt.link, tt.problem)
+			if got.Status != invoice.StatusOpen || got.FinalizedBy != finalizedBy || got.PaymentLink != link || got.PaymentLinkError != tt.problem {
+				t.Fatalf("invoice %s by %q, link %q, problem %q; want open by %s, link %q, problem %q",
+					got.Status, got.FinalizedBy, got.PaymentLink, got.PaymentLinkError, finalizedBy, link, tt.problem)
 			}
 			if calls := linker.calls.Load() - before; calls != 1 {
 				t.Errorf("%d gateway calls, want 1", calls)
+			}
+			if job, ok := e.prepared.Load(send.DeliveryIDs[0]); !ok || job.(deliveryJob).invoice.PaymentLink != link {
+				t.Errorf("the email was prepared from an invoice without its link %q (prepared: %v)", link, ok)
+			}
+			if tt.open {
+				return
 			}
 			if got.FinalizedAt == nil || !got.UpdatedAt.Equal(*got.FinalizedAt) {
 				t.Errorf("updated at %v, finalized at %v: the link was written after the finalization", got.UpdatedAt, got.FinalizedAt)
