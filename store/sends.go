@@ -304,14 +304,15 @@ func (s *Store) getWithSettings(ctx context.Context, tenantID string, keys []str
 		return Settings{}, fmt.Errorf("mget %s: %w", keys[0], err)
 	}
 	for i, v := range records {
-		b, ok := vals[i].(string)
+		str, ok := vals[i].(string)
 		if !ok {
 			return Settings{}, fmt.Errorf("%s: %w", keys[i], ErrNotFound)
 		}
-		if err := decodeRecord([]byte(b), v); err != nil {
+		b := []byte(str) // decoding reads it, the seen records keep it
+		if err := decodeRecord(b, v); err != nil {
 			return Settings{}, fmt.Errorf("decode %s: %w", keys[i], err)
 		}
-		s.seen.put(keys[i], []byte(b))
+		s.seen.put(keys[i], b)
 	}
 	if b, ok := vals[len(keys)].(string); ok {
 		return s.decodeSettings(tenantID, []byte(b))

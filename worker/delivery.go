@@ -68,9 +68,8 @@ func (w *Worker) deliver(ctx context.Context, t *asynq.Task, prepare prepareFunc
 		return nil // no longer queued
 	}
 	if p.Tried > 0 {
-		retried, _ := asynq.GetRetryCount(ctx)
-		maxRetry, _ := asynq.GetMaxRetry(ctx)
-		ctx = withTry(ctx, try{n: p.Tried + retried, last: p.Tried + maxRetry})
+		t := tryOf(ctx)
+		ctx = withTry(ctx, try{n: p.Tried + t.n, last: p.Tried + t.last})
 	}
 	return w.attempt(ctx, job, prepare)
 }
@@ -131,11 +130,7 @@ func (w *Worker) deliverInPlace(ctx context.Context, job deliveryJob) error {
 		tried = 1
 	}
 	payload := tasks.DeliveryPayload{TenantID: d.TenantID, DeliveryID: d.ID, SendID: d.SendID, InvoiceID: d.InvoiceID, Tried: tried}
-	retries := asynq.MaxRetry(w.cfg.MaxDeliveryRetries - tried)
-	task, err := tasks.NewDeliveryEmailTask(payload, retries)
-	if d.Channel == store.ChannelSMS {
-		task, err = tasks.NewDeliverySMSTask(payload, retries)
-	}
+	task, err := deliveryTask(d.Channel, payload, asynq.MaxRetry(w.cfg.MaxDeliveryRetries-tried))
 	if err != nil {
 		return err
 	}
@@ -153,6 +148,14 @@ func (w *Worker) deliverInPlace(ctx context.Context, job deliveryJob) error {
 		return fmt.Errorf("enqueue %s: %w", task.Type(), err)
 	}
 	return nil
+}
+
+// deliveryTask returns the task of a delivery by channel with payload p.
+func deliveryTask(channel store.Channel, p tasks.DeliveryPayload, opts ...asynq.Option) (*asynq.Task, error) {
+	if channel == store.ChannelSMS {
+		return tasks.NewDeliverySMSTask(p, opts...)
+	}
+	return tasks.NewDeliveryEmailTask(p, opts...)
 }
 
 // try is which attempt at its delivery a task makes: n counts the

@@ -189,12 +189,7 @@ func (h *DeliverySweepHandler) resume(ctx context.Context, tenantID, id string) 
 		task, err = tasks.NewSendTask(tasks.SendPayload{TenantID: tenantID, InvoiceID: send.InvoiceID, SendID: send.ID, DeliveryIDs: send.DeliveryIDs}, time.Time{})
 	case d.Status == store.DeliveryQueued:
 		p := tasks.DeliveryPayload{TenantID: tenantID, DeliveryID: id, SendID: d.SendID, InvoiceID: d.InvoiceID}
-		retries := asynq.MaxRetry(h.w.cfg.MaxDeliveryRetries)
-		if d.Channel == store.ChannelSMS {
-			task, err = tasks.NewDeliverySMSTask(p, retries)
-		} else {
-			task, err = tasks.NewDeliveryEmailTask(p, retries)
-		}
+		task, err = deliveryTask(d.Channel, p, asynq.MaxRetry(h.w.cfg.MaxDeliveryRetries))
 	default:
 		return false, nil // moved on meanwhile
 	}
