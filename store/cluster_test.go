@@ -203,6 +203,25 @@ func clusterTenantFlow(t *testing.T, s *Store, tenantID string) {
 		t.Fatalf("RecordSent with its invoice.sent = %+v, %v, %v", m, indexErr, err)
 	}
 
+	// A send begun in one script: its start, its draft's finalization
+	// with invoice.finalized, its delivery's claim; the suppression list
+	// read beside it.
+	if _, err := s.SaveDraft(ctx, &invoice.Invoice{ID: "inv_begun", TenantID: tenantID, Number: "INV-2", Currency: "EUR"}, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	begun := &Send{ID: "snd_begun", TenantID: tenantID, InvoiceID: "inv_begun", Channels: []Channel{ChannelEmail}, Email: "a@b.co"}
+	if _, created, err := s.CreateSend(ctx, begun); err != nil || !created {
+		t.Fatalf("CreateSend = %v, %v", created, err)
+	}
+	if _, _, _, _, err := s.StartJob(ctx, tenantID, begun.ID, begun.InvoiceID, begun.DeliveryIDs); err != nil {
+		t.Fatalf("StartJob: %v", err)
+	}
+	b, err := s.BeginSend(ctx, SendStart{TenantID: tenantID, SendID: begun.ID, DeliveryID: begun.DeliveryIDs[0],
+		Token: "clm_4", Provider: "ses", TTL: time.Minute, Recipients: []string{"a@b.co"}})
+	if err != nil || !b.Begun || !b.Finalized || len(b.Fanout) != 1 || b.Suppression == nil || b.Suppression.Err != nil {
+		t.Fatalf("BeginSend = %+v, %v", b, err)
+	}
+
 	if prev, err := s.BeginIdempotent(ctx, tenantID, "k1", "h1"); err != nil || prev != nil {
 		t.Fatalf("BeginIdempotent = %v, %v", prev, err)
 	}

@@ -437,6 +437,25 @@ func (s *Store) RecordAttempt(ctx context.Context, tenantID, id, token string, a
 	return err
 }
 
+// ReleaseClaim releases the claim of token on delivery id, for an attempt
+// that took it and then did not hand the delivery to its provider (it
+// waits for its turn, or its worker stops). A delivery no longer claimed
+// by token is left as it is.
+func (s *Store) ReleaseClaim(ctx context.Context, tenantID, id, token string) error {
+	_, err := update(ctx, s, deliveryKey(tenantID, id), func(d *Delivery) error {
+		if d.Claim == nil || d.Claim.Token != token {
+			return errUnchanged
+		}
+		d.Claim = nil
+		d.UpdatedAt = s.Now()
+		return nil
+	}, nil)
+	if errors.Is(err, errUnchanged) {
+		return nil
+	}
+	return err
+}
+
 // ClaimSend claims queued delivery id for ttl on behalf of the attempt
 // holding token, which is about to hand it to provider. It returns the
 // claimed delivery and, when an earlier claim had expired, that stale claim:

@@ -60,8 +60,10 @@ func setupCounted(t testing.TB) (*Store, context.Context, *redisCounter) {
 	}
 	// Counted from a connection made and the script known to Redis, as
 	// they are once a store has run for a while.
-	if err := casScript.Load(context.Background(), rdb).Err(); err != nil {
-		t.Fatal(err)
+	for _, script := range []*redis.Script{casScript, casAllScript} {
+		if err := script.Load(context.Background(), rdb).Err(); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return s, context.Background(), c
 }

@@ -465,3 +465,160 @@ func (s *Store) ScheduledSends(ctx context.Context, tenantID string, after *Send
 		}
 	}
 }
+
+// SendStart is what BeginSend is asked to write: the start of tenant's
+// send SendID, the finalization of its invoice when that is a draft, and
+// the claim of its delivery DeliveryID for the attempt holding Token.
+type SendStart struct {
+	TenantID, SendID, DeliveryID string
+	// Finalized, if set, makes further changes to the invoice in the same
+	// write when BeginSend finalizes it, as FinalizeWith's then does.
+	Finalized func(inv *invoice.Invoice)
+	// Token, Provider and TTL are the claim's, as ClaimSend takes them.
+	Token, Provider string
+	TTL             time.Duration
+	// Recipients, when set, are looked up on the tenant's suppression
+	// list in the same round trip (Suppressed).
+	Recipients []string
+}
+
+// SendBegun is what BeginSend did. When Begun is false nothing was
+// written, and the caller goes on step by step (StartSend, FinalizeWith,
+// ClaimSend), which start from what the records hold now.
+type SendBegun struct {
+	Begun bool
+	// Send, Invoice and Delivery are the records as written: the send
+	// started, the invoice finalized (Finalized) or as it was, the
+	// delivery claimed.
+	Send      *Send
+	Invoice   *invoice.Invoice
+	Delivery  *Delivery
+	Finalized bool
+	// Fanout are the ids of the events recorded with the write
+	// (invoice.finalized) whose fan-out is pending (see RecordEvents).
+	Fanout []string
+	// Suppression is the answer for Recipients, when they were given.
+	Suppression *SuppressionLookup
+}
+
+// BeginSend starts a send, finalizes its draft invoice (recording
+// invoice.finalized) and claims one of its deliveries, in one step and one
+// round trip, from the records as StartJob read them: it writes all of
+// them only if each still holds what was read, and otherwise nothing. It
+// is for a send's common case, and begins nothing, without asking Redis,
+// when the records are not in it: the send is not queued or did not make
+// its deliveries queued (Send.QueuedDeliveries), the invoice is not the
+// send's or is void, the delivery is not the send's, not queued, or
+// claimed, or the records were not read by this store last. Then, and
+// when a record changed since it was read, the caller goes on step by
+// step; what the records hold now is kept for those steps (seenRecords).
+// A paid or open invoice is compared and left as it is.
+func (s *Store) BeginSend(ctx context.Context, start SendStart) (SendBegun, error) {
+	ten := start.TenantID
+	sk, dk := sendKey(ten, start.SendID), deliveryKey(ten, start.DeliveryID)
+	var send Send
+	var d Delivery
+	oldSend, ok := s.seenRecord(sk, &send)
+	if !ok || send.Status != SendQueued {
+		return SendBegun{}, nil
+	}
+	send.TenantID = ten
+	if _, made := send.QueuedDeliveries(); !made || !slices.Contains(send.DeliveryIDs, start.DeliveryID) {
+		return SendBegun{}, nil
+	}
+	ik := invoiceKey(ten, send.InvoiceID)
+	var inv invoice.Invoice
+	oldInv, ok := s.seenRecord(ik, &inv)
+	if !ok || !inv.Status.Sendable() {
+		return SendBegun{}, nil
+	}
+	oldD, ok := s.seenRecord(dk, &d)
+	if !ok || d.SendID != send.ID || d.Status != DeliveryQueued || d.Claim != nil {
+		return SendBegun{}, nil
+	}
+	inv.TenantID, d.TenantID = ten, ten
+
+	now := s.Now()
+	send.Status, send.StartedAt = SendStarted, &now
+	before := inv
+	finalized := inv.Status == invoice.StatusDraft
+	if finalized {
+		inv.Status = invoice.StatusOpen
+		inv.FinalizedAt, inv.FinalizedBy, inv.FinalizeAt, inv.UpdatedAt = &now, "send", nil, now
+		if start.Finalized != nil {
+			start.Finalized(&inv)
+		}
+	}
+	d.Claim = &Claim{Token: start.Token, Provider: start.Provider, At: now, Until: now.Add(start.TTL)}
+	d.UpdatedAt = now
+
+	sendB, err := encodeRecord(&send)
+	if err != nil {
+		return SendBegun{}, err
+	}
+	dB, err := encodeRecord(&d)
+	if err != nil {
+		return SendBegun{}, err
+	}
+	invB := oldInv
+	var o casOptions
+	if finalized {
+		if invB, err = encodeRecord(&inv); err != nil {
+			return SendBegun{}, err
+		}
+		o.events = &eventBatch{tenantID: ten, at: now, events: newEvents(inv.ID, []string{EventInvoiceFinalized}, FinalizedEventData(&inv), now)}
+	}
+	var suppressed *redis.SliceCmd
+	if len(start.Recipients) > 0 {
+		o.beside = func(p redis.Pipeliner) {
+			suppressed = p.HMGet(ctx, suppressionKey(ten), suppressionFields(start.Recipients)...)
+		}
+	}
+	keys := []string{sk, ik, dk}
+	res, held, err := s.compareAndWriteAll(ctx, keys, [][]byte{oldSend, oldInv, oldD}, func(p redis.Pipeliner) error {
+		p.Set(ctx, sk, sendB, redis.KeepTTL)
+		if finalized {
+			p.Set(ctx, ik, invB, redis.KeepTTL)
+			p.ZRem(ctx, draftsKey(ten), inv.ID)
+			indexInvoice(ctx, p, ten, &inv, &before)
+		}
+		p.Set(ctx, dk, dB, redis.KeepTTL)
+		return nil
+	}, o)
+	if err != nil {
+		for _, k := range keys {
+			s.seen.drop(k)
+		}
+		return SendBegun{}, fmt.Errorf("begin send %s: %w", start.SendID, err)
+	}
+	if !res.written {
+		for i, k := range keys {
+			if held[i] == nil {
+				s.seen.drop(k)
+			} else {
+				s.seen.put(k, held[i])
+			}
+		}
+		return SendBegun{}, nil
+	}
+	s.seen.put(sk, sendB)
+	s.seen.put(ik, invB)
+	s.seen.put(dk, dB)
+	out := SendBegun{Begun: true, Send: &send, Invoice: &inv, Delivery: &d, Finalized: finalized, Fanout: res.fanout}
+	if suppressed != nil {
+		l := suppressedIn(start.Recipients, suppressed)
+		out.Suppression = &l
+	}
+	return out, nil
+}
+
+// seenRecord decodes the record at key as this store last read or wrote
+// it (seenRecords) into v, and returns its bytes; false when there are
+// none, or they do not decode.
+func (s *Store) seenRecord(key string, v any) ([]byte, bool) {
+	b, ok := s.seen.get(key)
+	if !ok || decodeRecord(b, v) != nil {
+		return nil, false
+	}
+	return b, true
+}

@@ -353,21 +353,11 @@ func (s *Store) compareAndWrite(ctx context.Context, key string, old []byte, wri
 		return casResult{}, err
 	}
 	keys, args := casArgs(key, old, o.take, p.Cmds())
-	if evs := o.events; evs != nil && len(evs.events) > 0 {
-		evKeys, evArgs, err := eventArgs(evs.tenantID, evs.events, evs.at)
-		if err != nil {
-			return casResult{}, err
-		}
-		keys = append(keys, evKeys...)
-		args = append(append(args, 0), evArgs...)
+	keys, args, err := withEvents(keys, args, o.events)
+	if err != nil {
+		return casResult{}, err
 	}
-	var res any
-	var err error
-	if o.beside == nil {
-		res, err = casScript.Run(ctx, s.rdb, keys, args...).Result()
-	} else {
-		res, err = s.casBeside(ctx, keys, args, o.beside)
-	}
+	res, err := s.runBeside(ctx, casScript, keys, args, o.beside)
 	if err != nil {
 		return casResult{}, err
 	}
@@ -392,20 +382,75 @@ func (s *Store) compareAndWrite(ctx context.Context, key string, old []byte, wri
 	return casResult{}, fmt.Errorf("compare and write %s: unexpected reply %T", key, res)
 }
 
-// casBeside runs casScript on keys and args, and the commands beside
-// queues after it, in one pipeline; the script by its hash, and by its
-// text when Redis does not know it yet (a pipeline cannot fall back within
-// itself as Script.Run does). It returns the script's reply.
-func (s *Store) casBeside(ctx context.Context, keys []string, args []any, beside func(p redis.Pipeliner)) (any, error) {
+// compareAndWriteAll is compareAndWrite comparing every one of keys with
+// what olds holds at the same index (nil: the key does not exist), and
+// writing only if all of them hold it; otherwise it writes nothing and
+// returns what each holds now (nil for one that does not exist), in the
+// order of keys. o.take is not supported.
+func (s *Store) compareAndWriteAll(ctx context.Context, keys []string, olds [][]byte, write func(p redis.Pipeliner) error, o casOptions) (casResult, [][]byte, error) {
 	p := s.rdb.Pipeline()
-	res := casScript.EvalSha(ctx, p, keys, args...)
+	defer p.Discard()
+	if err := write(p); err != nil {
+		return casResult{}, nil, err
+	}
+	args := make([]any, 0, 1+len(olds))
+	args = append(args, len(keys))
+	for _, b := range olds {
+		args = append(args, b)
+	}
+	allKeys, args := commandArgs(slices.Clone(keys), args, nil, p.Cmds())
+	allKeys, args, err := withEvents(allKeys, args, o.events)
+	if err != nil {
+		return casResult{}, nil, err
+	}
+	res, err := s.runBeside(ctx, casAllScript, allKeys, args, o.beside)
+	if err != nil {
+		return casResult{}, nil, err
+	}
+	switch r := res.(type) {
+	case int64:
+		return casResult{written: r == 1}, nil, nil
+	case []any:
+		if len(r) == 1+len(keys) {
+			if _, stale := r[0].(int64); stale {
+				now := make([][]byte, len(keys))
+				for i, v := range r[1:] {
+					if str, ok := v.(string); ok {
+						now[i] = []byte(str)
+					}
+				}
+				return casResult{}, now, nil
+			}
+		}
+		out := casResult{written: true, fanout: make([]string, 0, len(r))}
+		for _, id := range r {
+			if id, ok := id.(string); ok {
+				out.fanout = append(out.fanout, id)
+			}
+		}
+		return out, nil, nil
+	}
+	return casResult{}, nil, fmt.Errorf("compare and write %s: unexpected reply %T", keys[0], res)
+}
+
+// runBeside runs script on keys and args, and the commands beside queues
+// after it, in one pipeline; the script by its hash, and by its text when
+// Redis does not know it yet (a pipeline cannot fall back within itself
+// as Script.Run does). It returns the script's reply. Without beside it
+// is script.Run.
+func (s *Store) runBeside(ctx context.Context, script *redis.Script, keys []string, args []any, beside func(p redis.Pipeliner)) (any, error) {
+	if beside == nil {
+		return script.Run(ctx, s.rdb, keys, args...).Result()
+	}
+	p := s.rdb.Pipeline()
+	res := script.EvalSha(ctx, p, keys, args...)
 	beside(p)
 	_, _ = p.Exec(ctx)
 	if err := res.Err(); err == nil || !redis.HasErrorPrefix(err, "NOSCRIPT") {
 		return res.Result()
 	}
 	p = s.rdb.Pipeline()
-	res = casScript.Eval(ctx, p, keys, args...)
+	res = script.Eval(ctx, p, keys, args...)
 	beside(p)
 	_, _ = p.Exec(ctx)
 	return res.Result()
@@ -413,56 +458,103 @@ func (s *Store) casBeside(ctx context.Context, keys []string, args []any, beside
 
 // casScript runs a list of commands if KEYS[1] holds ARGV[1] (an empty
 // ARGV[1]: if KEYS[1] does not exist; no stored record is empty), and
-// returns 1. Otherwise it changes nothing and returns what KEYS[1] holds,
-// or 0 if it does not exist. From ARGV[2] on, each command is its number
-// of arguments followed by them. KEYS lists every key the script writes,
-// for a Redis Cluster to route it and check they share a slot.
-//
-// Two numbers mark more than a command. -1, first, takes emails from an
-// hourly budget before anything is written (takeEmails; its key, limit,
-// period and emails follow): if they do not fit, the script writes
-// nothing and returns takeEmails's refusal. 0, last, ends the commands and
-// starts events to record with them (recordEvents); the script then
-// returns the ids of those whose fan-out is pending instead of 1, when
-// there are any.
-var casScript = redis.NewScript(takeEmailsLua + recordEventsLua + `
+// returns what runCommands returns. Otherwise it changes nothing and
+// returns what KEYS[1] holds, or 0 if it does not exist. KEYS lists every
+// key the script writes, for a Redis Cluster to route it and check they
+// share a slot.
+var casScript = redis.NewScript(runCommandsLua + `
 local cur = redis.call('GET', KEYS[1])
 if (cur or '') ~= ARGV[1] then
 	return cur or 0
 end
-local i = 2
-while i <= #ARGV do
-	local n = tonumber(ARGV[i])
-	if n == 0 then
-		local pending = recordEvents(i + 1)
-		if #pending > 0 then
-			return pending
-		end
-		return 1
-	elseif n < 0 then
-		local took = takeEmails(ARGV[i + 1], nil, ARGV[i + 2], ARGV[i + 3], ARGV[i + 4])
-		if took[1] == 0 then
-			return took
-		end
-		i = i + 5
-	else
-		redis.call(unpack(ARGV, i + 1, i + n))
-		i = i + n + 1
+return runCommands(2)`)
+
+// casAllScript is casScript comparing several keys: KEYS[1] to KEYS[n],
+// n being ARGV[1], with ARGV[2] to ARGV[n + 1]. If any of them holds
+// something else, it changes nothing and returns 0 followed by what each
+// holds now (0 for one that does not exist). The commands start at
+// ARGV[n + 2].
+var casAllScript = redis.NewScript(runCommandsLua + `
+local n = tonumber(ARGV[1])
+local now = {0}
+local same = true
+for j = 1, n do
+	local cur = redis.call('GET', KEYS[j])
+	now[j + 1] = cur or 0
+	if (cur or '') ~= ARGV[j + 1] then
+		same = false
 	end
 end
-return 1`)
+if not same then
+	return now
+end
+return runCommands(n + 2)`)
+
+// runCommandsLua defines runCommands(i), which runs the list of commands
+// laid out in ARGV from i (casArgs), and returns 1. Each command is its
+// number of arguments followed by them.
+//
+// Two numbers mark more than a command. -1, first, takes emails from an
+// hourly budget before anything is written (takeEmails; its key, limit,
+// period and emails follow): if they do not fit, nothing is written and
+// runCommands returns takeEmails's refusal. 0, last, ends the commands and
+// starts events to record with them (recordEvents); runCommands then
+// returns the ids of those whose fan-out is pending instead of 1, when
+// there are any.
+const runCommandsLua = takeEmailsLua + recordEventsLua + `
+local function runCommands(i)
+	while i <= #ARGV do
+		local n = tonumber(ARGV[i])
+		if n == 0 then
+			local pending = recordEvents(i + 1)
+			if #pending > 0 then
+				return pending
+			end
+			return 1
+		elseif n < 0 then
+			local took = takeEmails(ARGV[i + 1], nil, ARGV[i + 2], ARGV[i + 3], ARGV[i + 4])
+			if took[1] == 0 then
+				return took
+			end
+			i = i + 5
+		else
+			redis.call(unpack(ARGV, i + 1, i + n))
+			i = i + n + 1
+		end
+	end
+	return 1
+end
+`
+
+// withEvents adds evs, when there are any, to the keys and args of a
+// compare-and-write (see runCommandsLua).
+func withEvents(keys []string, args []any, evs *eventBatch) ([]string, []any, error) {
+	if evs == nil || len(evs.events) == 0 {
+		return keys, args, nil
+	}
+	evKeys, evArgs, err := eventArgs(evs.tenantID, evs.events, evs.at)
+	if err != nil {
+		return nil, nil, err
+	}
+	return append(keys, evKeys...), append(append(args, 0), evArgs...), nil
+}
 
 // casArgs lays out cmds for casScript, to run if key holds old, after
 // take when it is set: key first, then the first argument of each command
 // (its key) once.
 func casArgs(key string, old []byte, take *emailTakeArgs, cmds []redis.Cmder) (keys []string, args []any) {
-	keys = []string{key}
-	n := 1
+	return commandArgs([]string{key}, []any{old}, take, cmds)
+}
+
+// commandArgs appends cmds, after take when it is set, to keys and args
+// as runCommandsLua reads them: the first argument of each command (its
+// key) once to keys.
+func commandArgs(keys []string, args []any, take *emailTakeArgs, cmds []redis.Cmder) ([]string, []any) {
+	n := 5 // take's
 	for _, c := range cmds {
 		n += 1 + len(c.Args())
 	}
-	args = make([]any, 0, n+5)
-	args = append(args, old)
+	args = slices.Grow(args, n)
 	if take != nil {
 		k := emailBudgetKey(take.tenantID)
 		keys = append(keys, k)

@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // Suppression is an address that bounced hard or complained: sends to it
@@ -36,21 +38,40 @@ func (s *Store) Suppressed(ctx context.Context, tenantID string, addresses ...st
 	if len(addresses) == 0 {
 		return "", "", nil
 	}
-	keys := make([]string, len(addresses))
+	l := suppressedIn(addresses, s.rdb.HMGet(ctx, suppressionKey(tenantID), suppressionFields(addresses)...))
+	return l.Address, l.Reason, l.Err
+}
+
+// SuppressionLookup is the suppression list's answer for some addresses,
+// as Suppressed gives it: the first of them on the list with the reason,
+// none, or the error of the look-up.
+type SuppressionLookup struct {
+	Address, Reason string
+	Err             error
+}
+
+// suppressionFields are the hash fields of addresses.
+func suppressionFields(addresses []string) []string {
+	fields := make([]string, len(addresses))
 	for i, a := range addresses {
-		keys[i] = normalizeAddress(a)
+		fields[i] = normalizeAddress(a)
 	}
-	vals, err := s.rdb.HMGet(ctx, suppressionKey(tenantID), keys...).Result()
+	return fields
+}
+
+// suppressedIn reads the answer of an HMGET of addresses' fields.
+func suppressedIn(addresses []string, cmd *redis.SliceCmd) SuppressionLookup {
+	vals, err := cmd.Result()
 	if err != nil {
-		return "", "", err
+		return SuppressionLookup{Err: err}
 	}
 	for i, v := range vals {
 		if str, ok := v.(string); ok {
 			r, _, _ := strings.Cut(str, "|")
-			return addresses[i], r, nil
+			return SuppressionLookup{Address: addresses[i], Reason: r}
 		}
 	}
-	return "", "", nil
+	return SuppressionLookup{}
 }
 
 // Suppressions lists tenant's suppressed addresses, sorted.
