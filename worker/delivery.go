@@ -47,6 +47,42 @@ type deliveryJob struct {
 	send     *store.Send
 	invoice  *invoice.Invoice
 	settings store.Settings
+	// claim, when set, is the claim the attempt took on the delivery
+	// ahead of its provider call, with its send's start (see
+	// SendHandler.begin).
+	claim *aheadClaim
+	// suppression, when set, is the suppression list's answer for the
+	// delivery's recipients, read with the claim.
+	suppression *store.SuppressionLookup
+}
+
+// aheadClaim is a claim on a delivery taken before its message was
+// prepared, with a TTL claimAhead longer than claimTTL.
+type aheadClaim struct {
+	token string
+	// at is when it was taken; zero when it is not known to be held
+	// (the step that took it got no answer).
+	at time.Time
+}
+
+// claimAhead is how long a claim taken ahead of its provider call holds
+// for the preparation of the message: one older than this is taken
+// again (renewed under its token) before the call, so the call and its
+// recording always have a whole claimTTL.
+const claimAhead = time.Second
+
+// held reports whether the claim is known to be held with a whole
+// claimTTL left.
+func (c *aheadClaim) held() bool {
+	return c != nil && !c.at.IsZero() && time.Since(c.at) < claimAhead
+}
+
+// token returns the token of the job's claim taken ahead, or "".
+func (j deliveryJob) token() string {
+	if j.claim == nil {
+		return ""
+	}
+	return j.claim.token
 }
 
 // prepareFunc builds the dispatch of one delivery. A configuration error
@@ -84,24 +120,26 @@ func (w *Worker) attempt(ctx context.Context, job deliveryJob, prepare prepareFu
 	st := w.cfg.Store
 	d := job.delivery
 	if !job.invoice.Status.Sendable() {
-		return w.fail(ctx, log, d, dispatch{}, "", st.Now(), providers.Permanent("invoice_void",
+		return w.fail(ctx, log, d, dispatch{}, job.token(), st.Now(), providers.Permanent("invoice_void",
 			fmt.Errorf("invoice %s was voided before this delivery went out", job.invoice.ID)))
 	}
 	disp, err := prepare(ctx, job)
 	if err == nil {
 		err = w.takeEmails(ctx, d, disp)
 		if errors.Is(err, errHourlyLimit) {
+			w.releaseClaim(ctx, job)
 			return w.waitForBudget(ctx, log, d, disp, err)
 		}
 	}
 	if err == nil {
 		err = w.throttle(ctx, d.TenantID, disp)
 		if _, throttled := providers.RetryDelay(err); throttled {
+			w.releaseClaim(ctx, job)
 			return err // not an attempt: nothing was sent
 		}
 	}
 	if err != nil {
-		return w.fail(ctx, log, d, disp, "", st.Now(), err)
+		return w.fail(ctx, log, d, disp, job.token(), st.Now(), err)
 	}
 	return w.handOver(ctx, log, job, disp)
 }
@@ -204,37 +242,47 @@ var errStopping = errors.New("worker is stopping")
 // took is recorded as sent, and the task asynq puts back on the queue finds
 // it sent and does nothing. Another attempt's fresh claim makes this one
 // look again shortly; a stale one means its worker died mid-send, and the
-// delivery is sent again (at least once; same Message-ID).
+// delivery is sent again (at least once; same Message-ID). A claim the
+// job's attempt took ahead, with its send's start, is not taken again
+// unless it is older than claimAhead; it is given back if the attempt
+// does not reach its provider call.
 func (w *Worker) handOver(ctx context.Context, log *zap.Logger, job deliveryJob, disp dispatch) error {
 	d := job.delivery
 	if !w.sending.enter() {
+		w.releaseClaim(ctx, job)
 		return fmt.Errorf("deliver: %w", errStopping)
 	}
 	defer w.sending.leave()
 	if err := ctx.Err(); err != nil {
+		w.releaseClaim(ctx, job)
 		return err
 	}
 	st := w.cfg.Store
 	detached := context.WithoutCancel(ctx)
-	token := store.NewID("clm")
-	var stale *store.Claim
-	err := w.untilRecorded(detached, func(ctx context.Context) (err error) {
-		_, stale, err = st.ClaimSend(ctx, d.TenantID, d.ID, token, disp.provider, w.claimTTL())
-		return err
-	})
-	var claimed *store.ClaimedError
-	switch {
-	case errors.Is(err, store.ErrNotQueued):
-		log.Debug("delivery is no longer queued")
-		return nil
-	case errors.As(err, &claimed):
-		return providers.RetryAfter(min(claimed.Until.Sub(st.Now()), claimRecheck), err)
-	case err != nil:
-		return fmt.Errorf("claim delivery: %w", err)
+	token := job.token()
+	if token == "" {
+		token = store.NewID("clm")
 	}
-	if stale != nil {
-		log.Warn("sending again: the attempt that claimed this delivery stopped before recording the provider's answer",
-			zap.String("provider", stale.Provider), zap.Time("claimed_at", stale.At))
+	if !job.claim.held() {
+		var stale *store.Claim
+		err := w.untilRecorded(detached, func(ctx context.Context) (err error) {
+			_, stale, err = st.ClaimSend(ctx, d.TenantID, d.ID, token, disp.provider, w.claimTTL())
+			return err
+		})
+		var claimed *store.ClaimedError
+		switch {
+		case errors.Is(err, store.ErrNotQueued):
+			log.Debug("delivery is no longer queued")
+			return nil
+		case errors.As(err, &claimed):
+			return providers.RetryAfter(min(claimed.Until.Sub(st.Now()), claimRecheck), err)
+		case err != nil:
+			return fmt.Errorf("claim delivery: %w", err)
+		}
+		if stale != nil {
+			log.Warn("sending again: the attempt that claimed this delivery stopped before recording the provider's answer",
+				zap.String("provider", stale.Provider), zap.Time("claimed_at", stale.At))
+		}
 	}
 
 	// An attempt is stamped when it is handed to the provider.
@@ -279,6 +327,22 @@ func (w *Worker) recordSent(ctx context.Context, log *zap.Logger, job deliveryJo
 	w.emitMoved(ctx, sent, job.send)
 	log.Info("delivery sent", zap.String("channel", string(d.Channel)), zap.String("provider", provider))
 	return nil
+}
+
+// releaseClaim gives back the claim the job's attempt took ahead of its
+// provider call, when it does not make the call; one it cannot give back
+// expires.
+func (w *Worker) releaseClaim(ctx context.Context, job deliveryJob) {
+	if job.claim == nil {
+		return
+	}
+	d := job.delivery
+	err := w.untilRecorded(context.WithoutCancel(ctx), func(ctx context.Context) error {
+		return w.cfg.Store.ReleaseClaim(ctx, d.TenantID, d.ID, job.claim.token)
+	})
+	if err != nil {
+		w.logFrom(ctx).Warn("claim not released; the delivery waits for it to expire", zap.Error(err))
+	}
 }
 
 // claimTTL is how long a claim holds: one provider call and its recording.

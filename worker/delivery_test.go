@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/invoiced/invoiced/internal/redistest"
 	"github.com/invoiced/invoiced/invoice"
@@ -28,7 +29,11 @@ type deliveryEnv struct {
 	w     *Worker
 	st    *store.Store
 	redis asynq.RedisClientOpt
-	calls atomic.Int32
+	// rdb is the store's client.
+	rdb *redis.Client
+	// outbox is the folder of the worker's outbox.
+	outbox string
+	calls  atomic.Int32
 	// sendFunc, when set, is the provider call for delivery d; it
 	// defaults to accepting.
 	sendFunc func(ctx context.Context, d *store.Delivery) (string, error)
@@ -41,14 +46,26 @@ type deliveryEnv struct {
 func setupDelivery(t *testing.T, now func() time.Time) *deliveryEnv {
 	t.Helper()
 	srv := redistest.Start(t)
-	st, err := store.New(srv.Client(t), store.Config{SecretKey: bytes.Repeat([]byte{5}, 32), Now: now})
+	e := &deliveryEnv{redis: asynq.RedisClientOpt{Addr: srv.Addr}}
+	e.w, e.st, e.rdb, e.outbox = e.newWorker(t, now)
+	return e
+}
+
+// newWorker starts a worker, with its own store and clients, on the
+// env's Redis, whose provider is the test's; it returns the worker, its
+// store, the store's client and the folder of its outbox.
+func (e *deliveryEnv) newWorker(t *testing.T, now func() time.Time) (*Worker, *store.Store, *redis.Client, string) {
+	t.Helper()
+	rdb := redis.NewClient(&redis.Options{Addr: e.redis.Addr})
+	t.Cleanup(func() { _ = rdb.Close() })
+	st, err := store.New(rdb, store.Config{SecretKey: bytes.Repeat([]byte{5}, 32), Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	opt := asynq.RedisClientOpt{Addr: srv.Addr}
-	client := asynq.NewClient(opt)
+	client := asynq.NewClient(e.redis)
 	t.Cleanup(func() { _ = client.Close() })
-	box, err := outbox.New(t.TempDir())
+	dir := t.TempDir()
+	box, err := outbox.New(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,10 +78,9 @@ func setupDelivery(t *testing.T, now func() time.Time) *deliveryEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &deliveryEnv{w: w, st: st, redis: opt}
 	// The first attempt a send task makes goes to the same provider.
 	w.prepares = map[store.Channel]prepareFunc{store.ChannelEmail: e.prepare, store.ChannelSMS: e.prepare}
-	return e
+	return w, st, rdb, dir
 }
 
 var deliveryCount atomic.Int32

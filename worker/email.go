@@ -37,9 +37,11 @@ func (h *EmailHandler) prepare(ctx context.Context, job deliveryJob) (dispatch, 
 	if err != nil {
 		return disp, err
 	}
-	recipients := append(append([]string{d.To}, d.Cc...), d.Bcc...)
-	addr, reason, err := h.w.cfg.Store.Suppressed(ctx, d.TenantID, recipients...)
-	if err != nil {
+	recipients := emailRecipients(d)
+	var addr, reason string
+	if l := job.suppression; l != nil && l.Err == nil {
+		addr, reason = l.Address, l.Reason
+	} else if addr, reason, err = h.w.cfg.Store.Suppressed(ctx, d.TenantID, recipients...); err != nil {
 		return disp, err
 	}
 	if addr != "" {
@@ -59,6 +61,12 @@ func (h *EmailHandler) prepare(ctx context.Context, job deliveryJob) (dispatch, 
 		disp.content.Attachments = append(disp.content.Attachments, att.Filename)
 	}
 	return disp, nil
+}
+
+// emailRecipients are the addresses an email delivery goes to: to, cc
+// and bcc.
+func emailRecipients(d *store.Delivery) []string {
+	return append(append([]string{d.To}, d.Cc...), d.Bcc...)
 }
 
 // checkDeploymentSES refuses, for good, email through SES with the
@@ -100,17 +108,26 @@ func countedByWorker(send *store.Send) bool {
 	return send.Kind == store.SendKindAuto || send.Kind == store.SendKindReminder
 }
 
+// emailProvider is the name of the provider a tenant's email goes
+// through (see emailSender), "" when there is none.
+func (w *Worker) emailProvider(e store.EmailSettings, testMode bool) string {
+	switch {
+	case testMode:
+		return store.ProviderOutbox
+	case e.Provider == "":
+		return w.cfg.DefaultEmailProvider
+	}
+	return e.Provider
+}
+
 // emailSender resolves a tenant's email provider. Configuration problems
 // are permanent: retrying will not fix them.
 func (w *Worker) emailSender(e store.EmailSettings, testMode bool) (string, EmailSender, error) {
 	cfg := w.cfg
-	provider, smtpSettings, sesSettings := e.Provider, e.SMTP, e.SES
+	provider, smtpSettings, sesSettings := w.emailProvider(e, testMode), e.SMTP, e.SES
 	smtpFunc := cfg.SMTPFunc
-	if provider == "" {
-		provider, smtpSettings, smtpFunc = cfg.DefaultEmailProvider, cfg.DefaultSMTP, cfg.DefaultSMTPFunc
-	}
-	if testMode {
-		provider = store.ProviderOutbox
+	if e.Provider == "" {
+		smtpSettings, smtpFunc = cfg.DefaultSMTP, cfg.DefaultSMTPFunc
 	}
 	switch provider {
 	case store.ProviderOutbox:
