@@ -10,13 +10,6 @@ import (
 	"github.com/invoiced/invoiced/invoice"
 )
 
-// scripts returns how many scripts Redis has run (EVALSHA and EVAL).
-func scripts(t *testing.T, s *Store) int64 {
-	t.Helper()
-	calls := commandCalls(t, s)
-	return calls["evalsha"] + calls["eval"]
-}
-
 // newJob stores draft invoice id with a send of it by email to a@b.co,
 // reads them as a send task does (StartJob) and returns the send.
 func newJob(t *testing.T, ctx context.Context, s *Store, id string) *Send {
@@ -63,11 +56,11 @@ func TestBeginSend(t *testing.T) {
 	start.Finalized = func(inv *invoice.Invoice) { inv.PaymentLink = "https://pay.example.com/inv_1" }
 	var b SendBegun
 	var err error
-	before := scripts(t, s)
+	before := scriptsRun(t, s)
 	if n := c.trips(func() { b, err = s.BeginSend(ctx, start) }); n != 1 {
 		t.Errorf("BeginSend took %d round trips, want 1", n)
 	}
-	if n := scripts(t, s) - before; n != 1 {
+	if n := scriptsRun(t, s) - before; n != 1 {
 		t.Errorf("BeginSend ran %d scripts, want 1", n)
 	}
 	if err != nil || !b.Begun || !b.Finalized {
