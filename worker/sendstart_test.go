@@ -366,3 +366,58 @@ func TestSendRenewsAnOldClaim(t *testing.T) {
 		t.Errorf("claims at the provider call %+v, want one taken after the preparation, for claimTTL (%s)", claims, e.w.claimTTL())
 	}
 }
+
+// lostReply is a go-redis hook that runs the first pipeline holding an
+// HMGET (BeginSend's) and then answers it with err, as when Redis wrote
+// and the connection broke before its reply came back.
+type lostReply struct {
+	err   error
+	fired atomic.Bool
+}
+
+func (l *lostReply) DialHook(next redis.DialHook) redis.DialHook          { return next }
+func (l *lostReply) ProcessHook(next redis.ProcessHook) redis.ProcessHook { return next }
+
+func (l *lostReply) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		err := next(ctx, cmds)
+		if cmds[len(cmds)-1].Name() != "hmget" || !l.fired.CompareAndSwap(false, true) {
+			return err
+		}
+		for _, cmd := range cmds {
+			cmd.SetErr(l.err)
+		}
+		return l.err
+	}
+}
+
+// TestSendBeginReplyLost: a send whose one-step write was made but whose
+// reply was lost goes on step by step, takes its own claim again under
+// the same token, and sends once, at once.
+func TestSendBeginReplyLost(t *testing.T) {
+	t.Parallel()
+	e := setupDelivery(t, nil)
+	lost := &lostReply{err: errors.New("connection reset by peer")}
+	e.rdb.AddHook(lost)
+	send, task := e.newSend(t, store.ChannelEmail)
+	ctx := context.Background()
+	if err := (&SendHandler{w: e.w}).ProcessTask(ctx, task); err != nil {
+		t.Fatal(err)
+	}
+	if !lost.fired.Load() {
+		t.Fatal("no reply was lost")
+	}
+	id := send.DeliveryIDs[0]
+	if d := e.delivery(t, id); d.Status != store.DeliverySent || e.calls.Load() != 1 || successes(d) != 1 {
+		t.Errorf("delivery %s with attempts %+v after %d provider calls; want sent once", d.Status, d.Attempts, e.calls.Load())
+	}
+	inv, err := e.st.Invoice(ctx, "ten_a", send.InvoiceID)
+	if err != nil || inv.Status != invoice.StatusOpen || inv.FinalizedBy != "send" {
+		t.Errorf("invoice %+v, %v; want finalized by the send", inv, err)
+	}
+	inspector := asynq.NewInspector(e.redis)
+	t.Cleanup(func() { _ = inspector.Close() })
+	if info, err := inspector.GetTaskInfo(tasks.QueueCritical, tasks.DeliveryTaskID("ten_a", id)); err == nil {
+		t.Errorf("a delivery task was queued (%s): the send's own claim held it back", info.State)
+	}
+}
