@@ -397,10 +397,16 @@ func (l *lostReply) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pr
 func TestSendBeginReplyLost(t *testing.T) {
 	t.Parallel()
 	e := setupDelivery(t, nil)
+	ctx := context.Background()
+	// A send first, for Redis to know the scripts: a reply lost to a
+	// NOSCRIPT would not have written anything.
+	if _, warm := e.newSend(t, store.ChannelEmail); (&SendHandler{w: e.w}).ProcessTask(ctx, warm) != nil {
+		t.Fatal("the first send failed")
+	}
 	lost := &lostReply{err: errors.New("connection reset by peer")}
 	e.rdb.AddHook(lost)
 	send, task := e.newSend(t, store.ChannelEmail)
-	ctx := context.Background()
+	calls := e.calls.Load()
 	if err := (&SendHandler{w: e.w}).ProcessTask(ctx, task); err != nil {
 		t.Fatal(err)
 	}
@@ -408,8 +414,8 @@ func TestSendBeginReplyLost(t *testing.T) {
 		t.Fatal("no reply was lost")
 	}
 	id := send.DeliveryIDs[0]
-	if d := e.delivery(t, id); d.Status != store.DeliverySent || e.calls.Load() != 1 || successes(d) != 1 {
-		t.Errorf("delivery %s with attempts %+v after %d provider calls; want sent once", d.Status, d.Attempts, e.calls.Load())
+	if d, n := e.delivery(t, id), e.calls.Load()-calls; d.Status != store.DeliverySent || n != 1 || successes(d) != 1 {
+		t.Errorf("delivery %s with attempts %+v after %d provider calls; want sent once", d.Status, d.Attempts, n)
 	}
 	inv, err := e.st.Invoice(ctx, "ten_a", send.InvoiceID)
 	if err != nil || inv.Status != invoice.StatusOpen || inv.FinalizedBy != "send" {
