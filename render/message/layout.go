@@ -6,21 +6,21 @@ import (
 	"strings"
 )
 
-// The HTML email is written by writeHTML, statement by statement the
-// template layout.html, which shows the layout at a glance and is what
-// writeHTML is held to: TestLayoutWriter renders every kind of message,
-// hostile values included, with both and compares the bytes. A change to
-// the layout is made in both.
+// The HTML email is written by writeHTML, statement for statement as the
+// template layout.html prints it. layout.html shows the layout at a glance
+// and is what writeHTML is held to: TestLayoutWriter renders every kind of
+// message, hostile values included, with both and compares the bytes. A
+// change to the layout is made in both.
 //
 // Executed by html/template, the layout cost two thirds of a message's
 // rendering: its walk, and the escapers it calls through reflection for
-// each of some forty values. writeHTML escapes each value as
-// html/template does in the same place (see writeText and writeURL),
-// into one builder.
+// each of some forty values. writeHTML escapes each value as html/template
+// does in the same place (see writeText and writeURL), into one builder.
 
 // msoOpen and msoClose hold the card in a 600 px table for Outlook on
 // Windows, whose Word engine ignores max-width; every other client skips
-// them as comments.
+// them as comments. layout.html prints them from layoutData's fields,
+// since html/template drops the comments written in a template.
 const (
 	msoOpen  template.HTML = `<!--[if mso]><table role="presentation" width="600" align="center" cellpadding="0" cellspacing="0" border="0"><tr><td><![endif]-->`
 	msoClose template.HTML = `<!--[if mso]></td></tr></table><![endif]-->`
