@@ -78,3 +78,4 @@ require (
 )
 
 replace github.com/signintech/gopdf => ./third_party/gopdf
+replace github.com/wneessen/go-mail => ./third_party/go-mail

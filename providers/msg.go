@@ -115,6 +115,33 @@ func (e *Email) msgAt(now time.Time) (*mail.Msg, error) {
 	return m, nil
 }
 
+// Size is about the size in bytes of the message Msg writes for e, a
+// little more rather than less, for a buffer grown to it at once instead
+// of doubling while go-mail writes: each attachment's data base64-encoded
+// (4 bytes for 3, in lines of 76 and CRLF) with its part's headers, each
+// body quoted-printable (a fifth more than mostly ASCII text), and the
+// headers and the MIME structure with each value counted twice for its
+// encoding. Bodies mostly beyond ASCII, which quoted-printable triples,
+// make it short.
+func (e *Email) Size() int {
+	const structure = 1024 // fixed headers, boundaries, the parts' headers
+	n := structure + 2*(len(e.FromEmail)+len(e.FromName)+len(e.ReplyTo)+len(e.Subject)+len(e.MessageID))
+	for _, addrs := range [][]string{e.To, e.Cc} {
+		for _, a := range addrs {
+			n += 2 * (len(a) + 2)
+		}
+	}
+	for k, v := range e.Headers {
+		n += 2 * (len(k) + len(v) + 4)
+	}
+	n += len(e.Text) + len(e.Text)/5 + len(e.HTML) + len(e.HTML)/5
+	for _, a := range e.Attachments {
+		b64 := (len(a.Data) + 2) / 3 * 4
+		n += 256 + 2*len(a.Filename) + len(a.ContentType) + b64 + b64/76*2 + 2
+	}
+	return n
+}
+
 // writeString is a go-mail body writer of s. go-mail's SetBodyString
 // copies s into a buffer of its own first; s is written as it is instead,
 // which an io.Writer, never modifying what it is given, allows.

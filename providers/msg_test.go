@@ -261,3 +261,35 @@ func assertPart(t *testing.T, p part, wantType, wantBody string) {
 		t.Errorf("%s part = %q, want %q", wantType, got, wantBody)
 	}
 }
+
+// TestEmailSize checks that Size is at least the size of the message
+// written, and not much more, for the messages of the golden files and
+// an invoice email.
+func TestEmailSize(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		edit func(*Email)
+	}{
+		{"invoice", func(*Email) {}},
+		{"invoice, 4 KB PDF", func(e *Email) { e.Attachments[0].Data = e.Attachments[0].Data[:4<<10] }},
+		{"two attachments", func(e *Email) {
+			e.Attachments = append(e.Attachments, Attachment{Filename: "INV-0042.xml", ContentType: "application/xml",
+				Data: []byte("<?xml version=\"1.0\"?>\n<Invoice>INV-0042</Invoice>\n")})
+		}},
+		{"text", func(e *Email) { e.HTML, e.Attachments = "", nil }},
+		{"html", func(e *Email) { e.Text, e.Attachments = "", nil }},
+		{"small", func(e *Email) { *e = *newEmail() }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := invoiceEmail()
+			tt.edit(e)
+			_, raw := writeMsg(t, e, time.Date(2026, 11, 21, 9, 26, 53, 0, time.UTC))
+			if got, written := e.Size(), len(raw); got < written || got > written+written/4+2048 {
+				t.Errorf("Size() = %d for a message of %d bytes", got, written)
+			}
+		})
+	}
+}

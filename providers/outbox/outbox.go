@@ -73,6 +73,7 @@ func (o *Outbox) SendEmail(ctx context.Context, e *providers.Email) (string, err
 	m.SetGenHeader(mail.Header(HeaderEnvelopeTo), strings.Join(rcpts, ", "))
 
 	var buf bytes.Buffer
+	buf.Grow(e.Size())
 	if _, err := m.WriteTo(&buf); err != nil {
 		return "", fmt.Errorf("outbox: write message %s: %w", e.MessageID, err)
 	}

@@ -223,6 +223,7 @@ func (s *Sender) SendEmail(ctx context.Context, e *providers.Email) (string, err
 		return "", err
 	}
 	var raw bytes.Buffer
+	raw.Grow(e.Size())
 	if _, err := m.WriteTo(&raw); err != nil {
 		return "", fmt.Errorf("ses: write message %s: %w", e.MessageID, err)
 	}

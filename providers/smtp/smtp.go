@@ -32,6 +32,7 @@ import (
 	"fmt"
 	"net"
 	"net/textproto"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -240,13 +241,17 @@ func (s *Sender) SendEmail(ctx context.Context, e *providers.Email) (string, err
 	// The message is built and dot-stuffed before a connection is taken,
 	// and then written in one piece. go-mail's messages need no stuffing
 	// but the terminator, in all but rare cases, so they are not copied.
+	// The buffer is grown to the message at once, terminator included:
+	// with many sends under way, a pooled buffer is often a new one.
 	buf := getBuffers()
 	defer putBuffers(buf)
+	buf.msg.Grow(e.Size() + len(".\r\n"))
 	if _, err := m.WriteTo(&buf.msg); err != nil {
 		return "", fmt.Errorf("smtp: writing message %s: %w", e.MessageID, err)
 	}
 	var wire []byte
 	if needsDotStuffing(buf.msg.Bytes()) {
+		buf.wire = slices.Grow(buf.wire, buf.msg.Len()+buf.msg.Len()/64+len("\r\n.\r\n"))
 		buf.wire = appendDotStuffed(buf.wire, buf.msg.Bytes())
 		wire = buf.wire
 	} else {

@@ -1,7 +1,9 @@
 package message
 
 import (
+	_ "embed"
 	"fmt"
+	"html/template"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -11,18 +13,34 @@ import (
 	"github.com/invoiced/invoiced/invoice"
 )
 
-// TestLayoutChromeWrittenIn renders messages of every kind with the
-// layout as written and with the one their chrome is written into
-// (layoutTemplate): the HTML must be the same to the byte, hostile
-// values included, and the chrome must be written in for every message
-// Render makes.
-func TestLayoutChromeWrittenIn(t *testing.T) {
+// layoutHTML is the layout as a template, which writeHTML is held to.
+//
+//go:embed layout.html
+var layoutHTML string
+
+var layoutTemplate = template.Must(template.New("layout.html").Parse(layoutHTML))
+
+// executeLayout is d's HTML as html/template executes layout.html.
+func executeLayout(t *testing.T, d *layoutData) string {
+	t.Helper()
+	var b strings.Builder
+	if err := layoutTemplate.Execute(&b, d); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+// TestLayoutWriter renders messages of every kind, in every language and
+// with hostile values, and compares the HTML writeHTML writes with the
+// one html/template makes of layout.html: they must be the same to the
+// byte.
+func TestLayoutWriter(t *testing.T) {
 	t.Parallel()
 	logo, err := os.ReadFile(filepath.Join("testdata", "logo.png"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	const hostile = `"><img src=x onerror=alert(1)> +&'{{.Accent}}`
+	const hostile = `"><img src=x onerror=alert(1)> +&'{{.Accent}}` + "\x00\xff"
 	variants := []struct {
 		name string
 		t    Template
@@ -37,14 +55,25 @@ func TestLayoutChromeWrittenIn(t *testing.T) {
 				Seller: invoice.Seller{Name: "ACME SRL", Email: "billing@acme.test", Phone: "+40 21 000 0000",
 					Address: invoice.Address{Line1: "Str. Lunga 1", City: "Brasov", Country: "RO"}}}
 		}},
+		{"logo of unknown size", Template{}, func(v *Vars) {
+			v.Brand = Brand{LogoURL: "https://invoiced.example.test/i/Zx81kQ/logo?s=a+b&t=%41%zz", Logo: []byte("not an image")}
+		}},
 		{"lower-case accent, not payable", Template{}, func(v *Vars) {
 			v.Brand.Accent = "#0a0b0c"
 			v.Payable = false
 		}},
 		{"no links", Template{}, func(v *Vars) { v.PaymentLink, v.PublicURL = "", "" }},
+		{"no public page", Template{}, func(v *Vars) { v.PublicURL = "" }},
+		{"nothing due, no seller", Template{}, func(v *Vars) {
+			v.AmountDue, v.pdf.amountDue, v.MerchantName, v.DueDate = "", "", "", ""
+		}},
 		{"bad accent and links", Template{}, func(v *Vars) {
 			v.Brand.Accent = `red;background:url(javascript:alert(1))`
 			v.PaymentLink, v.PublicURL = "javascript:alert(1)", `https://x.test/"onmouseover="alert(1)`
+		}},
+		{"odd links", Template{}, func(v *Vars) {
+			v.PaymentLink = "https://pay.test/p?a=1&b=+2&c=%E2%82%AC&d=€&e='x'&f=%4"
+			v.PublicURL = "HTTP://x.test/a(b)[c]{d}|e^f`g"
 		}},
 		{"hostile values", Template{
 			Subject: hostile + " {{invoiceNumber}}",
@@ -63,63 +92,82 @@ func TestLayoutChromeWrittenIn(t *testing.T) {
 				t.Parallel()
 				v := testVarsIn(lang)
 				tt.v(&v)
-				m, d := prepare(tt.t, lang, v)
-				tmpl := layoutTemplate(d)
-				if tmpl == layout {
-					t.Fatalf("the chrome %+v is not written into the layout", d)
-				}
-				want := d.execute(layout, len(m.Text))
-				if got := d.execute(tmpl, len(m.Text)); got != want {
-					t.Errorf("with the chrome written in, the HTML differs at byte %d:\n got …%s…\nwant …%s…",
-						diffAt(got, want), around(got, diffAt(got, want)), around(want, diffAt(got, want)))
-				}
+				_, d := prepare(tt.t, lang, v)
+				want := executeLayout(t, d)
 				if got := Render(tt.t, lang, v).HTML; got != want {
-					t.Errorf("Render's HTML differs from the layout's at byte %d", diffAt(got, want))
+					i := diffAt(got, want)
+					t.Errorf("the HTML differs from the layout's at byte %d:\n got …%s…\nwant …%s…", i, around(got, i), around(want, i))
 				}
 			})
 		}
 	}
 }
 
-// TestLayoutChromeNotLiteral gives layoutTemplate a chrome whose values
-// would not print as themselves: it must get the layout as written.
-func TestLayoutChromeNotLiteral(t *testing.T) {
+// TestLayoutWriterRandom writes layouts made at random of the edge cases
+// of each field, as html/template would print them and as writeHTML
+// does. The colours are what layoutFor gives, "#RRGGBB", and the lang
+// attribute a language tag.
+func TestLayoutWriterRandom(t *testing.T) {
 	t.Parallel()
-	ok := layoutData{Lang: "en", Accent: DefaultAccent, OnAccent: colourWhite, Link: DefaultAccent,
-		ViewLabel: "View", CopyLabel: "Copy:"}
-	if layoutTemplate(&ok) == layout {
-		t.Fatal("a literal chrome is not written in")
-	}
-	for name, change := range map[string]func(*layoutData){
-		"accent":      func(d *layoutData) { d.Accent = "red" },
-		"link":        func(d *layoutData) { d.Link = `#000000" onclick="x` },
-		"on accent":   func(d *layoutData) { d.OnAccent = "" },
-		"lang":        func(d *layoutData) { d.Lang = "en US" },
-		"view label":  func(d *layoutData) { d.ViewLabel = "View & pay" },
-		"copy label":  func(d *layoutData) { d.CopyLabel = "A+B" },
-		"delimiter":   func(d *layoutData) { d.CopyLabel = "{{.PayURL}}" },
-		"empty lang":  func(d *layoutData) { d.Lang = "" },
-		"quote label": func(d *layoutData) { d.ViewLabel = `"View"` },
-	} {
-		d := ok
-		change(&d)
-		if layoutTemplate(&d) != layout {
-			t.Errorf("%s: the chrome %+v is written in", name, d)
+	texts := []string{"", "a", "ACME SRL", "€1,130.50", "1.130,50\u00a0€", `"`, "'", "&", "&amp;", "<b>", ">", "+", "\x00",
+		"\xff", "\xe2\x82", "{{.Accent}}", "a b", "\ufffd", "%41", "javascript:x", "\t\r\n"}
+	urls := []string{"https://x.test/", "http://x.test/a?b=1&c=2", "HTTPS://X.TEST/%e2%82%ac", "https://x.test/a+b",
+		"https://x.test/€ ü", "https://x.test/%", "https://x.test/%4", "https://x.test/%zz%41", "https://x.test/'\"<>",
+		"mailto:a@x.test", "javascript:alert(1)", "data:text/html,x", "//x.test/a:b", "/a:b", "https://x.test/\x00\x7f\xff",
+		"https://x.test/!$*,;=?@[]-._~#(){}|^`\\"}
+	colours := []string{DefaultAccent, "#FFD54F", "#0a0b0c", colourWhite, colourBlack}
+	langs := []string{"en", "ro", "de-at", "pt-br", "x1-y2"}
+	r := rand.New(rand.NewPCG(3, 4))
+	text := func() string {
+		var b strings.Builder
+		for range r.IntN(4) {
+			b.WriteString(texts[r.IntN(len(texts))])
 		}
+		return b.String()
 	}
-}
-
-// TestLayoutsBounded asks for more layouts than are kept.
-func TestLayoutsBounded(t *testing.T) {
-	t.Parallel()
-	for i := range maxLayouts + 10 {
-		d := layoutData{Lang: "en", Accent: fmt.Sprintf("#%06x", i), OnAccent: colourWhite, Link: DefaultAccent}
-		layoutTemplate(&d)
+	url := func() string {
+		if r.IntN(4) == 0 {
+			return ""
+		}
+		return urls[r.IntN(len(urls))] + text()
 	}
-	layouts.RLock()
-	defer layouts.RUnlock()
-	if n := len(layouts.m); n > maxLayouts {
-		t.Fatalf("%d layouts kept, want at most %d", n, maxLayouts)
+	for range 3000 {
+		d := &layoutData{
+			Lang: langs[r.IntN(len(langs))], Subject: text(),
+			Accent: colours[r.IntN(len(colours))], OnAccent: colours[r.IntN(len(colours))], Link: colours[r.IntN(len(colours))],
+			Merchant: text(), Heading: text(), Amount: text(), AmountNote: text(),
+			PayURL: url(), PayLabel: text(), ViewURL: url(), ViewLabel: text(), CopyURL: url(), CopyLabel: text(),
+			MSOOpen: msoOpen, MSOClose: msoClose,
+		}
+		if r.IntN(2) == 0 {
+			d.Logo = &logoImage{URL: urls[r.IntN(len(urls))], Width: r.IntN(2) * r.IntN(300), Height: 1 + r.IntN(40)}
+		}
+		for range r.IntN(5) {
+			d.Summary = append(d.Summary, summaryRow{Label: text(), Value: text(), Strong: r.IntN(2) == 0})
+		}
+		for range r.IntN(4) {
+			var p paragraph
+			for range 1 + r.IntN(3) {
+				var line []segment
+				for range r.IntN(4) {
+					if u := url(); u != "" && r.IntN(2) == 0 {
+						line = append(line, segment{Text: text(), URL: u})
+					} else {
+						line = append(line, segment{Text: text()})
+					}
+				}
+				p.Lines = append(p.Lines, line)
+			}
+			d.Paragraphs = append(d.Paragraphs, p)
+		}
+		for range r.IntN(4) {
+			d.Footer = append(d.Footer, text())
+		}
+		want := executeLayout(t, d)
+		if got := d.html(0); got != want {
+			i := diffAt(got, want)
+			t.Fatalf("the HTML of %+v differs from the layout's at byte %d:\n got …%s…\nwant …%s…", d, i, around(got, i), around(want, i))
+		}
 	}
 }
 

@@ -51,7 +51,7 @@ type Message struct {
 // become spaces, so no variable can add a header.
 func Render(t Template, lang string, v Vars) Message {
 	m, data := prepare(t, lang, v)
-	m.HTML = data.execute(layoutTemplate(data), len(m.Text))
+	m.HTML = data.html(len(m.Text))
 	return m
 }
 
@@ -101,21 +101,16 @@ func prepare(t Template, lang string, v Vars) (Message, *layoutData) {
 	return Message{Subject: subject, Text: text.String()}, data
 }
 
-// execute renders d with tmpl, the layout or one with d's chrome written
-// in (see layoutTemplate), for a message whose plain text is textLen
-// bytes long.
-func (d *layoutData) execute(tmpl *template.Template, textLen int) string {
-	var html strings.Builder
+// html is the HTML document of d (see writeHTML), for a message whose
+// plain text is textLen bytes long.
+func (d *layoutData) html(textLen int) string {
+	var b strings.Builder
 	// The document is about the layout's size plus the paragraphs with
 	// their markup; growing to that at once spares the builder its
-	// doubling and copying as the template writes.
-	html.Grow(len(layoutHTML) + 2*textLen)
-	if err := tmpl.Execute(&html, d); err != nil {
-		// The layout is fixed and its data is plain strings: an error here is
-		// a bug in the layout, which the tests render.
-		panic(fmt.Sprintf("message: executing layout: %v", err))
-	}
-	return html.String()
+	// doubling and copying.
+	b.Grow(layoutSize + 2*textLen)
+	d.writeHTML(&b)
+	return b.String()
 }
 
 // TextWidth is the width, in characters, the plain-text alternative's
@@ -316,7 +311,7 @@ func webURL(s string) string {
 	return s
 }
 
-// layoutData is what layout.html renders.
+// layoutData is what writeHTML writes, as layout.html shows it.
 type layoutData struct {
 	Lang    string
 	Subject string
