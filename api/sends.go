@@ -542,7 +542,7 @@ func (a *API) canonicalSend(w http.ResponseWriter, r *http.Request, kind string)
 	if !invoice.ValidID(id) {
 		return errNotFound("invoice")
 	}
-	inv, settings, err := a.st.InvoiceForSend(r.Context(), tenantFrom(r.Context()).ID, id)
+	inv, settings, err := a.invoiceForSend(r, id)
 	if err != nil {
 		return asError(err, "invoice")
 	}
