@@ -254,10 +254,10 @@ func (a *API) routes() *routeMux {
 	tenant("GET /api/v1/suppressions", a.listSuppressions)
 	tenant("DELETE /api/v1/suppressions/{address}", a.deleteSuppression)
 
-	tenant("POST /api/v1/invoices/{id}/send-email", a.fluxrateSendEmail)
-	tenant("POST /api/v1/invoices/{id}/email", a.stornoEmail)
+	sending("POST /api/v1/invoices/{id}/send-email", a.fluxrateSendEmail)
+	sending("POST /api/v1/invoices/{id}/email", a.stornoEmail)
 	tenant("GET /v1/invoices/{id}", a.infinityGetInvoice)
-	tenant("POST /v1/invoices/{id}/send", a.infinitySend)
+	sending("POST /v1/invoices/{id}/send", a.infinitySend)
 
 	mux.Handle("GET /i/{token}", tokenGranted(a.wrap(a.hosted)))
 	mux.Handle("GET /i/{token}/pdf", tokenGranted(a.wrap(a.publicPDF)))

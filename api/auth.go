@@ -140,6 +140,20 @@ type invoiceRead struct {
 	store.InvoiceRead
 }
 
+// loadInvoiceForSend is loadInvoice for the routes of authenticateSend:
+// it returns the settings too (invoiceForSend).
+func (a *API) loadInvoiceForSend(r *http.Request) (*invoice.Invoice, store.Settings, *Error) {
+	id := r.PathValue("id")
+	if !invoice.ValidID(id) {
+		return nil, store.Settings{}, errNotFound("invoice")
+	}
+	inv, settings, err := a.invoiceForSend(r, id)
+	if err != nil {
+		return nil, store.Settings{}, asError(err, "invoice")
+	}
+	return inv, settings, nil
+}
+
 // invoiceForSend returns the authenticated tenant's invoice id with the
 // tenant's settings, as store.InvoiceForSend does: those
 // authenticateSend read with the token, else read now.

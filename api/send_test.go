@@ -97,20 +97,29 @@ func (f *fixture) restart() {
 	f.st, f.handler = st, a.Handler()
 }
 
-// newTenant creates a tenant with the load test's settings and returns
-// it with its token.
-func (f *fixture) newTenant(name string) (store.Tenant, string) {
-	f.t.Helper()
-	ten, token, err := f.st.CreateTenant(context.Background(), name)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	settings := `{"branding":{"name":"ACME SRL","vatId":"RO18547290","email":"billing@acme.test",
+// loadTestSettings are the tenant settings of the load test.
+const loadTestSettings = `{"branding":{"name":"ACME SRL","vatId":"RO18547290","email":"billing@acme.test",
 		"address":{"line1":"Str. Memorandumului 28","city":"Cluj-Napoca","postalCode":"400114","country":"RO"}},
 	  "bank":{"iban":"RO49AAAA1B31007593840000","bic":"AAAARO22","bankName":"Banca Demo","holder":"ACME SRL"},
 	  "email":{"fromEmail":"billing@acme.test","fromName":"ACME Billing"},
 	  "payments":{"gateway":"static","static":{"urlTemplate":"https://pay.acme.test/{invoiceId}?amount={amount}&currency={currency}"}},
 	  "defaults":{"language":"en","gracePeriod":"1h","autoEmailOnFinalize":false,"emailsPerHour":1000000000}}`
+
+// newTenant creates a tenant with the load test's settings and returns
+// it with its token.
+func (f *fixture) newTenant(name string) (store.Tenant, string) {
+	f.t.Helper()
+	return f.newTenantWith(name, loadTestSettings)
+}
+
+// newTenantWith creates a tenant with settings (a PUT /settings body)
+// and returns it with its token.
+func (f *fixture) newTenantWith(name, settings string) (store.Tenant, string) {
+	f.t.Helper()
+	ten, token, err := f.st.CreateTenant(context.Background(), name)
+	if err != nil {
+		f.t.Fatal(err)
+	}
 	if w := f.do("PUT", "/api/v1/settings", token, settings, nil); w.Code != http.StatusOK {
 		f.t.Fatalf("PUT settings: %d %s", w.Code, w.Body)
 	}
@@ -140,6 +149,15 @@ func (f *fixture) newInvoice(token, id string) {
 	}
 }
 
+// newOpenInvoice creates invoice id, as newInvoice does, and finalizes it.
+func (f *fixture) newOpenInvoice(token, id string) {
+	f.t.Helper()
+	f.newInvoice(token, id)
+	if w := f.do("POST", "/api/v1/invoices/"+id+"/finalize", token, `{}`, nil); w.Code != http.StatusOK {
+		f.t.Fatalf("finalize %s: %d %s", id, w.Code, w.Body)
+	}
+}
+
 // do serves one request with token as its bearer token, and header's
 // headers.
 func (f *fixture) do(method, path, token, body string, header http.Header) *httptest.ResponseRecorder {
@@ -160,7 +178,7 @@ func (f *fixture) send(token, id string, header http.Header) *httptest.ResponseR
 }
 
 // sendsOf returns how many sends invoice id of tenant has stored, and
-// how many send tasks wait in the queue.
+// how many tasks wait in the queue of send tasks.
 func (f *fixture) sendsOf(tenantID, id string) (sends, tasks int) {
 	f.t.Helper()
 	ctx := context.Background()
@@ -217,12 +235,49 @@ func TestSendRoundTrips(t *testing.T) {
 	}
 }
 
+// TestCompatSendRoundTrips counts the round trips to Redis of the seed
+// APIs' send routes, of an open invoice of a tenant without a payment
+// gateway (Fluxrate's route would wait for the worker's link): the
+// invoice and the settings are read with the token, once.
+func TestCompatSendRoundTrips(t *testing.T) {
+	t.Parallel()
+	f := setupAPI(t)
+	_, token := f.newTenantWith("Compat SRL", `{"email":{"fromEmail":"billing@acme.test"}}`)
+	tests := []struct {
+		name, route, body string
+		trips             int64
+	}{
+		{"canonical", "/api/v1/invoices/%s/send", `{}`, 3},
+		{"Fluxrate", "/api/v1/invoices/%s/send-email", `{}`, 3},
+		{"Storno", "/api/v1/invoices/%s/email", `{"to":"ana@example.com"}`, 3},
+		// Infinity's takes the emails before it finalizes a draft, and
+		// answers with the invoice's deliveries.
+		{"Infinity", "/v1/invoices/%s/send", `{}`, 7},
+	}
+	for i, tt := range append(tests[:1:1], tests...) {
+		id := fmt.Sprintf("inv_%d", i)
+		f.newOpenInvoice(token, id)
+		before := f.trips.n.Load()
+		w := f.do("POST", fmt.Sprintf(tt.route, id), token, tt.body, nil)
+		n := f.trips.n.Load() - before
+		if w.Code/100 != 2 {
+			t.Fatalf("%s: %d %s", tt.name, w.Code, w.Body)
+		}
+		// The first send, the canonical one again, is not counted: it
+		// loads the scripts.
+		if i > 0 && n != tt.trips {
+			t.Errorf("%s: a send took %d round trips, want %d", tt.name, n, tt.trips)
+		}
+	}
+}
+
 // TestSendAuth: the invoice a send reads with its token is used only
 // when the token still names the tenant it was read for. A token
 // deleted in Redis, a tenant deleted, or a header naming another tenant
 // is refused before anything is stored or queued; a token never sends
 // another tenant's invoice, the API having seen the token or not.
-// ACME has invoices inv_1 and inv_a, Other an inv_1 of its own.
+// ACME has invoices inv_1 and inv_a, Other an inv_1 of its own, all
+// open; each case is tried on each route that sends.
 func TestSendAuth(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -234,12 +289,14 @@ func TestSendAuth(t *testing.T) {
 		other  bool
 		id     string
 		header http.Header
+		// status is the answer's; 200 stands for any success (the
+		// canonical route answers 202, the seed APIs' 200).
 		status int
 		// acme and others are the sends ACME's and Other's inv_1 have after.
 		acme, others int
 	}{
-		{name: "the token's own invoice", id: "inv_1", status: http.StatusAccepted, acme: 1},
-		{name: "another tenant's token, its own invoice of the same id", other: true, id: "inv_1", status: http.StatusAccepted, others: 1},
+		{name: "the token's own invoice", id: "inv_1", status: http.StatusOK, acme: 1},
+		{name: "another tenant's token, its own invoice of the same id", other: true, id: "inv_1", status: http.StatusOK, others: 1},
 		{name: "another tenant's token, an id it does not have", other: true, id: "inv_a", status: http.StatusNotFound},
 		{
 			name:   "token deleted",
@@ -264,40 +321,53 @@ func TestSendAuth(t *testing.T) {
 			id: "inv_a", status: http.StatusNotFound,
 		},
 	}
+	routes := []struct{ name, path, body string }{
+		{"canonical", "/api/v1/invoices/%s/send", `{}`},
+		{"Fluxrate", "/api/v1/invoices/%s/send-email", `{}`},
+		{"Storno", "/api/v1/invoices/%s/email", `{"to":"ana@example.com"}`},
+		{"Infinity", "/v1/invoices/%s/send", `{}`},
+	}
 	for _, tt := range tests {
-		for _, seen := range []bool{true, false} {
-			t.Run(fmt.Sprintf("%s, token seen %v", tt.name, seen), func(t *testing.T) {
-				t.Parallel()
-				f := setupAPI(t)
-				other, otherToken := f.newTenant("Other SRL")
-				f.newInvoice(f.token, "inv_1")
-				f.newInvoice(f.token, "inv_a")
-				f.newInvoice(otherToken, "inv_1")
-				if !seen {
-					f.restart()
-				}
-				if tt.change != nil {
-					tt.change(f, other)
-				}
-				token := f.token
-				if tt.other {
-					token = otherToken
-				}
-				w := f.send(token, tt.id, tt.header)
-				if w.Code != tt.status {
-					t.Fatalf("send = %d %s, want %d", w.Code, w.Body, tt.status)
-				}
-				if w.Code == http.StatusAccepted && !strings.Contains(w.Body.String(), `"invoiceId":"`+tt.id+`"`) {
-					t.Errorf("send answered %s, want invoiceId %s", w.Body, tt.id)
-				}
-				acme, tasks := f.sendsOf(f.tenant.ID, "inv_1")
-				acmeA, _ := f.sendsOf(f.tenant.ID, "inv_a")
-				others, _ := f.sendsOf(other.ID, "inv_1")
-				if acme != tt.acme || acmeA != 0 || others != tt.others || tasks != tt.acme+tt.others {
-					t.Errorf("sends: ACME's inv_1 %d, inv_a %d, Other's inv_1 %d, tasks queued %d; want %d, 0, %d, %d",
-						acme, acmeA, others, tasks, tt.acme, tt.others, tt.acme+tt.others)
-				}
-			})
+		for _, route := range routes {
+			for _, seen := range []bool{true, false} {
+				t.Run(fmt.Sprintf("%s, %s, token seen %v", tt.name, route.name, seen), func(t *testing.T) {
+					t.Parallel()
+					f := setupAPI(t)
+					// Without a payment gateway, whose link Fluxrate's
+					// route would wait for.
+					const settings = `{"email":{"fromEmail":"billing@acme.test"}}`
+					if w := f.do("PUT", "/api/v1/settings", f.token, settings, nil); w.Code != http.StatusOK {
+						t.Fatalf("PUT settings: %d %s", w.Code, w.Body)
+					}
+					other, otherToken := f.newTenantWith("Other SRL", settings)
+					f.newOpenInvoice(f.token, "inv_1")
+					f.newOpenInvoice(f.token, "inv_a")
+					f.newOpenInvoice(otherToken, "inv_1")
+					if !seen {
+						f.restart()
+					}
+					if tt.change != nil {
+						tt.change(f, other)
+					}
+					token := f.token
+					if tt.other {
+						token = otherToken
+					}
+					_, queued := f.sendsOf(f.tenant.ID, "inv_1")
+					w := f.do("POST", fmt.Sprintf(route.path, tt.id), token, route.body, tt.header)
+					if got := w.Code; got != tt.status && (tt.status != http.StatusOK || got/100 != 2) {
+						t.Fatalf("send = %d %s, want %d", w.Code, w.Body, tt.status)
+					}
+					acme, tasks := f.sendsOf(f.tenant.ID, "inv_1")
+					tasks -= queued
+					acmeA, _ := f.sendsOf(f.tenant.ID, "inv_a")
+					others, _ := f.sendsOf(other.ID, "inv_1")
+					if acme != tt.acme || acmeA != 0 || others != tt.others || tasks != tt.acme+tt.others {
+						t.Errorf("sends: ACME's inv_1 %d, inv_a %d, Other's inv_1 %d, tasks queued %d; want %d, 0, %d, %d",
+							acme, acmeA, others, tasks, tt.acme, tt.others, tt.acme+tt.others)
+					}
+				})
+			}
 		}
 	}
 }
