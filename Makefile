@@ -29,6 +29,7 @@ bench: build
 	$(GO) test -run '^$$' -bench 'AsynqHop|SendToSent|InvoicesBatch|DurableSend' -benchtime 1x ./internal/e2e/
 	$(GO) test -run '^$$' -bench 'QueryPage' ./store/
 	$(GO) test -run '^$$' -bench 'EventsWithChange|SendStart' -benchtime 3000x ./store/
+	$(GO) test -run '^$$' -bench 'SendRequest' -benchtime 3000x -benchmem ./api/
 	$(GO) test -run '^$$' -bench 'MemoryPerInvoice' -benchtime 1x ./internal/e2e/
 	$(GO) test -run '^$$' -bench 'Record' -benchmem ./store/
 	$(GO) test -run '^$$' -bench 'RetentionYear' -benchtime 1x ./store/

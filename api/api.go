@@ -211,6 +211,11 @@ func (a *API) routes() *routeMux {
 	tenant := func(pattern string, h handlerFunc) {
 		mux.Handle(pattern, a.authenticate(a.idempotent(h)))
 	}
+	// sending is tenant for a route that sends the invoice in its path,
+	// which is read with the token (authenticateSend).
+	sending := func(pattern string, h handlerFunc) {
+		mux.Handle(pattern, a.authenticateSend(a.idempotent(h)))
+	}
 
 	mux.Handle("POST /admin/v1/tenants", a.adminOnly(a.idempotent(a.createTenant)))
 	mux.Handle("PATCH /admin/v1/tenants/{tenant}", a.adminOnly(a.updateTenant))
@@ -224,8 +229,8 @@ func (a *API) routes() *routeMux {
 	mux.Handle("POST /api/v1/invoices/batch", a.authenticate(a.idempotentWithin(max(a.cfg.MaxBodyBytes, MaxBatchBodyBytes), a.createInvoices)))
 	tenant("GET /api/v1/invoices/{id}", a.getInvoice)
 	tenant("POST /api/v1/invoices/{id}/finalize", a.finalizeInvoice)
-	tenant("POST /api/v1/invoices/{id}/send", a.sendInvoice)
-	tenant("POST /api/v1/invoices/{id}/resend", a.resendInvoice)
+	sending("POST /api/v1/invoices/{id}/send", a.sendInvoice)
+	sending("POST /api/v1/invoices/{id}/resend", a.resendInvoice)
 	tenant("DELETE /api/v1/invoices/{id}/sends/{sendId}", a.cancelSend)
 	tenant("GET /api/v1/scheduled-sends", a.listScheduledSends)
 	tenant("GET /api/v1/deliveries", a.listDeliveries)
@@ -249,10 +254,10 @@ func (a *API) routes() *routeMux {
 	tenant("GET /api/v1/suppressions", a.listSuppressions)
 	tenant("DELETE /api/v1/suppressions/{address}", a.deleteSuppression)
 
-	tenant("POST /api/v1/invoices/{id}/send-email", a.fluxrateSendEmail)
-	tenant("POST /api/v1/invoices/{id}/email", a.stornoEmail)
+	sending("POST /api/v1/invoices/{id}/send-email", a.fluxrateSendEmail)
+	sending("POST /api/v1/invoices/{id}/email", a.stornoEmail)
 	tenant("GET /v1/invoices/{id}", a.infinityGetInvoice)
-	tenant("POST /v1/invoices/{id}/send", a.infinitySend)
+	sending("POST /v1/invoices/{id}/send", a.infinitySend)
 
 	mux.Handle("GET /i/{token}", tokenGranted(a.wrap(a.hosted)))
 	mux.Handle("GET /i/{token}/pdf", tokenGranted(a.wrap(a.publicPDF)))

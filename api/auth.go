@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/invoiced/invoiced/invoice"
 	"github.com/invoiced/invoiced/store"
 )
 
@@ -78,6 +79,23 @@ var errCrossSite = &Error{Status: http.StatusForbidden, Code: CodeForbidden,
 // (Tenant.CompanyID). The headers only confirm the tenant the token
 // already chose, which is why a company UUID need not be unique.
 func (a *API) authenticate(next handlerFunc) http.Handler {
+	return a.authenticateReading(false, next)
+}
+
+// authenticateSend is authenticate for the routes that send the invoice
+// in their path ({id}): the invoice and the tenant's settings are read
+// with the token and its tenant, in the same round trip
+// (store.TenantAndInvoiceForSend), for the handler to take with
+// invoiceForSend. They are read for the tenant the token names and kept
+// whatever the request's fate, which a refusal (401, 403) or a replayed
+// Idempotency-Key leaves unused.
+func (a *API) authenticateSend(next handlerFunc) http.Handler {
+	return a.authenticateReading(true, next)
+}
+
+// authenticateReading is authenticate, and authenticateSend when
+// readsInvoice.
+func (a *API) authenticateReading(readsInvoice bool, next handlerFunc) http.Handler {
 	return a.wrap(func(w http.ResponseWriter, r *http.Request) *Error {
 		token, fromCookie := requestToken(r)
 		if token == "" {
@@ -87,7 +105,16 @@ func (a *API) authenticate(next handlerFunc) http.Handler {
 		if fromCookie && crossSite(r) {
 			return errCrossSite
 		}
-		t, err := a.st.TenantByToken(r.Context(), token)
+		ctx := r.Context()
+		var t store.Tenant
+		var err error
+		if id := r.PathValue("id"); readsInvoice && invoice.ValidID(id) {
+			read := &invoiceRead{id: id}
+			t, read.InvoiceRead, err = a.st.TenantAndInvoiceForSend(ctx, token, id)
+			ctx = context.WithValue(ctx, invoiceReadKey{}, read)
+		} else {
+			t, err = a.st.TenantByToken(ctx, token)
+		}
 		if errors.Is(err, store.ErrNotFound) {
 			return &Error{Status: http.StatusUnauthorized, Code: CodeUnauthorized, Message: "the API token is not valid"}
 		}
@@ -100,6 +127,40 @@ func (a *API) authenticate(next handlerFunc) http.Handler {
 					Message: h + " names neither the token's tenant id nor its companyId"}
 			}
 		}
-		return next(w, r.WithContext(withTenant(r.Context(), t)))
+		return next(w, r.WithContext(withTenant(ctx, t)))
 	})
+}
+
+type invoiceReadKey struct{}
+
+// invoiceRead is the invoice id that authenticateSend read, with its
+// tenant's settings.
+type invoiceRead struct {
+	id string
+	store.InvoiceRead
+}
+
+// loadInvoiceForSend is loadInvoice for the routes of authenticateSend:
+// it returns the settings too (invoiceForSend).
+func (a *API) loadInvoiceForSend(r *http.Request) (*invoice.Invoice, store.Settings, *Error) {
+	id := r.PathValue("id")
+	if !invoice.ValidID(id) {
+		return nil, store.Settings{}, errNotFound("invoice")
+	}
+	inv, settings, err := a.invoiceForSend(r, id)
+	if err != nil {
+		return nil, store.Settings{}, asError(err, "invoice")
+	}
+	return inv, settings, nil
+}
+
+// invoiceForSend returns the authenticated tenant's invoice id with the
+// tenant's settings, as store.InvoiceForSend does: those
+// authenticateSend read with the token, else read now.
+func (a *API) invoiceForSend(r *http.Request, id string) (*invoice.Invoice, store.Settings, error) {
+	ctx := r.Context()
+	if read, ok := ctx.Value(invoiceReadKey{}).(*invoiceRead); ok && read.id == id {
+		return read.Invoice, read.Settings, read.Err
+	}
+	return a.st.InvoiceForSend(ctx, tenantFrom(ctx).ID, id)
 }

@@ -43,7 +43,7 @@ func (a *API) fluxrateSendEmail(w http.ResponseWriter, r *http.Request) *Error {
 		}
 		return nil
 	}
-	inv, apiErr := a.loadInvoice(r)
+	inv, settings, apiErr := a.loadInvoiceForSend(r)
 	if apiErr != nil {
 		return fail(apiErr)
 	}
@@ -65,16 +65,13 @@ func (a *API) fluxrateSendEmail(w http.ResponseWriter, r *http.Request) *Error {
 			return fail(apiErr)
 		}
 	}
-	sendErr := a.startSend(r, inv, send, nil)
+	sendErr := a.startSend(r, inv, send, &settings)
 	if sendErr != nil && sendErr.Status >= 500 {
 		return fail(sendErr)
 	}
 	resp := fluxrateResponse{Success: sendErr == nil}
-	settings, err := a.st.Settings(ctx, inv.TenantID)
-	if err != nil {
-		return fail(errInternal(err))
-	}
 	if settings.Payments.Gateway != "" && inv.Payable() {
+		var err error
 		if inv, err = a.awaitPaymentLink(ctx, inv); err != nil {
 			return fail(errInternal(err))
 		}

@@ -121,7 +121,7 @@ func (a *API) infinityGetInvoice(w http.ResponseWriter, r *http.Request) *Error 
 	if apiErr != nil {
 		return apiErr
 	}
-	return a.writeInfinityInvoice(w, r, inv)
+	return a.writeInfinityInvoice(w, r, inv, nil)
 }
 
 // infinitySend handles POST /v1/invoices/{id}/send. Once the send is
@@ -129,7 +129,7 @@ func (a *API) infinityGetInvoice(w http.ResponseWriter, r *http.Request) *Error 
 // before the send is queued, so the answer shows the invoice as the send
 // leaves it: finalized, with the new delivery among its emailDeliveries.
 func (a *API) infinitySend(w http.ResponseWriter, r *http.Request) *Error {
-	inv, apiErr := a.loadInvoice(r)
+	inv, settings, apiErr := a.loadInvoiceForSend(r)
 	if apiErr != nil {
 		return apiErr
 	}
@@ -147,7 +147,7 @@ func (a *API) infinitySend(w http.ResponseWriter, r *http.Request) *Error {
 	if apiErr != nil {
 		return apiErr
 	}
-	if apiErr := a.checkSend(r, inv, send, nil); apiErr != nil {
+	if apiErr := a.checkSend(r, inv, send, &settings); apiErr != nil {
 		return apiErr
 	}
 	if inv.Status == invoice.StatusDraft {
@@ -158,15 +158,19 @@ func (a *API) infinitySend(w http.ResponseWriter, r *http.Request) *Error {
 	if apiErr := a.enqueueSend(r, send, nil); apiErr != nil {
 		return apiErr
 	}
-	return a.writeInfinityInvoice(w, r, inv)
+	return a.writeInfinityInvoice(w, r, inv, &settings)
 }
 
-// writeInfinityInvoice answers {"invoice": …} with inv in Infinity's shape.
-func (a *API) writeInfinityInvoice(w http.ResponseWriter, r *http.Request, inv *invoice.Invoice) *Error {
+// writeInfinityInvoice answers {"invoice": …} with inv in Infinity's
+// shape. settings are the tenant's, or nil to read them.
+func (a *API) writeInfinityInvoice(w http.ResponseWriter, r *http.Request, inv *invoice.Invoice, settings *store.Settings) *Error {
 	ctx := r.Context()
-	settings, err := a.st.Settings(ctx, inv.TenantID)
-	if err != nil {
-		return errInternal(err)
+	if settings == nil {
+		st, err := a.st.Settings(ctx, inv.TenantID)
+		if err != nil {
+			return errInternal(err)
+		}
+		settings = &st
 	}
 	ds, err := a.st.InvoiceDeliveries(ctx, inv.TenantID, inv.ID)
 	if err != nil {

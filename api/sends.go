@@ -538,13 +538,9 @@ func (a *API) resendInvoice(w http.ResponseWriter, r *http.Request) *Error {
 }
 
 func (a *API) canonicalSend(w http.ResponseWriter, r *http.Request, kind string) *Error {
-	id := r.PathValue("id")
-	if !invoice.ValidID(id) {
-		return errNotFound("invoice")
-	}
-	inv, settings, err := a.st.InvoiceForSend(r.Context(), tenantFrom(r.Context()).ID, id)
-	if err != nil {
-		return asError(err, "invoice")
+	inv, settings, apiErr := a.loadInvoiceForSend(r)
+	if apiErr != nil {
+		return apiErr
 	}
 	var req sendRequest
 	if err := decodeJSON(bodyOf(r), &req, true); err != nil {

@@ -70,7 +70,7 @@ type stornoResponse struct {
 // send routes it never finalizes a draft: Storno emails only issued
 // invoices, so a draft is 422 invoice_not_issued and nothing changes.
 func (a *API) stornoEmail(w http.ResponseWriter, r *http.Request) *Error {
-	inv, apiErr := a.loadInvoice(r)
+	inv, settings, apiErr := a.loadInvoiceForSend(r)
 	if apiErr != nil {
 		return apiErr
 	}
@@ -99,12 +99,8 @@ func (a *API) stornoEmail(w http.ResponseWriter, r *http.Request) *Error {
 		return &Error{Status: http.StatusUnprocessableEntity, Code: CodeNotIssued,
 			Message: fmt.Sprintf("invoice %s is a draft and has not been issued; finalize it (POST /api/v1/invoices/%s/finalize) before emailing it", inv.ID, inv.ID)}
 	}
-	if apiErr := a.startSend(r, inv, send, nil); apiErr != nil {
+	if apiErr := a.startSend(r, inv, send, &settings); apiErr != nil {
 		return apiErr
-	}
-	settings, err := a.st.Settings(r.Context(), inv.TenantID)
-	if err != nil {
-		return errInternal(err)
 	}
 	sentAt := send.CreatedAt
 	if send.ScheduledAt != nil {

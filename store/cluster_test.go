@@ -48,6 +48,12 @@ func TestOnCluster(t *testing.T) {
 				t.Fatalf("TenantByToken = %+v, %v", got, err)
 			}
 		}
+		// A send request's reads: the token in its slot, the invoice and
+		// the settings in the tenant's, in one pipeline once the token
+		// was seen (the invoice is made later: here it is not found).
+		if got, read, err := s.TenantAndInvoiceForSend(ctx, token, "inv_1"); err != nil || got.ID != ten.ID || !errors.Is(read.Err, ErrNotFound) {
+			t.Fatalf("TenantAndInvoiceForSend = %+v, %+v, %v", got, read, err)
+		}
 		m, err := rdb.MasterForKey(ctx, tenantKey(ten.ID, "tenant"))
 		if err != nil {
 			t.Fatal(err)

@@ -548,6 +548,84 @@ func TestTenantByTokenOneRoundTrip(t *testing.T) {
 	}
 }
 
+// TestTenantAndInvoiceForSend: once the store has seen a token, a send
+// request's reads — the token, its tenant, the invoice and the tenant's
+// settings — take one round trip; before, one more (the token alone).
+// The invoice is read for the tenant the token names at the time, never
+// for another: a deleted token is refused, a token that named another
+// tenant reads that tenant's invoice.
+func TestTenantAndInvoiceForSend(t *testing.T) {
+	t.Parallel()
+	s, ctx, c := setupCounted(t)
+	acme, token, err := s.CreateTenant(ctx, "ACME")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _, err := s.CreateTenant(ctx, "Other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, inv := range []*invoice.Invoice{
+		{ID: "inv_1", TenantID: acme.ID, Number: "ACME-1", Currency: "EUR"},
+		{ID: "inv_1", TenantID: other.ID, Number: "OTHER-1", Currency: "EUR"},
+		{ID: "inv_a", TenantID: acme.ID, Number: "ACME-A", Currency: "EUR"},
+	} {
+		if _, err := s.SaveDraft(ctx, inv, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.SaveSettings(ctx, acme.ID, Settings{Branding: Branding{Seller: invoice.Seller{Name: "ACME SRL"}}}); err != nil {
+		t.Fatal(err)
+	}
+	read := func(name, id string, wantTrips int64) (Tenant, InvoiceRead, error) {
+		t.Helper()
+		var ten Tenant
+		var got InvoiceRead
+		n := c.trips(func() { ten, got, err = s.TenantAndInvoiceForSend(ctx, token, id) })
+		if n != wantTrips {
+			t.Errorf("%s: %d round trips, want %d", name, n, wantTrips)
+		}
+		return ten, got, err
+	}
+	for _, tt := range []struct {
+		name  string
+		trips int64
+	}{{"first", 2}, {"again", 1}} {
+		ten, got, err := read(tt.name, "inv_1", tt.trips)
+		if err != nil || ten.ID != acme.ID || got.Err != nil || got.Invoice.Number != "ACME-1" ||
+			got.Invoice.TenantID != acme.ID || got.Settings.Branding.Name != "ACME SRL" {
+			t.Fatalf("%s: TenantAndInvoiceForSend = %+v, %+v, %v", tt.name, ten, got, err)
+		}
+	}
+	if _, got, err := read("missing invoice", "inv_none", 1); err != nil || !errors.Is(got.Err, ErrNotFound) || got.Invoice != nil {
+		t.Fatalf("missing invoice: %+v, %v; want ErrNotFound in the read", got, err)
+	}
+
+	// A token that named another tenant reads only that tenant's
+	// invoices (tokens never move; were one to).
+	if err := s.rdb.Set(ctx, tokenKey(token), other.ID, 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	ten, got, err := read("moved token", "inv_1", 3)
+	if err != nil || ten.ID != other.ID || got.Err != nil || got.Invoice.Number != "OTHER-1" || got.Invoice.TenantID != other.ID {
+		t.Fatalf("moved token: %+v, %+v, %v; want Other's inv_1", ten, got, err)
+	}
+	if _, got, err := read("moved token, the first tenant's invoice", "inv_a", 1); err != nil || !errors.Is(got.Err, ErrNotFound) {
+		t.Fatalf("moved token, ACME's inv_a: %+v, %v; want ErrNotFound in the read", got, err)
+	}
+
+	// A token deleted in Redis stops working at once.
+	if err := s.rdb.Del(ctx, tokenKey(token)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if ten, got, err := read("deleted token", "inv_1", 1); !errors.Is(err, ErrNotFound) || got.Invoice != nil {
+		t.Fatalf("deleted token: %+v, %+v, %v; want ErrNotFound and no invoice", ten, got, err)
+	}
+	if _, _, err := s.TenantAndInvoiceForSend(ctx, "ivd_unknown", "inv_1"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("unknown token: %v; want ErrNotFound", err)
+	}
+}
+
 // commandCalls returns how many times Redis ran each command, those run
 // by scripts included (INFO commandstats), by lower-case name.
 func commandCalls(t *testing.T, s *Store) map[string]int64 {

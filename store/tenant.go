@@ -212,6 +212,15 @@ func newToken() (string, error) {
 // every time all the same: a token deleted from Redis stops working at
 // once.
 func (s *Store) TenantByToken(ctx context.Context, token string) (Tenant, error) {
+	return s.tenantByToken(ctx, token, nil)
+}
+
+// tenantByToken is TenantByToken that has with queue, in the pipeline
+// that reads the tenant, more reads of the tenant whose id it is given.
+// Their replies hold for the tenant returned, and only when the error is
+// nil: with may be called once for a tenant the token no longer names,
+// whose replies are then dropped, and again for the one it names.
+func (s *Store) tenantByToken(ctx context.Context, token string, with func(p redis.Pipeliner, tenantID string)) (Tenant, error) {
 	if token == "" {
 		return Tenant{}, ErrNotFound
 	}
@@ -220,6 +229,9 @@ func (s *Store) TenantByToken(ctx context.Context, token string) (Tenant, error)
 		p := s.rdb.Pipeline()
 		tok := p.Get(ctx, key)
 		ten := p.Get(ctx, tenantKey(id, "tenant"))
+		if with != nil {
+			with(p, id)
+		}
 		_, _ = p.Exec(ctx)
 		got, err := tok.Result()
 		switch {
@@ -240,7 +252,16 @@ func (s *Store) TenantByToken(ctx context.Context, token string) (Tenant, error)
 	if err != nil {
 		return Tenant{}, fmt.Errorf("look up token: %w", err)
 	}
-	t, err := s.Tenant(ctx, id)
+	var ten *redis.StringCmd
+	if with == nil {
+		ten = s.rdb.Get(ctx, tenantKey(id, "tenant"))
+	} else {
+		p := s.rdb.Pipeline()
+		ten = p.Get(ctx, tenantKey(id, "tenant"))
+		with(p, id)
+		_, _ = p.Exec(ctx)
+	}
+	t, err := decodeTenant(ten)
 	if err == nil {
 		s.tokens.put(key, id)
 	}
