@@ -150,6 +150,12 @@ func (c *ContentObj) appendStreamPlaceHolderText(placeHolderWidth float64) error
 
 // AppendStreamText append text
 func (c *ContentObj) AppendStreamText(text string) error {
+	if curr := &c.getRoot().curr; curr.FontISubset != nil && curr.FontStyle&Underline == 0 &&
+		!curr.FontISubset.ttfFontOption.UseKerning {
+		curr.X = c.listCache.appendGlyphs(curr, curr.FontISubset, text)
+		return nil
+	}
+
 
 	//support only CURRENT_FONT_TYPE_SUBSET
 	textColor := c.getRoot().curr.textColor()

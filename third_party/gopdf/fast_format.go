@@ -125,7 +125,7 @@ type scratchWriter struct {
 // colour; any other item forgets both.
 func (sw *scratchWriter) wrote(item ICacheContent) {
 	switch item := item.(type) {
-	case *cacheContentText:
+	case *cacheContentText, *cacheContentGlyphs:
 	case *cacheContentLine, *cacheContentLineWidth, cacheContentRectangle, *cacheContentRectangle,
 		*cacheContentBoxes, *cacheContentMask:
 	case *cacheContentColorRGB:
