@@ -13,24 +13,25 @@ import (
 // as a cacheContentText of the same text would.
 type cacheContentGlyphs struct {
 	// x and y are where the text starts, y from the foot of the page.
-	x, y           float64
-	fontCountIndex int
-	fontSize       float64
-	charSpacing    float64
+	x, y        float64
+	fontSize    float64
+	charSpacing float64
 	// textColor is written, when the stream has not set it already,
-	// only when colorMode is "color", as cacheContentText does.
+	// only with color set (the text colour mode "color"), as
+	// cacheContentText does.
 	textColor ICacheColorText
-	colorMode string
 	// glyphs is the body of the literal string of glyph ids.
 	glyphs []byte
 	// width is the text's advance in thousandths of the font size.
-	width int
+	width          int32
+	fontCountIndex int32
+	color          bool
 
 	// The rest tell whether a text added next continues this one, as
 	// cacheContentText.isSame does.
+	fontStyle int32
+	setXCount int32
 	grayFill  float64
-	fontStyle int
-	setXCount int
 	top       float64
 }
 
@@ -48,14 +49,14 @@ func (l *listCacheContent) appendGlyphs(curr *Current, subset *SubsetFontObj, te
 	key := cacheContentGlyphs{
 		x:              curr.X,
 		y:              curr.pageSize.H - curr.Y,
-		fontCountIndex: curr.FontFontCount + 1,
+		fontCountIndex: int32(curr.FontFontCount + 1),
 		fontSize:       curr.FontSize,
 		charSpacing:    curr.CharSpacing,
 		textColor:      curr.textColor(),
-		colorMode:      curr.txtColorMode,
+		color:          curr.txtColorMode == "color",
 		grayFill:       curr.grayFill,
-		fontStyle:      curr.FontStyle,
-		setXCount:      curr.setXCount,
+		fontStyle:      int32(curr.FontStyle),
+		setXCount:      int32(curr.setXCount),
 		top:            curr.Y,
 	}
 	item, _ := l.last().(*cacheContentGlyphs)
@@ -76,15 +77,15 @@ func (l *listCacheContent) appendGlyphs(curr *Current, subset *SubsetFontObj, te
 	start := len(l.glyphBytes)
 	b := l.glyphBytes
 	unitsPerEm := int(subset.ttfp.UnitsPerEm())
-	spacing := convertTTFUnit2PDFUnit(int(float64(unitsPerEm)/item.fontSize*item.charSpacing), unitsPerEm)
-	width := 0
+	spacing := int32(convertTTFUnit2PDFUnit(int(float64(unitsPerEm)/item.fontSize*item.charSpacing), unitsPerEm))
+	width := int32(0)
 	for _, r := range text {
 		glyph, ok := subset.CharacterToGlyphIndex.Val(r)
 		if !ok {
 			continue
 		}
 		b = appendGlyphString(b, glyph)
-		width += int(subset.GlyphIndexToPdfWidth(glyph)) + spacing
+		width += int32(subset.GlyphIndexToPdfWidth(glyph)) + spacing
 	}
 	l.glyphBytes = b
 	if item.glyphs == nil {
@@ -101,7 +102,7 @@ func (l *listCacheContent) appendGlyphs(curr *Current, subset *SubsetFontObj, te
 func (c *cacheContentGlyphs) continuedBy(next *cacheContentGlyphs) bool {
 	return ((c.textColor == nil && next.textColor == nil) ||
 		(c.textColor != nil && c.textColor.equal(next.textColor))) &&
-		c.colorMode == next.colorMode &&
+		c.color == next.color &&
 		c.grayFill == next.grayFill &&
 		c.fontCountIndex == next.fontCountIndex &&
 		c.fontSize == next.fontSize &&
@@ -131,7 +132,7 @@ func (c *cacheContentGlyphs) write(w io.Writer, protection *PDFProtection) error
 			sw.textFont = append(sw.textFont[:0], b[font:]...)
 		}
 	}
-	if c.colorMode == "color" && (sw == nil || sw.textColor == nil || !sw.textColor.equal(c.textColor)) {
+	if c.color && (sw == nil || sw.textColor == nil || !sw.textColor.equal(c.textColor)) {
 		if err := writeScratch(w, b); err != nil {
 			return err
 		}

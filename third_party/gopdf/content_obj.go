@@ -156,7 +156,6 @@ func (c *ContentObj) AppendStreamText(text string) error {
 		return nil
 	}
 
-
 	//support only CURRENT_FONT_TYPE_SUBSET
 	textColor := c.getRoot().curr.textColor()
 	grayFill := c.getRoot().curr.grayFill
