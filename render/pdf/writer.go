@@ -238,8 +238,11 @@ func (w *writer) fail(err error) {
 	}
 }
 
-// finish lays the footers over every page and returns the PDF.
+// finish lays the footers over every page and returns the PDF. The
+// writer's gopdf document is released: its memory goes to the next
+// document.
 func (w *writer) finish() ([]byte, error) {
+	defer w.pdf.Release()
 	w.footers()
 	if w.err != nil {
 		return nil, w.err

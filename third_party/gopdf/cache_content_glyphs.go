@@ -1,8 +1,10 @@
 package gopdf
 
 import (
+	"errors"
 	"io"
 	"strconv"
+	"sync"
 )
 
 // cacheContentGlyphs is the text item Text makes when the font is set
@@ -42,10 +44,111 @@ const glyphChunk = 4096
 // glyphsPerAlloc is how many glyph items are allocated at once.
 const glyphsPerAlloc = 64
 
+// glyphMemory hands out a document's glyph items and glyph strings,
+// cut from chunks it allocates, or reuses after Release.
+type glyphMemory struct {
+	// items and bytes are the chunks being filled.
+	items []cacheContentGlyphs
+	bytes []byte
+	// itemChunks and byteChunks are the chunks of the document, in use
+	// up to usedItems and usedBytes, and then those kept for reuse.
+	itemChunks [][]cacheContentGlyphs
+	byteChunks [][]byte
+	usedItems  int
+	usedBytes  int
+}
+
+// The most chunks a glyphMemory keeps for the next document, about
+// 100 KB: enough for an invoice of a few pages. A longer document's
+// other chunks are left to the garbage collector.
+const (
+	keptItemChunks = 12
+	keptByteChunks = 8
+)
+
+// glyphMemories holds the glyph memory of released documents.
+var glyphMemories = sync.Pool{New: func() any { return new(glyphMemory) }}
+
+// ErrReleased is returned by WriteTo and the other output methods of a
+// document after Release.
+var ErrReleased = errors.New("gopdf: document released")
+
+// Release hands the memory of the document's texts back for the next
+// document to use. The document can be neither changed nor written
+// after it: its output methods return ErrReleased.
+func (gp *GoPdf) Release() {
+	gp.released = true
+	m := gp.glyphMem
+	if m == nil {
+		return
+	}
+	gp.glyphMem = nil
+	m.reset()
+	glyphMemories.Put(m)
+}
+
+// glyphMemory returns the document's glyph memory, taken from the pool
+// at its first text.
+func (gp *GoPdf) glyphMemory() *glyphMemory {
+	if gp.glyphMem == nil {
+		gp.glyphMem = glyphMemories.Get().(*glyphMemory)
+	}
+	return gp.glyphMem
+}
+
+// reset makes every chunk free again, keeping up to the bounds above.
+// The items are left as they are, overwritten as they are handed out
+// again: what they point at, glyph strings in these chunks and colours,
+// is small and bounded.
+func (m *glyphMemory) reset() {
+	if len(m.itemChunks) > keptItemChunks {
+		clear(m.itemChunks[keptItemChunks:])
+		m.itemChunks = m.itemChunks[:keptItemChunks]
+	}
+	if len(m.byteChunks) > keptByteChunks {
+		clear(m.byteChunks[keptByteChunks:])
+		m.byteChunks = m.byteChunks[:keptByteChunks]
+	}
+	m.items, m.bytes = nil, nil
+	m.usedItems, m.usedBytes = 0, 0
+}
+
+// item returns a new item, a copy of key.
+func (m *glyphMemory) item(key *cacheContentGlyphs) *cacheContentGlyphs {
+	if len(m.items) == cap(m.items) {
+		if m.usedItems == len(m.itemChunks) {
+			m.itemChunks = append(m.itemChunks, make([]cacheContentGlyphs, 0, glyphsPerAlloc))
+		}
+		m.items = m.itemChunks[m.usedItems][:0]
+		m.usedItems++
+	}
+	m.items = append(m.items, *key)
+	return &m.items[len(m.items)-1]
+}
+
+// room returns a buffer with room for need more bytes of glyph
+// strings: the chunk being filled, or a new one, or, for more than a
+// chunk holds, a buffer of its own, and whether it is one of the
+// chunks, to be handed back to keep.
+func (m *glyphMemory) room(need int) ([]byte, bool) {
+	if cap(m.bytes)-len(m.bytes) >= need {
+		return m.bytes, true
+	}
+	if need > glyphChunk {
+		return make([]byte, 0, need), false
+	}
+	if m.usedBytes == len(m.byteChunks) {
+		m.byteChunks = append(m.byteChunks, make([]byte, 0, glyphChunk))
+	}
+	m.bytes = m.byteChunks[m.usedBytes][:0]
+	m.usedBytes++
+	return m.bytes, true
+}
+
 // appendGlyphs adds text, whose characters subset has (AddChars), as a
 // glyph item at the current position, or to the last item where it
 // continues it, and returns the position after it.
-func (l *listCacheContent) appendGlyphs(curr *Current, subset *SubsetFontObj, text string) float64 {
+func (l *listCacheContent) appendGlyphs(m *glyphMemory, curr *Current, subset *SubsetFontObj, text string) float64 {
 	key := cacheContentGlyphs{
 		x:              curr.X,
 		y:              curr.pageSize.H - curr.Y,
@@ -61,21 +164,14 @@ func (l *listCacheContent) appendGlyphs(curr *Current, subset *SubsetFontObj, te
 	}
 	item, _ := l.last().(*cacheContentGlyphs)
 	if item == nil || !item.continuedBy(&key) {
-		if len(l.glyphItems) == cap(l.glyphItems) {
-			l.glyphItems = make([]cacheContentGlyphs, 0, glyphsPerAlloc)
-		}
-		l.glyphItems = append(l.glyphItems, key)
-		item = &l.glyphItems[len(l.glyphItems)-1]
+		item = m.item(&key)
 		l.grow()
 		l.caches = append(l.caches, item)
 	}
 
 	// At most four bytes a glyph, each of its two bytes escaped.
-	if need := 4 * len(text); cap(l.glyphBytes)-len(l.glyphBytes) < need {
-		l.glyphBytes = make([]byte, 0, max(glyphChunk, need))
-	}
-	start := len(l.glyphBytes)
-	b := l.glyphBytes
+	b, chunk := m.room(4 * len(text))
+	start := len(b)
 	unitsPerEm := int(subset.ttfp.UnitsPerEm())
 	spacing := int32(convertTTFUnit2PDFUnit(int(float64(unitsPerEm)/item.fontSize*item.charSpacing), unitsPerEm))
 	width := int32(0)
@@ -87,7 +183,9 @@ func (l *listCacheContent) appendGlyphs(curr *Current, subset *SubsetFontObj, te
 		b = appendGlyphString(b, glyph)
 		width += int32(subset.GlyphIndexToPdfWidth(glyph)) + spacing
 	}
-	l.glyphBytes = b
+	if chunk {
+		m.bytes = b
+	}
 	if item.glyphs == nil {
 		item.glyphs = b[start:len(b):len(b)]
 	} else {

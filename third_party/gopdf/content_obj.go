@@ -152,7 +152,7 @@ func (c *ContentObj) appendStreamPlaceHolderText(placeHolderWidth float64) error
 func (c *ContentObj) AppendStreamText(text string) error {
 	if curr := &c.getRoot().curr; curr.FontISubset != nil && curr.FontStyle&Underline == 0 &&
 		!curr.FontISubset.ttfFontOption.UseKerning {
-		curr.X = c.listCache.appendGlyphs(curr, curr.FontISubset, text)
+		curr.X = c.listCache.appendGlyphs(c.getRoot().glyphMemory(), curr, curr.FontISubset, text)
 		return nil
 	}
 

@@ -68,6 +68,11 @@ type GoPdf struct {
 	//ต่ำแหน่งปัจจุบัน
 	curr Current
 
+	// glyphMem holds the glyph items of the document's texts; released
+	// is set by Release.
+	glyphMem *glyphMemory
+	released bool
+
 	indexEncodingObjFonts []int
 	indexOfContent        int
 
@@ -1041,6 +1046,9 @@ func (gp *GoPdf) Close() error {
 }
 
 func (gp *GoPdf) compilePdf(w io.Writer) (n int64, err error) {
+	if gp.released {
+		return 0, ErrReleased
+	}
 	gp.prepare()
 	err = gp.Close()
 	if err != nil {

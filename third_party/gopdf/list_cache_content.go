@@ -7,10 +7,6 @@ type listCacheContent struct {
 	// texts holds the text items appendContentText makes, allocated
 	// textsPerAlloc at a time; caches points into it.
 	texts []cacheContentText
-	// glyphItems holds the glyph items appendGlyphs makes, allocated
-	// glyphsPerAlloc at a time, and glyphBytes their glyph strings.
-	glyphItems []cacheContentGlyphs
-	glyphBytes []byte
 }
 
 // textsPerAlloc is how many text items are allocated at once: a page of
