@@ -3,7 +3,6 @@ package gopdf
 import (
 	"errors"
 	"io"
-	"strconv"
 	"sync"
 )
 
@@ -215,21 +214,7 @@ func (c *cacheContentGlyphs) write(w io.Writer, protection *PDFProtection) error
 	b := append(scratchFor(w), "BT\n"...)
 	b = appendFixed2s(b, c.x, c.y)
 	b = append(b, "TD\n"...)
-	font := len(b)
-	b = append(b, "/F"...)
-	b = strconv.AppendInt(b, int64(c.fontCountIndex), 10)
-	b = append(b, ' ')
-	b = appendFloatTrim(b, c.fontSize)
-	b = append(b, " Tf "...)
-	b = appendFloatTrim(b, c.charSpacing)
-	b = append(b, " Tc\n"...)
-	if sw != nil {
-		if string(sw.textFont) == string(b[font:]) {
-			b = b[:font]
-		} else {
-			sw.textFont = append(sw.textFont[:0], b[font:]...)
-		}
-	}
+	b = appendTextFont(b, sw, int(c.fontCountIndex), c.fontSize, c.charSpacing)
 	if c.color && (sw == nil || sw.textColor == nil || !sw.textColor.equal(c.textColor)) {
 		if err := writeScratch(w, b); err != nil {
 			return err

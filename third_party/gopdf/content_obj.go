@@ -155,7 +155,12 @@ func (c *ContentObj) AppendStreamText(text string) error {
 		curr.X = c.listCache.appendGlyphs(c.getRoot().glyphMemory(), curr, curr.FontISubset, text)
 		return nil
 	}
+	return c.appendTextItem(text)
+}
 
+// appendTextItem adds text as a cacheContentText, which kerns and
+// underlines.
+func (c *ContentObj) appendTextItem(text string) error {
 	//support only CURRENT_FONT_TYPE_SUBSET
 	textColor := c.getRoot().curr.textColor()
 	grayFill := c.getRoot().curr.grayFill
