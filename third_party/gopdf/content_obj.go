@@ -27,7 +27,14 @@ func (c *ContentObj) write(w io.Writer, objID int) error {
 	defer PutBuffer(buff)
 
 	isFlate := (c.getRoot().compressLevel != zlib.NoCompression)
-	if isFlate {
+	if c.getRoot().compressLevel == TableCompression {
+		raw := GetBuffer()
+		defer PutBuffer(raw)
+		if err := c.listCache.write(raw, c.protection()); err != nil {
+			return err
+		}
+		buff.Write(deflateContent(buff.AvailableBuffer(), raw.Bytes()))
+	} else if isFlate {
 		level := c.getRoot().compressLevel
 		ww, err := getZlibWriter(buff, level)
 		if err != nil {

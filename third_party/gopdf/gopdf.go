@@ -174,7 +174,12 @@ func (gp *GoPdf) SetLineWidth(width float64) {
 //	 0 No compression,
 //	 1 fastest compression, but not very good ratio
 //	 9 best compression, but slowest
+//	10 TableCompression, Huffman codes made once for all content streams
 func (gp *GoPdf) SetCompressLevel(level int) {
+	if level == TableCompression {
+		gp.compressLevel = level
+		return
+	}
 	errfmt := "compress level too %s, using %s instead\n"
 	if level < -2 { //-2 = zlib.HuffmanOnly
 		fmt.Fprintf(os.Stderr, errfmt, "small", "DefaultCompression")
