@@ -173,6 +173,8 @@ func (l *listCacheContent) appendGlyphs(m *glyphMemory, curr *Current, subset *S
 	start := len(b)
 	unitsPerEm := int(subset.ttfp.UnitsPerEm())
 	spacing := int32(convertTTFUnit2PDFUnit(int(float64(unitsPerEm)/item.fontSize*item.charSpacing), unitsPerEm))
+	// As GlyphIndexToPdfWidth, with the font's figures read once.
+	widths, metrics := subset.ttfp.Widths(), subset.ttfp.NumberOfHMetrics()
 	width := int32(0)
 	for _, r := range text {
 		glyph, ok := subset.CharacterToGlyphIndex.Val(r)
@@ -180,7 +182,11 @@ func (l *listCacheContent) appendGlyphs(m *glyphMemory, curr *Current, subset *S
 			continue
 		}
 		b = appendGlyphString(b, glyph)
-		width += int32(subset.GlyphIndexToPdfWidth(glyph)) + spacing
+		w := widths[min(glyph, metrics-1)]
+		if unitsPerEm != 1000 {
+			w = w * 1000 / uint(unitsPerEm)
+		}
+		width += int32(w) + spacing
 	}
 	if chunk {
 		m.bytes = b
