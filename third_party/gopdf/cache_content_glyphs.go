@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"sync"
+	"unicode/utf8"
 )
 
 // cacheContentGlyphs is the text item Text makes when the font is set
@@ -144,10 +145,12 @@ func (m *glyphMemory) room(need int) ([]byte, bool) {
 	return m.bytes, true
 }
 
-// appendGlyphs adds text, whose characters subset has (AddChars), as a
-// glyph item at the current position, or to the last item where it
-// continues it, and returns the position after it.
-func (l *listCacheContent) appendGlyphs(m *glyphMemory, curr *Current, subset *SubsetFontObj, text string) float64 {
+// appendGlyphs adds text as a glyph item at the current position, or to
+// the last item where it continues it, and returns the position after
+// it. Unless added is set, which says that subset has every character of
+// text (AddChars), it adds those subset lacks, as AddChars does, where it
+// meets one: most texts of a document have only characters met before.
+func (l *listCacheContent) appendGlyphs(m *glyphMemory, curr *Current, subset *SubsetFontObj, text string, added bool) (float64, error) {
 	key := cacheContentGlyphs{
 		x:              curr.X,
 		y:              curr.pageSize.H - curr.Y,
@@ -161,25 +164,31 @@ func (l *listCacheContent) appendGlyphs(m *glyphMemory, curr *Current, subset *S
 		setXCount:      int32(curr.setXCount),
 		top:            curr.Y,
 	}
-	item, _ := l.last().(*cacheContentGlyphs)
-	if item == nil || !item.continuedBy(&key) {
-		item = m.item(&key)
-		l.grow()
-		l.caches = append(l.caches, item)
-	}
 
 	// At most four bytes a glyph, each of its two bytes escaped.
 	b, chunk := m.room(4 * len(text))
 	start := len(b)
 	unitsPerEm := int(subset.ttfp.UnitsPerEm())
-	spacing := int32(convertTTFUnit2PDFUnit(int(float64(unitsPerEm)/item.fontSize*item.charSpacing), unitsPerEm))
+	spacing := int32(convertTTFUnit2PDFUnit(int(float64(unitsPerEm)/key.fontSize*key.charSpacing), unitsPerEm))
 	// As GlyphIndexToPdfWidth, with the font's figures read once.
 	widths, metrics := subset.ttfp.Widths(), subset.ttfp.NumberOfHMetrics()
 	width := int32(0)
 	for _, r := range text {
 		glyph, ok := subset.CharacterToGlyphIndex.Val(r)
-		if !ok {
-			continue
+		if !ok || r == utf8.RuneError {
+			if added {
+				if !ok {
+					continue
+				}
+			} else {
+				// A character new to the document, or a byte that is
+				// not UTF-8: the text again, as AddChars makes it.
+				var err error
+				if text, err = subset.AddChars(text); err != nil {
+					return curr.X, err
+				}
+				return l.appendGlyphs(m, curr, subset, text, true)
+			}
 		}
 		b = appendGlyphString(b, glyph)
 		w := widths[min(glyph, metrics-1)]
@@ -191,13 +200,20 @@ func (l *listCacheContent) appendGlyphs(m *glyphMemory, curr *Current, subset *S
 	if chunk {
 		m.bytes = b
 	}
+
+	item, _ := l.last().(*cacheContentGlyphs)
+	if item == nil || !item.continuedBy(&key) {
+		item = m.item(&key)
+		l.grow()
+		l.caches = append(l.caches, item)
+	}
 	if item.glyphs == nil {
 		item.glyphs = b[start:len(b):len(b)]
 	} else {
 		item.glyphs = append(item.glyphs, b[start:]...)
 	}
 	item.width += width
-	return item.x + float64(item.width)*(item.fontSize/1000.0)
+	return item.x + float64(item.width)*(item.fontSize/1000.0), nil
 }
 
 // continuedBy reports whether next, an item not yet added, continues

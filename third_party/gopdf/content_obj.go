@@ -157,12 +157,28 @@ func (c *ContentObj) appendStreamPlaceHolderText(placeHolderWidth float64) error
 
 // AppendStreamText append text
 func (c *ContentObj) AppendStreamText(text string) error {
-	if curr := &c.getRoot().curr; curr.FontISubset != nil && curr.FontStyle&Underline == 0 &&
-		!curr.FontISubset.ttfFontOption.UseKerning {
-		curr.X = c.listCache.appendGlyphs(c.getRoot().glyphMemory(), curr, curr.FontISubset, text)
-		return nil
+	if c.glyphsFit() {
+		return c.appendGlyphText(text, true)
 	}
 	return c.appendTextItem(text)
+}
+
+// glyphsFit reports whether a text in the current font is a glyph item:
+// a subset font without kerning or underline.
+func (c *ContentObj) glyphsFit() bool {
+	curr := &c.getRoot().curr
+	return curr.FontISubset != nil && curr.FontStyle&Underline == 0 && !curr.FontISubset.ttfFontOption.UseKerning
+}
+
+// appendGlyphText adds text as a glyph item at the current position and
+// moves it past the text. added says that the font has every character
+// of text already (AddChars); otherwise the characters it lacks are
+// added as AddChars adds them.
+func (c *ContentObj) appendGlyphText(text string, added bool) error {
+	curr := &c.getRoot().curr
+	x, err := c.listCache.appendGlyphs(c.getRoot().glyphMemory(), curr, curr.FontISubset, text, added)
+	curr.X = x
+	return err
 }
 
 // appendTextItem adds text as a cacheContentText, which kerns and

@@ -1124,6 +1124,9 @@ func (gp *GoPdf) GetBytesPdf() []byte {
 
 // Text write text start at current x,y ( current y is the baseline of text )
 func (gp *GoPdf) Text(text string) error {
+	if content := gp.getContent(); content.glyphsFit() {
+		return content.appendGlyphText(text, false)
+	}
 
 	text, err := gp.curr.FontISubset.AddChars(text)
 	if err != nil {
