@@ -73,11 +73,20 @@ var glyphMemories = sync.Pool{New: func() any { return new(glyphMemory) }}
 // document after Release.
 var ErrReleased = errors.New("gopdf: document released")
 
-// Release hands the memory of the document's texts back for the next
-// document to use. The document can be neither changed nor written
-// after it: its output methods return ErrReleased.
+// Release hands the memory of the document's texts and its pages' lists
+// of content back for the next document to use. The document can be
+// neither changed nor written after it: its output methods return
+// ErrReleased.
 func (gp *GoPdf) Release() {
+	if gp.released {
+		return
+	}
 	gp.released = true
+	for _, obj := range gp.pdfObjs {
+		if c, ok := obj.(*ContentObj); ok {
+			c.listCache.release()
+		}
+	}
 	m := gp.glyphMem
 	if m == nil {
 		return
