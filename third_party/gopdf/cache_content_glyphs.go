@@ -73,8 +73,9 @@ var glyphMemories = sync.Pool{New: func() any { return new(glyphMemory) }}
 // document after Release.
 var ErrReleased = errors.New("gopdf: document released")
 
-// Release hands the memory of the document's texts and its pages' lists
-// of content back for the next document to use. The document can be
+// Release hands the memory of the document's texts, its pages' lists of
+// content and its fonts' character maps back for the next document to
+// use. The document can be
 // neither changed nor written after it: its output methods return
 // ErrReleased.
 func (gp *GoPdf) Release() {
@@ -83,8 +84,14 @@ func (gp *GoPdf) Release() {
 	}
 	gp.released = true
 	for _, obj := range gp.pdfObjs {
-		if c, ok := obj.(*ContentObj); ok {
-			c.listCache.release()
+		switch obj := obj.(type) {
+		case *ContentObj:
+			obj.listCache.release()
+		case *SubsetFontObj:
+			if m := obj.CharacterToGlyphIndex; m != nil {
+				obj.CharacterToGlyphIndex = nil
+				m.release()
+			}
 		}
 	}
 	m := gp.glyphMem

@@ -4,15 +4,19 @@ import (
 	"bytes"
 	"errors"
 	"os"
+	"sync"
 	"testing"
 )
 
 // glyphsTestFont is a TrueType font the tests below draw with.
 const glyphsTestFont = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 
+// sampleTexts are the texts drawTexts draws unless told others.
+var sampleTexts = []string{"Invoice (INV-1001)", "Ţară \\ Größe", "Λογισμικό", "", "Total: 1.130,50 €"}
+
 // drawTexts makes an uncompressed one-page document of texts in two
-// colours and sizes, drawn with text, and returns it.
-func drawTexts(t *testing.T, text func(gp *GoPdf, s string) error) []byte {
+// colours and sizes, drawn with text, releases it and returns it.
+func drawTexts(t *testing.T, text func(gp *GoPdf, s string) error, texts ...string) []byte {
 	t.Helper()
 	font, err := os.ReadFile(glyphsTestFont)
 	if err != nil {
@@ -25,7 +29,10 @@ func drawTexts(t *testing.T, text func(gp *GoPdf, s string) error) []byte {
 		t.Fatal(err)
 	}
 	gp.AddPage()
-	for i, s := range []string{"Invoice (INV-1001)", "Ţară \\ Größe", "Λογισμικό", "", "Total: 1.130,50 €"} {
+	if texts == nil {
+		texts = sampleTexts
+	}
+	for i, s := range texts {
 		if err := gp.SetFont("sans", "", 8.5+float64(i%2)*3); err != nil {
 			t.Fatal(err)
 		}
@@ -95,5 +102,20 @@ func TestAppendTextFont(t *testing.T) {
 	}
 	if got := string(appendTextFont(nil, nil, 2, 7, 0)); got != "/F2 7 Tf 0 Tc\n" {
 		t.Errorf("without a scratchWriter: %q", got)
+	}
+}
+
+// TestReleaseReuse checks that a document made with the memory, lists
+// and character maps of a released document with other texts is the
+// same as one made with none.
+func TestReleaseReuse(t *testing.T) {
+	glyphs := func(gp *GoPdf, s string) error { return gp.Text(s) }
+	glyphMemories, contentLists, glyphIndexMaps = sync.Pool{New: glyphMemories.New}, sync.Pool{}, sync.Pool{}
+	fresh := drawTexts(t, glyphs)
+	for range 3 {
+		drawTexts(t, glyphs, "Ζωή Ξυλουργού", "ACME SRL · Str. Memorandumului 28", "0123456789 xyz")
+		if got := drawTexts(t, glyphs); !bytes.Equal(got, fresh) {
+			t.Fatal("a document made after another was released differs from one made first")
+		}
 	}
 }
