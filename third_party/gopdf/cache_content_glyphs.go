@@ -75,9 +75,8 @@ var ErrReleased = errors.New("gopdf: document released")
 
 // Release hands the memory of the document's texts, its pages' lists of
 // content and its fonts' character maps back for the next document to
-// use. The document can be
-// neither changed nor written after it: its output methods return
-// ErrReleased.
+// use. The document can be neither changed nor written after it: its
+// output methods return ErrReleased. Releasing it again does nothing.
 func (gp *GoPdf) Release() {
 	if gp.released {
 		return

@@ -105,7 +105,6 @@ var lengthCodes = func() (c [contentMaxMatch + 1]uint8) {
 type contentEncoder struct {
 	table [1 << contentHashBits]int32
 	base  int32
-	out   []byte
 }
 
 var contentEncoders = sync.Pool{New: func() any { return new(contentEncoder) }}

@@ -185,7 +185,7 @@ func (p *PdfDictionaryObj) fontStream() ([]byte, int, error) {
 	// to, which decide the glyphs of composites it adds: a document that
 	// uses a kept subset need not look for them.
 	used := p.PtrToSubsetFontObj.CharacterToGlyphIndex.AllVals()
-	mapped := make([]int, len(used), len(used)+1)
+	mapped := make([]int, len(used))
 	for i, g := range used {
 		mapped[i] = int(g)
 	}
