@@ -261,7 +261,9 @@ func field(name, text string) fieldText { return fieldText{name, -1, text} }
 // numbers, which the core fonts cover.
 func documentText(doc Document) []fieldText {
 	inv, s, c, b := doc.Invoice, doc.Seller, doc.Invoice.Customer, doc.Bank
-	text := make([]fieldText, 0, 32+2*len(inv.Lines)+len(inv.Lines)+len(inv.Allowances)+len(inv.Charges))
+	// 31 fields of the invoice, seller, customer and bank, the corrected
+	// invoice's number, two e-invoice references, and those of the lists.
+	text := make([]fieldText, 0, 34+2*len(inv.Lines)+len(inv.Lines)+len(inv.Allowances)+len(inv.Charges))
 	text = append(text,
 		field("number", inv.Number), field("reference", inv.Reference), field("notes", inv.Notes), field("terms", inv.Terms),
 		field("paymentLink", inv.PaymentLink),
@@ -270,15 +272,17 @@ func documentText(doc Document) []fieldText {
 		field("customer.name", c.Name), field("customer.email", c.Email), field("customer.phone", c.Phone), field("customer.vatId", c.VATID),
 		field("bank.iban", b.IBAN), field("bank.bic", b.BIC), field("bank.bankName", b.BankName), field("bank.holder", b.Holder),
 	)
-	for _, a := range []struct {
-		prefix string
-		invoice.Address
-	}{{"branding.address.", s.Address}, {"customer.address.", c.Address}} {
-		prefix := a.prefix
-		text = append(text,
-			field(prefix+"line1", a.Line1), field(prefix+"line2", a.Line2), field(prefix+"city", a.City),
-			field(prefix+"postalCode", a.PostalCode), field(prefix+"region", a.Region), field(prefix+"country", a.Country))
-	}
+	// The addresses' field names written out, where joining them to a
+	// prefix would make a dozen strings a render.
+	sa, ca := s.Address, c.Address
+	text = append(text,
+		field("branding.address.line1", sa.Line1), field("branding.address.line2", sa.Line2),
+		field("branding.address.city", sa.City), field("branding.address.postalCode", sa.PostalCode),
+		field("branding.address.region", sa.Region), field("branding.address.country", sa.Country),
+		field("customer.address.line1", ca.Line1), field("customer.address.line2", ca.Line2),
+		field("customer.address.city", ca.City), field("customer.address.postalCode", ca.PostalCode),
+		field("customer.address.region", ca.Region), field("customer.address.country", ca.Country),
+	)
 	if inv.Corrects != nil {
 		text = append(text, field("corrects.number", inv.Corrects.Number))
 	}

@@ -863,3 +863,16 @@ func TestWriteSamples(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestDocumentTextAllocatesOnce checks that documentText makes room for
+// every field at once, e-invoice fields, a corrected invoice and
+// allowances included.
+func TestDocumentTextAllocatesOnce(t *testing.T) {
+	doc := sampleDoc(t, 3)
+	doc.Invoice.Corrects = &invoice.Reference{Number: "INV-0999"}
+	doc.Invoice.Allowances = []invoice.AllowanceCharge{{Reason: "Loyalty"}}
+	doc.Invoice.Charges = []invoice.AllowanceCharge{{Reason: "Shipping"}}
+	if n := testing.AllocsPerRun(10, func() { documentText(doc) }); n != 1 {
+		t.Errorf("documentText allocates %v times, want once", n)
+	}
+}

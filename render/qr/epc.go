@@ -3,7 +3,6 @@ package qr
 import (
 	"errors"
 	"fmt"
-	"math/big"
 	"strings"
 	"unicode/utf8"
 
@@ -120,20 +119,22 @@ func NormalizeIBAN(iban string) (string, error) {
 	if len(iban) < 15 || len(iban) > 34 {
 		return "", fmt.Errorf("%w: %d characters", ErrInvalidIBAN, len(iban))
 	}
-	var digits strings.Builder
+	// The remainder mod 97 of the number the IBAN spells, its first four
+	// characters moved to the end and each letter written as two digits
+	// (A = 10 … Z = 35), taken a digit or a letter at a time.
+	rem := 0
 	for i, c := range iban[4:] + iban[:4] {
 		pos := (i + 4) % len(iban)
 		switch {
 		case c >= '0' && c <= '9' && !(pos < 2):
-			digits.WriteRune(c)
+			rem = (rem*10 + int(c-'0')) % 97
 		case c >= 'A' && c <= 'Z' && !(pos >= 2 && pos < 4):
-			fmt.Fprintf(&digits, "%d", c-'A'+10)
+			rem = (rem*100 + int(c-'A'+10)) % 97
 		default:
 			return "", fmt.Errorf("%w: unexpected %q", ErrInvalidIBAN, c)
 		}
 	}
-	n, _ := new(big.Int).SetString(digits.String(), 10)
-	if n.Mod(n, big.NewInt(97)).Int64() != 1 {
+	if rem != 1 {
 		return "", fmt.Errorf("%w: check digits do not match", ErrInvalidIBAN)
 	}
 	return iban, nil

@@ -2,6 +2,10 @@ package qr
 
 import (
 	"errors"
+	"fmt"
+	"math/big"
+	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -249,5 +253,42 @@ func TestQRReference(t *testing.T) {
 	}
 	if !IsQRIBAN("CH4431999123000889012") || IsQRIBAN("CH9300762011623852957") || IsQRIBAN("DE89370400440532013000") {
 		t.Error("IsQRIBAN")
+	}
+}
+
+// TestNormalizeIBANCheckDigits checks the mod-97 remainder, taken a
+// character at a time, against math/big on IBANs of every length with
+// letters and digits: each takes its own check digits and no others.
+func TestNormalizeIBANCheckDigits(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(1, 2))
+	const chars = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	for n := 11; n <= 30; n++ {
+		for range 5 {
+			bban := make([]byte, n)
+			for i := range bban {
+				bban[i] = chars[rng.IntN(len(chars))]
+			}
+			// The check digits make the number of bban + "RO00" leave
+			// 98 - check when divided by 97.
+			var digits strings.Builder
+			for _, c := range string(bban) + "RO00" {
+				if c >= 'A' {
+					digits.WriteString(strconv.Itoa(int(c-'A') + 10))
+				} else {
+					digits.WriteRune(c)
+				}
+			}
+			num, _ := new(big.Int).SetString(digits.String(), 10)
+			check := 98 - int(new(big.Int).Mod(num, big.NewInt(97)).Int64())
+			for d := 0; d < 100; d++ {
+				iban := fmt.Sprintf("RO%02d%s", d, bban)
+				_, err := NormalizeIBAN(iban)
+				// Two check digits 97 apart are both right.
+				if valid := err == nil; valid != ((d-check)%97 == 0) {
+					t.Fatalf("NormalizeIBAN(%q): %v, want valid only with check digits %02d (or 97 apart)", iban, err, check)
+				}
+			}
+		}
 	}
 }

@@ -178,21 +178,7 @@ func (c *cacheContentText) write(w io.Writer, protection *PDFProtection) error {
 	b = append(b, "BT\n"...)
 	b = appendFixed2s(b, x, y)
 	b = append(b, "TD\n"...)
-	font := len(b)
-	b = append(b, "/F"...)
-	b = strconv.AppendInt(b, int64(c.fontCountIndex), 10)
-	b = append(b, ' ')
-	b = appendFloatTrim(b, c.fontSize)
-	b = append(b, " Tf "...)
-	b = appendFloatTrim(b, c.charSpacing)
-	b = append(b, " Tc\n"...)
-	if sw != nil {
-		if string(sw.textFont) == string(b[font:]) {
-			b = b[:font]
-		} else {
-			sw.textFont = append(sw.textFont[:0], b[font:]...)
-		}
-	}
+	b = appendTextFont(b, sw, int(c.fontCountIndex), c.fontSize, c.charSpacing)
 	if err := writeScratch(w, b); err != nil {
 		return err
 	}

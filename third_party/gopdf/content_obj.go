@@ -27,7 +27,14 @@ func (c *ContentObj) write(w io.Writer, objID int) error {
 	defer PutBuffer(buff)
 
 	isFlate := (c.getRoot().compressLevel != zlib.NoCompression)
-	if isFlate {
+	if c.getRoot().compressLevel == TableCompression {
+		raw := GetBuffer()
+		defer PutBuffer(raw)
+		if err := c.listCache.write(raw, c.protection()); err != nil {
+			return err
+		}
+		buff.Write(deflateContent(buff.AvailableBuffer(), raw.Bytes()))
+	} else if isFlate {
 		level := c.getRoot().compressLevel
 		ww, err := getZlibWriter(buff, level)
 		if err != nil {
@@ -150,7 +157,33 @@ func (c *ContentObj) appendStreamPlaceHolderText(placeHolderWidth float64) error
 
 // AppendStreamText append text
 func (c *ContentObj) AppendStreamText(text string) error {
+	if c.glyphsFit() {
+		return c.appendGlyphText(text, true)
+	}
+	return c.appendTextItem(text)
+}
 
+// glyphsFit reports whether a text in the current font is a glyph item:
+// a subset font without kerning or underline.
+func (c *ContentObj) glyphsFit() bool {
+	curr := &c.getRoot().curr
+	return curr.FontISubset != nil && curr.FontStyle&Underline == 0 && !curr.FontISubset.ttfFontOption.UseKerning
+}
+
+// appendGlyphText adds text as a glyph item at the current position and
+// moves it past the text. added says that the font has every character
+// of text already (AddChars); otherwise the characters it lacks are
+// added as AddChars adds them.
+func (c *ContentObj) appendGlyphText(text string, added bool) error {
+	curr := &c.getRoot().curr
+	x, err := c.listCache.appendGlyphs(c.getRoot().glyphMemory(), curr, curr.FontISubset, text, added)
+	curr.X = x
+	return err
+}
+
+// appendTextItem adds text as a cacheContentText, which kerns and
+// underlines.
+func (c *ContentObj) appendTextItem(text string) error {
 	//support only CURRENT_FONT_TYPE_SUBSET
 	textColor := c.getRoot().curr.textColor()
 	grayFill := c.getRoot().curr.grayFill

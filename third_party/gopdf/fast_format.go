@@ -117,6 +117,43 @@ type scratchWriter struct {
 	// and outlast the text object.
 	textFont  []byte
 	textColor ICacheColorText
+	// spaced is set once a text item of the stream sets a character
+	// spacing other than zero. Until then text items leave out "0 Tc":
+	// the text state starts with no spacing.
+	spaced bool
+}
+
+// appendTextFont appends the font, size and character spacing operators
+// of a text item, "/F1 8.5 Tf\n" or "/F1 8.5 Tf 0.5 Tc\n", unless they
+// are what the stream of sw has already set; the spacing only where it
+// is not zero or the stream has set another before.
+func appendTextFont(b []byte, sw *scratchWriter, fontIndex int, size, spacing float64) []byte {
+	font := len(b)
+	b = append(b, "/F"...)
+	b = strconv.AppendInt(b, int64(fontIndex), 10)
+	b = append(b, ' ')
+	b = appendFloatTrim(b, size)
+	b = append(b, " Tf"...)
+	tf := len(b)
+	b = append(b, ' ')
+	b = appendFloatTrim(b, spacing)
+	zero := string(b[tf+1:]) == "0"
+	if zero && sw != nil && !sw.spaced {
+		b = b[:tf]
+	} else {
+		b = append(b, " Tc"...)
+		if !zero && sw != nil {
+			sw.spaced = true
+		}
+	}
+	b = append(b, '\n')
+	if sw != nil {
+		if string(sw.textFont) == string(b[font:]) {
+			return b[:font]
+		}
+		sw.textFont = append(sw.textFont[:0], b[font:]...)
+	}
+	return b
 }
 
 // wrote updates what sw knows of the text state after item is written:
@@ -125,7 +162,7 @@ type scratchWriter struct {
 // colour; any other item forgets both.
 func (sw *scratchWriter) wrote(item ICacheContent) {
 	switch item := item.(type) {
-	case *cacheContentText:
+	case *cacheContentText, *cacheContentGlyphs:
 	case *cacheContentLine, *cacheContentLineWidth, cacheContentRectangle, *cacheContentRectangle,
 		*cacheContentBoxes, *cacheContentMask:
 	case *cacheContentColorRGB:

@@ -138,7 +138,7 @@ func TestScratchWriterTextState(t *testing.T) {
 		{&cacheContentImage{}, false, false},
 		{&cacheContentGray{}, false, false},
 	} {
-		sw := &scratchWriter{textFont: []byte("/F1 8.5 Tf 0 Tc\n"), textColor: black}
+		sw := &scratchWriter{textFont: []byte("/F1 8.5 Tf\n"), textColor: black}
 		sw.wrote(c.item)
 		if keep := len(sw.textFont) > 0; keep != c.keepFont {
 			t.Errorf("%T: font kept %v, want %v", c.item, keep, c.keepFont)

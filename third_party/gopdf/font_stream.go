@@ -55,9 +55,10 @@ type fixedTables struct {
 const subsetStreamsMax = 32
 
 // subsetStreams keeps the streams of the subsets of one font last made,
-// by their glyphs, so that a document with the same glyphs as an earlier
-// one takes its stream as it is: a stream is the same for the same
-// glyphs. It is safe for concurrent use; the streams are shared and
+// by the glyphs of the characters they draw (the glyphs of composites
+// follow from those), so that a document with the same glyphs as an
+// earlier one takes its stream as it is: a stream is the same for the
+// same glyphs. It is safe for concurrent use; the streams are shared and
 // must not be changed.
 type subsetStreams struct {
 	mu      sync.Mutex
@@ -180,14 +181,23 @@ func (p *PdfDictionaryObj) fontStream() ([]byte, int, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	glyphs := p.completeGlyphClosure(p.PtrToSubsetFontObj.CharacterToGlyphIndex)
-	sort.Ints(glyphs)
-	glyphs = p.distinctInts(glyphs)
+	// The subset is kept by the glyphs the document's characters map
+	// to, which decide the glyphs of composites it adds: a document that
+	// uses a kept subset need not look for them.
+	used := p.PtrToSubsetFontObj.CharacterToGlyphIndex.AllVals()
+	mapped := make([]int, len(used))
+	for i, g := range used {
+		mapped[i] = int(g)
+	}
+	sort.Ints(mapped)
 	streams := &fixed.streams
-	key := glyphsKey(glyphs)
+	key := glyphsKey(mapped)
 	if s, ok := streams.get(key); ok {
 		return s.stream, s.size, nil
 	}
+	glyphs := p.completeGlyphClosure(p.PtrToSubsetFontObj.CharacterToGlyphIndex)
+	sort.Ints(glyphs)
+	glyphs = p.distinctInts(glyphs)
 	stream, size, err := p.makeFontStream(ttfp, fixed, glyphs)
 	if err != nil {
 		return nil, 0, err

@@ -68,6 +68,11 @@ type GoPdf struct {
 	//ต่ำแหน่งปัจจุบัน
 	curr Current
 
+	// glyphMem holds the glyph items of the document's texts; released
+	// is set by Release.
+	glyphMem *glyphMemory
+	released bool
+
 	indexEncodingObjFonts []int
 	indexOfContent        int
 
@@ -169,7 +174,12 @@ func (gp *GoPdf) SetLineWidth(width float64) {
 //	 0 No compression,
 //	 1 fastest compression, but not very good ratio
 //	 9 best compression, but slowest
+//	10 TableCompression, Huffman codes made once for all content streams
 func (gp *GoPdf) SetCompressLevel(level int) {
+	if level == TableCompression {
+		gp.compressLevel = level
+		return
+	}
 	errfmt := "compress level too %s, using %s instead\n"
 	if level < -2 { //-2 = zlib.HuffmanOnly
 		fmt.Fprintf(os.Stderr, errfmt, "small", "DefaultCompression")
@@ -1041,6 +1051,9 @@ func (gp *GoPdf) Close() error {
 }
 
 func (gp *GoPdf) compilePdf(w io.Writer) (n int64, err error) {
+	if gp.released {
+		return 0, ErrReleased
+	}
 	gp.prepare()
 	err = gp.Close()
 	if err != nil {
@@ -1111,6 +1124,9 @@ func (gp *GoPdf) GetBytesPdf() []byte {
 
 // Text write text start at current x,y ( current y is the baseline of text )
 func (gp *GoPdf) Text(text string) error {
+	if content := gp.getContent(); content.glyphsFit() {
+		return content.appendGlyphText(text, false)
+	}
 
 	text, err := gp.curr.FontISubset.AddChars(text)
 	if err != nil {

@@ -1,6 +1,9 @@
 package gopdf
 
-import "io"
+import (
+	"io"
+	"sync"
+)
 
 type listCacheContent struct {
 	caches []ICacheContent
@@ -27,11 +30,35 @@ func (l *listCacheContent) append(cache ICacheContent) {
 }
 
 // grow makes room for a page's items at once, where appending them one
-// by one from none would copy the list half a dozen times.
+// by one from none would copy the list half a dozen times: a list a
+// released page handed back, or a new one.
 func (l *listCacheContent) grow() {
 	if l.caches == nil {
-		l.caches = make([]ICacheContent, 0, 128)
+		if c, ok := contentLists.Get().(*[]ICacheContent); ok {
+			l.caches = *c
+		} else {
+			l.caches = make([]ICacheContent, 0, 128)
+		}
 	}
+}
+
+// contentLists holds the item lists of released pages, emptied.
+var contentLists sync.Pool
+
+// maxKeptItems is the longest list of items release keeps for another
+// page: a page of an invoice has a few hundred.
+const maxKeptItems = 1024
+
+// release hands the page's list of items to the next page to use.
+func (l *listCacheContent) release() {
+	c := l.caches
+	l.caches = nil
+	if c == nil || cap(c) > maxKeptItems {
+		return
+	}
+	clear(c)
+	c = c[:0]
+	contentLists.Put(&c)
 }
 
 // appendContentText adds text to the last text item where cache is the

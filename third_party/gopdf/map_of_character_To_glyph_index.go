@@ -1,5 +1,7 @@
 package gopdf
 
+import "sync"
+
 // MapOfCharacterToGlyphIndex map of CharacterToGlyphIndex
 type MapOfCharacterToGlyphIndex struct {
 	keyIndexs map[rune]int //for search index in keys
@@ -9,6 +11,33 @@ type MapOfCharacterToGlyphIndex struct {
 	ascii [128]int32
 	Keys  []rune
 	Vals  []uint
+}
+
+// glyphIndexMaps holds the emptied maps of released documents' fonts.
+var glyphIndexMaps sync.Pool
+
+// maxKeptCharacters is the most characters a map may have had to be
+// kept for another document: an invoice's font draws one or two hundred.
+const maxKeptCharacters = 1024
+
+// reusedGlyphIndexMap returns a map a released document handed back, or
+// a new one.
+func reusedGlyphIndexMap() *MapOfCharacterToGlyphIndex {
+	if m, ok := glyphIndexMaps.Get().(*MapOfCharacterToGlyphIndex); ok {
+		return m
+	}
+	return NewMapOfCharacterToGlyphIndex()
+}
+
+// release empties m and keeps it for another document's font.
+func (m *MapOfCharacterToGlyphIndex) release() {
+	if len(m.Keys) > maxKeptCharacters {
+		return
+	}
+	clear(m.keyIndexs)
+	m.ascii = [128]int32{}
+	m.Keys, m.Vals = m.Keys[:0], m.Vals[:0]
+	glyphIndexMaps.Put(m)
 }
 
 // NewMapOfCharacterToGlyphIndex new CharacterToGlyphIndex

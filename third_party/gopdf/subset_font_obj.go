@@ -30,7 +30,7 @@ type SubsetFontObj struct {
 }
 
 func (s *SubsetFontObj) init(funcGetRoot func() *GoPdf) {
-	s.CharacterToGlyphIndex = NewMapOfCharacterToGlyphIndex() //make(map[rune]uint)
+	s.CharacterToGlyphIndex = reusedGlyphIndexMap()
 	s.funcKernOverride = nil
 	s.funcGetRoot = funcGetRoot
 

@@ -45,11 +45,14 @@ func (u *UnicodeMap) write(w io.Writer, objID int) error {
 			"/CMapName /Adobe-Identity-UCS def /CMapType 2 def\n"
 	suffix := "endcmap CMapName currentdict /CMap defineresource pop end end"
 
-	glyphIndexToCharacter := newMapGlyphIndexToCharacter() //make(map[int]rune)
+	keys := u.PtrToSubsetFontObj.CharacterToGlyphIndex.AllKeys()
+	glyphIndexToCharacter := &mapGlyphIndexToCharacter{
+		runes:  make([]rune, 0, len(keys)),
+		indexs: make([]int, 0, len(keys)),
+	}
 	lowIndex := 65536
 	hiIndex := -1
 
-	keys := u.PtrToSubsetFontObj.CharacterToGlyphIndex.AllKeys()
 	for _, k := range keys {
 		v, _ := u.PtrToSubsetFontObj.CharacterToGlyphIndex.Val(k)
 		index := int(v)

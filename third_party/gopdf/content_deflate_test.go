@@ -1,0 +1,95 @@
+package gopdf
+
+import (
+	"bytes"
+	"compress/zlib"
+	"io"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestDeflateContent compresses inputs with TableCompression's encoder
+// and reads them back with Go's zlib reader, which checks the codes, the
+// distances and the Adler-32: the sample itself, nothing, one byte,
+// every byte value, long runs (matches of 258 bytes), random bytes (no
+// matches), text repeated just within and just beyond the 32 KB window,
+// and an input over 64 KB. The encoder is used again for each, as its
+// hash table outlasts a stream.
+func TestDeflateContent(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	random := make([]byte, 70000)
+	for i := range random {
+		random[i] = byte(rng.IntN(256))
+	}
+	every := make([]byte, 256)
+	for i := range every {
+		every[i] = byte(i)
+	}
+	block := random[:1000]
+	window := append(append(append([]byte{}, block...), random[1000:32767-1000+1000]...), block...)
+	beyond := append(append(append([]byte{}, block...), random[1000:40000]...), block...)
+	for name, src := range map[string][]byte{
+		"sample":  contentSample,
+		"empty":   nil,
+		"one":     {'q'},
+		"every":   every,
+		"run":     bytes.Repeat([]byte{'0'}, 5000),
+		"pattern": bytes.Repeat([]byte("BT\n42.52 785.88 TD\n"), 3000),
+		"random":  random,
+		"window":  window,
+		"beyond":  beyond,
+		"long":    bytes.Repeat(contentSample, 3),
+	} {
+		for range 2 {
+			z := deflateContent(nil, src)
+			r, err := zlib.NewReader(bytes.NewReader(z))
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			got, err := io.ReadAll(r)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if !bytes.Equal(got, src) {
+				t.Fatalf("%s: read back %d bytes that differ from the %d written", name, len(got), len(src))
+			}
+		}
+	}
+}
+
+// TestDeflateContentSize checks that the sample compresses with its own
+// codes to within a tenth of what level 1 makes of it.
+func TestDeflateContentSize(t *testing.T) {
+	var level1 bytes.Buffer
+	zw, err := getZlibWriter(&level1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw.Write(contentSample)
+	zw.Close()
+	got := len(deflateContent(nil, contentSample))
+	if float64(got) > 1.1*float64(level1.Len()) {
+		t.Errorf("the sample takes %d bytes, level 1 %d", got, level1.Len())
+	}
+	t.Logf("sample %d bytes: %d, level 1 %d", len(contentSample), got, level1.Len())
+}
+
+func BenchmarkDeflateContent(b *testing.B) {
+	for _, level := range []int{1, TableCompression} {
+		b.Run(map[int]string{1: "level=1", TableCompression: "table"}[level], func(b *testing.B) {
+			var out bytes.Buffer
+			for b.Loop() {
+				out.Reset()
+				if level == TableCompression {
+					out.Write(deflateContent(out.AvailableBuffer(), contentSample))
+					continue
+				}
+				zw, _ := getZlibWriter(&out, level)
+				zw.Write(contentSample)
+				zw.Close()
+				putZlibWriter(zw, level)
+			}
+			b.ReportMetric(float64(out.Len()), "bytes")
+		})
+	}
+}
