@@ -8,7 +8,6 @@ import (
 	"fmt"
 
 	"math/bits"
-	"slices"
 	"strings"
 	"sync"
 
@@ -26,7 +25,26 @@ var ErrEmpty = errors.New("qr: nothing to encode")
 // Code is a QR code: a square of dark and light modules.
 type Code struct {
 	size int
-	dark []bool // row by row
+	// bits holds the modules as AppendBits appends them: row by row,
+	// (size+7)/8 bytes a row, the first module in the most significant
+	// bit.
+	bits []byte
+}
+
+// newCode returns a code of size modules, all light.
+func newCode(size int) *Code {
+	return &Code{size: size, bits: make([]byte, (size+7)/8*size)}
+}
+
+// dark reports whether the module in column x of row y, both inside
+// the code, is dark.
+func (c *Code) dark(x, y int) bool {
+	return c.bits[y*((c.size+7)/8)+x/8]&(0x80>>(x%8)) != 0
+}
+
+// setDark makes the module in column x of row y dark.
+func (c *Code) setDark(x, y int) {
+	c.bits[y*((c.size+7)/8)+x/8] |= 0x80 >> (x % 8)
 }
 
 // Encode returns the QR code for content at error-correction level M
@@ -166,10 +184,11 @@ type wordLayout struct {
 	rows, cols [8][]uint64
 }
 
-// dataModule is a module that carries bit offset of the codewords.
+// dataModule is a module that carries bit offset of the codewords: the
+// byte offset/8, shifted right by 7-offset%8.
 type dataModule struct {
-	x, y   int
-	offset uint
+	x, y        uint8
+	byte, shift uint16
 }
 
 // wordLayouts caches a *wordLayout per version.
@@ -191,7 +210,8 @@ func wordLayoutFor(v coding.Version) (*wordLayout, error) {
 			for x, pix := range row {
 				if mask == 0 {
 					if r := pix.Role(); r == coding.Data || r == coding.Check {
-						l.data = append(l.data, dataModule{x, y, pix.Offset()})
+						o := pix.Offset()
+						l.data = append(l.data, dataModule{uint8(x), uint8(y), uint16(o / 8), uint16(7 - o%8)})
 					}
 				}
 				if pix&coding.Black != 0 {
@@ -214,11 +234,12 @@ func encodeWords(v coding.Version, codewords []byte) (*Code, error) {
 	}
 	n := len(l.rows[0])
 	dataRows, dataCols := make([]uint64, n), make([]uint64, n)
+	// Without a branch: a codeword's bits are as good as random, and a
+	// mispredicted branch per module cost more than the rest of the loop.
 	for _, d := range l.data {
-		if codewords[d.offset/8]&(1<<(7-d.offset&7)) != 0 {
-			dataRows[d.y] |= 1 << (d.x + 4)
-			dataCols[d.x] |= 1 << (d.y + 4)
-		}
+		bit := uint64(codewords[d.byte]>>d.shift) & 1
+		dataRows[d.y] |= bit << (d.x + 4)
+		dataCols[d.x] |= bit << (d.y + 4)
 	}
 	rows, cols := make([]uint64, n), make([]uint64, n)
 	best, bestScore := 0, 0
@@ -231,11 +252,13 @@ func encodeWords(v coding.Version, codewords []byte) (*Code, error) {
 			best, bestScore = mask, score
 		}
 	}
-	c := &Code{size: n, dark: make([]bool, n*n)}
+	c := newCode(n)
+	stride := (n + 7) / 8
 	for y := range n {
-		row := l.rows[best][y] ^ dataRows[y]
-		for x := range n {
-			c.dark[y*n+x] = row>>(x+4)&1 == 1
+		// Module x at bit x; bits beyond the code's are clear.
+		row := (l.rows[best][y] ^ dataRows[y]) >> 4
+		for i := range stride {
+			c.bits[y*stride+i] = bits.Reverse8(uint8(row >> (8 * i)))
 		}
 	}
 	return c, nil
@@ -266,16 +289,18 @@ func planFor(v coding.Version, m coding.Mask) (*coding.Plan, error) {
 // layOut places codewords on plan's modules.
 func layOut(plan *coding.Plan, codewords []byte) *Code {
 	size := len(plan.Pixel)
-	c := &Code{size: size, dark: make([]bool, 0, size*size)}
-	for _, row := range plan.Pixel {
-		for _, pix := range row {
+	c := newCode(size)
+	for y, row := range plan.Pixel {
+		for x, pix := range row {
 			switch pix.Role() {
 			case coding.Data, coding.Check:
 				if o := pix.Offset(); codewords[o/8]&(1<<(7-o&7)) != 0 {
 					pix ^= coding.Black
 				}
 			}
-			c.dark = append(c.dark, pix&coding.Black != 0)
+			if pix&coding.Black != 0 {
+				c.setDark(x, y)
+			}
 		}
 	}
 	return c
@@ -303,7 +328,7 @@ func (c *Code) bytePenalty() int {
 	score, dark := 0, 0
 	for y := range n {
 		for x := range n {
-			d := byte(b2i(c.dark[y*n+x]))
+			d := byte(b2i(c.dark(x, y)))
 			rows[y*n+x], cols[x*n+y] = d, d
 			dark += int(d)
 		}
@@ -382,8 +407,8 @@ func (c *Code) wordPenalty() int {
 	cols := make([]uint64, n)
 	for y := range n {
 		var row uint64
-		for x, d := range c.dark[y*n : (y+1)*n] {
-			bit := uint64(b2i(d))
+		for x := range n {
+			bit := uint64(b2i(c.dark(x, y)))
 			row |= bit << (x + 4)
 			cols[x] |= bit << (y + 4)
 		}
@@ -456,7 +481,7 @@ func (c *Code) Dark(x, y int) bool {
 	if x < 0 || y < 0 || x >= c.size || y >= c.size {
 		return false
 	}
-	return c.dark[y*c.size+x]
+	return c.dark(x, y)
 }
 
 // AppendBits appends the modules to b row by row from the top,
@@ -464,21 +489,7 @@ func (c *Code) Dark(x, y int) bool {
 // module in the most significant bit; the bits after a row's last
 // module are clear. It is the code as a one-bit image.
 func (c *Code) AppendBits(b []byte) []byte {
-	stride := (c.size + 7) / 8
-	b = slices.Grow(b, stride*c.size)
-	for y := range c.size {
-		row := c.dark[y*c.size : (y+1)*c.size]
-		for x := 0; x < c.size; x += 8 {
-			var v byte
-			for i, dark := range row[x:min(x+8, c.size)] {
-				if dark {
-					v |= 0x80 >> i
-				}
-			}
-			b = append(b, v)
-		}
-	}
-	return b
+	return append(b, c.bits...)
 }
 
 // Rect is a rectangle of dark modules: X and Y are the column and row of

@@ -1,6 +1,8 @@
 package qr
 
 import (
+	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"image"
@@ -171,10 +173,12 @@ func BenchmarkEncode(b *testing.B) {
 
 func TestPenalty(t *testing.T) {
 	square := func(n int, dark func(x, y int) bool) *Code {
-		c := &Code{size: n}
+		c := newCode(n)
 		for y := range n {
 			for x := range n {
-				c.dark = append(c.dark, dark(x, y))
+				if dark(x, y) {
+					c.setDark(x, y)
+				}
 			}
 		}
 		return c
@@ -271,10 +275,12 @@ func TestWordPenaltyMatchesBytePenalty(t *testing.T) {
 	var codes []*Code
 	for _, n := range []int{21, 25, 33, 45, 56} {
 		for range 50 {
-			c := &Code{size: n}
+			c := newCode(n)
 			density := rng.Float64()
-			for range n * n {
-				c.dark = append(c.dark, rng.Float64() < density)
+			for i := range n * n {
+				if rng.Float64() < density {
+					c.setDark(i%n, i/n)
+				}
 			}
 			codes = append(codes, c)
 		}
@@ -312,8 +318,38 @@ func TestEncodeWordsMatchesModules(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if words.size != modules.size || !slices.Equal(words.dark, modules.dark) {
+		if words.size != modules.size || !bytes.Equal(words.bits, modules.bits) {
 			t.Errorf("version %d: the two layouts differ", v)
 		}
+	}
+}
+
+// TestEncodeUnchanged holds Encode to the codes it made when a code's
+// modules were kept one bool each: the SHA-256 of 400 codes' bits and
+// modules, of payment links, EPC transfers and UTF-8 text.
+func TestEncodeUnchanged(t *testing.T) {
+	h := sha256.New()
+	for i := range 400 {
+		content := fmt.Sprintf("https://pay.invoiced.test/i/tok_%x?amount=%d", i*7919, i)
+		if i%3 == 1 {
+			content = "BCD\n002\n1\nSCT\nAAAARO22\nACME SRL\nRO49AAAA1B31007593840000\nEUR" + fmt.Sprint(i) + ".50\n\n\nINV-" + fmt.Sprint(i)
+		}
+		if i%7 == 2 {
+			content = strings.Repeat("é€x", i%60+1)
+		}
+		c, err := Encode(content)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Write(c.AppendBits(nil))
+		for y := range c.Size() {
+			for x := range c.Size() {
+				h.Write([]byte{byte(b2i(c.Dark(x, y)))})
+			}
+		}
+	}
+	const want = "fe31bb27a1ae20f7d7ea01404a61702b2dff31694ebe5f47c7e935bef9b3afe8"
+	if got := fmt.Sprintf("%x", h.Sum(nil)); got != want {
+		t.Errorf("codes hash %s, want %s", got, want)
 	}
 }
