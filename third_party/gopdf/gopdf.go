@@ -1542,27 +1542,27 @@ func breakIndicatorIndex(text []rune, bi rune) int {
 // gofpdi code
 func (gp *GoPdf) ImportPage(sourceFile string, pageno int, box string) int {
 	// Set source file for fpdi
-	gp.fpdi.SetSourceFile(sourceFile)
+	gp.importer().SetSourceFile(sourceFile)
 
 	// gofpdi needs to know where to start the object id at.
 	// By default, it starts at 1, but gopdf adds a few objects initially.
 	startObjID := gp.GetNextObjectID()
 
 	// Set gofpdi next object ID to  whatever the value of startObjID is
-	gp.fpdi.SetNextObjectID(startObjID)
+	gp.importer().SetNextObjectID(startObjID)
 
 	// Import page
-	tpl := gp.fpdi.ImportPage(pageno, box)
+	tpl := gp.importer().ImportPage(pageno, box)
 
 	// Import objects into current pdf document
-	tplObjIDs := gp.fpdi.PutFormXobjects()
+	tplObjIDs := gp.importer().PutFormXobjects()
 
 	// Set template names and ids in gopdf
 	gp.ImportTemplates(tplObjIDs)
 
 	// Get a map[int]string of the imported objects.
 	// The map keys will be the ID of each object.
-	imported := gp.fpdi.GetImportedObjects()
+	imported := gp.importer().GetImportedObjects()
 
 	// Import gofpdi objects into gopdf, starting at whatever the value of startObjID is
 	gp.ImportObjects(imported, startObjID)
@@ -1576,27 +1576,27 @@ func (gp *GoPdf) ImportPage(sourceFile string, pageno int, box string) int {
 // gofpdi code
 func (gp *GoPdf) ImportPageStream(sourceStream *io.ReadSeeker, pageno int, box string) int {
 	// Set source file for fpdi
-	gp.fpdi.SetSourceStream(sourceStream)
+	gp.importer().SetSourceStream(sourceStream)
 
 	// gofpdi needs to know where to start the object id at.
 	// By default, it starts at 1, but gopdf adds a few objects initially.
 	startObjID := gp.GetNextObjectID()
 
 	// Set gofpdi next object ID to  whatever the value of startObjID is
-	gp.fpdi.SetNextObjectID(startObjID)
+	gp.importer().SetNextObjectID(startObjID)
 
 	// Import page
-	tpl := gp.fpdi.ImportPage(pageno, box)
+	tpl := gp.importer().ImportPage(pageno, box)
 
 	// Import objects into current pdf document
-	tplObjIDs := gp.fpdi.PutFormXobjects()
+	tplObjIDs := gp.importer().PutFormXobjects()
 
 	// Set template names and ids in gopdf
 	gp.ImportTemplates(tplObjIDs)
 
 	// Get a map[int]string of the imported objects.
 	// The map keys will be the ID of each object.
-	imported := gp.fpdi.GetImportedObjects()
+	imported := gp.importer().GetImportedObjects()
 
 	// Import gofpdi objects into gopdf, starting at whatever the value of startObjID is
 	gp.ImportObjects(imported, startObjID)
@@ -1608,22 +1608,22 @@ func (gp *GoPdf) ImportPageStream(sourceStream *io.ReadSeeker, pageno int, box s
 // GetStreamPageSizes gets the sizes of the pages using a stream
 // Returns a map of available pages and its box sizes starting with the first page at index 1 containing a map of boxes containing a map of size values
 func (gp *GoPdf) GetStreamPageSizes(sourceStream *io.ReadSeeker) map[int]map[string]map[string]float64 {
-	gp.fpdi.SetSourceStream(sourceStream)
-	return gp.fpdi.GetPageSizes()
+	gp.importer().SetSourceStream(sourceStream)
+	return gp.importer().GetPageSizes()
 }
 
 // GetPageSizes gets the sizes of the pages of a pdf file1
 // Returns a map of available pages and its box sizes starting with the first page at index 1 containing a map of boxes containing a map of size values
 func (gp *GoPdf) GetPageSizes(sourceFile string) map[int]map[string]map[string]float64 {
-	gp.fpdi.SetSourceFile(sourceFile)
-	return gp.fpdi.GetPageSizes()
+	gp.importer().SetSourceFile(sourceFile)
+	return gp.importer().GetPageSizes()
 }
 
 // UseImportedTemplate draws an imported PDF page.
 func (gp *GoPdf) UseImportedTemplate(tplid int, x float64, y float64, w float64, h float64) {
 	gp.UnitsToPointsVar(&x, &y, &w, &h)
 	// Get template values to draw
-	tplName, scaleX, scaleY, tX, tY := gp.fpdi.UseTemplate(tplid, x, y, w, h)
+	tplName, scaleX, scaleY, tX, tY := gp.importer().UseTemplate(tplid, x, y, w, h)
 	gp.getContent().AppendStreamImportedTemplate(tplName, scaleX, scaleY, tX, tY)
 }
 
@@ -1633,26 +1633,26 @@ func (gp *GoPdf) ImportPagesFromSource(source interface{}, box string) error {
 	switch v := source.(type) {
 	case string:
 		// Set source file for fpdi
-		gp.fpdi.SetSourceFile(v)
+		gp.importer().SetSourceFile(v)
 	case []byte:
 		// Set source stream for fpdi
 		rs := io.ReadSeeker(bytes.NewReader(v))
-		gp.fpdi.SetSourceStream(&rs)
+		gp.importer().SetSourceStream(&rs)
 	case io.ReadSeeker:
 		// Set source stream for fpdi
-		gp.fpdi.SetSourceStream(&v)
+		gp.importer().SetSourceStream(&v)
 	case *io.ReadSeeker:
 		// Set source stream for fpdi
-		gp.fpdi.SetSourceStream(v)
+		gp.importer().SetSourceStream(v)
 	default:
 		return errors.New("source type not supported")
 	}
 
 	// Get number of pages from source file
-	pages := gp.fpdi.GetNumPages()
+	pages := gp.importer().GetNumPages()
 
 	// Get page sizes from source file
-	sizes := gp.fpdi.GetPageSizes()
+	sizes := gp.importer().GetPageSizes()
 
 	for i := 0; i < pages; i++ {
 		pageno := i + 1
@@ -1671,20 +1671,20 @@ func (gp *GoPdf) ImportPagesFromSource(source interface{}, box string) error {
 		startObjID := gp.GetNextObjectID()
 
 		// Set gofpdi next object ID to  whatever the value of startObjID is
-		gp.fpdi.SetNextObjectID(startObjID)
+		gp.importer().SetNextObjectID(startObjID)
 
 		// Import page
-		tpl := gp.fpdi.ImportPage(pageno, box)
+		tpl := gp.importer().ImportPage(pageno, box)
 
 		// Import objects into current pdf document
-		tplObjIDs := gp.fpdi.PutFormXobjects()
+		tplObjIDs := gp.importer().PutFormXobjects()
 
 		// Set template names and ids in gopdf
 		gp.ImportTemplates(tplObjIDs)
 
 		// Get a map[int]string of the imported objects.
 		// The map keys will be the ID of each object.
-		imported := gp.fpdi.GetImportedObjects()
+		imported := gp.importer().GetImportedObjects()
 
 		// Import gofpdi objects into gopdf, starting at whatever the value of startObjID is
 		gp.ImportObjects(imported, startObjID)
@@ -2176,15 +2176,21 @@ func (gp *GoPdf) init(importer ...*gofpdi.Importer) {
 	gp.config.TrimBox = *gp.config.TrimBox.unitsToPoints(gp.config)
 
 	// init gofpdi free pdf document importer
-	gp.fpdi = importerOrDefault(importer...)
+	gp.fpdi = nil
+	if len(importer) != 0 {
+		gp.fpdi = importer[len(importer)-1]
+	}
 
 }
 
-func importerOrDefault(importer ...*gofpdi.Importer) *gofpdi.Importer {
-	if len(importer) != 0 {
-		return importer[len(importer)-1]
+// importer returns the document's PDF importer, the one given to
+// StartWithImporter or else one made at the first call: most documents
+// import nothing, and making one allocated a dozen maps.
+func (gp *GoPdf) importer() *gofpdi.Importer {
+	if gp.fpdi == nil {
+		gp.fpdi = gofpdi.NewImporter()
 	}
-	return gofpdi.NewImporter()
+	return gp.fpdi
 }
 
 func (gp *GoPdf) resetCurrXY() {
