@@ -99,41 +99,50 @@ var lengthCodes = func() (c [contentMaxMatch + 1]uint8) {
 	return c
 }()
 
-// contentEncoder is the matcher's state. Its hash table holds positions
-// offset by base, which grows past every stream compressed, so that the
-// positions of earlier streams read as none without clearing the table.
+// contentEncoder is the matcher's hash table: for each hash, the last
+// position i of the stream with it, as uint16(i+1), 0 for none. It is
+// cleared for each stream. Written and read in order, the clearing
+// brings the table into the processor's cache at the cost of a copy;
+// among a worker's other work a table that was not cleared had gone
+// from it by the next stream, and was read back a line at a time as
+// the hashes fell, the most time of a stream. Positions 64 KB or more
+// apart share a value, so that a stream over 64 KB may take a hint to
+// a position 64 KB from the one it names: each hint is checked against
+// the bytes, and one that does not match is a literal, as a collision
+// is.
 type contentEncoder struct {
-	table [1 << contentHashBits]int32
-	base  int32
+	table [1 << contentHashBits]uint16
 }
 
 var contentEncoders = sync.Pool{New: func() any { return new(contentEncoder) }}
 
+// candidate returns the position the table holds for hash h, at most
+// contentMaxDist before i, and records i for h. ok is false for none.
+func (e *contentEncoder) candidate(h uint32, i int) (cand int, ok bool) {
+	d := int(uint16(i+1) - e.table[h])
+	ok = e.table[h] != 0 && d != 0 && d <= contentMaxDist && d <= i
+	e.table[h] = uint16(i + 1)
+	return i - d, ok
+}
+
 // tokens calls lit for each literal and match for each match of src, in
 // order.
 func (e *contentEncoder) tokens(src []byte, lit func(byte), match func(length int, dist uint32)) {
-	if e.base > 1<<30 {
-		e.table = [1 << contentHashBits]int32{}
-		e.base = 0
-	}
-	base := e.base + contentMaxDist + 1
-	e.base = base + int32(len(src))
+	clear(e.table[:])
 	i, n := 0, len(src)
 	for i+contentMinMatch <= n {
 		u := binary.LittleEndian.Uint32(src[i:])
 		h := (u * 2654435761) >> (32 - contentHashBits)
-		cand := e.table[h] - base
-		e.table[h] = int32(i) + base
-		if cand >= 0 && int32(i)-cand <= contentMaxDist && binary.LittleEndian.Uint32(src[cand:]) == u {
+		if cand, ok := e.candidate(h, i); ok && binary.LittleEndian.Uint32(src[cand:]) == u {
 			l := contentMinMatch
-			for i+l < n && l < contentMaxMatch && src[int(cand)+l] == src[i+l] {
+			for i+l < n && l < contentMaxMatch && src[cand+l] == src[i+l] {
 				l++
 			}
-			match(l, uint32(int32(i)-cand))
+			match(l, uint32(i-cand))
 			i += l
 			if i+contentMinMatch <= n {
 				p := i - 2
-				e.table[(binary.LittleEndian.Uint32(src[p:])*2654435761)>>(32-contentHashBits)] = int32(p) + base
+				e.table[(binary.LittleEndian.Uint32(src[p:])*2654435761)>>(32-contentHashBits)] = uint16(p + 1)
 			}
 			continue
 		}
@@ -184,24 +193,17 @@ func deflateContent(dst, src []byte) []byte {
 	}
 	// The matcher's loop, as tokens has it, with the codes written in
 	// place of the calls.
-	if e.base > 1<<30 || len(src) > 1<<29 {
-		e.table = [1 << contentHashBits]int32{}
-		e.base = 0
-	}
-	base := e.base + contentMaxDist + 1
-	e.base = base + int32(len(src))
+	clear(e.table[:])
 	i, n := 0, len(src)
 	for i+contentMinMatch <= n {
 		u := binary.LittleEndian.Uint32(src[i:])
 		h := (u * 2654435761) >> (32 - contentHashBits)
-		cand := e.table[h] - base
-		e.table[h] = int32(i) + base
-		if cand >= 0 && int32(i)-cand <= contentMaxDist && binary.LittleEndian.Uint32(src[cand:]) == u {
+		if cand, ok := e.candidate(h, i); ok && binary.LittleEndian.Uint32(src[cand:]) == u {
 			l := contentMinMatch
-			for i+l < n && l < contentMaxMatch && src[int(cand)+l] == src[i+l] {
+			for i+l < n && l < contentMaxMatch && src[cand+l] == src[i+l] {
 				l++
 			}
-			d := uint32(int32(i) - cand)
+			d := uint32(i - cand)
 			lc := lengthCodes[l]
 			c := codes.lit[257+int(lc)]
 			w.put(uint64(c.bits), c.len)
@@ -213,7 +215,7 @@ func deflateContent(dst, src []byte) []byte {
 			i += l
 			if i+contentMinMatch <= n {
 				p := i - 2
-				e.table[(binary.LittleEndian.Uint32(src[p:])*2654435761)>>(32-contentHashBits)] = int32(p) + base
+				e.table[(binary.LittleEndian.Uint32(src[p:])*2654435761)>>(32-contentHashBits)] = uint16(p + 1)
 			}
 			continue
 		}

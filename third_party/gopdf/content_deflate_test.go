@@ -3,6 +3,8 @@ package gopdf
 import (
 	"bytes"
 	"compress/zlib"
+	"crypto/sha256"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"testing"
@@ -13,8 +15,10 @@ import (
 // distances and the Adler-32: the sample itself, nothing, one byte,
 // every byte value, long runs (matches of 258 bytes), random bytes (no
 // matches), text repeated just within and just beyond the 32 KB window,
-// and an input over 64 KB. The encoder is used again for each, as its
-// hash table outlasts a stream.
+// an input over 64 KB, and one over 64 KB with text repeated 64 KB and
+// a little more back, where the hash table's positions name the wrong
+// ones. Each is compressed twice, so that the encoder has been used
+// before.
 func TestDeflateContent(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	random := make([]byte, 70000)
@@ -28,6 +32,9 @@ func TestDeflateContent(t *testing.T) {
 	block := random[:1000]
 	window := append(append(append([]byte{}, block...), random[1000:32767-1000+1000]...), block...)
 	beyond := append(append(append([]byte{}, block...), random[1000:40000]...), block...)
+	wrap := append([]byte{}, random...)
+	copy(wrap[65536+100:], random[100:1100])
+	copy(wrap[65536+2000:], random[1700:2700])
 	for name, src := range map[string][]byte{
 		"sample":  contentSample,
 		"empty":   nil,
@@ -39,6 +46,7 @@ func TestDeflateContent(t *testing.T) {
 		"window":  window,
 		"beyond":  beyond,
 		"long":    bytes.Repeat(contentSample, 3),
+		"wrap":    wrap,
 	} {
 		for range 2 {
 			z := deflateContent(nil, src)
@@ -72,6 +80,21 @@ func TestDeflateContentSize(t *testing.T) {
 		t.Errorf("the sample takes %d bytes, level 1 %d", got, level1.Len())
 	}
 	t.Logf("sample %d bytes: %d, level 1 %d", len(contentSample), got, level1.Len())
+}
+
+// TestDeflateContentUnchanged holds the encoder to the streams it made
+// with positions kept as int32 in a table not cleared between streams:
+// the SHA-256 of parts of the sample, all under 64 KB, compressed.
+func TestDeflateContentUnchanged(t *testing.T) {
+	h := sha256.New()
+	for _, n := range []int{0, 1, 5, 100, 4096, 6 << 10, len(contentSample)} {
+		h.Write(deflateContent(nil, contentSample[:n]))
+		h.Write(deflateContent(nil, contentSample[len(contentSample)-n:]))
+	}
+	const want = "02550ce8cfcf837010c7444e5319fb60f28755f71d84c1ec130f04503c9ab133"
+	if got := fmt.Sprintf("%x", h.Sum(nil)); got != want {
+		t.Errorf("streams hash %s, want %s", got, want)
+	}
 }
 
 func BenchmarkDeflateContent(b *testing.B) {
