@@ -61,6 +61,26 @@ func BenchmarkRender(b *testing.B) {
 	}
 }
 
+// BenchmarkRenderParallel renders the 10-line sample on 50 goroutines
+// per core, as a worker's concurrent sends do: between one goroutine's
+// steps the others' have used the processor's caches, which costs the
+// render more than rendering one document after another does.
+func BenchmarkRenderParallel(b *testing.B) {
+	r := newRenderer(b)
+	doc := sampleDoc(b, 6)
+	cpu := processCPU(b)
+	b.SetParallelism(50)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := r.Render(doc); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(processCPU(b)-cpu)/float64(b.N)/1e3, "cpu-µs/op")
+}
+
 // BenchmarkCacheHit is the cost of serving an unchanged invoice again,
 // as GET …/pdf and the email attachment do.
 func BenchmarkCacheHit(b *testing.B) {
