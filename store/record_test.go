@@ -210,7 +210,7 @@ func fill(v reflect.Value, s string, at time.Time) {
 }
 
 // TestRecordJSONAsEncodingJSON: the JSON records are written and read
-// with writes, for every field of every stored type, the bytes
+// with, and the JSON a stored record expands to, writes, for every field of every stored type, the bytes
 // encoding/json writes, and reads what encoding/json reads, so records
 // read the same by either and the API (encoding/json) shows them as
 // before.
@@ -256,6 +256,9 @@ func TestRecordJSONAsEncodingJSON(t *testing.T) {
 				t.Fatal(err)
 			}
 			b, _ := encodeRecord(v)
+			if raw, err := expandRecord(b); err != nil || !bytes.Equal(raw, want) {
+				t.Errorf("%s %d: stored\n%s, %v\nencoding/json writes\n%s", name, i, raw, err, want)
+			}
 			if err := decodeRecord(b, fastRead); err != nil {
 				t.Fatalf("%s %d: %v", name, i, err)
 			}
