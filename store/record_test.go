@@ -309,8 +309,9 @@ func deflateRecord(w *flate.Writer, v any) []byte {
 // BenchmarkRecord compares storing and reading records (a sent email
 // delivery, an invoice of ten lines) as they are stored now (encode,
 // decode) with how they were stored before (encoding/json and deflate at
-// klauspost level 4, the baselines), and with plain encoding/json; it
-// reports the bytes each stores.
+// klauspost level 4, the baselines), and with plain encoding/json, and
+// the copy StartJob keeps of a record it decoded (clone); it reports the
+// bytes each stores.
 func BenchmarkRecord(b *testing.B) {
 	w, _ := flate.NewWriterDict(nil, 4, recordDict)
 	for _, r := range []struct {
@@ -356,6 +357,11 @@ func BenchmarkRecord(b *testing.B) {
 		b.Run(r.name+"/decode", func(b *testing.B) {
 			for b.Loop() {
 				_ = decodeRecord(stored, r.mk())
+			}
+		})
+		b.Run(r.name+"/clone", func(b *testing.B) {
+			for b.Loop() {
+				_ = cloneRecord(r.v)
 			}
 		})
 	}
