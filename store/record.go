@@ -175,7 +175,8 @@ func encodeRecord(v any) ([]byte, error) {
 	return out, nil
 }
 
-// recordEncoders lend recordEncoders.
+// recordEncoders lend recordEncoders, each with its JSON encoder made
+// once.
 var recordEncoders = sync.Pool{New: func() any {
 	e := &recordEncoder{}
 	e.enc = json.NewEncoder(e)
