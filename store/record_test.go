@@ -210,7 +210,7 @@ func fill(v reflect.Value, s string, at time.Time) {
 }
 
 // TestRecordJSONAsEncodingJSON: the JSON records are written and read
-// with writes, for every field of every stored type, the bytes
+// with, and the JSON a stored record expands to, writes, for every field of every stored type, the bytes
 // encoding/json writes, and reads what encoding/json reads, so records
 // read the same by either and the API (encoding/json) shows them as
 // before.
@@ -256,6 +256,9 @@ func TestRecordJSONAsEncodingJSON(t *testing.T) {
 				t.Fatal(err)
 			}
 			b, _ := encodeRecord(v)
+			if raw, err := expandRecord(b); err != nil || !bytes.Equal(raw, want) {
+				t.Errorf("%s %d: stored\n%s, %v\nencoding/json writes\n%s", name, i, raw, err, want)
+			}
 			if err := decodeRecord(b, fastRead); err != nil {
 				t.Fatalf("%s %d: %v", name, i, err)
 			}
@@ -306,8 +309,9 @@ func deflateRecord(w *flate.Writer, v any) []byte {
 // BenchmarkRecord compares storing and reading records (a sent email
 // delivery, an invoice of ten lines) as they are stored now (encode,
 // decode) with how they were stored before (encoding/json and deflate at
-// klauspost level 4, the baselines), and with plain encoding/json; it
-// reports the bytes each stores.
+// klauspost level 4, the baselines), and with plain encoding/json, and
+// the copy StartJob keeps of a record it decoded (clone); it reports the
+// bytes each stores.
 func BenchmarkRecord(b *testing.B) {
 	w, _ := flate.NewWriterDict(nil, 4, recordDict)
 	for _, r := range []struct {
@@ -353,6 +357,11 @@ func BenchmarkRecord(b *testing.B) {
 		b.Run(r.name+"/decode", func(b *testing.B) {
 			for b.Loop() {
 				_ = decodeRecord(stored, r.mk())
+			}
+		})
+		b.Run(r.name+"/clone", func(b *testing.B) {
+			for b.Loop() {
+				_ = cloneRecord(r.v)
 			}
 		})
 	}

@@ -327,7 +327,7 @@ func (s *Store) TenantAndInvoiceForSend(ctx context.Context, token, id string) (
 // invoice and the settings of tenant, as InvoiceForSend returns them.
 func (s *Store) invoiceForSend(tenantID string, keys []string, vals []any, err error) (*invoice.Invoice, Settings, error) {
 	var inv invoice.Invoice
-	st, err := s.decodeWithSettings(tenantID, keys[:1], []any{&inv}, vals, err)
+	st, err := s.decodeWithSettings(tenantID, keys[:1], []any{&inv}, vals, err, false)
 	if err != nil {
 		return nil, Settings{}, err
 	}
@@ -337,17 +337,18 @@ func (s *Store) invoiceForSend(tenantID string, keys []string, vals []any, err e
 
 // getWithSettings reads the record at each of keys into the records at
 // the same index, and tenant's settings, with one MGET, and keeps the
-// records' bytes for updates that follow (see seenRecords). A missing
-// record is ErrNotFound, wrapped with its key; missing settings are the
-// defaults.
+// records' bytes for updates that follow (see seenRecords), and a copy
+// of each record for BeginSend (see decodedRecords). A missing record is
+// ErrNotFound, wrapped with its key; missing settings are the defaults.
 func (s *Store) getWithSettings(ctx context.Context, tenantID string, keys []string, records []any) (Settings, error) {
 	vals, err := s.rdb.MGet(ctx, append(keys, tenantKey(tenantID, "settings"))...).Result()
-	return s.decodeWithSettings(tenantID, keys, records, vals, err)
+	return s.decodeWithSettings(tenantID, keys, records, vals, err, true)
 }
 
 // decodeWithSettings decodes the reply (vals, err) of the MGET of
-// getWithSettings as it does.
-func (s *Store) decodeWithSettings(tenantID string, keys []string, records []any, vals []any, err error) (Settings, error) {
+// getWithSettings as it does; it keeps copies of the records decoded only
+// if keep is set.
+func (s *Store) decodeWithSettings(tenantID string, keys []string, records []any, vals []any, err error, keep bool) (Settings, error) {
 	if err != nil {
 		return Settings{}, fmt.Errorf("mget %s: %w", keys[0], err)
 	}
@@ -361,6 +362,9 @@ func (s *Store) decodeWithSettings(tenantID string, keys []string, records []any
 			return Settings{}, fmt.Errorf("decode %s: %w", keys[i], err)
 		}
 		s.seen.put(keys[i], b)
+		if keep {
+			s.keepDecoded(keys[i], b, v)
+		}
 	}
 	if b, ok := vals[len(keys)].(string); ok {
 		return s.decodeSettings(tenantID, []byte(b))
@@ -566,7 +570,7 @@ func (s *Store) BeginSend(ctx context.Context, start SendStart) (SendBegun, erro
 	sk, dk := sendKey(ten, start.SendID), deliveryKey(ten, start.DeliveryID)
 	var send Send
 	var d Delivery
-	oldSend, ok := s.seenRecord(sk, &send)
+	oldSend, ok := seenRecord(s, sk, &send)
 	if !ok || send.Status != SendQueued {
 		return SendBegun{}, nil
 	}
@@ -576,11 +580,11 @@ func (s *Store) BeginSend(ctx context.Context, start SendStart) (SendBegun, erro
 	}
 	ik := invoiceKey(ten, send.InvoiceID)
 	var inv invoice.Invoice
-	oldInv, ok := s.seenRecord(ik, &inv)
+	oldInv, ok := seenRecord(s, ik, &inv)
 	if !ok || !inv.Status.Sendable() {
 		return SendBegun{}, nil
 	}
-	oldD, ok := s.seenRecord(dk, &d)
+	oldD, ok := seenRecord(s, dk, &d)
 	if !ok || d.SendID != send.ID || d.Status != DeliveryQueued || d.Claim != nil {
 		return SendBegun{}, nil
 	}
@@ -662,10 +666,18 @@ func (s *Store) BeginSend(ctx context.Context, start SendStart) (SendBegun, erro
 
 // seenRecord decodes the record at key as this store last read or wrote
 // it (seenRecords) into v, and returns its bytes; false when there are
-// none, or they do not decode.
-func (s *Store) seenRecord(key string, v any) ([]byte, bool) {
+// none, or they do not decode. The copy StartJob kept of the record, if
+// it was decoded from those very bytes, is taken instead of decoding
+// them again (decodedRecords).
+func seenRecord[T any](s *Store, key string, v *T) ([]byte, bool) {
 	b, ok := s.seen.get(key)
-	if !ok || decodeRecord(b, v) != nil {
+	if !ok {
+		return nil, false
+	}
+	if takeDecoded(s, key, b, v) {
+		return b, true
+	}
+	if decodeRecord(b, v) != nil {
 		return nil, false
 	}
 	return b, true

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -394,30 +396,40 @@ func (st *Settings) KeepSecrets(old Settings) {
 	}
 }
 
-// clone deep-copies the parts of st that sealing changes.
-func (st Settings) clone() Settings {
-	if st.Email.SMTP != nil {
-		c := *st.Email.SMTP
-		st.Email.SMTP = &c
-	}
+// Clone returns a deep copy of st: every pointer, slice and map of the
+// copy is its own, so changing either changes nothing in the other.
+// Time zones (*time.Location) are shared, as time.Time copies share them.
+//
+// A field added to Settings, or to a struct it holds, that is a pointer,
+// slice or map must be copied here too (TestSettingsClone fails until it
+// is).
+func (st Settings) Clone() Settings {
+	st.Branding.Endpoint = cloneValue(st.Branding.Endpoint)
+	st.Branding.Logo = slices.Clone(st.Branding.Logo)
+	st.Email.SMTP = cloneValue(st.Email.SMTP)
 	if st.Email.SES != nil {
 		c := *st.Email.SES
-		c.EventTopicARNs = append([]string(nil), c.EventTopicARNs...)
+		c.EventTopicARNs = slices.Clone(c.EventTopicARNs)
 		st.Email.SES = &c
 	}
-	if st.SMS.Twilio != nil {
-		c := *st.SMS.Twilio
-		st.SMS.Twilio = &c
-	}
-	if st.Payments.Stripe != nil {
-		c := *st.Payments.Stripe
-		st.Payments.Stripe = &c
-	}
-	if st.Payments.Razorpay != nil {
-		c := *st.Payments.Razorpay
-		st.Payments.Razorpay = &c
-	}
+	st.SMS.Twilio = cloneValue(st.SMS.Twilio)
+	st.Payments.Stripe = cloneValue(st.Payments.Stripe)
+	st.Payments.Razorpay = cloneValue(st.Payments.Razorpay)
+	st.Payments.Static = cloneValue(st.Payments.Static)
+	st.Defaults.AutoEmailOnFinalize = cloneValue(st.Defaults.AutoEmailOnFinalize)
+	st.Reminders.Days = slices.Clone(st.Reminders.Days)
+	st.Templates = maps.Clone(st.Templates)
+	st.UpdatedAt = cloneValue(st.UpdatedAt)
 	return st
+}
+
+// cloneValue returns a pointer to a copy of what p points to, or nil.
+func cloneValue[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	c := *p
+	return &c
 }
 
 // Settings returns tenant's settings with secrets decrypted; a tenant that
@@ -461,7 +473,7 @@ func (s *Store) decodeSettings(tenantID string, raw []byte) (Settings, error) {
 // caller's value is not changed.
 func (s *Store) SaveSettings(ctx context.Context, tenantID string, st Settings) error {
 	now := s.Now()
-	st = st.clone()
+	st = st.Clone()
 	st.UpdatedAt = &now
 	for _, p := range st.secrets() {
 		*p = s.sealer.seal(*p)

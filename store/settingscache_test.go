@@ -192,17 +192,38 @@ func TestSettingsCache(t *testing.T) {
 	}
 }
 
-// TestDeepCopy: the copy equals the original and shares nothing with it.
-func TestDeepCopy(t *testing.T) {
+// TestSettingsClone: a clone of settings with every field set, through
+// every pointer, slice and map, equals them and shares nothing with them,
+// so a field added to Settings and not to Clone fails here.
+func TestSettingsClone(t *testing.T) {
 	t.Parallel()
 	var v Settings
 	n := 0
 	fillAll(reflect.ValueOf(&v).Elem(), &n)
-	c := deepCopy(v)
+	c := v.Clone()
 	if !reflect.DeepEqual(c, v) {
-		t.Fatalf("copy %+v, want %+v", c, v)
+		t.Fatalf("clone %+v, want %+v", c, v)
 	}
 	if p := shared(reflect.ValueOf(c), reflect.ValueOf(v), "Settings"); p != "" {
-		t.Fatalf("the copy shares %s", p)
+		t.Fatalf("the clone shares %s", p)
+	}
+	if c := (Settings{}).Clone(); !reflect.DeepEqual(c, Settings{}) {
+		t.Errorf("the clone of empty settings is %+v", c)
+	}
+}
+
+// BenchmarkSettingsCacheGet is a read of cached settings with every
+// field set: the copy each read gets.
+func BenchmarkSettingsCacheGet(b *testing.B) {
+	var st Settings
+	n := 0
+	fillAll(reflect.ValueOf(&st).Elem(), &n)
+	raw, _ := encodeRecord(st)
+	var c settingsCache
+	c.put("ten_a", raw, st)
+	for b.Loop() {
+		if _, ok := c.get("ten_a", raw); !ok {
+			b.Fatal("not cached")
+		}
 	}
 }

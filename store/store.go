@@ -59,6 +59,8 @@ type Store struct {
 	settings settingsCache
 	// seen are the records last read or written.
 	seen seenRecords
+	// decoded are the records StartJob decoded, for BeginSend.
+	decoded decodedRecords
 	// tokens are the tenant ids of the API tokens last looked up, by
 	// token key (see TenantByToken).
 	tokens lastSeen[string]
@@ -295,6 +297,15 @@ func (c *lastSeen[V]) put(key string, v V) {
 		c.m = make(map[string]V)
 	}
 	c.m[key] = v
+}
+
+// take returns what is kept of key, which is then no longer kept.
+func (c *lastSeen[V]) take(key string) (V, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := c.m[key]
+	delete(c.m, key)
+	return v, ok
 }
 
 func (c *lastSeen[V]) drop(key string) {
