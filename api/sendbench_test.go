@@ -3,16 +3,13 @@
 package api
 
 import (
-	"context"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
-	"github.com/redis/go-redis/v9"
+	"github.com/invoiced/invoiced/internal/redistest"
 )
 
 // BenchmarkSendRequest measures one POST /api/v1/invoices/{id}/send with
@@ -42,45 +39,14 @@ func BenchmarkSendRequest(b *testing.B) {
 		}
 	}
 	send(0)
-	redisCPU := serverCPU(b, f.rdb)
-	trips, cpu := f.trips.n.Load(), processCPU(b)
+	redisCPU := redistest.ServerCPU(b, f.rdb)
+	trips, cpu := f.trips.n.Load(), redistest.ProcessCPU(b)
 	ops := 0
 	for b.Loop() {
 		send(ops)
 		ops++
 	}
 	b.ReportMetric(float64(f.trips.n.Load()-trips)/float64(ops), "round-trips/op")
-	b.ReportMetric(float64((processCPU(b)-cpu).Microseconds())/float64(ops), "cpu-µs/op")
-	b.ReportMetric(float64((serverCPU(b, f.rdb)-redisCPU).Microseconds())/float64(ops), "redis-cpu-µs/op")
-}
-
-// processCPU returns the CPU time this process has used, user and system.
-func processCPU(tb testing.TB) time.Duration {
-	tb.Helper()
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		tb.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// serverCPU returns the CPU time redis-server has used (INFO cpu).
-func serverCPU(tb testing.TB, rdb redis.Cmdable) time.Duration {
-	tb.Helper()
-	info, err := rdb.Info(context.Background(), "cpu").Result()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var total time.Duration
-	for _, line := range strings.Split(info, "\r\n") {
-		name, v, _ := strings.Cut(line, ":")
-		if name == "used_cpu_sys" || name == "used_cpu_user" {
-			secs, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				tb.Fatalf("INFO cpu %q: %v", line, err)
-			}
-			total += time.Duration(secs * float64(time.Second))
-		}
-	}
-	return total
+	b.ReportMetric(float64((redistest.ProcessCPU(b)-cpu).Microseconds())/float64(ops), "cpu-µs/op")
+	b.ReportMetric(float64((redistest.ServerCPU(b, f.rdb)-redisCPU).Microseconds())/float64(ops), "redis-cpu-µs/op")
 }

@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
+	"github.com/invoiced/invoiced/internal/redistest"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -32,7 +32,7 @@ func BenchmarkEventsWithChange(b *testing.B) {
 			if err := recordSendOp(ctx, s, "warm", apart); err != nil {
 				b.Fatal(err)
 			}
-			trips, cpu := c.n.Load(), serverCPU(b, s.rdb)
+			trips, cpu := c.n.Load(), redistest.ServerCPU(b, s.rdb)
 			ops := 0
 			for b.Loop() {
 				if err := recordSendOp(ctx, s, strconv.Itoa(ops), apart); err != nil {
@@ -41,7 +41,7 @@ func BenchmarkEventsWithChange(b *testing.B) {
 				ops++
 			}
 			b.ReportMetric(float64(c.n.Load()-trips)/float64(ops), "round-trips/op")
-			b.ReportMetric(float64((serverCPU(b, s.rdb)-cpu).Microseconds())/float64(ops), "redis-cpu-µs/op")
+			b.ReportMetric(float64((redistest.ServerCPU(b, s.rdb)-cpu).Microseconds())/float64(ops), "redis-cpu-µs/op")
 		})
 	}
 }
@@ -88,25 +88,4 @@ func recordSendOp(ctx context.Context, s *Store, n string, apart bool) error {
 	}
 	_, err = s.RecordEvents(ctx, ten, send.ID, []string{EventInvoiceSent}, data)
 	return err
-}
-
-// serverCPU returns the CPU time redis-server has used (INFO cpu).
-func serverCPU(tb testing.TB, rdb redis.Cmdable) time.Duration {
-	tb.Helper()
-	info, err := rdb.Info(context.Background(), "cpu").Result()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var total time.Duration
-	for _, line := range strings.Split(info, "\r\n") {
-		name, v, _ := strings.Cut(line, ":")
-		if name == "used_cpu_sys" || name == "used_cpu_user" {
-			secs, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				tb.Fatalf("INFO cpu %q: %v", line, err)
-			}
-			total += time.Duration(secs * float64(time.Second))
-		}
-	}
-	return total
 }

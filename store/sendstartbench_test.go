@@ -4,9 +4,10 @@ import (
 	"context"
 	"errors"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/invoiced/invoiced/internal/redistest"
 )
 
 // BenchmarkSendStart measures the store's part of one send as a send task
@@ -32,7 +33,7 @@ func BenchmarkSendStart(b *testing.B) {
 				b.Fatal(err)
 			}
 			trips, scriptCalls := c.n.Load(), scriptsRun(b, s)
-			cpu, own := serverCPU(b, s.rdb), processCPU(b)
+			cpu, own := redistest.ServerCPU(b, s.rdb), redistest.ProcessCPU(b)
 			ops := 0
 			for b.Loop() {
 				if err := sendStartOp(ctx, s, strconv.Itoa(ops), oneStep); err != nil {
@@ -42,8 +43,8 @@ func BenchmarkSendStart(b *testing.B) {
 			}
 			b.ReportMetric(float64(c.n.Load()-trips)/float64(ops), "round-trips/op")
 			b.ReportMetric(float64(scriptsRun(b, s)-scriptCalls)/float64(ops), "scripts/op")
-			b.ReportMetric(float64((serverCPU(b, s.rdb)-cpu).Microseconds())/float64(ops), "redis-cpu-µs/op")
-			b.ReportMetric(float64((processCPU(b)-own).Microseconds())/float64(ops), "client-cpu-µs/op")
+			b.ReportMetric(float64((redistest.ServerCPU(b, s.rdb)-cpu).Microseconds())/float64(ops), "redis-cpu-µs/op")
+			b.ReportMetric(float64((redistest.ProcessCPU(b)-own).Microseconds())/float64(ops), "client-cpu-µs/op")
 		})
 	}
 }
@@ -96,14 +97,4 @@ func sendStartOp(ctx context.Context, s *Store, n string, oneStep bool) error {
 func scriptsRun(tb testing.TB, s *Store) int64 {
 	calls := commandStat(tb, s.rdb, "calls")
 	return calls["evalsha"] + calls["eval"]
-}
-
-// processCPU is the CPU time this process has used, in user and system
-// mode.
-func processCPU(tb testing.TB) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		tb.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
