@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/hibiken/asynq"
@@ -19,33 +18,6 @@ import (
 	"github.com/invoiced/invoiced/store"
 )
 
-// roundTrips is a go-redis hook that counts a client's round trips to
-// Redis: a command alone is one, a pipeline one. Those that set up a new
-// connection (HELLO, CLIENT) are not counted.
-type roundTrips struct{ n atomic.Int64 }
-
-func (c *roundTrips) DialHook(next redis.DialHook) redis.DialHook { return next }
-
-func (c *roundTrips) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		if !connSetup(cmd) {
-			c.n.Add(1)
-		}
-		return next(ctx, cmd)
-	}
-}
-
-func (c *roundTrips) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error {
-		if len(cmds) > 0 && !connSetup(cmds[0]) {
-			c.n.Add(1)
-		}
-		return next(ctx, cmds)
-	}
-}
-
-func connSetup(cmd redis.Cmder) bool { return cmd.Name() == "hello" || cmd.Name() == "client" }
-
 // fixture is an API on a real redis-server, its store and its queue on
 // one Redis client whose round trips are counted, with a tenant set up
 // as the load test sets up its own: branding, bank, static payment
@@ -55,7 +27,7 @@ type fixture struct {
 	handler http.Handler
 	st      *store.Store
 	rdb     *redis.Client
-	trips   *roundTrips
+	trips   *redistest.Counter
 	// queue outlives restarts: it has put its queue in asynq's list
 	// of queues, which it does once.
 	queue  *asynq.Client
@@ -67,7 +39,7 @@ func setupAPI(t testing.TB) *fixture {
 	t.Helper()
 	srv := redistest.Start(t)
 	rdb := srv.Client(t)
-	trips := &roundTrips{}
+	trips := &redistest.Counter{}
 	rdb.AddHook(trips)
 	f := &fixture{t: t, rdb: rdb, trips: trips, queue: asynq.NewClientFromRedisClient(rdb)}
 	f.restart()
@@ -223,9 +195,9 @@ func TestSendRoundTrips(t *testing.T) {
 		if tt.restart {
 			f.restart()
 		}
-		before := f.trips.n.Load()
+		before := f.trips.Trips.Load()
 		w := f.send(f.token, tt.id, nil)
-		n := f.trips.n.Load() - before
+		n := f.trips.Trips.Load() - before
 		if w.Code != http.StatusAccepted {
 			t.Fatalf("%s: send = %d %s", tt.name, w.Code, w.Body)
 		}
@@ -257,9 +229,9 @@ func TestCompatSendRoundTrips(t *testing.T) {
 	for i, tt := range append(tests[:1:1], tests...) {
 		id := fmt.Sprintf("inv_%d", i)
 		f.newOpenInvoice(token, id)
-		before := f.trips.n.Load()
+		before := f.trips.Trips.Load()
 		w := f.do("POST", fmt.Sprintf(tt.route, id), token, tt.body, nil)
-		n := f.trips.n.Load() - before
+		n := f.trips.Trips.Load() - before
 		if w.Code/100 != 2 {
 			t.Fatalf("%s: %d %s", tt.name, w.Code, w.Body)
 		}

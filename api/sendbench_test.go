@@ -40,13 +40,13 @@ func BenchmarkSendRequest(b *testing.B) {
 	}
 	send(0)
 	redisCPU := redistest.ServerCPU(b, f.rdb)
-	trips, cpu := f.trips.n.Load(), redistest.ProcessCPU(b)
+	trips, cpu := f.trips.Trips.Load(), redistest.ProcessCPU(b)
 	ops := 0
 	for b.Loop() {
 		send(ops)
 		ops++
 	}
-	b.ReportMetric(float64(f.trips.n.Load()-trips)/float64(ops), "round-trips/op")
+	b.ReportMetric(float64(f.trips.Trips.Load()-trips)/float64(ops), "round-trips/op")
 	b.ReportMetric(float64((redistest.ProcessCPU(b)-cpu).Microseconds())/float64(ops), "cpu-µs/op")
 	b.ReportMetric(float64((redistest.ServerCPU(b, f.rdb)-redisCPU).Microseconds())/float64(ops), "redis-cpu-µs/op")
 }

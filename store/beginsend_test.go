@@ -57,7 +57,7 @@ func TestBeginSend(t *testing.T) {
 	var b SendBegun
 	var err error
 	before := scriptsRun(t, s)
-	if n := c.trips(func() { b, err = s.BeginSend(ctx, start) }); n != 1 {
+	if n := c.TripsOf(func() { b, err = s.BeginSend(ctx, start) }); n != 1 {
 		t.Errorf("BeginSend took %d round trips, want 1", n)
 	}
 	if n := scriptsRun(t, s) - before; n != 1 {
@@ -103,7 +103,7 @@ func TestBeginSend(t *testing.T) {
 		t.Error("another attempt claimed the delivery BeginSend claimed")
 	}
 	readJob(t, ctx, s, send) // as the claim above read it
-	if n := c.trips(func() { _, _, err = s.RecordSent(ctx, "ten_a", id, "smtp", "msg-1", b.Send, nil) }); err != nil || n != 1 {
+	if n := c.TripsOf(func() { _, _, err = s.RecordSent(ctx, "ten_a", id, "smtp", "msg-1", b.Send, nil) }); err != nil || n != 1 {
 		t.Errorf("RecordSent after BeginSend: %d round trips, %v; want 1", n, err)
 	}
 }
@@ -181,7 +181,7 @@ func TestBeginSendNotCommon(t *testing.T) {
 			}
 			var b SendBegun
 			var err error
-			if trips := c.trips(func() { b, err = s.BeginSend(ctx, startOf(send, "clm_1")) }); trips != 0 || err != nil || b.Begun {
+			if trips := c.TripsOf(func() { b, err = s.BeginSend(ctx, startOf(send, "clm_1")) }); trips != 0 || err != nil || b.Begun {
 				t.Errorf("BeginSend = %+v, %v in %d round trips; want nothing begun, none", b, err, trips)
 			}
 		})
@@ -244,7 +244,7 @@ func TestBeginSendStale(t *testing.T) {
 					t.Errorf("BeginSend wrote %s", k)
 				}
 			}
-			if n := c.trips(func() {
+			if n := c.TripsOf(func() {
 				if err := tt.check(send); err != nil {
 					t.Error(err)
 				}

@@ -32,7 +32,7 @@ func BenchmarkEventsWithChange(b *testing.B) {
 			if err := recordSendOp(ctx, s, "warm", apart); err != nil {
 				b.Fatal(err)
 			}
-			trips, cpu := c.n.Load(), redistest.ServerCPU(b, s.rdb)
+			trips, cpu := c.Trips.Load(), redistest.ServerCPU(b, s.rdb)
 			ops := 0
 			for b.Loop() {
 				if err := recordSendOp(ctx, s, strconv.Itoa(ops), apart); err != nil {
@@ -40,7 +40,7 @@ func BenchmarkEventsWithChange(b *testing.B) {
 				}
 				ops++
 			}
-			b.ReportMetric(float64(c.n.Load()-trips)/float64(ops), "round-trips/op")
+			b.ReportMetric(float64(c.Trips.Load()-trips)/float64(ops), "round-trips/op")
 			b.ReportMetric(float64((redistest.ServerCPU(b, s.rdb)-cpu).Microseconds())/float64(ops), "redis-cpu-µs/op")
 		})
 	}

@@ -44,7 +44,7 @@ func BenchmarkQueryPage(b *testing.B) {
 					b.Fatalf("a page of %d, %v; want 20", got, err)
 				}
 				usecBefore := commandUsec(b, bt.rdb)
-				before := bt.counter.commands.Load()
+				before := bt.counter.Commands.Load()
 				pages := 0
 				for b.Loop() {
 					if _, err := q.page(bt.s, bt.tenantID); err != nil {
@@ -52,7 +52,7 @@ func BenchmarkQueryPage(b *testing.B) {
 					}
 					pages++
 				}
-				cmds := bt.counter.commands.Load() - before
+				cmds := bt.counter.Commands.Load() - before
 				usec := commandUsec(b, bt.rdb) - usecBefore
 				b.ReportMetric(float64(cmds)/float64(pages), "cmds/op")
 				b.ReportMetric(float64(usec)/float64(pages), "redis-µs/op")
@@ -98,14 +98,14 @@ type benchTenant struct {
 	n        int
 	s        *Store
 	rdb      *redis.Client
-	counter  *redisCounter
+	counter  *redistest.Counter
 	tenantID string
 }
 
 func newBenchTenant(b *testing.B, n int) *benchTenant {
 	b.Helper()
 	srv := redistest.Start(b)
-	bt := &benchTenant{n: n, rdb: srv.Client(b), counter: new(redisCounter)}
+	bt := &benchTenant{n: n, rdb: srv.Client(b), counter: new(redistest.Counter)}
 	bt.rdb.AddHook(bt.counter)
 	var err error
 	if bt.s, err = New(bt.rdb, Config{SecretKey: make([]byte, 32)}); err != nil {

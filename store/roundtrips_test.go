@@ -17,42 +17,12 @@ import (
 	"github.com/invoiced/invoiced/invoice"
 )
 
-// redisCounter is a go-redis hook that counts a client's round trips to
-// Redis (n: a command alone is one, a pipeline one) and the commands it
-// sends (commands: each command of a pipeline or transaction one). Those
-// that set up a new connection (HELLO, CLIENT) are not counted.
-type redisCounter struct{ n, commands atomic.Int64 }
-
-func (c *redisCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
-
-func (c *redisCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		if !connSetup(cmd) {
-			c.n.Add(1)
-			c.commands.Add(1)
-		}
-		return next(ctx, cmd)
-	}
-}
-
-func (c *redisCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error {
-		if len(cmds) > 0 && !connSetup(cmds[0]) {
-			c.n.Add(1)
-			c.commands.Add(int64(len(cmds)))
-		}
-		return next(ctx, cmds)
-	}
-}
-
-func connSetup(cmd redis.Cmder) bool { return cmd.Name() == "hello" || cmd.Name() == "client" }
-
 // setupCounted is setup with a count of the store's round trips.
-func setupCounted(t testing.TB) (*Store, context.Context, *redisCounter) {
+func setupCounted(t testing.TB) (*Store, context.Context, *redistest.Counter) {
 	t.Helper()
 	srv := redistest.Start(t)
 	rdb := srv.Client(t)
-	c := &redisCounter{}
+	c := &redistest.Counter{}
 	rdb.AddHook(c)
 	s, err := New(rdb, Config{SecretKey: make([]byte, 32)})
 	if err != nil {
@@ -79,13 +49,6 @@ func createEmailSend(t *testing.T, ctx context.Context, s *Store) string {
 	return send.DeliveryIDs[0]
 }
 
-// trips returns how many round trips fn took.
-func (c *redisCounter) trips(fn func()) int64 {
-	before := c.n.Load()
-	fn()
-	return c.n.Load() - before
-}
-
 func TestTransitionUnchangedWritesNothing(t *testing.T) {
 	t.Parallel()
 	s, ctx, c := setupCounted(t)
@@ -97,7 +60,7 @@ func TestTransitionUnchangedWritesNothing(t *testing.T) {
 	}
 	var d *Delivery
 	var changed bool
-	n := c.trips(func() {
+	n := c.TripsOf(func() {
 		d, changed, err = s.Transition(ctx, "ten_a", id, DeliveryQueued, "worker", "", nil)
 	})
 	if err != nil || changed || d == nil || d.Status != DeliveryQueued || d.TenantID != "ten_a" {
@@ -125,7 +88,7 @@ func TestRecordSent(t *testing.T) {
 	var m Moved
 	var indexErr, err error
 	mutate := func(d *Delivery) { d.Provider, d.ProviderID = "ses", "msg-1" }
-	n := c.trips(func() {
+	n := c.TripsOf(func() {
 		m, indexErr, err = s.RecordSent(ctx, "ten_a", id, "ses", "msg-1", nil, mutate)
 	})
 	if d := m.Delivery; err != nil || indexErr != nil || !m.Changed || d.Status != DeliverySent || d.Claim != nil || d.ProviderID != "msg-1" {
@@ -200,7 +163,7 @@ func TestDeliveryJob(t *testing.T) {
 		var gotSend *Send
 		var err error
 		var st Settings
-		n := c.trips(func() { d, gotSend, _, st, err = s.DeliveryJob(ctx, "ten_a", id, sendID, invoiceID) })
+		n := c.TripsOf(func() { d, gotSend, _, st, err = s.DeliveryJob(ctx, "ten_a", id, sendID, invoiceID) })
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -217,7 +180,7 @@ func TestDeliveryJob(t *testing.T) {
 		t.Errorf("invoice %+v, %v; want %+v", inv, err, wantInv)
 	}
 	// The claim that follows starts from the delivery as read.
-	if n := c.trips(func() {
+	if n := c.TripsOf(func() {
 		if _, _, err := s.ClaimSend(ctx, "ten_a", id, "clm_1", "smtp", time.Minute); err != nil {
 			t.Fatal(err)
 		}
@@ -244,7 +207,7 @@ func TestInvoiceForSend(t *testing.T) {
 		var inv any
 		var st Settings
 		var err error
-		if n := c.trips(func() { inv, st, err = s.InvoiceForSend(ctx, "ten_a", "inv_1") }); n != 1 {
+		if n := c.TripsOf(func() { inv, st, err = s.InvoiceForSend(ctx, "ten_a", "inv_1") }); n != 1 {
 			t.Errorf("%s: %d round trips, want 1", name, n)
 		}
 		if err != nil || !reflect.DeepEqual(inv, wantInv) || !reflect.DeepEqual(st, wantSt) {
@@ -270,7 +233,7 @@ func TestInvoiceForSend(t *testing.T) {
 func TestSaveDraftConcurrent(t *testing.T) {
 	t.Parallel()
 	s, ctx, c := setupCounted(t)
-	if n := c.trips(func() {
+	if n := c.TripsOf(func() {
 		if created, err := s.SaveDraft(ctx, draft("inv_0"), time.Hour); err != nil || !created {
 			t.Fatalf("SaveDraft = %v, %v", created, err)
 		}
@@ -370,7 +333,7 @@ func TestFinalizeWithRecordsEvent(t *testing.T) {
 			var finalized bool
 			var fanout []string
 			var err error
-			n := c.trips(func() { inv, finalized, fanout, err = s.FinalizeWith(ctx, "ten_a", "inv_1", "send", nil) })
+			n := c.TripsOf(func() { inv, finalized, fanout, err = s.FinalizeWith(ctx, "ten_a", "inv_1", "send", nil) })
 			if err != nil || !finalized || inv.Status != invoice.StatusOpen {
 				t.Fatalf("FinalizeWith = %+v, %v, %v", inv, finalized, err)
 			}
@@ -426,7 +389,7 @@ func TestRecordSentRecordsInvoiceSent(t *testing.T) {
 	var m Moved
 	var indexErr, err error
 	before := commandCalls(t, s)
-	n := c.trips(func() { m, indexErr, err = s.RecordSent(ctx, "ten_a", one.DeliveryIDs[0], "ses", "msg-1", one, nil) })
+	n := c.TripsOf(func() { m, indexErr, err = s.RecordSent(ctx, "ten_a", one.DeliveryIDs[0], "ses", "msg-1", one, nil) })
 	if scripts := commandCalls(t, s)["evalsha"] - before["evalsha"]; scripts != 1 {
 		t.Errorf("RecordSent with its invoice.sent ran %d scripts, want 1", scripts)
 	}
@@ -512,7 +475,7 @@ func TestTenantByTokenOneRoundTrip(t *testing.T) {
 	lookUp := func(name string, wantTrips int64) (Tenant, error) {
 		t.Helper()
 		var got Tenant
-		n := c.trips(func() { got, err = s.TenantByToken(ctx, token) })
+		n := c.TripsOf(func() { got, err = s.TenantByToken(ctx, token) })
 		if n != wantTrips {
 			t.Errorf("%s: %d round trips, want %d", name, n, wantTrips)
 		}
@@ -581,7 +544,7 @@ func TestTenantAndInvoiceForSend(t *testing.T) {
 		t.Helper()
 		var ten Tenant
 		var got InvoiceRead
-		n := c.trips(func() { ten, got, err = s.TenantAndInvoiceForSend(ctx, token, id) })
+		n := c.TripsOf(func() { ten, got, err = s.TenantAndInvoiceForSend(ctx, token, id) })
 		if n != wantTrips {
 			t.Errorf("%s: %d round trips, want %d", name, n, wantTrips)
 		}
@@ -672,7 +635,7 @@ func TestCreateSendTaking(t *testing.T) {
 	var created bool
 	var took EmailTake
 	var err error
-	n := c.trips(func() { _, created, took, err = s.CreateSendTaking(ctx, first, 2, perHour) })
+	n := c.TripsOf(func() { _, created, took, err = s.CreateSendTaking(ctx, first, 2, perHour) })
 	if err != nil || !created || !took.OK {
 		t.Fatalf("CreateSendTaking = %v, %+v, %v", created, took, err)
 	}

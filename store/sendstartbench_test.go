@@ -32,7 +32,7 @@ func BenchmarkSendStart(b *testing.B) {
 			if err := sendStartOp(ctx, s, "warm", oneStep); err != nil {
 				b.Fatal(err)
 			}
-			trips, scriptCalls := c.n.Load(), scriptsRun(b, s)
+			trips, scriptCalls := c.Trips.Load(), scriptsRun(b, s)
 			cpu, own := redistest.ServerCPU(b, s.rdb), redistest.ProcessCPU(b)
 			ops := 0
 			for b.Loop() {
@@ -41,7 +41,7 @@ func BenchmarkSendStart(b *testing.B) {
 				}
 				ops++
 			}
-			b.ReportMetric(float64(c.n.Load()-trips)/float64(ops), "round-trips/op")
+			b.ReportMetric(float64(c.Trips.Load()-trips)/float64(ops), "round-trips/op")
 			b.ReportMetric(float64(scriptsRun(b, s)-scriptCalls)/float64(ops), "scripts/op")
 			b.ReportMetric(float64((redistest.ServerCPU(b, s.rdb)-cpu).Microseconds())/float64(ops), "redis-cpu-µs/op")
 			b.ReportMetric(float64((redistest.ProcessCPU(b)-own).Microseconds())/float64(ops), "client-cpu-µs/op")

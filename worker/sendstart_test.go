@@ -14,47 +14,12 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/invoiced/invoiced/internal/redistest"
 	"github.com/invoiced/invoiced/invoice"
 	"github.com/invoiced/invoiced/providers"
 	"github.com/invoiced/invoiced/store"
 	"github.com/invoiced/invoiced/tasks"
 )
-
-// tripCounter is a go-redis hook that counts a client's round trips (a
-// command alone is one, a pipeline one) and the scripts it runs.
-type tripCounter struct{ trips, scripts atomic.Int64 }
-
-func (c *tripCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
-
-func (c *tripCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		if n := cmd.Name(); n != "hello" && n != "client" {
-			c.trips.Add(1)
-			c.count(cmd)
-		}
-		return next(ctx, cmd)
-	}
-}
-
-func (c *tripCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error {
-		if len(cmds) > 0 && cmds[0].Name() != "hello" && cmds[0].Name() != "client" {
-			c.trips.Add(1)
-			for _, cmd := range cmds {
-				c.count(cmd)
-			}
-		}
-		return next(ctx, cmds)
-	}
-}
-
-// count counts cmd if it runs a script. A script Redis did not know is
-// run again by its text, and counted once.
-func (c *tripCounter) count(cmd redis.Cmder) {
-	if n := cmd.Name(); n == "evalsha" || n == "eval" {
-		c.scripts.Add(1)
-	}
-}
 
 var sendCount atomic.Int32
 
@@ -94,7 +59,7 @@ func TestSendRoundTrips(t *testing.T) {
 	if err := e.st.SaveSettings(ctx, "ten_a", store.Settings{Email: store.EmailSettings{Provider: store.ProviderOutbox, FromEmail: "billing@acme.test"}}); err != nil {
 		t.Fatal(err)
 	}
-	c := &tripCounter{}
+	c := &redistest.Counter{}
 	e.rdb.AddHook(c)
 	var sms int32
 	for _, tt := range []struct {
@@ -108,11 +73,11 @@ func TestSendRoundTrips(t *testing.T) {
 		{name: "email and sms", channels: []store.Channel{store.ChannelEmail, store.ChannelSMS}},
 	} {
 		send, task := e.newSend(t, tt.channels...)
-		trips, scripts := c.trips.Load(), c.scripts.Load()
+		trips, scripts := c.Trips.Load(), c.Scripts.Load()
 		if err := (&SendHandler{w: e.w}).ProcessTask(ctx, task); err != nil {
 			t.Fatalf("%s: %v", tt.name, err)
 		}
-		trips, scripts = c.trips.Load()-trips, c.scripts.Load()-scripts
+		trips, scripts = c.Trips.Load()-trips, c.Scripts.Load()-scripts
 		if tt.trips > 0 && (trips != tt.trips || scripts != tt.scripts) {
 			t.Errorf("%s: %d round trips and %d scripts, want %d and %d", tt.name, trips, scripts, tt.trips, tt.scripts)
 		}
