@@ -52,13 +52,7 @@ func (e *deliveryEnv) newSend(t *testing.T, channels ...store.Channel) (*store.S
 // and the script that records it sent.
 func TestSendRoundTrips(t *testing.T) {
 	t.Parallel()
-	e := setupDelivery(t, nil)
-	email := &EmailHandler{w: e.w}
-	e.w.prepares[store.ChannelEmail] = email.prepare
-	ctx := context.Background()
-	if err := e.st.SaveSettings(ctx, "ten_a", store.Settings{Email: store.EmailSettings{Provider: store.ProviderOutbox, FromEmail: "billing@acme.test"}}); err != nil {
-		t.Fatal(err)
-	}
+	e, ctx := setupOutboxEmail(t)
 	c := &redistest.Counter{}
 	e.rdb.AddHook(c)
 	var sms int32
@@ -109,11 +103,10 @@ func TestSendRoundTrips(t *testing.T) {
 	}
 }
 
-// TestSendSuppressedRecipient: a send to an address on the suppression
-// list fails its delivery for good, with the claim taken with the send's
-// start released, and sends nothing.
-func TestSendSuppressedRecipient(t *testing.T) {
-	t.Parallel()
+// setupOutboxEmail is setupDelivery with tenant ten_a's email through the
+// outbox, prepared by the EmailHandler.
+func setupOutboxEmail(t *testing.T) (*deliveryEnv, context.Context) {
+	t.Helper()
 	e := setupDelivery(t, nil)
 	email := &EmailHandler{w: e.w}
 	e.w.prepares[store.ChannelEmail] = email.prepare
@@ -121,6 +114,15 @@ func TestSendSuppressedRecipient(t *testing.T) {
 	if err := e.st.SaveSettings(ctx, "ten_a", store.Settings{Email: store.EmailSettings{Provider: store.ProviderOutbox, FromEmail: "billing@acme.test"}}); err != nil {
 		t.Fatal(err)
 	}
+	return e, ctx
+}
+
+// TestSendSuppressedRecipient: a send to an address on the suppression
+// list fails its delivery for good, with the claim taken with the send's
+// start released, and sends nothing.
+func TestSendSuppressedRecipient(t *testing.T) {
+	t.Parallel()
+	e, ctx := setupOutboxEmail(t)
 	if err := e.st.Suppress(ctx, "ten_a", "A@b.co", "hard bounce"); err != nil {
 		t.Fatal(err)
 	}
