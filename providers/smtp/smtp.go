@@ -32,7 +32,6 @@ import (
 	"fmt"
 	"net"
 	"net/textproto"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -238,41 +237,39 @@ func (s *Sender) SendEmail(ctx context.Context, e *providers.Email) (string, err
 	if err != nil {
 		return "", providers.Permanent("no_recipients", fmt.Errorf("smtp: %w", err))
 	}
-	// The message is built and dot-stuffed before a connection is taken,
-	// and then written in one piece. go-mail's messages need no stuffing
-	// but the terminator, in all but rare cases, so they are not copied.
-	// The buffer is grown to the message at once, terminator included:
-	// with many sends under way, a pooled buffer is often a new one.
+	// The message is built before a connection is taken, and then written
+	// in one piece. The buffer is grown to the message at once, with room
+	// for the terminator DATA appends: with many sends under way, a pooled
+	// buffer is often a new one.
 	buf := getBuffers()
 	defer putBuffers(buf)
 	buf.msg.Grow(e.Size() + len(".\r\n"))
 	if _, err := m.WriteTo(&buf.msg); err != nil {
 		return "", fmt.Errorf("smtp: writing message %s: %w", e.MessageID, err)
 	}
-	var wire []byte
-	if needsDotStuffing(buf.msg.Bytes()) {
-		buf.wire = slices.Grow(buf.wire, buf.msg.Len()+buf.msg.Len()/64+len("\r\n.\r\n"))
-		buf.wire = appendDotStuffed(buf.wire, buf.msg.Bytes())
-		wire = buf.wire
-	} else {
-		buf.msg.WriteString(".\r\n")
-		wire = buf.msg.Bytes()
-	}
-	if err := s.send(ctx, from, rcpts, wire); err != nil {
+	if err := s.sendMessage(ctx, from, rcpts, newMessage(buf.msg.Bytes(), buf)); err != nil {
 		return "", err
 	}
 	return e.MessageID, nil
 }
 
-// send delivers wire, a message dot-stuffed by appendDotStuffed, from
-// from to rcpts on a kept or new connection, and classifies the error.
+// send delivers data, a message as go-mail writes it, from from to rcpts;
+// see sendMessage.
+func (s *Sender) send(ctx context.Context, from string, rcpts []string, data []byte) error {
+	buf := getBuffers()
+	defer putBuffers(buf)
+	return s.sendMessage(ctx, from, rcpts, newMessage(data, buf))
+}
+
+// sendMessage delivers msg from from to rcpts on a kept or new
+// connection, and classifies the error.
 //
 // A kept connection is not checked before it carries the message: when
 // the server has closed it meanwhile, the transaction fails at its first
 // reply (conn.stale), before any of the message was sent, and the message
 // goes on the next kept connection or a new one. This saves the NOOP
 // round trip per message that the check would cost.
-func (s *Sender) send(ctx context.Context, from string, rcpts []string, wire []byte) error {
+func (s *Sender) sendMessage(ctx context.Context, from string, rcpts []string, msg *message) error {
 	for {
 		c, err := s.take(ctx)
 		if err != nil {
@@ -285,7 +282,7 @@ func (s *Sender) send(ctx context.Context, from string, rcpts []string, wire []b
 		stop := c.raw.watch(ctx)
 		err = c.sc.UpdateDeadline(s.cfg.Timeout)
 		if err == nil {
-			err = c.transact(from, rcpts, wire)
+			err = c.transact(from, rcpts, msg)
 		}
 		open := stop()
 		if open && err == nil {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"net/textproto"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -119,6 +120,37 @@ func needsDotStuffing(msg []byte) bool {
 	return false
 }
 
+// message is one message as go-mail wrote it, and as it goes after DATA.
+type message struct {
+	data []byte
+	buf  *buffers // for the dot-stuffed copy
+	wire []byte   // set by dotStuffed
+}
+
+// newMessage returns data as a message; buf holds its dot-stuffed copy
+// when it needs one.
+func newMessage(data []byte, buf *buffers) *message {
+	return &message{data: data, buf: buf}
+}
+
+// dotStuffed returns the message dot-stuffed and terminated, as
+// appendDotStuffed makes it. go-mail's messages need no stuffing but the
+// terminator, in all but rare cases, so they are not copied: the
+// terminator goes in the room left after data, when there is some.
+func (m *message) dotStuffed() []byte {
+	if m.wire != nil {
+		return m.wire
+	}
+	if needsDotStuffing(m.data) {
+		m.buf.wire = slices.Grow(m.buf.wire[:0], len(m.data)+len(m.data)/64+len("\r\n.\r\n"))
+		m.buf.wire = appendDotStuffed(m.buf.wire, m.data)
+		m.wire = m.buf.wire
+	} else {
+		m.wire = append(m.data, ".\r\n"...)
+	}
+	return m.wire
+}
+
 // crRun counts the CRs that end b.
 func crRun(b []byte) int {
 	n := 0
@@ -144,7 +176,7 @@ func crRun(b []byte) int {
 // terminator, and c.broken has the connection closed under it, which
 // aborts the transaction. No RSET follows a delivered message: the end of
 // the data ends the transaction (RFC 5321, 4.1.1.4).
-func (c *conn) transact(from string, rcpts []string, wire []byte) error {
+func (c *conn) transact(from string, rcpts []string, msg *message) error {
 	if err := validateLine(from); err != nil {
 		return err
 	}
@@ -224,7 +256,7 @@ func (c *conn) transact(from string, rcpts []string, wire []byte) error {
 		return err
 	}
 
-	if _, err := text.W.Write(wire); err != nil {
+	if _, err := text.W.Write(msg.dotStuffed()); err != nil {
 		return &stepError{step: stepBody, errs: []error{err}}
 	}
 	if err := text.W.Flush(); err != nil {

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/textproto"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -108,8 +109,7 @@ func TestSendData(t *testing.T) {
 	long := strings.Repeat("."+strings.Repeat("x", 75)+"\r\n", 20000) // 1.5 MB, every line stuffed
 	cases := append(slices.Clip(edgeCases), edgeCase{name: "very long", msg: "Subject: long\r\n\r\n" + long, clean: true})
 	for i, tt := range cases {
-		wire := appendDotStuffed(nil, []byte(tt.msg))
-		if err := s.send(context.Background(), "<billing@acme.test>", []string{"<ann@customer.test>"}, wire); err != nil {
+		if err := s.send(context.Background(), "<billing@acme.test>", []string{"<ann@customer.test>"}, []byte(tt.msg)); err != nil {
 			t.Fatalf("%s: %v", tt.name, err)
 		}
 		got := srv.WaitForMessages(t, i+1, 5*time.Second)[i].Data
@@ -291,7 +291,7 @@ func TestSendWire(t *testing.T) {
 		srv := startScripted(t, script{pipelining: pipelining})
 		s := newSender(t, Config{Host: "127.0.0.1", Port: srv.port(), TLS: TLSNone, Timeout: 5 * time.Second})
 		for _, tt := range edgeCases {
-			if err := s.send(context.Background(), "<a@acme.test>", []string{"<b@customer.test>"}, appendDotStuffed(nil, []byte(tt.msg))); err != nil {
+			if err := s.send(context.Background(), "<a@acme.test>", []string{"<b@customer.test>"}, []byte(tt.msg)); err != nil {
 				t.Fatalf("%s: %v", tt.name, err)
 			}
 			wire := srv.lastWire()
@@ -347,9 +347,11 @@ func pipeliningCommands(pipelining bool) string {
 // everything and offers no PIPELINING.
 type script struct {
 	pipelining bool
+	chunking   bool   // offer CHUNKING (RFC 3030) and take BDAT
+	mailReply  string // instead of 250 to MAIL FROM
 	refuse     string // the RCPT TO argument refused with 550
 	dataReply  string // instead of 354
-	endReply   string // instead of 250 at the end of the data
+	endReply   string // instead of 250 at the end of the data or to BDAT LAST
 	// hangUp, when set, ends each connection after a message: the
 	// connection is closed, and with a reply of hangUp first unless it is
 	// "close".
@@ -357,10 +359,12 @@ type script struct {
 }
 
 // scripted is an SMTP server of a few lines, for what go-smtp's server
-// does not do: refuse DATA, leave PIPELINING out of its EHLO answer, and
-// show the data as it came over the wire, dot-stuffing and terminator
-// included. It logs the commands, with "|" where it waited for the
-// client, which shows what came in one write.
+// does not do: refuse DATA, leave PIPELINING and CHUNKING out of its EHLO
+// answer, and show the data as it came over the wire, dot-stuffing and
+// terminator included, or a BDAT chunk as it came. It logs the commands,
+// with "|" where it waited for the client, which shows what came in one
+// write; a BDAT is logged with its arguments, and the mark after it
+// tells what followed its chunk.
 type scripted struct {
 	script
 	ln net.Listener
@@ -415,9 +419,21 @@ func (srv *scripted) serve(c net.Conn) {
 			return
 		}
 		cmd := strings.TrimRight(line, "\r\n")
+		var chunk []byte
+		if strings.HasPrefix(cmd, "BDAT ") {
+			// The chunk follows the command at once.
+			size, _ := strconv.Atoi(strings.Fields(cmd)[1])
+			chunk = make([]byte, size)
+			if _, err := io.ReadFull(r, chunk); err != nil {
+				srv.mu.Lock()
+				srv.aborts++
+				srv.mu.Unlock()
+				return
+			}
+		}
 		srv.mu.Lock()
 		srv.log.WriteString(strings.SplitN(cmd, " ", 2)[0])
-		if strings.HasPrefix(cmd, "MAIL") || strings.HasPrefix(cmd, "RCPT") {
+		if strings.HasPrefix(cmd, "MAIL") || strings.HasPrefix(cmd, "RCPT") || strings.HasPrefix(cmd, "BDAT") {
 			srv.log.WriteString(cmd[4:])
 		}
 		if r.Buffered() == 0 {
@@ -432,9 +448,16 @@ func (srv *scripted) serve(c net.Conn) {
 			if srv.pipelining {
 				reply("250-PIPELINING")
 			}
+			if srv.chunking {
+				reply("250-CHUNKING")
+			}
 			reply("250 8BITMIME")
 		case "MAIL":
 			rcpts = 0
+			if srv.mailReply != "" {
+				reply(srv.mailReply)
+				continue
+			}
 			reply("250 2.1.0 OK")
 		case "RCPT":
 			if srv.refuse != "" && strings.HasSuffix(cmd, ":"+srv.refuse) {
@@ -479,11 +502,37 @@ func (srv *scripted) serve(c net.Conn) {
 			}
 			reply("250 2.0.0 Queued")
 			if srv.hangUp != "" {
-				// The client waits before its next message.
-				_, _ = r.ReadString('\n')
-				if srv.hangUp != "close" {
-					reply(srv.hangUp)
-				}
+				srv.hangUpAfter(r, reply)
+				return
+			}
+		case "BDAT":
+			switch {
+			case !srv.chunking:
+				reply("502 5.5.1 Unknown command")
+				continue
+			case !strings.HasSuffix(cmd, " LAST"):
+				reply("504 5.5.4 Only one chunk, please")
+				continue
+			case srv.dataReply != "":
+				reply(srv.dataReply)
+				continue
+			case rcpts == 0:
+				reply("554 5.5.1 No valid recipients")
+				continue
+			}
+			srv.mu.Lock()
+			srv.wires = append(srv.wires, chunk)
+			if srv.endReply == "" {
+				srv.accepts++
+			}
+			srv.mu.Unlock()
+			if srv.endReply != "" {
+				reply(srv.endReply)
+				continue
+			}
+			reply("250 2.0.0 Queued")
+			if srv.hangUp != "" {
+				srv.hangUpAfter(r, reply)
 				return
 			}
 		case "QUIT":
@@ -492,6 +541,15 @@ func (srv *scripted) serve(c net.Conn) {
 		default:
 			reply("250 OK")
 		}
+	}
+}
+
+// hangUpAfter ends a connection after a message as script.hangUp says.
+func (srv *scripted) hangUpAfter(r *bufio.Reader, reply func(string)) {
+	// The client waits before its next message.
+	_, _ = r.ReadString('\n')
+	if srv.hangUp != "close" {
+		reply(srv.hangUp)
 	}
 }
 
