@@ -11,8 +11,10 @@
 //
 // go-mail builds the message and opens the session (EHLO, STARTTLS,
 // AUTH); the transaction itself is this package's (see conn.transact): the
-// message is written in one piece, and MAIL FROM, RCPT TO and DATA in one
-// write where the server offers PIPELINING.
+// message is written in one piece, with BDAT where the server offers
+// CHUNKING and DATA otherwise, and MAIL FROM, RCPT TO and DATA in one
+// write where the server offers PIPELINING; with both, a message to one
+// recipient goes in one round trip.
 //
 // Errors are classified here and nowhere else (see classify). A
 // configuration that cannot work is permanent and says which setting to
@@ -128,9 +130,11 @@ type conn struct {
 	sent      int
 	idleSince time.Time
 
-	// pipelining is set when the server offers PIPELINING, and
-	// mailParams holds the MAIL FROM parameters go-mail would send it.
+	// pipelining and chunking are set when the server offers PIPELINING
+	// and CHUNKING, and mailParams holds the MAIL FROM parameters go-mail
+	// would send it.
 	pipelining bool
+	chunking   bool
 	mailParams string
 	// broken is set when the session cannot go on, not even to QUIT: the
 	// server waits for a message that will not be sent.
@@ -338,6 +342,7 @@ func (s *Sender) dial(ctx context.Context) (*conn, error) {
 	}
 	c := &conn{mc: mc, sc: sc, raw: raw}
 	c.pipelining, _ = sc.Extension("PIPELINING")
+	c.chunking, _ = sc.Extension("CHUNKING")
 	if ok, _ := sc.Extension("8BITMIME"); ok {
 		c.mailParams += " BODY=8BITMIME"
 	}

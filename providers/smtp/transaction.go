@@ -6,16 +6,18 @@ import (
 	"errors"
 	"net/textproto"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 )
 
 // The words go-mail used for each step of the transaction, kept so that
-// errors read as they always have.
+// errors read as they always have, and BDAT's in the same words.
 const (
 	stepMail = "sending SMTP MAIL FROM command"
 	stepRcpt = "sending SMTP RCPT TO command"
 	stepData = "sending SMTP DATA command"
+	stepBdat = "sending SMTP BDAT command"
 	stepBody = "sending message content"
 	stepEnd  = "closing SMTP DATA writer"
 )
@@ -99,25 +101,41 @@ func appendDotStuffed(dst, msg []byte) []byte {
 }
 
 // needsDotStuffing reports whether appendDotStuffed would change msg
-// other than by appending ".\r\n": whether msg is empty, does not end with
-// a line break, or has a line that starts with "." or ends with a LF that
-// DotWriter would give a CR of its own.
+// other than by appending ".\r\n": whether msg needs its line ends fixed
+// (see needsLineEnds) or has a line that starts with ".".
 func needsDotStuffing(msg []byte) bool {
-	if len(msg) == 0 || msg[0] == '.' || msg[len(msg)-1] != '\n' {
-		return true
+	badEnds, dotLine := scanLines(msg)
+	return badEnds || dotLine
+}
+
+// needsLineEnds reports whether appendDotStuffed would change the line
+// ends of msg: whether msg is empty, does not end with a line break, or
+// has a LF that DotWriter would give a CR of its own. A message without
+// needs no more than a BDAT's chunk to go as it is.
+func needsLineEnds(msg []byte) bool {
+	badEnds, _ := scanLines(msg)
+	return badEnds
+}
+
+// scanLines is needsLineEnds and whether a line of msg starts with ".",
+// in one pass; the second is not looked for once the first is found.
+func scanLines(msg []byte) (badEnds, dotLine bool) {
+	if len(msg) == 0 || msg[len(msg)-1] != '\n' {
+		return true, false
 	}
+	dotLine = msg[0] == '.'
 	line := 0
 	for line < len(msg) {
 		i := line + bytes.IndexByte(msg[line:], '\n') // found: msg ends with LF
 		if crRun(msg[line:i])%2 == 0 {
-			return true
+			return true, dotLine
 		}
 		line = i + 1
 		if line < len(msg) && msg[line] == '.' {
-			return true
+			dotLine = true
 		}
 	}
-	return false
+	return false, dotLine
 }
 
 // message is one message as go-mail wrote it, and as it goes after DATA.
@@ -161,21 +179,33 @@ func crRun(b []byte) int {
 }
 
 // transact sends one message on c: MAIL FROM, a RCPT TO for each
-// recipient, DATA, and then wire, the message already dot-stuffed and
-// terminated by appendDotStuffed. It returns nil only once the server has
+// recipient, and the message, with BDAT when the server offers CHUNKING
+// (RFC 3030) and DATA otherwise. It returns nil only once the server has
 // accepted the message.
 //
 // The commands are those go-mail sends (MAIL FROM with BODY=8BITMIME and
 // SMTPUTF8 when the server offers them), but a server that offers
 // PIPELINING (RFC 2920) gets MAIL FROM, the RCPT TOs and DATA in one
 // write, and the message with its terminator in another: a message costs
-// two round trips. The semantics are go-mail's. A refused MAIL FROM is
-// the error. A refused recipient fails the whole message, and the error
-// lists every refused one: without pipelining DATA is not sent; with it,
-// a server that answers DATA with 354 all the same gets neither data nor
-// terminator, and c.broken has the connection closed under it, which
-// aborts the transaction. No RSET follows a delivered message: the end of
-// the data ends the transaction (RFC 5321, 4.1.1.4).
+// two round trips. With CHUNKING the message goes as it is, in one
+// "BDAT <size> LAST" chunk, neither dot-stuffed nor terminated, straight
+// after the command; a message to one recipient goes in the same write as
+// MAIL FROM and RCPT TO, in one round trip. A message whose lines do not
+// all end with CRLF, which go-mail does not write, goes with DATA, whose
+// dot-stuffing ends them with CRLF.
+//
+// The semantics are go-mail's. A refused MAIL FROM is the error. A
+// refused recipient fails the whole message, and the error lists every
+// refused one: without pipelining neither DATA nor BDAT is sent; with
+// it, a server that answers DATA with 354 all the same gets neither data
+// nor terminator, and c.broken has the connection closed under it, which
+// aborts the transaction. A BDAT, which cannot be taken back, waits for
+// the replies to the RCPT TOs when there are several; with one, the
+// server that refused it has no recipient and must refuse the BDAT and
+// drop its chunk (RFC 3030, 2: a failed BDAT's data is read and
+// discarded). A reply to DATA other than 354, or to BDAT other than 250,
+// fails the message. No RSET follows a delivered message: the end of the
+// data, or the last chunk, ends the transaction (RFC 5321, 4.1.1.4).
 func (c *conn) transact(from string, rcpts []string, msg *message) error {
 	if err := validateLine(from); err != nil {
 		return err
@@ -188,7 +218,15 @@ func (c *conn) transact(from string, rcpts []string, msg *message) error {
 		}
 		cmds = append(cmds, command{step: stepRcpt, expect: 25, verb: "RCPT TO:", arg: rcpt})
 	}
-	cmds = append(cmds, command{step: stepData, expect: 354, verb: "DATA"})
+	last := command{step: stepData, expect: 354, verb: "DATA"}
+	if c.chunking && !needsLineEnds(msg.data) {
+		last = command{step: stepBdat, expect: 250, verb: "BDAT ", arg: strconv.Itoa(len(msg.data)), params: " LAST", chunk: msg.data}
+	}
+	// Whether the message goes once the RCPT TOs are answered.
+	held := c.pipelining && last.chunk != nil && len(rcpts) > 1
+	if !held {
+		cmds = append(cmds, last)
+	}
 
 	text := c.sc.Text
 	var mailErr, dataErr error
@@ -213,7 +251,7 @@ func (c *conn) transact(from string, rcpts []string, msg *message) error {
 	}
 	for i, cmd := range cmds {
 		if !c.pipelining {
-			if cmd.step == stepData && len(refused.errs) > 0 {
+			if cmd.step == last.step && len(refused.errs) > 0 {
 				return refused
 			}
 			cmd.writeTo(text.W)
@@ -246,16 +284,30 @@ func (c *conn) transact(from string, rcpts []string, msg *message) error {
 		case stepRcpt:
 			refused.errs = append(refused.errs, err)
 			refused.rcpts = append(refused.rcpts, cmd.arg)
-		case stepData:
-			dataErr = &stepError{step: stepData, errs: []error{err}}
+		case stepData, stepBdat:
+			dataErr = &stepError{step: cmd.step, errs: []error{err}}
 		}
 	}
 	if err := failure(); err != nil {
-		// A DATA answered with 354 leaves the server reading the message.
-		c.broken = dataErr == nil
+		// A DATA answered with 354 leaves the server reading the message;
+		// a BDAT's chunk went with it.
+		c.broken = last.step == stepData && dataErr == nil
 		return err
 	}
 
+	switch {
+	case held:
+		last.writeTo(text.W)
+		if err := text.W.Flush(); err != nil {
+			return &stepError{step: stepBdat, errs: []error{err}}
+		}
+		if _, _, err := text.ReadResponse(last.expect); err != nil {
+			return &stepError{step: stepBdat, errs: []error{err}}
+		}
+		return nil
+	case last.chunk != nil:
+		return nil // the chunk went, and its 250 was read, with the commands
+	}
 	if _, err := text.W.Write(msg.dotStuffed()); err != nil {
 		return &stepError{step: stepBody, errs: []error{err}}
 	}
@@ -275,6 +327,7 @@ type command struct {
 	verb   string
 	arg    string
 	params string
+	chunk  []byte // BDAT's data, which follows the command line
 }
 
 func (cmd command) writeTo(w *bufio.Writer) {
@@ -283,6 +336,7 @@ func (cmd command) writeTo(w *bufio.Writer) {
 	_, _ = w.WriteString(cmd.arg)
 	_, _ = w.WriteString(cmd.params)
 	_, _ = w.WriteString("\r\n")
+	_, _ = w.Write(cmd.chunk)
 }
 
 // validateLine refuses an address that would break the command line it

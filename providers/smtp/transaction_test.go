@@ -3,7 +3,9 @@ package smtp
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -101,11 +103,16 @@ func TestAppendDotStuffed(t *testing.T) {
 
 // TestSendData sends each edge case through the in-process server and
 // checks what it received: a clean message exactly as it is, any other as
-// its lines with CRLF ends, the last one included.
+// its lines with CRLF ends, the last one included. go-smtp offers
+// CHUNKING, and the messages whose lines all end with CRLF go with BDAT,
+// over plain text so that the test sees them go.
 func TestSendData(t *testing.T) {
 	t.Parallel()
 	srv := smtptest.Start(t, smtptest.Options{})
-	s := newSender(t, config(srv, TLSStartTLS))
+	cfg := config(srv, TLSNone)
+	var sent recorder
+	cfg.DialFunc = sent.dial
+	s := newSender(t, cfg)
 	long := strings.Repeat("."+strings.Repeat("x", 75)+"\r\n", 20000) // 1.5 MB, every line stuffed
 	cases := append(slices.Clip(edgeCases), edgeCase{name: "very long", msg: "Subject: long\r\n\r\n" + long, clean: true})
 	for i, tt := range cases {
@@ -124,6 +131,43 @@ func TestSendData(t *testing.T) {
 	if n := srv.Connections(); n != 1 {
 		t.Errorf("%d connections, want 1", n)
 	}
+	if got, want := sent.count("\r\nBDAT "), crlfCases()+1; got != want {
+		t.Errorf("%d messages sent with BDAT, want %d", got, want)
+	}
+}
+
+// recorder keeps what a client writes on the connections it dials.
+type recorder struct {
+	mu      sync.Mutex
+	written bytes.Buffer
+}
+
+func (r *recorder) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	var d net.Dialer
+	c, err := d.DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	return recordedConn{Conn: c, r: r}, nil
+}
+
+// count counts s in what was written.
+func (r *recorder) count(s string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return bytes.Count(r.written.Bytes(), []byte(s))
+}
+
+type recordedConn struct {
+	net.Conn
+	r *recorder
+}
+
+func (c recordedConn) Write(p []byte) (int, error) {
+	c.r.mu.Lock()
+	c.r.written.Write(p)
+	c.r.mu.Unlock()
+	return c.Conn.Write(p)
 }
 
 // TestSendEmailLeadingDots sends an email whose text has lines that start
@@ -168,33 +212,52 @@ func truncate(b []byte) []byte {
 	return b
 }
 
-// TestSendEmailAtData checks the failures after the recipients: DATA
-// refused, a recipient refused while the others are accepted, and the
-// message refused at the end of its data. Each is classified by its
-// reply, 4xx transient and 5xx permanent with the reply's text, and none
-// delivers anything, with PIPELINING and without.
+// TestSendEmailAtData checks the failures of a transaction: MAIL FROM
+// refused, DATA or BDAT refused, a recipient refused while the others are
+// accepted, the only recipient refused, and the message refused at the end
+// of its data. Each is classified by its reply, 4xx transient and 5xx
+// permanent with the reply's text and the step it answered, and none
+// delivers anything, with PIPELINING and without, CHUNKING and without.
+// A refused recipient among others stops the message for all: DATA's data
+// is cut off, a BDAT is not sent.
 func TestSendEmailAtData(t *testing.T) {
 	t.Parallel()
+	// The email goes to three recipients, or, with oneRcpt, to
+	// <ap@customer.test> alone.
 	tests := []struct {
 		name      string
 		script    script // for the scripted server
 		setup     func(*smtptest.Server)
+		oneRcpt   bool
 		permanent bool
 		wantCode  string
-		wantText  []string
+		// wantStep is the step the error names, with DATA; with BDAT,
+		// DATA and the end of the data are "sending SMTP BDAT command".
+		wantStep string
+		wantText []string
 	}{
+		{
+			name:      "MAIL FROM refused",
+			script:    script{mailReply: "550 5.7.1 Sender not allowed"},
+			permanent: true,
+			wantCode:  "smtp_550",
+			wantStep:  "sending SMTP MAIL FROM command",
+			wantText:  []string{"550", "Sender not allowed"},
+		},
 		{
 			name:      "DATA refused",
 			script:    script{dataReply: "554 5.3.4 Message too big for system"},
 			permanent: true,
 			wantCode:  "smtp_554",
-			wantText:  []string{"sending SMTP DATA command", "554", "Message too big"},
+			wantStep:  "sending SMTP DATA command",
+			wantText:  []string{"554", "Message too big"},
 		},
 		{
 			name:     "DATA refused for now",
 			script:   script{dataReply: "452 4.3.1 Insufficient system storage"},
 			wantCode: "smtp_452",
-			wantText: []string{"sending SMTP DATA command", "452", "Insufficient system storage"},
+			wantStep: "sending SMTP DATA command",
+			wantText: []string{"452", "Insufficient system storage"},
 		},
 		{
 			name:      "one recipient refused",
@@ -202,7 +265,27 @@ func TestSendEmailAtData(t *testing.T) {
 			setup:     func(srv *smtptest.Server) { srv.RefuseRecipient("ap@customer.test", 550, "No such user") },
 			permanent: true,
 			wantCode:  "smtp_550",
-			wantText:  []string{"sending SMTP RCPT TO command", "550", "No such user", "affected recipient(s): <ap@customer.test>"},
+			wantStep:  "sending SMTP RCPT TO command",
+			wantText:  []string{"550", "No such user", "affected recipient(s): <ap@customer.test>"},
+		},
+		{
+			name:      "the only recipient refused",
+			script:    script{refuse: "<ap@customer.test>"},
+			setup:     func(srv *smtptest.Server) { srv.RefuseRecipient("ap@customer.test", 550, "No such user") },
+			oneRcpt:   true,
+			permanent: true,
+			wantCode:  "smtp_550",
+			wantStep:  "sending SMTP RCPT TO command",
+			wantText:  []string{"550", "No such user", "affected recipient(s): <ap@customer.test>"},
+		},
+		{
+			name:     "the only recipient refused for now",
+			script:   script{refuse: "<ap@customer.test>", refuseReply: "450 4.2.1 Mailbox busy"},
+			setup:    func(srv *smtptest.Server) { srv.RefuseRecipient("ap@customer.test", 450, "Mailbox busy") },
+			oneRcpt:  true,
+			wantCode: "smtp_450",
+			wantStep: "sending SMTP RCPT TO command",
+			wantText: []string{"450", "Mailbox busy", "affected recipient(s): <ap@customer.test>"},
 		},
 		{
 			name:      "refused at the end of the data",
@@ -210,14 +293,26 @@ func TestSendEmailAtData(t *testing.T) {
 			setup:     func(srv *smtptest.Server) { srv.FailNextData(1, 550, "Message rejected as spam") },
 			permanent: true,
 			wantCode:  "smtp_550",
-			wantText:  []string{"closing SMTP DATA writer", "550", "Message rejected as spam"},
+			wantStep:  "closing SMTP DATA writer",
+			wantText:  []string{"550", "Message rejected as spam"},
 		},
 		{
 			name:     "refused for now at the end of the data",
 			script:   script{endReply: "451 4.7.1 Try again later"},
 			setup:    func(srv *smtptest.Server) { srv.FailNextData(1, 451, "Try again later") },
 			wantCode: "smtp_451",
-			wantText: []string{"closing SMTP DATA writer", "451", "Try again later"},
+			wantStep: "closing SMTP DATA writer",
+			wantText: []string{"451", "Try again later"},
+		},
+		{
+			name:      "refused at the end of the data of one recipient",
+			script:    script{endReply: "550 5.7.1 Message rejected as spam"},
+			setup:     func(srv *smtptest.Server) { srv.FailNextData(1, 550, "Message rejected as spam") },
+			oneRcpt:   true,
+			permanent: true,
+			wantCode:  "smtp_550",
+			wantStep:  "closing SMTP DATA writer",
+			wantText:  []string{"550", "Message rejected as spam"},
 		},
 	}
 	check := func(t *testing.T, err error, permanent bool, wantCode string, wantText []string) {
@@ -237,38 +332,57 @@ func TestSendEmailAtData(t *testing.T) {
 			}
 		}
 	}
+	email := func(oneRcpt bool) *providers.Email {
+		e := newEmail()
+		if oneRcpt {
+			e.To, e.Cc, e.Bcc = []string{"ap@customer.test"}, nil, nil
+		}
+		return e
+	}
+	stepWith := func(step string, chunking bool) string {
+		if chunking && (step == "sending SMTP DATA command" || step == "closing SMTP DATA writer") {
+			return "sending SMTP BDAT command"
+		}
+		return step
+	}
 	for _, tt := range tests {
-		for _, pipelining := range []bool{true, false} {
-			name := tt.name + " without PIPELINING"
-			if pipelining {
-				name = tt.name + " with PIPELINING"
+		for _, chunking := range []bool{false, true} {
+			for _, pipelining := range []bool{true, false} {
+				name := fmt.Sprintf("%s, PIPELINING %t, CHUNKING %t", tt.name, pipelining, chunking)
+				t.Run(name, func(t *testing.T) {
+					t.Parallel()
+					sc := tt.script
+					sc.pipelining, sc.chunking = pipelining, chunking
+					srv := startScripted(t, sc)
+					s := newSender(t, Config{Host: "127.0.0.1", Port: srv.port(), TLS: TLSNone, Timeout: 5 * time.Second})
+					_, err := s.SendEmail(context.Background(), email(tt.oneRcpt))
+					check(t, err, tt.permanent, tt.wantCode, append(tt.wantText, stepWith(tt.wantStep, chunking)))
+					if n := srv.delivered(); n != 0 {
+						t.Errorf("server delivered %d messages, want none", n)
+					}
+					if tt.script.refuse == "" || tt.oneRcpt {
+						return
+					}
+					if chunking && strings.Contains(srv.commands(), "BDAT") {
+						t.Errorf("a refused message's BDAT was sent: %q", srv.commands())
+					}
+					if !chunking && pipelining && !srv.aborted() {
+						t.Error("the connection was not closed in the data of a refused message")
+					}
+				})
 			}
-			t.Run(name, func(t *testing.T) {
-				t.Parallel()
-				sc := tt.script
-				sc.pipelining = pipelining
-				srv := startScripted(t, sc)
-				s := newSender(t, Config{Host: "127.0.0.1", Port: srv.port(), TLS: TLSNone, Timeout: 5 * time.Second})
-				_, err := s.SendEmail(context.Background(), newEmail())
-				check(t, err, tt.permanent, tt.wantCode, tt.wantText)
-				if n := srv.delivered(); n != 0 {
-					t.Errorf("server delivered %d messages, want none", n)
-				}
-				if tt.script.refuse != "" && pipelining && !srv.aborted() {
-					t.Error("the connection was not closed in the data of a refused message")
-				}
-			})
 		}
 		if tt.setup == nil {
 			continue
 		}
+		// go-smtp offers CHUNKING.
 		t.Run(tt.name+" by go-smtp", func(t *testing.T) {
 			t.Parallel()
 			srv := smtptest.Start(t, smtptest.Options{})
 			tt.setup(srv)
 			s := newSender(t, config(srv, TLSStartTLS))
-			_, err := s.SendEmail(context.Background(), newEmail())
-			check(t, err, tt.permanent, tt.wantCode, tt.wantText)
+			_, err := s.SendEmail(context.Background(), email(tt.oneRcpt))
+			check(t, err, tt.permanent, tt.wantCode, append(tt.wantText, stepWith(tt.wantStep, true)))
 			if n := len(srv.Messages()); n != 0 {
 				t.Errorf("server got %d messages, want none", n)
 			}
@@ -284,25 +398,50 @@ func TestSendEmailAtData(t *testing.T) {
 
 // TestSendWire checks, with a scripted server that shows the data as it
 // came over the wire, that a message goes out exactly as DotWriter wrote
-// it, terminator included, with PIPELINING and without.
+// it, terminator included, with PIPELINING and without; and, to a server
+// that offers CHUNKING, as it is in one BDAT LAST chunk when its lines all
+// end with CRLF, in the same write as MAIL FROM and RCPT TO with
+// PIPELINING. A message with other line ends goes with DATA all the same,
+// whose DotWriter rules end its lines with CRLF as before.
 func TestSendWire(t *testing.T) {
 	t.Parallel()
-	for _, pipelining := range []bool{true, false} {
-		srv := startScripted(t, script{pipelining: pipelining})
-		s := newSender(t, Config{Host: "127.0.0.1", Port: srv.port(), TLS: TLSNone, Timeout: 5 * time.Second})
-		for _, tt := range edgeCases {
-			if err := s.send(context.Background(), "<a@acme.test>", []string{"<b@customer.test>"}, []byte(tt.msg)); err != nil {
-				t.Fatalf("%s: %v", tt.name, err)
+	for _, chunking := range []bool{false, true} {
+		for _, pipelining := range []bool{true, false} {
+			srv := startScripted(t, script{pipelining: pipelining, chunking: chunking})
+			s := newSender(t, Config{Host: "127.0.0.1", Port: srv.port(), TLS: TLSNone, Timeout: 5 * time.Second})
+			for _, tt := range edgeCases {
+				if err := s.send(context.Background(), "<a@acme.test>", []string{"<b@customer.test>"}, []byte(tt.msg)); err != nil {
+					t.Fatalf("%s: %v", tt.name, err)
+				}
+				wire := srv.lastWire()
+				want := dotWriter([]byte(tt.msg))
+				if chunking && crlf(tt.msg) == tt.msg {
+					want = []byte(tt.msg)
+				}
+				if !bytes.Equal(wire, want) {
+					t.Errorf("%s, pipelining %t, chunking %t: wire %q, want %q", tt.name, pipelining, chunking, wire, want)
+				}
 			}
-			wire := srv.lastWire()
-			if want := dotWriter([]byte(tt.msg)); !bytes.Equal(wire, want) {
-				t.Errorf("%s, pipelining %t: wire %q, want %q", tt.name, pipelining, wire, want)
+			if got, want := srv.commands(), pipeliningCommands(pipelining, chunking); !strings.HasPrefix(got, want) {
+				t.Errorf("pipelining %t, chunking %t: commands %q, want them to start %q", pipelining, chunking, got, want)
 			}
-		}
-		if got, want := srv.commands(), pipeliningCommands(pipelining); !strings.HasPrefix(got, want) {
-			t.Errorf("pipelining %t: commands %q, want them to start %q", pipelining, got, want)
+			if got := strings.Count(srv.commands(), "BDAT"); chunking && got != crlfCases() || !chunking && got != 0 {
+				t.Errorf("pipelining %t, chunking %t: %d BDAT commands for %d messages with CRLF line ends", pipelining, chunking, got, crlfCases())
+			}
 		}
 	}
+}
+
+// crlfCases counts the edge cases with CRLF line ends throughout, which
+// DATA leaves as they are.
+func crlfCases() int {
+	n := 0
+	for _, tt := range edgeCases {
+		if crlf(tt.msg) == tt.msg {
+			n++
+		}
+	}
+	return n
 }
 
 // TestSendEmailStaleConnection sends over kept connections that the server
@@ -312,35 +451,51 @@ func TestSendWire(t *testing.T) {
 func TestSendEmailStaleConnection(t *testing.T) {
 	t.Parallel()
 	for _, hangUp := range []string{"close", "421 4.4.2 Idle timeout, closing connection"} {
-		for _, pipelining := range []bool{true, false} {
-			srv := startScripted(t, script{pipelining: pipelining, hangUp: hangUp})
-			s := newSender(t, Config{Host: "127.0.0.1", Port: srv.port(), TLS: TLSNone, Timeout: 5 * time.Second})
-			for i := range 3 {
-				if _, err := s.SendEmail(context.Background(), numbered(i)); err != nil {
-					t.Fatalf("%q, pipelining %t, message %d: %v", hangUp, pipelining, i, err)
+		for _, sc := range []script{{pipelining: true}, {}, {pipelining: true, chunking: true}, {chunking: true}} {
+			// With one recipient, a BDAT goes with MAIL FROM and RCPT TO.
+			for _, oneRcpt := range []bool{false, true} {
+				sc.hangUp = hangUp
+				srv := startScripted(t, sc)
+				s := newSender(t, Config{Host: "127.0.0.1", Port: srv.port(), TLS: TLSNone, Timeout: 5 * time.Second})
+				for i := range 3 {
+					e := numbered(i)
+					if oneRcpt {
+						e.Cc, e.Bcc = nil, nil
+					}
+					if _, err := s.SendEmail(context.Background(), e); err != nil {
+						t.Fatalf("%q, %+v, one recipient %t, message %d: %v", hangUp, sc, oneRcpt, i, err)
+					}
 				}
-			}
-			if n, c := srv.delivered(), srv.connections(); n != 3 || c != 3 {
-				t.Errorf("%q, pipelining %t: %d messages over %d connections, want 3 over 3", hangUp, pipelining, n, c)
+				if n, c := srv.delivered(), srv.connections(); n != 3 || c != 3 {
+					t.Errorf("%q, %+v, one recipient %t: %d messages over %d connections, want 3 over 3", hangUp, sc, oneRcpt, n, c)
+				}
 			}
 		}
 	}
 
-	srv := startScripted(t, script{pipelining: true, dataReply: "421 4.3.2 System shutting down"})
-	s := newSender(t, Config{Host: "127.0.0.1", Port: srv.port(), TLS: TLSNone, Timeout: 5 * time.Second})
-	_, err := s.SendEmail(context.Background(), newEmail())
-	if providers.Code(err) != "smtp_421" || srv.connections() != 1 {
-		t.Errorf("error %v over %d connections, want smtp_421 over 1", err, srv.connections())
+	for _, sc := range []script{{pipelining: true}, {pipelining: true, chunking: true}} {
+		sc.dataReply = "421 4.3.2 System shutting down"
+		srv := startScripted(t, sc)
+		s := newSender(t, Config{Host: "127.0.0.1", Port: srv.port(), TLS: TLSNone, Timeout: 5 * time.Second})
+		_, err := s.SendEmail(context.Background(), newEmail())
+		if providers.Code(err) != "smtp_421" || srv.connections() != 1 {
+			t.Errorf("%+v: error %v over %d connections, want smtp_421 over 1", sc, err, srv.connections())
+		}
 	}
 }
 
 // pipeliningCommands is how the scripted server sees the first
-// transaction arrive: one read with every command, or one read each.
-func pipeliningCommands(pipelining bool) string {
-	if pipelining {
-		return "EHLO|MAIL FROM:<a@acme.test> BODY=8BITMIME RCPT TO:<b@customer.test> DATA|"
+// transaction, edgeCases[0], arrive: one read with every command (and a
+// BDAT's chunk), or one read each.
+func pipeliningCommands(pipelining, chunking bool) string {
+	last := "DATA"
+	if chunking {
+		last = "BDAT " + strconv.Itoa(len(edgeCases[0].msg)) + " LAST"
 	}
-	return "EHLO|MAIL FROM:<a@acme.test> BODY=8BITMIME|RCPT TO:<b@customer.test>|DATA|"
+	if pipelining {
+		return "EHLO|MAIL FROM:<a@acme.test> BODY=8BITMIME RCPT TO:<b@customer.test> " + last + "|"
+	}
+	return "EHLO|MAIL FROM:<a@acme.test> BODY=8BITMIME|RCPT TO:<b@customer.test>|" + last + "|"
 }
 
 // script says how a scripted server answers. The zero value accepts
@@ -349,9 +504,11 @@ type script struct {
 	pipelining bool
 	chunking   bool   // offer CHUNKING (RFC 3030) and take BDAT
 	mailReply  string // instead of 250 to MAIL FROM
-	refuse     string // the RCPT TO argument refused with 550
-	dataReply  string // instead of 354
-	endReply   string // instead of 250 at the end of the data or to BDAT LAST
+	refuse     string // the RCPT TO argument refused
+	// refuseReply answers refuse's RCPT TO. Defaults to 550.
+	refuseReply string
+	dataReply   string // instead of 354
+	endReply    string // instead of 250 at the end of the data or to BDAT LAST
 	// hangUp, when set, ends each connection after a message: the
 	// connection is closed, and with a reply of hangUp first unless it is
 	// "close".
@@ -461,7 +618,7 @@ func (srv *scripted) serve(c net.Conn) {
 			reply("250 2.1.0 OK")
 		case "RCPT":
 			if srv.refuse != "" && strings.HasSuffix(cmd, ":"+srv.refuse) {
-				reply("550 5.1.1 No such user")
+				reply(cmp.Or(srv.refuseReply, "550 5.1.1 No such user"))
 				continue
 			}
 			rcpts++
