@@ -6,7 +6,6 @@ package mail
 
 import (
 	"bufio"
-	"encoding/base64"
 	"fmt"
 	"io"
 	"mime"
@@ -532,15 +531,31 @@ func (mw *msgWriter) writeBody(writeFunc func(io.Writer) (int64, error), encodin
 	// grew by doubling (twice the encoded size allocated and cleared), and then
 	// copied into the part. The bytes written are the same.
 	counter := &countingWriter{writer: writer}
+	if encoding == EncodingB64 {
+		// invoiced: base64 is encoded a line of input (57 bytes) at a time
+		// straight into a buffer of whole lines, written to the part when
+		// full, where the encoder handed the line breaker pieces that it
+		// wrote on a line and a line break at a time. The bytes are the same.
+		lines := getBase64Lines(counter)
+		_, err = writeFunc(lines)
+		if err != nil {
+			mw.err = fmt.Errorf("bodyWriter function: %w", err)
+		}
+		err = lines.Close()
+		if err != nil && mw.err == nil {
+			mw.err = fmt.Errorf("bodyWriter close encoded writer: %w", err)
+		}
+		putBase64Lines(lines)
+		if mw.depth == 0 {
+			mw.bytesWritten += counter.written
+		}
+		return
+	}
 	buffered := bufio.NewWriterSize(counter, bodyBufferSize)
-	lineBreaker := base64LineBreaker{}
-	lineBreaker.out = buffered
 
 	switch encoding {
 	case EncodingQP:
 		encodedWriter = quotedprintable.NewWriter(buffered)
-	case EncodingB64:
-		encodedWriter = base64.NewEncoder(base64.StdEncoding, &lineBreaker)
 	case NoEncoding:
 		_, err = writeFunc(buffered)
 		if err != nil {
@@ -565,10 +580,6 @@ func (mw *msgWriter) writeBody(writeFunc func(io.Writer) (int64, error), encodin
 	err = encodedWriter.Close()
 	if err != nil && mw.err == nil {
 		mw.err = fmt.Errorf("bodyWriter close encoded writer: %w", err)
-	}
-	err = lineBreaker.Close()
-	if err != nil && mw.err == nil {
-		mw.err = fmt.Errorf("bodyWriter close linebreaker: %w", err)
 	}
 	err = buffered.Flush()
 	if err != nil && mw.err == nil {

@@ -19,10 +19,11 @@ import (
 // its own and copied that: base64 in lines of MaxBodyLength,
 // quoted-printable, and 8bit as it is, for bodies around the sizes of a
 // line and of the buffer, at the top level (whose bytes it counts) and in
-// a part.
+// a part. Each body is also written in pieces of several sizes, which
+// base64 takes a line's input (57 bytes) at a time, in blocks of 52 lines.
 func TestWriteBodyStreamed(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	sizes := []int{0, 1, 2, 3, 56, 57, 58, 75, 76, 77, 1000, 3071, 3072, 3073, 4095, 4096, 4097, 12288, 40000}
+	sizes := []int{0, 1, 2, 3, 56, 57, 58, 75, 76, 77, 113, 114, 115, 1000, 2963, 2964, 2965, 3071, 3072, 3073, 4095, 4096, 4097, 5928, 12288, 40000}
 	for _, size := range sizes {
 		body := make([]byte, size)
 		for i := range body {
@@ -49,6 +50,28 @@ func TestWriteBodyStreamed(t *testing.T) {
 			}
 			if mw.bytesWritten != int64(len(want)) {
 				t.Errorf("%d bytes, %s: %d bytes counted, want %d", size, enc, mw.bytesWritten, len(want))
+			}
+			for _, piece := range []int{1, 7, 56, 57, 58, 1000} {
+				var pieces bytes.Buffer
+				mw = &msgWriter{writer: &pieces, charset: CharsetUTF8, encoder: mime.QEncoding}
+				mw.writeBody(func(w io.Writer) (int64, error) {
+					var n int64
+					for rest := body; len(rest) > 0; {
+						k, err := w.Write(rest[:min(piece, len(rest))])
+						n += int64(k)
+						if err != nil {
+							return n, err
+						}
+						rest = rest[k:]
+					}
+					return n, nil
+				}, enc)
+				if mw.err != nil {
+					t.Fatalf("%d bytes in pieces of %d, %s: %v", size, piece, enc, mw.err)
+				}
+				if !bytes.Equal(pieces.Bytes(), want) {
+					t.Errorf("%d bytes in pieces of %d, %s: the body differs:\n got %q\nwant %q", size, piece, enc, pieces.Bytes(), want)
+				}
 			}
 
 			var nested bytes.Buffer
