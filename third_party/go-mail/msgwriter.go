@@ -531,32 +531,21 @@ func (mw *msgWriter) writeBody(writeFunc func(io.Writer) (int64, error), encodin
 	// grew by doubling (twice the encoded size allocated and cleared), and then
 	// copied into the part. The bytes written are the same.
 	counter := &countingWriter{writer: writer}
-	if encoding == EncodingB64 {
-		// invoiced: base64 is encoded a line of input (57 bytes) at a time
-		// straight into a buffer of whole lines, written to the part when
-		// full, where the encoder handed the line breaker pieces that it
-		// wrote on a line and a line break at a time. The bytes are the same.
-		lines := getBase64Lines(counter)
-		_, err = writeFunc(lines)
-		if err != nil {
-			mw.err = fmt.Errorf("bodyWriter function: %w", err)
-		}
-		err = lines.Close()
-		if err != nil && mw.err == nil {
-			mw.err = fmt.Errorf("bodyWriter close encoded writer: %w", err)
-		}
-		putBase64Lines(lines)
-		if mw.depth == 0 {
-			mw.bytesWritten += counter.written
-		}
-		return
-	}
-	buffered := bufio.NewWriterSize(counter, bodyBufferSize)
-
 	switch encoding {
 	case EncodingQP:
-		encodedWriter = quotedprintable.NewWriter(buffered)
+		// invoiced: quoted-printable and base64 are encoded straight into a
+		// block of whole lines, written to the part when full, where the
+		// encoders wrote a line, or a line and its line break, at a time
+		// into the buffer. The bytes are the same.
+		lines := getQPLines(counter)
+		defer putQPLines(lines)
+		encodedWriter = lines
+	case EncodingB64:
+		lines := getBase64Lines(counter)
+		defer putBase64Lines(lines)
+		encodedWriter = lines
 	case NoEncoding:
+		buffered := bufio.NewWriterSize(counter, bodyBufferSize)
 		_, err = writeFunc(buffered)
 		if err != nil {
 			mw.err = fmt.Errorf("bodyWriter function: %w", err)
@@ -581,10 +570,6 @@ func (mw *msgWriter) writeBody(writeFunc func(io.Writer) (int64, error), encodin
 	if err != nil && mw.err == nil {
 		mw.err = fmt.Errorf("bodyWriter close encoded writer: %w", err)
 	}
-	err = buffered.Flush()
-	if err != nil && mw.err == nil {
-		mw.err = fmt.Errorf("bodyWriter io.Copy: %w", err)
-	}
 
 	// Since the part writer counts what goes through it, the bytes are only
 	// added here at the top level
@@ -593,7 +578,7 @@ func (mw *msgWriter) writeBody(writeFunc func(io.Writer) (int64, error), encodin
 	}
 }
 
-// bodyBufferSize is the size of the buffer a body is encoded through.
+// bodyBufferSize is the size of the buffer an 8bit body is written through.
 const bodyBufferSize = 4096
 
 // countingWriter counts the bytes written through it.

@@ -142,3 +142,42 @@ func TestWriteBodyStreamedError(t *testing.T) {
 		}
 	}
 }
+
+// TestEncodersMatchStdlib writes random bodies, in random pieces, through
+// qpLines and base64Lines and holds them to mime/quotedprintable's Writer
+// and to base64.NewEncoder through a base64LineBreaker: runs long enough
+// to need soft line breaks, spaces and tabs before line breaks and at the
+// end, "=", bytes beyond ASCII, and CR and LF in every order.
+func TestEncodersMatchStdlib(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	alphabet := []string{"x", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", " ", "\t", "=", "\r", "\n", "\r\n", "\xff", "\xc3\xa9"}
+	for range 20000 {
+		var body []byte
+		for range r.IntN(40) {
+			body = append(body, alphabet[r.IntN(len(alphabet))]...)
+		}
+		for _, enc := range []Encoding{EncodingQP, EncodingB64} {
+			want := encodedAsBefore(t, body, enc)
+			var got bytes.Buffer
+			var w io.WriteCloser
+			if enc == EncodingQP {
+				w = getQPLines(&got)
+			} else {
+				w = getBase64Lines(&got)
+			}
+			for rest := body; len(rest) > 0; {
+				n := min(1+r.IntN(90), len(rest))
+				if _, err := w.Write(rest[:n]); err != nil {
+					t.Fatal(err)
+				}
+				rest = rest[n:]
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got.Bytes(), want) {
+				t.Fatalf("%s of %q:\n got %q\nwant %q", enc, body, got.Bytes(), want)
+			}
+		}
+	}
+}
