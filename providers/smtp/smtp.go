@@ -242,16 +242,18 @@ func (s *Sender) SendEmail(ctx context.Context, e *providers.Email) (string, err
 		return "", providers.Permanent("no_recipients", fmt.Errorf("smtp: %w", err))
 	}
 	// The message is built before a connection is taken, and then written
-	// in one piece. The buffer is grown to the message at once, with room
-	// for the terminator DATA appends: with many sends under way, a pooled
-	// buffer is often a new one.
+	// in one piece, after room for the command lines that go in the same
+	// write. The buffer is grown to the message at once, with room for the
+	// terminator DATA appends: with many sends under way, a pooled buffer
+	// is often a new one.
 	buf := getBuffers()
 	defer putBuffers(buf)
-	buf.msg.Grow(e.Size() + len(".\r\n"))
+	buf.msg.Grow(commandRoom + e.Size() + len(".\r\n"))
+	buf.msg.Write(make([]byte, commandRoom))
 	if _, err := m.WriteTo(&buf.msg); err != nil {
 		return "", fmt.Errorf("smtp: writing message %s: %w", e.MessageID, err)
 	}
-	if err := s.sendMessage(ctx, from, rcpts, newMessage(buf.msg.Bytes(), buf)); err != nil {
+	if err := s.sendMessage(ctx, from, rcpts, newMessage(buf)); err != nil {
 		return "", err
 	}
 	return e.MessageID, nil
@@ -262,7 +264,9 @@ func (s *Sender) SendEmail(ctx context.Context, e *providers.Email) (string, err
 func (s *Sender) send(ctx context.Context, from string, rcpts []string, data []byte) error {
 	buf := getBuffers()
 	defer putBuffers(buf)
-	return s.sendMessage(ctx, from, rcpts, newMessage(data, buf))
+	buf.msg.Write(make([]byte, commandRoom))
+	buf.msg.Write(data)
+	return s.sendMessage(ctx, from, rcpts, newMessage(buf))
 }
 
 // sendMessage delivers msg from from to rcpts on a kept or new

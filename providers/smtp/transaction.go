@@ -1,7 +1,6 @@
 package smtp
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"net/textproto"
@@ -138,17 +137,40 @@ func scanLines(msg []byte) (badEnds, dotLine bool) {
 	return false, dotLine
 }
 
+// commandRoom is the room kept before a message in its buffer for the
+// command lines that go in the same write as a BDAT's chunk.
+const commandRoom = 512
+
 // message is one message as go-mail wrote it, and as it goes after DATA.
 type message struct {
 	data []byte
-	buf  *buffers // for the dot-stuffed copy
-	wire []byte   // set by dotStuffed
+	all  []byte // commandRoom bytes of room for command lines, then data
+	buf  *buffers
+	wire []byte // set by dotStuffed
 }
 
-// newMessage returns data as a message; buf holds its dot-stuffed copy
-// when it needs one.
-func newMessage(data []byte, buf *buffers) *message {
-	return &message{data: data, buf: buf}
+// newMessage returns the message in buf.msg after commandRoom bytes; buf
+// holds its dot-stuffed copy when it needs one.
+func newMessage(buf *buffers) *message {
+	all := buf.msg.Bytes()
+	return &message{data: all[commandRoom:], all: all, buf: buf}
+}
+
+// withCommands returns the command lines of cmds (without the chunk the
+// last may carry) followed by data, copied into the room before it, or
+// false when they do not fit.
+func (m *message) withCommands(cmds []command) ([]byte, bool) {
+	var lines [commandRoom]byte
+	b := lines[:0]
+	for _, cmd := range cmds {
+		b = cmd.appendLine(b)
+	}
+	if len(b) > commandRoom {
+		return nil, false
+	}
+	start := commandRoom - len(b)
+	copy(m.all[start:], b)
+	return m.all[start:], true
 }
 
 // dotStuffed returns the message dot-stuffed and terminated, as
@@ -241,10 +263,7 @@ func (c *conn) transact(from string, rcpts []string, msg *message) error {
 		return dataErr
 	}
 	if c.pipelining {
-		for _, cmd := range cmds {
-			cmd.writeTo(text.W)
-		}
-		if err := text.W.Flush(); err != nil {
+		if err := c.writeCommands(cmds, msg); err != nil {
 			c.stale = true
 			return &stepError{step: stepMail, errs: []error{err}}
 		}
@@ -254,8 +273,7 @@ func (c *conn) transact(from string, rcpts []string, msg *message) error {
 			if cmd.step == last.step && len(refused.errs) > 0 {
 				return refused
 			}
-			cmd.writeTo(text.W)
-			if err := text.W.Flush(); err != nil {
+			if err := c.writeCommands(cmds[i:i+1], msg); err != nil {
 				c.stale = i == 0
 				return &stepError{step: cmd.step, errs: []error{err}}
 			}
@@ -297,8 +315,7 @@ func (c *conn) transact(from string, rcpts []string, msg *message) error {
 
 	switch {
 	case held:
-		last.writeTo(text.W)
-		if err := text.W.Flush(); err != nil {
+		if err := c.writeCommands([]command{last}, msg); err != nil {
 			return &stepError{step: stepBdat, errs: []error{err}}
 		}
 		if _, _, err := text.ReadResponse(last.expect); err != nil {
@@ -330,13 +347,33 @@ type command struct {
 	chunk  []byte // BDAT's data, which follows the command line
 }
 
-func (cmd command) writeTo(w *bufio.Writer) {
-	// A bufio.Writer keeps its first error and returns it from Flush.
-	_, _ = w.WriteString(cmd.verb)
-	_, _ = w.WriteString(cmd.arg)
-	_, _ = w.WriteString(cmd.params)
-	_, _ = w.WriteString("\r\n")
-	_, _ = w.Write(cmd.chunk)
+// appendLine appends the command line, without the chunk.
+func (cmd command) appendLine(b []byte) []byte {
+	b = append(b, cmd.verb...)
+	b = append(b, cmd.arg...)
+	b = append(b, cmd.params...)
+	return append(b, "\r\n"...)
+}
+
+// writeCommands writes cmds, with the chunk the last may carry, and
+// flushes them. A chunk goes with the command lines in one write, from
+// the room before it, where the lines fit: the buffered writer would
+// write its buffer, lines and the chunk's start, and then the rest.
+func (c *conn) writeCommands(cmds []command, msg *message) error {
+	w := c.sc.Text.W
+	if cmds[len(cmds)-1].chunk != nil && w.Buffered() == 0 {
+		if wire, ok := msg.withCommands(cmds); ok {
+			// With nothing buffered, a long write goes straight through.
+			_, _ = w.Write(wire)
+			return w.Flush()
+		}
+	}
+	for _, cmd := range cmds {
+		// A bufio.Writer keeps its first error and returns it from Flush.
+		_, _ = w.Write(cmd.appendLine(w.AvailableBuffer()))
+		_, _ = w.Write(cmd.chunk)
+	}
+	return w.Flush()
 }
 
 // validateLine refuses an address that would break the command line it

@@ -136,10 +136,60 @@ func TestSendData(t *testing.T) {
 	}
 }
 
-// recorder keeps what a client writes on the connections it dials.
+// TestSendOneWrite checks that a BDAT's chunk goes in the same write as
+// the command lines before it: MAIL FROM, RCPT TO and BDAT for a message
+// to one recipient, BDAT alone after the replies to several; and that
+// lines too long for the room kept before the message go all the same,
+// in more writes.
+func TestSendOneWrite(t *testing.T) {
+	t.Parallel()
+	long := "<" + strings.Repeat("a", 600) + "@customer.test>"
+	tests := []struct {
+		name      string
+		rcpts     []string
+		wantLines string // the lines in the chunk's write, or "" for none
+	}{
+		{"one recipient", []string{"<ann@customer.test>"}, "MAIL FROM:<billing@acme.test> BODY=8BITMIME\r\nRCPT TO:<ann@customer.test>\r\nBDAT %d LAST\r\n"},
+		{"three recipients", []string{"<ann@customer.test>", "<ap@customer.test>", "<archive@acme.test>"}, "BDAT %d LAST\r\n"},
+		{"a recipient too long for the room", []string{long}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := smtptest.Start(t, smtptest.Options{})
+			cfg := config(srv, TLSNone)
+			var sent recorder
+			cfg.DialFunc = sent.dial
+			s := newSender(t, cfg)
+			msg := []byte("Subject: hi\r\n\r\n" + strings.Repeat(strings.Repeat("x", 76)+"\r\n", 600))
+			if err := s.send(context.Background(), "<billing@acme.test>", tt.rcpts, msg); err != nil {
+				t.Fatal(err)
+			}
+			if got := srv.WaitForMessages(t, 1, 5*time.Second)[0].Data; !bytes.Equal(got, msg) {
+				t.Fatalf("server got %d bytes, want the %d sent", len(got), len(msg))
+			}
+			chunkWrite := -1
+			for i, w := range sent.writes() {
+				if bytes.HasSuffix(w, msg) {
+					chunkWrite = i
+					if want := fmt.Sprintf(tt.wantLines, len(msg)); string(w[:len(w)-len(msg)]) != want {
+						t.Errorf("the chunk's write starts %q, want %q", w[:len(w)-len(msg)], want)
+					}
+				}
+			}
+			if chunkWrite < 0 && tt.wantLines != "" {
+				t.Errorf("the chunk went in pieces: writes of %v bytes", sent.sizes())
+			}
+		})
+	}
+}
+
+// recorder keeps what a client writes on the connections it dials, and
+// each write.
 type recorder struct {
 	mu      sync.Mutex
 	written bytes.Buffer
+	each    [][]byte
 }
 
 func (r *recorder) dial(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -166,8 +216,23 @@ type recordedConn struct {
 func (c recordedConn) Write(p []byte) (int, error) {
 	c.r.mu.Lock()
 	c.r.written.Write(p)
+	c.r.each = append(c.r.each, bytes.Clone(p))
 	c.r.mu.Unlock()
 	return c.Conn.Write(p)
+}
+
+func (r *recorder) writes() [][]byte {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.each)
+}
+
+func (r *recorder) sizes() []int {
+	var n []int
+	for _, w := range r.writes() {
+		n = append(n, len(w))
+	}
+	return n
 }
 
 // TestSendEmailLeadingDots sends an email whose text has lines that start
