@@ -11,24 +11,28 @@ import (
 	"github.com/invoiced/invoiced/providers/smtp/smtptest"
 )
 
-// BenchmarkSendSMTP sends a 50 KB invoice email, one after another, to the
-// in-process SMTP server with STARTTLS and AUTH, over the connection the
-// Sender keeps between messages.
-func BenchmarkSendSMTP(b *testing.B) { benchmarkSend(b, TLSStartTLS, 0) }
+// BenchmarkSendSMTP sends a 50 KB invoice email to three recipients, one
+// after another, to the in-process SMTP server with STARTTLS and AUTH,
+// over the connection the Sender keeps between messages.
+func BenchmarkSendSMTP(b *testing.B) { benchmarkSend(b, TLSStartTLS, 0, false) }
 
 // BenchmarkSendSMTPPlain is the same over a plain-text connection without
 // a login, as the load test's SMTP server takes them.
-func BenchmarkSendSMTPPlain(b *testing.B) { benchmarkSend(b, TLSNone, 0) }
+func BenchmarkSendSMTPPlain(b *testing.B) { benchmarkSend(b, TLSNone, 0, false) }
+
+// BenchmarkSendSMTPPlainOneRecipient is the same to one recipient, as the
+// load test's invoices go: with CHUNKING, in one round trip.
+func BenchmarkSendSMTPPlainOneRecipient(b *testing.B) { benchmarkSend(b, TLSNone, 0, true) }
 
 // BenchmarkSendSMTPNewConnection is the same with a new connection per
 // message (MaxIdle -1): STARTTLS and AUTH every time, the baseline of
 // connection reuse.
-func BenchmarkSendSMTPNewConnection(b *testing.B) { benchmarkSend(b, TLSStartTLS, -1) }
+func BenchmarkSendSMTPNewConnection(b *testing.B) { benchmarkSend(b, TLSStartTLS, -1, false) }
 
 // benchmarkSend reports, besides the time, the CPU the sending goroutine's
 // thread spends per message (cpu-µs/op): the client's share alone, without
 // the in-process server's.
-func benchmarkSend(b *testing.B, mode TLSMode, maxIdle int) {
+func benchmarkSend(b *testing.B, mode TLSMode, maxIdle int, oneRcpt bool) {
 	opts := smtptest.Options{Username: "u", Password: "p"}
 	if mode == TLSNone {
 		opts = smtptest.Options{NoSTARTTLS: true}
@@ -46,6 +50,9 @@ func benchmarkSend(b *testing.B, mode TLSMode, maxIdle int) {
 	defer s.Close()
 	e := newEmail()
 	e.Attachments[0].Data = bytes.Repeat([]byte("x"), 50<<10)
+	if oneRcpt {
+		e.Cc, e.Bcc = nil, nil
+	}
 	ctx := context.Background()
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
