@@ -108,11 +108,7 @@ func TestAppendDotStuffed(t *testing.T) {
 // over plain text so that the test sees them go.
 func TestSendData(t *testing.T) {
 	t.Parallel()
-	srv := smtptest.Start(t, smtptest.Options{})
-	cfg := config(srv, TLSNone)
-	var sent recorder
-	cfg.DialFunc = sent.dial
-	s := newSender(t, cfg)
+	srv, s, sent := recordedSender(t)
 	long := strings.Repeat("."+strings.Repeat("x", 75)+"\r\n", 20000) // 1.5 MB, every line stuffed
 	cases := append(slices.Clip(edgeCases), edgeCase{name: "very long", msg: "Subject: long\r\n\r\n" + long, clean: true})
 	for i, tt := range cases {
@@ -156,11 +152,7 @@ func TestSendOneWrite(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			srv := smtptest.Start(t, smtptest.Options{})
-			cfg := config(srv, TLSNone)
-			var sent recorder
-			cfg.DialFunc = sent.dial
-			s := newSender(t, cfg)
+			srv, s, sent := recordedSender(t)
 			msg := []byte("Subject: hi\r\n\r\n" + strings.Repeat(strings.Repeat("x", 76)+"\r\n", 600))
 			if err := s.send(context.Background(), "<billing@acme.test>", tt.rcpts, msg); err != nil {
 				t.Fatal(err)
@@ -182,6 +174,17 @@ func TestSendOneWrite(t *testing.T) {
 			}
 		})
 	}
+}
+
+// recordedSender returns a go-smtp server, a Sender to it over plain
+// text, and what the Sender writes.
+func recordedSender(t *testing.T) (*smtptest.Server, *Sender, *recorder) {
+	t.Helper()
+	srv := smtptest.Start(t, smtptest.Options{})
+	cfg := config(srv, TLSNone)
+	sent := new(recorder)
+	cfg.DialFunc = sent.dial
+	return srv, newSender(t, cfg), sent
 }
 
 // recorder keeps what a client writes on the connections it dials, and
@@ -712,19 +715,7 @@ func (srv *scripted) serve(c net.Conn) {
 					break
 				}
 			}
-			srv.mu.Lock()
-			srv.wires = append(srv.wires, wire)
-			if srv.endReply == "" {
-				srv.accepts++
-			}
-			srv.mu.Unlock()
-			if srv.endReply != "" {
-				reply(srv.endReply)
-				continue
-			}
-			reply("250 2.0.0 Queued")
-			if srv.hangUp != "" {
-				srv.hangUpAfter(r, reply)
+			if srv.take(wire, r, reply) {
 				return
 			}
 		case "BDAT":
@@ -742,19 +733,7 @@ func (srv *scripted) serve(c net.Conn) {
 				reply("554 5.5.1 No valid recipients")
 				continue
 			}
-			srv.mu.Lock()
-			srv.wires = append(srv.wires, chunk)
-			if srv.endReply == "" {
-				srv.accepts++
-			}
-			srv.mu.Unlock()
-			if srv.endReply != "" {
-				reply(srv.endReply)
-				continue
-			}
-			reply("250 2.0.0 Queued")
-			if srv.hangUp != "" {
-				srv.hangUpAfter(r, reply)
+			if srv.take(chunk, r, reply) {
 				return
 			}
 		case "QUIT":
@@ -766,13 +745,30 @@ func (srv *scripted) serve(c net.Conn) {
 	}
 }
 
-// hangUpAfter ends a connection after a message as script.hangUp says.
-func (srv *scripted) hangUpAfter(r *bufio.Reader, reply func(string)) {
+// take answers the end of a message's data, wire as it came, as the
+// script says, and reports whether the connection ends after it
+// (script.hangUp).
+func (srv *scripted) take(wire []byte, r *bufio.Reader, reply func(string)) (end bool) {
+	srv.mu.Lock()
+	srv.wires = append(srv.wires, wire)
+	if srv.endReply == "" {
+		srv.accepts++
+	}
+	srv.mu.Unlock()
+	if srv.endReply != "" {
+		reply(srv.endReply)
+		return false
+	}
+	reply("250 2.0.0 Queued")
+	if srv.hangUp == "" {
+		return false
+	}
 	// The client waits before its next message.
 	_, _ = r.ReadString('\n')
 	if srv.hangUp != "close" {
 		reply(srv.hangUp)
 	}
+	return true
 }
 
 func (srv *scripted) connections() int {
