@@ -5,9 +5,9 @@
 // idle for the next one, up to Config.MaxIdle of them, each for at most
 // Config.IdleTimeout and Config.MaxMessagesPerConn messages. An idle
 // connection carries the next message unchecked, and when the server has
-// dropped it meanwhile, which shows at the first reply before any of the
-// message is sent, the message goes on another; a connection that failed
-// in any way, or whose send was canceled, is never used again.
+// dropped it meanwhile, which shows at the first reply before the server
+// took any of the message, the message goes on another; a connection that
+// failed in any way, or whose send was canceled, is never used again.
 //
 // go-mail builds the message and opens the session (EHLO, STARTTLS,
 // AUTH); the transaction itself is this package's (see conn.transact): the
@@ -141,7 +141,9 @@ type conn struct {
 	broken bool
 	// stale is set when the last transaction failed before the server's
 	// first reply, with a network error or 421: the server had closed
-	// the connection, and nothing was sent.
+	// the connection, and took nothing (a BDAT's chunk may have gone with
+	// MAIL FROM, but a server that answers MAIL FROM with 421, or not at
+	// all, has not read it).
 	stale bool
 }
 
@@ -274,8 +276,8 @@ func (s *Sender) send(ctx context.Context, from string, rcpts []string, data []b
 //
 // A kept connection is not checked before it carries the message: when
 // the server has closed it meanwhile, the transaction fails at its first
-// reply (conn.stale), before any of the message was sent, and the message
-// goes on the next kept connection or a new one. This saves the NOOP
+// reply (conn.stale), before the server took any of the message, and the
+// message goes on the next kept connection or a new one. This saves the NOOP
 // round trip per message that the check would cost.
 func (s *Sender) sendMessage(ctx context.Context, from string, rcpts []string, msg *message) error {
 	for {
