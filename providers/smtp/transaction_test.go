@@ -313,6 +313,14 @@ func TestSendEmailAtData(t *testing.T) {
 			wantText:  []string{"550", "Sender not allowed"},
 		},
 		{
+			name:     "MAIL FROM refused for one recipient",
+			script:   script{mailReply: "451 4.3.0 Try again later"},
+			oneRcpt:  true,
+			wantCode: "smtp_451",
+			wantStep: "sending SMTP MAIL FROM command",
+			wantText: []string{"451", "Try again later"},
+		},
+		{
 			name:      "DATA refused",
 			script:    script{dataReply: "554 5.3.4 Message too big for system"},
 			permanent: true,
@@ -638,6 +646,7 @@ func (srv *scripted) serve(c net.Conn) {
 	reply := func(s string) { _, _ = c.Write([]byte(s + "\r\n")) }
 	reply("220 scripted ESMTP")
 	var rcpts int
+	var mail bool // a MAIL FROM was accepted
 	for {
 		line, err := r.ReadString('\n')
 		if err != nil {
@@ -678,13 +687,17 @@ func (srv *scripted) serve(c net.Conn) {
 			}
 			reply("250 8BITMIME")
 		case "MAIL":
-			rcpts = 0
-			if srv.mailReply != "" {
+			rcpts, mail = 0, srv.mailReply == ""
+			if !mail {
 				reply(srv.mailReply)
 				continue
 			}
 			reply("250 2.1.0 OK")
 		case "RCPT":
+			if !mail {
+				reply("503 5.5.1 Error: need MAIL command")
+				continue
+			}
 			if srv.refuse != "" && strings.HasSuffix(cmd, ":"+srv.refuse) {
 				reply(cmp.Or(srv.refuseReply, "550 5.1.1 No such user"))
 				continue
