@@ -9,15 +9,17 @@
 //
 // It is Dict.Encode of klauspost/compress v1.20.3 (s2/dict.go,
 // s2/encode_all.go's encodeBlockDictGo, s2/encode_go.go's emitLiteral,
-// emitRepeat and emitCopy), changed in how it keeps its hash table of
-// the input: s2 declares it in encodeBlockDictGo, 64 KB on the stack
-// that every block zeroes and every goroutine encoding one grows its
-// stack for; here it is lent by a pool of the Dict, and only its first
-// 1<<tableBits entries, sized to the input, are cleared and used. With
-// the full table (an input over 16 KB) the blocks are the bytes s2
-// writes; a smaller table finds a few of the input's repeats of itself
-// less often. The dictionary's own table is built by MakeDict, not at
-// the first block. Loads are bounds-checked (encoding/binary), and the
+// emitRepeat and emitCopy, internal/le's loads), changed in how it keeps
+// its hash table of the input: s2 declares it in encodeBlockDictGo, 64 KB
+// on the stack that every block zeroes and every goroutine encoding one
+// grows its stack for; here it is lent by a pool of the Dict, and only
+// its first 1<<tableBits entries, a quarter to a half as many as the
+// input has bytes, are cleared and used, indexed by the top bits of the
+// hashes. With the whole table (an input of 32 KB or more) the blocks are the
+// bytes s2 writes; a smaller one finds a few of the input's repeats of
+// itself less often. The dictionary's own table is built by MakeDict,
+// not at the first block; emitLiteral, emitRepeat and emitCopy are s2's
+// Go versions (on amd64 and arm64 s2 has them in assembly); the
 // debugging code is left out.
 package s2dict
 
@@ -25,7 +27,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math/bits"
-	"slices"
 	"sync"
 
 	"github.com/klauspost/compress/s2"
@@ -36,6 +37,7 @@ const (
 	dictTableBits = 14
 	// maxTableBits sizes the hash table of the input, as s2's.
 	maxTableBits = 14
+	tableMask    = 1<<maxTableBits - 1
 
 	// inputMargin and minNonLiteralBlockSize are s2's.
 	inputMargin            = 8
@@ -69,7 +71,8 @@ func MakeDict(data, searchStart []byte) *Dict {
 	if len(data) < s2.MinDictSize {
 		return nil
 	}
-	d := &Dict{dict: slices.Clone(data), dictTable: new([1 << dictTableBits]uint16)}
+	// Room after the dictionary for loads past its end (load_unsafe.go).
+	d := &Dict{dict: append(make([]byte, 0, len(data)+16), data...), dictTable: new([1 << dictTableBits]uint16)}
 	// Find the longest match possible, last entry if multiple.
 	for s := len(searchStart); s > 4; s-- {
 		if idx := bytes.LastIndex(data, searchStart[:s]); idx >= 0 && idx <= len(data)-8 {
@@ -136,18 +139,11 @@ func (d *Dict) encode(dst, src []byte, table *[1 << maxTableBits]uint32, tableBi
 	return dst[:dstP]
 }
 
-// tableBits sizes the hash table of an input of n bytes: a quarter as
-// many entries as bytes, 256 to 16,384.
+// tableBits sizes the hash table of an input of n bytes: a quarter to a
+// half as many entries as bytes, a power of two from 256 to 16,384 (from
+// 32 KB on).
 func tableBits(n int) uint8 {
 	return uint8(min(max(bits.Len(uint(n))-2, 8), maxTableBits))
-}
-
-func load32(b []byte, i int) uint32 {
-	return binary.LittleEndian.Uint32(b[i:])
-}
-
-func load64(b []byte, i int) uint64 {
-	return binary.LittleEndian.Uint64(b[i:])
 }
 
 // hash6 returns the hash of the lowest 6 bytes of u to fit in a hash table with h bits.
@@ -199,10 +195,10 @@ searchDict:
 		}
 		candidateDict := int(dict.dictTable[hash0])
 		candidateDict2 := int(dict.dictTable[hash1])
-		candidate2 := int(table[hash1>>shift])
-		candidate := int(table[hash0>>shift])
-		table[hash0>>shift] = uint32(s)
-		table[hash1>>shift] = uint32(s + 1)
+		candidate2 := int(table[hash1>>shift&tableMask])
+		candidate := int(table[hash0>>shift&tableMask])
+		table[hash0>>shift&tableMask] = uint32(s)
+		table[hash1>>shift&tableMask] = uint32(s + 1)
 		hash2 := hash6(cv>>16, dictTableBits)
 
 		// Check repeat at offset checkRep.
@@ -286,9 +282,9 @@ searchDict:
 		if uint32(cv) == load32(src, candidate) {
 			goto emitMatch
 		}
-		candidate = int(table[hash2>>shift])
+		candidate = int(table[hash2>>shift&tableMask])
 		if uint32(cv>>8) == load32(src, candidate2) {
-			table[hash2>>shift] = uint32(s + 2)
+			table[hash2>>shift&tableMask] = uint32(s + 2)
 			candidate = candidate2
 			s++
 			goto emitMatch
@@ -296,7 +292,7 @@ searchDict:
 
 		// Check dict. Dicts have longer offsets, so we want longer matches.
 		if cv == load64(dict.dict, candidateDict) {
-			table[hash2>>shift] = uint32(s + 2)
+			table[hash2>>shift&tableMask] = uint32(s + 2)
 			goto emitDict
 		}
 
@@ -304,14 +300,14 @@ searchDict:
 		// Check if upper 7 bytes match
 		if candidateDict2 >= 1 {
 			if cv^load64(dict.dict, candidateDict2-1) < (1 << 8) {
-				table[hash2>>shift] = uint32(s + 2)
+				table[hash2>>shift&tableMask] = uint32(s + 2)
 				candidateDict = candidateDict2
 				s++
 				goto emitDict
 			}
 		}
 
-		table[hash2>>shift] = uint32(s + 2)
+		table[hash2>>shift&tableMask] = uint32(s + 2)
 		if uint32(cv>>16) == load32(src, candidate) {
 			s += 2
 			goto emitMatch
@@ -387,8 +383,8 @@ searchDict:
 				x := load64(src, s-2)
 				m2Hash := hash6(x, dictTableBits)
 				currHash := hash6(x>>8, dictTableBits)
-				table[m2Hash>>shift] = uint32(s - 2)
-				table[currHash>>shift] = uint32(s - 1)
+				table[m2Hash>>shift&tableMask] = uint32(s - 2)
+				table[currHash>>shift&tableMask] = uint32(s - 1)
 				cv = load64(src, s)
 			}
 			continue
@@ -452,9 +448,9 @@ searchDict:
 			x := load64(src, s-2)
 			m2Hash := hash6(x, dictTableBits)
 			currHash := hash6(x>>16, dictTableBits)
-			candidate = int(table[currHash>>shift])
-			table[m2Hash>>shift] = uint32(s - 2)
-			table[currHash>>shift] = uint32(s)
+			candidate = int(table[currHash>>shift&tableMask])
+			table[m2Hash>>shift&tableMask] = uint32(s - 2)
+			table[currHash>>shift&tableMask] = uint32(s)
 			if uint32(x>>16) != load32(src, candidate) {
 				cv = load64(src, s+1)
 				s++
@@ -484,10 +480,10 @@ searchDict:
 			}
 			hash0 := hash6(cv, dictTableBits)
 			hash1 := hash6(cv>>8, dictTableBits)
-			candidate = int(table[hash0>>shift])
-			candidate2 := int(table[hash1>>shift])
-			table[hash0>>shift] = uint32(s)
-			table[hash1>>shift] = uint32(s + 1)
+			candidate = int(table[hash0>>shift&tableMask])
+			candidate2 := int(table[hash1>>shift&tableMask])
+			table[hash0>>shift&tableMask] = uint32(s)
+			table[hash1>>shift&tableMask] = uint32(s + 1)
 			hash2 := hash6(cv>>16, dictTableBits)
 
 			// Check repeat at offset checkRep.
@@ -535,14 +531,14 @@ searchDict:
 			if uint32(cv) == load32(src, candidate) {
 				break
 			}
-			candidate = int(table[hash2>>shift])
+			candidate = int(table[hash2>>shift&tableMask])
 			if uint32(cv>>8) == load32(src, candidate2) {
-				table[hash2>>shift] = uint32(s + 2)
+				table[hash2>>shift&tableMask] = uint32(s + 2)
 				candidate = candidate2
 				s++
 				break
 			}
-			table[hash2>>shift] = uint32(s + 2)
+			table[hash2>>shift&tableMask] = uint32(s + 2)
 			if uint32(cv>>16) == load32(src, candidate) {
 				s += 2
 				break
@@ -609,9 +605,9 @@ searchDict:
 			x := load64(src, s-2)
 			m2Hash := hash6(x, dictTableBits)
 			currHash := hash6(x>>16, dictTableBits)
-			candidate = int(table[currHash>>shift])
-			table[m2Hash>>shift] = uint32(s - 2)
-			table[currHash>>shift] = uint32(s)
+			candidate = int(table[currHash>>shift&tableMask])
+			table[m2Hash>>shift&tableMask] = uint32(s - 2)
+			table[currHash>>shift&tableMask] = uint32(s)
 			if uint32(x>>16) != load32(src, candidate) {
 				cv = load64(src, s+1)
 				s++
