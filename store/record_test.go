@@ -473,7 +473,9 @@ func TestRecordEncodeStack(t *testing.T) {
 	runtime.ReadMemStats(&after)
 	close(release)
 	done.Wait()
-	if per := (int64(after.StackInuse) - int64(before.StackInuse)) / n; per > 32<<10 {
+	per := (int64(after.StackInuse) - int64(before.StackInuse)) / n
+	if per > 32<<10 {
 		t.Errorf("a goroutine that encoded an invoice holds %d KB of stack", per>>10)
 	}
+	t.Logf("a goroutine that encoded an invoice holds %d KB of stack", per>>10)
 }
