@@ -10,16 +10,18 @@ import (
 
 // decodedRecord is a record StartJob decoded, kept with the stored bytes
 // it was decoded from, for BeginSend to take instead of decoding the same
-// bytes again a moment later. v is a copy no caller holds (cloneRecord):
-// the one that takes it owns it.
+// bytes again a moment later; or the delivery BeginSend wrote, as those
+// bytes decode, for the update that records it sent (updateWith). v is a
+// copy no caller holds (cloneRecord): the one that takes it owns it.
 type decodedRecord struct {
 	b []byte
 	v any
 }
 
-// decodedRecords are the records StartJob decoded, by key, until
-// BeginSend takes them; one not taken stays until the map starts empty
-// again (lastSeenMax).
+// decodedRecords are the records StartJob decoded and the deliveries
+// BeginSend wrote, by key, until BeginSend or an update of the record
+// takes them; one not taken stays until the map starts empty again
+// (lastSeenMax).
 type decodedRecords = lastSeen[decodedRecord]
 
 // keepDecoded keeps a copy of v, a record decoded from b at key, if v is
@@ -30,9 +32,9 @@ func (s *Store) keepDecoded(key string, b []byte, v any) {
 	}
 }
 
-// takeDecoded sets *v to the record kept at key by keepDecoded and
-// reports true, if it was decoded from bytes equal to b; the record is no
-// longer kept either way.
+// takeDecoded sets *v to the record kept decoded at key and reports
+// true, if it was decoded from bytes equal to b; the record is no longer
+// kept either way.
 func takeDecoded[T any](s *Store, key string, b []byte, v *T) bool {
 	e, ok := s.decoded.take(key)
 	if !ok || !bytes.Equal(e.b, b) {

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"reflect"
 	"testing"
 
@@ -71,5 +72,67 @@ func TestBeginSendFromRecordsRead(t *testing.T) {
 	}
 	if inv, _ := s.Invoice(ctx, "ten_a", "inv_2"); inv.FinalizedBy != "api" || b.Invoice.FinalizedBy != "api" {
 		t.Errorf("finalized by %q (returned %q), want api", inv.FinalizedBy, b.Invoice.FinalizedBy)
+	}
+}
+
+// TestRecordSentFromDeliveryBegun: RecordSent starts from the delivery
+// as BeginSend wrote it, kept decoded, not from its bytes decoded again,
+// nor from the delivery BeginSend returned as its caller changed it
+// since; and from what Redis holds when another store changed the
+// delivery in between.
+func TestRecordSentFromDeliveryBegun(t *testing.T) {
+	t.Parallel()
+	s, ctx := setup(t)
+	other, err := New(s.rdb, Config{SecretKey: make([]byte, 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		id      string
+		between func(id string) // after BeginSend, before RecordSent
+		want    int             // attempts recorded
+	}{
+		{"1", func(string) {}, 0},
+		{"2", func(id string) {
+			if err := other.RecordAttempt(ctx, "ten_a", id, "clm_2", Attempt{Provider: "smtp", Error: "421 try later"}); err != nil {
+				t.Fatal(err)
+			}
+		}, 1},
+	} {
+		send := newJob(t, ctx, s, tc.id)
+		b, err := s.BeginSend(ctx, startOf(send, "clm_"+tc.id))
+		if err != nil || !b.Begun {
+			t.Fatalf("BeginSend = %+v, %v", b, err)
+		}
+		id := b.Delivery.ID
+		dk := deliveryKey("ten_a", id)
+		stored, _ := s.rdb.Get(ctx, dk).Bytes()
+		decoded := new(Delivery)
+		if err := decodeRecord(stored, decoded); err != nil {
+			t.Fatal(err)
+		}
+		if kept, ok := s.decoded.get(dk); !ok || !bytes.Equal(kept.b, stored) || !reflect.DeepEqual(kept.v, decoded) {
+			t.Fatalf("%s: after BeginSend the delivery is kept decoded as %+v (%v), want %+v as decoded", tc.id, kept.v, ok, decoded)
+		}
+		changeInPlace(reflect.ValueOf(b.Delivery).Elem())
+		tc.between(id)
+		if _, _, err := s.RecordSent(ctx, "ten_a", id, "smtp", "pid_"+tc.id, b.Send, func(d *Delivery) {
+			d.Provider, d.ProviderID = "smtp", "pid_"+tc.id
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := s.decoded.get(dk); ok {
+			t.Errorf("%s: the delivery is still kept decoded after RecordSent", tc.id)
+		}
+		d, err := other.Delivery(ctx, "ten_a", id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Status != DeliverySent || d.To != "a@b.co" || d.SendID != send.ID || d.Claim != nil || d.Provider != "smtp" || d.ProviderID != "pid_"+tc.id || len(d.Attempts) != tc.want {
+			t.Errorf("%s: recorded sent %+v, want sent to a@b.co, send %s, no claim, by smtp as pid_%s, %d attempts", tc.id, d, send.ID, tc.id, tc.want)
+		}
+		if len(d.History) != 2 || d.History[0].Status != DeliveryQueued || d.History[1].Status != DeliverySent {
+			t.Errorf("%s: history %+v, want queued, sent", tc.id, d.History)
+		}
 	}
 }

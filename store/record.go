@@ -10,6 +10,8 @@ import (
 	"github.com/goccy/go-json"
 	"github.com/klauspost/compress/flate"
 	"github.com/klauspost/compress/s2"
+
+	"github.com/invoiced/invoiced/store/internal/s2dict"
 )
 
 // Invoices, sends and deliveries (and events, idempotent responses) are
@@ -76,9 +78,14 @@ const recordS2Text = `{"id":"evt_dlv__email.opened","type":"invoice.delivery_fai
 	`{"id":"dlv_","invoiceId":"inv_","sendId":"snd_","channel":"email","to":"","status":"sent","provider":"smtp","providerId":"dlv_","createdAt":"2026-","updatedAt":"2026-","sentAt":"2026-","history":[{"status":"queued","at":"2026-","source":"api"},{"status":"sent","at":"2026-","source":"worker",` +
 	`"detail":"accepted by smtp"}],"attempts":[{"at":"2026-","provider":"smtp"}],"content":{"subject":"Invoice INV- from ","attachments":["INV-.pdf"]}}.000Z"`
 
-// recordS2Dict is recordS2Text as S2 takes it; it builds its hash table
-// once, on the first record written.
-var recordS2Dict = s2.MakeDict([]byte(recordS2Text), []byte(`{"id":"`))
+// recordS2Dict is recordS2Text as S2 takes it, for reading records;
+// recordS2Writer is the same dictionary for writing them, whose hash
+// tables, sized to each record, are kept between records instead of
+// zeroed on the stack for each (s2dict).
+var (
+	recordS2Dict   = s2.MakeDict([]byte(recordS2Text), []byte(`{"id":"`))
+	recordS2Writer = s2dict.MakeDict([]byte(recordS2Text), []byte(`{"id":"`))
+)
 
 // maxRecordLen bounds what a stored record may expand to, so that a
 // corrupt length does not make us allocate gigabytes; no record comes
@@ -104,7 +111,7 @@ const lentBufMax = 64 << 10
 // byte.
 func compressRecord(b []byte) []byte {
 	p := encodeBufs.Get().(*[]byte)
-	enc := recordS2Dict.Encode(*p, b)
+	enc := recordS2Writer.Encode(*p, b)
 	out := make([]byte, 1+len(enc))
 	out[0] = recordS2
 	copy(out[1:], enc)

@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"io"
 	"reflect"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -365,4 +367,115 @@ func BenchmarkRecord(b *testing.B) {
 			}
 		})
 	}
+}
+
+// storedRecords are records of every kind the store compresses, as a
+// send leaves them: the invoice, finalized; the send, started; the
+// delivery queued, claimed and sent; the events of the invoice's
+// finalization, its sending and the email's delivery; an idempotent
+// response's body; and settings and a tenant with every field set.
+func storedRecords() map[string][]byte {
+	at := time.Date(2026, 12, 5, 19, 20, 31, 123e6, time.UTC)
+	inv := sampleInvoice()
+	sent := sampleDelivery()
+	queued := cloneDelivery(sent)
+	queued.Status, queued.ProviderID, queued.SentAt, queued.Content = DeliveryQueued, "", nil, nil
+	queued.History, queued.Attempts = queued.History[:1], nil
+	claimed := cloneDelivery(queued)
+	claimed.Claim = &Claim{Token: "clm_c2x4hq3kzbv7ymtd", Provider: "outbox", At: at, Until: at.Add(time.Minute)}
+	send := &Send{ID: sent.SendID, InvoiceID: inv.ID, Kind: "send", Status: SendStarted, Channels: []Channel{ChannelEmail},
+		Email: sent.To, AttachPDF: true, DeliveryIDs: []string{sent.ID}, CreatedAt: at, StartedAt: &at}
+	records := map[string]any{
+		"invoice": inv, "send": send, "delivery queued": queued, "delivery claimed": claimed, "delivery sent": sent,
+		"event invoice.finalized": newEvents(inv.ID, []string{EventInvoiceFinalized}, FinalizedEventData(inv), at)[0],
+	}
+	sentData, _ := sentEventData(send, []*Delivery{sent})
+	records["event invoice.sent"] = newEvents(send.ID, []string{EventInvoiceSent}, sentData, at)[0]
+	delivered := cloneDelivery(sent)
+	delivered.Status, delivered.DeliveredAt = DeliveryDelivered, &at
+	for _, ev := range newEvents(sent.ID, DeliveryEventTypes(ChannelEmail, DeliveryDelivered), DeliveryEventData(delivered), at) {
+		records["event "+ev.Type] = ev
+	}
+	st, ten := new(Settings), new(Tenant)
+	fill(reflect.ValueOf(st), "ACME SRL", at)
+	fill(reflect.ValueOf(ten), "ten_a", at)
+	records["settings"], records["tenant"] = st, ten
+	out := make(map[string][]byte, len(records)+1)
+	for name, v := range records {
+		out[name], _ = json.Marshal(v)
+	}
+	out["idempotent response"], _ = json.Marshal(sampleInvoice())
+	return out
+}
+
+// TestRecordCompressedAsS2: every kind of record is stored as an S2
+// block that s2's own decoder reads back with recordS2Dict, no more than
+// a few bytes larger than s2's own encoder writes it; and a record long
+// enough for the encoder's whole hash table (over 32 KB) is stored as s2
+// writes it.
+func TestRecordCompressedAsS2(t *testing.T) {
+	t.Parallel()
+	records := storedRecords()
+	long := sampleInvoice()
+	for len(long.Lines) < 400 {
+		long.Lines = append(long.Lines, long.Lines...)
+	}
+	records["invoice of 640 lines"], _ = json.Marshal(long)
+	var total, s2Total int
+	for name, plain := range records {
+		stored := compressRecord(plain)
+		if stored[0] != recordS2 {
+			t.Fatalf("%s: stored with the format byte %d", name, stored[0])
+		}
+		got, err := recordS2Dict.Decode(nil, stored[1:])
+		if err != nil || !bytes.Equal(got, plain) {
+			t.Errorf("%s: s2 reads back\n%s, %v\nwant\n%s", name, got, err, plain)
+		}
+		bys2 := recordS2Dict.Encode(nil, plain)
+		if len(stored)-1 > len(bys2)+len(bys2)/20 {
+			t.Errorf("%s of %d bytes: stored in %d bytes, s2 writes %d", name, len(plain), len(stored)-1, len(bys2))
+		}
+		if len(plain) > 32<<10 && !bytes.Equal(stored[1:], bys2) {
+			t.Errorf("%s of %d bytes: stored in %d bytes, not the %d s2 writes", name, len(plain), len(stored)-1, len(bys2))
+		}
+		t.Logf("%s: %d bytes of JSON stored in %d, s2 %d", name, len(plain), len(stored)-1, len(bys2))
+		total, s2Total = total+len(stored)-1, s2Total+len(bys2)
+	}
+	if total > s2Total+s2Total/100 {
+		t.Errorf("the records are stored in %d bytes, s2 writes them in %d", total, s2Total)
+	}
+}
+
+// TestRecordEncodeStack: a goroutine that encodes a record keeps a small
+// stack. (S2's Dict.Encode keeps a 64 KB hash table on the stack of its
+// caller, which grew to 128 KB for it.) It reads the stack of the whole
+// process, so it does not run beside the other tests.
+func TestRecordEncodeStack(t *testing.T) {
+	const n = 256
+	inv := sampleInvoice()
+	if _, err := encodeRecord(inv); err != nil { // what is made once
+		t.Fatal(err)
+	}
+	var encoded, done sync.WaitGroup
+	encoded.Add(n)
+	release := make(chan struct{})
+	runtime.GC() // the stacks of goroutines gone are let go
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range n {
+		done.Go(func() {
+			_, _ = encodeRecord(inv)
+			encoded.Done()
+			<-release
+		})
+	}
+	encoded.Wait()
+	runtime.ReadMemStats(&after)
+	close(release)
+	done.Wait()
+	per := (int64(after.StackInuse) - int64(before.StackInuse)) / n
+	if per > 32<<10 {
+		t.Errorf("a goroutine that encoded an invoice holds %d KB of stack", per>>10)
+	}
+	t.Logf("a goroutine that encoded an invoice holds %d KB of stack", per>>10)
 }

@@ -656,6 +656,11 @@ func (s *Store) BeginSend(ctx context.Context, start SendStart) (SendBegun, erro
 	s.seen.put(sk, sendB)
 	s.seen.put(ik, invB)
 	s.seen.put(dk, dB)
+	// The delivery's recording sent (or failed) follows: it starts from
+	// the delivery as written, not from dB decoded again.
+	kept := cloneDelivery(&d)
+	kept.TenantID = "" // not stored: as dB decodes
+	s.decoded.put(dk, decodedRecord{b: dB, v: kept})
 	out := SendBegun{Begun: true, Send: &send, Invoice: &inv, Delivery: &d, Finalized: finalized, Fanout: res.fanout}
 	if suppressed != nil {
 		l := suppressedIn(start.Recipients, suppressed)

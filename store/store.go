@@ -156,7 +156,8 @@ var errUnchanged = errors.New("nothing to change")
 // A read-modify-write takes two round trips: the GET, and the script that
 // compares and writes (WATCH, GET, MULTI…EXEC and UNWATCH took four); one,
 // the script, when it starts from the record as this store last read or
-// wrote it (seenRecords).
+// wrote it (seenRecords), which it takes decoded when it was kept so
+// (decodedRecords).
 func update[T any](ctx context.Context, s *Store, key string, fn func(v *T) error, extra func(p redis.Pipeliner, v *T)) (*T, error) {
 	v, _, err := updateWith(ctx, s, key, fn, also[T]{extra: extra})
 	return v, err
@@ -192,9 +193,11 @@ func updateWith[T any](ctx context.Context, s *Store, key string, fn func(v *T) 
 	}
 	for range maxTxRetries {
 		v := new(T)
-		if err := decodeRecord(old, v); err != nil {
-			s.seen.drop(key)
-			return nil, nil, fmt.Errorf("decode %s: %w", key, err)
+		if !takeDecoded(s, key, old, v) {
+			if err := decodeRecord(old, v); err != nil {
+				s.seen.drop(key)
+				return nil, nil, fmt.Errorf("decode %s: %w", key, err)
+			}
 		}
 		if err := fn(v); err != nil {
 			if seen {
