@@ -1,7 +1,6 @@
 package gopdf
 
 import (
-	"fmt"
 	"io"
 	"strconv"
 )
@@ -70,10 +69,12 @@ func (u *UnicodeMap) write(w io.Writer, objID int) error {
 	defer PutBuffer(buff)
 
 	buff.WriteString(prefix)
-	buff.WriteString("1 begincodespacerange\n")
-	fmt.Fprintf(buff, "<%04X><%04X>\n", lowIndex, hiIndex)
-	buff.WriteString("endcodespacerange\n")
 	line := make([]byte, 0, 32)
+	line = append(line, "1 begincodespacerange\n<"...)
+	line = appendHex04(line, lowIndex)
+	line = append(line, "><"...)
+	line = appendHex04(line, hiIndex)
+	line = append(line, ">\nendcodespacerange\n"...)
 	line = strconv.AppendInt(line, int64(glyphIndexToCharacter.size()), 10)
 	line = append(line, " beginbfrange\n"...)
 	buff.Write(line)
