@@ -2,7 +2,6 @@ package gopdf
 
 import (
 	"io"
-	"strconv"
 )
 
 // CIDFontObj is a CID-keyed font.
@@ -25,21 +24,13 @@ func (ci *CIDFontObj) getType() string {
 }
 
 func (ci *CIDFontObj) write(w io.Writer, objID int) error {
-	glyphIndexs := ci.PtrToSubsetFontObj.CharacterToGlyphIndex.AllVals()
-	// The widths as Fprintf("%d[%d]") wrote them, into one buffer.
 	ws := objectText(w)
 	ws = append(ws, "<<\n/BaseFont /"...)
 	ws = append(ws, CreateEmbeddedFontSubsetName(ci.PtrToSubsetFontObj.GetFamily())...)
 	ws = append(ws, "\n/CIDSystemInfo\n<<\n  /Ordering (Identity)\n  /Registry (Adobe)\n  /Supplement 0\n>>\n/FontDescriptor "...)
 	ws = appendRef(ws, ci.indexObjSubfontDescriptor+1) //TODO fix
 	ws = append(ws, "\n/Subtype /CIDFontType2\n/Type /Font\n/W ["...)
-	for _, v := range glyphIndexs {
-		width := ci.PtrToSubsetFontObj.GlyphIndexToPdfWidth(v)
-		ws = strconv.AppendUint(ws, uint64(v), 10)
-		ws = append(ws, '[')
-		ws = strconv.AppendUint(ws, uint64(width), 10)
-		ws = append(ws, ']')
-	}
+	ws = append(ws, ci.PtrToSubsetFontObj.maps().widths...)
 	ws = append(ws, "]\n>>\n"...)
 	_, err := w.Write(ws)
 	return err

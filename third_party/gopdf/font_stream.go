@@ -46,6 +46,7 @@ type fixedTables struct {
 	adler    uint32                              // the Adler-32 of data
 	entries  map[string]core.TableDirectoryEntry // each fixed table, its offset from the start of the file
 	streams  subsetStreams                       // the latest subsets made of the font
+	maps     keptSubsets[subsetMaps]             // the latest subsets' ToUnicode maps and widths
 }
 
 // subsetStreamsMax is how many subsets of one font subsetStreams keeps.
@@ -58,11 +59,15 @@ const subsetStreamsMax = 32
 // by the glyphs of the characters they draw (the glyphs of composites
 // follow from those), so that a document with the same glyphs as an
 // earlier one takes its stream as it is: a stream is the same for the
-// same glyphs. It is safe for concurrent use; the streams are shared and
-// must not be changed.
-type subsetStreams struct {
-	mu      sync.Mutex
-	streams map[string]subsetStream
+// same glyphs.
+type subsetStreams = keptSubsets[subsetStream]
+
+// keptSubsets keeps what the latest subsets of one font made, up to
+// subsetStreamsMax, by a key that decides it. It is safe for concurrent
+// use; what it keeps is shared and must not be changed.
+type keptSubsets[T any] struct {
+	mu   sync.Mutex
+	kept map[string]T
 }
 
 // subsetStream is a subset's zlib stream and the size of the font file
@@ -72,28 +77,28 @@ type subsetStream struct {
 	size   int
 }
 
-func (s *subsetStreams) get(key string) (subsetStream, bool) {
+func (s *keptSubsets[T]) get(key string) (T, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	st, ok := s.streams[key]
-	return st, ok
+	v, ok := s.kept[key]
+	return v, ok
 }
 
-// put keeps st under key, dropping an arbitrary other subset when
+// put keeps v under key, dropping an arbitrary other subset's when
 // subsetStreamsMax are kept.
-func (s *subsetStreams) put(key string, st subsetStream) {
+func (s *keptSubsets[T]) put(key string, v T) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.streams == nil {
-		s.streams = map[string]subsetStream{}
+	if s.kept == nil {
+		s.kept = map[string]T{}
 	}
-	if len(s.streams) >= subsetStreamsMax {
-		for k := range s.streams {
-			delete(s.streams, k)
+	if len(s.kept) >= subsetStreamsMax {
+		for k := range s.kept {
+			delete(s.kept, k)
 			break
 		}
 	}
-	s.streams[key] = st
+	s.kept[key] = v
 }
 
 // glyphsKey is glyphs, TrueType glyph ids of 16 bits, as a string of two

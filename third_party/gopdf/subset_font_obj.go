@@ -26,10 +26,15 @@ type SubsetFontObj struct {
 	funcKernOverride      FuncKernOverride
 	funcGetRoot           func() *GoPdf
 	addCharsBuff          []rune
+	// keptMaps are the subsetMaps of the keptMapsChars characters the
+	// font had when maps last made or found them.
+	keptMaps      *subsetMaps
+	keptMapsChars int
 }
 
 func (s *SubsetFontObj) init(funcGetRoot func() *GoPdf) {
 	s.CharacterToGlyphIndex = reusedGlyphIndexMap()
+	s.keptMaps, s.keptMapsChars = nil, 0
 	s.funcKernOverride = nil
 	s.funcGetRoot = funcGetRoot
 
