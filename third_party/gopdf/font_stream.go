@@ -131,7 +131,12 @@ type fixedTablesEntry struct {
 func fixedTablesOf(ttfp *core.TTFParser) (*fixedTables, error) {
 	font := ttfp.FontData()
 	key := fixedTablesKey{unsafe.SliceData(font), len(font)}
-	v, _ := fixedTablesCache.LoadOrStore(key, &fixedTablesEntry{})
+	v, ok := fixedTablesCache.Load(key)
+	if !ok {
+		// Not made at every call: each document's fonts look their
+		// tables up twice or more.
+		v, _ = fixedTablesCache.LoadOrStore(key, &fixedTablesEntry{})
+	}
 	e := v.(*fixedTablesEntry)
 	e.once.Do(func() { e.tables, e.err = makeFixedTables(ttfp) })
 	return e.tables, e.err
