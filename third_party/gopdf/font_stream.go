@@ -77,10 +77,12 @@ type subsetStream struct {
 	size   int
 }
 
-func (s *keptSubsets[T]) get(key string) (T, bool) {
+// get returns what is kept under key, which it takes as bytes so that
+// looking up allocates nothing.
+func (s *keptSubsets[T]) get(key []byte) (T, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	v, ok := s.kept[key]
+	v, ok := s.kept[string(key)]
 	return v, ok
 }
 
@@ -101,14 +103,13 @@ func (s *keptSubsets[T]) put(key string, v T) {
 	s.kept[key] = v
 }
 
-// glyphsKey is glyphs, TrueType glyph ids of 16 bits, as a string of two
+// glyphsKey appends glyphs, TrueType glyph ids of 16 bits, to b in two
 // bytes each.
-func glyphsKey(glyphs []int) string {
-	b := make([]byte, 0, 2*len(glyphs))
+func glyphsKey(b []byte, glyphs []int) []byte {
 	for _, g := range glyphs {
 		b = binary.BigEndian.AppendUint16(b, uint16(g))
 	}
-	return string(b)
+	return b
 }
 
 // fixedTablesCache holds a *fixedTables, or the error making it, per font,
@@ -201,7 +202,7 @@ func (p *PdfDictionaryObj) fontStream() ([]byte, int, error) {
 	}
 	sort.Ints(mapped)
 	streams := &fixed.streams
-	key := glyphsKey(mapped)
+	key := glyphsKey(make([]byte, 0, 2*len(mapped)), mapped)
 	if s, ok := streams.get(key); ok {
 		return s.stream, s.size, nil
 	}
@@ -212,7 +213,7 @@ func (p *PdfDictionaryObj) fontStream() ([]byte, int, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	streams.put(key, subsetStream{stream, size})
+	streams.put(string(key), subsetStream{stream, size})
 	return stream, size, nil
 }
 

@@ -27,14 +27,15 @@ type SubsetFontObj struct {
 	funcGetRoot           func() *GoPdf
 	addCharsBuff          []rune
 	// keptMaps are the subsetMaps of the keptMapsChars characters the
-	// font had when maps last made or found them.
-	keptMaps      *subsetMaps
+	// font had when maps last made or found them, if keptMapsSet.
+	keptMaps      subsetMaps
 	keptMapsChars int
+	keptMapsSet   bool
 }
 
 func (s *SubsetFontObj) init(funcGetRoot func() *GoPdf) {
 	s.CharacterToGlyphIndex = reusedGlyphIndexMap()
-	s.keptMaps, s.keptMapsChars = nil, 0
+	s.keptMaps, s.keptMapsChars, s.keptMapsSet = subsetMaps{}, 0, false
 	s.funcKernOverride = nil
 	s.funcGetRoot = funcGetRoot
 

@@ -22,13 +22,14 @@ type subsetMaps struct {
 // fixed tables cannot be made has its maps made for each document.
 func (s *SubsetFontObj) maps() subsetMaps {
 	m := s.CharacterToGlyphIndex
-	if s.keptMaps != nil && s.keptMapsChars == len(m.Keys) {
-		return *s.keptMaps
+	if s.keptMapsSet && s.keptMapsChars == len(m.Keys) {
+		return s.keptMaps
 	}
 	// The key: a bit for each ASCII character, then the others, sorted,
 	// in three bytes each.
 	var ascii [16]byte
-	var others []rune
+	var othersBuf [64]rune
+	others := othersBuf[:0]
 	for c := range m.ascii {
 		if m.ascii[c] != 0 {
 			ascii[c/8] |= 1 << (c % 8)
@@ -48,8 +49,8 @@ func (s *SubsetFontObj) maps() subsetMaps {
 
 	fixed, err := fixedTablesOf(&s.ttfp)
 	if err == nil {
-		if kept, ok := fixed.maps.get(string(key)); ok {
-			s.keptMaps, s.keptMapsChars = &kept, len(m.Keys)
+		if kept, ok := fixed.maps.get(key); ok {
+			s.keptMaps, s.keptMapsChars, s.keptMapsSet = kept, len(m.Keys), true
 			return kept
 		}
 	}
@@ -57,7 +58,7 @@ func (s *SubsetFontObj) maps() subsetMaps {
 	if err == nil {
 		fixed.maps.put(string(key), made)
 	}
-	s.keptMaps, s.keptMapsChars = &made, len(m.Keys)
+	s.keptMaps, s.keptMapsChars, s.keptMapsSet = made, len(m.Keys), true
 	return made
 }
 
