@@ -341,7 +341,9 @@ func (w *writer) clean(s string) string {
 	if isPlainASCII(s) {
 		return s
 	}
-	if !norm.NFC.IsNormalString(s) {
+	// QuickSpanString answers for nearly every text without the
+	// allocation IsNormalString makes.
+	if norm.NFC.QuickSpanString(s) < len(s) && !norm.NFC.IsNormalString(s) {
 		s = norm.NFC.String(s)
 	}
 	return strings.Map(func(c rune) rune {
