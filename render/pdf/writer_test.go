@@ -56,3 +56,25 @@ func TestClean(t *testing.T) {
 		}
 	}
 }
+
+// TestUseAllocations checks that switching between text styles of one
+// colour allocates nothing, in one font or between two.
+func TestUseAllocations(t *testing.T) {
+	w, err := newWriter(newRenderer(t), sampleDoc(t, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.newPage()
+	body, strong, label := w.spec(styleBody), w.spec(styleStrong), w.spec(styleTotal)
+	n := testing.AllocsPerRun(10, func() {
+		w.use(body, w.face(body))
+		w.use(strong, w.face(strong))
+		w.use(label, w.face(label))
+	})
+	if n != 0 {
+		t.Errorf("use allocates %v times, want none", n)
+	}
+	if w.err != nil {
+		t.Fatal(w.err)
+	}
+}
