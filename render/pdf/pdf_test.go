@@ -876,3 +876,35 @@ func TestDocumentTextAllocatesOnce(t *testing.T) {
 		t.Errorf("documentText allocates %v times, want once", n)
 	}
 }
+
+// TestRenderFontMapsPerDocument renders invoices whose customers' names
+// bring in characters of their own, concurrently and each twice, and
+// checks that each PDF's text reads its own name: the fonts' ToUnicode
+// maps, kept by the characters they list, are never another document's.
+func TestRenderFontMapsPerDocument(t *testing.T) {
+	t.Parallel()
+	r := newRenderer(t)
+	names := []string{"Ζωή Παπαδοπούλου", "Жанна Ёлкина", "Ţară Şcoală", "Zoë Ødegård", "Zoe Odegard"}
+	pdfs := make([][]byte, 2*len(names))
+	var wg sync.WaitGroup
+	for i := range pdfs {
+		wg.Go(func() {
+			doc := sampleDoc(t, 0)
+			doc.Invoice.Customer.Name = names[i%len(names)]
+			pdf, err := r.Render(doc)
+			if err != nil {
+				t.Error(err)
+			}
+			pdfs[i] = pdf
+		})
+	}
+	wg.Wait()
+	for i, pdf := range pdfs {
+		if pdf == nil {
+			continue
+		}
+		if text := pdfText(t, pdf); !strings.Contains(text, names[i%len(names)]) {
+			t.Errorf("the PDF for %q reads\n%s", names[i%len(names)], text)
+		}
+	}
+}

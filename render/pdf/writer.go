@@ -280,10 +280,16 @@ func (w *writer) use(sp spec, f *face) {
 		}
 		w.added[f] = true
 	}
-	if err := w.pdf.SetFontWithStyle(f.family, gopdf.Regular, sp.size); err != nil {
-		w.fail(fmt.Errorf("pdf: set font: %w", err))
-		return
+	if !w.activeSet || w.activeFace != f {
+		// The size is set apart: SetFontWithStyle takes it as an
+		// interface, which a float64 is allocated for, and looks the
+		// font up among all the document's objects.
+		if err := w.pdf.SetFontWithStyle(f.family, gopdf.Regular, 0); err != nil {
+			w.fail(fmt.Errorf("pdf: set font: %w", err))
+			return
+		}
 	}
+	w.pdf.SetFontSize(sp.size)
 	if !w.activeSet || w.active.color != sp.color {
 		w.pdf.SetTextColor(sp.color.split())
 	}
@@ -341,7 +347,9 @@ func (w *writer) clean(s string) string {
 	if isPlainASCII(s) {
 		return s
 	}
-	if !norm.NFC.IsNormalString(s) {
+	// QuickSpanString answers for nearly every text without the
+	// allocation IsNormalString makes.
+	if norm.NFC.QuickSpanString(s) < len(s) && !norm.NFC.IsNormalString(s) {
 		s = norm.NFC.String(s)
 	}
 	return strings.Map(func(c rune) rune {

@@ -30,3 +30,51 @@ func TestBlocksTake(t *testing.T) {
 		}
 	}
 }
+
+// TestClean checks that clean composes decomposed text, turns tabs
+// into spaces, drops control characters, and leaves a text already
+// clean as it is, without allocating: nearly every text of an invoice.
+func TestClean(t *testing.T) {
+	w, err := newWriter(newRenderer(t), sampleDoc(t, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ in, want string }{
+		{"Mădălina Țîrlea-Brâncuși", "Mădălina Țîrlea-Brâncuși"},
+		{"Ma\u0306da\u0306lina", "Mădălina"},
+		{"Größe\tXL\u0007\u200b", "Größe XL"},
+		{"Λογισμικό\nПрограммное", "Λογισμικό\nПрограммное"},
+	}
+	for _, tt := range tests {
+		if got := w.clean(tt.in); got != tt.want {
+			t.Errorf("clean(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	for _, s := range []string{"Mădălina Țîrlea-Brâncuși", "Straßenbau-Gutachten (Größe XL, Prüfung für Öl)", "1.130,50 €"} {
+		if n := testing.AllocsPerRun(10, func() { w.clean(s) }); n != 0 {
+			t.Errorf("clean(%q) allocates %v times, want none", s, n)
+		}
+	}
+}
+
+// TestUseAllocations checks that switching between text styles of one
+// colour allocates nothing, in one font or between two.
+func TestUseAllocations(t *testing.T) {
+	w, err := newWriter(newRenderer(t), sampleDoc(t, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.newPage()
+	body, strong, label := w.spec(styleBody), w.spec(styleStrong), w.spec(styleTotal)
+	n := testing.AllocsPerRun(10, func() {
+		w.use(body, w.face(body))
+		w.use(strong, w.face(strong))
+		w.use(label, w.face(label))
+	})
+	if n != 0 {
+		t.Errorf("use allocates %v times, want none", n)
+	}
+	if w.err != nil {
+		t.Fatal(w.err)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"rsc.io/qr/coding"
+	"rsc.io/qr/gf256"
 )
 
 // QuietZone is the width, in modules, of the light margin that readers
@@ -81,10 +82,62 @@ func codewordsOf(content string) (coding.Version, []byte, error) {
 		}
 	}
 	version := coding.Version(v)
+	plan, err := planFor(version, 0)
+	if err != nil {
+		return 0, nil, fmt.Errorf("qr: %w", err)
+	}
 	var bits coding.Bits
+	// Room for every codeword at once, where Bits would grow its bytes
+	// by appending them one at a time.
+	bits.Append(make([]byte, plan.DataBytes+plan.CheckBytes))
+	bits.Reset()
 	enc.Encode(&bits, version)
-	bits.AddCheckBytes(version, coding.M)
-	return version, bits.Bytes(), nil
+	return version, addCheckBytes(&bits, plan), nil
+}
+
+// addCheckBytes pads the data bits to the data codewords of plan and
+// appends their error-correction codewords, block by block, as
+// coding.Bits.AddCheckBytes does. It takes the Reed–Solomon encoder of
+// a block's number of check bytes from rsEncoders, where AddCheckBytes
+// made one, with its generator polynomial, for every code.
+func addCheckBytes(b *coding.Bits, plan *coding.Plan) []byte {
+	nd := plan.DataBytes
+	if b.Bits() < nd*8 {
+		b.Pad(nd*8 - b.Bits())
+	}
+	check := plan.CheckBytes / plan.Blocks
+	rs := rsEncoderFor(check)
+	defer rsEncoders[check].Put(rs)
+	var chk [maxCheckBytes]byte
+	dat := b.Bytes()
+	db, extra := nd/plan.Blocks, nd%plan.Blocks
+	for i := range plan.Blocks {
+		if i == plan.Blocks-extra {
+			db++
+		}
+		rs.ECC(dat[:db], chk[:check])
+		b.Append(chk[:check])
+		dat = dat[db:]
+	}
+	return b.Bytes()
+}
+
+// maxCheckBytes is the most error-correction codewords a block of any
+// version and level has (ISO/IEC 18004 table 9).
+const maxCheckBytes = 30
+
+// rsEncoders keeps the Reed–Solomon encoders of each number of check
+// bytes a block may have; an encoder keeps a scratch buffer, so each is
+// used by one code at a time.
+var rsEncoders [maxCheckBytes + 1]sync.Pool
+
+// rsEncoderFor returns an encoder of check bytes, to be put back in
+// rsEncoders[check].
+func rsEncoderFor(check int) *gf256.RSEncoder {
+	if rs, ok := rsEncoders[check].Get().(*gf256.RSEncoder); ok {
+		return rs
+	}
+	return gf256.NewRSEncoder(coding.Field, check)
 }
 
 // encodeModules lays codewords out as a code of version v under each
@@ -233,7 +286,8 @@ func encodeWords(v coding.Version, codewords []byte) (*Code, error) {
 		return nil, fmt.Errorf("qr: %w", err)
 	}
 	n := len(l.rows[0])
-	dataRows, dataCols := make([]uint64, n), make([]uint64, n)
+	words := make([]uint64, 4*n)
+	dataRows, dataCols, rows, cols := words[:n], words[n:2*n], words[2*n:3*n], words[3*n:]
 	// Without a branch: a codeword's bits are as good as random, and a
 	// mispredicted branch per module cost more than the rest of the loop.
 	for _, d := range l.data {
@@ -241,7 +295,6 @@ func encodeWords(v coding.Version, codewords []byte) (*Code, error) {
 		dataRows[d.y] |= bit << (d.x + 4)
 		dataCols[d.x] |= bit << (d.y + 4)
 	}
-	rows, cols := make([]uint64, n), make([]uint64, n)
 	best, bestScore := 0, 0
 	for mask := range 8 {
 		for i := range n {

@@ -353,3 +353,21 @@ func TestEncodeUnchanged(t *testing.T) {
 		t.Errorf("codes hash %s, want %s", got, want)
 	}
 }
+
+// TestEncodeAllocations checks that encoding a payment link or a bank
+// transfer's payload allocates a handful of times: the content as an
+// encoding, the codewords, the code and its words, and no Reed–Solomon
+// generator or growing buffer per code.
+func TestEncodeAllocations(t *testing.T) {
+	for _, content := range []string{
+		"https://pay.invoiced.test/i/tok_8f3a9c2e71b44d0c",
+		"BCD\n002\n1\nSCT\nAAAARO22\nACME SRL\nRO49AAAA1B31007593840000\nEUR1130.50\n\n\nINV-1001",
+	} {
+		if _, err := Encode(content); err != nil {
+			t.Fatal(err)
+		}
+		if n := testing.AllocsPerRun(20, func() { Encode(content) }); n > 7 {
+			t.Errorf("Encode(%q) allocates %v times, want at most 7", content, n)
+		}
+	}
+}

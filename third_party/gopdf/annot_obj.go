@@ -41,8 +41,13 @@ func (o annotObj) writeExternalLink(w io.Writer, l linkOption, objID int) error 
 	url = strings.Replace(url, ")", "\\)", -1)
 	url = strings.Replace(url, "\r", "\\r", -1)
 
-	_, err := fmt.Fprintf(w, "<</Type /Annot /Subtype /Link /Rect [%.2f %.2f %.2f %.2f] /Border [0 0 0] /A <</S /URI /URI (%s)>>>>\n",
-		l.x, l.y, l.x+l.w, l.y-l.h, url)
+	b := objectText(w)
+	b = append(b, "<</Type /Annot /Subtype /Link /Rect ["...)
+	b = appendExact2s(b, l.x, l.y, l.x+l.w, l.y-l.h)
+	b = append(b[:len(b)-1], "] /Border [0 0 0] /A <</S /URI /URI ("...)
+	b = append(b, url...)
+	b = append(b, ")>>>>\n"...)
+	_, err := w.Write(b)
 	return err
 }
 

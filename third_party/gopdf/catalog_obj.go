@@ -1,7 +1,6 @@
 package gopdf
 
 import (
-	"fmt"
 	"io"
 )
 
@@ -20,15 +19,17 @@ func (c *CatalogObj) getType() string {
 }
 
 func (c *CatalogObj) write(w io.Writer, objID int) error {
-	io.WriteString(w, "<<\n")
-	fmt.Fprintf(w, "  /Type /%s\n", c.getType())
-	io.WriteString(w, "  /Pages 2 0 R\n")
+	b := objectText(w)
+	b = append(b, "<<\n  /Type /"...)
+	b = append(b, c.getType()...)
+	b = append(b, "\n  /Pages 2 0 R\n"...)
 	if c.outlinesObjID >= 0 {
-		io.WriteString(w, "  /PageMode /UseOutlines\n")
-		fmt.Fprintf(w, "  /Outlines %d 0 R\n", c.outlinesObjID)
+		b = append(b, "  /PageMode /UseOutlines\n  /Outlines "...)
+		b = append(appendRef(b, c.outlinesObjID), '\n')
 	}
-	io.WriteString(w, ">>\n")
-	return nil
+	b = append(b, ">>\n"...)
+	_, err := w.Write(b)
+	return err
 }
 
 func (c *CatalogObj) SetIndexObjOutlines(index int) {

@@ -1,9 +1,7 @@
 package gopdf
 
 import (
-	"fmt"
 	"io"
-	"strconv"
 )
 
 // CIDFontObj is a CID-keyed font.
@@ -26,32 +24,16 @@ func (ci *CIDFontObj) getType() string {
 }
 
 func (ci *CIDFontObj) write(w io.Writer, objID int) error {
-	io.WriteString(w, "<<\n")
-	fmt.Fprintf(w, "/BaseFont /%s\n", CreateEmbeddedFontSubsetName(ci.PtrToSubsetFontObj.GetFamily()))
-	io.WriteString(w, "/CIDSystemInfo\n")
-	io.WriteString(w, "<<\n")
-	io.WriteString(w, "  /Ordering (Identity)\n")
-	io.WriteString(w, "  /Registry (Adobe)\n")
-	io.WriteString(w, "  /Supplement 0\n")
-	io.WriteString(w, ">>\n")
-	fmt.Fprintf(w, "/FontDescriptor %d 0 R\n", ci.indexObjSubfontDescriptor+1) //TODO fix
-	io.WriteString(w, "/Subtype /CIDFontType2\n")
-	io.WriteString(w, "/Type /Font\n")
-	glyphIndexs := ci.PtrToSubsetFontObj.CharacterToGlyphIndex.AllVals()
-	// The widths as Fprintf("%d[%d]") wrote them, into one buffer.
-	ws := make([]byte, 0, 4+12*len(glyphIndexs)+2)
-	ws = append(ws, "/W ["...)
-	for _, v := range glyphIndexs {
-		width := ci.PtrToSubsetFontObj.GlyphIndexToPdfWidth(v)
-		ws = strconv.AppendUint(ws, uint64(v), 10)
-		ws = append(ws, '[')
-		ws = strconv.AppendUint(ws, uint64(width), 10)
-		ws = append(ws, ']')
-	}
-	ws = append(ws, "]\n"...)
-	w.Write(ws)
-	io.WriteString(w, ">>\n")
-	return nil
+	ws := objectText(w)
+	ws = append(ws, "<<\n/BaseFont /"...)
+	ws = append(ws, CreateEmbeddedFontSubsetName(ci.PtrToSubsetFontObj.GetFamily())...)
+	ws = append(ws, "\n/CIDSystemInfo\n<<\n  /Ordering (Identity)\n  /Registry (Adobe)\n  /Supplement 0\n>>\n/FontDescriptor "...)
+	ws = appendRef(ws, ci.indexObjSubfontDescriptor+1) //TODO fix
+	ws = append(ws, "\n/Subtype /CIDFontType2\n/Type /Font\n/W ["...)
+	ws = append(ws, ci.PtrToSubsetFontObj.maps().widths...)
+	ws = append(ws, "]\n>>\n"...)
+	_, err := w.Write(ws)
+	return err
 }
 
 // SetPtrToSubsetFontObj set PtrToSubsetFontObj

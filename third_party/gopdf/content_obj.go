@@ -2,8 +2,8 @@ package gopdf
 
 import (
 	"compress/zlib"
-	"fmt"
 	"io"
+	"strconv"
 	"strings"
 )
 
@@ -54,22 +54,14 @@ func (c *ContentObj) write(w io.Writer, objID int) error {
 		}
 	}
 
-	if _, err := io.WriteString(w, "<<\n"); err != nil {
-		return err
-	}
-
+	b := append(objectText(w), "<<\n"...)
 	if isFlate {
-		if _, err := io.WriteString(w, "/Filter/FlateDecode"); err != nil {
-			return err
-		}
+		b = append(b, "/Filter/FlateDecode"...)
 	}
-	if _, err := fmt.Fprintf(w, "/Length %d\n", buff.Len()); err != nil {
-		return err
-	}
-	if _, err := io.WriteString(w, ">>\n"); err != nil {
-		return err
-	}
-	if _, err := io.WriteString(w, "stream\n"); err != nil {
+	b = append(b, "/Length "...)
+	b = strconv.AppendInt(b, int64(buff.Len()), 10)
+	b = append(b, "\n>>\nstream\n"...)
+	if _, err := w.Write(b); err != nil {
 		return err
 	}
 

@@ -12,6 +12,23 @@ import (
 // number through reflection and wrote each glyph separately. The output
 // is byte for byte what the fmt verbs made.
 
+// objectText returns the empty space after what w holds, for an object
+// writer to append its text to with strconv and hand to w in one
+// Write, as bytes.Buffer.AvailableBuffer does; nil where w offers none.
+// The object writers wrote each line with fmt.Fprintf, some fifty a
+// document.
+func objectText(w io.Writer) []byte {
+	if ab, ok := w.(interface{ AvailableBuffer() []byte }); ok {
+		return ab.AvailableBuffer()
+	}
+	return nil
+}
+
+// appendRef appends a reference to object id, "id 0 R".
+func appendRef(b []byte, id int) []byte {
+	return append(strconv.AppendInt(b, int64(id), 10), " 0 R"...)
+}
+
 // appendFixed appends f with prec decimals (2 or 3), as fmt's
 // "%.<prec>f" does but for the last digit of an exact tie and the sign
 // of a value that rounds to zero: f is scaled and rounded half to even,
@@ -49,6 +66,38 @@ func appendFixed2s(b []byte, fs ...float64) []byte {
 	for _, f := range fs {
 		b = appendFixed(b, f, 2)
 		b = append(b, ' ')
+	}
+	return b
+}
+
+// appendExact2s appends each of fs as "%0.2f" does, exactly, separated
+// by spaces and followed by one, for the numbers of the objects.
+func appendExact2s(b []byte, fs ...float64) []byte {
+	for _, f := range fs {
+		b = strconv.AppendFloat(b, f, 'f', 2, 64)
+		b = append(b, ' ')
+	}
+	return b
+}
+
+// appendHex04 appends n as "%04X" does, a negative n as a minus and
+// three digits.
+func appendHex04(b []byte, n int) []byte {
+	width := 4
+	if n < 0 {
+		b = append(b, '-')
+		n, width = -n, 3
+	}
+	var digits [16]byte
+	h := strconv.AppendUint(digits[:0], uint64(n), 16)
+	for range width - len(h) {
+		b = append(b, '0')
+	}
+	for _, c := range h {
+		if c >= 'a' {
+			c -= 'a' - 'A'
+		}
+		b = append(b, c)
 	}
 	return b
 }

@@ -2,6 +2,7 @@ package gopdf
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"strconv"
 	"testing"
@@ -79,5 +80,25 @@ func TestEncodeUtf8(t *testing.T) {
 	}
 	if got := encodeUtf8(s); got != want {
 		t.Errorf("encodeUtf8(%q) = %s, want %s", s, got, want)
+	}
+}
+
+// TestObjectNumbers checks the numbers of the object writers against
+// the fmt verbs they replace: "%04X" of the ToUnicode map's code space,
+// whose bounds are 65536 and -1 for a font that draws nothing, and
+// "%0.2f" of the page boxes and link rectangles.
+func TestObjectNumbers(t *testing.T) {
+	for _, n := range []int{0, 0xa, 0x3b, 0xfff, 0xbeef, 0x10000, -1, -0x1f, -0x1234} {
+		if got, want := string(appendHex04(nil, n)), fmt.Sprintf("%04X", n); got != want {
+			t.Errorf("appendHex04(%d) = %s, want %s", n, got, want)
+		}
+	}
+	fs := []float64{0, math.Copysign(0, -1), 595.28, 841.89, 0.005, 0.015, -0.004, 1e21, math.Inf(1), math.NaN()}
+	want := ""
+	for _, f := range fs {
+		want += fmt.Sprintf("%0.2f ", f)
+	}
+	if got := string(appendExact2s(nil, fs...)); got != want {
+		t.Errorf("appendExact2s = %q, want %q", got, want)
 	}
 }

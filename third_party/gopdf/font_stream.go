@@ -46,6 +46,7 @@ type fixedTables struct {
 	adler    uint32                              // the Adler-32 of data
 	entries  map[string]core.TableDirectoryEntry // each fixed table, its offset from the start of the file
 	streams  subsetStreams                       // the latest subsets made of the font
+	maps     keptSubsets[subsetMaps]             // the latest subsets' ToUnicode maps and widths
 }
 
 // subsetStreamsMax is how many subsets of one font subsetStreams keeps.
@@ -58,11 +59,15 @@ const subsetStreamsMax = 32
 // by the glyphs of the characters they draw (the glyphs of composites
 // follow from those), so that a document with the same glyphs as an
 // earlier one takes its stream as it is: a stream is the same for the
-// same glyphs. It is safe for concurrent use; the streams are shared and
-// must not be changed.
-type subsetStreams struct {
-	mu      sync.Mutex
-	streams map[string]subsetStream
+// same glyphs.
+type subsetStreams = keptSubsets[subsetStream]
+
+// keptSubsets keeps what the latest subsets of one font made, up to
+// subsetStreamsMax, by a key that decides it. It is safe for concurrent
+// use; what it keeps is shared and must not be changed.
+type keptSubsets[T any] struct {
+	mu   sync.Mutex
+	kept map[string]T
 }
 
 // subsetStream is a subset's zlib stream and the size of the font file
@@ -72,38 +77,39 @@ type subsetStream struct {
 	size   int
 }
 
-func (s *subsetStreams) get(key string) (subsetStream, bool) {
+// get returns what is kept under key, which it takes as bytes so that
+// looking up allocates nothing.
+func (s *keptSubsets[T]) get(key []byte) (T, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	st, ok := s.streams[key]
-	return st, ok
+	v, ok := s.kept[string(key)]
+	return v, ok
 }
 
-// put keeps st under key, dropping an arbitrary other subset when
+// put keeps v under key, dropping an arbitrary other subset's when
 // subsetStreamsMax are kept.
-func (s *subsetStreams) put(key string, st subsetStream) {
+func (s *keptSubsets[T]) put(key string, v T) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.streams == nil {
-		s.streams = map[string]subsetStream{}
+	if s.kept == nil {
+		s.kept = map[string]T{}
 	}
-	if len(s.streams) >= subsetStreamsMax {
-		for k := range s.streams {
-			delete(s.streams, k)
+	if len(s.kept) >= subsetStreamsMax {
+		for k := range s.kept {
+			delete(s.kept, k)
 			break
 		}
 	}
-	s.streams[key] = st
+	s.kept[key] = v
 }
 
-// glyphsKey is glyphs, TrueType glyph ids of 16 bits, as a string of two
+// glyphsKey appends glyphs, TrueType glyph ids of 16 bits, to b in two
 // bytes each.
-func glyphsKey(glyphs []int) string {
-	b := make([]byte, 0, 2*len(glyphs))
+func glyphsKey(b []byte, glyphs []int) []byte {
 	for _, g := range glyphs {
 		b = binary.BigEndian.AppendUint16(b, uint16(g))
 	}
-	return string(b)
+	return b
 }
 
 // fixedTablesCache holds a *fixedTables, or the error making it, per font,
@@ -126,7 +132,12 @@ type fixedTablesEntry struct {
 func fixedTablesOf(ttfp *core.TTFParser) (*fixedTables, error) {
 	font := ttfp.FontData()
 	key := fixedTablesKey{unsafe.SliceData(font), len(font)}
-	v, _ := fixedTablesCache.LoadOrStore(key, &fixedTablesEntry{})
+	v, ok := fixedTablesCache.Load(key)
+	if !ok {
+		// Not made at every call: each document's fonts look their
+		// tables up twice or more.
+		v, _ = fixedTablesCache.LoadOrStore(key, &fixedTablesEntry{})
+	}
 	e := v.(*fixedTablesEntry)
 	e.once.Do(func() { e.tables, e.err = makeFixedTables(ttfp) })
 	return e.tables, e.err
@@ -191,7 +202,7 @@ func (p *PdfDictionaryObj) fontStream() ([]byte, int, error) {
 	}
 	sort.Ints(mapped)
 	streams := &fixed.streams
-	key := glyphsKey(mapped)
+	key := glyphsKey(make([]byte, 0, 2*len(mapped)), mapped)
 	if s, ok := streams.get(key); ok {
 		return s.stream, s.size, nil
 	}
@@ -202,7 +213,7 @@ func (p *PdfDictionaryObj) fontStream() ([]byte, int, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	streams.put(key, subsetStream{stream, size})
+	streams.put(string(key), subsetStream{stream, size})
 	return stream, size, nil
 }
 

@@ -1061,7 +1061,7 @@ func (gp *GoPdf) compilePdf(w io.Writer) (n int64, err error) {
 	}
 	max := len(gp.pdfObjs)
 	writer := newCountingWriter(w)
-	fmt.Fprint(writer, "%PDF-1.7\n%����\n\n")
+	io.WriteString(writer, "%PDF-1.7\n%����\n\n")
 	linelens := make([]int64, max)
 	i := 0
 
@@ -1069,7 +1069,8 @@ func (gp *GoPdf) compilePdf(w io.Writer) (n int64, err error) {
 		objID := i + 1
 		linelens[i] = writer.offset
 		pdfObj := gp.pdfObjs[i]
-		fmt.Fprintf(writer, "%d 0 obj\n", objID)
+		b := strconv.AppendInt(objectText(writer), int64(objID), 10)
+		writer.Write(append(b, " 0 obj\n"...))
 		pdfObj.write(writer, objID)
 		io.WriteString(writer, "endobj\n\n")
 		i++
@@ -1094,6 +1095,10 @@ func (cw *countingWriter) Write(b []byte) (int, error) {
 	cw.offset += int64(n)
 	return n, err
 }
+
+// AvailableBuffer returns the empty space after what the writer
+// underneath holds, where it offers one, as bytes.Buffer does; else nil.
+func (cw *countingWriter) AvailableBuffer() []byte { return objectText(cw.writer) }
 
 // WriteString writes s without copying it to a byte slice first where
 // the writer underneath takes strings, as a bytes.Buffer does.
@@ -2257,12 +2262,12 @@ func (gp *GoPdf) prepare() {
 			objtype := gp.pdfObjs[i].getType()
 			switch objtype {
 			case "Page":
-				pagesObj.Kids = fmt.Sprintf("%s %d 0 R ", pagesObj.Kids, i+1)
+				pagesObj.Kids += " " + strconv.Itoa(i+1) + " 0 R "
 				pagesObj.PageCount++
 				indexCurrPage = i
 			case "Content":
 				if indexCurrPage != -1 {
-					gp.pdfObjs[indexCurrPage].(*PageObj).Contents = fmt.Sprintf("%s %d 0 R ", gp.pdfObjs[indexCurrPage].(*PageObj).Contents, i+1)
+					gp.pdfObjs[indexCurrPage].(*PageObj).Contents += " " + strconv.Itoa(i+1) + " 0 R "
 				}
 			case "Font":
 				tmpfont := gp.pdfObjs[i].(*FontObj)
@@ -2289,66 +2294,58 @@ func (gp *GoPdf) prepare() {
 
 func (gp *GoPdf) xref(w io.Writer, xrefbyteoffset int64, linelens []int64, i int) error {
 
-	io.WriteString(w, "xref\n")
-	fmt.Fprintf(w, "0 %d\n", i+1)
-	io.WriteString(w, "0000000000 65535 f \n")
-	j := 0
 	max := len(linelens)
-	line := make([]byte, 0, 20*max)
+	line := objectText(w)
+	line = append(line, "xref\n0 "...)
+	line = strconv.AppendInt(line, int64(i+1), 10)
+	line = append(line, "\n0000000000 65535 f \n"...)
+	j := 0
 	for j < max {
 		line = appendXrefOffset(line, linelens[j])
 		line = append(line, " 00000 n \n"...)
 		j++
 	}
-	w.Write(line)
-	io.WriteString(w, "trailer\n")
-	io.WriteString(w, "<<\n")
-	fmt.Fprintf(w, "/Size %d\n", max+1)
-	io.WriteString(w, "/Root 1 0 R\n")
+	line = append(line, "trailer\n<<\n/Size "...)
+	line = strconv.AppendInt(line, int64(max+1), 10)
+	line = append(line, "\n/Root 1 0 R\n"...)
 	if gp.isUseProtection() {
-		fmt.Fprintf(w, "/Encrypt %d 0 R\n", gp.encryptionObjID)
-		io.WriteString(w, "/ID [()()]\n")
+		line = append(line, "/Encrypt "...)
+		line = appendRef(line, gp.encryptionObjID)
+		line = append(line, "\n/ID [()()]\n"...)
 	}
 	if gp.isUseInfo {
-		gp.writeInfo(w)
+		line = gp.appendInfo(line)
 	}
-	io.WriteString(w, ">>\n")
-	io.WriteString(w, "startxref\n")
-	fmt.Fprintf(w, "%d", xrefbyteoffset)
-	io.WriteString(w, "\n%%EOF\n")
-
-	return nil
+	line = append(line, ">>\nstartxref\n"...)
+	line = strconv.AppendInt(line, xrefbyteoffset, 10)
+	line = append(line, "\n%%EOF\n"...)
+	_, err := w.Write(line)
+	return err
 }
 
-func (gp *GoPdf) writeInfo(w io.Writer) {
+// appendInfo appends the trailer's document information dictionary.
+func (gp *GoPdf) appendInfo(b []byte) []byte {
 	var zerotime time.Time
-	io.WriteString(w, "/Info <<\n")
-
-	if gp.info.Author != "" {
-		fmt.Fprintf(w, "/Author <FEFF%s>\n", encodeUtf8(gp.info.Author))
+	b = append(b, "/Info <<\n"...)
+	for _, f := range [...]struct{ key, value string }{
+		{"/Author <FEFF", gp.info.Author},
+		{"/Title <FEFF", gp.info.Title},
+		{"/Subject <FEFF", gp.info.Subject},
+		{"/Creator <FEFF", gp.info.Creator},
+		{"/Producer <FEFF", gp.info.Producer},
+	} {
+		if f.value != "" {
+			b = append(b, f.key...)
+			b = appendUtf16Hex(b, f.value)
+			b = append(b, ">\n"...)
+		}
 	}
-
-	if gp.info.Title != "" {
-		fmt.Fprintf(w, "/Title <FEFF%s>\n", encodeUtf8(gp.info.Title))
-	}
-
-	if gp.info.Subject != "" {
-		fmt.Fprintf(w, "/Subject <FEFF%s>\n", encodeUtf8(gp.info.Subject))
-	}
-
-	if gp.info.Creator != "" {
-		fmt.Fprintf(w, "/Creator <FEFF%s>\n", encodeUtf8(gp.info.Creator))
-	}
-
-	if gp.info.Producer != "" {
-		fmt.Fprintf(w, "/Producer <FEFF%s>\n", encodeUtf8(gp.info.Producer))
-	}
-
 	if !zerotime.Equal(gp.info.CreationDate) {
-		fmt.Fprintf(w, "/CreationDate(D:%s)\n", infodate(gp.info.CreationDate))
+		b = append(b, "/CreationDate(D:"...)
+		b = gp.info.CreationDate.AppendFormat(b, "20060102150405-07'00'")
+		b = append(b, ")\n"...)
 	}
-
-	io.WriteString(w, " >>\n")
+	return append(b, " >>\n"...)
 }
 
 // ปรับ xref ให้เป็น 10 หลัก
@@ -2391,17 +2388,16 @@ func (gp *GoPdf) getContent() *ContentObj {
 }
 
 func encodeUtf8(str string) string {
-	// Each character as "%04X", as appendGlyphHex writes it.
-	b := make([]byte, 0, 4*len(str))
-	for _, r := range str {
-		b = appendGlyphHex(b, uint(r))
-	}
-	return string(b)
+	return string(appendUtf16Hex(make([]byte, 0, 4*len(str)), str))
 }
 
-func infodate(t time.Time) string {
-	ft := t.Format("20060102150405-07'00'")
-	return ft
+// appendUtf16Hex appends each character of s as "%04X", as
+// appendGlyphHex writes it.
+func appendUtf16Hex(b []byte, s string) []byte {
+	for _, r := range s {
+		b = appendGlyphHex(b, uint(r))
+	}
+	return b
 }
 
 // SetTransparency sets transparency.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"image"
+	"strconv"
 
 	// Packages image/jpeg and image/png are not used explicitly in the code below,
 	// but are imported for their initialization side-effect, which allows
@@ -52,11 +53,9 @@ func (i *ImageObj) write(w io.Writer, objID int) error {
 		}
 	}
 
-	if _, err := fmt.Fprintf(w, "\t/Length %d\n>>\n", len(data)); err != nil {
-		return err
-	}
-
-	if _, err := io.WriteString(w, "stream\n"); err != nil {
+	b := append(objectText(w), "\t/Length "...)
+	b = strconv.AppendInt(b, int64(len(data)), 10)
+	if _, err := w.Write(append(b, "\n>>\nstream\n"...)); err != nil {
 		return err
 	}
 

@@ -3,6 +3,7 @@ package gopdf
 import (
 	"fmt"
 	"io"
+	"strconv"
 )
 
 // OutlinesObj : outlines dictionary
@@ -27,25 +28,19 @@ func (o *OutlinesObj) getType() string {
 }
 
 func (o *OutlinesObj) write(w io.Writer, objID int) error {
-	content := "<<\n"
-	content += fmt.Sprintf("\t/Type /%s\n", o.getType())
-	content += fmt.Sprintf("\t/Count %d\n", o.count)
-
+	b := append(objectText(w), "<<\n\t/Type /"...)
+	b = append(b, o.getType()...)
+	b = append(b, "\n\t/Count "...)
+	b = strconv.AppendInt(b, int64(o.count), 10)
+	b = append(b, '\n')
 	if o.first >= 0 {
-		content += fmt.Sprintf("\t/First %d 0 R\n", o.first)
+		b = append(appendRef(append(b, "\t/First "...), o.first), '\n')
 	}
-
 	if o.last >= 0 {
-		content += fmt.Sprintf("\t/Last %d 0 R\n", o.last)
+		b = append(appendRef(append(b, "\t/Last "...), o.last), '\n')
 	}
-
-	content += ">>\n"
-
-	if _, err := io.WriteString(w, content); err != nil {
-		return err
-	}
-
-	return nil
+	_, err := w.Write(append(b, ">>\n"...))
+	return err
 }
 
 func (o *OutlinesObj) SetIndexObjOutlines(index int) {

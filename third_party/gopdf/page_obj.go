@@ -25,21 +25,18 @@ func (p *PageObj) setOption(opt PageOption) {
 }
 
 func (p *PageObj) write(w io.Writer, objID int) error {
-	io.WriteString(w, "<<\n")
-	fmt.Fprintf(w, "  /Type /%s\n", p.getType())
-	io.WriteString(w, "  /Parent 2 0 R\n")
-	fmt.Fprintf(w, "  /Resources %s\n", p.ResourcesRelate)
-
-	var err error
+	b := objectText(w)
+	b = append(b, "<<\n  /Type /"...)
+	b = append(b, p.getType()...)
+	b = append(b, "\n  /Parent 2 0 R\n  /Resources "...)
+	b = append(b, p.ResourcesRelate...)
+	b = append(b, '\n')
 	if len(p.LinkObjIds) > 0 {
-		io.WriteString(w, "  /Annots [")
+		b = append(b, "  /Annots ["...)
 		for _, l := range p.LinkObjIds {
-			_, err = fmt.Fprintf(w, "%d 0 R ", l)
-			if err != nil {
-				return err
-			}
+			b = append(appendRef(b, l), ' ')
 		}
-		io.WriteString(w, "]\n")
+		b = append(b, "]\n"...)
 	}
 
 	/*me.buffer.WriteString("    /Font <<\n")
@@ -52,16 +49,23 @@ func (p *PageObj) write(w io.Writer, objID int) error {
 	}
 	me.buffer.WriteString("    >>\n")*/
 	//me.buffer.WriteString("  >>\n")
-	fmt.Fprintf(w, "  /Contents %s\n", p.Contents) //sample  Contents 8 0 R
+	b = append(b, "  /Contents "...)
+	b = append(b, p.Contents...) //sample  Contents 8 0 R
+	b = append(b, '\n')
 	if !p.pageOption.isEmpty() {
-		fmt.Fprintf(w, " /MediaBox [ 0 0 %0.2f %0.2f ]\n", p.pageOption.PageSize.W, p.pageOption.PageSize.H)
+		b = append(b, " /MediaBox [ 0 0 "...)
+		b = appendExact2s(b, p.pageOption.PageSize.W, p.pageOption.PageSize.H)
+		b = append(b, "]\n"...)
 	}
 	if p.pageOption.isTrimBoxSet() {
 		trimBox := p.pageOption.TrimBox
-		fmt.Fprintf(w, " /TrimBox [ %0.2f %0.2f %0.2f %0.2f ]\n", trimBox.Left, trimBox.Top, trimBox.Right, trimBox.Bottom)
+		b = append(b, " /TrimBox [ "...)
+		b = appendExact2s(b, trimBox.Left, trimBox.Top, trimBox.Right, trimBox.Bottom)
+		b = append(b, "]\n"...)
 	}
-	io.WriteString(w, ">>\n")
-	return nil
+	b = append(b, ">>\n"...)
+	_, err := w.Write(b)
+	return err
 }
 
 func (p *PageObj) writeExternalLink(w io.Writer, l linkOption, objID int) error {

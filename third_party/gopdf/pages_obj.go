@@ -3,6 +3,7 @@ package gopdf
 import (
 	"fmt"
 	"io"
+	"strconv"
 )
 
 // PagesObj pdf pages object
@@ -19,15 +20,19 @@ func (p *PagesObj) init(funcGetRoot func() *GoPdf) {
 
 func (p *PagesObj) write(w io.Writer, objID int) error {
 
-	io.WriteString(w, "<<\n")
-	fmt.Fprintf(w, "  /Type /%s\n", p.getType())
-
 	rootConfig := p.getRoot().config
-	fmt.Fprintf(w, "  /MediaBox [ 0 0 %0.2f %0.2f ]\n", rootConfig.PageSize.W, rootConfig.PageSize.H)
-	fmt.Fprintf(w, "  /Count %d\n", p.PageCount)
-	fmt.Fprintf(w, "  /Kids [ %s ]\n", p.Kids) //sample Kids [ 3 0 R ]
-	io.WriteString(w, ">>\n")
-	return nil
+	b := objectText(w)
+	b = append(b, "<<\n  /Type /"...)
+	b = append(b, p.getType()...)
+	b = append(b, "\n  /MediaBox [ 0 0 "...)
+	b = appendExact2s(b, rootConfig.PageSize.W, rootConfig.PageSize.H)
+	b = append(b, "]\n  /Count "...)
+	b = strconv.AppendInt(b, int64(p.PageCount), 10)
+	b = append(b, "\n  /Kids [ "...)
+	b = append(b, p.Kids...) //sample Kids [ 3 0 R ]
+	b = append(b, " ]\n>>\n"...)
+	_, err := w.Write(b)
+	return err
 }
 
 func (p *PagesObj) getType() string {

@@ -3,8 +3,8 @@ package gopdf
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
+	"strconv"
 )
 
 // EntrySelectors entry selectors
@@ -45,11 +45,12 @@ func (p *PdfDictionaryObj) write(w io.Writer, objID int) error {
 	}
 	zbuff := bytes.NewBuffer(stream)
 
-	fmt.Fprintf(w, "<</Length %d\n", zbuff.Len())
-	io.WriteString(w, "/Filter /FlateDecode\n")
-	fmt.Fprintf(w, "/Length1 %d\n", size)
-	io.WriteString(w, ">>\n")
-	io.WriteString(w, "stream\n")
+	b := append(objectText(w), "<</Length "...)
+	b = strconv.AppendInt(b, int64(zbuff.Len()), 10)
+	b = append(b, "\n/Filter /FlateDecode\n/Length1 "...)
+	b = strconv.AppendInt(b, int64(size), 10)
+	b = append(b, "\n>>\nstream\n"...)
+	w.Write(b)
 	if p.protection() != nil {
 		tmp, err := rc4Cip(p.protection().objectkey(objID), zbuff.Bytes())
 		if err != nil {

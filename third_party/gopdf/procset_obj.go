@@ -1,8 +1,8 @@
 package gopdf
 
 import (
-	"fmt"
 	"io"
+	"strconv"
 )
 
 // ProcSetObj is a PDF procSet object.
@@ -23,52 +23,38 @@ func (pr *ProcSetObj) init(funcGetRoot func() *GoPdf) {
 }
 
 func (pr *ProcSetObj) write(w io.Writer, objID int) error {
-	content := "<<\n"
-	content += "\t/ProcSet [/PDF /Text /ImageB /ImageC /ImageI]\n"
-
-	fonts := "\t/Font <<\n"
+	b := objectText(w)
+	b = append(b, "<<\n\t/ProcSet [/PDF /Text /ImageB /ImageC /ImageI]\n\t/Font <<\n"...)
 	for _, relate := range pr.Relates {
-		fonts += fmt.Sprintf("\t\t/F%d %d 0 R\n", relate.CountOfFont+1, relate.IndexOfObj+1)
+		b = appendNamedRef(b, "\t\t/F", relate.CountOfFont+1, relate.IndexOfObj+1)
 	}
-	fonts += "\t>>\n"
-
-	content += fonts
-
-	colorSpaces := "\t/ColorSpace <<\n"
+	b = append(b, "\t>>\n\t/ColorSpace <<\n"...)
 	for _, relate := range pr.RelateColorSpaces {
-		colorSpaces += fmt.Sprintf("\t\t/CS%d %d 0 R\n", relate.CountOfColorSpace+1, relate.IndexOfObj+1)
+		b = appendNamedRef(b, "\t\t/CS", relate.CountOfColorSpace+1, relate.IndexOfObj+1)
 	}
-	colorSpaces += "\t>>\n"
-
-	content += colorSpaces
-
-	xobjects := "\t/XObject <<\n"
+	b = append(b, "\t>>\n\t/XObject <<\n"...)
 	for _, XObject := range pr.RelateXobjs {
-		xobjects += fmt.Sprintf("\t\t/I%d %d 0 R\n", XObject.IndexOfObj+1, XObject.IndexOfObj+1)
+		b = appendNamedRef(b, "\t\t/I", XObject.IndexOfObj+1, XObject.IndexOfObj+1)
 	}
 	// Write imported template name and their ids
 	for tplName, objID := range pr.ImportedTemplateIds {
-		xobjects += fmt.Sprintf("\t\t%s %d 0 R\n", tplName, objID)
+		b = append(append(b, "\t\t"...), tplName...)
+		b = append(appendRef(append(b, ' '), objID), '\n')
 	}
-	xobjects += "\t>>\n"
-
-	content += xobjects
-
-	extGStates := "\t/ExtGState <<\n"
+	b = append(b, "\t>>\n\t/ExtGState <<\n"...)
 	for _, extGState := range pr.ExtGStates {
-		extGStates += fmt.Sprintf("\t\t/GS%d %d 0 R\n", extGState.Index+1, extGState.Index+1)
+		b = appendNamedRef(b, "\t\t/GS", extGState.Index+1, extGState.Index+1)
 	}
-	extGStates += "\t>>\n"
+	b = append(b, "\t>>\n>>\n"...)
+	_, err := w.Write(b)
+	return err
+}
 
-	content += extGStates
-
-	content += ">>\n"
-
-	if _, err := io.WriteString(w, content); err != nil {
-		return err
-	}
-
-	return nil
+// appendNamedRef appends a resource's line, prefix and n naming it and
+// a reference to object id: "<prefix><n> <id> 0 R\n".
+func appendNamedRef(b []byte, prefix string, n, id int) []byte {
+	b = strconv.AppendInt(append(b, prefix...), int64(n), 10)
+	return append(appendRef(append(b, ' '), id), '\n')
 }
 
 func (pr *ProcSetObj) getType() string {

@@ -1,8 +1,8 @@
 package gopdf
 
 import (
-	"fmt"
 	"io"
+	"strconv"
 
 	"github.com/signintech/gopdf/fontmaker/core"
 )
@@ -22,25 +22,34 @@ func (s *SubfontDescriptorObj) getType() string {
 func (s *SubfontDescriptorObj) write(w io.Writer, objID int) error {
 	ttfp := s.PtrToSubsetFontObj.GetTTFParser()
 	//fmt.Printf("-->%d\n", ttfp.UnitsPerEm())
-	io.WriteString(w, "<<\n")
-	io.WriteString(w, "/Type /FontDescriptor\n")
-	fmt.Fprintf(w, "/Ascent %d\n", DesignUnitsToPdf(ttfp.Ascender(), ttfp.UnitsPerEm()))
-	fmt.Fprintf(w, "/CapHeight %d\n", DesignUnitsToPdf(ttfp.CapHeight(), ttfp.UnitsPerEm()))
-	fmt.Fprintf(w, "/Descent %d\n", DesignUnitsToPdf(ttfp.Descender(), ttfp.UnitsPerEm()))
-	fmt.Fprintf(w, "/Flags %d\n", ttfp.Flag())
-	fmt.Fprintf(w, "/FontBBox [%d %d %d %d]\n",
-		DesignUnitsToPdf(ttfp.XMin(), ttfp.UnitsPerEm()),
-		DesignUnitsToPdf(ttfp.YMin(), ttfp.UnitsPerEm()),
-		DesignUnitsToPdf(ttfp.XMax(), ttfp.UnitsPerEm()),
-		DesignUnitsToPdf(ttfp.YMax(), ttfp.UnitsPerEm()),
-	)
-	fmt.Fprintf(w, "/FontFile2 %d 0 R\n", s.indexObjPdfDictionary+1)
-	fmt.Fprintf(w, "/FontName /%s\n", CreateEmbeddedFontSubsetName(s.PtrToSubsetFontObj.GetFamily()))
-	fmt.Fprintf(w, "/ItalicAngle %d\n", ttfp.ItalicAngle())
-	io.WriteString(w, "/StemV 0\n")
-	fmt.Fprintf(w, "/XHeight %d\n", DesignUnitsToPdf(ttfp.XHeight(), ttfp.UnitsPerEm()))
-	io.WriteString(w, ">>\n")
-	return nil
+	em := ttfp.UnitsPerEm()
+	b := objectText(w)
+	b = append(b, "<<\n/Type /FontDescriptor\n/Ascent "...)
+	b = strconv.AppendInt(b, int64(DesignUnitsToPdf(ttfp.Ascender(), em)), 10)
+	b = append(b, "\n/CapHeight "...)
+	b = strconv.AppendInt(b, int64(DesignUnitsToPdf(ttfp.CapHeight(), em)), 10)
+	b = append(b, "\n/Descent "...)
+	b = strconv.AppendInt(b, int64(DesignUnitsToPdf(ttfp.Descender(), em)), 10)
+	b = append(b, "\n/Flags "...)
+	b = strconv.AppendInt(b, int64(ttfp.Flag()), 10)
+	b = append(b, "\n/FontBBox ["...)
+	for i, v := range [...]int{ttfp.XMin(), ttfp.YMin(), ttfp.XMax(), ttfp.YMax()} {
+		if i > 0 {
+			b = append(b, ' ')
+		}
+		b = strconv.AppendInt(b, int64(DesignUnitsToPdf(v, em)), 10)
+	}
+	b = append(b, "]\n/FontFile2 "...)
+	b = appendRef(b, s.indexObjPdfDictionary+1)
+	b = append(b, "\n/FontName /"...)
+	b = append(b, CreateEmbeddedFontSubsetName(s.PtrToSubsetFontObj.GetFamily())...)
+	b = append(b, "\n/ItalicAngle "...)
+	b = strconv.AppendInt(b, int64(ttfp.ItalicAngle()), 10)
+	b = append(b, "\n/StemV 0\n/XHeight "...)
+	b = strconv.AppendInt(b, int64(DesignUnitsToPdf(ttfp.XHeight(), em)), 10)
+	b = append(b, "\n>>\n"...)
+	_, err := w.Write(b)
+	return err
 }
 
 // SetIndexObjPdfDictionary set PdfDictionary pointer

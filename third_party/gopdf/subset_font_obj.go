@@ -2,7 +2,6 @@ package gopdf
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"unicode/utf8"
 
@@ -27,10 +26,16 @@ type SubsetFontObj struct {
 	funcKernOverride      FuncKernOverride
 	funcGetRoot           func() *GoPdf
 	addCharsBuff          []rune
+	// keptMaps are the subsetMaps of the keptMapsChars characters the
+	// font had when maps last made or found them, if keptMapsSet.
+	keptMaps      subsetMaps
+	keptMapsChars int
+	keptMapsSet   bool
 }
 
 func (s *SubsetFontObj) init(funcGetRoot func() *GoPdf) {
 	s.CharacterToGlyphIndex = reusedGlyphIndexMap()
+	s.keptMaps, s.keptMapsChars, s.keptMapsSet = subsetMaps{}, 0, false
 	s.funcKernOverride = nil
 	s.funcGetRoot = funcGetRoot
 
@@ -38,15 +43,16 @@ func (s *SubsetFontObj) init(funcGetRoot func() *GoPdf) {
 
 func (s *SubsetFontObj) write(w io.Writer, objID int) error {
 	//me.AddChars("จ")
-	io.WriteString(w, "<<\n")
-	fmt.Fprintf(w, "/BaseFont /%s\n", CreateEmbeddedFontSubsetName(s.Family))
-	fmt.Fprintf(w, "/DescendantFonts [%d 0 R]\n", s.indexObjCIDFont+1)
-	io.WriteString(w, "/Encoding /Identity-H\n")
-	io.WriteString(w, "/Subtype /Type0\n")
-	fmt.Fprintf(w, "/ToUnicode %d 0 R\n", s.indexObjUnicodeMap+1)
-	io.WriteString(w, "/Type /Font\n")
-	io.WriteString(w, ">>\n")
-	return nil
+	b := objectText(w)
+	b = append(b, "<<\n/BaseFont /"...)
+	b = append(b, CreateEmbeddedFontSubsetName(s.Family)...)
+	b = append(b, "\n/DescendantFonts ["...)
+	b = appendRef(b, s.indexObjCIDFont+1)
+	b = append(b, "]\n/Encoding /Identity-H\n/Subtype /Type0\n/ToUnicode "...)
+	b = appendRef(b, s.indexObjUnicodeMap+1)
+	b = append(b, "\n/Type /Font\n>>\n"...)
+	_, err := w.Write(b)
+	return err
 }
 
 // SetIndexObjCIDFont set IndexObjCIDFont

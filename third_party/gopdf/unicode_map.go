@@ -1,7 +1,6 @@
 package gopdf
 
 import (
-	"fmt"
 	"io"
 	"strconv"
 )
@@ -35,123 +34,21 @@ func (u *UnicodeMap) getType() string {
 }
 
 func (u *UnicodeMap) write(w io.Writer, objID int) error {
-	//stream
-	//characterToGlyphIndex := u.PtrToSubsetFontObj.CharacterToGlyphIndex
-	prefix :=
-		"/CIDInit /ProcSet findresource begin\n" +
-			"12 dict begin\n" +
-			"begincmap\n" +
-			"/CIDSystemInfo << /Registry (Adobe)/Ordering (UCS)/Supplement 0>> def\n" +
-			"/CMapName /Adobe-Identity-UCS def /CMapType 2 def\n"
-	suffix := "endcmap CMapName currentdict /CMap defineresource pop end end"
-
-	keys := u.PtrToSubsetFontObj.CharacterToGlyphIndex.AllKeys()
-	glyphIndexToCharacter := &mapGlyphIndexToCharacter{
-		runes:  make([]rune, 0, len(keys)),
-		indexs: make([]int, 0, len(keys)),
-	}
-	lowIndex := 65536
-	hiIndex := -1
-
-	for _, k := range keys {
-		v, _ := u.PtrToSubsetFontObj.CharacterToGlyphIndex.Val(k)
-		index := int(v)
-		if index < lowIndex {
-			lowIndex = index
-		}
-		if index > hiIndex {
-			hiIndex = index
-		}
-		//glyphIndexToCharacter[index] = k
-		glyphIndexToCharacter.set(index, k)
-	}
-
-	buff := GetBuffer()
-	defer PutBuffer(buff)
-
-	buff.WriteString(prefix)
-	buff.WriteString("1 begincodespacerange\n")
-	fmt.Fprintf(buff, "<%04X><%04X>\n", lowIndex, hiIndex)
-	buff.WriteString("endcodespacerange\n")
-	line := make([]byte, 0, 32)
-	line = strconv.AppendInt(line, int64(glyphIndexToCharacter.size()), 10)
-	line = append(line, " beginbfrange\n"...)
-	buff.Write(line)
-	// seen marks the glyphs met so far. A glyph that two characters
-	// share maps to the first of them, which runeByIndex finds; the
-	// others are at their own position, found without a search.
-	var seen [1 << 16 / 64]uint64
-	for i, k := range glyphIndexToCharacter.allIndexs() {
-		v := glyphIndexToCharacter.runes[i]
-		if k < 0 || k >= 1<<16 || seen[k/64]&(1<<(k%64)) != 0 {
-			v, _ = glyphIndexToCharacter.runeByIndex(k)
-		} else {
-			seen[k/64] |= 1 << (k % 64)
-		}
-		line = append(line[:0], '<')
-		line = appendGlyphHex(line, uint(k))
-		line = append(line, "><"...)
-		line = appendGlyphHex(line, uint(k))
-		line = append(line, "><"...)
-		line = appendGlyphHex(line, uint(v))
-		line = append(line, ">\n"...)
-		buff.Write(line)
-	}
-	buff.WriteString("endbfrange\n")
-	buff.WriteString(suffix)
-	buff.WriteString("\n")
-
-	line = append(line[:0], "<<\n/Length "...)
-	line = strconv.AppendInt(line, int64(buff.Len()), 10)
+	body := u.PtrToSubsetFontObj.maps().toUnicode
+	line := append(objectText(w), "<<\n/Length "...)
+	line = strconv.AppendInt(line, int64(len(body)), 10)
 	line = append(line, "\n>>\nstream\n"...)
-	w.Write(line)
+	if _, err := w.Write(line); err != nil {
+		return err
+	}
 	if u.protection() != nil {
-		tmp, err := rc4Cip(u.protection().objectkey(objID), buff.Bytes())
+		tmp, err := rc4Cip(u.protection().objectkey(objID), body)
 		if err != nil {
 			return err
 		}
-		w.Write(tmp)
-		//streambuff.WriteString("\n")
-	} else {
-		buff.WriteTo(w)
+		body = tmp
 	}
-	io.WriteString(w, "endstream\n")
-
-	return nil
-}
-
-type mapGlyphIndexToCharacter struct {
-	runes  []rune
-	indexs []int
-}
-
-func newMapGlyphIndexToCharacter() *mapGlyphIndexToCharacter {
-	var m mapGlyphIndexToCharacter
-	return &m
-}
-
-func (m *mapGlyphIndexToCharacter) set(index int, r rune) {
-	m.runes = append(m.runes, r)
-	m.indexs = append(m.indexs, index)
-}
-
-func (m *mapGlyphIndexToCharacter) size() int {
-	return len(m.indexs)
-}
-
-func (m *mapGlyphIndexToCharacter) allIndexs() []int {
-	return m.indexs
-}
-
-func (m *mapGlyphIndexToCharacter) runeByIndex(index int) (rune, bool) {
-	var r rune
-	ok := false
-	for i, idx := range m.indexs {
-		if idx == index {
-			r = m.runes[i]
-			ok = true
-			break
-		}
-	}
-	return r, ok
+	w.Write(body)
+	_, err := io.WriteString(w, "endstream\n")
+	return err
 }
