@@ -98,9 +98,16 @@ func TestWebhooksSignedAndDelivered(t *testing.T) {
 		t.Fatalf("received %s", types)
 	}
 
-	attempts := h.must(http.StatusOK, h.do("GET", "/api/v1/webhooks/"+endpointID+"/attempts", token, nil))
+	// An attempt is recorded once the receiver has answered, a moment
+	// after it has the event.
+	var attempts response
 	var list struct{ Data []map[string]any }
-	_ = json.Unmarshal(attempts.Raw, &list)
+	eventually(t, 10*time.Second, "two attempts recorded", func() bool {
+		attempts = h.must(http.StatusOK, h.do("GET", "/api/v1/webhooks/"+endpointID+"/attempts", token, nil))
+		list.Data = nil
+		_ = json.Unmarshal(attempts.Raw, &list)
+		return len(list.Data) >= 2
+	})
 	if len(list.Data) != 2 || list.Data[0]["statusCode"] != float64(200) {
 		t.Fatalf("attempts = %s", attempts.Raw)
 	}
