@@ -356,3 +356,46 @@ func TestNewPoolRejectsNoGoroutines(t *testing.T) {
 		t.Fatal("NewPool(0) succeeded")
 	}
 }
+
+// deepCalls needs about n KB of stack, in n frames.
+//
+//go:noinline
+func deepCalls(n int) {
+	if n < 0 {
+		var frame [1 << 10]byte
+		stackSink = frame[-n%len(frame)]
+	}
+	if n > 0 {
+		deepCalls(n - 1)
+	}
+}
+
+// BenchmarkPool runs a task whose work needs 100 KB of stack in 100
+// frames as asynq does, on a goroutine started for it, and handed from
+// that goroutine to the pool.
+func BenchmarkPool(b *testing.B) {
+	work := asynq.HandlerFunc(func(context.Context, *asynq.Task) error {
+		deepCalls(100)
+		return nil
+	})
+	p, err := NewPool(1, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = p.Stop(context.Background()) })
+	for _, bb := range []struct {
+		name string
+		h    asynq.Handler
+	}{{"goroutine", work}, {"pool", p.Handler(work)}} {
+		b.Run(bb.name, func(b *testing.B) {
+			ctx, task := context.Background(), asynq.NewTask("x", nil)
+			done := make(chan error)
+			for b.Loop() {
+				go func() { done <- bb.h.ProcessTask(ctx, task) }()
+				if err := <-done; err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
