@@ -81,13 +81,21 @@ func (p *Pool) Handler(h asynq.Handler) asynq.Handler {
 // task handed to the pool after Stop runs on its own goroutine.
 func (p *Pool) Stop(ctx context.Context) error {
 	p.stop.Do(func() { close(p.quit) })
+	if err := waitCtx(ctx, &p.wg); err != nil {
+		return fmt.Errorf("tasks still running on the pool: %w", err)
+	}
+	return nil
+}
+
+// waitCtx waits for wg, or returns ctx's error when ctx ends first.
+func waitCtx(ctx context.Context, wg *sync.WaitGroup) error {
 	done := make(chan struct{})
-	go func() { p.wg.Wait(); close(done) }()
+	go func() { wg.Wait(); close(done) }()
 	select {
 	case <-done:
 		return nil
 	case <-ctx.Done():
-		return fmt.Errorf("tasks still running on the pool: %w", ctx.Err())
+		return ctx.Err()
 	}
 }
 

@@ -370,32 +370,35 @@ func deepCalls(n int) {
 	}
 }
 
-// BenchmarkPool runs a task whose work needs 100 KB of stack in 100
-// frames as asynq does, on a goroutine started for it, and handed from
-// that goroutine to the pool.
+// BenchmarkPool runs a task as asynq does, on a goroutine started for
+// it, and handed from that goroutine to the pool: one whose work needs
+// 100 KB of stack in 100 frames, as a send's does, and one that needs 1 KB
+// (what the handing over costs).
 func BenchmarkPool(b *testing.B) {
-	work := asynq.HandlerFunc(func(context.Context, *asynq.Task) error {
-		deepCalls(100)
-		return nil
-	})
 	p, err := NewPool(1, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = p.Stop(context.Background()) })
-	for _, bb := range []struct {
-		name string
-		h    asynq.Handler
-	}{{"goroutine", work}, {"pool", p.Handler(work)}} {
-		b.Run(bb.name, func(b *testing.B) {
-			ctx, task := context.Background(), asynq.NewTask("x", nil)
-			done := make(chan error)
-			for b.Loop() {
-				go func() { done <- bb.h.ProcessTask(ctx, task) }()
-				if err := <-done; err != nil {
-					b.Fatal(err)
-				}
-			}
+	for _, kb := range []int{100, 1} {
+		work := asynq.HandlerFunc(func(context.Context, *asynq.Task) error {
+			deepCalls(kb)
+			return nil
 		})
+		for _, bb := range []struct {
+			name string
+			h    asynq.Handler
+		}{{"goroutine", work}, {"pool", p.Handler(work)}} {
+			b.Run(fmt.Sprintf("stack=%dKB/%s", kb, bb.name), func(b *testing.B) {
+				ctx, task := context.Background(), asynq.NewTask("x", nil)
+				done := make(chan error)
+				for b.Loop() {
+					go func() { done <- bb.h.ProcessTask(ctx, task) }()
+					if err := <-done; err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
 	}
 }
