@@ -413,14 +413,10 @@ func (w *Worker) Stop(ctx context.Context) error {
 	if n := g.n.Load(); n > 0 {
 		w.log.Info("waiting for sends under way to be recorded", zap.Int64("sends", n))
 	}
-	done := make(chan struct{})
-	go func() { g.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("%d sends under way were not recorded: %w", g.n.Load(), ctx.Err())
+	if err := waitCtx(ctx, &g.wg); err != nil {
+		return fmt.Errorf("%d sends under way were not recorded: %w", g.n.Load(), err)
 	}
+	return nil
 }
 
 // loadJob reads the task's delivery with its send, invoice and settings:

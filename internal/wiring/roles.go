@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"runtime"
 	"syscall"
 	"time"
 
@@ -223,14 +224,18 @@ func ServeAPI(ctx context.Context, cfg Config, d *Deps, ln net.Listener) error {
 	return srv.Shutdown(shutdownCtx)
 }
 
-// WorkerRole is an asynq server running the worker's handlers.
+// WorkerRole is an asynq server running the worker's handlers, on a
+// pool of as many goroutines as the server's concurrency.
 type WorkerRole struct {
-	Worker  *worker.Worker
-	server  *asynq.Server
-	smtp    *SMTPSenders
-	log     *zap.Logger
-	timeout time.Duration
-	abandon context.CancelFunc
+	Worker      *worker.Worker
+	server      *asynq.Server
+	asynqLog    *worker.AsynqLogger
+	concurrency int
+	pool        *worker.Pool
+	smtp        *SMTPSenders
+	log         *zap.Logger
+	timeout     time.Duration
+	abandon     context.CancelFunc
 }
 
 // NewWorker builds the worker role: the handlers with every provider
@@ -275,20 +280,31 @@ func NewWorker(cfg Config, d *Deps) (*WorkerRole, error) {
 	sc.ShutdownTimeout = cfg.ShutdownTimeout
 	sc.RetryDelayFunc = cfg.RetryDelayFunc
 	sc.BaseContext = func() context.Context { return base }
-	return &WorkerRole{Worker: w, server: asynq.NewServer(d.RedisOpt, sc), smtp: smtpSenders,
-		log: d.Log, timeout: cfg.ShutdownTimeout, abandon: abandon}, nil
+	concurrency := cfg.Concurrency
+	if concurrency < 1 {
+		concurrency = runtime.NumCPU() // asynq's own default
+	}
+	return &WorkerRole{Worker: w, server: asynq.NewServer(d.RedisOpt, sc), asynqLog: d.asynqLog(), concurrency: concurrency,
+		smtp: smtpSenders, log: d.Log, timeout: cfg.ShutdownTimeout, abandon: abandon}, nil
 }
 
-// Start starts processing tasks.
+// Start starts the pool and processing tasks on it.
 func (r *WorkerRole) Start() error {
-	if err := r.server.Start(r.Worker.Mux()); err != nil {
+	pool, err := worker.NewPool(r.concurrency, r.asynqLog)
+	if err != nil {
 		return fmt.Errorf("worker: %w", err)
 	}
+	if err := r.server.Start(pool.Handler(r.Worker.Mux())); err != nil {
+		_ = pool.Stop(context.Background())
+		return fmt.Errorf("worker: %w", err)
+	}
+	r.pool = pool
 	return nil
 }
 
 // Shutdown stops fetching tasks, waits up to the shutdown timeout for
-// those under way, and then for the provider calls still running.
+// those under way, then for the provider calls still running, and stops
+// the pool.
 func (r *WorkerRole) Shutdown() error {
 	r.log.Info("worker shutting down: finishing in-flight tasks", zap.Duration("timeout", r.timeout))
 	r.server.Shutdown()
@@ -298,7 +314,15 @@ func (r *WorkerRole) Shutdown() error {
 	// their deliveries sent.
 	r.abandon()
 	defer r.smtp.Close()
-	if err := r.Worker.Stop(context.Background()); err != nil {
+	err := r.Worker.Stop(context.Background())
+	if r.pool != nil {
+		// The handlers still running were abandoned above: they end
+		// soon, and then the pool's goroutines.
+		ctx, cancel := context.WithTimeout(context.Background(), r.timeout)
+		defer cancel()
+		err = errors.Join(err, r.pool.Stop(ctx))
+	}
+	if err != nil {
 		return fmt.Errorf("worker: %w", err)
 	}
 	return nil

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net/netip"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -109,5 +111,45 @@ func TestDefaultSMTPKeepsConcurrencyIdle(t *testing.T) {
 				t.Errorf("%d connections for two bursts of %d messages, want %d", got, burst, tt.wantConns)
 			}
 		})
+	}
+}
+
+// poolGoroutines counts the goroutines of worker pools in this process.
+func poolGoroutines() int {
+	buf := make([]byte, 4<<20)
+	return strings.Count(string(buf[:runtime.Stack(buf, true)]), "worker.(*Pool).run(")
+}
+
+// TestWorkerRolePool: the worker role runs its tasks on as many
+// goroutines as its concurrency, started with it and gone after its
+// shutdown.
+func TestWorkerRolePool(t *testing.T) {
+	srv := redistest.Start(t)
+	cfg := Config{SecretKey: bytes.Repeat([]byte{7}, 32), OutboxDir: t.TempDir(), Concurrency: 3, ShutdownTimeout: 5 * time.Second}
+	d, err := Connect(cfg, zap.NewNop(), asynq.RedisClientOpt{Addr: srv.Addr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.Close)
+	role, err := NewWorker(cfg, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := poolGoroutines()
+	if err := role.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if n := poolGoroutines() - before; n != cfg.Concurrency {
+		t.Errorf("%d goroutines in the pool of a started worker, want its concurrency %d", n, cfg.Concurrency)
+	}
+	if err := role.Shutdown(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for poolGoroutines() > before && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if n := poolGoroutines() - before; n != 0 {
+		t.Errorf("%d goroutines of the pool left after Shutdown", n)
 	}
 }
