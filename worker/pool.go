@@ -3,7 +3,6 @@ package worker
 import (
 	"context"
 	"fmt"
-	"reflect"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -140,8 +139,8 @@ func (p *Pool) next(n int) *poolJob {
 }
 
 // perform runs the job's handler and turns its panic into an error the
-// way asynq's processor does: the same log line with the stack, the same
-// message, and an error asynq.IsPanicError recognises.
+// way asynq's processor does: the same log line with the stack and the
+// same message.
 func (p *Pool) perform(j *poolJob) (err error) {
 	defer func() {
 		if x := recover(); x != nil {
@@ -169,27 +168,3 @@ func (p *Pool) perform(j *poolJob) (err error) {
 type PanicError struct{ msg string }
 
 func (e *PanicError) Error() string { return "panic error cause by: " + e.msg }
-
-// As makes errors.As, and so asynq.IsPanicError, find asynq's own panic
-// error in e. That type is in an internal package of asynq, so it is
-// filled in by reflection: a pointer to a struct named PanicError of
-// asynq's with a string field ErrMsg.
-func (e *PanicError) As(target any) bool {
-	v := reflect.ValueOf(target)
-	if v.Kind() != reflect.Pointer || v.IsNil() {
-		return false
-	}
-	pt := v.Elem().Type()
-	if pt.Kind() != reflect.Pointer || pt.Elem().Kind() != reflect.Struct ||
-		pt.Elem().Name() != "PanicError" || !strings.HasPrefix(pt.Elem().PkgPath(), "github.com/hibiken/asynq/") {
-		return false
-	}
-	pe := reflect.New(pt.Elem())
-	msg := pe.Elem().FieldByName("ErrMsg")
-	if !msg.IsValid() || msg.Kind() != reflect.String {
-		return false
-	}
-	msg.SetString(e.msg)
-	v.Elem().Set(pe)
-	return true
-}
