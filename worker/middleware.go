@@ -2,10 +2,10 @@ package worker
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"time"
 
+	"github.com/goccy/go-json"
 	"github.com/hibiken/asynq"
 	"go.uber.org/zap"
 
@@ -36,20 +36,23 @@ func (w *Worker) logMiddleware(next asynq.Handler) asynq.Handler {
 		_ = json.Unmarshal(t.Payload(), &ids)
 		taskID, _ := asynq.GetTaskID(ctx)
 		attempt, _ := asynq.GetRetryCount(ctx)
-		fields := []zap.Field{
+		fields := make([]zap.Field, 0, 7)
+		fields = append(fields,
 			zap.String("task_id", taskID),
 			zap.String("task_type", t.Type()),
 			zap.Int("attempt", attempt+1),
-		}
-		for k, v := range map[string]string{
-			"tenant_id": ids.TenantID, "invoice_id": ids.InvoiceID,
-			"send_id": ids.SendID, "delivery_id": ids.DeliveryID,
+		)
+		for _, id := range [...]struct{ key, v string }{
+			{"tenant_id", ids.TenantID}, {"invoice_id", ids.InvoiceID},
+			{"send_id", ids.SendID}, {"delivery_id", ids.DeliveryID},
 		} {
-			if v != "" {
-				fields = append(fields, zap.String(k, v))
+			if id.v != "" {
+				fields = append(fields, zap.String(id.key, id.v))
 			}
 		}
-		log := w.log.With(fields...)
+		// Lazily: most attempts end without a line at the level logged,
+		// and the fields are then never encoded.
+		log := w.log.WithLazy(fields...)
 		start := time.Now()
 		err := next.ProcessTask(context.WithValue(ctx, loggerKey{}, log), t)
 		if _, throttled := providers.RetryDelay(err); throttled {
