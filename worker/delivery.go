@@ -157,7 +157,7 @@ func (w *Worker) deliverInPlace(ctx context.Context, job deliveryJob) error {
 	if prepare == nil {
 		return fmt.Errorf("delivery %s: unknown channel %q: %w", d.ID, d.Channel, asynq.SkipRetry)
 	}
-	ctx = context.WithValue(ctx, loggerKey{}, w.logFrom(ctx).With(zap.String("delivery_id", d.ID)))
+	ctx = context.WithValue(ctx, loggerKey{}, w.logFrom(ctx).WithLazy(zap.String("delivery_id", d.ID)))
 	first := try{n: 0, last: w.cfg.MaxDeliveryRetries}
 	attemptErr := w.attempt(withTry(ctx, first), job, prepare)
 	if attemptErr == nil || errors.Is(attemptErr, asynq.SkipRetry) {
