@@ -101,7 +101,7 @@ func waitCtx(ctx context.Context, wg *sync.WaitGroup) error {
 func (p *Pool) run() {
 	defer p.wg.Done()
 	for {
-		j := p.next(0)
+		j, _ := p.next(0)
 		if j == nil {
 			return
 		}
@@ -117,24 +117,23 @@ func (p *Pool) run() {
 // stack of up to four times as much (a send grows one to 128 KB).
 const idleFrame = 32 << 10
 
-// stackSink keeps next's frame from being optimised away.
-var stackSink byte
-
 // next waits for a job, nil when the pool stops, in a frame of idleFrame
 // bytes. The frame is never written (n is never negative), so it costs
-// nothing but the room.
+// nothing but the room; the byte it returns keeps the frame from being
+// optimised away.
 //
 //go:noinline
-func (p *Pool) next(n int) *poolJob {
+func (p *Pool) next(n int) (*poolJob, byte) {
+	var b byte
 	if n < 0 {
 		var frame [idleFrame]byte
-		stackSink = frame[-n%idleFrame]
+		b = frame[-n%idleFrame]
 	}
 	select {
 	case j := <-p.jobs:
-		return j
+		return j, b
 	case <-p.quit:
-		return nil
+		return nil, b
 	}
 }
 

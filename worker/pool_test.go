@@ -21,11 +21,12 @@ import (
 // with.
 //
 //go:noinline
-func deepFrame(n int) {
+func deepFrame(n int) (b byte) {
 	if n < 0 {
 		var frame [96 << 10]byte
-		stackSink = frame[-n%len(frame)]
+		b = frame[-n%len(frame)]
 	}
+	return b
 }
 
 // stackMoves reports whether the goroutine's stack was copied elsewhere
@@ -151,8 +152,8 @@ func panicky(how string) {
 	case "value":
 		panic("boom")
 	case "runtime":
-		var m map[string]int
-		m[how]++
+		var s []int
+		s[len(how)]++
 	}
 }
 
@@ -357,14 +358,15 @@ func TestNewPoolRejectsNoGoroutines(t *testing.T) {
 // deepCalls needs about n KB of stack, in n frames.
 //
 //go:noinline
-func deepCalls(n int) {
+func deepCalls(n int) (b byte) {
 	if n < 0 {
 		var frame [1 << 10]byte
-		stackSink = frame[-n%len(frame)]
+		b = frame[-n%len(frame)]
 	}
 	if n > 0 {
 		deepCalls(n - 1)
 	}
+	return b
 }
 
 // BenchmarkPool runs a task as asynq does, on a goroutine started for

@@ -637,7 +637,6 @@ func emitLiteral(dst, lit []byte) int {
 	if len(lit) == 0 {
 		return 0
 	}
-	const num = 63<<2 | tagLiteral
 	i, n := 0, uint(len(lit)-1)
 	switch {
 	case n < 60:
