@@ -306,3 +306,97 @@ func TestReleaseClaim(t *testing.T) {
 		t.Errorf("ClaimSend after the release: %v", err)
 	}
 }
+
+// TestBeginSendIndexes: a send that starts from a draft moves the invoice
+// from the drafts and the draft index to the open one, and leaves it where
+// it was in the indexes of every invoice and of its customer, without
+// writing them again; one that starts from an open invoice writes no
+// index; a void invoice's send begins nothing and its indexes stay.
+func TestBeginSendIndexes(t *testing.T) {
+	t.Parallel()
+	const ten = "ten_a"
+	for _, tt := range []struct {
+		name       string
+		before     func(t *testing.T, s *Store, id string)
+		begun      bool
+		status     invoice.Status
+		zadd, zrem int64
+	}{
+		{"draft", nil, true, invoice.StatusOpen, 1, 2},
+		{"open", func(t *testing.T, s *Store, id string) {
+			if _, _, err := s.Finalize(context.Background(), ten, id, "api"); err != nil {
+				t.Fatal(err)
+			}
+		}, true, invoice.StatusOpen, 0, 0},
+		{"void", func(t *testing.T, s *Store, id string) {
+			if _, _, err := s.Void(context.Background(), ten, id); err != nil {
+				t.Fatal(err)
+			}
+		}, false, invoice.StatusVoid, 0, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s, ctx, _ := setupCounted(t)
+			inv := draft("inv_1")
+			inv.Customer.Email = "Ada@Example.com"
+			inv.Customer.ExternalID = "cus_1"
+			if _, err := s.SaveDraft(ctx, inv, time.Hour); err != nil {
+				t.Fatal(err)
+			}
+			send := &Send{ID: "snd_1", TenantID: ten, InvoiceID: inv.ID, Channels: []Channel{ChannelEmail}, Email: "a@b.co"}
+			if _, _, err := s.CreateSend(ctx, send); err != nil {
+				t.Fatal(err)
+			}
+			if tt.before != nil {
+				tt.before(t, s, inv.ID)
+			}
+			readJob(t, ctx, s, send)
+			stored, err := s.Invoice(ctx, ten, inv.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			calls := commandStat(t, s.rdb, "calls")
+			b, err := s.BeginSend(ctx, startOf(send, "clm_1"))
+			if err != nil || b.Begun != tt.begun {
+				t.Fatalf("BeginSend = %+v, %v; want begun %v", b, err, tt.begun)
+			}
+			after := commandStat(t, s.rdb, "calls")
+			if n := after["zadd"] - calls["zadd"]; n != tt.zadd {
+				t.Errorf("BeginSend ran ZADD %d times, want %d", n, tt.zadd)
+			}
+			if n := after["zrem"] - calls["zrem"]; n != tt.zrem {
+				t.Errorf("BeginSend ran ZREM %d times, want %d", n, tt.zrem)
+			}
+
+			score := float64(stored.CreatedAt.UnixMilli())
+			in := []string{
+				invoicesKey(ten),
+				invoiceIndexKey(ten, "", customerEmailRef(inv.Customer.Email)),
+				invoiceIndexKey(ten, "", customerIDRef(inv.Customer.ExternalID)),
+				invoiceIndexKey(ten, tt.status, ""),
+			}
+			for _, k := range in {
+				if got, err := s.rdb.ZScore(ctx, k, inv.ID).Result(); err != nil || got != score {
+					t.Errorf("%s: score %v, %v; want %v", k, got, err, score)
+				}
+			}
+			out := []string{draftsKey(ten)}
+			for _, st := range []invoice.Status{invoice.StatusDraft, invoice.StatusOpen, invoice.StatusVoid} {
+				if st != tt.status {
+					out = append(out, invoiceIndexKey(ten, st, ""))
+				}
+			}
+			for _, k := range out {
+				if err := s.rdb.ZScore(ctx, k, inv.ID).Err(); err == nil {
+					t.Errorf("%s still holds %s", k, inv.ID)
+				}
+			}
+			for _, st := range []invoice.Status{invoice.StatusDraft, tt.status} {
+				page, err := s.ListInvoices(ctx, ten, InvoiceQuery{Status: st, CustomerEmail: "ada@example.com"})
+				if want := map[bool]int{true: 1}[st == tt.status]; err != nil || len(page.Invoices) != want {
+					t.Errorf("%s invoices of ada@example.com: %+v, %v; want %d", st, page, err, want)
+				}
+			}
+		})
+	}
+}

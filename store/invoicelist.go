@@ -217,19 +217,27 @@ func invoiceIndexKeys(tenantID string, inv *invoice.Invoice) []string {
 // indexInvoice queues in p the commands that put inv in its indexes,
 // scored by its creation time. old, when set, is inv as stored before the
 // change: inv leaves the indexes of old's status and customer it no
-// longer has.
+// longer has, and is not added again to those it keeps when its creation
+// time, and so its score there, is old's: it is in them already, as every
+// write of an invoice indexes it, and a tenant's indexes built later
+// (indexInvoices, indexInvoiceFilters) read it from its key.
 func indexInvoice(ctx context.Context, p redis.Pipeliner, tenantID string, inv, old *invoice.Invoice) {
 	keys := invoiceIndexKeys(tenantID, inv)
+	var kept []string
 	if old != nil {
 		for _, k := range invoiceIndexKeys(tenantID, old) {
 			if !slices.Contains(keys, k) {
 				p.ZRem(ctx, k, inv.ID)
+			} else if old.CreatedAt.Equal(inv.CreatedAt) {
+				kept = append(kept, k)
 			}
 		}
 	}
 	z := redis.Z{Score: float64(inv.CreatedAt.UnixMilli()), Member: inv.ID}
 	for _, k := range keys {
-		p.ZAdd(ctx, k, z)
+		if !slices.Contains(kept, k) {
+			p.ZAdd(ctx, k, z)
+		}
 	}
 }
 
