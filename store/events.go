@@ -228,26 +228,30 @@ func fanoutPendingKey(tenantID string) string { return tenantKey(tenantID, "evt-
 // out in ARGV from i that do not exist yet, and marks their fan-out
 // pending if the tenant has a webhook endpoint, in one step: an event is
 // never recorded without a trace of the fan-out it still needs. The
-// layout (eventArgs): the TTL and the time (ms), the pending set, the
-// endpoints hash, then each event's key, JSON and id. It returns the ids
-// whose fan-out is pending. Scripts that use it list every key it names
-// in KEYS, for a Redis Cluster to route them.
+// layout (eventArgs): the TTL, the time (ms) and how many KEYS come
+// before the events' own, then each event's JSON and id. Those KEYS are
+// the pending set, the endpoints hash, then each event's key, in the
+// order of the events: no key crosses twice. It returns the ids whose
+// fan-out is pending.
 const recordEventsLua = `
 local function recordEvents(i)
-	local ttl, now, pendingKey = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-	local fanout = redis.call('EXISTS', ARGV[i + 3]) == 1
+	local ttl, now, k = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
+	local pendingKey = KEYS[k + 1]
+	local fanout = redis.call('EXISTS', KEYS[k + 2]) == 1
 	local pending = {}
-	for j = i + 4, #ARGV, 3 do
-		if redis.call('SET', ARGV[j], ARGV[j + 1], 'NX', 'PX', ttl) and fanout then
-			redis.call('ZADD', pendingKey, now, ARGV[j + 2])
-			table.insert(pending, ARGV[j + 2])
+	k = k + 3
+	for j = i + 3, #ARGV, 2 do
+		if redis.call('SET', KEYS[k], ARGV[j], 'NX', 'PX', ttl) and fanout then
+			redis.call('ZADD', pendingKey, now, ARGV[j + 1])
+			table.insert(pending, ARGV[j + 1])
 		end
+		k = k + 1
 	end
 	return pending
 end
 `
 
-// recordEventsScript runs recordEvents on all of ARGV.
+// recordEventsScript runs recordEvents on all of ARGV and KEYS.
 var recordEventsScript = redis.NewScript(recordEventsLua + `return recordEvents(1)`)
 
 // newEvents returns one event per type with data, as of now, under ids
@@ -261,20 +265,20 @@ func newEvents(subject string, types []string, data map[string]any, now time.Tim
 }
 
 // eventArgs lays out tenant's events evs, recorded at now, for
-// recordEvents, and returns the keys they name.
-func eventArgs(tenantID string, evs []Event, now time.Time) (keys []string, args []any, err error) {
+// recordEvents, and returns the keys they name, for a script to have in
+// KEYS after the skip keys before them.
+func eventArgs(tenantID string, evs []Event, now time.Time, skip int) (keys []string, args []any, err error) {
 	keys = make([]string, 0, 2+len(evs))
 	keys = append(keys, fanoutPendingKey(tenantID), endpointsKey(tenantID))
-	args = make([]any, 0, 4+3*len(evs))
-	args = append(args, EventTTL.Milliseconds(), now.UnixMilli(), keys[0], keys[1])
+	args = make([]any, 0, 3+2*len(evs))
+	args = append(args, EventTTL.Milliseconds(), now.UnixMilli(), skip)
 	for _, ev := range evs {
 		b, err := encodeRecord(ev)
 		if err != nil {
 			return nil, nil, err
 		}
-		key := eventKey(tenantID, ev.ID)
-		keys = append(keys, key)
-		args = append(args, key, b, ev.ID)
+		keys = append(keys, eventKey(tenantID, ev.ID))
+		args = append(args, b, ev.ID)
 	}
 	return keys, args, nil
 }
@@ -290,7 +294,7 @@ func (s *Store) RecordEvents(ctx context.Context, tenantID, subject string, type
 		return nil, nil
 	}
 	now := s.Now()
-	keys, args, err := eventArgs(tenantID, newEvents(subject, types, data, now), now)
+	keys, args, err := eventArgs(tenantID, newEvents(subject, types, data, now), now, 0)
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -671,5 +672,81 @@ func TestCreateSendTaking(t *testing.T) {
 	}
 	if _, _, _, err := s.CreateSendTaking(ctx, newSend("snd_4", "a@a.co", "b@b.co", "c@c.co"), 4, perHour); !errors.Is(err, ErrOverHourlyLimit) {
 		t.Errorf("CreateSendTaking of more emails than the limit = %v; want ErrOverHourlyLimit", err)
+	}
+}
+
+// scriptArgsHook keeps the KEYS and ARGV of every script a client runs.
+type scriptArgsHook struct {
+	mu    sync.Mutex
+	calls [][2][]any
+}
+
+func (h *scriptArgsHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h *scriptArgsHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		h.keep(cmd)
+		return next(ctx, cmd)
+	}
+}
+
+func (h *scriptArgsHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		for _, cmd := range cmds {
+			h.keep(cmd)
+		}
+		return next(ctx, cmds)
+	}
+}
+
+func (h *scriptArgsHook) keep(cmd redis.Cmder) {
+	if name := cmd.Name(); name != "evalsha" && name != "eval" {
+		return
+	}
+	a := cmd.Args()
+	n, _ := strconv.Atoi(fmt.Sprint(a[2]))
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.calls = append(h.calls, [2][]any{a[3 : 3+n], a[3+n:]})
+}
+
+// TestScriptKeysOnce: a compare-and-write names each key it writes once,
+// in KEYS; ARGV refers to it there rather than carrying it again, for
+// Redis to parse and hand to Lua one string fewer per key. A send's
+// writes from its draft to its delivery recorded sent, with the events
+// they record and an email budget taken, are checked.
+func TestScriptKeysOnce(t *testing.T) {
+	t.Parallel()
+	s, ctx, _ := setupCounted(t)
+	if err := s.SaveEndpoint(ctx, "ten_a", &WebhookEndpoint{ID: "we_1", URL: "https://hooks.example.com", Secret: "whsec_x"}); err != nil {
+		t.Fatal(err)
+	}
+	h := &scriptArgsHook{}
+	s.rdb.AddHook(h)
+	if err := sendStartOp(ctx, s, "1", true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SaveDraft(ctx, draft("inv_2"), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	send := &Send{ID: "snd_2", TenantID: "ten_a", InvoiceID: "inv_2", Channels: []Channel{ChannelEmail}, Email: "a@b.co"}
+	if _, created, took, err := s.CreateSendTaking(ctx, send, 1, 10); err != nil || !created || !took.OK {
+		t.Fatalf("CreateSendTaking = %v, %+v, %v", created, took, err)
+	}
+	if _, err := s.RecordEvents(ctx, "ten_a", "inv_2", []string{EventInvoiceFinalized}, map[string]any{"id": "inv_2"}); err != nil {
+		t.Fatal(err)
+	}
+	if len(h.calls) < 6 {
+		t.Fatalf("%d scripts run, want at least 6", len(h.calls))
+	}
+	for _, call := range h.calls {
+		keys, args := call[0], call[1]
+		for _, k := range keys {
+			for _, a := range args {
+				if a == k {
+					t.Errorf("a script's ARGV carries its key %v again: KEYS %v ARGV %v", k, keys, args)
+				}
+			}
+		}
 	}
 }

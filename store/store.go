@@ -506,11 +506,14 @@ return runCommands(n + 2)`)
 
 // runCommandsLua defines runCommands(i), which runs the list of commands
 // laid out in ARGV from i (casArgs), and returns 1. Each command is its
-// number of arguments followed by them.
+// number of arguments followed by them, its first (its key) as its index
+// in KEYS: a key crosses to Redis and into Lua once however many commands
+// name it.
 //
 // Two numbers mark more than a command. -1, first, takes emails from an
-// hourly budget before anything is written (takeEmails; its key, limit,
-// period and emails follow): if they do not fit, nothing is written and
+// hourly budget before anything is written (takeEmails; its key's index
+// in KEYS, limit, period and emails follow): if they do not fit, nothing
+// is written and
 // runCommands returns takeEmails's refusal. 0, last, ends the commands and
 // starts events to record with them (recordEvents); runCommands then
 // returns the ids of those whose fan-out is pending instead of 1, when
@@ -526,13 +529,13 @@ local function runCommands(i)
 			end
 			return 1
 		elseif n < 0 then
-			local took = takeEmails(ARGV[i + 1], nil, ARGV[i + 2], ARGV[i + 3], ARGV[i + 4])
+			local took = takeEmails(KEYS[tonumber(ARGV[i + 1])], nil, ARGV[i + 2], ARGV[i + 3], ARGV[i + 4])
 			if took[1] == 0 then
 				return took
 			end
 			i = i + 5
 		else
-			redis.call(unpack(ARGV, i + 1, i + n))
+			redis.call(ARGV[i + 1], KEYS[tonumber(ARGV[i + 2])], unpack(ARGV, i + 3, i + n))
 			i = i + n + 1
 		end
 	end
@@ -546,7 +549,7 @@ func withEvents(keys []string, args []any, evs *eventBatch) ([]string, []any, er
 	if evs == nil || len(evs.events) == 0 {
 		return keys, args, nil
 	}
-	evKeys, evArgs, err := eventArgs(evs.tenantID, evs.events, evs.at)
+	evKeys, evArgs, err := eventArgs(evs.tenantID, evs.events, evs.at, len(keys))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -555,14 +558,15 @@ func withEvents(keys []string, args []any, evs *eventBatch) ([]string, []any, er
 
 // casArgs lays out cmds for casScript, to run if key holds old, after
 // take when it is set: key first, then the first argument of each command
-// (its key) once.
+// (its key) once, which the command names by its index.
 func casArgs(key string, old []byte, take *emailTakeArgs, cmds []redis.Cmder) (keys []string, args []any) {
 	return commandArgs([]string{key}, []any{old}, take, cmds)
 }
 
 // commandArgs appends cmds, after take when it is set, to keys and args
 // as runCommandsLua reads them: the first argument of each command (its
-// key) once to keys.
+// key) once to keys, and to args its index there (from 1, as in Lua).
+// Every command in cmds names a key first, as every write does.
 func commandArgs(keys []string, args []any, take *emailTakeArgs, cmds []redis.Cmder) ([]string, []any) {
 	n := 5 // take's
 	for _, c := range cmds {
@@ -570,19 +574,32 @@ func commandArgs(keys []string, args []any, take *emailTakeArgs, cmds []redis.Cm
 	}
 	args = slices.Grow(args, n)
 	if take != nil {
-		k := emailBudgetKey(take.tenantID)
-		keys = append(keys, k)
-		args = append(args, -1, k, take.perHour, time.Hour.Seconds(), take.n)
+		var i int
+		keys, i = keyIndex(keys, emailBudgetKey(take.tenantID))
+		args = append(args, -1, i, take.perHour, time.Hour.Seconds(), take.n)
 	}
 	for _, c := range cmds {
 		a := c.Args()
-		args = append(args, len(a))
-		args = append(args, a...)
+		args = append(args, len(a), a[0])
 		if len(a) > 1 {
-			if k, ok := a[1].(string); ok && !slices.Contains(keys, k) {
-				keys = append(keys, k)
+			k, ok := a[1].(string)
+			if !ok {
+				k = fmt.Sprint(a[1])
 			}
+			var i int
+			keys, i = keyIndex(keys, k)
+			args = append(args, i)
+			args = append(args, a[2:]...)
 		}
 	}
 	return keys, args
+}
+
+// keyIndex returns keys with k, added at the end unless it is there
+// already, and k's index in it from 1, as Lua counts.
+func keyIndex(keys []string, k string) ([]string, int) {
+	if i := slices.Index(keys, k); i >= 0 {
+		return keys, i + 1
+	}
+	return append(keys, k), len(keys) + 1
 }
