@@ -711,8 +711,8 @@ func (h *scriptArgsHook) keep(cmd redis.Cmder) {
 }
 
 // TestScriptKeysOnce: a compare-and-write names each key it writes once,
-// in KEYS; ARGV refers to it there rather than carrying it again, for
-// Redis to parse and hand to Lua one string fewer per key. A send's
+// in KEYS; ARGV refers to it there by a short number rather than carry
+// its name again, for Redis to parse and hand to Lua. A send's
 // writes from its draft to its delivery recorded sent, with the events
 // they record and an email budget taken, are checked.
 func TestScriptKeysOnce(t *testing.T) {
