@@ -97,9 +97,26 @@ func (s *Store) Now() time.Time { return s.now().UTC().Truncate(time.Millisecond
 
 const keyPrefix = "ivd:"
 
-// tenantKey builds a key inside tenant's hash slot.
+// tenantKey builds a key inside tenant's hash slot: its parts joined by
+// colons, in one allocation.
 func tenantKey(tenantID string, parts ...string) string {
-	return keyPrefix + "{" + tenantID + "}:" + strings.Join(parts, ":")
+	n := len(keyPrefix) + len("{}:") + len(tenantID)
+	for _, p := range parts {
+		n += len(p) + 1
+	}
+	var b strings.Builder
+	b.Grow(n)
+	b.WriteString(keyPrefix)
+	b.WriteByte('{')
+	b.WriteString(tenantID)
+	b.WriteString("}:")
+	for i, p := range parts {
+		if i > 0 {
+			b.WriteByte(':')
+		}
+		b.WriteString(p)
+	}
+	return b.String()
 }
 
 // NewID returns a random id with the given prefix, e.g. "dlv_k3j…".
