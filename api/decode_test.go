@@ -1,6 +1,7 @@
 package api
 
 import (
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -40,9 +41,16 @@ func TestIdempotentBodyDecodes(t *testing.T) {
 			rest = bodyOf(r)
 			return nil
 		})
-		r := httptest.NewRequest("POST", "/api/v1/invoices/inv_1/send", strings.NewReader(tc.body))
-		if apiErr := h(httptest.NewRecorder(), r); apiErr != nil {
-			t.Fatalf("%q: idempotent = %v", tc.body, apiErr)
+		// The fewest of three runs, so that another goroutine's
+		// allocations do not count.
+		fewest := uint64(math.MaxUint64)
+		for range 3 {
+			req = sendRequest{}
+			r := httptest.NewRequest("POST", "/api/v1/invoices/inv_1/send", strings.NewReader(tc.body))
+			if apiErr := h(httptest.NewRecorder(), r); apiErr != nil {
+				t.Fatalf("%q: idempotent = %v", tc.body, apiErr)
+			}
+			fewest = min(fewest, allocs)
 		}
 		code := ""
 		if apiErr != nil {
@@ -54,8 +62,8 @@ func TestIdempotentBodyDecodes(t *testing.T) {
 		if len(rest) != 0 {
 			t.Errorf("%q: the body read twice gives %q the second time, want nothing", tc.body, rest)
 		}
-		if tc.free && allocs != 0 {
-			t.Errorf("%q: reading and decoding the body allocates %d times, want none", tc.body, allocs)
+		if tc.free && fewest != 0 {
+			t.Errorf("%q: reading and decoding the body allocates %d times, want none", tc.body, fewest)
 		}
 	}
 }
