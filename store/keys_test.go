@@ -28,3 +28,24 @@ func TestTenantKey(t *testing.T) {
 		}
 	}
 }
+
+// TestNewID checks that an id is its prefix, an underscore and 16
+// characters of lower-case base32 (80 random bits), new each time, and is
+// made in one allocation: a send makes one, a request as often.
+func TestNewID(t *testing.T) {
+	seen := map[string]bool{}
+	for range 1000 {
+		id := NewID("snd")
+		rest, ok := strings.CutPrefix(id, "snd_")
+		if !ok || len(rest) != 16 || strings.Trim(rest, "abcdefghijklmnopqrstuvwxyz234567") != "" {
+			t.Fatalf("NewID(snd) = %q, want snd_ and 16 of a–z, 2–7", id)
+		}
+		if seen[id] {
+			t.Fatalf("NewID(snd) gave %q twice", id)
+		}
+		seen[id] = true
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = NewID("snd") }); n > 1 {
+		t.Errorf("NewID allocates %v times, want once at most", n)
+	}
+}

@@ -125,7 +125,15 @@ func NewID(prefix string) string {
 	if _, err := rand.Read(b[:]); err != nil {
 		panic(fmt.Sprintf("crypto/rand: %v", err))
 	}
-	return prefix + "_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
+	// 10 bytes are 16 characters of base32 exactly, with no padding.
+	var enc [16]byte
+	base32.StdEncoding.Encode(enc[:], b[:])
+	for i, c := range enc {
+		if c >= 'A' && c <= 'Z' {
+			enc[i] = c + ('a' - 'A')
+		}
+	}
+	return prefix + "_" + string(enc[:])
 }
 
 // getJSON loads key into v; a missing key is ErrNotFound.
