@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
 )
 
@@ -24,6 +25,33 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *Err
 	return b, nil
 }
 
+// emptyObject reports whether body is the JSON {} with no more than JSON's
+// own white space around it and inside.
+func emptyObject(body []byte) bool {
+	braces := 0 // 1 after the {, 2 after the }
+	for _, c := range body {
+		switch {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+		case c == '{' && braces == 0, c == '}' && braces == 1:
+			braces++
+		default:
+			return false
+		}
+	}
+	return braces == 2
+}
+
+// decodesEmptyObject reports whether decoding {} into v leaves v as it is,
+// which it does for a pointer to a struct that decodes itself with the
+// json package: its fields are all left out.
+func decodesEmptyObject(v any) bool {
+	if _, ok := v.(json.Unmarshaler); ok {
+		return false
+	}
+	rv := reflect.ValueOf(v)
+	return rv.Kind() == reflect.Pointer && !rv.IsNil() && rv.Elem().Kind() == reflect.Struct
+}
+
 // decodeJSON decodes body into v, refusing unknown fields, trailing data
 // and values of the wrong type, with messages that name the field. An empty
 // body is an error unless optional.
@@ -33,6 +61,9 @@ func decodeJSON(body []byte, v any, optional bool) *Error {
 			return nil
 		}
 		return &Error{Status: http.StatusBadRequest, Code: CodeInvalidJSON, Message: "the request body must be a JSON object"}
+	}
+	if emptyObject(body) && decodesEmptyObject(v) {
+		return nil
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()

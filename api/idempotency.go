@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"io"
 	"net/http"
 
 	"go.uber.org/zap"
@@ -51,7 +50,7 @@ func (a *API) idempotentWithin(limit int64, next handlerFunc) handlerFunc {
 		if apiErr != nil {
 			return apiErr
 		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.Body = &boundedBody{Reader: bytes.NewReader(body), body: body}
 		key := r.Header.Get("Idempotency-Key")
 		if key == "" || r.Method != http.MethodPost {
 			return next(w, r)

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -20,11 +21,27 @@ import (
 	"github.com/invoiced/invoiced/tasks"
 )
 
-// bodyOf returns the request body that idempotent already read and bounded.
+// bodyOf returns the request body that idempotent already read and bounded,
+// what is left of it: the bytes idempotent read, not a copy, so the
+// caller must not change them.
 func bodyOf(r *http.Request) []byte {
+	if b, ok := r.Body.(*boundedBody); ok {
+		rest := b.body[len(b.body)-b.Len():]
+		_, _ = b.Seek(0, io.SeekEnd)
+		return rest
+	}
 	b, _ := io.ReadAll(r.Body)
 	return b
 }
+
+// boundedBody is a request body that idempotent read whole, for bodyOf.
+type boundedBody struct {
+	*bytes.Reader
+	body []byte
+}
+
+// Close implements io.Closer; there is nothing to close.
+func (*boundedBody) Close() error { return nil }
 
 type lineRequest struct {
 	Description        string `json:"description"`

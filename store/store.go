@@ -97,9 +97,26 @@ func (s *Store) Now() time.Time { return s.now().UTC().Truncate(time.Millisecond
 
 const keyPrefix = "ivd:"
 
-// tenantKey builds a key inside tenant's hash slot.
+// tenantKey builds a key inside tenant's hash slot: its parts joined by
+// colons, in one allocation.
 func tenantKey(tenantID string, parts ...string) string {
-	return keyPrefix + "{" + tenantID + "}:" + strings.Join(parts, ":")
+	n := len(keyPrefix) + len("{}:") + len(tenantID)
+	for _, p := range parts {
+		n += len(p) + 1
+	}
+	var b strings.Builder
+	b.Grow(n)
+	b.WriteString(keyPrefix)
+	b.WriteByte('{')
+	b.WriteString(tenantID)
+	b.WriteString("}:")
+	for i, p := range parts {
+		if i > 0 {
+			b.WriteByte(':')
+		}
+		b.WriteString(p)
+	}
+	return b.String()
 }
 
 // NewID returns a random id with the given prefix, e.g. "dlv_k3j…".
@@ -108,7 +125,15 @@ func NewID(prefix string) string {
 	if _, err := rand.Read(b[:]); err != nil {
 		panic(fmt.Sprintf("crypto/rand: %v", err))
 	}
-	return prefix + "_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
+	// 10 bytes are 16 characters of base32 exactly, with no padding.
+	var enc [16]byte
+	base32.StdEncoding.Encode(enc[:], b[:])
+	for i, c := range enc {
+		if c >= 'A' && c <= 'Z' {
+			enc[i] = c + ('a' - 'A')
+		}
+	}
+	return prefix + "_" + string(enc[:])
 }
 
 // getJSON loads key into v; a missing key is ErrNotFound.

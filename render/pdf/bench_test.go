@@ -96,6 +96,19 @@ func BenchmarkCacheHit(b *testing.B) {
 	}
 }
 
+// BenchmarkCheckGlyphs is what the API spends on each send that attaches
+// the PDF to learn that every character of an invoice of 10 lines, in
+// Latin, Greek and Cyrillic letters, prints.
+func BenchmarkCheckGlyphs(b *testing.B) {
+	r := newRenderer(b)
+	doc := sampleDoc(b, 6)
+	for b.Loop() {
+		if err := r.CheckGlyphs(doc); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkNew is the one-off cost of parsing the fonts.
 func BenchmarkNew(b *testing.B) {
 	for b.Loop() {

@@ -119,20 +119,20 @@ func (w *writer) vatNotes() {
 	w.textSection(w.lb.ev.vatNotes, strings.Join(w.vatNoteLines(), "\n"))
 }
 
-// appendEinvoiceText appends to text the text of inv's e-invoice content
-// that comes from outside, with its fields, for documentText.
-func appendEinvoiceText(text []fieldText, inv *invoice.Invoice) []fieldText {
-	text = append(text, field("orderReference", inv.OrderReference), field("contractReference", inv.ContractReference))
+// eachEinvoiceText calls visit with each text of inv's e-invoice content
+// that comes from outside, with its field, for eachText.
+func eachEinvoiceText(inv *invoice.Invoice, visit func(fieldText)) {
+	visit(field("orderReference", inv.OrderReference))
+	visit(field("contractReference", inv.ContractReference))
 	for i, l := range inv.Lines {
-		text = append(text, fieldText{"lines[%d].taxExemptionReason", i, l.TaxExemptionReason})
+		visit(fieldText{"lines[%d].taxExemptionReason", i, l.TaxExemptionReason})
 	}
 	for i, ac := range inv.Allowances {
-		text = append(text, fieldText{"allowances[%d].reason", i, ac.Reason})
+		visit(fieldText{"allowances[%d].reason", i, ac.Reason})
 	}
 	for i, ac := range inv.Charges {
-		text = append(text, fieldText{"charges[%d].reason", i, ac.Reason})
+		visit(fieldText{"charges[%d].reason", i, ac.Reason})
 	}
-	return text
 }
 
 // VATSummary is what an invoice says about its VAT, worded as its PDF

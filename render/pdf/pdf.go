@@ -166,7 +166,7 @@ func (r *Renderer) Render(doc Document) ([]byte, error) {
 	if doc.Invoice == nil {
 		return nil, ErrNoInvoice
 	}
-	fonts, ge := r.scanText(documentText(doc))
+	fonts, ge := r.scanText(doc)
 	if ge != nil {
 		return nil, ge
 	}
@@ -194,7 +194,7 @@ func (r *Renderer) CheckGlyphs(doc Document) error {
 	if doc.Invoice == nil {
 		return ErrNoInvoice
 	}
-	if _, ge := r.scanText(documentText(doc)); ge != nil {
+	if _, ge := r.scanText(doc); ge != nil {
 		return ge
 	}
 	return nil
@@ -203,17 +203,18 @@ func (r *Renderer) CheckGlyphs(doc Document) error {
 // fontsFor returns the core fonts when they can draw every character of
 // doc that the full fonts can, and the full fonts otherwise.
 func (r *Renderer) fontsFor(doc Document) *fontSet {
-	fonts, _ := r.scanText(documentText(doc))
+	fonts, _ := r.scanText(doc)
 	return fonts
 }
 
-// scanText reads text once for what CheckGlyphs and fontsFor tell: the
-// fonts to set it in, and a *GlyphError for the characters no font has,
-// nil when there are none.
-func (r *Renderer) scanText(text []fieldText) (*fontSet, *GlyphError) {
+// scanText reads the text of doc that comes from outside (eachText)
+// once for what CheckGlyphs and fontsFor tell: the fonts to set it in,
+// and a *GlyphError for the characters no font has, nil when there are
+// none. A document in printable ASCII costs no allocation.
+func (r *Renderer) scanText(doc Document) (*fontSet, *GlyphError) {
 	fonts := r.core
 	var ge *GlyphError
-	for _, t := range text {
+	eachText(doc, func(t fieldText) {
 		for _, c := range t.text {
 			if c >= ' ' && c < 0x7F {
 				continue // printable ASCII, which the core fonts have
@@ -232,7 +233,7 @@ func (r *Renderer) scanText(text []fieldText) (*fontSet, *GlyphError) {
 				ge.Fields = append(ge.Fields, t.name())
 			}
 		}
-	}
+	})
 	return fonts, ge
 }
 
@@ -256,42 +257,39 @@ func (t fieldText) name() string {
 // field is a fieldText of a field that is not in a list.
 func field(name, text string) fieldText { return fieldText{name, -1, text} }
 
-// documentText lists the text of doc that comes from outside, with the
-// fields it comes from: everything but the labels and the formatted
-// numbers, which the core fonts cover.
-func documentText(doc Document) []fieldText {
+// eachText calls visit with each text of doc that comes from outside,
+// with the field it comes from: everything but the labels and the
+// formatted numbers, which the core fonts cover. It builds no list, so
+// that checking a document allocates nothing.
+func eachText(doc Document, visit func(fieldText)) {
 	inv, s, c, b := doc.Invoice, doc.Seller, doc.Invoice.Customer, doc.Bank
-	// 31 fields of the invoice, seller, customer and bank, the corrected
-	// invoice's number, two e-invoice references, and those of the lists.
-	text := make([]fieldText, 0, 34+2*len(inv.Lines)+len(inv.Lines)+len(inv.Allowances)+len(inv.Charges))
-	text = append(text,
+	// The addresses' field names written out, where joining them to a
+	// prefix would make a dozen strings a render.
+	sa, ca := s.Address, c.Address
+	for _, t := range [...]fieldText{
 		field("number", inv.Number), field("reference", inv.Reference), field("notes", inv.Notes), field("terms", inv.Terms),
 		field("paymentLink", inv.PaymentLink),
 		field("branding.name", s.Name), field("branding.vatId", s.VATID), field("branding.registrationNumber", s.RegistrationNumber),
 		field("branding.email", s.Email), field("branding.phone", s.Phone), field("branding.website", s.Website),
 		field("customer.name", c.Name), field("customer.email", c.Email), field("customer.phone", c.Phone), field("customer.vatId", c.VATID),
 		field("bank.iban", b.IBAN), field("bank.bic", b.BIC), field("bank.bankName", b.BankName), field("bank.holder", b.Holder),
-	)
-	// The addresses' field names written out, where joining them to a
-	// prefix would make a dozen strings a render.
-	sa, ca := s.Address, c.Address
-	text = append(text,
 		field("branding.address.line1", sa.Line1), field("branding.address.line2", sa.Line2),
 		field("branding.address.city", sa.City), field("branding.address.postalCode", sa.PostalCode),
 		field("branding.address.region", sa.Region), field("branding.address.country", sa.Country),
 		field("customer.address.line1", ca.Line1), field("customer.address.line2", ca.Line2),
 		field("customer.address.city", ca.City), field("customer.address.postalCode", ca.PostalCode),
 		field("customer.address.region", ca.Region), field("customer.address.country", ca.Country),
-	)
+	} {
+		visit(t)
+	}
 	if inv.Corrects != nil {
-		text = append(text, field("corrects.number", inv.Corrects.Number))
+		visit(field("corrects.number", inv.Corrects.Number))
 	}
 	for i, l := range inv.Lines {
-		text = append(text,
-			fieldText{"lines[%d].description", i, l.Description},
-			fieldText{"lines[%d].unit", i, l.Unit})
+		visit(fieldText{"lines[%d].description", i, l.Description})
+		visit(fieldText{"lines[%d].unit", i, l.Unit})
 	}
-	return appendEinvoiceText(text, inv)
+	eachEinvoiceText(inv, visit)
 }
 
 func containsRune(runes []rune, r rune) bool {

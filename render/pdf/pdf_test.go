@@ -864,16 +864,55 @@ func TestWriteSamples(t *testing.T) {
 	}
 }
 
-// TestDocumentTextAllocatesOnce checks that documentText makes room for
-// every field at once, e-invoice fields, a corrected invoice and
-// allowances included.
-func TestDocumentTextAllocatesOnce(t *testing.T) {
+// TestCheckGlyphsAllocatesNothing checks that CheckGlyphs reads the
+// text of a document whose characters every font has without allocating:
+// e-invoice fields, a corrected invoice and allowances included. The API
+// asks it of every send that attaches the PDF.
+func TestCheckGlyphsAllocatesNothing(t *testing.T) {
+	r := newRenderer(t)
 	doc := sampleDoc(t, 3)
 	doc.Invoice.Corrects = &invoice.Reference{Number: "INV-0999"}
 	doc.Invoice.Allowances = []invoice.AllowanceCharge{{Reason: "Loyalty"}}
 	doc.Invoice.Charges = []invoice.AllowanceCharge{{Reason: "Shipping"}}
-	if n := testing.AllocsPerRun(10, func() { documentText(doc) }); n != 1 {
-		t.Errorf("documentText allocates %v times, want once", n)
+	if err := r.CheckGlyphs(doc); err != nil {
+		t.Fatalf("CheckGlyphs = %v", err)
+	}
+	if n := testing.AllocsPerRun(10, func() { _ = r.CheckGlyphs(doc) }); n != 0 {
+		t.Errorf("CheckGlyphs allocates %v times, want none", n)
+	}
+}
+
+// TestCheckGlyphsNamesEachField checks that CheckGlyphs reads every kind
+// of text that comes from outside, and names the field of a character no
+// font has as the API does.
+func TestCheckGlyphsNamesEachField(t *testing.T) {
+	t.Parallel()
+	r := newRenderer(t)
+	for _, tc := range []struct {
+		field string
+		set   func(d *Document)
+	}{
+		{"number", func(d *Document) { d.Invoice.Number = "🍕" }},
+		{"paymentLink", func(d *Document) { d.Invoice.PaymentLink = "🍕" }},
+		{"branding.registrationNumber", func(d *Document) { d.Seller.RegistrationNumber = "🍕" }},
+		{"bank.holder", func(d *Document) { d.Bank.Holder = "🍕" }},
+		{"branding.address.country", func(d *Document) { d.Seller.Address.Country = "🍕" }},
+		{"customer.address.line2", func(d *Document) { d.Invoice.Customer.Address.Line2 = "🍕" }},
+		{"corrects.number", func(d *Document) { d.Invoice.Corrects = &invoice.Reference{Number: "🍕"} }},
+		{"lines[1].unit", func(d *Document) { d.Invoice.Lines[1].Unit = "🍕" }},
+		{"contractReference", func(d *Document) { d.Invoice.ContractReference = "🍕" }},
+		{"lines[2].taxExemptionReason", func(d *Document) { d.Invoice.Lines[2].TaxExemptionReason = "🍕" }},
+		{"allowances[0].reason", func(d *Document) { d.Invoice.Allowances = []invoice.AllowanceCharge{{Reason: "🍕"}} }},
+		{"charges[1].reason", func(d *Document) { d.Invoice.Charges = []invoice.AllowanceCharge{{Reason: "x"}, {Reason: "🍕"}} }},
+	} {
+		t.Run(tc.field, func(t *testing.T) {
+			doc := sampleDoc(t, 3)
+			tc.set(&doc)
+			var ge *GlyphError
+			if err := r.CheckGlyphs(doc); !errors.As(err, &ge) || string(ge.Runes) != "🍕" || len(ge.Fields) != 1 || ge.Fields[0] != tc.field {
+				t.Errorf("CheckGlyphs = %v, want 🍕 in %s alone", err, tc.field)
+			}
+		})
 	}
 }
 
