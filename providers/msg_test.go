@@ -293,3 +293,26 @@ func TestEmailSize(t *testing.T) {
 		})
 	}
 }
+
+// TestEmailMsgAllocs bounds the allocations of building and writing an
+// invoice email's message, which a worker does for each email it sends:
+// go-mail forms each header and each part's header in buffers the message
+// keeps, where it made strings of them (244 allocations in all).
+func TestEmailMsgAllocs(t *testing.T) {
+	e := invoiceEmail()
+	var buf bytes.Buffer
+	buf.Grow(e.Size())
+	n := testing.AllocsPerRun(20, func() {
+		m, err := e.Msg()
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf.Reset()
+		if _, err := m.WriteTo(&buf); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if n > 140 {
+		t.Errorf("%.0f allocations per message, want at most 140", n)
+	}
+}

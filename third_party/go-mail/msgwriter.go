@@ -6,13 +6,14 @@ package mail
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
 	"mime/quotedprintable"
-	"net/textproto"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -59,6 +60,18 @@ type msgWriter struct {
 	multiPartWriter [4]*multipart.Writer
 	partWriter      io.Writer
 	writer          io.Writer
+
+	// invoiced: a part's header is written by the msgWriter itself, as
+	// multipart.Writer.CreatePart wrote it; partStarted tells, for each
+	// multipart, whether its first part has begun. header and joined are
+	// the buffers a header or a part's header is formed in, kept for the
+	// message's next; they begin in headerArray and joinedArray, which
+	// hold most headers, in the msgWriter's own allocation.
+	partStarted [4]bool
+	header      []byte
+	joined      []byte
+	headerArray [256]byte
+	joinedArray [128]byte
 }
 
 // Write implements the io.Writer interface for msgWriter.
@@ -265,17 +278,19 @@ func (mw *msgWriter) startMP(msg *Msg, mimeType MIMEType, boundary string) strin
 		mw.err = multiPartWriter.SetBoundary(boundary)
 	}
 
-	contentType := fmt.Sprintf("multipart/%s;\r\n boundary=%s", mimeType,
-		multiPartWriter.Boundary())
+	contentType := "multipart/" + string(mimeType) + ";\r\n boundary=" + multiPartWriter.Boundary()
 	mw.multiPartWriter[mw.depth] = multiPartWriter
+	mw.partStarted[mw.depth] = false
 
 	// Do not write Content-Type if the header was already written as part of genHeaders.
 	if _, ok := msg.genHeader[HeaderContentType]; !ok {
 		if mw.depth == 0 {
-			mw.writeString(fmt.Sprintf("%s: %s", HeaderContentType, contentType))
+			mw.writeString(string(HeaderContentType) + ": " + contentType)
 		}
 		if mw.depth > 0 {
-			mw.newPart(map[string][]string{"Content-Type": {contentType}})
+			b := mw.partDelimiter()
+			b = appendField(b, string(HeaderContentType), contentType)
+			mw.startPart(b)
 		}
 	}
 
@@ -394,7 +409,68 @@ func (mw *msgWriter) addFiles(files []*File, isAttachment bool) {
 // Parameters:
 //   - header: A map containing the header fields and their corresponding values for the new part.
 func (mw *msgWriter) newPart(header map[string][]string) {
-	mw.partWriter, mw.err = mw.multiPartWriter[mw.depth-1].CreatePart(header)
+	// invoiced: the part's delimiter and header are written as
+	// multipart.Writer.CreatePart wrote them, fields in the order of their
+	// names, formed in the msgWriter's buffer where CreatePart sorted a
+	// list of the names and formed each field with fmt.Fprintf into a
+	// bytes.Buffer of its own.
+	var names [8]string
+	keys := names[:0]
+	for key := range header {
+		keys = append(keys, key)
+	}
+	slices.Sort(keys)
+	b := mw.partDelimiter()
+	for _, key := range keys {
+		for _, value := range header[key] {
+			b = appendField(b, key, value)
+		}
+	}
+	mw.startPart(b)
+}
+
+// partDelimiter returns the msgWriter's header buffer holding the
+// delimiter that begins a part of the current multipart: after a line
+// break but for its first part.
+func (mw *msgWriter) partDelimiter() []byte {
+	b := mw.headerBuffer()
+	if mw.partStarted[mw.depth-1] {
+		b = append(b, SingleNewLine...)
+	}
+	b = append(b, "--"...)
+	b = append(b, mw.multiPartWriter[mw.depth-1].Boundary()...)
+	return append(b, SingleNewLine...)
+}
+
+// headerBuffer returns the msgWriter's header buffer, emptied.
+func (mw *msgWriter) headerBuffer() []byte {
+	if mw.header == nil {
+		mw.header = mw.headerArray[:0]
+	}
+	return mw.header[:0]
+}
+
+// appendField appends the header field "key: value" and its line break.
+func appendField(b []byte, key, value string) []byte {
+	b = append(b, key...)
+	b = append(b, ": "...)
+	b = append(b, value...)
+	return append(b, SingleNewLine...)
+}
+
+// startPart writes header, a part's delimiter and fields, with the empty
+// line that ends them, and makes the msgWriter the part's writer, as the
+// part multipart.Writer made wrote to it. When the message could not be
+// written, the part has no writer and the error is the message's.
+func (mw *msgWriter) startPart(header []byte) {
+	header = append(header, SingleNewLine...)
+	mw.header = header
+	if _, err := mw.Write(header); err != nil {
+		mw.partWriter, mw.err = nil, err
+		return
+	}
+	mw.partStarted[mw.depth-1] = true
+	mw.partWriter = mw
 }
 
 // writePart writes the corresponding part to the Msg body.
@@ -414,9 +490,11 @@ func (mw *msgWriter) writePart(part *Part, charset Charset) {
 		partCharset = charset
 	}
 
-	contentType := fmt.Sprintf("%s; charset=%s", part.contentType, partCharset)
+	var contentType string
 	if part.smime {
 		contentType = part.contentType.String()
+	} else {
+		contentType = string(part.contentType) + "; charset=" + string(partCharset)
 	}
 	contentTransferEnc := part.encoding.String()
 
@@ -426,13 +504,14 @@ func (mw *msgWriter) writePart(part *Part, charset Charset) {
 		mw.writeString(SingleNewLine)
 	}
 	if mw.depth > 0 {
-		mimeHeader := textproto.MIMEHeader{}
+		// The fields in the order of their names, as newPart writes them.
+		b := mw.partDelimiter()
 		if part.description != "" {
-			mimeHeader.Add(string(HeaderContentDescription), part.description)
+			b = appendField(b, string(HeaderContentDescription), part.description)
 		}
-		mimeHeader.Add(string(HeaderContentTransferEnc), contentTransferEnc)
-		mimeHeader.Add(string(HeaderContentType), contentType)
-		mw.newPart(mimeHeader)
+		b = appendField(b, string(HeaderContentTransferEnc), contentTransferEnc)
+		b = appendField(b, string(HeaderContentType), contentType)
+		mw.startPart(b)
 	}
 	mw.writeBody(part.writeFunc, part.encoding)
 }
@@ -454,6 +533,16 @@ func (mw *msgWriter) writeString(s string) {
 	mw.bytesWritten += int64(n)
 }
 
+// writeBytes writes b as writeString writes a string.
+func (mw *msgWriter) writeBytes(b []byte) {
+	if mw.err != nil {
+		return
+	}
+	var n int
+	n, mw.err = mw.writer.Write(b)
+	mw.bytesWritten += int64(n)
+}
+
 // writeHeader writes a header into the msgWriter's io.Writer.
 //
 // This function writes a header key and its associated values to the msgWriter. It ensures
@@ -465,41 +554,71 @@ func (mw *msgWriter) writeString(s string) {
 //   - key: The Header key to be written.
 //   - values: A variadic parameter representing the values associated with the header.
 func (mw *msgWriter) writeHeader(key Header, values ...string) int {
-	lines := 0
-	buffer := strings.Builder{}
-	charLength := MaxHeaderLength - 2
-	buffer.WriteString(string(key))
-	charLength -= len(key)
+	// invoiced: the header is folded in the msgWriter's buffers, a word of
+	// the joined values at a time, where a strings.Builder, Join, Split and
+	// ReplaceAll each made a string of it. The bytes and lines are the same.
 	if len(values) == 0 {
-		buffer.WriteString(":\r\n")
-		return lines + 1
+		return 1 // a header without values is not written
 	}
-	buffer.WriteString(": ")
-	charLength -= 2
+	if mw.joined == nil {
+		mw.joined = mw.joinedArray[:0]
+	}
+	joined := mw.joined[:0]
+	for i, value := range values {
+		if i > 0 {
+			joined = append(joined, ", "...)
+		}
+		joined = append(joined, value...)
+	}
+	mw.joined = joined
 
-	fullValueStr := strings.Join(values, ", ")
-	words := strings.Split(fullValueStr, " ")
-	for i, val := range words {
-		if charLength-len(val) <= 1 {
-			buffer.WriteString(fmt.Sprintf("%s ", SingleNewLine))
+	charLength := MaxHeaderLength - 2 - len(key) - 2
+	b := append(mw.headerBuffer(), key...)
+	b = append(b, ": "...)
+	for rest, last := joined, false; !last; {
+		word := rest
+		if i := bytes.IndexByte(rest, ' '); i >= 0 {
+			word, rest = rest[:i], rest[i+1:]
+		} else {
+			last = true
+		}
+		if charLength-len(word) <= 1 {
+			b = append(b, SingleNewLine+" "...)
 			charLength = MaxHeaderLength - 3
 		}
-		buffer.WriteString(val)
-		if i < len(words)-1 {
-			buffer.WriteString(" ")
-			charLength -= 1
+		b = append(b, word...)
+		if !last {
+			b = append(b, ' ')
+			charLength--
 		}
-		charLength -= len(val)
+		charLength -= len(word)
 	}
-
-	bufferString := buffer.String()
-	bufferString = strings.ReplaceAll(bufferString, fmt.Sprintf(" %s", SingleNewLine),
-		SingleNewLine)
-	mw.writeString(bufferString)
-	mw.writeString("\r\n")
-
-	lines += strings.Count(bufferString, SingleNewLine) + 1
+	b = dropSpacesBeforeLineBreaks(b)
+	lines := bytes.Count(b, []byte(SingleNewLine)) + 1
+	b = append(b, SingleNewLine...)
+	mw.header = b
+	mw.writeBytes(b)
 	return lines
+}
+
+// dropSpacesBeforeLineBreaks removes, in place, the space of each " \r\n"
+// in b, left to right, as strings.ReplaceAll(b, " \r\n", "\r\n") does.
+func dropSpacesBeforeLineBreaks(b []byte) []byte {
+	const spaced = " " + SingleNewLine
+	i := bytes.Index(b, []byte(spaced))
+	if i < 0 {
+		return b
+	}
+	out := b[:i]
+	for rest := b[i:]; ; {
+		rest = rest[1:] // the space
+		j := bytes.Index(rest[len(SingleNewLine):], []byte(spaced))
+		if j < 0 {
+			return append(out, rest...)
+		}
+		out = append(out, rest[:len(SingleNewLine)+j]...)
+		rest = rest[len(SingleNewLine)+j:]
+	}
 }
 
 // writeBody writes an io.Reader into an io.Writer using the provided Encoding.
