@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"hash"
 	"strconv"
 	"strings"
 	"time"
@@ -34,8 +35,26 @@ const (
 // SignToken returns a token carrying parts for purpose. Parts must not
 // contain "/".
 func (s *Store) SignToken(purpose string, parts ...string) string {
-	payload := base64.RawURLEncoding.EncodeToString([]byte(strings.Join(parts, "/")))
-	return payload + "." + s.tokenMAC(purpose, payload)
+	var joined [256]byte
+	raw := joined[:0]
+	for i, part := range parts {
+		if i > 0 {
+			raw = append(raw, '/')
+		}
+		raw = append(raw, part...)
+	}
+	return s.signed(purpose, raw)
+}
+
+// signed returns the token of raw, a token's parts joined by "/", for
+// purpose. The token is formed on the stack, its string the one
+// allocation.
+func (s *Store) signed(purpose string, raw []byte) string {
+	var token [512]byte
+	b := base64.RawURLEncoding.AppendEncode(token[:0], raw)
+	payload := len(b)
+	b = append(b, '.')
+	return string(s.appendMAC(b, purpose, b[:payload]))
 }
 
 // ParseToken returns the parts of a token made by SignToken for purpose,
@@ -57,9 +76,34 @@ func (s *Store) ParseToken(purpose, token string, n int) (parts []string, ok boo
 }
 
 func (s *Store) tokenMAC(purpose, payload string) string {
-	m := hmac.New(sha256.New, s.macKey)
-	m.Write([]byte(purpose + ":" + payload))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:16])
+	var mac [32]byte
+	return string(s.appendMAC(mac[:0], purpose, []byte(payload)))
+}
+
+// appendMAC appends to dst the base64url of the first 16 bytes of
+// HMAC-SHA256 of "purpose:payload" under the store's MAC key, with a
+// hash lent by s.macs: an HMAC's two keyed SHA-256 states cost a handful
+// of allocations to make, and Reset returns one to its key.
+func (s *Store) appendMAC(dst []byte, purpose string, payload []byte) []byte {
+	m, _ := s.macs.Get().(*tokenHasher)
+	if m == nil {
+		m = &tokenHasher{hash: hmac.New(sha256.New, s.macKey)}
+	}
+	m.in = append(append(append(m.in[:0], purpose...), ':'), payload...)
+	m.hash.Reset()
+	m.hash.Write(m.in)
+	sum := m.hash.Sum(m.sum[:0])
+	dst = base64.RawURLEncoding.AppendEncode(dst, sum[:16])
+	s.macs.Put(m)
+	return dst
+}
+
+// tokenHasher is a token's HMAC with the buffers it reads from and sums
+// into, which a Store lends (Store.macs).
+type tokenHasher struct {
+	hash hash.Hash
+	in   []byte
+	sum  [sha256.Size]byte
 }
 
 // PublicLinkTTL is how long after its due date (or issue date, without
@@ -70,7 +114,13 @@ const PublicLinkTTL = 30 * 24 * time.Hour
 // PublicInvoiceToken signs an invoice's ids and the link's expiry for the
 // public invoice routes (/i/{token}…).
 func (s *Store) PublicInvoiceToken(inv *invoice.Invoice) string {
-	return s.SignToken(TokenInvoice, inv.TenantID, inv.ID, strconv.FormatInt(publicLinkExpiry(inv).Unix(), 10))
+	var joined [128]byte
+	raw := append(joined[:0], inv.TenantID...)
+	raw = append(raw, '/')
+	raw = append(raw, inv.ID...)
+	raw = append(raw, '/')
+	raw = strconv.AppendInt(raw, publicLinkExpiry(inv).Unix(), 10)
+	return s.signed(TokenInvoice, raw)
 }
 
 func publicLinkExpiry(inv *invoice.Invoice) time.Time {

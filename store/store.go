@@ -50,7 +50,9 @@ type Store struct {
 	sealer *sealer
 	// macKey keys hashes of short secrets (verification codes), derived
 	// from the secret key.
-	macKey  []byte
+	macKey []byte
+	// macs lend the HMACs of signed tokens, keyed by macKey (appendMAC).
+	macs    sync.Pool
 	limiter *redis_rate.Limiter
 	now     func() time.Time
 	// requireDurable is Config.RequireDurable.
