@@ -26,18 +26,54 @@ import (
 // snippet in a message survives. Values are inserted verbatim and never
 // expanded again.
 func Expand(s string, v Vars) string {
-	out, _, _ := newVarSet(v).expand(s)
+	vs := newVarSet(v)
+	out, _, _ := vs.expand(s)
 	return out
 }
 
-// varSet resolves variable names for one rendering.
+// varSet resolves variable names for one rendering. The built-in
+// variables are held in arrays, by their index in builtinNames, where
+// maps by name cost a rendering a dozen allocations.
 type varSet struct {
-	known map[string]string // by canonical name, with Extra's overrides
-	extra map[string]string // Extra, by the key as given
-	norm  map[string]string // Extra, by normalized key
-	// overridden holds the canonical names of the built-in variables
-	// Extra sets.
-	overridden map[string]bool
+	known [len(builtinNames)]string // with Extra's overrides
+	extra map[string]string         // Extra, by the key as given
+	norm  map[string]string         // Extra, by normalized key; nil without Extra
+	// overridden tells the built-in variables Extra sets.
+	overridden [len(builtinNames)]bool
+}
+
+// builtinNames are the canonical names of the built-in variables, in the
+// order of varSet.known.
+var builtinNames = [...]string{
+	"invoicenumber", "invoicetotal", "amount", "amountdue", "currency", "customername", "merchantname",
+	"duedate", "issuedate", "paymentlink", "publicurl", "correctedinvoicenumber", "correctedissuedate", "payurl",
+}
+
+// Indexes in varSet.known of the variables newVarSet derives.
+const (
+	varPaymentLink = 9
+	varPublicURL   = 10
+	varPayURL      = 13
+)
+
+// builtinIndex is the index in builtinNames of each canonical name.
+var builtinIndex = func() map[string]int {
+	m := make(map[string]int, len(builtinNames))
+	for i, n := range builtinNames {
+		m[n] = i
+	}
+	return m
+}()
+
+// builtinVar returns the index in varSet.known of the built-in variable
+// with normalized name n, or ok false for another name.
+func builtinVar(n []byte) (i int, ok bool) {
+	if c, alias := aliases[string(n)]; alias {
+		i, ok = builtinIndex[c]
+		return i, ok
+	}
+	i, ok = builtinIndex[string(n)]
+	return i, ok
 }
 
 // aliases maps the normalized names that share a value to the one that
@@ -47,57 +83,36 @@ var aliases = map[string]string{
 	"companyname": "merchantname",
 }
 
-// canonical is the name under which varSet.known holds the normalized
-// name n.
-func canonical(n string) string {
-	if c, ok := aliases[n]; ok {
-		return c
-	}
-	return n
-}
-
 func newVarSet(v Vars) varSet {
 	vs := varSet{
-		known: map[string]string{
-			"invoicenumber":          v.InvoiceNumber,
-			"invoicetotal":           v.InvoiceTotal,
-			"amount":                 v.Amount,
-			"amountdue":              v.AmountDue,
-			"currency":               v.Currency,
-			"customername":           v.CustomerName,
-			"merchantname":           v.MerchantName,
-			"duedate":                v.DueDate,
-			"issuedate":              v.IssueDate,
-			"paymentlink":            v.PaymentLink,
-			"publicurl":              v.PublicURL,
-			"correctedinvoicenumber": v.CorrectedInvoiceNumber,
-			"correctedissuedate":     v.CorrectedIssueDate,
-			"payurl":                 "", // set below, after the overrides
+		known: [...]string{
+			v.InvoiceNumber, v.InvoiceTotal, v.Amount, v.AmountDue, v.Currency, v.CustomerName, v.MerchantName,
+			v.DueDate, v.IssueDate, v.PaymentLink, v.PublicURL, v.CorrectedInvoiceNumber, v.CorrectedIssueDate,
+			"", // payurl, set below, after the overrides
 		},
 		extra: v.Extra,
-		norm:  make(map[string]string, len(v.Extra)),
 	}
 	// Two keys that normalize alike ("orderRef" and "order_ref") are both
 	// reachable by their exact spelling; any other spelling gets the key
 	// that sorts first, so the choice does not depend on map order. The
 	// same key overrides a built-in variable.
-	overridden := map[string]bool{}
-	vs.overridden = overridden
+	if len(v.Extra) > 0 {
+		vs.norm = make(map[string]string, len(v.Extra))
+	}
 	for _, k := range slices.Sorted(maps.Keys(v.Extra)) {
 		n := normName(k)
 		if _, ok := vs.norm[n]; !ok {
 			vs.norm[n] = v.Extra[k]
 		}
-		c := canonical(n)
-		if _, builtin := vs.known[c]; builtin && !overridden[c] {
-			vs.known[c] = v.Extra[k]
-			overridden[c] = true
+		if i, builtin := builtinVar([]byte(n)); builtin && !vs.overridden[i] {
+			vs.known[i] = v.Extra[k]
+			vs.overridden[i] = true
 		}
 	}
-	if !overridden["payurl"] {
-		vs.known["payurl"] = vs.known["paymentlink"]
-		if strings.TrimSpace(vs.known["payurl"]) == "" {
-			vs.known["payurl"] = vs.known["publicurl"]
+	if !vs.overridden[varPayURL] {
+		vs.known[varPayURL] = vs.known[varPaymentLink]
+		if strings.TrimSpace(vs.known[varPayURL]) == "" {
+			vs.known[varPayURL] = vs.known[varPublicURL]
 		}
 	}
 	return vs
@@ -105,26 +120,40 @@ func newVarSet(v Vars) varSet {
 
 // value is the value of the built-in variable with normalized name n,
 // after the overrides.
-func (vs varSet) value(n string) string {
-	return vs.known[canonical(n)]
+func (vs *varSet) value(n string) string {
+	i, ok := builtinVar([]byte(n))
+	if !ok {
+		return ""
+	}
+	return vs.known[i]
 }
 
-func (vs varSet) lookup(name string) (string, bool) {
+// isOverridden reports whether Extra sets the built-in variable with
+// normalized name n.
+func (vs *varSet) isOverridden(n string) bool {
+	i, ok := builtinVar([]byte(n))
+	return ok && vs.overridden[i]
+}
+
+func (vs *varSet) lookup(name string) (string, bool) {
 	if val, ok := vs.extra[name]; ok {
 		return val, true
 	}
-	n := normName(name)
-	if val, ok := vs.known[canonical(n)]; ok {
-		return val, true
+	// The name is normalized on the stack: a map read of string(n) does
+	// not allocate.
+	var buf [64]byte
+	n := appendNormName(buf[:0], name)
+	if i, ok := builtinVar(n); ok {
+		return vs.known[i], true
 	}
-	val, ok := vs.norm[n]
+	val, ok := vs.norm[string(n)]
 	return val, ok
 }
 
 // expand substitutes the known variables in s. used counts the variables
 // substituted and filled those whose value is not blank, which lets the
 // renderer leave out lines that only make sense with a value.
-func (vs varSet) expand(s string) (out string, used, filled int) {
+func (vs *varSet) expand(s string) (out string, used, filled int) {
 	if !strings.Contains(s, "{") {
 		return s, 0, 0
 	}
@@ -205,8 +234,11 @@ func isNameByte(c byte, first bool) bool {
 // normName folds the spellings of a name together: "invoice_number",
 // "invoiceNumber" and "Invoice-Number" all become "invoicenumber".
 func normName(name string) string {
-	var b strings.Builder
-	b.Grow(len(name))
+	return string(appendNormName(make([]byte, 0, len(name)), name))
+}
+
+// appendNormName appends name, its spellings folded (see normName), to b.
+func appendNormName(b []byte, name string) []byte {
 	for i := 0; i < len(name); i++ {
 		c := name[i]
 		switch {
@@ -215,7 +247,7 @@ func normName(name string) string {
 		case 'A' <= c && c <= 'Z':
 			c += 'a' - 'A'
 		}
-		b.WriteByte(c)
+		b = append(b, c)
 	}
-	return b.String()
+	return b
 }

@@ -1069,6 +1069,17 @@ func golden(t *testing.T, name, got string) {
 	}
 }
 
+// TestRenderAllocs bounds the allocations of rendering an invoice email,
+// which a worker does for each it sends: the variables are held in arrays
+// and looked up by a name normalized on the stack, and a template's lines
+// share one list (88 allocations before).
+func TestRenderAllocs(t *testing.T) {
+	v := testVars()
+	if n := testing.AllocsPerRun(20, func() { Render(Template{}, "en", v) }); n > 66 {
+		t.Errorf("%.0f allocations per message, want at most 66", n)
+	}
+}
+
 // BenchmarkRender reports, besides the time, the CPU of the rendering
 // thread per message (cpu-µs/op), which other work on the machine
 // disturbs less.

@@ -92,7 +92,7 @@ func prepare(t Template, lang string, v Vars) (Message, *layoutData) {
 	}
 	text.WriteString("\n")
 
-	data := layoutFor(t, vs, used, lang, subject, v)
+	data := layoutFor(t, &vs, used, lang, subject, v)
 	for _, p := range paras {
 		if para := data.paragraph(p); len(para.Lines) > 0 {
 			data.Paragraphs = append(data.Paragraphs, para)
@@ -162,7 +162,8 @@ func wrap(line string, width int) string {
 // make the SMS cost a segment per 70 characters instead of 160.
 func RenderSMS(t Template, lang string, v Vars) string {
 	t = withBuiltin(t, lang)
-	paras := newVarSet(v).paragraphs(t.SMS)
+	vs := newVarSet(v)
+	paras := vs.paragraphs(t.SMS)
 	out := make([]string, 0, len(paras))
 	for _, p := range paras {
 		out = append(out, oneLine(smsSpaces.Replace(strings.Join(p, " "))))
@@ -199,17 +200,20 @@ func noteParagraphs(s string) [][]string {
 // paragraphs expands a plain-text template and splits it into paragraphs of
 // lines, leaving out lines whose variables all expand to blank. Line ends are
 // normalized to "\n", in the template and in the values.
-func (vs varSet) paragraphs(s string) [][]string {
+func (vs *varSet) paragraphs(s string) [][]string {
 	s = normalizeNewlines(s)
+	// The paragraphs are consecutive runs of one list of all the lines,
+	// each capped at its end, which spares each its own growing.
 	var (
-		paras [][]string
-		cur   []string
+		paras = make([][]string, 0, strings.Count(s, "\n\n")+1)
+		lines = make([]string, 0, strings.Count(s, "\n")+1)
+		start int // of the current paragraph in lines
 	)
 	for line := range strings.SplitSeq(s, "\n") {
 		if strings.TrimSpace(line) == "" {
-			if len(cur) > 0 {
-				paras = append(paras, cur)
-				cur = nil
+			if len(lines) > start {
+				paras = append(paras, lines[start:len(lines):len(lines)])
+				start = len(lines)
 			}
 			continue
 		}
@@ -217,10 +221,10 @@ func (vs varSet) paragraphs(s string) [][]string {
 		if used > 0 && filled == 0 {
 			continue
 		}
-		cur = append(cur, strings.TrimRightFunc(normalizeNewlines(out), unicode.IsSpace))
+		lines = append(lines, strings.TrimRightFunc(normalizeNewlines(out), unicode.IsSpace))
 	}
-	if len(cur) > 0 {
-		paras = append(paras, cur)
+	if len(lines) > start {
+		paras = append(paras, lines[start:len(lines):len(lines)])
 	}
 	return paras
 }
@@ -356,7 +360,7 @@ type segment struct {
 
 // layoutFor is the layout's data for a message in the language l (one
 // with built-in texts) but for its paragraphs.
-func layoutFor(t Template, vs varSet, l, lang, subject string, v Vars) *layoutData {
+func layoutFor(t Template, vs *varSet, l, lang, subject string, v Vars) *layoutData {
 	lb := labelsFor(l)
 	if t.CreditNote {
 		lb = creditNoteLabels(l)
@@ -438,8 +442,8 @@ func layoutFor(t Template, vs varSet, l, lang, subject string, v Vars) *layoutDa
 // shown is the card's value of the built-in variable with normalized
 // name n: pdf, the value as the invoice's PDF prints it, unless it is
 // blank or a send's variables override n.
-func (vs varSet) shown(n, pdf string) string {
-	if pdf = strings.TrimSpace(pdf); pdf != "" && !vs.overridden[canonical(n)] {
+func (vs *varSet) shown(n, pdf string) string {
+	if pdf = strings.TrimSpace(pdf); pdf != "" && !vs.isOverridden(n) {
 		return pdf
 	}
 	return strings.TrimSpace(vs.value(n))
