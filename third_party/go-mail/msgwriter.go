@@ -7,6 +7,8 @@ package mail
 import (
 	"bufio"
 	"bytes"
+	cryptorand "crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"mime"
@@ -52,18 +54,19 @@ const (
 // current multipart section. It also handles encoding, error tracking, and managing multipart and part
 // writers for constructing the email message body.
 type msgWriter struct {
-	bytesWritten    int64
-	charset         Charset
-	depth           int8
-	encoder         mime.WordEncoder
-	err             error
-	multiPartWriter [4]*multipart.Writer
-	partWriter      io.Writer
-	writer          io.Writer
+	bytesWritten int64
+	charset      Charset
+	depth        int8
+	encoder      mime.WordEncoder
+	err          error
+	boundaries   [4]string
+	partWriter   io.Writer
+	writer       io.Writer
 
-	// invoiced: a part's header is written by the msgWriter itself, as
-	// multipart.Writer.CreatePart wrote it; partStarted tells, for each
-	// multipart, whether its first part has begun. header and joined are
+	// invoiced: a multipart's boundaries, parts' headers and closing
+	// delimiter are written by the msgWriter itself, as multipart.Writer
+	// wrote them; boundaries are the open multiparts', and partStarted
+	// tells, for each, whether its first part has begun. header and joined are
 	// the buffers a header or a part's header is formed in, kept for the
 	// message's next; they begin in headerArray and joinedArray, which
 	// hold most headers, in the msgWriter's own allocation.
@@ -273,13 +276,21 @@ func (mw *msgWriter) writePreformattedGenHeader(msg *Msg) {
 // References:
 //   - https://datatracker.ietf.org/doc/html/rfc2046
 func (mw *msgWriter) startMP(msg *Msg, mimeType MIMEType, boundary string) string {
-	multiPartWriter := multipart.NewWriter(mw)
+	// invoiced: a boundary given is checked by multipart.Writer's rules, and
+	// one not given, or not valid, is made as multipart.Writer makes one,
+	// without the Writer, its boundary's buffer and fmt.
 	if boundary != "" {
-		mw.err = multiPartWriter.SetBoundary(boundary)
+		mw.err = multipart.NewWriter(io.Discard).SetBoundary(boundary)
+		if mw.err != nil {
+			boundary = ""
+		}
+	}
+	if boundary == "" {
+		boundary = randomPartBoundary()
 	}
 
-	contentType := "multipart/" + string(mimeType) + ";\r\n boundary=" + multiPartWriter.Boundary()
-	mw.multiPartWriter[mw.depth] = multiPartWriter
+	contentType := "multipart/" + string(mimeType) + ";\r\n boundary=" + boundary
+	mw.boundaries[mw.depth] = boundary
 	mw.partStarted[mw.depth] = false
 
 	// Do not write Content-Type if the header was already written as part of genHeaders.
@@ -295,7 +306,15 @@ func (mw *msgWriter) startMP(msg *Msg, mimeType MIMEType, boundary string) strin
 	}
 
 	mw.depth++
-	return multiPartWriter.Boundary()
+	return boundary
+}
+
+// randomPartBoundary returns a random multipart boundary as
+// multipart.Writer makes one: the hex of 30 random bytes.
+func randomPartBoundary() string {
+	var b [30]byte
+	_, _ = cryptorand.Read(b[:]) // never fails, as multipart.Writer assumes
+	return hex.EncodeToString(b[:])
 }
 
 // stopMP closes the multipart.
@@ -304,7 +323,13 @@ func (mw *msgWriter) startMP(msg *Msg, mimeType MIMEType, boundary string) strin
 // It decreases the depth level of multipart nesting.
 func (mw *msgWriter) stopMP() {
 	if mw.depth > 0 {
-		mw.err = mw.multiPartWriter[mw.depth-1].Close()
+		// The closing delimiter, in one write, as multipart.Writer.Close
+		// writes it.
+		b := append(mw.headerBuffer(), SingleNewLine+"--"...)
+		b = append(b, mw.boundaries[mw.depth-1]...)
+		b = append(b, "--"+SingleNewLine...)
+		mw.header = b
+		_, mw.err = mw.Write(b)
 		mw.depth--
 	}
 }
@@ -353,8 +378,8 @@ func (mw *msgWriter) addFiles(files []*File, isAttachment bool) {
 			if file.ContentType != "" {
 				mimeType = string(file.ContentType)
 			}
-			file.setHeader(HeaderContentType, fmt.Sprintf(`%s; name="%s"`, mimeType,
-				mw.encoder.Encode(mw.charset.String(), sanitizeFilename(file.Name))))
+			file.setHeader(HeaderContentType, mimeType+`; name="`+
+				mw.encoder.Encode(mw.charset.String(), sanitizeFilename(file.Name))+`"`)
 		}
 
 		if _, ok := file.getHeader(HeaderContentTransferEnc); !ok {
@@ -375,8 +400,8 @@ func (mw *msgWriter) addFiles(files []*File, isAttachment bool) {
 			if isAttachment {
 				disposition = "attachment"
 			}
-			file.setHeader(HeaderContentDisposition, fmt.Sprintf(`%s; filename="%s"`,
-				disposition, mw.encoder.Encode(mw.charset.String(), sanitizeFilename(file.Name))))
+			file.setHeader(HeaderContentDisposition, disposition+`; filename="`+
+				mw.encoder.Encode(mw.charset.String(), sanitizeFilename(file.Name))+`"`)
 		}
 
 		if !isAttachment {
@@ -438,7 +463,7 @@ func (mw *msgWriter) partDelimiter() []byte {
 		b = append(b, SingleNewLine...)
 	}
 	b = append(b, "--"...)
-	b = append(b, mw.multiPartWriter[mw.depth-1].Boundary()...)
+	b = append(b, mw.boundaries[mw.depth-1]...)
 	return append(b, SingleNewLine...)
 }
 
@@ -729,16 +754,25 @@ func (c *countingWriter) Write(payload []byte) (int, error) {
 // Returns:
 //   - A string representing the sanitized version of the filename
 func sanitizeFilename(input string) string {
+	// invoiced: a name with nothing to replace is returned as it is, where
+	// it was copied.
+	if !strings.ContainsFunc(input, func(r rune) bool { return r < 128 && unsafeInFilename(byte(r)) }) {
+		return input
+	}
 	var sanitized strings.Builder
 	for i := 0; i < len(input); i++ {
 		// We do not allow control characters in file names.
-		if input[i] < 32 || input[i] == 34 || input[i] == 47 || input[i] == 58 ||
-			input[i] == 60 || input[i] == 62 || input[i] == 63 || input[i] == 92 ||
-			input[i] == 124 || input[i] == 127 {
+		if unsafeInFilename(input[i]) {
 			sanitized.WriteRune('_')
 			continue
 		}
 		sanitized.WriteByte(input[i])
 	}
 	return sanitized.String()
+}
+
+// unsafeInFilename reports whether sanitizeFilename replaces the byte c.
+func unsafeInFilename(c byte) bool {
+	return c < 32 || c == 34 || c == 47 || c == 58 || c == 60 || c == 62 || c == 63 || c == 92 ||
+		c == 124 || c == 127
 }

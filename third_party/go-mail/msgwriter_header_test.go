@@ -172,3 +172,33 @@ func TestPartAfterError(t *testing.T) {
 		t.Fatalf("err %v, part writer %v", mw.err, mw.partWriter)
 	}
 }
+
+// TestBoundaries makes a multipart's boundary as multipart.Writer made
+// it: random, the hex of 30 bytes, when none is given or the one given
+// breaks its rules, which is the message's error; a valid one as given.
+func TestBoundaries(t *testing.T) {
+	var buf bytes.Buffer
+	mw := &msgWriter{writer: &buf, charset: CharsetUTF8, encoder: mime.QEncoding}
+	first := mw.startMP(NewMsg(), MIMEMixed, "")
+	second := mw.startMP(NewMsg(), MIMEAlternative, "")
+	if mw.err != nil {
+		t.Fatal(mw.err)
+	}
+	for _, b := range []string{first, second} {
+		if len(b) != 60 || strings.Trim(b, "0123456789abcdef") != "" {
+			t.Errorf("boundary %q is not the hex of 30 bytes", b)
+		}
+	}
+	if first == second {
+		t.Errorf("two multiparts share the boundary %q", first)
+	}
+
+	mw = &msgWriter{writer: &buf, charset: CharsetUTF8, encoder: mime.QEncoding}
+	if b := mw.startMP(NewMsg(), MIMEMixed, "given-one"); b != "given-one" || mw.err != nil {
+		t.Errorf("boundary %q, error %v, want given-one", b, mw.err)
+	}
+	mw = &msgWriter{writer: &buf, charset: CharsetUTF8, encoder: mime.QEncoding}
+	if b := mw.startMP(NewMsg(), MIMEMixed, strings.Repeat("x", 71)); mw.err == nil || len(b) != 60 {
+		t.Errorf("a boundary of 71 characters: boundary %q, error %v, want a random one and an error", b, mw.err)
+	}
+}
