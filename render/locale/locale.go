@@ -119,8 +119,16 @@ func symbol(code string) (string, bool) {
 }
 
 // digits returns the minor-unit digits of a currency, or -1 for a code
-// that is not an ISO 4217 currency.
+// that is not an ISO 4217 currency. The common currencies are answered
+// without money.ParseCurrency's search of the ISO table, which an
+// invoice's every amount asked (TestDigits holds them to it).
 func digits(currency string) int {
+	switch currency {
+	case "EUR", "USD", "GBP", "RON", "CHF", "PLN", "CZK", "SEK", "NOK", "DKK", "HUF", "BGN", "CAD", "AUD", "INR":
+		return 2
+	case "JPY", "KRW":
+		return 0
+	}
 	c, err := money.ParseCurrency(currency)
 	if err != nil {
 		return -1
@@ -137,13 +145,14 @@ func digits(currency string) int {
 // that is not a decimal number is returned unchanged.
 func Money(amount, currency, lang string) string {
 	f := formatOf(Lang(lang))
-	num, neg, ok := number(amount, digits(currency), f)
+	var numBuf, outBuf [64]byte
+	num, neg, ok := appendNumber(numBuf[:0], amount, digits(currency), f)
 	if !ok {
 		return amount
 	}
-	sign := ""
+	out := outBuf[:0]
 	if neg {
-		sign = "-"
+		out = append(out, '-')
 	}
 	sym, hasSymbol := symbol(currency)
 	if !hasSymbol {
@@ -151,89 +160,104 @@ func Money(amount, currency, lang string) string {
 	}
 	switch {
 	case sym == "":
-		return sign + num
+		out = append(out, num...)
 	case f.symbolFirst && hasSymbol:
-		return sign + sym + num
+		out = append(append(out, sym...), num...)
 	case f.symbolFirst:
-		return sign + sym + NBSP + num
+		out = append(append(append(out, sym...), NBSP...), num...)
 	default:
-		return sign + num + NBSP + sym
+		out = append(append(append(out, num...), NBSP...), sym...)
 	}
+	return string(out)
 }
 
 // Amount prints a decimal amount like Money without the currency, for
 // columns whose heading names it: "1,190.00", "1.190,00", "1 190,00".
 func Amount(amount, currency, lang string) string {
-	lang = Lang(lang)
-	num, neg, ok := number(amount, digits(currency), formatOf(lang))
+	var buf [64]byte
+	out, ok := appendSigned(buf[:0], amount, digits(currency), formatOf(Lang(lang)))
 	if !ok {
 		return amount
 	}
-	if neg {
-		return "-" + num
-	}
-	return num
+	return string(out)
 }
 
 // Number prints a decimal number with as many fraction digits as it has,
 // such as a quantity: "1.5" is "1.5" in en and "1,5" in ro, de and fr;
 // "12500" is "12,500", "12.500" or "12 500".
 func Number(decimal, lang string) string {
-	num, neg, ok := number(decimal, -1, formatOf(Lang(lang)))
+	var buf [64]byte
+	out, ok := appendSigned(buf[:0], decimal, -1, formatOf(Lang(lang)))
 	if !ok {
 		return decimal
 	}
-	if neg {
-		return "-" + num
-	}
-	return num
+	return string(out)
 }
 
 // Percent prints a rate given in percent: "19%" in en, "19 %" (no-break
 // space) in ro, de and fr, "5,5 %" in French.
 func Percent(rate, lang string) string {
 	f := formatOf(Lang(lang))
-	num := Number(rate, lang)
-	if f.percentSpace {
-		return num + NBSP + "%"
+	var buf [64]byte
+	out, ok := appendSigned(buf[:0], rate, -1, f)
+	if !ok {
+		out = append(out, rate...) // printed as it is, as Number does
 	}
-	return num + "%"
+	if f.percentSpace {
+		out = append(out, NBSP...)
+	}
+	return string(append(out, '%'))
 }
 
-// number splits a plain decimal string ("-1190.5") and prints its
-// absolute value in format f, padding the fraction to minDigits (when
-// not negative). ok is false for text that is not such a decimal.
-func number(s string, minDigits int, f format) (out string, neg, ok bool) {
+// appendSigned appends s printed as appendNumber prints it, after a "-"
+// when it is negative.
+func appendSigned(dst []byte, s string, minDigits int, f format) ([]byte, bool) {
+	var buf [64]byte
+	num, neg, ok := appendNumber(buf[:0], s, minDigits, f)
+	if !ok {
+		return dst, false
+	}
+	if neg {
+		dst = append(dst, '-')
+	}
+	return append(dst, num...), true
+}
+
+// appendNumber splits a plain decimal string ("-1190.5") and appends its
+// absolute value in format f to dst, padding the fraction to minDigits
+// (when not negative). ok is false for text that is not such a decimal,
+// and dst is then returned as it is.
+func appendNumber(dst []byte, s string, minDigits int, f format) (out []byte, neg, ok bool) {
 	s = strings.TrimSpace(s)
 	neg = strings.HasPrefix(s, "-")
 	s = strings.TrimPrefix(s, "-")
 	whole, frac, hasDot := strings.Cut(s, ".")
 	if whole == "" || (hasDot && frac == "") || !allDigits(whole) || !allDigits(frac) {
-		return "", false, false
+		return dst, false, false
 	}
 	whole = strings.TrimLeft(whole, "0")
 	if whole == "" {
 		whole = "0"
 	}
-	if len(frac) < minDigits {
-		frac += strings.Repeat("0", minDigits-len(frac))
-	}
-	if neg && strings.Trim(whole+frac, "0") == "" {
+	pad := max(minDigits-len(frac), 0)
+	if neg && strings.Trim(whole, "0") == "" && strings.Trim(frac, "0") == "" {
 		neg = false // no "-0.00"
 	}
-	var b strings.Builder
-	b.Grow(len(whole) + len(whole)/3*len(f.group) + len(frac) + 1)
+	out = dst
 	for i := range len(whole) {
 		if i > 0 && (len(whole)-i)%3 == 0 {
-			b.WriteString(f.group)
+			out = append(out, f.group...)
 		}
-		b.WriteByte(whole[i])
+		out = append(out, whole[i])
 	}
-	if frac != "" {
-		b.WriteString(f.decimal)
-		b.WriteString(frac)
+	if frac != "" || pad > 0 {
+		out = append(out, f.decimal...)
+		out = append(out, frac...)
+		for range pad {
+			out = append(out, '0')
+		}
 	}
-	return b.String(), neg, true
+	return out, neg, true
 }
 
 func allDigits(s string) bool {

@@ -3,6 +3,8 @@ package locale
 import (
 	"strings"
 	"testing"
+
+	"github.com/invoiced/invoiced/money"
 )
 
 // spaces makes the expected strings readable: "_" stands for a no-break
@@ -122,5 +124,45 @@ func TestLang(t *testing.T) {
 func BenchmarkMoney(b *testing.B) {
 	for b.Loop() {
 		Money("1234567.89", "EUR", "fr")
+	}
+}
+
+// TestFormatAllocs holds each printed amount, number and percentage to one
+// allocation, its string: each is formed on the stack (Money made the
+// number's string and then the amount's, Percent three).
+func TestFormatAllocs(t *testing.T) {
+	for name, f := range map[string]func(){
+		"Money":      func() { Money("-1234567.5", "EUR", "fr") },
+		"Money/code": func() { Money("1190", "RON", "en") },
+		"Amount":     func() { Amount("-1234567.89", "JPY", "de") },
+		"Number":     func() { Number("12500.25", "en") },
+		"Percent":    func() { Percent("5.5", "fr") },
+	} {
+		if n := testing.AllocsPerRun(100, f); n > 1 {
+			t.Errorf("%s: %.0f allocations, want 1", name, n)
+		}
+	}
+}
+
+// commonCurrencies are the currencies digits answers itself.
+var commonCurrencies = []string{"EUR", "USD", "GBP", "RON", "CHF", "PLN", "CZK", "SEK", "NOK", "DKK", "HUF", "BGN", "CAD", "AUD", "INR", "JPY", "KRW"}
+
+// TestDigits holds the minor-unit digits of the currencies digits knows
+// without asking money.ParseCurrency to what ParseCurrency says.
+func TestDigits(t *testing.T) {
+	t.Parallel()
+	for _, code := range commonCurrencies {
+		c, err := money.ParseCurrency(code)
+		if err != nil {
+			t.Fatalf("%s: %v", code, err)
+		}
+		if got := digits(code); got != c.Digits {
+			t.Errorf("digits(%s) = %d, want %d", code, got, c.Digits)
+		}
+	}
+	for _, code := range []string{"eur", "XXX", "EU", ""} {
+		if got := digits(code); got != -1 {
+			t.Errorf("digits(%q) = %d, want -1", code, got)
+		}
 	}
 }
