@@ -85,15 +85,19 @@ func DeliveryEventTypes(ch Channel, to DeliveryStatus) []string {
 // took it, error when it failed, source (who reported the change) and
 // ipAddress when the change came with one (an open or a click).
 func DeliveryEventData(d *Delivery) map[string]any {
-	data := map[string]any{
-		"invoiceId": d.InvoiceID, "sendId": d.SendID, "deliveryId": d.ID,
-		"method": d.Channel, "channel": d.Channel, "to": d.To, "status": d.Status,
-	}
-	for name, at := range map[string]*time.Time{
-		"sentAt": d.SentAt, "deliveredAt": d.DeliveredAt, "openedAt": d.OpenedAt, "clickedAt": d.ClickedAt,
-	} {
-		if at != nil {
-			data[name] = at.UTC()
+	// The map is made at the size it may reach (7 keys, 4 times, 5 more),
+	// where it grew past 8 keys, the times are read from an array, not a
+	// map, and the channel is boxed once for its two keys.
+	channel := any(d.Channel)
+	data := make(map[string]any, 16)
+	data["invoiceId"], data["sendId"], data["deliveryId"] = d.InvoiceID, d.SendID, d.ID
+	data["method"], data["channel"], data["to"], data["status"] = channel, channel, d.To, d.Status
+	for _, at := range [...]struct {
+		name string
+		at   *time.Time
+	}{{"sentAt", d.SentAt}, {"deliveredAt", d.DeliveredAt}, {"openedAt", d.OpenedAt}, {"clickedAt", d.ClickedAt}} {
+		if at.at != nil {
+			data[at.name] = at.at.UTC()
 		}
 	}
 	if d.Provider != "" {

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/goccy/go-json"
+
 	"github.com/invoiced/invoiced/internal/redistest"
 	"github.com/invoiced/invoiced/invoice"
 )
@@ -985,6 +987,27 @@ func TestDeliveryEventData(t *testing.T) {
 	}
 	if last := d.History[len(d.History)-1]; last.IP != "198.51.100.7" || last.At.IsZero() || d.Status != DeliveryOpened {
 		t.Errorf("the repeat's step = %+v (status %s)", last, d.Status)
+	}
+}
+
+// TestDeliveryEventDataAllocs bounds the allocations of a sent email's
+// event data, which each delivery's transition makes: the map at its size
+// at once, the channel boxed once, the times read from an array (16
+// allocations before); the data are those encodeRecord stored before.
+func TestDeliveryEventDataAllocs(t *testing.T) {
+	d := sampleDelivery()
+	if n := testing.AllocsPerRun(100, func() { _ = DeliveryEventData(d) }); n > 14 {
+		t.Errorf("%.0f allocations, want at most 14", n)
+	}
+	got, err := json.Marshal(DeliveryEventData(d))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = `{"channel":"email","deliveryId":"dlv_rs5arjygftt74r6t","invoiceId":"inv_1","method":"email",` +
+		`"provider":"outbox","providerId":"dlv_rs5arjygftt74r6t.eml","sendId":"snd_aglvlbwyffw7wtg6",` +
+		`"sentAt":"2026-12-05T19:20:31.123Z","source":"worker","status":"sent","to":"ana@example.com"}`
+	if string(got) != want {
+		t.Errorf("the data encode as\n%s\nwant\n%s", got, want)
 	}
 }
 
