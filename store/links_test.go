@@ -84,3 +84,19 @@ func TestPublicInvoiceTokenAllocs(t *testing.T) {
 		t.Errorf("%.0f allocations per token, want 1", n)
 	}
 }
+
+// BenchmarkPublicInvoiceToken signs an invoice's public token, as a send
+// does two or three times (with its open and click tokens).
+func BenchmarkPublicInvoiceToken(b *testing.B) {
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
+	defer rdb.Close()
+	s, err := New(rdb, Config{SecretKey: []byte("0123456789abcdef0123456789abcdef")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	inv := &invoice.Invoice{ID: "inv_c2x4hq3kzbv7ymtd", TenantID: "ten_c2x4hq3kzbv7ymtd", DueDate: "2026-12-31"}
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = s.PublicInvoiceToken(inv)
+	}
+}
