@@ -232,11 +232,40 @@ func (a Attachment) check() error {
 // parseAddress parses one address, bare ("ann@example.com") or with a name
 // ("Ann <ann@example.com>").
 func parseAddress(field, addr string) (*netmail.Address, error) {
+	if isPlainAddress(addr) {
+		// What net/mail would return, without its parser's allocations.
+		return &netmail.Address{Address: addr}, nil
+	}
 	a, err := netmail.ParseAddress(addr)
 	if err != nil {
 		return nil, Permanent("invalid_address", fmt.Errorf("providers: invalid %s address %q: %w", field, addr, err))
 	}
 	return a, nil
+}
+
+// isPlainAddress reports whether addr is a bare addr-spec of two ASCII
+// dot-atoms, "local@domain", as nearly every address is: one
+// net/mail.ParseAddress returns as it is, with no name. Anything else
+// (a name, spaces, a comment, quotes, a domain literal, bytes beyond
+// ASCII) is left to net/mail.
+func isPlainAddress(addr string) bool {
+	at := strings.IndexByte(addr, '@')
+	return at >= 0 && isDotAtom(addr[:at]) && isDotAtom(addr[at+1:])
+}
+
+// isDotAtom reports whether s is an RFC 5322 dot-atom of ASCII: atext
+// (the printable characters but the specials) in runs joined by single
+// dots, as net/mail reads one.
+func isDotAtom(s string) bool {
+	if s == "" || s[0] == '.' || s[len(s)-1] == '.' || strings.Contains(s, "..") {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < '!' || c > '~' || strings.IndexByte(`()<>[]:;@\,"`, c) >= 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func parseAddresses(field string, addrs []string) ([]*netmail.Address, error) {
