@@ -204,8 +204,23 @@ func newDeliveries(send *Send, status DeliveryStatus, now time.Time) []*Delivery
 // same Message-ID, rather than a second email. A send with a random id
 // gets a delivery id as random.
 func deliveryID(tenantID, sendID string, i int, ch Channel) string {
-	sum := sha256.Sum256([]byte(tenantID + "\x00" + sendID + "\x00" + strconv.Itoa(i) + "\x00" + string(ch)))
-	return "dlv_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:10]))
+	// The hash's input and the id are formed on the stack, the id's string
+	// the one allocation.
+	var in [128]byte
+	b := append(in[:0], tenantID...)
+	b = append(append(b, 0), sendID...)
+	b = strconv.AppendInt(append(b, 0), int64(i), 10)
+	b = append(append(b, 0), ch...)
+	sum := sha256.Sum256(b)
+	// 10 bytes are 16 characters of base32 exactly, with no padding.
+	id := [20]byte{'d', 'l', 'v', '_'}
+	base32.StdEncoding.Encode(id[4:], sum[:10])
+	for i, c := range id[4:] {
+		if c >= 'A' && c <= 'Z' {
+			id[4+i] = c + ('a' - 'A')
+		}
+	}
+	return string(id[:])
 }
 
 // Send returns tenant's send id, or ErrNotFound.
