@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // Status is an invoice's lifecycle state: draft → open → paid | void.
@@ -251,11 +252,24 @@ var unsafeFileChars = regexp.MustCompile(`[^\p{L}\p{N}._-]+`)
 // FileStem turns an invoice number into a safe file name stem for its
 // attachments: "INV/2026 01" → "INV-2026-01".
 func FileStem(number string) string {
-	s := strings.Trim(unsafeFileChars.ReplaceAllString(number, "-"), "-.")
+	s := number
+	// Most numbers have nothing to replace: the expression, which
+	// allocates as it replaces, is asked only for those that do.
+	if strings.IndexFunc(number, unsafeFileRune) >= 0 {
+		s = unsafeFileChars.ReplaceAllString(number, "-")
+	}
+	s = strings.Trim(s, "-.")
 	if s == "" {
 		return "invoice"
 	}
 	return s
+}
+
+// unsafeFileRune reports whether unsafeFileChars matches r: a rune that
+// is not a letter, a number, ".", "_" or "-" (an invalid byte decodes as
+// U+FFFD, which is neither).
+func unsafeFileRune(r rune) bool {
+	return !unicode.IsLetter(r) && !unicode.IsNumber(r) && r != '.' && r != '_' && r != '-'
 }
 
 // CreditNoteFor returns a credit note, not yet computed nor validated,
