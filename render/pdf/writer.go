@@ -344,9 +344,15 @@ func printable(c rune) bool {
 // and formatting characters, and replaces characters the fonts cannot
 // draw with U+FFFD, noting them in w.missing.
 func (w *writer) clean(s string) string {
-	if isPlainASCII(s) {
+	if w.fonts.asIs(s) {
 		return s
 	}
+	return w.cleanAll(s)
+}
+
+// cleanAll is clean for a text with some character that asIs does not
+// vouch for.
+func (w *writer) cleanAll(s string) string {
 	// QuickSpanString answers for nearly every text without the
 	// allocation IsNormalString makes.
 	if norm.NFC.QuickSpanString(s) < len(s) && !norm.NFC.IsNormalString(s) {

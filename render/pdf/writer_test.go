@@ -78,3 +78,47 @@ func TestUseAllocations(t *testing.T) {
 		t.Fatal(w.err)
 	}
 }
+
+// TestCleanAsIs checks the characters clean leaves as they are without
+// looking at them twice: every one of them, in any order, is a text
+// the full check also leaves as it is, and the letters, signs and
+// spaces of an invoice in Latin, Greek and Cyrillic are among them.
+func TestCleanAsIs(t *testing.T) {
+	r := newRenderer(t)
+	for _, tt := range []struct {
+		name  string
+		fonts *fontSet
+	}{{"core", r.core}, {"full", r.full}} {
+		t.Run(tt.name, func(t *testing.T) {
+			doc := sampleDoc(t, 0)
+			w, err := newWriterWith(r, doc, tt.fonts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			asIs := 0
+			for c := range rune(denseRunes) {
+				s := "x" + string(c) + string(c) + "\n" + string(c) + "é"
+				if !tt.fonts.asIs(s) {
+					continue
+				}
+				asIs++
+				if got := w.cleanAll(s); got != s {
+					t.Errorf("U+%04X: clean leaves %q as it is, the full check makes it %q", c, s, got)
+				}
+			}
+			if asIs < 1000 {
+				t.Errorf("%d characters are left as they are, want the fonts' letters", asIs)
+			}
+			for _, s := range []string{"Mădălina Țîrlea-Brâncuși", "Größe XL", "Λογισμικό\nПрограммное", "1\u00a0130,50\u00a0€", "« 19 % » – №"} {
+				if !tt.fonts.asIs(s) {
+					t.Errorf("%q is not left as it is", s)
+				}
+			}
+			for _, s := range []string{"Ma\u0306da\u0306lina", "a\tb", "a\u200bb", "\xff", "日本", "\u037e"} {
+				if tt.fonts.asIs(s) {
+					t.Errorf("%q is left as it is", s)
+				}
+			}
+		})
+	}
+}
