@@ -268,20 +268,20 @@ func (w *writer) summary() {
 	vatHead := w.headRow(vatCols, w.lb.vatRate, w.lb.taxBase, w.lb.vatAmount)
 	var vatRows []tableRow
 	for _, t := range w.inv.Taxes {
-		vatRows = append(vatRows, tableRow{
-			w.cell(w.vatLabel(t), styleBody, vatCols[0].width),
-			w.numberCell(w.money(t.Base), styleBody, vatCols[1].width),
-			w.numberCell(w.money(t.Amount), styleBody, vatCols[2].width),
-		})
+		row := tableRow(w.cellBlocks.take(3))
+		row[0] = w.cell(w.vatLabel(t), styleBody, vatCols[0].width)
+		row[1] = w.numberCell(w.money(t.Base), styleBody, vatCols[1].width)
+		row[2] = w.numberCell(w.money(t.Amount), styleBody, vatCols[2].width)
+		vatRows = append(vatRows, row)
 	}
 	lines := w.totalLines()
 	totalCols := w.totalColumns(lines)
 	totalRows := make([]tableRow, len(lines))
 	for i, t := range lines {
-		totalRows[i] = tableRow{
-			w.cell(t.label, t.st, totalCols[0].width),
-			w.numberCell(t.value, t.st, totalCols[1].width),
-		}
+		row := tableRow(w.cellBlocks.take(2))
+		row[0] = w.cell(t.label, t.st, totalCols[0].width)
+		row[1] = w.numberCell(t.value, t.st, totalCols[1].width)
+		totalRows[i] = row
 	}
 
 	vatH := 0.0
@@ -564,9 +564,14 @@ func (w *writer) bankBlock(width float64) (block, bool) {
 		}
 		if code != nil {
 			// The label above the value, in one column.
-			rows[i] = tableRow{append(w.cell(d[0], styleSmall, grid[1].width), value...)}
+			label := w.cell(d[0], styleSmall, grid[1].width)
+			both := w.spanBlocks.take(len(label) + len(value))
+			copy(both[copy(both, label):], value)
+			rows[i] = tableRow(w.cellBlocks.take(1))
+			rows[i][0] = both
 		} else {
-			rows[i] = tableRow{w.cell(d[0], styleMuted, grid[0].width), value}
+			rows[i] = tableRow(w.cellBlocks.take(2))
+			rows[i][0], rows[i][1] = w.cell(d[0], styleMuted, grid[0].width), value
 		}
 		rowsH += rows[i].height(1)
 	}

@@ -93,7 +93,9 @@ func (w *writer) numberCell(s string, st style, width float64) []span {
 	if !ok {
 		return nil
 	}
-	return []span{sp}
+	one := w.spanBlocks.take(1)
+	one[0] = sp
+	return one
 }
 
 // numberSpan is numberCell's one line, and false for a blank s.
@@ -236,8 +238,9 @@ func (w *writer) lineTableColumns() lineColumns {
 // unit price, the discount rate and the amount taken off, the VAT rate
 // and the amount. Each is one unbreakable span.
 func (w *writer) lineNumbers(l invoice.Line, lc lineColumns) [][]span {
-	// The columns' spans share one array.
-	spans := make([]span, 0, 7)
+	// The columns' spans share one array, of room for the most a line
+	// has (six).
+	spans := w.spanBlocks.take(7)[:0]
 	cell := func(parts ...span) []span {
 		start := len(spans)
 		for _, p := range parts {
@@ -251,7 +254,7 @@ func (w *writer) lineNumbers(l invoice.Line, lc lineColumns) [][]span {
 		}
 		return spans[start:len(spans):len(spans)]
 	}
-	out := make([][]span, 0, 7)
+	out := w.cellBlocks.take(7)[:0]
 	out = append(out, nil, cell(span{text: locale.Number(l.Quantity, w.lang), st: styleBody}),
 		nil, cell(span{text: w.amount(l.UnitPrice), st: styleBody}))
 	if lc.discount {
@@ -300,7 +303,7 @@ func (w *writer) lineTable() {
 
 // headRow builds a table header row from the column titles.
 func (w *writer) headRow(cols []column, titles ...string) tableRow {
-	row := make(tableRow, len(titles))
+	row := tableRow(w.cellBlocks.take(len(titles)))
 	for i, t := range titles {
 		row[i] = w.cell(t, styleTableHead, cols[i].width)
 	}
@@ -324,13 +327,13 @@ func (w *writer) drawHead(head tableRow, cols []column) {
 // is net of it. The numbers never break (see numberCell).
 func (w *writer) lineRow(n int, lc lineColumns) tableRow {
 	l, numbers := w.inv.Lines[n], lc.numbers[n]
-	row := make(tableRow, len(lc.cols))
+	row := tableRow(w.cellBlocks.take(len(lc.cols)))
 	// The numeric cells' spans share one array.
 	count := 0
 	for _, c := range numbers {
 		count += len(c)
 	}
-	spans := make([]span, 0, count)
+	spans := w.spanBlocks.take(count)[:0]
 	for i, c := range numbers {
 		start := len(spans)
 		for _, s := range c {

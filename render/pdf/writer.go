@@ -171,10 +171,15 @@ type writer struct {
 	// appearance.
 	missing []rune
 
-	// lineBlocks holds the lines wrapSpec returns for a text on one
-	// line, spanBlocks the spans of cell.
+	// lineBlocks holds the lines wrapSpec returns, spanBlocks the spans
+	// of table cells, cellBlocks the cells of table rows.
 	lineBlocks blocks[string]
 	spanBlocks blocks[span]
+	cellBlocks blocks[[]span]
+	// wrapLines and wrapBuf are wrapSpec's scratch: the lines of the
+	// text it wraps, and the line it fills.
+	wrapLines []string
+	wrapBuf   []byte
 
 	err error
 }
@@ -406,10 +411,10 @@ func (w *writer) wrapSpec(s string, sp spec, width float64) []string {
 		return one
 	}
 	space := w.measure(" ", sp)
-	var lines []string
+	lines := w.wrapLines[:0]
 	// line is the line being filled; buf holds it once it has two words
 	// or more, joined by single spaces.
-	var buf []byte
+	buf := w.wrapBuf
 	for para := range strings.SplitSeq(s, "\n") {
 		line, lineW, joined := "", 0.0, false
 		end := func() string {
@@ -441,7 +446,8 @@ func (w *writer) wrapSpec(s string, sp spec, width float64) []string {
 		}
 		lines = append(lines, end())
 	}
-	return lines
+	w.wrapLines, w.wrapBuf = lines, buf
+	return append(w.lineBlocks.take(len(lines))[:0], lines...)
 }
 
 // blocks hands out short slices cut from arrays it allocates a few dozen

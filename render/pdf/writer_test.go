@@ -1,6 +1,9 @@
 package pdf
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 // TestBlocksTake checks that the slices take returns are zeroed, do not
 // overlap, and grow into arrays of their own when appended to.
@@ -120,5 +123,40 @@ func TestCleanAsIs(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestTableRowAllocations checks that a table's rows take their cells,
+// spans and lines from the writer's blocks: building a line's row and a
+// one-line amount allocates nothing of its own, and wrapping a text
+// allocates only its lines of more than one word.
+func TestTableRowAllocations(t *testing.T) {
+	w, err := newWriter(newRenderer(t), sampleDoc(t, 6))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lc := w.lineTableColumns()
+	var row tableRow
+	var spans []span
+	var lines []string
+	for _, tt := range []struct {
+		name string
+		f    func()
+		want float64
+	}{
+		{"lineRow", func() { row = w.lineRow(5, lc) }, 0},
+		{"numberCell", func() { spans = w.numberCell("1.130,50\u00a0€", styleBody, 80) }, 0},
+		{"wrap", func() { lines = w.wrap("Unit price (EUR)  per month", styleBody, 50) }, 2},
+	} {
+		if n := testing.AllocsPerRun(20, tt.f); n != tt.want {
+			t.Errorf("%s allocates %v times, want %v", tt.name, n, tt.want)
+		}
+	}
+	if len(row) != len(lc.cols) || row[0][0].text != "Line item 0002, support and maintenance" || len(spans) != 1 {
+		t.Errorf("row %v, spans %v", row, spans)
+	}
+	if want := []string{"Unit price", "(EUR) per", "month"}; !slices.Equal(lines, want) {
+		t.Errorf("wrap: %q, want %q", lines, want)
+
 	}
 }
