@@ -160,3 +160,45 @@ func TestTableRowAllocations(t *testing.T) {
 
 	}
 }
+
+// TestBlocksReset checks that reset hands the arrays back for the next
+// document cleared and keeps no more than keptBlocks of them, and that
+// finish hands a writer's blocks on.
+func TestBlocksReset(t *testing.T) {
+	var b blocks[string]
+	first := b.take(3)
+	first[0] = "kept"
+	for range 64 * (keptBlocks + 2) {
+		b.take(1)[0] = "x"
+	}
+	b.reset()
+	if len(b.chunks) != keptBlocks {
+		t.Errorf("%d arrays kept, want %d", len(b.chunks), keptBlocks)
+	}
+	for _, c := range b.chunks {
+		for i, s := range c[:cap(c)] {
+			if s != "" {
+				t.Fatalf("a kept array holds %q at %d", s, i)
+			}
+		}
+	}
+	again := b.take(3)
+	if &again[0] != &first[0] {
+		t.Error("the first array is not taken again")
+	}
+	if n := testing.AllocsPerRun(10, func() { b.take(2) }); n != 0 {
+		t.Errorf("take from kept arrays allocates %v times, want none", n)
+	}
+
+	w, err := newWriter(newRenderer(t), sampleDoc(t, 6))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.document()
+	if _, err := w.finish(); err != nil {
+		t.Fatal(err)
+	}
+	if w.scratch != nil {
+		t.Error("finish keeps the writer's scratch")
+	}
+}
