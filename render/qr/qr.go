@@ -286,7 +286,8 @@ func encodeWords(v coding.Version, codewords []byte) (*Code, error) {
 		return nil, fmt.Errorf("qr: %w", err)
 	}
 	n := len(l.rows[0])
-	words := make([]uint64, 4*n)
+	var room [4 * maxWordSize]uint64 // on the stack
+	words := room[:4*n]
 	dataRows, dataCols, rows, cols := words[:n], words[n:2*n], words[2*n:3*n], words[3*n:]
 	// Without a branch: a codeword's bits are as good as random, and a
 	// mispredicted branch per module cost more than the rest of the loop.
