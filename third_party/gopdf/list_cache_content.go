@@ -111,7 +111,9 @@ func (l *listCacheContent) appendContentText(cache *cacheContentText, text strin
 }
 
 func (l *listCacheContent) write(w io.Writer, protection *PDFProtection) error {
-	sw := &scratchWriter{Writer: w, scratch: make([]byte, 0, 1024)}
+	sw := scratchWriters.Get().(*scratchWriter)
+	defer sw.release()
+	sw.Writer = w
 	for _, cache := range l.caches {
 		if err := cache.write(sw, protection); err != nil {
 			return err
@@ -119,4 +121,22 @@ func (l *listCacheContent) write(w io.Writer, protection *PDFProtection) error {
 		sw.wrote(cache)
 	}
 	return nil
+}
+
+// scratchWriters keeps the scratch writers of content streams written,
+// with their buffers, for the next stream.
+var scratchWriters = sync.Pool{New: func() any { return &scratchWriter{scratch: make([]byte, 0, 1024)} }}
+
+// maxKeptScratch is the largest scratch buffer release keeps: an item
+// formats a few dozen bytes, a long text a few hundred.
+const maxKeptScratch = 16 << 10
+
+// release forgets the stream sw wrote and hands sw to the next.
+func (sw *scratchWriter) release() {
+	sw.Writer, sw.textColor, sw.spaced = nil, nil, false
+	sw.textFont = sw.textFont[:0]
+	if cap(sw.scratch) > maxKeptScratch {
+		sw.scratch = make([]byte, 0, 1024)
+	}
+	scratchWriters.Put(sw)
 }
