@@ -137,13 +137,14 @@ func digits(currency string) int {
 // that is not a decimal number is returned unchanged.
 func Money(amount, currency, lang string) string {
 	f := formatOf(Lang(lang))
-	num, neg, ok := number(amount, digits(currency), f)
+	var numBuf, buf [48]byte
+	num, neg, ok := appendNumber(numBuf[:0], amount, digits(currency), f)
 	if !ok {
 		return amount
 	}
-	sign := ""
+	b := buf[:0]
 	if neg {
-		sign = "-"
+		b = append(b, '-')
 	}
 	sym, hasSymbol := symbol(currency)
 	if !hasSymbol {
@@ -151,89 +152,90 @@ func Money(amount, currency, lang string) string {
 	}
 	switch {
 	case sym == "":
-		return sign + num
+		b = append(b, num...)
 	case f.symbolFirst && hasSymbol:
-		return sign + sym + num
+		b = append(append(b, sym...), num...)
 	case f.symbolFirst:
-		return sign + sym + NBSP + num
+		b = append(append(append(b, sym...), NBSP...), num...)
 	default:
-		return sign + num + NBSP + sym
+		b = append(append(append(b, num...), NBSP...), sym...)
 	}
+	return string(b)
 }
 
 // Amount prints a decimal amount like Money without the currency, for
 // columns whose heading names it: "1,190.00", "1.190,00", "1 190,00".
 func Amount(amount, currency, lang string) string {
-	lang = Lang(lang)
-	num, neg, ok := number(amount, digits(currency), formatOf(lang))
-	if !ok {
-		return amount
-	}
-	if neg {
-		return "-" + num
-	}
-	return num
+	return signed(amount, digits(currency), formatOf(Lang(lang)), "")
 }
 
 // Number prints a decimal number with as many fraction digits as it has,
 // such as a quantity: "1.5" is "1.5" in en and "1,5" in ro, de and fr;
 // "12500" is "12,500", "12.500" or "12 500".
 func Number(decimal, lang string) string {
-	num, neg, ok := number(decimal, -1, formatOf(Lang(lang)))
-	if !ok {
-		return decimal
-	}
-	if neg {
-		return "-" + num
-	}
-	return num
+	return signed(decimal, -1, formatOf(Lang(lang)), "")
 }
 
 // Percent prints a rate given in percent: "19%" in en, "19 %" (no-break
 // space) in ro, de and fr, "5,5 %" in French.
 func Percent(rate, lang string) string {
 	f := formatOf(Lang(lang))
-	num := Number(rate, lang)
 	if f.percentSpace {
-		return num + NBSP + "%"
+		return signed(rate, -1, f, NBSP+"%")
 	}
-	return num + "%"
+	return signed(rate, -1, f, "%")
 }
 
-// number splits a plain decimal string ("-1190.5") and prints its
-// absolute value in format f, padding the fraction to minDigits (when
-// not negative). ok is false for text that is not such a decimal.
-func number(s string, minDigits int, f format) (out string, neg, ok bool) {
+// signed prints s as appendNumber does, with a minus sign where it is
+// negative and suffix after it, in one string: s itself when it is not
+// a decimal number.
+func signed(s string, minDigits int, f format, suffix string) string {
+	var buf [48]byte
+	b := append(buf[:0], '-')
+	b, neg, ok := appendNumber(b, s, minDigits, f)
+	if !ok {
+		if suffix != "" {
+			return s + suffix
+		}
+		return s
+	}
+	if !neg {
+		b = b[1:]
+	}
+	return string(append(b, suffix...))
+}
+
+// appendNumber splits a plain decimal string ("-1190.5") and appends its
+// absolute value to b in format f, padding the fraction to minDigits
+// (when not negative). ok is false for text that is not such a decimal.
+func appendNumber(b []byte, s string, minDigits int, f format) (out []byte, neg, ok bool) {
 	s = strings.TrimSpace(s)
 	neg = strings.HasPrefix(s, "-")
 	s = strings.TrimPrefix(s, "-")
 	whole, frac, hasDot := strings.Cut(s, ".")
 	if whole == "" || (hasDot && frac == "") || !allDigits(whole) || !allDigits(frac) {
-		return "", false, false
+		return b, false, false
 	}
 	whole = strings.TrimLeft(whole, "0")
 	if whole == "" {
 		whole = "0"
 	}
-	if len(frac) < minDigits {
-		frac += strings.Repeat("0", minDigits-len(frac))
-	}
-	if neg && strings.Trim(whole+frac, "0") == "" {
+	if neg && strings.Trim(whole, "0") == "" && strings.Trim(frac, "0") == "" {
 		neg = false // no "-0.00"
 	}
-	var b strings.Builder
-	b.Grow(len(whole) + len(whole)/3*len(f.group) + len(frac) + 1)
 	for i := range len(whole) {
 		if i > 0 && (len(whole)-i)%3 == 0 {
-			b.WriteString(f.group)
+			b = append(b, f.group...)
 		}
-		b.WriteByte(whole[i])
+		b = append(b, whole[i])
 	}
-	if frac != "" {
-		b.WriteString(f.decimal)
-		b.WriteString(frac)
+	if frac != "" || minDigits > 0 {
+		b = append(append(b, f.decimal...), frac...)
+		for range minDigits - len(frac) {
+			b = append(b, '0')
+		}
 	}
-	return b.String(), neg, true
+	return b, neg, true
 }
 
 func allDigits(s string) bool {

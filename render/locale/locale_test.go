@@ -124,3 +124,23 @@ func BenchmarkMoney(b *testing.B) {
 		Money("1234567.89", "EUR", "fr")
 	}
 }
+
+// TestAllocations checks that a formatted amount, number or percentage
+// is one allocation, its string, however it is signed or padded.
+func TestAllocations(t *testing.T) {
+	var s string
+	for name, f := range map[string]func(){
+		"Money fr":        func() { s = Money("-1234567.8", "EUR", "fr") },
+		"Money en":        func() { s = Money("1190", "EUR", "en") },
+		"Money code":      func() { s = Money("-0.00", "XAF", "en") },
+		"Amount":          func() { s = Amount("-1190.5", "EUR", "de") },
+		"Number":          func() { s = Number("-12500.25", "fr") },
+		"Percent":         func() { s = Percent("5.5", "fr") },
+		"Percent english": func() { s = Percent("19", "en") },
+	} {
+		if n := testing.AllocsPerRun(20, f); n != 1 {
+			t.Errorf("%s: %v allocations, want 1", name, n)
+		}
+	}
+	_ = s
+}
