@@ -517,10 +517,10 @@ func (b *blocks[T]) take(n int) []T {
 	return b.free[start : start+n : start+n]
 }
 
-// reset zeroes the arrays handed out, so that they keep nothing of the
-// document alive, and keeps up to keptBlocks of them to hand out again.
+// reset keeps up to keptBlocks of the arrays handed out to hand out
+// again, zeroed, so that they keep nothing of the document alive.
 func (b *blocks[T]) reset() {
-	for _, c := range b.chunks[:b.used] {
+	for _, c := range b.chunks[:min(b.used, keptBlocks)] {
 		clear(c[:cap(c)])
 	}
 	if len(b.chunks) > keptBlocks {
