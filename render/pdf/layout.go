@@ -317,7 +317,7 @@ func (w *writer) vatColumns() []column {
 	widths := []float64{105, 95, 95}
 	for _, t := range w.inv.Taxes {
 		// A word of the label ("intracommunautaire") never breaks.
-		for _, word := range strings.Fields(w.vatLabel(t)) {
+		for word := range strings.FieldsSeq(w.vatLabel(t)) {
 			widths[0] = max(widths[0], w.numberWidth(word, styleBody))
 		}
 		widths[1] = max(widths[1], w.numberWidth(w.money(t.Base), styleBody))

@@ -153,6 +153,9 @@ type lineColumns struct {
 	numbers [][][]span
 }
 
+// maxLineColumns is the most columns the line table has.
+const maxLineColumns = 7
+
 // minDescriptionShare is the least part of the line table's width that
 // the description keeps, however wide the numbers are.
 const minDescriptionShare = 0.2
@@ -174,9 +177,13 @@ func (w *writer) lineTableColumns() lineColumns {
 	}
 	const qty, unit, price, disc, vat, amount = 38.0, 38.0, 64.0, 50.0, 38.0, 72.0
 	inCurrency := " (" + w.cur.Code + ")"
-	lc.titles = []string{w.lb.description, w.lb.quantity, w.lb.unit, w.lb.unitPrice + inCurrency}
-	widths := []float64{0, qty, unit, price}
-	aligns := []align{alignLeft, alignRight, alignLeft, alignRight}
+	// At most seven columns: their titles in one array, the rest on the
+	// stack.
+	lc.titles = append(make([]string, 0, maxLineColumns), w.lb.description, w.lb.quantity, w.lb.unit, w.lb.unitPrice+inCurrency)
+	var widthsRoom, needRoom [maxLineColumns]float64
+	var alignsRoom [maxLineColumns]align
+	widths := append(widthsRoom[:0], 0, qty, unit, price)
+	aligns := append(alignsRoom[:0], alignLeft, alignRight, alignLeft, alignRight)
 	if lc.discount {
 		lc.titles = append(lc.titles, w.lb.discount)
 		widths = append(widths, disc)
@@ -189,7 +196,7 @@ func (w *writer) lineTableColumns() lineColumns {
 	// need is what each column needs so that nothing in it breaks: its
 	// widest number and its title's longest word. The columns are as wide
 	// as their usual width where there is room for it, else as they need.
-	need := make([]float64, len(widths))
+	need := needRoom[:len(widths)]
 	lc.numbers = make([][][]span, len(w.inv.Lines))
 	for j, l := range w.inv.Lines {
 		lc.numbers[j] = w.lineNumbers(l, lc)
@@ -201,7 +208,7 @@ func (w *writer) lineTableColumns() lineColumns {
 	}
 	head := w.spec(styleTableHead)
 	for i := 1; i < len(widths); i++ {
-		for _, word := range strings.Fields(w.clean(lc.titles[i])) {
+		for word := range strings.FieldsSeq(w.clean(lc.titles[i])) {
 			need[i] = max(need[i], w.measure(word, head)+2*cellPadX+fitSlack)
 		}
 	}
@@ -226,6 +233,7 @@ func (w *writer) lineTableColumns() lineColumns {
 	}
 	widths[0] = w.contentW - numeric
 	x := w.left
+	lc.cols = make([]column, 0, len(widths))
 	for i, cw := range widths {
 		lc.cols = append(lc.cols, column{x: x, width: cw, a: aligns[i]})
 		x += cw

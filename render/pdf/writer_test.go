@@ -202,3 +202,24 @@ func TestBlocksReset(t *testing.T) {
 		t.Error("finish keeps the writer's scratch")
 	}
 }
+
+// TestLineTableColumnsAllocations checks that laying out the line
+// table's columns allocates little beyond the strings of the numbers it
+// measures: the titles, the columns and the list of each line's numbers.
+func TestLineTableColumnsAllocations(t *testing.T) {
+	w, err := newWriter(newRenderer(t), sampleDoc(t, 6))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lc lineColumns
+	n := testing.AllocsPerRun(20, func() { lc = w.lineTableColumns() })
+	numbers := 0
+	for _, l := range lc.numbers {
+		for _, c := range l {
+			numbers += len(c)
+		}
+	}
+	if n > float64(numbers+6) {
+		t.Errorf("lineTableColumns allocates %v times for %d numbers, want at most %d", n, numbers, numbers+6)
+	}
+}
