@@ -10,6 +10,28 @@ type listCacheContent struct {
 	// texts holds the text items appendContentText makes, allocated
 	// textsPerAlloc at a time; caches points into it.
 	texts []cacheContentText
+	// The page's rules, colours, line widths and rectangles, which
+	// caches points into.
+	lines      itemChunk[cacheContentLine]
+	colors     itemChunk[cacheContentColorRGB]
+	lineWidths itemChunk[cacheContentLineWidth]
+	rects      itemChunk[cacheContentRectangle]
+}
+
+// itemChunk hands out items of one kind from arrays it allocates a few
+// at a time, 4 and then twice as many as the last up to 32, where an
+// invoice's page allocated each of its few dozen rules and colours.
+type itemChunk[T any] struct {
+	free []T
+}
+
+// next returns a new zero item.
+func (c *itemChunk[T]) next() *T {
+	if len(c.free) == cap(c.free) {
+		c.free = make([]T, 0, min(max(2*cap(c.free), 4), 32))
+	}
+	c.free = c.free[:len(c.free)+1]
+	return &c.free[len(c.free)-1]
 }
 
 // textsPerAlloc is how many text items are allocated at once: a page of
@@ -53,6 +75,7 @@ const maxKeptItems = 1024
 func (l *listCacheContent) release() {
 	c := l.caches
 	l.caches = nil
+	l.lines, l.colors, l.lineWidths, l.rects = itemChunk[cacheContentLine]{}, itemChunk[cacheContentColorRGB]{}, itemChunk[cacheContentLineWidth]{}, itemChunk[cacheContentRectangle]{}
 	if c == nil || cap(c) > maxKeptItems {
 		return
 	}

@@ -64,3 +64,31 @@ func TestWriteObjectsAllocations(t *testing.T) {
 		t.Errorf("writing the document allocated %d times, want at most %d", n, most)
 	}
 }
+
+// TestDrawingAllocations checks that a page's rules, colours, line
+// widths and filled rectangles are allocated a few dozen at a time, not
+// one by one: 64 rules, each with its stroke colour and width, and 16
+// rectangles, each with its fill colour, are 224 items.
+func TestDrawingAllocations(t *testing.T) {
+	var gp GoPdf
+	gp.Start(Config{PageSize: *PageSizeA4, Unit: UnitPT})
+	gp.AddPage()
+	n := testing.AllocsPerRun(10, func() {
+		for i := range 64 {
+			gp.SetStrokeColor(uint8(i), 0, 0)
+			gp.SetLineWidth(0.5)
+			gp.Line(10, float64(i), 200, float64(i))
+		}
+		for i := range 16 {
+			gp.SetFillColor(0, uint8(i), 0)
+			gp.RectFromUpperLeftWithStyle(10, float64(10*i), 50, 5, "F")
+		}
+	})
+	if n > 16 {
+		t.Errorf("drawing 224 items allocates %v times, want at most 16", n)
+	}
+	var out bytes.Buffer
+	if _, err := gp.WriteTo(&out); err != nil {
+		t.Fatal(err)
+	}
+}
