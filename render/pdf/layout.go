@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/signintech/gopdf"
 	"go.uber.org/zap"
@@ -762,15 +763,25 @@ func negate(s string) string {
 // groupIBAN prints an IBAN in groups of four characters, its usual paper
 // form.
 func groupIBAN(iban string) string {
-	compact := strings.ToUpper(strings.Join(strings.Fields(iban), ""))
-	var b strings.Builder
-	for i, r := range []rune(compact) {
-		if i > 0 && i%4 == 0 {
-			b.WriteByte(' ')
+	compact := iban
+	for i := 0; i < len(iban); i++ {
+		// Spaces to drop, letters to upper-case or more than ASCII.
+		if c := iban[i]; c <= ' ' || c >= 0x7F || ('a' <= c && c <= 'z') {
+			compact = strings.ToUpper(strings.Join(strings.Fields(iban), ""))
+			break
 		}
-		b.WriteRune(r)
 	}
-	return b.String()
+	var room [48]byte // an IBAN's 34 characters and their spaces
+	b := room[:0]
+	i := 0
+	for _, r := range compact {
+		if i > 0 && i%4 == 0 {
+			b = append(b, ' ')
+		}
+		b = utf8.AppendRune(b, r)
+		i++
+	}
+	return string(b)
 }
 
 // isWebURL reports whether s is an absolute http or https URL.

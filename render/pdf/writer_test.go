@@ -223,3 +223,24 @@ func TestLineTableColumnsAllocations(t *testing.T) {
 		t.Errorf("lineTableColumns allocates %v times for %d numbers, want at most %d", n, numbers, numbers+6)
 	}
 }
+
+// TestGroupIBAN checks groupIBAN's groups of four, of an IBAN as it is
+// stored and as it may be typed, and that it allocates only its result.
+func TestGroupIBAN(t *testing.T) {
+	for in, want := range map[string]string{
+		"RO49AAAA1B31007593840000":    "RO49 AAAA 1B31 0075 9384 0000",
+		"gb82 west 1234 5698 7654 32": "GB82 WEST 1234 5698 7654 32",
+		"DE89\u00a03704 0044":         "DE89 3704 0044",
+		"CH93":                        "CH93",
+		"":                            "",
+	} {
+		if got := groupIBAN(in); got != want {
+			t.Errorf("groupIBAN(%q) = %q, want %q", in, got, want)
+		}
+	}
+	var s string
+	if n := testing.AllocsPerRun(10, func() { s = groupIBAN("RO49AAAA1B31007593840000") }); n != 1 {
+		t.Errorf("groupIBAN allocates %v times, want 1", n)
+	}
+	_ = s
+}
