@@ -744,7 +744,8 @@ func appendNonEmpty(lines []string, values ...string) []string {
 
 // joinNonEmpty joins the values that are not blank with sep.
 func joinNonEmpty(sep string, values ...string) string {
-	return strings.Join(appendNonEmpty(nil, values...), sep)
+	var room [8]string // on the stack for up to eight values
+	return strings.Join(appendNonEmpty(room[:0], values...), sep)
 }
 
 // isZero reports whether a decimal string is empty or zero ("0.00").

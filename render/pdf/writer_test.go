@@ -244,3 +244,16 @@ func TestGroupIBAN(t *testing.T) {
 	}
 	_ = s
 }
+
+// TestJoinNonEmpty checks that joinNonEmpty leaves out blank values and
+// allocates only the joined text.
+func TestJoinNonEmpty(t *testing.T) {
+	if got, want := joinNonEmpty(" · ", "Invoice INV-1", " ", "", "ACME SRL"), "Invoice INV-1 · ACME SRL"; got != want {
+		t.Errorf("joinNonEmpty = %q, want %q", got, want)
+	}
+	var s string
+	if n := testing.AllocsPerRun(10, func() { s = joinNonEmpty(", ", "Str. Lalelelor 5", "", "400000 Cluj-Napoca", "RO") }); n != 1 {
+		t.Errorf("joinNonEmpty allocates %v times, want 1", n)
+	}
+	_ = s
+}
