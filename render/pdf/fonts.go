@@ -10,9 +10,11 @@ import (
 	"path/filepath"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/signintech/gopdf"
 	"github.com/signintech/gopdf/fontmaker/core"
+	"golang.org/x/text/unicode/norm"
 )
 
 // The embedded fonts: DejaVu Sans for invoices, whose license is
@@ -130,6 +132,51 @@ func (f *face) parse() error {
 // fontSet is the regular and the bold face that set one document.
 type fontSet struct {
 	regular, bold face
+	// asIsRunes has bit c%64 of word c/64 set for the characters below
+	// denseRunes that clean leaves as they are in any text: a line
+	// break, and printable characters both faces draw that NFC neither
+	// composes with a neighbour nor changes.
+	asIsRunes [denseRunes / 64]uint64
+}
+
+// asIs reports whether clean leaves text as it is because each of its
+// characters is one it leaves as it is anywhere (see asIsRunes): nearly
+// every text of an invoice, which it then need not normalise or map.
+func (s *fontSet) asIs(text string) bool {
+	for i := 0; i < len(text); {
+		if c := text[i]; c < utf8.RuneSelf {
+			if (c < ' ' && c != '\n') || c > '~' {
+				return false
+			}
+			i++
+			continue
+		}
+		// Bytes that are not UTF-8 decode as U+FFFD, beyond denseRunes.
+		c, n := utf8.DecodeRuneInString(text[i:])
+		if c >= denseRunes || s.asIsRunes[c/64]&(1<<(c%64)) == 0 {
+			return false
+		}
+		i += n
+	}
+	return true
+}
+
+// findAsIsRunes fills asIsRunes from the faces.
+func (s *fontSet) findAsIsRunes() {
+	for c := range rune(denseRunes) {
+		if c == '\n' || (c != '\t' && printable(c) && s.has(c) && inertNFC(c)) {
+			s.asIsRunes[c/64] |= 1 << (c % 64)
+		}
+	}
+}
+
+// inertNFC reports whether NFC leaves c as it is after any character
+// that is inert too: c is in NFC and nothing before it composes with it
+// or moves past it. (What follows c may, such as a combining accent; such
+// a character is not inert.)
+func inertNFC(c rune) bool {
+	one := string(c)
+	return norm.NFC.PropertiesString(one).BoundaryBefore() && norm.NFC.IsNormalString(one)
 }
 
 // has reports whether both faces can draw c, so that it prints in any
@@ -163,6 +210,7 @@ func loadFontSet(fonts *gopdf.FontContainer, opt gopdf.TtfOption, faces [2]face,
 			return nil, fmt.Errorf("pdf: %s has no replacement character", f.family)
 		}
 	}
+	s.findAsIsRunes()
 	return s, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/signintech/gopdf"
 	"go.uber.org/zap"
@@ -268,20 +269,20 @@ func (w *writer) summary() {
 	vatHead := w.headRow(vatCols, w.lb.vatRate, w.lb.taxBase, w.lb.vatAmount)
 	var vatRows []tableRow
 	for _, t := range w.inv.Taxes {
-		vatRows = append(vatRows, tableRow{
-			w.cell(w.vatLabel(t), styleBody, vatCols[0].width),
-			w.numberCell(w.money(t.Base), styleBody, vatCols[1].width),
-			w.numberCell(w.money(t.Amount), styleBody, vatCols[2].width),
-		})
+		row := tableRow(w.cellBlocks.take(3))
+		row[0] = w.cell(w.vatLabel(t), styleBody, vatCols[0].width)
+		row[1] = w.numberCell(w.money(t.Base), styleBody, vatCols[1].width)
+		row[2] = w.numberCell(w.money(t.Amount), styleBody, vatCols[2].width)
+		vatRows = append(vatRows, row)
 	}
 	lines := w.totalLines()
 	totalCols := w.totalColumns(lines)
 	totalRows := make([]tableRow, len(lines))
 	for i, t := range lines {
-		totalRows[i] = tableRow{
-			w.cell(t.label, t.st, totalCols[0].width),
-			w.numberCell(t.value, t.st, totalCols[1].width),
-		}
+		row := tableRow(w.cellBlocks.take(2))
+		row[0] = w.cell(t.label, t.st, totalCols[0].width)
+		row[1] = w.numberCell(t.value, t.st, totalCols[1].width)
+		totalRows[i] = row
 	}
 
 	vatH := 0.0
@@ -317,7 +318,7 @@ func (w *writer) vatColumns() []column {
 	widths := []float64{105, 95, 95}
 	for _, t := range w.inv.Taxes {
 		// A word of the label ("intracommunautaire") never breaks.
-		for _, word := range strings.Fields(w.vatLabel(t)) {
+		for word := range strings.FieldsSeq(w.vatLabel(t)) {
 			widths[0] = max(widths[0], w.numberWidth(word, styleBody))
 		}
 		widths[1] = max(widths[1], w.numberWidth(w.money(t.Base), styleBody))
@@ -564,9 +565,14 @@ func (w *writer) bankBlock(width float64) (block, bool) {
 		}
 		if code != nil {
 			// The label above the value, in one column.
-			rows[i] = tableRow{append(w.cell(d[0], styleSmall, grid[1].width), value...)}
+			label := w.cell(d[0], styleSmall, grid[1].width)
+			both := w.spanBlocks.take(len(label) + len(value))
+			copy(both[copy(both, label):], value)
+			rows[i] = tableRow(w.cellBlocks.take(1))
+			rows[i][0] = both
 		} else {
-			rows[i] = tableRow{w.cell(d[0], styleMuted, grid[0].width), value}
+			rows[i] = tableRow(w.cellBlocks.take(2))
+			rows[i][0], rows[i][1] = w.cell(d[0], styleMuted, grid[0].width), value
 		}
 		rowsH += rows[i].height(1)
 	}
@@ -738,7 +744,8 @@ func appendNonEmpty(lines []string, values ...string) []string {
 
 // joinNonEmpty joins the values that are not blank with sep.
 func joinNonEmpty(sep string, values ...string) string {
-	return strings.Join(appendNonEmpty(nil, values...), sep)
+	var room [8]string // on the stack for up to eight values
+	return strings.Join(appendNonEmpty(room[:0], values...), sep)
 }
 
 // isZero reports whether a decimal string is empty or zero ("0.00").
@@ -757,15 +764,25 @@ func negate(s string) string {
 // groupIBAN prints an IBAN in groups of four characters, its usual paper
 // form.
 func groupIBAN(iban string) string {
-	compact := strings.ToUpper(strings.Join(strings.Fields(iban), ""))
-	var b strings.Builder
-	for i, r := range []rune(compact) {
-		if i > 0 && i%4 == 0 {
-			b.WriteByte(' ')
+	compact := iban
+	for i := 0; i < len(iban); i++ {
+		// Spaces to drop, letters to upper-case or more than ASCII.
+		if c := iban[i]; c <= ' ' || c >= 0x7F || ('a' <= c && c <= 'z') {
+			compact = strings.ToUpper(strings.Join(strings.Fields(iban), ""))
+			break
 		}
-		b.WriteRune(r)
 	}
-	return b.String()
+	var room [48]byte // an IBAN's 34 characters and their spaces
+	b := room[:0]
+	i := 0
+	for _, r := range compact {
+		if i > 0 && i%4 == 0 {
+			b = append(b, ' ')
+		}
+		b = utf8.AppendRune(b, r)
+		i++
+	}
+	return string(b)
 }
 
 // isWebURL reports whether s is an absolute http or https URL.

@@ -93,7 +93,9 @@ func (w *writer) numberCell(s string, st style, width float64) []span {
 	if !ok {
 		return nil
 	}
-	return []span{sp}
+	one := w.spanBlocks.take(1)
+	one[0] = sp
+	return one
 }
 
 // numberSpan is numberCell's one line, and false for a blank s.
@@ -151,6 +153,9 @@ type lineColumns struct {
 	numbers [][][]span
 }
 
+// maxLineColumns is the most columns the line table has.
+const maxLineColumns = 7
+
 // minDescriptionShare is the least part of the line table's width that
 // the description keeps, however wide the numbers are.
 const minDescriptionShare = 0.2
@@ -172,9 +177,13 @@ func (w *writer) lineTableColumns() lineColumns {
 	}
 	const qty, unit, price, disc, vat, amount = 38.0, 38.0, 64.0, 50.0, 38.0, 72.0
 	inCurrency := " (" + w.cur.Code + ")"
-	lc.titles = []string{w.lb.description, w.lb.quantity, w.lb.unit, w.lb.unitPrice + inCurrency}
-	widths := []float64{0, qty, unit, price}
-	aligns := []align{alignLeft, alignRight, alignLeft, alignRight}
+	// At most seven columns: their titles in one array, the rest on the
+	// stack.
+	lc.titles = append(make([]string, 0, maxLineColumns), w.lb.description, w.lb.quantity, w.lb.unit, w.lb.unitPrice+inCurrency)
+	var widthsRoom, needRoom [maxLineColumns]float64
+	var alignsRoom [maxLineColumns]align
+	widths := append(widthsRoom[:0], 0, qty, unit, price)
+	aligns := append(alignsRoom[:0], alignLeft, alignRight, alignLeft, alignRight)
 	if lc.discount {
 		lc.titles = append(lc.titles, w.lb.discount)
 		widths = append(widths, disc)
@@ -187,7 +196,7 @@ func (w *writer) lineTableColumns() lineColumns {
 	// need is what each column needs so that nothing in it breaks: its
 	// widest number and its title's longest word. The columns are as wide
 	// as their usual width where there is room for it, else as they need.
-	need := make([]float64, len(widths))
+	need := needRoom[:len(widths)]
 	lc.numbers = make([][][]span, len(w.inv.Lines))
 	for j, l := range w.inv.Lines {
 		lc.numbers[j] = w.lineNumbers(l, lc)
@@ -199,7 +208,7 @@ func (w *writer) lineTableColumns() lineColumns {
 	}
 	head := w.spec(styleTableHead)
 	for i := 1; i < len(widths); i++ {
-		for _, word := range strings.Fields(w.clean(lc.titles[i])) {
+		for word := range strings.FieldsSeq(w.clean(lc.titles[i])) {
 			need[i] = max(need[i], w.measure(word, head)+2*cellPadX+fitSlack)
 		}
 	}
@@ -224,6 +233,7 @@ func (w *writer) lineTableColumns() lineColumns {
 	}
 	widths[0] = w.contentW - numeric
 	x := w.left
+	lc.cols = make([]column, 0, len(widths))
 	for i, cw := range widths {
 		lc.cols = append(lc.cols, column{x: x, width: cw, a: aligns[i]})
 		x += cw
@@ -236,8 +246,9 @@ func (w *writer) lineTableColumns() lineColumns {
 // unit price, the discount rate and the amount taken off, the VAT rate
 // and the amount. Each is one unbreakable span.
 func (w *writer) lineNumbers(l invoice.Line, lc lineColumns) [][]span {
-	// The columns' spans share one array.
-	spans := make([]span, 0, 7)
+	// The columns' spans share one array, of room for the most a line
+	// has (six).
+	spans := w.spanBlocks.take(7)[:0]
 	cell := func(parts ...span) []span {
 		start := len(spans)
 		for _, p := range parts {
@@ -251,7 +262,7 @@ func (w *writer) lineNumbers(l invoice.Line, lc lineColumns) [][]span {
 		}
 		return spans[start:len(spans):len(spans)]
 	}
-	out := make([][]span, 0, 7)
+	out := w.cellBlocks.take(7)[:0]
 	out = append(out, nil, cell(span{text: locale.Number(l.Quantity, w.lang), st: styleBody}),
 		nil, cell(span{text: w.amount(l.UnitPrice), st: styleBody}))
 	if lc.discount {
@@ -300,7 +311,7 @@ func (w *writer) lineTable() {
 
 // headRow builds a table header row from the column titles.
 func (w *writer) headRow(cols []column, titles ...string) tableRow {
-	row := make(tableRow, len(titles))
+	row := tableRow(w.cellBlocks.take(len(titles)))
 	for i, t := range titles {
 		row[i] = w.cell(t, styleTableHead, cols[i].width)
 	}
@@ -324,13 +335,13 @@ func (w *writer) drawHead(head tableRow, cols []column) {
 // is net of it. The numbers never break (see numberCell).
 func (w *writer) lineRow(n int, lc lineColumns) tableRow {
 	l, numbers := w.inv.Lines[n], lc.numbers[n]
-	row := make(tableRow, len(lc.cols))
+	row := tableRow(w.cellBlocks.take(len(lc.cols)))
 	// The numeric cells' spans share one array.
 	count := 0
 	for _, c := range numbers {
 		count += len(c)
 	}
-	spans := make([]span, 0, count)
+	spans := w.spanBlocks.take(count)[:0]
 	for i, c := range numbers {
 		start := len(spans)
 		for _, s := range c {

@@ -171,10 +171,9 @@ type writer struct {
 	// appearance.
 	missing []rune
 
-	// lineBlocks holds the lines wrapSpec returns for a text on one
-	// line, spanBlocks the spans of cell.
-	lineBlocks blocks[string]
-	spanBlocks blocks[span]
+	// scratch is the memory the writer's layout cuts its small slices
+	// from, an earlier document's when one has finished.
+	*scratch
 
 	err error
 }
@@ -216,6 +215,7 @@ func newWriterWith(r *Renderer, doc Document, fonts *fontSet) (*writer, error) {
 		left: margin, right: p.w - margin, top: margin, bottom: p.h - margin - 8,
 		contentW: p.w - 2*margin,
 		pdf:      &gopdf.GoPdf{},
+		scratch:  scratches.Get().(*scratch),
 	}
 	w.pdf.Start(gopdf.Config{PageSize: *p.size, Unit: gopdf.UnitPT})
 	w.pdf.SetCompressLevel(contentCompression)
@@ -245,6 +245,7 @@ func (w *writer) fail(err error) {
 // document.
 func (w *writer) finish() ([]byte, error) {
 	defer w.pdf.Release()
+	defer w.releaseScratch()
 	w.footers()
 	if w.err != nil {
 		return nil, w.err
@@ -256,6 +257,13 @@ func (w *writer) finish() ([]byte, error) {
 		return nil, fmt.Errorf("pdf: write: %w", err)
 	}
 	return bytes.Clone(buf.Bytes()), nil
+}
+
+// releaseScratch hands the writer's scratch to the next document.
+func (w *writer) releaseScratch() {
+	w.scratch.reset()
+	scratches.Put(w.scratch)
+	w.scratch = nil
 }
 
 // outputBuffers keeps the buffers finish writes PDFs into, so that each
@@ -344,9 +352,15 @@ func printable(c rune) bool {
 // and formatting characters, and replaces characters the fonts cannot
 // draw with U+FFFD, noting them in w.missing.
 func (w *writer) clean(s string) string {
-	if isPlainASCII(s) {
+	if w.fonts.asIs(s) {
 		return s
 	}
+	return w.cleanAll(s)
+}
+
+// cleanAll is clean for a text with some character that asIs does not
+// vouch for.
+func (w *writer) cleanAll(s string) string {
 	// QuickSpanString answers for nearly every text without the
 	// allocation IsNormalString makes.
 	if norm.NFC.QuickSpanString(s) < len(s) && !norm.NFC.IsNormalString(s) {
@@ -400,10 +414,10 @@ func (w *writer) wrapSpec(s string, sp spec, width float64) []string {
 		return one
 	}
 	space := w.measure(" ", sp)
-	var lines []string
+	lines := w.wrapLines[:0]
 	// line is the line being filled; buf holds it once it has two words
 	// or more, joined by single spaces.
-	var buf []byte
+	buf := w.wrapBuf
 	for para := range strings.SplitSeq(s, "\n") {
 		line, lineW, joined := "", 0.0, false
 		end := func() string {
@@ -435,26 +449,85 @@ func (w *writer) wrapSpec(s string, sp spec, width float64) []string {
 		}
 		lines = append(lines, end())
 	}
-	return lines
+	w.wrapLines, w.wrapBuf = lines, buf
+	return append(w.lineBlocks.take(len(lines))[:0], lines...)
 }
 
-// blocks hands out short slices cut from arrays it allocates a few dozen
-// elements at a time, where a document would make a few hundred small
-// allocations: the lines of its texts, most of them one, and the spans
-// of its table cells. A slice's capacity is its length, so appending to
-// it copies it, and no array is ever handed out twice.
+// scratch is what a writer's layout allocates for itself, handed from
+// one document to the next (scratches) once the first has finished.
+type scratch struct {
+	// lineBlocks holds the lines wrapSpec returns, spanBlocks the spans
+	// of table cells, cellBlocks the cells of table rows.
+	lineBlocks blocks[string]
+	spanBlocks blocks[span]
+	cellBlocks blocks[[]span]
+	// wrapLines and wrapBuf are wrapSpec's: the lines of the text it
+	// wraps, and the line it fills.
+	wrapLines []string
+	wrapBuf   []byte
+}
+
+// scratches keeps the scratch of finished documents.
+var scratches = sync.Pool{New: func() any { return new(scratch) }}
+
+// reset readies s for another document, keeping no reference to this
+// one's text.
+func (s *scratch) reset() {
+	s.lineBlocks.reset()
+	s.spanBlocks.reset()
+	s.cellBlocks.reset()
+	clear(s.wrapLines)
+	s.wrapLines = s.wrapLines[:0]
+}
+
+// blockSize is how many elements blocks allocates at a time.
+const blockSize = 64
+
+// keptBlocks is the most arrays of blockSize a blocks keeps for the
+// next document: a 10-line invoice uses one to four of each kind.
+const keptBlocks = 8
+
+// blocks hands out short slices cut from arrays of blockSize elements,
+// where a document would make a few hundred small allocations: the lines
+// of its texts, most of them one, and the spans and cells of its tables.
+// A slice's capacity is its length, so appending to it copies it, and no
+// array is handed out twice before reset.
 type blocks[T any] struct {
 	free []T
+	// chunks are the arrays cut from since reset, the first used of
+	// them, and then those kept for reuse.
+	chunks [][]T
+	used   int
 }
 
 // take returns a slice of n zero values.
 func (b *blocks[T]) take(n int) []T {
 	if n > cap(b.free)-len(b.free) {
-		b.free = make([]T, 0, max(n, 64))
+		if n > blockSize {
+			return make([]T, n)
+		}
+		if b.used == len(b.chunks) {
+			b.chunks = append(b.chunks, make([]T, 0, blockSize))
+		}
+		b.free = b.chunks[b.used][:0]
+		b.used++
 	}
 	start := len(b.free)
 	b.free = b.free[:start+n]
 	return b.free[start : start+n : start+n]
+}
+
+// reset keeps up to keptBlocks of the arrays handed out to hand out
+// again, zeroed, so that they keep nothing of the document alive.
+func (b *blocks[T]) reset() {
+	for _, c := range b.chunks[:min(b.used, keptBlocks)] {
+		clear(c[:cap(c)])
+	}
+	if len(b.chunks) > keptBlocks {
+		clear(b.chunks[keptBlocks:])
+		b.chunks = b.chunks[:keptBlocks]
+	}
+	b.free, b.used = nil, 0
 }
 
 // breakWord cuts word into pieces no wider than width, after a hyphen,

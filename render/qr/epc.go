@@ -105,9 +105,15 @@ func checkField(what, s string, max int, required bool) error {
 	return nil
 }
 
-// compact drops the spaces from s and upper-cases it.
+// compact drops the spaces from s and upper-cases it. An IBAN or BIC
+// already in that form, as most are stored, is returned as it is.
 func compact(s string) string {
-	return strings.ToUpper(strings.Join(strings.Fields(s), ""))
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c >= 0x7F || ('a' <= c && c <= 'z') {
+			return strings.ToUpper(strings.Join(strings.Fields(s), ""))
+		}
+	}
+	return s
 }
 
 // NormalizeIBAN drops the spaces from iban, upper-cases it and returns it

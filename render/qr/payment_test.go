@@ -292,3 +292,25 @@ func TestNormalizeIBANCheckDigits(t *testing.T) {
 		}
 	}
 }
+
+// TestCompact checks that compact drops every kind of space and
+// upper-cases, and returns an IBAN or BIC already in that form as it is,
+// without allocating.
+func TestCompact(t *testing.T) {
+	for in, want := range map[string]string{
+		"GB82 WEST 1234 5698 7654 32": "GB82WEST12345698765432",
+		"ch44\t3199\u00a09123 0008":   "CH44319991230008",
+		"aaaaro22":                    "AAAARO22",
+		"ß x":                         "ßX",
+		"RO49AAAA1B31007593840000":    "RO49AAAA1B31007593840000",
+		"":                            "",
+	} {
+		if got := compact(in); got != want {
+			t.Errorf("compact(%q) = %q, want %q", in, got, want)
+		}
+	}
+	s := "RO49AAAA1B31007593840000"
+	if n := testing.AllocsPerRun(10, func() { s = compact(s) }); n != 0 {
+		t.Errorf("compact of a compact IBAN allocates %v times, want none", n)
+	}
+}

@@ -233,15 +233,18 @@ func (s utf8String) Encode(b *coding.Bits, v coding.Version) {
 // with the mask applied to the data modules. A code under a mask is then
 // that mask's modules XOR its data, a word per row or column.
 type wordLayout struct {
-	data       []dataModule
+	data       []dataBits
 	rows, cols [8][]uint64
 }
 
-// dataModule is a module that carries bit offset of the codewords: the
-// byte offset/8, shifted right by 7-offset%8.
-type dataModule struct {
-	x, y        uint8
-	byte, shift uint16
+// dataBits are one or two modules of a row that carry bits of the
+// codewords: (codewords[byte] >> shift) & mask, set at bit at of the
+// row's word. Two are the bits at an even offset and the next, which
+// the standard's placement puts side by side in a row, the first on the
+// right, as most are; one is a module whose neighbour is not its pair.
+type dataBits struct {
+	y, at, shift, mask uint8
+	byte               uint16
 }
 
 // wordLayouts caches a *wordLayout per version.
@@ -252,6 +255,8 @@ func wordLayoutFor(v coding.Version) (*wordLayout, error) {
 		return l.(*wordLayout), nil
 	}
 	l := &wordLayout{}
+	// modules[o] is the column and row of the module with bit offset o.
+	var modules [][2]int
 	for mask := range coding.Mask(8) {
 		plan, err := planFor(v, mask)
 		if err != nil {
@@ -263,8 +268,11 @@ func wordLayoutFor(v coding.Version) (*wordLayout, error) {
 			for x, pix := range row {
 				if mask == 0 {
 					if r := pix.Role(); r == coding.Data || r == coding.Check {
-						o := pix.Offset()
-						l.data = append(l.data, dataModule{uint8(x), uint8(y), uint16(o / 8), uint16(7 - o%8)})
+						o := int(pix.Offset())
+						if o >= len(modules) {
+							modules = append(modules, make([][2]int, o+1-len(modules))...)
+						}
+						modules[o] = [2]int{x, y}
 					}
 				}
 				if pix&coding.Black != 0 {
@@ -273,6 +281,15 @@ func wordLayoutFor(v coding.Version) (*wordLayout, error) {
 				}
 			}
 		}
+	}
+	for o := 0; o < len(modules); o++ {
+		x, y := modules[o][0], modules[o][1]
+		if o%2 == 0 && o+1 < len(modules) && modules[o+1] == [2]int{x - 1, y} {
+			l.data = append(l.data, dataBits{y: uint8(y), at: uint8(x - 1 + 4), shift: uint8(6 - o%8), mask: 3, byte: uint16(o / 8)})
+			o++
+			continue
+		}
+		l.data = append(l.data, dataBits{y: uint8(y), at: uint8(x + 4), shift: uint8(7 - o%8), mask: 1, byte: uint16(o / 8)})
 	}
 	wordLayouts.Store(v, l)
 	return l, nil
@@ -286,20 +303,25 @@ func encodeWords(v coding.Version, codewords []byte) (*Code, error) {
 		return nil, fmt.Errorf("qr: %w", err)
 	}
 	n := len(l.rows[0])
-	words := make([]uint64, 4*n)
-	dataRows, dataCols, rows, cols := words[:n], words[n:2*n], words[2*n:3*n], words[3*n:]
+	// dataRows and then dataCols: the data's rows, set in words 4 to
+	// n+3 of the 64, with module x at bit x+4, transposed are its
+	// columns, column x in word x+4 with row y at bit y+4.
+	var data [64]uint64
+	dataRows := data[4 : 4+n]
 	// Without a branch: a codeword's bits are as good as random, and a
 	// mispredicted branch per module cost more than the rest of the loop.
 	for _, d := range l.data {
-		bit := uint64(codewords[d.byte]>>d.shift) & 1
-		dataRows[d.y] |= bit << (d.x + 4)
-		dataCols[d.x] |= bit << (d.y + 4)
+		dataRows[d.y] |= uint64(codewords[d.byte]>>d.shift&d.mask) << d.at
 	}
+	dataCols := data
+	transposeWords(&dataCols)
+	var room [2 * maxWordSize]uint64 // on the stack
+	rows, cols := room[:n], room[n:2*n]
 	best, bestScore := 0, 0
 	for mask := range 8 {
 		for i := range n {
 			rows[i] = l.rows[mask][i] ^ dataRows[i]
-			cols[i] = l.cols[mask][i] ^ dataCols[i]
+			cols[i] = l.cols[mask][i] ^ dataCols[i+4]
 		}
 		if score := wordsPenalty(rows, cols); mask == 0 || score < bestScore {
 			best, bestScore = mask, score
@@ -315,6 +337,21 @@ func encodeWords(v coding.Version, codewords []byte) (*Code, error) {
 		}
 	}
 	return c, nil
+}
+
+// transposeWords transposes the 64×64 bits of m in place: bit c of
+// word r goes to bit r of word c. It swaps the two off-diagonal blocks
+// of 32×32 bits, then within each block those of 16×16, and so on
+// down to single bits, each step a few operations on two words.
+func transposeWords(m *[64]uint64) {
+	mask := uint64(0x00000000FFFFFFFF)
+	for j := 32; j != 0; j, mask = j>>1, mask^(mask<<(j>>1)) {
+		for k := 0; k < 64; k = (k + j + 1) &^ j {
+			t := (m[k]>>j ^ m[k+j]) & mask
+			m[k] ^= t << j
+			m[k+j] ^= t
+		}
+	}
 }
 
 // plans caches a *coding.Plan per version and mask at level M: a plan

@@ -185,8 +185,6 @@ func (l *listCacheContent) appendGlyphs(m *glyphMemory, curr *Current, subset *S
 	start := len(b)
 	unitsPerEm := int(subset.ttfp.UnitsPerEm())
 	spacing := int32(convertTTFUnit2PDFUnit(int(float64(unitsPerEm)/key.fontSize*key.charSpacing), unitsPerEm))
-	// As GlyphIndexToPdfWidth, with the font's figures read once.
-	widths, metrics := subset.ttfp.Widths(), subset.ttfp.NumberOfHMetrics()
 	width := int32(0)
 	for _, r := range text {
 		glyph, ok := subset.CharacterToGlyphIndex.Val(r)
@@ -206,11 +204,7 @@ func (l *listCacheContent) appendGlyphs(m *glyphMemory, curr *Current, subset *S
 			}
 		}
 		b = appendGlyphString(b, glyph)
-		w := widths[min(glyph, metrics-1)]
-		if unitsPerEm != 1000 {
-			w = w * 1000 / uint(unitsPerEm)
-		}
-		width += int32(w) + spacing
+		width += int32(subset.pdfWidth(glyph)) + spacing
 	}
 	if chunk {
 		m.bytes = b

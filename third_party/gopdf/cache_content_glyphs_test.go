@@ -119,3 +119,24 @@ func TestReleaseReuse(t *testing.T) {
 		}
 	}
 }
+
+// TestPdfWidths checks the widths a font keeps in thousandths of its
+// size against GlyphIndexToPdfWidth for every glyph, and one beyond.
+func TestPdfWidths(t *testing.T) {
+	font, err := os.ReadFile(glyphsTestFont)
+	if err != nil {
+		t.Skipf("no test font: %v", err)
+	}
+	var s SubsetFontObj
+	if err := s.SetTTFData(font); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.pdfWidths) != int(s.ttfp.NumberOfHMetrics()) {
+		t.Fatalf("%d widths for %d metrics", len(s.pdfWidths), s.ttfp.NumberOfHMetrics())
+	}
+	for g := range uint(s.ttfp.NumGlyphs()) + 1 {
+		if got, want := s.pdfWidth(g), s.GlyphIndexToPdfWidth(g); got != want {
+			t.Fatalf("glyph %d: width %d, want %d", g, got, want)
+		}
+	}
+}

@@ -15,6 +15,10 @@ type cacheContentRectangle struct {
 }
 
 func NewCacheContentRectangle(pageHeight float64, rectOpts DrawableRectOptions) ICacheContent {
+	return newCacheContentRectangle(pageHeight, rectOpts)
+}
+
+func newCacheContentRectangle(pageHeight float64, rectOpts DrawableRectOptions) cacheContentRectangle {
 	if rectOpts.PaintStyle == "" {
 		rectOpts.PaintStyle = DrawPaintStyle
 	}

@@ -45,6 +45,29 @@ type Config struct {
 	Protection        PDFProtectionConfig // Protection settings
 }
 
+// pointsPerUnit is what unitsToPoints multiplies a length in c's unit
+// by. It reads the fields directly, where unitsToPoints's interface
+// calls copied the whole Config for each of them.
+func (c *Config) pointsPerUnit() float64 {
+	if c.ConversionForUnit != 0 {
+		return c.ConversionForUnit
+	}
+	switch c.Unit {
+	case UnitPT:
+		return conversionUnitPT
+	case UnitMM:
+		return conversionUnitMM
+	case UnitCM:
+		return conversionUnitCM
+	case UnitIN:
+		return conversionUnitIN
+	case UnitPX:
+		return conversionUnitPX
+	default:
+		return 1
+	}
+}
+
 func (c Config) getUnit() int {
 	return c.Unit
 }

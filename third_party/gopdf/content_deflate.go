@@ -3,7 +3,6 @@ package gopdf
 import (
 	_ "embed"
 	"encoding/binary"
-	"hash/adler32"
 	"math/bits"
 	"sort"
 	"sync"
@@ -154,6 +153,24 @@ func (e *contentEncoder) tokens(src []byte, lit func(byte), match func(length in
 	}
 }
 
+// matchLength is the length of the match of src at i with src at cand,
+// before it, whose first contentMinMatch bytes are known to match: at
+// most contentMaxMatch and the bytes left. It compares eight bytes at a
+// time while eight are left.
+func matchLength(src []byte, cand, i int) int {
+	l, most := contentMinMatch, min(contentMaxMatch, len(src)-i)
+	for l+8 <= most {
+		if x := binary.LittleEndian.Uint64(src[cand+l:]) ^ binary.LittleEndian.Uint64(src[i+l:]); x != 0 {
+			return l + bits.TrailingZeros64(x)/8
+		}
+		l += 8
+	}
+	for l < most && src[cand+l] == src[i+l] {
+		l++
+	}
+	return l
+}
+
 // bitWriter appends bits to out, least significant first.
 type bitWriter struct {
 	out []byte
@@ -199,19 +216,16 @@ func deflateContent(dst, src []byte) []byte {
 		u := binary.LittleEndian.Uint32(src[i:])
 		h := (u * 2654435761) >> (32 - contentHashBits)
 		if cand, ok := e.candidate(h, i); ok && binary.LittleEndian.Uint32(src[cand:]) == u {
-			l := contentMinMatch
-			for i+l < n && l < contentMaxMatch && src[cand+l] == src[i+l] {
-				l++
-			}
+			l := matchLength(src, cand, i)
 			d := uint32(i - cand)
+			// A code and its extra bits, at most 15 + 5 and 15 + 13,
+			// written as one.
 			lc := lengthCodes[l]
 			c := codes.lit[257+int(lc)]
-			w.put(uint64(c.bits), c.len)
-			w.put(uint64(l-int(lengthBase[lc])), lengthExtra[lc])
+			w.put(uint64(c.bits)|uint64(l-int(lengthBase[lc]))<<c.len, c.len+lengthExtra[lc])
 			dc := distCode(d)
 			c = codes.dist[dc]
-			w.put(uint64(c.bits), c.len)
-			w.put(uint64(d-distBase[dc]), distExtra[dc])
+			w.put(uint64(c.bits)|uint64(d-distBase[dc])<<c.len, c.len+distExtra[dc])
 			i += l
 			if i+contentMinMatch <= n {
 				p := i - 2
@@ -230,7 +244,7 @@ func deflateContent(dst, src []byte) []byte {
 	c := codes.lit[256]
 	w.put(uint64(c.bits), c.len)
 	w.flush()
-	return binary.BigEndian.AppendUint32(w.out, adler32.Checksum(src))
+	return binary.BigEndian.AppendUint32(w.out, adler32Sum(src))
 }
 
 // fitContentCodes makes codes for the literals, lengths and distances

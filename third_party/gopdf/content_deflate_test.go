@@ -116,3 +116,28 @@ func BenchmarkDeflateContent(b *testing.B) {
 		})
 	}
 }
+
+// TestMatchLength checks matchLength against a byte-by-byte count for
+// matches ending at every offset of an eight-byte word, at the 258-byte
+// limit and at the end of the input.
+func TestMatchLength(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for range 2000 {
+		n := 4 + rng.IntN(300)
+		src := make([]byte, 2*n+rng.IntN(8))
+		for i := range n {
+			src[i] = byte(rng.IntN(3))
+		}
+		copy(src[n:], src[:n])
+		if k := 4 + rng.IntN(n); n+k < len(src) {
+			src[n+k] ^= 1 // a mismatch after k bytes, unless the input ends first
+		}
+		want := 4
+		for n+want < len(src) && want < contentMaxMatch && src[want] == src[n+want] {
+			want++
+		}
+		if got := matchLength(src, 0, n); got != want {
+			t.Fatalf("match of %d bytes at %d in %d: %d, want %d", n, n, len(src), got, want)
+		}
+	}
+}

@@ -262,14 +262,14 @@ func (c *ContentObj) AppendStreamSubsetFont(rectangle *Rect, text string, cellOp
 func (c *ContentObj) AppendStreamLine(x1 float64, y1 float64, x2 float64, y2 float64, lineOpts lineOptions) {
 	//h := c.getRoot().config.PageSize.H
 	//c.stream.WriteString(fmt.Sprintf("%0.2f %0.2f m %0.2f %0.2f l s\n", x1, h-y1, x2, h-y2))
-	var cache cacheContentLine
+	cache := c.listCache.lines.next()
 	cache.pageHeight = c.getRoot().curr.pageSize.H
 	cache.x1 = x1
 	cache.y1 = y1
 	cache.x2 = x2
 	cache.y2 = y2
 	cache.opts = lineOpts
-	c.listCache.append(&cache)
+	c.listCache.append(cache)
 }
 
 // AppendStreamImportedTemplate append imported template
@@ -285,7 +285,8 @@ func (c *ContentObj) AppendStreamImportedTemplate(tplName string, scaleX float64
 }
 
 func (c *ContentObj) AppendStreamRectangle(opts DrawableRectOptions) {
-	cache := NewCacheContentRectangle(c.getRoot().curr.pageSize.H, opts)
+	cache := c.listCache.rects.next()
+	*cache = newCacheContentRectangle(c.getRoot().curr.pageSize.H, opts)
 	c.listCache.append(cache)
 }
 
@@ -326,9 +327,9 @@ func (c *ContentObj) AppendStreamCurve(x0 float64, y0 float64, x1 float64, y1 fl
 
 // AppendStreamSetLineWidth : set line width
 func (c *ContentObj) AppendStreamSetLineWidth(w float64) {
-	var cache cacheContentLineWidth
+	cache := c.listCache.lineWidths.next()
 	cache.width = w
-	c.listCache.append(&cache)
+	c.listCache.append(cache)
 }
 
 // AppendStreamSetLineType : Set linetype [solid, dashed, dotted]
@@ -366,22 +367,22 @@ func (c *ContentObj) AppendStreamSetGrayStroke(w float64) {
 
 // AppendStreamSetColorStroke  set the color stroke
 func (c *ContentObj) AppendStreamSetColorStroke(r uint8, g uint8, b uint8) {
-	var cache cacheContentColorRGB
+	cache := c.listCache.colors.next()
 	cache.colorType = colorTypeStrokeRGB
 	cache.r = r
 	cache.g = g
 	cache.b = b
-	c.listCache.append(&cache)
+	c.listCache.append(cache)
 }
 
 // AppendStreamSetColorFill  set the color fill
 func (c *ContentObj) AppendStreamSetColorFill(r uint8, g uint8, b uint8) {
-	var cache cacheContentColorRGB
+	cache := c.listCache.colors.next()
 	cache.colorType = colorTypeFillRGB
 	cache.r = r
 	cache.g = g
 	cache.b = b
-	c.listCache.append(&cache)
+	c.listCache.append(cache)
 }
 
 // AppendStreamSetColorStrokeCMYK  set the color stroke in CMYK color mode

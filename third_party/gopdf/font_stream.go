@@ -3,11 +3,12 @@ package gopdf
 import (
 	"encoding/binary"
 	"fmt"
-	"github.com/klauspost/compress/flate"
 	"hash/adler32"
 	"sort"
 	"sync"
 	"unsafe"
+
+	"github.com/klauspost/compress/flate"
 
 	"github.com/signintech/gopdf/fontmaker/core"
 )
@@ -278,8 +279,8 @@ func (p *PdfDictionaryObj) makeFontStream(ttfp *core.TTFParser, fixed *fixedTabl
 	}
 	flatePool.Put(fw)
 	writeStored(&out, glyphData[locaPadded:], true)
-	sum := adler32Combine(adler32.Checksum(header), fixed.adler, len(fixed.data))
-	sum = adler32Combine(sum, adler32.Checksum(glyphData), len(glyphData))
+	sum := adler32Combine(adler32Sum(header), fixed.adler, len(fixed.data))
+	sum = adler32Combine(sum, adler32Sum(glyphData), len(glyphData))
 	out.Write(binary.BigEndian.AppendUint32(nil, sum))
 	return out.Bytes(), size, nil
 }

@@ -2205,12 +2205,15 @@ func (gp *GoPdf) resetCurrXY() {
 
 // UnitsToPoints converts the units to the documents unit type
 func (gp *GoPdf) UnitsToPoints(u float64) float64 {
-	return unitsToPoints(&gp.config, u)
+	return u * gp.config.pointsPerUnit()
 }
 
 // UnitsToPointsVar converts the units to the documents unit type for all variables passed in
 func (gp *GoPdf) UnitsToPointsVar(u ...*float64) {
-	unitsToPointsVar(&gp.config, u...)
+	f := gp.config.pointsPerUnit()
+	for _, p := range u {
+		*p *= f
+	}
 }
 
 // PointsToUnits converts the points to the documents unit type

@@ -10,6 +10,28 @@ type listCacheContent struct {
 	// texts holds the text items appendContentText makes, allocated
 	// textsPerAlloc at a time; caches points into it.
 	texts []cacheContentText
+	// The page's rules, colours, line widths and rectangles, which
+	// caches points into.
+	lines      itemChunk[cacheContentLine]
+	colors     itemChunk[cacheContentColorRGB]
+	lineWidths itemChunk[cacheContentLineWidth]
+	rects      itemChunk[cacheContentRectangle]
+}
+
+// itemChunk hands out items of one kind from arrays it allocates a few
+// at a time, 4 and then twice as many as the last up to 32, where an
+// invoice's page allocated each of its few dozen rules and colours.
+type itemChunk[T any] struct {
+	free []T
+}
+
+// next returns a new zero item.
+func (c *itemChunk[T]) next() *T {
+	if len(c.free) == cap(c.free) {
+		c.free = make([]T, 0, min(max(2*cap(c.free), 4), 32))
+	}
+	c.free = c.free[:len(c.free)+1]
+	return &c.free[len(c.free)-1]
 }
 
 // textsPerAlloc is how many text items are allocated at once: a page of
@@ -53,6 +75,7 @@ const maxKeptItems = 1024
 func (l *listCacheContent) release() {
 	c := l.caches
 	l.caches = nil
+	l.lines, l.colors, l.lineWidths, l.rects = itemChunk[cacheContentLine]{}, itemChunk[cacheContentColorRGB]{}, itemChunk[cacheContentLineWidth]{}, itemChunk[cacheContentRectangle]{}
 	if c == nil || cap(c) > maxKeptItems {
 		return
 	}
@@ -111,7 +134,9 @@ func (l *listCacheContent) appendContentText(cache *cacheContentText, text strin
 }
 
 func (l *listCacheContent) write(w io.Writer, protection *PDFProtection) error {
-	sw := &scratchWriter{Writer: w, scratch: make([]byte, 0, 1024)}
+	sw := scratchWriters.Get().(*scratchWriter)
+	defer sw.release()
+	sw.Writer = w
 	for _, cache := range l.caches {
 		if err := cache.write(sw, protection); err != nil {
 			return err
@@ -119,4 +144,22 @@ func (l *listCacheContent) write(w io.Writer, protection *PDFProtection) error {
 		sw.wrote(cache)
 	}
 	return nil
+}
+
+// scratchWriters keeps the scratch writers of content streams written,
+// with their buffers, for the next stream.
+var scratchWriters = sync.Pool{New: func() any { return &scratchWriter{scratch: make([]byte, 0, 1024)} }}
+
+// maxKeptScratch is the largest scratch buffer release keeps: an item
+// formats a few dozen bytes, a long text a few hundred.
+const maxKeptScratch = 16 << 10
+
+// release forgets the stream sw wrote and hands sw to the next.
+func (sw *scratchWriter) release() {
+	sw.Writer, sw.textColor, sw.spaced = nil, nil, false
+	sw.textFont = sw.textFont[:0]
+	if cap(sw.scratch) > maxKeptScratch {
+		sw.scratch = make([]byte, 0, 1024)
+	}
+	scratchWriters.Put(sw)
 }

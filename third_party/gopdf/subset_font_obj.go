@@ -26,6 +26,11 @@ type SubsetFontObj struct {
 	funcKernOverride      FuncKernOverride
 	funcGetRoot           func() *GoPdf
 	addCharsBuff          []rune
+	// pdfWidths are the font's advance widths in thousandths of its
+	// size, as GlyphIndexToPdfWidth gives them, made when the font is
+	// parsed and shared by its copies: text items sum them for every
+	// glyph, where a division per glyph was a percent of a render.
+	pdfWidths []uint
 	// keptMaps are the subsetMaps of the keptMapsChars characters the
 	// font had when maps last made or found them, if keptMapsSet.
 	keptMaps      subsetMaps
@@ -115,6 +120,7 @@ func (s *SubsetFontObj) SetTTFByPath(ttfpath string) error {
 	if err != nil {
 		return err
 	}
+	s.makePdfWidths()
 	return nil
 }
 
@@ -126,6 +132,7 @@ func (s *SubsetFontObj) SetTTFByReader(rd io.Reader) error {
 	if err != nil {
 		return err
 	}
+	s.makePdfWidths()
 	return nil
 }
 
@@ -137,6 +144,7 @@ func (s *SubsetFontObj) SetTTFData(data []byte) error {
 	if err != nil {
 		return err
 	}
+	s.makePdfWidths()
 	return nil
 }
 
@@ -336,6 +344,24 @@ func (s *SubsetFontObj) CharCodeToGlyphIndex(r rune) (uint, error) {
 }
 
 // GlyphIndexToPdfWidth gets width from glyphIndex.
+// makePdfWidths fills pdfWidths from the parsed font.
+func (s *SubsetFontObj) makePdfWidths() {
+	widths, perEm := s.ttfp.Widths(), s.ttfp.UnitsPerEm()
+	s.pdfWidths = make([]uint, min(uint(len(widths)), s.ttfp.NumberOfHMetrics()))
+	for i := range s.pdfWidths {
+		s.pdfWidths[i] = widths[i]
+		if perEm != 1000 {
+			s.pdfWidths[i] = widths[i] * 1000 / perEm
+		}
+	}
+}
+
+// pdfWidth is GlyphIndexToPdfWidth from pdfWidths: glyphs past the
+// last metric take its width.
+func (s *SubsetFontObj) pdfWidth(glyph uint) uint {
+	return s.pdfWidths[min(glyph, uint(len(s.pdfWidths))-1)]
+}
+
 func (s *SubsetFontObj) GlyphIndexToPdfWidth(glyphIndex uint) uint {
 
 	numberOfHMetrics := s.ttfp.NumberOfHMetrics()
