@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"strconv"
 	"strings"
 
 	"golang.org/x/text/currency"
@@ -186,18 +187,36 @@ func round(r *big.Rat, digits int) *big.Int {
 // Format prints minor units as a major-unit decimal string: 113050 with 2
 // digits is "1130.50", with 0 digits "113050", with 3 digits "113.050".
 func Format(minor int64, digits int) string {
-	neg := minor < 0
-	s := new(big.Int).Abs(big.NewInt(minor)).String()
-	if digits > 0 {
-		if len(s) <= digits {
-			s = strings.Repeat("0", digits-len(s)+1) + s
-		}
-		s = s[:len(s)-digits] + "." + s[len(s)-digits:]
+	// The magnitude as a uint64, MinInt64's included, formed on the
+	// stack with its zeros and point; the string is the one allocation.
+	u := uint64(minor)
+	if minor < 0 {
+		u = -u
 	}
-	if neg {
-		s = "-" + s
+	var num [20]byte
+	d := strconv.AppendUint(num[:0], u, 10)
+	var stack [48]byte
+	b := stack[:0]
+	if n := max(len(d), digits+1) + 2; n > len(stack) {
+		b = make([]byte, 0, n)
 	}
-	return s
+	if minor < 0 {
+		b = append(b, '-')
+	}
+	if digits <= 0 {
+		return string(append(b, d...))
+	}
+	if len(d) > digits {
+		b = append(b, d[:len(d)-digits]...)
+		d = d[len(d)-digits:]
+	} else {
+		b = append(b, '0')
+	}
+	b = append(b, '.')
+	for range digits - len(d) {
+		b = append(b, '0')
+	}
+	return string(append(b, d...))
 }
 
 // FormatRat prints r with the fewest fraction digits that show it exactly,

@@ -117,11 +117,53 @@ func TestFormat(t *testing.T) {
 		{1130500, 3, "1130.500"},
 		{7, 3, "0.007"},
 		{0, 2, "0.00"},
+		{-9223372036854775808, 2, "-92233720368547758.08"},
+		{9223372036854775807, 0, "9223372036854775807"},
+		{-1, 30, "-0.000000000000000000000000000001"},
+		{42, -1, "42"},
 	}
 	for _, tt := range tests {
 		if got := Format(tt.minor, tt.digits); got != tt.want {
 			t.Errorf("Format(%d, %d) = %q, want %q", tt.minor, tt.digits, got, tt.want)
 		}
+	}
+}
+
+// TestFormatRandom holds Format to the decimal string of big.Int, the
+// point put in by hand, for random amounts of every size.
+func TestFormatRandom(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(7, 11))
+	for range 20000 {
+		minor := rng.Int64() >> rng.IntN(64)
+		if rng.IntN(2) == 0 {
+			minor = -minor
+		}
+		digits := rng.IntN(24) - 2
+		s := new(big.Int).Abs(big.NewInt(minor)).String()
+		if digits > 0 {
+			s = strings.Repeat("0", max(0, digits-len(s)+1)) + s
+			s = s[:len(s)-digits] + "." + s[len(s)-digits:]
+		}
+		if minor < 0 {
+			s = "-" + s
+		}
+		if got := Format(minor, digits); got != s {
+			t.Fatalf("Format(%d, %d) = %q, want %q", minor, digits, got, s)
+		}
+	}
+}
+
+// TestFormatAllocs holds Format to one allocation, its string.
+func TestFormatAllocs(t *testing.T) {
+	if n := testing.AllocsPerRun(100, func() { _ = Format(-1234567, 2) }); n != 1 {
+		t.Errorf("Format allocates %v times, want 1", n)
+	}
+}
+
+func BenchmarkFormat(b *testing.B) {
+	for b.Loop() {
+		_ = Format(113050, 2)
 	}
 }
 
