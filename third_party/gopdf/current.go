@@ -36,6 +36,12 @@ type Current struct {
 
 	//text color
 	txtColor ICacheColorText
+	// rgbTexts are the last eight RGB text colours set, boxed once
+	// each, and rgbTextKeys the same colours unboxed; rgbTextCount counts
+	// those boxed.
+	rgbTexts     [8]ICacheColorText
+	rgbTextKeys  [8]cacheContentTextColorRGB
+	rgbTextCount int
 
 	//text grayscale
 	grayFill float64
@@ -58,6 +64,23 @@ type Current struct {
 
 func (c *Current) setTextColor(color ICacheColorText) {
 	c.txtColor = color
+}
+
+// rgbTextColor returns rgb as an ICacheColorText: the value boxed for
+// it earlier where it is one of the last eight colours set, else rgb
+// boxed anew in place of the oldest of them. A document's texts take a
+// few colours in turn, and boxing the three bytes allocated at each.
+func (c *Current) rgbTextColor(rgb cacheContentTextColorRGB) ICacheColorText {
+	n := min(c.rgbTextCount, len(c.rgbTexts))
+	for i, k := range c.rgbTextKeys[:n] {
+		if k == rgb {
+			return c.rgbTexts[i]
+		}
+	}
+	i := c.rgbTextCount % len(c.rgbTexts)
+	c.rgbTexts[i], c.rgbTextKeys[i] = rgb, rgb
+	c.rgbTextCount++
+	return c.rgbTexts[i]
 }
 
 func (c *Current) textColor() ICacheColorText {

@@ -1892,12 +1892,7 @@ func (gp *GoPdf) KernOverride(family string, fn FuncKernOverride) error {
 // SetTextColor :  function sets the text color
 func (gp *GoPdf) SetTextColor(r uint8, g uint8, b uint8) {
 	gp.curr.txtColorMode = "color"
-	rgb := cacheContentTextColorRGB{
-		r: r,
-		g: g,
-		b: b,
-	}
-	gp.curr.setTextColor(rgb)
+	gp.curr.setTextColor(gp.curr.rgbTextColor(cacheContentTextColorRGB{r: r, g: g, b: b}))
 }
 
 func (gp *GoPdf) SetTextColorCMYK(c, m, y, k uint8) {
