@@ -218,8 +218,27 @@ type einvoiceLabels struct {
 	linesTotal, allowance, charge, netTotal string
 }
 
-// einvoiceLabelsFor returns the e-invoice words for lang.
+// einvoiceLabelSets are the e-invoice words of each language with words
+// of its own, made once: a render only reads their maps.
+var einvoiceLabelSets = map[string]einvoiceLabels{
+	"en": makeEinvoiceLabels("en"),
+	"ro": makeEinvoiceLabels("ro"),
+	"de": makeEinvoiceLabels("de"),
+	"fr": makeEinvoiceLabels("fr"),
+}
+
+// einvoiceLabelsFor returns the e-invoice words for lang, English for a
+// language without words of its own. Their maps are shared and must not
+// be written.
 func einvoiceLabelsFor(lang string) einvoiceLabels {
+	if ev, ok := einvoiceLabelSets[lang]; ok {
+		return ev
+	}
+	return einvoiceLabelSets["en"]
+}
+
+// makeEinvoiceLabels makes the e-invoice words for lang.
+func makeEinvoiceLabels(lang string) einvoiceLabels {
 	switch lang {
 	case "ro":
 		return einvoiceLabels{

@@ -950,10 +950,11 @@ func TestRenderFontMapsPerDocument(t *testing.T) {
 
 // TestRenderAllocations holds a render of the 10-line sample invoice,
 // payment link and EPC transfer code included, to the allocations it
-// makes once an earlier render has left its pools filled: 254, where
+// makes once an earlier render has left its pools filled: 250, where
 // each table cell, rule, colour, amount and wrapped line was an
-// allocation of its own and it made 518, and each switch of text colour
-// and the EPC code's amount allocated too and it made 295. The bound
+// allocation of its own and it made 518, and each switch of text colour,
+// the EPC code's amount and the e-invoice labels' maps allocated too and
+// it made 295. The bound
 // leaves room for pools found empty, after a garbage collection or
 // under the race detector, which drops a share of what is put back in a
 // pool.
