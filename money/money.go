@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"strconv"
 	"strings"
 
 	"golang.org/x/text/currency"
@@ -185,7 +186,41 @@ func round(r *big.Rat, digits int) *big.Int {
 
 // Format prints minor units as a major-unit decimal string: 113050 with 2
 // digits is "1130.50", with 0 digits "113050", with 3 digits "113.050".
+// Up to 64 digits it is formed on the stack, its string the one
+// allocation.
 func Format(minor int64, digits int) string {
+	if digits > 64 {
+		return formatBig(minor, digits)
+	}
+	mag := uint64(minor)
+	if minor < 0 {
+		mag = -mag
+	}
+	var digs [20]byte
+	d := strconv.AppendUint(digs[:0], mag, 10)
+	var buf [88]byte
+	b := buf[:0]
+	if minor < 0 {
+		b = append(b, '-')
+	}
+	if digits > 0 {
+		if len(d) > digits {
+			b = append(b, d[:len(d)-digits]...)
+			d = d[len(d)-digits:]
+		} else {
+			b = append(b, '0')
+		}
+		b = append(b, '.')
+		for range digits - len(d) {
+			b = append(b, '0')
+		}
+	}
+	b = append(b, d...)
+	return string(b)
+}
+
+// formatBig is Format for any number of digits.
+func formatBig(minor int64, digits int) string {
 	neg := minor < 0
 	s := new(big.Int).Abs(big.NewInt(minor)).String()
 	if digits > 0 {

@@ -117,11 +117,51 @@ func TestFormat(t *testing.T) {
 		{1130500, 3, "1130.500"},
 		{7, 3, "0.007"},
 		{0, 2, "0.00"},
+		{0, 0, "0"},
+		{-113050, 2, "-1130.50"},
+		{-9223372036854775808, 2, "-92233720368547758.08"},
+		{9223372036854775807, 0, "9223372036854775807"},
+		{12, 30, "0.000000000000000000000000000012"},
+		{-12, 60, "-0." + strings.Repeat("0", 58) + "12"},
+		{-12, 64, "-0." + strings.Repeat("0", 62) + "12"},
+		{1234, 70, "0." + strings.Repeat("0", 66) + "1234"},
+		{-1234, -1, "-1234"},
 	}
 	for _, tt := range tests {
 		if got := Format(tt.minor, tt.digits); got != tt.want {
 			t.Errorf("Format(%d, %d) = %q, want %q", tt.minor, tt.digits, got, tt.want)
 		}
+	}
+}
+
+// TestFormatLikeBig: Format prints what math/big's decimal string,
+// padded and cut, prints.
+func TestFormatLikeBig(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 10000 {
+		minor := r.Int64() >> r.UintN(64)
+		if r.IntN(2) == 0 {
+			minor = -minor
+		}
+		digits := r.IntN(72) - 2
+		if got, want := Format(minor, digits), formatBig(minor, digits); got != want {
+			t.Fatalf("Format(%d, %d) = %q, want %q", minor, digits, got, want)
+		}
+	}
+}
+
+// TestFormatAllocations: an amount is printed with its string the one
+// allocation.
+func TestFormatAllocations(t *testing.T) {
+	if n := testing.AllocsPerRun(100, func() { _ = Format(-113050, 2) }); n != 1 {
+		t.Errorf("Format: %v allocations, want 1", n)
+	}
+}
+
+func BenchmarkFormat(b *testing.B) {
+	for b.Loop() {
+		_ = Format(113050, 2)
 	}
 }
 
