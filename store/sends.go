@@ -372,7 +372,7 @@ func (s *Store) decodeWithSettings(tenantID string, keys []string, records []any
 		if !ok {
 			return Settings{}, fmt.Errorf("%s: %w", keys[i], ErrNotFound)
 		}
-		b := []byte(str) // decoding reads it, the seen records keep it
+		b := replyBytes(str) // decoding reads it, the seen records keep it
 		if err := decodeRecord(b, v); err != nil {
 			return Settings{}, fmt.Errorf("decode %s: %w", keys[i], err)
 		}
@@ -382,7 +382,7 @@ func (s *Store) decodeWithSettings(tenantID string, keys []string, records []any
 		}
 	}
 	if b, ok := vals[len(keys)].(string); ok {
-		return s.decodeSettings(tenantID, []byte(b))
+		return s.decodeSettings(tenantID, replyBytes(b))
 	}
 	return Settings{}, nil
 }
