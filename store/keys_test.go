@@ -116,3 +116,10 @@ func TestCustomerRefs(t *testing.T) {
 		}
 	}
 }
+
+
+func BenchmarkCustomerEmailRef(b *testing.B) {
+	for b.Loop() {
+		_ = customerEmailRef("Ana.Pop@Example.com")
+	}
+}
