@@ -117,7 +117,6 @@ func TestCustomerRefs(t *testing.T) {
 	}
 }
 
-
 func BenchmarkCustomerEmailRef(b *testing.B) {
 	for b.Loop() {
 		_ = customerEmailRef("Ana.Pop@Example.com")
