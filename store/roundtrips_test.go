@@ -758,3 +758,15 @@ func TestScriptKeysOnce(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkMadeQueued asks whether a send of two channels made its
+// deliveries queued, as the worker and BeginSend each do once a send.
+func BenchmarkMadeQueued(b *testing.B) {
+	send := &Send{ID: "snd_1", TenantID: "ten_a", Channels: []Channel{ChannelEmail, ChannelSMS}}
+	send.DeliveryIDs = []string{deliveryID("ten_a", "snd_1", 0, ChannelEmail), deliveryID("ten_a", "snd_1", 1, ChannelSMS)}
+	for b.Loop() {
+		if !send.MadeQueued() {
+			b.Fatal("not made queued")
+		}
+	}
+}
