@@ -3,7 +3,10 @@ package store
 import (
 	"bytes"
 	"reflect"
+	"slices"
 	"testing"
+	"time"
+	"unsafe"
 
 	"github.com/invoiced/invoiced/invoice"
 )
@@ -134,5 +137,43 @@ func TestRecordSentFromDeliveryBegun(t *testing.T) {
 		if len(d.History) != 2 || d.History[0].Status != DeliveryQueued || d.History[1].Status != DeliverySent {
 			t.Errorf("%s: history %+v, want queued, sent", tc.id, d.History)
 		}
+	}
+}
+
+// TestJobKeepsReplyBytes: the records a job reads are decoded from, and
+// kept as, the bytes of the MGET's reply strings, not copies of them; the
+// records decode as they were written.
+func TestJobKeepsReplyBytes(t *testing.T) {
+	t.Parallel()
+	s, ctx := setup(t)
+	const ten = "ten_a"
+	inv := draft("inv_1")
+	if _, err := s.SaveDraft(ctx, inv, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	send := &Send{ID: "snd_1", TenantID: ten, InvoiceID: inv.ID, Channels: []Channel{ChannelEmail}, Email: "a@b.co"}
+	if _, _, err := s.CreateSend(ctx, send); err != nil {
+		t.Fatal(err)
+	}
+	keys := []string{sendKey(ten, send.ID), invoiceKey(ten, inv.ID), deliveryKey(ten, send.DeliveryIDs[0])}
+	vals, err := s.rdb.MGet(ctx, append(slices.Clone(keys), tenantKey(ten, "settings"))...).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	gotSend, gotInv, d := &Send{}, &invoice.Invoice{}, &Delivery{}
+	if _, err := s.decodeWithSettings(ten, keys, []any{gotSend, gotInv, d}, vals, nil, true); err != nil {
+		t.Fatal(err)
+	}
+	for i, key := range keys {
+		b, ok := s.seen.get(key)
+		if !ok {
+			t.Fatalf("%s: not kept", key)
+		}
+		if str := vals[i].(string); len(b) == 0 || unsafe.SliceData(b) != unsafe.StringData(str) {
+			t.Errorf("%s: kept a copy of the reply", key)
+		}
+	}
+	if gotSend.ID != send.ID || gotInv.Number != inv.Number || d.ID != send.DeliveryIDs[0] {
+		t.Errorf("decoded send %q, invoice %q, delivery %q", gotSend.ID, gotInv.Number, d.ID)
 	}
 }

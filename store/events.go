@@ -214,7 +214,7 @@ func (s *Store) sendDeliveries(ctx context.Context, tenantID string, ids []strin
 				continue // gone
 			}
 			d := new(Delivery)
-			if err := decodeRecord([]byte(str), d); err != nil {
+			if err := decodeRecord(replyBytes(str), d); err != nil {
 				return nil, fmt.Errorf("decode %s: %w", keys[j], err)
 			}
 			d.TenantID = tenantID

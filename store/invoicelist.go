@@ -389,7 +389,7 @@ func customerEmailRef(email string) string {
 	if email == "" {
 		return ""
 	}
-	return "email:" + keyDigest(strings.ToLower(email))
+	return keyRef("email:", email, true)
 }
 
 // customerIDRef names a customer by external id in an index key, hashed
@@ -398,10 +398,43 @@ func customerIDRef(id string) string {
 	if id == "" {
 		return ""
 	}
-	return "id:" + keyDigest(id)
+	return keyRef("id:", id, false)
 }
 
-func keyDigest(s string) string {
-	sum := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(sum[:16])
+// keyRef returns prefix and the first 16 bytes of the SHA-256 of s, lower
+// case if lower, in hex. An ASCII s of up to 256 bytes is lower-cased and
+// hashed on the stack, the ref's string the one allocation.
+func keyRef(prefix, s string, lower bool) string {
+	var buf [256]byte
+	var b []byte
+	switch {
+	case len(s) > len(buf) || lower && !isASCII(s):
+		if lower {
+			s = strings.ToLower(s)
+		}
+		b = []byte(s)
+	default:
+		b = append(buf[:0], s...)
+		if lower {
+			for i, c := range b {
+				if 'A' <= c && c <= 'Z' {
+					b[i] = c + 'a' - 'A'
+				}
+			}
+		}
+	}
+	sum := sha256.Sum256(b)
+	var ref [8 + 2*16]byte
+	n := copy(ref[:], prefix)
+	n += hex.Encode(ref[n:], sum[:16])
+	return string(ref[:n])
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }

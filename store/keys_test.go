@@ -3,6 +3,7 @@ package store
 import (
 	"crypto/sha256"
 	"encoding/base32"
+	"encoding/hex"
 	"strconv"
 	"strings"
 	"testing"
@@ -77,5 +78,47 @@ func TestDeliveryID(t *testing.T) {
 	}
 	if n := testing.AllocsPerRun(100, func() { _ = deliveryID("ten_c2x4hq3kzbv7ymtd", "snd_aglvlbwyffw7wtg6", 0, ChannelEmail) }); n > 1 {
 		t.Errorf("%.0f allocations per id, want 1", n)
+	}
+}
+
+// TestCustomerRefs: a customer's email address (any case) or external id
+// is named in an index key by the first 16 bytes of its SHA-256 in hex,
+// the string the one allocation.
+func TestCustomerRefs(t *testing.T) {
+	digest := func(s string) string {
+		sum := sha256.Sum256([]byte(s))
+		return hex.EncodeToString(sum[:16])
+	}
+	long := strings.Repeat("x", 80) + "@Example.COM"
+	for _, tc := range []struct {
+		got, want string
+	}{
+		{customerEmailRef("Ana.Pop@Example.com"), "email:" + digest("ana.pop@example.com")},
+		{customerEmailRef(long), "email:" + digest(strings.ToLower(long))},
+		{customerEmailRef("ÄNA.Pop@Example.com"), "email:" + digest("äna.pop@example.com")},
+		{customerEmailRef(strings.Repeat("Y", 300)), "email:" + digest(strings.Repeat("y", 300))},
+		{customerEmailRef(""), ""},
+		{customerIDRef("cus_42"), "id:" + digest("cus_42")},
+		{customerIDRef(long), "id:" + digest(long)},
+		{customerIDRef(""), ""},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("ref %q, want %q", tc.got, tc.want)
+		}
+	}
+	for _, ref := range []func() string{
+		func() string { return customerEmailRef("ana.pop@example.com") },
+		func() string { return customerEmailRef(long) },
+		func() string { return customerIDRef(long) },
+	} {
+		if n := testing.AllocsPerRun(100, func() { _ = ref() }); n != 1 {
+			t.Errorf("%q: %v allocations, want 1", ref(), n)
+		}
+	}
+}
+
+func BenchmarkCustomerEmailRef(b *testing.B) {
+	for b.Loop() {
+		_ = customerEmailRef("Ana.Pop@Example.com")
 	}
 }

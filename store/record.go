@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"unsafe"
 
 	"github.com/goccy/go-json"
 	"github.com/klauspost/compress/flate"
@@ -202,6 +203,16 @@ type recordEncoder struct {
 func (e *recordEncoder) Write(b []byte) (int, error) {
 	e.out = compressRecord(bytes.TrimSuffix(b, []byte("\n")))
 	return len(b), nil
+}
+
+// replyBytes returns the bytes of str, a bulk string of a go-redis
+// reply, without copying them. go-redis reads every bulk string into
+// memory of its own that it never writes again, and nothing here writes
+// into a record's bytes (decodeRecord expands or copies them, and compare
+// and swap sends them as they are), so records read are decoded from, and
+// kept as, their reply's bytes.
+func replyBytes(str string) []byte {
+	return unsafe.Slice(unsafe.StringData(str), len(str))
 }
 
 // decodeRecord reads a stored record, compressed in either format or

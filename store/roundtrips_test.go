@@ -273,18 +273,21 @@ func TestSaveDraftConcurrent(t *testing.T) {
 	}
 }
 
-func TestQueuedDeliveries(t *testing.T) {
-	t.Parallel()
+// TestMadeQueued: a send never scheduled, whose deliveries are the ones
+// it derived, made them queued, and saying so asks nothing of the heap.
+func TestMadeQueued(t *testing.T) {
 	s, ctx := setup(t)
 	send := &Send{ID: "snd_1", TenantID: "ten_a", InvoiceID: "inv_1", Channels: []Channel{ChannelEmail, ChannelSMS}, Email: "a@b.co", Phone: "+40700000000"}
 	if _, _, err := s.CreateSend(ctx, send); err != nil {
 		t.Fatal(err)
 	}
-	got, ok := send.QueuedDeliveries()
-	want := map[string]Channel{send.DeliveryIDs[0]: ChannelEmail, send.DeliveryIDs[1]: ChannelSMS}
-	if !ok || !reflect.DeepEqual(got, want) {
-		t.Errorf("QueuedDeliveries = %v, %v; want %v", got, ok, want)
+	if !send.MadeQueued() {
+		t.Error("MadeQueued = false, want true")
 	}
+	if n := testing.AllocsPerRun(100, func() { _ = send.MadeQueued() }); n != 0 {
+		t.Errorf("MadeQueued: %v allocations, want 0", n)
+	}
+	want := map[string]Channel{send.DeliveryIDs[0]: ChannelEmail, send.DeliveryIDs[1]: ChannelSMS}
 	for _, id := range send.DeliveryIDs {
 		if d, err := s.Delivery(ctx, "ten_a", id); err != nil || d.Status != DeliveryQueued || d.Channel != want[id] {
 			t.Errorf("delivery %s = %+v, %v", id, d, err)
@@ -295,13 +298,18 @@ func TestQueuedDeliveries(t *testing.T) {
 	if _, _, err := s.CreateSend(ctx, scheduled); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := scheduled.QueuedDeliveries(); ok {
+	if scheduled.MadeQueued() {
 		t.Error("a scheduled send's deliveries need no transition")
 	}
 	foreign := *send
 	foreign.DeliveryIDs = []string{"dlv_random1", "dlv_random2"}
-	if _, ok := foreign.QueuedDeliveries(); ok {
+	if foreign.MadeQueued() {
 		t.Error("deliveries of ids not derived from the send are taken as its own")
+	}
+	swapped := *send
+	swapped.DeliveryIDs = []string{send.DeliveryIDs[1], send.DeliveryIDs[0]}
+	if swapped.MadeQueued() {
+		t.Error("deliveries in another order are taken as the send's own")
 	}
 }
 
@@ -747,6 +755,18 @@ func TestScriptKeysOnce(t *testing.T) {
 					t.Errorf("a script's ARGV carries its key %v again: KEYS %v ARGV %v", k, keys, args)
 				}
 			}
+		}
+	}
+}
+
+// BenchmarkMadeQueued asks whether a send of two channels made its
+// deliveries queued, as the worker and BeginSend each do once a send.
+func BenchmarkMadeQueued(b *testing.B) {
+	send := &Send{ID: "snd_1", TenantID: "ten_a", Channels: []Channel{ChannelEmail, ChannelSMS}}
+	send.DeliveryIDs = []string{deliveryID("ten_a", "snd_1", 0, ChannelEmail), deliveryID("ten_a", "snd_1", 1, ChannelSMS)}
+	for b.Loop() {
+		if !send.MadeQueued() {
+			b.Fatal("not made queued")
 		}
 	}
 }

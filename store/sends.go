@@ -204,8 +204,12 @@ func newDeliveries(send *Send, status DeliveryStatus, now time.Time) []*Delivery
 // same Message-ID, rather than a second email. A send with a random id
 // gets a delivery id as random.
 func deliveryID(tenantID, sendID string, i int, ch Channel) string {
-	// The hash's input and the id are formed on the stack, the id's string
-	// the one allocation.
+	id := formDeliveryID(tenantID, sendID, i, ch)
+	return string(id[:])
+}
+
+// formDeliveryID forms deliveryID's id on the stack.
+func formDeliveryID(tenantID, sendID string, i int, ch Channel) [20]byte {
 	var in [128]byte
 	b := append(in[:0], tenantID...)
 	b = append(append(b, 0), sendID...)
@@ -220,7 +224,7 @@ func deliveryID(tenantID, sendID string, i int, ch Channel) string {
 			id[4+i] = c + ('a' - 'A')
 		}
 	}
-	return string(id[:])
+	return id
 }
 
 // Send returns tenant's send id, or ErrNotFound.
@@ -372,7 +376,7 @@ func (s *Store) decodeWithSettings(tenantID string, keys []string, records []any
 		if !ok {
 			return Settings{}, fmt.Errorf("%s: %w", keys[i], ErrNotFound)
 		}
-		b := []byte(str) // decoding reads it, the seen records keep it
+		b := replyBytes(str) // decoding reads it, the seen records keep it
 		if err := decodeRecord(b, v); err != nil {
 			return Settings{}, fmt.Errorf("decode %s: %w", keys[i], err)
 		}
@@ -382,29 +386,25 @@ func (s *Store) decodeWithSettings(tenantID string, keys []string, records []any
 		}
 	}
 	if b, ok := vals[len(keys)].(string); ok {
-		return s.decodeSettings(tenantID, []byte(b))
+		return s.decodeSettings(tenantID, replyBytes(b))
 	}
 	return Settings{}, nil
 }
 
-// QueuedDeliveries returns the channel of each of the send's deliveries,
-// by id, and true, when the send made them queued (it was never
-// scheduled) and its deliveries are the ones newSend made: a delivery
-// then needs no transition to queued when the send starts. Otherwise it
-// returns false.
-func (send *Send) QueuedDeliveries() (map[string]Channel, bool) {
+// MadeQueued reports whether the send made its deliveries queued (it was
+// never scheduled) and they are the ones newSend made: a delivery then
+// needs no transition to queued when the send starts.
+func (send *Send) MadeQueued() bool {
 	if send.ScheduledAt != nil || len(send.DeliveryIDs) != len(send.Channels) {
-		return nil, false
+		return false
 	}
-	out := make(map[string]Channel, len(send.Channels))
 	for i, ch := range send.Channels {
-		id := send.DeliveryIDs[i]
-		if id != deliveryID(send.TenantID, send.ID, i, ch) {
-			return nil, false
+		id := formDeliveryID(send.TenantID, send.ID, i, ch)
+		if send.DeliveryIDs[i] != string(id[:]) {
+			return false
 		}
-		out[id] = ch
 	}
-	return out, true
+	return true
 }
 
 // StartSend marks a scheduled or queued send started and returns it. A send
@@ -574,7 +574,7 @@ type SendBegun struct {
 // them only if each still holds what was read, and otherwise nothing. It
 // is for a send's common case, and begins nothing, without asking Redis,
 // when the records are not in it: the send is not queued or did not make
-// its deliveries queued (Send.QueuedDeliveries), the invoice is not the
+// its deliveries queued (Send.MadeQueued), the invoice is not the
 // send's or is void, the delivery is not the send's, not queued, or
 // claimed, or the records were not read by this store last. Then, and
 // when a record changed since it was read, the caller goes on step by
@@ -590,7 +590,7 @@ func (s *Store) BeginSend(ctx context.Context, start SendStart) (SendBegun, erro
 		return SendBegun{}, nil
 	}
 	send.TenantID = ten
-	if _, made := send.QueuedDeliveries(); !made || !slices.Contains(send.DeliveryIDs, start.DeliveryID) {
+	if !send.MadeQueued() || !slices.Contains(send.DeliveryIDs, start.DeliveryID) {
 		return SendBegun{}, nil
 	}
 	ik := invoiceKey(ten, send.InvoiceID)

@@ -457,7 +457,7 @@ func (s *Store) compareAndWriteAll(ctx context.Context, keys []string, olds [][]
 				now := make([][]byte, len(keys))
 				for i, v := range r[1:] {
 					if str, ok := v.(string); ok {
-						now[i] = []byte(str)
+						now[i] = replyBytes(str)
 					}
 				}
 				return casResult{}, now, nil

@@ -98,14 +98,11 @@ func (h *SendHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	// transition, and one no longer queued (sent by an earlier run of
 	// this task) is left be. Each queued one gets its first attempt here
 	// (see deliverInPlace).
-	queued, made := send.QueuedDeliveries()
+	made := send.MadeQueued()
 	for i, id := range send.DeliveryIDs {
 		var d *store.Delivery
 		var err error
 		if made {
-			if _, ok := queued[id]; !ok {
-				continue
-			}
 			if d = read[id]; d == nil || d.SendID != send.ID {
 				if d, err = st.Delivery(ctx, p.TenantID, id); err != nil {
 					return err

@@ -261,7 +261,7 @@ func NewWorker(cfg Config, d *Deps) (*WorkerRole, error) {
 		RetentionDays:      cfg.RetentionDays,
 		MaxDeliveryRetries: cfg.DeliveryMaxRetries,
 		RetryDelay:         cfg.RetryDelayFunc,
-		PaymentFunc:        PaymentLinkers{StripeAPIBase: cfg.StripeAPIBase, RazorpayURL: cfg.RazorpayAPIURL, ReturnURL: cfg.PublicURL}.Linker,
+		PaymentFunc:        NewWorkerPaymentLinkers(cfg).Linker,
 		Webhooks: webhook.NewSender(webhook.NewClient(webhook.ClientConfig{AllowNets: cfg.WebhookAllowNets, Timeout: cfg.WebhookTimeout}),
 			"invoiced-webhooks/1"),
 		PublicBaseURL: cfg.PublicURL,

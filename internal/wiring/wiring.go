@@ -311,6 +311,52 @@ type PaymentLinkers struct {
 	// ReturnURL is where a payer lands after paying when the request names
 	// no page.
 	ReturnURL string
+	// Static keeps the static linkers built, by template. Nil builds one
+	// for each call.
+	Static *StaticLinkers
+}
+
+// maxStaticLinkers bounds a StaticLinkers; past it, it starts empty again.
+const maxStaticLinkers = 1024
+
+// StaticLinkers keeps the static linkers built, by their template, so a
+// send does not split and check its tenant's template again. A template
+// that is refused is not kept. Its zero value is ready; it is safe for
+// concurrent use.
+type StaticLinkers struct {
+	mu      sync.RWMutex
+	linkers map[string]*static.Linker
+}
+
+// Linker returns the linker of template, built the first time it is
+// asked for.
+func (c *StaticLinkers) Linker(template string) (*static.Linker, error) {
+	c.mu.RLock()
+	l, ok := c.linkers[template]
+	c.mu.RUnlock()
+	if ok {
+		return l, nil
+	}
+	l, err := static.New(static.Config{Template: template})
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.linkers == nil || len(c.linkers) >= maxStaticLinkers {
+		c.linkers = make(map[string]*static.Linker)
+	}
+	if kept, ok := c.linkers[template]; ok {
+		return kept, nil
+	}
+	c.linkers[template] = l
+	return l, nil
+}
+
+// NewWorkerPaymentLinkers returns the payment gateways of a worker of cfg.
+func NewWorkerPaymentLinkers(cfg Config) PaymentLinkers {
+	return PaymentLinkers{StripeAPIBase: cfg.StripeAPIBase, RazorpayURL: cfg.RazorpayAPIURL, ReturnURL: cfg.PublicURL,
+		Static: &StaticLinkers{}}
 }
 
 // The gateways whose links can be switched off once an invoice is paid
@@ -336,6 +382,9 @@ func (c PaymentLinkers) Linker(p store.PaymentSettings) (worker.PaymentLinker, e
 	case store.GatewayStatic:
 		if p.Static == nil {
 			return nil, providers.Permanent("not_configured", errors.New("payments.static is not set"))
+		}
+		if c.Static != nil {
+			return c.Static.Linker(p.Static.URLTemplate)
 		}
 		return static.New(static.Config{Template: p.Static.URLTemplate})
 	}

@@ -153,3 +153,56 @@ func TestWorkerRolePool(t *testing.T) {
 		t.Errorf("%d goroutines of the pool left after Shutdown", n)
 	}
 }
+
+// TestStaticLinkersKeptByTemplate: the worker's payment gateways build a
+// tenant's static linker once for its template and hand the same one to
+// each send; a changed template gets its own, and a bad one is refused
+// each time and not kept.
+func TestStaticLinkersKeptByTemplate(t *testing.T) {
+	t.Parallel()
+	linkers := NewWorkerPaymentLinkers(Config{PublicURL: "https://invoiced.test"})
+	settings := func(tmpl string) store.PaymentSettings {
+		return store.PaymentSettings{Gateway: store.GatewayStatic, Static: &store.StaticSettings{URLTemplate: tmpl}}
+	}
+	first, err := linkers.Linker(settings("https://pay.acme.test/{invoiceId}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := linkers.Linker(settings("https://pay.acme.test/{invoiceId}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again != first {
+		t.Error("the same template's linker was built again")
+	}
+	other, err := linkers.Linker(settings("https://pay.acme.test/{number}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if other == first {
+		t.Error("another template was given the first one's linker")
+	}
+	link, err := other.CreatePaymentLink(context.Background(), &providers.PaymentRequest{
+		TenantID: "ten_1", InvoiceID: "inv_1", Number: "INV-1", Amount: 100, Currency: "EUR"})
+	if err != nil || link.URL != "https://pay.acme.test/INV-1" {
+		t.Errorf("link %+v, %v; want https://pay.acme.test/INV-1", link, err)
+	}
+	for range 2 {
+		if l, err := linkers.Linker(settings("https://pay.acme.test/{invoiceID}")); err == nil {
+			t.Errorf("a bad template gave %v", l)
+		}
+	}
+}
+
+// BenchmarkStaticLinker asks a worker's payment gateways for a tenant's
+// static linker, as each send with a static payment link does.
+func BenchmarkStaticLinker(b *testing.B) {
+	linkers := NewWorkerPaymentLinkers(Config{})
+	p := store.PaymentSettings{Gateway: store.GatewayStatic,
+		Static: &store.StaticSettings{URLTemplate: "https://pay.acme.test/{invoiceId}?amount={amount}&currency={currency}"}}
+	for b.Loop() {
+		if _, err := linkers.Linker(p); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

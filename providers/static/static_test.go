@@ -216,3 +216,47 @@ func BenchmarkCreateLink(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "links/s")
 }
+
+// TestCreatePaymentLinkAllocations holds a link to its own string, the
+// amount printed, the URL parsed to check it and the link returned: the
+// values are put in without a map or a string per escaped value.
+func TestCreatePaymentLinkAllocations(t *testing.T) {
+	l := newLinker(t, "https://pay.acme.test/{tenantId}/{invoiceId}?n={number}&amount={amount}&currency={currency}")
+	r := newRequest()
+	r.Number = "INV 1001/A"
+	ctx := context.Background()
+	n := testing.AllocsPerRun(100, func() {
+		if _, err := l.CreatePaymentLink(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if n > 4 {
+		t.Errorf("CreatePaymentLink: %v allocations, want at most 4", n)
+	}
+}
+
+// TestEscapeLikeQueryEscape: a value is escaped as url.QueryEscape would
+// escape it, with a space as %20.
+func TestEscapeLikeQueryEscape(t *testing.T) {
+	t.Parallel()
+	var all []byte
+	for c := range 256 {
+		all = append(all, byte(c))
+	}
+	for _, v := range []string{"", "INV-1001", "a b+c", "ä/€?&=#%", "~._-", string(all)} {
+		want := strings.ReplaceAll(url.QueryEscape(v), "+", "%20")
+		if got := string(appendEscaped(nil, v)); got != want {
+			t.Errorf("appendEscaped(%q) = %q, want %q", v, got, want)
+		}
+	}
+}
+
+// BenchmarkNew builds a linker from a template with three placeholders,
+// as a send does for a tenant with static links.
+func BenchmarkNew(b *testing.B) {
+	for b.Loop() {
+		if _, err := New(Config{Template: "https://pay.acme.test/{invoiceId}?amount={amount}&currency={currency}"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
