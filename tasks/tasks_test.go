@@ -1,7 +1,10 @@
 package tasks
 
 import (
+	"encoding/json"
 	"errors"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -42,5 +45,45 @@ func TestTaskContract(t *testing.T) {
 	bad := asynq.NewTask(TypeSend, []byte("{"))
 	if err := Decode(bad, &SendPayload{}); !errors.Is(err, asynq.SkipRetry) {
 		t.Errorf("Decode(bad) = %v, want SkipRetry", err)
+	}
+}
+
+// TestDecode decodes task payloads as encoding/json does, with go-json,
+// whose decoding of a send's payload allocates about half as much
+// (encoding/json: 11 allocations): the fields by their names, in any
+// case; a payload that is not JSON of the type is an error that names the
+// task type and skips retries.
+func TestDecode(t *testing.T) {
+	payloads := []string{
+		`{"tenantId":"ten_a","invoiceId":"inv_1","sendId":"snd_1","deliveryIds":["dlv_1","dlv_2"]}`,
+		`{"TENANTID":"ten_a","sendId":"snd_1","extra":{"a":[1,2]}}`,
+		`{}`,
+	}
+	for _, raw := range payloads {
+		task := asynq.NewTask(TypeSend, []byte(raw))
+		var got, want SendPayload
+		if err := Decode(task, &got); err != nil {
+			t.Fatalf("%s: %v", raw, err)
+		}
+		if err := json.Unmarshal([]byte(raw), &want); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: decoded %+v, want %+v", raw, got, want)
+		}
+	}
+	for _, raw := range []string{`{"tenantId":`, `[1]`, `{"deliveryIds":"dlv_1"}`} {
+		var p SendPayload
+		err := Decode(asynq.NewTask(TypeSend, []byte(raw)), &p)
+		if !errors.Is(err, asynq.SkipRetry) || !strings.Contains(err.Error(), TypeSend) {
+			t.Errorf("%s: %v, want an error naming %s that skips retries", raw, err, TypeSend)
+		}
+	}
+	task := asynq.NewTask(TypeSend, []byte(payloads[0]))
+	if n := testing.AllocsPerRun(100, func() {
+		var p SendPayload
+		_ = Decode(task, &p)
+	}); n > 7 {
+		t.Errorf("%.0f allocations per payload, want at most 7", n)
 	}
 }

@@ -93,7 +93,7 @@ type prepareFunc func(ctx context.Context, job deliveryJob) (dispatch, error)
 // queued (a duplicate task) and makes an attempt (see attempt).
 func (w *Worker) deliver(ctx context.Context, t *asynq.Task, prepare prepareFunc) error {
 	var p tasks.DeliveryPayload
-	if err := decodePayload(t, &p); err != nil {
+	if err := tasks.Decode(t, &p); err != nil {
 		return err
 	}
 	job, err := w.loadJob(ctx, p)

@@ -114,7 +114,7 @@ type WebhookFanoutHandler struct{ w *Worker }
 // ProcessTask handles tasks.TypeWebhookFanout.
 func (h *WebhookFanoutHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	var p tasks.WebhookFanoutPayload
-	if err := decodePayload(t, &p); err != nil {
+	if err := tasks.Decode(t, &p); err != nil {
 		return err
 	}
 	st := h.w.cfg.Store
@@ -161,7 +161,7 @@ type WebhookHandler struct{ w *Worker }
 // ProcessTask handles tasks.TypeWebhook.
 func (h *WebhookHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	var p tasks.WebhookPayload
-	if err := decodePayload(t, &p); err != nil {
+	if err := tasks.Decode(t, &p); err != nil {
 		return err
 	}
 	st := h.w.cfg.Store

@@ -20,7 +20,7 @@ type FinalizeHandler struct{ w *Worker }
 // ProcessTask handles tasks.TypeFinalize.
 func (h *FinalizeHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	var p tasks.FinalizePayload
-	if err := decodePayload(t, &p); err != nil {
+	if err := tasks.Decode(t, &p); err != nil {
 		return err
 	}
 	log := h.w.logFrom(ctx)

@@ -3,16 +3,12 @@ package worker
 import (
 	"context"
 	"errors"
-	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/hibiken/asynq"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
-
-	"github.com/invoiced/invoiced/tasks"
 )
 
 // TestLogMiddleware runs a task through logMiddleware: the logger the
@@ -57,45 +53,5 @@ func TestLogMiddleware(t *testing.T) {
 	}
 	if got := entries[1].ContextMap()["send_id"]; got != "snd_1" {
 		t.Errorf("send_id = %v, want snd_1", got)
-	}
-}
-
-// TestDecodePayload decodes task payloads as tasks.Decode does, with
-// go-json, whose decoding of a send's payload allocates about half as
-// much (encoding/json: 11 allocations): the fields by their names, in any
-// case; a payload that is not JSON of the type is an error that names the
-// task type and skips retries.
-func TestDecodePayload(t *testing.T) {
-	payloads := []string{
-		`{"tenantId":"ten_a","invoiceId":"inv_1","sendId":"snd_1","deliveryIds":["dlv_1","dlv_2"]}`,
-		`{"TENANTID":"ten_a","sendId":"snd_1","extra":{"a":[1,2]}}`,
-		`{}`,
-	}
-	for _, raw := range payloads {
-		task := asynq.NewTask(tasks.TypeSend, []byte(raw))
-		var got, want tasks.SendPayload
-		if err := decodePayload(task, &got); err != nil {
-			t.Fatalf("%s: %v", raw, err)
-		}
-		if err := tasks.Decode(task, &want); err != nil {
-			t.Fatal(err)
-		}
-		if !reflect.DeepEqual(got, want) {
-			t.Errorf("%s: decoded %+v, want %+v", raw, got, want)
-		}
-	}
-	for _, raw := range []string{`{"tenantId":`, `[1]`, `{"deliveryIds":"dlv_1"}`} {
-		var p tasks.SendPayload
-		err := decodePayload(asynq.NewTask(tasks.TypeSend, []byte(raw)), &p)
-		if !errors.Is(err, asynq.SkipRetry) || !strings.Contains(err.Error(), tasks.TypeSend) {
-			t.Errorf("%s: %v, want an error naming %s that skips retries", raw, err, tasks.TypeSend)
-		}
-	}
-	task := asynq.NewTask(tasks.TypeSend, []byte(payloads[0]))
-	if n := testing.AllocsPerRun(100, func() {
-		var p tasks.SendPayload
-		_ = decodePayload(task, &p)
-	}); n > 7 {
-		t.Errorf("%.0f allocations per payload, want at most 7", n)
 	}
 }

@@ -34,7 +34,7 @@ type PaymentLinkHandler struct{ w *Worker }
 // ProcessTask handles tasks.TypePaymentLink.
 func (h *PaymentLinkHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	var p tasks.PaymentLinkPayload
-	if err := decodePayload(t, &p); err != nil {
+	if err := tasks.Decode(t, &p); err != nil {
 		return err
 	}
 	inv, err := h.w.cfg.Store.Invoice(ctx, p.TenantID, p.InvoiceID)
@@ -205,7 +205,7 @@ type DeactivateLinkHandler struct{ w *Worker }
 // ProcessTask handles tasks.TypeDeactivateLink.
 func (h *DeactivateLinkHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	var p tasks.DeactivateLinkPayload
-	if err := decodePayload(t, &p); err != nil {
+	if err := tasks.Decode(t, &p); err != nil {
 		return err
 	}
 	st := h.w.cfg.Store

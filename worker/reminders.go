@@ -34,7 +34,7 @@ func reminderSendID(invoiceID string, day int) string {
 // ProcessTask handles tasks.TypeReminders.
 func (h *RemindersHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	var p tasks.RemindersPayload
-	if err := decodePayload(t, &p); err != nil {
+	if err := tasks.Decode(t, &p); err != nil {
 		return err
 	}
 	st := h.w.cfg.Store

@@ -24,7 +24,7 @@ type SendHandler struct{ w *Worker }
 // ProcessTask handles tasks.TypeSend.
 func (h *SendHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	var p tasks.SendPayload
-	if err := decodePayload(t, &p); err != nil {
+	if err := tasks.Decode(t, &p); err != nil {
 		return err
 	}
 	log := h.w.logFrom(ctx)

@@ -22,7 +22,7 @@ type VerifySenderHandler struct{ w *Worker }
 // ProcessTask handles tasks.TypeVerifySender.
 func (h *VerifySenderHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	var p tasks.VerifySenderPayload
-	if err := decodePayload(t, &p); err != nil {
+	if err := tasks.Decode(t, &p); err != nil {
 		return err
 	}
 	st := h.w.cfg.Store
