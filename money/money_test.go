@@ -277,3 +277,18 @@ func TestRoundHalfUpOverflow(t *testing.T) {
 	got := RoundHalfUp(huge, 3)
 	t.Errorf("RoundHalfUp(%s, 3) = %d", huge.FloatString(4), got)
 }
+
+// TestCommonCurrencies holds the currencies ParseCurrency answers without
+// the ISO table to what the table says.
+func TestCommonCurrencies(t *testing.T) {
+	for _, code := range []string{"EUR", "USD", "GBP", "RON", "CHF", "PLN", "CZK", "SEK", "NOK", "DKK", "HUF", "BGN", "CAD", "AUD", "INR", "JPY", "KRW"} {
+		got, err := ParseCurrency(code)
+		if err != nil {
+			t.Fatalf("%s: %v", code, err)
+		}
+		want, err := parseISO(code)
+		if err != nil || got != want {
+			t.Errorf("ParseCurrency(%s) = %+v, want %+v (%v)", code, got, want, err)
+		}
+	}
+}

@@ -119,16 +119,8 @@ func symbol(code string) (string, bool) {
 }
 
 // digits returns the minor-unit digits of a currency, or -1 for a code
-// that is not an ISO 4217 currency. The common currencies are answered
-// without money.ParseCurrency's search of the ISO table, which an
-// invoice's every amount asked (TestDigits holds them to it).
+// that is not an ISO 4217 currency.
 func digits(currency string) int {
-	switch currency {
-	case "EUR", "USD", "GBP", "RON", "CHF", "PLN", "CZK", "SEK", "NOK", "DKK", "HUF", "BGN", "CAD", "AUD", "INR":
-		return 2
-	case "JPY", "KRW":
-		return 0
-	}
 	c, err := money.ParseCurrency(currency)
 	if err != nil {
 		return -1

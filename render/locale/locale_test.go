@@ -144,11 +144,11 @@ func TestFormatAllocs(t *testing.T) {
 	}
 }
 
-// commonCurrencies are the currencies digits answers itself.
+// commonCurrencies are the currencies an invoice is most often in.
 var commonCurrencies = []string{"EUR", "USD", "GBP", "RON", "CHF", "PLN", "CZK", "SEK", "NOK", "DKK", "HUF", "BGN", "CAD", "AUD", "INR", "JPY", "KRW"}
 
-// TestDigits holds the minor-unit digits of the currencies digits knows
-// without asking money.ParseCurrency to what ParseCurrency says.
+// TestDigits holds the minor-unit digits digits gives the common
+// currencies to what money.ParseCurrency says, and refuses other codes.
 func TestDigits(t *testing.T) {
 	t.Parallel()
 	for _, code := range commonCurrencies {
