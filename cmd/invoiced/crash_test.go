@@ -264,10 +264,16 @@ func (c *crashFleet) settle(run *crashRun, timeout time.Duration) tally {
 // are at most the killed worker's concurrency, each one a recorded re-send.
 func TestCrashKilledWorker(t *testing.T) {
 	t.Parallel()
-	c := newCrashFleet(t, 50*time.Millisecond)
+	c := newCrashFleet(t, 200*time.Millisecond)
 	start := time.Now()
 	run := c.sendAll(crashSends)
 	c.waitFor("a third of the sends to arrive", 2*time.Minute, func() bool { return len(c.sink.Messages()) >= crashSends/3 })
+	// With tasks waiting in the queues every worker has all its slots
+	// busy, so the one killed has sends under way. The SMTP server's
+	// 200ms answer keeps the three workers (60 sends at once, 300 a
+	// second) behind the API even on a loaded machine; with 50ms they
+	// could keep up with it and sit idle when one was killed.
+	c.waitFor("a backlog of tasks", 2*time.Minute, func() bool { return c.pending() >= crashConcurrency })
 	killed := c.workers[0]
 	if err := killed.Process.Kill(); err != nil {
 		t.Fatal(err)
